@@ -1,0 +1,129 @@
+"""Read the revisions of the files of a content folder from git history.
+
+History is read with a constant number of git processes whatever its length:
+one ``git log`` for the list of changes and one persistent ``git cat-file``
+for the file contents.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+
+import git
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One state of one file: its bytes at a commit, or in the working tree."""
+
+    path: str
+    """Path relative to the content folder, POSIX style."""
+    data: bytes
+    commit: str | None
+    """The commit the bytes were read from; ``None`` for the working tree or a plain folder."""
+    committed_at: datetime | None
+    """UTC time of the commit; for working-tree changes the time of reading; ``None`` outside git."""
+
+
+def matches(path: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> bool:
+    """True if ``path`` (relative, POSIX) matches one of ``include`` and none of ``exclude``."""
+    name = PurePosixPath(path).name
+
+    def hit(patterns):
+        return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(name, p) for p in patterns)
+
+    return hit(include) and not hit(exclude)
+
+
+def working_files(root: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> list[str]:
+    """The files under ``root`` selected by the globs, as sorted relative POSIX paths."""
+    found = []
+    for path in root.rglob("*"):
+        rel = path.relative_to(root).as_posix()
+        if path.is_file() and not any(part.startswith(".") for part in PurePosixPath(rel).parts):
+            if matches(rel, include, exclude):
+                found.append(rel)
+    return sorted(found)
+
+
+def open_repo(root: Path) -> git.Repo | None:
+    """The git repository that contains ``root``, or ``None`` for a plain folder."""
+    try:
+        repo = git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    if repo.bare or not repo.head.is_valid():
+        return None
+    return repo
+
+
+def file_histories(
+    root: Path, include: tuple[str, ...], exclude: tuple[str, ...], now: datetime | None = None
+) -> dict[str, list[Revision]]:
+    """Map each file now in ``root`` to its revisions, oldest first, following renames.
+
+    Outside git each file has a single revision. In git, each commit of the
+    first-parent history that changed the file is a revision, and uncommitted
+    changes in the working tree are a last revision with ``commit=None``.
+    """
+    root = root.resolve()
+    now = now or datetime.now(timezone.utc)
+    current = working_files(root, include, exclude)
+    repo = open_repo(root)
+    if repo is None:
+        return {rel: [Revision(rel, (root / rel).read_bytes(), None, None)] for rel in current}
+    top = Path(repo.working_tree_dir).resolve()
+    prefix = root.relative_to(top).as_posix()
+    prefix = "" if prefix == "." else prefix + "/"
+    chains = _chains(repo, prefix)
+    histories = {}
+    for rel in current:
+        revisions = [
+            Revision(path, _read_blob(repo, blob), commit, at)
+            for path, blob, commit, at in chains.get(rel, [])
+            if matches(path, include, exclude)
+        ]
+        data = (root / rel).read_bytes()
+        if not revisions or revisions[-1].data != data:
+            revisions.append(Revision(rel, data, None, now))
+        histories[rel] = revisions
+    return histories
+
+
+def _read_blob(repo: git.Repo, sha: str) -> bytes:
+    return repo.odb.stream(bytes.fromhex(sha)).read()
+
+
+def _chains(repo: git.Repo, prefix: str) -> dict[str, list[tuple[str, str, str, datetime]]]:
+    """Map each path that exists at HEAD under ``prefix`` to its chain of
+    ``(path, blob, commit, committed_at)``, renames followed."""
+    output = repo.git.log(
+        "--topo-order", "--reverse", "--first-parent", "--diff-merges=first-parent",
+        "--raw", "--no-abbrev", "-M", "-z", "--format=%x01%H %ct", "--", prefix or ".",
+    )
+    chains: dict[str, list] = {}
+    tokens = iter(output.split("\0"))
+    commit, at = "", None
+    for token in tokens:
+        token = token.lstrip("\n")
+        if token.startswith("\x01"):
+            commit, stamp = token[1:].split()
+            at = datetime.fromtimestamp(int(stamp), timezone.utc)
+        elif token.startswith(":"):
+            meta = token.split()
+            blob, status = meta[3], meta[4]
+            path = next(tokens)
+            if status[0] in "RC":
+                old, path = path, next(tokens)
+                chain = chains.pop(old, []) if status[0] == "R" else list(chains.get(old, []))
+            else:
+                chain = chains.pop(path, []) if status[0] != "A" else []
+            if status[0] == "D":
+                continue
+            chain.append((path, blob, commit, at))
+            chains[path] = chain
+    return {path[len(prefix):]: [(p[len(prefix):], *rest) for p, *rest in chain]
+            for path, chain in chains.items() if path.startswith(prefix)}

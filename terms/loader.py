@@ -1,0 +1,110 @@
+"""Turn the history of a content folder into documents and versions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from .errors import ContentError
+from .history import Revision, file_histories
+from .model import Content, Document, Problem, Version
+from .source import Source, read_source
+from .text import content_sha256
+
+DEFAULT_INCLUDE = ("*.md", "*.markdown")
+DEFAULT_EXCLUDE = ("README.md", "readme.md", "CHANGELOG.md", "CONTRIBUTING.md", "LICENSE.md",
+                   "CODE_OF_CONDUCT.md", "SECURITY.md")
+
+
+@dataclass
+class _Draft:
+    """A version being assembled from the revisions that carry its effective date."""
+
+    source: Source
+    revision: Revision
+    effective: date
+    announced_at: datetime | None
+    sha: str
+
+
+def load(
+    root: str | Path,
+    include: tuple[str, ...] = DEFAULT_INCLUDE,
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE,
+    now: datetime | None = None,
+) -> Content:
+    """Load every document under ``root``, with its versions from git history.
+
+    :param include: file-name globs of the documents. Defaults to Markdown files.
+    :param exclude: globs of files to leave out. Defaults to README, CHANGELOG and the like.
+    :param now: the time uncommitted changes are dated with. Defaults to now.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise ContentError(f"content folder {str(root)!r} does not exist or is not a folder")
+    now = now or datetime.now(timezone.utc)
+    problems: list[Problem] = []
+    documents: dict[str, Document] = {}
+    for rel, revisions in file_histories(root, include, exclude, now).items():
+        current = read_source(rel, revisions[-1].data)
+        problems.extend(current.problems)
+        if current.slug in documents:
+            problems.append(Problem(rel, 1, "error", f"slug {current.slug!r} is already used by "
+                                                     f"{documents[current.slug].path}"))
+            continue
+        versions, history_problems = _versions(current, revisions, now)
+        problems.extend(history_problems)
+        documents[current.slug] = Document(current.slug, rel, versions)
+    return Content(str(root), dict(sorted(documents.items())), tuple(problems))
+
+
+def _versions(current: Source, revisions: list[Revision], now: datetime) -> tuple[tuple[Version, ...], list[Problem]]:
+    problems = []
+    drafts: dict[tuple[date, str | None], _Draft] = {}
+    latest: _Draft | None = None
+    for index, revision in enumerate(revisions):
+        source = current if index == len(revisions) - 1 else read_source(revision.path, revision.data)
+        when = revision.committed_at or now
+        effective = source.effective or when.date()
+        key = (effective, source.label)
+        sha = content_sha256(source.body)
+        where = _where(revision)
+        draft = drafts.get(key)
+        if draft is None:
+            if source.effective and latest and effective < latest.effective:
+                problems.append(Problem(revision.path, source.key_lines.get("effective", 1), "error",
+                    f"effective date {effective} goes backwards{where}: the version before it takes "
+                    f"effect on {latest.effective}"))
+            draft = drafts[key] = _Draft(source, revision, effective, revision.committed_at, sha)
+        else:
+            if sha != draft.sha and source.effective and when.date() > effective:
+                problems.append(Problem(revision.path, source.body_line, "error",
+                    f"the text of version {effective} was changed{where}, after it took effect on "
+                    f"{effective}: give the new text a new effective date"))
+            draft.source, draft.revision, draft.sha = source, revision, sha
+        latest = draft
+    ordered = sorted(drafts.values(), key=lambda d: (d.effective, d.announced_at or now))
+    shared = {d.effective for d in ordered if sum(o.effective == d.effective for o in ordered) > 1}
+    versions = tuple(_version(current.slug, d, d.effective in shared) for d in ordered)
+    return versions, problems
+
+
+def _version(slug: str, draft: _Draft, shared_date: bool) -> Version:
+    source, revision = draft.source, draft.revision
+    name = draft.effective.isoformat()
+    if shared_date and source.label:
+        name += "-" + source.label
+    return Version(
+        slug=slug, id=name, effective=draft.effective, label=source.label, title=source.title,
+        summary=source.summary, material=source.material, references=source.references,
+        body=source.body, content_sha256=draft.sha, path=revision.path, commit=revision.commit,
+        committed_at=revision.committed_at, announced_at=draft.announced_at,
+        body_line=source.body_line, extra=dict(source.extra), key_lines=dict(source.key_lines),
+    )
+
+
+def _where(revision: Revision) -> str:
+    if revision.commit is None:
+        return " in the working copy"
+    return f" in commit {revision.commit[:10]} ({revision.committed_at:%Y-%m-%d})"

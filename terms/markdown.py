@@ -1,0 +1,93 @@
+"""The Markdown dialect of termsledger: one parser configuration, heading anchors and links.
+
+The site renders with the same parser, so the anchors ``check`` validates are the
+anchors the site emits.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.anchors import anchors_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+
+_NUMBERING = re.compile(r"^\s*(?:§\s*)?\d+(?:\.\d+)*[.)]?\s+")
+
+
+def heading_slug(title: str) -> str:
+    """The anchor of a heading: GitHub-style, without leading section numbers,
+    so that renumbering a section keeps links to it working.
+
+    >>> heading_slug("3.1 Annual Plans & Refunds")
+    'annual-plans--refunds'
+    """
+    title = _NUMBERING.sub("", title) or title
+    return re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
+
+
+@lru_cache(maxsize=None)
+def parser() -> MarkdownIt:
+    """The shared markdown-it-py parser: CommonMark, tables, footnotes, heading anchors."""
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md.use(footnote_plugin)
+    md.use(anchors_plugin, min_level=1, max_level=6, slug_func=heading_slug)
+    return md
+
+
+def parse(body: str) -> list[Token]:
+    """Block tokens of ``body`` (heading ids already assigned)."""
+    return parser().parse(body)
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading of a document body."""
+
+    level: int
+    text: str
+    anchor: str
+    line: int
+    """1-based line of the heading within the body."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link or image target found in a document body."""
+
+    target: str
+    line: int
+    """1-based line within the body."""
+
+
+def inline_text(token: Token) -> str:
+    """Plain text of an inline token (markup dropped)."""
+    return "".join(c.content for c in token.children or () if c.type in ("text", "code_inline"))
+
+
+def headings(tokens: list[Token]) -> list[Heading]:
+    """The headings of a parsed body, in document order."""
+    found = []
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            line = token.map[0] + 1 if token.map else 0
+            found.append(Heading(int(token.tag[1]), inline_text(tokens[i + 1]), token.attrGet("id"), line))
+    return found
+
+
+def links(tokens: list[Token]) -> list[Link]:
+    """Targets of the links and images of a parsed body, in document order."""
+    found = []
+    for token in tokens:
+        if token.type != "inline":
+            continue
+        line = token.map[0] + 1 if token.map else 0
+        for child in token.children or ():
+            target = child.attrGet("href") if child.type == "link_open" else (
+                child.attrGet("src") if child.type == "image" else None)
+            if target is not None:
+                found.append(Link(str(target), line))
+    return found

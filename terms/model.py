@@ -1,0 +1,190 @@
+"""The values of the content model. Instances are immutable."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Mapping
+
+from .errors import UnknownDocument, UnknownVersion
+
+
+def utc_date(at: datetime | date | None) -> date:
+    """The UTC calendar day of ``at`` (today when ``None``). Versions take effect
+    at the start of their effective day, UTC."""
+    if at is None:
+        at = datetime.now(timezone.utc)
+    if isinstance(at, datetime):
+        if at.tzinfo is not None:
+            at = at.astimezone(timezone.utc)
+        return at.date()
+    return at
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong (``error``) or suspicious (``warning``) in the content."""
+
+    path: str
+    line: int
+    severity: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of a document: the text that takes effect on ``effective``."""
+
+    slug: str
+    id: str
+    """Name of the version in URLs and the ledger: the effective date, ``YYYY-MM-DD``,
+    followed by ``-label`` when another version shares the date."""
+    effective: date
+    label: str | None
+    title: str
+    summary: str
+    material: bool | None
+    """The editor's ``material:`` flag; ``None`` when the front matter does not say."""
+    references: tuple[str, ...]
+    body: str
+    """The normalized Markdown body."""
+    content_sha256: str
+    path: str
+    """Path of the file, relative to the content folder, in the commit the text was read from."""
+    commit: str | None
+    """The git commit the text was read from; ``None`` for a plain folder or uncommitted text."""
+    committed_at: datetime | None
+    announced_at: datetime | None
+    """When the first commit carrying this effective date was made."""
+    body_line: int = 1
+    """Line of the file on which ``body`` starts."""
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    """Front-matter keys termsledger does not use, kept as found."""
+    key_lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    """Line of the file on which each front-matter key stands, for messages."""
+
+    def in_force(self, at: datetime | date | None = None) -> bool:
+        """True if this version's effective day has come at ``at`` (it may be superseded)."""
+        return self.effective <= utc_date(at)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document and all its versions, oldest first."""
+
+    slug: str
+    path: str
+    versions: tuple[Version, ...]
+
+    @property
+    def title(self) -> str:
+        return self.versions[-1].title
+
+    def version(self, name: str) -> Version:
+        """The version named ``name``: its id, its effective date or its label."""
+        for attribute in ("id", "label"):
+            for version in self.versions:
+                if getattr(version, attribute) == name:
+                    return version
+        dated = [v for v in self.versions if v.effective.isoformat() == name]
+        if len(dated) == 1:
+            return dated[0]
+        names = ", ".join(v.id for v in self.versions)
+        raise UnknownVersion(f"{self.slug} has no version {name!r}; its versions are: {names}")
+
+    def in_force(self, at: datetime | date | None = None) -> Version | None:
+        """The version in force at ``at`` (now by default), or ``None`` before the first."""
+        day = utc_date(at)
+        current = None
+        for version in self.versions:
+            if version.effective <= day:
+                current = version
+        return current
+
+    def announced(self, at: datetime | date | None = None) -> Version | None:
+        """The next version that is announced but not yet in force at ``at``."""
+        upcoming = self.upcoming(at)
+        return upcoming[0] if upcoming else None
+
+    def upcoming(self, at: datetime | date | None = None) -> tuple[Version, ...]:
+        """Every version announced but not yet in force at ``at``, soonest first."""
+        day = utc_date(at)
+        return tuple(v for v in self.versions if v.effective > day)
+
+    def previous(self, version: Version) -> Version | None:
+        """The version before ``version``, or ``None`` for the first."""
+        index = self.versions.index(version)
+        return self.versions[index - 1] if index else None
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A document version plus the versions of the documents it references
+    (transitively) in force at the same moment. Accepting "the Terms" accepts a bundle."""
+
+    document: Version
+    references: tuple[Version, ...]
+
+    @property
+    def versions(self) -> tuple[Version, ...]:
+        return (self.document,) + self.references
+
+    @property
+    def manifest(self) -> str:
+        """One line per version: ``slug version content_sha256``, the document first."""
+        return "".join(f"{v.slug} {v.id} {v.content_sha256}\n" for v in self.versions)
+
+    @property
+    def manifest_sha256(self) -> str:
+        return hashlib.sha256(self.manifest.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Content:
+    """Every document of a content folder, and the problems found while reading it."""
+
+    root: str
+    documents: Mapping[str, Document]
+    problems: tuple[Problem, ...] = ()
+
+    def document(self, slug: str) -> Document:
+        """The document with ``slug``; raises :class:`UnknownDocument`."""
+        try:
+            return self.documents[slug]
+        except KeyError:
+            known = ", ".join(sorted(self.documents)) or "none"
+            raise UnknownDocument(f"no document {slug!r}; the documents are: {known}") from None
+
+    def versions(self, slug: str) -> tuple[Version, ...]:
+        return self.document(slug).versions
+
+    def in_force(self, slug: str, at: datetime | date | None = None) -> Version | None:
+        return self.document(slug).in_force(at)
+
+    def announced(self, slug: str, at: datetime | date | None = None) -> Version | None:
+        return self.document(slug).announced(at)
+
+    def bundle(self, slug: str, at: datetime | date | None = None, version: Version | None = None) -> Bundle:
+        """The bundle of ``slug`` in force at ``at``, or of ``version`` at its effective date.
+
+        Raises :class:`UnknownVersion` when nothing is in force at ``at``."""
+        document = self.document(slug)
+        head = version or document.in_force(at)
+        if head is None:
+            raise UnknownVersion(f"no version of {slug!r} is in force on {utc_date(at)}")
+        day = head.effective if version is not None else utc_date(at)
+        seen, queue, references = {slug}, list(head.references), []
+        while queue:
+            ref = queue.pop(0)
+            if ref in seen or ref not in self.documents:
+                continue
+            seen.add(ref)
+            referenced = self.documents[ref].in_force(day)
+            if referenced is not None:
+                references.append(referenced)
+                queue.extend(referenced.references)
+        return Bundle(head, tuple(references))

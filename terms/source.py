@@ -1,0 +1,185 @@
+"""Read one revision of a document file: front matter, body and the problems in them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import PurePosixPath
+from typing import Any
+
+import frontmatter
+import yaml
+from slugify import slugify
+
+from .model import Problem
+from .markdown import headings, parse
+from .text import normalize
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+KNOWN_KEYS = ("title", "slug", "effective", "summary", "material", "references", "label")
+_HANDLER = frontmatter.YAMLHandler()
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe YAML loader that keeps an impossible date (``2025-13-01``) as text,
+    so that the field, not the whole front matter, is reported."""
+
+
+def _timestamp(loader, node):
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+@dataclass
+class Source:
+    """The fields of one revision of a document file, with defaults filled in."""
+
+    path: str
+    slug: str
+    title: str
+    body: str
+    body_line: int
+    effective: date | None = None
+    label: str | None = None
+    summary: str = ""
+    material: bool | None = None
+    references: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+    key_lines: dict[str, int] = field(default_factory=dict)
+    """Line of the file on which each front-matter key stands."""
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_source(path: str, data: bytes) -> Source:
+    """Parse the bytes of a document file. Problems are collected, never raised:
+    a field that is wrong is reported and replaced by its default."""
+    problems: list[Problem] = []
+    stem_slug = slugify(PurePosixPath(path).stem)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        text = data.decode("utf-8", errors="replace")
+        problems.append(Problem(path, line, "error",
+                                f"not valid UTF-8: byte 0x{data[error.start]:02x} at offset {error.start}"))
+    text = text.lstrip("\ufeff")
+    meta, fm_lines, body, body_line = {}, [], text, 1
+    if _HANDLER.detect(text):
+        try:
+            fm, content = _HANDLER.split(text)
+        except ValueError:
+            fm, content = None, text
+            problems.append(Problem(path, 1, "error", "front matter is not closed: add a line with '---' after it"))
+        if fm is not None:
+            fm_lines = fm.split("\n")
+            body_line = text[: len(text) - len(content)].count("\n") + 2
+            body = content[1:] if content.startswith("\n") else content
+            try:
+                loaded = _HANDLER.load(fm, Loader=_Loader)
+            except yaml.YAMLError as error:
+                mark = getattr(error, "problem_mark", None)
+                line = mark.line + 2 if mark else 1
+                reason = getattr(error, "problem", None) or str(error)
+                problems.append(Problem(path, line, "error", f"front matter is not valid YAML: {reason}"))
+                loaded = {}
+            if loaded is None:
+                loaded = {}
+            if not isinstance(loaded, dict):
+                problems.append(Problem(path, 2, "error",
+                                        "front matter must be a mapping of keys to values (key: value)"))
+                loaded = {}
+            meta = loaded
+    stripped = body.lstrip("\r\n \t")
+    body_line += body[: len(body) - len(stripped)].count("\n")
+    body = normalize(body)
+    source = Source(path=path, slug=stem_slug, title="", body=body, body_line=body_line, problems=problems)
+    _apply_fields(source, meta, fm_lines)
+    if not body.strip():
+        problems.append(Problem(path, body_line, "error", "document is empty: it has no text after the front matter"))
+    return source
+
+
+def _key_lines(fm_lines: list[str]) -> dict[str, int]:
+    lines = {}
+    for number, line in enumerate(fm_lines):
+        match = re.match(r"^([^\s:#][^:]*?)\s*:", line)
+        if match:
+            lines.setdefault(match.group(1), number + 2)
+    return lines
+
+
+def _apply_fields(source: Source, meta: dict, fm_lines: list[str]) -> None:
+    source.key_lines = _key_lines(fm_lines)
+
+    def wrong(key, message):
+        source.problems.append(Problem(source.path, source.key_lines.get(key, 1), "error", message))
+
+    for key, value in meta.items():
+        if not isinstance(key, str):
+            wrong(str(key), f"front-matter key {key!r} is not a name")
+        elif key not in KNOWN_KEYS:
+            source.extra[key] = value
+
+    slug = meta.get("slug")
+    if slug is not None:
+        if isinstance(slug, str) and SLUG.match(slug):
+            source.slug = slug
+        else:
+            wrong("slug", f"slug {slug!r} is invalid: use lowercase letters, digits and single hyphens "
+                          f"(for example {slugify(str(slug)) or 'terms'!r})")
+    if not SLUG.match(source.slug):
+        wrong("slug", f"cannot make a slug from the file name {source.path!r}: add 'slug:' to the front matter")
+
+    title = meta.get("title")
+    if title is not None and not (isinstance(title, str) and title.strip()):
+        wrong("title", f"title must be text, not {title!r}")
+        title = None
+    if title is None:
+        found = headings(parse(source.body))
+        title = found[0].text if found else PurePosixPath(source.path).stem
+    source.title = str(title).strip()
+
+    if "effective" in meta:
+        value = meta["effective"]
+        if isinstance(value, datetime):
+            value = (value.astimezone(timezone.utc) if value.tzinfo else value).date()
+        if isinstance(value, date):
+            source.effective = value
+        else:
+            wrong("effective", f"effective date {value!r} is not a date: write it as YYYY-MM-DD")
+
+    label = meta.get("label")
+    if label is not None:
+        if isinstance(label, (str, int)) and not isinstance(label, bool) and SLUG.match(str(label)):
+            source.label = str(label)
+        else:
+            wrong("label", f"label {label!r} is invalid: use lowercase letters, digits and single hyphens")
+
+    summary = meta.get("summary")
+    if summary is not None:
+        if isinstance(summary, str):
+            source.summary = " ".join(summary.split())
+        else:
+            wrong("summary", f"summary must be text, not {summary!r}")
+
+    material = meta.get("material")
+    if material is not None:
+        if isinstance(material, bool):
+            source.material = material
+        else:
+            wrong("material", f"material must be true or false, not {material!r}")
+
+    references = meta.get("references")
+    if references is not None:
+        if isinstance(references, str):
+            references = [references]
+        if isinstance(references, list) and all(isinstance(r, str) for r in references):
+            source.references = tuple(dict.fromkeys(references))
+        else:
+            wrong("references", f"references must be a list of document slugs, not {references!r}")

@@ -1,0 +1,1 @@
+"""termsledger: the application layer (command line, HTTP API, configuration)."""

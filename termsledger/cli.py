@@ -1,0 +1,100 @@
+"""The ``termsledger`` command line: a thin layer over ``terms``, ``site_builder`` and ``consent``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+
+import click
+
+import terms
+
+from .config import Config, ConfigError, find_config
+
+content_option = click.option(
+    "--content", "content", type=click.Path(file_okay=False), default=None,
+    help="Content folder. Defaults to the one termsledger.toml names, else ./content.")
+format_option = click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+    show_default=True, help="Output format.")
+
+
+def load_config(content: str | None) -> Config:
+    """The configuration for ``--content``, with errors turned into click errors."""
+    try:
+        return find_config(content)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def load_content(config: Config) -> terms.Content:
+    """The content of ``config``, with errors turned into click errors."""
+    try:
+        return config.load_content()
+    except terms.TermsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@click.group()
+@click.version_option(package_name="termsledger")
+def cli():
+    """Terms of Use and policies as Markdown in git: check them, publish a versioned
+    site with redline diffs, and keep a ledger of who accepted which version."""
+
+
+@cli.command()
+@content_option
+@format_option
+def check(content, output_format):
+    """Check the documents and their history; exit 1 on any error.
+
+    Reports every problem as path:line: error|warning: message.
+
+    Example:
+
+    \b
+        termsledger check --content content
+    """
+    config = load_config(content)
+    loaded = load_content(config)
+    problems = terms.check(loaded, notice_days=config.notice_days)
+    errors = sum(p.severity == "error" for p in problems)
+    if output_format == "json":
+        click.echo(json.dumps({
+            "ok": not errors,
+            "problems": [{"path": p.path, "line": p.line, "severity": p.severity, "message": p.message}
+                         for p in problems],
+            "documents": [_document_summary(d) for d in loaded.documents.values()],
+        }, indent=2))
+    else:
+        for problem in problems:
+            click.echo(str(problem), err=problem.severity == "error")
+        click.echo(_text_summary(loaded, problems))
+    sys.exit(1 if errors else 0)
+
+
+def _document_summary(document: terms.Document) -> dict:
+    current, announced = document.in_force(), document.announced()
+    return {"slug": document.slug, "title": document.title, "path": document.path,
+            "versions": len(document.versions),
+            "current": current.id if current else None,
+            "announced": announced.id if announced else None}
+
+
+def _text_summary(content: terms.Content, problems: list[terms.Problem]) -> str:
+    documents = list(content.documents.values())
+    counts = Counter(p.severity for p in problems)
+    lines = [f"{len(documents)} documents, {sum(len(d.versions) for d in documents)} versions "
+             f"in {content.root}; {counts['error']} errors, {counts['warning']} warnings."]
+    for document in documents:
+        current, announced = document.in_force(), document.announced()
+        line = f"  {document.slug}: {len(document.versions)} versions, "
+        line += f"in force {current.id}" if current else "nothing in force yet"
+        if announced:
+            line += f", announced {announced.id}" + (" (material)" if announced.material else "")
+        lines.append(line)
+    return "\n".join(lines)
+
+
+# Commands from the other modules of the application layer register here.

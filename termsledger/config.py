@@ -1,0 +1,114 @@
+"""``termsledger.toml``: the optional configuration of a content repository."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+import terms
+
+FILENAME = "termsledger.toml"
+
+
+class ConfigError(Exception):
+    """``termsledger.toml`` cannot be read or has a wrong key or value."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings of a content repository; every one has a default."""
+
+    content: Path = Path("content")
+    """The folder of the documents."""
+    include: tuple[str, ...] = terms.DEFAULT_INCLUDE
+    exclude: tuple[str, ...] = terms.DEFAULT_EXCLUDE
+    notice_days: int = 30
+    """Days of notice a material version must be announced with."""
+    watch: tuple[str, ...] = ()
+    """Extra watch-list terms for the materiality analysis."""
+    site_title: str = "Terms and Policies"
+    base_url: str = ""
+    organisation: str = ""
+    contact: str = ""
+    templates: Path | None = None
+    """A folder whose templates override the site's built-in ones."""
+    out: Path = Path("build")
+    ledger: Path = Path("termsledger.db")
+    source: Path | None = field(default=None, compare=False)
+    """The ``termsledger.toml`` these settings came from, if any."""
+
+    def load_content(self) -> terms.Content:
+        """Load the documents of :attr:`content` with this configuration's globs."""
+        return terms.load(self.content, include=self.include, exclude=self.exclude)
+
+
+_SECTIONS = {"site": {"title": "site_title", "base_url": "base_url", "organisation": "organisation",
+                      "contact": "contact", "templates": "templates"},
+             "materiality": {"watch": "watch"}}
+_PATHS = {"content", "templates", "out", "ledger"}
+
+
+def find_config(content: str | Path | None = None, cwd: str | Path = ".") -> Config:
+    """The configuration for a run: ``termsledger.toml`` in the ``content`` folder when
+    given, else in ``cwd``; defaults when there is none. ``content`` overrides the file's."""
+    candidates = [Path(content) / FILENAME] if content else []
+    candidates.append(Path(cwd) / FILENAME)
+    for path in candidates:
+        if path.is_file():
+            config = read_config(path)
+            if content:
+                config = replace(config, content=Path(content))
+            return config
+    return Config(content=Path(content) if content else Path(cwd) / "content")
+
+
+def read_config(path: str | Path) -> Config:
+    """Read a ``termsledger.toml``; paths in it are relative to its folder."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    values = {}
+    for key, value in data.items():
+        if key in _SECTIONS and isinstance(value, dict):
+            for inner, inner_value in value.items():
+                if inner not in _SECTIONS[key]:
+                    raise ConfigError(f"{path}: unknown key [{key}] {inner!r}; known keys: "
+                                      f"{', '.join(_SECTIONS[key])}")
+                values[_SECTIONS[key][inner]] = (f"[{key}] {inner}", inner_value)
+        else:
+            values[key] = (key, value)
+    names = {f.name for f in fields(Config)} - {"source", "site_title", "watch"}
+    config = {"source": path}
+    for name, (label, value) in values.items():
+        if name not in names | set(_SECTIONS["site"].values()) | {"watch"}:
+            raise ConfigError(f"{path}: unknown key {label!r}; known keys: {', '.join(sorted(names))}, "
+                              f"[site] {', '.join(_SECTIONS['site'])}, [materiality] watch")
+        config[name] = _convert(path, label, name, value)
+    return Config(**config)
+
+
+def _convert(path: Path, label: str, name: str, value):
+    default = getattr(Config, name, None)
+    if name in _PATHS:
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: {label} must be a path (text), not {value!r}")
+        return path.parent / value
+    if isinstance(default, tuple):
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise ConfigError(f"{path}: {label} must be a list of text, not {value!r}")
+        return tuple(value)
+    if name == "notice_days":
+        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            raise ConfigError(f"{path}: {label} must be a whole number of days, not {value!r}")
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(f"{path}: {label} must be text, not {value!r}")
+    return value

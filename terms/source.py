@@ -78,13 +78,13 @@ def read_source(path: str, data: bytes) -> Source:
             problems.append(Problem(path, 1, "error", "front matter is not closed: add a line with '---' after it"))
         if fm is not None:
             fm_lines = fm.split("\n")
-            body_line = text[: len(text) - len(content)].count("\n") + 2
-            body = content[1:] if content.startswith("\n") else content
+            body_line = text[: len(text) - len(content)].count("\n") + 1
+            body = content
             try:
                 loaded = _HANDLER.load(fm, Loader=_Loader)
             except yaml.YAMLError as error:
-                mark = getattr(error, "problem_mark", None)
-                line = mark.line + 2 if mark else 1
+                mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
+                line = mark.line + 1 if mark else 1
                 reason = getattr(error, "problem", None) or str(error)
                 problems.append(Problem(path, line, "error", f"front matter is not valid YAML: {reason}"))
                 loaded = {}
@@ -95,13 +95,14 @@ def read_source(path: str, data: bytes) -> Source:
                                         "front matter must be a mapping of keys to values (key: value)"))
                 loaded = {}
             meta = loaded
+    if not body.strip():
+        problems.append(Problem(path, len(fm_lines) + 1, "error",
+                                "document is empty: it has no text after the front matter"))
     stripped = body.lstrip("\r\n \t")
     body_line += body[: len(body) - len(stripped)].count("\n")
     body = normalize(body)
     source = Source(path=path, slug=stem_slug, title="", body=body, body_line=body_line, problems=problems)
     _apply_fields(source, meta, fm_lines)
-    if not body.strip():
-        problems.append(Problem(path, body_line, "error", "document is empty: it has no text after the front matter"))
     return source
 
 
@@ -110,7 +111,7 @@ def _key_lines(fm_lines: list[str]) -> dict[str, int]:
     for number, line in enumerate(fm_lines):
         match = re.match(r"^([^\s:#][^:]*?)\s*:", line)
         if match:
-            lines.setdefault(match.group(1), number + 2)
+            lines.setdefault(match.group(1), number + 1)
     return lines
 
 

@@ -89,7 +89,8 @@ def _text_summary(content: terms.Content, problems: list[terms.Problem]) -> str:
              f"in {content.root}; {counts['error']} errors, {counts['warning']} warnings."]
     for document in documents:
         current, announced = document.in_force(), document.announced()
-        line = f"  {document.slug}: {len(document.versions)} versions, "
+        count = len(document.versions)
+        line = f"  {document.slug}: {count} version{'s' if count != 1 else ''}, "
         line += f"in force {current.id}" if current else "nothing in force yet"
         if announced:
             line += f", announced {announced.id}" + (" (material)" if announced.material else "")

@@ -1,0 +1,154 @@
+"""``termsledger check``: every problem, with its file, line and message."""
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import front
+from termsledger.cli import cli
+
+GOOD = front(title="Terms", slug="terms", effective="2025-03-01") + "# Terms\n\nText.\n"
+
+
+def run_check(path, *args):
+    return CliRunner().invoke(cli, ["check", "--content", str(path), *args])
+
+
+def problems_of(path):
+    result = run_check(path, "--format", "json")
+    return result.exit_code, [f"{p['path']}:{p['line']}: {p['severity']}: {p['message']}"
+                              for p in json.loads(result.stdout)["problems"]]
+
+
+def test_example_content_passes(example_content):
+    result = run_check(example_content)
+    assert result.exit_code == 0, result.output
+    assert "6 documents" in result.output
+    assert "terms: 8 versions, in force 2026-04-01, announced 2027-02-01 (material)" in result.output
+
+
+BAD_FILES = [
+    ("---\ntitle: [unclosed\n---\n# T\n\nText.\n", "t.md:2: error: front matter is not valid YAML: did not find expected ',' or ']'"),
+    ("---\ntitle: T\neffective: 2025-02-30\n---\n# T\n\nText.\n",
+     "t.md:3: error: effective date '2025-02-30' is not a date: write it as YYYY-MM-DD"),
+    ("---\ntitle: T\neffective: next monday\n---\n# T\n\nText.\n",
+     "t.md:3: error: effective date 'next monday' is not a date: write it as YYYY-MM-DD"),
+    ("---\ntitle: T\nmaterial: maybe\n---\n# T\n\nText.\n", "t.md:3: error: material must be true or false, not 'maybe'"),
+    ("---\ntitle: T\nreferences: 5\n---\n# T\n\nText.\n", "t.md:3: error: references must be a list of document slugs, not 5"),
+    ("---\ntitle: 12\n---\n# T\n\nText.\n", "t.md:2: error: title must be text, not 12"),
+    ("---\nslug: Terms_Of_Use\n---\n# T\n\nText.\n",
+     "t.md:2: error: slug 'Terms_Of_Use' is invalid: use lowercase letters, digits and single hyphens (for example 'terms-of-use')"),
+    ("---\n- a list\n---\n# T\n\nText.\n", "t.md:2: error: front matter must be a mapping of keys to values (key: value)"),
+    ("---\ntitle: T\n# T\n\nText.\n", "t.md:1: error: front matter is not closed: add a line with '---' after it"),
+    ("---\ntitle: T\n---\n\n\n", "t.md:4: error: document is empty: it has no text after the front matter"),
+    (b"# T\n\nCaf\xe9\n", "t.md:3: error: not valid UTF-8: byte 0xe9 at offset 8"),
+    ("---\ntitle: T\nreferences: [nope]\n---\n# T\n\nText.\n",
+     "t.md:3: error: references 'nope', but no document has that slug; the slugs are: t"),
+    ("---\ntitle: T\n---\n# T\n\nSee [the refund policy](refund.md).\n",
+     "t.md:6: error: link to 'refund.md': there is no file 'refund.md'"),
+    ("---\ntitle: T\n---\n# T\n\nSee [below](#nowhere).\n", "t.md:6: error: link to '#nowhere': t.md has no heading with anchor #nowhere"),
+]
+
+
+@pytest.mark.parametrize("text, message", BAD_FILES)
+def test_each_bad_input_has_its_message(tmp_path, text, message):
+    (tmp_path / "t.md").write_bytes(text if isinstance(text, bytes) else text.encode())
+    exit_code, problems = problems_of(tmp_path)
+    assert exit_code == 1
+    assert message in problems
+
+
+def test_every_problem_is_reported_not_just_the_first(tmp_path):
+    (tmp_path / "a.md").write_text("---\nmaterial: maybe\nreferences: [ghost]\n---\n# A\n\n[x](missing.md)\n")
+    (tmp_path / "b.md").write_text("---\nslug: a\n---\n# B\n\nText.\n")
+    result = run_check(tmp_path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "a.md:2: error: material must be true or false, not 'maybe'",
+        "a.md:3: error: references 'ghost', but no document has that slug; the slugs are: a",
+        "a.md:7: error: link to 'missing.md': there is no file 'missing.md'",
+        "b.md:1: error: slug 'a' is already used by a.md",
+    ]
+
+
+def test_links_to_other_documents_and_their_headings(tmp_path):
+    (tmp_path / "refund.md").write_text("# Refunds\n\n## 2. Annual plans\n\nText.\n")
+    (tmp_path / "terms.md").write_text("# Terms\n\n[ok](refund.md#annual-plans) [bad](refund.md#monthly)\n")
+    _, problems = problems_of(tmp_path)
+    assert problems == ["terms.md:3: error: link to 'refund.md#monthly': refund.md has no heading with anchor #monthly"]
+
+
+def test_effective_dates_that_go_backwards(content_repo):
+    content_repo.commit("2025-01-10T10:00", **{"terms.md": GOOD})
+    earlier = front(title="Terms", slug="terms", effective="2025-01-01") + "# Terms\n\nOther.\n"
+    commit = content_repo.commit("2025-02-01T10:00", **{"terms.md": earlier})
+    exit_code, problems = problems_of(content_repo.path)
+    assert exit_code == 1
+    assert problems == [f"terms.md:4: error: effective date 2025-01-01 goes backwards in commit {commit[:10]} "
+                        "(2025-02-01): the version before it takes effect on 2025-03-01"]
+
+
+def test_text_of_an_in_force_version_rewritten_by_a_later_commit(content_repo):
+    content_repo.commit("2025-01-10T10:00", **{"terms.md": GOOD})
+    commit = content_repo.commit("2025-04-01T10:00", **{"terms.md": GOOD.replace("Text.", "Quietly changed.")})
+    exit_code, problems = problems_of(content_repo.path)
+    assert exit_code == 1
+    assert problems == [f"terms.md:6: error: the text of version 2025-03-01 was changed in commit {commit[:10]} "
+                        "(2025-04-01), after it took effect on 2025-03-01: give the new text a new effective date"]
+
+
+def test_uncommitted_edit_of_in_force_text(content_repo):
+    content_repo.commit("2025-01-10T10:00", **{"terms.md": GOOD})
+    content_repo.write("terms.md", GOOD.replace("Text.", "Edited."))
+    _, problems = problems_of(content_repo.path)
+    assert problems == ["terms.md:6: error: the text of version 2025-03-01 was changed in the working copy, "
+                        "after it took effect on 2025-03-01: give the new text a new effective date"]
+
+
+def test_changes_before_the_effective_date_are_fine(content_repo):
+    content_repo.commit("2025-01-10T10:00", **{"terms.md": GOOD})
+    content_repo.commit("2025-02-10T10:00", **{"terms.md": GOOD.replace("Text.", "Proofread.")})
+    assert problems_of(content_repo.path) == (0, [])
+
+
+def test_material_version_with_too_little_notice_is_a_warning(content_repo):
+    now = datetime.now(timezone.utc)
+    soon = (now + timedelta(days=10)).date()
+    text = front(title="Terms", slug="terms", effective=soon.isoformat(), material=True) + "# Terms\n\nNew fee.\n"
+    content_repo.commit((now - timedelta(days=1)).replace(tzinfo=None).isoformat(timespec="seconds"), **{"terms.md": text})
+    result = run_check(content_repo.path)
+    assert result.exit_code == 0
+    assert (f"terms.md:7: warning: version {soon} is marked material but takes effect 11 days after it was "
+            f"announced on {(now - timedelta(days=1)):%Y-%m-%d}; users are owed 30 days of notice") in result.output
+
+
+def test_notice_days_comes_from_termsledger_toml(content_repo):
+    now = datetime.now(timezone.utc)
+    soon = (now + timedelta(days=10)).date()
+    text = front(title="Terms", slug="terms", effective=soon.isoformat(), material=True) + "# Terms\n\nNew fee.\n"
+    content_repo.commit(now.replace(tzinfo=None).isoformat(timespec="seconds"), **{"terms.md": text})
+    (content_repo.path / "termsledger.toml").write_text("notice_days = 7\n")
+    assert problems_of(content_repo.path) == (0, [])
+
+
+def test_bad_configuration_is_reported(tmp_path):
+    (tmp_path / "termsledger.toml").write_text("notice_days = 'thirty'\n")
+    result = run_check(tmp_path)
+    assert result.exit_code == 1
+    assert "termsledger.toml: notice_days must be a whole number of days, not 'thirty'" in result.output
+
+
+def test_missing_content_folder(tmp_path):
+    result = run_check(tmp_path / "nope")
+    assert result.exit_code == 1
+    assert "content folder" in result.output and "does not exist" in result.output
+
+
+def test_json_summary(example_content):
+    result = run_check(example_content, "--format", "json")
+    data = json.loads(result.stdout)
+    assert data["ok"] is True
+    terms_doc = next(d for d in data["documents"] if d["slug"] == "terms")
+    assert terms_doc["current"] == "2026-04-01" and terms_doc["announced"] == "2027-02-01"

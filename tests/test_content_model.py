@@ -152,3 +152,30 @@ def test_example_content_has_a_real_history(example_content):
     assert document.announced(date(2026, 11, 26)) is not None
     bundle = content.bundle("terms", date(2026, 11, 26))
     assert {v.slug for v in bundle.references} == {"acceptable-use", "privacy", "refund", "copyright", "honor-code"}
+
+
+def test_history_is_read_with_a_constant_number_of_git_processes(tmp_path, monkeypatch):
+    import subprocess
+
+    import git.cmd
+
+    from conftest import ContentRepo
+
+    def processes_to_load(commits: int) -> int:
+        repo = ContentRepo(tmp_path / f"repo{commits}")
+        for day in range(1, commits + 1):
+            repo.commit(f"2025-01-{day:02d}T10:00", **{"a.md": f"# A\n\nText {day}.\n", "b.md": f"# B\n\n{day}\n"})
+        started = []
+
+        class CountingPopen(subprocess.Popen):
+            def __init__(self, *args, **kwargs):
+                started.append(args[0])
+                super().__init__(*args, **kwargs)
+
+        monkeypatch.setattr(git.cmd, "Popen", CountingPopen)
+        loaded = terms.load(repo.path)
+        monkeypatch.undo()
+        assert len(loaded.versions("a")) == commits
+        return len(started)
+
+    assert processes_to_load(3) == processes_to_load(20)

@@ -99,3 +99,7 @@ def _text_summary(content: terms.Content, problems: list[terms.Problem]) -> str:
 
 
 # Commands from the other modules of the application layer register here.
+from .cli_serve import keys, serve  # noqa: E402
+
+cli.add_command(serve)
+cli.add_command(keys)

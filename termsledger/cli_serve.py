@@ -1,0 +1,127 @@
+"""``termsledger serve`` and ``termsledger keys``: the HTTP API and its API keys."""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from .cli import format_option, load_config
+from .keys import SCOPES, Keys, KeysError
+
+ledger_option = click.option(
+    "--ledger", "ledger", type=click.Path(dir_okay=False), default=None,
+    help="Ledger file. Defaults to the one termsledger.toml names, else ./termsledger.db.")
+
+
+def ledger_path(ledger: str | None) -> Path:
+    """``--ledger``, else the configured ledger."""
+    return Path(ledger) if ledger else load_config(None).ledger
+
+
+@click.command()
+@ledger_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, type=int, show_default=True, help="Port to listen on.")
+@click.option("--workers", default=1, type=click.IntRange(min=1), show_default=True,
+              help="Worker processes; they share the ledger file.")
+@click.option("--access-log/--no-access-log", default=False, show_default=True,
+              help="Log every request. Paths carry subject ids, which erasure cannot reach "
+                   "in a log file, so this is off by default.")
+def serve(ledger, host, port, workers, access_log):
+    """Serve the HTTP JSON API over the consent ledger.
+
+    Create an API key first with `termsledger keys create`.
+
+    Example:
+
+    \b
+        termsledger serve --ledger termsledger.db --port 8080 --workers 2
+    """
+    path = ledger_path(ledger)
+    if not path.is_file():
+        raise click.ClickException(f"No ledger at {path}; run `termsledger publish` first.")
+    import uvicorn
+
+    from .api import LEDGER_ENV
+
+    os.environ[LEDGER_ENV] = str(path.resolve())
+    uvicorn.run("termsledger.api:app_from_env", factory=True, host=host, port=port,
+                workers=workers, access_log=access_log, log_level="info")
+
+
+@click.group()
+def keys():
+    """Create, list and revoke the API keys of `termsledger serve`."""
+
+
+@keys.command(name="create")
+@click.option("--scope", type=click.Choice(SCOPES), required=True,
+              help="read: statuses and history; write: also record; admin: also export, "
+                   "erase and keys.")
+@click.option("--name", required=True, help="Who uses the key, e.g. the mailer.")
+@ledger_option
+@format_option
+def create_key(scope, name, ledger, output_format):
+    """Create an API key and print its secret, once, alone on the last line.
+
+    Example:
+
+    \b
+        termsledger keys create --scope write --name signup
+    """
+    with _key_errors():
+        key, secret = Keys(ledger_path(ledger)).create(name, scope)
+    if output_format == "json":
+        click.echo(json.dumps({"id": key.id, "name": key.name, "scope": key.scope, "secret": secret}))
+    else:
+        click.echo(f"Created API key {key.id} ({key.name}, scope {key.scope}). "
+                   "Store its secret now; it is not shown again:")
+        click.echo(secret)
+
+
+@keys.command(name="list")
+@ledger_option
+@format_option
+def list_keys(ledger, output_format):
+    """List the API keys, revoked ones included; secrets are never shown.
+
+    Example:
+
+    \b
+        termsledger keys list --format json
+    """
+    found = Keys(ledger_path(ledger)).list()
+    if output_format == "json":
+        click.echo(json.dumps([key.to_dict() for key in found], indent=2))
+        return
+    for key in found:
+        state = f"revoked {key.revoked}" if key.revoked else "active"
+        click.echo(f"{key.id}  {key.scope:<5}  {key.name}  created {key.created}  {state}")
+
+
+@keys.command(name="revoke")
+@click.argument("key_id")
+@ledger_option
+def revoke_key(key_id, ledger):
+    """Revoke an API key; requests with it fail with 401 from then on.
+
+    Example:
+
+    \b
+        termsledger keys revoke 3f9a0c21b7de
+    """
+    with _key_errors():
+        key = Keys(ledger_path(ledger)).revoke(key_id)
+    click.echo(f"Revoked API key {key.id} ({key.name}) at {key.revoked}.")
+
+
+@contextmanager
+def _key_errors():
+    try:
+        yield
+    except KeysError as error:
+        raise click.ClickException(str(error)) from None

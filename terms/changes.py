@@ -1,0 +1,199 @@
+"""The change between two versions of a document: section by section, word by word,
+with the materiality verdict.
+
+>>> change = compare("# Refunds\\n\\nWithin 14 days.\\n", "# Refunds\\n\\nWithin 7 days.\\n")
+>>> change.material, change.reasons
+(True, ("period shortened: '14 days' -> '7 days' in section 'Refunds'",))
+>>> print(change.render(markers=True))
+material (score 0.70)
+  - period shortened: '14 days' -> '7 days' in section 'Refunds'
+<BLANKLINE>
+@@ Refunds (modified) @@
+# Refunds
+<BLANKLINE>
+Within [-14-]{+7+} days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from .markdown import heading_slug
+from .materiality import assess
+from .model import Version
+from .pairing import in_place, pair
+from .sections import Section, split
+from .words import WordOp, count_words, word_diff
+
+STATUSES = ("unchanged", "modified", "moved", "added", "removed")
+
+
+@dataclass(frozen=True)
+class SectionChange:
+    """What became of one section. Instances are immutable."""
+
+    status: str
+    """``unchanged``, ``modified``, ``moved`` (moved, text unchanged), ``added`` or ``removed``."""
+    old_title: str | None
+    """Heading text in the old version; ``""`` for the untitled opening, ``None`` when added."""
+    new_title: str | None
+    """Heading text in the new version; ``""`` for the untitled opening, ``None`` when removed."""
+    old_anchor: str | None
+    """Heading id in the old version (as the site emits it); ``None`` when added."""
+    new_anchor: str | None
+    """Heading id in the new version; ``None`` when removed."""
+    renamed: bool
+    """True if the heading's words changed (renumbering alone is not a rename)."""
+    level: int
+    """Heading level (1-6), 0 for the untitled opening; the new one when both exist."""
+    ops: tuple[WordOp, ...]
+    """Word operations over the whole section, heading included."""
+    words_added: int
+    words_removed: int
+    similarity: float
+    """Share of words kept, in [0, 1]: 1.0 for an unchanged section, 0.0 for added or removed."""
+    old_index: int | None = None
+    """Position of the section in the old version; ``None`` when added."""
+    new_index: int | None = None
+    """Position of the section in the new version; ``None`` when removed."""
+    moved: bool = False
+    """True if the section changed place relative to the others (it may also be modified)."""
+
+    @property
+    def title(self) -> str:
+        """The heading to show: the new one, else the old one."""
+        return self.new_title if self.new_title is not None else (self.old_title or "")
+
+    @property
+    def old_text(self) -> str:
+        """The section's text in the old version (``""`` when added)."""
+        return "".join(op.old for op in self.ops)
+
+    @property
+    def new_text(self) -> str:
+        """The section's text in the new version (``""`` when removed)."""
+        return "".join(op.new for op in self.ops)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary of this section change, ops as ``{tag, old, new}``."""
+        return {"status": self.status, "old_title": self.old_title, "new_title": self.new_title,
+                "old_anchor": self.old_anchor, "new_anchor": self.new_anchor,
+                "renamed": self.renamed, "moved": self.moved, "level": self.level,
+                "words_added": self.words_added, "words_removed": self.words_removed,
+                "similarity": round(self.similarity, 4),
+                "ops": [{"tag": op.tag, "old": op.old, "new": op.new} for op in self.ops]}
+
+
+@dataclass(frozen=True)
+class Change:
+    """The change from one version to another, with the analysis' materiality verdict.
+    Instances are immutable."""
+
+    old: Version | None
+    """The old version, or ``None`` when plain text was compared."""
+    new: Version | None
+    """The new version, or ``None`` when plain text was compared."""
+    sections: tuple[SectionChange, ...]
+    """In the new version's order; removed sections where they stood."""
+    words_added: int
+    words_removed: int
+    score: float
+    """How likely the change is to be material, in [0, 1]."""
+    material: bool
+    """The analysis' verdict (the editor's flag, ``new.material``, decides)."""
+    reasons: tuple[str, ...]
+    """Why, in words a legal editor understands."""
+
+    @property
+    def identical(self) -> bool:
+        """True if both texts are the same."""
+        return all(s.status == "unchanged" for s in self.sections)
+
+    def render(self, markers: bool = True) -> str:
+        """Plain-text redline: verdict and reasons, then each section with a header.
+
+        :param markers: Show removed and added words inline as ``[-old-]{+new+}``;
+            when ``False`` only the verdict and the list of sections are shown.
+            Defaults to ``True``.
+        """
+        from .redline import render_text
+
+        return render_text(self, markers)
+
+    def __rich__(self):
+        """The redline for a rich console, in colour: ``rich.print(change)``."""
+        from .redline import render_rich
+
+        return render_rich(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary: document, old, new, material, flag, score, reasons, sections."""
+        version = self.new or self.old
+        return {"document": version.slug if version else None,
+                "old": self.old.id if self.old else None, "new": self.new.id if self.new else None,
+                "material": self.material, "flag": self.new.material if self.new else None,
+                "score": self.score, "reasons": list(self.reasons),
+                "words_added": self.words_added, "words_removed": self.words_removed,
+                "sections": [s.to_dict() for s in self.sections]}
+
+
+def compare(old: Version | str, new: Version | str, watch: Iterable[str] = ()) -> Change:
+    """The change from ``old`` to ``new``: versions, or Markdown bodies as plain strings.
+
+    :param watch: Extra watch-list terms (regular expressions) for the materiality analysis,
+        on top of :data:`terms.materiality.DEFAULT_WATCH`. Defaults to none.
+    """
+    old_sections = split(old.body if isinstance(old, Version) else old)
+    new_sections = split(new.body if isinstance(new, Version) else new)
+    pairs = pair(old_sections, new_sections)
+    kept = in_place(pairs)
+    by_new = {n: o for o, n in pairs.items()}
+    removed_after = _removed_positions(old_sections, pairs)
+    entries: list[tuple[Section | None, Section | None]] = [(s, None) for s in removed_after.get(-1, ())]
+    for section in new_sections:
+        before = old_sections[by_new[section.index]] if section.index in by_new else None
+        entries.append((before, section))
+        if before is not None:
+            entries.extend((s, None) for s in removed_after.get(before.index, ()))
+    changes = tuple(_section_change(a, b, a is not None and b is not None and a.index not in kept)
+                    for a, b in entries)
+    verdict = assess(entries, watch)
+    return Change(old if isinstance(old, Version) else None, new if isinstance(new, Version) else None,
+                  changes, sum(s.words_added for s in changes), sum(s.words_removed for s in changes),
+                  verdict.score, verdict.material, verdict.reasons)
+
+
+def _removed_positions(old: tuple[Section, ...], pairs: dict[int, int]) -> dict[int, list[Section]]:
+    """Unpaired old sections, keyed by the nearest paired old section before them (-1: none)."""
+    placed: dict[int, list[Section]] = {}
+    anchor = -1
+    for section in old:
+        if section.index in pairs:
+            anchor = section.index
+        else:
+            placed.setdefault(anchor, []).append(section)
+    return placed
+
+
+def _section_change(old: Section | None, new: Section | None, moved: bool) -> SectionChange:
+    if old is None or new is None:
+        section = old or new
+        assert section is not None
+        op = WordOp("delete", section.text, "") if old else WordOp("insert", "", section.text)
+        words = count_words(section.text)
+        return SectionChange("removed" if old else "added",
+                             old.title if old else None, new.title if new else None,
+                             old.anchor if old else None, new.anchor if new else None,
+                             False, section.level, (op,) if section.text else (),
+                             0 if old else words, words if old else 0, 0.0,
+                             old.index if old else None, new.index if new else None)
+    ops = word_diff(old.text, new.text)
+    added = sum(op.words_added for op in ops)
+    removed = sum(op.words_removed for op in ops)
+    kept = sum(count_words(op.new) for op in ops if op.tag == "equal")
+    total = kept * 2 + added + removed
+    status = "modified" if old.text != new.text else ("moved" if moved else "unchanged")
+    return SectionChange(status, old.title, new.title, old.anchor, new.anchor,
+                         heading_slug(old.title) != heading_slug(new.title), new.level, ops,
+                         added, removed, 2 * kept / total if total else 1.0, old.index, new.index, moved)

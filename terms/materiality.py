@@ -1,0 +1,262 @@
+"""The materiality verdict: how likely a change is to matter to users, and why.
+
+Each finding carries a weight in [0, 1]; the score is ``1 - prod(1 - weight)`` and the
+change is material when the score reaches :data:`THRESHOLD`. Cosmetic edits (typos,
+whitespace, reflowed lines, heading or list renumbering, moved sections, link targets)
+produce no finding, because the analysis compares the *prose* of each section.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Iterable, Sequence
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Indel
+
+from .markdown import heading_slug
+from .quantities import Quantity, compare_quantities, quantities
+from .sections import Section
+
+THRESHOLD = 0.5
+"""Score from which a change is material."""
+LOW_SIMILARITY = 0.5
+"""Word similarity of a matched section below which it counts as rewritten."""
+
+DEFAULT_WATCH: tuple[str, ...] = (
+    r"liab(?:le|ility|ilities)", r"indemni\w*", r"warrant(?:y|ies)", r"arbitrat\w*",
+    r"class[- ]actions?", r"fees?", r"pric(?:e|es|ing)", r"charg(?:e|es|ed)", r"payments?",
+    r"refund\w*", r"cancel\w*", r"terminat\w*", r"suspen(?:d|ds|ded|sion)",
+    r"personal (?:data|information)", r"data", r"shar(?:e|es|ed|ing)", r"sell(?:s|ing)?", r"sold",
+    r"third[- ]part(?:y|ies)", r"jurisdiction", r"governing law", r"venue", r"ages?", r"minors?",
+    r"rights?", r"waive\w*", r"consent\w*", r"licen[cs]\w*", r"renew\w*", r"retain\w*", r"retention",
+    r"delet(?:e|es|ed|ion)", r"you (?:may|can|have the right)", r"we will",
+)
+"""Terms whose sentences matter: case-insensitive regular expressions matched as whole words."""
+
+_WEIGHTS = {"section": 0.7, "empty section": 0.25, "rewritten": 0.6, "quantity": 0.7,
+            "watch": 0.6, "quantity sentence": 0.4, "renamed": 0.15}
+_SENTENCE_CUTOFF = 60.0
+_TYPO = 75.0
+_WORDS = re.compile(r"\w+")
+_MODAL = re.compile(r"(?:you|we)\s", re.IGNORECASE)
+_CROSS_REFERENCE = re.compile(r"\b(?:section|clause|article|paragraph|§)\s*\d+(?:\.\d+)*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reason a change may be material."""
+
+    weight: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The analysis of a change: a score in [0, 1], the verdict and its reasons."""
+
+    score: float
+    material: bool
+    reasons: tuple[str, ...]
+
+
+def watch_pattern(watch: Iterable[str] = ()) -> re.Pattern[str]:
+    """One regular expression for :data:`DEFAULT_WATCH` plus ``watch``.
+
+    Each extra term is a regular expression; one that does not compile is taken literally.
+    """
+    terms = list(DEFAULT_WATCH)
+    for term in watch:
+        try:
+            re.compile(term)
+        except re.error:
+            term = re.escape(term)
+        terms.append(term)
+    return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{t})" for t in terms) + r")(?!\w)", re.IGNORECASE)
+
+
+def assess(pairs: Sequence[tuple[Section | None, Section | None]], watch: Iterable[str] = ()) -> Verdict:
+    """The verdict on a change given as pairs of (old, new) sections, ``None`` where absent."""
+    pattern = watch_pattern(watch)
+    findings: list[Finding] = []
+    for old, new in pairs:
+        if old is None or new is None:
+            findings.append(_added_or_removed(old or new, pattern, added=old is None))
+        elif old.text != new.text:
+            findings.extend(_modified(old, new, pattern))
+    score = 1.0
+    for finding in findings:
+        score *= 1 - finding.weight
+    score = round(1 - score, 4)
+    return Verdict(score, score >= THRESHOLD, tuple(f.reason for f in findings))
+
+
+def _added_or_removed(section: Section, pattern: re.Pattern[str], added: bool) -> Finding:
+    name = section.title or "(untitled opening)"
+    reason = f"section {'added' if added else 'removed'}: '{name}'"
+    prose = " ".join(sentences(section.body))
+    terms = sorted({m.group(0).lower() for m in pattern.finditer(prose)})
+    if terms:
+        reason += " (mentions " + ", ".join(f"'{t}'" for t in terms[:5]) + ")"
+    return Finding(_WEIGHTS["section" if prose else "empty section"], reason)
+
+
+def _modified(old: Section, new: Section, pattern: re.Pattern[str]) -> list[Finding]:
+    name = new.title or "(untitled opening)"
+    findings = []
+    if heading_slug(old.title) != heading_slug(new.title):
+        findings.append(Finding(_WEIGHTS["renamed"], f"heading renamed: '{old.title}' -> '{new.title}'"))
+    old_sentences, new_sentences = sentences(old.body), sentences(new.body)
+    old_words = _WORDS.findall(" ".join(old_sentences).lower())
+    new_words = _WORDS.findall(" ".join(new_sentences).lower())
+    similarity = Indel.normalized_similarity(old_words, new_words)
+    if old_words and new_words and similarity < LOW_SIMILARITY:
+        findings.append(Finding(_WEIGHTS["rewritten"],
+                                f"section '{name}' largely rewritten ({similarity:.0%} similar)"))
+    removed, added = _unmatched(old_sentences, new_sentences)
+    changed, removed, added = _pair_sentences(removed, added)
+    minor = Counter()
+    for before, after in changed:
+        found = _changed_sentence(before, after, name, pattern)
+        if found is None:
+            minor["changed"] += 0 if _cosmetic(before, after) else 1
+        else:
+            findings.extend(found)
+    for sentence in removed:
+        minor["removed"] += _lone_sentence(sentence, "removed", name, pattern, findings)
+    for sentence in added:
+        minor["added"] += _lone_sentence(sentence, "added", name, pattern, findings)
+    if sum(minor.values()):
+        counts = ", ".join(f"{n} sentence{'s' * (n > 1)} {what}" for what, n in minor.items() if n)
+        findings.append(Finding(min(0.4, 0.1 * sum(minor.values())), f"section '{name}': {counts}"))
+    return findings
+
+
+def _changed_sentence(before: str, after: str, name: str, pattern: re.Pattern[str]) -> list[Finding] | None:
+    """Findings for a sentence that was edited; ``None`` when it names no quantity or watched term."""
+    term = _term(after, pattern) or _term(before, pattern)
+    moved = compare_quantities(quantities(before), quantities(after))
+    if moved:
+        return [Finding(_WEIGHTS["quantity"], f"{_subject(quantity, before, after, pattern)}{change} "
+                                              f"in section '{name}'") for quantity, change in moved]
+    if term and not _cosmetic(before, after):
+        return [Finding(_WEIGHTS["watch"],
+                        f"sentence mentioning {term} changed in section '{name}': {_quote(after)}")]
+    return None
+
+
+def _lone_sentence(sentence: str, what: str, name: str, pattern: re.Pattern[str],
+                   findings: list[Finding]) -> int:
+    """Add the finding for a sentence added or removed whole; return 1 if it is a minor one."""
+    term = _term(sentence, pattern)
+    if term:
+        findings.append(Finding(_WEIGHTS["watch"],
+                                f"sentence mentioning {term} {what} in section '{name}': {_quote(sentence)}"))
+        return 0
+    amounts: list[Quantity] = quantities(sentence)
+    if amounts:
+        findings.append(Finding(_WEIGHTS["quantity sentence"],
+                                f"sentence with '{amounts[0].text}' {what} in section '{name}': "
+                                f"{_quote(sentence)}"))
+        return 0
+    return 1
+
+
+def _subject(quantity: Quantity, before: str, after: str, pattern: re.Pattern[str]) -> str:
+    """The watched noun nearest to ``quantity`` in its sentence, with a space: ``"refund "``."""
+    sentence = after if quantity.text in " ".join(after.split()) else before
+    at = sentence.find(quantity.text)
+    nouns = [m for m in pattern.finditer(sentence) if not _MODAL.match(m.group(0))]
+    if not nouns or at < 0:
+        return ""
+    return min(nouns, key=lambda m: abs(m.start() - at)).group(0).lower() + " "
+
+
+def _term(sentence: str, pattern: re.Pattern[str]) -> str | None:
+    """The first three distinct watched terms of ``sentence``, quoted: ``'refund', 'fee'``."""
+    found = list(dict.fromkeys(m.group(0).lower() for m in pattern.finditer(sentence)))[:3]
+    return ", ".join(f"'{t}'" for t in found) or None
+
+
+def _cosmetic(before: str, after: str) -> bool:
+    """True if two sentences differ only in case, punctuation, cross-reference numbers
+    or typo-sized word edits."""
+    a = _WORDS.findall(_CROSS_REFERENCE.sub("", before).lower())
+    b = _WORDS.findall(_CROSS_REFERENCE.sub("", after).lower())
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        old, new = " ".join(a[i1:i2]), " ".join(b[j1:j2])
+        if tag != "equal" and (tag != "replace" or fuzz.ratio(old, new) < _TYPO
+                               or any(c.isdigit() for c in old + new)):
+            return False
+    return True
+
+
+def _unmatched(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
+    """Sentences only in ``old`` and only in ``new`` (compared without case), in order."""
+    left = Counter(s.lower() for s in new)
+    removed = []
+    for sentence in old:
+        if left[sentence.lower()]:
+            left[sentence.lower()] -= 1
+        else:
+            removed.append(sentence)
+    right = Counter(s.lower() for s in old)
+    added = []
+    for sentence in new:
+        if right[sentence.lower()]:
+            right[sentence.lower()] -= 1
+        else:
+            added.append(sentence)
+    return removed, added
+
+
+def _pair_sentences(removed: list[str], added: list[str]) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """Pair removed and added sentences that are edits of each other, most similar first."""
+    if not removed or not added:
+        return [], removed, added
+    scores = process.cdist(removed, added, scorer=fuzz.ratio, score_cutoff=_SENTENCE_CUTOFF)
+    candidates = sorted(((scores[i, j], i, j) for i in range(len(removed)) for j in range(len(added))
+                         if scores[i, j] >= _SENTENCE_CUTOFF), reverse=True)
+    pairs: dict[int, int] = {}
+    for _, i, j in candidates:
+        if i not in pairs and j not in pairs.values():
+            pairs[i] = j
+    changed = [(removed[i], added[j]) for i, j in sorted(pairs.items(), key=lambda ij: ij[1])]
+    return (changed, [s for i, s in enumerate(removed) if i not in pairs],
+            [s for j, s in enumerate(added) if j not in pairs.values()])
+
+
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_LINK_TARGET = re.compile(r"\]\([^)]*\)|\]\[[^\]]*\]")
+_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:.*$", re.MULTILINE)
+_URL = re.compile(r"<?(?:https?|mailto):[^\s>)]+>?|<[^>\s]+@[^>\s]+>")
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_MARKUP = re.compile(r"[*_`#>|~\[\]]+|^ *(?:[-+*]|\d+[.)]) +|^[ =:-]+$", re.MULTILINE)
+_PARAGRAPH = re.compile(r"\n\s*\n|\n(?= *(?:[-+*]|\d+[.)]) )")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
+
+
+def sentences(body: str) -> list[str]:
+    """The sentences of a section body as prose: markup, link targets, URLs, list markers
+    and line breaks removed, whitespace collapsed.
+
+    >>> sentences("Read [this](https://a.example/v2).\\nRefunds take\\n14 days.\\n\\n1. Call us!")
+    ['Read this.', 'Refunds take 14 days.', 'Call us!']
+    """
+    found = []
+    for paragraph in _PARAGRAPH.split(_DEFINITION.sub("", _COMMENT.sub("", body))):
+        text = " ".join(_prose(paragraph).split())
+        found.extend(s for s in _SENTENCE.split(text) if _WORDS.search(s))
+    return found
+
+
+def _prose(text: str) -> str:
+    text = _URL.sub("", _LINK_TARGET.sub("]", text))
+    return _MARKUP.sub("", _HTML_TAG.sub("", text))
+
+
+def _quote(sentence: str, limit: int = 100) -> str:
+    return '"' + (sentence if len(sentence) <= limit else sentence[:limit - 1].rstrip() + "…") + '"'

@@ -1,0 +1,87 @@
+"""Pair the sections of two versions, even when they were moved, renumbered or renamed."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from typing import Sequence
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from .markdown import heading_slug
+from .sections import Section
+
+PAIR_CUTOFF = 50.0
+"""Least combined similarity (0-100) of title and body for two sections to pair."""
+_TITLE_WEIGHT = 0.35
+
+
+def pair(old: Sequence[Section], new: Sequence[Section]) -> dict[int, int]:
+    """Map the index of each old section to the index of the new section it became.
+
+    Identical sections pair first, then the rest by rapidfuzz similarity of their
+    titles (without numbering) and bodies, most similar first.
+    """
+    pairs: dict[int, int] = {}
+    if old and new and old[0].level == 0 and new[0].level == 0:
+        pairs[0] = 0
+    by_text: dict[str, list[int]] = {}
+    for section in new:
+        if section.index not in pairs.values():
+            by_text.setdefault(section.text, []).append(section.index)
+    for section in old:
+        if section.index not in pairs and by_text.get(section.text):
+            pairs[section.index] = by_text[section.text].pop(0)
+    rest_old = [s for s in old if s.index not in pairs and s.level]
+    taken = set(pairs.values())
+    rest_new = [s for s in new if s.index not in taken and s.level]
+    if rest_old and rest_new:
+        pairs.update(_fuzzy(rest_old, rest_new, len(old), len(new)))
+    return pairs
+
+
+def _fuzzy(old: list[Section], new: list[Section], old_total: int, new_total: int) -> dict[int, int]:
+    titles = process.cdist([_title(s) for s in old], [_title(s) for s in new], scorer=fuzz.ratio)
+    bodies = process.cdist([s.body for s in old], [s.body for s in new], scorer=fuzz.ratio,
+                           score_cutoff=PAIR_CUTOFF - 100 * _TITLE_WEIGHT, workers=-1)
+    blank = np.array([not s.body.strip() for s in old])[:, None] & np.array(
+        [not s.body.strip() for s in new])[None, :]
+    scores = np.where(blank, titles, _TITLE_WEIGHT * titles + (1 - _TITLE_WEIGHT) * bodies)
+    rows, cols = np.nonzero(scores >= PAIR_CUTOFF)
+    candidates = sorted(zip(rows.tolist(), cols.tolist()), key=lambda rc: (
+        -scores[rc], abs(old[rc[0]].index / old_total - new[rc[1]].index / new_total)))
+    pairs: dict[int, int] = {}
+    used: set[int] = set()
+    for row, col in candidates:
+        if old[row].index not in pairs and col not in used:
+            pairs[old[row].index] = new[col].index
+            used.add(col)
+    return pairs
+
+
+def _title(section: Section) -> str:
+    return heading_slug(section.title).replace("-", " ")
+
+
+def in_place(pairs: dict[int, int]) -> set[int]:
+    """The old indices of the pairs that kept their relative order (a longest increasing
+    subsequence of new positions); the other pairs were moved."""
+    order = sorted(pairs, key=pairs.__getitem__)
+    tails: list[int] = []
+    tail_at: list[int] = []
+    before: dict[int, int | None] = {}
+    for old_index in order:
+        k = bisect_left(tails, old_index)
+        before[old_index] = tail_at[k - 1] if k else None
+        if k == len(tails):
+            tails.append(old_index)
+            tail_at.append(old_index)
+        else:
+            tails[k] = old_index
+            tail_at[k] = old_index
+    kept: set[int] = set()
+    cursor = tail_at[-1] if tail_at else None
+    while cursor is not None:
+        kept.add(cursor)
+        cursor = before[cursor]
+    return kept

@@ -1,0 +1,174 @@
+"""The change engine: sections paired across versions, word operations, rendering."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import terms
+from terms.words import word_diff
+
+OLD = """Opening words.
+
+# 1. Fees
+
+The fee is $10.
+
+# 2. Refunds
+
+Refunds within 14 days.
+
+# 3. Privacy
+
+We keep data safe.
+
+# 4. Contact
+
+Write to us.
+"""
+
+
+def statuses(change: terms.Change) -> list[tuple[str, str]]:
+    return [(s.status, s.title) for s in change.sections]
+
+
+def test_identical_texts():
+    change = terms.compare(OLD, OLD)
+    assert change.identical
+    assert {s.status for s in change.sections} == {"unchanged"}
+    assert (change.words_added, change.words_removed, change.score, change.material) == (0, 0, 0.0, False)
+    assert change.render() == "no changes"
+
+
+def test_modified_section_has_word_ops():
+    change = terms.compare(OLD, OLD.replace("14 days", "7 days"))
+    refunds = change.sections[2]
+    assert (refunds.status, refunds.old_title, refunds.new_title) == ("modified", "2. Refunds", "2. Refunds")
+    assert [(op.tag, op.old, op.new) for op in refunds.ops] == [
+        ("equal", "# 2. Refunds\n\nRefunds within ", "# 2. Refunds\n\nRefunds within "),
+        ("replace", "14", "7"), ("equal", " days.\n\n", " days.\n\n")]
+    assert (refunds.words_added, refunds.words_removed) == (1, 1)
+    assert (change.words_added, change.words_removed) == (1, 1)
+    assert 0.7 < refunds.similarity < 1.0
+    assert not change.identical
+
+
+def test_moved_sections_keep_the_new_order():
+    fees, refunds = "# 1. Fees\n\nThe fee is $10.\n\n", "# 2. Refunds\n\nRefunds within 14 days.\n\n"
+    change = terms.compare(OLD, OLD.replace(fees + refunds, refunds + fees))
+    assert statuses(change) == [("unchanged", ""), ("moved", "2. Refunds"), ("unchanged", "1. Fees"),
+                                ("unchanged", "3. Privacy"), ("unchanged", "4. Contact")]
+    assert change.sections[1].moved and not change.sections[1].renamed
+    assert not change.material and change.reasons == ()
+
+
+def test_renamed_and_renumbered_headings_pair_up():
+    new = OLD.replace("# 2. Refunds", "# 2. Money back").replace("# 3. Privacy", "# 4. Privacy")
+    change = terms.compare(OLD, new)
+    money, privacy = change.sections[2], change.sections[3]
+    assert (money.status, money.renamed, money.old_anchor, money.new_anchor) == (
+        "modified", True, "refunds", "money-back")
+    assert (privacy.status, privacy.renamed, privacy.old_anchor, privacy.new_anchor) == (
+        "modified", False, "privacy", "privacy")
+
+
+def test_removed_sections_stand_where_they_were():
+    change = terms.compare(OLD, OLD.replace("# 2. Refunds\n\nRefunds within 14 days.\n\n", "")
+                           + "\n# 5. Arbitration\n\nDisputes go to arbitration.\n")
+    assert statuses(change) == [("unchanged", ""), ("unchanged", "1. Fees"), ("removed", "2. Refunds"),
+                                ("unchanged", "3. Privacy"), ("modified", "4. Contact"),
+                                ("added", "5. Arbitration")]
+    removed, added = change.sections[2], change.sections[5]
+    assert (removed.new_title, removed.new_anchor, removed.new_index, removed.old_index) == (None, None, None, 2)
+    assert [op.tag for op in removed.ops] == ["delete"] and removed.similarity == 0.0
+    assert (added.old_title, added.old_anchor, added.level, added.words_added) == (None, None, 1, 6)
+
+
+def test_setext_headings_make_sections():
+    old = "Fees\n====\n\nTen dollars.\n\nRefunds\n-------\n\nFourteen days.\n"
+    change = terms.compare(old, old.replace("Fourteen days", "Seven days"))
+    assert [(s.level, s.title, s.status) for s in change.sections] == [
+        (1, "Fees", "unchanged"), (2, "Refunds", "modified")]
+
+
+def test_versions_are_accepted_and_named_in_to_dict(content_repo):
+    body = "---\ntitle: Terms\nslug: terms\neffective: {day}\n---\n{text}"
+    content_repo.commit("2025-01-01", **{"terms.md": body.format(day="2025-01-01", text=OLD)})
+    content_repo.commit("2025-02-01", **{"terms.md": body.format(
+        day="2025-03-01", text=OLD.replace("$10", "$12"))})
+    document = terms.load(content_repo.path).document("terms")
+    old, new = document.versions
+    change = terms.compare(old, new)
+    assert (change.old, change.new) == (old, new)
+    data = json.loads(json.dumps(change.to_dict()))
+    assert {k: data[k] for k in ("document", "old", "new", "material", "flag")} == {
+        "document": "terms", "old": "2025-01-01", "new": "2025-03-01", "material": True, "flag": None}
+    assert data["reasons"] == ["fee amount increased: '$10' -> '$12' in section '1. Fees'"]
+    assert data["sections"][1]["ops"][1] == {"tag": "replace", "old": "10", "new": "12"}
+
+
+def test_render_with_and_without_markers():
+    change = terms.compare(OLD, OLD.replace("Write to us.", "Write to us by post."))
+    assert change.render(markers=True) == (
+        "not material (score 0.10)\n"
+        "  - section '4. Contact': 1 sentence changed\n\n"
+        "@@ 4. Contact (modified) @@\n"
+        "# 4. Contact\n\nWrite to us{+ by post+}.")
+    assert change.render(markers=False) == (
+        "not material (score 0.10)\n"
+        "  - section '4. Contact': 1 sentence changed\n\n"
+        "@@ 4. Contact (modified) @@")
+
+
+def test_rich_rendering_colours_the_redline():
+    from rich.console import Console
+
+    console = Console(record=True, width=80, color_system="truecolor", force_terminal=True)
+    console.print(terms.compare(OLD, OLD.replace("14 days", "7 days")))
+    output = console.export_text(styles=True)
+    assert "material (score 0.70)" in output
+    assert "\x1b[" in output
+
+
+def test_watch_argument_reaches_the_verdict():
+    old, new = "We use cookies.\n", "We use many more cookies.\n"
+    assert not terms.compare(old, new).material
+    assert terms.compare(old, new, watch=("cookies",)).material
+
+
+def test_unrelated_documents_are_all_added_and_removed():
+    new = "# Shipping\n\nParcels leave within a week.\n\n# Warranty\n\nGoods carry the legal guarantee.\n"
+    change = terms.compare(OLD, new)
+    assert sorted(s.status for s in change.sections) == ["added", "added"] + ["removed"] * 5
+    assert change.material
+
+
+text = st.text(alphabet=st.characters(), max_size=300)
+markdown = st.lists(st.sampled_from(["# Fees\n", "## 2. Refunds\n", "Title\n---\n", "\n", "text ", "14 days. ",
+                                     "- item\n", "\r\n", "$10", "é ", "> # quoted\n", "    # code\n"]),
+                    max_size=30).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text, text)
+def test_word_ops_reproduce_both_texts(old, new):
+    ops = word_diff(old, new)
+    assert "".join(op.old for op in ops) == old
+    assert "".join(op.new for op in ops) == new
+    assert all(op.tag in {"equal", "insert", "delete", "replace"} for op in ops)
+    assert all(op.old == op.new for op in ops if op.tag == "equal")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(text, markdown), st.one_of(text, markdown))
+def test_sections_reproduce_both_documents(old, new):
+    change = terms.compare(old, new)
+    olds = sorted((s for s in change.sections if s.old_index is not None), key=lambda s: s.old_index)
+    news = [s for s in change.sections if s.new_index is not None]
+    assert "".join(s.old_text for s in olds) == old
+    assert "".join(s.new_text for s in news) == new
+    assert [s.new_index for s in news] == list(range(len(news)))
+    assert 0.0 <= change.score <= 1.0
+    assert change.identical == (old == new)

@@ -1,0 +1,172 @@
+"""The materiality verdict on hand-made pairs of versions, each rule in both directions."""
+
+from __future__ import annotations
+
+import pytest
+
+import terms
+
+FILLER = (
+    "These Terms govern your use of the service and form a binding agreement between you and us. "
+    "Please read them carefully, together with the policies they refer to, before using the service. "
+    "Where these Terms are translated, the English text is the one that counts for every purpose. "
+)
+
+BASE = f"""Welcome to Example. {FILLER}
+
+## 1. Accounts
+
+You are responsible for keeping your password secret.
+Tell us at once if someone uses your account without your permission.
+
+## 2. Fees
+
+The Pro plan costs $10 per month, billed in advance.
+Annual plans are billed once a year (see section 3).
+
+## 3. Refunds
+
+{FILLER}If you are not satisfied, you can ask for a refund within 14 days of purchase, and we will
+return the full amount to the card you paid with. {FILLER}
+
+## 4. Your Rights
+
+You may export your content at any time from the settings page.
+You may close your account at any time.
+
+## 5. Privacy
+
+We describe in our [Privacy Policy](https://example.com/privacy) how we handle information.
+We use cookies to keep you signed in.
+
+## 6. Contact
+
+Write to us at the address on our website.
+"""
+
+
+def edit(*replacements: tuple[str, str], text: str = BASE) -> str:
+    """``text`` with each ``(old, new)`` replaced once (each ``old`` must be present)."""
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text
+
+
+def section(title: str) -> str:
+    """The whole of section ``title`` in BASE, heading included."""
+    start = BASE.index(f"## {title}")
+    end = BASE.find("\n## ", start + 1)
+    return BASE[start:end + 1] if end != -1 else BASE[start:]
+
+
+def reorder() -> str:
+    rights, privacy = section("4. Your Rights"), section("5. Privacy")
+    return BASE.replace(rights + privacy, privacy + rights)
+
+
+CASES = [
+    # (id, new text, material, substrings each expected in one of the reasons)
+    ("identical", BASE, False, []),
+    ("whitespace only", edit(("billed in advance.", "billed   in advance.  "),
+                             ("at once if", "at  once if")), False, []),
+    ("reflowed lines", edit(("secret.\nTell us", "secret. Tell\nus")), False, []),
+    ("typo fixed in a refund sentence", edit(("return the full amount", "retrun the full amount")),
+     False, []),
+    ("capitalisation", edit(("Annual plans", "annual Plans")), False, []),
+    ("heading renumbered", edit(("## 6. Contact", "## 7. Contact")), False, []),
+    ("sections moved unchanged", reorder(), False, []),
+    ("link URL updated", edit(("https://example.com/privacy", "https://example.com/legal/privacy-v2")),
+     False, []),
+    ("heading renamed", edit(("## 6. Contact", "## 6. Getting in Touch")), False,
+     ["heading renamed: '6. Contact' -> '6. Getting in Touch'"]),
+    ("harmless sentence added", edit(("signed in.", "signed in. Our office is in Lisbon.")), False,
+     ["1 sentence added"]),
+    ("harmless rewording", edit(("Write to us at the address on our website.",
+                                 "Send us a letter at the address shown on our website.")), False,
+     ["section '6. Contact'"]),
+    ("refund window shortened in a long paragraph", edit(("within 14 days", "within 7 days")), True,
+     ["period shortened: '14 days' -> '7 days' in section '3. Refunds'"]),
+    ("refund window extended", edit(("within 14 days", "within 30 days")), True,
+     ["period extended: '14 days' -> '30 days'"]),
+    ("duration in words", edit(("within 14 days", "within fourteen (14) business days")), True,
+     ["refund period changed: '14 days' -> 'fourteen (14) business days'"]),
+    ("price increased", edit(("$10 per month", "$15 per month")), True,
+     ["amount increased: '$10' -> '$15' in section '2. Fees'"]),
+    ("price reduced", edit(("$10 per month", "$8.50 per month")), True, ["amount reduced"]),
+    ("currency changed", edit(("$10 per month", "10 EUR per month")), True,
+     ["amount changed: '$10' -> '10 EUR'"]),
+    ("new arbitration section", BASE + "\n## 7. Disputes\n\nAny dispute will be settled by binding "
+     "arbitration, and you waive any class action.\n", True,
+     ["section added: '7. Disputes'", "'arbitration'", "'class action'"]),
+    ("removed right", edit(("You may export your content at any time from the settings page.\n", "")),
+     True, ["sentence mentioning 'you may' removed in section '4. Your Rights'"]),
+    ("new data-sharing sentence", edit(("signed in.", "signed in. We may share your personal data "
+                                                       "with advertising partners.")), True,
+     ["sentence mentioning 'share', 'personal data' added in section '5. Privacy'"]),
+    ("watched sentence changed", edit(("we will\nreturn the full amount", "we may\nreturn part of the amount")),
+     True, ["sentence mentioning 'you can', 'refund' changed in section '3. Refunds'"]),
+    ("section removed", BASE.replace(section("4. Your Rights"), ""), True,
+     ["section removed: '4. Your Rights'"]),
+    ("section largely rewritten", edit(("You are responsible for keeping your password secret.\n"
+                                        "Tell us at once if someone uses your account without your permission.",
+                                        "Accounts are personal. Do not lend yours to colleagues or family.")),
+     True, ["section '1. Accounts' largely rewritten"]),
+    ("watch term from configuration", edit(("We use cookies to keep you signed in.",
+                                           "We use cookies to keep you signed in and to measure visits.")),
+     True, ["sentence mentioning 'cookies' changed"]),
+    ("date changed", edit(("once a year (see", "once a year, first on 2026-03-01 (see")), True,
+     ["date added: '2026-03-01'"]),
+    ("percentage changed", edit(("billed in advance.", "billed in advance, with 20% VAT.")),
+     True, ["percentage added: '20%'"]),
+    ("cross-reference renumbered", edit(("(see section 3)", "(see section 4)")), False, []),
+    ("empty heading added", edit(("## 6. Contact", "## Miscellaneous\n\n## 6. Contact")), False,
+     ["section added: 'Miscellaneous'"]),
+]
+
+WATCH = {"watch term from configuration": ("cookies?",)}
+
+
+@pytest.mark.parametrize("name, new, material, expected", CASES, ids=[c[0] for c in CASES])
+def test_verdict(name, new, material, expected):
+    change = terms.compare(BASE, new, watch=WATCH.get(name, ()))
+    assert change.material is material, change.reasons
+    assert 0.0 <= change.score <= 1.0
+    for fragment in expected:
+        assert any(fragment in reason for reason in change.reasons), (fragment, change.reasons)
+    if not expected:
+        assert change.reasons == ()
+        assert change.score == 0.0
+
+
+def test_every_case_is_also_judged_in_reverse():
+    """Undoing a material change is material too; undoing a cosmetic one is cosmetic."""
+    for name, new, material, _ in CASES:
+        if name in WATCH:
+            continue
+        assert terms.compare(new, BASE).material is material, name
+
+
+def test_watch_terms_extend_the_default_list():
+    old, new = "We bake cookies.\n", "We bake fresh cookies.\n"
+    assert terms.compare(old, new).reasons == ("section '(untitled opening)': 1 sentence changed",)
+    change = terms.compare(old, new, watch=["cookies"])
+    assert change.material
+    assert change.reasons == ("sentence mentioning 'cookies' changed in section '(untitled opening)': "
+                              "\"We bake fresh cookies.\"",)
+
+
+def test_invalid_watch_term_is_taken_literally():
+    change = terms.compare("Pay the invoice in full now.\n", "Pay the invoice (in advance in full now.\n",
+                           watch=["(in advance"])
+    assert change.reasons == ("sentence mentioning '(in advance' changed in section "
+                              "'(untitled opening)': \"Pay the invoice (in advance in full now.\"",)
+
+
+def test_removed_and_added_sections_are_material_in_both_directions():
+    old = "## Fees\n\nThe fee is $5.\n"
+    new = old + "\n## Arbitration\n\nDisputes go to arbitration.\n"
+    assert terms.compare(old, new).reasons == (
+        "section added: 'Arbitration' (mentions 'arbitration')",)
+    assert terms.compare(new, old).reasons == (
+        "section removed: 'Arbitration' (mentions 'arbitration')",)

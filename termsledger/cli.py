@@ -103,3 +103,7 @@ from .cli_serve import keys, serve  # noqa: E402
 
 cli.add_command(serve)
 cli.add_command(keys)
+
+from .cli_diff import diff  # noqa: E402
+
+cli.add_command(diff)

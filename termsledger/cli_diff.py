@@ -1,0 +1,60 @@
+"""``termsledger diff``: the redline and materiality verdict between two versions."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+import terms
+
+from .cli import content_option, format_option, load_config, load_content
+
+
+@click.command()
+@click.argument("slug")
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@content_option
+@format_option
+def diff(slug, old, new, content, output_format):
+    """Show what changed between two versions of a document, and whether it looks material.
+
+    OLD and NEW are version names (effective date, id or label); they default to the two
+    latest versions, and NEW alone defaults to the latest. Removed words show as
+    [-removed-] and added ones as {+added+} when the output is not a terminal.
+
+    Example:
+
+    \b
+        termsledger diff terms 2026-01-01 2026-03-01 --format json
+    """
+    config = load_config(content)
+    try:
+        document = load_content(config).document(slug)
+        before, after = _versions(document, old, new)
+    except terms.TermsError as error:
+        raise click.ClickException(str(error)) from None
+    change = terms.compare(before, after, watch=config.watch)
+    if output_format == "json":
+        click.echo(json.dumps(change.to_dict(), indent=2, ensure_ascii=False))
+        return
+    flag = {True: "material", False: "not material", None: "not set"}[after.material]
+    click.echo(f"{slug}: {before.id} -> {after.id} (editor's flag: {flag})")
+    if sys.stdout.isatty() and not change.identical:
+        from rich.console import Console
+
+        Console().print(change)
+    else:
+        click.echo(change.render(markers=True))
+
+
+def _versions(document: terms.Document, old: str | None, new: str | None) -> tuple[terms.Version, terms.Version]:
+    """The pair to compare: the named versions, else the two latest."""
+    if old is None and len(document.versions) < 2:
+        raise terms.UnknownVersion(f"{document.slug} has only one version ({document.versions[-1].id}); "
+                                   f"there is nothing to compare it with")
+    before = document.version(old) if old else document.versions[-2]
+    after = document.version(new) if new else document.versions[-1]
+    return before, after

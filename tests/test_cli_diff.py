@@ -1,0 +1,127 @@
+"""``termsledger diff`` through click's runner, on real git repositories."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import front
+from termsledger.cli import cli
+
+BODY = """# 1. Fees
+
+The Pro plan costs $10 per month.
+
+# 2. Refunds
+
+You can ask for a refund within 14 days of purchase.
+
+# 3. Contact
+
+Write to us.
+"""
+
+
+@pytest.fixture
+def repo(content_repo):
+    """Three versions of the Terms: a price rise (flagged material), then a typo fix."""
+    def terms_file(effective, body, material=None):
+        return front(title="Terms", slug="terms", effective=effective, material=material) + body
+
+    content_repo.commit("2025-01-01", **{"content/terms.md": terms_file("2025-01-01", BODY)})
+    raised = BODY.replace("$10", "$12")
+    content_repo.commit("2025-02-01", **{"content/terms.md": terms_file("2025-03-01", raised, True)})
+    content_repo.commit("2025-04-01", **{"content/terms.md": terms_file(
+        "2025-04-01", raised.replace("Write to us.", "Write to us ."), False)})
+    return content_repo
+
+
+def run(repo, *args):
+    return CliRunner().invoke(cli, ["diff", *args, "--content", str(repo.path / "content")])
+
+
+def test_defaults_to_the_two_latest_versions(repo):
+    result = run(repo, "terms")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:2] == [
+        "terms: 2025-03-01 -> 2025-04-01 (editor's flag: not material)", "not material (score 0.00)"]
+    assert "@@ 3. Contact (modified) @@" in result.output
+    assert "Write to us{+ +}." in result.output
+
+
+def test_named_versions_show_verdict_reasons_and_markers(repo):
+    result = run(repo, "terms", "2025-01-01", "2025-03-01")
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "terms: 2025-01-01 -> 2025-03-01 (editor's flag: material)\n"
+        "material (score 0.70)\n"
+        "  - amount increased: '$10' -> '$12' in section '1. Fees'\n\n"
+        "@@ 1. Fees (modified) @@\n"
+        "# 1. Fees\n\nThe Pro plan costs $[-10-]{+12+} per month.\n")
+
+
+def test_old_alone_is_compared_with_the_latest(repo):
+    result = run(repo, "terms", "2025-01-01")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("terms: 2025-01-01 -> 2025-04-01")
+
+
+def test_json_output(repo):
+    result = run(repo, "terms", "2025-01-01", "2025-03-01", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {k: data[k] for k in ("document", "old", "new", "material", "flag", "score", "reasons")} == {
+        "document": "terms", "old": "2025-01-01", "new": "2025-03-01", "material": True, "flag": True,
+        "score": 0.7, "reasons": ["amount increased: '$10' -> '$12' in section '1. Fees'"]}
+    assert [s["status"] for s in data["sections"]] == ["modified", "unchanged", "unchanged"]
+    assert {"tag": "replace", "old": "10", "new": "12"} in data["sections"][0]["ops"]
+
+
+def test_flag_is_null_when_unset(repo):
+    data = json.loads(run(repo, "terms", "2025-01-01", "2025-01-01", "--format", "json").output)
+    assert (data["flag"], data["material"], data["reasons"]) == (None, False, [])
+
+
+def test_identical_versions_print_no_changes(repo):
+    result = run(repo, "terms", "2025-03-01", "2025-03-01")
+    assert result.exit_code == 0
+    assert result.output.splitlines()[-1] == "no changes"
+
+
+def test_unknown_version_lists_the_versions(repo):
+    result = run(repo, "terms", "2024-12-31")
+    assert result.exit_code == 1
+    assert result.output == ("Error: terms has no version '2024-12-31'; its versions are: "
+                             "2025-01-01, 2025-03-01, 2025-04-01\n")
+
+
+def test_unknown_document(repo):
+    result = run(repo, "tos")
+    assert result.exit_code == 1
+    assert result.output == "Error: no document 'tos'; the documents are: terms\n"
+
+
+def test_single_version_has_nothing_to_compare(content_repo):
+    content_repo.commit("2025-01-01", **{"content/terms.md": front(
+        title="Terms", slug="terms", effective="2025-01-01") + BODY})
+    result = run(content_repo, "terms")
+    assert result.exit_code == 1
+    assert result.output == ("Error: terms has only one version (2025-01-01); "
+                             "there is nothing to compare it with\n")
+
+
+def test_watch_terms_come_from_the_configuration(repo):
+    repo.write("content/termsledger.toml", '[materiality]\nwatch = ["us"]\n')
+    data = json.loads(run(repo, "terms", "--format", "json").output)
+    assert data["material"] is False
+    repo.write("content/terms.md", front(title="Terms", slug="terms", effective="2025-05-01")
+               + BODY.replace("$10", "$12").replace("Write to us.", "Write to us by post."))
+    data = json.loads(run(repo, "terms", "--format", "json").output)
+    assert data["material"] is True
+    assert data["reasons"][0].startswith("sentence mentioning 'us' changed in section '3. Contact'")
+
+
+def test_diff_has_help():
+    assert "Example:" in CliRunner().invoke(cli, ["diff", "--help"]).output

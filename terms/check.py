@@ -5,15 +5,22 @@ from __future__ import annotations
 import posixpath
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
+from .changes import compare
 from .markdown import headings, links, parse
 from .model import Content, Document, Problem, Version
 
 
-def check(content: Content, notice_days: int = 30, now: datetime | None = None) -> list[Problem]:
+def check(content: Content, notice_days: int = 30, now: datetime | None = None,
+          watch: Iterable[str] = ()) -> list[Problem]:
     """Every problem of ``content``: those found while loading, broken references and links,
-    and material versions announced with less than ``notice_days`` of notice."""
+    material versions announced with less than ``notice_days`` of notice, and ``material:``
+    flags that the analysis of the change disagrees with.
+
+    :param watch: Extra watch-list terms for the materiality analysis. Defaults to none.
+    """
     now = now or datetime.now(timezone.utc)
     problems = list(content.problems)
     anchors = {d.path: {h.anchor for h in headings(parse(d.versions[-1].body))}
@@ -23,6 +30,7 @@ def check(content: Content, notice_days: int = 30, now: datetime | None = None) 
         problems.extend(_references(content, current))
         problems.extend(_links(content, current, anchors))
         problems.extend(_notice(document, notice_days, now))
+        problems.extend(_flags(document, now, tuple(watch)))
     return sorted(problems, key=lambda p: (p.path, p.line))
 
 
@@ -66,4 +74,26 @@ def _notice(document: Document, notice_days: int, now: datetime) -> list[Problem
                     f"version {version.id} is marked material but takes effect {notice} days after "
                     f"it was announced on {version.announced_at:%Y-%m-%d}; users are owed "
                     f"{notice_days} days of notice"))
+    return problems
+
+
+def _flags(document: Document, now: datetime, watch: tuple[str, ...]) -> list[Problem]:
+    """Warnings where the editor's ``material:`` flag contradicts the analysis, for the versions
+    still open to a decision: announced but not yet in force, or not committed yet."""
+    problems = []
+    for previous, version in zip(document.versions, document.versions[1:]):
+        if version.material is None or (version.in_force(now) and version.commit is not None):
+            continue
+        change = compare(previous, version, watch)
+        if change.material == version.material:
+            continue
+        found = "; ".join(change.reasons) or "no change of substance found"
+        if version.material:
+            message = (f"version {version.id} is marked material, but the change from {previous.id} "
+                       f"looks cosmetic (score {change.score:.2f}): {found}")
+        else:
+            message = (f"version {version.id} is marked not material, but the change from "
+                       f"{previous.id} looks material (score {change.score:.2f}): {found}")
+        problems.append(Problem(version.path, version.key_lines.get("material", version.body_line),
+                                "warning", message))
     return problems

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import pytest
 
 import terms
@@ -170,3 +172,56 @@ def test_removed_and_added_sections_are_material_in_both_directions():
         "section added: 'Arbitration' (mentions 'arbitration')",)
     assert terms.compare(new, old).reasons == (
         "section removed: 'Arbitration' (mentions 'arbitration')",)
+
+
+def flag_warnings(problems):
+    return [p for p in problems if "is marked" in p.message and "looks" in p.message]
+
+
+def terms_file(effective, body, material=None):
+    from conftest import front
+
+    return front(title="Terms", slug="terms", effective=effective, material=material) + body
+
+
+NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
+
+
+def test_check_warns_when_an_announced_flag_contradicts_the_analysis(content_repo):
+    content_repo.commit("2025-01-01", **{"terms.md": terms_file("2025-01-01", BASE)})
+    content_repo.commit("2025-05-01", **{"terms.md": terms_file(
+        "2025-07-01", edit(("within 14 days", "within 7 days")), material=False)})
+    [warning] = flag_warnings(terms.check(terms.load(content_repo.path), now=NOW))
+    assert (warning.path, warning.line, warning.severity) == ("terms.md", 5, "warning")
+    assert warning.message == (
+        "version 2025-07-01 is marked not material, but the change from 2025-01-01 looks material "
+        "(score 0.70): refund period shortened: '14 days' -> '7 days' in section '3. Refunds'")
+
+
+def test_check_warns_on_a_material_flag_for_a_cosmetic_change(content_repo):
+    content_repo.commit("2025-01-01", **{"terms.md": terms_file("2025-01-01", BASE)})
+    content_repo.commit("2025-05-01", **{"terms.md": terms_file(
+        "2025-08-01", edit(("## 6. Contact", "## 7. Contact")), material=True)})
+    [warning] = flag_warnings(terms.check(terms.load(content_repo.path), now=NOW))
+    assert warning.message == ("version 2025-08-01 is marked material, but the change from 2025-01-01 "
+                               "looks cosmetic (score 0.00): no change of substance found")
+
+
+def test_check_uses_the_watch_list_and_spares_agreeing_flags(content_repo):
+    content_repo.commit("2025-01-01", **{"terms.md": terms_file("2025-01-01", BASE)})
+    content_repo.commit("2025-05-01", **{"terms.md": terms_file(
+        "2025-08-01", edit(("keep you signed in.", "keep you signed in for longer.")), material=True)})
+    content = terms.load(content_repo.path)
+    assert len(flag_warnings(terms.check(content, now=NOW))) == 1
+    assert flag_warnings(terms.check(content, now=NOW, watch=["signed in"])) == []
+
+
+def test_check_leaves_versions_in_force_alone_but_not_uncommitted_edits(content_repo):
+    content_repo.commit("2025-01-01", **{"terms.md": terms_file("2025-01-01", BASE)})
+    content_repo.commit("2025-02-01", **{"terms.md": terms_file(
+        "2025-03-01", edit(("$10", "$15")), material=False)})
+    assert flag_warnings(terms.check(terms.load(content_repo.path), now=NOW)) == []
+    content_repo.write("terms.md", terms_file("2025-06-01", edit(("$10", "$20")), material=False))
+    [warning] = flag_warnings(terms.check(terms.load(content_repo.path), now=NOW))
+    assert "version 2025-06-01 is marked not material" in warning.message
+    assert "amount increased: '$15' -> '$20'" in warning.message

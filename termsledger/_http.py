@@ -1,0 +1,163 @@
+"""HTTP plumbing of the API: the one error type and where it is rendered, fast JSON,
+the request body limit, and routes that check their API key before reading the body."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+import consent
+
+MAX_BODY = 1024 * 1024
+"""Largest request body accepted, in bytes (1 MiB)."""
+
+log = logging.getLogger("termsledger.api")
+
+
+class APIError(HTTPException):
+    """An error the API reports to its caller: an HTTP status, a stable ``code`` and a
+    message that says what to fix. Subclasses Starlette's so that FastAPI lets it through."""
+
+    def __init__(self, status: int, code: str, message: str, *,
+                 fields: list[dict] | None = None, headers: dict[str, str] | None = None):
+        super().__init__(status_code=status, detail=message, headers=headers)
+        self.code = code
+        self.fields = fields
+
+
+class JSON(Response):
+    """A JSON response encoded with orjson, much faster than FastAPI's default encoder."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+_CONSENT = {consent.UnknownSubject: (404, "not_found"), consent.IdempotencyConflict: (409, "conflict"), consent.ChangedVersion: (409, "conflict"),
+            consent.ErasureIncomplete: (503, "retry")}
+"""Statuses of the ledger's errors other than 422: the refusals of bad input."""
+_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+          405: "method_not_allowed", 413: "too_large", 422: "invalid"}
+
+
+def as_api_error(error: Exception) -> APIError:
+    """``error`` as an :class:`APIError`; unexpected errors become a 500 that tells nothing."""
+    if isinstance(error, APIError):
+        return error
+    if isinstance(error, RequestValidationError):
+        fields = [_field(e) for e in error.errors()]
+        message = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        return APIError(422, "invalid", f"Invalid request: {message}", fields=fields)
+    if isinstance(error, consent.ConsentError):
+        status, code = next((pair for cls, pair in _CONSENT.items() if isinstance(error, cls)),
+                            (422, "invalid"))
+        return APIError(status, code, str(error))
+    if isinstance(error, HTTPException):
+        return APIError(error.status_code, _CODES.get(error.status_code, "error"),
+                        str(error.detail), headers=error.headers)
+    log.exception("Unexpected error", exc_info=error)
+    return APIError(500, "internal", "Internal error; the server's log has the details.")
+
+
+async def render_error(request: Request, error: Exception) -> Response:
+    """The one place errors become responses: ``{"error": {"status", "code", "message"}}``."""
+    error = as_api_error(error)
+    body = {"status": error.status_code, "code": error.code, "message": error.detail}
+    if error.fields is not None:
+        body["fields"] = error.fields
+    return JSON({"error": body}, status_code=error.status_code, headers=error.headers)
+
+
+def _field(error: dict) -> dict:
+    """A validation error as ``{"field", "in", "message"}``, without echoing the input."""
+    where, *path = error["loc"] or ("body",)
+    if error["type"] == "json_invalid":
+        path = []
+        message = f"not valid JSON ({error.get('ctx', {}).get('error', 'decode error')})"
+    else:
+        message = error["msg"]
+    return {"field": ".".join(str(p) for p in path) or where, "in": where, "message": message}
+
+
+class BodyLimit:
+    """ASGI middleware: a body over ``limit`` bytes fails with 413 when the app reads it,
+    so that a route can still refuse an unauthenticated request first."""
+
+    def __init__(self, app, limit: int = MAX_BODY):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = _content_length(scope)
+        seen = 0
+
+        async def limited_receive():
+            nonlocal seen
+            if declared > self.limit:
+                raise _too_large(self.limit)
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _too_large(self.limit)
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+
+def _content_length(scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else 0
+    return 0
+
+
+def _too_large(limit: int) -> APIError:
+    return APIError(413, "too_large", f"The request body is over {limit} bytes.")
+
+
+class ScopedRoute(APIRoute):
+    """A route that needs an API key with the scope in ``openapi_extra["x-scope"]``, checked
+    before FastAPI reads the body: 401 for a missing or unknown key, 403 for a wrong scope."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+        scope = (self.openapi_extra or {}).get("x-scope")
+        if scope is None:
+            return handler
+
+        async def authorized(request: Request) -> Response:
+            request.state.api_key = authorize(request, scope)
+            return await handler(request)
+
+        return authorized
+
+
+def authorize(request: Request, scope: str):
+    """The API key of ``request`` if it has ``scope``, else an :class:`APIError`."""
+    kind, _, secret = request.headers.get("authorization", "").partition(" ")
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if kind.lower() != "bearer" or not secret.strip():
+        raise APIError(401, "unauthorized", "Send an API key: Authorization: Bearer <key>.",
+                       headers=challenge)
+    key = request.app.state.keys.authenticate(secret.strip())
+    if key is None:
+        raise APIError(401, "unauthorized", "Unknown or revoked API key.", headers=challenge)
+    if not key.allows(scope):
+        raise APIError(403, "forbidden", f"This API key has the {key.scope!r} scope; "
+                                         f"this call needs {scope!r}.")
+    return key
+
+
+def scoped(scope: str) -> dict:
+    """Route keyword arguments for a route that needs ``scope``, documented in OpenAPI."""
+    return {"openapi_extra": {"x-scope": scope, "security": [{"bearer": []}]}}

@@ -1,0 +1,38 @@
+"""Helpers for the API tests: a published ledger made from a git repository, and API keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import terms
+from conftest import ContentRepo, front
+from consent import Ledger
+from termsledger.keys import SCOPES, Keys
+
+PRIVACY = front(title="Privacy Policy", slug="privacy", effective="2025-01-01") + "# Privacy\n\nWe keep little.\n"
+TERMS_V1 = (front(title="Terms of Use", slug="terms", effective="2025-03-01", references=["privacy"])
+            + "# Terms\n\nVersion one.\n")
+TERMS_V2 = (front(title="Terms of Use", slug="terms", effective="2025-09-15", material=True,
+                  references=["privacy"])
+            + "# Terms\n\n## Fees\n\nVersion two adds a fee of 5 EUR per month.\n")
+
+
+def publish(repo: ContentRepo, ledger_path: Path) -> Path:
+    """Commit two versions of the Terms and a Privacy Policy, and publish them to a ledger."""
+    repo.commit("2025-01-10T10:00", **{"privacy.md": PRIVACY, "terms.md": TERMS_V1})
+    repo.commit("2025-08-01T10:00", **{"terms.md": TERMS_V2})
+    Ledger(ledger_path).publish(terms.load(repo.path))
+    return ledger_path
+
+
+def make_keys(ledger_path: Path) -> dict[str, str]:
+    """A secret for each scope, plus ``"revoked"``: a revoked admin key."""
+    keys = Keys(ledger_path)
+    secrets = {scope: keys.create(f"test {scope}", scope)[1] for scope in SCOPES}
+    revoked, secrets["revoked"] = keys.create("old admin", "admin")
+    keys.revoke(revoked.id)
+    return secrets
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}

@@ -1,0 +1,323 @@
+"""The HTTP API in process, through httpx (FastAPI's TestClient)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api_support import bearer, make_keys, publish
+from consent import Ledger
+from termsledger.api import create_app
+
+
+@pytest.fixture
+def ledger_path(content_repo, tmp_path):
+    return publish(content_repo, tmp_path / "ledger.db")
+
+
+@pytest.fixture
+def secrets(ledger_path):
+    return make_keys(ledger_path)
+
+
+@pytest.fixture
+def app(ledger_path):
+    return create_app(ledger_path)
+
+
+@pytest.fixture
+def client(app, secrets):
+    """A client with the admin key; pass ``headers=`` to use another."""
+    with TestClient(app, headers=bearer(secrets["admin"]), raise_server_exceptions=False) as client:
+        yield client
+
+
+def accept(client, subject, document="terms", **fields):
+    response = client.post("/v1/consents", json={"subject": subject, "document": document, **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+ROUTES = [  # method, path, JSON body, scope needed
+    ("GET", "/v1/documents", None, "read"),
+    ("GET", "/v1/subjects/u1/status?document=terms", None, "read"),
+    ("GET", "/v1/subjects/u1/status", None, "read"),
+    ("POST", "/v1/subjects/status", {"subjects": ["u1"]}, "read"),
+    ("POST", "/v1/consents", {"subject": "u1", "document": "terms"}, "write"),
+    ("GET", "/v1/notifications?document=terms&version=2025-09-15", None, "read"),
+    ("POST", "/v1/notifications/ack",
+     {"document": "terms", "version": "2025-09-15", "subjects": ["u1"]}, "write"),
+    ("GET", "/v1/subjects/u1/history", None, "read"),
+    ("GET", "/v1/subjects/u1/export", None, "admin"),
+    ("DELETE", "/v1/subjects/u1", None, "admin"),
+    ("GET", "/v1/verify", None, "read"),
+]
+LEVELS = ["read", "write", "admin"]
+
+
+@pytest.mark.parametrize("method,path,body,needed", ROUTES)
+def test_every_route_checks_key_and_scope(client, secrets, ledger_path, method, path, body, needed):
+    Ledger(ledger_path).record("u1", "terms", version="2025-03-01")
+
+    def call(headers):
+        return client.request(method, path, json=body, headers=headers)
+
+    for headers in ({"Authorization": ""}, {"Authorization": "Basic dTpw"},
+                    bearer("tl_000000000000_nope"), bearer("nonsense"), bearer(secrets["revoked"])):
+        response = call(headers)
+        assert response.status_code == 401, (headers, response.text)
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.json()["error"]["code"] == "unauthorized"
+    for scope in LEVELS:
+        response = call(bearer(secrets[scope]))
+        if LEVELS.index(scope) < LEVELS.index(needed):
+            assert response.status_code == 403, response.text
+            assert response.json()["error"]["code"] == "forbidden"
+        else:
+            assert response.status_code in (200, 201), response.text
+
+
+def test_health_and_docs_need_no_key(app):
+    with TestClient(app) as anonymous:
+        assert anonymous.get("/healthz").json() == {"ok": True}
+        schema = anonymous.get("/openapi.json").json()
+        assert "/v1/consents" in schema["paths"]
+        assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+        assert anonymous.get("/docs").status_code == 200
+
+
+def test_authentication_comes_before_the_body(client, secrets):
+    for body in (b"{not json", b"x" * (2 * 1024 * 1024)):
+        response = client.post("/v1/consents", content=body, headers={
+            "Authorization": "", "Content-Type": "application/json"})
+        assert response.status_code == 401
+        response = client.post("/v1/consents", content=body, headers={
+            **bearer(secrets["read"]), "Content-Type": "application/json"})
+        assert response.status_code == 403
+
+
+def test_bodies_over_one_mebibyte_are_refused(client):
+    big = json.dumps({"subject": "u1", "document": "terms", "evidence": {"x": "y" * (1024 * 1024)}})
+    response = client.post("/v1/consents", content=big, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+
+    def chunks():  # no Content-Length: the limit counts what arrives
+        for _ in range(20):
+            yield b" " * (100 * 1024)
+
+    response = client.post("/v1/consents", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert client.get("/v1/subjects/u1/history").json()["events"] == []
+
+
+@pytest.mark.parametrize("body,field", [
+    (b"{not json", "body"),
+    (b"[]", "body"),
+    (b'{"document": "terms"}', "subject"),
+    (b'{"subject": "", "document": "terms"}', "subject"),
+    (json.dumps({"subject": "x" * 257, "document": "terms"}).encode(), "subject"),
+    (b'{"subject": "u1", "document": "Terms!"}', "document"),
+    (b'{"subject": "u1", "document": "terms", "action": "maybe"}', "action"),
+    (b'{"subject": "u1", "document": "terms", "evidence": [1]}', "evidence"),
+    (b'{"subject": "u1", "document": "terms", "channel": ""}', "channel"),
+    (b'{"subject": "u1", "document": "terms", "colour": "red"}', "colour"),
+    (b'{"subject": 7, "document": "terms"}', "subject"),
+])
+def test_malformed_consents_name_the_field(client, body, field):
+    response = client.post("/v1/consents", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert field in [f["field"] for f in error["fields"]]
+    assert field in error["message"]
+
+
+@pytest.mark.parametrize("fields,word", [
+    ({"document": "nope"}, "nope"),
+    ({"version": "1999-01-01"}, "1999-01-01"),
+])
+def test_what_the_catalog_lacks_is_refused_by_the_ledger(client, fields, word):
+    response = client.post("/v1/consents", json={"subject": "u1", "document": "terms", **fields})
+    assert response.status_code == 422
+    assert word in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("method,path,body,field", [
+    ("GET", "/v1/subjects/u1/status?document=BAD!", None, "document"),
+    ("GET", "/v1/notifications?document=terms", None, "version"),
+    ("GET", "/v1/notifications?document=terms&version=2025-09-15&limit=0", None, "limit"),
+    ("GET", "/v1/notifications?document=terms&version=2025-09-15&limit=10001", None, "limit"),
+    ("GET", "/v1/notifications?document=terms&version=2025-09-15&cursor=garbage", None, "cursor"),
+    ("POST", "/v1/subjects/status", {"subjects": ["u"] * 10_001}, "subjects"),
+    ("POST", "/v1/subjects/status", {"subjects": "u1"}, "subjects"),
+    ("POST", "/v1/notifications/ack", {"document": "terms", "version": "2025-09-15", "subjects": []},
+     "subjects"),
+])
+def test_malformed_queries_name_the_field(client, method, path, body, field):
+    response = client.request(method, path, json=body)
+    assert response.status_code == 422, response.text
+    assert field in response.json()["error"]["message"]
+
+
+def test_unknown_routes_methods_and_subjects_are_json_errors(client):
+    assert client.get("/v1/nothing").json()["error"]["status"] == 404
+    assert client.delete("/v1/subjects/nobody").json()["error"]["code"] == "not_found"
+    response = client.put("/v1/consents", json={})
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_unknown_subject_is_never(client):
+    response = client.get("/v1/subjects/nobody/status?document=terms")
+    assert response.status_code == 200
+    assert response.json()["status"] == "never"
+    every = client.get("/v1/subjects/nobody/status").json()
+    assert {s["document"]: s["status"] for s in every["statuses"]} == {"privacy": "never", "terms": "never"}
+
+
+def test_record_then_read_status_and_history(client):
+    recorded = accept(client, "alice@example.com", evidence={"locale": "fr"})
+    assert recorded["status"]["status"] == "current"
+    status = client.get("/v1/subjects/alice@example.com/status?document=terms").json()
+    assert status["accepted_version"] == status["current_version"] == "2025-09-15"
+    bundle = client.get("/v1/subjects/alice@example.com/status?document=privacy").json()
+    assert bundle["status"] == "current"
+    events = client.get("/v1/subjects/alice@example.com/history").json()["events"]
+    assert {e["document"] for e in events} == {"terms", "privacy"}
+    evidence = events[0]["evidence"]
+    assert evidence["locale"] == "fr" and evidence["ip"] == "testclient"
+    assert evidence["user_agent"] == "testclient"
+
+
+def test_caller_supplied_ip_and_user_agent_are_kept(client):
+    accept(client, "u1", evidence={"ip": "203.0.113.9", "user_agent": "SignupFlow/2"})
+    evidence = client.get("/v1/subjects/u1/history").json()["events"][0]["evidence"]
+    assert (evidence["ip"], evidence["user_agent"]) == ("203.0.113.9", "SignupFlow/2")
+
+
+@pytest.mark.parametrize("subject,path", [
+    ("team/alice", "team%2Falice"),
+    ("team/alice", "team/alice"),
+    ("a/b/status", "a%2Fb%2Fstatus"),
+    ("ünï cödé & ?#", "%C3%BCn%C3%AF%20c%C3%B6d%C3%A9%20%26%20%3F%23"),
+])
+def test_subject_ids_travel_percent_encoded(client, subject, path):
+    accept(client, subject)
+    status = client.get(f"/v1/subjects/{path}/status?document=terms").json()
+    assert (status["subject"], status["status"]) == (subject, "current")
+    assert client.get(f"/v1/subjects/{path}/history").json()["subject"] == subject
+    assert client.get(f"/v1/subjects/{path}/export").status_code == 200
+    assert client.delete(f"/v1/subjects/{path}").status_code == 200
+    assert client.get(f"/v1/subjects/{path}/status?document=terms").json()["status"] == "never"
+
+
+def test_bulk_status(client):
+    accept(client, "u1")
+    accept(client, "u2", version="2025-03-01")
+    response = client.post("/v1/subjects/status", json={"subjects": ["u1", "u2", "u3"], "document": "terms"})
+    assert [(s["subject"], s["status"]) for s in response.json()["statuses"]] == [
+        ("u1", "current"), ("u2", "reaccept"), ("u3", "never")]
+    every = client.post("/v1/subjects/status", json={"subjects": ["u1"]}).json()["statuses"]
+    assert {s["document"] for s in every} == {"terms", "privacy"}
+    many = client.post("/v1/subjects/status", json={"subjects": [f"s{i}" for i in range(10_000)],
+                                                    "document": "terms"})
+    assert many.status_code == 200 and len(many.json()["statuses"]) == 10_000
+
+
+def test_documents(client):
+    documents = {d["slug"]: d for d in client.get("/v1/documents").json()["documents"]}
+    assert documents["terms"]["in_force"]["id"] == "2025-09-15"
+    assert [v["id"] for v in documents["terms"]["versions"]] == ["2025-03-01", "2025-09-15"]
+
+
+def test_idempotent_retries_record_once(client, secrets, ledger_path):
+    body = {"subject": "u1", "document": "terms"}
+    first = client.post("/v1/consents", json=body, headers={"Idempotency-Key": "k1"})
+    again = client.post("/v1/consents", json=body, headers={"Idempotency-Key": "k1"})
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert len(Ledger(ledger_path).history("u1")) == 2  # the Terms and their bundle
+    conflict = client.post("/v1/consents", json={**body, "action": "declined"},
+                           headers={"Idempotency-Key": "k1"})
+    assert conflict.status_code == 409
+    other_key = client.post("/v1/consents", json=body,
+                            headers={**bearer(secrets["write"]), "Idempotency-Key": "k1"})
+    assert other_key.status_code == 201
+    assert other_key.json()["events"][0]["seq"] != first.json()["events"][0]["seq"]
+    assert "idempotent-replayed" not in first.headers
+    assert again.headers["idempotent-replayed"] == "true"
+
+
+def test_idempotent_ack_and_erasure_of_stored_responses(client):
+    accept(client, "u1", version="2025-03-01")
+    ack = {"document": "terms", "version": "2025-09-15", "subjects": ["u1"]}
+    first = client.post("/v1/notifications/ack", json=ack, headers={"Idempotency-Key": "a1"})
+    again = client.post("/v1/notifications/ack", json=ack, headers={"Idempotency-Key": "a1"})
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    client.post("/v1/consents", json={"subject": "u1", "document": "terms"},
+                headers={"Idempotency-Key": "c1"})
+    erased = client.delete("/v1/subjects/u1").json()
+    assert erased["responses"] == 2
+    export = client.get("/v1/subjects/u1/export").json()
+    assert export["events"] == [] and export["responses"] == []
+
+
+def test_notifications_and_ack(client):
+    for subject in ("u1", "u2", "u3"):
+        accept(client, subject, version="2025-03-01")
+    accept(client, "u4")
+    page = client.get("/v1/notifications?document=terms&version=2025-09-15").json()
+    assert sorted(page["subjects"]) == ["u1", "u2", "u3"] and page["next_cursor"] is None
+    ack = client.post("/v1/notifications/ack", json={"document": "terms", "version": "2025-09-15",
+                                                     "subjects": ["u1", "u2"]})
+    assert ack.status_code == 200
+    page = client.get("/v1/notifications?document=terms&version=2025-09-15").json()
+    assert page["subjects"] == ["u3"]
+
+
+def test_pagination_neither_skips_nor_repeats_while_events_arrive(client):
+    waiting = [f"user-{i:03d}" for i in range(40)]
+    for subject in waiting:
+        accept(client, subject, version="2025-03-01")
+    seen, cursor, round_ = [], None, 0
+    while True:
+        query = "document=terms&version=2025-09-15&limit=7" + (f"&cursor={cursor}" if cursor else "")
+        page = client.get(f"/v1/notifications?{query}").json()
+        seen += page["subjects"]
+        round_ += 1
+        # Meanwhile: newcomers accept the old version, and some waiting subjects act.
+        accept(client, f"late-{round_:03d}", version="2025-03-01")
+        accept(client, f"aaa-{round_:03d}", version="2025-03-01")
+        client.post("/v1/consents", json={"subject": waiting[-round_], "document": "terms",
+                                          "action": "withdrawn"})
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen))
+    withdrawn_before_seen = {waiting[-r] for r in range(1, round_ + 1)}
+    assert set(waiting) - withdrawn_before_seen <= set(seen)
+
+
+def test_export_verify_and_erase(client):
+    accept(client, "bob", evidence={"email": "bob@example.com"})
+    export = client.get("/v1/subjects/bob/export").json()
+    assert "bob@example.com" in json.dumps(export)
+    assert client.get("/v1/verify").json()["ok"] is True
+    erased = client.delete("/v1/subjects/bob")
+    assert erased.status_code == 200 and erased.json()["events"] == 2
+    assert client.get("/v1/subjects/bob/status?document=terms").json()["status"] == "never"
+    assert client.get("/v1/verify").json()["ok"] is True
+
+
+def test_errors_do_not_leak(app, client):
+    def explode(*args, **kwargs):
+        raise RuntimeError("secret: carol@example.com is at /srv/ledger.db")
+
+    app.state.ledger.status = explode
+    response = client.get("/v1/subjects/u1/status?document=terms")
+    assert response.status_code == 500
+    assert "carol" not in response.text and "Traceback" not in response.text
+    assert response.json()["error"]["code"] == "internal"

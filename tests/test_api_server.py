@@ -1,0 +1,103 @@
+"""A real ``termsledger serve`` process with two workers on a free loopback port."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from api_support import bearer, make_keys, publish
+from consent import Ledger
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """``(base_url, secrets, ledger_path)`` of a running server, stopped after the module."""
+    from conftest import ContentRepo
+
+    root = tmp_path_factory.mktemp("served")
+    ledger_path = publish(ContentRepo(root / "repo"), root / "ledger.db")
+    secrets = make_keys(ledger_path)
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from termsledger.cli import cli; cli()", "serve", "--ledger",
+         str(ledger_path), "--port", str(port), "--workers", "2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base_url, process)
+        yield base_url, secrets, ledger_path
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_until_up(base_url: str, process: subprocess.Popen) -> None:
+    for _ in range(150):
+        if process.poll() is not None:
+            raise RuntimeError(process.stderr.read().decode())
+        try:
+            if httpx.get(f"{base_url}/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not start within 15 s")
+
+
+def test_record_and_read_over_http(served):
+    base_url, secrets, _ = served
+    with httpx.Client(base_url=base_url, headers=bearer(secrets["write"])) as client:
+        recorded = client.post("/v1/consents", json={"subject": "web/1", "document": "terms"})
+        assert recorded.status_code == 201
+        status = client.get("/v1/subjects/web%2F1/status", params={"document": "terms"})
+        assert status.json()["status"] == "current"
+        assert client.get("/v1/subjects/web%2F1/export").status_code == 403
+    assert httpx.post(f"{base_url}/v1/consents", content=b"{").status_code == 401
+
+
+def test_concurrent_writes_from_several_clients(served):
+    base_url, secrets, ledger_path = served
+
+    def client_writes(n: int) -> list[str]:
+        subjects = [f"client-{n}-subject-{i}" for i in range(30)]
+        with httpx.Client(base_url=base_url, headers=bearer(secrets["write"])) as client:
+            for subject in subjects:
+                response = client.post("/v1/consents", json={"subject": subject, "document": "terms"})
+                assert response.status_code == 201, response.text
+        return subjects
+
+    with ThreadPoolExecutor(6) as pool:
+        written = [s for batch in pool.map(client_writes, range(6)) for s in batch]
+    ledger = Ledger(ledger_path)
+    assert {s.status for s in ledger.statuses(written, "terms")} == {"current"}
+    assert ledger.verify().ok
+
+
+def test_concurrent_retries_with_one_idempotency_key_record_once(served):
+    base_url, secrets, ledger_path = served
+
+    def send(_):
+        with httpx.Client(base_url=base_url, headers={**bearer(secrets["write"]),
+                                                      "Idempotency-Key": "same-retry"}) as client:
+            return client.post("/v1/consents", json={"subject": "retried", "document": "terms"})
+
+    with ThreadPoolExecutor(6) as pool:
+        responses = list(pool.map(send, range(12)))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.content for r in responses}) == 1
+    assert len(Ledger(ledger_path).history("retried")) == 2  # the Terms and their bundle

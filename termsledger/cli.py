@@ -104,6 +104,10 @@ from .cli_serve import keys, serve  # noqa: E402
 cli.add_command(serve)
 cli.add_command(keys)
 
+from .cli_build import build  # noqa: E402
+
+cli.add_command(build)
+
 from .cli_diff import diff  # noqa: E402
 
 cli.add_command(diff)

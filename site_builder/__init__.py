@@ -1,0 +1,13 @@
+"""termsledger's site builder: the content model to a static site of every version,
+revision histories, redline diffs and feeds.
+
+>>> import terms, site_builder
+>>> report = site_builder.build(terms.load("content"), "build")  # doctest: +SKIP
+"""
+
+from .build import build
+from .errors import InvalidPath, SiteBuildError
+from .settings import SiteSettings
+from .writer import BuildReport
+
+__all__ = ["BuildReport", "InvalidPath", "SiteBuildError", "SiteSettings", "build"]

@@ -1,0 +1,58 @@
+"""A cache of rendered fragments in the output folder, keyed by hashes of their inputs,
+so that a rebuild re-renders only what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import terms
+
+FOLDER = ".termsledger-cache"
+
+
+@lru_cache(maxsize=None)
+def code_fingerprint() -> str:
+    """Names, sizes and modification times of the code that renders (``terms`` and
+    ``site_builder``), so that upgrading either invalidates the cache."""
+    files = sorted(p for package in (Path(terms.__file__).parent, Path(__file__).parent)
+                   for p in package.glob("*.py"))
+    return hashlib.sha256(repr([(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files])
+                          .encode()).hexdigest()
+
+
+def key(*parts: Any) -> str:
+    """A cache key: SHA-256 of the JSON of ``parts`` and the :func:`code_fingerprint`."""
+    data = json.dumps([code_fingerprint(), *parts], sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+class Cache:
+    """JSON values in ``<out>/.termsledger-cache/<key>.json``; entries a build did not
+    use are removed by :meth:`prune`."""
+
+    def __init__(self, out_dir: Path):
+        self.folder = out_dir / FOLDER
+        self._used: set[str] = set()
+
+    def get(self, entry: str) -> Any | None:
+        self._used.add(entry)
+        try:
+            return json.loads((self.folder / f"{entry}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def put(self, entry: str, value: Any) -> None:
+        self._used.add(entry)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / f"{entry}.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+
+    def prune(self) -> None:
+        """Delete the entries this build did not use."""
+        if self.folder.is_dir():
+            for path in self.folder.glob("*.json"):
+                if path.stem not in self._used:
+                    path.unlink()

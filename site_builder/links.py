@@ -1,0 +1,44 @@
+"""Links between documents: a relative link to another Markdown file becomes a link to
+that document's page, keeping the anchor."""
+
+from __future__ import annotations
+
+import posixpath
+from datetime import date
+from typing import Callable
+from urllib.parse import unquote, urlsplit
+
+from terms import Content, Version
+
+from . import urls
+
+
+def targets(content: Content, at: date | None) -> dict[str, str]:
+    """Map each document file path (current and past) to the URL a link to it goes to:
+    the version in force on ``at`` when there is one, else the document's page.
+    ``at=None`` always links to the document's page (its version in force)."""
+    found = {}
+    for document in content.documents.values():
+        url = urls.document_url(document.slug)
+        if at is not None:
+            version = document.in_force(at)
+            url = urls.version_url(document.slug, version.id) if version else url
+        for path in {v.path for v in document.versions} | {document.path}:
+            found[path] = url
+    return found
+
+
+def resolver(version: Version, page_url: str, link_targets: dict[str, str]) -> Callable[[str], str]:
+    """The function that rewrites the link targets of ``version`` shown on ``page_url``."""
+
+    def resolve(href: str) -> str:
+        parts = urlsplit(href)
+        if parts.scheme or parts.netloc or href.startswith("/") or not parts.path:
+            return href
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(version.path), unquote(parts.path)))
+        if target not in link_targets:
+            return href
+        url = link_targets[target] + (f"#{parts.fragment}" if parts.fragment else "")
+        return urls.relative(page_url, url)
+
+    return resolve

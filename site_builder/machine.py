@@ -1,0 +1,76 @@
+"""The files for machines: ``versions.json``, the Atom feed's entries and the sitemap's URLs."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+from terms import Content, Version
+
+from . import urls
+from .settings import SiteSettings
+
+
+def absolute(settings: SiteSettings, url: str) -> str:
+    """``url`` (site-relative) made absolute with the base URL; unchanged without one."""
+    return settings.root_url + url
+
+
+def versions_json(content: Content, at: date, settings: SiteSettings,
+                  materiality: dict[str, dict[str, bool | None]]) -> bytes:
+    """``versions.json``: every document and version. ``materiality`` maps slug, then
+    version id, to whether the version is material (editor's flag, else the verdict)."""
+    documents = []
+    for document in content.documents.values():
+        current = document.in_force(at)
+        versions = []
+        for version in document.versions:
+            previous = document.previous(version)
+            versions.append({
+                "version": version.id,
+                "effective": version.effective.isoformat(),
+                "summary": version.summary,
+                "material": materiality[document.slug][version.id],
+                "content_sha256": version.content_sha256,
+                "url": absolute(settings, urls.version_url(document.slug, version.id)),
+                "diff_url": absolute(settings, urls.diff_url(document.slug, previous.id, version.id))
+                if previous else None,
+            })
+        documents.append({"slug": document.slug, "title": document.title,
+                          "current": current.id if current else None, "versions": versions})
+    return (json.dumps({"documents": documents}, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def updated(version: Version) -> datetime:
+    """When ``version``'s text was last committed; midnight UTC of its effective day outside git."""
+    return version.committed_at or datetime.combine(version.effective, time(), timezone.utc)
+
+
+def feed_entries(content: Content, settings: SiteSettings,
+                 materiality: dict[str, dict[str, bool | None]]) -> list[dict[str, Any]]:
+    """The Atom entries: every version of every document, newest effective date first."""
+    entries = []
+    for document in content.documents.values():
+        for version in document.versions:
+            url = urls.version_url(document.slug, version.id)
+            previous = document.previous(version)
+            entries.append({
+                "version": version, "document": document, "url": absolute(settings, url),
+                "id": absolute(settings, url) if settings.base_url else
+                f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'termsledger:{url}{version.content_sha256}')}",
+                "updated": updated(version), "material": materiality[document.slug][version.id],
+                "diff_url": absolute(settings, urls.diff_url(document.slug, previous.id, version.id))
+                if previous else None,
+            })
+    entries.sort(key=lambda e: (e["version"].effective, e["updated"], e["document"].slug), reverse=True)
+    return entries
+
+
+def sitemap_entries(page_urls: list[str], content: Content, settings: SiteSettings) -> list[dict[str, Any]]:
+    """The sitemap's URLs, with the day of the last commit of each version page."""
+    lastmod = {urls.version_url(v.slug, v.id): updated(v).date()
+               for d in content.documents.values() for v in d.versions}
+    return [{"loc": absolute(settings, url), "lastmod": lastmod.get(url)}
+            for url in page_urls if url != urls.NOT_FOUND]

@@ -1,0 +1,155 @@
+"""The HTML pages of the site: for each, its URL, the templates to try and their context.
+Rendering templates and writing files is :mod:`site_builder.build`'s job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Iterator
+
+from terms import Content, Document, Version
+
+from . import urls
+from .bodies import Bodies
+from .redline import Redlines
+from .status import material, status
+
+
+@dataclass(frozen=True)
+class Page:
+    """One HTML page to render."""
+
+    url: str
+    """Site-relative URL; the file is ``urls.file_for(url)``."""
+    templates: tuple[str, ...]
+    """Template names, most specific first."""
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+def diff_pairs(document: Document, at: date) -> list[tuple[Version, Version]]:
+    """The pairs that get a diff page: consecutive versions, and every version with the
+    one in force on ``at`` (older first in each pair)."""
+    versions = document.versions
+    pairs = list(zip(versions, versions[1:]))
+    current = document.in_force(at)
+    if current is not None:
+        for version in versions:
+            pair = (version, current) if version.effective < current.effective else (current, version)
+            if version != current and pair not in pairs:
+                pairs.append(pair)
+    return sorted(pairs, key=lambda p: (document.versions.index(p[0]), document.versions.index(p[1])))
+
+
+class Pages:
+    """Builds the pages of ``content`` as it stands on ``at``."""
+
+    def __init__(self, content: Content, at: date, bodies: Bodies, redlines: Redlines):
+        self.content, self.at, self.bodies, self.redlines = content, at, bodies, redlines
+
+    def all(self) -> Iterator[Page]:
+        """Every page, in a fixed order."""
+        yield self.index()
+        for document in self.content.documents.values():
+            yield self.document(document)
+            yield self.history(document)
+            for version in document.versions:
+                yield self.version(document, version)
+            for old, new in diff_pairs(document, self.at):
+                yield self.diff(document, old, new)
+        yield Page(urls.NOT_FOUND, ("404.html",))
+
+    def index(self) -> Page:
+        rows = [{"document": d, "url": urls.document_url(d.slug), "current": d.in_force(self.at),
+                 "history_url": urls.history_url(d.slug),
+                 "upcoming": [self._link(d, v) for v in d.upcoming(self.at)]}
+                for d in self.content.documents.values()]
+        return Page(urls.INDEX, ("index.html",), {"rows": rows})
+
+    def document(self, document: Document) -> Page:
+        """The document's own page: the version in force, else the first announced one."""
+        version = document.in_force(self.at) or document.versions[0]
+        url = urls.document_url(document.slug)
+        context = self._version_context(document, version, url, link_at=None)
+        context["upcoming"] = [self._link(document, v) for v in document.upcoming(self.at)]
+        return Page(url, (f"document-{document.slug}.html", "document.html"), context)
+
+    def version(self, document: Document, version: Version) -> Page:
+        """The permanent page of ``version``."""
+        url = urls.version_url(document.slug, version.id)
+        context = self._version_context(document, version, url, link_at=version.effective)
+        return Page(url, (f"version-{document.slug}.html", "version.html"), context)
+
+    def history(self, document: Document) -> Page:
+        rows = []
+        for version in reversed(document.versions):
+            previous = document.previous(version)
+            verdict = self.redlines.between(previous, version) if previous else None
+            rows.append({
+                **self._link(document, version),
+                "summary": version.summary,
+                "material": material(version, verdict.material if verdict else None),
+                "flagged": version.material is not None,
+                "previous": previous,
+                "diff_url": urls.diff_url(document.slug, previous.id, version.id) if previous else None,
+            })
+        return Page(urls.history_url(document.slug), (f"history-{document.slug}.html", "history.html"),
+                    {"document": document, "rows": rows, "current": document.in_force(self.at),
+                     "document_url": urls.document_url(document.slug)})
+
+    def diff(self, document: Document, old: Version, new: Version) -> Page:
+        versions = document.versions
+        between = versions[versions.index(old) + 1:versions.index(new)]
+        flags = [v.material for v in (*between, new)]
+        flag = True if True in flags else (False if all(f is False for f in flags) else None)
+        redline = self.redlines.between(old, new)
+        return Page(urls.diff_url(document.slug, old.id, new.id), (f"diff-{document.slug}.html", "diff.html"), {
+            "document": document, "old": self._link(document, old), "new": self._link(document, new),
+            "between": [self._link(document, v) for v in between],
+            "redline": redline, "flag": flag, "material": redline.material if flag is None else flag,
+            "history_url": urls.history_url(document.slug),
+            "document_url": urls.document_url(document.slug),
+        })
+
+    def versions_material(self, document: Document) -> dict[str, bool | None]:
+        """For each version id, whether it is a material change from the version before."""
+        return {v.id: material(v, self.redlines.between(p, v).material if (p := document.previous(v))
+                               else None) for v in document.versions}
+
+    def _version_context(self, document: Document, version: Version, url: str,
+                         link_at: date | None) -> dict[str, Any]:
+        previous = document.previous(version)
+        standing = status(document, version, self.at)
+        return {
+            "document": document, "version": version, "status": standing,
+            "body": self.bodies.render(version, url, link_at),
+            "references": self._references(version, link_at),
+            "history_url": urls.history_url(document.slug),
+            "document_url": urls.document_url(document.slug),
+            "version_url": urls.version_url(document.slug, version.id),
+            "current": self._link(document, standing.current) if standing.current else None,
+            "replaced_by": self._link(document, standing.replaced_by) if standing.replaced_by else None,
+            "previous_diff_url": urls.diff_url(document.slug, previous.id, version.id) if previous else None,
+            "current_diff_url": self._current_diff(document, version),
+        }
+
+    def _references(self, version: Version, link_at: date | None) -> list[dict[str, Any]]:
+        found = []
+        for slug in version.references:
+            referenced = self.content.documents.get(slug)
+            if referenced is None:
+                continue
+            target = referenced.in_force(link_at) if link_at else None
+            found.append({"title": referenced.title, "version": target,
+                          "url": urls.version_url(slug, target.id) if target else urls.document_url(slug)})
+        return found
+
+    def _current_diff(self, document: Document, version: Version) -> str | None:
+        current = document.in_force(self.at)
+        if current is None or version == current:
+            return None
+        old, new = (version, current) if version.effective < current.effective else (current, version)
+        return urls.diff_url(document.slug, old.id, new.id)
+
+    @staticmethod
+    def _link(document: Document, version: Version) -> dict[str, Any]:
+        return {"version": version, "url": urls.version_url(document.slug, version.id)}

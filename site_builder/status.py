@@ -1,0 +1,48 @@
+"""Where a version stands on the build date: in force, announced or superseded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from terms import Document, Version
+
+
+@dataclass(frozen=True)
+class Status:
+    """The standing of one version of a document on ``at``."""
+
+    state: str
+    """``current`` (in force), ``announced`` (takes effect later) or ``superseded``."""
+    since: date
+    """The version's effective date."""
+    until: date | None
+    """For a superseded version, the day the version that replaced it took effect."""
+    replaced_by: Version | None
+    """For a superseded version, the version that replaced it."""
+    current: Version | None
+    """The version of the document in force on ``at``."""
+
+
+def status(document: Document, version: Version, at: date) -> Status:
+    """The :class:`Status` of ``version`` of ``document`` on ``at``."""
+    current = document.in_force(at)
+    if version == current:
+        return Status("current", version.effective, None, None, current)
+    if version.effective > at:
+        return Status("announced", version.effective, None, None, current)
+    index = document.versions.index(version)
+    successor = document.versions[index + 1]
+    return Status("superseded", version.effective, successor.effective, successor, current)
+
+
+def material(version: Version, verdict: bool | None) -> bool | None:
+    """Whether ``version`` is a material change: the editor's flag where set, else the
+    analysis' ``verdict`` (``None`` for a first version without a flag)."""
+    return version.material if version.material is not None else verdict
+
+
+def title(document: Document, at: date) -> str:
+    """The title of ``document`` as of ``at``: that of the version in force, else of the
+    first announced version."""
+    return (document.in_force(at) or document.versions[0]).title

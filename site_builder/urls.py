@@ -1,0 +1,78 @@
+"""The URL layout of the site. Every URL here is relative to the site root;
+pages are folders (``terms/history/``) served by their ``index.html``.
+
+>>> version_url("terms", "2026-03-01")
+'terms/2026-03-01/'
+>>> relative("terms/2026-03-01/", "privacy/")
+'../../privacy/'
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from .errors import InvalidPath
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(?:-[a-z0-9]+(?:-[a-z0-9]+)*)?$")
+
+INDEX = ""
+STYLESHEET = "site.css"
+FEED = "feed.xml"
+VERSIONS_JSON = "versions.json"
+SITEMAP = "sitemap.xml"
+NOT_FOUND = "404.html"
+
+
+def check_slug(slug: str) -> str:
+    """``slug`` if it is safe as a URL segment; raises :class:`InvalidPath` otherwise."""
+    if not isinstance(slug, str) or not SLUG.match(slug):
+        raise InvalidPath(f"document slug {slug!r} cannot be published: use lowercase letters, "
+                          "digits and single hyphens")
+    return slug
+
+
+def check_version(slug: str, version: str) -> str:
+    """``version`` if it is a safe version name (``YYYY-MM-DD`` or ``YYYY-MM-DD-label``)."""
+    if not isinstance(version, str) or not VERSION.match(version):
+        raise InvalidPath(f"version {version!r} of {slug!r} cannot be published: a version is named "
+                          "YYYY-MM-DD, optionally followed by -label")
+    return version
+
+
+def document_url(slug: str) -> str:
+    return f"{check_slug(slug)}/"
+
+
+def version_url(slug: str, version: str) -> str:
+    return f"{check_slug(slug)}/{check_version(slug, version)}/"
+
+
+def history_url(slug: str) -> str:
+    return f"{check_slug(slug)}/history/"
+
+
+def diff_url(slug: str, old: str, new: str) -> str:
+    return f"{check_slug(slug)}/diff/{check_version(slug, old)}..{check_version(slug, new)}/"
+
+
+def file_for(url: str) -> str:
+    """The file that serves ``url``: ``index.html`` inside a folder URL."""
+    return url + "index.html" if url == "" or url.endswith("/") else url
+
+
+def relative(from_url: str, to_url: str) -> str:
+    """The link from the page at ``from_url`` to ``to_url``, both site-relative.
+
+    >>> relative("", "terms/")
+    'terms/'
+    >>> relative("terms/history/", "terms/history/")
+    './'
+    """
+    base = posixpath.dirname(file_for(from_url)) or "."
+    target, _, fragment = to_url.partition("#")
+    link = posixpath.relpath(target or ".", base)
+    if target.endswith("/") or target == "":
+        link = "./" if link == "." else link + "/"
+    return link + ("#" + fragment if fragment else "")

@@ -1,0 +1,50 @@
+"""``termsledger build``: the static site of the documents."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+import site_builder
+
+from .cli import content_option, load_config, load_content
+from .config import Config
+
+
+def site_settings(config: Config) -> site_builder.SiteSettings:
+    """The site builder's settings from the application's configuration."""
+    return site_builder.SiteSettings(title=config.site_title, base_url=config.base_url,
+                                     organisation=config.organisation, contact=config.contact,
+                                     templates=config.templates, watch=config.watch)
+
+
+@click.command()
+@content_option
+@click.option("--out", "out", type=click.Path(file_okay=False), default=None,
+              help="Output folder. Defaults to the one termsledger.toml names, else ./build.")
+@click.option("--base-url", "base_url", default=None,
+              help="Absolute URL the site is published at, for the feed and sitemap.")
+@click.option("--date", "date", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Build as of this day (YYYY-MM-DD), which decides what is in force. Defaults to today.")
+def build(content, out, base_url, date):
+    """Build the website: every document, every version, revisions, diffs and feeds.
+
+    Writes only the files whose contents changed.
+
+    Example:
+
+    \b
+        termsledger build --content content --out build --base-url https://example.com/legal/
+    """
+    config = load_config(content)
+    if base_url is not None:
+        config = replace(config, base_url=base_url)
+    loaded = load_content(config)
+    try:
+        report = site_builder.build(loaded, Path(out) if out else config.out, site_settings(config),
+                                    now=date.date() if date else None)
+    except site_builder.SiteBuildError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Built the site: {report}.")

@@ -1,0 +1,113 @@
+"""The built site in real headless Chromium: pages render without console errors, the skip
+link works, print hides navigation; screenshots are saved to build/screenshots/."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import threading
+from datetime import date
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+import site_builder
+import terms
+from conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync"]
+SCREENSHOTS = ROOT / "build" / "screenshots"
+PAGES = {
+    "index": "",
+    "terms-current": "terms/",
+    "terms-history": "terms/history/",
+    "terms-diff": "terms/diff/2025-02-01..2025-07-01/",
+    "terms-version": "terms/2024-03-01/",
+    "not-found": "no/such/page/",
+}
+
+
+def _chromium() -> str:
+    if os.path.exists(CHROMIUM):
+        return CHROMIUM
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{CHROMIUM} is missing: install the Debian package chromium")
+    pytest.skip(f"{CHROMIUM} is not installed")
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves the site quietly, answering unknown paths with 404.html as a static host would."""
+
+    def log_message(self, *args):
+        pass
+
+    def send_error(self, code, message=None, explain=None):
+        page = Path(self.directory) / "404.html"
+        if code != 404 or not page.is_file():
+            return super().send_error(code, message, explain)
+        body = page.read_bytes()
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def served(example_content, tmp_path):
+    out = tmp_path / "site"
+    site_builder.build(terms.load(example_content), out, now=date(2026, 6, 1))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(out)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_pages_in_chromium(served):
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    executable = _chromium()
+    if SCREENSHOTS.exists():
+        shutil.rmtree(SCREENSHOTS)
+    SCREENSHOTS.mkdir(parents=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
+        try:
+            for width, suffix in ((1100, "desktop"), (390, "phone")):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                problems: list[str] = []
+                page.on("console", lambda m: problems.append(m.text) if m.type == "error"
+                        and not m.location.get("url", "").endswith("/favicon.ico") else None)
+                page.on("pageerror", lambda e: problems.append(str(e)))
+                page.on("requestfailed", lambda r: problems.append(f"{r.url}: failed"))
+                page.on("response", lambda r: problems.append(f"{r.url}: {r.status}") if r.status >= 400
+                        and not r.url.endswith(("/favicon.ico", "/no/such/page/")) else None)
+                for name, path in PAGES.items():
+                    response = page.goto(served + path)
+                    expected = 404 if name == "not-found" else 200
+                    assert response.status == expected, path
+                    if name != "not-found":
+                        assert problems == [], (path, problems)
+                    assert page.locator("h1").count() == 1, path
+                    assert page.evaluate("getComputedStyle(document.body).margin") == "0px"  # CSS loaded
+                    page.screenshot(path=str(SCREENSHOTS / f"{name}-{suffix}.png"), full_page=True)
+                page.close()
+            page = browser.new_page()
+            page.goto(served + "terms/")
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+            page.keyboard.press("Enter")
+            assert page.evaluate("location.hash") == "#Main"
+            page.emulate_media(media="print")
+            assert not page.locator(".site-nav").is_visible()
+            assert not page.locator(".toc").is_visible()
+            page.pdf(path=str(SCREENSHOTS / "terms-current-print.pdf"))
+        finally:
+            browser.close()
+    for name in ("terms-current", "terms-history", "terms-diff"):
+        assert (SCREENSHOTS / f"{name}-desktop.png").stat().st_size > 10_000

@@ -1,0 +1,278 @@
+"""The static site: pages, links, machine files, sanitization, determinism, incremental builds."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import feedparser
+import pytest
+from click.testing import CliRunner
+
+import site_builder
+import terms
+from site_builder import InvalidPath, SiteSettings
+from site_helpers import TERMS_V1, broken_links, parse_html, sample_history
+from termsledger.cli import cli
+
+DAY = date(2026, 1, 15)
+
+
+@pytest.fixture
+def sample(content_repo) -> terms.Content:
+    sample_history(content_repo)
+    return terms.load(content_repo.path)
+
+
+@pytest.fixture
+def site(sample, tmp_path) -> Path:
+    out = tmp_path / "site"
+    site_builder.build(sample, out, SiteSettings(organisation="Example Ltd", contact="legal@example.com"),
+                       now=DAY)
+    return out
+
+
+def html(out: Path, url: str) -> str:
+    return (out / url / "index.html").read_text(encoding="utf-8")
+
+
+def test_url_layout(site):
+    expected = [
+        "index.html", "404.html", "site.css", "feed.xml", "versions.json", "sitemap.xml",
+        "terms/index.html", "terms/history/index.html",
+        "terms/2025-01-01/index.html", "terms/2025-06-01/index.html", "terms/2026-09-01/index.html",
+        "terms/diff/2025-01-01..2025-06-01/index.html", "terms/diff/2025-06-01..2026-09-01/index.html",
+        "privacy/index.html", "privacy/2025-01-01/index.html", "privacy/2025-09-01/index.html",
+        "privacy/diff/2025-01-01..2025-09-01/index.html",
+    ]
+    for path in expected:
+        assert (site / path).is_file(), path
+    # Every version is also compared with the one in force (2025-06-01 for the terms).
+    assert not (site / "terms/diff/2025-01-01..2026-09-01").exists()
+
+
+def test_no_broken_internal_links(site):
+    assert broken_links(site) == []
+
+
+def test_current_page(site):
+    page = html(site, "terms")
+    assert '<html lang="en">' in page
+    assert '<a class="skip-link" href="#Main">' in page and '<main id="Main"' in page
+    assert "In force since <time datetime=\"2025-06-01\">1 June 2025</time>" in page
+    assert "Refunds within 7 days." in page
+    # The announced version is signposted, with a link to it.
+    assert 'href="2026-09-01/"' in page and "Announced:" in page
+    # Relative links to another document's file go to its page, anchor kept.
+    assert 'href="../privacy/#what-we-collect"' in page
+    assert '<h1 id="Title">Terms of Use</h1>' in page and page.count("<h1") == 1
+    assert '<a href="#refunds">2. Refunds</a>' in page  # table of contents
+    assert '<th class="align-left">' in page and "style=" not in page
+    assert 'href="history/"' in page
+    assert 'href="../privacy/"' in page  # referenced documents
+
+
+def test_permanent_version_pages(site):
+    old = html(site, "terms/2025-01-01")
+    assert "in force from <time datetime=\"2025-01-01\">1 January 2025</time> to " \
+           "<time datetime=\"2025-06-01\">1 June 2025</time>" in old
+    assert "Refunds within 14 days." in old
+    # Links from an old version go to the version of the other document in force then.
+    assert 'href="../../privacy/2025-01-01/#what-we-collect"' in old
+    announced = html(site, "terms/2026-09-01")
+    assert "this version takes effect on <time datetime=\"2026-09-01\">" in announced
+    assert "Disputes go to binding arbitration." in announced
+
+
+def test_history_page(site):
+    page = html(site, "terms/history")
+    assert page.index("2026-09-01") < page.index("2025-06-01") < page.index("2025-01-01")
+    assert "Arbitration added." in page and "Shorter refunds." in page
+    assert 'href="../diff/2025-06-01..2026-09-01/"' in page
+    assert page.count('class="badge badge-material"') >= 2  # the legend, the flagged version...
+    assert "in force</span>" in page and "announced</span>" in page
+
+
+def test_diff_page(site):
+    page = html(site, "terms/diff/2025-01-01..2025-06-01")
+    assert "<del><span class=\"visually-hidden\">[deleted: </span>14" in page
+    assert "<ins><span class=\"visually-hidden\">[inserted: </span>7" in page
+    assert '<details class="section section-unchanged' in page
+    assert 'id="Verdict"' in page
+    added = html(site, "terms/diff/2025-06-01..2026-09-01")
+    assert "Material change" in added and "section-added" in added
+    assert "The editor marked this version as material" in added
+
+
+def test_versions_json_matches_the_model(site, sample):
+    data = json.loads((site / "versions.json").read_text(encoding="utf-8"))
+    assert [d["slug"] for d in data["documents"]] == list(sample.documents)
+    for entry in data["documents"]:
+        document = sample.document(entry["slug"])
+        assert set(entry) == {"slug", "title", "current", "versions"}
+        assert entry["current"] == document.in_force(DAY).id
+        assert [v["version"] for v in entry["versions"]] == [v.id for v in document.versions]
+        for row, version in zip(entry["versions"], document.versions):
+            assert set(row) == {"version", "effective", "summary", "material", "content_sha256", "url",
+                                "diff_url"}
+            assert row["content_sha256"] == version.content_sha256
+            assert row["effective"] == version.effective.isoformat()
+            assert row["summary"] == version.summary
+            assert (site / row["url"] / "index.html").is_file()
+            assert row["diff_url"] is None or (site / row["diff_url"] / "index.html").is_file()
+    terms_versions = data["documents"][1]["versions"]
+    assert terms_versions[0]["diff_url"] is None
+    assert terms_versions[2]["material"] is True  # the editor's flag
+
+
+def test_feed_parses(site):
+    feed = feedparser.parse((site / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.bozo_exception
+    assert feed.feed.title == "Terms and Policies: changes"
+    assert len(feed.entries) == 5
+    assert feed.entries[0].title.startswith("Terms of Use: announced, takes effect 1 September 2026")
+    assert [e.updated_parsed for e in feed.entries] == sorted((e.updated_parsed for e in feed.entries),
+                                                              reverse=True)
+    assert len({e.id for e in feed.entries}) == 5
+
+
+def test_base_url_makes_feed_and_sitemap_absolute(sample, tmp_path):
+    out = tmp_path / "site"
+    site_builder.build(sample, out, SiteSettings(base_url="https://example.com/legal"), now=DAY)
+    feed = feedparser.parse((out / "feed.xml").read_bytes())
+    assert feed.entries[0].link == "https://example.com/legal/terms/2026-09-01/"
+    sitemap = (out / "sitemap.xml").read_text(encoding="utf-8")
+    assert "<loc>https://example.com/legal/terms/</loc>" in sitemap
+    assert "<loc>https://example.com/legal/terms/2025-01-01/</loc><lastmod>2024-12-01</lastmod>" in sitemap
+    assert 'href="https://example.com/legal/site.css"' in (out / "404.html").read_text(encoding="utf-8")
+    data = json.loads((out / "versions.json").read_text(encoding="utf-8"))
+    assert data["documents"][0]["versions"][0]["url"] == "https://example.com/legal/privacy/2025-01-01/"
+
+
+def test_sanitization(content_repo, tmp_path):
+    hostile = TERMS_V1 + """
+<script>alert("x")</script>
+<p onclick="steal()" style="color:red">Click <a href="javascript:alert(1)">here</a></p>
+<img src="x.png" onerror="alert(2)"> <img src="data:image/png;base64,AAAA" alt="d">
+
+[data link](data:text/html;base64,PHNjcmlwdD4=) [js link](javascript:alert(3)) ![i](data:image/png;base64,AA)
+
+<a href="JaVaScRiPt:alert(4)">mixed case</a> <!-- a comment -->
+<a name="kept-anchor"></a> <a href="mailto:legal@example.com">mail</a> <a href="https://example.com/">web</a>
+<iframe src="https://evil.example"></iframe><style>body{display:none}</style>
+"""
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": hostile})
+    out = tmp_path / "site"
+    site_builder.build(terms.load(content_repo.path), out, now=DAY)
+    for path in out.rglob("*.html"):
+        page = path.read_text(encoding="utf-8").lower()
+        for bad in ("<script", "onerror", "onclick", "<!--", "<iframe", "<style", "style="):
+            assert bad not in page, (path, bad)
+        for link in parse_html(path).links:
+            assert not link.lower().strip().startswith(("javascript:", "data:")), (path, link)
+    page = html(out, "terms")
+    assert 'name="kept-anchor"' in page and 'href="mailto:legal@example.com"' in page
+    assert 'href="https://example.com/"' in page
+
+
+def test_deterministic(sample, tmp_path):
+    first, second = tmp_path / "one", tmp_path / "two"
+    site_builder.build(sample, first, now=DAY)
+    site_builder.build(sample, second, now=DAY)
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for rel in files:
+        assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
+
+
+def test_rebuild_with_nothing_changed_writes_nothing(sample, tmp_path):
+    out = tmp_path / "site"
+    first = site_builder.build(sample, out, now=DAY)
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+    again = site_builder.build(sample, out, now=DAY)
+    assert again.written == () and again.removed == ()
+    assert len(again.unchanged) == len(first.written)
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps
+
+
+def test_new_version_rewrites_only_what_depends_on_it(content_repo, tmp_path):
+    sample_history(content_repo)
+    out = tmp_path / "site"
+    site_builder.build(terms.load(content_repo.path), out, now=DAY)
+    content_repo.commit("2025-12-20T10:00:00", **{"privacy.md": (content_repo.path / "privacy.md").read_text()
+                        .replace("2025-09-01", "2026-03-01").replace("and name.", "and phone number.")})
+    report = site_builder.build(terms.load(content_repo.path), out, now=DAY)
+    assert set(report.written) == {
+        "index.html", "feed.xml", "versions.json", "sitemap.xml",
+        "privacy/index.html", "privacy/history/index.html", "privacy/2026-03-01/index.html",
+        "privacy/diff/2025-09-01..2026-03-01/index.html",
+        # The announced terms link to the privacy policy in force when they take effect: the new one.
+        "terms/2026-09-01/index.html",
+    }
+
+
+def test_stale_pages_are_removed(sample, tmp_path):
+    out = tmp_path / "site"
+    site_builder.build(sample, out, now=DAY)
+    later = site_builder.build(sample, out, now=date(2026, 10, 1))  # the announced version is in force
+    assert "terms/diff/2025-01-01..2026-09-01/index.html" in later.written
+    earlier = site_builder.build(sample, out, now=DAY)
+    assert "terms/diff/2025-01-01..2026-09-01/index.html" in earlier.removed
+    assert not (out / "terms/diff/2025-01-01..2026-09-01").exists()
+    assert broken_links(out) == []
+
+
+@pytest.mark.parametrize("slug", ["../evil", "a/b", "..", "Terms", ""])
+def test_unsafe_slug_is_an_error(sample, tmp_path, slug):
+    document = sample.document("terms")
+    content = terms.Content(sample.root, {slug: document.__class__(slug, document.path, document.versions)})
+    with pytest.raises(InvalidPath, match="cannot be published"):
+        site_builder.build(content, tmp_path / "site", now=DAY)
+    assert not (tmp_path / "evil").exists()
+
+
+def test_writer_refuses_paths_outside_the_folder(tmp_path):
+    from site_builder.writer import Writer
+
+    writer = Writer(tmp_path / "site")
+    for rel in ("../x.html", "/etc/passwd", "a/../../x", "a\\..\\x"):
+        with pytest.raises(InvalidPath):
+            writer.write(rel, b"x")
+
+
+def test_templates_can_be_overridden(sample, tmp_path):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "_footer.html").write_text('<footer>Custom footer</footer>\n', encoding="utf-8")
+    (templates / "history.html").write_text(
+        '{% extends "default:history.html" %}{% block title %}Custom history{% endblock %}', encoding="utf-8")
+    out = tmp_path / "site"
+    site_builder.build(sample, out, SiteSettings(templates=templates), now=DAY)
+    assert "Custom footer" in html(out, "terms")
+    assert "<title>Custom history</title>" in html(out, "terms/history")
+
+
+def test_example_content(example_content, tmp_path):
+    content = terms.load(example_content)
+    out = tmp_path / "site"
+    report = site_builder.build(content, out, now=date(2026, 6, 1))
+    assert report.written and broken_links(out) == []
+    for document in content.documents.values():
+        assert (out / document.slug / "history/index.html").is_file()
+        for version in document.versions:
+            assert (out / document.slug / version.id / "index.html").is_file()
+    ids = parse_html(out / "terms/index.html").ids
+    assert {"Main", "Title"} <= ids
+
+
+def test_cli_build(example_content, tmp_path):
+    out = tmp_path / "site"
+    args = ["build", "--content", str(example_content), "--out", str(out), "--date", "2026-06-01",
+            "--base-url", "https://terms.example.com/"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Built the site: ") and "0 unchanged" in result.output
+    assert "https://terms.example.com/terms/" in (out / "sitemap.xml").read_text(encoding="utf-8")
+    again = CliRunner().invoke(cli, args)
+    assert again.output.startswith("Built the site: 0 files written, ")

@@ -1,0 +1,68 @@
+"""termsledger's consent ledger: who accepted which version, provably, in one SQLite file.
+
+>>> from consent import Ledger
+>>> ledger = Ledger("termsledger.db")                      # doctest: +SKIP
+>>> ledger.publish(terms.load("content"))                  # doctest: +SKIP
+>>> ledger.record("user-42", "terms", evidence={"ip": "203.0.113.7"})   # doctest: +SKIP
+>>> ledger.status("user-42", "terms").status               # doctest: +SKIP
+'current'
+
+The API (every write is one transaction; times are ``datetime`` or ISO-8601 text, UTC
+when naive, now when ``None``):
+
+- ``Ledger(path)``; ``close()``; usable as a context manager; ``db`` (this thread's
+  ``sqlite_utils.Database``), ``conn`` (its ``sqlite3.Connection``), ``transaction()``.
+- ``publish(content: terms.Content, verdicts: Mapping[tuple[str, str], bool] | None = None)
+  -> Published(added, updated, unchanged)`` -- idempotent; raises ``ChangedVersion`` when a
+  published version's text changed. ``verdicts`` maps ``(slug, version id)`` to the change
+  analysis' verdict, used where the editor set no ``material:`` flag.
+- ``catalog(at=None) -> list[CatalogDocument(slug, title, in_force, announced, versions)]``,
+  each version a ``CatalogVersion(document, id, effective, label, title, summary, material,
+  flag, verdict, content_sha256, references, manifest, manifest_sha256, commit,
+  published_at)``.
+- ``record(subject, document, action="accepted", version=None, *, channel="api",
+  evidence=None, at=None, sha256=None) -> tuple[Event, ...]`` -- the head event first, then
+  the bundle's other documents (for ``accepted``). ``action``: accepted | declined | withdrawn.
+- ``record_many(records: Iterable[Mapping]) -> int`` -- mappings of ``record``'s arguments;
+  returns the number of events appended.
+- ``status(subject, document, at=None) -> Status(subject, document, status, accepted_version,
+  current_version, announced_version, notified_version)``; ``status`` is one of
+  ``current | notify | reaccept | announced | never | withdrawn``; an unknown subject is
+  ``never``. ``status_all(subject, at=None) -> list[Status]`` (every document);
+  ``statuses(subjects, document, at=None) -> list[Status]`` (in the order given).
+- ``pending_notifications(document, version, *, after=None, limit=None) -> Iterator[str]``;
+  ``pending_page(document, version, *, after=None, limit=100) -> Page(subjects,
+  next_cursor)`` -- subjects in a stable order (their ledger id); ``next_cursor`` is an opaque
+  string to pass as ``after``, ``None`` on the last page; new events neither make a page skip
+  nor repeat a subject. ``mark_notified(subjects, document, version, *, channel="email",
+  at=None) -> int`` -- idempotent; returns how many notifications were recorded.
+- ``history(subject) -> list[Event(seq, at, subject, document, version, content_sha256,
+  action, channel, evidence, part_of, prev_hash, hash)]``; ``export(subject) -> dict``
+  (``subject, exported_at, statuses, events, responses``); ``erase(subject) ->
+  Erasure(pseudonym, events, responses)`` (raises ``UnknownSubject``).
+- ``verify() -> Verification(ok, events, head, first_bad, problem)``.
+- ``idempotent(key, subjects: str | Iterable[str] | None, make_response: Callable[[], dict],
+  *, fingerprint=None) -> tuple[dict, bool]`` -- ``(response, replayed)``; the first response
+  per key is stored in the same transaction as the writes ``make_response`` makes; raises
+  ``IdempotencyConflict`` for a known key with another ``fingerprint``.
+- ``checkpoint()`` -- copy the WAL into the file and truncate it.
+
+Every value has ``to_dict()``. Errors derive from ``ConsentError``: ``UnknownDocument``,
+``UnknownVersion``, ``UnknownSubject`` (also ``LookupError``); ``InvalidSubject``,
+``InvalidEvidence``, ``InvalidRecord``, ``InvalidCursor`` (also ``ValueError``);
+``ChangedVersion``, ``IdempotencyConflict``, ``ErasureIncomplete``.
+"""
+
+from .errors import (ChangedVersion, ConsentError, ErasureIncomplete, IdempotencyConflict,
+                     InvalidCursor, InvalidEvidence, InvalidRecord, InvalidSubject,
+                     UnknownDocument, UnknownSubject, UnknownVersion)
+from .ledger import Ledger
+from .values import (STATUSES, CatalogDocument, CatalogVersion, Erasure, Event, Page, Published,
+                     Status, Verification)
+
+__all__ = [
+    "CatalogDocument", "CatalogVersion", "ChangedVersion", "ConsentError", "Erasure",
+    "ErasureIncomplete", "Event", "IdempotencyConflict", "InvalidCursor", "InvalidEvidence",
+    "InvalidRecord", "InvalidSubject", "Ledger", "Page", "Published", "STATUSES", "Status",
+    "UnknownDocument", "UnknownSubject", "UnknownVersion", "Verification",
+]

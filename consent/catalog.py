@@ -1,0 +1,207 @@
+"""The ledger's own copy of the published versions, and publishing it from the content.
+
+A service queries the catalog without the git repository. :class:`Catalog` is an in-memory
+snapshot of it that the ledger keeps and reloads when the ``catalog`` generation changes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Mapping
+
+import terms
+
+from .errors import ChangedVersion, UnknownDocument, UnknownVersion
+from .values import CatalogDocument, CatalogVersion, Published
+
+Verdicts = Mapping[tuple[str, str], bool]
+"""The change analysis' materiality verdict per ``(slug, version id)``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A catalog version with the ids and order the ledger works with."""
+
+    rowid: int
+    document_id: int
+    ordinal: int
+    """Position among the document's versions, oldest first."""
+    effective: date
+    value: CatalogVersion
+
+    @property
+    def id(self) -> str:
+        return self.value.id
+
+
+@dataclass
+class DocumentEntries:
+    """One document's catalog entries, oldest first."""
+
+    id: int
+    slug: str
+    versions: list[Entry] = field(default_factory=list)
+    material_upto: list[int] = field(default_factory=list)
+    """``material_upto[i]``: how many of ``versions[:i + 1]`` are material."""
+
+    def version(self, name: str) -> Entry:
+        """The version named ``name``: its id, its label or its effective date."""
+        for attribute in ("id", "label"):
+            for entry in self.versions:
+                if getattr(entry.value, attribute) == name:
+                    return entry
+        dated = [e for e in self.versions if e.value.effective == name]
+        if len(dated) == 1:
+            return dated[0]
+        names = ", ".join(e.id for e in self.versions)
+        raise UnknownVersion(f"version {name!r} of {self.slug!r} is not published; "
+                             f"its published versions are: {names}")
+
+    def in_force(self, day: date) -> Entry | None:
+        current = None
+        for entry in self.versions:
+            if entry.effective <= day:
+                current = entry
+        return current
+
+    def upcoming(self, day: date) -> list[Entry]:
+        return [e for e in self.versions if e.effective > day]
+
+    def material_after(self, before: Entry, upto: Entry) -> bool:
+        """Whether a version after ``before`` up to ``upto`` (inclusive) is material."""
+        return self.material_upto[upto.ordinal] > self.material_upto[before.ordinal]
+
+
+class Catalog:
+    """A snapshot of the published catalog."""
+
+    def __init__(self, generation: int, documents: dict[str, DocumentEntries]):
+        self.generation = generation
+        self.documents = documents
+        self.by_rowid = {e.rowid: e for d in documents.values() for e in d.versions}
+        self.by_id = {d.id: d for d in documents.values()}
+
+    def document(self, slug: str) -> DocumentEntries:
+        try:
+            return self.documents[slug]
+        except (KeyError, TypeError):
+            known = ", ".join(self.documents) or "none (run termsledger publish)"
+            raise UnknownDocument(f"document {slug!r} is not published; "
+                                  f"the published documents are: {known}") from None
+
+    def bundle(self, head: Entry, day: date) -> list[Entry]:
+        """The versions of the documents ``head`` references (transitively), in force on
+        ``day``: what accepting ``head`` on that day accepts with it."""
+        seen, queue, members = {self.by_id[head.document_id].slug}, list(head.value.references), []
+        while queue:
+            slug = queue.pop(0)
+            if slug in seen or slug not in self.documents:
+                continue
+            seen.add(slug)
+            entry = self.documents[slug].in_force(day)
+            if entry is not None:
+                members.append(entry)
+                queue.extend(entry.value.references)
+        return members
+
+    def listing(self, day: date) -> list[CatalogDocument]:
+        """Every document with what is in force and announced on ``day``."""
+        listing = []
+        for doc in self.documents.values():
+            current = doc.in_force(day)
+            newest = doc.versions[-1].value if doc.versions else None
+            listing.append(CatalogDocument(
+                doc.slug, newest.title if newest else doc.slug,
+                current.value if current else None,
+                tuple(e.value for e in doc.upcoming(day)),
+                tuple(e.value for e in doc.versions)))
+        return listing
+
+
+def load_catalog(conn: sqlite3.Connection) -> Catalog:
+    """Read the catalog from the database."""
+    documents: dict[str, DocumentEntries] = {}
+    for doc_id, slug in conn.execute("SELECT id, slug FROM documents ORDER BY slug"):
+        documents[slug] = DocumentEntries(doc_id, slug)
+    by_id = {d.id: d for d in documents.values()}
+    rows = conn.execute(
+        "SELECT id, document, version, effective, label, title, summary, flag, verdict, "
+        "content_sha256, refs, manifest, manifest_sha256, commit_sha, published_at "
+        "FROM versions ORDER BY document, effective, position").fetchall()
+    for (rowid, doc_id, version, effective, label, title, summary, flag, verdict, sha, refs,
+         manifest, manifest_sha, commit, published_at) in rows:
+        doc = by_id[doc_id]
+        material = bool(flag) if flag is not None else bool(verdict)
+        value = CatalogVersion(
+            doc.slug, version, effective, label, title, summary, material,
+            None if flag is None else bool(flag), None if verdict is None else bool(verdict),
+            sha, tuple(json.loads(refs)), manifest, manifest_sha, commit, published_at)
+        doc.versions.append(Entry(rowid, doc_id, len(doc.versions),
+                                  date.fromisoformat(effective), value))
+        before = doc.material_upto[-1] if doc.material_upto else 0
+        doc.material_upto.append(before + material)
+    row = conn.execute("SELECT value FROM meta WHERE key = 'catalog'").fetchone()
+    return Catalog(row[0] if row else 0, documents)
+
+
+def catalog_generation(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = 'catalog'").fetchone()
+    return row[0] if row else 0
+
+
+def publish(conn: sqlite3.Connection, content: terms.Content, verdicts: Verdicts | None = None) -> Published:
+    """Copy every version of ``content`` into the catalog; call inside a write transaction.
+
+    Idempotent. A version already published keeps its text: a different ``content_sha256``
+    raises :class:`ChangedVersion` and nothing is published. Title, summary and materiality may
+    change; a verdict of ``None`` keeps the one already stored.
+    """
+    verdicts = verdicts or {}
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    added, updated, unchanged = [], [], 0
+    for slug, document in content.documents.items():
+        conn.execute("INSERT OR IGNORE INTO documents (slug) VALUES (?)", (slug,))
+        (doc_id,) = conn.execute("SELECT id FROM documents WHERE slug = ?", (slug,)).fetchone()
+        for position, version in enumerate(document.versions):
+            row = _version_row(content, version, verdicts.get((slug, version.id)))
+            old = conn.execute("SELECT content_sha256, title, summary, flag, verdict, position "
+                               "FROM versions WHERE document = ? AND version = ?",
+                               (doc_id, version.id)).fetchone()
+            if old is None:
+                conn.execute(
+                    "INSERT INTO versions (document, version, effective, label, title, summary, flag, "
+                    "verdict, content_sha256, refs, manifest, manifest_sha256, commit_sha, "
+                    "published_at, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (doc_id, *row, now, position))
+                added.append((slug, version.id))
+                continue
+            if old[0] != version.content_sha256:
+                raise ChangedVersion(
+                    f"{slug} version {version.id} was published with content_sha256 {old[0]} "
+                    f"and now has {version.content_sha256}: a published text cannot change; "
+                    f"publish the change as a new version with its own effective date")
+            verdict = row[6] if row[6] is not None else old[4]
+            new = (version.title, version.summary, row[5], verdict, position)
+            if tuple(old[1:]) == new:
+                unchanged += 1
+                continue
+            conn.execute("UPDATE versions SET title = ?, summary = ?, flag = ?, verdict = ?, "
+                         "position = ? WHERE document = ? AND version = ?",
+                         (*new, doc_id, version.id))
+            updated.append((slug, version.id))
+    if added or updated:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('catalog', 1) ON CONFLICT (key) "
+                     "DO UPDATE SET value = value + 1")
+    return Published(tuple(added), tuple(updated), unchanged)
+
+
+def _version_row(content: terms.Content, version: terms.Version, verdict: bool | None) -> tuple:
+    bundle = content.bundle(version.slug, version=version)
+    flag = None if version.material is None else int(version.material)
+    return (version.id, version.effective.isoformat(), version.label, version.title,
+            version.summary, flag, None if verdict is None else int(verdict),
+            version.content_sha256, json.dumps(list(version.references)), bundle.manifest,
+            bundle.manifest_sha256, version.commit)

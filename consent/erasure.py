@@ -1,0 +1,92 @@
+"""Data rights: export everything about a subject, and erase it.
+
+Erasure replaces the subject id with a keyed pseudonym (HMAC-SHA256 under a random key kept in
+``meta``, so only this ledger can tell that a given id was erased), keeps each event's personal
+digest in ``erased`` and deletes its salt and evidence, deletes the subject's status rows and
+stored idempotent responses, and records an ``erased`` event. ``secure_delete`` is on for every
+connection, so freed space is zeroed; after the commit a ``TRUNCATE`` checkpoint copies the WAL
+into the file and empties it, so the id appears nowhere in the file or its WAL.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import sqlite3
+import time
+from datetime import datetime, timezone
+from hashlib import sha256
+from typing import TYPE_CHECKING, Any
+
+from .chain import personal_digest
+from .errors import ErasureIncomplete, UnknownSubject
+from .events import history
+from .records import PSEUDONYM_PREFIX, to_micros
+from .schema import ACTION_CODES
+from .values import Erasure
+from .writer import Row, append
+
+if TYPE_CHECKING:
+    from .ledger import Ledger
+
+CHECKPOINT_ATTEMPTS = 50
+
+
+def export(ledger: Ledger, subject: str) -> dict[str, Any]:
+    """Every row about ``subject``: statuses, events with evidence, stored responses."""
+    conn = ledger.conn
+    responses = [{"key": key, "response": json.loads(response)} for key, response in conn.execute(
+        "SELECT i.key, i.response FROM idempotency_subjects k JOIN idempotency i ON i.key = k.key "
+        "WHERE k.subject = (SELECT id FROM subjects WHERE subject = ?) ORDER BY i.at", (subject,))]
+    return {"subject": subject,
+            "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "statuses": [s.to_dict() for s in ledger.status_all(subject)],
+            "events": [e.to_dict() for e in history(conn, subject)],
+            "responses": responses}
+
+
+def erase(ledger: Ledger, subject: str) -> Erasure:
+    """Erase ``subject``; raises :class:`UnknownSubject` when the ledger holds nothing on it."""
+    with ledger.transaction() as conn:
+        row = conn.execute("SELECT id FROM subjects WHERE subject = ?", (subject,)).fetchone()
+        if row is None:
+            raise UnknownSubject(f"subject {subject!r} is not in the ledger")
+        if subject.startswith(PSEUDONYM_PREFIX):
+            return Erasure(subject, 0, 0)
+        (sid,) = row
+        pseudonym = PSEUDONYM_PREFIX + hmac.new(_key(conn), subject.encode("utf-8"),
+                                                sha256).hexdigest()[:32]
+        personal = conn.execute("SELECT p.seq, p.salt, p.evidence FROM events e JOIN personal p "
+                                "ON p.seq = e.seq WHERE e.subject = ?", (sid,)).fetchall()
+        conn.executemany("INSERT INTO erased (seq, digest) VALUES (?, ?)",
+                         [(seq, personal_digest(salt, subject, evidence))
+                          for seq, salt, evidence in personal])
+        conn.executemany("DELETE FROM personal WHERE seq = ?", [(seq,) for seq, _, _ in personal])
+        conn.execute("UPDATE subjects SET subject = ? WHERE id = ?", (pseudonym, sid))
+        conn.execute("DELETE FROM status WHERE document IN (SELECT id FROM documents) "
+                     "AND subject = ?", (sid,))
+        keys = [k for (k,) in conn.execute(
+            "SELECT key FROM idempotency_subjects WHERE subject = ?", (sid,))]
+        conn.executemany("DELETE FROM idempotency WHERE key = ?", [(k,) for k in keys])
+        conn.executemany("DELETE FROM idempotency_subjects WHERE key = ?", [(k,) for k in keys])
+        append(conn, [Row(to_micros(None), pseudonym, None, ACTION_CODES["erased"], None, None)])
+    ledger.checkpoint()
+    return Erasure(pseudonym, len(personal), len(keys))
+
+
+def _key(conn: sqlite3.Connection) -> bytes:
+    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('pseudonym_key', ?)",
+                 (secrets.token_bytes(32),))
+    return conn.execute("SELECT value FROM meta WHERE key = 'pseudonym_key'").fetchone()[0]
+
+
+def empty_wal(conn: sqlite3.Connection) -> None:
+    """Checkpoint the WAL into the file and truncate it, waiting for readers to move on."""
+    for _ in range(CHECKPOINT_ATTEMPTS):
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            return
+        time.sleep(0.02)
+    raise ErasureIncomplete("the erasure is committed but the write-ahead log is still in use "
+                            "by a reader; run `termsledger consent erase` again to empty it")

@@ -1,0 +1,265 @@
+"""The :class:`Ledger`: the one object callers use."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+import terms
+from sqlite_utils import Database
+
+from . import erasure, events, idempotency, notifications, verify
+from .catalog import Catalog, Verdicts, catalog_generation, load_catalog, publish
+from .records import (check_action, check_channel, check_new_subject, check_subject, day_of,
+                      evidence_json, resolve, to_micros)
+from .schema import connect, migrations
+from .locking import writer_lock
+from .status import Standing
+from .values import CatalogDocument, Erasure, Event, Page, Published, Status, Verification
+from .writer import Row, append
+
+CATALOG_TTL = 1.0
+"""Seconds a reader trusts its cached catalog before checking for a newer publication."""
+
+
+class Ledger:
+    """The consent ledger in the SQLite file at ``path`` (created when missing).
+
+    Safe to share between threads (each thread gets its own connection) and processes
+    (writers queue on a lock of this process and a file lock on ``<path>.lock``).
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        self._local = threading.local()
+        self._connections: list[Database] = []
+        self._guard = threading.Lock()
+        self._lock = writer_lock(self.path)
+        self._catalog: Catalog | None = None
+        self._checked = 0.0
+        with self._lock.hold():
+            migrations.apply(self.db)
+
+    # Connections and transactions
+
+    @property
+    def db(self) -> Database:
+        """This thread's ``sqlite_utils.Database`` on the ledger."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._local.db = connect(self.path)
+            with self._guard:
+                self._connections.append(db)
+        return db
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's raw ``sqlite3`` connection."""
+        return self.db.conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE`` under the writer lock). Nested uses join
+        the outer transaction, so several writes can commit as one."""
+        with self._lock.hold() as outer:
+            conn = self.conn
+            if not outer:
+                yield conn
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file and truncate it to nothing."""
+        with self._lock.hold():
+            erasure.empty_wal(self.conn)
+
+    def close(self) -> None:
+        """Close every connection this ledger opened."""
+        with self._guard:
+            for db in self._connections:
+                db.conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def catalog_snapshot(self, fresh: bool = False) -> Catalog:
+        """The cached catalog, re-read when another publication happened (checked at most
+        every :data:`CATALOG_TTL` seconds unless ``fresh``)."""
+        now = time.monotonic()
+        if fresh or self._catalog is None or now - self._checked > CATALOG_TTL:
+            generation = catalog_generation(self.conn)
+            if self._catalog is None or generation != self._catalog.generation:
+                self._catalog = load_catalog(self.conn)
+            self._checked = now
+        return self._catalog
+
+    # The catalog
+
+    def publish(self, content: terms.Content, verdicts: Verdicts | None = None) -> Published:
+        """Sync the catalog from ``content``; see :func:`consent.catalog.publish`.
+
+        :param verdicts: the change analysis' materiality per ``(slug, version id)``, used
+            where the editor set no ``material:`` flag. Defaults to none (not material).
+        """
+        with self.transaction() as conn:
+            published = publish(conn, content, verdicts)
+        self.catalog_snapshot(fresh=True)
+        return published
+
+    def catalog(self, at: datetime | None = None) -> list[CatalogDocument]:
+        """Every published document with its versions, the one in force and those announced
+        at ``at`` (now by default)."""
+        return self.catalog_snapshot().listing(day_of(to_micros(at)))
+
+    # Recording
+
+    def record(self, subject: str, document: str, action: str = "accepted",
+               version: str | None = None, *, channel: str = "api",
+               evidence: Mapping[str, Any] | None = None, at: datetime | str | None = None,
+               sha256: str | None = None) -> tuple[Event, ...]:
+        """Record one decision in its own transaction; returns its events, the head first.
+
+        :param version: id, label or effective date of a published version; ``None`` (the
+            default) means the version in force at ``at``.
+        :param action: ``accepted`` (the default), ``declined`` or ``withdrawn``. Accepting a
+            document accepts its bundle: the referenced documents' versions in force are
+            recorded in the same transaction.
+        :param evidence: a JSON object (IP, user agent, locale, request id...).
+        :param at: when it happened; defaults to now.
+        :param sha256: optional; must be the version's ``content_sha256`` or its bundle's
+            manifest hash, so that a client proves which text it showed.
+        """
+        item = dict(subject=subject, document=document, action=action, version=version,
+                    channel=channel, evidence=evidence, at=at, sha256=sha256)
+        with self.transaction() as conn:
+            rows = self._rows([item], self.catalog_snapshot(fresh=True))
+            appended = append(conn, rows, want=True)
+        return tuple(events.from_row(row, done) for row, done in zip(rows, appended))
+
+    def record_many(self, records: Iterable[Mapping[str, Any]]) -> int:
+        """Record many decisions in one transaction; returns how many events were appended.
+
+        Each record is a mapping of :meth:`record`'s arguments (``subject`` and ``document``
+        required). Nothing is recorded if any record is refused.
+        """
+        with self.transaction() as conn:
+            rows = self._rows(records, self.catalog_snapshot(fresh=True))
+            append(conn, rows)
+        return len(rows)
+
+    def _rows(self, records: Iterable[Mapping[str, Any]], catalog: Catalog) -> list[Row]:
+        rows: list[Row] = []
+        resolved: dict[tuple, tuple] = {}
+        for record in records:
+            subject = check_new_subject(record.get("subject"))
+            action = record.get("action", "accepted")
+            code = check_action(action)
+            channel = check_channel(record.get("channel", "api"))
+            evidence = evidence_json(record.get("evidence"))
+            at = to_micros(record.get("at"))
+            day = day_of(at)
+            key = (record.get("document"), record.get("version"), day, code, record.get("sha256"))
+            if key not in resolved:
+                resolved[key] = resolve(catalog, key[0], key[1], day, action == "accepted", key[4])
+            entry, members = resolved[key]
+            head = len(rows)
+            rows.append(Row(at, subject, entry, code, channel, evidence))
+            rows.extend(Row(at, subject, m, code, channel, None, head) for m in members)
+        return rows
+
+    # Reading status
+
+    def status(self, subject: str, document: str, at: datetime | None = None) -> Status:
+        """Where ``subject`` stands with ``document`` at ``at`` (now by default). An unknown
+        subject is ``never``, not an error."""
+        catalog = self.catalog_snapshot()
+        doc = catalog.document(document)
+        row = self.conn.execute(
+            "SELECT st.state, st.accepted, st.notified FROM subjects s JOIN status st "
+            "ON st.document = ? AND st.subject = s.id WHERE s.subject = ?",
+            (doc.id, check_subject(subject))).fetchone()
+        return Standing(catalog, doc, day_of(to_micros(at))).of(subject, row)
+
+    def status_all(self, subject: str, at: datetime | None = None) -> list[Status]:
+        """The status of ``subject`` for every published document."""
+        return [self.status(subject, slug, at) for slug in self.catalog_snapshot().documents]
+
+    def statuses(self, subjects: Iterable[str], document: str,
+                 at: datetime | None = None) -> list[Status]:
+        """The status of each of ``subjects`` for ``document``, in the order given."""
+        catalog = self.catalog_snapshot()
+        doc = catalog.document(document)
+        subjects = [check_subject(s) for s in subjects]
+        rows = {subject: (state, accepted, notified) for subject, state, accepted, notified
+                in self.conn.execute(
+                    "SELECT s.subject, st.state, st.accepted, st.notified FROM subjects s "
+                    "JOIN status st ON st.document = ? AND st.subject = s.id "
+                    "WHERE s.subject IN (SELECT value FROM json_each(?))",
+                    (doc.id, events.json_list(subjects)))}
+        standing = Standing(catalog, doc, day_of(to_micros(at)))
+        return [standing.of(s, rows.get(s)) for s in subjects]
+
+    # Notifications
+
+    def pending_notifications(self, document: str, version: str, *, after: str | None = None,
+                              limit: int | None = None) -> Iterator[str]:
+        """The subjects who accepted a version before ``version`` of ``document`` and were not
+        notified of it (nor of a later one), ordered by a stable key; withdrawn subjects are
+        left out. Material versions call for re-acceptance, others for notice."""
+        return notifications.pending(self, document, version, after, limit)
+
+    def pending_page(self, document: str, version: str, *, after: str | None = None,
+                     limit: int = 100) -> Page:
+        """One page of :meth:`pending_notifications`; pass ``page.next_cursor`` as ``after``
+        for the next. Pages neither skip nor repeat subjects while events arrive."""
+        return notifications.page(self, document, version, after, limit)
+
+    def mark_notified(self, subjects: Iterable[str], document: str, version: str, *,
+                      channel: str = "email", at: datetime | None = None) -> int:
+        """Record that ``subjects`` were notified of ``version``; idempotent: subjects already
+        notified of it (or of a later version) are skipped. Returns how many were recorded."""
+        return notifications.mark(self, subjects, document, version, channel, at)
+
+    # Rights
+
+    def history(self, subject: str) -> list[Event]:
+        """Every event about ``subject``, oldest first (empty for an unknown subject)."""
+        return events.history(self.conn, check_subject(subject))
+
+    def export(self, subject: str) -> dict[str, Any]:
+        """Everything the ledger holds about ``subject``, as JSON-ready data."""
+        return erasure.export(self, check_subject(subject))
+
+    def erase(self, subject: str) -> Erasure:
+        """Replace ``subject`` with a keyed pseudonym and drop its personal evidence and
+        stored responses, from the file and its WAL; see :mod:`consent.erasure`."""
+        return erasure.erase(self, check_subject(subject))
+
+    def verify(self) -> Verification:
+        """Check the hash chain; reports the first event edited, deleted or reordered."""
+        return verify.verify(self.conn)
+
+    # Idempotency for the HTTP API
+
+    def idempotent(self, key: str, subjects: str | Iterable[str] | None,
+                   make_response: Callable[[], dict], *, fingerprint: str | None = None
+                   ) -> tuple[dict, bool]:
+        """Run ``make_response`` once per ``key``; see :func:`consent.idempotency.idempotent`."""
+        return idempotency.idempotent(self, key, subjects, make_response, fingerprint)

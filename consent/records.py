@@ -1,0 +1,129 @@
+"""Checking what callers ask to record and turning it into rows to append.
+
+Every refusal names the field and the value, in words a legal editor understands.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+from hashlib import sha256 as _sha256
+from typing import Any, Mapping
+
+from .catalog import Catalog, Entry
+from .errors import InvalidEvidence, InvalidRecord, InvalidSubject, UnknownVersion
+from .schema import ACTION_CODES
+
+MAX_SUBJECT = 256
+MAX_EVIDENCE = 65536
+MAX_CHANNEL = 64
+PSEUDONYM_PREFIX = "erased:"
+RECORDABLE = ("accepted", "declined", "withdrawn")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def check_subject(subject: Any) -> str:
+    """``subject`` if it is text of 1 to 256 characters; raises :class:`InvalidSubject`."""
+    if not isinstance(subject, str):
+        raise InvalidSubject(f"subject must be text, not {subject!r}")
+    if not subject:
+        raise InvalidSubject("subject must not be empty")
+    if len(subject) > MAX_SUBJECT:
+        raise InvalidSubject(f"subject must be at most {MAX_SUBJECT} characters, not "
+                             f"{len(subject)}: {subject[:32]!r}...")
+    return subject
+
+
+def check_new_subject(subject: Any) -> str:
+    """Like :func:`check_subject`, refusing the prefix reserved for pseudonyms."""
+    if check_subject(subject).startswith(PSEUDONYM_PREFIX):
+        raise InvalidSubject(f"subject must not start with {PSEUDONYM_PREFIX!r} (reserved for "
+                             f"erased subjects): {subject!r}")
+    return subject
+
+
+def evidence_json(evidence: Any) -> str | None:
+    """The evidence as stored: compact JSON of an object, or ``None`` for none."""
+    if evidence is None:
+        return None
+    if not isinstance(evidence, Mapping):
+        raise InvalidEvidence(f"evidence must be a JSON object, not {type(evidence).__name__}: "
+                              f"{_short(evidence)}")
+    try:
+        text = json.dumps(evidence, separators=(",", ":"), sort_keys=True, ensure_ascii=False,
+                          allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise InvalidEvidence(f"evidence must be a JSON object: {error}") from None
+    if len(text) > MAX_EVIDENCE:
+        raise InvalidEvidence(f"evidence must be at most {MAX_EVIDENCE} characters of JSON, "
+                              f"not {len(text)}")
+    return text
+
+
+def check_channel(channel: Any) -> str:
+    if not isinstance(channel, str) or not channel or len(channel) > MAX_CHANNEL:
+        raise InvalidRecord(f"channel must be text of 1 to {MAX_CHANNEL} characters, "
+                            f"not {_short(channel)}")
+    return channel
+
+
+def check_action(action: Any) -> int:
+    if action not in RECORDABLE:
+        raise InvalidRecord(f"action must be one of {', '.join(RECORDABLE)}, not {_short(action)}")
+    return ACTION_CODES[action]
+
+
+def to_micros(at: Any) -> int:
+    """``at`` (a datetime, naive meaning UTC, or ISO-8601 text; ``None`` for now) as integer
+    microseconds since the epoch."""
+    if at is None:
+        at = datetime.now(timezone.utc)
+    elif isinstance(at, str):
+        try:
+            at = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidRecord(f"at must be an ISO-8601 date and time, not {at!r}") from None
+    elif not isinstance(at, datetime):
+        raise InvalidRecord(f"at must be a date and time, not {_short(at)}")
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    delta = at - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def iso(micros: int) -> str:
+    """Integer microseconds as UTC ISO-8601."""
+    return datetime.fromtimestamp(micros / 1e6, timezone.utc).isoformat(timespec="microseconds")
+
+
+def day_of(micros: int) -> date:
+    return date.fromordinal(719163 + micros // 86_400_000_000)
+
+
+def resolve(catalog: Catalog, document: str, version: str | None, day: date, accepted: bool,
+            sha256: str | None = None) -> tuple[Entry, list[Entry]]:
+    """The version to record (``None``: in force on ``day``) and, for an acceptance, the
+    other versions of its bundle. ``sha256``, when given, must be the version's
+    ``content_sha256`` or the bundle's manifest hash."""
+    doc = catalog.document(document)
+    if version is None:
+        entry = doc.in_force(day)
+        if entry is None:
+            raise UnknownVersion(f"no published version of {document!r} is in force on {day}")
+    else:
+        if not isinstance(version, str):
+            raise InvalidRecord(f"version must be text, not {_short(version)}")
+        entry = doc.version(version)
+    members = catalog.bundle(entry, day if version is None else entry.effective) if accepted else []
+    if sha256 is not None and sha256 != entry.value.content_sha256:
+        manifest = "".join(f"{e.value.document} {e.id} {e.value.content_sha256}\n"
+                           for e in [entry, *members])
+        if sha256 != _sha256(manifest.encode("utf-8")).hexdigest():
+            raise UnknownVersion(f"sha256 {_short(sha256)} is neither the text of {document} "
+                                 f"{entry.id} nor the manifest of its bundle")
+    return entry, members
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

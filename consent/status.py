@@ -1,0 +1,51 @@
+"""A subject's status for a document, computed from its ``status`` row and the catalog."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .catalog import Catalog, DocumentEntries
+from .schema import ACCEPTED, WITHDRAWN
+from .values import Status
+
+
+class Standing:
+    """The statuses of one document on one day; :meth:`of` computes a subject's.
+
+    - ``never``: no standing acceptance (nothing accepted, or only declined);
+    - ``withdrawn``: the last word was a withdrawal;
+    - ``reaccept``: a material version took effect after the accepted one;
+    - ``notify``: newer versions took effect, none material, and the subject was not yet
+      notified of the one in force (or a newer one);
+    - ``announced``: the accepted version is current, but a material one is announced;
+    - ``current``: otherwise.
+    """
+
+    def __init__(self, catalog: Catalog, doc: DocumentEntries, day: date):
+        self.catalog, self.doc = catalog, doc
+        self.current = doc.in_force(day)
+        upcoming = doc.upcoming(day)
+        self.current_id = self.current.id if self.current else None
+        self.announced_id = upcoming[0].id if upcoming else None
+
+    def of(self, subject: str, row: tuple[int, int | None, int | None] | None) -> Status:
+        """The status of ``subject`` whose row is ``(state, accepted, notified)`` or ``None``."""
+        doc, current = self.doc, self.current
+        state, accepted_id, notified_id = row or (0, None, None)
+        accepted = self.catalog.by_rowid.get(accepted_id) if accepted_id is not None else None
+        notified = self.catalog.by_rowid.get(notified_id) if notified_id is not None else None
+        if state == WITHDRAWN:
+            status = "withdrawn"
+        elif state != ACCEPTED or accepted is None:
+            status = "never"
+        elif current is None or accepted.ordinal >= current.ordinal:
+            later_material = doc.material_upto[-1] > doc.material_upto[accepted.ordinal]
+            status = "announced" if later_material else "current"
+        elif doc.material_after(accepted, current):
+            status = "reaccept"
+        elif notified is not None and notified.ordinal >= current.ordinal:
+            status = "current"
+        else:
+            status = "notify"
+        return Status(subject, doc.slug, status, accepted.id if accepted else None,
+                      self.current_id, self.announced_id, notified.id if notified else None)

@@ -1,0 +1,159 @@
+"""The values the ledger returns. Instances are frozen: safe to share, cache and compare."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+STATUSES = ("current", "notify", "reaccept", "announced", "never", "withdrawn")
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Where a subject stands with a document."""
+
+    subject: str
+    document: str
+    status: str
+    """One of ``current | notify | reaccept | announced | never | withdrawn``."""
+    accepted_version: str | None
+    """The version the subject last accepted (for ``withdrawn``: the one withdrawn from)."""
+    current_version: str | None
+    """The version in force at the moment asked about."""
+    announced_version: str | None
+    """The next version announced but not yet in force, if any."""
+    notified_version: str | None = None
+    """The latest version the subject was notified of, if any."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One row of the append-only event log, as read back."""
+
+    seq: int
+    at: str
+    """UTC, ISO-8601 with microseconds."""
+    subject: str
+    document: str | None
+    version: str | None
+    content_sha256: str | None
+    action: str
+    """``accepted | declined | withdrawn | notified | erased``."""
+    channel: str | None
+    evidence: dict[str, Any] | None
+    """``None`` once the subject was erased."""
+    part_of: int | None
+    """For a document accepted as part of a bundle: the ``seq`` of the bundle's head event."""
+    prev_hash: str
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogVersion:
+    """A published version as the ledger knows it."""
+
+    document: str
+    id: str
+    effective: str
+    label: str | None
+    title: str
+    summary: str
+    material: bool
+    """What the ledger acts on: the editor's ``flag`` when set, else the analysis' ``verdict``,
+    else ``False``."""
+    flag: bool | None
+    verdict: bool | None
+    content_sha256: str
+    references: tuple[str, ...]
+    manifest: str
+    """The bundle manifest at the effective date: ``slug version content_sha256`` lines."""
+    manifest_sha256: str
+    commit: str | None
+    published_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["references"] = list(self.references)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogDocument:
+    """A published document with its versions (oldest first) and what is in force."""
+
+    slug: str
+    title: str
+    in_force: CatalogVersion | None
+    announced: tuple[CatalogVersion, ...]
+    """Versions announced but not yet in force, soonest first."""
+    versions: tuple[CatalogVersion, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"slug": self.slug, "title": self.title,
+                "in_force": self.in_force.to_dict() if self.in_force else None,
+                "announced": [v.to_dict() for v in self.announced],
+                "versions": [v.to_dict() for v in self.versions]}
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What :meth:`Ledger.publish` changed: ``(slug, version)`` pairs."""
+
+    added: tuple[tuple[str, str], ...]
+    updated: tuple[tuple[str, str], ...]
+    """Versions whose title, summary or materiality changed (their text did not)."""
+    unchanged: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"added": [list(p) for p in self.added], "updated": [list(p) for p in self.updated],
+                "unchanged": self.unchanged}
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of the notification worklist."""
+
+    subjects: tuple[str, ...]
+    next_cursor: str | None
+    """Pass as ``after`` for the next page; ``None`` when this page is the last."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"subjects": list(self.subjects), "next_cursor": self.next_cursor}
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The result of checking the hash chain."""
+
+    ok: bool
+    events: int
+    """How many events were checked."""
+    head: str | None
+    """Hash of the last event (hex): anchor it elsewhere to detect a rewritten chain."""
+    first_bad: int | None = None
+    """``seq`` of the first event that was edited, deleted or reordered."""
+    problem: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What :meth:`Ledger.erase` did."""
+
+    pseudonym: str
+    """The keyed pseudonym the subject's events now carry."""
+    events: int
+    """How many of the subject's events lost their personal fields."""
+    responses: int
+    """How many stored idempotent responses about the subject were deleted."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

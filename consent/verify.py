@@ -1,0 +1,75 @@
+"""Checking the hash chain from the first event to the last."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from .chain import GENESIS, event_hash, header, personal_digest
+from .schema import ACTION_CODES
+from .values import Verification
+
+_ERASED = ACTION_CODES["erased"]
+_ROWS = """
+SELECT e.seq, e.at, e.subject, s.subject, d.slug, v.version, v.content_sha256, e.action,
+       e.channel, e.part_of, e.link, e.hash, p.salt, p.evidence, x.digest
+FROM events e LEFT JOIN subjects s ON s.id = e.subject
+LEFT JOIN versions v ON v.id = e.version LEFT JOIN documents d ON d.id = v.document
+LEFT JOIN personal p ON p.seq = e.seq LEFT JOIN erased x ON x.seq = e.seq
+ORDER BY e.seq
+"""
+
+
+def verify(conn: sqlite3.Connection) -> Verification:
+    """Recompute every event's hash. The first mismatch is reported as the event that was
+    edited, re-hashed, deleted or moved; personal fields removed without an ``erased`` event
+    and events missing at the end (``meta.head``) are reported too."""
+    prev, count, stripped, erased = GENESIS, 0, {}, set()
+    conn.execute("BEGIN")  # one snapshot for the whole walk
+    try:
+        for (seq, at, sid, subject, slug, version, sha, action, channel, part_of, link, stored,
+             salt, evidence, kept) in conn.execute(_ROWS):
+            count += 1
+            if seq != count:
+                return _bad(count, prev, count, f"event {count} is missing: it was deleted or "
+                                                 f"renumbered")
+            if salt is not None:
+                digest = personal_digest(salt, subject or "", evidence)
+            elif kept is not None:
+                digest = kept
+                stripped.setdefault(sid, seq)
+            else:
+                return _bad(count, prev, seq, f"event {seq} lost its personal fields")
+            if action == _ERASED:
+                erased.add(sid)
+            computed = event_hash(prev, header(seq, at, sid, slug, version, sha, action, channel,
+                                               part_of), digest)
+            if computed != stored:
+                return _bad(count, prev, *_blame(conn, seq, link, prev))
+            prev = stored
+        unerased = sorted(seq for sid, seq in stripped.items() if sid not in erased)
+        if unerased:
+            return _bad(count, prev, unerased[0], f"event {unerased[0]} lost its personal "
+                                                  f"fields without an erasure")
+        head = conn.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()
+        if head and head[0] > count:
+            return _bad(count, prev, count + 1, f"events {count + 1} to {head[0]} are missing: "
+                                                f"they were deleted")
+    finally:
+        conn.execute("COMMIT")
+    return Verification(True, count, prev.hex() if count else None)
+
+
+def _blame(conn: sqlite3.Connection, seq: int, link: bytes, prev: bytes) -> tuple[int, str]:
+    """Which event to blame when ``seq`` does not match its hash: ``link`` (the start of the
+    hash it was chained to) tells an edited event from a re-hashed or a moved one."""
+    if seq == 1 or link == prev[:8]:
+        return seq, f"event {seq} was edited: it no longer matches its hash"
+    moved = conn.execute("SELECT 1 FROM events WHERE substr(hash, 1, 8) = ?", (link,)).fetchone()
+    if moved:
+        return seq, f"event {seq} is out of order: events were reordered"
+    return seq - 1, (f"the chain breaks after event {seq - 1}: it was edited and re-hashed, "
+                     f"or the event after it was deleted")
+
+
+def _bad(count: int, prev: bytes, seq: int, problem: str) -> Verification:
+    return Verification(False, count, prev.hex() if count else None, seq, problem)

@@ -1,0 +1,40 @@
+"""Helpers for the consent ledger tests: catalogs built from ``terms`` values, no git needed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import terms
+
+
+def version(slug: str, effective: str, material: bool | None = None, references=(), body=None,
+            label: str | None = None) -> terms.Version:
+    """A version of ``slug`` effective on ``effective`` (ISO date)."""
+    body = body if body is not None else f"# {slug}\n\nText of {slug} effective {effective}.\n"
+    return terms.Version(
+        slug=slug, id=effective + (f"-{label}" if label else ""), effective=date.fromisoformat(effective),
+        label=label, title=slug.title(), summary=f"{slug} of {effective}", material=material,
+        references=tuple(references), body=body, content_sha256=terms.content_sha256(body),
+        path=f"{slug}.md", commit=None, committed_at=None, announced_at=None)
+
+
+def content(*versions: terms.Version) -> terms.Content:
+    """Content holding ``versions`` (grouped by slug, oldest first)."""
+    by_slug: dict[str, list[terms.Version]] = {}
+    for v in sorted(versions, key=lambda v: (v.effective, v.id)):
+        by_slug.setdefault(v.slug, []).append(v)
+    documents = {slug: terms.Document(slug, f"{slug}.md", tuple(vs)) for slug, vs in sorted(by_slug.items())}
+    return terms.Content("content", documents)
+
+
+def example() -> terms.Content:
+    """Terms (v1 2024-01-01, v2 2025-01-01 not material, v3 2026-01-01 material, v4 2099-01-01
+    material, announced) referencing privacy (2024-01-01, 2025-06-01)."""
+    return content(
+        version("terms", "2024-01-01", references=["privacy"]),
+        version("terms", "2025-01-01", material=False, references=["privacy"]),
+        version("terms", "2026-01-01", material=True, references=["privacy"]),
+        version("terms", "2099-01-01", material=True, references=["privacy"]),
+        version("privacy", "2024-01-01"),
+        version("privacy", "2025-06-01", material=False),
+    )

@@ -1,0 +1,267 @@
+"""The consent ledger's Python API: catalog, recording, status, worklist, idempotency."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+import terms
+from conftest import front
+from consent import (ChangedVersion, IdempotencyConflict, InvalidCursor, InvalidEvidence,
+                     InvalidRecord, InvalidSubject, Ledger, UnknownDocument, UnknownVersion)
+from ledger_support import content, example, version
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    with Ledger(tmp_path / "ledger.db") as ledger:
+        ledger.publish(example())
+        yield ledger
+
+
+def status(ledger, subject, document, at):
+    return ledger.status(subject, document, at=datetime.fromisoformat(at)).status
+
+
+def test_publish_is_idempotent_and_counts(tmp_path):
+    with Ledger(tmp_path / "l.db") as ledger:
+        first = ledger.publish(example())
+        assert len(first.added) == 6 and first.unchanged == 0
+        again = ledger.publish(example())
+        assert again.added == () and again.updated == () and again.unchanged == 6
+
+
+def test_publish_refuses_a_changed_text_and_publishes_nothing(ledger):
+    changed = content(version("terms", "2024-01-01", body="# terms\n\nRewritten.\n"),
+                      version("new-doc", "2024-01-01"))
+    with pytest.raises(ChangedVersion, match=r"terms version 2024-01-01 was published with "
+                                             r"content_sha256 [0-9a-f]{64} and now has"):
+        ledger.publish(changed)
+    assert "new-doc" not in [d.slug for d in ledger.catalog()]
+
+
+def test_publish_updates_materiality_from_verdicts_where_no_flag(tmp_path):
+    plain = content(version("terms", "2024-01-01"), version("terms", "2025-01-01"),
+                    version("terms", "2026-01-01", material=False))
+    with Ledger(tmp_path / "l.db") as ledger:
+        ledger.publish(plain)
+        ledger.record("u", "terms", version="2024-01-01", at="2024-02-01")
+        assert status(ledger, "u", "terms", "2025-02-01") == "notify"
+        verdicts = {("terms", "2025-01-01"): True, ("terms", "2026-01-01"): True}
+        assert ledger.publish(plain, verdicts).updated == (("terms", "2025-01-01"),
+                                                           ("terms", "2026-01-01"))
+        assert status(ledger, "u", "terms", "2025-02-01") == "reaccept"
+        versions = {v.id: v for v in ledger.catalog()[0].versions}
+        assert versions["2026-01-01"].material is False  # the editor's flag decides
+        assert versions["2026-01-01"].verdict is True
+        ledger.publish(plain)  # no verdicts: the stored ones stay
+        assert status(ledger, "u", "terms", "2025-02-01") == "reaccept"
+
+
+def test_catalog_lists_in_force_and_announced(ledger):
+    listing = {d.slug: d for d in ledger.catalog(at=datetime(2026, 3, 1))}
+    assert listing["terms"].in_force.id == "2026-01-01"
+    assert [v.id for v in listing["terms"].announced] == ["2099-01-01"]
+    assert listing["terms"].announced[0].material is True
+    assert listing["privacy"].in_force.id == "2025-06-01"
+    data = listing["terms"].to_dict()
+    assert data["in_force"]["manifest"].startswith("terms 2026-01-01 ")
+    assert len(data["versions"]) == 4
+
+
+def test_status_transitions_across_versions_and_dates(ledger):
+    assert status(ledger, "ann", "terms", "2024-06-01") == "never"
+    ledger.record("ann", "terms", at="2024-06-01T12:00:00")
+    assert status(ledger, "ann", "terms", "2024-06-01") == "announced"  # 2026 is material
+    assert status(ledger, "ann", "privacy", "2025-01-01") == "current"
+    assert status(ledger, "ann", "terms", "2025-02-01") == "notify"  # 2025 is not material
+    assert status(ledger, "ann", "terms", "2026-02-01") == "reaccept"  # 2026 is
+    ledger.mark_notified(["ann"], "terms", "2025-01-01")
+    assert status(ledger, "ann", "terms", "2025-02-01") == "current"
+    assert status(ledger, "ann", "terms", "2026-02-01") == "reaccept"
+    ledger.record("ann", "terms", at="2026-02-01")
+    got = ledger.status("ann", "terms", at=datetime(2026, 2, 1))
+    assert (got.status, got.accepted_version, got.current_version, got.announced_version) == (
+        "announced", "2026-01-01", "2026-01-01", "2099-01-01")
+    assert status(ledger, "ann", "terms", "2099-01-02") == "reaccept"
+    assert status(ledger, "ann", "terms", "2025-12-01") == "announced"  # accepted ahead
+
+
+def test_announced_material_version_before_it_takes_effect(ledger):
+    ledger.record("bo", "terms", version="2025-01-01", at="2025-03-01")
+    assert status(ledger, "bo", "terms", "2025-03-01") == "announced"  # 2026 material, upcoming
+    assert status(ledger, "bo", "privacy", "2025-03-01") == "current"
+
+
+def test_withdrawal_decline_and_order_of_events(ledger):
+    ledger.record("cy", "terms", action="declined", at="2026-02-01")
+    assert status(ledger, "cy", "terms", "2026-02-01") == "never"
+    ledger.record("cy", "terms", at="2026-02-02")
+    ledger.record("cy", "terms", action="declined", version="2099-01-01", at="2026-02-03")
+    assert status(ledger, "cy", "terms", "2026-02-03") == "announced"
+    ledger.record("cy", "terms", action="withdrawn", at="2026-03-01")
+    got = ledger.status("cy", "terms", at=datetime(2026, 3, 1))
+    assert (got.status, got.accepted_version) == ("withdrawn", "2026-01-01")
+    ledger.record("cy", "terms", at="2026-02-15")  # imported late: the withdrawal is newer
+    assert status(ledger, "cy", "terms", "2026-03-01") == "withdrawn"
+    ledger.record("cy", "terms", at="2026-04-01")
+    assert status(ledger, "cy", "terms", "2026-04-01") == "announced"
+
+
+def test_accepting_a_document_accepts_its_bundle(ledger):
+    events = ledger.record("di", "terms", at="2025-03-01", evidence={"ip": "192.0.2.1"})
+    assert [(e.document, e.version, e.part_of) for e in events] == [
+        ("terms", "2025-01-01", None), ("privacy", "2024-01-01", events[0].seq)]
+    assert events[0].evidence == {"ip": "192.0.2.1"} and events[1].evidence is None
+    later = ledger.record("di", "terms", at="2025-07-01")  # privacy 2025-06-01 now in force
+    assert later[1].version == "2025-06-01"
+    explicit = ledger.record("di", "terms", version="2024-01-01", at="2025-07-01")
+    assert explicit[1].version == "2024-01-01"  # the bundle at that version's date
+    declined = ledger.record("di", "terms", action="declined", at="2025-07-01")
+    assert len(declined) == 1
+
+
+def test_sha256_must_be_the_text_or_the_bundle_manifest(ledger):
+    listing = {d.slug: d for d in ledger.catalog(at=datetime(2026, 3, 1))}
+    terms_now = listing["terms"].in_force
+    ledger.record("ed", "terms", at="2026-03-01", sha256=terms_now.content_sha256)
+    ledger.record("ed", "terms", at="2026-03-01", sha256=terms_now.manifest_sha256)
+    with pytest.raises(UnknownVersion, match=r"sha256 'f+' is neither the text of terms "
+                                             r"2026-01-01 nor the manifest of its bundle"):
+        ledger.record("ed", "terms", at="2026-03-01", sha256="f" * 64)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"subject": ""}, InvalidSubject, "subject must not be empty"),
+    ({"subject": "x" * 257}, InvalidSubject, "subject must be at most 256 characters, not 257"),
+    ({"subject": 42}, InvalidSubject, "subject must be text, not 42"),
+    ({"subject": "erased:abc"}, InvalidSubject, "subject must not start with 'erased:'"),
+    ({"evidence": ["ip"]}, InvalidEvidence, "evidence must be a JSON object, not list: ['ip']"),
+    ({"evidence": '{"ip": 1}'}, InvalidEvidence, "evidence must be a JSON object, not str"),
+    ({"evidence": {"when": datetime.now()}}, InvalidEvidence, "evidence must be a JSON object: "
+                                                              "Object of type datetime"),
+    ({"evidence": {"big": "x" * 70000}}, InvalidEvidence, "evidence must be at most 65536"),
+    ({"document": "nope"}, UnknownDocument, "document 'nope' is not published; the published "
+                                            "documents are: privacy, terms"),
+    ({"version": "2023-01-01"}, UnknownVersion, "version '2023-01-01' of 'terms' is not "
+                                                "published; its published versions are: "
+                                                "2024-01-01, 2025-01-01, 2026-01-01, 2099-01-01"),
+    ({"at": "2023-05-01"}, UnknownVersion, "no published version of 'terms' is in force on "
+                                           "2023-05-01"),
+    ({"action": "notified"}, InvalidRecord, "action must be one of accepted, declined, "
+                                            "withdrawn, not 'notified'"),
+    ({"channel": ""}, InvalidRecord, "channel must be text of 1 to 64 characters, not ''"),
+    ({"at": "yesterday"}, InvalidRecord, "at must be an ISO-8601 date and time, not 'yesterday'"),
+    ({"at": 12}, InvalidRecord, "at must be a date and time, not 12"),
+])
+def test_refused_inputs(ledger, kwargs, error, message):
+    arguments = {"subject": "fi", "document": "terms"} | kwargs
+    with pytest.raises(error) as caught:
+        ledger.record(**arguments)
+    assert str(caught.value).startswith(message)
+    assert ledger.history("fi") == []
+
+
+def test_record_many_is_atomic(ledger):
+    records = [{"subject": f"s{i}", "document": "terms", "at": "2026-02-01"} for i in range(5)]
+    assert ledger.record_many(records) == 10  # each with its privacy bundle member
+    with pytest.raises(InvalidSubject):
+        ledger.record_many([{"subject": "ok", "document": "terms"}, {"subject": "", "document": "terms"}])
+    assert ledger.history("ok") == []
+    assert [s.status for s in ledger.statuses(["s1", "zz", "s4"], "terms",
+                                              at=datetime(2026, 2, 1))] == ["announced", "never", "announced"]
+
+
+def test_statuses_and_status_all(ledger):
+    ledger.record("gi", "terms", at="2024-02-01")
+    got = ledger.statuses(["gi", "nobody", "gi"], "terms", at=datetime(2024, 3, 1))
+    assert [(s.subject, s.status) for s in got] == [("gi", "announced"), ("nobody", "never"),
+                                                    ("gi", "announced")]
+    assert {s.document: s.status for s in ledger.status_all("gi", at=datetime(2025, 7, 1))} == {
+        "privacy": "notify", "terms": "notify"}
+    assert ledger.status("gi", "terms").to_dict()["subject"] == "gi"
+
+
+def test_pending_notifications_and_idempotent_mark(ledger):
+    ledger.record("a1", "terms", at="2024-02-01")
+    ledger.record("a2", "terms", at="2025-02-01")
+    ledger.record("a3", "terms", at="2026-02-01")
+    ledger.record("a4", "terms", at="2024-02-01")
+    ledger.record("a4", "terms", action="withdrawn", at="2024-03-01")
+    assert list(ledger.pending_notifications("terms", "2026-01-01")) == ["a1", "a2"]
+    assert list(ledger.pending_notifications("terms", "2025-01-01")) == ["a1"]
+    assert list(ledger.pending_notifications("terms", "2024-01-01")) == []
+    assert ledger.mark_notified(["a1", "a2"], "terms", "2026-01-01") == 2
+    assert ledger.mark_notified(["a1", "a2"], "terms", "2026-01-01") == 0
+    assert ledger.mark_notified(["a1"], "terms", "2025-01-01") == 0  # told of a later one
+    assert list(ledger.pending_notifications("terms", "2026-01-01")) == []
+    assert list(ledger.pending_notifications("terms", "2099-01-01")) == ["a1", "a2", "a3"]
+    assert list(ledger.pending_notifications("terms", "2099-01-01", limit=2)) == ["a1", "a2"]
+    assert [e.action for e in ledger.history("a1")][-1] == "notified"
+
+
+def test_pending_pages_neither_skip_nor_repeat_while_events_arrive(ledger):
+    ledger.record_many({"subject": f"p{i:03}", "document": "terms", "at": "2024-02-01"}
+                       for i in range(25))
+    seen, cursor, round = [], None, 0
+    while True:
+        page = ledger.pending_page("terms", "2026-01-01", after=cursor, limit=10)
+        seen.extend(page.subjects)
+        round += 1
+        ledger.record(f"late{round}", "terms", version="2024-01-01", at="2024-02-01")
+        ledger.record(f"fresh{round}", "terms", at="2026-02-01")
+        ledger.mark_notified(page.subjects[:2], "terms", "2026-01-01")
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert len(seen) == len(set(seen))
+    assert set(seen) >= {f"p{i:03}" for i in range(25)}
+    assert not any(s.startswith("fresh") for s in seen)
+
+
+def test_bad_cursors_are_refused(ledger):
+    ledger.record_many({"subject": f"q{i}", "document": "terms", "at": "2024-02-01"} for i in range(3))
+    page = ledger.pending_page("terms", "2026-01-01", limit=1)
+    with pytest.raises(InvalidCursor, match="belongs to another document or version"):
+        ledger.pending_page("terms", "2025-01-01", after=page.next_cursor)
+    with pytest.raises(InvalidCursor, match="cursor 'garbage!' is not one this ledger handed out"):
+        ledger.pending_page("terms", "2026-01-01", after="garbage!")
+
+
+def test_idempotent_stores_the_first_response_with_its_writes(ledger):
+    def accept():
+        events = ledger.record("ho", "terms", at="2026-02-01")
+        return {"seq": events[0].seq}
+
+    first = ledger.idempotent("key-1", "ho", accept, fingerprint="a")
+    again = ledger.idempotent("key-1", "ho", accept, fingerprint="a")
+    assert first == (again[0], False) and again[1] is True
+    assert len(ledger.history("ho")) == 2  # one acceptance and its bundle member
+    with pytest.raises(IdempotencyConflict, match="idempotency key 'key-1' was used for another"):
+        ledger.idempotent("key-1", "ho", accept, fingerprint="b")
+
+    def failing():
+        ledger.record("ho", "terms", at="2026-02-01")
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        ledger.idempotent("key-2", "ho", failing)
+    assert len(ledger.history("ho")) == 2
+    assert ledger.idempotent("key-2", "ho", lambda: {"ok": True}) == ({"ok": True}, False)
+
+
+def test_a_catalog_published_from_a_git_repository(content_repo, tmp_path):
+    content_repo.commit("2025-01-01T09:00:00", **{"terms.md": front(
+        title="Terms", slug="terms", effective="2025-02-01", summary="First") + "Be nice.\n"})
+    content_repo.commit("2025-05-01T09:00:00", **{"terms.md": front(
+        title="Terms", slug="terms", effective="2025-06-01", summary="Fees", material=True)
+        + "Be nice. Pay fees.\n"})
+    loaded = terms.load(content_repo.path)
+    with Ledger(tmp_path / "l.db") as ledger:
+        assert [p[1] for p in ledger.publish(loaded).added] == ["2025-02-01", "2025-06-01"]
+        catalog_version = ledger.catalog()[0].versions[0]
+        assert catalog_version.commit == loaded.documents["terms"].versions[0].commit
+        ledger.record("iv", "terms", at="2025-03-01")
+        assert status(ledger, "iv", "terms", "2025-05-15") == "announced"
+        assert status(ledger, "iv", "terms", "2025-06-02") == "reaccept"

@@ -1,0 +1,147 @@
+"""Tampering with the file through raw sqlite3 is caught by verify; erasure leaves no trace."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from consent import Ledger, UnknownSubject
+from consent.chain import event_hash, header, personal_digest
+from ledger_support import example
+
+
+@pytest.fixture
+def path(tmp_path):
+    path = tmp_path / "ledger.db"
+    with Ledger(path) as ledger:
+        ledger.publish(example())
+        for name in ("ana", "ben", "cat"):
+            ledger.record(name, "terms", at="2026-02-01", evidence={"ip": "192.0.2.7"})
+        ledger.record("ben", "terms", action="withdrawn", at="2026-03-01")
+        assert ledger.verify().ok and ledger.verify().events == 7
+    return path
+
+
+def tamper(path, *statements):
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("DROP TRIGGER events_no_delete")
+    for statement in statements:
+        conn.execute(*statement) if isinstance(statement, tuple) else conn.execute(statement)
+    conn.close()
+
+
+def verify(path):
+    with Ledger(path) as ledger:
+        return ledger.verify()
+
+
+def test_events_refuse_update_and_delete(path):
+    conn = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="events are append-only"):
+        conn.execute("UPDATE events SET at = 0 WHERE seq = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="events are append-only"):
+        conn.execute("DELETE FROM events WHERE seq = 1")
+
+
+@pytest.mark.parametrize("statements, first_bad, problem", [
+    (["UPDATE events SET at = at + 1 WHERE seq = 3"], 3, "event 3 was edited"),
+    (["UPDATE events SET action = 1 WHERE seq = 5"], 5, "event 5 was edited"),
+    (["UPDATE personal SET evidence = '{\"ip\":\"203.0.113.9\"}' WHERE seq = 3"], 3, "event 3 was edited"),
+    (["UPDATE subjects SET subject = 'eve' WHERE subject = 'ben'"], 3, "event 3 was edited"),
+    (["DELETE FROM events WHERE seq = 4"], 4, "event 4 is missing"),
+    (["DELETE FROM events WHERE seq = 7"], 7, "events 7 to 7 are missing"),
+    (["DELETE FROM personal WHERE seq = 2"], 2, "event 2 lost its personal fields"),
+    (["INSERT INTO erased SELECT 2, zeroblob(32)", "DELETE FROM personal WHERE seq = 2"], 2,
+     "event 2 was edited"),
+    (["UPDATE events SET seq = -3 WHERE seq = 3", "UPDATE events SET seq = 3 WHERE seq = 5",
+      "UPDATE events SET seq = 5 WHERE seq = -3",
+      "UPDATE personal SET seq = -3 WHERE seq = 3", "UPDATE personal SET seq = 3 WHERE seq = 5",
+      "UPDATE personal SET seq = 5 WHERE seq = -3"], 3, "event 3 is out of order"),
+])
+def test_tampering_is_detected(path, statements, first_bad, problem):
+    tamper(path, *statements)
+    result = verify(path)
+    assert not result.ok
+    assert result.first_bad == first_bad
+    assert result.problem.startswith(problem)
+
+
+def test_a_forged_hash_is_pinned_on_the_edited_event(path):
+    conn = sqlite3.connect(path, isolation_level=None)
+    seq, at, sid, version, action, channel, part_of, _, _ = conn.execute(
+        "SELECT * FROM events WHERE seq = 3").fetchone()
+    prev = conn.execute("SELECT hash FROM events WHERE seq = 2").fetchone()[0]
+    salt, evidence = conn.execute("SELECT salt, evidence FROM personal WHERE seq = 3").fetchone()
+    subject = conn.execute("SELECT subject FROM subjects WHERE id = ?", (sid,)).fetchone()[0]
+    forged_version = conn.execute("SELECT id, version, content_sha256 FROM versions "
+                                  "WHERE version = '2024-01-01' AND document = "
+                                  "(SELECT id FROM documents WHERE slug = 'terms')").fetchone()
+    forged = event_hash(prev, header(seq, at, sid, "terms", forged_version[1], forged_version[2],
+                                     action, channel, part_of),
+                        personal_digest(salt, subject, evidence))
+    conn.close()
+    tamper(path, ("UPDATE events SET version = ?, hash = ? WHERE seq = 3", (forged_version[0], forged)))
+    result = verify(path)
+    assert (result.ok, result.first_bad) == (False, 3)
+    assert result.problem == "the chain breaks after event 3: it was edited and re-hashed, or " \
+                             "the event after it was deleted"
+
+
+def test_personal_fields_dropped_without_an_erasure_are_caught(path):
+    conn = sqlite3.connect(path, isolation_level=None)
+    salt, evidence = conn.execute("SELECT salt, evidence FROM personal WHERE seq = 1").fetchone()
+    conn.execute("INSERT INTO erased VALUES (1, ?)", (personal_digest(salt, "ana", evidence),))
+    conn.execute("DELETE FROM personal WHERE seq = 1")
+    conn.close()
+    result = verify(path)
+    assert (result.ok, result.first_bad) == (False, 1)
+    assert result.problem == "event 1 lost its personal fields without an erasure"
+
+
+def test_erase_leaves_no_trace_in_the_file_or_wal(tmp_path):
+    path = tmp_path / "ledger.db"
+    victim, ip = "victim.person@example.com", "198.51.100.77"
+    with Ledger(path) as ledger:
+        ledger.publish(example())
+        ledger.record_many({"subject": f"user-{i:05}@example.com", "document": "terms",
+                            "at": "2026-02-01", "evidence": {"ip": f"10.0.{i % 250}.{i % 200}"}}
+                           for i in range(3000))
+        ledger.record(victim, "terms", at="2026-02-01",
+                      evidence={"ip": ip, "email": victim, "ua": "Firefox"})
+        ledger.record(victim, "terms", action="withdrawn", at="2026-02-02")
+        ledger.record_many({"subject": f"later-{i:05}", "document": "terms", "at": "2026-02-03"}
+                           for i in range(2000))
+        ledger.idempotent("idem-1", victim, lambda: {"subject": victim, "status": "current"})
+        ledger.idempotent("idem-2", [victim, "later-00001"], lambda: {"acked": [victim]})
+        erasure = ledger.erase(victim)
+        assert (erasure.events, erasure.responses) == (3, 2)
+        raw = path.read_bytes() + (path.with_name("ledger.db-wal").read_bytes()
+                                   if path.with_name("ledger.db-wal").exists() else b"")
+        for secret in (victim, ip, "Firefox"):
+            assert secret.encode() not in raw
+        assert ledger.verify().ok
+        assert ledger.history(victim) == []
+        assert ledger.status(victim, "terms").status == "never"
+        trail = ledger.history(erasure.pseudonym)
+        assert [e.action for e in trail] == ["accepted", "accepted", "withdrawn", "erased"]
+        assert all(e.evidence is None for e in trail)
+        assert ledger.export(erasure.pseudonym)["responses"] == []
+        assert ledger.history("user-00001@example.com")[0].evidence == {"ip": "10.0.1.1"}
+        with pytest.raises(UnknownSubject, match="subject 'victim.person@example.com' is not in"):
+            ledger.erase(victim)
+    with Ledger(path) as reopened:
+        assert reopened.verify().ok
+
+
+def test_export_holds_everything_about_the_subject(path):
+    with Ledger(path) as ledger:
+        ledger.idempotent("k", "ben", lambda: {"recorded": True})
+        data = ledger.export("ben")
+    assert data["subject"] == "ben"
+    assert [e["action"] for e in data["events"]] == ["accepted", "accepted", "withdrawn"]
+    assert data["events"][0]["evidence"] == {"ip": "192.0.2.7"}
+    assert {s["document"]: s["status"] for s in data["statuses"]} == {"terms": "withdrawn",
+                                                                      "privacy": "current"}
+    assert data["responses"] == [{"key": "k", "response": {"recorded": True}}]

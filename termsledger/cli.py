@@ -111,3 +111,8 @@ cli.add_command(build)
 from .cli_diff import diff  # noqa: E402
 
 cli.add_command(diff)
+
+from .cli_consent import consent, publish  # noqa: E402
+
+cli.add_command(consent)
+cli.add_command(publish)

@@ -1,0 +1,222 @@
+"""``termsledger publish`` and ``termsledger consent ...``: the consent ledger from the shell.
+
+Every command prints JSON and is a thin layer over :class:`consent.Ledger`.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+
+import terms
+from consent import ConsentError, Ledger
+
+from .cli import content_option, load_config, load_content
+
+ledger_option = click.option(
+    "--ledger", "ledger_path", type=click.Path(dir_okay=False), default=None,
+    help="Ledger file. Defaults to the one termsledger.toml names, else ./termsledger.db.")
+
+
+@contextmanager
+def open_ledger(ledger_path: str | None, content: str | None = None) -> Iterator[Ledger]:
+    """The ledger of ``--ledger`` (else the configured one), with its errors as click errors."""
+    path = Path(ledger_path) if ledger_path else load_config(content).ledger
+    try:
+        with Ledger(path) as ledger:
+            yield ledger
+    except ConsentError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def echo(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def verdicts(content: terms.Content, watch: tuple[str, ...]) -> dict[tuple[str, str], bool]:
+    """The change analysis' verdict for each version that follows another."""
+    found = {}
+    for document in content.documents.values():
+        for old, new in zip(document.versions, document.versions[1:]):
+            found[(new.slug, new.id)] = terms.compare(old, new, watch=watch).material
+    return found
+
+
+@click.command()
+@content_option
+@ledger_option
+def publish(content, ledger_path):
+    """Copy the published versions of the content into the ledger's catalog.
+
+    Republishing is idempotent; a version whose text changed after it was published is
+    refused. Versions without a `material:` flag take the change analysis' verdict.
+
+    Example:
+
+    \b
+        termsledger publish --content content --ledger termsledger.db
+    """
+    config = load_config(content)
+    loaded = load_content(config)
+    with open_ledger(ledger_path, content) as ledger:
+        echo(ledger.publish(loaded, verdicts(loaded, config.watch)).to_dict())
+
+
+@click.group()
+def consent():
+    """Record and query who accepted which version: the consent ledger."""
+
+
+@consent.command()
+@click.argument("subject")
+@click.argument("document")
+@click.option("--version", default=None, help="Version id, label or date. Defaults to the one in force.")
+@click.option("--action", default="accepted", show_default=True,
+              type=click.Choice(["accepted", "declined", "withdrawn"]))
+@click.option("--channel", default="cli", show_default=True, help="Where it happened: web, app, api...")
+@click.option("--evidence", default=None, help='A JSON object, e.g. \'{"ip": "203.0.113.7"}\'.')
+@click.option("--sha256", default=None, help="The text's content_sha256 or the bundle's manifest hash.")
+@ledger_option
+def record(subject, document, version, action, channel, evidence, sha256, ledger_path):
+    """Record that SUBJECT accepted (declined, withdrew from) DOCUMENT; prints the events.
+
+    Example:
+
+    \b
+        termsledger consent record user-42 terms --evidence '{"ip": "203.0.113.7"}'
+    """
+    if evidence is not None:
+        try:
+            evidence = json.loads(evidence)
+        except json.JSONDecodeError as error:
+            raise click.ClickException(f"--evidence is not valid JSON: {error}") from None
+    with open_ledger(ledger_path) as ledger:
+        events = ledger.record(subject, document, action, version, channel=channel,
+                               evidence=evidence, sha256=sha256)
+        echo([e.to_dict() for e in events])
+
+
+@consent.command()
+@click.argument("subject")
+@click.argument("document", required=False)
+@ledger_option
+def status(subject, document, ledger_path):
+    """Print SUBJECT's status for DOCUMENT, or a list for every published document.
+
+    Example:
+
+    \b
+        termsledger consent status user-42 terms
+    """
+    with open_ledger(ledger_path) as ledger:
+        if document:
+            echo(ledger.status(subject, document).to_dict())
+        else:
+            echo([s.to_dict() for s in ledger.status_all(subject)])
+
+
+@consent.command()
+@click.argument("document")
+@click.argument("version")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Print one page of this size.")
+@click.option("--cursor", default=None, help="The next_cursor of the previous page.")
+@ledger_option
+def pending(document, version, limit, cursor, ledger_path):
+    """Print the subjects to notify of VERSION of DOCUMENT, with a cursor for the next page.
+
+    Example:
+
+    \b
+        termsledger consent pending terms 2026-06-01 --limit 1000
+    """
+    with open_ledger(ledger_path) as ledger:
+        if limit is None:
+            echo({"subjects": list(ledger.pending_notifications(document, version, after=cursor)),
+                  "next_cursor": None})
+        else:
+            echo(ledger.pending_page(document, version, after=cursor, limit=limit).to_dict())
+
+
+@consent.command(name="mark-notified")
+@click.argument("document")
+@click.argument("version")
+@click.argument("subjects", nargs=-1, required=True)
+@click.option("--channel", default="email", show_default=True, help="How they were told.")
+@ledger_option
+def mark_notified(document, version, subjects, channel, ledger_path):
+    """Record that SUBJECTS were notified of VERSION of DOCUMENT; idempotent.
+
+    Example:
+
+    \b
+        termsledger consent mark-notified terms 2026-06-01 user-42 user-43
+    """
+    with open_ledger(ledger_path) as ledger:
+        echo({"marked": ledger.mark_notified(subjects, document, version, channel=channel)})
+
+
+@consent.command()
+@click.argument("subject")
+@ledger_option
+def history(subject, ledger_path):
+    """Print every event about SUBJECT, oldest first.
+
+    Example:
+
+    \b
+        termsledger consent history user-42
+    """
+    with open_ledger(ledger_path) as ledger:
+        echo([e.to_dict() for e in ledger.history(subject)])
+
+
+@consent.command()
+@click.argument("subject")
+@ledger_option
+def export(subject, ledger_path):
+    """Print everything the ledger holds about SUBJECT, for a data-access request.
+
+    Example:
+
+    \b
+        termsledger consent export user-42 > user-42.json
+    """
+    with open_ledger(ledger_path) as ledger:
+        echo(ledger.export(subject))
+
+
+@consent.command()
+@click.argument("subject")
+@ledger_option
+def erase(subject, ledger_path):
+    """Erase SUBJECT: its id and personal evidence become a pseudonym, in the file and its WAL.
+
+    Example:
+
+    \b
+        termsledger consent erase user-42
+    """
+    with open_ledger(ledger_path) as ledger:
+        echo(ledger.erase(subject).to_dict())
+
+
+@consent.command()
+@ledger_option
+def verify(ledger_path):
+    """Check the hash chain; exit 1 and name the first bad event when it is broken.
+
+    Example:
+
+    \b
+        termsledger consent verify
+    """
+    with open_ledger(ledger_path) as ledger:
+        result = ledger.verify()
+    echo(result.to_dict())
+    if not result.ok:
+        raise SystemExit(1)
+

@@ -1,0 +1,126 @@
+"""``termsledger publish`` and ``termsledger consent ...`` through click's runner."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import front
+from consent import Ledger
+from termsledger.cli import cli
+from termsledger.cli_consent import consent
+
+
+@pytest.fixture
+def repo(content_repo):
+    content_repo.commit("2025-01-01T09:00:00", **{
+        "terms.md": front(title="Terms", slug="terms", effective="2025-01-01", summary="First",
+                          references=["privacy"]) + "# Use\n\nBe nice.\n",
+        "privacy.md": front(title="Privacy", slug="privacy", effective="2025-01-01",
+                            summary="First") + "# Data\n\nWe keep little.\n"})
+    content_repo.commit("2026-01-01T09:00:00", **{
+        "terms.md": front(title="Terms", slug="terms", effective="2026-02-01", summary="Fees",
+                          material=True, references=["privacy"]) + "# Use\n\nBe nice. Pay.\n"})
+    return content_repo
+
+
+def run(*args, code=0):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == code, result.output
+    return result
+
+
+def data(*args):
+    return json.loads(run(*args).output)
+
+
+def test_publish_record_status_and_rights(repo, tmp_path):
+    db = tmp_path / "l.db"
+    published = data("publish", "--content", repo.path, "--ledger", db)
+    assert len(published["added"]) == 3
+    assert data("publish", "--content", repo.path, "--ledger", db)["unchanged"] == 3
+    events = data("consent", "record", "u1", "terms", "--version", "2025-01-01",
+                  "--evidence", '{"ip": "192.0.2.1"}', "--ledger", db)
+    assert [(e["document"], e["version"]) for e in events] == [("terms", "2025-01-01"),
+                                                              ("privacy", "2025-01-01")]
+    assert events[0]["evidence"] == {"ip": "192.0.2.1"} and events[0]["channel"] == "cli"
+    status = data("consent", "status", "u1", "terms", "--ledger", db)
+    assert {k: status[k] for k in ("subject", "document", "status", "accepted_version",
+                                   "current_version")} == {
+        "subject": "u1", "document": "terms", "status": "reaccept",
+        "accepted_version": "2025-01-01", "current_version": "2026-02-01"}
+    assert [s["document"] for s in data("consent", "status", "u1", "--ledger", db)] == [
+        "privacy", "terms"]
+    assert data("consent", "pending", "terms", "2026-02-01", "--ledger", db)["subjects"] == ["u1"]
+    page = data("consent", "pending", "terms", "2026-02-01", "--limit", "1", "--ledger", db)
+    assert page["subjects"] == ["u1"] and page["next_cursor"]
+    assert data("consent", "pending", "terms", "2026-02-01", "--limit", "1",
+                "--cursor", page["next_cursor"], "--ledger", db)["subjects"] == []
+    assert data("consent", "mark-notified", "terms", "2026-02-01", "u1", "--ledger", db) == {"marked": 1}
+    assert data("consent", "mark-notified", "terms", "2026-02-01", "u1", "--ledger", db) == {"marked": 0}
+    assert [e["action"] for e in data("consent", "history", "u1", "--ledger", db)] == [
+        "accepted", "accepted", "notified"]
+    assert len(data("consent", "export", "u1", "--ledger", db)["events"]) == 3
+    erased = data("consent", "erase", "u1", "--ledger", db)
+    assert erased["pseudonym"].startswith("erased:") and erased["events"] == 3
+    assert data("consent", "verify", "--ledger", db)["ok"] is True
+
+
+def test_publish_refuses_a_rewritten_version(repo, tmp_path):
+    db = tmp_path / "l.db"
+    run("publish", "--content", repo.path, "--ledger", db)
+    repo.commit("2026-03-01T09:00:00", **{"privacy.md": front(
+        title="Privacy", slug="privacy", effective="2025-01-01", summary="First")
+        + "# Data\n\nWe keep everything.\n"})
+    result = run("publish", "--content", repo.path, "--ledger", db, code=1)
+    assert result.output.startswith("Error: privacy version 2025-01-01 was published with "
+                                    "content_sha256 ")
+
+
+def test_errors_are_clear_and_exit_non_zero(repo, tmp_path):
+    db = tmp_path / "l.db"
+    run("publish", "--content", repo.path, "--ledger", db)
+    cases = [
+        (["record", "u", "terms", "--evidence", "{oops"], "Error: --evidence is not valid JSON"),
+        (["record", "u", "terms", "--evidence", "[1]"],
+         "Error: evidence must be a JSON object, not list: [1]"),
+        (["record", "u", "nope"], "Error: document 'nope' is not published"),
+        (["record", "", "terms"], "Error: subject must not be empty"),
+        (["erase", "nobody"], "Error: subject 'nobody' is not in the ledger"),
+        (["pending", "terms", "2026-02-01", "--cursor", "bad"], "Error: cursor 'bad' is not"),
+    ]
+    for args, message in cases:
+        result = run("consent", *args, "--ledger", db, code=1)
+        assert result.output.startswith(message), result.output
+
+
+def test_verify_exits_1_when_the_chain_is_broken(repo, tmp_path):
+    db = tmp_path / "l.db"
+    run("publish", "--content", repo.path, "--ledger", db)
+    run("consent", "record", "u", "terms", "--ledger", db)
+    run("consent", "record", "v", "terms", "--ledger", db)
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TRIGGER events_no_delete")
+    conn.execute("DELETE FROM events WHERE seq = 2")
+    conn.commit()
+    conn.close()
+    result = run("consent", "verify", "--ledger", db, code=1)
+    assert json.loads(result.output)["first_bad"] == 2
+
+
+def test_the_ledger_defaults_to_the_configured_one(repo, tmp_path, monkeypatch):
+    (repo.path / "termsledger.toml").write_text('content = "."\nledger = "data.db"\n')
+    monkeypatch.chdir(repo.path)
+    run("publish")
+    assert (repo.path / "data.db").exists()
+    run("consent", "record", "u", "terms")
+    with Ledger(repo.path / "data.db") as ledger:
+        assert ledger.status("u", "terms").status == "current"
+
+
+@pytest.mark.parametrize("command", list(consent.commands.values()))
+def test_commands_have_help(command):
+    assert command.help and "Example:" in command.help

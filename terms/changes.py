@@ -188,12 +188,15 @@ def _section_change(old: Section | None, new: Section | None, moved: bool) -> Se
                              False, section.level, (op,) if section.text else (),
                              0 if old else words, words if old else 0, 0.0,
                              old.index if old else None, new.index if new else None)
+    if old.text == new.text:
+        return SectionChange("moved" if moved else "unchanged", old.title, new.title, old.anchor,
+                             new.anchor, False, new.level, word_diff(old.text, new.text), 0, 0, 1.0,
+                             old.index, new.index, moved)
     ops = word_diff(old.text, new.text)
     added = sum(op.words_added for op in ops)
     removed = sum(op.words_removed for op in ops)
     kept = sum(count_words(op.new) for op in ops if op.tag == "equal")
     total = kept * 2 + added + removed
-    status = "modified" if old.text != new.text else ("moved" if moved else "unchanged")
-    return SectionChange(status, old.title, new.title, old.anchor, new.anchor,
+    return SectionChange("modified", old.title, new.title, old.anchor, new.anchor,
                          heading_slug(old.title) != heading_slug(new.title), new.level, ops,
                          added, removed, 2 * kept / total if total else 1.0, old.index, new.index, moved)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from typing import Sequence
 
@@ -14,13 +15,17 @@ from .sections import Section
 PAIR_CUTOFF = 50.0
 """Least combined similarity (0-100) of title and body for two sections to pair."""
 _TITLE_WEIGHT = 0.35
+_SAME_TITLE = 95.0
+"""Title similarity from which two sections pair whatever their bodies (a rewritten section)."""
+_WORD = re.compile(r"\w+")
 
 
 def pair(old: Sequence[Section], new: Sequence[Section]) -> dict[int, int]:
     """Map the index of each old section to the index of the new section it became.
 
     Identical sections pair first, then the rest by rapidfuzz similarity of their
-    titles (without numbering) and bodies, most similar first.
+    titles (without numbering) and the words of their bodies, most similar first;
+    sections with the same title pair even when their bodies were rewritten.
     """
     pairs: dict[int, int] = {}
     if old and new and old[0].level == 0 and new[0].level == 0:
@@ -42,11 +47,12 @@ def pair(old: Sequence[Section], new: Sequence[Section]) -> dict[int, int]:
 
 def _fuzzy(old: list[Section], new: list[Section], old_total: int, new_total: int) -> dict[int, int]:
     titles = process.cdist([_title(s) for s in old], [_title(s) for s in new], scorer=fuzz.ratio)
-    bodies = process.cdist([s.body for s in old], [s.body for s in new], scorer=fuzz.ratio,
+    bodies = process.cdist([_words(s) for s in old], [_words(s) for s in new], scorer=fuzz.ratio,
                            score_cutoff=PAIR_CUTOFF - 100 * _TITLE_WEIGHT, workers=-1)
     blank = np.array([not s.body.strip() for s in old])[:, None] & np.array(
         [not s.body.strip() for s in new])[None, :]
     scores = np.where(blank, titles, _TITLE_WEIGHT * titles + (1 - _TITLE_WEIGHT) * bodies)
+    scores = np.where(titles >= _SAME_TITLE, np.maximum(scores, PAIR_CUTOFF), scores)
     rows, cols = np.nonzero(scores >= PAIR_CUTOFF)
     candidates = sorted(zip(rows.tolist(), cols.tolist()), key=lambda rc: (
         -scores[rc], abs(old[rc[0]].index / old_total - new[rc[1]].index / new_total)))
@@ -57,6 +63,12 @@ def _fuzzy(old: list[Section], new: list[Section], old_total: int, new_total: in
             pairs[old[row].index] = new[col].index
             used.add(col)
     return pairs
+
+
+def _words(section: Section) -> list[str]:
+    """The words of a section's body: comparing words rather than characters is both
+    faster and blind to reflowed lines."""
+    return _WORD.findall(section.body.lower())
 
 
 def _title(section: Section) -> str:

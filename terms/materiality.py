@@ -213,7 +213,8 @@ def _unmatched(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
     return removed, added
 
 
-def _pair_sentences(removed: list[str], added: list[str]) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+def _pair_sentences(removed: list[str],
+                    added: list[str]) -> tuple[list[tuple[str, str]], list[str], list[str]]:
     """Pair removed and added sentences that are edits of each other, most similar first."""
     if not removed or not added:
         return [], removed, added

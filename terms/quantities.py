@@ -69,7 +69,8 @@ def quantities(text: str) -> list[Quantity]:
         elif kind == "duration":
             count = match.group("count").lower()
             amount = _NUMBER_WORDS.get(count) or _value(count)
-            days = float(amount * _DAYS[match.group("unit").lower()]) if isinstance(amount, (int, float)) else amount
+            unit = _DAYS[match.group("unit").lower()]
+            days = float(amount * unit) if isinstance(amount, (int, float)) else amount
             business = re.search(r"business|working", written, re.IGNORECASE)
             found.append(Quantity(kind, written, "business day" if business else "day", days))
         elif not _REFERENCE.search(text, 0, match.start()):

@@ -50,7 +50,8 @@ def diff(slug, old, new, content, output_format):
         click.echo(change.render(markers=True))
 
 
-def _versions(document: terms.Document, old: str | None, new: str | None) -> tuple[terms.Version, terms.Version]:
+def _versions(document: terms.Document, old: str | None,
+              new: str | None) -> tuple[terms.Version, terms.Version]:
     """The pair to compare: the named versions, else the two latest."""
     if old is None and len(document.versions) < 2:
         raise terms.UnknownVersion(f"{document.slug} has only one version ({document.versions[-1].id}); "

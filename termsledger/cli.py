@@ -58,7 +58,7 @@ def check(content, output_format):
     """
     config = load_config(content)
     loaded = load_content(config)
-    problems = terms.check(loaded, notice_days=config.notice_days)
+    problems = terms.check(loaded, notice_days=config.notice_days, watch=config.watch)
     errors = sum(p.severity == "error" for p in problems)
     if output_format == "json":
         click.echo(json.dumps({

@@ -25,9 +25,20 @@ def header(seq: int, at: int, subject_id: int, document: str | None, version: st
            content_sha256: str | None, action: int, channel: str | None,
            part_of: int | None) -> bytes:
     """The non-personal fields of an event, in a fixed, unambiguous form."""
-    return (f"{seq}\x1f{at}\x1f{subject_id}\x1f{document or ''}\x1f{version or ''}\x1f"
-            f"{content_sha256 or ''}\x1f{action}\x1f{channel or ''}\x1f{part_of or ''}"
-            ).encode("utf-8")
+    return header_with(seq, at, subject_id, common(document, version, content_sha256, action,
+                                                   channel), part_of)
+
+
+def common(document: str | None, version: str | None, content_sha256: str | None, action: int,
+           channel: str | None) -> bytes:
+    """The part of the header that many events share (a writer caches it)."""
+    return (f"{document or ''}\x1f{version or ''}\x1f{content_sha256 or ''}\x1f{action}\x1f"
+            f"{channel or ''}").encode("utf-8")
+
+
+def header_with(seq: int, at: int, subject_id: int, shared: bytes, part_of: int | None) -> bytes:
+    """:func:`header` from the :func:`common` part."""
+    return b"%d\x1f%d\x1f%d\x1f%s\x1f%d" % (seq, at, subject_id, shared, part_of or 0)
 
 
 def event_hash(prev: bytes, head: bytes, digest: bytes) -> bytes:

@@ -15,14 +15,15 @@ from sqlite_utils import Database
 
 from . import erasure, events, idempotency, notifications, verify
 from .catalog import Catalog, Verdicts, catalog_generation, load_catalog, publish
-from .records import (check_action, check_channel, check_new_subject, check_subject, day_of,
-                      evidence_json, resolve, to_micros)
-from .schema import connect, migrations
+from .records import (MAX_SUBJECT, PSEUDONYM_PREFIX, RECORDABLE, check_action, check_channel,
+                      check_new_subject, check_subject, day_of, evidence_json, resolve, to_micros)
+from .schema import ACTION_CODES, connect, migrations
 from .locking import writer_lock
 from .status import Standing
 from .values import CatalogDocument, Erasure, Event, Page, Published, Status, Verification
 from .writer import Row, append
 
+ACCEPTED = ACTION_CODES["accepted"]
 CATALOG_TTL = 1.0
 """Seconds a reader trusts its cached catalog before checking for a newer publication."""
 
@@ -148,8 +149,8 @@ class Ledger:
         """
         item = dict(subject=subject, document=document, action=action, version=version,
                     channel=channel, evidence=evidence, at=at, sha256=sha256)
+        rows = self._rows([item], self.catalog_snapshot(fresh=True))
         with self.transaction() as conn:
-            rows = self._rows([item], self.catalog_snapshot(fresh=True))
             appended = append(conn, rows, want=True)
         return tuple(events.from_row(row, done) for row, done in zip(rows, appended))
 
@@ -159,29 +160,39 @@ class Ledger:
         Each record is a mapping of :meth:`record`'s arguments (``subject`` and ``document``
         required). Nothing is recorded if any record is refused.
         """
+        rows = self._rows(records, self.catalog_snapshot(fresh=True))
         with self.transaction() as conn:
-            rows = self._rows(records, self.catalog_snapshot(fresh=True))
             append(conn, rows)
         return len(rows)
 
     def _rows(self, records: Iterable[Mapping[str, Any]], catalog: Catalog) -> list[Row]:
+        """Check ``records`` and resolve their versions and bundles (outside the write lock)."""
         rows: list[Row] = []
         resolved: dict[tuple, tuple] = {}
+        channels: set[str] = set()
         for record in records:
-            subject = check_new_subject(record.get("subject"))
+            subject = record.get("subject")
+            if not (type(subject) is str and 0 < len(subject) <= MAX_SUBJECT
+                    and not subject.startswith(PSEUDONYM_PREFIX)):
+                check_new_subject(subject)
             action = record.get("action", "accepted")
-            code = check_action(action)
-            channel = check_channel(record.get("channel", "api"))
+            code = ACTION_CODES.get(action) if action in RECORDABLE else check_action(action)
+            channel = record.get("channel", "api")
+            if channel not in channels:
+                channels.add(check_channel(channel))
             evidence = evidence_json(record.get("evidence"))
             at = to_micros(record.get("at"))
             day = day_of(at)
             key = (record.get("document"), record.get("version"), day, code, record.get("sha256"))
-            if key not in resolved:
-                resolved[key] = resolve(catalog, key[0], key[1], day, action == "accepted", key[4])
-            entry, members = resolved[key]
+            found = resolved.get(key)
+            if found is None:
+                found = resolved[key] = resolve(catalog, key[0], key[1], day, code == ACCEPTED,
+                                                key[4])
+            entry, members = found
             head = len(rows)
             rows.append(Row(at, subject, entry, code, channel, evidence))
-            rows.extend(Row(at, subject, m, code, channel, None, head) for m in members)
+            for member in members:
+                rows.append(Row(at, subject, member, code, channel, None, head))
         return rows
 
     # Reading status

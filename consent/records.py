@@ -20,6 +20,8 @@ MAX_CHANNEL = 64
 PSEUDONYM_PREFIX = "erased:"
 RECORDABLE = ("accepted", "declined", "withdrawn")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False,
+                            allow_nan=False)
 
 
 def check_subject(subject: Any) -> str:
@@ -46,12 +48,11 @@ def evidence_json(evidence: Any) -> str | None:
     """The evidence as stored: compact JSON of an object, or ``None`` for none."""
     if evidence is None:
         return None
-    if not isinstance(evidence, Mapping):
+    if type(evidence) is not dict and not isinstance(evidence, Mapping):
         raise InvalidEvidence(f"evidence must be a JSON object, not {type(evidence).__name__}: "
                               f"{_short(evidence)}")
     try:
-        text = json.dumps(evidence, separators=(",", ":"), sort_keys=True, ensure_ascii=False,
-                          allow_nan=False)
+        text = _ENCODER.encode(evidence)
     except (TypeError, ValueError) as error:
         raise InvalidEvidence(f"evidence must be a JSON object: {error}") from None
     if len(text) > MAX_EVIDENCE:
@@ -61,8 +62,9 @@ def evidence_json(evidence: Any) -> str | None:
 
 
 def check_channel(channel: Any) -> str:
-    if not isinstance(channel, str) or not channel or len(channel) > MAX_CHANNEL:
-        raise InvalidRecord(f"channel must be text of 1 to {MAX_CHANNEL} characters, "
+    if (not isinstance(channel, str) or not channel or len(channel) > MAX_CHANNEL
+            or not channel.isprintable()):
+        raise InvalidRecord(f"channel must be printable text of 1 to {MAX_CHANNEL} characters, "
                             f"not {_short(channel)}")
     return channel
 

@@ -9,7 +9,7 @@ import sqlite3
 from typing import NamedTuple
 
 from .catalog import Entry
-from .chain import GENESIS, SALT_BYTES, event_hash, header, personal_digest
+from .chain import GENESIS, SALT_BYTES, common, event_hash, header_with, personal_digest
 from .schema import ACCEPTED, ACTION_CODES, WITHDRAWN
 
 _ACCEPTED, _WITHDRAWN, _NOTIFIED = (ACTION_CODES[a] for a in ("accepted", "withdrawn", "notified"))
@@ -37,11 +37,12 @@ class Appended(NamedTuple):
 
 def subject_ids(conn: sqlite3.Connection, names: set[str] | list[str]) -> dict[str, int]:
     """The integer id of each subject, creating those not yet known."""
-    ids = dict(conn.execute("SELECT subject, id FROM subjects WHERE subject IN "
-                            "(SELECT value FROM json_each(?))", (json.dumps(list(names)),)))
-    for name in names:
-        if name not in ids:
-            ids[name] = conn.execute("INSERT INTO subjects (subject) VALUES (?)", (name,)).lastrowid
+    select = "SELECT subject, id FROM subjects WHERE subject IN (SELECT value FROM json_each(?))"
+    ids = dict(conn.execute(select, (json.dumps(list(names)),)))
+    missing = [name for name in names if name not in ids]
+    if missing:
+        conn.executemany("INSERT INTO subjects (subject) VALUES (?)", [(n,) for n in missing])
+        ids.update(conn.execute(select, (json.dumps(missing),)))
     return ids
 
 
@@ -58,13 +59,18 @@ def append(conn: sqlite3.Connection, rows: list[Row], want: bool = False) -> lis
     last, prev = last_event(conn)
     salts = os.urandom(SALT_BYTES * len(rows))
     events, personal, status, notified, appended = [], [], [], [], []
+    shared: dict[tuple, bytes] = {}
     for i, (at, subject, entry, action, channel, evidence, head) in enumerate(rows):
         seq, sid = last + 1 + i, ids[subject]
         salt = salts[SALT_BYTES * i:SALT_BYTES * (i + 1)]
         part_of = None if head is None else last + 1 + head
-        value = entry.value if entry else None
-        hashed = event_hash(prev, header(seq, at, sid, value and value.document, value and value.id,
-                                         value and value.content_sha256, action, channel, part_of),
+        key = (entry and entry.rowid, action, channel)
+        fixed = shared.get(key)
+        if fixed is None:
+            value = entry.value if entry else None
+            fixed = shared[key] = common(value and value.document, value and value.id,
+                                         value and value.content_sha256, action, channel)
+        hashed = event_hash(prev, header_with(seq, at, sid, fixed, part_of),
                             personal_digest(salt, subject, evidence))
         events.append((seq, at, sid, entry.rowid if entry else None, action, channel, part_of,
                        prev[:8], hashed))

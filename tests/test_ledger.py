@@ -151,7 +151,7 @@ def test_sha256_must_be_the_text_or_the_bundle_manifest(ledger):
                                            "2023-05-01"),
     ({"action": "notified"}, InvalidRecord, "action must be one of accepted, declined, "
                                             "withdrawn, not 'notified'"),
-    ({"channel": ""}, InvalidRecord, "channel must be text of 1 to 64 characters, not ''"),
+    ({"channel": ""}, InvalidRecord, "channel must be printable text of 1 to 64 characters, not ''"),
     ({"at": "yesterday"}, InvalidRecord, "at must be an ISO-8601 date and time, not 'yesterday'"),
     ({"at": 12}, InvalidRecord, "at must be a date and time, not 12"),
 ])

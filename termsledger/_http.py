@@ -33,7 +33,8 @@ class APIError(HTTPException):
 
 
 class JSON(Response):
-    """A JSON response encoded with orjson, much faster than FastAPI's default encoder."""
+    """A JSON response encoded with orjson, much faster than FastAPI's default encoder;
+    it encodes the ledger's frozen dataclasses as they are."""
 
     media_type = "application/json"
 

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 
 import consent
 
+from ._batch import GroupCommit
 from ._http import JSON, BodyLimit, ScopedRoute, render_error, scoped
 from .keys import Keys
 
@@ -87,8 +88,8 @@ async def subject_status(request: Request, subject: str, document: Slug | None =
     An unknown subject is ``never``, not an error."""
     ledger = _ledger(request)
     if document is not None:
-        return JSON(ledger.status(subject, document).to_dict())
-    return JSON({"subject": subject, "statuses": [s.to_dict() for s in ledger.status_all(subject)]})
+        return JSON(ledger.status(subject, document))
+    return JSON({"subject": subject, "statuses": ledger.status_all(subject)})
 
 
 @router.post("/subjects/status", **scoped("read"))
@@ -96,27 +97,27 @@ def subjects_status(request: Request, body: StatusesIn):
     """Status of up to 10,000 subjects at once, for one document or every published one."""
     ledger = _ledger(request)
     slugs = [body.document] if body.document else [d.slug for d in ledger.catalog()]
-    statuses = [s.to_dict() for slug in slugs for s in ledger.statuses(body.subjects, slug)]
+    statuses = [status for slug in slugs for status in ledger.statuses(body.subjects, slug)]
     return JSON({"statuses": statuses})
 
 
 @router.post("/consents", status_code=201, **scoped("write"))
-def record_consent(request: Request, body: ConsentIn, idempotency_key: IdempotencyKey = None):
+async def record_consent(request: Request, body: ConsentIn, idempotency_key: IdempotencyKey = None):
     """Record an acceptance, decline or withdrawal. The client's address and User-Agent
     join the evidence unless it already has ``ip`` and ``user_agent``."""
     seen = {"ip": request.client.host if request.client else None,
             "user_agent": request.headers.get("user-agent")}
     evidence = {**{k: v for k, v in seen.items() if v is not None}, **body.evidence}
+    ledger = _ledger(request)
 
     def record() -> dict:
-        ledger = _ledger(request)
         events = ledger.record(body.subject, body.document, action=body.action,
                                version=body.version, channel=body.channel, evidence=evidence,
                                sha256=body.sha256)
         return {"events": [e.to_dict() for e in events],
                 "status": ledger.status(body.subject, body.document).to_dict()}
 
-    return _idempotent(request, idempotency_key, body.subject, body, record, status=201)
+    return await _write(request, idempotency_key, body.subject, body, record, status=201)
 
 
 @router.get("/notifications", **scoped("read"))
@@ -129,7 +130,7 @@ def notifications(request: Request, document: Slug, version: str,
 
 
 @router.post("/notifications/ack", **scoped("write"))
-def acknowledge(request: Request, body: AckIn, idempotency_key: IdempotencyKey = None):
+async def acknowledge(request: Request, body: AckIn, idempotency_key: IdempotencyKey = None):
     """Mark subjects notified of a version; doing it twice records nothing more."""
 
     def mark() -> dict:
@@ -137,7 +138,7 @@ def acknowledge(request: Request, body: AckIn, idempotency_key: IdempotencyKey =
                                                 channel=body.channel)
         return {"document": body.document, "version": body.version, "marked": marked}
 
-    return _idempotent(request, idempotency_key, body.subjects, body, mark, status=200)
+    return await _write(request, idempotency_key, body.subjects, body, mark, status=200)
 
 
 @router.get("/subjects/{subject:path}/history", **scoped("read"))
@@ -165,17 +166,18 @@ def verify(request: Request):
     return JSON(_ledger(request).verify().to_dict())
 
 
-def _idempotent(request: Request, key: str | None, subjects, body: BaseModel, make, *, status: int):
-    """``make()``'s response, or with an ``Idempotency-Key`` the one first stored for it
-    (marked by ``Idempotent-Replayed: true``). Keys are per API key; reusing one for another
-    request is a 409."""
+async def _write(request: Request, key: str | None, subjects, body: BaseModel, make, *, status: int):
+    """``make()``'s response, written in a group commit. With an ``Idempotency-Key``, the
+    response first stored for it instead (marked ``Idempotent-Replayed: true``); keys are per
+    API key, and reusing one for another request is a 409."""
+    writes = request.app.state.writes
     if key is None:
-        return JSON(make(), status_code=status)
+        return JSON(await writes.run(make), status_code=status)
     request_json = orjson.dumps([request.url.path, body.model_dump(mode="json")],
                                 option=orjson.OPT_SORT_KEYS)
-    stored, replayed = _ledger(request).idempotent(
+    stored, replayed = await writes.run(lambda: _ledger(request).idempotent(
         f"{request.state.api_key.id}:{key}", subjects, lambda: {"status": status, "body": make()},
-        fingerprint=hashlib.sha256(request_json).hexdigest())
+        fingerprint=hashlib.sha256(request_json).hexdigest()))
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return JSON(stored["body"], status_code=stored["status"], headers=headers)
 
@@ -188,6 +190,7 @@ def create_app(ledger_path: str | Path) -> FastAPI:
     app = FastAPI(title="termsledger", version="1", default_response_class=JSON,
                   description="The consent ledger of termsledger over HTTP.")
     app.state.ledger = consent.Ledger(ledger_path)
+    app.state.writes = GroupCommit(app.state.ledger)
     app.state.keys = Keys(ledger_path)
     app.add_middleware(BodyLimit)
     for error in (HTTPException, RequestValidationError, consent.ConsentError, Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, Callable, Iterable
 
 from terms import Content, Version
 
@@ -22,31 +23,48 @@ class RenderedBody:
     """The body's own level-1 heading, which the page shows as its title."""
 
 
+def render_pages(version: Version, pages: list[tuple[str, dict[str, str]]]) -> list[dict[str, Any]]:
+    """``version``'s body, parsed once, rendered for each ``(page_url, link_targets)``."""
+    body = Body(version.body)
+    toc = [t.to_dict() for t in body.toc]
+    return [{"html": body.render(links.resolver(version, url, targets)), "toc": toc, "heading": body.heading}
+            for url, targets in pages]
+
+
 class Bodies:
-    """Renders bodies, parsing each text once and reusing cached HTML when the text,
-    the page and the link targets are what they were."""
+    """Renders bodies, reusing cached HTML when the text, the page and the link targets
+    are what they were."""
 
     def __init__(self, content: Content, cache: Cache):
         self._content = content
         self._cache = cache
-        self._parsed: dict[str, Body] = {}
         self._targets: dict[date | None, dict[str, str]] = {}
+
+    def tasks(self, requests: Iterable[tuple[Version, str, date | None]]
+              ) -> list[tuple[list[str], Callable[..., list], tuple]]:
+        """The work needed for ``requests`` (version, page URL, link date) that the cache
+        lacks: ``(cache entries, function, args)``, one task per version text."""
+        grouped: dict[str, tuple[Version, list[str], list]] = {}
+        for version, page_url, link_at in requests:
+            entry, targets = self._entry(version, page_url, link_at)
+            if not self._cache.has(entry):
+                _, entries, pages = grouped.setdefault(version.content_sha256 + version.path, (version, [], []))
+                entries.append(entry)
+                pages.append((page_url, targets))
+        return [(entries, render_pages, (version, pages)) for version, entries, pages in grouped.values()]
 
     def render(self, version: Version, page_url: str, link_at: date | None) -> RenderedBody:
         """``version``'s body on ``page_url``, with links to other documents going to the
         versions in force on ``link_at`` (to their pages when ``None``)."""
+        entry, targets = self._entry(version, page_url, link_at)
+        data = self._cache.get(entry)
+        if data is None:
+            data = render_pages(version, [(page_url, targets)])[0]
+            self._cache.put(entry, data)
+        return RenderedBody(data["html"], tuple(TocEntry.from_dict(t) for t in data["toc"]), data["heading"])
+
+    def _entry(self, version: Version, page_url: str, link_at: date | None) -> tuple[str, dict[str, str]]:
         if link_at not in self._targets:
             self._targets[link_at] = links.targets(self._content, link_at)
         targets = self._targets[link_at]
-        entry = key("body", version.content_sha256, version.path, page_url, targets)
-        cached = self._cache.get(entry)
-        if cached is not None:
-            return RenderedBody(cached["html"], tuple(TocEntry.from_dict(t) for t in cached["toc"]),
-                                cached["heading"])
-        body = self._parsed.get(version.content_sha256)
-        if body is None:
-            body = self._parsed[version.content_sha256] = Body(version.body)
-        html = body.render(links.resolver(version, page_url, targets))
-        self._cache.put(entry, {"html": html, "toc": [t.to_dict() for t in body.toc],
-                                "heading": body.heading})
-        return RenderedBody(html, body.toc, body.heading)
+        return key("body", version.content_sha256, version.path, page_url, targets), targets

@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import terms
+from .fingerprint import code_fingerprint
 
 FOLDER = ".termsledger-cache"
-
-
-@lru_cache(maxsize=None)
-def code_fingerprint() -> str:
-    """Names, sizes and modification times of the code that renders (``terms`` and
-    ``site_builder``), so that upgrading either invalidates the cache."""
-    files = sorted(p for package in (Path(terms.__file__).parent, Path(__file__).parent)
-                   for p in package.glob("*.py"))
-    return hashlib.sha256(repr([(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files])
-                          .encode()).hexdigest()
 
 
 def key(*parts: Any) -> str:
@@ -37,16 +26,23 @@ class Cache:
     def __init__(self, out_dir: Path):
         self.folder = out_dir / FOLDER
         self._used: set[str] = set()
+        self._memory: dict[str, Any] = {}
 
     def get(self, entry: str) -> Any | None:
         self._used.add(entry)
+        if entry in self._memory:
+            return self._memory[entry]
         try:
             return json.loads((self.folder / f"{entry}.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
 
+    def has(self, entry: str) -> bool:
+        return entry in self._memory or (self.folder / f"{entry}.json").is_file()
+
     def put(self, entry: str, value: Any) -> None:
         self._used.add(entry)
+        self._memory[entry] = value
         self.folder.mkdir(parents=True, exist_ok=True)
         (self.folder / f"{entry}.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
 

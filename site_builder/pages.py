@@ -9,8 +9,9 @@ from typing import Any, Iterator
 
 from terms import Content, Document, Version
 
-from . import urls
+from . import parallel, urls
 from .bodies import Bodies
+from .cache import Cache
 from .redline import Redlines
 from .status import material, status
 
@@ -43,8 +44,26 @@ def diff_pairs(document: Document, at: date) -> list[tuple[Version, Version]]:
 class Pages:
     """Builds the pages of ``content`` as it stands on ``at``."""
 
-    def __init__(self, content: Content, at: date, bodies: Bodies, redlines: Redlines):
-        self.content, self.at, self.bodies, self.redlines = content, at, bodies, redlines
+    def __init__(self, content: Content, at: date, cache: Cache, watch: tuple[str, ...] = ()):
+        self.content, self.at, self.cache = content, at, cache
+        self.bodies = Bodies(content, cache)
+        self.redlines = Redlines(cache, watch)
+
+    def prepare(self, processes: int | None = None) -> None:
+        """Render the bodies and compare the pairs of versions the pages need, on every CPU,
+        leaving the results in the cache; whatever the cache already holds is not redone."""
+        requests, pairs = [], []
+        for document in self.content.documents.values():
+            requests.append((document.in_force(self.at) or document.versions[0],
+                             urls.document_url(document.slug), None))
+            requests.extend((v, urls.version_url(document.slug, v.id), v.effective) for v in document.versions)
+            pairs.extend(zip(document.versions, document.versions[1:]))
+            pairs.extend(diff_pairs(document, self.at))
+        tasks = self.redlines.tasks(pairs) + self.bodies.tasks(requests)
+        results = parallel.run([(function, args) for _, function, args in tasks], processes)
+        for (entries, _, _), values in zip(tasks, results):
+            for entry, value in zip(entries, values):
+                self.cache.put(entry, value)
 
     def all(self) -> Iterator[Page]:
         """Every page, in a fixed order."""

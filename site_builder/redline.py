@@ -3,12 +3,36 @@ show, cached by the content hashes of the pair."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, Callable, Iterable
+
+from markupsafe import escape
 
 from terms import Version, compare
 
 from .cache import Cache, key
+
+_DELETED = '<del><span class="visually-hidden">[deleted: </span>{}<span class="visually-hidden">]</span></del>'
+_INSERTED = '<ins><span class="visually-hidden">[inserted: </span>{}<span class="visually-hidden">]</span></ins>'
+
+
+def ops_html(ops) -> str:
+    """Word operations as HTML: kept text as is, deletions and insertions marked.
+
+    >>> from terms.words import WordOp
+    >>> ops_html([WordOp("equal", "Within ", "Within "), WordOp("replace", "14", "7")])[:32]
+    'Within <del><span class="visuall'
+    """
+    parts = []
+    for op in ops:
+        if op.tag == "equal":
+            parts.append(escape(op.new))
+            continue
+        if op.old:
+            parts.append(_DELETED.format(escape(op.old)))
+        if op.new:
+            parts.append(_INSERTED.format(escape(op.new)))
+    return "".join(parts)
 
 
 @dataclass(frozen=True)
@@ -28,8 +52,9 @@ class SectionRedline:
     """The section changed place relative to the others (it may also be modified)."""
     level: int
     """Heading level, 0 for the untitled opening."""
-    ops: tuple[tuple[str, str, str], ...]
-    """``(tag, old text, new text)``, tag one of ``equal``, ``insert``, ``delete``, ``replace``."""
+    html: str
+    """The section's Markdown text with deletions in ``<del>`` and insertions in ``<ins>``,
+    each labelled for screen readers."""
 
     @property
     def title(self) -> str:
@@ -50,13 +75,18 @@ class Redline:
     sections: tuple[SectionRedline, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**{f.name: getattr(self, f.name) for f in fields(self)},
+                "sections": [{f.name: getattr(s, f.name) for f in fields(s)} for s in self.sections]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Redline:
-        sections = tuple(SectionRedline(**{**s, "ops": tuple(tuple(op) for op in s["ops"])})
-                         for s in data["sections"])
+        sections = tuple(SectionRedline(**s) for s in data["sections"])
         return cls(**{**data, "reasons": tuple(data["reasons"]), "sections": sections})
+
+
+def compare_pairs(old: Version, new: Version, watch: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The redline from ``old`` to ``new``, as the one-item list :meth:`Redlines.tasks` promises."""
+    return [_from_change(compare(old, new, watch=watch)).to_dict()]
 
 
 class Redlines:
@@ -67,28 +97,37 @@ class Redlines:
         self._watch = tuple(watch)
         self._done: dict[tuple[str, str], Redline] = {}
 
+    def tasks(self, pairs: Iterable[tuple[Version, Version]]
+              ) -> list[tuple[list[str], Callable[..., list], tuple]]:
+        """The comparisons of ``pairs`` the cache lacks: ``([cache entry], function, args)``."""
+        found = {}
+        for old, new in pairs:
+            entry = self._entry(old, new)
+            if entry not in found and not self._cache.has(entry):
+                found[entry] = ([entry], compare_pairs, (old, new, self._watch))
+        return list(found.values())
+
     def between(self, old: Version, new: Version) -> Redline:
         """The redline from ``old`` to ``new``."""
         pair = (old.content_sha256, new.content_sha256)
-        if pair in self._done:
-            return self._done[pair]
-        entry = key("redline", *pair, self._watch)
-        cached = self._cache.get(entry)
-        if cached is not None:
-            redline = Redline.from_dict(cached)
-        else:
-            redline = _from_change(compare(old, new, watch=self._watch))
-            self._cache.put(entry, redline.to_dict())
-        self._done[pair] = redline
-        return redline
+        if pair not in self._done:
+            entry = self._entry(old, new)
+            data = self._cache.get(entry)
+            if data is None:
+                data = compare_pairs(old, new, self._watch)[0]
+                self._cache.put(entry, data)
+            self._done[pair] = Redline.from_dict(data)
+        return self._done[pair]
+
+    def _entry(self, old: Version, new: Version) -> str:
+        return key("redline", old.content_sha256, new.content_sha256, self._watch)
 
 
 def _from_change(change) -> Redline:
     sections = tuple(
         SectionRedline(status=s.status, old_title=s.old_title, new_title=s.new_title,
                        anchor=s.new_anchor or s.old_anchor, renamed=bool(s.renamed), moved=bool(s.moved),
-                       level=s.level,
-                       ops=tuple((op.tag, op.old, op.new) for op in s.ops))
+                       level=s.level, html=ops_html(s.ops))
         for s in change.sections)
     return Redline(material=bool(change.material), score=float(change.score),
                    reasons=tuple(change.reasons), words_added=change.words_added,

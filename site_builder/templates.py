@@ -21,7 +21,8 @@ def environment(templates: Path | None = None) -> Environment:
         PrefixLoader({"default": FileSystemLoader(str(BUILTIN))}, delimiter=":"),
     ])
     env = Environment(loader=loader, autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                      auto_reload=False)
     env.filters["longdate"] = longdate
     return env
 

@@ -11,6 +11,7 @@ from .cache import FOLDER
 from .errors import InvalidPath
 
 MANIFEST = f"{FOLDER}/manifest.txt"
+"""The previous build's fingerprint and files, one per line: ``path<TAB>size mtime_ns``."""
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,27 @@ class Writer:
         os.replace(temporary, target)
         self._written.append(rel)
 
-    def finish(self) -> BuildReport:
+    def up_to_date(self, fingerprint: str) -> BuildReport | None:
+        """A report of nothing written if the previous build had ``fingerprint`` and its
+        files are all still there, untouched (same size and modification time); else ``None``."""
+        previous = self._manifest()
+        if previous.get("") != fingerprint:
+            return None
+        files = sorted(rel for rel in previous if rel)
+        for rel in files:
+            try:
+                stat = self.path(rel).stat()
+            except OSError:
+                return None
+            if previous[rel] != f"{stat.st_size} {stat.st_mtime_ns}":
+                return None
+        return BuildReport(self.out_dir, (), tuple(files))
+
+    def finish(self, fingerprint: str) -> BuildReport:
         """Remove the files the previous build wrote and this one did not, record this
-        build's files, and report."""
+        build's files and ``fingerprint``, and report."""
         produced = set(self._written) | set(self._unchanged)
-        manifest = self.path(MANIFEST)
-        previous = manifest.read_text(encoding="utf-8").split("\n") if manifest.is_file() else []
-        removed = sorted(rel for rel in previous if rel and rel not in produced)
+        removed = sorted(rel for rel in self._manifest() if rel and rel not in produced)
         for rel in removed:
             target = self.path(rel)
             target.unlink(missing_ok=True)
@@ -80,9 +95,20 @@ class Writer:
                 if parent == self.root or any(parent.iterdir()):
                     break
                 parent.rmdir()
-        listing = "\n".join(sorted(produced)) + "\n"
-        if not manifest.is_file() or manifest.read_text(encoding="utf-8") != listing:
-            manifest.parent.mkdir(parents=True, exist_ok=True)
-            manifest.write_text(listing, encoding="utf-8")
+        lines = [f"\t{fingerprint}"]
+        for rel in sorted(produced):
+            stat = self.path(rel).stat()
+            lines.append(f"{rel}\t{stat.st_size} {stat.st_mtime_ns}")
+        manifest = self.path(MANIFEST)
+        manifest.parent.mkdir(parents=True, exist_ok=True)
+        manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return BuildReport(self.out_dir, tuple(sorted(self._written)), tuple(sorted(self._unchanged)),
                            tuple(removed))
+
+    def _manifest(self) -> dict[str, str]:
+        """The previous build's files (and, under ``""``, its fingerprint)."""
+        manifest = self.path(MANIFEST)
+        if not manifest.is_file():
+            return {}
+        return dict(line.split("\t", 1) for line in manifest.read_text(encoding="utf-8").splitlines()
+                    if "\t" in line)

@@ -176,12 +176,18 @@ def test_sanitization(content_repo, tmp_path):
     assert 'href="https://example.com/"' in page
 
 
+def site_files(out: Path) -> list[Path]:
+    """The published files: everything but the build cache."""
+    return sorted(p.relative_to(out) for p in out.rglob("*")
+                  if p.is_file() and ".termsledger-cache" not in p.parts)
+
+
 def test_deterministic(sample, tmp_path):
     first, second = tmp_path / "one", tmp_path / "two"
     site_builder.build(sample, first, now=DAY)
     site_builder.build(sample, second, now=DAY)
-    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    files = site_files(first)
+    assert files == site_files(second)
     for rel in files:
         assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
 
@@ -194,6 +200,18 @@ def test_rebuild_with_nothing_changed_writes_nothing(sample, tmp_path):
     assert again.written == () and again.removed == ()
     assert len(again.unchanged) == len(first.written)
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps
+
+
+def test_rebuild_repairs_edited_output(sample, tmp_path):
+    out = tmp_path / "site"
+    site_builder.build(sample, out, now=DAY)
+    page = out / "terms/index.html"
+    original = page.read_bytes()
+    page.write_bytes(b"defaced")
+    (out / "feed.xml").unlink()
+    report = site_builder.build(sample, out, now=DAY)
+    assert report.written == ("feed.xml", "terms/index.html")
+    assert page.read_bytes() == original
 
 
 def test_new_version_rewrites_only_what_depends_on_it(content_repo, tmp_path):

@@ -1,0 +1,45 @@
+"""Fingerprints of what a build depends on, so that a rebuild can tell what changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import terms
+from terms import Content
+
+from .settings import SiteSettings
+
+PACKAGE = Path(__file__).parent
+
+
+def _files(folder: Path, pattern: str) -> list[tuple[str, int, int]]:
+    return [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.glob(pattern))
+            if p.is_file()]
+
+
+@lru_cache(maxsize=None)
+def code_fingerprint() -> str:
+    """Names, sizes and modification times of the code that renders (``terms`` and
+    ``site_builder``), so that upgrading either invalidates cached fragments."""
+    files = _files(Path(terms.__file__).parent, "*.py") + _files(PACKAGE, "*.py")
+    return hashlib.sha256(repr(files).encode()).hexdigest()
+
+
+def build_fingerprint(content: Content, settings: SiteSettings, at: date) -> str:
+    """Everything the output depends on: code, templates, stylesheet, settings, every version
+    (its text through its hash) and which versions are in force on ``at``."""
+    templates = _files(PACKAGE / "templates", "*") + _files(PACKAGE / "static", "*")
+    if settings.templates:
+        templates += _files(Path(settings.templates), "*")
+    versions = [
+        [v.slug, v.id, v.effective, v.label, v.title, v.summary, v.material, v.references,
+         v.content_sha256, v.path, v.commit, v.committed_at, v.announced_at, v.effective <= at]
+        for document in content.documents.values() for v in document.versions
+    ]
+    data = json.dumps([code_fingerprint(), templates, repr(settings), list(content.documents), versions],
+                      default=str)
+    return hashlib.sha256(data.encode()).hexdigest()

@@ -1,0 +1,71 @@
+"""Generate every file of the site and hand it to the writer: pages from templates, then
+``versions.json``, the feed, the sitemap and the stylesheet."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from jinja2 import Environment, TemplateError
+
+from terms import Content
+
+from . import urls
+from .cache import Cache
+from .errors import SiteBuildError
+from .machine import feed_entries, sitemap_entries, versions_json
+from .pages import Page, Pages
+from .settings import SiteSettings
+from .status import title
+from .templates import environment
+from .writer import Writer
+
+STYLESHEET = Path(__file__).parent / "static" / "site.css"
+
+
+def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
+             processes: int | None = None) -> None:
+    """Write every file of the site of ``content`` on ``at`` through ``writer``, reusing and
+    refreshing the fragment cache in the output folder."""
+    cache = Cache(writer.out_dir)
+    env = environment(settings.templates)
+    pages = Pages(content, at, cache, settings.watch)
+    pages.prepare(processes)
+    common = {
+        "site": settings, "at": at,
+        "nav": [{"slug": d.slug, "title": title(d, at), "url": urls.document_url(d.slug)}
+                for d in content.documents.values()],
+    }
+    page_urls = []
+    for page in pages.all():
+        writer.write(urls.file_for(page.url), _render(env, page, common, settings).encode("utf-8"))
+        page_urls.append(page.url)
+    materiality = {d.slug: pages.versions_material(d) for d in content.documents.values()}
+    writer.write(urls.VERSIONS_JSON, versions_json(content, at, settings, materiality))
+    writer.write(urls.FEED, env.get_template("feed.xml").render(
+        common, entries=feed_entries(content, settings, materiality)).encode("utf-8"))
+    writer.write(urls.SITEMAP, env.get_template("sitemap.xml").render(
+        common, entries=sitemap_entries(page_urls, content, settings)).encode("utf-8"))
+    writer.write(urls.STYLESHEET, _stylesheet(settings))
+    cache.prune()
+
+
+def _render(env: Environment, page: Page, common: dict, settings: SiteSettings) -> str:
+    if page.url == urls.NOT_FOUND:
+        def url(to: str) -> str:
+            return (settings.root_url or "/") + to
+    else:
+        def url(to: str) -> str:
+            return urls.relative(page.url, to)
+    try:
+        return env.select_template(page.templates).render(common, **page.context, url=url,
+                                                          page_url=page.url)
+    except TemplateError as error:
+        where = page.context.get("document")
+        source = f" (from {where.path})" if where is not None else ""
+        raise SiteBuildError(f"error building page {urls.file_for(page.url)!r}{source}: {error}") from error
+
+
+def _stylesheet(settings: SiteSettings) -> bytes:
+    custom = settings.templates / urls.STYLESHEET if settings.templates else None
+    return (custom if custom and custom.is_file() else STYLESHEET).read_bytes()

@@ -97,8 +97,8 @@ def main() -> int:
             url = f"http://127.0.0.1:{port}"
             wait_until_up(url)
             env = {"BENCH_SUBJECTS": str(args.subjects), "BENCH_ACKED": str(folder / "acked")}
-            reads = wrk(url, GET_SCRIPT, secrets["read"], args, env, folder)
-            writes = wrk(url, POST_SCRIPT, secrets["write"], args, env, folder)
+            reads = wrk(url, GET_SCRIPT, secrets["read"], args, env, folder, server.pid)
+            writes = wrk(url, POST_SCRIPT, secrets["write"], args, env, folder, server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -119,7 +119,8 @@ def main() -> int:
     for name, run in (("GET  /v1/subjects/{id}/status", reads), ("POST /v1/consents", writes)):
         print(f"{name:32} {run['rps']:8.0f} req/s  p50 {run['p50_ms']:6.2f} ms  "
               f"p99 {run['p99_ms']:6.2f} ms  max {run['max_ms']:7.2f} ms  "
-              f"non-2xx {run['non2xx']}  socket errors {run['errors']}")
+              f"server CPU {run['cpu_us']:4.0f} us/req  non-2xx {run['non2xx']}  "
+              f"socket errors {run['errors']}")
     print(f"acknowledged writes: {len(acked)}, missing from the ledger: {missing}")
     for name, ok in checks:
         print(f"  {'ok  ' if ok else 'MISS'} {name}")
@@ -136,8 +137,10 @@ def prepare(ledger_path: Path, subjects: int) -> tuple[Path, dict[str, str]]:
     return ledger_path, {scope: keys.create(f"bench {scope}", scope)[1] for scope in ("read", "write")}
 
 
-def wrk(url: str, script: str, secret: str, args, env: dict, folder: Path) -> dict:
+def wrk(url: str, script: str, secret: str, args, env: dict, folder: Path, server: int) -> dict:
+    """Run wrk; the result has its figures and the server's CPU time per request."""
     path = folder / "script.lua"
+    cpu = cpu_seconds(server)
     path.write_text(script.replace("{done}", DONE))
     output = subprocess.run(
         ["wrk", "-t1", f"-c{args.connections}", f"-d{args.seconds}s", "--timeout", "5s",
@@ -146,9 +149,21 @@ def wrk(url: str, script: str, secret: str, args, env: dict, folder: Path) -> di
         capture_output=True, text=True, env={**os.environ, **env}, timeout=args.seconds + 60,
         check=True).stdout
     result = json.loads(output.split("RESULT ", 1)[1].splitlines()[0])
+    result["cpu_us"] = (cpu_seconds(server) - cpu) / result["requests"] * 1e6
     result["rps"] = result["requests"] / result["seconds"]
     result["ok"] = result["requests"] - result["non2xx"]
     return result
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by process ``pid`` and its descendants (Linux ``/proc``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 def free_port() -> int:

@@ -114,8 +114,8 @@ async def record_consent(request: Request, body: ConsentIn, idempotency_key: Ide
         events = ledger.record(body.subject, body.document, action=body.action,
                                version=body.version, channel=body.channel, evidence=evidence,
                                sha256=body.sha256)
-        return {"events": [e.to_dict() for e in events],
-                "status": ledger.status(body.subject, body.document).to_dict()}
+        status = ledger.status(body.subject, body.document)
+        return orjson.loads(orjson.dumps({"events": events, "status": status}))  # fast to_dict
 
     return await _write(request, idempotency_key, body.subject, body, record, status=201)
 

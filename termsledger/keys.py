@@ -17,6 +17,7 @@ import hmac
 import secrets
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,6 +31,8 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS api_keys (
     hash BLOB NOT NULL, created TEXT NOT NULL, revoked TEXT)"""
 _COLUMNS = "id, name, scope, created, revoked"
 _DUMMY_SALT = bytes(16)
+CACHE_SECONDS = 1.0
+"""How long :meth:`Keys.authenticate` trusts a key's row before reading it again."""
 
 
 class KeysError(Exception):
@@ -67,6 +70,7 @@ class Keys:
     def __init__(self, path: str | Path):
         self.path = str(path)
         self._local = threading.local()
+        self._cache: dict[str, tuple[float, tuple | None]] = {}
         self._memory = sqlite3.connect(":memory:") if self.path == ":memory:" else None
         self._db.execute(_SCHEMA)
 
@@ -108,11 +112,19 @@ class Keys:
         return ApiKey(*row)
 
     def authenticate(self, secret: str) -> ApiKey | None:
-        """The valid key whose secret is ``secret``, else ``None``."""
+        """The valid key whose secret is ``secret``, else ``None``. Rows are cached for
+        :data:`CACHE_SECONDS`, so a revocation reaches a running server within that time."""
         prefix, _, rest = secret.partition("_")
         key_id = rest.partition("_")[0] if prefix == _PREFIX else ""
-        row = self._db.execute(f"SELECT {_COLUMNS}, salt, hash FROM api_keys WHERE id = ?",
-                               (key_id,)).fetchone()
+        now = time.monotonic()
+        cached = self._cache.get(key_id)
+        if cached is None or now - cached[0] > CACHE_SECONDS:
+            row = self._db.execute(f"SELECT {_COLUMNS}, salt, hash FROM api_keys WHERE id = ?",
+                                   (key_id,)).fetchone()
+            cached = self._cache[key_id] = (now, row)
+            if len(self._cache) > 10_000:  # unknown ids must not grow it without bound
+                self._cache.clear()
+        row = cached[1]
         salt, stored = (row[5], row[6]) if row else (_DUMMY_SALT, b"")
         matches = hmac.compare_digest(_digest(salt, secret), stored)
         if not matches or row[4] is not None:

@@ -99,14 +99,14 @@ class Pages:
         return Page(url, (f"version-{document.slug}.html", "version.html"), context)
 
     def history(self, document: Document) -> Page:
+        materiality = self.versions_material(document)
         rows = []
         for version in reversed(document.versions):
             previous = document.previous(version)
-            verdict = self.redlines.between(previous, version) if previous else None
             rows.append({
                 **self._link(document, version),
                 "summary": version.summary,
-                "material": material(version, verdict.material if verdict else None),
+                "material": materiality[version.id],
                 "flagged": version.material is not None,
                 "previous": previous,
                 "diff_url": urls.diff_url(document.slug, previous.id, version.id) if previous else None,
@@ -130,7 +130,8 @@ class Pages:
         })
 
     def versions_material(self, document: Document) -> dict[str, bool | None]:
-        """For each version id, whether it is a material change from the version before."""
+        """For each version id, whether it is a material change from the version before:
+        the editor's flag where set, else the analysis' verdict."""
         return {v.id: material(v, self.redlines.between(p, v).material if (p := document.previous(v))
                                else None) for v in document.versions}
 

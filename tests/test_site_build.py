@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 from datetime import date
 from pathlib import Path
@@ -12,7 +13,7 @@ from click.testing import CliRunner
 
 import site_builder
 import terms
-from site_builder import InvalidPath, SiteSettings
+from site_builder import InvalidPath, SiteSettings, redline, templates, urls
 from site_helpers import TERMS_V1, broken_links, parse_html, sample_history
 from termsledger.cli import cli
 
@@ -184,8 +185,8 @@ def site_files(out: Path) -> list[Path]:
 
 def test_deterministic(sample, tmp_path):
     first, second = tmp_path / "one", tmp_path / "two"
-    site_builder.build(sample, first, now=DAY)
-    site_builder.build(sample, second, now=DAY)
+    site_builder.build(sample, first, now=DAY, processes=2)
+    site_builder.build(sample, second, now=DAY, processes=1)
     files = site_files(first)
     assert files == site_files(second)
     for rel in files:
@@ -294,3 +295,8 @@ def test_cli_build(example_content, tmp_path):
     assert "https://terms.example.com/terms/" in (out / "sitemap.xml").read_text(encoding="utf-8")
     again = CliRunner().invoke(cli, args)
     assert again.output.startswith("Built the site: 0 files written, ")
+
+
+@pytest.mark.parametrize("module", [urls, templates, redline])
+def test_doctests(module):
+    assert doctest.testmod(module).failed == 0

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
 from .markdown import heading_slug
-from .quantities import Quantity, compare_quantities, quantities
+from .quantities import Quantity, compare_quantities, digits, quantities
 from .sections import Section
 
 THRESHOLD = 0.5
@@ -41,6 +41,13 @@ _WEIGHTS = {"section": 0.7, "empty section": 0.25, "rewritten": 0.6, "quantity":
             "watch": 0.6, "quantity sentence": 0.4, "renamed": 0.15}
 _SENTENCE_CUTOFF = 60.0
 _TYPO = 75.0
+_REWORDING = 3
+"""Most words a rewording may replace on either side."""
+_SCOPE_WORDS = frozenset(
+    "not no never nor none neither without unless except only may might must shall should will would "
+    "can cannot could all any some every each always full half part partial whole more less fewer "
+    "most least before after longer shorter".split())
+"""Words that change what a sentence allows, requires or covers: never part of a rewording."""
 _WORDS = re.compile(r"\w+")
 _MODAL = re.compile(r"(?:you|we)\s", re.IGNORECASE)
 _CROSS_REFERENCE = re.compile(r"\b(?:section|clause|article|paragraph|§)\s*\d+(?:\.\d+)*", re.IGNORECASE)
@@ -138,11 +145,11 @@ def _modified(old: Section, new: Section, pattern: re.Pattern[str]) -> list[Find
 def _changed_sentence(before: str, after: str, name: str, pattern: re.Pattern[str]) -> list[Finding] | None:
     """Findings for a sentence that was edited; ``None`` when it names no quantity or watched term."""
     term = _term(after, pattern) or _term(before, pattern)
-    moved = compare_quantities(quantities(before), quantities(after))
+    moved = compare_quantities(quantities(before, bare=bool(term)), quantities(after, bare=bool(term)))
     if moved:
         return [Finding(_WEIGHTS["quantity"], f"{_subject(quantity, before, after, pattern)}{change} "
                                               f"in section '{name}'") for quantity, change in moved]
-    if term and not _cosmetic(before, after):
+    if term and not _cosmetic(before, after) and not _reworded(before, after, pattern):
         return [Finding(_WEIGHTS["watch"],
                         f"sentence mentioning {term} changed in section '{name}': {_quote(after)}")]
     return None
@@ -182,16 +189,36 @@ def _term(sentence: str, pattern: re.Pattern[str]) -> str | None:
 
 
 def _cosmetic(before: str, after: str) -> bool:
-    """True if two sentences differ only in case, punctuation, cross-reference numbers
-    or typo-sized word edits."""
-    a = _WORDS.findall(_CROSS_REFERENCE.sub("", before).lower())
-    b = _WORDS.findall(_CROSS_REFERENCE.sub("", after).lower())
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        old, new = " ".join(a[i1:i2]), " ".join(b[j1:j2])
-        if tag != "equal" and (tag != "replace" or fuzz.ratio(old, new) < _TYPO
-                               or any(c.isdigit() for c in old + new)):
+    """True if two sentences differ only in case, punctuation, cross-reference numbers,
+    numbers written as words or typo-sized word edits."""
+    for old, new in _replaced(_words(before), _words(after)):
+        if not old or not new or fuzz.ratio(" ".join(old), " ".join(new)) < _TYPO or any(
+                c.isdigit() for c in "".join(old + new)):
             return False
     return True
+
+
+def _reworded(before: str, after: str, pattern: re.Pattern[str]) -> bool:
+    """True if ``after`` rewords ``before`` slightly: the same watched terms, and only a few
+    words replaced (none added or dropped), none of them a word like "not", "only" or "may"."""
+    if Counter(m.group(0).lower() for m in pattern.finditer(before)) != Counter(
+            m.group(0).lower() for m in pattern.finditer(after)):
+        return False
+    edits = _replaced(_words(before), _words(after))
+    changed = [word for old, new in edits for word in old + new]
+    return (all(old and new for old, new in edits) and not _SCOPE_WORDS.intersection(changed)
+            and all(len(old) <= _REWORDING and len(new) <= _REWORDING for old, new in edits))
+
+
+def _words(sentence: str) -> list[str]:
+    """The words of a sentence, lower case, number words as digits, cross-references left out."""
+    return _WORDS.findall(digits(_CROSS_REFERENCE.sub("", sentence)).lower())
+
+
+def _replaced(a: list[str], b: list[str]) -> list[tuple[list[str], list[str]]]:
+    """The runs of words that differ between ``a`` and ``b``, as (old, new) pairs."""
+    return [(a[i1:i2], b[j1:j2]) for tag, i1, i2, j1, j2
+            in SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if tag != "equal"]
 
 
 def _unmatched(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:

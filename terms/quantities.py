@@ -6,11 +6,17 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-_NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fourteen": 14, "fifteen": 15,
-    "twenty": 20, "thirty": 30, "forty-five": 45, "sixty": 60, "ninety": 90,
-}
+_UNITS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+          "sixteen seventeen eighteen nineteen").split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_NUMBER_WORDS = {word: n for n, word in enumerate(_UNITS, 1)} | {
+    word: 10 * n for n, word in enumerate(_TENS, 2)} | {"hundred": 100}
+_SPELLED = (rf"(?=[a{''.join(sorted({word[0] for word in _NUMBER_WORDS}))}])"
+            rf"(?:(?:(?:a|one)[ -])?hundred|(?:{'|'.join(_TENS)})(?:-(?:{'|'.join(_UNITS[:9])}))?"
+            rf"|{'|'.join(sorted(_UNITS, key=len, reverse=True))})")
+"""Number words: one to nineteen, the tens (``forty-five`` too) and a hundred; the lookahead
+on the first letter is for speed."""
+_SPELLED_WORD = re.compile(rf"\b(?:{_SPELLED})\b", re.IGNORECASE)
 _DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30, "year": 365}
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december")
 _NUM = r"\d+(?:[.,]\d+)*"
@@ -20,12 +26,23 @@ _PATTERN = re.compile(
     rf"|(?P<money>(?P<symbol>[$€£¥])\s?(?P<amount>{_NUM})"
     rf"|(?P<amount2>{_NUM})\s?(?P<code>usd|eur|gbp|dollars?|euros?|pounds?)\b)"
     rf"|(?P<percent>(?P<share>{_NUM})\s?(?:%|percent\b|per cent\b))"
-    rf"|(?P<duration>\b(?P<count>{_NUM}|{'|'.join(_NUMBER_WORDS)})(?:\s*\(\d+\))?\s+"
+    rf"|(?P<duration>\b(?P<count>{_NUM}|{_SPELLED})(?:\s*\(\d+\))?\s+"
     rf"(?:(?:business|calendar|working)\s+)?(?P<unit>hour|day|week|month|year)s?\b)"
-    rf"|(?P<number>\b{_NUM}\b)",
+    rf"|(?P<number>\b(?:{_NUM}|{_SPELLED})\b)",
     re.IGNORECASE)
 _REFERENCE = re.compile(r"(?:section|clause|article|paragraph|§)\s*$", re.IGNORECASE)
 """Words before a number that make it a cross-reference, which renumbering changes."""
+_LIMIT = re.compile(r"\b(?:at (?:least|most)|up to|over|under|aged?|more than|less than|fewer than"
+                    r"|maximum of|minimum of|limit of)\s+$", re.IGNORECASE)
+"""Words before a number that make it a limit or an age: ``at least 13``, ``up to 3``."""
+_NEXT_WORD = re.compile(r"\s+([a-z]+)\b")
+_FUNCTION_WORDS = frozenset(
+    "a an and are as at be by else for from if in is it of on or our than that the their them then "
+    "these they this those to us was we were with you your".split())
+"""Words after a number that do not say what it counts (``13 or older``, ``2019 we``)."""
+_NAME_BEFORE = re.compile(r"(?:\b[A-Z]\w*|\d)\s*$")
+_NAME_AFTER = re.compile(r"\s*(?:[A-Z]|\d)")
+"""A capitalised word or a digit next to a number makes it part of a name, address or phone number."""
 _CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "dollar": "USD", "dollars": "USD",
              "euro": "EUR", "euros": "EUR", "pound": "GBP", "pounds": "GBP"}
 _NOUN = {"date": "date", "money": "amount", "percent": "percentage", "duration": "period",
@@ -47,11 +64,18 @@ class Quantity:
     """Amount (durations in days); the normalized text for dates."""
 
 
-def quantities(text: str) -> list[Quantity]:
+def quantities(text: str, bare: bool = False) -> list[Quantity]:
     """The quantities of ``text``, in order.
+
+    A number with no unit is kept when it counts something (``3 devices``) or is a limit or
+    an age (``at least 13``); with ``bare`` (for sentences that matter) any other number too,
+    unless it is part of a name, address or phone number (``4 Harbour Lane``, ``0117 496 0000``).
+    Cross-references (``section 3``) are never kept.
 
     >>> [(q.kind, q.value) for q in quantities("Refunds within fourteen (14) days, up to $1,200.")]
     [('duration', 14.0), ('money', 1200.0)]
+    >>> [q.text for q in quantities("Use up to three devices; write to 4 Harbour Lane or Unit 12.")]
+    ['three devices']
     """
     found = []
     for match in _PATTERN.finditer(text):
@@ -67,15 +91,40 @@ def quantities(text: str) -> list[Quantity]:
         elif kind == "percent":
             found.append(Quantity(kind, written, "", _value(match.group("share"))))
         elif kind == "duration":
-            count = match.group("count").lower()
-            amount = _NUMBER_WORDS.get(count) or _value(count)
+            amount = _value(match.group("count"))
             unit = _DAYS[match.group("unit").lower()]
-            days = float(amount * unit) if isinstance(amount, (int, float)) else amount
+            days = float(amount * unit) if isinstance(amount, float) else amount
             business = re.search(r"business|working", written, re.IGNORECASE)
             found.append(Quantity(kind, written, "business day" if business else "day", days))
         elif not _REFERENCE.search(text, 0, match.start()):
-            found.append(Quantity(kind, written, "", _value(written)))
+            counted = _counted(text, match)
+            if counted is not None or (bare and written[0].isdigit() and not _in_name(text, match)):
+                found.append(Quantity(kind, f"{written} {counted}" if counted else written, "",
+                                      _value(written)))
     return found
+
+
+def digits(text: str) -> str:
+    """``text`` with number words written as digits.
+
+    >>> digits("Kept for seven years, or forty-five days.")
+    'Kept for 7 years, or 45 days.'
+    """
+    return _SPELLED_WORD.sub(lambda match: str(_spelled(match.group(0))), text)
+
+
+def _counted(text: str, match: re.Match[str]) -> str | None:
+    """What the number ``match`` counts (``"devices"``), ``""`` for a limit or an age,
+    ``None`` when it is neither."""
+    noun = _NEXT_WORD.match(text, match.end())
+    if noun and noun.group(1) not in _FUNCTION_WORDS:
+        return noun.group(1)
+    return "" if _LIMIT.search(text, 0, match.start()) else None
+
+
+def _in_name(text: str, match: re.Match[str]) -> bool:
+    """True if a capitalised word or a digit is next to the number ``match``."""
+    return bool(_NAME_BEFORE.search(text, 0, match.start()) or _NAME_AFTER.match(text, match.end()))
 
 
 def compare_quantities(old: list[Quantity], new: list[Quantity]) -> list[tuple[Quantity, str]]:
@@ -108,11 +157,19 @@ def compare_quantities(old: list[Quantity], new: list[Quantity]) -> list[tuple[Q
 
 
 def _value(number: str) -> float | str:
-    """``1,200`` and ``1.200`` are thousands, ``12.50`` and ``12,5`` decimals;
+    """``1,200`` and ``1.200`` are thousands, ``12.50`` and ``12,5`` decimals, ``seven`` is 7;
     anything else (``3.1.2``) stays text."""
+    if _SPELLED_WORD.fullmatch(number):
+        return float(_spelled(number))
     if re.fullmatch(r"\d{1,3}(?:[.,]\d{3})+", number):
         return float(re.sub(r"[.,]", "", number))
     try:
         return float(number.replace(",", "."))
     except ValueError:
         return number
+
+
+def _spelled(words: str) -> int:
+    """The value of number words: ``forty-five`` is 45, ``a hundred`` 100."""
+    parts = re.split(r"[\s-]+", words.lower())
+    return 100 if parts[-1] == "hundred" else sum(_NUMBER_WORDS[part] for part in parts)

@@ -14,7 +14,7 @@ FILLER = (
     "Where these Terms are translated, the English text is the one that counts for every purpose. "
 )
 
-BASE = f"""Welcome to Example. {FILLER}
+BASE = f"""Welcome to Example. You must be at least 13 to use Example. {FILLER}
 
 ## 1. Accounts
 
@@ -25,6 +25,7 @@ Tell us at once if someone uses your account without your permission.
 
 The Pro plan costs $10 per month, billed in advance.
 Annual plans are billed once a year (see section 3).
+Each plan covers up to 3 devices.
 
 ## 3. Refunds
 
@@ -40,10 +41,13 @@ You may close your account at any time.
 
 We describe in our [Privacy Policy](https://example.com/privacy) how we handle information.
 We use cookies to keep you signed in.
+We keep your data for 2 years after your account is closed.
+Payment records are kept for 7 years for tax purposes.
 
 ## 6. Contact
 
 Write to us at the address on our website.
+Our office is at 4 Harbour Lane, Bristol BS1 0QB, United Kingdom (phone 0117 496 0000).
 """
 
 
@@ -124,6 +128,33 @@ CASES = [
     ("cross-reference renumbered", edit(("(see section 3)", "(see section 4)")), False, []),
     ("empty heading added", edit(("## 6. Contact", "## Miscellaneous\n\n## 6. Contact")), False,
      ["section added: 'Miscellaneous'"]),
+    ("durations written in words, sentence reworded",
+     edit(("for 2 years", "for two years"),
+          ("for 7 years for tax purposes.", "for seven years, as tax law requires.")),
+     False, ["section '5. Privacy': 1 sentence changed"]),
+    ("refund window written in words", edit(("within 14 days", "within fourteen days")), False, []),
+    ("device limit written in words", edit(("up to 3 devices", "up to three devices")), False, []),
+    ("refund sentence reworded", edit(("the card you paid with", "the card you used to pay")), False,
+     ["section '3. Refunds': 1 sentence changed"]),
+    ("retention period in words extended", edit(("for 2 years", "for three years")), True,
+     ["period extended: '2 years' -> 'three years' in section '5. Privacy'"]),
+    ("refund window in words shortened", edit(("within 14 days", "within seven days")), True,
+     ["period shortened: '14 days' -> 'seven days'"]),
+    ("watched sentence reworded with a scope word", edit(("at any time from the", "only from the")),
+     True,
+     ["sentence mentioning 'you may' changed in section '4. Your Rights'"]),
+    ("postal address changed",
+     edit(("4 Harbour Lane, Bristol BS1 0QB", "Unit 12, Canal Wharf, Bristol BS1 6XN")), False,
+     ["section '6. Contact': 1 sentence changed"]),
+    ("phone number changed", edit(("0117 496 0000", "0117 496 0123")), False,
+     ["section '6. Contact': 1 sentence changed"]),
+    ("help link added", edit(("at once if", "at once, or through the [account help page]"
+                                            "(https://example.com/help/security), if")), False,
+     ["section '1. Accounts': 1 sentence changed"]),
+    ("device limit lowered", edit(("up to 3 devices", "up to 2 devices")), True,
+     ["number decreased: '3 devices' -> '2 devices' in section '2. Fees'"]),
+    ("minimum age raised", edit(("at least 13", "at least 16")), True,
+     ["number increased: '13' -> '16' in section '(untitled opening)'"]),
 ]
 
 WATCH = {"watch term from configuration": ("cookies?",)}
@@ -172,6 +203,15 @@ def test_removed_and_added_sections_are_material_in_both_directions():
         "section added: 'Arbitration' (mentions 'arbitration')",)
     assert terms.compare(new, old).reasons == (
         "section removed: 'Arbitration' (mentions 'arbitration')",)
+
+
+def test_bare_numbers_count_only_in_sentences_that_matter():
+    from terms.quantities import quantities
+
+    text = ("The fee is 10, or call 0117 496 0000, or write to Unit 12, 4 Harbour Lane "
+            "(see section 5).")
+    assert quantities(text) == []
+    assert [q.text for q in quantities(text, bare=True)] == ["10"]
 
 
 def flag_warnings(problems):

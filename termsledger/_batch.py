@@ -44,6 +44,14 @@ class GroupCommit:
         self._queue.put((write, loop, future))
         return await future
 
+    def close(self) -> None:
+        """Commit what is queued, then stop the thread."""
+        with self._start:
+            if self._thread is not None:
+                self._queue.put(None)
+                self._thread.join()
+                self._thread = None
+
     def _ensure_thread(self) -> None:
         with self._start:
             if self._thread is None:
@@ -56,15 +64,28 @@ class GroupCommit:
                 batch = [self._queue.get()]
                 while len(batch) < MAX_BATCH and not self._queue.empty():
                     batch.append(self._queue.get())
-                fcntl.flock(lock, fcntl.LOCK_EX)
-                try:
-                    outcomes = self._commit([write for write, _, _ in batch])
-                except BaseException as error:  # the commit failed: nothing was written
-                    outcomes = [(False, error)] * len(batch)
-                finally:
-                    fcntl.flock(lock, fcntl.LOCK_UN)
-                for (_, loop, future), outcome in zip(batch, outcomes):
-                    loop.call_soon_threadsafe(_settle, future, outcome)
+                writes = [item for item in batch if item is not None]
+                if writes:
+                    self._answer(writes, self._commit_locked(lock, [w for w, _, _ in writes]))
+                if len(writes) < len(batch):
+                    return
+
+    def _commit_locked(self, lock, writes: list[Callable[[], Any]]) -> list[tuple[bool, Any]]:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return self._commit(writes)
+        except BaseException as error:  # the commit failed: nothing was written
+            return [(False, error)] * len(writes)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _answer(writes: list, outcomes: list[tuple[bool, Any]]) -> None:
+        for (_, loop, future), outcome in zip(writes, outcomes):
+            try:
+                loop.call_soon_threadsafe(_settle, future, outcome)
+            except RuntimeError:  # the loop closed: nobody waits for this answer
+                pass
 
     def _commit(self, writes: list[Callable[[], Any]]) -> list[tuple[bool, Any]]:
         outcomes = []

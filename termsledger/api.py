@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import orjson
 
 from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
@@ -182,6 +184,13 @@ async def _write(request: Request, key: str | None, subjects, body: BaseModel, m
     return JSON(stored["body"], status_code=stored["status"], headers=headers)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    yield
+    await run_in_threadpool(app.state.writes.close)
+    app.state.ledger.close()
+
+
 def create_app(ledger_path: str | Path) -> FastAPI:
     """The API app over the ledger at ``ledger_path``.
 
@@ -189,7 +198,7 @@ def create_app(ledger_path: str | Path) -> FastAPI:
     """
     app = FastAPI(title="termsledger", version="1", default_response_class=JSON,
                   description="The consent ledger of termsledger over HTTP.",
-                  routes=list(router.routes))  # not include_router: its nesting costs time
+                  routes=list(router.routes), lifespan=_lifespan)  # not include_router: its nesting costs time
     app.state.ledger = consent.Ledger(ledger_path)
     app.state.writes = GroupCommit(app.state.ledger)
     app.state.keys = Keys(ledger_path)

@@ -203,7 +203,7 @@ class Ledger:
         catalog = self.catalog_snapshot()
         doc = catalog.document(document)
         row = self.conn.execute(
-            "SELECT st.state, st.accepted, st.notified FROM subjects s JOIN status st "
+            "SELECT st.state, st.accepted, st.notified FROM subjects s CROSS JOIN status st "
             "ON st.document = ? AND st.subject = s.id WHERE s.subject = ?",
             (doc.id, check_subject(subject))).fetchone()
         return Standing(catalog, doc, day_of(to_micros(at))).of(subject, row)
@@ -221,7 +221,7 @@ class Ledger:
         rows = {subject: (state, accepted, notified) for subject, state, accepted, notified
                 in self.conn.execute(
                     "SELECT s.subject, st.state, st.accepted, st.notified FROM subjects s "
-                    "JOIN status st ON st.document = ? AND st.subject = s.id "
+                    "CROSS JOIN status st ON st.document = ? AND st.subject = s.id "
                     "WHERE s.subject IN (SELECT value FROM json_each(?))",
                     (doc.id, events.json_list(subjects)))}
         standing = Standing(catalog, doc, day_of(to_micros(at)))

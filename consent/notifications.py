@@ -57,7 +57,7 @@ def mark(ledger: Ledger, subjects: Iterable[str], document: str, version: str, c
         doc = catalog.document(document)
         entry = doc.version(version)
         notified = dict(conn.execute(
-            "SELECT s.subject, st.notified FROM subjects s JOIN status st "
+            "SELECT s.subject, st.notified FROM subjects s CROSS JOIN status st "
             "ON st.document = ? AND st.subject = s.id WHERE s.subject IN "
             "(SELECT value FROM json_each(?)) AND st.notified IS NOT NULL",
             (doc.id, json_list(names))))

@@ -90,8 +90,8 @@ def main() -> int:
         ledger_path, secrets = prepare(folder / "ledger.db", args.subjects)
         port = free_port()
         server = subprocess.Popen(
-            [sys.executable, "-c", "from termsledger.cli import cli; cli()", "serve", "--ledger", str(ledger_path),
-             "--port", str(port), "--workers", str(args.workers)],
+            [sys.executable, "-c", "from termsledger.cli import cli; cli()", "serve",
+             "--ledger", str(ledger_path), "--port", str(port), "--workers", str(args.workers)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             url = f"http://127.0.0.1:{port}"

@@ -42,7 +42,9 @@ class JSON(Response):
         return orjson.dumps(content)
 
 
-_CONSENT = {consent.UnknownSubject: (404, "not_found"), consent.IdempotencyConflict: (409, "conflict"), consent.ChangedVersion: (409, "conflict"),
+_CONSENT = {consent.UnknownSubject: (404, "not_found"),
+            consent.IdempotencyConflict: (409, "conflict"),
+            consent.ChangedVersion: (409, "conflict"),
             consent.ErasureIncomplete: (503, "retry")}
 """Statuses of the ledger's errors other than 422: the refusals of bad input."""
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",

@@ -196,9 +196,10 @@ def create_app(ledger_path: str | Path) -> FastAPI:
 
     :param ledger_path: a ledger file made by ``termsledger publish``.
     """
+    # The routes go in directly: include_router's nesting costs time on every request.
     app = FastAPI(title="termsledger", version="1", default_response_class=JSON,
                   description="The consent ledger of termsledger over HTTP.",
-                  routes=list(router.routes), lifespan=_lifespan)  # not include_router: its nesting costs time
+                  routes=list(router.routes), lifespan=_lifespan)
     app.state.ledger = consent.Ledger(ledger_path)
     app.state.writes = GroupCommit(app.state.ledger)
     app.state.keys = Keys(ledger_path)

@@ -9,7 +9,8 @@ from conftest import ContentRepo, front
 from consent import Ledger
 from termsledger.keys import SCOPES, Keys
 
-PRIVACY = front(title="Privacy Policy", slug="privacy", effective="2025-01-01") + "# Privacy\n\nWe keep little.\n"
+PRIVACY = (front(title="Privacy Policy", slug="privacy", effective="2025-01-01")
+           + "# Privacy\n\nWe keep little.\n")
 TERMS_V1 = (front(title="Terms of Use", slug="terms", effective="2025-03-01", references=["privacy"])
             + "# Terms\n\nVersion one.\n")
 TERMS_V2 = (front(title="Terms of Use", slug="terms", effective="2025-09-15", material=True,

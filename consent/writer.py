@@ -36,13 +36,17 @@ class Appended(NamedTuple):
 
 
 def subject_ids(conn: sqlite3.Connection, names: set[str] | list[str]) -> dict[str, int]:
-    """The integer id of each subject, creating those not yet known."""
-    select = "SELECT subject, id FROM subjects WHERE subject IN (SELECT value FROM json_each(?))"
-    ids = dict(conn.execute(select, (json.dumps(list(names)),)))
+    """The integer id of each subject, creating those not yet known (numbered here: the
+    caller's write transaction keeps other writers out)."""
+    ids = dict(conn.execute("SELECT subject, id FROM subjects WHERE subject IN "
+                            "(SELECT value FROM json_each(?))", (json.dumps(list(names)),)))
     missing = [name for name in names if name not in ids]
     if missing:
-        conn.executemany("INSERT INTO subjects (subject) VALUES (?)", [(n,) for n in missing])
-        ids.update(conn.execute(select, (json.dumps(missing),)))
+        (top,) = conn.execute("SELECT coalesce(max(id), 0) FROM subjects").fetchone()
+        new = {name: top + 1 + i for i, name in enumerate(missing)}
+        conn.executemany("INSERT INTO subjects (id, subject) VALUES (?, ?)",
+                         [(i, name) for name, i in new.items()])
+        ids.update(new)
     return ids
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections import Counter
@@ -36,7 +37,32 @@ def load_content(config: Config) -> terms.Content:
         raise click.ClickException(str(error)) from None
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported only when they run, so that a command
+    does not pay for the imports of the others (the HTTP server's, the ledger's…)."""
+
+    def __init__(self, *args, lazy_commands: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = lazy_commands
+
+    def list_commands(self, ctx):
+        return sorted([*super().list_commands(ctx), *self.lazy_commands])
+
+    def get_command(self, ctx, name):
+        if name in self.lazy_commands:
+            module, attribute = self.lazy_commands[name].rsplit(".", 1)
+            return getattr(importlib.import_module(module, __package__), attribute)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, lazy_commands={
+    "build": ".cli_build.build",
+    "consent": ".cli_consent.consent",
+    "diff": ".cli_diff.diff",
+    "keys": ".cli_serve.keys",
+    "publish": ".cli_consent.publish",
+    "serve": ".cli_serve.serve",
+})
 @click.version_option(package_name="termsledger")
 def cli():
     """Terms of Use and policies as Markdown in git: check them, publish a versioned
@@ -96,23 +122,3 @@ def _text_summary(content: terms.Content, problems: list[terms.Problem]) -> str:
             line += f", announced {announced.id}" + (" (material)" if announced.material else "")
         lines.append(line)
     return "\n".join(lines)
-
-
-# Commands from the other modules of the application layer register here.
-from .cli_serve import keys, serve  # noqa: E402
-
-cli.add_command(serve)
-cli.add_command(keys)
-
-from .cli_build import build  # noqa: E402
-
-cli.add_command(build)
-
-from .cli_diff import diff  # noqa: E402
-
-cli.add_command(diff)
-
-from .cli_consent import consent, publish  # noqa: E402
-
-cli.add_command(consent)
-cli.add_command(publish)

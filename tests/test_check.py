@@ -160,3 +160,13 @@ def test_json_summary(example_content):
     document = terms.load(example_content).document("terms")
     assert terms_doc["current"] == document.in_force().id
     assert terms_doc["announced"] == (document.announced().id if document.announced() else None)
+
+
+def test_every_command_has_help():
+    context = cli.make_context("termsledger", ["--help"], resilient_parsing=True)
+    names = cli.list_commands(context)
+    assert {"check", "diff", "build", "publish", "consent", "serve", "keys"} <= set(names)
+    for name in names:
+        command = cli.get_command(context, name)
+        assert command.help, name
+        assert CliRunner().invoke(cli, [name, "--help"]).exit_code == 0

@@ -61,23 +61,23 @@ class GroupCommit:
     def _serve(self) -> None:
         with open(self._lock_path, "a") as lock:
             while True:
-                batch = [self._queue.get()]
-                while len(batch) < MAX_BATCH and not self._queue.empty():
-                    batch.append(self._queue.get())
-                writes = [item for item in batch if item is not None]
-                if writes:
-                    self._answer(writes, self._commit_locked(lock, [w for w, _, _ in writes]))
+                first = self._queue.get()
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:  # drain once the lock is ours: what arrived while waiting joins in
+                    batch = [first] + self._drain()
+                    writes = [item for item in batch if item is not None]
+                    outcomes = self._commit([write for write, _, _ in writes])
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+                self._answer(writes, outcomes)
                 if len(writes) < len(batch):
                     return
 
-    def _commit_locked(self, lock, writes: list[Callable[[], Any]]) -> list[tuple[bool, Any]]:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            return self._commit(writes)
-        except BaseException as error:  # the commit failed: nothing was written
-            return [(False, error)] * len(writes)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    def _drain(self) -> list:
+        items = []
+        while len(items) < MAX_BATCH and not self._queue.empty():
+            items.append(self._queue.get())
+        return items
 
     @staticmethod
     def _answer(writes: list, outcomes: list[tuple[bool, Any]]) -> None:
@@ -88,16 +88,22 @@ class GroupCommit:
                 pass
 
     def _commit(self, writes: list[Callable[[], Any]]) -> list[tuple[bool, Any]]:
+        """Each write's ``(ok, result or error)``, all in one transaction."""
+        if not writes:
+            return []
         outcomes = []
-        with self.ledger.transaction() as conn:
-            for write in writes:
-                conn.execute("SAVEPOINT request")
-                try:
-                    outcomes.append((True, write()))
-                except Exception as error:
-                    conn.execute("ROLLBACK TO request")
-                    outcomes.append((False, error))
-                conn.execute("RELEASE request")
+        try:
+            with self.ledger.transaction() as conn:
+                for write in writes:
+                    conn.execute("SAVEPOINT request")
+                    try:
+                        outcomes.append((True, write()))
+                    except Exception as error:
+                        conn.execute("ROLLBACK TO request")
+                        outcomes.append((False, error))
+                    conn.execute("RELEASE request")
+        except Exception as error:  # the commit failed: nothing was written
+            return [(False, error)] * len(writes)
         return outcomes
 
 

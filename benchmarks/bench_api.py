@@ -85,6 +85,7 @@ def main() -> int:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
+    load = os.getloadavg()
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         ledger_path, secrets = prepare(folder / "ledger.db", args.subjects)
@@ -115,7 +116,8 @@ def main() -> int:
         ("verify passes", verified),
     ]
     print(f"tool: wrk, -t1 -c{args.connections} -d{args.seconds}s; server: termsledger serve "
-          f"--workers {args.workers} on 127.0.0.1; {os.cpu_count()} cores")
+          f"--workers {args.workers} on 127.0.0.1; {os.cpu_count()} cores; load average "
+          f"before {load[0]:.2f}, after {os.getloadavg()[0]:.2f} (other work on the machine skews this)")
     for name, run in (("GET  /v1/subjects/{id}/status", reads), ("POST /v1/consents", writes)):
         print(f"{name:32} {run['rps']:8.0f} req/s  p50 {run['p50_ms']:6.2f} ms  "
               f"p99 {run['p99_ms']:6.2f} ms  max {run['max_ms']:7.2f} ms  "

@@ -107,7 +107,7 @@ def list_keys(ledger, output_format):
 @click.argument("key_id")
 @ledger_option
 def revoke_key(key_id, ledger):
-    """Revoke an API key; requests with it fail with 401 from then on.
+    """Revoke an API key; a running server refuses it (401) within a second.
 
     Example:
 

@@ -50,8 +50,10 @@ class Pages:
         self.redlines = Redlines(cache, watch)
 
     def prepare(self, processes: int | None = None) -> None:
-        """Render the bodies and compare the pairs of versions the pages need, on every CPU,
-        leaving the results in the cache; whatever the cache already holds is not redone."""
+        """Compare the pairs of versions the pages need, in this process, where the change
+        engine's caches let the many pairs share their sections and edits, while the bodies
+        render on the other CPUs; leave the results in the cache. Whatever the cache already
+        holds is not redone."""
         requests, pairs = [], []
         for document in self.content.documents.values():
             requests.append((document.in_force(self.at) or document.versions[0],
@@ -59,9 +61,10 @@ class Pages:
             requests.extend((v, urls.version_url(document.slug, v.id), v.effective) for v in document.versions)
             pairs.extend(zip(document.versions, document.versions[1:]))
             pairs.extend(diff_pairs(document, self.at))
-        tasks = self.redlines.tasks(pairs) + self.bodies.tasks(requests)
-        results = parallel.run([(function, args) for _, function, args in tasks], processes)
-        for (entries, _, _), values in zip(tasks, results):
+        redlines, bodies = self.redlines.tasks(pairs), self.bodies.tasks(requests)
+        compared, rendered = parallel.run([(function, args) for _, function, args in redlines],
+                                          [(function, args) for _, function, args in bodies], processes)
+        for (entries, _, _), values in zip(redlines + bodies, compared + rendered):
             for entry, value in zip(entries, values):
                 self.cache.put(entry, value)
 

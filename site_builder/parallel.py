@@ -7,20 +7,27 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Sequence
 
+Task = tuple[Callable[..., Any], tuple]
 
-def run(tasks: Sequence[tuple[Callable[..., Any], tuple]], processes: int | None = None) -> list[Any]:
-    """``function(*args)`` for each ``(function, args)`` of ``tasks``, results in order.
 
-    :param processes: worker processes. Defaults to the number of CPUs; with one CPU, one
-        task or no ``fork`` start method, the work runs in this process.
+def run(here: Sequence[Task], elsewhere: Sequence[Task],
+        processes: int | None = None) -> tuple[list[Any], list[Any]]:
+    """``function(*args)`` for each ``(function, args)``: the ``here`` tasks in this process
+    (whose caches they share) while the ``elsewhere`` tasks run in worker processes on the
+    other CPUs. Returns both lists of results, in order.
+
+    :param processes: CPUs to use. Defaults to all of them; with one CPU, or without the
+        ``fork`` start method, all the work runs in this process.
     """
-    workers = min(len(tasks), processes or os.cpu_count() or 1)
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [function(*args) for function, args in tasks]
+    cpus = processes or os.cpu_count() or 1
+    workers = min(len(elsewhere), cpus - 1 if here else cpus)
+    if workers < (1 if here else 2) or "fork" not in multiprocessing.get_all_start_methods():
+        return [_call(task) for task in here], [_call(task) for task in elsewhere]
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        return list(pool.map(_call, tasks, chunksize=1))
+        results = pool.map(_call, elsewhere, chunksize=1)  # submits every task at once
+        return [_call(task) for task in here], list(results)
 
 
-def _call(task: tuple[Callable[..., Any], tuple]) -> Any:
+def _call(task: Task) -> Any:
     function, args = task
     return function(*args)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import lru_cache
 
 from .errors import InvalidPath
 
@@ -62,6 +63,7 @@ def file_for(url: str) -> str:
     return url + "index.html" if url == "" or url.endswith("/") else url
 
 
+@lru_cache(maxsize=None)
 def relative(from_url: str, to_url: str) -> str:
     """The link from the page at ``from_url`` to ``to_url``, both site-relative.
 

@@ -6,14 +6,28 @@
 '2026-06-01'
 """
 
-from .changes import Change, SectionChange, compare
+from importlib import import_module
+from typing import Any
+
 from .check import check
 from .errors import ContentError, TermsError, UnknownDocument, UnknownVersion
 from .loader import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, load
-from .materiality import DEFAULT_WATCH
 from .model import Bundle, Content, Document, Problem, Version, utc_date
 from .text import content_sha256, normalize
-from .words import WordOp
+
+_ENGINE = {"Change": "changes", "SectionChange": "changes", "compare": "changes",
+           "DEFAULT_WATCH": "materiality", "WordOp": "words"}
+"""Names from the change engine, imported on first use: it brings rapidfuzz and numpy,
+which loading content (or an up-to-date site build) does not need."""
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _ENGINE:
+        raise AttributeError(f"module 'terms' has no attribute {name!r}")
+    value = getattr(import_module(f".{_ENGINE[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Bundle", "Change", "check", "compare", "Content", "ContentError", "DEFAULT_EXCLUDE",

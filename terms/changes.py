@@ -17,6 +17,7 @@ Within [-14-]{+7+} days.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable
 
 from .markdown import heading_slug
@@ -192,11 +193,19 @@ def _section_change(old: Section | None, new: Section | None, moved: bool) -> Se
         return SectionChange("moved" if moved else "unchanged", old.title, new.title, old.anchor,
                              new.anchor, False, new.level, word_diff(old.text, new.text), 0, 0, 1.0,
                              old.index, new.index, moved)
-    ops = word_diff(old.text, new.text)
+    ops, added, removed, similarity = _diff(old.text, new.text)
+    return SectionChange("modified", old.title, new.title, old.anchor, new.anchor,
+                         heading_slug(old.title) != heading_slug(new.title), new.level, ops,
+                         added, removed, similarity, old.index, new.index, moved)
+
+
+@lru_cache(maxsize=4096)
+def _diff(old: str, new: str) -> tuple[tuple[WordOp, ...], int, int, float]:
+    """Word operations, words added and removed, and the share of words kept. Cached: a site
+    compares every version with the one in force, so the same edits recur across pairs."""
+    ops = word_diff(old, new)
     added = sum(op.words_added for op in ops)
     removed = sum(op.words_removed for op in ops)
     kept = sum(count_words(op.new) for op in ops if op.tag == "equal")
     total = kept * 2 + added + removed
-    return SectionChange("modified", old.title, new.title, old.anchor, new.anchor,
-                         heading_slug(old.title) != heading_slug(new.title), new.level, ops,
-                         added, removed, 2 * kept / total if total else 1.0, old.index, new.index, moved)
+    return ops, added, removed, 2 * kept / total if total else 1.0

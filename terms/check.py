@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
-from .changes import compare
 from .markdown import headings, links, parse
 from .model import Content, Document, Problem, Version
 
@@ -80,6 +79,8 @@ def _notice(document: Document, notice_days: int, now: datetime) -> list[Problem
 def _flags(document: Document, now: datetime, watch: tuple[str, ...]) -> list[Problem]:
     """Warnings where the editor's ``material:`` flag contradicts the analysis, for the versions
     still open to a decision: announced but not yet in force, or not committed yet."""
+    from .changes import compare  # here: importing terms must not load the change engine
+
     problems = []
     for previous, version in zip(document.versions, document.versions[1:]):
         if version.material is None or (version.in_force(now) and version.commit is not None):

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from rapidfuzz import fuzz, process
@@ -93,7 +94,7 @@ def assess(pairs: Sequence[tuple[Section | None, Section | None]], watch: Iterab
         if old is None or new is None:
             findings.append(_added_or_removed(old or new, pattern, added=old is None))
         elif old.text != new.text:
-            findings.extend(_modified(old, new, pattern))
+            findings.extend(_modified(old.title, old.body, new.title, new.body, pattern))
     score = 1.0
     for finding in findings:
         score *= 1 - finding.weight
@@ -104,19 +105,23 @@ def assess(pairs: Sequence[tuple[Section | None, Section | None]], watch: Iterab
 def _added_or_removed(section: Section, pattern: re.Pattern[str], added: bool) -> Finding:
     name = section.title or "(untitled opening)"
     reason = f"section {'added' if added else 'removed'}: '{name}'"
-    prose = " ".join(sentences(section.body))
+    prose = " ".join(_sentences(section.body))
     terms = sorted({m.group(0).lower() for m in pattern.finditer(prose)})
     if terms:
         reason += " (mentions " + ", ".join(f"'{t}'" for t in terms[:5]) + ")"
     return Finding(_WEIGHTS["section" if prose else "empty section"], reason)
 
 
-def _modified(old: Section, new: Section, pattern: re.Pattern[str]) -> list[Finding]:
-    name = new.title or "(untitled opening)"
+@lru_cache(maxsize=4096)
+def _modified(old_title: str, old_body: str, new_title: str, new_body: str,
+              pattern: re.Pattern[str]) -> tuple[Finding, ...]:
+    """Findings for a section whose text changed (cached, like the helpers below: a site
+    compares every version with the one in force, so the same edits recur across pairs)."""
+    name = new_title or "(untitled opening)"
     findings = []
-    if heading_slug(old.title) != heading_slug(new.title):
-        findings.append(Finding(_WEIGHTS["renamed"], f"heading renamed: '{old.title}' -> '{new.title}'"))
-    old_sentences, new_sentences = sentences(old.body), sentences(new.body)
+    if heading_slug(old_title) != heading_slug(new_title):
+        findings.append(Finding(_WEIGHTS["renamed"], f"heading renamed: '{old_title}' -> '{new_title}'"))
+    old_sentences, new_sentences = _sentences(old_body), _sentences(new_body)
     old_words = _WORDS.findall(" ".join(old_sentences).lower())
     new_words = _WORDS.findall(" ".join(new_sentences).lower())
     similarity = Indel.normalized_similarity(old_words, new_words)
@@ -139,19 +144,21 @@ def _modified(old: Section, new: Section, pattern: re.Pattern[str]) -> list[Find
     if sum(minor.values()):
         counts = ", ".join(f"{n} sentence{'s' * (n > 1)} {what}" for what, n in minor.items() if n)
         findings.append(Finding(min(0.4, 0.1 * sum(minor.values())), f"section '{name}': {counts}"))
-    return findings
+    return tuple(findings)
 
 
-def _changed_sentence(before: str, after: str, name: str, pattern: re.Pattern[str]) -> list[Finding] | None:
+@lru_cache(maxsize=8192)
+def _changed_sentence(before: str, after: str, name: str,
+                      pattern: re.Pattern[str]) -> tuple[Finding, ...] | None:
     """Findings for a sentence that was edited; ``None`` when it names no quantity or watched term."""
     term = _term(after, pattern) or _term(before, pattern)
     moved = compare_quantities(quantities(before, bare=bool(term)), quantities(after, bare=bool(term)))
     if moved:
-        return [Finding(_WEIGHTS["quantity"], f"{_subject(quantity, before, after, pattern)}{change} "
-                                              f"in section '{name}'") for quantity, change in moved]
+        return tuple(Finding(_WEIGHTS["quantity"], f"{_subject(quantity, before, after, pattern)}{change} "
+                                                   f"in section '{name}'") for quantity, change in moved)
     if term and not _cosmetic(before, after) and not _reworded(before, after, pattern):
-        return [Finding(_WEIGHTS["watch"],
-                        f"sentence mentioning {term} changed in section '{name}': {_quote(after)}")]
+        return (Finding(_WEIGHTS["watch"],
+                        f"sentence mentioning {term} changed in section '{name}': {_quote(after)}"),)
     return None
 
 
@@ -188,6 +195,7 @@ def _term(sentence: str, pattern: re.Pattern[str]) -> str | None:
     return ", ".join(f"'{t}'" for t in found) or None
 
 
+@lru_cache(maxsize=8192)
 def _cosmetic(before: str, after: str) -> bool:
     """True if two sentences differ only in case, punctuation, cross-reference numbers,
     numbers written as words or typo-sized word edits."""
@@ -210,18 +218,19 @@ def _reworded(before: str, after: str, pattern: re.Pattern[str]) -> bool:
             and all(len(old) <= _REWORDING and len(new) <= _REWORDING for old, new in edits))
 
 
-def _words(sentence: str) -> list[str]:
+@lru_cache(maxsize=8192)
+def _words(sentence: str) -> tuple[str, ...]:
     """The words of a sentence, lower case, number words as digits, cross-references left out."""
-    return _WORDS.findall(digits(_CROSS_REFERENCE.sub("", sentence)).lower())
+    return tuple(_WORDS.findall(digits(_CROSS_REFERENCE.sub("", sentence)).lower()))
 
 
-def _replaced(a: list[str], b: list[str]) -> list[tuple[list[str], list[str]]]:
+def _replaced(a: tuple[str, ...], b: tuple[str, ...]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     """The runs of words that differ between ``a`` and ``b``, as (old, new) pairs."""
     return [(a[i1:i2], b[j1:j2]) for tag, i1, i2, j1, j2
             in SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if tag != "equal"]
 
 
-def _unmatched(old: list[str], new: list[str]) -> tuple[list[str], list[str]]:
+def _unmatched(old: Sequence[str], new: Sequence[str]) -> tuple[list[str], list[str]]:
     """Sentences only in ``old`` and only in ``new`` (compared without case), in order."""
     left = Counter(s.lower() for s in new)
     removed = []
@@ -274,11 +283,16 @@ def sentences(body: str) -> list[str]:
     >>> sentences("Read [this](https://a.example/v2).\\nRefunds take\\n14 days.\\n\\n1. Call us!")
     ['Read this.', 'Refunds take 14 days.', 'Call us!']
     """
+    return list(_sentences(body))
+
+
+@lru_cache(maxsize=4096)
+def _sentences(body: str) -> tuple[str, ...]:
     found = []
     for paragraph in _PARAGRAPH.split(_DEFINITION.sub("", _COMMENT.sub("", body))):
         text = " ".join(_prose(paragraph).split())
         found.extend(s for s in _SENTENCE.split(text) if _WORDS.search(s))
-    return found
+    return tuple(found)
 
 
 def _prose(text: str) -> str:

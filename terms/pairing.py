@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
@@ -65,10 +66,15 @@ def _fuzzy(old: list[Section], new: list[Section], old_total: int, new_total: in
     return pairs
 
 
-def _words(section: Section) -> list[str]:
+def _words(section: Section) -> tuple[str, ...]:
     """The words of a section's body: comparing words rather than characters is both
     faster and blind to reflowed lines."""
-    return _WORD.findall(section.body.lower())
+    return _body_words(section.body)
+
+
+@lru_cache(maxsize=4096)
+def _body_words(body: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(body.lower()))
 
 
 def _title(section: Section) -> str:

@@ -17,6 +17,7 @@ _SPELLED = (rf"(?=[a{''.join(sorted({word[0] for word in _NUMBER_WORDS}))}])"
 """Number words: one to nineteen, the tens (``forty-five`` too) and a hundred; the lookahead
 on the first letter is for speed."""
 _SPELLED_WORD = re.compile(rf"\b(?:{_SPELLED})\b", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
 _DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30, "year": 365}
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december")
 _NUM = r"\d+(?:[.,]\d+)*"
@@ -77,7 +78,9 @@ def quantities(text: str, bare: bool = False) -> list[Quantity]:
     >>> [q.text for q in quantities("Use up to three devices; write to 4 Harbour Lane or Unit 12.")]
     ['three devices']
     """
-    found = []
+    found: list[Quantity] = []
+    if not _DIGIT.search(text) and not _SPELLED_WORD.search(text):
+        return found  # every quantity has a digit or a number word; this test is much quicker
     for match in _PATTERN.finditer(text):
         kind = match.lastgroup if match.lastgroup in _NOUN else next(
             k for k in _NOUN if match.group(k) is not None)

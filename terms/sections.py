@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_core import inline as parse_inline
@@ -18,6 +19,16 @@ from .markdown import inline_text, parser
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 """A line as markdown-it-py counts them (it breaks lines at ``\\n``, ``\\r\\n`` and ``\\r`` only)."""
+_ATX = re.compile(r"#{1,6}(?: |$)")
+_UNDERLINE = re.compile(r"(?:=+|-+) *$")
+_HR = re.compile(r"(?:(?:\* *){3,}|(?:- *){3,}|(?:_ *){3,})$")
+_ITEM = re.compile(r"(?:[-+*]|[0-9]{1,9}[.)])(?= |$)")
+_UNSURE = frozenset(" >`~<[")
+"""First characters of lines :func:`_scan` leaves to the parser: indentation, quotes, fences,
+HTML, link and footnote definitions."""
+_UNSURE_ITEM = frozenset("#>`~<[=")
+_MARKUP = frozenset(" \n#=-*_+0123456789>`~<[")
+"""First characters of the lines that may be something else than paragraph text."""
 
 
 @dataclass(frozen=True)
@@ -55,12 +66,9 @@ def split(body: str) -> tuple[Section, ...]:
     ['', 'Fees', 'Refunds']
     """
     lines = _LINE.findall(body)
-    tokens = _block_tokens(body)
-    starts = []
-    for i, token in enumerate(tokens):
-        if token.type == "heading_open" and token.level == 0 and token.map:
-            starts.append((token.map[0], token.map[1], int(token.tag[1]),
-                           inline_text(tokens[i + 1]), token.attrGet("id") or ""))
+    starts = _scan(body, lines)
+    if starts is None:
+        starts = _headings(_block_tokens(body))
     sections: list[Section] = []
     if not starts or starts[0][0] > 0:
         end = starts[0][0] if starts else len(lines)
@@ -71,6 +79,63 @@ def split(body: str) -> tuple[Section, ...]:
         sections.append(Section(len(sections), level, title, str(anchor),
                                 "".join(lines[first:after]), "".join(lines[after:end]), first + 1))
     return tuple(sections)
+
+
+def _headings(tokens: list[Token]) -> list[tuple[int, int, int, str, str]]:
+    """``(first line, line after, level, title, anchor)`` of each top-level heading."""
+    return [(token.map[0], token.map[1], int(token.tag[1]), inline_text(tokens[i + 1]),
+             str(token.attrGet("id") or ""))
+            for i, token in enumerate(tokens)
+            if token.type == "heading_open" and token.level == 0 and token.map]
+
+
+def _scan(body: str, lines: list[str]) -> list[tuple[int, int, int, str, str]] | None:
+    """The headings of ``body`` found by a scan of its lines, for plain Markdown only (no
+    indentation, quotes, code, HTML, tables, definitions, nested or ambiguous list items);
+    ``None`` for anything else, which the full block parser handles. Only the headings'
+    own lines go through markdown-it: parsing the whole body is most of a change's cost."""
+    if any(c in body for c in "\t\r\0|"):
+        return None
+    found: list[tuple[int, int]] = []
+    state, start = "", 0  # "" between blocks, "para"graph from line ``start``, "list" item
+    for n, line in enumerate(lines):
+        if line[0] not in _MARKUP:  # most lines: quicker than the tests below
+            if not state:
+                state, start = "para", n
+            continue
+        line = line.rstrip("\n")
+        if not line.strip(" "):
+            state = ""
+        elif line[0] in _UNSURE:
+            return None
+        elif _ATX.match(line):
+            found.append((n, n + 1))
+            state = ""
+        elif _UNDERLINE.match(line) and state:
+            if state == "list":
+                return None
+            found.append((start, n + 1))
+            state = ""
+        elif _HR.match(line):
+            state = ""
+        elif item := _ITEM.match(line):
+            rest = line[item.end():].lstrip(" ")
+            marker = item.group(0)
+            if state == "para" and (not rest or (marker[0].isdigit() and int(marker[:-1]) != 1)):
+                continue  # an empty item, or a list not starting at 1, cannot interrupt a paragraph
+            if (not rest or len(line) - len(rest) - item.end() > 4 or rest[0] in _UNSURE_ITEM
+                    or _ITEM.match(rest) or _HR.match(rest)):
+                return None
+            state = "list"
+        elif not state:
+            state, start = "para", n
+    # The headings alone, a blank line apart, parse as they do in place (and get the same ids).
+    blocks = ["".join(lines[a:b]).rstrip("\n") for a, b in found]
+    parsed = _headings(_block_tokens("\n\n".join(blocks))) if blocks else []
+    offsets = accumulate((b - a + 1 for a, b in found), initial=0)
+    if [h[:2] for h in parsed] != [(o, o + b - a) for o, (a, b) in zip(offsets, found)]:
+        return None
+    return [(a, b, *heading[2:]) for (a, b), heading in zip(found, parsed)]
 
 
 def _block_tokens(body: str) -> list[Token]:

@@ -172,3 +172,20 @@ def test_sections_reproduce_both_documents(old, new):
     assert [s.new_index for s in news] == list(range(len(news)))
     assert 0.0 <= change.score <= 1.0
     assert change.identical == (old == new)
+
+
+LINES = ["", "  ", "Foo", "bar *baz*", "# H", "## Same", "## Same", "#H", "####### x", "#", "# Foo #",
+         "## `c` &amp;", "===", "=", "---", "--", "-", "- - -", "***", "___", "- item", "* item",
+         "+ item", "1. one", "1) one", "2. two", "01. x", "37.", "-     code", "- # h", "- ---",
+         "- **b**", "- 30 days", "- 1. x", "- - x", "-   ", "+", "  Foo", "    code", "> q", "```",
+         "<div>", "[a]: /u", "[^1]: n", "a | b", "Foo\u00a0", "\u00a0", "\\# x", "2. # x", "1.5 m"]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(LINES), max_size=12), st.sampled_from(["", "\n"]))
+def test_quick_heading_scan_agrees_with_the_parser(lines, end):
+    from terms.sections import _LINE, _block_tokens, _headings, _scan
+
+    body = "\n".join(lines) + end
+    quick = _scan(body, _LINE.findall(body))
+    assert quick is None or quick == _headings(_block_tokens(body))

@@ -49,7 +49,7 @@ def pair(old: Sequence[Section], new: Sequence[Section]) -> dict[int, int]:
 def _fuzzy(old: list[Section], new: list[Section], old_total: int, new_total: int) -> dict[int, int]:
     titles = process.cdist([_title(s) for s in old], [_title(s) for s in new], scorer=fuzz.ratio)
     bodies = process.cdist([_words(s) for s in old], [_words(s) for s in new], scorer=fuzz.ratio,
-                           score_cutoff=PAIR_CUTOFF - 100 * _TITLE_WEIGHT, workers=-1)
+                           score_cutoff=PAIR_CUTOFF - 100 * _TITLE_WEIGHT)
     blank = np.array([not s.body.strip() for s in old])[:, None] & np.array(
         [not s.body.strip() for s in new])[None, :]
     scores = np.where(blank, titles, _TITLE_WEIGHT * titles + (1 - _TITLE_WEIGHT) * bodies)

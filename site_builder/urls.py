@@ -63,7 +63,7 @@ def file_for(url: str) -> str:
     return url + "index.html" if url == "" or url.endswith("/") else url
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=4096)
 def relative(from_url: str, to_url: str) -> str:
     """The link from the page at ``from_url`` to ``to_url``, both site-relative.
 

@@ -199,7 +199,7 @@ def _section_change(old: Section | None, new: Section | None, moved: bool) -> Se
                          added, removed, similarity, old.index, new.index, moved)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _diff(old: str, new: str) -> tuple[tuple[WordOp, ...], int, int, float]:
     """Word operations, words added and removed, and the share of words kept. Cached: a site
     compares every version with the one in force, so the same edits recur across pairs."""

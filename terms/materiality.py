@@ -112,7 +112,7 @@ def _added_or_removed(section: Section, pattern: re.Pattern[str], added: bool) -
     return Finding(_WEIGHTS["section" if prose else "empty section"], reason)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _modified(old_title: str, old_body: str, new_title: str, new_body: str,
               pattern: re.Pattern[str]) -> tuple[Finding, ...]:
     """Findings for a section whose text changed (cached, like the helpers below: a site
@@ -147,7 +147,7 @@ def _modified(old_title: str, old_body: str, new_title: str, new_body: str,
     return tuple(findings)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def _changed_sentence(before: str, after: str, name: str,
                       pattern: re.Pattern[str]) -> tuple[Finding, ...] | None:
     """Findings for a sentence that was edited; ``None`` when it names no quantity or watched term."""
@@ -195,7 +195,7 @@ def _term(sentence: str, pattern: re.Pattern[str]) -> str | None:
     return ", ".join(f"'{t}'" for t in found) or None
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def _cosmetic(before: str, after: str) -> bool:
     """True if two sentences differ only in case, punctuation, cross-reference numbers,
     numbers written as words or typo-sized word edits."""
@@ -218,7 +218,7 @@ def _reworded(before: str, after: str, pattern: re.Pattern[str]) -> bool:
             and all(len(old) <= _REWORDING and len(new) <= _REWORDING for old, new in edits))
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=4096)
 def _words(sentence: str) -> tuple[str, ...]:
     """The words of a sentence, lower case, number words as digits, cross-references left out."""
     return tuple(_WORDS.findall(digits(_CROSS_REFERENCE.sub("", sentence)).lower()))
@@ -286,7 +286,7 @@ def sentences(body: str) -> list[str]:
     return list(_sentences(body))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2048)
 def _sentences(body: str) -> tuple[str, ...]:
     found = []
     for paragraph in _PARAGRAPH.split(_DEFINITION.sub("", _COMMENT.sub("", body))):

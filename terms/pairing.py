@@ -72,7 +72,7 @@ def _words(section: Section) -> tuple[str, ...]:
     return _body_words(section.body)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2048)
 def _body_words(body: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(body.lower()))
 

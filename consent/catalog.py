@@ -83,6 +83,8 @@ class Catalog:
         self.documents = documents
         self.by_rowid = {e.rowid: e for d in documents.values() for e in d.versions}
         self.by_id = {d.id: d for d in documents.values()}
+        self.standings: dict[tuple[int, int], object] = {}
+        """The ledger's cache of :class:`~consent.status.Standing` per (document id, day)."""
 
     def document(self, slug: str) -> DocumentEntries:
         try:

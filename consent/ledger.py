@@ -15,17 +15,22 @@ from sqlite_utils import Database
 
 from . import erasure, events, idempotency, notifications, verify
 from .catalog import Catalog, Verdicts, catalog_generation, load_catalog, publish
-from .records import (MAX_SUBJECT, PSEUDONYM_PREFIX, RECORDABLE, check_action, check_channel,
+from .errors import UnknownDocument, UnknownVersion
+from .records import (DAY, MAX_SUBJECT, PSEUDONYM_PREFIX, RECORDABLE, check_action, check_channel,
                       check_new_subject, check_subject, day_of, evidence_json, resolve, to_micros)
 from .schema import ACTION_CODES, connect, migrations
 from .locking import writer_lock
 from .status import Standing
 from .values import CatalogDocument, Erasure, Event, Page, Published, Status, Verification
-from .writer import Row, append
+from .writer import Appended, Row, append
 
 ACCEPTED = ACTION_CODES["accepted"]
 CATALOG_TTL = 1.0
 """Seconds a reader trusts its cached catalog before checking for a newer publication."""
+MAX_STANDINGS = 1024
+"""Most (document, day) status computations a catalog snapshot caches."""
+_STATUS = ("SELECT st.state, st.accepted, st.notified FROM subjects s CROSS JOIN status st "
+           "ON st.document = ? AND st.subject = s.id WHERE s.subject = ?")
 
 
 class Ledger:
@@ -62,6 +67,14 @@ class Ledger:
     def conn(self) -> sqlite3.Connection:
         """This thread's raw ``sqlite3`` connection."""
         return self.db.conn
+
+    def _lookup(self, *params: Any) -> list[tuple]:
+        """The rows of :data:`_STATUS` on this thread's reusable cursor (saves a cursor per
+        call); ``fetchall`` resets the statement, so no read snapshot stays open."""
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self.conn.cursor()
+        return cursor.execute(_STATUS, params).fetchall()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -149,9 +162,7 @@ class Ledger:
         """
         item = dict(subject=subject, document=document, action=action, version=version,
                     channel=channel, evidence=evidence, at=at, sha256=sha256)
-        rows = self._rows([item], self.catalog_snapshot(fresh=True))
-        with self.transaction() as conn:
-            appended = append(conn, rows, want=True)
+        rows, appended = self._append([item], want=True)
         return tuple(events.from_row(row, done) for row, done in zip(rows, appended))
 
     def record_many(self, records: Iterable[Mapping[str, Any]]) -> int:
@@ -160,10 +171,22 @@ class Ledger:
         Each record is a mapping of :meth:`record`'s arguments (``subject`` and ``document``
         required). Nothing is recorded if any record is refused.
         """
-        rows = self._rows(records, self.catalog_snapshot(fresh=True))
-        with self.transaction() as conn:
-            append(conn, rows)
+        rows, _ = self._append(list(records))
         return len(rows)
+
+    def _append(self, records: list[Mapping[str, Any]], want: bool = False
+                ) -> tuple[list[Row], list[Appended]]:
+        """Check and resolve ``records`` outside the write lock, then append them in one
+        transaction, resolved again under the lock if the cached catalog was not the latest."""
+        catalog = self.catalog_snapshot()
+        try:
+            rows = self._rows(records, catalog)
+        except (UnknownDocument, UnknownVersion):
+            rows = None  # perhaps published since the snapshot: decided under the lock
+        with self.transaction() as conn:
+            if rows is None or catalog_generation(conn) != catalog.generation:
+                rows = self._rows(records, self.catalog_snapshot(fresh=True))
+            return rows, append(conn, rows, want)
 
     def _rows(self, records: Iterable[Mapping[str, Any]], catalog: Catalog) -> list[Row]:
         """Check ``records`` and resolve their versions and bundles (outside the write lock)."""
@@ -171,23 +194,25 @@ class Ledger:
         resolved: dict[tuple, tuple] = {}
         channels: set[str] = set()
         for record in records:
-            subject = record.get("subject")
+            get = record.get
+            subject = get("subject")
             if not (type(subject) is str and 0 < len(subject) <= MAX_SUBJECT
                     and not subject.startswith(PSEUDONYM_PREFIX)):
                 check_new_subject(subject)
-            action = record.get("action", "accepted")
+            action = get("action", "accepted")
             code = ACTION_CODES.get(action) if action in RECORDABLE else check_action(action)
-            channel = record.get("channel", "api")
-            if channel not in channels:
+            channel = get("channel", "api")
+            if type(channel) is not str or channel not in channels:
                 channels.add(check_channel(channel))
-            evidence = evidence_json(record.get("evidence"))
-            at = to_micros(record.get("at"))
-            day = day_of(at)
-            key = (record.get("document"), record.get("version"), day, code, record.get("sha256"))
+            evidence = get("evidence")
+            if evidence is not None:
+                evidence = evidence_json(evidence)
+            at = to_micros(get("at"))
+            key = (get("document"), get("version"), at // DAY, code, get("sha256"))
             found = resolved.get(key)
             if found is None:
-                found = resolved[key] = resolve(catalog, key[0], key[1], day, code == ACCEPTED,
-                                                key[4])
+                found = resolved[key] = resolve(catalog, key[0], key[1], day_of(at),
+                                                code == ACCEPTED, key[4])
             entry, members = found
             head = len(rows)
             rows.append(Row(at, subject, entry, code, channel, evidence))
@@ -200,13 +225,11 @@ class Ledger:
     def status(self, subject: str, document: str, at: datetime | None = None) -> Status:
         """Where ``subject`` stands with ``document`` at ``at`` (now by default). An unknown
         subject is ``never``, not an error."""
-        catalog = self.catalog_snapshot()
-        doc = catalog.document(document)
-        row = self.conn.execute(
-            "SELECT st.state, st.accepted, st.notified FROM subjects s CROSS JOIN status st "
-            "ON st.document = ? AND st.subject = s.id WHERE s.subject = ?",
-            (doc.id, check_subject(subject))).fetchone()
-        return Standing(catalog, doc, day_of(to_micros(at))).of(subject, row)
+        standing = self._standing(document, at)
+        if type(subject) is not str or not 0 < len(subject) <= MAX_SUBJECT:
+            check_subject(subject)
+        rows = self._lookup(standing.doc.id, subject)
+        return standing.of(subject, rows[0] if rows else None)
 
     def status_all(self, subject: str, at: datetime | None = None) -> list[Status]:
         """The status of ``subject`` for every published document."""
@@ -215,17 +238,27 @@ class Ledger:
     def statuses(self, subjects: Iterable[str], document: str,
                  at: datetime | None = None) -> list[Status]:
         """The status of each of ``subjects`` for ``document``, in the order given."""
-        catalog = self.catalog_snapshot()
-        doc = catalog.document(document)
+        standing = self._standing(document, at)
         subjects = [check_subject(s) for s in subjects]
         rows = {subject: (state, accepted, notified) for subject, state, accepted, notified
                 in self.conn.execute(
                     "SELECT s.subject, st.state, st.accepted, st.notified FROM subjects s "
                     "CROSS JOIN status st ON st.document = ? AND st.subject = s.id "
                     "WHERE s.subject IN (SELECT value FROM json_each(?))",
-                    (doc.id, events.json_list(subjects)))}
-        standing = Standing(catalog, doc, day_of(to_micros(at)))
+                    (standing.doc.id, events.json_list(subjects)))}
         return [standing.of(s, rows.get(s)) for s in subjects]
+
+    def _standing(self, document: str, at: datetime | None) -> Standing:
+        """The statuses of ``document`` on the day of ``at``, cached with the catalog."""
+        catalog = self.catalog_snapshot()
+        doc = catalog.document(document)
+        key = (doc.id, to_micros(at) // DAY)
+        standing = catalog.standings.get(key)
+        if standing is None:
+            if len(catalog.standings) >= MAX_STANDINGS:
+                catalog.standings.clear()
+            standing = catalog.standings[key] = Standing(catalog, doc, day_of(key[1] * DAY))
+        return standing
 
     # Notifications
 

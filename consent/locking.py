@@ -1,8 +1,10 @@
-"""One writer at a time: an in-process lock, then a file lock on ``<db>.lock`` shared by every
-process, both taken before ``BEGIN IMMEDIATE``.
+"""One writer at a time: an in-process lock, then an OS file lock on ``<db>.lock`` shared by
+every process, both taken before ``BEGIN IMMEDIATE``.
 
 SQLite's own busy handler sleeps in steps of up to 100 ms and can still give up with "database
-is locked"; waiting on these locks instead is fair, prompt and never surfaces that error.
+is locked"; waiting on these locks instead is fair, prompt and never surfaces that error. On
+POSIX the file lock is a blocking ``flock`` on a descriptor kept open (two system calls per
+transaction; the kernel releases it when a process dies); elsewhere filelock's polling lock.
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
-from filelock import FileLock
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 POLL = 0.001
-"""Seconds between attempts at the file lock (filelock polls): short, for tail latency."""
+"""Seconds between attempts at the file lock where it polls (without ``fcntl``)."""
 
 _locks: dict[str, "WriterLock"] = {}
 _locks_guard = threading.Lock()
@@ -26,8 +31,13 @@ class WriterLock:
 
     def __init__(self, path: str):
         self._thread = threading.RLock()
-        self._file = FileLock(path + ".lock", thread_local=False, poll_interval=POLL)
+        self._path = path + ".lock"
         self._depth = 0
+        self._fd: int | None = None
+        self._pid = 0
+        if fcntl is None:
+            from filelock import FileLock
+            self._file = FileLock(self._path, thread_local=False, poll_interval=POLL)
 
     @contextmanager
     def hold(self) -> Iterator[bool]:
@@ -35,14 +45,32 @@ class WriterLock:
         with self._thread:
             outer = self._depth == 0
             if outer:
-                self._file.acquire()
+                self._acquire()
             self._depth += 1
             try:
                 yield outer
             finally:
                 self._depth -= 1
                 if outer:
-                    self._file.release()
+                    self._release()
+
+    def _acquire(self) -> None:
+        if fcntl is None:
+            self._file.acquire()
+            return
+        if self._pid != os.getpid():  # a forked child must not share its parent's descriptor
+            if self._fd is not None:
+                os.close(self._fd)
+            os.makedirs(os.path.dirname(self._path), exist_ok=True)
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            self._pid = os.getpid()
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def _release(self) -> None:
+        if fcntl is None:
+            self._file.release()
+        else:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 def writer_lock(path: str) -> WriterLock:

@@ -5,9 +5,9 @@ Every refusal names the field and the value, in words a legal editor understands
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from hashlib import sha256 as _sha256
+from json.encoder import c_make_encoder, encode_basestring
 from typing import Any, Mapping
 
 from .catalog import Catalog, Entry
@@ -20,8 +20,19 @@ MAX_CHANNEL = 64
 PSEUDONYM_PREFIX = "erased:"
 RECORDABLE = ("accepted", "declined", "withdrawn")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False,
-                            allow_nan=False)
+_MICROSECOND = timedelta(microseconds=1)
+DAY = 86_400_000_000
+"""Microseconds in a day."""
+
+
+def _unserializable(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# json's C encoder built once (JSONEncoder.encode builds one per call): compact, sorted keys,
+# no NaN; without circular-reference markers, a cycle raises RecursionError instead.
+_encode = c_make_encoder(None, _unserializable, encode_basestring, None, ":", ",", True, False,
+                         False)
 
 
 def check_subject(subject: Any) -> str:
@@ -52,8 +63,8 @@ def evidence_json(evidence: Any) -> str | None:
         raise InvalidEvidence(f"evidence must be a JSON object, not {type(evidence).__name__}: "
                               f"{_short(evidence)}")
     try:
-        text = _ENCODER.encode(evidence)
-    except (TypeError, ValueError) as error:
+        text = "".join(_encode(evidence, 0))
+    except (TypeError, ValueError, RecursionError) as error:
         raise InvalidEvidence(f"evidence must be a JSON object: {error}") from None
     if len(text) > MAX_EVIDENCE:
         raise InvalidEvidence(f"evidence must be at most {MAX_EVIDENCE} characters of JSON, "
@@ -89,8 +100,7 @@ def to_micros(at: Any) -> int:
         raise InvalidRecord(f"at must be a date and time, not {_short(at)}")
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
-    delta = at - _EPOCH
-    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (at - _EPOCH) // _MICROSECOND
 
 
 def iso(micros: int) -> str:
@@ -99,7 +109,7 @@ def iso(micros: int) -> str:
 
 
 def day_of(micros: int) -> date:
-    return date.fromordinal(719163 + micros // 86_400_000_000)
+    return date.fromordinal(719163 + micros // DAY)
 
 
 def resolve(catalog: Catalog, document: str, version: str | None, day: date, accepted: bool,

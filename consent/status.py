@@ -27,9 +27,17 @@ class Standing:
         upcoming = doc.upcoming(day)
         self.current_id = self.current.id if self.current else None
         self.announced_id = upcoming[0].id if upcoming else None
+        self._outcomes: dict[tuple | None, tuple] = {}
+        """Status fields per ``status`` row: few distinct rows, many subjects."""
 
     def of(self, subject: str, row: tuple[int, int | None, int | None] | None) -> Status:
         """The status of ``subject`` whose row is ``(state, accepted, notified)`` or ``None``."""
+        outcome = self._outcomes.get(row)
+        if outcome is None:
+            outcome = self._outcomes[row] = self._outcome(row)
+        return Status(subject, self.doc.slug, *outcome)
+
+    def _outcome(self, row: tuple[int, int | None, int | None] | None) -> tuple:
         doc, current = self.doc, self.current
         state, accepted_id, notified_id = row or (0, None, None)
         accepted = self.catalog.by_rowid.get(accepted_id) if accepted_id is not None else None
@@ -47,5 +55,5 @@ class Standing:
             status = "current"
         else:
             status = "notify"
-        return Status(subject, doc.slug, status, accepted.id if accepted else None,
-                      self.current_id, self.announced_id, notified.id if notified else None)
+        return (status, accepted.id if accepted else None, self.current_id, self.announced_id,
+                notified.id if notified else None)

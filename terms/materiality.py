@@ -4,6 +4,21 @@ Each finding carries a weight in [0, 1]; the score is ``1 - prod(1 - weight)`` a
 change is material when the score reaches :data:`THRESHOLD`. Cosmetic edits (typos,
 whitespace, reflowed lines, heading or list renumbering, moved sections, link targets)
 produce no finding, because the analysis compares the *prose* of each section.
+
+Sentences are compared one by one. A removed and an added sentence are one edited sentence
+when they are similar (rapidfuzz ``ratio``), or when one is nearly contained in the other
+(``partial_ratio``), as when a clause is appended; the quantities of an edited sentence are
+compared, and a clause changed beside them is noted as well.
+
+An edited sentence that mentions a watched term is a finding unless each replaced run of
+words is
+
+- cosmetic: typo-sized (rapidfuzz ratio of at least 75), a number written as a word, or
+  articles and other function words only (``the`` -> ``these``); or
+- a paraphrase: at most 3 words replaced by at most 3 words, with the same watched terms and
+  no scope word (``not``, ``only``, ``may``…) among them — except in a sentence about
+  personal data or sharing, where the replaced words may name who receives the data or why
+  (``with our partners`` -> ``with advertisers``).
 """
 
 from __future__ import annotations
@@ -15,12 +30,14 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Iterable, Sequence
 
+import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
 from .markdown import heading_slug
 from .quantities import Quantity, compare_quantities, digits, quantities
 from .sections import Section
+from .words import count_words, word_diff
 
 THRESHOLD = 0.5
 """Score from which a change is material."""
@@ -39,8 +56,12 @@ DEFAULT_WATCH: tuple[str, ...] = (
 """Terms whose sentences matter: case-insensitive regular expressions matched as whole words."""
 
 _WEIGHTS = {"section": 0.7, "empty section": 0.25, "rewritten": 0.6, "quantity": 0.7,
-            "watch": 0.6, "quantity sentence": 0.4, "renamed": 0.15}
+            "watch": 0.6, "quantity sentence": 0.4, "renamed": 0.15, "clause": 0.3}
 _SENTENCE_CUTOFF = 60.0
+_CONTAINED = 90.0
+"""Least ``partial_ratio`` for a sentence nearly contained in a longer one to be its edit."""
+_CONTAINED_LENGTH = 40
+"""Fewest characters of the shorter sentence for containment to count (short ones match anywhere)."""
 _TYPO = 75.0
 _REWORDING = 3
 """Most words a rewording may replace on either side."""
@@ -49,6 +70,11 @@ _SCOPE_WORDS = frozenset(
     "can cannot could all any some every each always full half part partial whole more less fewer "
     "most least before after longer shorter".split())
 """Words that change what a sentence allows, requires or covers: never part of a rewording."""
+_FUNCTION_WORDS = frozenset("a an the this that these those which who whom".split())
+"""Words whose change alone is cosmetic (pronouns name parties, "and"/"or" change scope)."""
+_DATA = re.compile(r"\b(?:personal (?:data|information)|data|shar(?:e|es|ed|ing)|sell(?:s|ing)?|sold"
+                   r"|third[- ]part(?:y|ies))\b", re.IGNORECASE)
+"""Watched terms of sentences about personal data or sharing, which allow no paraphrase."""
 _WORDS = re.compile(r"\w+")
 _MODAL = re.compile(r"(?:you|we)\s", re.IGNORECASE)
 _CROSS_REFERENCE = re.compile(r"\b(?:section|clause|article|paragraph|§)\s*\d+(?:\.\d+)*", re.IGNORECASE)
@@ -152,14 +178,36 @@ def _changed_sentence(before: str, after: str, name: str,
                       pattern: re.Pattern[str]) -> tuple[Finding, ...] | None:
     """Findings for a sentence that was edited; ``None`` when it names no quantity or watched term."""
     term = _term(after, pattern) or _term(before, pattern)
-    moved = compare_quantities(quantities(before, bare=bool(term)), quantities(after, bare=bool(term)))
+    old_amounts, new_amounts = quantities(before, bare=bool(term)), quantities(after, bare=bool(term))
+    moved = compare_quantities(old_amounts, new_amounts)
     if moved:
         return tuple(Finding(_WEIGHTS["quantity"], f"{_subject(quantity, before, after, pattern)}{change} "
-                                                   f"in section '{name}'") for quantity, change in moved)
+                                                   f"in section '{name}'") for quantity, change in moved
+                     ) + _clause(_masked(before, old_amounts), _masked(after, new_amounts), after, name)
     if term and not _cosmetic(before, after) and not _reworded(before, after, pattern):
         return (Finding(_WEIGHTS["watch"],
                         f"sentence mentioning {term} changed in section '{name}': {_quote(after)}"),)
     return None
+
+
+def _masked(sentence: str, amounts: list[Quantity]) -> str:
+    """``sentence`` with each of its quantities replaced by ``#``."""
+    for quantity in amounts:
+        sentence = sentence.replace(quantity.text, "#", 1)
+    return sentence
+
+
+def _clause(before: str, after: str, sentence: str, name: str) -> tuple[Finding, ...]:
+    """A note when a sentence whose quantities changed also gained, lost or reworded more than
+    a few words (the few that introduce a new quantity, "first on" a date, are not noted)."""
+    ops = [op for op in word_diff(before, after) if op.tag != "equal"]
+    added = " … ".join(op.new.strip(" .,;:") for op in ops if count_words(op.new))
+    removed = " … ".join(op.old.strip(" .,;:") for op in ops if count_words(op.old))
+    if count_words(added) + count_words(removed) <= _REWORDING:
+        return ()
+    verb, quoted = ("reworded", sentence) if added and removed else (
+        ("extended", added) if added else ("cut", removed))
+    return (Finding(_WEIGHTS["clause"], f"same sentence also {verb} in section '{name}': {_quote(quoted)}"),)
 
 
 def _lone_sentence(sentence: str, what: str, name: str, pattern: re.Pattern[str],
@@ -198,8 +246,10 @@ def _term(sentence: str, pattern: re.Pattern[str]) -> str | None:
 @lru_cache(maxsize=4096)
 def _cosmetic(before: str, after: str) -> bool:
     """True if two sentences differ only in case, punctuation, cross-reference numbers,
-    numbers written as words or typo-sized word edits."""
+    numbers written as words, function words or typo-sized word edits."""
     for old, new in _replaced(_words(before), _words(after)):
+        if _FUNCTION_WORDS.issuperset(old + new):
+            continue
         if not old or not new or fuzz.ratio(" ".join(old), " ".join(new)) < _TYPO or any(
                 c.isdigit() for c in "".join(old + new)):
             return False
@@ -208,8 +258,9 @@ def _cosmetic(before: str, after: str) -> bool:
 
 def _reworded(before: str, after: str, pattern: re.Pattern[str]) -> bool:
     """True if ``after`` rewords ``before`` slightly: the same watched terms, and only a few
-    words replaced (none added or dropped), none of them a word like "not", "only" or "may"."""
-    if Counter(m.group(0).lower() for m in pattern.finditer(before)) != Counter(
+    words replaced (none added or dropped), none of them a word like "not", "only" or "may";
+    never in a sentence about personal data or sharing."""
+    if _DATA.search(before) or Counter(m.group(0).lower() for m in pattern.finditer(before)) != Counter(
             m.group(0).lower() for m in pattern.finditer(after)):
         return False
     edits = _replaced(_words(before), _words(after))
@@ -255,6 +306,13 @@ def _pair_sentences(removed: list[str],
     if not removed or not added:
         return [], removed, added
     scores = process.cdist(removed, added, scorer=fuzz.ratio, score_cutoff=_SENTENCE_CUTOFF)
+    # partial_ratio pairs a sentence nearly contained in a longer one (a clause appended or cut).
+    # Only where one is 1.5 times as long can ratio miss such a pair: elsewhere it is at least
+    # about 2 / 2.5 of partial_ratio, above the cutoff.
+    old_lengths, new_lengths = np.array([len(s) for s in removed]), np.array([len(s) for s in added])
+    shorter, longer = np.minimum.outer(old_lengths, new_lengths), np.maximum.outer(old_lengths, new_lengths)
+    for i, j in zip(*np.nonzero((shorter >= _CONTAINED_LENGTH) & (longer >= 1.5 * shorter))):
+        scores[i, j] = max(scores[i, j], fuzz.partial_ratio(removed[i], added[j], score_cutoff=_CONTAINED))
     candidates = sorted(((scores[i, j], i, j) for i in range(len(removed)) for j in range(len(added))
                          if scores[i, j] >= _SENTENCE_CUTOFF), reverse=True)
     pairs: dict[int, int] = {}

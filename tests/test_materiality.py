@@ -159,6 +159,59 @@ CASES = [
 
 WATCH = {"watch term from configuration": ("cookies?",)}
 
+SHARING = edit(("signed in.", "signed in. We share your data with our partners to run the service."))
+RENEWALS = ("; annual plans keep their own refund window, which is described on the pricing page, in the "
+            "order confirmation and in the reminder email that we send you a week before each renewal.")
+
+PAIRS = [
+    # (id, old text, new text, material, substrings each expected in one of the reasons), also
+    # judged in reverse: edited sentences, and rewordings of sentences about personal data
+    ("refund window shortened and a clause appended", BASE,
+     edit(("within 14 days", "within 7 days"),
+          ("the card you paid with.", "the card you paid with" + RENEWALS)),
+     True, ["refund period shortened: '14 days' -> '7 days' in section '3. Refunds'",
+            "same sentence also extended in section '3. Refunds': \"annual plans keep their own refund"]),
+    ("watched sentence extended", BASE,
+     edit(("from the settings page.", "from the settings page, or ask our support team to send you a copy "
+                                      "of everything you have written, by email or on a memory stick.")),
+     True, ["sentence mentioning 'you may' changed in section '4. Your Rights'"]),
+    ("harmless sentence extended", BASE,
+     edit(("on our website.", "on our website, or call our friendly support team during office hours, "
+                              "which are listed on the contact page.")),
+     False, ["section '6. Contact': 1 sentence changed"]),
+    ("data shared with someone else", SHARING, edit(("with our partners", "with advertisers"), text=SHARING),
+     True, ["sentence mentioning 'share', 'data' changed in section '5. Privacy': "
+            "\"We share your data with advertisers to run the service.\""]),
+    ("data shared for another purpose", SHARING,
+     edit(("to run the service", "to show you ads"), text=SHARING),
+     True, ["sentence mentioning 'share', 'data' changed in section '5. Privacy'"]),
+    ("typo in a data-sharing sentence", SHARING, edit(("our partners", "our partenrs"), text=SHARING),
+     False, []),
+    ("function word in a data-sharing sentence", SHARING,
+     edit(("run the service", "run this service"), text=SHARING), False, []),
+    ("function word in a refund sentence", BASE, edit(("to the card you", "to that card you")), False, []),
+]
+
+
+@pytest.mark.parametrize("name, old, new, material, expected", PAIRS, ids=[p[0] for p in PAIRS])
+def test_edited_sentences(name, old, new, material, expected):
+    change = terms.compare(old, new)
+    assert change.material is material, change.reasons
+    for fragment in expected:
+        assert any(fragment in reason for reason in change.reasons), (fragment, change.reasons)
+    assert not any(" removed in " in reason or " added in " in reason for reason in change.reasons)
+    if not expected:
+        assert change.reasons == ()
+    assert terms.compare(new, old).material is material
+
+
+def test_a_clause_cut_beside_a_changed_quantity_is_noted():
+    old, new = PAIRS[0][2], BASE
+    assert terms.compare(old, new).reasons == (
+        "refund period extended: '7 days' -> '14 days' in section '3. Refunds'",
+        "same sentence also cut in section '3. Refunds': \"annual plans keep their own refund window, which "
+        "is described on the pricing page, in the order con…\"")
+
 
 @pytest.mark.parametrize("name, new, material, expected", CASES, ids=[c[0] for c in CASES])
 def test_verdict(name, new, material, expected):

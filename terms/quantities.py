@@ -48,8 +48,12 @@ _CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "dollar": "USD"
              "euro": "EUR", "euros": "EUR", "pound": "GBP", "pounds": "GBP"}
 _NOUN = {"date": "date", "money": "amount", "percent": "percentage", "duration": "period",
          "number": "number"}
+_LABEL = {**_NOUN, "age": "age"}
+"""What each kind of quantity is called in reasons; an age is a duration followed by ``old``."""
+_AGE_AFTER = re.compile(r"\s+(?:old|of age)\b", re.IGNORECASE)
 _VERBS = {"duration": ("extended", "shortened"), "money": ("increased", "reduced"),
-          "percent": ("increased", "decreased"), "number": ("increased", "decreased")}
+          "percent": ("increased", "decreased"), "number": ("increased", "decreased"),
+          "age": ("raised", "lowered")}
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ class Quantity:
     """A quantity as written (``text``) and in a comparable form (``kind``, ``unit``, ``value``)."""
 
     kind: str
-    """``date``, ``money``, ``percent``, ``duration`` or ``number``."""
+    """``date``, ``money``, ``percent``, ``duration``, ``age`` or ``number``."""
     text: str
     unit: str
     """Currency code; ``day`` or ``business day`` for durations; ``""`` otherwise."""
@@ -98,6 +102,8 @@ def quantities(text: str, bare: bool = False) -> list[Quantity]:
             unit = _DAYS[match.group("unit").lower()]
             days = float(amount * unit) if isinstance(amount, float) else amount
             business = re.search(r"business|working", written, re.IGNORECASE)
+            if _AGE_AFTER.match(text, match.end()):
+                kind = "age"
             found.append(Quantity(kind, written, "business day" if business else "day", days))
         elif not _REFERENCE.search(text, 0, match.start()):
             counted = _counted(text, match)
@@ -153,9 +159,9 @@ def compare_quantities(old: list[Quantity], new: list[Quantity]) -> list[tuple[Q
         verbs = _VERBS.get(before.kind) if before.unit == after.unit else None
         comparable = isinstance(before.value, float) and isinstance(after.value, float)
         verb = verbs[after.value < before.value] if verbs and comparable else "changed"
-        changes.append((after, f"{_NOUN[before.kind]} {verb}: '{before.text}' -> '{after.text}'"))
-    changes.extend((q, f"{_NOUN[q.kind]} removed: '{q.text}'") for q in removed)
-    changes.extend((q, f"{_NOUN[q.kind]} added: '{q.text}'") for q in added)
+        changes.append((after, f"{_LABEL[before.kind]} {verb}: '{before.text}' -> '{after.text}'"))
+    changes.extend((q, f"{_LABEL[q.kind]} removed: '{q.text}'") for q in removed)
+    changes.extend((q, f"{_LABEL[q.kind]} added: '{q.text}'") for q in added)
     return changes
 
 

@@ -318,3 +318,10 @@ def test_check_leaves_versions_in_force_alone_but_not_uncommitted_edits(content_
     [warning] = flag_warnings(terms.check(terms.load(content_repo.path), now=NOW))
     assert "version 2025-06-01 is marked not material" in warning.message
     assert "amount increased: '$15' -> '$20'" in warning.message
+
+
+def test_an_age_is_named_as_such():
+    old = "# Terms\n\n## Eligibility\n\nYou must be at least 13 years old to create an account.\n"
+    change = terms.compare(old, old.replace("13 years", "16 years"))
+    assert change.material
+    assert change.reasons == ("age raised: '13 years' -> '16 years' in section 'Eligibility'",)

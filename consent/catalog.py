@@ -13,6 +13,7 @@ from datetime import date, datetime, timezone
 from typing import Mapping
 
 import terms
+from terms import referenced
 
 from .errors import ChangedVersion, UnknownDocument, UnknownVersion
 from .values import CatalogDocument, CatalogVersion, Published
@@ -97,17 +98,11 @@ class Catalog:
     def bundle(self, head: Entry, day: date) -> list[Entry]:
         """The versions of the documents ``head`` references (transitively), in force on
         ``day``: what accepting ``head`` on that day accepts with it."""
-        seen, queue, members = {self.by_id[head.document_id].slug}, list(head.value.references), []
-        while queue:
-            slug = queue.pop(0)
-            if slug in seen or slug not in self.documents:
-                continue
-            seen.add(slug)
-            entry = self.documents[slug].in_force(day)
-            if entry is not None:
-                members.append(entry)
-                queue.extend(entry.value.references)
-        return members
+        documents = self.documents
+        return referenced(
+            self.by_id[head.document_id].slug, head.value.references,
+            lambda slug: documents[slug].in_force(day) if slug in documents else None,
+            lambda entry: entry.value.references)
 
     def listing(self, day: date) -> list[CatalogDocument]:
         """Every document with what is in force and announced on ``day``."""

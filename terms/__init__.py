@@ -12,7 +12,7 @@ from typing import Any
 from .check import check
 from .errors import ContentError, TermsError, UnknownDocument, UnknownVersion
 from .loader import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, load
-from .model import Bundle, Content, Document, Problem, Version, utc_date
+from .model import Bundle, Content, Document, Problem, Version, referenced, utc_date
 from .text import content_sha256, normalize
 
 _ENGINE = {"Change": "changes", "SectionChange": "changes", "compare": "changes",
@@ -33,5 +33,5 @@ __all__ = [
     "Bundle", "Change", "check", "compare", "Content", "ContentError", "DEFAULT_EXCLUDE",
     "DEFAULT_INCLUDE", "DEFAULT_WATCH", "Document", "Problem", "SectionChange", "TermsError",
     "UnknownDocument", "UnknownVersion", "Version", "WordOp", "content_sha256", "load",
-    "normalize", "utc_date",
+    "normalize", "referenced", "utc_date",
 ]

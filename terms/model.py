@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from .errors import UnknownDocument, UnknownVersion
+
+T = TypeVar("T")
 
 
 def utc_date(at: datetime | date | None) -> date:
@@ -177,14 +179,24 @@ class Content:
         if head is None:
             raise UnknownVersion(f"no version of {slug!r} is in force on {utc_date(at)}")
         day = head.effective if version is not None else utc_date(at)
-        seen, queue, references = {slug}, list(head.references), []
-        while queue:
-            ref = queue.pop(0)
-            if ref in seen or ref not in self.documents:
-                continue
-            seen.add(ref)
-            referenced = self.documents[ref].in_force(day)
-            if referenced is not None:
-                references.append(referenced)
-                queue.extend(referenced.references)
-        return Bundle(head, tuple(references))
+        documents = self.documents
+        return Bundle(head, tuple(referenced(
+            slug, head.references, lambda ref: documents[ref].in_force(day) if ref in documents else None,
+            lambda version: version.references)))
+
+
+def referenced(slug: str, references: Iterable[str], in_force: Callable[[str], T | None],
+               references_of: Callable[[T], Iterable[str]]) -> list[T]:
+    """What a bundle holds besides its head: the documents that ``slug`` references,
+    transitively and each once, as ``in_force(slug)`` finds them (``None`` leaves one out)."""
+    seen, queue, members = {slug}, list(references), []
+    while queue:
+        ref = queue.pop(0)
+        if ref in seen:
+            continue
+        seen.add(ref)
+        member = in_force(ref)
+        if member is not None:
+            members.append(member)
+            queue.extend(references_of(member))
+    return members

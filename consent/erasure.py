@@ -1,7 +1,7 @@
 """Data rights: export everything about a subject, and erase it.
 
-Erasure replaces the subject id with a keyed pseudonym (HMAC-SHA256 under a random key kept in
-``meta``, so only this ledger can tell that a given id was erased), keeps each event's personal
+Erasure replaces the subject id with a random pseudonym (``erased:`` and 32 hex digits, drawn
+anew for each erasure, so nothing in the file links it back to the id), keeps each event's personal
 digest in ``erased`` and deletes its salt and evidence, deletes the subject's status rows and
 stored idempotent responses, and records an ``erased`` event. ``secure_delete`` is on for every
 connection, so freed space is zeroed; after the commit a ``TRUNCATE`` checkpoint copies the WAL
@@ -10,13 +10,11 @@ into the file and empties it, so the id appears nowhere in the file or its WAL.
 
 from __future__ import annotations
 
-import hmac
 import json
 import secrets
 import sqlite3
 import time
 from datetime import datetime, timezone
-from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
 from .chain import personal_digest
@@ -55,8 +53,7 @@ def erase(ledger: Ledger, subject: str) -> Erasure:
         if subject.startswith(PSEUDONYM_PREFIX):
             return Erasure(subject, 0, 0)
         (sid,) = row
-        pseudonym = PSEUDONYM_PREFIX + hmac.new(_key(conn), subject.encode("utf-8"),
-                                                sha256).hexdigest()[:32]
+        pseudonym = PSEUDONYM_PREFIX + secrets.token_hex(16)
         personal = conn.execute("SELECT p.seq, p.salt, p.evidence FROM events e JOIN personal p "
                                 "ON p.seq = e.seq WHERE e.subject = ?", (sid,)).fetchall()
         conn.executemany("INSERT INTO erased (seq, digest) VALUES (?, ?)",
@@ -73,12 +70,6 @@ def erase(ledger: Ledger, subject: str) -> Erasure:
         append(conn, [Row(to_micros(None), pseudonym, None, ACTION_CODES["erased"], None, None)])
     ledger.checkpoint()
     return Erasure(pseudonym, len(personal), len(keys))
-
-
-def _key(conn: sqlite3.Connection) -> bytes:
-    conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('pseudonym_key', ?)",
-                 (secrets.token_bytes(32),))
-    return conn.execute("SELECT value FROM meta WHERE key = 'pseudonym_key'").fetchone()[0]
 
 
 def empty_wal(conn: sqlite3.Connection) -> None:

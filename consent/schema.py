@@ -10,7 +10,7 @@ that ``verify`` can tell a re-hashed event from the one after it); actions are s
   id. The chain hashes a salted digest of them, so erasure can drop salt and evidence, keep the
   digest in ``erased`` and the chain still verifies.
 - ``status`` is derived state, one row per (document, subject), kept in the event's transaction.
-- ``meta`` holds the pseudonym key, the catalog generation and the chain head.
+- ``meta`` holds the catalog generation and the chain head.
 """
 
 from __future__ import annotations
@@ -89,6 +89,13 @@ def m001_ledger(db: Database) -> None:
         subject INTEGER NOT NULL, key TEXT NOT NULL, PRIMARY KEY (subject, key)
     ) WITHOUT ROWID;
     """)
+
+
+@migrations()
+def m002_drop_pseudonym_key(db: Database) -> None:
+    """Erasure draws a random pseudonym now: drop the key that let anyone holding the file
+    recompute the keyed pseudonyms of earlier erasures from a subject id."""
+    db.execute("DELETE FROM meta WHERE key = 'pseudonym_key'")
 
 
 def connect(path: str | Path) -> Database:

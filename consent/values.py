@@ -149,7 +149,7 @@ class Erasure:
     """What :meth:`Ledger.erase` did."""
 
     pseudonym: str
-    """The keyed pseudonym the subject's events now carry."""
+    """The random pseudonym the subject's events now carry (new for each erasure)."""
     events: int
     """How many of the subject's events lost their personal fields."""
     responses: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 import pytest
@@ -133,6 +134,46 @@ def test_erase_leaves_no_trace_in_the_file_or_wal(tmp_path):
             ledger.erase(victim)
     with Ledger(path) as reopened:
         assert reopened.verify().ok
+
+
+def raw_bytes(path):
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
+def test_a_subject_recorded_again_after_erasure_can_be_erased_again(tmp_path):
+    path = tmp_path / "ledger.db"
+    with Ledger(path) as ledger:
+        ledger.publish(example())
+        ledger.record("again@example.com", "terms", at="2026-02-01", evidence={"ip": "192.0.2.9"})
+        first = ledger.erase("again@example.com")
+        ledger.record("again@example.com", "terms", at="2026-03-01", evidence={"ip": "192.0.2.9"})
+        second = ledger.erase("again@example.com")
+        assert first.pseudonym != second.pseudonym and second.events == 2
+        assert b"again@example.com" not in raw_bytes(path) and b"192.0.2.9" not in raw_bytes(path)
+        assert ledger.history("again@example.com") == [] and ledger.verify().ok
+
+
+def test_the_pseudonym_cannot_be_derived_from_the_subject(tmp_path):
+    pseudonyms = []
+    for run in range(2):
+        with Ledger(tmp_path / f"l{run}.db") as ledger:
+            ledger.publish(example())
+            ledger.record("same@example.com", "terms", at="2026-02-01")
+            pseudonyms.append(ledger.erase("same@example.com").pseudonym)
+            keys = [k for (k,) in ledger.conn.execute("SELECT key FROM meta")]
+    assert pseudonyms[0] != pseudonyms[1]  # not a function of the id
+    assert all(re.fullmatch(r"erased:[0-9a-f]{32}", p) for p in pseudonyms)
+    assert "pseudonym_key" not in keys  # no key in the file to recompute a pseudonym with
+
+
+def test_opening_an_old_file_drops_its_pseudonym_key(tmp_path):
+    path = tmp_path / "ledger.db"
+    with Ledger(path) as ledger:
+        ledger.conn.execute("INSERT INTO meta (key, value) VALUES ('pseudonym_key', x'00')")
+        ledger.conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_drop_pseudonym_key'")
+    with Ledger(path) as ledger:
+        assert ledger.conn.execute("SELECT * FROM meta WHERE key = 'pseudonym_key'").fetchall() == []
 
 
 def test_export_holds_everything_about_the_subject(path):

@@ -29,6 +29,7 @@ class Cache:
         self._memory: dict[str, Any] = {}
 
     def get(self, entry: str) -> Any | None:
+        """The value stored under ``entry``, or ``None``; marks it used."""
         self._used.add(entry)
         if entry in self._memory:
             return self._memory[entry]
@@ -38,9 +39,11 @@ class Cache:
             return None
 
     def has(self, entry: str) -> bool:
+        """Whether a value is stored under ``entry``."""
         return entry in self._memory or (self.folder / f"{entry}.json").is_file()
 
     def put(self, entry: str, value: Any) -> None:
+        """Store ``value`` under ``entry`` (in memory and on disk); marks it used."""
         self._used.add(entry)
         self._memory[entry] = value
         self.folder.mkdir(parents=True, exist_ok=True)

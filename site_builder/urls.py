@@ -13,10 +13,12 @@ import posixpath
 import re
 from functools import lru_cache
 
+from terms.source import SLUG
+
 from .errors import InvalidPath
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(?:-[a-z0-9]+(?:-[a-z0-9]+)*)?$")
+VERSION = re.compile(rf"^\d{{4}}-\d{{2}}-\d{{2}}(?:-{SLUG.pattern.strip('^$')})?$")
+"""A version name: its effective date, then ``-label`` when two versions share the date."""
 
 INDEX = ""
 STYLESHEET = "site.css"
@@ -43,18 +45,22 @@ def check_version(slug: str, version: str) -> str:
 
 
 def document_url(slug: str) -> str:
+    """The page of the version of ``slug`` in force."""
     return f"{check_slug(slug)}/"
 
 
 def version_url(slug: str, version: str) -> str:
+    """The permanent page of ``version`` of ``slug``."""
     return f"{check_slug(slug)}/{check_version(slug, version)}/"
 
 
 def history_url(slug: str) -> str:
+    """The revisions page of ``slug``."""
     return f"{check_slug(slug)}/history/"
 
 
 def diff_url(slug: str, old: str, new: str) -> str:
+    """The redline page of ``slug`` from version ``old`` to version ``new``."""
     return f"{check_slug(slug)}/diff/{check_version(slug, old)}..{check_version(slug, new)}/"
 
 

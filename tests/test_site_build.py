@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import site_builder
 import terms
-from site_builder import InvalidPath, SiteSettings, redline, templates, urls
+from site_builder import InvalidPath, SiteSettings, cache, redline, templates, urls
 from site_helpers import TERMS_V1, broken_links, parse_html, sample_history
 from termsledger.cli import cli
 
@@ -295,6 +295,19 @@ def test_cli_build(example_content, tmp_path):
     assert "https://terms.example.com/terms/" in (out / "sitemap.xml").read_text(encoding="utf-8")
     again = CliRunner().invoke(cli, args)
     assert again.output.startswith("Built the site: 0 files written, ")
+
+
+def test_urls_share_the_slug_pattern_of_terms():
+    from terms.source import SLUG
+
+    assert urls.SLUG is SLUG
+    assert urls.VERSION.match("2026-03-01-second-edition") and not urls.VERSION.match("2026-03-01-Bad")
+
+
+@pytest.mark.parametrize("function", [urls.document_url, urls.version_url, urls.history_url, urls.diff_url,
+                                      cache.Cache.get, cache.Cache.has, cache.Cache.put])
+def test_public_functions_are_documented(function):
+    assert function.__doc__ and function.__doc__.strip(), function.__qualname__
 
 
 @pytest.mark.parametrize("module", [urls, templates, redline])

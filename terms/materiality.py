@@ -13,8 +13,9 @@ compared, and a clause changed beside them is noted as well.
 An edited sentence that mentions a watched term is a finding unless each replaced run of
 words is
 
-- cosmetic: typo-sized (rapidfuzz ratio of at least 75), a number written as a word, or
-  articles and other function words only (``the`` -> ``these``); or
+- cosmetic: typo-sized (rapidfuzz ratio of at least 75), a number written as a word, the same
+  quantity written otherwise (``2 years`` -> ``24 months``), or articles and other function
+  words only (``the`` -> ``these``); or
 - a paraphrase: at most 3 words replaced by at most 3 words, with the same watched terms and
   no scope word (``not``, ``only``, ``may``…) among them — except in a sentence about
   personal data or sharing, where the replaced words may name who receives the data or why
@@ -180,11 +181,12 @@ def _changed_sentence(before: str, after: str, name: str,
     term = _term(after, pattern) or _term(before, pattern)
     old_amounts, new_amounts = quantities(before, bare=bool(term)), quantities(after, bare=bool(term))
     moved = compare_quantities(old_amounts, new_amounts)
+    masked = _masked(before, old_amounts), _masked(after, new_amounts)
     if moved:
         return tuple(Finding(_WEIGHTS["quantity"], f"{_subject(quantity, before, after, pattern)}{change} "
                                                    f"in section '{name}'") for quantity, change in moved
-                     ) + _clause(_masked(before, old_amounts), _masked(after, new_amounts), after, name)
-    if term and not _cosmetic(before, after) and not _reworded(before, after, pattern):
+                     ) + _clause(*masked, after, name)
+    if term and not _cosmetic(*masked) and not _reworded(before, after, pattern):
         return (Finding(_WEIGHTS["watch"],
                         f"sentence mentioning {term} changed in section '{name}': {_quote(after)}"),)
     return None

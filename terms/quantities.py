@@ -18,7 +18,8 @@ _SPELLED = (rf"(?=[a{''.join(sorted({word[0] for word in _NUMBER_WORDS}))}])"
 on the first letter is for speed."""
 _SPELLED_WORD = re.compile(rf"\b(?:{_SPELLED})\b", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
-_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30, "year": 365}
+_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 365 / 12, "year": 365}
+"""Days in each unit of a duration; a month is a twelfth of a year, so that 24 months equal 2 years."""
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december")
 _NUM = r"\d+(?:[.,]\d+)*"
 _PATTERN = re.compile(

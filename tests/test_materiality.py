@@ -190,6 +190,11 @@ PAIRS = [
     ("function word in a data-sharing sentence", SHARING,
      edit(("run the service", "run this service"), text=SHARING), False, []),
     ("function word in a refund sentence", BASE, edit(("to the card you", "to that card you")), False, []),
+    ("retention period in months, same length", BASE, edit(("for 2 years", "for 24 months")), False,
+     ["section '5. Privacy': 1 sentence changed"]),
+    ("retention period in months, longer", edit(("for 2 years", "for 12 months")),
+     edit(("for 2 years", "for 18 months")), True,
+     ["period extended: '12 months' -> '18 months' in section '5. Privacy'"]),
 ]
 
 

@@ -19,7 +19,8 @@ when naive, now when ``None``):
 - ``catalog(at=None) -> list[CatalogDocument(slug, title, in_force, announced, versions)]``,
   each version a ``CatalogVersion(document, id, effective, label, title, summary, material,
   flag, verdict, content_sha256, references, manifest, manifest_sha256, commit,
-  published_at)``.
+  published_at)``; ``manifest_sha256`` is that of the bundle accepting the version at ``at``
+  records, so passing it to ``record(..., at=at, sha256=...)`` matches.
 - ``record(subject, document, action="accepted", version=None, *, channel="api",
   evidence=None, at=None, sha256=None) -> tuple[Event, ...]`` -- the head event first, then
   the bundle's other documents (for ``accepted``). ``action``: accepted | declined | withdrawn.

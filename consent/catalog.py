@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from typing import Mapping
+from hashlib import sha256
+from typing import Mapping, Sequence
 
 import terms
 from terms import referenced
@@ -96,26 +97,40 @@ class Catalog:
                                   f"the published documents are: {known}") from None
 
     def bundle(self, head: Entry, day: date) -> list[Entry]:
-        """The versions of the documents ``head`` references (transitively), in force on
-        ``day``: what accepting ``head`` on that day accepts with it."""
+        """The versions of the documents ``head`` references (transitively): what accepting
+        ``head`` on ``day`` accepts with it. Those in force on ``day``, or on ``head``'s
+        effective date when it is accepted before it takes effect."""
         documents = self.documents
+        day = max(day, head.effective)
         return referenced(
             self.by_id[head.document_id].slug, head.value.references,
             lambda slug: documents[slug].in_force(day) if slug in documents else None,
             lambda entry: entry.value.references)
 
     def listing(self, day: date) -> list[CatalogDocument]:
-        """Every document with what is in force and announced on ``day``."""
+        """Every document with what is in force and announced on ``day``; each version's
+        ``manifest`` is that of the bundle accepting it on ``day`` records."""
         listing = []
         for doc in self.documents.values():
+            values = {e.rowid: self._on(e, day) for e in doc.versions}
             current = doc.in_force(day)
             newest = doc.versions[-1].value if doc.versions else None
             listing.append(CatalogDocument(
                 doc.slug, newest.title if newest else doc.slug,
-                current.value if current else None,
-                tuple(e.value for e in doc.upcoming(day)),
-                tuple(e.value for e in doc.versions)))
+                values[current.rowid] if current else None,
+                tuple(values[e.rowid] for e in doc.upcoming(day)), tuple(values.values())))
         return listing
+
+    def _on(self, entry: Entry, day: date) -> CatalogVersion:
+        text, digest = manifest([entry, *self.bundle(entry, day)])
+        return replace(entry.value, manifest=text, manifest_sha256=digest)
+
+
+def manifest(entries: Sequence[Entry]) -> tuple[str, str]:
+    """A bundle's manifest, one ``slug version content_sha256`` line per version (the head
+    first), and its SHA-256: what a client passes as ``sha256`` to prove the bundle it showed."""
+    text = "".join(f"{e.value.document} {e.id} {e.value.content_sha256}\n" for e in entries)
+    return text, sha256(text.encode("utf-8")).hexdigest()
 
 
 def load_catalog(conn: sqlite3.Connection) -> Catalog:
@@ -145,6 +160,7 @@ def load_catalog(conn: sqlite3.Connection) -> Catalog:
 
 
 def catalog_generation(conn: sqlite3.Connection) -> int:
+    """The catalog's generation, raised by every publication that changes it (0 before any)."""
     row = conn.execute("SELECT value FROM meta WHERE key = 'catalog'").fetchone()
     return row[0] if row else 0
 

@@ -6,11 +6,10 @@ Every refusal names the field and the value, in words a legal editor understands
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from hashlib import sha256 as _sha256
 from json.encoder import c_make_encoder, encode_basestring
 from typing import Any, Mapping
 
-from .catalog import Catalog, Entry
+from .catalog import Catalog, Entry, manifest
 from .errors import InvalidEvidence, InvalidRecord, InvalidSubject, UnknownVersion
 from .schema import ACTION_CODES
 
@@ -73,6 +72,7 @@ def evidence_json(evidence: Any) -> str | None:
 
 
 def check_channel(channel: Any) -> str:
+    """``channel`` if it is printable text of 1 to 64 characters; raises :class:`InvalidRecord`."""
     if (not isinstance(channel, str) or not channel or len(channel) > MAX_CHANNEL
             or not channel.isprintable()):
         raise InvalidRecord(f"channel must be printable text of 1 to {MAX_CHANNEL} characters, "
@@ -81,6 +81,7 @@ def check_channel(channel: Any) -> str:
 
 
 def check_action(action: Any) -> int:
+    """The code of a recordable ``action``; raises :class:`InvalidRecord` for any other."""
     if action not in RECORDABLE:
         raise InvalidRecord(f"action must be one of {', '.join(RECORDABLE)}, not {_short(action)}")
     return ACTION_CODES[action]
@@ -109,14 +110,16 @@ def iso(micros: int) -> str:
 
 
 def day_of(micros: int) -> date:
+    """The UTC day of integer microseconds since the epoch."""
     return date.fromordinal(719163 + micros // DAY)
 
 
 def resolve(catalog: Catalog, document: str, version: str | None, day: date, accepted: bool,
             sha256: str | None = None) -> tuple[Entry, list[Entry]]:
     """The version to record (``None``: in force on ``day``) and, for an acceptance, the
-    other versions of its bundle. ``sha256``, when given, must be the version's
-    ``content_sha256`` or the bundle's manifest hash."""
+    other versions of its bundle as accepted on ``day`` (see :meth:`Catalog.bundle`).
+    ``sha256``, when given, must be the version's ``content_sha256`` or the manifest hash of
+    that bundle (which :meth:`Catalog.listing` reports for the same day)."""
     doc = catalog.document(document)
     if version is None:
         entry = doc.in_force(day)
@@ -126,11 +129,9 @@ def resolve(catalog: Catalog, document: str, version: str | None, day: date, acc
         if not isinstance(version, str):
             raise InvalidRecord(f"version must be text, not {_short(version)}")
         entry = doc.version(version)
-    members = catalog.bundle(entry, day if version is None else entry.effective) if accepted else []
+    members = catalog.bundle(entry, day) if accepted else []
     if sha256 is not None and sha256 != entry.value.content_sha256:
-        manifest = "".join(f"{e.value.document} {e.id} {e.value.content_sha256}\n"
-                           for e in [entry, *members])
-        if sha256 != _sha256(manifest.encode("utf-8")).hexdigest():
+        if sha256 != manifest([entry, *members])[1]:
             raise UnknownVersion(f"sha256 {_short(sha256)} is neither the text of {document} "
                                  f"{entry.id} nor the manifest of its bundle")
     return entry, members

@@ -72,8 +72,12 @@ class CatalogVersion:
     content_sha256: str
     references: tuple[str, ...]
     manifest: str
-    """The bundle manifest at the effective date: ``slug version content_sha256`` lines."""
+    """The bundle's manifest, ``slug version content_sha256`` lines, the version first. In
+    :meth:`Ledger.catalog`: the bundle accepting the version at the time asked about records
+    (its references as in force then, or on its effective date if later); as stored at
+    publication: the bundle on its effective date."""
     manifest_sha256: str
+    """SHA-256 of ``manifest``: a ``sha256`` that :meth:`Ledger.record` accepts at that time."""
     commit: str | None
     published_at: str
 

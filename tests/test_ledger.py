@@ -117,7 +117,7 @@ def test_accepting_a_document_accepts_its_bundle(ledger):
     later = ledger.record("di", "terms", at="2025-07-01")  # privacy 2025-06-01 now in force
     assert later[1].version == "2025-06-01"
     explicit = ledger.record("di", "terms", version="2024-01-01", at="2025-07-01")
-    assert explicit[1].version == "2024-01-01"  # the bundle at that version's date
+    assert explicit[1].version == "2025-06-01"  # the bundle as in force when accepted
     declined = ledger.record("di", "terms", action="declined", at="2025-07-01")
     assert len(declined) == 1
 
@@ -130,6 +130,32 @@ def test_sha256_must_be_the_text_or_the_bundle_manifest(ledger):
     with pytest.raises(UnknownVersion, match=r"sha256 'f+' is neither the text of terms "
                                              r"2026-01-01 nor the manifest of its bundle"):
         ledger.record("ed", "terms", at="2026-03-01", sha256="f" * 64)
+
+
+
+def test_accepting_a_named_version_accepts_the_references_in_force_then(tmp_path):
+    with Ledger(tmp_path / "l.db") as ledger:
+        ledger.publish(content(version("terms", "2025-01-01", references=["privacy"]),
+                               version("terms", "2099-01-01", references=["privacy"]),
+                               version("privacy", "2025-01-01"),
+                               version("privacy", "2025-06-01", material=True),
+                               version("privacy", "2098-01-01")))
+        named = ledger.record("fi", "terms", version="2025-01-01", at="2025-07-01")
+        assert [e.version for e in named] == ["2025-01-01", "2025-06-01"]
+        assert status(ledger, "fi", "privacy", "2025-07-01") == "current"
+        early = ledger.record("fi", "terms", version="2099-01-01", at="2025-07-02")
+        assert [e.version for e in early] == ["2099-01-01", "2098-01-01"]  # as on its first day
+
+
+def test_the_catalog_manifest_is_the_bundle_accepted_at_that_time(ledger):
+    listing = {d.slug: d for d in ledger.catalog(at=datetime(2025, 7, 1))}
+    shown = listing["terms"].in_force
+    assert shown.manifest.splitlines()[1].startswith("privacy 2025-06-01 ")
+    events = ledger.record("gi", "terms", at="2025-07-01", sha256=shown.manifest_sha256)
+    assert [e.version for e in events] == ["2025-01-01", "2025-06-01"]
+    announced = listing["terms"].announced[0]
+    ledger.record("gi", "terms", version=announced.id, at="2025-07-01",
+                  sha256=announced.manifest_sha256)
 
 
 @pytest.mark.parametrize("kwargs, error, message", [

@@ -21,14 +21,16 @@ class RenderedBody:
     toc: tuple[TocEntry, ...]
     heading: str | None
     """The body's own level-1 heading, which the page shows as its title."""
+    anchor: str | None
+    """That heading's anchor, which the title keeps so that links to it work."""
 
 
 def render_pages(version: Version, pages: list[tuple[str, dict[str, str]]]) -> list[dict[str, Any]]:
     """``version``'s body, parsed once, rendered for each ``(page_url, link_targets)``."""
     body = Body(version.body)
     toc = [t.to_dict() for t in body.toc]
-    return [{"html": body.render(links.resolver(version, url, targets)), "toc": toc, "heading": body.heading}
-            for url, targets in pages]
+    return [{"html": body.render(links.resolver(version, url, targets)), "toc": toc, "heading": body.heading,
+             "anchor": body.anchor} for url, targets in pages]
 
 
 class Bodies:
@@ -61,7 +63,8 @@ class Bodies:
         if data is None:
             data = render_pages(version, [(page_url, targets)])[0]
             self._cache.put(entry, data)
-        return RenderedBody(data["html"], tuple(TocEntry.from_dict(t) for t in data["toc"]), data["heading"])
+        return RenderedBody(data["html"], tuple(TocEntry.from_dict(t) for t in data["toc"]), data["heading"],
+                            data["anchor"])
 
     def _entry(self, version: Version, page_url: str, link_at: date | None) -> tuple[str, dict[str, str]]:
         if link_at not in self._targets:

@@ -33,17 +33,19 @@ class TocEntry:
 class Body:
     """A parsed document body: parse once, render for each page that shows it.
 
-    A leading level-1 heading becomes :attr:`heading`, the page's ``<h1>``, and when the
-    body has other level-1 headings every heading moves down a level, so that the page has
-    a single ``<h1>`` (heading anchors do not change)."""
+    A leading level-1 heading becomes :attr:`heading`, the page's ``<h1>``, which keeps the
+    heading's :attr:`anchor`; when the body has other level-1 headings every heading moves
+    down a level, so that the page has a single ``<h1>`` (heading anchors do not change)."""
 
     def __init__(self, markdown: str):
         md = parser()
         self._env: dict = {}
         tokens = md.parse(markdown, self._env)
         self.heading: str | None = None
+        self.anchor: str | None = None
         if len(tokens) > 2 and tokens[0].type == "heading_open" and tokens[0].tag == "h1":
             self.heading = inline_text(tokens[1]).strip() or None
+            self.anchor = str(tokens[0].attrGet("id") or "") or None
             tokens = tokens[3:]
         if any(t.type == "heading_open" and t.tag == "h1" for t in tokens):
             for token in tokens:

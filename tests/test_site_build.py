@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import site_builder
 import terms
 from site_builder import InvalidPath, SiteSettings, cache, redline, templates, urls
-from site_helpers import TERMS_V1, broken_links, parse_html, sample_history
+from site_helpers import PRIVACY_V1, TERMS_V1, broken_links, parse_html, sample_history
 from termsledger.cli import cli
 
 DAY = date(2026, 1, 15)
@@ -57,6 +57,24 @@ def test_no_broken_internal_links(site):
     assert broken_links(site) == []
 
 
+def test_link_to_the_leading_heading_resolves(content_repo, tmp_path):
+    # check accepts a link to the anchor of a document's first heading, so the page has it.
+    linking = TERMS_V1.replace("privacy.md#what-we-collect", "privacy.md#privacy-policy")
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": linking, "privacy.md": PRIVACY_V1})
+    content = terms.load(content_repo.path)
+    assert not [p for p in terms.check(content, now=DAY) if "privacy-policy" in str(p)]
+    out = tmp_path / "site"
+    site_builder.build(content, out, now=DAY)
+    assert 'href="../privacy/#privacy-policy"' in html(out, "terms")
+    assert '<h1 id="Title"><span id="privacy-policy">Privacy Policy</span></h1>' in html(out, "privacy")
+    assert broken_links(out) == []
+
+
+def test_broken_links_checks_fragments(site):
+    (site / "terms/index.html").write_text('<a href="../privacy/#no-such-heading">x</a>', encoding="utf-8")
+    assert broken_links(site) == ["terms/index.html: ../privacy/#no-such-heading (no anchor)"]
+
+
 def test_current_page(site):
     page = html(site, "terms")
     assert '<html lang="en">' in page
@@ -67,7 +85,7 @@ def test_current_page(site):
     assert 'href="2026-09-01/"' in page and "Announced:" in page
     # Relative links to another document's file go to its page, anchor kept.
     assert 'href="../privacy/#what-we-collect"' in page
-    assert '<h1 id="Title">Terms of Use</h1>' in page and page.count("<h1") == 1
+    assert '<h1 id="Title"><span id="terms-of-use">Terms of Use</span></h1>' in page and page.count("<h1") == 1
     assert '<a href="#refunds">2. Refunds</a>' in page  # table of contents
     assert '<th class="align-left">' in page and "style=" not in page
     assert 'href="history/"' in page

@@ -19,8 +19,9 @@ DEFAULT_EXCLUDE = ("README.md", "readme.md", "CHANGELOG.md", "CONTRIBUTING.md", 
 
 @dataclass
 class _Draft:
-    """A version being assembled from the revisions that carry its effective date."""
+    """A version being assembled from the revisions that carry its effective date and label."""
 
+    name: str
     source: Source
     revision: Revision
     effective: date
@@ -62,41 +63,50 @@ def load(
 def _versions(current: Source, revisions: list[Revision], now: datetime) -> tuple[tuple[Version, ...], list[Problem]]:
     problems = []
     drafts: dict[tuple[date, str | None], _Draft] = {}
+    first_of_day: dict[date, _Draft] = {}
     latest: _Draft | None = None
     for index, revision in enumerate(revisions):
         source = current if index == len(revisions) - 1 else read_source(revision.path, revision.data)
         when = revision.committed_at or now
         effective = source.effective or when.date()
-        key = (effective, source.label)
         sha = content_sha256(source.body)
         where = _where(revision)
-        draft = drafts.get(key)
+        draft = drafts.get((effective, source.label))
+        if draft is None and source.label is None and effective in first_of_day:
+            problems.append(_needs_label(source, first_of_day[effective], where))
+            continue
         if draft is None:
             if source.effective and latest and effective < latest.effective:
                 problems.append(Problem(revision.path, source.key_lines.get("effective", 1), "error",
                     f"effective date {effective} goes backwards{where}: the version before it takes "
                     f"effect on {latest.effective}"))
-            draft = drafts[key] = _Draft(source, revision, effective, revision.committed_at, sha)
-        else:
-            if sha != draft.sha and source.effective and when.date() > effective:
-                problems.append(Problem(revision.path, source.body_line, "error",
-                    f"the text of version {effective} was changed{where}, after it took effect on "
-                    f"{effective}: give the new text a new effective date"))
-            draft.source, draft.revision, draft.sha = source, revision, sha
+            name = f"{effective}-{source.label}" if effective in first_of_day else effective.isoformat()
+            draft = drafts[effective, source.label] = _Draft(name, source, revision, effective,
+                                                             revision.committed_at, sha)
+            first_of_day.setdefault(effective, draft)
+        elif sha != draft.sha and source.effective and when.date() > effective:
+            problems.append(Problem(revision.path, source.body_line, "error",
+                f"the text of version {draft.name} was changed{where}, after it took effect on "
+                f"{effective}: give the new text a new effective date"))
+        draft.source, draft.revision, draft.sha = source, revision, sha
         latest = draft
-    ordered = sorted(drafts.values(), key=lambda d: (d.effective, d.announced_at or now))
-    shared = {d.effective for d in ordered if sum(o.effective == d.effective for o in ordered) > 1}
-    versions = tuple(_version(current.slug, d, d.effective in shared) for d in ordered)
-    return versions, problems
+    ordered = sorted(drafts.values(), key=lambda d: d.effective)  # stable: announcement order within a day
+    return tuple(_version(current.slug, d) for d in ordered), problems
 
 
-def _version(slug: str, draft: _Draft, shared_date: bool) -> Version:
+def _needs_label(source: Source, first: _Draft, where: str) -> Problem:
+    """The error for a text without a label on a date that already has a labelled version."""
+    label = first.source.label
+    return Problem(source.path, source.key_lines.get("effective", 1), "error",
+        f"version {first.name} (label {label!r}) already takes effect on {first.effective}: add a label "
+        f"to make this text{where} a second version on that date, or write 'label: {label}' to revise "
+        f"that version")
+
+
+def _version(slug: str, draft: _Draft) -> Version:
     source, revision = draft.source, draft.revision
-    name = draft.effective.isoformat()
-    if shared_date and source.label:
-        name += "-" + source.label
     return Version(
-        slug=slug, id=name, effective=draft.effective, label=source.label, title=source.title,
+        slug=slug, id=draft.name, effective=draft.effective, label=source.label, title=source.title,
         summary=source.summary, material=source.material, references=source.references,
         body=source.body, content_sha256=draft.sha, path=revision.path, commit=revision.commit,
         committed_at=revision.committed_at, announced_at=draft.announced_at,

@@ -43,8 +43,9 @@ class Version:
 
     slug: str
     id: str
-    """Name of the version in URLs and the ledger: the effective date, ``YYYY-MM-DD``,
-    followed by ``-label`` when another version shares the date."""
+    """Name of the version in URLs and the ledger, which never changes: the effective date,
+    ``YYYY-MM-DD``, for the first version announced for that date; ``YYYY-MM-DD-label`` for
+    the versions announced after it for the same date."""
     effective: date
     label: str | None
     title: str

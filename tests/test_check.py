@@ -113,6 +113,18 @@ def test_uncommitted_edit_of_in_force_text(content_repo):
                         "after it took effect on 2025-03-01: give the new text a new effective date"]
 
 
+def test_a_second_version_on_the_same_date_needs_a_label(content_repo):
+    labelled = front(title="Terms", slug="terms", effective="2025-03-01", label="morning") + "# Terms\n\nA.\n"
+    content_repo.commit("2025-01-10T10:00", **{"terms.md": labelled})
+    commit = content_repo.commit("2025-01-20T10:00", **{"terms.md": GOOD})
+    exit_code, problems = problems_of(content_repo.path)
+    assert exit_code == 1
+    assert problems == [f"terms.md:4: error: version 2025-03-01 (label 'morning') already takes effect on "
+                        f"2025-03-01: add a label to make this text in commit {commit[:10]} (2025-01-20) a "
+                        "second version on that date, or write 'label: morning' to revise that version"]
+    assert [v.body for v in terms.load(content_repo.path).versions("terms")] == ["# Terms\n\nA.\n"]
+
+
 def test_changes_before_the_effective_date_are_fine(content_repo):
     content_repo.commit("2025-01-10T10:00", **{"terms.md": GOOD})
     content_repo.commit("2025-02-10T10:00", **{"terms.md": GOOD.replace("Text.", "Proofread.")})

@@ -137,6 +137,17 @@ def test_labels_tell_apart_versions_sharing_a_date(content_repo):
     assert document.version("evening").body.endswith("B.\n")
 
 
+def test_version_ids_do_not_change_when_a_later_version_shares_the_date(content_repo):
+    morning = front(title="T", slug="terms", effective="2025-03-01", label="morning") + "# T\n\nA.\n"
+    evening = front(title="T", slug="terms", effective="2025-03-01", label="evening") + "# T\n\nB.\n"
+    content_repo.commit("2025-01-20T10:00", **{"terms.md": morning})
+    assert [v.id for v in terms.load(content_repo.path).versions("terms")] == ["2025-03-01"]
+    content_repo.commit("2025-01-21T10:00", **{"terms.md": evening})
+    document = terms.load(content_repo.path).document("terms")
+    assert [v.id for v in document.versions] == ["2025-03-01", "2025-03-01-evening"]
+    assert document.version("2025-03-01").label == "morning"
+
+
 def test_missing_folder_is_an_error(tmp_path):
     with pytest.raises(terms.ContentError, match="does not exist"):
         terms.load(tmp_path / "nope")

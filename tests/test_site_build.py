@@ -195,6 +195,44 @@ def test_sanitization(content_repo, tmp_path):
     assert 'href="https://example.com/"' in page
 
 
+def test_documents_cannot_reuse_page_ids_or_site_classes(content_repo, tmp_path):
+    raw = TERMS_V1 + """
+<div id="Main" class="status status-current">Fake banner</div> <span id="Title">t</span>
+<a name="References"></a> <a name="kept-anchor"></a> <a name="_Toc123"></a> <p id="section-3">s</p>
+<table><tr><td class="align-right badge">1</td></tr></table>
+"""
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": raw})
+    out = tmp_path / "site"
+    site_builder.build(terms.load(content_repo.path), out, now=DAY)
+    page = html(out, "terms")
+    assert "<div>Fake banner</div> <span>t</span>" in page
+    for own in ("Main", "Title", "References"):
+        assert page.count(f'id="{own}"') + page.count(f'name="{own}"') <= 1, own
+    assert 'name="kept-anchor"' in page and 'name="_Toc123"' in page and 'id="section-3"' in page
+    assert '<td class="align-right">1</td>' in page
+
+
+def test_external_images_become_links(content_repo, tmp_path):
+    raw = TERMS_V1 + """
+![Our logo](https://cdn.example/logo.png) ![Diagram](diagram.png)
+[![Build status](https://ci.example/badge.svg)](https://ci.example/)
+
+<p><img src="https://track.example/p.gif?u=1&amp;v=2" alt=""> <img src="//track.example/q.gif" alt="Q"></p>
+"""
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": raw})
+    out = tmp_path / "site"
+    site_builder.build(terms.load(content_repo.path), out, now=DAY)
+    page = html(out, "terms")
+    assert '<a href="https://cdn.example/logo.png">Our logo</a>' in page
+    assert '<img src="diagram.png" alt="Diagram">' in page
+    assert '<a href="https://ci.example/">Build status</a>' in page
+    assert '<a href="https://track.example/p.gif?u=1&amp;v=2">https://track.example/p.gif?u=1&amp;v=2</a>' in page
+    assert '<a href="//track.example/q.gif">Q</a>' in page
+    for path in out.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        assert '<img src="http' not in text and '<img src="//' not in text, path
+
+
 def site_files(out: Path) -> list[Path]:
     """The published files: everything but the build cache."""
     return sorted(p.relative_to(out) for p in out.rglob("*")

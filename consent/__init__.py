@@ -36,7 +36,9 @@ when naive, now when ``None``):
   next_cursor)`` -- subjects in a stable order (their ledger id); ``next_cursor`` is an opaque
   string to pass as ``after``, ``None`` on the last page; new events neither make a page skip
   nor repeat a subject. ``mark_notified(subjects, document, version, *, channel="email",
-  at=None) -> int`` -- idempotent; returns how many notifications were recorded.
+  at=None) -> Marked`` -- idempotent; ``Marked`` is an ``int``, how many notifications were
+  recorded, whose ``unknown`` lists the subjects left out because they have no status for the
+  document (never accepted it); ``to_dict()`` gives ``{"marked": n, "unknown": [...]}``.
 - ``history(subject) -> list[Event(seq, at, subject, document, version, content_sha256,
   action, channel, evidence, part_of, prev_hash, hash)]``; ``export(subject) -> dict``
   (``subject, exported_at, statuses, events, responses``); ``erase(subject) ->
@@ -58,12 +60,12 @@ from .errors import (ChangedVersion, ConsentError, ErasureIncomplete, Idempotenc
                      InvalidCursor, InvalidEvidence, InvalidRecord, InvalidSubject,
                      UnknownDocument, UnknownSubject, UnknownVersion)
 from .ledger import Ledger
-from .values import (STATUSES, CatalogDocument, CatalogVersion, Erasure, Event, Page, Published,
-                     Status, Verification)
+from .values import (STATUSES, CatalogDocument, CatalogVersion, Erasure, Event, Marked, Page,
+                     Published, Status, Verification)
 
 __all__ = [
     "CatalogDocument", "CatalogVersion", "ChangedVersion", "ConsentError", "Erasure",
     "ErasureIncomplete", "Event", "IdempotencyConflict", "InvalidCursor", "InvalidEvidence",
-    "InvalidRecord", "InvalidSubject", "Ledger", "Page", "Published", "STATUSES", "Status",
+    "InvalidRecord", "InvalidSubject", "Ledger", "Marked", "Page", "Published", "STATUSES", "Status",
     "UnknownDocument", "UnknownSubject", "UnknownVersion", "Verification",
 ]

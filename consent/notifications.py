@@ -11,7 +11,7 @@ from .errors import InvalidCursor, InvalidRecord
 from .events import json_list
 from .records import check_channel, check_new_subject, to_micros
 from .schema import ACTION_CODES
-from .values import Page
+from .values import Marked, Page
 from .writer import Row, append
 
 if TYPE_CHECKING:
@@ -48,8 +48,9 @@ def page(ledger: Ledger, document: str, version: str, after: str | None, limit: 
 
 
 def mark(ledger: Ledger, subjects: Iterable[str], document: str, version: str, channel: str,
-         at: datetime | None) -> int:
-    """Record a ``notified`` event for each subject not yet notified of ``version`` or later."""
+         at: datetime | None) -> Marked:
+    """Record a ``notified`` event for each subject not yet notified of ``version`` or later;
+    subjects without a status for the document are not marked but reported as unknown."""
     names = list(dict.fromkeys(check_new_subject(s) for s in subjects))
     channel, micros = check_channel(channel), to_micros(at)
     with ledger.transaction() as conn:
@@ -59,12 +60,12 @@ def mark(ledger: Ledger, subjects: Iterable[str], document: str, version: str, c
         notified = dict(conn.execute(
             "SELECT s.subject, st.notified FROM subjects s CROSS JOIN status st "
             "ON st.document = ? AND st.subject = s.id WHERE s.subject IN "
-            "(SELECT value FROM json_each(?)) AND st.notified IS NOT NULL",
-            (doc.id, json_list(names))))
+            "(SELECT value FROM json_each(?))", (doc.id, json_list(names))))
         rows = [Row(micros, name, entry, ACTION_CODES["notified"], channel, None) for name in names
-                if name not in notified or catalog.by_rowid[notified[name]].ordinal < entry.ordinal]
+                if name in notified and (notified[name] is None or
+                                         catalog.by_rowid[notified[name]].ordinal < entry.ordinal)]
         append(conn, rows)
-    return len(rows)
+    return Marked(len(rows), tuple(name for name in names if name not in notified))
 
 
 def _target(ledger: Ledger, document: str, version: str) -> tuple[DocumentEntries, Entry]:

@@ -119,6 +119,22 @@ class Published:
                 "unchanged": self.unchanged}
 
 
+class Marked(int):
+    """What :meth:`Ledger.mark_notified` did: the number of notifications recorded (an ``int``
+    as before), with ``unknown``, the subjects left out because they have no status for the
+    document (they never accepted or withdrew from it: perhaps a mistyped id)."""
+
+    unknown: tuple[str, ...]
+
+    def __new__(cls, marked: int, unknown: tuple[str, ...] = ()) -> "Marked":
+        value = super().__new__(cls, marked)
+        value.unknown = unknown
+        return value
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"marked": int(self), "unknown": list(self.unknown)}
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     """One page of the notification worklist."""

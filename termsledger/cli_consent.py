@@ -34,6 +34,7 @@ def open_ledger(ledger_path: str | None, content: str | None = None) -> Iterator
 
 
 def echo(data: Any) -> None:
+    """Print ``data`` as indented JSON, non-ASCII characters kept as they are."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
@@ -150,13 +151,16 @@ def pending(document, version, limit, cursor, ledger_path):
 def mark_notified(document, version, subjects, channel, ledger_path):
     """Record that SUBJECTS were notified of VERSION of DOCUMENT; idempotent.
 
+    Prints how many were marked and the subjects left out as unknown: those without a
+    status for DOCUMENT (they never accepted it).
+
     Example:
 
     \b
         termsledger consent mark-notified terms 2026-06-01 user-42 user-43
     """
     with open_ledger(ledger_path) as ledger:
-        echo({"marked": ledger.mark_notified(subjects, document, version, channel=channel)})
+        echo(ledger.mark_notified(subjects, document, version, channel=channel).to_dict())
 
 
 @consent.command()

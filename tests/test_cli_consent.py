@@ -59,8 +59,10 @@ def test_publish_record_status_and_rights(repo, tmp_path):
     assert page["subjects"] == ["u1"] and page["next_cursor"]
     assert data("consent", "pending", "terms", "2026-02-01", "--limit", "1",
                 "--cursor", page["next_cursor"], "--ledger", db)["subjects"] == []
-    assert data("consent", "mark-notified", "terms", "2026-02-01", "u1", "--ledger", db) == {"marked": 1}
-    assert data("consent", "mark-notified", "terms", "2026-02-01", "u1", "--ledger", db) == {"marked": 0}
+    assert data("consent", "mark-notified", "terms", "2026-02-01", "u1", "--ledger", db) == {
+        "marked": 1, "unknown": []}
+    assert data("consent", "mark-notified", "terms", "2026-02-01", "u1", "nobody", "--ledger",
+                db) == {"marked": 0, "unknown": ["nobody"]}
     assert [e["action"] for e in data("consent", "history", "u1", "--ledger", db)] == [
         "accepted", "accepted", "notified"]
     assert len(data("consent", "export", "u1", "--ledger", db)["events"]) == 3

@@ -227,6 +227,16 @@ def test_pending_notifications_and_idempotent_mark(ledger):
     assert [e.action for e in ledger.history("a1")][-1] == "notified"
 
 
+def test_mark_notified_leaves_out_subjects_who_never_accepted(ledger):
+    ledger.record("b1", "terms", at="2025-02-01")
+    ledger.record("b2", "terms", action="declined", at="2025-02-01")
+    marked = ledger.mark_notified(["b1", "b2", "typo"], "terms", "2026-01-01")
+    assert marked == 1 and marked.unknown == ("b2", "typo")
+    assert marked.to_dict() == {"marked": 1, "unknown": ["b2", "typo"]}
+    assert ledger.history("typo") == [] and [e.action for e in ledger.history("b2")] == ["declined"]
+    assert ledger.conn.execute("SELECT count(*) FROM subjects WHERE subject = 'typo'").fetchone() == (0,)
+
+
 def test_pending_pages_neither_skip_nor_repeat_while_events_arrive(ledger):
     ledger.record_many({"subject": f"p{i:03}", "document": "terms", "at": "2024-02-01"}
                        for i in range(25))

@@ -25,7 +25,10 @@ class Revision:
     commit: str | None
     """The commit the bytes were read from; ``None`` for the working tree or a plain folder."""
     committed_at: datetime | None
-    """UTC time of the commit; for working-tree changes the time of reading; ``None`` outside git."""
+    """UTC time of the commit; for uncommitted changes in git, :attr:`modified_at`; ``None``
+    outside git."""
+    modified_at: datetime | None = None
+    """UTC modification time of the file, for text read from the working tree or a plain folder."""
 
 
 def matches(path: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> bool:
@@ -60,9 +63,7 @@ def open_repo(root: Path) -> git.Repo | None:
     return repo
 
 
-def file_histories(
-    root: Path, include: tuple[str, ...], exclude: tuple[str, ...], now: datetime | None = None
-) -> dict[str, list[Revision]]:
+def file_histories(root: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> dict[str, list[Revision]]:
     """Map each file now in ``root`` to its revisions, oldest first, following renames.
 
     Outside git each file has a single revision. In git, each commit of the
@@ -70,11 +71,10 @@ def file_histories(
     changes in the working tree are a last revision with ``commit=None``.
     """
     root = root.resolve()
-    now = now or datetime.now(timezone.utc)
     current = working_files(root, include, exclude)
     repo = open_repo(root)
     if repo is None:
-        return {rel: [Revision(rel, (root / rel).read_bytes(), None, None)] for rel in current}
+        return {rel: [_working(root, rel, in_git=False)] for rel in current}
     top = Path(repo.working_tree_dir).resolve()
     prefix = root.relative_to(top).as_posix()
     prefix = "" if prefix == "." else prefix + "/"
@@ -86,11 +86,19 @@ def file_histories(
             for path, blob, commit, at in chains.get(rel, [])
             if matches(path, include, exclude)
         ]
-        data = (root / rel).read_bytes()
-        if not revisions or revisions[-1].data != data:
-            revisions.append(Revision(rel, data, None, now))
+        working = _working(root, rel, in_git=True)
+        if not revisions or revisions[-1].data != working.data:
+            revisions.append(working)
         histories[rel] = revisions
     return histories
+
+
+def _working(root: Path, rel: str, in_git: bool) -> Revision:
+    """The text of ``rel`` in the working tree, dated by the file's modification time (to the
+    second, like commits), so that loading the same files twice gives the same versions."""
+    path = root / rel
+    modified = datetime.fromtimestamp(int(path.stat().st_mtime), timezone.utc)
+    return Revision(rel, path.read_bytes(), None, modified if in_git else None, modified)
 
 
 def _read_blob(repo: git.Repo, sha: str) -> bytes:

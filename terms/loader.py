@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 
 from .errors import ContentError
@@ -33,41 +33,38 @@ def load(
     root: str | Path,
     include: tuple[str, ...] = DEFAULT_INCLUDE,
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE,
-    now: datetime | None = None,
 ) -> Content:
     """Load every document under ``root``, with its versions from git history.
 
     :param include: file-name globs of the documents. Defaults to Markdown files.
     :param exclude: globs of files to leave out. Defaults to README, CHANGELOG and the like.
-    :param now: the time uncommitted changes are dated with. Defaults to now.
     """
     root = Path(root)
     if not root.is_dir():
         raise ContentError(f"content folder {str(root)!r} does not exist or is not a folder")
-    now = now or datetime.now(timezone.utc)
     problems: list[Problem] = []
     documents: dict[str, Document] = {}
-    for rel, revisions in file_histories(root, include, exclude, now).items():
+    for rel, revisions in file_histories(root, include, exclude).items():
         current = read_source(rel, revisions[-1].data)
         problems.extend(current.problems)
         if current.slug in documents:
             problems.append(Problem(rel, 1, "error", f"slug {current.slug!r} is already used by "
                                                      f"{documents[current.slug].path}"))
             continue
-        versions, history_problems = _versions(current, revisions, now)
+        versions, history_problems = _versions(current, revisions)
         problems.extend(history_problems)
         documents[current.slug] = Document(current.slug, rel, versions)
     return Content(str(root), dict(sorted(documents.items())), tuple(problems))
 
 
-def _versions(current: Source, revisions: list[Revision], now: datetime) -> tuple[tuple[Version, ...], list[Problem]]:
+def _versions(current: Source, revisions: list[Revision]) -> tuple[tuple[Version, ...], list[Problem]]:
     problems = []
     drafts: dict[tuple[date, str | None], _Draft] = {}
     first_of_day: dict[date, _Draft] = {}
     latest: _Draft | None = None
     for index, revision in enumerate(revisions):
         source = current if index == len(revisions) - 1 else read_source(revision.path, revision.data)
-        when = revision.committed_at or now
+        when = revision.committed_at or revision.modified_at
         effective = source.effective or when.date()
         sha = content_sha256(source.body)
         where = _where(revision)

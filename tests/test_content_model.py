@@ -1,5 +1,6 @@
 """The content model read from real git repositories."""
 
+import os
 from datetime import date, datetime, timezone
 
 import pytest
@@ -87,6 +88,28 @@ def test_plain_folder_has_only_the_current_version(tmp_path):
     assert list(content.documents) == ["terms"]
     (version,) = content.versions("terms")
     assert version.id == "2025-09-15" and version.commit is None
+
+
+def touch(path, when: datetime) -> None:
+    """Set the modification time of ``path``."""
+    os.utime(path, (when.timestamp(), when.timestamp()))
+
+
+def test_plain_folder_file_without_date_is_dated_by_its_modification_time(tmp_path):
+    (tmp_path / "policy.md").write_text("# Policy\n\nText.\n")
+    touch(tmp_path / "policy.md", datetime(2024, 5, 1, 23, 30, tzinfo=timezone.utc))
+    (version,) = terms.load(tmp_path).versions("policy")
+    assert (version.id, version.committed_at, version.announced_at) == ("2024-05-01", None, None)
+
+
+def test_uncommitted_changes_are_dated_by_the_file_modification_time(content_repo):
+    content_repo.commit("2025-01-20T10:00", **{"policy.md": "# Policy\n\nOne.\n"})
+    edited = content_repo.write("policy.md", "# Policy\n\nTwo.\n")
+    modified = datetime(2025, 2, 3, 8, 0, tzinfo=timezone.utc)
+    touch(edited, modified)
+    loads = [terms.load(content_repo.path).versions("policy")[-1] for _ in range(2)]
+    assert loads[0] == loads[1]
+    assert (loads[0].id, loads[0].commit, loads[0].committed_at) == ("2025-02-03", None, modified)
 
 
 def test_unknown_front_matter_keys_are_kept(tmp_path):

@@ -3,17 +3,20 @@ show, cached by the content hashes of the pair."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from typing import Any, Callable, Iterable
 
 from markupsafe import escape
 
-from terms import Version, compare
+from terms import Version, WordOp, compare
+from terms.sections import Section, split
 
 from .cache import Cache, key
 
 _DELETED = '<del><span class="visually-hidden">[deleted: </span>{}<span class="visually-hidden">]</span></del>'
 _INSERTED = '<ins><span class="visually-hidden">[inserted: </span>{}<span class="visually-hidden">]</span></ins>'
+_BLANK_LINES = re.compile(r"(?:[ \t]*\n)*")
 
 
 def ops_html(ops) -> str:
@@ -54,7 +57,8 @@ class SectionRedline:
     """Heading level, 0 for the untitled opening."""
     html: str
     """The section's Markdown text with deletions in ``<del>`` and insertions in ``<ins>``,
-    each labelled for screen readers."""
+    each labelled for screen readers. The heading line is left out (the page shows the
+    title) unless its text changed."""
 
     @property
     def title(self) -> str:
@@ -86,7 +90,7 @@ class Redline:
 
 def compare_pairs(old: Version, new: Version, watch: tuple[str, ...]) -> list[dict[str, Any]]:
     """The redline from ``old`` to ``new``, as the one-item list :meth:`Redlines.tasks` promises."""
-    return [_from_change(compare(old, new, watch=watch)).to_dict()]
+    return [_from_change(compare(old, new, watch=watch), split(old.body), split(new.body)).to_dict()]
 
 
 class Redlines:
@@ -123,13 +127,44 @@ class Redlines:
         return key("redline", old.content_sha256, new.content_sha256, self._watch)
 
 
-def _from_change(change) -> Redline:
+def _from_change(change, old_sections: tuple[Section, ...], new_sections: tuple[Section, ...]) -> Redline:
     sections = tuple(
         SectionRedline(status=s.status, old_title=s.old_title, new_title=s.new_title,
                        anchor=s.new_anchor or s.old_anchor, renamed=bool(s.renamed), moved=bool(s.moved),
-                       level=s.level, html=ops_html(s.ops))
+                       level=s.level, html=ops_html(_without_heading(
+                           s.ops, old_sections[s.old_index] if s.old_index is not None else None,
+                           new_sections[s.new_index] if s.new_index is not None else None)))
         for s in change.sections)
     return Redline(material=bool(change.material), score=float(change.score),
                    reasons=tuple(change.reasons), words_added=change.words_added,
                    words_removed=change.words_removed, identical=bool(change.identical),
                    sections=sections)
+
+
+def _without_heading(ops: tuple[WordOp, ...], old: Section | None, new: Section | None) -> tuple[WordOp, ...]:
+    """``ops`` without the heading lines and the blank lines after them, when the heading
+    reads the same in both versions or the section is in only one of them."""
+    if (old or new).level == 0 or (old and new and old.heading != new.heading):
+        return ops
+    return _cut(ops, _heading_length(old), _heading_length(new))
+
+
+def _heading_length(section: Section | None) -> int:
+    return len(section.heading) + _BLANK_LINES.match(section.body).end() if section else 0
+
+
+def _cut(ops: tuple[WordOp, ...], old_n: int, new_n: int) -> tuple[WordOp, ...]:
+    """``ops`` without the first ``old_n`` characters of the old text and ``new_n`` of the
+    new one; ``ops`` as they are when the cut does not fall between whole steps of each side."""
+    rest = list(ops)
+    while rest and (old_n or new_n):
+        op = rest[0]
+        a, b = min(len(op.old), old_n), min(len(op.new), new_n)
+        if op.tag == "replace" or (op.tag == "equal" and a != b) or not (a or b):
+            return ops
+        old_n, new_n = old_n - a, new_n - b
+        if (a, b) == (len(op.old), len(op.new)):
+            rest.pop(0)
+        else:
+            rest[0] = WordOp(op.tag, op.old[a:], op.new[b:])
+    return tuple(rest)

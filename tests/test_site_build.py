@@ -14,6 +14,7 @@ from click.testing import CliRunner
 import site_builder
 import terms
 from site_builder import InvalidPath, SiteSettings, cache, redline, templates, urls
+from conftest import front
 from site_helpers import PRIVACY_V1, TERMS_V1, broken_links, parse_html, sample_history
 from termsledger.cli import cli
 
@@ -122,6 +123,30 @@ def test_diff_page(site):
     added = html(site, "terms/diff/2025-06-01..2026-09-01")
     assert "Material change" in added and "section-added" in added
     assert "The editor marked this version as material" in added
+
+
+def test_redline_leaves_out_unchanged_heading_lines(site):
+    page = html(site, "terms/diff/2025-01-01..2025-06-01")
+    assert '<div class="redline">Refunds within <del>' in page  # modified, heading kept
+    assert '<div class="redline">You need an account.' in page  # unchanged
+    assert "## " not in page
+    added = html(site, "terms/diff/2025-06-01..2026-09-01")
+    assert '<div class="redline"><ins><span class="visually-hidden">[inserted: </span>Disputes go' in added
+
+
+def test_redline_shows_a_changed_heading_line(content_repo, tmp_path):
+    old = "# T\n\n## 6. Payments\n\nPay monthly.\n\n## 7. Contact\n\nWrite to us.\n"
+    new = "# T\n\n## 6. Tutor\n\nAn assistant.\n\n## 7. Payments\n\nPay monthly.\n\n## 8. Contact\n\nWrite to us.\n"
+    content_repo.commit("2025-01-01T10:00:00", **{"t.md": front(slug="t", effective="2025-01-01") + old})
+    content_repo.commit("2025-02-01T10:00:00", **{"t.md": front(slug="t", effective="2025-02-01") + new})
+    out = tmp_path / "site"
+    site_builder.build(terms.load(content_repo.path), out, now=DAY)
+    page = html(out, "t/diff/2025-01-01..2025-02-01")
+    renumbered = ('## <del><span class="visually-hidden">[deleted: </span>6<span class="visually-hidden">]'
+                  '</span></del><ins><span class="visually-hidden">[inserted: </span>7<span class="visually-hidden">]'
+                  '</span></ins>. Payments\n\nPay monthly.\n\n</div>')
+    assert renumbered in page
+    assert '<div class="redline"><ins><span class="visually-hidden">[inserted: </span>An assistant.' in page
 
 
 def test_versions_json_matches_the_model(site, sample):

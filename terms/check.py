@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import posixpath
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote, urlsplit
 
 from .markdown import headings, links, parse
-from .model import Content, Document, Problem, Version
+from .model import Content, Document, Problem, Version, utc_date
 
 
 def check(content: Content, notice_days: int = 30, now: datetime | None = None,
@@ -64,16 +64,33 @@ def _links(content: Content, version: Version, anchors: dict[str, set[str]]) -> 
 
 
 def _notice(document: Document, notice_days: int, now: datetime) -> list[Problem]:
+    """Warnings for material versions given less than ``notice_days`` of notice, among those
+    still upcoming or announced within the last ``notice_days`` days."""
+    today = utc_date(now)
     problems = []
-    for version in document.upcoming(now):
-        if version.material and version.announced_at is not None:
-            notice = (version.effective - version.announced_at.date()).days
-            if notice < notice_days:
-                problems.append(Problem(version.path, version.body_line, "warning",
-                    f"version {version.id} is marked material but takes effect {notice} days after "
-                    f"it was announced on {version.announced_at:%Y-%m-%d}; users are owed "
-                    f"{notice_days} days of notice"))
+    for version in document.versions:
+        if not version.material or version.announced_at is None:
+            continue
+        announced = version.announced_at.date()
+        if version.effective <= today and (today - announced).days > notice_days:
+            continue  # in force, and announced too long ago to still be a question
+        notice = (version.effective - announced).days
+        if notice < notice_days:
+            problems.append(Problem(version.path, version.body_line, "warning",
+                f"version {version.id} is marked material but takes effect {_when(notice, announced)}; "
+                f"users are owed {_days(notice_days)} of notice"))
     return problems
+
+
+def _when(notice: int, announced: date) -> str:
+    """When a version takes effect, ``notice`` days after it was ``announced``."""
+    if notice == 0:
+        return f"on the day it was announced, {announced}"
+    return f"{_days(abs(notice))} {'after' if notice > 0 else 'before'} it was announced on {announced}"
+
+
+def _days(count: int) -> str:
+    return f"{count} day{'s' if count != 1 else ''}"
 
 
 def _flags(document: Document, now: datetime, watch: tuple[str, ...]) -> list[Problem]:

@@ -1,7 +1,7 @@
 """``termsledger check``: every problem, with its file, line and message."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -140,6 +140,45 @@ def test_material_version_with_too_little_notice_is_a_warning(content_repo):
     assert result.exit_code == 0
     assert (f"terms.md:7: warning: version {soon} is marked material but takes effect 11 days after it was "
             f"announced on {(now - timedelta(days=1)):%Y-%m-%d}; users are owed 30 days of notice") in result.output
+
+
+def material_terms(effective) -> str:
+    return front(title="Terms", slug="terms", effective=effective.isoformat(), material=True) + "# Terms\n\nNew fee.\n"
+
+
+def commit_time(at: datetime) -> str:
+    return at.replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+def test_material_version_in_force_on_the_day_it_was_announced_is_a_warning(content_repo):
+    yesterday = datetime.now(timezone.utc) - timedelta(days=1)
+    content_repo.commit(commit_time(yesterday), **{"terms.md": material_terms(yesterday.date())})
+    _, problems = problems_of(content_repo.path)
+    assert problems == [f"terms.md:7: warning: version {yesterday.date()} is marked material but takes effect "
+                        f"on the day it was announced, {yesterday:%Y-%m-%d}; users are owed 30 days of notice"]
+
+
+def test_material_version_in_force_before_it_was_announced_is_a_warning(content_repo):
+    now = datetime.now(timezone.utc)
+    earlier = (now - timedelta(days=3)).date()
+    content_repo.commit(commit_time(now), **{"terms.md": material_terms(earlier)})
+    _, problems = problems_of(content_repo.path)
+    assert problems == [f"terms.md:7: warning: version {earlier} is marked material but takes effect 3 days "
+                        f"before it was announced on {now:%Y-%m-%d}; users are owed 30 days of notice"]
+
+
+def test_one_day_of_notice_is_singular(content_repo):
+    now = datetime.now(timezone.utc)
+    tomorrow = (now + timedelta(days=1)).date()
+    content_repo.commit(commit_time(now), **{"terms.md": material_terms(tomorrow)})
+    _, problems = problems_of(content_repo.path)
+    assert problems == [f"terms.md:7: warning: version {tomorrow} is marked material but takes effect 1 day "
+                        f"after it was announced on {now:%Y-%m-%d}; users are owed 30 days of notice"]
+
+
+def test_short_notice_long_ago_is_not_warned_about_forever(content_repo):
+    content_repo.commit("2025-01-10T10:00", **{"terms.md": material_terms(date(2025, 1, 10))})
+    assert problems_of(content_repo.path) == (0, [])
 
 
 def test_notice_days_comes_from_termsledger_toml(content_repo):

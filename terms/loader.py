@@ -58,12 +58,13 @@ def load(
 
 
 def _versions(current: Source, revisions: list[Revision]) -> tuple[tuple[Version, ...], list[Problem]]:
-    problems = []
+    """The versions of a document read from its revisions, and the problems of its history."""
+    sources = [read_source(r.path, r.data) for r in revisions[:-1]] + [current]
+    problems = _slug_changes(sources, revisions)
     drafts: dict[tuple[date, str | None], _Draft] = {}
     first_of_day: dict[date, _Draft] = {}
     latest: _Draft | None = None
-    for index, revision in enumerate(revisions):
-        source = current if index == len(revisions) - 1 else read_source(revision.path, revision.data)
+    for source, revision in zip(sources, revisions):
         when = revision.committed_at or revision.modified_at
         effective = source.effective or when.date()
         sha = content_sha256(source.body)
@@ -89,6 +90,15 @@ def _versions(current: Source, revisions: list[Revision]) -> tuple[tuple[Version
         latest = draft
     ordered = sorted(drafts.values(), key=lambda d: d.effective)  # stable: announcement order within a day
     return tuple(_version(current.slug, d) for d in ordered), problems
+
+
+def _slug_changes(sources: list[Source], revisions: list[Revision]) -> list[Problem]:
+    """A warning for each revision whose slug differs from the revision's before it."""
+    return [Problem(revision.path, source.key_lines.get("slug", 1), "warning",
+                    f"slug changed from {before.slug!r} to {source.slug!r}{_where(revision)}: links and "
+                    f"consent records that use {before.slug!r} no longer match")
+            for before, source, revision in zip(sources, sources[1:], revisions[1:])
+            if source.slug != before.slug]
 
 
 def _needs_label(source: Source, first: _Draft, where: str) -> Problem:

@@ -125,6 +125,16 @@ def test_a_second_version_on_the_same_date_needs_a_label(content_repo):
     assert [v.body for v in terms.load(content_repo.path).versions("terms")] == ["# Terms\n\nA.\n"]
 
 
+def test_a_slug_change_is_a_warning(content_repo):
+    content_repo.commit("2025-01-10T10:00", **{"terms.md": GOOD.replace("slug: terms", "slug: tos")})
+    commit = content_repo.commit("2025-02-01T10:00", **{"terms.md": GOOD})
+    exit_code, problems = problems_of(content_repo.path)
+    assert exit_code == 0
+    assert problems == [f"terms.md:3: warning: slug changed from 'tos' to 'terms' in commit {commit[:10]} "
+                        "(2025-02-01): links and consent records that use 'tos' no longer match"]
+    assert list(terms.load(content_repo.path).documents) == ["terms"]
+
+
 def test_changes_before_the_effective_date_are_fine(content_repo):
     content_repo.commit("2025-01-10T10:00", **{"terms.md": GOOD})
     content_repo.commit("2025-02-10T10:00", **{"terms.md": GOOD.replace("Text.", "Proofread.")})

@@ -11,6 +11,7 @@ from terms import Content, Version
 
 from . import urls
 from .settings import SiteSettings
+from .status import material
 
 
 def absolute(settings: SiteSettings, url: str) -> str:
@@ -19,9 +20,11 @@ def absolute(settings: SiteSettings, url: str) -> str:
 
 
 def versions_json(content: Content, at: date, settings: SiteSettings,
-                  materiality: dict[str, dict[str, bool | None]]) -> bytes:
-    """``versions.json``: every document and version. ``materiality`` maps slug, then
-    version id, to whether the version is material (editor's flag, else the verdict)."""
+                  verdicts: dict[str, dict[str, bool | None]]) -> bytes:
+    """``versions.json``: every document and version. ``verdicts`` maps slug, then version
+    id, to the analysis' verdict on the change from the version before (``None`` for the
+    first). A version's ``material`` is that verdict (for a first version, its flag, else
+    false) and ``flag`` the editor's ``material:`` (``None`` when unset)."""
     documents = []
     for document in content.documents.values():
         current = document.in_force(at)
@@ -32,7 +35,8 @@ def versions_json(content: Content, at: date, settings: SiteSettings,
                 "version": version.id,
                 "effective": version.effective.isoformat(),
                 "summary": version.summary,
-                "material": materiality[document.slug][version.id],
+                "material": bool(version.material) if previous is None else verdicts[document.slug][version.id],
+                "flag": version.material,
                 "content_sha256": version.content_sha256,
                 "url": absolute(settings, urls.version_url(document.slug, version.id)),
                 "diff_url": absolute(settings, urls.diff_url(document.slug, previous.id, version.id))
@@ -49,8 +53,9 @@ def updated(version: Version) -> datetime:
 
 
 def feed_entries(content: Content, settings: SiteSettings,
-                 materiality: dict[str, dict[str, bool | None]]) -> list[dict[str, Any]]:
-    """The Atom entries: every version of every document, newest effective date first."""
+                 verdicts: dict[str, dict[str, bool | None]]) -> list[dict[str, Any]]:
+    """The Atom entries: every version of every document, newest effective date first, each
+    material by the editor's flag where set, else by the analysis' verdict."""
     entries = []
     for document in content.documents.values():
         for version in document.versions:
@@ -60,7 +65,7 @@ def feed_entries(content: Content, settings: SiteSettings,
                 "version": version, "document": document, "url": absolute(settings, url),
                 "id": absolute(settings, url) if settings.base_url else
                 f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'termsledger:{url}{version.content_sha256}')}",
-                "updated": updated(version), "material": materiality[document.slug][version.id],
+                "updated": updated(version), "material": material(version, verdicts[document.slug][version.id]),
                 "diff_url": absolute(settings, urls.diff_url(document.slug, previous.id, version.id))
                 if previous else None,
             })

@@ -102,14 +102,14 @@ class Pages:
         return Page(url, (f"version-{document.slug}.html", "version.html"), context)
 
     def history(self, document: Document) -> Page:
-        materiality = self.versions_material(document)
+        verdicts = self.verdicts(document)
         rows = []
         for version in reversed(document.versions):
             previous = document.previous(version)
             rows.append({
                 **self._link(document, version),
                 "summary": version.summary,
-                "material": materiality[version.id],
+                "material": material(version, verdicts[version.id]),
                 "flagged": version.material is not None,
                 "previous": previous,
                 "diff_url": urls.diff_url(document.slug, previous.id, version.id) if previous else None,
@@ -132,11 +132,11 @@ class Pages:
             "document_url": urls.document_url(document.slug),
         })
 
-    def versions_material(self, document: Document) -> dict[str, bool | None]:
-        """For each version id, whether it is a material change from the version before:
-        the editor's flag where set, else the analysis' verdict."""
-        return {v.id: material(v, self.redlines.between(p, v).material if (p := document.previous(v))
-                               else None) for v in document.versions}
+    def verdicts(self, document: Document) -> dict[str, bool | None]:
+        """For each version id, the analysis' verdict on the change from the version before
+        (``None`` for the first version)."""
+        return {v.id: self.redlines.between(p, v).material if (p := document.previous(v)) else None
+                for v in document.versions}
 
     def _version_context(self, document: Document, version: Version, url: str,
                          link_at: date | None) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import site_builder
 import terms
 from site_builder import InvalidPath, SiteSettings, cache, redline, templates, urls
 from conftest import front
-from site_helpers import PRIVACY_V1, TERMS_V1, broken_links, parse_html, sample_history
+from site_helpers import PRIVACY_V1, TERMS_V1, TERMS_V2, broken_links, parse_html, sample_history
 from termsledger.cli import cli
 
 DAY = date(2026, 1, 15)
@@ -158,8 +158,12 @@ def test_versions_json_matches_the_model(site, sample):
         assert entry["current"] == document.in_force(DAY).id
         assert [v["version"] for v in entry["versions"]] == [v.id for v in document.versions]
         for row, version in zip(entry["versions"], document.versions):
-            assert set(row) == {"version", "effective", "summary", "material", "content_sha256", "url",
-                                "diff_url"}
+            assert set(row) == {"version", "effective", "summary", "material", "flag", "content_sha256",
+                                "url", "diff_url"}
+            previous = document.previous(version)
+            assert row["material"] == (terms.compare(previous, version).material if previous
+                                       else bool(version.material))
+            assert row["flag"] == version.material
             assert row["content_sha256"] == version.content_sha256
             assert row["effective"] == version.effective.isoformat()
             assert row["summary"] == version.summary
@@ -167,7 +171,21 @@ def test_versions_json_matches_the_model(site, sample):
             assert row["diff_url"] is None or (site / row["diff_url"] / "index.html").is_file()
     terms_versions = data["documents"][1]["versions"]
     assert terms_versions[0]["diff_url"] is None
-    assert terms_versions[2]["material"] is True  # the editor's flag
+    assert [v["flag"] for v in terms_versions] == [None, None, True]
+
+
+def test_versions_json_material_is_the_verdict_and_flag_the_editors(content_repo, tmp_path):
+    first = TERMS_V1.replace("summary: First version.", "summary: First version.\nmaterial: true")
+    shorter = TERMS_V2.replace("summary: Shorter refunds.", "summary: Shorter refunds.\nmaterial: false")
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": first})
+    content_repo.commit("2025-05-01T10:00:00", **{"terms.md": shorter})
+    out = tmp_path / "site"
+    site_builder.build(terms.load(content_repo.path), out, now=DAY)
+    rows = json.loads((out / "versions.json").read_text(encoding="utf-8"))["documents"][0]["versions"]
+    assert [(v["material"], v["flag"]) for v in rows] == [(True, True), (True, False)]
+    history = html(out, "terms/history")
+    assert history.count('title="Marked material by the editor">material</span>') == 1  # the first version
+    assert "Judged material by the change analysis" not in history  # the flag wins on the site
 
 
 def test_feed_parses(site):

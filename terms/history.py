@@ -106,13 +106,15 @@ def _read_blob(repo: git.Repo, sha: str) -> bytes:
 
 
 def _chains(repo: git.Repo, prefix: str) -> dict[str, list[tuple[str, str, str, datetime]]]:
-    """Map each path that exists at HEAD under ``prefix`` to its chain of
-    ``(path, blob, commit, committed_at)``, renames followed."""
+    """Map each path under ``prefix`` that exists at HEAD or was deleted to its chain of
+    ``(path, blob, commit, committed_at)``, renames followed; a path deleted and added again
+    keeps one chain."""
     output = repo.git.log(
         "--topo-order", "--reverse", "--first-parent", "--diff-merges=first-parent",
         "--raw", "--no-abbrev", "-M", "-z", "--format=%x01%H %ct", "--", prefix or ".",
     )
     chains: dict[str, list] = {}
+    deleted: dict[str, list] = {}  # chains of deleted paths, continued if a path is added again
     tokens = iter(output.split("\0"))
     commit, at = "", None
     for token in tokens:
@@ -127,11 +129,14 @@ def _chains(repo: git.Repo, prefix: str) -> dict[str, list[tuple[str, str, str, 
             if status[0] in "RC":
                 old, path = path, next(tokens)
                 chain = chains.pop(old, []) if status[0] == "R" else list(chains.get(old, []))
+            elif status[0] == "A":
+                chain = deleted.pop(path, [])
             else:
-                chain = chains.pop(path, []) if status[0] != "A" else []
+                chain = chains.pop(path, [])
             if status[0] == "D":
+                deleted[path] = chain
                 continue
             chain.append((path, blob, commit, at))
             chains[path] = chain
     return {path[len(prefix):]: [(p[len(prefix):], *rest) for p, *rest in chain]
-            for path, chain in chains.items() if path.startswith(prefix)}
+            for path, chain in (deleted | chains).items() if path.startswith(prefix)}

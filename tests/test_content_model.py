@@ -56,6 +56,24 @@ def test_renames_are_followed(content_repo):
     assert document.versions[0].commit != document.versions[1].commit
 
 
+def test_a_document_deleted_and_added_again_keeps_its_history(content_repo):
+    first = content_repo.commit("2025-01-20T10:00", **{"terms.md": TERMS_V1})
+    content_repo.repo.git.rm("terms.md")
+    content_repo.commit("2025-02-01T10:00")
+    content_repo.commit("2025-08-01T10:00", **{"terms.md": TERMS_V2})
+    versions = terms.load(content_repo.path).versions("terms")
+    assert [(v.id, v.commit) for v in versions][0] == ("2025-03-01", first)
+    assert [v.id for v in versions] == ["2025-03-01", "2025-09-15"]
+
+
+def test_a_deleted_document_restored_in_the_working_copy_keeps_its_history(content_repo):
+    content_repo.commit("2025-01-20T10:00", **{"terms.md": TERMS_V1})
+    content_repo.repo.git.rm("terms.md")
+    content_repo.commit("2025-02-01T10:00")
+    content_repo.write("terms.md", TERMS_V2)
+    assert [v.id for v in terms.load(content_repo.path).versions("terms")] == ["2025-03-01", "2025-09-15"]
+
+
 def test_repository_without_front_matter_gets_one_version_per_commit_day(content_repo):
     content_repo.commit_files("2024-05-01T09:00", {"Terms of Service.md": "# Terms of Service\n\nFirst.\n"})
     content_repo.commit_files("2024-05-01T17:00", {"Terms of Service.md": "# Terms of Service\n\nFirst, fixed.\n"})

@@ -43,7 +43,8 @@ def catalog() -> terms.Content:
                              references=(), body=body, content_sha256=terms.content_sha256(body),
                              path="terms.md", commit=None, committed_at=None, announced_at=None)
     versions = (version("2024-01-01", None), version("2025-01-01", False), version("2026-01-01", True))
-    return terms.Content("content", {"terms": terms.Document("terms", "terms.md", versions)})
+    # not a folder, hence not in git: publish takes the uncommitted versions
+    return terms.Content("<generated>", {"terms": terms.Document("terms", "terms.md", versions)})
 
 
 def subject(n: int) -> str:

@@ -12,10 +12,13 @@ when naive, now when ``None``):
 
 - ``Ledger(path)``; ``close()``; usable as a context manager; ``db`` (this thread's
   ``sqlite_utils.Database``), ``conn`` (its ``sqlite3.Connection``), ``transaction()``.
-- ``publish(content: terms.Content, verdicts: Mapping[tuple[str, str], bool] | None = None)
-  -> Published(added, updated, unchanged)`` -- idempotent; raises ``ChangedVersion`` when a
-  published version's text changed. ``verdicts`` maps ``(slug, version id)`` to the change
-  analysis' verdict, used where the editor set no ``material:`` flag.
+- ``publish(content: terms.Content, verdicts: Mapping[tuple[str, str], bool] | None = None,
+  *, allow_uncommitted=False) -> Published(added, updated, unchanged, kept)`` -- idempotent;
+  raises ``ChangedVersion`` when a published version's text changed, or its ``material:``
+  flag once it is in force (a newer verdict for a version in force is not applied but listed
+  in ``kept``); raises ``UncommittedVersion`` for a new version read from uncommitted text in
+  a git repository unless ``allow_uncommitted``. ``verdicts`` maps ``(slug, version id)`` to
+  the change analysis' verdict, used where the editor set no ``material:`` flag.
 - ``catalog(at=None) -> list[CatalogDocument(slug, title, in_force, announced, versions)]``,
   each version a ``CatalogVersion(document, id, effective, label, title, summary, material,
   flag, verdict, content_sha256, references, manifest, manifest_sha256, commit,
@@ -53,12 +56,12 @@ when naive, now when ``None``):
 Every value has ``to_dict()``. Errors derive from ``ConsentError``: ``UnknownDocument``,
 ``UnknownVersion``, ``UnknownSubject`` (also ``LookupError``); ``InvalidSubject``,
 ``InvalidEvidence``, ``InvalidRecord``, ``InvalidCursor`` (also ``ValueError``);
-``ChangedVersion``, ``IdempotencyConflict``, ``ErasureIncomplete``.
+``ChangedVersion``, ``UncommittedVersion``, ``IdempotencyConflict``, ``ErasureIncomplete``.
 """
 
 from .errors import (ChangedVersion, ConsentError, ErasureIncomplete, IdempotencyConflict,
                      InvalidCursor, InvalidEvidence, InvalidRecord, InvalidSubject,
-                     UnknownDocument, UnknownSubject, UnknownVersion)
+                     UncommittedVersion, UnknownDocument, UnknownSubject, UnknownVersion)
 from .ledger import Ledger
 from .values import (STATUSES, CatalogDocument, CatalogVersion, Erasure, Event, Marked, Page,
                      Published, Status, Verification)
@@ -66,6 +69,7 @@ from .values import (STATUSES, CatalogDocument, CatalogVersion, Erasure, Event, 
 __all__ = [
     "CatalogDocument", "CatalogVersion", "ChangedVersion", "ConsentError", "Erasure",
     "ErasureIncomplete", "Event", "IdempotencyConflict", "InvalidCursor", "InvalidEvidence",
-    "InvalidRecord", "InvalidSubject", "Ledger", "Marked", "Page", "Published", "STATUSES", "Status",
-    "UnknownDocument", "UnknownSubject", "UnknownVersion", "Verification",
+    "InvalidRecord", "InvalidSubject", "Ledger", "Marked", "Page", "Published", "STATUSES",
+    "Status", "UncommittedVersion", "UnknownDocument", "UnknownSubject", "UnknownVersion",
+    "Verification",
 ]

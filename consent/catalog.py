@@ -11,12 +11,14 @@ import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from hashlib import sha256
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import terms
 from terms import referenced
+from terms.history import open_repo
 
-from .errors import ChangedVersion, UnknownDocument, UnknownVersion
+from .errors import ChangedVersion, UncommittedVersion, UnknownDocument, UnknownVersion
 from .values import CatalogDocument, CatalogVersion, Published
 
 Verdicts = Mapping[tuple[str, str], bool]
@@ -165,16 +167,23 @@ def catalog_generation(conn: sqlite3.Connection) -> int:
     return row[0] if row else 0
 
 
-def publish(conn: sqlite3.Connection, content: terms.Content, verdicts: Verdicts | None = None) -> Published:
+def publish(conn: sqlite3.Connection, content: terms.Content, verdicts: Verdicts | None = None,
+            allow_uncommitted: bool = False) -> Published:
     """Copy every version of ``content`` into the catalog; call inside a write transaction.
 
-    Idempotent. A version already published keeps its text: a different ``content_sha256``
-    raises :class:`ChangedVersion` and nothing is published. Title, summary and materiality may
-    change; a verdict of ``None`` keeps the one already stored.
+    Idempotent; on any refusal nothing is published. A version already published keeps its
+    text: a different ``content_sha256`` raises :class:`ChangedVersion`. Title and summary may
+    change. Materiality may change until the version is in force; after that a changed
+    ``material:`` flag raises :class:`ChangedVersion` and a newer verdict is not applied but
+    reported in ``kept``. A verdict of ``None`` keeps the one already stored. A new version
+    read from uncommitted text (``commit is None``) of a git repository raises
+    :class:`UncommittedVersion` unless ``allow_uncommitted``.
     """
     verdicts = verdicts or {}
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    added, updated, unchanged = [], [], 0
+    clock = datetime.now(timezone.utc)
+    today, now = clock.date(), clock.isoformat(timespec="seconds")
+    in_git = None
+    added, updated, kept, unchanged = [], [], [], 0
     for slug, document in content.documents.items():
         conn.execute("INSERT OR IGNORE INTO documents (slug) VALUES (?)", (slug,))
         (doc_id,) = conn.execute("SELECT id FROM documents WHERE slug = ?", (slug,)).fetchone()
@@ -184,6 +193,14 @@ def publish(conn: sqlite3.Connection, content: terms.Content, verdicts: Verdicts
                                "FROM versions WHERE document = ? AND version = ?",
                                (doc_id, version.id)).fetchone()
             if old is None:
+                if version.commit is None and not allow_uncommitted:
+                    if in_git is None:
+                        in_git = open_repo(Path(content.root)) is not None
+                    if in_git:
+                        raise UncommittedVersion(
+                            f"{slug} version {version.id} ({version.path}) is not committed to "
+                            f"git: commit it before publishing, so that the text accepted can "
+                            f"be reproduced from git later")
                 conn.execute(
                     "INSERT INTO versions (document, version, effective, label, title, summary, flag, "
                     "verdict, content_sha256, refs, manifest, manifest_sha256, commit_sha, "
@@ -197,6 +214,16 @@ def publish(conn: sqlite3.Connection, content: terms.Content, verdicts: Verdicts
                     f"and now has {version.content_sha256}: a published text cannot change; "
                     f"publish the change as a new version with its own effective date")
             verdict = row[6] if row[6] is not None else old[4]
+            if version.effective <= today:  # in force: who must re-accept is settled
+                if row[5] != old[3]:
+                    raise ChangedVersion(
+                        f"{slug} version {version.id} is in force and was published with "
+                        f"material: {_flag(old[3])}; it now says material: {_flag(row[5])}: "
+                        f"who must accept it again cannot change once it is in force; restore "
+                        f"the flag, or publish a new version")
+                if verdict != old[4]:
+                    kept.append((slug, version.id))
+                    verdict = old[4]
             new = (version.title, version.summary, row[5], verdict, position)
             if tuple(old[1:]) == new:
                 unchanged += 1
@@ -208,7 +235,11 @@ def publish(conn: sqlite3.Connection, content: terms.Content, verdicts: Verdicts
     if added or updated:
         conn.execute("INSERT INTO meta (key, value) VALUES ('catalog', 1) ON CONFLICT (key) "
                      "DO UPDATE SET value = value + 1")
-    return Published(tuple(added), tuple(updated), unchanged)
+    return Published(tuple(added), tuple(updated), unchanged, tuple(kept))
+
+
+def _flag(flag: int | None) -> str:
+    return "not set" if flag is None else "true" if flag else "false"
 
 
 def _version_row(content: terms.Content, version: terms.Version, verdict: bool | None) -> tuple:

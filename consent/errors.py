@@ -39,6 +39,11 @@ class ChangedVersion(ConsentError):
     """Publishing a version whose text changed after it was published."""
 
 
+class UncommittedVersion(ConsentError):
+    """A version to publish is uncommitted text in a git repository: it could not be
+    reproduced from git later."""
+
+
 class IdempotencyConflict(ConsentError):
     """An idempotency key reused for a different request."""
 

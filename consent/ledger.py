@@ -126,14 +126,17 @@ class Ledger:
 
     # The catalog
 
-    def publish(self, content: terms.Content, verdicts: Verdicts | None = None) -> Published:
+    def publish(self, content: terms.Content, verdicts: Verdicts | None = None, *,
+                allow_uncommitted: bool = False) -> Published:
         """Sync the catalog from ``content``; see :func:`consent.catalog.publish`.
 
         :param verdicts: the change analysis' materiality per ``(slug, version id)``, used
             where the editor set no ``material:`` flag. Defaults to none (not material).
+        :param allow_uncommitted: also publish new versions read from uncommitted text of a
+            git repository. Defaults to refusing them.
         """
         with self.transaction() as conn:
-            published = publish(conn, content, verdicts)
+            published = publish(conn, content, verdicts, allow_uncommitted)
         self.catalog_snapshot(fresh=True)
         return published
 
@@ -292,7 +295,7 @@ class Ledger:
         return erasure.export(self, check_subject(subject))
 
     def erase(self, subject: str) -> Erasure:
-        """Replace ``subject`` with a keyed pseudonym and drop its personal evidence and
+        """Replace ``subject`` with a random pseudonym and drop its personal evidence and
         stored responses, from the file and its WAL; see :mod:`consent.erasure`."""
         return erasure.erase(self, check_subject(subject))
 

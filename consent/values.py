@@ -113,10 +113,13 @@ class Published:
     updated: tuple[tuple[str, str], ...]
     """Versions whose title, summary or materiality changed (their text did not)."""
     unchanged: int
+    kept: tuple[tuple[str, str], ...] = ()
+    """Versions in force whose materiality verdict differs from the one published: the
+    published one stays, so that who must re-accept does not change."""
 
     def to_dict(self) -> dict[str, Any]:
         return {"added": [list(p) for p in self.added], "updated": [list(p) for p in self.updated],
-                "unchanged": self.unchanged}
+                "unchanged": self.unchanged, "kept": [list(p) for p in self.kept]}
 
 
 class Marked(int):

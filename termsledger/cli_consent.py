@@ -50,11 +50,16 @@ def verdicts(content: terms.Content, watch: tuple[str, ...]) -> dict[tuple[str, 
 @click.command()
 @content_option
 @ledger_option
-def publish(content, ledger_path):
+@click.option("--allow-uncommitted", is_flag=True,
+              help="Also publish uncommitted text of a git repository (it cannot be reproduced "
+                   "from git later).")
+def publish(content, ledger_path, allow_uncommitted):
     """Copy the published versions of the content into the ledger's catalog.
 
-    Republishing is idempotent; a version whose text changed after it was published is
-    refused. Versions without a `material:` flag take the change analysis' verdict.
+    Content with errors (see `termsledger check`) is refused, and so is uncommitted text in a
+    git repository unless --allow-uncommitted. Republishing is idempotent; a version whose
+    text changed after it was published is refused, and so is a changed `material:` flag once
+    the version is in force. Versions without a flag take the change analysis' verdict.
 
     Example:
 
@@ -63,8 +68,16 @@ def publish(content, ledger_path):
     """
     config = load_config(content)
     loaded = load_content(config)
+    problems = terms.check(loaded, notice_days=config.notice_days, watch=config.watch)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        for problem in errors:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"nothing published: the content has {len(errors)} "
+                                   f"error(s); fix them and run termsledger check")
     with open_ledger(ledger_path, content) as ledger:
-        echo(ledger.publish(loaded, verdicts(loaded, config.watch)).to_dict())
+        echo(ledger.publish(loaded, verdicts(loaded, config.watch),
+                            allow_uncommitted=allow_uncommitted).to_dict())
 
 
 @click.group()

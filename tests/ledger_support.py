@@ -24,7 +24,7 @@ def content(*versions: terms.Version) -> terms.Content:
     for v in sorted(versions, key=lambda v: (v.effective, v.id)):
         by_slug.setdefault(v.slug, []).append(v)
     documents = {slug: terms.Document(slug, f"{slug}.md", tuple(vs)) for slug, vs in sorted(by_slug.items())}
-    return terms.Content("content", documents)
+    return terms.Content("<in memory>", documents)  # not a folder, so not in git
 
 
 def example() -> terms.Content:

@@ -78,8 +78,38 @@ def test_publish_refuses_a_rewritten_version(repo, tmp_path):
         title="Privacy", slug="privacy", effective="2025-01-01", summary="First")
         + "# Data\n\nWe keep everything.\n"})
     result = run("publish", "--content", repo.path, "--ledger", db, code=1)
-    assert result.output.startswith("Error: privacy version 2025-01-01 was published with "
-                                    "content_sha256 ")
+    assert result.output.startswith("privacy.md:7: error: the text of version 2025-01-01 was "
+                                    "changed in commit ")  # found by the check publish runs
+    assert "Error: nothing published" in result.output
+
+
+def test_publish_refuses_uncommitted_text_of_a_git_repository(repo, tmp_path):
+    db = tmp_path / "l.db"
+    repo.write("privacy.md", front(title="Privacy", slug="privacy", effective="2027-03-01",
+                                   summary="Typo", material=False) + "# Data\n\nWe keep little!\n")
+    result = run("publish", "--content", repo.path, "--ledger", db, code=1)
+    assert result.output.startswith("Error: privacy version 2027-03-01 (privacy.md) is not "
+                                    "committed to git")
+    published = data("publish", "--content", repo.path, "--ledger", db, "--allow-uncommitted")
+    assert ["privacy", "2027-03-01"] in published["added"]
+
+
+def test_publish_from_a_plain_folder(tmp_path):
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "terms.md").write_text(front(
+        title="Terms", slug="terms", effective="2025-01-01", summary="First") + "Be nice.\n")
+    published = data("publish", "--content", tmp_path / "plain", "--ledger", tmp_path / "l.db")
+    assert published["added"] == [["terms", "2025-01-01"]]
+
+
+def test_publish_refuses_content_with_errors(repo, tmp_path):
+    repo.commit("2026-03-01T09:00:00", **{"privacy.md": front(
+        title="Privacy", slug="privacy", effective="2026-04-01", summary="Refs",
+        references=["nope"]) + "# Data\n\nWe keep little.\n"})
+    result = run("publish", "--content", repo.path, "--ledger", tmp_path / "l.db", code=1)
+    assert "privacy.md:" in result.output and "references 'nope'" in result.output
+    assert "Error: nothing published: the content has 1 error(s)" in result.output
+    assert not (tmp_path / "l.db").exists()
 
 
 def test_errors_are_clear_and_exit_non_zero(repo, tmp_path):

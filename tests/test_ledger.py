@@ -9,7 +9,8 @@ import pytest
 import terms
 from conftest import front
 from consent import (ChangedVersion, IdempotencyConflict, InvalidCursor, InvalidEvidence,
-                     InvalidRecord, InvalidSubject, Ledger, UnknownDocument, UnknownVersion)
+                     InvalidRecord, InvalidSubject, Ledger, UncommittedVersion, UnknownDocument,
+                     UnknownVersion)
 from ledger_support import content, example, version
 
 
@@ -42,21 +43,46 @@ def test_publish_refuses_a_changed_text_and_publishes_nothing(ledger):
 
 
 def test_publish_updates_materiality_from_verdicts_where_no_flag(tmp_path):
-    plain = content(version("terms", "2024-01-01"), version("terms", "2025-01-01"),
-                    version("terms", "2026-01-01", material=False))
+    plain = content(version("terms", "2024-01-01"), version("terms", "2098-01-01"),
+                    version("terms", "2099-01-01", material=False))
     with Ledger(tmp_path / "l.db") as ledger:
         ledger.publish(plain)
         ledger.record("u", "terms", version="2024-01-01", at="2024-02-01")
-        assert status(ledger, "u", "terms", "2025-02-01") == "notify"
-        verdicts = {("terms", "2025-01-01"): True, ("terms", "2026-01-01"): True}
-        assert ledger.publish(plain, verdicts).updated == (("terms", "2025-01-01"),
-                                                           ("terms", "2026-01-01"))
-        assert status(ledger, "u", "terms", "2025-02-01") == "reaccept"
+        assert status(ledger, "u", "terms", "2098-02-01") == "notify"
+        verdicts = {("terms", "2098-01-01"): True, ("terms", "2099-01-01"): True}
+        assert ledger.publish(plain, verdicts).updated == (("terms", "2098-01-01"),
+                                                           ("terms", "2099-01-01"))
+        assert status(ledger, "u", "terms", "2098-02-01") == "reaccept"
         versions = {v.id: v for v in ledger.catalog()[0].versions}
-        assert versions["2026-01-01"].material is False  # the editor's flag decides
-        assert versions["2026-01-01"].verdict is True
+        assert versions["2099-01-01"].material is False  # the editor's flag decides
+        assert versions["2099-01-01"].verdict is True
         ledger.publish(plain)  # no verdicts: the stored ones stay
-        assert status(ledger, "u", "terms", "2025-02-01") == "reaccept"
+        assert status(ledger, "u", "terms", "2098-02-01") == "reaccept"
+
+
+def test_materiality_of_a_version_in_force_stays_as_published(ledger, tmp_path):
+    plain = content(version("terms", "2024-01-01"), version("terms", "2025-01-01"))
+    with Ledger(tmp_path / "l.db") as other:
+        other.publish(plain, {("terms", "2025-01-01"): False})
+        other.record("v", "terms", version="2024-01-01", at="2024-02-01")
+        published = other.publish(plain, {("terms", "2025-01-01"): True})
+        assert (published.updated, published.kept) == ((), (("terms", "2025-01-01"),))
+        assert published.to_dict()["kept"] == [["terms", "2025-01-01"]]
+        assert status(other, "v", "terms", "2025-02-01") == "notify"  # not moved to reaccept
+        assert other.catalog()[0].versions[1].verdict is False
+    ledger.record("v", "terms", version="2024-01-01", at="2024-02-01")
+    flipped = content(*[v if v.id != "2025-01-01" or v.slug != "terms" else
+                        version("terms", "2025-01-01", material=True, references=["privacy"])
+                        for d in example().documents.values() for v in d.versions])
+    with pytest.raises(ChangedVersion, match=r"terms version 2025-01-01 is in force and was "
+                                             r"published with material: false; it now says "
+                                             r"material: true"):
+        ledger.publish(flipped)
+    assert status(ledger, "v", "terms", "2025-02-01") == "notify"
+    announced = content(*[v if v.id != "2099-01-01" else
+                          version("terms", "2099-01-01", material=False, references=["privacy"])
+                          for d in example().documents.values() for v in d.versions])
+    assert ledger.publish(announced).updated == (("terms", "2099-01-01"),)
 
 
 def test_catalog_lists_in_force_and_announced(ledger):
@@ -296,6 +322,14 @@ def test_a_catalog_published_from_a_git_repository(content_repo, tmp_path):
     loaded = terms.load(content_repo.path)
     with Ledger(tmp_path / "l.db") as ledger:
         assert [p[1] for p in ledger.publish(loaded).added] == ["2025-02-01", "2025-06-01"]
+        content_repo.write("terms.md", front(title="Terms", slug="terms", effective="2099-01-01",
+                                             summary="Draft") + "Be nice. Pay fees. Smile.\n")
+        draft = terms.load(content_repo.path)
+        with pytest.raises(UncommittedVersion, match=r"terms version 2099-01-01 \(terms.md\) is "
+                                                     r"not committed to git"):
+            ledger.publish(draft)
+        assert len(ledger.catalog()[0].versions) == 2
+        assert ledger.publish(draft, allow_uncommitted=True).added == (("terms", "2099-01-01"),)
         catalog_version = ledger.catalog()[0].versions[0]
         assert catalog_version.commit == loaded.documents["terms"].versions[0].commit
         ledger.record("iv", "terms", at="2025-03-01")

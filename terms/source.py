@@ -150,6 +150,8 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str]) -> None:
         value = meta["effective"]
         if isinstance(value, datetime):
             value = (value.astimezone(timezone.utc) if value.tzinfo else value).date()
+        if isinstance(value, str):
+            value = _iso_date(value)
         if isinstance(value, date):
             source.effective = value
         else:
@@ -184,3 +186,11 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str]) -> None:
             source.references = tuple(dict.fromkeys(references))
         else:
             wrong("references", f"references must be a list of document slugs, not {references!r}")
+
+
+def _iso_date(text: str) -> date | str:
+    """``text`` as a date when it is one written as ``YYYY-MM-DD`` (a quoted date), else unchanged."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return text

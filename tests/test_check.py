@@ -41,6 +41,8 @@ BAD_FILES = [
      "t.md:3: error: effective date '2025-02-30' is not a date: write it as YYYY-MM-DD"),
     ("---\ntitle: T\neffective: next monday\n---\n# T\n\nText.\n",
      "t.md:3: error: effective date 'next monday' is not a date: write it as YYYY-MM-DD"),
+    ("---\ntitle: T\neffective: '2025-02-30'\n---\n# T\n\nText.\n",
+     "t.md:3: error: effective date '2025-02-30' is not a date: write it as YYYY-MM-DD"),
     ("---\ntitle: T\nmaterial: maybe\n---\n# T\n\nText.\n", "t.md:3: error: material must be true or false, not 'maybe'"),
     ("---\ntitle: T\nreferences: 5\n---\n# T\n\nText.\n", "t.md:3: error: references must be a list of document slugs, not 5"),
     ("---\ntitle: 12\n---\n# T\n\nText.\n", "t.md:2: error: title must be text, not 12"),

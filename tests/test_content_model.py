@@ -130,6 +130,13 @@ def test_uncommitted_changes_are_dated_by_the_file_modification_time(content_rep
     assert (loads[0].id, loads[0].commit, loads[0].committed_at) == ("2025-02-03", None, modified)
 
 
+def test_a_quoted_effective_date_is_a_date(tmp_path):
+    (tmp_path / "terms.md").write_text("---\ntitle: Terms\neffective: '2025-01-01'\n---\n# Terms\n\nText.\n")
+    content = terms.load(tmp_path)
+    assert content.problems == ()
+    assert content.versions("terms")[0].effective == date(2025, 1, 1)
+
+
 def test_unknown_front_matter_keys_are_kept(tmp_path):
     (tmp_path / "terms.md").write_text("---\ntitle: Terms\nredirect_from: [/tos]\n---\n# Terms\n\nText.\n")
     content = terms.load(tmp_path)

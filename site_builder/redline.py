@@ -20,7 +20,8 @@ _BLANK_LINES = re.compile(r"(?:[ \t]*\n)*")
 
 
 def ops_html(ops) -> str:
-    """Word operations as HTML: kept text as is, deletions and insertions marked.
+    """Word operations as HTML: kept text as is, deletions and insertions marked (line
+    breaks at either end of a change left outside the mark, where they show no box).
 
     >>> from terms.words import WordOp
     >>> ops_html([WordOp("equal", "Within ", "Within "), WordOp("replace", "14", "7")])[:32]
@@ -32,10 +33,18 @@ def ops_html(ops) -> str:
             parts.append(escape(op.new))
             continue
         if op.old:
-            parts.append(_DELETED.format(escape(op.old)))
+            parts.append(_marked(_DELETED, op.old))
         if op.new:
-            parts.append(_INSERTED.format(escape(op.new)))
+            parts.append(_marked(_INSERTED, op.new))
     return "".join(parts)
+
+
+def _marked(mark: str, text: str) -> str:
+    core = text.strip("\n")
+    if not core:
+        return text
+    start = len(text) - len(text.lstrip("\n"))
+    return text[:start] + mark.format(escape(core)) + text[start + len(core):]
 
 
 @dataclass(frozen=True)
@@ -58,7 +67,7 @@ class SectionRedline:
     html: str
     """The section's Markdown text with deletions in ``<del>`` and insertions in ``<ins>``,
     each labelled for screen readers. The heading line is left out (the page shows the
-    title) unless its text changed."""
+    title) unless its text changed, and so are the blank lines at the end."""
 
     @property
     def title(self) -> str:
@@ -133,7 +142,7 @@ def _from_change(change, old_sections: tuple[Section, ...], new_sections: tuple[
                        anchor=s.new_anchor or s.old_anchor, renamed=bool(s.renamed), moved=bool(s.moved),
                        level=s.level, html=ops_html(_without_heading(
                            s.ops, old_sections[s.old_index] if s.old_index is not None else None,
-                           new_sections[s.new_index] if s.new_index is not None else None)))
+                           new_sections[s.new_index] if s.new_index is not None else None)).rstrip("\n"))
         for s in change.sections)
     return Redline(material=bool(change.material), score=float(change.score),
                    reasons=tuple(change.reasons), words_added=change.words_added,

@@ -35,10 +35,15 @@ def test_processes_write_concurrently_and_a_killed_one_loses_nothing_acknowledge
         return subprocess.Popen([sys.executable, "-c", WRITER, str(path), name, str(count)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
-    writers = [start(f"w{i}", 40) for i in range(3)]
+    # The victim writes first; once every writer has acknowledged an event and the victim
+    # another, all four are writing, and the writers have many events left to write.
     victim = start("victim", 100_000)
-    acknowledged = [victim.stdout.readline().strip() for _ in range(15)]
+    acknowledged = [victim.stdout.readline().strip()]
+    writers = [start(f"w{i}", 300) for i in range(3)]
+    acknowledged += [writer.stdout.readline().strip() for writer in writers]
+    acknowledged += [victim.stdout.readline().strip() for _ in range(15)]
     victim.send_signal(signal.SIGKILL)
+    assert all(writer.poll() is None for writer in writers)  # killed during concurrent writes
     victim.wait()
     for writer in writers:
         out, err = writer.communicate(timeout=120)
@@ -53,7 +58,7 @@ def test_processes_write_concurrently_and_a_killed_one_loses_nothing_acknowledge
         assert ledger.verify().ok
         statuses = ledger.statuses(acknowledged, "terms")
         assert all(s.accepted_version is not None for s in statuses)
-        assert len(acknowledged) >= 15 + 3 * 40
+        assert len(acknowledged) >= 16 + 3 * 300
 
 
 def test_threads_share_one_ledger(tmp_path):

@@ -13,6 +13,7 @@ from .check import check
 from .errors import ContentError, TermsError, UnknownDocument, UnknownVersion
 from .loader import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, load
 from .model import Bundle, Content, Document, Problem, Version, referenced, utc_date
+from .source import FRONT_MATTER_KEYS
 from .text import content_sha256, normalize
 
 _ENGINE = {"Change": "changes", "SectionChange": "changes", "compare": "changes",
@@ -31,7 +32,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "Bundle", "Change", "check", "compare", "Content", "ContentError", "DEFAULT_EXCLUDE",
-    "DEFAULT_INCLUDE", "DEFAULT_WATCH", "Document", "Problem", "SectionChange", "TermsError",
+    "DEFAULT_INCLUDE", "DEFAULT_WATCH", "Document", "FRONT_MATTER_KEYS", "Problem", "SectionChange", "TermsError",
     "UnknownDocument", "UnknownVersion", "Version", "WordOp", "content_sha256", "load",
     "normalize", "referenced", "utc_date",
 ]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Mapping
 
 from .errors import ContentError
 from .history import Revision, file_histories
 from .model import Content, Document, Problem, Version
-from .source import Source, read_source
+from .source import FRONT_MATTER_KEYS, Source, read_source
 from .text import content_sha256
 
 DEFAULT_INCLUDE = ("*.md", "*.markdown")
@@ -33,33 +34,47 @@ def load(
     root: str | Path,
     include: tuple[str, ...] = DEFAULT_INCLUDE,
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE,
+    fields: Mapping[str, str] | None = None,
 ) -> Content:
     """Load every document under ``root``, with its versions from git history.
 
     :param include: file-name globs of the documents. Defaults to Markdown files.
     :param exclude: globs of files to leave out. Defaults to README, CHANGELOG and the like.
+    :param fields: front-matter keys of a repository not written for termsledger, by the name
+        of the field they hold, e.g. ``{"effective": "last_updated", "slug": "permalink"}``.
     """
     root = Path(root)
     if not root.is_dir():
         raise ContentError(f"content folder {str(root)!r} does not exist or is not a folder")
+    fields = _checked(fields or {})
     problems: list[Problem] = []
     documents: dict[str, Document] = {}
     for rel, revisions in file_histories(root, include, exclude).items():
-        current = read_source(rel, revisions[-1].data)
+        current = read_source(rel, revisions[-1].data, fields)
         problems.extend(current.problems)
         if current.slug in documents:
             problems.append(Problem(rel, 1, "error", f"slug {current.slug!r} is already used by "
                                                      f"{documents[current.slug].path}"))
             continue
-        versions, history_problems = _versions(current, revisions)
+        versions, history_problems = _versions(current, revisions, fields)
         problems.extend(history_problems)
         documents[current.slug] = Document(current.slug, rel, versions)
     return Content(str(root), dict(sorted(documents.items())), tuple(problems))
 
 
-def _versions(current: Source, revisions: list[Revision]) -> tuple[tuple[Version, ...], list[Problem]]:
+def _checked(fields: Mapping[str, str]) -> Mapping[str, str]:
+    """``fields``, if each of its names is one of termsledger's fields; raises :class:`ContentError`."""
+    for name in fields:
+        if name not in FRONT_MATTER_KEYS:
+            raise ContentError(f"unknown field {name!r} in fields; termsledger's fields are: "
+                               f"{', '.join(FRONT_MATTER_KEYS)}")
+    return fields
+
+
+def _versions(current: Source, revisions: list[Revision],
+              fields: Mapping[str, str]) -> tuple[tuple[Version, ...], list[Problem]]:
     """The versions of a document read from its revisions, and the problems of its history."""
-    sources = [read_source(r.path, r.data) for r in revisions[:-1]] + [current]
+    sources = [read_source(r.path, r.data, fields) for r in revisions[:-1]] + [current]
     problems = _slug_changes(sources, revisions)
     drafts: dict[tuple[date, str | None], _Draft] = {}
     first_of_day: dict[date, _Draft] = {}

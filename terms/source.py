@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Mapping
 
 import frontmatter
 import yaml
@@ -17,7 +17,8 @@ from .markdown import headings, parse
 from .text import normalize
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-KNOWN_KEYS = ("title", "slug", "effective", "summary", "material", "references", "label")
+FRONT_MATTER_KEYS = ("title", "slug", "effective", "summary", "material", "references", "label")
+"""The front-matter keys termsledger reads; any other key is kept in ``extra`` and ignored."""
 _HANDLER = frontmatter.YAMLHandler()
 
 
@@ -56,9 +57,13 @@ class Source:
     problems: list[Problem] = field(default_factory=list)
 
 
-def read_source(path: str, data: bytes) -> Source:
+def read_source(path: str, data: bytes, fields: Mapping[str, str] | None = None) -> Source:
     """Parse the bytes of a document file. Problems are collected, never raised:
-    a field that is wrong is reported and replaced by its default."""
+    a field that is wrong is reported and replaced by its default.
+
+    :param fields: the repository's own key for some of termsledger's fields
+        (``{"effective": "last_updated"}``); their own names then mean nothing to termsledger.
+    """
     problems: list[Problem] = []
     stem_slug = slugify(PurePosixPath(path).stem)
     try:
@@ -102,7 +107,7 @@ def read_source(path: str, data: bytes) -> Source:
     body_line += body[: len(body) - len(stripped)].count("\n")
     body = normalize(body)
     source = Source(path=path, slug=stem_slug, title="", body=body, body_line=body_line, problems=problems)
-    _apply_fields(source, meta, fm_lines)
+    _apply_fields(source, meta, fm_lines, fields or {})
     return source
 
 
@@ -115,17 +120,22 @@ def _key_lines(fm_lines: list[str]) -> dict[str, int]:
     return lines
 
 
-def _apply_fields(source: Source, meta: dict, fm_lines: list[str]) -> None:
-    source.key_lines = _key_lines(fm_lines)
+def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mapping[str, str]) -> None:
+    names = {fields.get(key, key): key for key in FRONT_MATTER_KEYS}  # the file's key -> our field
+    source.key_lines = {names.get(key, key): line for key, line in _key_lines(fm_lines).items()
+                        if key in names or key not in fields}
 
     def wrong(key, message):
+        if key in fields:
+            message = f"{fields[key]}: {message}"
         source.problems.append(Problem(source.path, source.key_lines.get(key, 1), "error", message))
 
     for key, value in meta.items():
         if not isinstance(key, str):
             wrong(str(key), f"front-matter key {key!r} is not a name")
-        elif key not in KNOWN_KEYS:
+        elif key not in names:
             source.extra[key] = value
+    meta = {names[key]: value for key, value in meta.items() if key in names}
 
     slug = meta.get("slug")
     if slug is not None:

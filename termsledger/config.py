@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Mapping
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,12 +41,15 @@ class Config:
     """A folder whose templates override the site's built-in ones."""
     out: Path = Path("build")
     ledger: Path = Path("termsledger.db")
+    fields: Mapping[str, str] = field(default_factory=dict, hash=False)
+    """The repository's own front-matter key for some of termsledger's fields, by field name
+    (``[fields] effective = "last_updated"``)."""
     source: Path | None = field(default=None, compare=False)
     """The ``termsledger.toml`` these settings came from, if any."""
 
     def load_content(self) -> terms.Content:
         """Load the documents of :attr:`content` with this configuration's globs."""
-        return terms.load(self.content, include=self.include, exclude=self.exclude)
+        return terms.load(self.content, include=self.include, exclude=self.exclude, fields=self.fields)
 
 
 _SECTIONS = {"site": {"title": "site_title", "base_url": "base_url", "organisation": "organisation",
@@ -97,6 +101,8 @@ def read_config(path: str | Path) -> Config:
 
 def _convert(path: Path, label: str, name: str, value):
     default = getattr(Config, name, None)
+    if name == "fields":
+        return _fields(path, value)
     if name in _PATHS:
         if not isinstance(value, str):
             raise ConfigError(f"{path}: {label} must be a path (text), not {value!r}")
@@ -112,3 +118,18 @@ def _convert(path: Path, label: str, name: str, value):
     if not isinstance(value, str):
         raise ConfigError(f"{path}: {label} must be text, not {value!r}")
     return value
+
+
+def _fields(path: Path, table) -> dict[str, str]:
+    """The ``[fields]`` table: termsledger's field names and the repository's own keys."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: fields must be a table ([fields]) of termsledger's field names and "
+                          f"your front-matter keys, not {table!r}")
+    for name, key in table.items():
+        if name not in terms.FRONT_MATTER_KEYS:
+            raise ConfigError(f"{path}: unknown field {name!r} in [fields]; termsledger's fields are: "
+                              f"{', '.join(terms.FRONT_MATTER_KEYS)}")
+        if not isinstance(key, str):
+            raise ConfigError(f"{path}: [fields] {name} must be the name of a front-matter key (text), "
+                              f"not {key!r}")
+    return dict(table)

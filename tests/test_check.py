@@ -209,6 +209,31 @@ def test_bad_configuration_is_reported(tmp_path):
     assert "termsledger.toml: notice_days must be a whole number of days, not 'thirty'" in result.output
 
 
+def test_fields_from_termsledger_toml_adopt_a_repository(tmp_path):
+    (tmp_path / "tos.md").write_text("---\npermalink: terms\nlast_updated: 2024-06-01\n---\n# Terms\n\nText.\n")
+    (tmp_path / "termsledger.toml").write_text('[fields]\neffective = "last_updated"\nslug = "permalink"\n')
+    result = run_check(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "  terms: 1 version, in force 2024-06-01\n" in result.output
+
+
+@pytest.mark.parametrize("table, message", [
+    ('[fields]\nupdated = "last_updated"\n',
+     "termsledger.toml: unknown field 'updated' in [fields]; termsledger's fields are: title, slug, "
+     "effective, summary, material, references, label"),
+    ('[fields]\neffective = 3\n', "termsledger.toml: [fields] effective must be the name of a front-matter "
+                                   "key (text), not 3"),
+    ('fields = "last_updated"\n', "termsledger.toml: fields must be a table ([fields]) of termsledger's "
+                                  "field names and your front-matter keys, not 'last_updated'"),
+])
+def test_bad_fields_in_termsledger_toml(tmp_path, table, message):
+    (tmp_path / "t.md").write_text(GOOD)
+    (tmp_path / "termsledger.toml").write_text(table)
+    result = run_check(tmp_path)
+    assert result.exit_code == 1
+    assert message in result.output
+
+
 def test_missing_content_folder(tmp_path):
     result = run_check(tmp_path / "nope")
     assert result.exit_code == 1

@@ -144,6 +144,35 @@ def test_unknown_front_matter_keys_are_kept(tmp_path):
     assert content.versions("terms")[0].extra == {"redirect_from": ["/tos"]}
 
 
+ADOPTED = ("---\ntitle: Terms of Service\npermalink: terms\nlast_updated: 2024-06-01\n"
+           "description: Shorter refund window.\neffective: whenever\n---\n# Terms\n\nText.\n")
+
+
+def test_fields_read_termsledger_fields_from_the_repository_own_keys(tmp_path):
+    (tmp_path / "tos.md").write_text(ADOPTED)
+    fields = {"effective": "last_updated", "slug": "permalink", "summary": "description"}
+    content = terms.load(tmp_path, fields=fields)
+    assert content.problems == ()
+    (version,) = content.versions("terms")
+    assert (version.id, version.summary) == ("2024-06-01", "Shorter refund window.")
+    assert version.extra == {"effective": "whenever"}
+    assert version.key_lines["effective"] == 4
+
+
+def test_a_wrong_value_under_a_mapped_key_is_reported_under_that_key(tmp_path):
+    (tmp_path / "tos.md").write_text(ADOPTED.replace("2024-06-01", "soon"))
+    content = terms.load(tmp_path, fields={"effective": "last_updated"})
+    assert [str(p) for p in content.problems] == [
+        "tos.md:4: error: last_updated: effective date 'soon' is not a date: write it as YYYY-MM-DD"]
+
+
+def test_fields_with_an_unknown_name_are_refused(tmp_path):
+    (tmp_path / "tos.md").write_text(ADOPTED)
+    with pytest.raises(terms.ContentError, match="unknown field 'updated' in fields; termsledger's fields "
+                                                 "are: title, slug, effective, summary, material, references, label"):
+        terms.load(tmp_path, fields={"updated": "last_updated"})
+
+
 def test_content_hash_is_over_the_normalized_body(tmp_path):
     (tmp_path / "a.md").write_bytes("# A\r\n\r\nCafe\u0301   \r\n".encode())
     (tmp_path / "b.md").write_bytes("# A\n\nCaf\u00e9\n".encode())

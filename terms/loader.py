@@ -36,7 +36,8 @@ def load(
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE,
     fields: Mapping[str, str] | None = None,
 ) -> Content:
-    """Load every document under ``root``, with its versions from git history.
+    """Load every document under ``root``, with its versions from git history. Raises
+    :class:`ContentError` when ``root`` is not a folder or holds no document.
 
     :param include: file-name globs of the documents. Defaults to Markdown files.
     :param exclude: globs of files to leave out. Defaults to README, CHANGELOG and the like.
@@ -49,7 +50,11 @@ def load(
     fields = _checked(fields or {})
     problems: list[Problem] = []
     documents: dict[str, Document] = {}
-    for rel, revisions in file_histories(root, include, exclude).items():
+    histories = file_histories(root, include, exclude)
+    if not histories:
+        raise ContentError(f"content folder {str(root)!r} has no documents: no file in it matches "
+                           f"{' or '.join(include)}")
+    for rel, revisions in histories.items():
         current = read_source(rel, revisions[-1].data, fields)
         problems.extend(current.problems)
         if current.slug in documents:

@@ -240,6 +240,14 @@ def test_missing_content_folder(tmp_path):
     assert "content folder" in result.output and "does not exist" in result.output
 
 
+def test_content_folder_without_documents(tmp_path):
+    (tmp_path / "policy.txt").write_text("Text.\n")
+    (tmp_path / "termsledger.toml").write_text('include = ["*.markdown"]\n')
+    result = run_check(tmp_path)
+    assert result.exit_code == 1
+    assert f"Error: content folder '{tmp_path}' has no documents: no file in it matches *.markdown\n" in result.output
+
+
 def test_json_summary(example_content):
     result = run_check(example_content, "--format", "json")
     data = json.loads(result.stdout)

@@ -230,6 +230,14 @@ def test_missing_folder_is_an_error(tmp_path):
         terms.load(tmp_path / "nope")
 
 
+def test_a_folder_without_documents_is_an_error(tmp_path):
+    (tmp_path / "README.md").write_text("# About\n")
+    (tmp_path / "notes.txt").write_text("Nothing.\n")
+    with pytest.raises(terms.ContentError, match=f"content folder '{tmp_path}' has no documents: no file in it "
+                                                 r"matches \*.md or \*.markdown"):
+        terms.load(tmp_path)
+
+
 def test_example_content_has_a_real_history(example_content):
     content = terms.load(example_content)
     assert set(content.documents) == {"terms", "acceptable-use", "privacy", "refund", "copyright", "honor-code"}

@@ -85,7 +85,9 @@ class Document:
 
     @property
     def title(self) -> str:
-        return self.versions[-1].title
+        """The title of the version in force now, or of the first version if none is yet
+        (a title announced for later is not the document's title until then)."""
+        return (self.in_force() or self.versions[0]).title
 
     def version(self, name: str) -> Version:
         """The version named ``name``: its id, its effective date or its label."""

@@ -46,6 +46,21 @@ def test_in_force_and_announced(content_repo):
     assert document.announced(date(2025, 9, 15)) is None
 
 
+def test_title_is_that_of_the_version_in_force(content_repo):
+    later = front(title="Terms of Use", slug="terms", effective="2999-01-01") + "# Terms of Use\n\nLater.\n"
+    content_repo.commit("2025-01-20T10:00", **{"terms.md": TERMS_V1})
+    content_repo.commit("2025-02-20T10:00", **{"terms.md": later})
+    assert terms.load(content_repo.path).document("terms").title == "Terms"
+
+
+def test_title_before_any_version_is_in_force_is_the_first(content_repo):
+    first = front(title="Draft Terms", slug="terms", effective="2998-01-01") + "# Draft Terms\n\nOne.\n"
+    later = front(title="Terms of Use", slug="terms", effective="2999-01-01") + "# Terms of Use\n\nTwo.\n"
+    content_repo.commit("2025-01-20T10:00", **{"terms.md": first})
+    content_repo.commit("2025-02-20T10:00", **{"terms.md": later})
+    assert terms.load(content_repo.path).document("terms").title == "Draft Terms"
+
+
 def test_renames_are_followed(content_repo):
     content_repo.commit("2025-01-20T10:00", **{"old-name.md": TERMS_V1})
     content_repo.repo.git.mv("old-name.md", "terms.md")

@@ -61,6 +61,8 @@ class Version:
     commit: str | None
     """The git commit the text was read from; ``None`` for a plain folder or uncommitted text."""
     committed_at: datetime | None
+    """When the text was committed (UTC); for uncommitted text in git, the file's modification
+    time; ``None`` for a plain folder."""
     announced_at: datetime | None
     """When the first commit carrying this effective date was made."""
     body_line: int = 1
@@ -136,6 +138,7 @@ class Bundle:
 
     @property
     def versions(self) -> tuple[Version, ...]:
+        """The document's version first, then the versions it references."""
         return (self.document,) + self.references
 
     @property
@@ -145,6 +148,7 @@ class Bundle:
 
     @property
     def manifest_sha256(self) -> str:
+        """SHA-256 (hex) of :attr:`manifest`: what a user accepts when accepting the bundle."""
         return hashlib.sha256(self.manifest.encode("utf-8")).hexdigest()
 
 
@@ -165,12 +169,15 @@ class Content:
             raise UnknownDocument(f"no document {slug!r}; the documents are: {known}") from None
 
     def versions(self, slug: str) -> tuple[Version, ...]:
+        """Every version of the document ``slug``, oldest first."""
         return self.document(slug).versions
 
     def in_force(self, slug: str, at: datetime | date | None = None) -> Version | None:
+        """The version of ``slug`` in force at ``at`` (now by default), or ``None`` before the first."""
         return self.document(slug).in_force(at)
 
     def announced(self, slug: str, at: datetime | date | None = None) -> Version | None:
+        """The next version of ``slug`` announced but not yet in force at ``at``."""
         return self.document(slug).announced(at)
 
     def bundle(self, slug: str, at: datetime | date | None = None, version: Version | None = None) -> Bundle:

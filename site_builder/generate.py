@@ -43,7 +43,7 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
     verdicts = {d.slug: pages.verdicts(d) for d in content.documents.values()}
     writer.write(urls.VERSIONS_JSON, versions_json(content, at, settings, verdicts))
     writer.write(urls.FEED, env.get_template("feed.xml").render(
-        common, entries=feed_entries(content, settings, verdicts)).encode("utf-8"))
+        common, entries=feed_entries(content, at, settings, verdicts)).encode("utf-8"))
     writer.write(urls.SITEMAP, env.get_template("sitemap.xml").render(
         common, entries=sitemap_entries(page_urls, content, settings)).encode("utf-8"))
     writer.write(urls.STYLESHEET, _stylesheet(settings))

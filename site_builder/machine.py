@@ -11,7 +11,7 @@ from terms import Content, Version
 
 from . import urls
 from .settings import SiteSettings
-from .status import material
+from .status import material, title
 
 
 def absolute(settings: SiteSettings, url: str) -> str:
@@ -42,7 +42,7 @@ def versions_json(content: Content, at: date, settings: SiteSettings,
                 "diff_url": absolute(settings, urls.diff_url(document.slug, previous.id, version.id))
                 if previous else None,
             })
-        documents.append({"slug": document.slug, "title": document.title,
+        documents.append({"slug": document.slug, "title": title(document, at),
                           "current": current.id if current else None, "versions": versions})
     return (json.dumps({"documents": documents}, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
@@ -52,7 +52,7 @@ def updated(version: Version) -> datetime:
     return version.committed_at or datetime.combine(version.effective, time(), timezone.utc)
 
 
-def feed_entries(content: Content, settings: SiteSettings,
+def feed_entries(content: Content, at: date, settings: SiteSettings,
                  verdicts: dict[str, dict[str, bool | None]]) -> list[dict[str, Any]]:
     """The Atom entries: every version of every document, newest effective date first, each
     material by the editor's flag where set, else by the analysis' verdict."""
@@ -62,7 +62,8 @@ def feed_entries(content: Content, settings: SiteSettings,
             url = urls.version_url(document.slug, version.id)
             previous = document.previous(version)
             entries.append({
-                "version": version, "document": document, "url": absolute(settings, url),
+                "version": version, "document": document, "title": title(document, at),
+                "url": absolute(settings, url),
                 "id": absolute(settings, url) if settings.base_url else
                 f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'termsledger:{url}{version.content_sha256}')}",
                 "updated": updated(version), "material": material(version, verdicts[document.slug][version.id]),

@@ -13,7 +13,7 @@ from . import parallel, urls
 from .bodies import Bodies
 from .cache import Cache
 from .redline import Redlines
-from .status import material, status
+from .status import material, status, title
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ class Pages:
             if referenced is None:
                 continue
             target = referenced.in_force(link_at) if link_at else None
-            found.append({"title": referenced.title, "version": target,
+            found.append({"title": target.title if target else title(referenced, self.at), "version": target,
                           "url": urls.version_url(slug, target.id) if target else urls.document_url(slug)})
         return found
 

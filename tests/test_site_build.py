@@ -190,6 +190,20 @@ def test_versions_json_material_is_the_verdict_and_flag_the_editors(content_repo
     assert "Judged material by the change analysis" not in history  # the flag wins on the site
 
 
+def test_titles_follow_the_build_date_not_the_clock(content_repo, tmp_path):
+    old = front(title="Old Name", slug="policy", effective="2020-01-01") + "Text.\n"
+    renamed = front(title="New Name", slug="policy", effective="2025-01-01") + "Text, renamed.\n"
+    terms_v1 = front(title="Terms", slug="terms", effective="2020-01-01", references=["policy"]) + "Terms.\n"
+    content_repo.commit("2019-12-01T10:00:00", **{"policy.md": old, "terms.md": terms_v1})
+    content_repo.commit("2024-12-01T10:00:00", **{"policy.md": renamed})
+    out = tmp_path / "site"
+    site_builder.build(terms.load(content_repo.path), out, now=date(2024, 6, 1))
+    data = json.loads((out / "versions.json").read_text(encoding="utf-8"))
+    assert [d["title"] for d in data["documents"]] == ["Old Name", "Terms"]
+    assert 'label="Old Name"' in (out / "feed.xml").read_text(encoding="utf-8")
+    assert "New Name" not in html(out, "terms")  # the references, the navigation
+
+
 def test_feed_parses(site):
     feed = feedparser.parse((site / "feed.xml").read_bytes())
     assert not feed.bozo, feed.bozo_exception

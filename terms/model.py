@@ -64,7 +64,8 @@ class Version:
     """When the text was committed (UTC); for uncommitted text in git, the file's modification
     time; ``None`` for a plain folder."""
     announced_at: datetime | None
-    """When the first commit carrying this effective date was made."""
+    """When the first commit carrying this effective date and label was made; for text not
+    committed yet, the file's modification time; ``None`` for a plain folder."""
     body_line: int = 1
     """Line of the file on which ``body`` starts."""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)

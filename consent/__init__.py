@@ -51,7 +51,13 @@ when naive, now when ``None``):
   *, fingerprint=None) -> tuple[dict, bool]`` -- ``(response, replayed)``; the first response
   per key is stored in the same transaction as the writes ``make_response`` makes; raises
   ``IdempotencyConflict`` for a known key with another ``fingerprint``.
-- ``checkpoint()`` -- copy the WAL into the file and truncate it.
+- ``checkpoint()`` -- copy the WAL into the file and truncate it. (Commits also wake a
+  background thread that checkpoints the WAL, so that no commit waits for one.)
+- ``submit(write: Callable[[], T]) -> concurrent.futures.Future[T]`` -- group commit: runs
+  ``write()`` (calls of the writing methods above) on a writer thread, where the writes waiting
+  together share one transaction, each in its own savepoint; the future resolves once that
+  transaction committed, or with the write's error (which rolled back alone). For servers:
+  many concurrent writes share each fsync. ``close()`` commits what is queued first.
 
 Every value has ``to_dict()``. Errors derive from ``ConsentError``: ``UnknownDocument``,
 ``UnknownVersion``, ``UnknownSubject`` (also ``LookupError``); ``InvalidSubject``,

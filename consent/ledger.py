@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +16,9 @@ from sqlite_utils import Database
 
 from . import erasure, events, idempotency, notifications, verify
 from .catalog import Catalog, Verdicts, catalog_generation, load_catalog, publish
+from .checkpoints import Checkpointer
 from .errors import UnknownDocument, UnknownVersion
+from .group import GroupCommit
 from .records import (DAY, MAX_SUBJECT, PSEUDONYM_PREFIX, RECORDABLE, check_action, check_channel,
                       check_new_subject, check_subject, day_of, evidence_json, resolve, to_micros)
 from .schema import ACTION_CODES, connect, migrations
@@ -37,7 +40,9 @@ class Ledger:
     """The consent ledger in the SQLite file at ``path`` (created when missing).
 
     Safe to share between threads (each thread gets its own connection) and processes
-    (writers queue on a lock of this process and a file lock on ``<path>.lock``).
+    (writers queue on a lock of this process and a file lock on ``<path>.lock``). Commits wake
+    a background thread that checkpoints the WAL; :meth:`submit` starts another that commits
+    writes in groups. :meth:`close` stops both.
     """
 
     def __init__(self, path: str | Path):
@@ -46,6 +51,8 @@ class Ledger:
         self._connections: list[Database] = []
         self._guard = threading.Lock()
         self._lock = writer_lock(self.path)
+        self._checkpoints = Checkpointer(self.path)
+        self._group = GroupCommit(self)
         self._catalog: Catalog | None = None
         self._checked = 0.0
         with self._lock.hold():
@@ -93,14 +100,23 @@ class Ledger:
                     conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+            self._checkpoints.committed(conn)
 
     def checkpoint(self) -> None:
         """Copy the WAL into the database file and truncate it to nothing."""
         with self._lock.hold():
             erasure.empty_wal(self.conn)
 
+    def submit(self, write: Callable[[], Any]) -> Future:
+        """Run ``write()`` (ledger writes) in a group commit; see :mod:`consent.group`.
+        Returns a future of its result or error, resolved once its transaction committed."""
+        return self._group.submit(write)
+
     def close(self) -> None:
-        """Close every connection this ledger opened."""
+        """Commit what :meth:`submit` queued, stop the background threads and close every
+        connection this ledger opened."""
+        self._group.close()
+        self._checkpoints.close()
         with self._guard:
             for db in self._connections:
                 db.conn.close()

@@ -100,10 +100,12 @@ def m002_drop_pseudonym_key(db: Database) -> None:
 
 def connect(path: str | Path) -> Database:
     """Open ``path`` with the ledger's settings: WAL, ``synchronous=FULL`` (an acknowledged
-    event survives power loss), a long ``busy_timeout``, and ``secure_delete`` on, so that
-    freed space never keeps an erased subject's bytes."""
+    event survives power loss), a long ``busy_timeout``, ``secure_delete`` on, so that
+    freed space never keeps an erased subject's bytes, and no automatic checkpoint in commits
+    (see :mod:`consent.checkpoints`)."""
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
     for pragma in ("busy_timeout=30000", "journal_mode=WAL", "synchronous=FULL",
-                   "secure_delete=ON", "cache_size=-65536", "temp_store=MEMORY"):
+                   "secure_delete=ON", "wal_autocheckpoint=0", "cache_size=-65536",
+                   "temp_store=MEMORY"):
         conn.execute(f"PRAGMA {pragma}")
     return Database(conn, execute_plugins=False)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api_support import bearer, make_keys, publish
-import consent
 from consent import Ledger
-from termsledger._batch import GroupCommit
 from termsledger.api import create_app
 
 
@@ -324,19 +321,3 @@ def test_errors_do_not_leak(app, client):
     assert response.status_code == 500
     assert "carol" not in response.text and "Traceback" not in response.text
     assert response.json()["error"]["code"] == "internal"
-
-
-def test_group_commit_rolls_back_a_refused_write_alone(ledger_path):
-    ledger = Ledger(ledger_path)
-    writes = GroupCommit(ledger)
-
-    async def main():
-        jobs = [writes.run(lambda s=s: ledger.record(s, "terms")) for s in ("g1", "g2", "g3")]
-        jobs.insert(1, writes.run(lambda: ledger.record("bad", "terms", version="1999-01-01")))
-        return await asyncio.gather(*jobs, return_exceptions=True)
-
-    results = asyncio.run(main())
-    assert isinstance(results[1], consent.UnknownVersion)
-    assert [s.status for s in ledger.statuses(["g1", "bad", "g2", "g3"], "terms")] == [
-        "current", "never", "current", "current"]
-    assert ledger.verify().ok

@@ -1,0 +1,88 @@
+"""Group commit: writes submitted from many threads share one transaction, and so one fsync.
+
+With ``synchronous=FULL`` every commit waits for the disk, so one transaction per write caps a
+server far below what its clients send. A :class:`GroupCommit` runs submitted writes on one
+thread: once it holds the writer lock (which queues it behind other processes' writers), it
+takes every write queued by then, runs each in its own savepoint inside one transaction and
+resolves their futures after the commit. An acknowledged write is durable; a refused one rolls
+back alone.
+"""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+from concurrent.futures import Future, InvalidStateError
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from .ledger import Ledger
+
+MAX_GROUP = 512
+"""Most writes committed together."""
+
+
+class GroupCommit:
+    """Runs writes for ``ledger`` on one thread, committing them in groups."""
+
+    def __init__(self, ledger: Ledger):
+        self._ledger = ledger
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._guard = threading.Lock()
+
+    def submit(self, write: Callable[[], Any]) -> Future:
+        """A future of ``write()``'s result (or error), resolved once its transaction committed."""
+        future: Future = Future()
+        with self._guard:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="group-commit",
+                                                daemon=True)
+                self._thread.start()
+            self._queue.put((write, future))
+        return future
+
+    def close(self) -> None:
+        """Commit what is queued, then stop the thread."""
+        with self._guard:
+            if self._thread is not None:
+                self._queue.put(None)
+                self._thread.join()
+                self._thread = None
+
+    def _serve(self) -> None:
+        while True:
+            group = [self._queue.get()]
+            if group[0] is None:
+                return
+            try:
+                with self._ledger.transaction() as conn:
+                    while len(group) < MAX_GROUP and not self._queue.empty():
+                        group.append(self._queue.get())  # arrived while waiting for the lock
+                    outcomes = [_attempt(conn, item[0]) for item in group if item is not None]
+            except Exception as error:  # the commit failed: nothing was written
+                outcomes = [(False, error)] * len(group)
+            for (_, future), outcome in zip(filter(None, group), outcomes):
+                _settle(future, outcome)
+            if None in group:
+                return
+
+
+def _attempt(conn: sqlite3.Connection, write: Callable[[], Any]) -> tuple[bool, Any]:
+    conn.execute("SAVEPOINT write")
+    try:
+        return True, write()
+    except Exception as error:
+        conn.execute("ROLLBACK TO write")
+        return False, error
+    finally:
+        conn.execute("RELEASE write")
+
+
+def _settle(future: Future, outcome: tuple[bool, Any]) -> None:
+    ok, value = outcome
+    try:
+        future.set_result(value) if ok else future.set_exception(value)
+    except InvalidStateError:  # cancelled: nobody waits for this answer
+        pass

@@ -139,7 +139,7 @@ async def acknowledge(request: Request, body: AckIn, idempotency_key: Idempotenc
     def mark() -> dict:
         marked = _ledger(request).mark_notified(body.subjects, body.document, body.version,
                                                 channel=body.channel)
-        return {"document": body.document, "version": body.version, "marked": marked}
+        return {"document": body.document, "version": body.version, **marked.to_dict()}
 
     return await _write(request, idempotency_key, body.subjects, body, mark, status=200)
 

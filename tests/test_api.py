@@ -272,8 +272,9 @@ def test_notifications_and_ack(client):
     page = client.get("/v1/notifications?document=terms&version=2025-09-15").json()
     assert sorted(page["subjects"]) == ["u1", "u2", "u3"] and page["next_cursor"] is None
     ack = client.post("/v1/notifications/ack", json={"document": "terms", "version": "2025-09-15",
-                                                     "subjects": ["u1", "u2"]})
+                                                     "subjects": ["u1", "u2", "nobody"]})
     assert ack.status_code == 200
+    assert ack.json() == {"document": "terms", "version": "2025-09-15", "marked": 2, "unknown": ["nobody"]}
     page = client.get("/v1/notifications?document=terms&version=2025-09-15").json()
     assert page["subjects"] == ["u3"]
 

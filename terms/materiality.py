@@ -336,18 +336,14 @@ _PARAGRAPH = re.compile(r"\n\s*\n|\n(?= *(?:[-+*]|\d+[.)]) )")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
 
 
-def sentences(body: str) -> list[str]:
+@lru_cache(maxsize=2048)
+def _sentences(body: str) -> tuple[str, ...]:
     """The sentences of a section body as prose: markup, link targets, URLs, list markers
     and line breaks removed, whitespace collapsed.
 
-    >>> sentences("Read [this](https://a.example/v2).\\nRefunds take\\n14 days.\\n\\n1. Call us!")
-    ['Read this.', 'Refunds take 14 days.', 'Call us!']
+    >>> _sentences("Read [this](https://a.example/v2).\\nRefunds take\\n14 days.\\n\\n1. Call us!")
+    ('Read this.', 'Refunds take 14 days.', 'Call us!')
     """
-    return list(_sentences(body))
-
-
-@lru_cache(maxsize=2048)
-def _sentences(body: str) -> tuple[str, ...]:
     found = []
     for paragraph in _PARAGRAPH.split(_DEFINITION.sub("", _COMMENT.sub("", body))):
         text = " ".join(_prose(paragraph).split())

@@ -9,6 +9,7 @@ from typing import Any, Callable, Iterable
 from terms import Content, Version
 
 from . import links
+from .assets import Assets
 from .cache import Cache, key
 from .render import Body, TocEntry
 
@@ -35,11 +36,12 @@ def render_pages(version: Version, pages: list[tuple[str, dict[str, str]]]) -> l
 
 class Bodies:
     """Renders bodies, reusing cached HTML when the text, the page and the link targets
-    are what they were."""
+    are what they were; the files they refer to are filled in by ``assets`` on every build."""
 
-    def __init__(self, content: Content, cache: Cache):
+    def __init__(self, content: Content, cache: Cache, assets: Assets):
         self._content = content
         self._cache = cache
+        self._assets = assets
         self._targets: dict[date | None, dict[str, str]] = {}
 
     def tasks(self, requests: Iterable[tuple[Version, str, date | None]]
@@ -63,7 +65,8 @@ class Bodies:
         if data is None:
             data = render_pages(version, [(page_url, targets)])[0]
             self._cache.put(entry, data)
-        return RenderedBody(data["html"], tuple(TocEntry.from_dict(t) for t in data["toc"]), data["heading"],
+        html = self._assets.fill(data["html"], version, page_url)
+        return RenderedBody(html, tuple(TocEntry.from_dict(t) for t in data["toc"]), data["heading"],
                             data["anchor"])
 
     def _entry(self, version: Version, page_url: str, link_at: date | None) -> tuple[str, dict[str, str]]:

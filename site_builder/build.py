@@ -1,5 +1,6 @@
-"""Build the site, incrementally: nothing at all when nothing it depends on changed,
-else generate every file and write those whose bytes changed."""
+"""Build the site, incrementally: nothing at all when nothing it depends on changed (the
+content, and the working-tree files the previous build published or looked for), else
+generate every file and write those whose bytes changed."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from pathlib import Path
 from terms import Content, utc_date
 
 from . import urls
+from .cache import FOLDER
 from .fingerprint import build_fingerprint
 from .settings import SiteSettings
 from .writer import BuildReport, Writer
+
+SOURCES = f"{FOLDER}/sources.txt"
+"""The working-tree files the previous build looked for (see :class:`~site_builder.assets.Assets`)."""
 
 
 def build(content: Content, out_dir: str | Path, settings: SiteSettings | None = None,
@@ -29,14 +34,22 @@ def build(content: Content, out_dir: str | Path, settings: SiteSettings | None =
     at = utc_date(now)
     _validate(content)
     writer = Writer(Path(out_dir))
-    fingerprint = build_fingerprint(content, settings, at)
-    unchanged = writer.up_to_date(fingerprint)
+    unchanged = writer.up_to_date(build_fingerprint(content, settings, at, _sources(writer)))
     if unchanged is not None:
         return unchanged
     from .generate import generate  # imported here: an up-to-date build needs no renderer
 
-    generate(content, at, settings, writer, processes)
-    return writer.finish(fingerprint)
+    sources = generate(content, at, settings, writer, processes)
+    writer.path(SOURCES).parent.mkdir(parents=True, exist_ok=True)
+    writer.path(SOURCES).write_text("".join(f"{s}\n" for s in sorted(sources)), encoding="utf-8")
+    return writer.finish(build_fingerprint(content, settings, at, sorted(sources)))
+
+
+def _sources(writer: Writer) -> list[str]:
+    try:
+        return writer.path(SOURCES).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
 
 
 def _validate(content: Content) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +22,18 @@ def _files(folder: Path, pattern: str) -> list[tuple[str, int, int]]:
             if p.is_file()]
 
 
+def _stats(root: Path, sources: list[str]) -> list[tuple[str, tuple[int, int, int] | None]]:
+    """Size, modification time and inode of each of ``sources`` (``None`` when missing)."""
+    stats = []
+    for source in sources:
+        try:
+            stat = os.stat(root / source)
+            stats.append((source, (stat.st_size, stat.st_mtime_ns, stat.st_ino)))
+        except OSError:
+            stats.append((source, None))
+    return stats
+
+
 @lru_cache(maxsize=None)
 def code_fingerprint() -> str:
     """Names, sizes and modification times of the code that renders (``terms`` and
@@ -29,9 +42,10 @@ def code_fingerprint() -> str:
     return hashlib.sha256(repr(files).encode()).hexdigest()
 
 
-def build_fingerprint(content: Content, settings: SiteSettings, at: date) -> str:
+def build_fingerprint(content: Content, settings: SiteSettings, at: date, sources: list[str]) -> str:
     """Everything the output depends on: code, templates, stylesheet, settings, every version
-    (its text through its hash) and which versions are in force on ``at``."""
+    (its text through its hash), which versions are in force on ``at`` and the size and
+    modification time of the working-tree files in ``sources`` (see :mod:`site_builder.assets`)."""
     templates = _files(PACKAGE / "templates", "*") + _files(PACKAGE / "static", "*")
     if settings.templates:
         templates += _files(Path(settings.templates), "*")
@@ -40,6 +54,6 @@ def build_fingerprint(content: Content, settings: SiteSettings, at: date) -> str
          v.content_sha256, v.path, v.commit, v.committed_at, v.announced_at, v.effective <= at]
         for document in content.documents.values() for v in document.versions
     ]
-    data = json.dumps([code_fingerprint(), templates, repr(settings), list(content.documents), versions],
-                      default=str)
+    data = json.dumps([code_fingerprint(), templates, repr(settings), list(content.documents), versions,
+                       _stats(Path(content.root), sources)], default=str)
     return hashlib.sha256(data.encode()).hexdigest()

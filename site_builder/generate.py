@@ -1,5 +1,5 @@
 """Generate every file of the site and hand it to the writer: pages from templates, then
-``versions.json``, the feed, the sitemap and the stylesheet."""
+``versions.json``, the feed, the sitemap, the stylesheet and the files documents refer to."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from jinja2 import Environment, TemplateError
 from terms import Content
 
 from . import urls
+from .assets import Assets
 from .cache import Cache
 from .errors import SiteBuildError
 from .machine import feed_entries, sitemap_entries, versions_json
@@ -24,12 +25,14 @@ STYLESHEET = Path(__file__).parent / "static" / "site.css"
 
 
 def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
-             processes: int | None = None) -> None:
+             processes: int | None = None) -> set[str]:
     """Write every file of the site of ``content`` on ``at`` through ``writer``, reusing and
-    refreshing the fragment cache in the output folder."""
+    refreshing the fragment cache in the output folder. Returns the working-tree files
+    looked for (see :class:`~site_builder.assets.Assets`)."""
     cache = Cache(writer.out_dir)
     env = environment(settings.templates)
-    pages = Pages(content, at, cache, settings.watch)
+    assets = Assets(content)
+    pages = Pages(content, at, cache, assets, settings.watch)
     pages.prepare(processes)
     common = {
         "site": settings, "at": at,
@@ -47,7 +50,10 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
     writer.write(urls.SITEMAP, env.get_template("sitemap.xml").render(
         common, entries=sitemap_entries(page_urls, content, settings)).encode("utf-8"))
     writer.write(urls.STYLESHEET, _stylesheet(settings))
+    for path in sorted(assets.files):
+        writer.write(path, assets.files[path])
     cache.prune()
+    return assets.sources
 
 
 def _render(env: Environment, page: Page, common: dict, settings: SiteSettings) -> str:

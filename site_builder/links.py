@@ -1,16 +1,18 @@
 """Links between documents: a relative link to another Markdown file becomes a link to
-that document's page, keeping the anchor."""
+that document's page, keeping the anchor. Any other relative link or image is marked for
+:class:`site_builder.assets.Assets` to point to the published file."""
 
 from __future__ import annotations
 
 import posixpath
 from datetime import date
 from typing import Callable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from terms import Content, Version
 
 from . import urls
+from .assets import MARK
 
 
 def targets(content: Content, at: date | None) -> dict[str, str]:
@@ -29,7 +31,7 @@ def targets(content: Content, at: date | None) -> dict[str, str]:
 
 
 def resolver(version: Version, page_url: str, link_targets: dict[str, str]) -> Callable[[str], str]:
-    """The function that rewrites the link targets of ``version`` shown on ``page_url``."""
+    """The function that rewrites the link and image targets of ``version`` shown on ``page_url``."""
 
     def resolve(href: str) -> str:
         parts = urlsplit(href)
@@ -37,7 +39,7 @@ def resolver(version: Version, page_url: str, link_targets: dict[str, str]) -> C
             return href
         target = posixpath.normpath(posixpath.join(posixpath.dirname(version.path), unquote(parts.path)))
         if target not in link_targets:
-            return href
+            return MARK + quote(href, safe="")
         url = link_targets[target] + (f"#{parts.fragment}" if parts.fragment else "")
         return urls.relative(page_url, url)
 

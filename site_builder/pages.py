@@ -10,6 +10,7 @@ from typing import Any, Iterator
 from terms import Content, Document, Version
 
 from . import parallel, urls
+from .assets import Assets
 from .bodies import Bodies
 from .cache import Cache
 from .redline import Redlines
@@ -44,9 +45,9 @@ def diff_pairs(document: Document, at: date) -> list[tuple[Version, Version]]:
 class Pages:
     """Builds the pages of ``content`` as it stands on ``at``."""
 
-    def __init__(self, content: Content, at: date, cache: Cache, watch: tuple[str, ...] = ()):
+    def __init__(self, content: Content, at: date, cache: Cache, assets: Assets, watch: tuple[str, ...] = ()):
         self.content, self.at, self.cache = content, at, cache
-        self.bodies = Bodies(content, cache)
+        self.bodies = Bodies(content, cache, assets)
         self.redlines = Redlines(cache, watch)
 
     def prepare(self, processes: int | None = None) -> None:

@@ -3,7 +3,9 @@ anchors the site emits are the ones ``termsledger check`` validates."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from html import unescape
 from typing import Callable
 
 from terms.markdown import headings, inline_text, parser
@@ -11,6 +13,27 @@ from terms.markdown import headings, inline_text, parser
 from .sanitize import sanitize
 
 _ALIGN = {f"text-align:{side}": f"align-{side}" for side in ("left", "center", "right")}
+_LINK_OR_IMAGE = re.compile(r'<(?:a|img)\b(?:[^>"]|"[^"]*")*>')
+_URL = re.compile(r'(\s(?:href|src)=")([^"]*)"')
+
+
+def rewrite_urls(html: str, link: Callable[[str], str]) -> str:
+    """``html`` as :func:`sanitize` writes it (attributes double-quoted and escaped) with the
+    ``href`` of each link and the ``src`` of each image passed through ``link``, whether it
+    came from Markdown or from raw HTML.
+
+    >>> rewrite_urls('<p>href="a"</p><a href="a?x=1&amp;y=2">a</a>', lambda url: url + "#b")
+    '<p>href="a"</p><a href="a?x=1&amp;y=2#b">a</a>'
+    """
+
+    def attribute(match: re.Match) -> str:
+        url = unescape(match.group(2))
+        new = link(url)
+        if new == url:
+            return match.group()
+        return f'{match.group(1)}{new.replace("&", "&amp;").replace(chr(34), "&quot;")}"'
+
+    return _LINK_OR_IMAGE.sub(lambda tag: _URL.sub(attribute, tag.group()), html)
 
 
 @dataclass(frozen=True)
@@ -39,8 +62,8 @@ class Body:
 
     def __init__(self, markdown: str):
         md = parser()
-        self._env: dict = {}
-        tokens = md.parse(markdown, self._env)
+        env: dict = {}
+        tokens = md.parse(markdown, env)
         self.heading: str | None = None
         self.anchor: str | None = None
         if len(tokens) > 2 and tokens[0].type == "heading_open" and tokens[0].tag == "h1":
@@ -51,22 +74,15 @@ class Body:
             for token in tokens:
                 if token.type in ("heading_open", "heading_close"):
                     token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
-        self._tokens = tokens
-        self._links = []
         for token in tokens:
             if token.type in ("th_open", "td_open") and token.attrGet("style") in _ALIGN:
                 token.attrs = {"class": _ALIGN[str(token.attrGet("style"))]}
-            for child in token.children or ():
-                if child.type == "link_open":
-                    self._links.append((child, str(child.attrGet("href"))))
         self.toc = _toc(tokens)
+        self._html = sanitize(md.renderer.render(tokens, md.options, env))
 
     def render(self, link: Callable[[str], str] = str) -> str:
-        """Sanitized HTML of the body, each link target passed through ``link``."""
-        for token, href in self._links:
-            token.attrSet("href", link(href))
-        md = parser()
-        return sanitize(md.renderer.render(self._tokens, md.options, self._env))
+        """Sanitized HTML of the body, each link and image target passed through ``link``."""
+        return rewrite_urls(self._html, link)
 
 
 def _toc(tokens) -> tuple[TocEntry, ...]:

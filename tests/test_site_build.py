@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import hashlib
 import json
 from datetime import date
 from pathlib import Path
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 
 import site_builder
 import terms
-from site_builder import InvalidPath, SiteSettings, cache, redline, templates, urls
+from site_builder import InvalidPath, SiteSettings, assets, cache, redline, render, templates, urls
 from conftest import front
 from site_helpers import PRIVACY_V1, TERMS_V1, TERMS_V2, broken_links, parse_html, sample_history
 from termsledger.cli import cli
@@ -292,6 +293,73 @@ def test_external_images_become_links(content_repo, tmp_path):
         assert '<img src="http' not in text and '<img src="//' not in text, path
 
 
+FLOW_V1, FLOW_V2, PDF = b"\x89PNG flow chart, first", b"\x89PNG flow chart, second", b"%PDF-1.4 form"
+WITH_FILES = """
+![Diagram](images/flow.png) <img src="images/flow.png" alt="Flow"> [Withdrawal form](forms/withdrawal%20form.pdf#page=2)
+"""
+
+
+def published(data: bytes, name: str) -> str:
+    return f"assets/{hashlib.sha256(data).hexdigest()[:16]}/{name}"
+
+
+def test_files_documents_refer_to_are_published(content_repo, tmp_path):
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS_V1 + WITH_FILES, "privacy.md": PRIVACY_V1,
+                                                  "images/flow.png": FLOW_V1, "forms/withdrawal form.pdf": PDF})
+    content_repo.commit("2025-05-01T10:00:00", **{"terms.md": TERMS_V2 + WITH_FILES, "images/flow.png": FLOW_V2})
+    content_repo.write("images/flow.png", b"uncommitted")  # committed versions keep their commit's image
+    out = tmp_path / "site"
+    report = site_builder.build(terms.load(content_repo.path), out, now=DAY)
+    old, new, form = published(FLOW_V1, "flow.png"), published(FLOW_V2, "flow.png"), \
+        published(PDF, "withdrawal form.pdf")
+    assert {old, new, form} <= set(report.written)
+    assert [(out / p).read_bytes() for p in (old, new, form)] == [FLOW_V1, FLOW_V2, PDF]
+    first = html(out, "terms/2025-01-01")
+    assert f'<img src="../../{old}" alt="Diagram">' in first and f'<img src="../../{old}" alt="Flow">' in first
+    assert f'href="../../{form.replace(" ", "%20")}#page=2"' in first
+    assert f'<img src="../../{new}" alt="Diagram">' in html(out, "terms/2025-06-01")
+    assert f'<img src="../{new}" alt="Diagram">' in html(out, "terms")
+    assert broken_links(out) == []
+    assert site_builder.build(terms.load(content_repo.path), out, now=DAY).written == ()
+
+
+def test_files_outside_the_content_folder_are_not_published(content_repo, tmp_path):
+    links = "\n[a](../secret.txt) ![b](../../../../etc/passwd) ![c](escape.png) [d](.env) ![f](gone.png)\n"
+    content_repo.commit("2024-12-01T10:00:00", **{"secret.txt": "top secret", "content/terms.md": TERMS_V1 + links,
+                                                  "content/privacy.md": PRIVACY_V1, "content/.env": "KEY=top secret"})
+    (content_repo.path / "content/escape.png").symlink_to("../secret.txt")
+    content_repo.commit("2024-12-02T10:00:00")
+    out = tmp_path / "site"
+    site_builder.build(terms.load(content_repo.path / "content"), out, now=DAY)
+    page = html(out, "terms")
+    for written in ('href="../secret.txt"', 'src="../../../../etc/passwd"', 'src="escape.png"', 'href=".env"',
+                    'src="gone.png"'):
+        assert written in page
+    assert not (out / "assets").exists()
+    assert not [p for p in out.rglob("*") if p.is_file() and b"top secret" in p.read_bytes()]
+
+
+def test_changed_or_added_files_are_republished(tmp_path):
+    folder = tmp_path / "content"
+    (folder / "images").mkdir(parents=True)
+    (folder / "terms.md").write_text(TERMS_V1 + WITH_FILES, encoding="utf-8")
+    (folder / "privacy.md").write_text(PRIVACY_V1, encoding="utf-8")
+    (folder / "images/flow.png").write_bytes(FLOW_V1)
+    out = tmp_path / "site"
+    site_builder.build(terms.load(folder), out, now=DAY)
+    assert 'href="forms/withdrawal%20form.pdf#page=2"' in html(out, "terms")  # missing: as written
+    assert site_builder.build(terms.load(folder), out, now=DAY).written == ()
+    (folder / "images/flow.png").write_bytes(FLOW_V2)
+    (folder / "forms").mkdir()
+    (folder / "forms/withdrawal form.pdf").write_bytes(PDF)
+    report = site_builder.build(terms.load(folder), out, now=DAY)
+    new, form = published(FLOW_V2, "flow.png"), published(PDF, "withdrawal form.pdf")
+    assert set(report.written) == {new, form, "terms/index.html", "terms/2025-01-01/index.html"}
+    assert report.removed == (published(FLOW_V1, "flow.png"),)
+    assert broken_links(out) == []
+    assert site_builder.build(terms.load(folder), out, now=DAY).written == ()
+
+
 def site_files(out: Path) -> list[Path]:
     """The published files: everything but the build cache."""
     return sorted(p.relative_to(out) for p in out.rglob("*")
@@ -425,6 +493,6 @@ def test_public_functions_are_documented(function):
     assert function.__doc__ and function.__doc__.strip(), function.__qualname__
 
 
-@pytest.mark.parametrize("module", [urls, templates, redline])
+@pytest.mark.parametrize("module", [urls, templates, redline, assets, render])
 def test_doctests(module):
     assert doctest.testmod(module).failed == 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote, urlsplit

@@ -22,6 +22,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from terms import Content, Version
 from terms.history import open_repo
+from terms.markdown import link_target
 
 from . import urls
 from .render import rewrite_urls
@@ -40,13 +41,13 @@ def source_path(version_path: str, href: str) -> tuple[str, str] | None:
     >>> source_path("terms.md", "../../etc/passwd") is None
     True
     """
-    parts = urlsplit(href)
-    if parts.scheme or parts.netloc or href.startswith("/") or not parts.path:
+    resolved = link_target(version_path, href)
+    if resolved is None or not urlsplit(href).path:
         return None
-    path = posixpath.normpath(posixpath.join(posixpath.dirname(version_path), unquote(parts.path)))
+    path, fragment = resolved
     if any(p.startswith(".") for p in path.split("/")) or "\\" in path or path.lower().endswith(".md"):
         return None
-    return path, parts.fragment
+    return path, fragment
 
 
 class Assets:

@@ -4,12 +4,12 @@ that document's page, keeping the anchor. Any other relative link or image is ma
 
 from __future__ import annotations
 
-import posixpath
 from datetime import date
 from typing import Callable
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
 from terms import Content, Version
+from terms.markdown import link_target
 
 from . import urls
 from .assets import MARK
@@ -34,13 +34,13 @@ def resolver(version: Version, page_url: str, link_targets: dict[str, str]) -> C
     """The function that rewrites the link and image targets of ``version`` shown on ``page_url``."""
 
     def resolve(href: str) -> str:
-        parts = urlsplit(href)
-        if parts.scheme or parts.netloc or href.startswith("/") or not parts.path:
+        resolved = link_target(version.path, href)
+        if resolved is None or not urlsplit(href).path:
             return href
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(version.path), unquote(parts.path)))
+        target, fragment = resolved
         if target not in link_targets:
             return MARK + quote(href, safe="")
-        url = link_targets[target] + (f"#{parts.fragment}" if parts.fragment else "")
+        url = link_targets[target] + (f"#{fragment}" if fragment else "")
         return urls.relative(page_url, url)
 
     return resolve

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import posixpath
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterable
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
-from .markdown import headings, links, parse
+from .markdown import headings, link_target, links, parse
 from .model import Content, Document, Problem, Version, utc_date
 
 
@@ -47,19 +46,18 @@ def _links(content: Content, version: Version, anchors: dict[str, set[str]]) -> 
     problems = []
     root = Path(content.root)
     for link in links(parse(version.body)):
-        parts = urlsplit(link.target)
-        if parts.scheme or parts.netloc or link.target.startswith("/"):
+        resolved = link_target(version.path, link.target)
+        if resolved is None:
             continue
+        target, fragment = resolved
         line = version.body_line + link.line - 1
-        target = version.path if not parts.path else posixpath.normpath(
-            posixpath.join(posixpath.dirname(version.path), unquote(parts.path)))
-        if parts.path and not (root / target).exists():
+        if not (root / target).exists():
             problems.append(Problem(version.path, line, "error",
                                     f"link to {link.target!r}: there is no file {target!r}"))
-        elif parts.fragment and target in anchors and unquote(parts.fragment) not in anchors[target]:
+        elif fragment and target in anchors and unquote(fragment) not in anchors[target]:
             problems.append(Problem(version.path, line, "error",
                                     f"link to {link.target!r}: {target} has no heading with anchor "
-                                    f"#{parts.fragment}"))
+                                    f"#{fragment}"))
     return problems
 
 

@@ -6,9 +6,11 @@ anchors the site emits.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -91,3 +93,22 @@ def links(tokens: list[Token]) -> list[Link]:
             if target is not None:
                 found.append(Link(str(target), line))
     return found
+
+
+def link_target(source_path: str, href: str) -> tuple[str, str] | None:
+    """Where a relative link in the file ``source_path`` points: ``(path, fragment)``, the path
+    relative to the content folder (``source_path`` itself for ``#anchor``) and unquoted, the
+    fragment as written; ``None`` for URLs with a scheme or host and for site-absolute paths.
+
+    >>> link_target("legal/terms.md", "refund%20policy.md#annual-plans")
+    ('legal/refund policy.md', 'annual-plans')
+    >>> link_target("terms.md", "#fees"), link_target("terms.md", "https://example.com/")
+    (('terms.md', 'fees'), None)
+    """
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or href.startswith("/"):
+        return None
+    if not parts.path:
+        return source_path, parts.fragment
+    path = posixpath.normpath(posixpath.join(posixpath.dirname(source_path), unquote(parts.path)))
+    return path, parts.fragment

@@ -285,21 +285,20 @@ def _replaced(a: tuple[str, ...], b: tuple[str, ...]) -> list[tuple[tuple[str, .
 
 def _unmatched(old: Sequence[str], new: Sequence[str]) -> tuple[list[str], list[str]]:
     """Sentences only in ``old`` and only in ``new`` (compared without case), in order."""
-    left = Counter(s.lower() for s in new)
-    removed = []
-    for sentence in old:
+    return _only_in(old, new), _only_in(new, old)
+
+
+def _only_in(these: Sequence[str], others: Sequence[str]) -> list[str]:
+    """The sentences of ``these`` left over once each is matched with one equal sentence
+    (without case) of ``others``, in order."""
+    left = Counter(s.lower() for s in others)
+    found = []
+    for sentence in these:
         if left[sentence.lower()]:
             left[sentence.lower()] -= 1
         else:
-            removed.append(sentence)
-    right = Counter(s.lower() for s in old)
-    added = []
-    for sentence in new:
-        if right[sentence.lower()]:
-            right[sentence.lower()] -= 1
-        else:
-            added.append(sentence)
-    return removed, added
+            found.append(sentence)
+    return found
 
 
 def _pair_sentences(removed: list[str],

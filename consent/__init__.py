@@ -63,19 +63,48 @@ Every value has ``to_dict()``. Errors derive from ``ConsentError``: ``UnknownDoc
 ``UnknownVersion``, ``UnknownSubject`` (also ``LookupError``); ``InvalidSubject``,
 ``InvalidEvidence``, ``InvalidRecord``, ``InvalidCursor`` (also ``ValueError``);
 ``ChangedVersion``, ``UncommittedVersion``, ``IdempotencyConflict``, ``ErasureIncomplete``.
+
+The transparency log (see each module): ``consent.merkle`` (RFC 9162 hashes and proofs),
+``consent.tiles`` (tile storage: ``create_tables``, ``SqliteTiles``, ``MemoryTiles``),
+``consent.tlog`` (``Log``: append, roots, proofs), ``consent.note`` (signed checkpoints),
+``consent.signing`` (signing keys and the public keys record), ``consent.receipts`` (signed
+consent receipts and their verification) and ``consent.transparency`` (the site's
+``transparency/`` folder). Their errors: ``InvalidProof``, ``InvalidNote``, ``InvalidReceipt``
+(also ``ValueError``), ``SigningKeyError``, ``PublicationError``.
+
+Names are imported when first used, so that verifying a receipt does not load the ledger.
 """
 
-from .errors import (ChangedVersion, ConsentError, ErasureIncomplete, IdempotencyConflict,
-                     InvalidCursor, InvalidEvidence, InvalidRecord, InvalidSubject,
-                     UncommittedVersion, UnknownDocument, UnknownSubject, UnknownVersion)
-from .ledger import Ledger
-from .values import (STATUSES, CatalogDocument, CatalogVersion, Erasure, Event, Marked, Page,
-                     Published, Status, Verification)
+from __future__ import annotations
 
-__all__ = [
-    "CatalogDocument", "CatalogVersion", "ChangedVersion", "ConsentError", "Erasure",
-    "ErasureIncomplete", "Event", "IdempotencyConflict", "InvalidCursor", "InvalidEvidence",
-    "InvalidRecord", "InvalidSubject", "Ledger", "Marked", "Page", "Published", "STATUSES",
-    "Status", "UncommittedVersion", "UnknownDocument", "UnknownSubject", "UnknownVersion",
-    "Verification",
-]
+import importlib
+from typing import TYPE_CHECKING
+
+_ERRORS = ("ChangedVersion", "ConsentError", "ErasureIncomplete", "IdempotencyConflict",
+           "InvalidCursor", "InvalidEvidence", "InvalidNote", "InvalidProof", "InvalidReceipt",
+           "InvalidRecord", "InvalidSubject", "PublicationError", "SigningKeyError",
+           "UncommittedVersion", "UnknownDocument", "UnknownSubject", "UnknownVersion")
+_VALUES = ("STATUSES", "CatalogDocument", "CatalogVersion", "Erasure", "Event", "Marked", "Page",
+           "Published", "Status", "Verification")
+_MODULES = {**dict.fromkeys(_ERRORS, ".errors"), **dict.fromkeys(_VALUES, ".values"),
+            "Ledger": ".ledger"}
+
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str):
+    if name not in _MODULES:
+        raise AttributeError(f"module 'consent' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_MODULES[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:
+    from .errors import *  # noqa: F403
+    from .ledger import Ledger  # noqa: F401
+    from .values import *  # noqa: F403

@@ -50,3 +50,25 @@ class IdempotencyConflict(ConsentError):
 
 class ErasureIncomplete(ConsentError):
     """Erasure committed, but the write-ahead log could not be emptied (a reader held it)."""
+
+
+class InvalidProof(ConsentError, ValueError):
+    """A Merkle inclusion or consistency proof that is malformed or does not verify."""
+
+
+class InvalidNote(ConsentError, ValueError):
+    """A signed note, checkpoint or verifier key that is malformed, or whose signature does not
+    verify with the keys given."""
+
+
+class SigningKeyError(ConsentError):
+    """A signing key or public key record that is missing, malformed or unprotected, or a key
+    operation (create, rotate) that cannot be done as asked."""
+
+
+class InvalidReceipt(ConsentError, ValueError):
+    """A consent receipt that is malformed."""
+
+
+class PublicationError(ConsentError):
+    """A file of the published site (a folder or a URL) that cannot be read, or is malformed."""

@@ -1,0 +1,403 @@
+"""Consent receipts: signed JSON a user keeps, which anyone can verify offline against the site.
+
+A receipt carries the fields of the Kantara Consent Receipt specification v1.1 that apply to
+accepting a document (and the ISO/IEC TS 27560 notions of record id, event and notice
+version), under Kantara's names, plus what makes it checkable::
+
+    version            "KI-CR-v1.1.0" (Kantara's specification version)
+    consentReceiptID   the receipt's id (a UUID)
+    consentTimestamp   when the subject acted, seconds since the epoch (UTC)
+    collectionMethod   the channel (web, api, email…)
+    language           the language of the text accepted
+    jurisdiction       when configured, else null
+    piiPrincipalId     SHA-256(salt || subject id), hex: reveals the subject only to whoever
+                       holds the salt (``subjectSalt``, in the subject's own copy only)
+    piiControllers     [{"piiController": organisation, "contact": contact}]
+    policyUrl          the version's page on the public site
+    action             accepted | declined | withdrawn
+    document, versionId, contentSha256, manifestSha256 (the bundle accepted; null if none)
+    eventHash          the ledger event's hash, hex: the log's leaf is these 32 bytes
+    leafIndex          the event's position in the transparency log
+    log                the log's origin (also the signing key's name)
+    issued             when the receipt was signed, seconds since the epoch
+
+``signature`` = ``{"keyId", "algorithm": "Ed25519", "value"}``: an Ed25519 signature over
+``termsledger/receipt/v1\\n`` followed by the RFC 8785 (JCS) serialization of the fields above.
+``proof`` = ``{"checkpoint": <signed checkpoint>, "inclusion": [base64 hashes]}`` proves the
+event is in the log; it is not signed (it verifies on its own) so that a newer proof can
+replace it. ``subjectSalt`` is not signed either: the holder may remove it before showing the
+receipt to others.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any
+
+import rfc8785
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from .errors import InvalidNote, InvalidProof, InvalidReceipt, PublicationError
+from .merkle import leaf_hash, verify_inclusion
+from .note import Checkpoint, Note, SigningKey, seconds_of
+from .signing import format_time
+from .transparency import Site, checkpoint_path, open_published
+
+KANTARA_VERSION = "KI-CR-v1.1.0"
+SIGNED_PREFIX = b"termsledger/receipt/v1\n"
+ACTIONS = ("accepted", "declined", "withdrawn")
+SALT_BYTES = 16
+MAX_RECEIPT_BYTES = 1024 * 1024
+_MAX_INT = 2 ** 53 - 1  # JCS (I-JSON) integers
+_LAST_SECOND = 253402300799  # 9999-12-31T23:59:59Z
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_HEX8 = re.compile(r"[0-9a-f]{8}")
+
+
+def commitment(subject: str, salt: bytes) -> str:
+    """``SHA-256(salt || subject)`` in hex: the receipt's reference to its subject."""
+    return hashlib.sha256(salt + subject.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Receipt:
+    """What a receipt states and its signature covers."""
+
+    id: str
+    issued: datetime
+    consent_time: datetime
+    action: str
+    subject: str
+    """The salted commitment to the subject id (:func:`commitment`)."""
+    controller: str
+    contact: str
+    channel: str
+    language: str
+    jurisdiction: str | None
+    document: str
+    version: str
+    content_sha256: str
+    manifest_sha256: str | None
+    url: str
+    event_hash: str
+    leaf_index: int
+    log: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": KANTARA_VERSION, "consentReceiptID": self.id,
+            "consentTimestamp": seconds_of(self.consent_time), "collectionMethod": self.channel,
+            "language": self.language, "jurisdiction": self.jurisdiction,
+            "piiPrincipalId": self.subject,
+            "piiControllers": [{"piiController": self.controller, "contact": self.contact}],
+            "policyUrl": self.url, "action": self.action, "document": self.document,
+            "versionId": self.version, "contentSha256": self.content_sha256,
+            "manifestSha256": self.manifest_sha256, "eventHash": self.event_hash,
+            "leafIndex": self.leaf_index, "log": self.log, "issued": seconds_of(self.issued),
+        }
+
+    def message(self) -> bytes:
+        """The bytes the signature covers."""
+        return SIGNED_PREFIX + rfc8785.dumps(self.to_dict())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Receipt:
+        """The receipt's fields from ``data``, checked strictly (extra fields are the caller's)."""
+        if data.get("version") != KANTARA_VERSION:
+            raise InvalidReceipt(f"field 'version' must be {KANTARA_VERSION!r}")
+        controllers = data.get("piiControllers")
+        if not (isinstance(controllers, list) and len(controllers) == 1 and isinstance(controllers[0], dict)
+                and set(controllers[0]) == {"piiController", "contact"}):
+            raise InvalidReceipt("field 'piiControllers' must be a list of one "
+                                 "{piiController, contact}")
+        action = _text(data, "action")
+        if action not in ACTIONS:
+            raise InvalidReceipt(f"field 'action' must be one of {', '.join(ACTIONS)}, not {action!r}")
+        return cls(
+            id=_text(data, "consentReceiptID"), issued=_seconds(data, "issued"),
+            consent_time=_seconds(data, "consentTimestamp"), action=action,
+            subject=_hex64(data, "piiPrincipalId"),
+            controller=_text(controllers[0], "piiController", empty=True),
+            contact=_text(controllers[0], "contact", empty=True),
+            channel=_text(data, "collectionMethod"), language=_text(data, "language"),
+            jurisdiction=_text(data, "jurisdiction", optional=True),
+            document=_text(data, "document"), version=_text(data, "versionId"),
+            content_sha256=_hex64(data, "contentSha256"),
+            manifest_sha256=_hex64(data, "manifestSha256", optional=True),
+            url=_text(data, "policyUrl"), event_hash=_hex64(data, "eventHash"),
+            leaf_index=_int(data, "leafIndex"), log=_text(data, "log"))
+
+
+_CLAIMS = frozenset({
+    "version", "consentReceiptID", "consentTimestamp", "collectionMethod", "language",
+    "jurisdiction", "piiPrincipalId", "piiControllers", "policyUrl", "action", "document",
+    "versionId", "contentSha256", "manifestSha256", "eventHash", "leafIndex", "log", "issued"})
+"""The fields of :meth:`Receipt.to_dict`."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class InclusionProof:
+    """The proof that a receipt's event is in the log: a signed checkpoint and the audit path."""
+
+    checkpoint: str
+    """The signed checkpoint (a C2SP signed note)."""
+    hashes: tuple[bytes, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"checkpoint": self.checkpoint,
+                "inclusion": [base64.b64encode(h).decode() for h in self.hashes]}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SignedReceipt:
+    """A receipt as handed out: its fields, signature, and optionally proof and salt."""
+
+    receipt: Receipt
+    key_id: int
+    """The signed-note key ID of the key (named :attr:`Receipt.log`) that signed."""
+    signature: bytes
+    proof: InclusionProof | None = None
+    salt: bytes | None = None
+    """The subject's salt: only in the subject's own copy."""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.receipt.to_dict()
+        data["signature"] = {"keyId": f"{self.key_id:08x}", "algorithm": "Ed25519",
+                             "value": base64.b64encode(self.signature).decode()}
+        if self.proof is not None:
+            data["proof"] = self.proof.to_dict()
+        if self.salt is not None:
+            data["subjectSalt"] = base64.b64encode(self.salt).decode()
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def parse(cls, data: bytes | str) -> SignedReceipt:
+        """Read a receipt's JSON strictly: every field present with its type, no other field."""
+        if len(data) > MAX_RECEIPT_BYTES:
+            raise InvalidReceipt(f"the receipt is larger than {MAX_RECEIPT_BYTES} bytes")
+        try:
+            document = json.loads(data, object_pairs_hook=_no_duplicates)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise InvalidReceipt(f"the receipt is not JSON: {error}") from None
+        if not isinstance(document, dict):
+            raise InvalidReceipt("the receipt must be a JSON object")
+        unknown = set(document) - _CLAIMS - {"signature", "proof", "subjectSalt"}
+        missing = (_CLAIMS | {"signature"}) - set(document)
+        if unknown or missing:
+            raise InvalidReceipt("the receipt " + "; ".join(
+                part for part in (f"has unknown fields: {', '.join(sorted(unknown))}" if unknown else "",
+                                  f"lacks fields: {', '.join(sorted(missing))}" if missing else "") if part))
+        receipt = Receipt.from_dict(document)
+        signature = document["signature"]
+        if not isinstance(signature, dict) or set(signature) != {"keyId", "algorithm", "value"} \
+                or signature["algorithm"] != "Ed25519":
+            raise InvalidReceipt("field 'signature' must be {keyId, algorithm: 'Ed25519', value}")
+        key_id = _text(signature, "keyId")
+        if not _HEX8.fullmatch(key_id):
+            raise InvalidReceipt(f"field 'signature.keyId' is not 8 hex digits: {key_id!r}")
+        proof = document.get("proof")
+        if proof is not None:
+            if not isinstance(proof, dict) or set(proof) != {"checkpoint", "inclusion"} \
+                    or not isinstance(proof["inclusion"], list) or len(proof["inclusion"]) > 64:
+                raise InvalidReceipt("field 'proof' must be {checkpoint, inclusion: [base64 hashes]}")
+            proof = InclusionProof(checkpoint=_text(proof, "checkpoint"), hashes=tuple(
+                _b64(h, f"proof.inclusion[{i}]", 32) for i, h in enumerate(proof["inclusion"])))
+        salt = document.get("subjectSalt")
+        return cls(receipt=receipt, key_id=int(key_id, 16),
+                   signature=_b64(signature["value"], "signature.value", 64), proof=proof,
+                   salt=None if salt is None else _b64(salt, "subjectSalt", SALT_BYTES))
+
+
+def sign_receipt(receipt: Receipt, key: SigningKey) -> SignedReceipt:
+    """Sign ``receipt`` with the log's ``key``."""
+    if key.name != receipt.log:
+        raise InvalidReceipt(f"the receipt's log {receipt.log!r} is not the key's name {key.name!r}")
+    return SignedReceipt(receipt=receipt, key_id=key.verifier.key_id, signature=key.sign(receipt.message()))
+
+
+def issue_receipt(key: SigningKey, *, subject: str, action: str, document: str, version: str,
+                  content_sha256: str, manifest_sha256: str | None, url: str, event_hash: bytes,
+                  leaf_index: int, at: datetime, controller: str, contact: str, channel: str,
+                  language: str, jurisdiction: str | None = None, issued: datetime | None = None,
+                  receipt_id: str | None = None, salt: bytes | None = None) -> SignedReceipt:
+    """The subject's copy of a new signed receipt (with its salt, random unless given) for an
+    event of the ledger; the log is the key's name. ``issued`` defaults to now."""
+    import uuid
+
+    salt = secrets.token_bytes(SALT_BYTES) if salt is None else salt
+    receipt = Receipt.from_dict(Receipt(
+        id=receipt_id or str(uuid.uuid4()), issued=issued or datetime.now(timezone.utc),
+        consent_time=at, action=action, subject=commitment(subject, salt), controller=controller,
+        contact=contact, channel=channel, language=language, jurisdiction=jurisdiction,
+        document=document, version=version, content_sha256=content_sha256,
+        manifest_sha256=manifest_sha256, url=url, event_hash=event_hash.hex(),
+        leaf_index=leaf_index, log=key.name).to_dict())
+    return replace(sign_receipt(receipt, key), salt=salt)
+
+
+def with_proof(signed: SignedReceipt, checkpoint: str, hashes: list[bytes]) -> SignedReceipt:
+    """``signed`` with the inclusion proof of its event against the signed ``checkpoint``."""
+    return replace(signed, proof=InclusionProof(checkpoint=checkpoint, hashes=tuple(hashes)))
+
+
+def site_of(receipt: Receipt) -> str | None:
+    """The public site a receipt's ``policyUrl`` points into, when it is absolute."""
+    suffix = f"{receipt.document}/{receipt.version}/"
+    if receipt.url.startswith(("https://", "http://")) and receipt.url.endswith("/" + suffix):
+        return receipt.url[:-len(suffix)]
+    return None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReceiptVerification:
+    """The outcome of :func:`verify_receipt`: the checks passed, in order, and the failure."""
+
+    ok: bool
+    checks: tuple[str, ...]
+    problem: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "checks": list(self.checks), "problem": self.problem}
+
+
+def verify_receipt(signed: SignedReceipt, site: Site, *, subject: str | None = None) -> ReceiptVerification:
+    """Check ``signed`` against the published ``site``: its signature by a published key valid
+    when it was issued, its checkpoint's signature (by a key valid then) and publication, its
+    inclusion proof, the version's ``sha256`` in ``versions.json``, and when ``subject`` is
+    given, that the receipt is about that subject (which needs the salt)."""
+    checks: list[str] = []
+    try:
+        _verify(signed, site, subject, checks)
+    except (_Failed, InvalidNote, InvalidProof, PublicationError) as error:
+        return ReceiptVerification(ok=False, checks=tuple(checks), problem=str(error))
+    return ReceiptVerification(ok=True, checks=tuple(checks))
+
+
+class _Failed(Exception):
+    pass
+
+
+def _verify(signed: SignedReceipt, site: Site, subject: str | None, checks: list[str]) -> None:
+    receipt = signed.receipt
+    keys = site.public_keys()
+    if keys.origin != receipt.log:
+        raise _Failed(f"keys: the receipt is from the log {receipt.log!r}, but {site} publishes "
+                      f"the keys of {keys.origin!r}")
+    checks.append(f"keys: {len(keys.keys)} published for the log {keys.origin} at {site}")
+    record = keys.find(receipt.log, signed.key_id)
+    if record is None:
+        raise _Failed(f"signature: made with key {signed.key_id:08x}, which {site} does not publish")
+    if not record.valid_at(receipt.issued):
+        raise _Failed(f"signature: key {signed.key_id:08x} signs from {format_time(record.not_before)} "
+                      f"to {format_time(record.not_after) if record.not_after else 'now'}, but the "
+                      f"receipt says it was issued at {format_time(receipt.issued)}")
+    try:
+        Ed25519PublicKey.from_public_bytes(record.key.public_key).verify(signed.signature, receipt.message())
+    except InvalidSignature:
+        raise _Failed("signature: does not match the receipt's fields (a field was changed, or "
+                      "another key signed it)") from None
+    checks.append(f"signature: Ed25519 by key {signed.key_id:08x}, valid when the receipt was "
+                  f"issued ({format_time(receipt.issued)})")
+    if signed.proof is None:
+        raise _Failed("inclusion: the receipt has no inclusion proof")
+    opened = open_published(signed.proof.checkpoint, keys)
+    checkpoint = opened.checkpoint
+    checks.append(f"checkpoint: {checkpoint.size} leaves, signed at {format_time(opened.time)} by "
+                  f"key {opened.key.key_id:08x}, valid then")
+    published = Checkpoint.parse(Note.parse(site.read(checkpoint_path(checkpoint.size))).text)
+    if published.origin != checkpoint.origin or published.root_hash != checkpoint.root_hash:
+        raise _Failed(f"checkpoint: {site} publishes another root hash for {checkpoint.size} "
+                      "leaves: the log was forked or the receipt's checkpoint forged")
+    checks.append(f"checkpoint: published at {site} as {checkpoint_path(checkpoint.size)}")
+    verify_inclusion(index=receipt.leaf_index, size=checkpoint.size,
+                     leaf=leaf_hash(bytes.fromhex(receipt.event_hash)),
+                     proof=signed.proof.hashes, root=checkpoint.root_hash)
+    checks.append(f"inclusion: event {receipt.event_hash[:16]}… is leaf {receipt.leaf_index} of "
+                  "the checkpoint's tree")
+    listed = _listed_sha256(site.versions(), receipt.document, receipt.version)
+    if listed is None:
+        raise _Failed(f"version: versions.json of {site} does not list {receipt.document} "
+                      f"version {receipt.version}")
+    if listed != receipt.content_sha256:
+        raise _Failed(f"version: {receipt.document} {receipt.version} has sha256 {listed} on the "
+                      f"site, not the receipt's {receipt.content_sha256}")
+    checks.append(f"version: {receipt.document} {receipt.version} is listed in versions.json with "
+                  "the receipt's sha256")
+    if subject is not None:
+        if signed.salt is None:
+            raise _Failed("subject: the receipt has no subjectSalt (only the subject's own copy does)")
+        if commitment(subject, signed.salt) != receipt.subject:
+            raise _Failed("subject: the receipt is not about that subject")
+        checks.append("subject: the receipt is about the subject given")
+
+
+def _listed_sha256(versions: dict, document: str, version: str) -> str | None:
+    for entry in versions["documents"]:
+        if isinstance(entry, dict) and entry.get("slug") == document:
+            for listed in entry.get("versions") or ():
+                if isinstance(listed, dict) and listed.get("version") == version:
+                    return listed.get("content_sha256")
+    return None
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = {}
+    for key, value in pairs:
+        if key in data:
+            raise InvalidReceipt(f"field {key!r} appears twice")
+        data[key] = value
+    return data
+
+
+def _text(data: dict, key: str, *, optional: bool = False, empty: bool = False) -> Any:
+    value = data.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or (not value and not empty) or len(value) > 2048:
+        raise InvalidReceipt(f"field {key!r} must be {'' if empty else 'non-empty '}text "
+                             f"(at most 2048 characters){' or null' if optional else ''}, not {str(value)[:60]!r}")
+    return value
+
+
+def _hex64(data: dict, key: str, *, optional: bool = False) -> Any:
+    value = data.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not _HEX64.fullmatch(value):
+        raise InvalidReceipt(f"field {key!r} must be 64 lowercase hex digits, not {str(value)[:80]!r}")
+    return value
+
+
+def _int(data: dict, key: str) -> int:
+    value = data.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_INT:
+        raise InvalidReceipt(f"field {key!r} must be a whole number from 0 to 2^53-1, not {str(value)[:40]!r}")
+    return value
+
+
+def _seconds(data: dict, key: str) -> datetime:
+    value = _int(data, key)
+    if value > _LAST_SECOND:
+        raise InvalidReceipt(f"field {key!r} is a time after the year 9999: {value}")
+    return datetime.fromtimestamp(value, timezone.utc)
+
+
+def _b64(value: Any, key: str, size: int) -> bytes:
+    try:
+        raw = base64.b64decode(value, validate=True) if isinstance(value, str) else b""
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != size:
+        raise InvalidReceipt(f"field {key!r} must be {size} bytes in base64")
+    return raw

@@ -1,0 +1,144 @@
+"""The ``transparency/`` folder of the public site, and reading it back from a folder or URL.
+
+Layout (every file public, none secret; a static web server serves them as they are)::
+
+    transparency/checkpoint          the latest checkpoint (a signed note, see consent.note)
+    transparency/checkpoints/<N>     every published checkpoint, by tree size N (one per size)
+    transparency/checkpoints.json    {"origin": ..., "checkpoints": [{"size", "root_hash", "time"}]}
+    transparency/keys.json           the public keys record (see consent.signing), every key
+                                     ever used with its validity period
+
+Anyone can archive these files: a later checkpoint must extend every earlier one, which a
+consistency proof shows (``termsledger log verify-consistency``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from .errors import InvalidNote, PublicationError, SigningKeyError
+from .note import SignedCheckpoint, open_checkpoint
+from .signing import PublicKeys, format_time
+
+FOLDER = "transparency"
+LATEST = f"{FOLDER}/checkpoint"
+INDEX = f"{FOLDER}/checkpoints.json"
+KEYS = f"{FOLDER}/keys.json"
+VERSIONS = "versions.json"
+MAX_FILE_BYTES = 16 * 1024 * 1024
+TIMEOUT = 10.0
+
+
+def checkpoint_path(size: int) -> str:
+    """Where the checkpoint of ``size`` leaves is published."""
+    return f"{FOLDER}/checkpoints/{size}"
+
+
+def open_published(note: str | bytes, keys: PublicKeys) -> SignedCheckpoint:
+    """Verify a checkpoint of the log ``keys`` describes: signed by one of its keys, valid at
+    the checkpoint's time."""
+    opened = open_checkpoint(note, [k.key for k in keys.keys], origin=keys.origin)
+    record = keys.find(opened.key.name, opened.key.key_id)
+    if record is None or not record.valid_at(opened.time):
+        raise InvalidNote(f"the checkpoint of {opened.checkpoint.size} leaves was signed at "
+                          f"{format_time(opened.time)}, outside the validity of key "
+                          f"{opened.key.key_id:08x}")
+    return opened
+
+
+def transparency_files(keys: PublicKeys, checkpoints: Iterable[str]) -> dict[str, bytes]:
+    """The files of ``transparency/`` (path relative to the site -> bytes) for the public keys
+    record and the signed checkpoints (each must verify with ``keys``; for a size signed more
+    than once the earliest is kept, and two different roots for one size are refused)."""
+    by_size: dict[int, SignedCheckpoint] = {}
+    for note in checkpoints:
+        opened = open_published(note, keys)
+        size = opened.checkpoint.size
+        earlier = by_size.get(size)
+        if earlier and earlier.checkpoint.root_hash != opened.checkpoint.root_hash:
+            raise PublicationError(f"two checkpoints of {size} leaves have different root hashes: "
+                                   "the log forked, refusing to publish")
+        if earlier is None or opened.time < earlier.time:
+            by_size[size] = opened
+    files = {KEYS: keys.to_json()}
+    index = []
+    for size in sorted(by_size):
+        opened = by_size[size]
+        files[checkpoint_path(size)] = opened.note.encode()
+        index.append({"size": size, "root_hash": base64.b64encode(opened.checkpoint.root_hash).decode(),
+                      "time": format_time(opened.time)})
+    if by_size:
+        files[LATEST] = by_size[max(by_size)].note.encode()
+    files[INDEX] = (json.dumps({"origin": keys.origin, "checkpoints": index}, indent=2) + "\n").encode()
+    return files
+
+
+def write_transparency(site: str | Path, keys: PublicKeys, checkpoints: Iterable[str]) -> list[Path]:
+    """Write :func:`transparency_files` into the site folder ``site``; returns the paths."""
+    written = []
+    for relative, data in transparency_files(keys, checkpoints).items():
+        path = Path(site) / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        written.append(path)
+    return written
+
+
+class Site:
+    """A published site, a folder or an http(s) URL, read for verification."""
+
+    def __init__(self, location: str | Path):
+        text = str(location)
+        self.is_url = text.startswith(("http://", "https://"))
+        if not self.is_url and "://" in text:
+            raise PublicationError(f"{text}: only http(s) URLs and folders can be read")
+        if not self.is_url and not Path(text).is_dir():
+            raise PublicationError(f"{text}: no such site folder")
+        self.location = text.rstrip("/") + "/" if self.is_url else text
+
+    def __str__(self) -> str:
+        return self.location
+
+    def read(self, relative: str) -> bytes:
+        """The bytes of the file at ``relative`` (a site path)."""
+        if not self.is_url:
+            path = Path(self.location) / relative
+            try:
+                with path.open("rb") as file:
+                    data = file.read(MAX_FILE_BYTES + 1)
+            except OSError as error:
+                raise PublicationError(f"cannot read {path}: {error.strerror}") from None
+        else:
+            import urllib.error
+            import urllib.request
+
+            url = self.location + relative
+            try:
+                with urllib.request.urlopen(url, timeout=TIMEOUT) as response:  # noqa: S310 (http(s) only)
+                    data = response.read(MAX_FILE_BYTES + 1)
+            except urllib.error.HTTPError as error:
+                raise PublicationError(f"cannot read {url}: HTTP {error.code}") from None
+            except (urllib.error.URLError, OSError, ValueError) as error:
+                raise PublicationError(f"cannot read {url}: {getattr(error, 'reason', error)}") from None
+        if len(data) > MAX_FILE_BYTES:
+            raise PublicationError(f"{relative} of {self} is larger than {MAX_FILE_BYTES} bytes")
+        return data
+
+    def public_keys(self) -> PublicKeys:
+        try:
+            return PublicKeys.parse(self.read(KEYS), source=f"{KEYS} of {self}")
+        except SigningKeyError as error:
+            raise PublicationError(str(error)) from None
+
+    def versions(self) -> dict:
+        data = self.read(VERSIONS)
+        try:
+            versions = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise PublicationError(f"{VERSIONS} of {self} is not JSON: {error}") from None
+        if not isinstance(versions, dict) or not isinstance(versions.get("documents"), list):
+            raise PublicationError(f"{VERSIONS} of {self} has no list of documents")
+        return versions

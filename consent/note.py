@@ -55,9 +55,9 @@ def check_name(name: str, what: str = "key name") -> str:
     return name
 
 
-def key_id(name: str, public_key: bytes) -> int:
-    """The signed-note key ID of an Ed25519 ``public_key`` for timestamped signatures."""
-    return int.from_bytes(sha256(name.encode() + b"\n" + bytes([SIGNATURE_TYPE]) + public_key).digest()[:4], "big")
+def key_id(name: str, public_key: bytes, signature_type: int = SIGNATURE_TYPE) -> int:
+    """The signed-note key ID ``SHA-256(name || 0x0A || signature type || public key)[:4]``."""
+    return int.from_bytes(sha256(name.encode() + b"\n" + bytes([signature_type]) + public_key).digest()[:4], "big")
 
 
 def _b64(text: str, what: str) -> bytes:

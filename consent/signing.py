@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,10 +30,8 @@ from typing import Any
 from .errors import InvalidNote, SigningKeyError
 from .note import SigningKey, VerifierKey, check_name, seconds_of
 
-DEFAULT_KEY_FILE = "termsledger-signing.key"
-KEY_ENV = "TERMSLEDGER_SIGNING_KEY"
-"""The environment variable naming the key file; it overrides the configuration."""
 MAX_RECORD_BYTES = 1024 * 1024
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 def format_time(time: datetime) -> str:
@@ -43,9 +42,9 @@ def format_time(time: datetime) -> str:
 def parse_time(text: Any, what: str) -> datetime:
     """Read a time written by :func:`format_time`."""
     try:
-        if not isinstance(text, str) or not text.endswith("Z"):
+        if not isinstance(text, str) or not _TIME.fullmatch(text):
             raise ValueError
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(text[:-1]).replace(tzinfo=timezone.utc)
     except ValueError:
         raise SigningKeyError(f"{what} is not a UTC time like 2026-01-31T12:00:00Z: {str(text)[:40]!r}") from None
 

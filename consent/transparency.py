@@ -9,7 +9,8 @@ Layout (every file public, none secret; a static web server serves them as they 
                                      ever used with its validity period
 
 Anyone can archive these files: a later checkpoint must extend every earlier one, which a
-consistency proof shows (``termsledger log verify-consistency``).
+consistency proof shows (``termsledger log verify-consistency``). A consistency proof is
+written as JSON: ``{"old_size": m, "new_size": n, "proof": [base64 hashes]}``.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InvalidNote, PublicationError, SigningKeyError
+from .errors import InvalidNote, InvalidProof, PublicationError, SigningKeyError
+from .merkle import verify_consistency
 from .note import SignedCheckpoint, open_checkpoint
 from .signing import PublicKeys, format_time
 
@@ -47,6 +50,62 @@ def open_published(note: str | bytes, keys: PublicKeys) -> SignedCheckpoint:
                           f"{format_time(opened.time)}, outside the validity of key "
                           f"{opened.key.key_id:08x}")
     return opened
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConsistencyProof:
+    """The proof that the log's tree of ``new_size`` leaves extends that of ``old_size``."""
+
+    old_size: int
+    new_size: int
+    hashes: tuple[bytes, ...]
+
+    def to_json(self) -> str:
+        return json.dumps({"old_size": self.old_size, "new_size": self.new_size,
+                           "proof": [base64.b64encode(h).decode() for h in self.hashes]}) + "\n"
+
+    @classmethod
+    def parse(cls, data: bytes | str) -> ConsistencyProof:
+        """Read the JSON of a consistency proof strictly."""
+        try:
+            proof = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise InvalidProof(f"the consistency proof is not JSON: {error}") from None
+        if not isinstance(proof, dict) or set(proof) != {"old_size", "new_size", "proof"} \
+                or not isinstance(proof["proof"], list) or len(proof["proof"]) > 128 \
+                or not all(isinstance(proof[k], int) and not isinstance(proof[k], bool) and proof[k] >= 0
+                           for k in ("old_size", "new_size")):
+            raise InvalidProof("the consistency proof must be {old_size, new_size, proof: "
+                               "[base64 hashes]} with whole sizes")
+        hashes = []
+        for i, text in enumerate(proof["proof"], 1):
+            try:
+                raw = base64.b64decode(text, validate=True) if isinstance(text, str) else b""
+            except ValueError:
+                raw = b""
+            if len(raw) != 32:
+                raise InvalidProof(f"hash {i} of the consistency proof is not 32 bytes in base64")
+            hashes.append(raw)
+        return cls(old_size=proof["old_size"], new_size=proof["new_size"], hashes=tuple(hashes))
+
+
+def verify_extension(old: str | bytes, new: str | bytes, proof: ConsistencyProof,
+                     keys: PublicKeys) -> tuple[SignedCheckpoint, SignedCheckpoint]:
+    """Check that the signed checkpoint ``new`` extends ``old``: both verify with ``keys``
+    and ``proof`` is a consistency proof between them. Returns both, opened."""
+    opened = []
+    for which, note in (("old", old), ("new", new)):
+        try:
+            opened.append(open_published(note, keys))
+        except InvalidNote as error:
+            raise InvalidNote(f"the {which} checkpoint: {error}") from None
+    first, second = (o.checkpoint for o in opened)
+    if (proof.old_size, proof.new_size) != (first.size, second.size):
+        raise InvalidProof(f"the proof is from {proof.old_size} to {proof.new_size} leaves, the "
+                           f"checkpoints are of {first.size} and {second.size}")
+    verify_consistency(old_size=first.size, new_size=second.size, old_root=first.root_hash,
+                       new_root=second.root_hash, proof=proof.hashes)
+    return opened[0], opened[1]
 
 
 def transparency_files(keys: PublicKeys, checkpoints: Iterable[str]) -> dict[str, bytes]:

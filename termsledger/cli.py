@@ -6,12 +6,14 @@ import importlib
 import json
 import sys
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import click
 
-import terms
+if TYPE_CHECKING:  # imported where used: `receipt verify` must start fast, without them
+    import terms
 
-from .config import Config, ConfigError, find_config
+    from .config import Config
 
 content_option = click.option(
     "--content", "content", type=click.Path(file_okay=False), default=None,
@@ -23,6 +25,8 @@ format_option = click.option(
 
 def load_config(content: str | None) -> Config:
     """The configuration for ``--content``, with errors turned into click errors."""
+    from .config import ConfigError, find_config
+
     try:
         return find_config(content)
     except ConfigError as error:
@@ -31,6 +35,8 @@ def load_config(content: str | None) -> Config:
 
 def load_content(config: Config) -> terms.Content:
     """The content of ``config``, with errors turned into click errors."""
+    import terms
+
     try:
         return config.load_content()
     except terms.TermsError as error:
@@ -60,7 +66,9 @@ class LazyGroup(click.Group):
     "consent": ".cli_consent.consent",
     "diff": ".cli_diff.diff",
     "keys": ".cli_serve.keys",
+    "log": ".cli_transparency.log",
     "publish": ".cli_consent.publish",
+    "receipt": ".cli_transparency.receipt",
     "serve": ".cli_serve.serve",
 })
 @click.version_option(package_name="termsledger")
@@ -82,6 +90,8 @@ def check(content, output_format):
     \b
         termsledger check --content content
     """
+    import terms
+
     config = load_config(content)
     loaded = load_content(config)
     problems = terms.check(loaded, notice_days=config.notice_days, watch=config.watch)

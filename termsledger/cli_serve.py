@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from .cli import format_option, load_config
+from .cli_transparency import signing
 from .keys import SCOPES, Keys, KeysError
 
 ledger_option = click.option(
@@ -55,7 +56,11 @@ def serve(ledger, host, port, workers, access_log):
 
 @click.group()
 def keys():
-    """Create, list and revoke the API keys of `termsledger serve`."""
+    """Create, list and revoke the API keys of `termsledger serve`; `keys signing` manages the
+    key that signs receipts and checkpoints."""
+
+
+keys.add_command(signing)
 
 
 @keys.command(name="create")

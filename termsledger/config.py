@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -15,6 +16,10 @@ else:  # pragma: no cover
 import terms
 
 FILENAME = "termsledger.toml"
+SIGNING_KEY_FILE = "termsledger-signing.key"
+"""The signing key's file name by default, beside ``termsledger.toml``."""
+SIGNING_KEY_ENV = "TERMSLEDGER_SIGNING_KEY"
+"""The environment variable naming the signing key's file; it overrides the configuration."""
 
 
 class ConfigError(Exception):
@@ -41,6 +46,9 @@ class Config:
     """A folder whose templates override the site's built-in ones."""
     out: Path = Path("build")
     ledger: Path = Path("termsledger.db")
+    signing_key: Path = Path(SIGNING_KEY_FILE)
+    """The private key that signs receipts and checkpoints (``[receipts] signing_key``); kept
+    out of the ledger and the site. Beside ``termsledger.toml`` by default."""
     fields: Mapping[str, str] = field(default_factory=dict, hash=False)
     """The repository's own front-matter key for some of termsledger's fields, by field name
     (``[fields] effective = "last_updated"``)."""
@@ -51,11 +59,17 @@ class Config:
         """Load the documents of :attr:`content` with this configuration's globs."""
         return terms.load(self.content, include=self.include, exclude=self.exclude, fields=self.fields)
 
+    def signing_key_path(self, option: str | Path | None = None) -> Path:
+        """The signing key's file: ``option`` when given, else :data:`SIGNING_KEY_ENV`'s,
+        else :attr:`signing_key`."""
+        return Path(option or os.environ.get(SIGNING_KEY_ENV) or self.signing_key)
+
 
 _SECTIONS = {"site": {"title": "site_title", "base_url": "base_url", "organisation": "organisation",
                       "contact": "contact", "templates": "templates"},
-             "materiality": {"watch": "watch"}}
-_PATHS = {"content", "templates", "out", "ledger"}
+             "materiality": {"watch": "watch"},
+             "receipts": {"signing_key": "signing_key"}}
+_PATHS = {"content", "templates", "out", "ledger", "signing_key"}
 
 
 def find_config(content: str | Path | None = None, cwd: str | Path = ".") -> Config:
@@ -89,12 +103,13 @@ def read_config(path: str | Path) -> Config:
                 values[_SECTIONS[key][inner]] = (f"[{key}] {inner}", inner_value)
         else:
             values[key] = (key, value)
-    names = {f.name for f in fields(Config)} - {"source", "site_title", "watch"}
-    config = {"source": path}
+    names = {f.name for f in fields(Config)} - {"source", "site_title", "watch", "signing_key"}
+    config = {"source": path, "signing_key": path.parent / SIGNING_KEY_FILE}
     for name, (label, value) in values.items():
-        if name not in names | set(_SECTIONS["site"].values()) | {"watch"}:
+        if name not in names | {v for section in _SECTIONS.values() for v in section.values()}:
             raise ConfigError(f"{path}: unknown key {label!r}; known keys: {', '.join(sorted(names))}, "
-                              f"[site] {', '.join(_SECTIONS['site'])}, [materiality] watch")
+                              f"[site] {', '.join(_SECTIONS['site'])}, [materiality] watch, "
+                              "[receipts] signing_key")
         config[name] = _convert(path, label, name, value)
     return Config(**config)
 

@@ -1,0 +1,177 @@
+"""`termsledger receipt verify`, `termsledger log verify-consistency` and `termsledger keys
+signing`, through click's runner and, for `receipt verify`, a real process."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from consent.signing import public_keys_path, read_public_keys
+from consent.transparency import ConsistencyProof
+from termsledger.cli import cli
+from termsledger.config import SIGNING_KEY_ENV, read_config
+from transparency_support import ORIGIN, World, build_site
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    build_site(out)
+    return out
+
+
+@pytest.fixture
+def world(tmp_path, built) -> World:
+    world = World(tmp_path, built)
+    world.record(4)
+    world.checkpoint()
+    world.publish()
+    return world
+
+
+def invoke(*args, **kwargs):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+
+def test_receipt_verify_prints_each_check(world, tmp_path):
+    path = tmp_path / "receipt.json"
+    path.write_text(world.receipt(2).to_json())
+    result = invoke("receipt", "verify", path, "--site", world.site, "--subject", "user-42")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].endswith(f"accepted terms version 2026-01-01, checked against {world.site}")
+    assert [line.split(":")[0] for line in lines[1:-1]] == [
+        "  ok    keys", "  ok    signature", "  ok    checkpoint", "  ok    checkpoint",
+        "  ok    inclusion", "  ok    version", "  ok    subject"]
+    assert lines[-1] == "Verified."
+    as_json = invoke("receipt", "verify", path, "--site", world.site, "--format", "json")
+    assert json.loads(as_json.output)["ok"] is True and as_json.exit_code == 0
+
+
+def test_receipt_verify_fails_with_the_reason(world, tmp_path):
+    data = json.loads(world.receipt(2).to_json())
+    data["contentSha256"] = "0" * 64
+    path = tmp_path / "receipt.json"
+    path.write_text(json.dumps(data))
+    result = invoke("receipt", "verify", path, "--site", world.site)
+    assert result.exit_code == 1
+    assert "  FAIL  signature: does not match the receipt's fields" in result.output
+    assert result.output.endswith("NOT verified.\n")
+    path.write_text("{}")
+    result = invoke("receipt", "verify", path, "--site", world.site)
+    assert result.exit_code == 1 and result.output.startswith(f"Error: {path}: the receipt lacks fields: ")
+    result = invoke("receipt", "verify", tmp_path / "none.json", "--site", world.site)
+    assert result.exit_code == 1 and "Error: cannot read the receipt" in result.output
+    path.write_text(world.receipt(2).to_json())
+    result = invoke("receipt", "verify", path, "--site", tmp_path / "no-site")
+    assert result.exit_code == 1 and "no such site folder" in result.output
+
+
+def test_receipt_verify_runs_as_a_real_process(world, tmp_path):
+    path = tmp_path / "receipt.json"
+    path.write_text(world.receipt(3).to_json())
+    command = [sys.executable, "-c", "from termsledger.cli import cli; cli()", "receipt", "verify",
+               str(path), "--site", str(world.site)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith("Verified.\n") and "inclusion: event" in done.stdout
+    data = json.loads(path.read_text())
+    data["leafIndex"] = 1
+    path.write_text(json.dumps(data))
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "FAIL  signature" in done.stdout and not done.stderr
+
+
+def test_log_verify_consistency(world, tmp_path):
+    old = tmp_path / "old.checkpoint"
+    old.write_text(world.checkpoints[-1])
+    world.record(100)
+    new = tmp_path / "new.checkpoint"
+    new.write_text(world.checkpoint())
+    world.publish()
+    proof = tmp_path / "proof.json"
+    proof.write_text(ConsistencyProof(old_size=4, new_size=104, hashes=tuple(world.log.consistency_proof(4))).to_json())
+    result = invoke("log", "verify-consistency", old, new, "--proof", proof, "--site", world.site)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Consistent: the log {ORIGIN} of 104 leaves")
+    keys = tmp_path / "keys.json"
+    keys.write_bytes(world.public_keys.to_json())
+    assert invoke("log", "verify-consistency", old, new, "--proof", proof, "--keys", keys).exit_code == 0
+    result = invoke("log", "verify-consistency", new, old, "--proof", proof, "--keys", keys)
+    assert result.exit_code == 1 and "Error: NOT consistent: the proof is from 4 to 104 leaves" in result.output
+    proof.write_text(ConsistencyProof(old_size=4, new_size=104, hashes=tuple(world.log.consistency_proof(3, 104)[:3]) +
+                                      (bytes(32),) * 3).to_json())
+    result = invoke("log", "verify-consistency", old, new, "--proof", proof, "--keys", keys)
+    assert result.exit_code == 1 and "NOT consistent" in result.output
+    result = invoke("log", "verify-consistency", old, new, "--proof", proof)
+    assert result.exit_code == 1 and "either --site or --keys" in result.output
+
+
+def test_keys_signing_create_rotate_list(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(SIGNING_KEY_ENV, raising=False)
+    (tmp_path / "termsledger.toml").write_text('[site]\nbase_url = "https://terms.example.com/legal/"\n')
+    result = invoke("keys", "signing", "create")
+    assert result.exit_code == 0, result.output
+    key = tmp_path / "termsledger-signing.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert "of the log terms.example.com/legal" in result.output
+    assert "PRIVATE" not in result.output
+    result = invoke("keys", "signing", "create")
+    assert result.exit_code == 1 and "already exists" in result.output
+    result = invoke("keys", "signing", "rotate")
+    assert result.exit_code == 0 and result.output.startswith(f"Rotated: {key.name} now holds key ")
+    listed = invoke("keys", "signing", "list")
+    assert listed.output.count("terms.example.com/legal+") == 2 and "now (current)" in listed.output
+    as_json = json.loads(invoke("keys", "signing", "list", "--format", "json").output)
+    assert as_json == json.loads(public_keys_path(key).read_text())
+    assert len(read_public_keys(public_keys_path(key)).keys) == 2
+
+
+def test_the_key_file_comes_from_the_option_the_environment_or_the_configuration(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "termsledger.toml").write_text('[receipts]\nsigning_key = "secrets/log.key"\n')
+    (tmp_path / "secrets").mkdir()
+    assert read_config(tmp_path / "termsledger.toml").signing_key == tmp_path / "secrets" / "log.key"
+    monkeypatch.delenv(SIGNING_KEY_ENV, raising=False)
+    assert invoke("keys", "signing", "create", "--name", ORIGIN).exit_code == 0
+    assert (tmp_path / "secrets" / "log.key").is_file()
+    monkeypatch.setenv(SIGNING_KEY_ENV, str(tmp_path / "env.key"))
+    assert invoke("keys", "signing", "create", "--name", ORIGIN).exit_code == 0
+    assert (tmp_path / "env.key").is_file()
+    assert invoke("keys", "signing", "create", "--name", ORIGIN, "--key", tmp_path / "opt.key").exit_code == 0
+    assert (tmp_path / "opt.key").is_file()
+
+
+def test_signing_key_errors_are_clear(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(SIGNING_KEY_ENV, raising=False)
+    result = invoke("keys", "signing", "create")
+    assert result.exit_code == 1 and "give the log a name with --name" in result.output
+    result = invoke("keys", "signing", "rotate")
+    assert result.exit_code == 1 and "cannot read the public keys record" in result.output
+    result = invoke("keys", "signing", "list")
+    assert result.exit_code == 1 and "Error: cannot read the public keys record" in result.output
+    (tmp_path / "termsledger.toml").write_text('[receipts]\nsigning = "x"\n')
+    result = invoke("keys", "signing", "list")
+    assert result.exit_code == 1 and "unknown key [receipts] 'signing'; known keys: signing_key" in result.output
+
+
+def test_default_signing_key_is_beside_the_configuration(tmp_path):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "termsledger.toml").write_text("")
+    config = read_config(tmp_path / "conf" / "termsledger.toml")
+    assert config.signing_key == tmp_path / "conf" / "termsledger-signing.key"
+
+
+@pytest.mark.parametrize("command", [["receipt", "verify"], ["log", "verify-consistency"],
+                                     ["keys", "signing", "create"], ["keys", "signing", "rotate"],
+                                     ["keys", "signing", "list"]])
+def test_commands_have_help(command):
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0 and "Example:" in result.output

@@ -68,9 +68,9 @@ The transparency log (see each module): ``consent.merkle`` (RFC 9162 hashes and 
 ``consent.tiles`` (tile storage: ``create_tables``, ``SqliteTiles``, ``MemoryTiles``),
 ``consent.tlog`` (``Log``: append, roots, proofs), ``consent.note`` (signed checkpoints),
 ``consent.signing`` (signing keys and the public keys record), ``consent.receipts`` (signed
-consent receipts and their verification) and ``consent.transparency`` (the site's
-``transparency/`` folder). Their errors: ``InvalidProof``, ``InvalidNote``, ``InvalidReceipt``
-(also ``ValueError``), ``SigningKeyError``, ``PublicationError``.
+consent receipts), ``consent.receipt_checks`` (verifying a receipt against the site) and
+``consent.transparency`` (the site's ``transparency/`` folder). Their errors: ``InvalidProof``, ``InvalidNote``, ``InvalidReceipt``
+(also ``ValueError``), ``SigningKeyError``, ``PublicationError``, ``DamagedLog``.
 
 Names are imported when first used, so that verifying a receipt does not load the ledger.
 """
@@ -80,10 +80,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-_ERRORS = ("ChangedVersion", "ConsentError", "ErasureIncomplete", "IdempotencyConflict",
-           "InvalidCursor", "InvalidEvidence", "InvalidNote", "InvalidProof", "InvalidReceipt",
-           "InvalidRecord", "InvalidSubject", "PublicationError", "SigningKeyError",
-           "UncommittedVersion", "UnknownDocument", "UnknownSubject", "UnknownVersion")
+_ERRORS = ("ChangedVersion", "ConsentError", "DamagedLog", "ErasureIncomplete",
+           "IdempotencyConflict", "InvalidCursor", "InvalidEvidence", "InvalidNote", "InvalidProof",
+           "InvalidReceipt", "InvalidRecord", "InvalidSubject", "PublicationError",
+           "SigningKeyError", "UncommittedVersion", "UnknownDocument", "UnknownSubject",
+           "UnknownVersion")
 _VALUES = ("STATUSES", "CatalogDocument", "CatalogVersion", "Erasure", "Event", "Marked", "Page",
            "Published", "Status", "Verification")
 _MODULES = {**dict.fromkeys(_ERRORS, ".errors"), **dict.fromkeys(_VALUES, ".values"),

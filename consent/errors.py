@@ -56,6 +56,10 @@ class InvalidProof(ConsentError, ValueError):
     """A Merkle inclusion or consistency proof that is malformed or does not verify."""
 
 
+class DamagedLog(ConsentError):
+    """The stored transparency log lacks hashes it must hold (changed outside termsledger)."""
+
+
 class InvalidNote(ConsentError, ValueError):
     """A signed note, checkpoint or verifier key that is malformed, or whose signature does not
     verify with the keys given."""

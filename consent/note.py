@@ -44,7 +44,7 @@ MAX_SIGNATURES = 100
 _DASH = "\u2014 "
 _SIZE = re.compile(r"0|[1-9][0-9]{0,18}")
 _HEX8 = re.compile(r"[0-9a-f]{8}")
-_MAX_TIME = 2 ** 63 - 1
+_MAX_U63 = 2 ** 63 - 1
 
 
 def check_name(name: str, what: str = "key name") -> str:
@@ -57,7 +57,8 @@ def check_name(name: str, what: str = "key name") -> str:
 
 def key_id(name: str, public_key: bytes, signature_type: int = SIGNATURE_TYPE) -> int:
     """The signed-note key ID ``SHA-256(name || 0x0A || signature type || public key)[:4]``."""
-    return int.from_bytes(sha256(name.encode() + b"\n" + bytes([signature_type]) + public_key).digest()[:4], "big")
+    digest = sha256(name.encode() + b"\n" + bytes([signature_type]) + public_key).digest()
+    return int.from_bytes(digest[:4], "big")
 
 
 def _b64(text: str, what: str) -> bytes:
@@ -119,7 +120,7 @@ class VerifierKey:
         if len(signature) != 72:
             return None
         (seconds,) = struct.unpack(">Q", signature[:8])
-        if seconds > _MAX_TIME:
+        if seconds > _MAX_U63:
             return None
         try:
             Ed25519PublicKey.from_public_bytes(self.public_key).verify(
@@ -211,7 +212,8 @@ class Note:
             raise InvalidNote(f"the note is larger than {MAX_NOTE_BYTES} bytes")
         for i, c in enumerate(data):
             if ord(c) < 0x20 and c != "\n":
-                what = "a carriage return (Windows line ends?)" if c == "\r" else f"control character {ord(c):#04x}"
+                what = ("a carriage return (Windows line ends?)" if c == "\r"
+                        else f"control character {ord(c):#04x}")
                 raise InvalidNote(f"the note contains {what} at character {i + 1}")
         split = data.rfind("\n\n")
         if split < 0 or not data.endswith("\n"):
@@ -258,7 +260,7 @@ class Checkpoint:
         origin, size, root, *extensions = lines
         if not origin or origin != origin.strip():
             raise InvalidNote(f"checkpoint line 1 (origin) is empty or has surrounding spaces: {origin!r}")
-        if not _SIZE.fullmatch(size) or int(size) > _MAX_TIME:
+        if not _SIZE.fullmatch(size) or int(size) > _MAX_U63:
             raise InvalidNote(f"checkpoint line 2 (tree size) is not a whole number: {size[:40]!r}")
         root_hash = _b64(root, "checkpoint line 3 (root hash)")
         if len(root_hash) != HASH_SIZE:
@@ -291,7 +293,8 @@ def sign_checkpoint(checkpoint: Checkpoint, key: SigningKey, time: datetime) -> 
                                                      signature=signature),)).encode()
 
 
-def open_checkpoint(data: str | bytes, keys: list[VerifierKey], *, origin: str | None = None) -> SignedCheckpoint:
+def open_checkpoint(data: str | bytes, keys: list[VerifierKey], *,
+                    origin: str | None = None) -> SignedCheckpoint:
     """Read and verify a signed checkpoint: it must be signed by one of ``keys`` (every
     signature by one of them must verify), and come from ``origin`` when given."""
     note = Note.parse(data)

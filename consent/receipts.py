@@ -26,7 +26,7 @@ version), under Kantara's names, plus what makes it checkable::
 ``proof`` = ``{"checkpoint": <signed checkpoint>, "inclusion": [base64 hashes]}`` proves the
 event is in the log; it is not signed (it verifies on its own) so that a newer proof can
 replace it. ``subjectSalt`` is not signed either: the holder may remove it before showing the
-receipt to others.
+receipt to others. :mod:`consent.receipt_checks` verifies a receipt against the site.
 """
 
 from __future__ import annotations
@@ -35,21 +35,16 @@ import base64
 import binascii
 import hashlib
 import json
+import os
 import re
-import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
 import rfc8785
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .errors import InvalidNote, InvalidProof, InvalidReceipt, PublicationError
-from .merkle import leaf_hash, verify_inclusion
-from .note import Checkpoint, Note, SigningKey, seconds_of
-from .signing import format_time
-from .transparency import Site, checkpoint_path, open_published
+from .errors import InvalidReceipt
+from .note import SigningKey, seconds_of
 
 KANTARA_VERSION = "KI-CR-v1.1.0"
 SIGNED_PREFIX = b"termsledger/receipt/v1\n"
@@ -188,7 +183,7 @@ class SignedReceipt:
             raise InvalidReceipt(f"the receipt is larger than {MAX_RECEIPT_BYTES} bytes")
         try:
             document = json.loads(data, object_pairs_hook=_no_duplicates)
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, RecursionError) as error:
             raise InvalidReceipt(f"the receipt is not JSON: {error}") from None
         if not isinstance(document, dict):
             raise InvalidReceipt("the receipt must be a JSON object")
@@ -235,7 +230,7 @@ def issue_receipt(key: SigningKey, *, subject: str, action: str, document: str, 
     event of the ledger; the log is the key's name. ``issued`` defaults to now."""
     import uuid
 
-    salt = secrets.token_bytes(SALT_BYTES) if salt is None else salt
+    salt = os.urandom(SALT_BYTES) if salt is None else salt
     receipt = Receipt.from_dict(Receipt(
         id=receipt_id or str(uuid.uuid4()), issued=issued or datetime.now(timezone.utc),
         consent_time=at, action=action, subject=commitment(subject, salt), controller=controller,
@@ -249,106 +244,6 @@ def issue_receipt(key: SigningKey, *, subject: str, action: str, document: str, 
 def with_proof(signed: SignedReceipt, checkpoint: str, hashes: list[bytes]) -> SignedReceipt:
     """``signed`` with the inclusion proof of its event against the signed ``checkpoint``."""
     return replace(signed, proof=InclusionProof(checkpoint=checkpoint, hashes=tuple(hashes)))
-
-
-def site_of(receipt: Receipt) -> str | None:
-    """The public site a receipt's ``policyUrl`` points into, when it is absolute."""
-    suffix = f"{receipt.document}/{receipt.version}/"
-    if receipt.url.startswith(("https://", "http://")) and receipt.url.endswith("/" + suffix):
-        return receipt.url[:-len(suffix)]
-    return None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class ReceiptVerification:
-    """The outcome of :func:`verify_receipt`: the checks passed, in order, and the failure."""
-
-    ok: bool
-    checks: tuple[str, ...]
-    problem: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checks": list(self.checks), "problem": self.problem}
-
-
-def verify_receipt(signed: SignedReceipt, site: Site, *, subject: str | None = None) -> ReceiptVerification:
-    """Check ``signed`` against the published ``site``: its signature by a published key valid
-    when it was issued, its checkpoint's signature (by a key valid then) and publication, its
-    inclusion proof, the version's ``sha256`` in ``versions.json``, and when ``subject`` is
-    given, that the receipt is about that subject (which needs the salt)."""
-    checks: list[str] = []
-    try:
-        _verify(signed, site, subject, checks)
-    except (_Failed, InvalidNote, InvalidProof, PublicationError) as error:
-        return ReceiptVerification(ok=False, checks=tuple(checks), problem=str(error))
-    return ReceiptVerification(ok=True, checks=tuple(checks))
-
-
-class _Failed(Exception):
-    pass
-
-
-def _verify(signed: SignedReceipt, site: Site, subject: str | None, checks: list[str]) -> None:
-    receipt = signed.receipt
-    keys = site.public_keys()
-    if keys.origin != receipt.log:
-        raise _Failed(f"keys: the receipt is from the log {receipt.log!r}, but {site} publishes "
-                      f"the keys of {keys.origin!r}")
-    checks.append(f"keys: {len(keys.keys)} published for the log {keys.origin} at {site}")
-    record = keys.find(receipt.log, signed.key_id)
-    if record is None:
-        raise _Failed(f"signature: made with key {signed.key_id:08x}, which {site} does not publish")
-    if not record.valid_at(receipt.issued):
-        raise _Failed(f"signature: key {signed.key_id:08x} signs from {format_time(record.not_before)} "
-                      f"to {format_time(record.not_after) if record.not_after else 'now'}, but the "
-                      f"receipt says it was issued at {format_time(receipt.issued)}")
-    try:
-        Ed25519PublicKey.from_public_bytes(record.key.public_key).verify(signed.signature, receipt.message())
-    except InvalidSignature:
-        raise _Failed("signature: does not match the receipt's fields (a field was changed, or "
-                      "another key signed it)") from None
-    checks.append(f"signature: Ed25519 by key {signed.key_id:08x}, valid when the receipt was "
-                  f"issued ({format_time(receipt.issued)})")
-    if signed.proof is None:
-        raise _Failed("inclusion: the receipt has no inclusion proof")
-    opened = open_published(signed.proof.checkpoint, keys)
-    checkpoint = opened.checkpoint
-    checks.append(f"checkpoint: {checkpoint.size} leaves, signed at {format_time(opened.time)} by "
-                  f"key {opened.key.key_id:08x}, valid then")
-    published = Checkpoint.parse(Note.parse(site.read(checkpoint_path(checkpoint.size))).text)
-    if published.origin != checkpoint.origin or published.root_hash != checkpoint.root_hash:
-        raise _Failed(f"checkpoint: {site} publishes another root hash for {checkpoint.size} "
-                      "leaves: the log was forked or the receipt's checkpoint forged")
-    checks.append(f"checkpoint: published at {site} as {checkpoint_path(checkpoint.size)}")
-    verify_inclusion(index=receipt.leaf_index, size=checkpoint.size,
-                     leaf=leaf_hash(bytes.fromhex(receipt.event_hash)),
-                     proof=signed.proof.hashes, root=checkpoint.root_hash)
-    checks.append(f"inclusion: event {receipt.event_hash[:16]}… is leaf {receipt.leaf_index} of "
-                  "the checkpoint's tree")
-    listed = _listed_sha256(site.versions(), receipt.document, receipt.version)
-    if listed is None:
-        raise _Failed(f"version: versions.json of {site} does not list {receipt.document} "
-                      f"version {receipt.version}")
-    if listed != receipt.content_sha256:
-        raise _Failed(f"version: {receipt.document} {receipt.version} has sha256 {listed} on the "
-                      f"site, not the receipt's {receipt.content_sha256}")
-    checks.append(f"version: {receipt.document} {receipt.version} is listed in versions.json with "
-                  "the receipt's sha256")
-    if subject is not None:
-        if signed.salt is None:
-            raise _Failed("subject: the receipt has no subjectSalt (only the subject's own copy does)")
-        if commitment(subject, signed.salt) != receipt.subject:
-            raise _Failed("subject: the receipt is not about that subject")
-        checks.append("subject: the receipt is about the subject given")
-
-
-def _listed_sha256(versions: dict, document: str, version: str) -> str | None:
-    for entry in versions["documents"]:
-        if isinstance(entry, dict) and entry.get("slug") == document:
-            for listed in entry.get("versions") or ():
-                if isinstance(listed, dict) and listed.get("version") == version:
-                    return listed.get("content_sha256")
-    return None
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -365,8 +260,8 @@ def _text(data: dict, key: str, *, optional: bool = False, empty: bool = False) 
     if value is None and optional:
         return None
     if not isinstance(value, str) or (not value and not empty) or len(value) > 2048:
-        raise InvalidReceipt(f"field {key!r} must be {'' if empty else 'non-empty '}text "
-                             f"(at most 2048 characters){' or null' if optional else ''}, not {str(value)[:60]!r}")
+        raise InvalidReceipt(f"field {key!r} must be {'' if empty else 'non-empty '}text (at most "
+                             f"2048 characters){' or null' if optional else ''}, not {str(value)[:60]!r}")
     return value
 
 
@@ -382,7 +277,8 @@ def _hex64(data: dict, key: str, *, optional: bool = False) -> Any:
 def _int(data: dict, key: str) -> int:
     value = data.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_INT:
-        raise InvalidReceipt(f"field {key!r} must be a whole number from 0 to 2^53-1, not {str(value)[:40]!r}")
+        raise InvalidReceipt(f"field {key!r} must be a whole number from 0 to 2^53-1, "
+                             f"not {str(value)[:40]!r}")
     return value
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,7 +45,8 @@ def parse_time(text: Any, what: str) -> datetime:
             raise ValueError
         return datetime.fromisoformat(text[:-1]).replace(tzinfo=timezone.utc)
     except ValueError:
-        raise SigningKeyError(f"{what} is not a UTC time like 2026-01-31T12:00:00Z: {str(text)[:40]!r}") from None
+        raise SigningKeyError(f"{what} is not a UTC time like 2026-01-31T12:00:00Z: "
+                              f"{str(text)[:40]!r}") from None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -92,7 +92,7 @@ class PublicKeys:
             raise SigningKeyError(f"{source} is larger than {MAX_RECORD_BYTES} bytes")
         try:
             record = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, RecursionError) as error:
             raise SigningKeyError(f"{source} is not JSON: {error}") from None
         if not isinstance(record, dict) or set(record) != {"origin", "keys"} \
                 or not isinstance(record["keys"], list):
@@ -113,7 +113,8 @@ class PublicKeys:
             if entry["key_id"] != f"{key.key_id:08x}" or key.name != origin:
                 raise SigningKeyError(f"{where}: key_id or name does not match its vkey and the origin")
             not_before = parse_time(entry["not_before"], f"{where}: not_before")
-            not_after = None if entry["not_after"] is None else parse_time(entry["not_after"], f"{where}: not_after")
+            not_after = (None if entry["not_after"] is None
+                         else parse_time(entry["not_after"], f"{where}: not_after"))
             if not_after is not None and not_after < not_before:
                 raise SigningKeyError(f"{where}: not_after is before not_before")
             keys.append(PublicKey(key=key, not_before=not_before, not_after=not_after))
@@ -143,8 +144,9 @@ def load_key(path: str | Path) -> SigningKey:
     path = Path(path)
     try:
         if os.name == "posix" and path.stat().st_mode & 0o077:
-            raise SigningKeyError(f"{path} can be read by other users (mode {path.stat().st_mode & 0o777:o}); "
-                                  f"a signing key must be private: chmod 600 {path}")
+            mode = path.stat().st_mode & 0o777
+            raise SigningKeyError(f"{path} can be read by other users (mode {mode:o}); a signing "
+                                  f"key must be private: chmod 600 {path}")
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise SigningKeyError(f"cannot read the signing key {path}: {error.strerror}; "
@@ -209,7 +211,7 @@ def _now(at: datetime | None) -> datetime:
 
 def _write(path: Path, data: bytes, *, mode: int) -> None:
     """Write ``data`` to ``path`` atomically, the file created with ``mode``."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    temporary = path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         with os.fdopen(fd, "wb") as file:

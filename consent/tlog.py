@@ -19,11 +19,14 @@ from collections.abc import Sequence
 from hashlib import sha256
 
 from . import merkle
-from .errors import InvalidProof
+from .errors import DamagedLog, InvalidProof
 from .merkle import HASH_SIZE, leaf_hash
 from .tiles import TILE_BYTES, TILE_HEIGHT, TILE_WIDTH, TileKey, TileStore
 
 __all__ = ["Log", "leaf_hash"]
+
+Pieces = list[tuple[int, bytes]]
+"""Complete subtrees of a tile, left to right: (height above the tile's bottom row, hash)."""
 
 
 class Log:
@@ -31,9 +34,9 @@ class Log:
 
     def __init__(self, store: TileStore):
         self.store = store
-        self._pieces: dict[int, tuple[bytes, list[tuple[int, bytes]]]] = {}
-        """Per tile level: the last tile's bytes and its complete subtrees (height, hash),
-        left to right, so that an append need not recompute them."""
+        self._pieces: dict[int, tuple[bytes, Pieces]] = {}
+        """Per tile level: the last tile's bytes and its pieces, so that an append need not
+        recompute them."""
 
     @property
     def size(self) -> int:
@@ -54,7 +57,7 @@ class Log:
             tile, width = divmod(size >> TILE_HEIGHT * level, TILE_WIDTH)
             old = self.store.read_tiles([(level, tile)]).get((level, tile), b"") if width else b""
             if len(old) != width * HASH_SIZE:
-                raise InvalidProof(f"tile {level}/{tile} of the log holds {len(old) // HASH_SIZE} "
+                raise DamagedLog(f"tile {level}/{tile} of the log holds {len(old) // HASH_SIZE} "
                                    f"hashes where {width} were expected")
             pieces, up = _push(self._tile_pieces(level, old), new)
             data = old + b"".join(new)
@@ -89,7 +92,7 @@ class Log:
             raise InvalidProof(f"the log has {stored} leaves, not {size}")
         return size
 
-    def _tile_pieces(self, level: int, data: bytes) -> list[tuple[int, bytes]]:
+    def _tile_pieces(self, level: int, data: bytes) -> Pieces:
         """The complete subtrees of the (partial) last tile ``data`` of ``level``."""
         cached = self._pieces.get(level)
         if cached and cached[0] == data:
@@ -111,7 +114,7 @@ class Log:
             data = tiles.get(key, b"")
             offset = (first % TILE_WIDTH) * HASH_SIZE
             if len(data) < offset + (HASH_SIZE << height):
-                raise InvalidProof(f"the log's tile {key[0]}/{key[1]} lacks the hashes of the "
+                raise DamagedLog(f"the log's tile {key[0]}/{key[1]} lacks the hashes of the "
                                    f"subtree {level}/{index}")
             return _tile_node(data, height, first % TILE_WIDTH >> height, nodes, key)
 
@@ -130,10 +133,9 @@ def _tile_node(data: bytes, height: int, index: int, memo: dict, key: TileKey) -
     return found
 
 
-def _push(pieces: list[tuple[int, bytes]], hashes: list[bytes]) -> tuple[list[tuple[int, bytes]], list[bytes]]:
-    """Push ``hashes`` onto a tile's complete subtrees ``pieces`` (height, hash), merging equal
-    heights; returns the pieces left and the roots of the tiles completed on the way (the
-    next level's new hashes)."""
+def _push(pieces: Pieces, hashes: list[bytes]) -> tuple[Pieces, list[bytes]]:
+    """Push ``hashes`` onto a tile's ``pieces``, merging equal heights; returns the pieces left
+    and the roots of the tiles completed on the way (the next level's new hashes)."""
     up = []
     new = sha256
     for h in hashes:

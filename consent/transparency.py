@@ -69,7 +69,7 @@ class ConsistencyProof:
         """Read the JSON of a consistency proof strictly."""
         try:
             proof = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, RecursionError) as error:
             raise InvalidProof(f"the consistency proof is not JSON: {error}") from None
         if not isinstance(proof, dict) or set(proof) != {"old_size", "new_size", "proof"} \
                 or not isinstance(proof["proof"], list) or len(proof["proof"]) > 128 \
@@ -196,7 +196,7 @@ class Site:
         data = self.read(VERSIONS)
         try:
             versions = json.loads(data)
-        except (ValueError, UnicodeDecodeError) as error:
+        except (ValueError, RecursionError) as error:
             raise PublicationError(f"{VERSIONS} of {self} is not JSON: {error}") from None
         if not isinstance(versions, dict) or not isinstance(versions.get("documents"), list):
             raise PublicationError(f"{VERSIONS} of {self} has no list of documents")

@@ -51,7 +51,8 @@ def verify_receipt(receipt_file, site, subject, output_format):
         termsledger receipt verify receipt.json --site https://terms.example.com/
     """
     from consent.errors import InvalidReceipt, PublicationError
-    from consent.receipts import SignedReceipt, site_of, verify_receipt as verify
+    from consent.receipt_checks import site_of, verify_receipt as verify
+    from consent.receipts import SignedReceipt
     from consent.transparency import Site
 
     try:

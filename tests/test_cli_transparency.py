@@ -95,7 +95,8 @@ def test_log_verify_consistency(world, tmp_path):
     new.write_text(world.checkpoint())
     world.publish()
     proof = tmp_path / "proof.json"
-    proof.write_text(ConsistencyProof(old_size=4, new_size=104, hashes=tuple(world.log.consistency_proof(4))).to_json())
+    hashes = tuple(world.log.consistency_proof(4))
+    proof.write_text(ConsistencyProof(old_size=4, new_size=104, hashes=hashes).to_json())
     result = invoke("log", "verify-consistency", old, new, "--proof", proof, "--site", world.site)
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Consistent: the log {ORIGIN} of 104 leaves")
@@ -104,8 +105,7 @@ def test_log_verify_consistency(world, tmp_path):
     assert invoke("log", "verify-consistency", old, new, "--proof", proof, "--keys", keys).exit_code == 0
     result = invoke("log", "verify-consistency", new, old, "--proof", proof, "--keys", keys)
     assert result.exit_code == 1 and "Error: NOT consistent: the proof is from 4 to 104 leaves" in result.output
-    proof.write_text(ConsistencyProof(old_size=4, new_size=104, hashes=tuple(world.log.consistency_proof(3, 104)[:3]) +
-                                      (bytes(32),) * 3).to_json())
+    proof.write_text(ConsistencyProof(old_size=4, new_size=104, hashes=(bytes(32),) * len(hashes)).to_json())
     result = invoke("log", "verify-consistency", old, new, "--proof", proof, "--keys", keys)
     assert result.exit_code == 1 and "NOT consistent" in result.output
     result = invoke("log", "verify-consistency", old, new, "--proof", proof)

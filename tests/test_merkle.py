@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consent import InvalidProof, merkle
+from consent import DamagedLog, InvalidProof, merkle
 from consent.tiles import TILE_WIDTH, MemoryTiles, SqliteTiles, create_tables
 from consent.tlog import Log
 
@@ -198,6 +198,24 @@ def test_sqlite_tiles_give_the_same_tree_and_only_grow():
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("UPDATE log_tiles SET hashes = substr(hashes, 1, 32) WHERE level = 0 AND idx = 6")
     assert log.root() == mth(leaves)
+
+
+def test_a_log_damaged_in_the_database_is_reported():
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    create_tables(conn)
+    log = Log(SqliteTiles(conn))
+    log.append([merkle.leaf_hash(d) for d in data(600)])
+    conn.execute("DROP TRIGGER log_tiles_only_grow")  # as someone editing the file would
+    conn.execute("UPDATE log_tiles SET hashes = substr(hashes, 1, 64) WHERE level = 0 AND idx = 1")
+    assert log.root() == mth(data(600))  # the root reads the level-1 tile, not that one
+    with pytest.raises(DamagedLog, match="the log's tile 0/1 lacks the hashes of the subtree 7/3"):
+        log.inclusion_proof(300)
+    conn.execute("DROP TRIGGER log_tiles_no_delete")
+    conn.execute("DELETE FROM log_tiles WHERE level = 1")
+    with pytest.raises(DamagedLog, match="the log's tile 1/0 lacks the hashes of the subtree 9/0"):
+        log.root()
+    with pytest.raises(DamagedLog, match="tile 1/0 of the log holds 0 hashes where 2 were expected"):
+        log.append([bytes(32)] * 200)  # completes tile 0/2, whose root goes to tile 1/0
 
 
 def test_a_rolled_back_append_leaves_the_tree_as_it_was():

@@ -15,7 +15,8 @@ import pytest
 
 from consent import InvalidNote, InvalidProof, InvalidReceipt, PublicationError
 from consent.note import Checkpoint, Note, SigningKey, sign_checkpoint
-from consent.receipts import SignedReceipt, commitment, site_of, verify_receipt
+from consent.receipt_checks import site_of, verify_receipt
+from consent.receipts import SignedReceipt, commitment, sign_receipt
 from consent.signing import rotate_key
 from consent.transparency import (ConsistencyProof, Site, checkpoint_path, transparency_files,
                                   verify_extension)
@@ -103,7 +104,7 @@ def test_tampering_with_the_signature_proof_or_checkpoint_fails(world):
     hashes = list(signed.proof.hashes)
     hashes[1] = bytes(32)
     bad = replace(signed, proof=replace(signed.proof, hashes=tuple(hashes)))
-    assert verify(world, bad).problem.startswith("the inclusion proof of leaf 2 does not lead to the root")
+    assert verify(world, bad).problem.startswith("inclusion: the inclusion proof of leaf 2 does not lead to the root")
     note = signed.proof.checkpoint
     size_changed = note.replace("\n8\n", "\n7\n", 1)
     assert "does not verify" in verify(world, replace(signed, proof=replace(signed.proof, checkpoint=size_changed))).problem
@@ -115,14 +116,15 @@ def test_a_checkpoint_must_be_published_signed_by_the_log_and_agree_with_the_sit
     world.record(2)
     unpublished = world.checkpoint()  # signed, not yet on the site
     signed = world.receipt(6, checkpoint=unpublished)
-    assert verify(world, signed).problem.startswith("cannot read")
-    assert checkpoint_path(7) in verify(world, signed).problem
+    problem = verify(world, signed).problem
+    assert problem.startswith("checkpoint: the site does not publish the checkpoint of 7 leaves that "
+                              "the receipt's proof uses (cannot read ") and checkpoint_path(7) in problem
     # another log's checkpoint, with another key: refused before anything else of it is read
     stranger = SigningKey.generate("another.example")
     foreign = sign_checkpoint(Checkpoint(origin="another.example", size=7, root_hash=world.log.root()),
                               stranger, world.time(8))
     result = verify(world, replace(signed, proof=replace(signed.proof, checkpoint=foreign)))
-    assert result.problem == "the checkpoint is from the log 'another.example', not 'terms.example.com'"
+    assert result.problem == "checkpoint: the checkpoint is from the log 'another.example', not 'terms.example.com'"
     # a fork: the site publishes another root for the receipt's size (signed by the same key)
     forked = sign_checkpoint(Checkpoint(origin=ORIGIN, size=7, root_hash=bytes(32)), world.key, world.time(8))
     (world.site / checkpoint_path(7)).write_text(forked)
@@ -182,8 +184,8 @@ def served(world):
 def test_a_receipt_verifies_against_the_site_over_http(world, served):
     signed = world.receipt(2)
     assert verify_receipt(signed, Site(served)).ok
-    assert verify_receipt(signed, Site(served + "nothing-here/")).problem.endswith(
-        "transparency/keys.json: HTTP 404")
+    problem = verify_receipt(signed, Site(served + "nothing-here/")).problem
+    assert problem.startswith("keys: cannot read http://127.0.0.1:") and problem.endswith("keys.json: HTTP 404")
     with pytest.raises(PublicationError, match="only http"):
         Site("ftp://example.invalid/")
 
@@ -221,6 +223,8 @@ def test_receipt_json_itself_is_checked():
         SignedReceipt.parse('{"action": "accepted", "action": "withdrawn"}')
     with pytest.raises(InvalidReceipt, match="larger than"):
         SignedReceipt.parse(" " * (1024 * 1024 + 1))
+    with pytest.raises(InvalidReceipt, match="not JSON"):
+        SignedReceipt.parse("[" * 100_000)
 
 
 def test_published_layout_keeps_one_checkpoint_per_size_and_refuses_forks(world):
@@ -258,11 +262,12 @@ def test_a_later_checkpoint_extends_an_earlier_one(world):
         verify_extension(Note.parse(old).text + "\n\u2014 x AAAAAAA=\n", new, proof, world.public_keys)
     with pytest.raises(InvalidProof, match="whole sizes"):
         ConsistencyProof.parse('{"old_size": "5", "new_size": 305, "proof": []}')
+    with pytest.raises(InvalidProof, match="not JSON"):
+        ConsistencyProof.parse("[" * 100_000)
 
 
 def test_receipts_are_signed_for_their_log_only(world):
     signed = world.receipt(0)
     with pytest.raises(InvalidReceipt, match="is not the key's name"):
-        from consent.receipts import sign_receipt
         sign_receipt(replace(signed.receipt, log="another.example"), world.key)
     assert signed.receipt.issued - signed.receipt.consent_time == timedelta(seconds=1)

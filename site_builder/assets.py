@@ -7,10 +7,11 @@
   from): the published text and its images stay together, and replacing an image changes
   the pages from the next version on. A file that is not in that commit (added later), and
   every file of an uncommitted version or a plain folder, is read from the working tree.
-- Only regular files inside the content folder are published. A path leaving it (``../``,
-  or a symlink pointing out), a hidden file or folder (``.git``, ``.env``) or a Markdown
-  file that is not a document counts as missing, and the link to a missing file stays as
-  written (``termsledger check`` reports it).
+- Only regular files inside the content folder are published (see :mod:`terms.files`): a
+  path leaving it (``../``), a symbolic link (committed or not, wherever it points), a file
+  larger than :data:`terms.files.MAX_FILE_BYTES`, a hidden file or folder (``.git``,
+  ``.env``) or a Markdown file that is not a document counts as missing, and the link to a
+  missing file stays as written (``termsledger check`` reports it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from terms import Content, Version
-from terms.history import open_repo
+from terms.files import read_file
+from terms.history import committed_file, open_repo
 from terms.markdown import link_target
 
 from . import urls
@@ -98,17 +100,9 @@ class Assets:
         return quote(url) if url else None
 
     def _committed(self, commit: str, path: str) -> bytes | None:
-        try:
-            blob = self._repo.commit(commit).tree / (self._prefix + path)
-        except KeyError:
-            return None
-        return blob.data_stream.read() if blob.type == "blob" and blob.mode != 0o120000 else None
+        return committed_file(self._repo, commit, self._prefix + path)
 
     def _working(self, path: str) -> bytes | None:
         self.sources.add(path)
-        try:
-            real = (self.root / path).resolve(strict=True)
-        except OSError:
-            return None
-        return real.read_bytes() if real.is_relative_to(self.root) and real.is_file() else None
+        return read_file(self.root, path)
 

@@ -4,6 +4,7 @@ generate every file and write those whose bytes changed."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from .fingerprint import build_fingerprint
 from .settings import SiteSettings
 from .writer import BuildReport, Writer
 
-SOURCES = f"{FOLDER}/sources.txt"
+SOURCES = f"{FOLDER}/sources.json"
 """The working-tree files the previous build looked for (see :class:`~site_builder.assets.Assets`)."""
 
 
@@ -41,15 +42,16 @@ def build(content: Content, out_dir: str | Path, settings: SiteSettings | None =
 
     sources = generate(content, at, settings, writer, processes)
     writer.path(SOURCES).parent.mkdir(parents=True, exist_ok=True)
-    writer.path(SOURCES).write_text("".join(f"{s}\n" for s in sorted(sources)), encoding="utf-8")
+    writer.path(SOURCES).write_text(json.dumps(sorted(sources)), encoding="utf-8")
     return writer.finish(build_fingerprint(content, settings, at, sorted(sources)))
 
 
 def _sources(writer: Writer) -> list[str]:
     try:
-        return writer.path(SOURCES).read_text(encoding="utf-8").splitlines()
-    except OSError:
+        sources = json.loads(writer.path(SOURCES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return []
+    return sources if isinstance(sources, list) and all(isinstance(s, str) for s in sources) else []
 
 
 def _validate(content: Content) -> None:

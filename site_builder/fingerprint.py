@@ -23,13 +23,14 @@ def _files(folder: Path, pattern: str) -> list[tuple[str, int, int]]:
 
 
 def _stats(root: Path, sources: list[str]) -> list[tuple[str, tuple[int, int, int] | None]]:
-    """Size, modification time and inode of each of ``sources`` (``None`` when missing)."""
+    """Size, modification time and inode of each of ``sources`` (``None`` when missing or not a
+    possible file name); of a symbolic link itself, never of what it points to."""
     stats = []
     for source in sources:
         try:
-            stat = os.stat(root / source)
+            stat = os.lstat(root / source)
             stats.append((source, (stat.st_size, stat.st_mtime_ns, stat.st_ino)))
-        except OSError:
+        except (OSError, ValueError):
             stats.append((source, None))
     return stats
 

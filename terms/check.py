@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote
 
+from .files import file_problem
 from .markdown import headings, link_target, links, parse
 from .model import Content, Document, Problem, Version, utc_date
 
@@ -51,9 +52,9 @@ def _links(content: Content, version: Version, anchors: dict[str, set[str]]) -> 
             continue
         target, fragment = resolved
         line = version.body_line + link.line - 1
-        if not (root / target).exists():
-            problems.append(Problem(version.path, line, "error",
-                                    f"link to {link.target!r}: there is no file {target!r}"))
+        problem = file_problem(root, target)
+        if problem is not None:
+            problems.append(Problem(version.path, line, "error", f"link to {link.target!r}: {problem}"))
         elif fragment and target in anchors and unquote(fragment) not in anchors[target]:
             problems.append(Problem(version.path, line, "error",
                                     f"link to {link.target!r}: {target} has no heading with anchor "

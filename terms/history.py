@@ -8,11 +8,18 @@ for the file contents.
 from __future__ import annotations
 
 import fnmatch
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 import git
+
+from .errors import ContentError
+from .files import MAX_DOCUMENT_BYTES, MAX_FILE_BYTES, file_problem, read_file, size_text
+from .model import Problem
+
+_REGULAR_MODES = (0o100644, 0o100755)
 
 
 @dataclass(frozen=True)
@@ -41,78 +48,177 @@ def matches(path: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> bo
     return hit(include) and not hit(exclude)
 
 
-def working_files(root: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> list[str]:
-    """The files under ``root`` selected by the globs, as sorted relative POSIX paths."""
-    found = []
-    for path in root.rglob("*"):
-        rel = path.relative_to(root).as_posix()
-        if path.is_file() and not any(part.startswith(".") for part in PurePosixPath(rel).parts):
-            if matches(rel, include, exclude):
+def working_files(root: Path, include: tuple[str, ...],
+                  exclude: tuple[str, ...]) -> tuple[list[str], list[Problem]]:
+    """The regular files under ``root`` selected by the globs, as sorted relative POSIX paths,
+    and a problem for each one left out: a symbolic link (to a file or a folder), a file name
+    that is not UTF-8, a file too large to be a document. Hidden files and folders are skipped."""
+    found, problems = [], []
+    for folder, folders, names in os.walk(root):
+        base = Path(folder).relative_to(root)
+        folders[:] = sorted(f for f in folders if not f.startswith("."))
+        for name in folders:
+            if (root / base / name).is_symlink():
+                rel = (base / name).as_posix()
+                problems.append(Problem(_shown(rel), 1, "warning", f"{_shown(rel)} is a symbolic link to a folder: "
+                                        f"the documents in it are left out (links are never followed: put the "
+                                        f"folder itself there)"))
+        for name in names:
+            rel = (base / name).as_posix()
+            if name.startswith(".") or not matches(rel, include, exclude):
+                continue
+            problem = file_problem(root, rel, MAX_DOCUMENT_BYTES) if _utf8(rel) else \
+                "the file name is not valid UTF-8: rename it"
+            if problem is None:
                 found.append(rel)
-    return sorted(found)
+            else:
+                problems.append(Problem(_shown(rel), 1, "error", f"{problem}; this document is left out"))
+    return sorted(found), problems
+
+
+def _utf8(rel: str) -> bool:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(rel: str) -> str:
+    """A path that is not valid UTF-8, shown with its bytes escaped."""
+    return os.fsencode(rel).decode("utf-8", errors="backslashreplace")
 
 
 def open_repo(root: Path) -> git.Repo | None:
-    """The git repository that contains ``root``, or ``None`` for a plain folder."""
+    """The git repository that contains ``root``, or ``None`` for a plain folder (or a
+    repository without a commit yet). Raises :class:`ContentError` when the repository's
+    current commit cannot be read."""
     try:
         repo = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return None
-    if repo.bare or not repo.head.is_valid():
+    if repo.bare:
         return None
+    try:
+        head = repo.git.rev_parse("--verify", "--quiet", "HEAD")
+    except git.GitCommandError:
+        return None  # no commit yet
+    try:
+        repo.git.cat_file("-e", f"{head}^{{tree}}")
+    except git.GitCommandError as error:
+        raise ContentError(_damaged(repo, error, "the current commit", head)) from None
     return repo
 
 
-def file_histories(root: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> dict[str, list[Revision]]:
-    """Map each file now in ``root`` to its revisions, oldest first, following renames.
+def file_histories(root: Path, include: tuple[str, ...],
+                   exclude: tuple[str, ...]) -> tuple[dict[str, list[Revision]], list[Problem]]:
+    """Map each file now in ``root`` to its revisions, oldest first, following renames; and
+    the problems of the files and revisions left out.
 
-    Outside git each file has a single revision. In git, each commit of the
-    first-parent history that changed the file is a revision, and uncommitted
-    changes in the working tree are a last revision with ``commit=None``.
+    Outside git each file has a single revision. In git, each commit of the first-parent
+    history that changed the file is a revision, as long as it was a regular file there
+    (never a symbolic link), and uncommitted changes in the working tree are a last revision
+    with ``commit=None``. Raises :class:`ContentError` when git cannot read the history.
     """
     root = root.resolve()
-    current = working_files(root, include, exclude)
+    current, problems = working_files(root, include, exclude)
     repo = open_repo(root)
     if repo is None:
-        return {rel: [_working(root, rel, in_git=False)] for rel in current}
+        return {rel: [_working(root, rel, in_git=False)] for rel in current}, problems
     top = Path(repo.working_tree_dir).resolve()
     prefix = root.relative_to(top).as_posix()
     prefix = "" if prefix == "." else prefix + "/"
     chains = _chains(repo, prefix)
     histories = {}
     for rel in current:
-        revisions = [
-            Revision(path, _read_blob(repo, blob), commit, at)
-            for path, blob, commit, at in chains.get(rel, [])
-            if matches(path, include, exclude)
-        ]
+        revisions = []
+        for path, blob, commit, at in chains.get(rel, []):
+            if matches(path, include, exclude):
+                data = _read_blob(repo, blob, f"{path} in commit {commit[:10]}")
+                if data is None:
+                    problems.append(Problem(rel, 1, "warning", f"the text of {path} in commit {commit[:10]} is "
+                                                               f"larger than {size_text(MAX_DOCUMENT_BYTES)}, "
+                                                               f"so that revision is left out"))
+                else:
+                    revisions.append(Revision(path, data, commit, at))
         working = _working(root, rel, in_git=True)
         if not revisions or revisions[-1].data != working.data:
             revisions.append(working)
         histories[rel] = revisions
-    return histories
+    return histories, problems
 
 
 def _working(root: Path, rel: str, in_git: bool) -> Revision:
     """The text of ``rel`` in the working tree, dated by the file's modification time (to the
     second, like commits), so that loading the same files twice gives the same versions."""
     path = root / rel
-    modified = datetime.fromtimestamp(int(path.stat().st_mtime), timezone.utc)
-    return Revision(rel, path.read_bytes(), None, modified if in_git else None, modified)
+    modified = datetime.fromtimestamp(int(path.lstat().st_mtime), timezone.utc)
+    data = read_file(root, rel, MAX_DOCUMENT_BYTES)
+    if data is None:
+        raise ContentError(f"{path} changed while it was read")
+    return Revision(rel, data, None, modified if in_git else None, modified)
 
 
-def _read_blob(repo: git.Repo, sha: str) -> bytes:
-    return repo.odb.stream(bytes.fromhex(sha)).read()
+def _read_blob(repo: git.Repo, sha: str, what: str, limit: int = MAX_DOCUMENT_BYTES) -> bytes | None:
+    """The bytes of the blob ``sha`` (``what`` it is, for errors), ``None`` when larger than ``limit``.
+    Raises :class:`ContentError` when git cannot read it."""
+    try:
+        stream = repo.odb.stream(bytes.fromhex(sha))
+        if stream.size > limit:
+            while stream.read(2**20):
+                pass
+            return None
+        return stream.read()
+    except (ValueError, git.GitError) as error:
+        raise ContentError(_damaged(repo, error, what, sha)) from None
+
+
+def committed_file(repo: git.Repo, commit: str, path: str, limit: int = MAX_FILE_BYTES) -> bytes | None:
+    """The bytes of the file at ``path`` (from the top of the repository) as of ``commit``, if it
+    is a regular file there of at most ``limit`` bytes (a symbolic link is not a file: it is
+    ``None``, as is a path the commit does not have). Raises :class:`ContentError` when git
+    cannot read it."""
+    try:
+        blob = repo.commit(commit).tree / path
+    except KeyError:
+        return None
+    except (ValueError, git.GitError) as error:
+        raise ContentError(_damaged(repo, error, f"commit {commit[:10]}")) from None
+    if blob.type != "blob" or blob.mode not in _REGULAR_MODES:
+        return None
+    return _read_blob(repo, blob.hexsha, f"{path} in commit {commit[:10]}", limit)
+
+
+def _damaged(repo: git.Repo, error: Exception, what: str, sha: str | None = None) -> str:
+    """The error for a repository git cannot read: ``what`` (the object ``sha``) could not be
+    read, and git's own words, which name the damaged file."""
+    if sha and not isinstance(error, git.GitCommandError):
+        try:  # the object store said "missing": ask git for its reasons
+            repo.git.cat_file("-t", sha)
+        except git.GitCommandError as detail:
+            error = detail
+    said = str(getattr(error, "stderr", "") or "").strip().removeprefix("stderr:").strip().strip("'")
+    reason = "; ".join(dict.fromkeys(line.strip() for line in said.splitlines() if line.strip())) \
+        or "git finds it missing or corrupt"
+    where = what
+    if sha:
+        loose = Path(repo.git_dir) / "objects" / sha[:2] / sha[2:]
+        where = f"{what}: object {sha} ({'file ' + str(loose) if loose.exists() else 'in a pack file'})"
+    return (f"the git repository {repo.working_tree_dir} is damaged: cannot read {where}: {reason}. "
+            f"'git fsck' lists what is damaged; clone the repository again")
 
 
 def _chains(repo: git.Repo, prefix: str) -> dict[str, list[tuple[str, str, str, datetime]]]:
     """Map each path under ``prefix`` that exists at HEAD or was deleted to its chain of
     ``(path, blob, commit, committed_at)``, renames followed; a path deleted and added again
     keeps one chain."""
-    output = repo.git.log(
-        "--topo-order", "--reverse", "--first-parent", "--diff-merges=first-parent",
-        "--raw", "--no-abbrev", "-M", "-z", "--format=%x01%H %ct", "--", prefix or ".",
-    )
+    try:
+        output = repo.git.log(
+            "--topo-order", "--reverse", "--first-parent", "--diff-merges=first-parent",
+            "--raw", "--no-abbrev", "-M", "-z", "--format=%x01%H %ct", "--", prefix or ".",
+        )
+    except git.GitCommandError as error:
+        raise ContentError(_damaged(repo, error, "the history")) from None
     chains: dict[str, list] = {}
     deleted: dict[str, list] = {}  # chains of deleted paths, continued if a path is added again
     tokens = iter(output.split("\0"))
@@ -136,7 +242,8 @@ def _chains(repo: git.Repo, prefix: str) -> dict[str, list[tuple[str, str, str, 
             if status[0] == "D":
                 deleted[path] = chain
                 continue
-            chain.append((path, blob, commit, at))
+            if int(meta[1], 8) in _REGULAR_MODES:  # a symbolic link (120000) is not a text
+                chain.append((path, blob, commit, at))
             chains[path] = chain
     return {path[len(prefix):]: [(p[len(prefix):], *rest) for p, *rest in chain]
             for path, chain in (deleted | chains).items() if path.startswith(prefix)}

@@ -48,9 +48,8 @@ def load(
     if not root.is_dir():
         raise ContentError(f"content folder {str(root)!r} does not exist or is not a folder")
     fields = _checked(fields or {})
-    problems: list[Problem] = []
     documents: dict[str, Document] = {}
-    histories = file_histories(root, include, exclude)
+    histories, problems = file_histories(root, include, exclude)
     if not histories:
         raise ContentError(f"content folder {str(root)!r} has no documents: no file in it matches "
                            f"{' or '.join(include)}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 import site_builder
+import terms
 
 from .cli import content_option, load_config, load_content
 from .config import Config
@@ -45,6 +46,6 @@ def build(content, out, base_url, date):
     try:
         report = site_builder.build(loaded, Path(out) if out else config.out, site_settings(config),
                                     now=date.date() if date else None)
-    except site_builder.SiteBuildError as error:
+    except (site_builder.SiteBuildError, terms.TermsError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Built the site: {report}.")

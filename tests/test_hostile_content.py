@@ -1,0 +1,186 @@
+"""A content folder is untrusted input: sites are built in CI from repositories many people
+can push to. Nothing in it reads the server's files, runs code, leaks drafting notes or
+ends a build with a traceback."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import git
+import pytest
+from click.testing import CliRunner
+
+import terms
+from conftest import ContentRepo, front
+from termsledger.cli import cli
+
+SECRET = "SECRET-7f3a-do-not-publish"
+TERMS = front(title="Terms", slug="terms", effective="2025-01-01") + "# Terms\n\nWelcome.\n"
+
+
+def run(*args: str):
+    """``termsledger *args``, which may fail but never with a traceback."""
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+def error_line(result) -> str:
+    """The single line a failed command prints."""
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    return lines[0]
+
+
+def published(out: Path) -> dict[str, bytes]:
+    """Every file of a built site, by its path."""
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def outside_secret(tmp_path: Path) -> Path:
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir(exist_ok=True)
+    secret.write_text(f"---\ntitle: {SECRET}\n---\n# {SECRET}\n\n{SECRET}\n", encoding="utf-8")
+    return secret
+
+
+def symlinked_content(folder: Path, secret: Path) -> None:
+    """Documents, an image and a file that are symbolic links, beside a real document."""
+    (folder / "images").mkdir(parents=True, exist_ok=True)
+    (folder / "terms.md").write_text(TERMS + "\n![Logo](images/logo.png) and [the form](form.pdf).\n",
+                                     encoding="utf-8")
+    (folder / "passwd.md").symlink_to("/etc/passwd")
+    (folder / "secret.md").symlink_to(os.path.relpath(secret, folder))
+    (folder / "copy.md").symlink_to("terms.md")  # a link to a file inside the folder is still a link
+    (folder / "images" / "logo.png").symlink_to(os.path.relpath(secret, folder / "images"))
+    (folder / "form.pdf").symlink_to("/etc/passwd")
+    (folder / "linked").symlink_to(secret.parent, target_is_directory=True)
+
+
+@pytest.mark.parametrize("in_git", [True, False], ids=["git", "plain folder"])
+def test_symbolic_links_are_reported_and_never_published(tmp_path, in_git):
+    secret = outside_secret(tmp_path)
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    symlinked_content(folder, secret)
+    if in_git:
+        ContentRepo(folder).commit("2024-12-01T10:00:00")
+        blobs = git.Repo(folder).head.commit.tree
+        assert blobs["passwd.md"].mode == 0o120000  # committed as a link, not as a file
+    result = run("check", "--content", str(folder))
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    for expected in (
+        "passwd.md:1: error: passwd.md is a symbolic link to '/etc/passwd' (links are never followed: put "
+        "the file itself there); this document is left out",
+        "copy.md:1: error: copy.md is a symbolic link to 'terms.md'",
+        "secret.md:1: error: secret.md is a symbolic link to '../outside/secret.txt'",
+        "terms.md:10: error: link to 'images/logo.png': images/logo.png is a symbolic link to "
+        "'../../outside/secret.txt'",
+        "terms.md:10: error: link to 'form.pdf': form.pdf is a symbolic link to '/etc/passwd'",
+        "linked:1: warning: linked is a symbolic link to a folder: the documents in it are left out",
+    ):
+        assert any(line.startswith(expected) for line in lines), (expected, result.output)
+    assert "1 documents" in result.output
+    out = tmp_path / "site"
+    assert run("build", "--content", str(folder), "--out", str(out)).exit_code == 0
+    files = published(out)
+    assert "terms/index.html" in files
+    assert not [p for p in files if p.startswith(("passwd/", "secret/", "copy/", "assets/"))]
+    assert not [p for p, data in files.items() if SECRET.encode() in data or b"root:x:0:0" in data]
+
+
+def test_a_link_committed_in_history_is_not_a_version(content_repo, tmp_path):
+    secret = outside_secret(tmp_path)
+    (content_repo.path / "notes.md").symlink_to(secret)
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS})
+    (content_repo.path / "notes.md").unlink()
+    content_repo.commit("2025-02-01T10:00:00", **{"notes.md": front(title="Notes", effective="2025-02-01")
+                                                  + "# Notes\n\nNothing here.\n"})
+    versions = terms.load(content_repo.path).versions("notes")
+    assert [v.id for v in versions] == ["2025-02-01"]
+    assert SECRET not in versions[0].body
+
+
+def test_a_nul_byte_in_a_link_is_reported_by_check_and_skipped_by_build(tmp_path):
+    folder = tmp_path / "content"
+    folder.mkdir()
+    (folder / "terms.md").write_text(TERMS + "\n[x](foo%00.png) ![y](bar%00.png)\n", encoding="utf-8")
+    (folder / "foo").write_text(SECRET, encoding="utf-8")
+    checked = run("check", "--content", str(folder))
+    assert checked.exit_code == 1
+    assert ("terms.md:10: error: link to 'foo%00.png': 'foo\\x00.png' is not a possible file name "
+            "(it holds a NUL character)") in checked.output
+    out = tmp_path / "site"
+    assert run("build", "--content", str(folder), "--out", str(out)).exit_code == 0
+    assert 'href="foo%00.png"' in (out / "terms/index.html").read_text(encoding="utf-8")
+
+
+def two_versions(repo: ContentRepo, **files) -> None:
+    repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS}, **files)
+    repo.commit("2025-05-01T10:00:00", **{"terms.md": TERMS.replace("2025-01-01", "2025-06-01")
+                                          .replace("Welcome.", "Welcome, again.")})
+
+
+def loose(repo: ContentRepo, sha: str) -> Path:
+    path = repo.path / ".git" / "objects" / sha[:2] / sha[2:]
+    path.chmod(0o644)
+    return path
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_a_corrupt_object_is_named(content_repo, tmp_path, command):
+    two_versions(content_repo)
+    sha = content_repo.repo.commit("HEAD~1").tree["terms.md"].hexsha
+    loose(content_repo, sha).write_bytes(b"garbage")
+    line = error_line(run(command, "--content", str(content_repo.path), "--out", str(tmp_path / "site"))
+                      if command == "build" else run(command, "--content", str(content_repo.path)))
+    assert f"the git repository {content_repo.path} is damaged: cannot read terms.md in commit " in line
+    assert f"object {sha} (file {loose(content_repo, sha)})" in line
+    assert "'git fsck' lists what is damaged" in line
+
+
+def test_a_repository_whose_objects_are_all_corrupt_is_not_read_as_a_plain_folder(content_repo):
+    two_versions(content_repo)
+    for path in (content_repo.path / ".git" / "objects").rglob("*"):
+        if path.is_file():
+            path.chmod(0o644)
+            path.write_bytes(b"garbage")
+    line = error_line(run("check", "--content", str(content_repo.path)))
+    head = content_repo.repo.git.rev_parse("HEAD")
+    assert f"is damaged: cannot read the current commit: object {head}" in line
+    assert "is corrupt" in line
+
+
+def test_a_truncated_pack_file_is_named(content_repo):
+    two_versions(content_repo)
+    content_repo.repo.git.gc("--quiet")
+    pack = next((content_repo.path / ".git" / "objects" / "pack").glob("*.pack"))
+    pack.chmod(0o644)
+    with pack.open("r+b") as file:
+        file.truncate(100)
+    line = error_line(run("check", "--content", str(content_repo.path)))
+    assert "is damaged: cannot read the current commit" in line and pack.name in line
+
+
+def test_a_corrupt_image_is_named_by_build(content_repo, tmp_path):
+    two_versions(content_repo, **{"logo.png": b"\x89PNG image"})
+    content_repo.commit("2025-05-02T10:00:00", **{"terms.md": (content_repo.path / "terms.md").read_text()
+                                                  + "\n![Logo](logo.png)\n"})
+    sha = content_repo.repo.head.commit.tree["logo.png"].hexsha
+    loose(content_repo, sha).write_bytes(b"garbage")
+    line = error_line(run("build", "--content", str(content_repo.path), "--out", str(tmp_path / "site")))
+    assert f"cannot read logo.png in commit " in line and f"object {sha}" in line
+
+
+def test_a_repository_without_commits_is_a_plain_folder(tmp_path):
+    folder = tmp_path / "content"
+    folder.mkdir()
+    git.Repo.init(folder)
+    (folder / "terms.md").write_text(TERMS, encoding="utf-8")
+    content = terms.load(folder)
+    assert [v.commit for v in content.versions("terms")] == [None]

@@ -93,11 +93,21 @@ def open_repo(root: Path) -> git.Repo | None:
     """The git repository that contains ``root``, or ``None`` for a plain folder (or a
     repository without a commit yet). Raises :class:`ContentError` when the repository's
     current commit cannot be read."""
+    root = root.resolve()
     try:
         repo = git.Repo(root, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+    except git.NoSuchPathError:
         return None
-    if repo.bare:
+    except git.InvalidGitRepositoryError:
+        repo = None
+    top = Path(repo.working_tree_dir).resolve() if repo is not None and not repo.bare else None
+    for folder in (root, *root.parents):
+        if folder == top:
+            break
+        if os.path.lexists(folder / ".git"):
+            raise ContentError(f"{folder / '.git'} is not a git repository git can read: repair it, or remove "
+                               f"it to read the folder without its history")
+    if top is None:
         return None
     try:
         head = repo.git.rev_parse("--verify", "--quiet", "HEAD")

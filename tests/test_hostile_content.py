@@ -184,3 +184,89 @@ def test_a_repository_without_commits_is_a_plain_folder(tmp_path):
     (folder / "terms.md").write_text(TERMS, encoding="utf-8")
     content = terms.load(folder)
     assert [v.commit for v in content.versions("terms")] == [None]
+
+
+def test_oversized_documents_and_files_are_left_out(tmp_path):
+    folder = tmp_path / "content"
+    folder.mkdir()
+    (folder / "terms.md").write_text(TERMS + "\n![Scan](scan.png)\n", encoding="utf-8")
+    with (folder / "huge.md").open("wb") as file:
+        file.truncate(11 * 2**20)  # sparse: no disk used
+    with (folder / "scan.png").open("wb") as file:
+        file.truncate(101 * 2**20)
+    checked = run("check", "--content", str(folder))
+    assert "huge.md:1: error: huge.md is 11 MiB, more than the limit of 10 MiB; this document is left out" \
+        in checked.output
+    assert "terms.md:10: error: link to 'scan.png': scan.png is 101 MiB, more than the limit of 100 MiB" \
+        in checked.output
+    out = tmp_path / "site"
+    assert run("build", "--content", str(folder), "--out", str(out)).exit_code == 0
+    assert not (out / "huge").exists() and not (out / "assets").exists()
+
+
+def test_an_oversized_revision_in_history_is_left_out(content_repo):
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS + "x" * (10 * 2**20)})
+    content_repo.commit("2025-05-01T10:00:00", **{"terms.md": TERMS.replace("2025-01-01", "2025-06-01")})
+    content = terms.load(content_repo.path)
+    assert [v.id for v in content.versions("terms")] == ["2025-06-01"]
+    assert [p.message for p in content.problems] == [
+        f"the text of terms.md in commit {content_repo.repo.commit('HEAD~1').hexsha[:10]} is larger than "
+        "10 MiB, so that revision is left out"]
+
+
+@pytest.mark.parametrize("in_git", [True, False], ids=["git", "plain folder"])
+def test_a_file_name_that_is_not_utf8_is_reported(tmp_path, in_git):
+    folder = tmp_path / "content"
+    folder.mkdir()
+    (folder / "terms.md").write_text(TERMS, encoding="utf-8")
+    (folder / os.fsdecode(b"caf\xe9.md")).write_text(TERMS.replace("terms", "cafe"), encoding="utf-8")
+    if in_git:
+        ContentRepo(folder).commit("2024-12-01T10:00:00")
+    checked = run("check", "--content", str(folder))
+    assert "caf\\xe9.md:1: error: the file name is not valid UTF-8: rename it; this document is left out" \
+        in checked.output
+    out = tmp_path / "site"
+    assert run("build", "--content", str(folder), "--out", str(out)).exit_code == 0
+    assert sorted(p.name for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")) == ["terms"]
+
+
+def test_a_special_file_is_reported_not_read(tmp_path):
+    folder = tmp_path / "content"
+    folder.mkdir()
+    (folder / "terms.md").write_text(TERMS, encoding="utf-8")
+    os.mkfifo(folder / "pipe.md")  # reading it would wait forever
+    checked = run("check", "--content", str(folder))
+    assert "pipe.md:1: error: pipe.md is not a regular file; this document is left out" in checked.output
+
+
+def test_check_reports_links_that_leave_the_folder_or_reach_hidden_files(content_repo):
+    links = "\n[a](../secret.txt) [b](.env) [c](forms/) [d](forms/.hidden/x.pdf)\n"
+    content_repo.commit("2024-12-01T10:00:00", **{
+        "secret.txt": SECRET, "content/terms.md": TERMS + links, "content/.env": SECRET,
+        "content/forms/a.pdf": "%PDF", "content/forms/.hidden/x.pdf": "%PDF"})
+    checked = run("check", "--content", str(content_repo.path / "content"))
+    for expected in ("terms.md:10: error: link to '../secret.txt': '../secret.txt' is outside the content folder",
+                     "terms.md:10: error: link to '.env': .env is hidden (a name in its path starts with a dot)",
+                     "terms.md:10: error: link to 'forms/': forms is a folder, not a file",
+                     "terms.md:10: error: link to 'forms/.hidden/x.pdf': forms/.hidden/x.pdf is hidden"):
+        assert expected in checked.output
+
+
+@pytest.mark.parametrize("dot_git", [b"garbage", b"gitdir: /nonexistent", None], ids=["garbage", "gone", "empty"])
+def test_a_dot_git_that_is_not_a_repository_is_an_error(tmp_path, dot_git):
+    folder = tmp_path / "content"
+    folder.mkdir()
+    (folder / "terms.md").write_text(TERMS, encoding="utf-8")
+    if dot_git is None:
+        (folder / ".git").mkdir()
+    else:
+        (folder / ".git").write_bytes(dot_git)
+    line = error_line(run("check", "--content", str(folder)))
+    assert line == (f"Error: {folder / '.git'} is not a git repository git can read: repair it, or remove it to "
+                    f"read the folder without its history")
+
+
+def test_a_content_folder_given_through_a_symbolic_link_is_read(content_repo, tmp_path):
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS})
+    (tmp_path / "alias").symlink_to(content_repo.path)
+    assert [v.commit for v in terms.load(tmp_path / "alias").versions("terms")] == [content_repo.repo.head.commit.hexsha]

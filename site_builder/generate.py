@@ -6,19 +6,18 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from jinja2 import Environment, TemplateError
+from jinja2 import Environment
 
 from terms import Content
 
 from . import urls
 from .assets import Assets
 from .cache import Cache
-from .errors import SiteBuildError
 from .machine import feed_entries, sitemap_entries, versions_json
 from .pages import Page, Pages
 from .settings import SiteSettings
 from .status import title
-from .templates import environment
+from .templates import environment, override, render
 from .writer import Writer
 
 STYLESHEET = Path(__file__).parent / "static" / "site.css"
@@ -45,10 +44,10 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
         page_urls.append(page.url)
     verdicts = {d.slug: pages.verdicts(d) for d in content.documents.values()}
     writer.write(urls.VERSIONS_JSON, versions_json(content, at, settings, verdicts))
-    writer.write(urls.FEED, env.get_template("feed.xml").render(
-        common, entries=feed_entries(content, at, settings, verdicts)).encode("utf-8"))
-    writer.write(urls.SITEMAP, env.get_template("sitemap.xml").render(
-        common, entries=sitemap_entries(page_urls, content, settings)).encode("utf-8"))
+    writer.write(urls.FEED, render(env, ("feed.xml",), repr(urls.FEED), common,
+                                   entries=feed_entries(content, at, settings, verdicts)).encode("utf-8"))
+    writer.write(urls.SITEMAP, render(env, ("sitemap.xml",), repr(urls.SITEMAP), common,
+                                      entries=sitemap_entries(page_urls, content, settings)).encode("utf-8"))
     writer.write(urls.STYLESHEET, _stylesheet(settings))
     for path in sorted(assets.files):
         writer.write(path, assets.files[path])
@@ -63,15 +62,12 @@ def _render(env: Environment, page: Page, common: dict, settings: SiteSettings) 
     else:
         def url(to: str) -> str:
             return urls.relative(page.url, to)
-    try:
-        return env.select_template(page.templates).render(common, **page.context, url=url,
-                                                          page_url=page.url)
-    except TemplateError as error:
-        where = page.context.get("document")
-        source = f" (from {where.path})" if where is not None else ""
-        raise SiteBuildError(f"error building page {urls.file_for(page.url)!r}{source}: {error}") from error
+    where = page.context.get("document")
+    source = f" (from {where.path})" if where is not None else ""
+    return render(env, page.templates, f"page {urls.file_for(page.url)!r}{source}", common, **page.context,
+                  url=url, page_url=page.url)
 
 
 def _stylesheet(settings: SiteSettings) -> bytes:
-    custom = settings.templates / urls.STYLESHEET if settings.templates else None
-    return (custom if custom and custom.is_file() else STYLESHEET).read_bytes()
+    custom = override(settings.templates, urls.STYLESHEET) if settings.templates else None
+    return custom if custom is not None else STYLESHEET.read_bytes()

@@ -1,30 +1,98 @@
 """The jinja2 environment: a site's own templates first, then the built-in ones, which
-stay reachable as ``default:name.html`` (as in Datasette)."""
+stay reachable as ``default:name.html`` (as in Datasette).
+
+A site's templates come from its content repository, which many people may push to: with
+overrides, every template renders in jinja2's sandbox (no access to Python internals, so no
+``cycler.__init__.__globals__.os``), and an override is read only from a regular file inside
+its folder (never through a symbolic link)."""
 
 from __future__ import annotations
 
+import os
+import traceback
 from datetime import date
 from pathlib import Path
+from typing import Any, Callable
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined
+from jinja2 import (BaseLoader, ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined,
+                    TemplateError, TemplateNotFound, TemplateSyntaxError)
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from terms.files import file_problem, read_file
+
+from .errors import SiteBuildError
 
 BUILTIN = Path(__file__).parent / "templates"
+MAX_TEMPLATE_BYTES = 2**20
+"""The largest template or stylesheet override read (1 MiB)."""
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
 
 
+class Overrides(BaseLoader):
+    """Loads templates from a site's folder of overrides: regular files inside it only."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        data = override(self.folder, "/".join(split_template_path(template)))
+        if data is None:
+            raise TemplateNotFound(template)
+        try:
+            return data.decode("utf-8"), str(self.folder / template), lambda: True
+        except UnicodeDecodeError as error:
+            raise SiteBuildError(f"{self.folder / template} is not valid UTF-8 (byte {error.start})") from None
+
+
+def override(folder: Path, name: str) -> bytes | None:
+    """The bytes of the override ``name`` in ``folder``, ``None`` when there is none. Raises
+    :class:`SiteBuildError` when there is one that must not be read."""
+    if not os.path.lexists(folder / name):
+        return None
+    problem = file_problem(folder, name, MAX_TEMPLATE_BYTES)
+    data = read_file(folder, name, MAX_TEMPLATE_BYTES) if problem is None else None
+    if data is None:
+        raise SiteBuildError(f"{folder}: {problem or name + ' changed while it was read'}")
+    return data
+
+
 def environment(templates: Path | None = None) -> Environment:
-    """An environment loading from ``templates`` (when given) before the built-in templates."""
-    paths = ([str(templates)] if templates else []) + [str(BUILTIN)]
+    """An environment loading from ``templates`` (when given) before the built-in templates;
+    sandboxed when there are ``templates``."""
+    builtin = FileSystemLoader(str(BUILTIN))
     loader = ChoiceLoader([
-        FileSystemLoader(paths),
-        PrefixLoader({"default": FileSystemLoader(str(BUILTIN))}, delimiter=":"),
+        *([Overrides(templates)] if templates else []),
+        builtin,
+        PrefixLoader({"default": builtin}, delimiter=":"),
     ])
-    env = Environment(loader=loader, autoescape=True, undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                      auto_reload=False)
+    kind = ImmutableSandboxedEnvironment if templates else Environment
+    env = kind(loader=loader, autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+               keep_trailing_newline=True, auto_reload=False)
     env.filters["longdate"] = longdate
     return env
+
+
+def render(env: Environment, names: tuple[str, ...], what: str, /, *args: Any, **context: Any) -> str:
+    """The first of the templates ``names`` that exists, rendered with ``context``. Raises
+    :class:`SiteBuildError` naming ``what`` is built and the template file and line at fault."""
+    try:
+        return env.select_template(names).render(*args, **context)
+    except TemplateError as error:
+        message = " ".join(str(error.message or type(error).__name__).split())
+        if type(error) is TemplateNotFound:
+            message = f"there is no template {error.name!r}"
+        raise SiteBuildError(f"error building {what}: {_where(error)}{message}") from None
+
+
+def _where(error: TemplateError) -> str:
+    """``template <file>, line <n>: `` of the template at fault, when it is known."""
+    if isinstance(error, TemplateSyntaxError) and error.filename:
+        return f"template {error.filename}, line {error.lineno}: "
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if f.filename.endswith((".html", ".xml")) and f.lineno]
+    return f"template {frames[-1].filename}, line {frames[-1].lineno}: " if frames else ""
 
 
 def longdate(day: date) -> str:

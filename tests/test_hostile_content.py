@@ -270,3 +270,68 @@ def test_a_content_folder_given_through_a_symbolic_link_is_read(content_repo, tm
     content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS})
     (tmp_path / "alias").symlink_to(content_repo.path)
     assert [v.commit for v in terms.load(tmp_path / "alias").versions("terms")] == [content_repo.repo.head.commit.hexsha]
+
+
+def content_with_templates(tmp_path: Path, **templates: str) -> tuple[Path, Path]:
+    """A content folder whose ``termsledger.toml`` names a templates folder holding ``templates``."""
+    folder = tmp_path / "content"
+    (folder / "templates").mkdir(parents=True)
+    (folder / "terms.md").write_text(TERMS, encoding="utf-8")
+    (folder / "termsledger.toml").write_text('[site]\ntemplates = "templates"\n', encoding="utf-8")
+    for name, text in templates.items():
+        (folder / "templates" / name.replace("__", ".")).write_text(text, encoding="utf-8")
+    return folder, tmp_path / "site"
+
+
+ESCAPES = [
+    "{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}",
+    "{{ self.__init__.__globals__.__builtins__.__import__('os').system('touch PWNED') }}",
+    "{{ lipsum.__globals__['os'].popen('touch PWNED').read() }}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ url.__globals__['os'].system('touch PWNED') }}",
+    "{% for x in ().__class__.__base__.__subclasses__() %}{{ x }}{% endfor %}",
+]
+
+
+@pytest.mark.parametrize("escape", ESCAPES)
+def test_template_overrides_cannot_run_code(tmp_path, escape, monkeypatch):
+    folder, out = content_with_templates(tmp_path, _footer__html=f"<footer>\n{escape}\n</footer>\n")
+    pwned = tmp_path / "PWNED"
+    monkeypatch.chdir(tmp_path)
+    line = error_line(run("build", "--content", str(folder), "--out", str(out)))
+    assert line.startswith("Error: error building page 'index.html': template "
+                           f"{folder / 'templates' / '_footer.html'}, line 2: ")
+    assert "unsafe" in line
+    assert not pwned.exists()
+
+
+def test_a_failing_feed_override_is_one_line_naming_it(tmp_path):
+    folder, out = content_with_templates(tmp_path, feed__xml="{{ site.__class__.__init__.__globals__ }}\n")
+    line = error_line(run("build", "--content", str(folder), "--out", str(out)))
+    assert line.startswith(f"Error: error building 'feed.xml': template {folder / 'templates' / 'feed.xml'}, line 1: ")
+
+
+def test_a_template_override_with_a_syntax_error_is_one_line_naming_it(tmp_path):
+    folder, out = content_with_templates(tmp_path, _footer__html="<footer>\n{% if %}\n</footer>\n")
+    line = error_line(run("build", "--content", str(folder), "--out", str(out)))
+    assert line.startswith(f"Error: error building page 'index.html': template "
+                           f"{folder / 'templates' / '_footer.html'}, line 2: ")
+
+
+def test_template_overrides_still_extend_the_built_in_ones(tmp_path):
+    folder, out = content_with_templates(
+        tmp_path, history__html='{% extends "default:history.html" %}{% block title %}Custom {{ name|upper }}'
+                                '{% endblock %}')
+    assert run("build", "--content", str(folder), "--out", str(out)).exit_code == 0
+    assert "<title>Custom TERMS</title>" in (out / "terms/history/index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", ["_footer.html", "site.css"])
+def test_a_template_or_stylesheet_override_that_is_a_symbolic_link_is_an_error(tmp_path, name):
+    secret = outside_secret(tmp_path)
+    folder, out = content_with_templates(tmp_path)
+    (folder / "templates" / name).symlink_to(secret)
+    line = error_line(run("build", "--content", str(folder), "--out", str(out)))
+    assert (f"{folder / 'templates'}: {name} is a symbolic link to '{secret}' (links are never followed: put the "
+            f"file itself there)") in line
+    assert not [p for p in out.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]

@@ -7,7 +7,8 @@ revision histories, redline diffs and feeds.
 
 from .build import build
 from .errors import InvalidPath, SiteBuildError
-from .settings import SiteSettings
+from .settings import InvalidSetting, SiteSettings, check_base_url, check_contact, check_text
 from .writer import BuildReport
 
-__all__ = ["BuildReport", "InvalidPath", "SiteBuildError", "SiteSettings", "build"]
+__all__ = ["BuildReport", "InvalidPath", "InvalidSetting", "SiteBuildError", "SiteSettings", "build", "check_base_url",
+           "check_contact", "check_text"]

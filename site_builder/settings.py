@@ -1,30 +1,128 @@
-"""The settings of a site build."""
+"""The settings of a site build, and the rules their values follow.
+
+Settings come from a ``termsledger.toml`` in the content repository, which many people may
+push to: a base URL lands in ``href``s of the 404 page and the feed, so only ``http``/``https``
+URLs (or a path) are accepted, and no setting may hold a control character (the feed is XML).
+"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import SiteBuildError
+
+_EMAIL = re.compile(r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+                    r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$")
+"""A valid e-mail address, as HTML defines it for ``<input type=email>``."""
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Characters that reorder the text around them, which can make a name read as another."""
+_BASE_URL_HELP = ("use an absolute http:// or https:// URL (https://example.com/legal/) or a path starting "
+                  "with / (/legal/)")
+_CONTACT_HELP = "use an e-mail address (legal@example.com) or an http:// or https:// URL"
+
+
+class InvalidSetting(SiteBuildError, ValueError):
+    """A site setting has a value that is unsafe or malformed (a base URL that is not http(s)…)."""
+
+
+def check_text(value: str, name: str) -> str:
+    """``value`` if it holds no control character (a line break, NUL, a bidi override); raises
+    :class:`InvalidSetting` naming ``name`` otherwise.
+
+    >>> check_text("Example Ltd", "organisation")
+    'Example Ltd'
+    """
+    if not isinstance(value, str):
+        raise InvalidSetting(f"{name} must be text, not {value!r}")
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") or char in _BIDI_CONTROLS:
+            raise InvalidSetting(f"{name} {value!r} is not allowed: it holds the control character "
+                                 f"U+{ord(char):04X}")
+    return value
+
+
+def check_base_url(value: str, name: str = "base_url") -> str:
+    """``value`` if it is ``""``, an absolute ``http``/``https`` URL or a path starting with
+    ``/``; raises :class:`InvalidSetting` naming ``name`` otherwise.
+
+    >>> check_base_url("https://terms.example.com/legal/")
+    'https://terms.example.com/legal/'
+    >>> check_base_url("javascript:alert(1)//")
+    Traceback (most recent call last):
+    ...
+    site_builder.settings.InvalidSetting: base_url 'javascript:alert(1)//' is not allowed: it is not an http or https URL; use an absolute http:// or https:// URL (https://example.com/legal/) or a path starting with / (/legal/)
+    """
+    reason = _url_problem(value, path_allowed=True, query_allowed=False) if value else None
+    if reason:
+        raise InvalidSetting(f"{name} {value!r} is not allowed: {reason}; {_BASE_URL_HELP}")
+    return value
+
+
+def check_contact(value: str, name: str = "contact") -> str:
+    """``value`` if it is ``""``, an e-mail address (``mailto:`` or not) or an absolute
+    ``http``/``https`` URL; raises :class:`InvalidSetting` naming ``name`` otherwise."""
+    email = _EMAIL.fullmatch(value.removeprefix("mailto:")) is not None
+    web = not value.startswith("mailto:") and _url_problem(value, path_allowed=False, query_allowed=True) is None
+    if value and not (email or web):
+        raise InvalidSetting(f"{name} {value!r} is not allowed: {_CONTACT_HELP}")
+    return value
+
+
+def _url_problem(value: str, *, path_allowed: bool, query_allowed: bool) -> str | None:
+    """Why ``value`` is not a safe absolute http(s) URL (or path, when allowed); ``None`` if it is one."""
+    if not isinstance(value, str):
+        return "it is not text"
+    for char in value:
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp", "Zs"):
+            return f"it holds a space or control character (U+{ord(char):04X})"
+    if "\\" in value:
+        return "it holds a backslash"
+    parts = urlsplit(value)
+    if value.startswith("/") and path_allowed:
+        if value.startswith("//"):
+            return "a path must not start with // (browsers read it as another host)"
+    elif parts.scheme.lower() not in ("http", "https"):
+        return "it is not an http or https URL"
+    elif not parts.hostname:
+        return "it has no host"
+    elif "@" in parts.netloc:
+        return "it holds a user name (@) before the host"
+    if not query_allowed and (parts.query or parts.fragment or value.endswith(("?", "#"))):
+        return "it has a query (?) or a fragment (#)"
+    return None
 
 
 @dataclass(frozen=True, kw_only=True)
 class SiteSettings:
-    """What a site build needs beyond the content. Immutable, so it can key caches."""
+    """What a site build needs beyond the content. Immutable, so it can key caches. Raises
+    :class:`InvalidSetting` for an unsafe value (see :func:`check_base_url`, :func:`check_contact`)."""
 
     title: str = "Terms and Policies"
     """Name of the site, shown in every page header and in the feed."""
     base_url: str = ""
-    """Absolute URL the site is published at (``https://example.com/legal/``); used in the feed,
-    the sitemap, ``versions.json`` and the 404 page. Pages link to each other relatively."""
+    """Absolute URL the site is published at (``https://example.com/legal/``), or its path
+    (``/legal/``); used in the feed, the sitemap, ``versions.json`` and the 404 page. Pages
+    link to each other relatively."""
     organisation: str = ""
     """Who publishes the documents, shown in the footer and as the feed's author."""
     contact: str = ""
-    """An e-mail address or URL for questions about the documents."""
+    """An e-mail address or http(s) URL for questions about the documents."""
     templates: Path | None = None
     """A folder whose templates override the built-in ones."""
     watch: tuple[str, ...] = ()
     """Extra watch-list terms for the materiality analysis of diff pages."""
     lang: str = "en"
     """Language of the documents, for ``<html lang>``."""
+
+    def __post_init__(self) -> None:
+        for name in ("title", "organisation", "lang"):
+            check_text(getattr(self, name), name)
+        check_base_url(self.base_url)
+        check_contact(self.contact)
 
     @property
     def root_url(self) -> str:

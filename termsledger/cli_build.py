@@ -41,7 +41,10 @@ def build(content, out, base_url, date):
     """
     config = load_config(content)
     if base_url is not None:
-        config = replace(config, base_url=base_url)
+        try:
+            config = replace(config, base_url=site_builder.check_base_url(base_url, "--base-url"))
+        except site_builder.InvalidSetting as error:
+            raise click.ClickException(str(error)) from None
     loaded = load_content(config)
     try:
         report = site_builder.build(loaded, Path(out) if out else config.out, site_settings(config),

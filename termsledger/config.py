@@ -70,6 +70,9 @@ _SECTIONS = {"site": {"title": "site_title", "base_url": "base_url", "organisati
              "materiality": {"watch": "watch"},
              "receipts": {"signing_key": "signing_key"}}
 _PATHS = {"content", "templates", "out", "ledger", "signing_key"}
+_CHECKS = {"site_title": "check_text", "organisation": "check_text", "base_url": "check_base_url",
+           "contact": "check_contact"}
+"""The site builder's rules for the values of ``[site]`` (imported when there is one to check)."""
 
 
 def find_config(content: str | Path | None = None, cwd: str | Path = ".") -> Config:
@@ -132,6 +135,13 @@ def _convert(path: Path, label: str, name: str, value):
         return value
     if not isinstance(value, str):
         raise ConfigError(f"{path}: {label} must be text, not {value!r}")
+    if name in _CHECKS:
+        import site_builder
+
+        try:
+            getattr(site_builder, _CHECKS[name])(value, label)
+        except site_builder.InvalidSetting as error:
+            raise ConfigError(f"{path}: {error}") from None
     return value
 
 

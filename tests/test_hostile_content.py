@@ -335,3 +335,91 @@ def test_a_template_or_stylesheet_override_that_is_a_symbolic_link_is_an_error(t
     assert (f"{folder / 'templates'}: {name} is a symbolic link to '{secret}' (links are never followed: put the "
             f"file itself there)") in line
     assert not [p for p in out.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
+
+
+UNSAFE_BASE_URLS = [
+    "javascript:alert(1)//", "JavaScript:alert(1)", "data:text/html,<script>alert(1)</script>", "//evil.example/",
+    "/\\evil.example/", " https://terms.example.com/", "https://terms.example.com/ ", "https://terms .example.com/",
+    "https://terms.example.com/\n", "https://terms.example.com/\x00", "https://terms.example.com/\u202e",
+    "java\tscript:alert(1)", "ftp://terms.example.com/", "https:///legal/", "https://user@evil.example/",
+    "https://terms.example.com/?q=1", "https://terms.example.com/#top", "terms.example.com", "legal/",
+]
+SAFE_BASE_URLS = ["https://terms.example.com/", "http://localhost:8000/legal", "HTTPS://Terms.Example.com/a/b/",
+                  "/legal/", "/"]
+
+
+def config_folder(tmp_path: Path, site: str) -> Path:
+    folder = tmp_path / "content"
+    folder.mkdir(exist_ok=True)
+    (folder / "terms.md").write_text(TERMS, encoding="utf-8")
+    (folder / "termsledger.toml").write_text(f"[site]\n{site}\n", encoding="utf-8")
+    return folder
+
+
+def toml_string(value: str) -> str:
+    return '"' + "".join(c if c.isprintable() and c not in '"\\' else f"\\u{ord(c):04x}" for c in value) + '"'
+
+
+@pytest.mark.parametrize("value", UNSAFE_BASE_URLS)
+def test_an_unsafe_base_url_in_the_configuration_is_refused(tmp_path, value):
+    folder = config_folder(tmp_path, f"base_url = {toml_string(value)}")
+    for command in (["check"], ["build", "--out", str(tmp_path / "site")]):
+        line = error_line(run(*command, "--content", str(folder)))
+        assert line.startswith(f"Error: {folder / 'termsledger.toml'}: [site] base_url {value!r} is not allowed: ")
+        assert line.endswith("use an absolute http:// or https:// URL (https://example.com/legal/) or a path "
+                             "starting with / (/legal/)")
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("value", UNSAFE_BASE_URLS)
+def test_an_unsafe_base_url_option_is_refused(tmp_path, value):
+    folder = config_folder(tmp_path, "")
+    line = error_line(run("build", "--content", str(folder), "--out", str(tmp_path / "site"), "--base-url", value))
+    assert line.startswith(f"Error: --base-url {value!r} is not allowed: ")
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("value", UNSAFE_BASE_URLS)
+def test_site_settings_refuse_an_unsafe_base_url(value):
+    from site_builder import InvalidSetting, SiteSettings
+
+    with pytest.raises(InvalidSetting, match=r"^base_url .* is not allowed: "):
+        SiteSettings(base_url=value)
+
+
+@pytest.mark.parametrize("value", SAFE_BASE_URLS)
+def test_http_and_path_base_urls_are_accepted(tmp_path, value):
+    folder = config_folder(tmp_path, f"base_url = {toml_string(value)}")
+    out = tmp_path / "site"
+    assert run("build", "--content", str(folder), "--out", str(out)).exit_code == 0
+    root = value.rstrip("/") + "/"
+    assert f'href="{root}"' in (out / "404.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("value", ["javascript:alert(1)", "mailto:javascript:alert(1)", "data:,x", "//evil.example",
+                                   "Call us on 555 0100", "legal@example.com\n", "mailto:a@b.example?body=x",
+                                   "ftp://example.com/", "<legal@example.com>"])
+def test_an_unsafe_contact_is_refused(tmp_path, value):
+    folder = config_folder(tmp_path, f"contact = {toml_string(value)}")
+    line = error_line(run("check", "--content", str(folder)))
+    assert line == (f"Error: {folder / 'termsledger.toml'}: [site] contact {value!r} is not allowed: use an "
+                    f"e-mail address (legal@example.com) or an http:// or https:// URL")
+
+
+@pytest.mark.parametrize("value, href", [("legal@example.com", "mailto:legal@example.com"),
+                                         ("mailto:legal@example.com", "mailto:legal@example.com"),
+                                         ("https://example.com/contact?topic=terms#form",
+                                          "https://example.com/contact?topic=terms#form")])
+def test_a_contact_is_an_email_address_or_a_web_page(tmp_path, value, href):
+    folder = config_folder(tmp_path, f"contact = {toml_string(value)}")
+    out = tmp_path / "site"
+    assert run("build", "--content", str(folder), "--out", str(out)).exit_code == 0
+    assert f'<a href="{href.replace("&", "&amp;")}">' in (out / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("key", ["title", "organisation"])
+def test_control_characters_in_site_text_are_refused(tmp_path, key):
+    folder = config_folder(tmp_path, f"{key} = \"Example\\u0001 Ltd\"")
+    line = error_line(run("check", "--content", str(folder)))
+    assert line == (f"Error: {folder / 'termsledger.toml'}: [site] {key} 'Example\\x01 Ltd' is not allowed: "
+                    f"it holds the control character U+0001")

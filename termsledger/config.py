@@ -70,6 +70,9 @@ _SECTIONS = {"site": {"title": "site_title", "base_url": "base_url", "organisati
              "materiality": {"watch": "watch"},
              "receipts": {"signing_key": "signing_key"}}
 _PATHS = {"content", "templates", "out", "ledger", "signing_key"}
+_READ = {"content", "templates"}
+"""The folders whose files are published: like the file naming them, they come from the repository,
+so they must be inside its folder (a symbolic link leading out of it counts as outside)."""
 _CHECKS = {"site_title": "check_text", "organisation": "check_text", "base_url": "check_base_url",
            "contact": "check_contact"}
 """The site builder's rules for the values of ``[site]`` (imported when there is one to check)."""
@@ -124,7 +127,13 @@ def _convert(path: Path, label: str, name: str, value):
     if name in _PATHS:
         if not isinstance(value, str):
             raise ConfigError(f"{path}: {label} must be a path (text), not {value!r}")
-        return path.parent / value
+        if "\0" in value:
+            raise ConfigError(f"{path}: {label} {value!r} is not a possible path (it holds a NUL character)")
+        folder = path.parent / value
+        if name in _READ and not folder.resolve().is_relative_to(path.parent.resolve()):
+            raise ConfigError(f"{path}: {label} {value!r} is outside the folder of {FILENAME}: name a folder "
+                              f"inside it (or give --content)")
+        return folder
     if isinstance(default, tuple):
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise ConfigError(f"{path}: {label} must be a list of text, not {value!r}")

@@ -423,3 +423,34 @@ def test_control_characters_in_site_text_are_refused(tmp_path, key):
     line = error_line(run("check", "--content", str(folder)))
     assert line == (f"Error: {folder / 'termsledger.toml'}: [site] {key} 'Example\\x01 Ltd' is not allowed: "
                     f"it holds the control character U+0001")
+
+
+@pytest.mark.parametrize("key, value", [("content", "/etc"), ("content", "../outside"), ("content", "linked"),
+                                        ("templates", "/etc"), ("templates", "../outside"),
+                                        ("templates", "linked")])
+def test_folders_named_by_the_configuration_stay_inside_its_folder(tmp_path, monkeypatch, key, value):
+    outside_secret(tmp_path)
+    repo = tmp_path / "repo"
+    (repo / "content").mkdir(parents=True)
+    (repo / "content" / "terms.md").write_text(TERMS, encoding="utf-8")
+    (repo / "linked").symlink_to(tmp_path / "outside", target_is_directory=True)
+    section = "[site]\n" if key == "templates" else ""
+    (repo / "termsledger.toml").write_text(f'include = ["*.md", "*.txt", "passwd"]\n{section}{key} = "{value}"\n',
+                                           encoding="utf-8")
+    monkeypatch.chdir(repo)
+    label = "[site] templates" if key == "templates" else "content"
+    for command in (["check"], ["build", "--out", str(tmp_path / "site")]):
+        line = error_line(run(*command))
+        assert line == (f"Error: termsledger.toml: {label} {value!r} is outside the folder of termsledger.toml: "
+                        f"name a folder inside it (or give --content)")
+    assert not (tmp_path / "site").exists()
+
+
+def test_folders_inside_the_configuration_folder_are_fine(tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    (repo / "legal" / "templates").mkdir(parents=True)
+    (repo / "legal" / "terms.md").write_text(TERMS, encoding="utf-8")
+    (repo / "termsledger.toml").write_text('content = "./legal/../legal"\n[site]\ntemplates = "legal/templates"\n',
+                                           encoding="utf-8")
+    monkeypatch.chdir(repo)
+    assert run("build").exit_code == 0 and (repo / "build" / "terms" / "index.html").is_file()

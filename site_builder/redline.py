@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable
 from markupsafe import escape
 
 from terms import Version, WordOp, compare
+from terms.markdown import without_comments
 from terms.sections import Section, split
 
 from .cache import Cache, key
@@ -99,7 +100,8 @@ class Redline:
 
 def compare_pairs(old: Version, new: Version, watch: tuple[str, ...]) -> list[dict[str, Any]]:
     """The redline from ``old`` to ``new``, as the one-item list :meth:`Redlines.tasks` promises."""
-    return [_from_change(compare(old, new, watch=watch), split(old.body), split(new.body)).to_dict()]
+    return [_from_change(compare(old, new, watch=watch), split(without_comments(old.body)),
+                         split(without_comments(new.body))).to_dict()]
 
 
 class Redlines:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from html import unescape
 from typing import Callable
 
-from terms.markdown import headings, inline_text, parser
+from terms.markdown import headings, inline_text, parser, without_comments
 
 from .sanitize import sanitize
 
@@ -54,7 +54,8 @@ class TocEntry:
 
 
 class Body:
-    """A parsed document body: parse once, render for each page that shows it.
+    """A parsed document body, without its HTML comments: parse once, render for each page
+    that shows it.
 
     A leading level-1 heading becomes :attr:`heading`, the page's ``<h1>``, which keeps the
     heading's :attr:`anchor`; when the body has other level-1 headings every heading moves
@@ -63,7 +64,7 @@ class Body:
     def __init__(self, markdown: str):
         md = parser()
         env: dict = {}
-        tokens = md.parse(markdown, env)
+        tokens = md.parse(without_comments(markdown), env)
         self.heading: str | None = None
         self.anchor: str | None = None
         if len(tokens) > 2 and tokens[0].type == "heading_open" and tokens[0].tag == "h1":

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
 
-from .markdown import heading_slug
+from .markdown import heading_slug, without_comments
 from .materiality import assess
 from .model import Version
 from .pairing import in_place, pair
@@ -140,13 +140,14 @@ class Change:
 
 
 def compare(old: Version | str, new: Version | str, watch: Iterable[str] = ()) -> Change:
-    """The change from ``old`` to ``new``: versions, or Markdown bodies as plain strings.
+    """The change from ``old`` to ``new``: versions, or Markdown bodies as plain strings. HTML
+    comments are editors' notes, never published: they are left out of both texts.
 
     :param watch: Extra watch-list terms (regular expressions) for the materiality analysis,
         on top of :data:`terms.materiality.DEFAULT_WATCH`. Defaults to none.
     """
-    old_sections = split(old.body if isinstance(old, Version) else old)
-    new_sections = split(new.body if isinstance(new, Version) else new)
+    old_sections = split(without_comments(old.body if isinstance(old, Version) else old))
+    new_sections = split(without_comments(new.body if isinstance(new, Version) else new))
     pairs = pair(old_sections, new_sections)
     kept = in_place(pairs)
     by_new = {n: o for o, n in pairs.items()}

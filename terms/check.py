@@ -8,7 +8,7 @@ from typing import Iterable
 from urllib.parse import unquote
 
 from .files import file_problem
-from .markdown import headings, link_target, links, parse
+from .markdown import headings, link_target, links, parse, without_comments
 from .model import Content, Document, Problem, Version, utc_date
 
 
@@ -22,7 +22,7 @@ def check(content: Content, notice_days: int = 30, now: datetime | None = None,
     """
     now = now or datetime.now(timezone.utc)
     problems = list(content.problems)
-    anchors = {d.path: {h.anchor for h in headings(parse(d.versions[-1].body))}
+    anchors = {d.path: {h.anchor for h in headings(parse(without_comments(d.versions[-1].body)))}
                for d in content.documents.values()}
     for document in content.documents.values():
         current = document.versions[-1]
@@ -46,7 +46,7 @@ def _references(content: Content, version: Version) -> list[Problem]:
 def _links(content: Content, version: Version, anchors: dict[str, set[str]]) -> list[Problem]:
     problems = []
     root = Path(content.root)
-    for link in links(parse(version.body)):
+    for link in links(parse(without_comments(version.body))):
         resolved = link_target(version.path, link.target)
         if resolved is None:
             continue

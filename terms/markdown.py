@@ -18,6 +18,36 @@ from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 _NUMBERING = re.compile(r"^\s*(?:§\s*)?\d+(?:\.\d+)*[.)]?\s+")
+_COMMENT = re.compile(r"<!--(?:-?>|.*?--!?>)|(?P<unclosed><!--.*)", re.DOTALL)
+"""An HTML comment as browsers end it (``-->``, ``--!>``; ``<!-->`` is empty), or one never closed."""
+
+
+def without_comments(text: str) -> str:
+    """``text`` without its HTML comments: what the site publishes, where comments are the
+    editors' notes ("check with outside counsel"). Each comment leaves the line breaks it
+    held, so that lines keep their numbers; one never closed runs to the end of ``text``.
+    Comments go wherever they stand, code spans included.
+
+    >>> without_comments("Refunds within 14 days.<!-- check with counsel -->\\n<!-- a\\nb -->\\nEnd.")
+    'Refunds within 14 days.\\n\\n\\nEnd.'
+    """
+    if "<!--" not in text:
+        return text
+    return _COMMENT.sub(lambda match: "\n" * match.group().count("\n"), text)
+
+
+def unclosed_comment(text: str) -> int | None:
+    """The 1-based line of ``text`` on which a comment that is never closed opens, or ``None``.
+
+    >>> unclosed_comment("Text.\\n\\nMore <!-- a note\\n")
+    3
+    """
+    if "<!--" not in text:
+        return None
+    for match in _COMMENT.finditer(text):
+        if match.group("unclosed"):
+            return text.count("\n", 0, match.start()) + 1
+    return None
 
 
 def heading_slug(title: str) -> str:

@@ -13,7 +13,7 @@ import yaml
 from slugify import slugify
 
 from .model import Problem
-from .markdown import headings, parse
+from .markdown import headings, parse, unclosed_comment, without_comments
 from .text import normalize
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -106,6 +106,11 @@ def read_source(path: str, data: bytes, fields: Mapping[str, str] | None = None)
     stripped = body.lstrip("\r\n \t")
     body_line += body[: len(body) - len(stripped)].count("\n")
     body = normalize(body)
+    unclosed = unclosed_comment(body)
+    if unclosed is not None:
+        problems.append(Problem(path, body_line + unclosed - 1, "error",
+                                "this comment is never closed (no '-->' after it), so the rest of the document "
+                                "is left out of the site: close it with -->"))
     source = Source(path=path, slug=stem_slug, title="", body=body, body_line=body_line, problems=problems)
     _apply_fields(source, meta, fm_lines, fields or {})
     return source
@@ -148,13 +153,13 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mappi
         wrong("slug", f"cannot make a slug from the file name {source.path!r}: add 'slug:' to the front matter")
 
     title = meta.get("title")
-    if title is not None and not (isinstance(title, str) and title.strip()):
+    if title is not None and not (isinstance(title, str) and without_comments(title).strip()):
         wrong("title", f"title must be text, not {title!r}")
         title = None
     if title is None:
-        found = headings(parse(source.body))
+        found = headings(parse(without_comments(source.body)))
         title = found[0].text if found else PurePosixPath(source.path).stem
-    source.title = str(title).strip()
+    source.title = " ".join(without_comments(str(title)).split())
 
     if "effective" in meta:
         value = meta["effective"]
@@ -177,7 +182,7 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mappi
     summary = meta.get("summary")
     if summary is not None:
         if isinstance(summary, str):
-            source.summary = " ".join(summary.split())
+            source.summary = " ".join(without_comments(summary).split())
         else:
             wrong("summary", f"summary must be text, not {summary!r}")
 

@@ -454,3 +454,74 @@ def test_folders_inside_the_configuration_folder_are_fine(tmp_path, monkeypatch)
                                            encoding="utf-8")
     monkeypatch.chdir(repo)
     assert run("build").exit_code == 0 and (repo / "build" / "terms" / "index.html").is_file()
+
+
+COMMENTED_V1 = front(title="Terms <!-- NOTE-TITLE -->", slug="terms", effective="2025-01-01",
+                     summary="First version. <!-- NOTE-SUMMARY -->") + """
+<!-- NOTE-BLOCK: check with outside counsel -->
+# Terms <!-- NOTE-HEADING -->
+
+Welcome<!-- NOTE-INLINE --> to the service.
+
+- item one
+<!-- NOTE-LIST -->
+- item two
+
+## Refunds
+
+Refunds within 14 days. <!-- NOTE-CHANGED-OLD: was 30 -->
+
+| Plan | Window |
+|------|--------|
+| Monthly <!-- NOTE-TABLE --> | 14 days |
+
+Text <!--- NOTE-DASHES ---> more.
+
+Para <!-- NOTE-MULTI
+spanning lines --> end.
+
+Gap <!-- NOTE-GAP
+
+still the note --> end.
+
+Code `<!-- NOTE-CODE -->` here.
+"""
+
+COMMENTED_V2 = COMMENTED_V1.replace("2025-01-01", "2025-06-01").replace("First version.", "Shorter refunds.") \
+    .replace("Refunds within 14 days. <!-- NOTE-CHANGED-OLD: was 30 -->",
+             "Refunds within <!-- NOTE-CHANGED-NEW: counsel said 7 --> 7 days.\n\n<!-- NOTE-ADDED\n\n-->")
+NOTES = ("NOTE-", "outside counsel", "counsel said", "spanning lines", "still the note")
+
+
+def test_no_comment_text_reaches_any_output_file(content_repo, tmp_path):
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": COMMENTED_V1})
+    content_repo.commit("2025-05-01T10:00:00", **{"terms.md": COMMENTED_V2})
+    out = tmp_path / "site"
+    assert run("build", "--content", str(content_repo.path), "--out", str(out), "--date", "2025-07-01",
+               "--base-url", "https://terms.example.com/").exit_code == 0
+    files = published(out)
+    assert {"terms/diff/2025-01-01..2025-06-01/index.html", "terms/history/index.html", "feed.xml",
+            "versions.json"} <= set(files)
+    leaks = [(path, note) for path, data in files.items() for note in NOTES if note.encode() in data]
+    assert leaks == []
+    page = files["terms/index.html"].decode()
+    for kept in ("Welcome to the service.", "item two", "Text  more.", "Code `` here.", "end."):
+        assert kept in page
+    assert "<title>Terms" in page
+    redline = files["terms/diff/2025-01-01..2025-06-01/index.html"].decode()
+    assert "14" in redline and "7" in redline and "days." in redline
+    diff = run("diff", "terms", "--content", str(content_repo.path))
+    assert not [note for note in NOTES if note in diff.output]
+
+
+def test_an_unclosed_comment_is_reported_and_hides_the_rest(tmp_path):
+    folder = tmp_path / "content"
+    folder.mkdir()
+    (folder / "terms.md").write_text(TERMS + "\nVisible.\n\nAlso <!-- NOTE-UNCLOSED\n\nmore notes.\n", encoding="utf-8")
+    checked = run("check", "--content", str(folder))
+    assert ("terms.md:12: error: this comment is never closed (no '-->' after it), so the rest of the document "
+            "is left out of the site: close it with -->") in checked.output
+    out = tmp_path / "site"
+    assert run("build", "--content", str(folder), "--out", str(out)).exit_code == 0
+    page = (out / "terms/index.html").read_text(encoding="utf-8")
+    assert "Visible." in page and "NOTE-UNCLOSED" not in page and "more notes" not in page

@@ -17,6 +17,8 @@ from .markdown import headings, parse, unclosed_comment, without_comments
 from .text import normalize
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML cannot hold, and other control characters (tab and line breaks excepted)."""
 FRONT_MATTER_KEYS = ("title", "slug", "effective", "summary", "material", "references", "label")
 """The front-matter keys termsledger reads; any other key is kept in ``extra`` and ignored."""
 _HANDLER = frontmatter.YAMLHandler()
@@ -156,10 +158,12 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mappi
     if title is not None and not (isinstance(title, str) and without_comments(title).strip()):
         wrong("title", f"title must be text, not {title!r}")
         title = None
+    title_line = source.key_lines.get("title", 1)
     if title is None:
         found = headings(parse(without_comments(source.body)))
         title = found[0].text if found else PurePosixPath(source.path).stem
-    source.title = " ".join(without_comments(str(title)).split())
+        title_line = source.body_line + found[0].line - 1 if found else 1
+    source.title = _plain(source, "title", str(title), title_line)
 
     if "effective" in meta:
         value = meta["effective"]
@@ -182,7 +186,7 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mappi
     summary = meta.get("summary")
     if summary is not None:
         if isinstance(summary, str):
-            source.summary = " ".join(without_comments(summary).split())
+            source.summary = _plain(source, "summary", summary, source.key_lines.get("summary", 1))
         else:
             wrong("summary", f"summary must be text, not {summary!r}")
 
@@ -201,6 +205,16 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mappi
             source.references = tuple(dict.fromkeys(references))
         else:
             wrong("references", f"references must be a list of document slugs, not {references!r}")
+
+
+def _plain(source: Source, name: str, text: str, line: int) -> str:
+    """``text`` on one line, without comments and control characters (a problem for each of
+    those: titles and summaries go into the Atom feed, and XML has no room for them)."""
+    control = _CONTROL.search(text)
+    if control:
+        source.problems.append(Problem(source.path, line, "error", f"the {name} holds the control character "
+                                                                   f"U+{ord(control.group()):04X}: remove it"))
+    return " ".join(_CONTROL.sub("", without_comments(text)).split())
 
 
 def _iso_date(text: str) -> date | str:

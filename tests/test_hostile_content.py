@@ -525,3 +525,19 @@ def test_an_unclosed_comment_is_reported_and_hides_the_rest(tmp_path):
     assert run("build", "--content", str(folder), "--out", str(out)).exit_code == 0
     page = (out / "terms/index.html").read_text(encoding="utf-8")
     assert "Visible." in page and "NOTE-UNCLOSED" not in page and "more notes" not in page
+
+
+def test_control_characters_in_titles_and_summaries_are_reported_and_left_out(tmp_path):
+    import xml.dom.minidom
+
+    folder = tmp_path / "content"
+    folder.mkdir()
+    (folder / "terms.md").write_text('---\nslug: terms\neffective: 2025-01-01\nsummary: "Fees\\x0c changed."\n---\n'
+                                     '# Terms\x01 of use\n\nText.\n', encoding="utf-8")
+    checked = run("check", "--content", str(folder))
+    assert "terms.md:6: error: the title holds the control character U+0001: remove it" in checked.output
+    assert "terms.md:4: error: the summary holds the control character U+000C: remove it" in checked.output
+    out = tmp_path / "site"
+    assert run("build", "--content", str(folder), "--out", str(out)).exit_code == 0
+    feed = xml.dom.minidom.parse(str(out / "feed.xml"))  # a control character would make it invalid XML
+    assert "Terms of use" in feed.toxml() and "Fees changed." in feed.toxml()

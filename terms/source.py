@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import reprlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import PurePosixPath
@@ -22,6 +23,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\
 FRONT_MATTER_KEYS = ("title", "slug", "effective", "summary", "material", "references", "label")
 """The front-matter keys termsledger reads; any other key is kept in ``extra`` and ignored."""
 _HANDLER = frontmatter.YAMLHandler()
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 1, 6, 6, 80, 80
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
@@ -139,7 +142,7 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mappi
 
     for key, value in meta.items():
         if not isinstance(key, str):
-            wrong(str(key), f"front-matter key {key!r} is not a name")
+            wrong(str(key), f"front-matter key {_shown(key)} is not a name")
         elif key not in names:
             source.extra[key] = value
     meta = {names[key]: value for key, value in meta.items() if key in names}
@@ -149,14 +152,14 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mappi
         if isinstance(slug, str) and SLUG.match(slug):
             source.slug = slug
         else:
-            wrong("slug", f"slug {slug!r} is invalid: use lowercase letters, digits and single hyphens "
-                          f"(for example {slugify(str(slug)) or 'terms'!r})")
+            wrong("slug", f"slug {_shown(slug)} is invalid: use lowercase letters, digits and single hyphens "
+                          f"(for example {slugify(str(slug) if isinstance(slug, (str, int, float)) else '') or 'terms'!r})")
     if not SLUG.match(source.slug):
         wrong("slug", f"cannot make a slug from the file name {source.path!r}: add 'slug:' to the front matter")
 
     title = meta.get("title")
     if title is not None and not (isinstance(title, str) and without_comments(title).strip()):
-        wrong("title", f"title must be text, not {title!r}")
+        wrong("title", f"title must be text, not {_shown(title)}")
         title = None
     title_line = source.key_lines.get("title", 1)
     if title is None:
@@ -174,28 +177,28 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mappi
         if isinstance(value, date):
             source.effective = value
         else:
-            wrong("effective", f"effective date {value!r} is not a date: write it as YYYY-MM-DD")
+            wrong("effective", f"effective date {_shown(value)} is not a date: write it as YYYY-MM-DD")
 
     label = meta.get("label")
     if label is not None:
         if isinstance(label, (str, int)) and not isinstance(label, bool) and SLUG.match(str(label)):
             source.label = str(label)
         else:
-            wrong("label", f"label {label!r} is invalid: use lowercase letters, digits and single hyphens")
+            wrong("label", f"label {_shown(label)} is invalid: use lowercase letters, digits and single hyphens")
 
     summary = meta.get("summary")
     if summary is not None:
         if isinstance(summary, str):
             source.summary = _plain(source, "summary", summary, source.key_lines.get("summary", 1))
         else:
-            wrong("summary", f"summary must be text, not {summary!r}")
+            wrong("summary", f"summary must be text, not {_shown(summary)}")
 
     material = meta.get("material")
     if material is not None:
         if isinstance(material, bool):
             source.material = material
         else:
-            wrong("material", f"material must be true or false, not {material!r}")
+            wrong("material", f"material must be true or false, not {_shown(material)}")
 
     references = meta.get("references")
     if references is not None:
@@ -204,7 +207,7 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mappi
         if isinstance(references, list) and all(isinstance(r, str) for r in references):
             source.references = tuple(dict.fromkeys(references))
         else:
-            wrong("references", f"references must be a list of document slugs, not {references!r}")
+            wrong("references", f"references must be a list of document slugs, not {_shown(references)}")
 
 
 def _plain(source: Source, name: str, text: str, line: int) -> str:
@@ -215,6 +218,12 @@ def _plain(source: Source, name: str, text: str, line: int) -> str:
         source.problems.append(Problem(source.path, line, "error", f"the {name} holds the control character "
                                                                    f"U+{ord(control.group()):04X}: remove it"))
     return " ".join(_CONTROL.sub("", without_comments(text)).split())
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)``, cut short: with YAML aliases a few lines of front matter make a value
+    of billions of items, which an error message must not spell out."""
+    return _REPR.repr(value)
 
 
 def _iso_date(text: str) -> date | str:

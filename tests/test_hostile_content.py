@@ -541,3 +541,18 @@ def test_control_characters_in_titles_and_summaries_are_reported_and_left_out(tm
     assert run("build", "--content", str(folder), "--out", str(out)).exit_code == 0
     feed = xml.dom.minidom.parse(str(out / "feed.xml"))  # a control character would make it invalid XML
     assert "Terms of use" in feed.toxml() and "Fees changed." in feed.toxml()
+
+
+def test_a_yaml_alias_bomb_is_reported_in_a_few_words(tmp_path):
+    lines = ["---", "effective: 2025-01-01", "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for level, name in enumerate("bcdefg"):
+        lines.append(f"{name}: &{name} [" + ", ".join(["*" + "abcdefg"[level]] * 9) + "]")
+    lines += ["title: *g", "slug: *g", "summary: *g", "references: *g", "---", "# Terms", "", "Text."]
+    folder = tmp_path / "content"
+    folder.mkdir()
+    (folder / "terms.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    checked = run("check", "--content", str(folder))  # 9**7 items each, if spelled out: 33 MB a message
+    assert len(checked.output) < 2000, len(checked.output)
+    assert ("terms.md:13: error: references must be a list of document slugs, not [[...], [...], [...], [...], "
+            "[...], [...], ...]\n") in checked.output
+    assert run("build", "--content", str(folder), "--out", str(tmp_path / "site")).exit_code == 0

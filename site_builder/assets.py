@@ -10,8 +10,9 @@
 - Only regular files inside the content folder are published (see :mod:`terms.files`): a
   path leaving it (``../``), a symbolic link (committed or not, wherever it points), a file
   larger than :data:`terms.files.MAX_FILE_BYTES`, a hidden file or folder (``.git``,
-  ``.env``) or a Markdown file that is not a document counts as missing, and the link to a
-  missing file stays as written (``termsledger check`` reports it).
+  ``.env``) or a file of a kind that is not in :data:`terms.files.PUBLISHED_SUFFIXES` (HTML,
+  SVG, scripts: they would run on the site; Markdown files that are not documents) counts as
+  missing, and the link to a missing file stays as written (``termsledger check`` reports it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 from terms import Content, Version
-from terms.files import read_file
+from terms.files import PUBLISHED_SUFFIXES, read_file
 from terms.history import committed_file, open_repo
 from terms.markdown import link_target
 
@@ -47,7 +48,8 @@ def source_path(version_path: str, href: str) -> tuple[str, str] | None:
     if resolved is None or not urlsplit(href).path:
         return None
     path, fragment = resolved
-    if any(p.startswith(".") for p in path.split("/")) or "\\" in path or path.lower().endswith(".md"):
+    if any(p.startswith(".") for p in path.split("/")) or "\\" in path or \
+            posixpath.splitext(path)[1].lower() not in PUBLISHED_SUFFIXES:
         return None
     return path, fragment
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote
 
-from .files import file_problem
+from .files import file_problem, linked_file_problem
 from .markdown import headings, link_target, links, parse, without_comments
 from .model import Content, Document, Problem, Version, utc_date
 
@@ -52,7 +52,7 @@ def _links(content: Content, version: Version, anchors: dict[str, set[str]]) -> 
             continue
         target, fragment = resolved
         line = version.body_line + link.line - 1
-        problem = file_problem(root, target)
+        problem = file_problem(root, target) if target in anchors else linked_file_problem(root, target)
         if problem is not None:
             problems.append(Problem(version.path, line, "error", f"link to {link.target!r}: {problem}"))
         elif fragment and target in anchors and unquote(fragment) not in anchors[target]:

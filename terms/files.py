@@ -16,6 +16,15 @@ MAX_DOCUMENT_BYTES = 10 * 2**20
 """The largest document file read (10 MiB; long terms of use are a few hundred KB)."""
 MAX_FILE_BYTES = 100 * 2**20
 """The largest image or other file a document refers to that is published (100 MiB)."""
+PUBLISHED_SUFFIXES = frozenset({
+    ".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif", ".bmp", ".ico", ".tif", ".tiff",
+    ".pdf", ".txt", ".csv", ".tsv", ".rtf", ".doc", ".docx", ".odt", ".xls", ".xlsx", ".ods", ".ppt", ".pptx",
+    ".odp", ".epub", ".zip",
+    ".mp3", ".m4a", ".ogg", ".oga", ".opus", ".wav", ".flac", ".mp4", ".m4v", ".webm", ".ogv", ".mov",
+})
+"""The kinds of file (by extension, in any case) a document may show or link to that are
+published: images, PDF, office documents, text, audio and video. Never HTML, SVG, XML or
+scripts: opened from the site, they would run with the site's origin."""
 
 
 def size_text(size: int) -> str:
@@ -65,6 +74,27 @@ def file_problem(root: Path, rel: str, limit: int = MAX_FILE_BYTES) -> str | Non
         return f"{path} is not a regular file"
     if info.st_size > limit:
         return f"{path} is {size_text(info.st_size)}, more than the limit of {size_text(limit)}"
+    return None
+
+
+def linked_file_problem(root: Path, rel: str) -> str | None:
+    """Why the file at ``rel``, which a document shows or links to, is not published, in plain
+    words; ``None`` when it is (see :data:`PUBLISHED_SUFFIXES` and :func:`file_problem`).
+
+    >>> linked_file_problem(Path("."), "../form.pdf")
+    "'../form.pdf' is outside the content folder"
+    """
+    problem = file_problem(root, rel)
+    if problem is not None:
+        return problem
+    path = posixpath.normpath(rel)
+    suffix = posixpath.splitext(path)[1].lower()
+    if suffix in (".md", ".markdown"):
+        return f"{path} is not one of the documents, and Markdown files are not published as files"
+    if suffix not in PUBLISHED_SUFFIXES:
+        kind = repr(suffix) if suffix else "without an extension"
+        return (f"{path} is not published: files of type {kind} are not (images, PDF, office documents, text, "
+                f"audio and video are; HTML, SVG and scripts would run on the site)")
     return None
 
 

@@ -4,8 +4,8 @@ ends a build with a traceback."""
 
 from __future__ import annotations
 
+import hashlib
 import os
-import shutil
 from pathlib import Path
 
 import git
@@ -556,3 +556,30 @@ def test_a_yaml_alias_bomb_is_reported_in_a_few_words(tmp_path):
     assert ("terms.md:13: error: references must be a list of document slugs, not [[...], [...], [...], [...], "
             "[...], [...], ...]\n") in checked.output
     assert run("build", "--content", str(folder), "--out", str(tmp_path / "site")).exit_code == 0
+
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_files_that_would_run_on_the_site_are_not_published(tmp_path):
+    folder = tmp_path / "content"
+    folder.mkdir()
+    links = "\n[a](evil.html) ![b](diagram.svg) [c](app.js) [d](README.md) [e](data.xml) [f](Makefile) ![g](logo.PNG)\n"
+    (folder / "terms.md").write_text(TERMS + links, encoding="utf-8")
+    script = f"<script>alert('{SECRET}')</script>"
+    for name in ("evil.html", "diagram.svg", "app.js", "README.md", "data.xml", "Makefile"):
+        (folder / name).write_text(script, encoding="utf-8")
+    (folder / "logo.PNG").write_bytes(PNG)
+    checked = run("check", "--content", str(folder))
+    for target, suffix in (("evil.html", "'.html'"), ("diagram.svg", "'.svg'"), ("app.js", "'.js'"),
+                           ("data.xml", "'.xml'"), ("Makefile", "without an extension")):
+        assert (f"terms.md:10: error: link to '{target}': {target} is not published: files of type {suffix} are "
+                f"not (images, PDF, office documents, text, audio and video are; HTML, SVG and scripts would run "
+                f"on the site)") in checked.output
+    assert "terms.md:10: error: link to 'README.md': README.md is not one of the documents" in checked.output
+    assert "logo.PNG" not in checked.output
+    out = tmp_path / "site"
+    assert run("build", "--content", str(folder), "--out", str(out)).exit_code == 0
+    files = published(out)
+    assert [p for p in files if p.startswith("assets/")] == [f"assets/{hashlib.sha256(PNG).hexdigest()[:16]}/logo.PNG"]
+    assert not [p for p, data in files.items() if SECRET.encode() in data]

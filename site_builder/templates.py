@@ -79,14 +79,19 @@ def render(env: Environment, names: tuple[str, ...], what: str, /, *args: Any, *
     :class:`SiteBuildError` naming ``what`` is built and the template file and line at fault."""
     try:
         return env.select_template(names).render(*args, **context)
-    except TemplateError as error:
-        message = " ".join(str(error.message or type(error).__name__).split())
+    except SiteBuildError:
+        raise
+    except Exception as error:  # a template can raise anything: {{ 1 // 0 }}
+        if isinstance(error, TemplateError):
+            message = str(error.message or type(error).__name__)
+        else:
+            message = f"{type(error).__name__}: {error}"
         if type(error) is TemplateNotFound:
             message = f"there is no template {error.name!r}"
-        raise SiteBuildError(f"error building {what}: {_where(error)}{message}") from None
+        raise SiteBuildError(f"error building {what}: {_where(error)}{' '.join(message.split())}") from None
 
 
-def _where(error: TemplateError) -> str:
+def _where(error: Exception) -> str:
     """``template <file>, line <n>: `` of the template at fault, when it is known."""
     if isinstance(error, TemplateSyntaxError) and error.filename:
         return f"template {error.filename}, line {error.lineno}: "

@@ -583,3 +583,11 @@ def test_files_that_would_run_on_the_site_are_not_published(tmp_path):
     files = published(out)
     assert [p for p in files if p.startswith("assets/")] == [f"assets/{hashlib.sha256(PNG).hexdigest()[:16]}/logo.PNG"]
     assert not [p for p, data in files.items() if SECRET.encode() in data]
+
+
+@pytest.mark.parametrize("expression", ["{{ 1 // 0 }}", "{{ '%d' % 'x' }}", "{{ 'abc'.encode('rot13') }}"])
+def test_any_error_in_a_template_override_is_one_line(tmp_path, expression):
+    folder, out = content_with_templates(tmp_path, _footer__html=f"<footer>\n\n{expression}\n</footer>\n")
+    line = error_line(run("build", "--content", str(folder), "--out", str(out)))
+    assert line.startswith(f"Error: error building page 'index.html': template "
+                           f"{folder / 'templates' / '_footer.html'}, line 3: ")

@@ -591,3 +591,11 @@ def test_any_error_in_a_template_override_is_one_line(tmp_path, expression):
     line = error_line(run("build", "--content", str(folder), "--out", str(out)))
     assert line.startswith(f"Error: error building page 'index.html': template "
                            f"{folder / 'templates' / '_footer.html'}, line 3: ")
+
+
+@pytest.mark.parametrize("key", ["content", "out"])
+def test_a_path_with_a_nul_character_in_the_configuration_is_refused(tmp_path, monkeypatch, key):
+    (tmp_path / "termsledger.toml").write_text(f'{key} = "a\\u0000b"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    line = error_line(run("build"))
+    assert line == f"Error: termsledger.toml: {key} 'a\\x00b' is not a possible path (it holds a NUL character)"

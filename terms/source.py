@@ -152,8 +152,9 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mappi
         if isinstance(slug, str) and SLUG.match(slug):
             source.slug = slug
         else:
+            example = slugify(str(slug)) if isinstance(slug, (str, int, float)) else ""
             wrong("slug", f"slug {_shown(slug)} is invalid: use lowercase letters, digits and single hyphens "
-                          f"(for example {slugify(str(slug) if isinstance(slug, (str, int, float)) else '') or 'terms'!r})")
+                          f"(for example {example or 'terms'!r})")
     if not SLUG.match(source.slug):
         wrong("slug", f"cannot make a slug from the file name {source.path!r}: add 'slug:' to the front matter")
 

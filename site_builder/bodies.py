@@ -69,8 +69,13 @@ class Bodies:
         return RenderedBody(html, tuple(TocEntry.from_dict(t) for t in data["toc"]), data["heading"],
                             data["anchor"])
 
-    def _entry(self, version: Version, page_url: str, link_at: date | None) -> tuple[str, dict[str, str]]:
+    def targets(self, link_at: date | None) -> dict[str, str]:
+        """Where links to each document go from a version in force on ``link_at`` (see
+        :func:`site_builder.links.targets`)."""
         if link_at not in self._targets:
             self._targets[link_at] = links.targets(self._content, link_at)
-        targets = self._targets[link_at]
+        return self._targets[link_at]
+
+    def _entry(self, version: Version, page_url: str, link_at: date | None) -> tuple[str, dict[str, str]]:
+        targets = self.targets(link_at)
         return key("body", version.content_sha256, version.path, page_url, targets), targets

@@ -43,9 +43,10 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
         writer.write(urls.file_for(page.url), _render(env, page, common, settings).encode("utf-8"))
         page_urls.append(page.url)
     verdicts = {d.slug: pages.verdicts(d) for d in content.documents.values()}
+    summaries = {d.slug: {v.id: pages.summary(d, v) for v in d.versions} for d in content.documents.values()}
     writer.write(urls.VERSIONS_JSON, versions_json(content, at, settings, verdicts))
     writer.write(urls.FEED, render(env, ("feed.xml",), repr(urls.FEED), common,
-                                   entries=feed_entries(content, at, settings, verdicts)).encode("utf-8"))
+                                   entries=feed_entries(content, at, settings, verdicts, summaries)).encode("utf-8"))
     writer.write(urls.SITEMAP, render(env, ("sitemap.xml",), repr(urls.SITEMAP), common,
                                       entries=sitemap_entries(page_urls, content, settings)).encode("utf-8"))
     writer.write(urls.STYLESHEET, _stylesheet(settings))

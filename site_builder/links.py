@@ -13,6 +13,7 @@ from terms.markdown import link_target
 
 from . import urls
 from .assets import MARK
+from .redline import LINK_PREFIX
 
 
 def targets(content: Content, at: date | None) -> dict[str, str]:
@@ -44,3 +45,20 @@ def resolver(version: Version, page_url: str, link_targets: dict[str, str]) -> C
         return urls.relative(page_url, url)
 
     return resolve
+
+
+def side_resolver(side: str, version: Version, page_url: str, link_targets: dict[str, str]) -> Callable[[str], str]:
+    """For a redline on ``page_url``: the function that resolves the links of ``side``
+    (``"old"`` or ``"new"``, see :data:`site_builder.redline.LINK_PREFIX`) as on the page of
+    ``version``, a link to a heading of the document going to that page; other links as they are."""
+    prefix = LINK_PREFIX.format(side)
+    resolve = resolver(version, page_url, link_targets)
+    page = urls.version_url(version.slug, version.id)
+
+    def link(url: str) -> str:
+        if not url.startswith(prefix):
+            return url
+        href = url[len(prefix):]
+        return urls.relative(page_url, page) + href if href.startswith("#") else resolve(href)
+
+    return link

@@ -52,10 +52,12 @@ def updated(version: Version) -> datetime:
     return version.committed_at or datetime.combine(version.effective, time(), timezone.utc)
 
 
-def feed_entries(content: Content, at: date, settings: SiteSettings,
-                 verdicts: dict[str, dict[str, bool | None]]) -> list[dict[str, Any]]:
+def feed_entries(content: Content, at: date, settings: SiteSettings, verdicts: dict[str, dict[str, bool | None]],
+                 summaries: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """The Atom entries: every version of every document, newest effective date first, each
-    material by the editor's flag where set, else by the analysis' verdict."""
+    material by the editor's flag where set, else by the analysis' verdict. ``summaries``
+    maps slug, then version id, to the summary to show (see
+    :meth:`site_builder.pages.Pages.summary`)."""
     entries = []
     for document in content.documents.values():
         for version in document.versions:
@@ -67,6 +69,7 @@ def feed_entries(content: Content, at: date, settings: SiteSettings,
                 "id": absolute(settings, url) if settings.base_url else
                 f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'termsledger:{url}{version.content_sha256}')}",
                 "updated": updated(version), "material": material(version, verdicts[document.slug][version.id]),
+                "summary": summaries[document.slug][version.id],
                 "diff_url": absolute(settings, urls.diff_url(document.slug, previous.id, version.id))
                 if previous else None,
             })

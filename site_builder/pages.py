@@ -3,17 +3,18 @@ Rendering templates and writing files is :mod:`site_builder.build`'s job."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Iterator
 
 from terms import Content, Document, Version
 
-from . import parallel, urls
+from . import links, parallel, urls
 from .assets import Assets
 from .bodies import Bodies
 from .cache import Cache
-from .redline import Redlines
+from .redline import SIDES, Redline, Redlines
+from .render import rewrite_urls
 from .status import material, status, title
 
 
@@ -46,7 +47,7 @@ class Pages:
     """Builds the pages of ``content`` as it stands on ``at``."""
 
     def __init__(self, content: Content, at: date, cache: Cache, assets: Assets, watch: tuple[str, ...] = ()):
-        self.content, self.at, self.cache = content, at, cache
+        self.content, self.at, self.cache, self.assets = content, at, cache, assets
         self.bodies = Bodies(content, cache, assets)
         self.redlines = Redlines(cache, watch)
 
@@ -83,8 +84,9 @@ class Pages:
 
     def index(self) -> Page:
         rows = [{"document": d, "url": urls.document_url(d.slug), "current": d.in_force(self.at),
+                 "summary": self.summary(d, d.in_force(self.at)) if d.in_force(self.at) else None,
                  "history_url": urls.history_url(d.slug),
-                 "upcoming": [self._link(d, v) for v in d.upcoming(self.at)]}
+                 "upcoming": [self._link(d, v) | {"summary": self.summary(d, v)} for v in d.upcoming(self.at)]}
                 for d in self.content.documents.values()]
         return Page(urls.INDEX, ("index.html",), {"rows": rows})
 
@@ -94,6 +96,7 @@ class Pages:
         url = urls.document_url(document.slug)
         context = self._version_context(document, version, url, link_at=None)
         context["upcoming"] = [self._link(document, v) for v in document.upcoming(self.at)]
+        context["revisions"] = self._revisions(document, until=version)
         return Page(url, (f"document-{document.slug}.html", "document.html"), context)
 
     def version(self, document: Document, version: Version) -> Page:
@@ -103,20 +106,8 @@ class Pages:
         return Page(url, (f"version-{document.slug}.html", "version.html"), context)
 
     def history(self, document: Document) -> Page:
-        verdicts = self.verdicts(document)
-        rows = []
-        for version in reversed(document.versions):
-            previous = document.previous(version)
-            rows.append({
-                **self._link(document, version),
-                "summary": version.summary,
-                "material": material(version, verdicts[version.id]),
-                "flagged": version.material is not None,
-                "previous": previous,
-                "diff_url": urls.diff_url(document.slug, previous.id, version.id) if previous else None,
-            })
         return Page(urls.history_url(document.slug), (f"history-{document.slug}.html", "history.html"),
-                    {"document": document, "rows": rows, "current": document.in_force(self.at),
+                    {"document": document, "rows": self._revisions(document), "current": document.in_force(self.at),
                      "document_url": urls.document_url(document.slug)})
 
     def diff(self, document: Document, old: Version, new: Version) -> Page:
@@ -124,14 +115,55 @@ class Pages:
         between = versions[versions.index(old) + 1:versions.index(new)]
         flags = [v.material for v in (*between, new)]
         flag = True if True in flags else (False if all(f is False for f in flags) else None)
-        redline = self.redlines.between(old, new)
-        return Page(urls.diff_url(document.slug, old.id, new.id), (f"diff-{document.slug}.html", "diff.html"), {
+        url = urls.diff_url(document.slug, old.id, new.id)
+        redline = self._resolved(self.redlines.between(old, new), old, new, url)
+        return Page(url, (f"diff-{document.slug}.html", "diff.html"), {
             "document": document, "old": self._link(document, old), "new": self._link(document, new),
             "between": [self._link(document, v) for v in between],
             "redline": redline, "flag": flag, "material": redline.material if flag is None else flag,
             "history_url": urls.history_url(document.slug),
             "document_url": urls.document_url(document.slug),
         })
+
+    def summary(self, document: Document, version: Version) -> dict[str, Any]:
+        """The summary of ``version``: ``{"text", "generated"}``, the editor's where there is one,
+        else the one generated from the change from the version before; ``text`` is ``None``
+        for a first version without a summary."""
+        previous = document.previous(version)
+        if version.summary or previous is None:
+            return {"text": version.summary, "generated": False}
+        return {"text": self.redlines.between(previous, version).generated_summary, "generated": True}
+
+    def _revisions(self, document: Document, until: Version | None = None) -> list[dict[str, Any]]:
+        """Each version (up to ``until``), newest first: its link, summary, verdict and the
+        link to what changed from the version before."""
+        verdicts = self.verdicts(document)
+        versions = document.versions[:document.versions.index(until) + 1] if until else document.versions
+        rows = []
+        for version in reversed(versions):
+            previous = document.previous(version)
+            rows.append({
+                **self._link(document, version),
+                "summary": self.summary(document, version),
+                "material": material(version, verdicts[version.id]),
+                "flagged": version.material is not None,
+                "previous": previous,
+                "diff_url": urls.diff_url(document.slug, previous.id, version.id) if previous else None,
+            })
+        return rows
+
+    def _resolved(self, redline: Redline, old: Version, new: Version, page_url: str) -> Redline:
+        """``redline`` with the links of each side resolved as on that version's page."""
+        resolvers = [(links.side_resolver(side, version, page_url, self.bodies.targets(version.effective)), version)
+                     for side, version in zip(SIDES, (old, new))]
+
+        def resolve(html: str) -> str:
+            for link, version in resolvers:
+                html = self.assets.fill(rewrite_urls(html, link), version, page_url)
+            return html
+
+        sections = tuple(replace(s, heading=resolve(s.heading), html=resolve(s.html)) for s in redline.sections)
+        return replace(redline, sections=sections)
 
     def verdicts(self, document: Document) -> dict[str, bool | None]:
         """For each version id, the analysis' verdict on the change from the version before

@@ -1,82 +1,83 @@
-"""Redlines: the change engine's comparison of two versions, in the shape diff pages
-show, cached by the content hashes of the pair."""
+"""Redlines: the change engine's comparison of two versions in the shape diff pages show,
+each section rendered as the document reads with its changes marked (see
+:mod:`site_builder.htmldiff`), cached by the content hashes of the pair.
+
+A section whose only changes are its number, renumbered cross-references ("section 6" ->
+"section 7") or spacing is ``renumbered``: folded on the page like an unchanged section.
+
+Links are written as ``termsledger-old:`` or ``termsledger-new:`` followed by the target
+as the document wrote it, for the page to resolve as on each version's page (see
+:func:`site_builder.links.side_resolver`): the redline depends on the two texts only.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from typing import Any, Callable, Iterable
 
-from markupsafe import escape
-
-from terms import Version, WordOp, compare
+from terms import Version, compare
+from terms.changes import Change, SectionChange
 from terms.markdown import without_comments
-from terms.sections import Section, split
 
 from .cache import Cache, key
+from .htmldiff import Edit, MarkedHtml, diff_html
+from .render import SectionHtml, definitions, render_section, rewrite_urls
 
-_DELETED = '<del><span class="visually-hidden">[deleted: </span>{}<span class="visually-hidden">]</span></del>'
-_INSERTED = '<ins><span class="visually-hidden">[inserted: </span>{}<span class="visually-hidden">]</span></ins>'
-_BLANK_LINES = re.compile(r"(?:[ \t]*\n)*")
-
-
-def ops_html(ops) -> str:
-    """Word operations as HTML: kept text as is, deletions and insertions marked (line
-    breaks at either end of a change left outside the mark, where they show no box).
-
-    >>> from terms.words import WordOp
-    >>> ops_html([WordOp("equal", "Within ", "Within "), WordOp("replace", "14", "7")])[:32]
-    'Within <del><span class="visuall'
-    """
-    parts = []
-    for op in ops:
-        if op.tag == "equal":
-            parts.append(escape(op.new))
-            continue
-        if op.old:
-            parts.append(_marked(_DELETED, op.old))
-        if op.new:
-            parts.append(_marked(_INSERTED, op.new))
-    return "".join(parts)
+SIDES = ("old", "new")
+LINK_PREFIX = "termsledger-{}:"
+"""Prefix of the links of each side in a redline's HTML (``{}`` is the side)."""
+FOLDED = ("unchanged", "renumbered", "moved")
+"""The statuses of sections shown folded: nothing in their wording changed."""
+_NUMBERS = re.compile(r"\s*\d+(?:\.\d+)*(?:\s*(?:,|and|or|to|through|&|–|-)\s*\d+(?:\.\d+)*)*\s*")
+_REFERENCE = re.compile(r"(?:\b(?:sections?|clauses?|paragraphs?|articles?|parts?|chapters?|schedules?|annex(?:es)?"
+                        r"|appendix|appendices|items?)\s*|§§?\s*)"
+                        r"(?:\d+(?:\.\d+)*[a-z]?\s*(?:,|and|or|to|through|&|–|-)\s*)*(?:\d+\.)*$", re.IGNORECASE)
+"""The words before a number that make it a cross-reference: "section ", "clauses 4, "."""
+_NUMBERING = re.compile(r"\s*(?:§\s*)?(?:\d+\.)*")
+"""What may stand before a changed number at the start of a heading: "", "3.", "§ "."""
 
 
-def _marked(mark: str, text: str) -> str:
-    core = text.strip("\n")
-    if not core:
-        return text
-    start = len(text) - len(text.lstrip("\n"))
-    return text[:start] + mark.format(escape(core)) + text[start + len(core):]
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SectionRedline:
     """One section of a redline, in the order of the new version (removed sections where
     they stood)."""
 
     status: str
-    """``unchanged``, ``modified``, ``moved``, ``added`` or ``removed``."""
+    """``unchanged``, ``renumbered``, ``moved`` (text unchanged), ``modified``, ``added`` or ``removed``."""
     old_title: str | None
     new_title: str | None
-    anchor: str | None
-    """The section's anchor in the new version, else in the old one."""
+    anchor: str
+    """The section's id on the diff page: its heading's anchor in the new version, else in
+    the old one (``opening`` for the text before the first heading), unique on the page."""
     renamed: bool
     """The heading's words changed (renumbering alone is not a rename)."""
     moved: bool
     """The section changed place relative to the others (it may also be modified)."""
     level: int
     """Heading level, 0 for the untitled opening."""
+    heading: str
+    """The heading's content as HTML, changes marked; ``""`` for the opening."""
     html: str
-    """The section's Markdown text with deletions in ``<del>`` and insertions in ``<ins>``,
-    each labelled for screen readers. The heading line is left out (the page shows the
-    title) unless its text changed, and so are the blank lines at the end."""
+    """The section's blocks after the heading as HTML, changes marked."""
+    phrase: str
+    """What changed, in plain words, for the list at the top of the page; ``""`` for a
+    folded section."""
 
     @property
     def title(self) -> str:
-        """The heading to show: the new one, else the old one (``""`` for the opening)."""
+        """The heading to show as plain text: the new one, else the old one."""
         return self.new_title if self.new_title is not None else (self.old_title or "")
 
+    @property
+    def folded(self) -> bool:
+        """Nothing in the section's wording changed."""
+        return self.status in FOLDED
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Redline:
     """What changed between two versions, and the analysis' verdict."""
 
@@ -87,6 +88,20 @@ class Redline:
     words_removed: int
     identical: bool
     sections: tuple[SectionRedline, ...]
+    generated_summary: str | None
+    """A summary of the change in plain words, for versions whose editor wrote none;
+    ``None`` when nothing changed. Made from the list of changed sections until the change
+    analysis writes one (``Change.summary``, issue 10)."""
+
+    @property
+    def top_level(self) -> int:
+        """The level of the highest headings, which the page shows as its second level."""
+        return min((s.level for s in self.sections if s.level), default=1)
+
+    @property
+    def renumbered(self) -> int:
+        """How many sections changed only their numbers, cross-references or spacing."""
+        return sum(s.status == "renumbered" for s in self.sections)
 
     def to_dict(self) -> dict[str, Any]:
         return {**{f.name: getattr(self, f.name) for f in fields(self)},
@@ -100,8 +115,105 @@ class Redline:
 
 def compare_pairs(old: Version, new: Version, watch: tuple[str, ...]) -> list[dict[str, Any]]:
     """The redline from ``old`` to ``new``, as the one-item list :meth:`Redlines.tasks` promises."""
-    return [_from_change(compare(old, new, watch=watch), split(without_comments(old.body)),
-                         split(without_comments(new.body))).to_dict()]
+    return [redline(compare(old, new, watch=watch), _defined(without_comments(old.body)),
+                    _defined(without_comments(new.body))).to_dict()]
+
+
+def redline(change: Change, old_defined: str = "", new_defined: str = "") -> Redline:
+    """The redline of ``change``; ``old_defined`` and ``new_defined`` are the JSON of each
+    version's :func:`~site_builder.render.definitions` (``""`` for none)."""
+    sections, anchors = [], set()
+    for section in change.sections:
+        status, heading, body = _marked(section, old_defined, new_defined)
+        anchor = _unique(section.new_anchor or section.old_anchor or ("opening" if not section.level else "section"),
+                         anchors)
+        sections.append(SectionRedline(
+            status=status, old_title=section.old_title, new_title=section.new_title, anchor=anchor,
+            renamed=bool(section.renamed), moved=bool(section.moved), level=section.level,
+            heading=heading, html=body, phrase="" if status in FOLDED else _phrase(status, section)))
+    return Redline(material=bool(change.material), score=float(change.score), reasons=tuple(change.reasons),
+                   words_added=change.words_added, words_removed=change.words_removed,
+                   identical=bool(change.identical), sections=tuple(sections),
+                   generated_summary=None if change.identical else _summary(sections))
+
+
+def _marked(section: SectionChange, old_defined: str, new_defined: str) -> tuple[str, str, str]:
+    """The status, heading and body of a section as the page shows them."""
+    if section.status in ("unchanged", "moved"):
+        shown = _shown(section.new_text, new_defined)
+        return section.status, shown.heading, shown.body
+    heading, body = _diffed(section.old_text, section.new_text, old_defined, new_defined)
+    status = section.status
+    if status == "modified" and not heading.relinked + heading.restyled + body.relinked + body.restyled and all(
+            _renumbering(edit, in_heading) for marked, in_heading in ((heading, True), (body, False))
+            for edit in marked.edits):
+        status = "renumbered"
+    return status, heading.html, body.html
+
+
+def _renumbering(edit: Edit, in_heading: bool) -> bool:
+    """True if ``edit`` changes a number that numbers the heading or refers to a section."""
+    if not (_NUMBERS.fullmatch(edit.old) and _NUMBERS.fullmatch(edit.new)):
+        return False
+    return bool((in_heading and edit.start and _NUMBERING.fullmatch(edit.before)) or _REFERENCE.search(edit.before))
+
+
+def _phrase(status: str, section: SectionChange) -> str:
+    title = section.title or "the opening text"
+    if status == "added":
+        return f"New section: {title}"
+    if status == "removed":
+        return f"Removed: {title}"
+    what = "Changed" + (" and moved" if section.moved else "")
+    return f"{what}: {title}" + (f" (formerly “{section.old_title}”)" if section.renamed else "")
+
+
+def _summary(sections: list[SectionRedline]) -> str:
+    phrases = [s.phrase for s in sections if s.phrase]
+    if not phrases:
+        return "Sections renumbered or reformatted; the wording is unchanged."
+    shown = phrases[:3] + ([f"{len(phrases) - 3} more sections changed"] if len(phrases) > 3 else [])
+    return ". ".join(shown) + "."
+
+
+def _unique(anchor: str, taken: set[str]) -> str:
+    found, n = anchor, 1
+    while found in taken:
+        n += 1
+        found = f"{anchor}-{n}"
+    taken.add(found)
+    return found
+
+
+def _defined(body: str) -> str:
+    found = definitions(body)
+    return json.dumps(found, sort_keys=True) if found else ""
+
+
+def _link(side: str, target: str) -> str:
+    return LINK_PREFIX.format(side) + target
+
+
+@lru_cache(maxsize=4096)
+def _rendered(text: str, defined: str) -> SectionHtml:
+    return render_section(text, json.loads(defined) if defined else None)
+
+
+@lru_cache(maxsize=4096)
+def _shown(text: str, defined: str) -> SectionHtml:
+    """A section of the new version as it reads, links marked as the new side's."""
+    rendered = _rendered(text, defined)
+    return SectionHtml(heading=rewrite_urls(rendered.heading, lambda url: _link("new", url)),
+                       body=rewrite_urls(rendered.body, lambda url: _link("new", url)))
+
+
+@lru_cache(maxsize=4096)
+def _diffed(old: str, new: str, old_defined: str, new_defined: str) -> tuple[MarkedHtml, MarkedHtml]:
+    """The heading and body of a section, changes marked. Cached: a site compares every
+    version with the one in force, so the same sections are compared in many pairs."""
+    a = _rendered(old, old_defined) if old else SectionHtml(heading="", body="")
+    b = _rendered(new, new_defined) if new else SectionHtml(heading="", body="")
+    return diff_html(a.heading, b.heading, _link), diff_html(a.body, b.body, _link)
 
 
 class Redlines:
@@ -136,46 +248,3 @@ class Redlines:
 
     def _entry(self, old: Version, new: Version) -> str:
         return key("redline", old.content_sha256, new.content_sha256, self._watch)
-
-
-def _from_change(change, old_sections: tuple[Section, ...], new_sections: tuple[Section, ...]) -> Redline:
-    sections = tuple(
-        SectionRedline(status=s.status, old_title=s.old_title, new_title=s.new_title,
-                       anchor=s.new_anchor or s.old_anchor, renamed=bool(s.renamed), moved=bool(s.moved),
-                       level=s.level, html=ops_html(_without_heading(
-                           s.ops, old_sections[s.old_index] if s.old_index is not None else None,
-                           new_sections[s.new_index] if s.new_index is not None else None)).rstrip("\n"))
-        for s in change.sections)
-    return Redline(material=bool(change.material), score=float(change.score),
-                   reasons=tuple(change.reasons), words_added=change.words_added,
-                   words_removed=change.words_removed, identical=bool(change.identical),
-                   sections=sections)
-
-
-def _without_heading(ops: tuple[WordOp, ...], old: Section | None, new: Section | None) -> tuple[WordOp, ...]:
-    """``ops`` without the heading lines and the blank lines after them, when the heading
-    reads the same in both versions or the section is in only one of them."""
-    if (old or new).level == 0 or (old and new and old.heading != new.heading):
-        return ops
-    return _cut(ops, _heading_length(old), _heading_length(new))
-
-
-def _heading_length(section: Section | None) -> int:
-    return len(section.heading) + _BLANK_LINES.match(section.body).end() if section else 0
-
-
-def _cut(ops: tuple[WordOp, ...], old_n: int, new_n: int) -> tuple[WordOp, ...]:
-    """``ops`` without the first ``old_n`` characters of the old text and ``new_n`` of the
-    new one; ``ops`` as they are when the cut does not fall between whole steps of each side."""
-    rest = list(ops)
-    while rest and (old_n or new_n):
-        op = rest[0]
-        a, b = min(len(op.old), old_n), min(len(op.new), new_n)
-        if op.tag == "replace" or (op.tag == "equal" and a != b) or not (a or b):
-            return ops
-        old_n, new_n = old_n - a, new_n - b
-        if (a, b) == (len(op.old), len(op.new)):
-            rest.pop(0)
-        else:
-            rest[0] = WordOp(op.tag, op.old[a:], op.new[b:])
-    return tuple(rest)

@@ -3,10 +3,13 @@ anchors the site emits are the ones ``termsledger check`` validates."""
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass
 from html import unescape
 from typing import Callable
+
+from markdown_it.token import Token
 
 from terms.markdown import headings, inline_text, parser, without_comments
 
@@ -15,6 +18,8 @@ from .sanitize import sanitize
 _ALIGN = {f"text-align:{side}": f"align-{side}" for side in ("left", "center", "right")}
 _LINK_OR_IMAGE = re.compile(r'<(?:a|img)\b(?:[^>"]|"[^"]*")*>')
 _URL = re.compile(r'(\s(?:href|src)=")([^"]*)"')
+_DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]+\]:", re.MULTILINE)
+"""The start of a link reference or footnote definition."""
 
 
 def rewrite_urls(html: str, link: Callable[[str], str]) -> str:
@@ -75,15 +80,89 @@ class Body:
             for token in tokens:
                 if token.type in ("heading_open", "heading_close"):
                     token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
-        for token in tokens:
-            if token.type in ("th_open", "td_open") and token.attrGet("style") in _ALIGN:
-                token.attrs = {"class": _ALIGN[str(token.attrGet("style"))]}
         self.toc = _toc(tokens)
-        self._html = sanitize(md.renderer.render(tokens, md.options, env))
+        self._html = _html(tokens, env)
 
     def render(self, link: Callable[[str], str] = str) -> str:
         """Sanitized HTML of the body, each link and image target passed through ``link``."""
         return rewrite_urls(self._html, link)
+
+
+@dataclass(frozen=True, slots=True)
+class SectionHtml:
+    """A section of a body (see :func:`terms.sections.split`) as sanitized HTML, links as written."""
+
+    heading: str
+    """The heading's content (inline HTML, without the ``<h>`` element); ``""`` for the opening."""
+    body: str
+    """The blocks after the heading."""
+
+
+def definitions(body: str) -> dict:
+    """The link reference and footnote definitions of a whole body, for :func:`render_section`
+    (``{}`` when it has none, the common case, found without parsing).
+
+    >>> definitions("See [the policy][p].\n\n[p]: refund.md\n")["references"]["P"]["href"]
+    'refund.md'
+    """
+    if not _DEFINITION.search(body):
+        return {}
+    env: dict = {}
+    parser().parse(body, env)
+    found: dict = {"references": env.get("references", {})}
+    if "footnotes" in env:  # the labels only: each section numbers the notes it shows
+        found["footnotes"] = {"refs": {label: -1 for label in env["footnotes"].get("refs", {})}}
+    return found
+
+
+def render_section(text: str, defined: dict | None = None) -> SectionHtml:
+    """The section ``text`` rendered on its own as it renders in its document, with the
+    document's ``defined`` references and footnotes (see :func:`definitions`).
+
+    >>> render_section("## 6. Fees\n\nSee *the* [policy](refund.md).\n")
+    SectionHtml(heading='6. Fees', body='<p>See <em>the</em> <a href="refund.md">policy</a>.</p>\n')
+    """
+    md = parser()
+    env = copy.deepcopy(defined) if defined else {}
+    tokens = _footnotes_unlinked(md.parse(text, env))
+    if len(tokens) > 2 and tokens[0].type == "heading_open":
+        heading = sanitize(md.renderer.renderInline(tokens[1].children or [], md.options, env))
+        return SectionHtml(heading=heading, body=_html(tokens[3:], env))
+    return SectionHtml(heading="", body=_html(tokens, env))
+
+
+def _html(tokens: list[Token], env: dict) -> str:
+    """Sanitized HTML of block ``tokens``, table cells aligned by class rather than style."""
+    md = parser()
+    for token in tokens:
+        if token.type in ("th_open", "td_open") and token.attrGet("style") in _ALIGN:
+            token.attrs = {"class": _ALIGN[str(token.attrGet("style"))]}
+    return sanitize(md.renderer.render(tokens, md.options, env))
+
+
+def _footnotes_unlinked(tokens: list[Token]) -> list[Token]:
+    """``tokens`` with footnote numbers that link nowhere (a section numbers its notes from 1,
+    its document does not), without back-links, without the notes defined in other sections
+    (empty items), and without the list of notes if none is left."""
+    kept, item = [], []
+    for token in tokens:
+        for child in token.children or ():
+            if child.type == "footnote_ref":
+                child.type = "html_inline"
+                child.content = f'<sup class="footnote-ref">{child.meta["id"] + 1}</sup>'
+        if token.type == "footnote_anchor":
+            continue
+        if item or token.type == "footnote_open":
+            item.append(token)
+            if token.type == "footnote_close":
+                if len(item) > 2:
+                    kept.extend(item)
+                item = []
+            continue
+        kept.append(token)
+    if len(kept) > 1 and kept[-2].type == "footnote_block_open":
+        return kept[:-2]
+    return kept
 
 
 def _toc(tokens) -> tuple[TocEntry, ...]:

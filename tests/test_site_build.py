@@ -116,39 +116,55 @@ def test_history_page(site):
 
 def test_diff_page(site):
     page = html(site, "terms/diff/2025-01-01..2025-06-01")
-    assert "<del><span class=\"visually-hidden\">[deleted: </span>14" in page
-    assert "<ins><span class=\"visually-hidden\">[inserted: </span>7" in page
-    assert '<details class="section section-unchanged' in page
+    assert "<p>Refunds within <del>14</del><ins>7</ins> days.</p>" in page
+    assert '<details class="section section-unchanged" id="accounts">' in page
     assert 'id="Verdict"' in page
+    assert '<li><a href="#refunds">Changed: 2. Refunds</a></li>' in page  # at a glance
     added = html(site, "terms/diff/2025-06-01..2026-09-01")
     assert "Material change" in added and "section-added" in added
     assert "The editor marked this version as material" in added
 
 
-def test_redline_leaves_out_unchanged_heading_lines(site):
-    page = html(site, "terms/diff/2025-01-01..2025-06-01")
-    assert '<div class="redline">Refunds within <del>' in page  # modified, heading kept
-    assert '<div class="redline">You need an account.' in page  # unchanged
-    assert "## " not in page
-    added = html(site, "terms/diff/2025-06-01..2026-09-01")
-    assert '<div class="redline"><ins><span class="visually-hidden">[inserted: </span>Disputes go' in added
+def test_diff_pages_carry_no_analyser_jargon(site):
+    for page in (site / "terms" / "diff").glob("*/index.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "score" not in text and "out of 1" not in text and "' -> '" not in text, page
 
 
-def test_redline_shows_a_changed_heading_line(content_repo, tmp_path):
-    old = "# T\n\n## 6. Payments\n\nPay monthly.\n\n## 7. Contact\n\nWrite to us.\n"
-    new = "# T\n\n## 6. Tutor\n\nAn assistant.\n\n## 7. Payments\n\nPay monthly.\n\n## 8. Contact\n\nWrite to us.\n"
+def test_redline_renders_the_sections(site):
+    """Headings, links, tables and notes read as on the version's page, with no Markdown left."""
+    page = html(site, "terms/diff/2025-06-01..2026-09-01")
+    assert '<h2 class="section-title">Terms of Use <span class="tag tag-unchanged">' in page
+    # A link goes where it goes on the version's page; a link to a heading, to that page.
+    assert '<a href="../../../privacy/2025-09-01/#what-we-collect">Privacy Policy</a>' in page
+    assert '<a href="../../2026-09-01/#refunds">refunds</a>' in page
+    removed = page[page.index('class="section section-modified" id="refunds"'):]
+    assert '<td class="align-right"><del>14 days</del></td>' in removed  # the removed table, struck
+    assert "<p><del>A footnote.</del><sup class=\"footnote-ref\"><del>1</del></sup></p>" in removed
+    assert "## " not in page and "](" not in page and "|---" not in page and "[^" not in page
+    added = page[page.index('id="arbitration"'):]
+    assert '<h3 class="section-title"><ins>3. Arbitration</ins> <span class="tag tag-added">' in added
+    assert "<p><ins>Disputes go to binding arbitration.</ins></p>" in added
+
+
+def test_renumbered_sections_are_folded(content_repo, tmp_path):
+    old = ("# T\n\n## 6. Payments\n\nPay monthly.\n\n## 7. Contact\n\nWrite to us, as section 6 says.\n\n"
+           "## 8. Notices\n\nBy   e-mail.\n")
+    new = ("# T\n\n## 6. Tutor\n\nAn assistant.\n\n## 7. Payments\n\nPay monthly.\n\n## 8. Contact\n\n"
+           "Write to us, as section 7 says.\n\n## 9. Notices\n\nBy e-mail.\n")
     content_repo.commit("2025-01-01T10:00:00", **{"t.md": front(slug="t", effective="2025-01-01") + old})
     content_repo.commit("2025-02-01T10:00:00", **{"t.md": front(slug="t", effective="2025-02-01") + new})
     out = tmp_path / "site"
     site_builder.build(terms.load(content_repo.path), out, now=DAY)
     page = html(out, "t/diff/2025-01-01..2025-02-01")
-    renumbered = ('## <del><span class="visually-hidden">[deleted: </span>6<span class="visually-hidden">]'
-                  '</span></del><ins><span class="visually-hidden">[inserted: </span>7<span class="visually-hidden">]'
-                  '</span></ins>. Payments\n\nPay monthly.</div>')
-    assert renumbered in page
-    # Line breaks stay outside the marks, where they draw no empty box; none at the end.
-    assert ('<div class="redline"><ins><span class="visually-hidden">[inserted: </span>An assistant.'
-            '<span class="visually-hidden">]</span></ins></div>') in page
+    assert ('<details class="section section-renumbered" id="payments">\n  <summary><h3 class="section-title">'
+            '<del>6</del><ins>7</ins>. Payments <span class="tag tag-renumbered">renumbered</span></h3></summary>'
+            ) in page
+    assert '<p>Write to us, as section <del>6</del><ins>7</ins> says.</p>' in page
+    assert '<details class="section section-renumbered" id="contact">' in page
+    assert '<details class="section section-renumbered" id="notices">' in page
+    assert '<section class="section section-added" id="tutor">' in page
+    assert "<li>3 sections renumbered or reformatted, the wording unchanged (folded below).</li>" in page
 
 
 def test_versions_json_matches_the_model(site, sample):
@@ -408,8 +424,9 @@ def test_new_version_rewrites_only_what_depends_on_it(content_repo, tmp_path):
         "index.html", "feed.xml", "versions.json", "sitemap.xml",
         "privacy/index.html", "privacy/history/index.html", "privacy/2026-03-01/index.html",
         "privacy/diff/2025-09-01..2026-03-01/index.html",
-        # The announced terms link to the privacy policy in force when they take effect: the new one.
-        "terms/2026-09-01/index.html",
+        # The announced terms link to the privacy policy in force when they take effect: the new
+        # one, on their page and in the redline that shows them.
+        "terms/2026-09-01/index.html", "terms/diff/2025-06-01..2026-09-01/index.html",
     }
 
 

@@ -1,0 +1,381 @@
+"""Changes between two fragments of sanitized HTML, marked word by word in the structure
+of the new one: the rendered document as it reads, deleted words in ``<del>``, inserted
+ones in ``<ins>``.
+
+Each fragment is read into a tree, and its text cut into words, spaces and punctuation
+(images, line breaks and empty elements count as one piece each). The two sequences are
+aligned on the text alone, so changes of Markdown syntax that render the same are no
+change. Then every element of the old tree that holds kept words, or that stands where
+an element of the same kind stands in the new tree (a table cell, a list item), is paired
+with its counterpart, and the result is written out piece by piece: kept and inserted
+words inside the new elements, deleted words inside the counterpart of their element,
+or inside a copy of it where it has none (a deleted paragraph, row or item). Marks are
+always the innermost elements, so they never cross an element's boundary and the output
+is well-formed whatever changed. Besides words:
+
+- a link whose text was kept but whose target changed gets a note after it, with the old
+  target (``link-note``); a link removed from kept words too;
+- kept words whose emphasis changed (bold, italics, code…) are wrapped in a
+  ``<span class="restyled">``;
+- ``<ins>`` and ``<del>`` written by a document become ``<u>`` and ``<s>``: on a redline
+  only changes are marked with them.
+
+>>> diff_html("<p>Within <b>14</b> days.</p>", "<p>Within <b>7</b> days.</p>").html
+'<p>Within <b><del>14</del><ins>7</ins></b> days.</p>\\n'
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from html import escape
+from html.parser import HTMLParser
+from typing import Callable
+
+from rapidfuzz.distance import Indel
+
+_TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+_WORD = re.compile(r"\w")
+_VOID = frozenset({"br", "hr", "img", "col", "wbr"})
+_LAYOUT = frozenset({"", "ul", "ol", "table", "thead", "tbody", "tfoot", "tr", "colgroup", "blockquote", "dl",
+                     "div", "section", "details", "figure"})
+"""Elements whose whitespace-only text is layout, not text."""
+_BLOCKS = frozenset({"p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "table",
+                     "thead", "tbody", "pre", "dl", "dd", "dt", "section", "div", "hr", "figure", "details"})
+"""Elements after which a line break is written, for readable source."""
+_STYLES = frozenset({"strong", "b", "em", "i", "u", "s", "code", "mark", "sub", "sup", "small", "kbd"})
+_RENAMED = {"ins": "u", "del": "s"}
+_KEPT = "equal"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Edit:
+    """One place where the text changed."""
+
+    old: str
+    """The text deleted there (``""`` for an insertion)."""
+    new: str
+    """The text inserted there (``""`` for a deletion)."""
+    before: str
+    """Up to about 20 words of the new text just before the edit."""
+    start: bool
+    """``before`` is all the new text before the edit (the edit is near the start)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarkedHtml:
+    """The new fragment with the changes from the old one marked."""
+
+    html: str
+    edits: tuple[Edit, ...]
+    """Where the text changed, in order."""
+    relinked: int
+    """Links whose target changed (or that were added or removed) around kept words."""
+    restyled: int
+    """Runs of kept words whose emphasis changed."""
+
+    @property
+    def changed(self) -> bool:
+        """True if anything is marked."""
+        return bool(self.edits or self.relinked or self.restyled)
+
+
+def diff_html(old: str, new: str, url: Callable[[str, str], str] | None = None) -> MarkedHtml:
+    """The changes from the HTML fragment ``old`` to ``new`` (both as :func:`sanitize`
+    writes them), marked in ``new``'s structure.
+
+    :param url: ``url(side, target)`` gives the ``href`` or ``src`` to write for a link or
+        image of the ``"old"`` or ``"new"`` fragment. Defaults to the target as it is.
+    """
+    a, b = _Fragment(old, "old"), _Fragment(new, "new")
+    ops = _merged(Indel.opcodes(a.keys, b.keys).as_list() if a.keys and b.keys else _plain(a, b), a.keys)
+    mapping = _pair(a, b, ops)
+    return _Writer(a, b, mapping, url or (lambda side, target: target)).write(ops)
+
+
+class _Element:
+    """An element of a fragment; compared by identity."""
+
+    __slots__ = ("tag", "attrs", "side", "parent", "children", "path", "styles", "link")
+
+    def __init__(self, tag: str, attrs: list[tuple[str, str | None]], side: str, parent: _Element | None):
+        self.tag = tag
+        self.attrs = attrs
+        self.side = side
+        self.parent = parent
+        self.children: list[_Element] = []
+        self.path: tuple[_Element, ...] = (*parent.path, self) if parent else ()
+        """The elements from the fragment's top down to this one (the root's is empty)."""
+        self.styles = (parent.styles | {tag}) if parent and tag in _STYLES else (parent.styles if parent else frozenset())
+        self.link: _Element | None = self if tag == "a" else (parent.link if parent else None)
+        """The closest ``<a>`` holding this element, or itself."""
+
+    def attr(self, name: str) -> str | None:
+        return next((v for k, v in self.attrs if k == name), None)
+
+
+class _Fragment(HTMLParser):
+    """A fragment read into elements, its text cut into pieces: ``keys`` to compare,
+    ``texts`` to write, and the element holding each piece (``parents``; for an image,
+    line break or rule, the element itself is in ``voids``)."""
+
+    def __init__(self, html: str, side: str):
+        super().__init__(convert_charrefs=True)
+        self.side = side
+        self.root = _Element("", [], side, None)
+        self.elements: list[_Element] = []
+        self.keys: list[str] = []
+        self.texts: list[str] = []
+        self.parents: list[_Element] = []
+        self.voids: dict[int, _Element] = {}
+        self._open = [self.root]
+        self._starts = [0]
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        tag = _RENAMED.get(tag, tag)
+        parent = self._open[-1]
+        element = _Element(tag, attrs, self.side, parent)
+        parent.children.append(element)
+        self.elements.append(element)
+        if tag in _VOID:
+            key = f"\0{tag} {element.attr('src') or ''} {element.attr('alt') or ''}" if tag == "img" else f"\0{tag}"
+            self.voids[len(self.keys)] = element
+            self._piece(key, "", parent)
+            return
+        self._open.append(element)
+        self._starts.append(len(self.keys))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if _RENAMED.get(tag, tag) not in _VOID:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        tag = _RENAMED.get(tag, tag)
+        depth = next((n for n in range(len(self._open) - 1, 0, -1) if self._open[n].tag == tag), 0)
+        while depth and len(self._open) > depth:
+            element = self._open.pop()
+            if self._starts.pop() == len(self.keys):  # an empty element: a piece of its own
+                self._piece(f"\0{element.tag}", "", element)
+
+    def handle_data(self, data: str) -> None:
+        parent = self._open[-1]
+        if parent.tag in _LAYOUT and data.isspace():
+            return
+        for token in _TOKEN.findall(data):
+            self._piece(" " if token.isspace() else token, token, parent)
+
+    def _piece(self, key: str, text: str, parent: _Element) -> None:
+        self.keys.append(key)
+        self.texts.append(text)
+        self.parents.append(parent)
+
+
+def _plain(a: _Fragment, b: _Fragment) -> list[tuple[str, int, int, int, int]]:
+    """The steps when one side is empty."""
+    if a.keys:
+        return [("delete", 0, len(a.keys), 0, 0)]
+    return [("insert", 0, 0, 0, len(b.keys))] if b.keys else []
+
+
+def _merged(steps: list[tuple[str, int, int, int, int]], keys: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """Opcodes with the spaces and single punctuation kept between two changes taken into
+    them, so that a rewritten phrase reads as one replacement."""
+    merged: list[list] = []
+    for n, (tag, i1, i2, j1, j2) in enumerate(steps):
+        if i1 == i2 and j1 == j2:
+            continue
+        changing = bool(merged) and merged[-1][0] != _KEPT
+        if tag == _KEPT and not (changing and n + 1 < len(steps) and _trivial(keys[i1:i2])):
+            merged.append([_KEPT, i1, i2, j1, j2])
+        elif changing:
+            merged[-1][2], merged[-1][4] = i2, j2
+        else:
+            merged.append(["change", i1, i2, j1, j2])
+    return [(op[0] if op[0] == _KEPT else ("replace" if op[1] < op[2] and op[3] < op[4] else
+                                            "delete" if op[1] < op[2] else "insert"), *op[1:])
+            for op in merged]
+
+
+def _trivial(keys: list[str]) -> bool:
+    text = "".join(keys)
+    return not _WORD.search(text) and "\0" not in text and (len(text) <= 2 or text.isspace())
+
+
+def _pair(a: _Fragment, b: _Fragment, ops) -> dict[_Element, _Element]:
+    """Pairs each old element with its counterpart in the new tree, top down: the element of
+    the same kind under the parent's counterpart holding most of its kept words, else the
+    next unpaired one of the same kind in the same place among its siblings."""
+    votes: dict[_Element, Counter] = {}
+    held = Counter()
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == _KEPT:
+            held.update(zip(a.parents[i1:i2], b.parents[j1:j2]))
+    for (old, new), count in held.items():
+        for x, y in zip(old.path, new.path):
+            if x.tag != y.tag:
+                break
+            votes.setdefault(x, Counter())[y] += count
+    mapping = {a.root: b.root}
+    taken = {b.root}
+    todo = [(a.root, b.root)]
+    while todo:
+        old, new = todo.pop()
+        for child in old.children:
+            found = [y for y, _ in votes.get(child, Counter()).most_common() if y.parent is new and y not in taken]
+            if found:
+                mapping[child] = found[0]
+                taken.add(found[0])
+        place = {y: n for n, y in enumerate(new.children)}
+        start = 0
+        for k, child in enumerate(old.children):
+            if child in mapping:
+                start = place[mapping[child]] + 1
+                continue
+            if child.tag in _VOID:
+                continue
+            stop = next((place[mapping[c]] for c in old.children[k + 1:] if c in mapping), len(new.children))
+            match = next((n for n in range(start, stop) if new.children[n].tag == child.tag
+                          and new.children[n] not in taken), None)
+            if match is not None:
+                mapping[child] = new.children[match]
+                taken.add(new.children[match])
+                start = match + 1
+        todo.extend((child, mapping[child]) for child in old.children if child in mapping)
+    return mapping
+
+
+class _Writer:
+    """Writes the merged fragment: pieces in order, each in its elements, marks innermost."""
+
+    def __init__(self, a: _Fragment, b: _Fragment, mapping: dict[_Element, _Element],
+                 url: Callable[[str, str], str]):
+        self.a, self.b, self.mapping, self.url = a, b, mapping, url
+        self.out: list[str] = []
+        self.stack: tuple[_Element, ...] = ()
+        self.mark: str | None = None
+        self.paths: dict[_Element, tuple[_Element, ...]] = {}
+        self.relinked: dict[_Element, _Element | None] = {}
+        self.noted: set[_Element] = set()
+        self.unlinked: _Element | None = None
+        self.notes = 0
+        self.restyled = 0
+
+    def write(self, ops) -> MarkedHtml:
+        a, b = self.a, self.b
+        edits = []
+        for tag, i1, i2, j1, j2 in ops:
+            if tag == _KEPT:
+                for i, j in zip(range(i1, i2), range(j1, j2)):
+                    self._kept(i, j)
+                continue
+            self._note_unlinked(None)
+            if all(k == " " for k in a.keys[i1:i2]) and all(k == " " for k in b.keys[j1:j2]):
+                for j in range(j1, j2):  # spacing between blocks or words: no change to show
+                    self._piece(b.parents[j].path, None, b.texts[j], None)
+                continue
+            for i in range(i1, i2):
+                self._piece(self._old_path(a.parents[i]), "del", a.texts[i], a.voids.get(i))
+            for j in range(j1, j2):
+                self._piece(b.parents[j].path, "ins", b.texts[j], b.voids.get(j))
+            before = max(0, j1 - 40)
+            edits.append(Edit(old="".join(a.texts[i1:i2]), new="".join(b.texts[j1:j2]),
+                              before="".join(b.texts[before:j1]), start=before == 0))
+        self._note_unlinked(None)
+        self._close_mark()
+        self._move(())
+        return MarkedHtml(html="".join(self.out), edits=tuple(edits), relinked=self.notes,
+                          restyled=self.restyled)
+
+    def _kept(self, i: int, j: int) -> None:
+        old, new = self.a.parents[i], self.b.parents[j]
+        if new.link is not None:
+            if old.link is None or old.link.attr("href") != new.link.attr("href"):
+                self.relinked.setdefault(new.link, old.link)
+        self._note_unlinked(old.link if new.link is None else None)
+        mark = "restyled" if old.styles != new.styles else None
+        if mark and self.mark != mark:
+            self.restyled += 1
+        self._piece(new.path, mark, self.b.texts[j], self.b.voids.get(j))
+
+    def _note_unlinked(self, link: _Element | None) -> None:
+        """Write a note after a run of kept words that a link no longer holds."""
+        if self.unlinked is not None and link is not self.unlinked:
+            self._close_mark()
+            self.out.append(self._link_note("link removed", self.unlinked))
+        self.unlinked = link
+
+    def _old_path(self, element: _Element) -> tuple[_Element, ...]:
+        """Where a deleted piece goes: under the counterparts of its element's ancestors,
+        in copies of the old elements that have none."""
+        if element not in self.paths:
+            below, above = [], element
+            while above not in self.mapping:
+                below.append(above)
+                above = above.parent
+            self.paths[element] = (*self.mapping[above].path, *reversed(below))
+        return self.paths[element]
+
+    def _piece(self, path: tuple[_Element, ...], mark: str | None, text: str, void: _Element | None) -> None:
+        if path is not self.stack:
+            self._move(path)
+        if not text and void is None:  # an empty element, now open
+            return
+        if mark != self.mark:
+            self._close_mark()
+            if mark:
+                self.out.append(f'<span class="{mark}">' if mark == "restyled" else f"<{mark}>")
+                self.mark = mark
+        self.out.append(self._start(void) if void is not None else escape(text, quote=False))
+
+    def _close_mark(self) -> None:
+        if self.mark:
+            self.out.append("</span>" if self.mark == "restyled" else f"</{self.mark}>")
+            self.mark = None
+
+    def _move(self, path: tuple[_Element, ...]) -> None:
+        """Close the open elements not on ``path`` and open the rest of ``path``."""
+        common = 0
+        for x, y in zip(self.stack, path):
+            if x is not y:
+                break
+            common += 1
+        if common == len(self.stack) == len(path):
+            self.stack = path
+            return
+        self._close_mark()
+        for element in reversed(self.stack[common:]):
+            self.out.append(f"</{element.tag}>")
+            if element in self.relinked and element not in self.noted:
+                self.noted.add(element)
+                old = self.relinked[element]
+                self.out.append(self._link_note("link changed" if old is not None else "link added", old))
+            if element.tag in _BLOCKS:
+                self.out.append("\n")
+        for element in path[common:]:
+            self.out.append(self._start(element))
+        self.stack = path
+
+    def _start(self, element: _Element) -> str:
+        parts = [element.tag]
+        for name, value in element.attrs:
+            if name in ("id", "name"):
+                continue
+            if value is None:
+                parts.append(name)
+                continue
+            if (name == "href" and element.tag == "a") or (name == "src" and element.tag == "img"):
+                value = self.url(element.side, value)
+            parts.append(f'{name}="{escape(value)}"')
+        return f"<{' '.join(parts)}>"
+
+    def _link_note(self, what: str, old: _Element | None) -> str:
+        self.notes += 1
+        href = old.attr("href") if old is not None else None
+        if not href:
+            return f'<span class="link-note"> ({what})</span>'
+        return (f'<span class="link-note"> ({what}; <a href="{escape(self.url("old", href))}">'
+                f'where it used to lead</a>)</span>')

@@ -29,13 +29,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from html import escape
-from html.parser import HTMLParser
+from html import escape, unescape
 from typing import Callable
 
 from rapidfuzz.distance import Indel
 
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
+_MARKUP = re.compile(r'<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[^\s"=<>/]+(?:="[^"]*")?)*)\s*/?>|([^<]+)')
+"""A start or end tag (its name and attributes), or text; a ``<`` matching neither is text."""
+_ATTRIBUTE = re.compile(r'([^\s"=<>/]+)(?:="([^"]*)")?')
 _WORD = re.compile(r"\w")
 _VOID = frozenset({"br", "hr", "img", "col", "wbr"})
 _LAYOUT = frozenset({"", "ul", "ol", "table", "thead", "tbody", "tfoot", "tr", "colgroup", "blockquote", "dl",
@@ -88,10 +90,14 @@ def diff_html(old: str, new: str, url: Callable[[str, str], str] | None = None) 
     :param url: ``url(side, target)`` gives the ``href`` or ``src`` to write for a link or
         image of the ``"old"`` or ``"new"`` fragment. Defaults to the target as it is.
     """
+    url = url or (lambda side, target: target)
+    if old == new:
+        b = _Fragment(new, "new")
+        return _Writer(b, b, {}, url).write([(_KEPT, 0, len(b.keys), 0, len(b.keys))] if b.keys else [])
     a, b = _Fragment(old, "old"), _Fragment(new, "new")
     ops = _merged(Indel.opcodes(a.keys, b.keys).as_list() if a.keys and b.keys else _plain(a, b), a.keys)
     mapping = _pair(a, b, ops)
-    return _Writer(a, b, mapping, url or (lambda side, target: target)).write(ops)
+    return _Writer(a, b, mapping, url).write(ops)
 
 
 class _Element:
@@ -115,13 +121,15 @@ class _Element:
         return next((v for k, v in self.attrs if k == name), None)
 
 
-class _Fragment(HTMLParser):
+class _Fragment:
     """A fragment read into elements, its text cut into pieces: ``keys`` to compare,
     ``texts`` to write, and the element holding each piece (``parents``; for an image,
-    line break or rule, the element itself is in ``voids``)."""
+    line break or rule, the element itself is in ``voids``).
+
+    The fragment is read with a regular expression: HTML as :func:`sanitize` writes it has
+    attributes in double quotes, and ``<`` and ``&`` escaped in text and attributes."""
 
     def __init__(self, html: str, side: str):
-        super().__init__(convert_charrefs=True)
         self.side = side
         self.root = _Element("", [], side, None)
         self.elements: list[_Element] = []
@@ -131,10 +139,21 @@ class _Fragment(HTMLParser):
         self.voids: dict[int, _Element] = {}
         self._open = [self.root]
         self._starts = [0]
-        self.feed(html)
-        self.close()
+        for match in _MARKUP.finditer(html):
+            closing, tag, attributes, text = match.groups()
+            if text is not None:
+                self._text(unescape(text))
+            elif tag is None:
+                self._text(match.group())
+            elif closing:
+                self._end(tag.lower())
+            else:
+                self._start(tag.lower(), [(name, None if value is None else unescape(value))
+                                          for name, value in _ATTRIBUTE.findall(attributes)])
+        while len(self._open) > 1:
+            self._end(self._open[-1].tag)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    def _start(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         tag = _RENAMED.get(tag, tag)
         parent = self._open[-1]
         element = _Element(tag, attrs, self.side, parent)
@@ -148,12 +167,7 @@ class _Fragment(HTMLParser):
         self._open.append(element)
         self._starts.append(len(self.keys))
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if _RENAMED.get(tag, tag) not in _VOID:
-            self.handle_endtag(tag)
-
-    def handle_endtag(self, tag: str) -> None:
+    def _end(self, tag: str) -> None:
         tag = _RENAMED.get(tag, tag)
         depth = next((n for n in range(len(self._open) - 1, 0, -1) if self._open[n].tag == tag), 0)
         while depth and len(self._open) > depth:
@@ -161,12 +175,14 @@ class _Fragment(HTMLParser):
             if self._starts.pop() == len(self.keys):  # an empty element: a piece of its own
                 self._piece(f"\0{element.tag}", "", element)
 
-    def handle_data(self, data: str) -> None:
+    def _text(self, data: str) -> None:
         parent = self._open[-1]
         if parent.tag in _LAYOUT and data.isspace():
             return
-        for token in _TOKEN.findall(data):
-            self._piece(" " if token.isspace() else token, token, parent)
+        tokens = _TOKEN.findall(data)
+        self.texts.extend(tokens)
+        self.keys.extend([" " if t.isspace() else t for t in tokens])
+        self.parents.extend([parent] * len(tokens))
 
     def _piece(self, key: str, text: str, parent: _Element) -> None:
         self.keys.append(key)
@@ -269,8 +285,7 @@ class _Writer:
         edits = []
         for tag, i1, i2, j1, j2 in ops:
             if tag == _KEPT:
-                for i, j in zip(range(i1, i2), range(j1, j2)):
-                    self._kept(i, j)
+                self._kept(i1, j1, j2)
                 continue
             self._note_unlinked(None)
             if all(k == " " for k in a.keys[i1:i2]) and all(k == " " for k in b.keys[j1:j2]):
@@ -290,16 +305,25 @@ class _Writer:
         return MarkedHtml(html="".join(self.out), edits=tuple(edits), relinked=self.notes,
                           restyled=self.restyled)
 
-    def _kept(self, i: int, j: int) -> None:
-        old, new = self.a.parents[i], self.b.parents[j]
-        if new.link is not None:
-            if old.link is None or old.link.attr("href") != new.link.attr("href"):
-                self.relinked.setdefault(new.link, old.link)
-        self._note_unlinked(old.link if new.link is None else None)
-        mark = "restyled" if old.styles != new.styles else None
-        if mark and self.mark != mark:
-            self.restyled += 1
-        self._piece(new.path, mark, self.b.texts[j], self.b.voids.get(j))
+    def _kept(self, i: int, j: int, end: int) -> None:
+        """Write the kept pieces ``j`` to ``end`` of the new fragment (``i`` on of the old one),
+        a run of pieces held by the same elements at a time."""
+        a, b = self.a, self.b
+        while j < end:
+            old, new = a.parents[i], b.parents[j]
+            stop = j + 1
+            if j not in b.voids:
+                while stop < end and b.parents[stop] is new and a.parents[i + stop - j] is old and stop not in b.voids:
+                    stop += 1
+            if new.link is not None:
+                if old.link is None or old.link.attr("href") != new.link.attr("href"):
+                    self.relinked.setdefault(new.link, old.link)
+            self._note_unlinked(old.link if new.link is None else None)
+            mark = "restyled" if old.styles != new.styles else None
+            if mark and self.mark != mark:
+                self.restyled += 1
+            self._piece(new.path, mark, "".join(b.texts[j:stop]), b.voids.get(j))
+            i, j = i + stop - j, stop
 
     def _note_unlinked(self, link: _Element | None) -> None:
         """Write a note after a run of kept words that a link no longer holds."""
@@ -324,6 +348,8 @@ class _Writer:
             self._move(path)
         if not text and void is None:  # an empty element, now open
             return
+        if mark != self.mark and mark != "restyled" and text.isspace():
+            mark = None  # a change starts at a word: no underlined or struck space before it
         if mark != self.mark:
             self._close_mark()
             if mark:

@@ -24,7 +24,7 @@ from terms.markdown import without_comments
 
 from .cache import Cache, key
 from .htmldiff import Edit, MarkedHtml, diff_html
-from .render import SectionHtml, definitions, render_section, rewrite_urls
+from .render import SectionHtml, definitions, render_section
 
 SIDES = ("old", "new")
 LINK_PREFIX = "termsledger-{}:"
@@ -203,8 +203,8 @@ def _rendered(text: str, defined: str) -> SectionHtml:
 def _shown(text: str, defined: str) -> SectionHtml:
     """A section of the new version as it reads, links marked as the new side's."""
     rendered = _rendered(text, defined)
-    return SectionHtml(heading=rewrite_urls(rendered.heading, lambda url: _link("new", url)),
-                       body=rewrite_urls(rendered.body, lambda url: _link("new", url)))
+    return SectionHtml(heading=diff_html(rendered.heading, rendered.heading, _link).html,
+                       body=diff_html(rendered.body, rendered.body, _link).html)
 
 
 @lru_cache(maxsize=4096)

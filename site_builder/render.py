@@ -102,7 +102,7 @@ def definitions(body: str) -> dict:
     """The link reference and footnote definitions of a whole body, for :func:`render_section`
     (``{}`` when it has none, the common case, found without parsing).
 
-    >>> definitions("See [the policy][p].\n\n[p]: refund.md\n")["references"]["P"]["href"]
+    >>> definitions("See [the policy][p].\\n\\n[p]: refund.md\\n")["references"]["P"]["href"]
     'refund.md'
     """
     if not _DEFINITION.search(body):
@@ -119,8 +119,8 @@ def render_section(text: str, defined: dict | None = None) -> SectionHtml:
     """The section ``text`` rendered on its own as it renders in its document, with the
     document's ``defined`` references and footnotes (see :func:`definitions`).
 
-    >>> render_section("## 6. Fees\n\nSee *the* [policy](refund.md).\n")
-    SectionHtml(heading='6. Fees', body='<p>See <em>the</em> <a href="refund.md">policy</a>.</p>\n')
+    >>> render_section("## 6. Fees\\n\\nSee *the* [policy](refund.md).\\n")
+    SectionHtml(heading='6. Fees', body='<p>See <em>the</em> <a href="refund.md">policy</a>.</p>\\n')
     """
     md = parser()
     env = copy.deepcopy(defined) if defined else {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import threading
 from datetime import date
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -108,3 +109,51 @@ def test_pages_in_chromium(served):
             browser.close()
     for name in ("terms-current", "terms-history", "terms-diff"):
         assert (SCREENSHOTS / f"{name}-desktop.png").stat().st_size > 10_000
+
+
+MARKDOWN = re.compile(r"\]\(|\*\*|__|`|^#+ |\|\s*-{3}|\* \* \*|\[\^|\[-|\{\+", re.MULTILINE)
+
+
+def test_diff_pages_in_chromium(served):
+    """A redline reads as the document: no Markdown, links that work, noise folded, and
+    marks that stay visible when printed in black and white."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    executable = _chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            page.goto(served + "terms/diff/2026-04-01..2027-02-01/")
+            # The two real changes open, the eight renumbered sections folded.
+            assert page.locator("section.section").evaluate_all("s => s.map(e => e.id)") == [
+                "eligibility", "quillbridge-tutor"]
+            assert page.locator("details.section-renumbered").count() == 8
+            assert page.locator("details[open]").count() == 0
+            assert page.locator("details.section-renumbered summary").first.inner_text().startswith("67. Payments")
+            page.get_by_role("link", name="Changed: 1. Eligibility").click()
+            assert page.evaluate("location.hash") == "#eligibility"
+            for path in ("terms/diff/2026-04-01..2027-02-01/", "terms/diff/2024-03-01..2026-04-01/",
+                         "privacy/diff/2024-03-01..2026-04-01/"):
+                page.goto(served + path)
+                for details in page.locator("details").all():
+                    details.evaluate("d => d.open = true")
+                text = page.locator("main").inner_text()
+                assert not MARKDOWN.search(text), (path, MARKDOWN.search(text))
+            # Links in a redline go where they go on the version's page.
+            page.goto(served + "terms/diff/2024-03-01..2026-04-01/")
+            page.locator("#payments-and-subscriptions").get_by_role("link", name="Refund Policy").first.click()
+            page.wait_for_url("**/refund/2025-07-01/")
+            assert page.locator("h1").inner_text() == "Refund Policy"
+            page.go_back()
+            page.emulate_media(media="print")
+            assert page.locator(".legend").is_visible()
+            styles = page.evaluate("""() => ['ins', 'del'].map(tag => {
+                const style = getComputedStyle(document.querySelector('.sections ' + tag));
+                return [style.textDecorationLine, style.color, style.backgroundColor];
+            })""")
+            assert styles == [["underline", "rgb(0, 0, 0)", "rgba(0, 0, 0, 0)"],
+                              ["line-through", "rgb(0, 0, 0)", "rgba(0, 0, 0, 0)"]]
+            page.pdf(path=str(SCREENSHOTS / "terms-diff-print.pdf"))
+            assert (SCREENSHOTS / "terms-diff-print.pdf").stat().st_size > 10_000
+        finally:
+            browser.close()

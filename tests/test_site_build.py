@@ -231,6 +231,31 @@ def test_feed_parses(site):
     assert len({e.id for e in feed.entries}) == 5
 
 
+def test_versions_without_summary_show_the_generated_one(content_repo, tmp_path):
+    """An adopted repository without front matter: the history, the index, the feed and the
+    document's revisions show what changed, marked as generated."""
+    content_repo.commit("2025-01-01T10:00:00", **{"terms.md": "# Terms\n\n## 1. Fees\n\nTen euros.\n"})
+    content_repo.commit("2025-03-01T10:00:00", **{"terms.md": "# Terms\n\n## 1. Fees\n\nTwelve euros.\n\n"
+                                                                  "## 2. Notices\n\nBy e-mail.\n"})
+    out = tmp_path / "site"
+    site_builder.build(terms.load(content_repo.path), out, now=DAY)
+    generated = ("Changed: 1. Fees. New section: 2. Notices. "
+                 '<span class="generated">(summary generated from the changes)</span>')
+    history = html(out, "terms/history")
+    assert generated in history and "No summary given." not in history
+    assert "First version." in history
+    assert generated in html(out, "")
+    document = html(out, "terms")
+    revisions = document[document.index('<h2 id="Revisions">'):]
+    assert generated in revisions
+    assert revisions.index("1 March 2025") < revisions.index("1 January 2025")
+    assert 'href="diff/2025-01-01..2025-03-01/"' in revisions
+    assert 'id="Revisions"' not in html(out, "terms/2025-01-01")  # only on the document's own page
+    feed = feedparser.parse((out / "feed.xml").read_bytes())
+    assert feed.entries[0].summary == ("Changed: 1. Fees. New section: 2. Notices. "
+                                       "(Summary generated from the changes.)")
+
+
 def test_base_url_makes_feed_and_sitemap_absolute(sample, tmp_path):
     out = tmp_path / "site"
     site_builder.build(sample, out, SiteSettings(base_url="https://example.com/legal"), now=DAY)

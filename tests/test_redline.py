@@ -1,0 +1,231 @@
+"""Rendered redlines: each construct of a document reads as on its page, with changes marked
+inside it; random pairs of small documents always give well-formed HTML whose text is the
+new version's without the deletions and the old one's without the insertions."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from site_builder.htmldiff import diff_html
+from site_builder.redline import redline
+from site_builder.render import render_section
+from terms import compare
+
+_VOID = {"br", "hr", "img", "col", "wbr"}
+_BLOCKS = {"p", "li", "ul", "ol", "table", "tr", "td", "th", "thead", "tbody", "blockquote", "pre", "hr",
+           "h1", "h2", "h3", "h4", "h5", "h6", "section", "div"}
+_MARKDOWN = re.compile(r"\]\(|\*\*|__|`|^#|\|\s*-{3}|\* \* \*|\[\^", re.MULTILINE)
+
+
+class _Reader(HTMLParser):
+    """Checks that a fragment is balanced, that marks hold no block and no other mark, and
+    collects its text without the elements named in ``skip``."""
+
+    def __init__(self, skip: set[str] = frozenset()):
+        super().__init__(convert_charrefs=True)
+        self.skip = skip
+        self.stack: list[tuple[str, bool]] = []
+        self.problems: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _VOID:
+            return
+        marks = [t for t, _ in self.stack if t in ("ins", "del")]
+        if marks and (tag in ("ins", "del") or tag in _BLOCKS):
+            self.problems.append(f"<{tag}> inside <{marks[-1]}>")
+        skipped = tag in self.skip or ("class", "link-note") in attrs
+        self.stack.append((tag, skipped or any(s for _, s in self.stack)))
+
+    def handle_endtag(self, tag):
+        if tag in _VOID:
+            return
+        if not self.stack or self.stack[-1][0] != tag:
+            self.problems.append(f"</{tag}> closes {self.stack[-1][0] if self.stack else 'nothing'}")
+            return
+        self.stack.pop()
+
+    def handle_data(self, data):
+        if not (self.stack and self.stack[-1][1]):
+            self.text.append(data)
+
+
+def read(html: str, skip: set[str] = frozenset()) -> tuple[list[str], str]:
+    """The problems of ``html`` and its text without ``skip`` elements, spaces removed."""
+    reader = _Reader(set(skip))
+    reader.feed(html)
+    reader.close()
+    problems = reader.problems + [f"<{tag}> never closed" for tag, _ in reader.stack]
+    return problems, "".join("".join(reader.text).split())
+
+
+def check_marked(old_html: str, new_html: str, marked: str) -> None:
+    problems, _ = read(marked)
+    assert problems == [], (problems, marked)
+    assert read(marked, {"del"})[1] == read(new_html)[1], marked
+    assert read(marked, {"ins"})[1] == read(old_html)[1], marked
+
+
+# Small Markdown documents made of the constructs Terms use, from a few words.
+WORDS = ("refund", "days", "account", "we", "may", "must", "share", "data", "fee", "notice", "section",
+         "14", "7", "30", "Tutor")
+word = st.sampled_from(WORDS)
+words = st.lists(word, min_size=1, max_size=3).map(" ".join)
+target = st.sampled_from(("refund.md", "privacy.md#data", "https://example.com/a", "#fees"))
+inline = st.one_of(
+    word, word, word,
+    words.map(lambda w: f"*{w}*"),
+    words.map(lambda w: f"**{w}**"),
+    st.tuples(words, target).map(lambda p: f"[{p[0]}]({p[1]})"),
+    word.map(lambda w: f"`{w}`"),
+)
+line = st.lists(inline, min_size=1, max_size=8).map(" ".join)
+block = st.one_of(
+    line, line, line,
+    st.tuples(st.integers(1, 12), words).map(lambda p: f"## {p[0]}. {p[1]}"),
+    st.lists(line, min_size=1, max_size=4).map(lambda items: "\n".join(f"- {i}" for i in items)),
+    st.lists(line, min_size=1, max_size=3).map(lambda items: "\n".join(f"{n}. {i}" for n, i in enumerate(items, 1))),
+    st.lists(st.tuples(line, line), min_size=1, max_size=3).map(
+        lambda rows: "| A | B |\n|:--|--:|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)),
+    line.map(lambda text: f"> {text}"),
+    st.just("* * *"),
+)
+document = st.lists(block, min_size=1, max_size=6)
+
+
+@st.composite
+def edited(draw, blocks: list[str]) -> list[str]:
+    """``blocks`` with some kept, some dropped, some with a word or link changed, some added."""
+    new = []
+    for text in blocks:
+        action = draw(st.sampled_from(("keep", "keep", "drop", "edit", "add")))
+        if action == "add":
+            new.append(draw(block))
+        if action == "edit":
+            found = [m for m in re.finditer(r"\w+(?:\.md)?", text)]
+            if found:
+                spot = draw(st.sampled_from(found))
+                text = text[:spot.start()] + draw(st.sampled_from((*WORDS, "terms.md"))) + text[spot.end():]
+        if action != "drop":
+            new.append(text)
+    return new
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_random_pairs_of_documents(data):
+    old_blocks = data.draw(document)
+    new_blocks = data.draw(st.one_of(edited(old_blocks), document))
+    old, new = "\n\n".join(old_blocks) + "\n", "\n\n".join(new_blocks) + "\n"
+    change = compare(old, new)
+    marked = redline(change)
+    assert len(marked.sections) == len(change.sections)
+    for section, shown in zip(change.sections, marked.sections):
+        a = render_section(section.old_text) if section.old_text else None
+        b = render_section(section.new_text) if section.new_text else None
+        for part in ("heading", "body"):
+            html = shown.heading if part == "heading" else shown.html
+            assert not _MARKDOWN.search(read(html, {"del"})[1] + read(html, {"ins"})[1]), html
+            check_marked(getattr(a, part) if a else "", getattr(b, part) if b else "",
+                         re.sub(r"termsledger-(?:old|new):", "", html))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="<>/&abp \"'", max_size=12), max_size=6),
+       st.lists(st.text(alphabet="<>/&abp \"'", max_size=12), max_size=6))
+def test_any_text_in_cells_stays_in_its_cell(old_cells, new_cells):
+    def table(cells):
+        return "<table><tbody><tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr></tbody></table>"
+
+    from markupsafe import escape
+    old = table([str(escape(c)) for c in old_cells])
+    new = table([str(escape(c)) for c in new_cells])
+    check_marked(old, new, diff_html(old, new).html)
+
+
+def test_a_changed_link_target_is_noted_on_the_link():
+    marked = diff_html('<p>See the <a href="refund.md">Refund Policy</a>.</p>',
+                       '<p>See the <a href="refunds.md">Refund Policy</a>.</p>')
+    assert marked.html == ('<p>See the <a href="refunds.md">Refund Policy</a><span class="link-note"> (link changed; '
+                           '<a href="refund.md">where it used to lead</a>)</span>.</p>\n')
+    assert marked.relinked == 1 and marked.changed
+    unlinked = diff_html('<p>See <a href="a.md">this</a>.</p>', "<p>See this.</p>").html
+    assert unlinked == ('<p>See this<span class="link-note"> (link removed; <a href="a.md">where it used to lead</a>)'
+                        '</span>.</p>\n')
+    linked = diff_html("<p>See this.</p>", '<p>See <a href="a.md">this</a>.</p>').html
+    assert linked == '<p>See <a href="a.md">this</a><span class="link-note"> (link added)</span>.</p>\n'
+
+
+def test_a_changed_table_cell_is_marked_in_its_cell():
+    old = render_section("| Plan | Refund window |\n|:--|--:|\n| Monthly | 14 days |\n| Annual | 30 days |\n").body
+    new = render_section("| Plan | Refund window |\n|:--|--:|\n| Monthly | 7 days |\n| Annual | 30 days |\n").body
+    marked = diff_html(old, new).html
+    assert '<td class="align-right"><del>14</del><ins>7</ins> days</td>' in marked
+    assert marked.count("<tr>") == 3 and marked.count("<td") == 4
+    rewritten = diff_html("<table><tr><td>a</td><td>fourteen</td></tr></table>",
+                          "<table><tr><td>a</td><td>seven</td></tr></table>").html
+    assert rewritten == "<table><tr><td>a</td><td><del>fourteen</del><ins>seven</ins></td></tr>\n</table>\n"
+
+
+def test_an_inserted_list_item_is_an_inserted_item():
+    old = render_section("- Refunds\n- Notices\n").body
+    new = render_section("- Refunds\n- Payments by card\n- Notices\n").body
+    assert diff_html(old, new).html == ("<ul><li>Refunds</li>\n<li><ins>Payments by card</ins></li>\n"
+                                        "<li>Notices</li>\n</ul>\n")
+    removed = diff_html(new, old).html
+    assert "<li><del>Payments by card</del></li>" in removed and removed.count("<ul>") == 1
+
+
+def test_a_deleted_paragraph_keeps_its_own_block():
+    marked = diff_html("<p>One.</p>\n<p>Gone for good.</p>\n<p>Three.</p>", "<p>One.</p>\n<p>Three.</p>").html
+    assert marked == "<p>One.</p>\n<p><del>Gone for good.</del></p>\n<p>Three.</p>\n"
+
+
+def test_markup_added_around_kept_words_is_no_markdown_and_shows_as_restyled():
+    old = render_section("You must pay the fee.\n").body
+    new = render_section("You **must** pay the fee.\n").body
+    marked = diff_html(old, new)
+    assert marked.html == '<p>You <strong><span class="restyled">must</span></strong> pay the fee.</p>\n'
+    assert marked.restyled == 1 and not marked.edits
+    half = diff_html(old, render_section("You ** must pay the fee.\n").body).html
+    assert half == "<p>You <ins>** </ins>must pay the fee.</p>\n"  # literal asterisks, as the page shows them
+
+
+def test_a_documents_own_marks_do_not_pass_for_changes():
+    marked = diff_html("<p>a <del>b</del></p>", "<p>a <del>b</del> <ins>c</ins></p>").html
+    assert marked == "<p>a <s>b</s> <u><ins>c</ins></u></p>\n"
+
+
+def test_a_renumbered_heading_is_folded_with_its_number_marked():
+    old = "## 6. Payments\n\nPay monthly, see section 4.\n\n## 7. Fees\n\nTen.\n"
+    new = "## 7. Payments\n\nPay monthly, see section 5.\n\n## 8. Fees\n\nTwelve.\n"
+    sections = redline(compare(old, new)).sections
+    assert [s.status for s in sections] == ["renumbered", "modified"]
+    assert sections[0].heading == "<del>6</del><ins>7</ins>. Payments"
+    assert sections[0].html == "<p>Pay monthly, see section <del>4</del><ins>5</ins>.</p>\n"
+    assert sections[0].phrase == "" and sections[1].phrase == "Changed: 8. Fees"
+
+
+def test_numbers_that_are_not_references_are_changes():
+    sections = redline(compare("## Refunds\n\nWithin 14 days.\n", "## Refunds\n\nWithin 7 days.\n")).sections
+    assert sections[0].status == "modified"
+    moved_number = redline(compare("## 1. Refunds\n\nText.\n", "## Refunds 2\n\nText.\n")).sections
+    assert moved_number[0].status == "modified"
+
+
+def test_only_spacing_changed_is_folded():
+    sections = redline(compare("## Fees\n\nTen   euros\nper month.\n", "## Fees\n\nTen euros per month.\n")).sections
+    assert sections[0].status == "renumbered"
+    assert sections[0].html == "<p>Ten euros per month.</p>\n"
+
+
+def test_generated_summary_names_the_changed_sections():
+    change = compare("## 1. Fees\n\nTen.\n\n## 2. Notices\n\nBy post.\n",
+                     "## 1. Fees\n\nTwelve.\n\n## 2. Tutor\n\nNew.\n\n## 3. Notices\n\nBy post.\n")
+    marked = redline(change)
+    assert marked.generated_summary == "Changed: 1. Fees. New section: 2. Tutor."
+    assert redline(compare("Same.\n", "Same.\n")).generated_summary is None

@@ -3,15 +3,15 @@ of the new one: the rendered document as it reads, deleted words in ``<del>``, i
 ones in ``<ins>``.
 
 Each fragment is read into a tree, and its text cut into words, spaces and punctuation
-(images, line breaks and empty elements count as one piece each). The two sequences are
-aligned on the text alone, so changes of Markdown syntax that render the same are no
-change. Then every element of the old tree that holds kept words, or that stands where
-an element of the same kind stands in the new tree (a table cell, a list item), is paired
-with its counterpart, and the result is written out piece by piece: kept and inserted
-words inside the new elements, deleted words inside the counterpart of their element,
-or inside a copy of it where it has none (a deleted paragraph, row or item). Marks are
-always the innermost elements, so they never cross an element's boundary and the output
-is well-formed whatever changed. Besides words:
+(images, line breaks and empty elements count as one piece each). Blocks that hold blocks
+(lists, tables, rows, quotes) are aligned child by child first, so that a changed cell
+stays in its row and a changed item in its place; inside paired blocks the words are
+aligned on their text alone, so that changes of Markdown syntax that render the same are
+no change. Every old element is paired with its counterpart in the new tree, and the
+result is written out piece by piece: kept and inserted words inside the new elements,
+deleted words inside the counterpart of their element, or inside a copy of it where it has
+none (a deleted paragraph, row or item). Marks are always the innermost elements, so they
+never cross an element's boundary and the output is well-formed whatever changed. Besides words:
 
 - a link whose text was kept but whose target changed gets a note after it, with the old
   target (``link-note``); a link removed from kept words too;
@@ -32,7 +32,9 @@ from dataclasses import dataclass
 from html import escape, unescape
 from typing import Callable
 
+from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
+from rapidfuzz.process import cdist
 
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 _MARKUP = re.compile(r'<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[^\s"=<>/]+(?:="[^"]*")?)*)\s*/?>|([^<]+)')
@@ -46,6 +48,8 @@ _LAYOUT = frozenset({"", "ul", "ol", "table", "thead", "tbody", "tfoot", "tr", "
 _BLOCKS = frozenset({"p", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "table",
                      "thead", "tbody", "pre", "dl", "dd", "dt", "section", "div", "hr", "figure", "details"})
 """Elements after which a line break is written, for readable source."""
+_CELLS = frozenset({"td", "th", "tr", "thead", "tbody", "tfoot", "col", "colgroup"})
+"""Elements paired however unlike they are, so that a table keeps its shape."""
 _STYLES = frozenset({"strong", "b", "em", "i", "u", "s", "code", "mark", "sub", "sup", "small", "kbd"})
 _RENAMED = {"ins": "u", "del": "s"}
 _KEPT = "equal"
@@ -95,15 +99,16 @@ def diff_html(old: str, new: str, url: Callable[[str, str], str] | None = None) 
         b = _Fragment(new, "new")
         return _Writer(b, b, {}, url).write([(_KEPT, 0, len(b.keys), 0, len(b.keys))] if b.keys else [])
     a, b = _Fragment(old, "old"), _Fragment(new, "new")
-    ops = _merged(Indel.opcodes(a.keys, b.keys).as_list() if a.keys and b.keys else _plain(a, b), a.keys)
-    mapping = _pair(a, b, ops)
-    return _Writer(a, b, mapping, url).write(ops)
+    ops: list[tuple[str, int, int, int, int]] = []
+    known: dict[_Element, _Element] = {}
+    _align(a, b, a.root, b.root, ops, known)
+    return _Writer(a, b, _pair(a, b, ops, known), url).write(ops)
 
 
 class _Element:
     """An element of a fragment; compared by identity."""
 
-    __slots__ = ("tag", "attrs", "side", "parent", "children", "path", "styles", "link")
+    __slots__ = ("tag", "attrs", "side", "parent", "children", "path", "styles", "link", "first", "end", "loose")
 
     def __init__(self, tag: str, attrs: list[tuple[str, str | None]], side: str, parent: _Element | None):
         self.tag = tag
@@ -116,6 +121,10 @@ class _Element:
         self.styles = (parent.styles | {tag}) if parent and tag in _STYLES else (parent.styles if parent else frozenset())
         self.link: _Element | None = self if tag == "a" else (parent.link if parent else None)
         """The closest ``<a>`` holding this element, or itself."""
+        self.first = self.end = 0
+        """The pieces of the fragment this element holds: ``first`` to ``end`` (excluded)."""
+        self.loose = False
+        """Pieces stand in this element outside any child element (text, or it is empty)."""
 
     def attr(self, name: str) -> str | None:
         return next((v for k, v in self.attrs if k == name), None)
@@ -138,7 +147,6 @@ class _Fragment:
         self.parents: list[_Element] = []
         self.voids: dict[int, _Element] = {}
         self._open = [self.root]
-        self._starts = [0]
         for match in _MARKUP.finditer(html):
             closing, tag, attributes, text = match.groups()
             if text is not None:
@@ -152,6 +160,7 @@ class _Fragment:
                                           for name, value in _ATTRIBUTE.findall(attributes)])
         while len(self._open) > 1:
             self._end(self._open[-1].tag)
+        self.root.end = len(self.keys)
 
     def _start(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         tag = _RENAMED.get(tag, tag)
@@ -159,42 +168,137 @@ class _Fragment:
         element = _Element(tag, attrs, self.side, parent)
         parent.children.append(element)
         self.elements.append(element)
+        element.first = len(self.keys)
         if tag in _VOID:
             key = f"\0{tag} {element.attr('src') or ''} {element.attr('alt') or ''}" if tag == "img" else f"\0{tag}"
             self.voids[len(self.keys)] = element
-            self._piece(key, "", parent)
+            self.keys.append(key)
+            self.texts.append("")
+            self.parents.append(parent)
+            element.end = len(self.keys)
             return
         self._open.append(element)
-        self._starts.append(len(self.keys))
 
     def _end(self, tag: str) -> None:
         tag = _RENAMED.get(tag, tag)
         depth = next((n for n in range(len(self._open) - 1, 0, -1) if self._open[n].tag == tag), 0)
         while depth and len(self._open) > depth:
             element = self._open.pop()
-            if self._starts.pop() == len(self.keys):  # an empty element: a piece of its own
+            if element.first == len(self.keys):  # an empty element: a piece of its own
                 self._piece(f"\0{element.tag}", "", element)
+            element.end = len(self.keys)
 
     def _text(self, data: str) -> None:
         parent = self._open[-1]
         if parent.tag in _LAYOUT and data.isspace():
             return
         tokens = _TOKEN.findall(data)
+        parent.loose = True
         self.texts.extend(tokens)
         self.keys.extend([" " if t.isspace() else t for t in tokens])
         self.parents.extend([parent] * len(tokens))
 
     def _piece(self, key: str, text: str, parent: _Element) -> None:
+        parent.loose = True
         self.keys.append(key)
         self.texts.append(text)
         self.parents.append(parent)
 
 
-def _plain(a: _Fragment, b: _Fragment) -> list[tuple[str, int, int, int, int]]:
-    """The steps when one side is empty."""
-    if a.keys:
-        return [("delete", 0, len(a.keys), 0, 0)]
-    return [("insert", 0, 0, 0, len(b.keys))] if b.keys else []
+def _align(a: _Fragment, b: _Fragment, old: _Element, new: _Element, ops: list, known: dict) -> None:
+    """Append to ``ops`` the steps turning the pieces of ``old`` into those of ``new``, and to
+    ``known`` the elements paired on the way. Elements that hold blocks (a list, a table, a
+    row) are aligned child by child: identical children first, then, between them, children
+    of the same kind by likeness (a row with the row most like it, a cell with the cell in
+    its place). Words are compared inside paired blocks only, so that a changed cell stays
+    in its row and a changed item in its place."""
+    if not _blocks(old, new):
+        ops.extend(_words(a, b, old.first, old.end, new.first, new.end))
+        return
+    xs, ys = old.children, new.children
+    i_at, j_at = old.first, new.first
+    for tag, i1, i2, j1, j2 in _regions(Indel.opcodes([_signature(a, x) for x in xs], [_signature(b, y) for y in ys])):
+        if tag == _KEPT:
+            ops.append((_KEPT, xs[i1].first, xs[i2 - 1].end, ys[j1].first, ys[j2 - 1].end))
+            known.update(zip(xs[i1:i2], ys[j1:j2]))
+            i_at, j_at = xs[i2 - 1].end, ys[j2 - 1].end
+            continue
+        i, j = i1, j1
+        for p, q in [*_likeliest(a, b, xs[i1:i2], ys[j1:j2]), (i2 - i1, j2 - j1)]:
+            for x in xs[i:i1 + p]:
+                ops.append(("delete", x.first, x.end, j_at, j_at))
+                i_at = x.end
+            for y in ys[j:j1 + q]:
+                ops.append(("insert", i_at, i_at, y.first, y.end))
+                j_at = y.end
+            if (p, q) != (i2 - i1, j2 - j1):
+                x, y = xs[i1 + p], ys[j1 + q]
+                known[x] = y
+                _align(a, b, x, y, ops, known)
+                i_at, j_at = x.end, y.end
+            i, j = i1 + p + 1, j1 + q + 1
+
+
+def _regions(steps) -> list[tuple[str, int, int, int, int]]:
+    """Opcodes with adjacent changes joined into one ``replace``."""
+    joined: list[list] = []
+    for tag, i1, i2, j1, j2 in steps.as_list():
+        if joined and tag != _KEPT and joined[-1][0] != _KEPT:
+            joined[-1][2], joined[-1][4] = i2, j2
+        else:
+            joined.append([tag if tag == _KEPT else "replace", i1, i2, j1, j2])
+    return [tuple(step) for step in joined]
+
+
+def _blocks(old: _Element, new: _Element) -> bool:
+    """Both elements hold blocks only: :func:`_align` pairs their children."""
+    return old.tag in _LAYOUT and new.tag in _LAYOUT and not old.loose and not new.loose
+
+
+def _signature(fragment: _Fragment, element: _Element) -> str:
+    return element.tag + "\1" + "\1".join(fragment.keys[element.first:element.end])
+
+
+def _likeliest(a: _Fragment, b: _Fragment, xs: list[_Element], ys: list[_Element]) -> list[tuple[int, int]]:
+    """Pairs ``(index in xs, index in ys)``, in order on both sides, of elements of the same
+    kind, most alike in all: cells and rows always, other blocks when at least a third alike."""
+    if not xs or not ys:
+        return []
+    if len(xs) * len(ys) > 2500:  # too many to weigh: same kinds in order
+        found, j = [], 0
+        for i, x in enumerate(xs):
+            j = next((n for n in range(j, len(ys)) if ys[n].tag == x.tag), len(ys))
+            if j < len(ys):
+                found.append((i, j))
+                j += 1
+        return found
+    alike = cdist([" ".join(a.keys[x.first:x.end]) for x in xs], [" ".join(b.keys[y.first:y.end]) for y in ys],
+                  scorer=fuzz.ratio, workers=1)
+    best = [[0.0] * (len(ys) + 1) for _ in range(len(xs) + 1)]
+    for i, x in enumerate(xs):
+        for j, y in enumerate(ys):
+            paired = -1.0
+            if x.tag == y.tag and (x.tag in _CELLS or alike[i][j] >= 33):
+                paired = best[i][j] + alike[i][j] + 1
+            best[i + 1][j + 1] = max(best[i][j + 1], best[i + 1][j], paired)
+    found, i, j = [], len(xs), len(ys)
+    while i and j:
+        if best[i][j] == best[i - 1][j]:
+            i -= 1
+        elif best[i][j] == best[i][j - 1]:
+            j -= 1
+        else:
+            found.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+    return found[::-1]
+
+
+def _words(a: _Fragment, b: _Fragment, i1: int, i2: int, j1: int, j2: int) -> list[tuple[str, int, int, int, int]]:
+    """The word-level steps from pieces ``i1:i2`` of ``a`` to ``j1:j2`` of ``b``."""
+    if i1 == i2 or j1 == j2:
+        return [("delete", i1, i2, j1, j1)] if i1 < i2 else ([("insert", i1, i1, j1, j2)] if j1 < j2 else [])
+    steps = Indel.opcodes(a.keys[i1:i2], b.keys[j1:j2]).as_list()
+    return [(tag, i1 + x1, i1 + x2, j1 + y1, j1 + y2) for tag, x1, x2, y1, y2 in _merged(steps, a.keys[i1:i2])]
 
 
 def _merged(steps: list[tuple[str, int, int, int, int]], keys: list[str]) -> list[tuple[str, int, int, int, int]]:
@@ -221,10 +325,12 @@ def _trivial(keys: list[str]) -> bool:
     return not _WORD.search(text) and "\0" not in text and (len(text) <= 2 or text.isspace())
 
 
-def _pair(a: _Fragment, b: _Fragment, ops) -> dict[_Element, _Element]:
-    """Pairs each old element with its counterpart in the new tree, top down: the element of
-    the same kind under the parent's counterpart holding most of its kept words, else the
-    next unpaired one of the same kind in the same place among its siblings."""
+
+def _pair(a: _Fragment, b: _Fragment, ops, known: dict[_Element, _Element]) -> dict[_Element, _Element]:
+    """Pairs each old element with its counterpart in the new tree, top down: the one
+    :func:`_align` paired it with; inside a block, the element of the same kind under the
+    parent's counterpart holding most of its kept words, else the next unpaired one of the
+    same kind in the same place among its siblings."""
     votes: dict[_Element, Counter] = {}
     held = Counter()
     for tag, i1, i2, j1, j2 in ops:
@@ -240,6 +346,12 @@ def _pair(a: _Fragment, b: _Fragment, ops) -> dict[_Element, _Element]:
     todo = [(a.root, b.root)]
     while todo:
         old, new = todo.pop()
+        if _blocks(old, new):  # aligned by _align: its pairs only
+            for child in old.children:
+                if child in known and known[child].parent is new:
+                    mapping[child] = known[child]
+            todo.extend((child, mapping[child]) for child in old.children if child in mapping)
+            continue
         for child in old.children:
             found = [y for y, _ in votes.get(child, Counter()).most_common() if y.parent is new and y not in taken]
             if found:

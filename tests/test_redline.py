@@ -166,6 +166,16 @@ def test_a_changed_table_cell_is_marked_in_its_cell():
     marked = diff_html(old, new).html
     assert '<td class="align-right"><del>14</del><ins>7</ins> days</td>' in marked
     assert marked.count("<tr>") == 3 and marked.count("<td") == 4
+    # A row removed while another changed: the rows keep their cells, each change in its cell.
+    fewer = render_section("| Plan | Price | Refund window |\n|:--|--:|--:|\n| Monthly | $35 | 7 days |\n").body
+    more = render_section("| Plan | Price | Refund window |\n|:--|--:|--:|\n| Monthly | $29 | 14 days |\n"
+                          "| Annual | $290 | 30 days |\n").body
+    marked = diff_html(more, fewer).html
+    assert ('<tr><td class="align-left">Monthly</td><td class="align-right">$<del>29</del><ins>35</ins></td>'
+            '<td class="align-right"><del>14</del><ins>7</ins> days</td></tr>') in marked
+    assert ('<tr><td class="align-left"><del>Annual</del></td><td class="align-right"><del>$290</del></td>'
+            '<td class="align-right"><del>30 days</del></td></tr>') in marked
+    assert marked.count("<tr>") == 3
     rewritten = diff_html("<table><tr><td>a</td><td>fourteen</td></tr></table>",
                           "<table><tr><td>a</td><td>seven</td></tr></table>").html
     assert rewritten == "<table><tr><td>a</td><td><del>fourteen</del><ins>seven</ins></td></tr>\n</table>\n"

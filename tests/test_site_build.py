@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -507,6 +508,15 @@ def test_example_content(example_content, tmp_path):
             assert (out / document.slug / version.id / "index.html").is_file()
     ids = parse_html(out / "terms/index.html").ids
     assert {"Main", "Title"} <= ids
+    for page in out.rglob("*.html"):
+        found = re.findall(r'\sid="([^"]*)"', page.read_text(encoding="utf-8"))
+        assert len(found) == len(set(found)), page
+    # The two real changes open, the sections renumbered by the new one folded.
+    page = html(out, "terms/diff/2026-04-01..2027-02-01")
+    assert re.findall(r'<section class="section section-(\w+)" id="([\w-]+)">', page) == [
+        ("modified", "eligibility"), ("added", "quillbridge-tutor")]
+    assert page.count('<details class="section section-renumbered"') == 8
+    assert page.count('<details class="section section-unchanged"') == 5
 
 
 def test_cli_build(example_content, tmp_path):

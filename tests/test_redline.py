@@ -82,6 +82,8 @@ inline = st.one_of(
     words.map(lambda w: f"**{w}**"),
     st.tuples(words, target).map(lambda p: f"[{p[0]}]({p[1]})"),
     word.map(lambda w: f"`{w}`"),
+    word.map(lambda w: f"![{w}](images/{w}.png)"),
+    word.map(lambda w: f"<b>{w}</b>"),
 )
 line = st.lists(inline, min_size=1, max_size=8).map(" ".join)
 block = st.one_of(
@@ -92,6 +94,9 @@ block = st.one_of(
     st.lists(st.tuples(line, line), min_size=1, max_size=3).map(
         lambda rows: "| A | B |\n|:--|--:|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)),
     line.map(lambda text: f"> {text}"),
+    st.tuples(line, line).map(lambda p: f"- {p[0]}\n  - {p[1]}"),
+    st.tuples(line, line).map(lambda p: f"{p[0]}  \n{p[1]}"),
+    words.map(lambda w: f"```\n{w}\n```"),
     st.just("* * *"),
 )
 document = st.lists(block, min_size=1, max_size=6)

@@ -131,7 +131,7 @@ def main() -> int:
 
 def prepare(ledger_path: Path, subjects: int) -> tuple[Path, dict[str, str]]:
     """Publish this repository's content, record ``subjects`` acceptances, make two keys."""
-    with Ledger(ledger_path) as ledger:  # closing it checkpoints the WAL before the runs
+    with Ledger(ledger_path, create=True) as ledger:  # closing it checkpoints the WAL before the runs
         ledger.publish(terms.load(ROOT / "content"))
         ledger.record_many({"subject": f"bench/{i}", "document": "terms", "channel": "web",
                             "evidence": {"ip": "192.0.2.1"}} for i in range(1, subjects + 1))

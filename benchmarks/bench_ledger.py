@@ -172,7 +172,7 @@ def main() -> None:
     parser.add_argument("--dir", default=None, help="Where to put the databases (default: a temp dir).")
     args = parser.parse_args()
     folder = Path(args.dir or tempfile.mkdtemp(prefix="bench-ledger-"))
-    ledger = Ledger(folder / "ledger.db")
+    ledger = Ledger(folder / "ledger.db", create=True)
     ledger.publish(catalog())
     plain = plain_database(folder / "plain.db")
     print(f"{args.subjects:,} subjects, {args.events:,} events in {folder}", file=sys.stderr)

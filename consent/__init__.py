@@ -10,8 +10,11 @@
 The API (every write is one transaction; times are ``datetime`` or ISO-8601 text, UTC
 when naive, now when ``None``):
 
-- ``Ledger(path)``; ``close()``; usable as a context manager; ``db`` (this thread's
-  ``sqlite_utils.Database``), ``conn`` (its ``sqlite3.Connection``), ``transaction()``.
+- ``Ledger(path, *, create=False)`` opens an existing ledger (``create=True``: or makes a
+  new one where there is no file); ``check_ledger(path)`` raises what opening would for a
+  missing or foreign file, without opening it; ``close()``; usable as a context manager;
+  ``db`` (this thread's ``sqlite_utils.Database``), ``conn`` (its ``sqlite3.Connection``),
+  ``transaction()``.
 - ``publish(content: terms.Content, verdicts: Mapping[tuple[str, str], bool] | None = None,
   *, allow_uncommitted=False) -> Published(added, updated, unchanged, kept)`` -- idempotent;
   raises ``ChangedVersion`` when a published version's text changed, or its ``material:``
@@ -59,8 +62,9 @@ when naive, now when ``None``):
   transaction committed, or with the write's error (which rolled back alone). For servers:
   many concurrent writes share each fsync. ``close()`` commits what is queued first.
 
-Every value has ``to_dict()``. Errors derive from ``ConsentError``: ``UnknownDocument``,
-``UnknownVersion``, ``UnknownSubject`` (also ``LookupError``); ``InvalidSubject``,
+Every value has ``to_dict()``. Errors derive from ``ConsentError``: ``LedgerNotFound`` (also
+``FileNotFoundError``), ``NotALedger``; ``UnknownDocument``, ``UnknownVersion``,
+``UnknownSubject`` (also ``LookupError``); ``InvalidSubject``,
 ``InvalidEvidence``, ``InvalidRecord``, ``InvalidCursor`` (also ``ValueError``);
 ``ChangedVersion``, ``UncommittedVersion``, ``IdempotencyConflict``, ``ErasureIncomplete``.
 
@@ -82,13 +86,13 @@ from typing import TYPE_CHECKING
 
 _ERRORS = ("ChangedVersion", "ConsentError", "DamagedLog", "ErasureIncomplete",
            "IdempotencyConflict", "InvalidCursor", "InvalidEvidence", "InvalidNote", "InvalidProof",
-           "InvalidReceipt", "InvalidRecord", "InvalidSubject", "PublicationError",
-           "SigningKeyError", "UncommittedVersion", "UnknownDocument", "UnknownSubject",
-           "UnknownVersion")
+           "InvalidReceipt", "InvalidRecord", "InvalidSubject", "LedgerNotFound", "NotALedger",
+           "PublicationError", "SigningKeyError", "UncommittedVersion", "UnknownDocument",
+           "UnknownSubject", "UnknownVersion")
 _VALUES = ("STATUSES", "CatalogDocument", "CatalogVersion", "Erasure", "Event", "Marked", "Page",
            "Published", "Status", "Verification")
 _MODULES = {**dict.fromkeys(_ERRORS, ".errors"), **dict.fromkeys(_VALUES, ".values"),
-            "Ledger": ".ledger"}
+            "Ledger": ".ledger", "check_ledger": ".schema"}
 
 __all__ = sorted(_MODULES)
 
@@ -108,4 +112,5 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from .errors import *  # noqa: F403
     from .ledger import Ledger  # noqa: F401
+    from .schema import check_ledger  # noqa: F401
     from .values import *  # noqa: F403

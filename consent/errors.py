@@ -7,6 +7,14 @@ class ConsentError(Exception):
     """Base class for every error the consent ledger raises."""
 
 
+class LedgerNotFound(ConsentError, FileNotFoundError):
+    """No file at the ledger's path (only publishing creates a ledger)."""
+
+
+class NotALedger(ConsentError, ValueError):
+    """A file that is not a termsledger ledger: not SQLite, or SQLite without the ledger's tables."""
+
+
 class UnknownDocument(ConsentError, LookupError):
     """The catalog has no document with the requested slug."""
 

@@ -21,7 +21,7 @@ from .errors import UnknownDocument, UnknownVersion
 from .group import GroupCommit
 from .records import (DAY, MAX_SUBJECT, PSEUDONYM_PREFIX, RECORDABLE, check_action, check_channel,
                       check_new_subject, check_subject, day_of, evidence_json, resolve, to_micros)
-from .schema import ACTION_CODES, connect, migrations
+from .schema import ACTION_CODES, check_ledger, connect, migrations
 from .locking import writer_lock
 from .status import Standing
 from .values import CatalogDocument, Erasure, Event, Page, Published, Status, Verification
@@ -37,15 +37,18 @@ _STATUS = ("SELECT st.state, st.accepted, st.notified FROM subjects s CROSS JOIN
 
 
 class Ledger:
-    """The consent ledger in the SQLite file at ``path`` (created when missing).
+    """The consent ledger in the SQLite file at ``path``.
 
-    Safe to share between threads (each thread gets its own connection) and processes
+    Opening needs an existing ledger (:class:`LedgerNotFound` for a missing file,
+    :class:`NotALedger` for any other file); ``create=True`` also makes a new one at a path
+    where there is no file yet (or an empty one). Safe to share between threads (each thread gets its own connection) and processes
     (writers queue on a lock of this process and a file lock on ``<path>.lock``). Commits wake
     a background thread that checkpoints the WAL; :meth:`submit` starts another that commits
     writes in groups. :meth:`close` stops both.
     """
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, create: bool = False):
+        check_ledger(path, create=create)
         self.path = str(path)
         self._local = threading.local()
         self._connections: list[Database] = []

@@ -21,6 +21,8 @@ from pathlib import Path
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from .errors import LedgerNotFound, NotALedger
+
 ACTIONS = ("accepted", "declined", "withdrawn", "notified", "erased")
 ACTION_CODES = {name: code for code, name in enumerate(ACTIONS)}
 
@@ -96,6 +98,50 @@ def m002_drop_pseudonym_key(db: Database) -> None:
     """Erasure draws a random pseudonym now: drop the key that let anyone holding the file
     recompute the keyed pseudonyms of earlier erasures from a subject id."""
     db.execute("DELETE FROM meta WHERE key = 'pseudonym_key'")
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+LEDGER_TABLES = frozenset({"meta", "subjects", "events", "personal", "status"})
+
+
+def check_ledger(path: str | Path, *, create: bool = False) -> None:
+    """Raise :class:`LedgerNotFound` when ``path`` does not exist (unless ``create``) and
+    :class:`NotALedger` when it is not a ledger: not an SQLite database, or (unless ``create``
+    and it has no tables yet) one without the ledger's tables. Reads only: creates nothing."""
+    path = Path(path)
+    if not path.exists():
+        if create:
+            return
+        raise LedgerNotFound(f"no ledger at {path}: the file does not exist "
+                             f"(`termsledger publish` creates one)")
+    if not path.is_file():
+        raise NotALedger(f"{path} is not a termsledger ledger: not a file")
+    with path.open("rb") as file:
+        header = file.read(len(SQLITE_HEADER))
+    if create and not header:
+        return  # an empty file: a new database
+    if header != SQLITE_HEADER:
+        raise NotALedger(f"{path} is not a termsledger ledger: not an SQLite database")
+    tables = _tables(path)
+    if not LEDGER_TABLES <= tables and not (create and not tables):
+        raise NotALedger(f"{path} is not a termsledger ledger: an SQLite database without the "
+                         f"ledger's tables")
+
+
+def _tables(path: Path) -> set[str]:
+    """The tables of the SQLite database at ``path``, read without writing to it: through its
+    WAL when it has one, else as an immutable file (which takes no lock and creates nothing)."""
+    wal = path.with_name(path.name + "-wal").exists()
+    uri = path.resolve().as_uri() + ("?mode=ro" if wal else "?mode=ro&immutable=1")
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            return {name for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as error:
+        raise NotALedger(f"{path} is not a termsledger ledger: {error}") from None
 
 
 def connect(path: str | Path) -> Database:

@@ -23,11 +23,13 @@ ledger_option = click.option(
 
 
 @contextmanager
-def open_ledger(ledger_path: str | None, content: str | None = None) -> Iterator[Ledger]:
-    """The ledger of ``--ledger`` (else the configured one), with its errors as click errors."""
+def open_ledger(ledger_path: str | None, content: str | None = None, *,
+                create: bool = False) -> Iterator[Ledger]:
+    """The ledger of ``--ledger`` (else the configured one), with its errors as click errors;
+    only with ``create`` is a missing one made."""
     path = Path(ledger_path) if ledger_path else load_config(content).ledger
     try:
-        with Ledger(path) as ledger:
+        with Ledger(path, create=create) as ledger:
             yield ledger
     except ConsentError as error:
         raise click.ClickException(str(error)) from None
@@ -75,7 +77,7 @@ def publish(content, ledger_path, allow_uncommitted):
             click.echo(str(problem), err=True)
         raise click.ClickException(f"nothing published: the content has {len(errors)} "
                                    f"error(s); fix them and run termsledger check")
-    with open_ledger(ledger_path, content) as ledger:
+    with open_ledger(ledger_path, content, create=True) as ledger:
         echo(ledger.publish(loaded, verdicts(loaded, config.watch),
                             allow_uncommitted=allow_uncommitted).to_dict())
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from consent import ConsentError, check_ledger
+
 from .cli import format_option, load_config
 from .cli_transparency import signing
 from .keys import SCOPES, Keys, KeysError
@@ -19,8 +21,13 @@ ledger_option = click.option(
 
 
 def ledger_path(ledger: str | None) -> Path:
-    """``--ledger``, else the configured ledger."""
-    return Path(ledger) if ledger else load_config(None).ledger
+    """``--ledger``, else the configured ledger; it must be a ledger made by ``publish``."""
+    path = Path(ledger) if ledger else load_config(None).ledger
+    try:
+        check_ledger(path)
+    except ConsentError as error:
+        raise click.ClickException(str(error)) from None
+    return path
 
 
 @click.command()
@@ -43,8 +50,6 @@ def serve(ledger, host, port, workers, access_log):
         termsledger serve --ledger termsledger.db --port 8080 --workers 2
     """
     path = ledger_path(ledger)
-    if not path.is_file():
-        raise click.ClickException(f"No ledger at {path}; run `termsledger publish` first.")
     import uvicorn
 
     from .api import LEDGER_ENV

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from consent import check_ledger
+
 SCOPES = ("read", "write", "admin")
 """Scopes from least to most powerful; each includes the ones before it."""
 
@@ -64,11 +66,14 @@ class ApiKey:
 class Keys:
     """The API keys of the ledger at ``path``; one SQLite connection per thread.
 
-    :param path: the ledger file (created when missing), or ``":memory:"`` for tests.
+    :param path: a ledger file (see :func:`consent.check_ledger`: raises
+        ``consent.LedgerNotFound`` or ``consent.NotALedger`` otherwise), or ``":memory:"``.
     """
 
     def __init__(self, path: str | Path):
         self.path = str(path)
+        if self.path != ":memory:":
+            check_ledger(self.path)
         self._local = threading.local()
         self._cache: dict[str, tuple[float, tuple | None]] = {}
         self._memory = sqlite3.connect(":memory:") if self.path == ":memory:" else None

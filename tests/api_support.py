@@ -22,7 +22,7 @@ def publish(repo: ContentRepo, ledger_path: Path) -> Path:
     """Commit two versions of the Terms and a Privacy Policy, and publish them to a ledger."""
     repo.commit("2025-01-10T10:00", **{"privacy.md": PRIVACY, "terms.md": TERMS_V1})
     repo.commit("2025-08-01T10:00", **{"terms.md": TERMS_V2})
-    Ledger(ledger_path).publish(terms.load(repo.path))
+    Ledger(ledger_path, create=True).publish(terms.load(repo.path))
     return ledger_path
 
 

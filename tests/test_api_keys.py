@@ -8,8 +8,16 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
+from consent import Ledger
 from termsledger.cli import cli
 from termsledger.keys import Keys, KeysError
+
+
+def new_ledger(tmp_path) -> str:
+    """An empty ledger file (only ``publish`` makes one; keys need one)."""
+    path = tmp_path / "ledger.db"
+    Ledger(path, create=True).close()
+    return str(path)
 
 
 def run(*args):
@@ -17,7 +25,7 @@ def run(*args):
 
 
 def test_create_prints_the_secret_once_alone_on_the_last_line(tmp_path):
-    ledger = str(tmp_path / "ledger.db")
+    ledger = new_ledger(tmp_path)
     result = run("keys", "create", "--scope", "write", "--name", "signup", "--ledger", ledger)
     assert result.exit_code == 0, result.output
     secret = result.output.splitlines()[-1]
@@ -27,7 +35,7 @@ def test_create_prints_the_secret_once_alone_on_the_last_line(tmp_path):
 
 
 def test_create_as_json(tmp_path):
-    ledger = str(tmp_path / "ledger.db")
+    ledger = new_ledger(tmp_path)
     result = run("keys", "create", "--scope", "admin", "--name", "ops", "--ledger", ledger, "--format", "json")
     created = json.loads(result.output)
     assert set(created) == {"id", "name", "scope", "secret"}
@@ -35,7 +43,7 @@ def test_create_as_json(tmp_path):
 
 
 def test_only_a_salted_hash_is_stored(tmp_path):
-    ledger = tmp_path / "ledger.db"
+    ledger = new_ledger(tmp_path)
     keys = Keys(ledger)
     _, first = keys.create("a", "read")
     _, second = keys.create("b", "read")
@@ -46,7 +54,7 @@ def test_only_a_salted_hash_is_stored(tmp_path):
 
 
 def test_list_and_revoke(tmp_path):
-    ledger = str(tmp_path / "ledger.db")
+    ledger = new_ledger(tmp_path)
     key, secret = Keys(ledger).create("mailer", "read")
     listed = json.loads(run("keys", "list", "--ledger", ledger, "--format", "json").output)
     assert listed == [key.to_dict()]
@@ -58,13 +66,13 @@ def test_list_and_revoke(tmp_path):
 
 
 def test_revoking_an_unknown_key_fails(tmp_path):
-    result = CliRunner().invoke(cli, ["keys", "revoke", "nope", "--ledger", str(tmp_path / "l.db")])
+    result = CliRunner().invoke(cli, ["keys", "revoke", "nope", "--ledger", new_ledger(tmp_path)])
     assert result.exit_code == 1
     assert result.output == "Error: No API key has the id 'nope'.\n"
 
 
 def test_bad_scope_and_name(tmp_path):
-    keys = Keys(tmp_path / "ledger.db")
+    keys = Keys(new_ledger(tmp_path))
     with pytest.raises(KeysError, match="Unknown scope 'root'"):
         keys.create("x", "root")
     with pytest.raises(KeysError, match="needs a name"):
@@ -73,7 +81,7 @@ def test_bad_scope_and_name(tmp_path):
 
 @pytest.mark.parametrize("secret", ["", "tl_", "tl__", "x_y_z", "tl_abc", "🙂", "tl_" + "a" * 5000])
 def test_malformed_secrets_are_unknown(tmp_path, secret):
-    keys = Keys(tmp_path / "ledger.db")
+    keys = Keys(new_ledger(tmp_path))
     key, good = keys.create("x", "read")
     assert keys.authenticate(secret) is None
     assert keys.authenticate(good[:-1] + ("A" if good[-1] != "A" else "B")) is None
@@ -90,4 +98,4 @@ def test_scopes_include_lesser_ones():
 def test_serve_refuses_a_missing_ledger(tmp_path):
     result = CliRunner().invoke(cli, ["serve", "--ledger", str(tmp_path / "none.db")])
     assert result.exit_code == 1
-    assert "run `termsledger publish` first" in result.output
+    assert "`termsledger publish` creates one" in result.output

@@ -156,3 +156,40 @@ def test_the_ledger_defaults_to_the_configured_one(repo, tmp_path, monkeypatch):
 @pytest.mark.parametrize("command", list(consent.commands.values()))
 def test_commands_have_help(command):
     assert command.help and "Example:" in command.help
+
+
+LEDGER_COMMANDS = [
+    ["consent", "verify"], ["consent", "status", "u"], ["consent", "status", "u", "terms"],
+    ["consent", "record", "u", "terms"], ["consent", "pending", "terms", "2026-02-01"],
+    ["consent", "mark-notified", "terms", "2026-02-01", "u"], ["consent", "history", "u"],
+    ["consent", "export", "u"], ["consent", "erase", "u"], ["serve"], ["keys", "list"],
+    ["keys", "create", "--scope", "read", "--name", "x"], ["keys", "revoke", "abc"],
+]
+
+
+@pytest.mark.parametrize("args", LEDGER_COMMANDS, ids=" ".join)
+def test_only_publish_creates_a_ledger(tmp_path, args):
+    missing = tmp_path / "typo.db"
+    result = run(*args, "--ledger", missing, code=1)
+    assert result.output == (f"Error: no ledger at {missing}: the file does not exist "
+                             f"(`termsledger publish` creates one)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args", LEDGER_COMMANDS, ids=" ".join)
+def test_a_file_that_is_not_a_ledger_is_refused_and_left_alone(tmp_path, args):
+    text = tmp_path / "notes.db"
+    text.write_text("these are my notes, not a database\n" * 200)
+    result = run(*args, "--ledger", text, code=1)
+    assert result.output == f"Error: {text} is not a termsledger ledger: not an SQLite database\n"
+    other = tmp_path / "app.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)")
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    result = run(*args, "--ledger", other, code=1)
+    assert result.output == (f"Error: {other} is not a termsledger ledger: an SQLite database "
+                             f"without the ledger's tables\n")
+    assert other.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db", "notes.db"]

@@ -9,6 +9,7 @@ import pytest
 import terms
 from conftest import front
 from consent import (ChangedVersion, IdempotencyConflict, InvalidCursor, InvalidEvidence,
+                     LedgerNotFound, NotALedger,
                      InvalidRecord, InvalidSubject, Ledger, UncommittedVersion, UnknownDocument,
                      UnknownVersion)
 from ledger_support import content, example, version
@@ -16,7 +17,7 @@ from ledger_support import content, example, version
 
 @pytest.fixture
 def ledger(tmp_path):
-    with Ledger(tmp_path / "ledger.db") as ledger:
+    with Ledger(tmp_path / "ledger.db", create=True) as ledger:
         ledger.publish(example())
         yield ledger
 
@@ -26,7 +27,7 @@ def status(ledger, subject, document, at):
 
 
 def test_publish_is_idempotent_and_counts(tmp_path):
-    with Ledger(tmp_path / "l.db") as ledger:
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
         first = ledger.publish(example())
         assert len(first.added) == 6 and first.unchanged == 0
         again = ledger.publish(example())
@@ -45,7 +46,7 @@ def test_publish_refuses_a_changed_text_and_publishes_nothing(ledger):
 def test_publish_updates_materiality_from_verdicts_where_no_flag(tmp_path):
     plain = content(version("terms", "2024-01-01"), version("terms", "2098-01-01"),
                     version("terms", "2099-01-01", material=False))
-    with Ledger(tmp_path / "l.db") as ledger:
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
         ledger.publish(plain)
         ledger.record("u", "terms", version="2024-01-01", at="2024-02-01")
         assert status(ledger, "u", "terms", "2098-02-01") == "notify"
@@ -62,7 +63,7 @@ def test_publish_updates_materiality_from_verdicts_where_no_flag(tmp_path):
 
 def test_materiality_of_a_version_in_force_stays_as_published(ledger, tmp_path):
     plain = content(version("terms", "2024-01-01"), version("terms", "2025-01-01"))
-    with Ledger(tmp_path / "l.db") as other:
+    with Ledger(tmp_path / "l.db", create=True) as other:
         other.publish(plain, {("terms", "2025-01-01"): False})
         other.record("v", "terms", version="2024-01-01", at="2024-02-01")
         published = other.publish(plain, {("terms", "2025-01-01"): True})
@@ -160,7 +161,7 @@ def test_sha256_must_be_the_text_or_the_bundle_manifest(ledger):
 
 
 def test_accepting_a_named_version_accepts_the_references_in_force_then(tmp_path):
-    with Ledger(tmp_path / "l.db") as ledger:
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
         ledger.publish(content(version("terms", "2025-01-01", references=["privacy"]),
                                version("terms", "2099-01-01", references=["privacy"]),
                                version("privacy", "2025-01-01"),
@@ -320,7 +321,7 @@ def test_a_catalog_published_from_a_git_repository(content_repo, tmp_path):
         title="Terms", slug="terms", effective="2025-06-01", summary="Fees", material=True)
         + "Be nice. Pay fees.\n"})
     loaded = terms.load(content_repo.path)
-    with Ledger(tmp_path / "l.db") as ledger:
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
         assert [p[1] for p in ledger.publish(loaded).added] == ["2025-02-01", "2025-06-01"]
         content_repo.write("terms.md", front(title="Terms", slug="terms", effective="2099-01-01",
                                              summary="Draft") + "Be nice. Pay fees. Smile.\n")
@@ -335,3 +336,21 @@ def test_a_catalog_published_from_a_git_repository(content_repo, tmp_path):
         ledger.record("iv", "terms", at="2025-03-01")
         assert status(ledger, "iv", "terms", "2025-05-15") == "announced"
         assert status(ledger, "iv", "terms", "2025-06-02") == "reaccept"
+
+
+def test_opening_needs_an_existing_ledger_and_create_makes_one(tmp_path):
+    missing = tmp_path / "typo.db"
+    with pytest.raises(LedgerNotFound, match=r"no ledger at .*typo.db: the file does not exist"):
+        Ledger(missing)
+    assert not missing.exists() and list(tmp_path.iterdir()) == []
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database")
+    with pytest.raises(NotALedger, match=r"notes.txt is not a termsledger ledger: not an SQLite"):
+        Ledger(text)
+    with pytest.raises(NotALedger, match=r"notes.txt is not a termsledger ledger: not an SQLite"):
+        Ledger(text, create=True)
+    assert text.read_text() == "not a database"
+    with Ledger(missing, create=True) as ledger:
+        ledger.publish(example())
+    with Ledger(missing) as ledger:
+        assert [d.slug for d in ledger.catalog()] == ["privacy", "terms"]

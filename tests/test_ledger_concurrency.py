@@ -28,7 +28,7 @@ for i in range(int(sys.argv[3])):
 
 def test_processes_write_concurrently_and_a_killed_one_loses_nothing_acknowledged(tmp_path):
     path = tmp_path / "ledger.db"
-    with Ledger(path) as ledger:
+    with Ledger(path, create=True) as ledger:
         ledger.publish(example())
     env = dict(os.environ, PYTHONPATH=str(ROOT))
 
@@ -63,7 +63,7 @@ def test_processes_write_concurrently_and_a_killed_one_loses_nothing_acknowledge
 
 
 def test_threads_share_one_ledger(tmp_path):
-    with Ledger(tmp_path / "ledger.db") as ledger:
+    with Ledger(tmp_path / "ledger.db", create=True) as ledger:
         ledger.publish(example())
         errors = []
 
@@ -86,7 +86,7 @@ def test_threads_share_one_ledger(tmp_path):
 
 
 def test_group_commit_rolls_back_a_refused_write_alone(tmp_path):
-    with Ledger(tmp_path / "ledger.db") as ledger:
+    with Ledger(tmp_path / "ledger.db", create=True) as ledger:
         ledger.publish(example())
         futures = [ledger.submit(lambda s=s: ledger.record(s, "terms")) for s in ("g1", "g2", "g3")]
         futures.insert(1, ledger.submit(lambda: ledger.record("bad", "terms", version="1999-01-01")))
@@ -100,7 +100,7 @@ def test_group_commit_rolls_back_a_refused_write_alone(tmp_path):
 def test_commits_leave_checkpoints_to_a_background_thread(tmp_path):
     path = tmp_path / "ledger.db"
     threads = set(threading.enumerate())
-    with Ledger(path) as ledger:
+    with Ledger(path, create=True) as ledger:
         ledger.publish(example())
         assert ledger.conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
         size = path.stat().st_size
@@ -114,7 +114,7 @@ def test_commits_leave_checkpoints_to_a_background_thread(tmp_path):
 
 def test_the_wal_stays_bounded_while_writers_keep_appending(tmp_path):
     path = tmp_path / "ledger.db"
-    with Ledger(path) as ledger:
+    with Ledger(path, create=True) as ledger:
         ledger.publish(example())
         for i in range(3000):  # over 100 MB of WAL if it never started over
             ledger.record_many({"subject": f"s{i}-{j}", "document": "terms",

@@ -15,7 +15,7 @@ from ledger_support import example
 @pytest.fixture
 def path(tmp_path):
     path = tmp_path / "ledger.db"
-    with Ledger(path) as ledger:
+    with Ledger(path, create=True) as ledger:
         ledger.publish(example())
         for name in ("ana", "ben", "cat"):
             ledger.record(name, "terms", at="2026-02-01", evidence={"ip": "192.0.2.7"})
@@ -104,7 +104,7 @@ def test_personal_fields_dropped_without_an_erasure_are_caught(path):
 def test_erase_leaves_no_trace_in_the_file_or_wal(tmp_path):
     path = tmp_path / "ledger.db"
     victim, ip = "victim.person@example.com", "198.51.100.77"
-    with Ledger(path) as ledger:
+    with Ledger(path, create=True) as ledger:
         ledger.publish(example())
         ledger.record_many({"subject": f"user-{i:05}@example.com", "document": "terms",
                             "at": "2026-02-01", "evidence": {"ip": f"10.0.{i % 250}.{i % 200}"}}
@@ -143,7 +143,7 @@ def raw_bytes(path):
 
 def test_a_subject_recorded_again_after_erasure_can_be_erased_again(tmp_path):
     path = tmp_path / "ledger.db"
-    with Ledger(path) as ledger:
+    with Ledger(path, create=True) as ledger:
         ledger.publish(example())
         ledger.record("again@example.com", "terms", at="2026-02-01", evidence={"ip": "192.0.2.9"})
         first = ledger.erase("again@example.com")
@@ -157,7 +157,7 @@ def test_a_subject_recorded_again_after_erasure_can_be_erased_again(tmp_path):
 def test_the_pseudonym_cannot_be_derived_from_the_subject(tmp_path):
     pseudonyms = []
     for run in range(2):
-        with Ledger(tmp_path / f"l{run}.db") as ledger:
+        with Ledger(tmp_path / f"l{run}.db", create=True) as ledger:
             ledger.publish(example())
             ledger.record("same@example.com", "terms", at="2026-02-01")
             pseudonyms.append(ledger.erase("same@example.com").pseudonym)
@@ -169,7 +169,7 @@ def test_the_pseudonym_cannot_be_derived_from_the_subject(tmp_path):
 
 def test_opening_an_old_file_drops_its_pseudonym_key(tmp_path):
     path = tmp_path / "ledger.db"
-    with Ledger(path) as ledger:
+    with Ledger(path, create=True) as ledger:
         ledger.conn.execute("INSERT INTO meta (key, value) VALUES ('pseudonym_key', x'00')")
         ledger.conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_drop_pseudonym_key'")
     with Ledger(path) as ledger:

@@ -62,6 +62,10 @@ when naive, now when ``None``):
   transaction committed, or with the write's error (which rolled back alone). For servers:
   many concurrent writes share each fsync. ``close()`` commits what is queued first.
 
+Subject ids are normalized to Unicode NFC wherever they enter (``canonical_subject(text) ->
+SubjectId``); text that is not valid Unicode, or an id with control characters (C0, DEL,
+C1, line separators, bidi embeddings, overrides, isolates), is refused.
+
 Every value has ``to_dict()``. Errors derive from ``ConsentError``: ``LedgerNotFound`` (also
 ``FileNotFoundError``), ``NotALedger``; ``UnknownDocument``, ``UnknownVersion``,
 ``UnknownSubject`` (also ``LookupError``); ``InvalidSubject``,
@@ -85,14 +89,15 @@ import importlib
 from typing import TYPE_CHECKING
 
 _ERRORS = ("ChangedVersion", "ConsentError", "DamagedLog", "ErasureIncomplete",
-           "IdempotencyConflict", "InvalidCursor", "InvalidEvidence", "InvalidNote", "InvalidProof",
-           "InvalidReceipt", "InvalidRecord", "InvalidSubject", "LedgerNotFound", "NotALedger",
-           "PublicationError", "SigningKeyError", "UncommittedVersion", "UnknownDocument",
-           "UnknownSubject", "UnknownVersion")
+           "IdempotencyConflict", "InvalidCursor", "InvalidEvidence", "InvalidNote",
+           "InvalidProof", "InvalidReceipt", "InvalidRecord", "InvalidSubject", "LedgerNotFound",
+           "NotALedger", "PublicationError", "SigningKeyError", "UncommittedVersion",
+           "UnknownDocument", "UnknownSubject", "UnknownVersion")
 _VALUES = ("STATUSES", "CatalogDocument", "CatalogVersion", "Erasure", "Event", "Marked", "Page",
            "Published", "Status", "Verification")
+_FUNCTIONS = {"SubjectId": ".records", "canonical_subject": ".records", "check_ledger": ".schema"}
 _MODULES = {**dict.fromkeys(_ERRORS, ".errors"), **dict.fromkeys(_VALUES, ".values"),
-            "Ledger": ".ledger", "check_ledger": ".schema"}
+            "Ledger": ".ledger", **_FUNCTIONS}
 
 __all__ = sorted(_MODULES)
 
@@ -112,5 +117,6 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from .errors import *  # noqa: F403
     from .ledger import Ledger  # noqa: F401
+    from .records import SubjectId, canonical_subject  # noqa: F401
     from .schema import check_ledger  # noqa: F401
     from .values import *  # noqa: F403

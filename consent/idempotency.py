@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from .errors import IdempotencyConflict, InvalidRecord
-from .records import check_subject, to_micros
+from .records import canonical_subject, to_micros
 from .writer import subject_ids
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def idempotent(ledger: Ledger, key: str, subjects: str | Iterable[str] | None,
         raise InvalidRecord(f"idempotency key must be text of 1 to {MAX_KEY} characters, "
                             f"not {key!r}")
     names = [subjects] if isinstance(subjects, str) else list(subjects or ())
-    names = [check_subject(s) for s in names]
+    names = [canonical_subject(s) for s in names]
     with ledger.transaction() as conn:
         row = conn.execute("SELECT fingerprint, response FROM idempotency WHERE key = ?",
                            (key,)).fetchone()

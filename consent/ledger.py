@@ -19,8 +19,9 @@ from .catalog import Catalog, Verdicts, catalog_generation, load_catalog, publis
 from .checkpoints import Checkpointer
 from .errors import UnknownDocument, UnknownVersion
 from .group import GroupCommit
-from .records import (DAY, MAX_SUBJECT, PSEUDONYM_PREFIX, RECORDABLE, check_action, check_channel,
-                      check_new_subject, check_subject, day_of, evidence_json, resolve, to_micros)
+from .records import (DAY, MAX_SUBJECT, PSEUDONYM_PREFIX, RECORDABLE, canonical_subject,
+                      check_action, check_channel, day_of, evidence_json, new_subject, resolve,
+                      to_micros)
 from .schema import ACTION_CODES, check_ledger, connect, migrations
 from .locking import writer_lock
 from .status import Standing
@@ -218,9 +219,10 @@ class Ledger:
         for record in records:
             get = record.get
             subject = get("subject")
-            if not (type(subject) is str and 0 < len(subject) <= MAX_SUBJECT
+            if not (type(subject) is str and subject.isascii() and subject.isprintable()
+                    and 0 < len(subject) <= MAX_SUBJECT
                     and not subject.startswith(PSEUDONYM_PREFIX)):
-                check_new_subject(subject)
+                subject = new_subject(subject)
             action = get("action", "accepted")
             code = ACTION_CODES.get(action) if action in RECORDABLE else check_action(action)
             channel = get("channel", "api")
@@ -248,20 +250,20 @@ class Ledger:
         """Where ``subject`` stands with ``document`` at ``at`` (now by default). An unknown
         subject is ``never``, not an error."""
         standing = self._standing(document, at)
-        if type(subject) is not str or not 0 < len(subject) <= MAX_SUBJECT:
-            check_subject(subject)
+        subject = canonical_subject(subject)
         rows = self._lookup(standing.doc.id, subject)
         return standing.of(subject, rows[0] if rows else None)
 
     def status_all(self, subject: str, at: datetime | None = None) -> list[Status]:
         """The status of ``subject`` for every published document."""
+        subject = canonical_subject(subject)
         return [self.status(subject, slug, at) for slug in self.catalog_snapshot().documents]
 
     def statuses(self, subjects: Iterable[str], document: str,
                  at: datetime | None = None) -> list[Status]:
         """The status of each of ``subjects`` for ``document``, in the order given."""
         standing = self._standing(document, at)
-        subjects = [check_subject(s) for s in subjects]
+        subjects = [canonical_subject(s) for s in subjects]
         rows = {subject: (state, accepted, notified) for subject, state, accepted, notified
                 in self.conn.execute(
                     "SELECT s.subject, st.state, st.accepted, st.notified FROM subjects s "
@@ -307,16 +309,16 @@ class Ledger:
 
     def history(self, subject: str) -> list[Event]:
         """Every event about ``subject``, oldest first (empty for an unknown subject)."""
-        return events.history(self.conn, check_subject(subject))
+        return events.history(self.conn, canonical_subject(subject))
 
     def export(self, subject: str) -> dict[str, Any]:
         """Everything the ledger holds about ``subject``, as JSON-ready data."""
-        return erasure.export(self, check_subject(subject))
+        return erasure.export(self, canonical_subject(subject))
 
     def erase(self, subject: str) -> Erasure:
         """Replace ``subject`` with a random pseudonym and drop its personal evidence and
         stored responses, from the file and its WAL; see :mod:`consent.erasure`."""
-        return erasure.erase(self, check_subject(subject))
+        return erasure.erase(self, canonical_subject(subject))
 
     def verify(self) -> Verification:
         """Check the hash chain; reports the first event edited, deleted or reordered."""

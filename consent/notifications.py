@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 from .catalog import DocumentEntries, Entry
 from .errors import InvalidCursor, InvalidRecord
 from .events import json_list
-from .records import check_channel, check_new_subject, to_micros
+from .records import check_channel, new_subject, to_micros
 from .schema import ACTION_CODES
 from .values import Marked, Page
 from .writer import Row, append
@@ -51,7 +51,7 @@ def mark(ledger: Ledger, subjects: Iterable[str], document: str, version: str, c
          at: datetime | None) -> Marked:
     """Record a ``notified`` event for each subject not yet notified of ``version`` or later;
     subjects without a status for the document are not marked but reported as unknown."""
-    names = list(dict.fromkeys(check_new_subject(s) for s in subjects))
+    names = list(dict.fromkeys(new_subject(s) for s in subjects))
     channel, micros = check_channel(channel), to_micros(at)
     with ledger.transaction() as conn:
         catalog = ledger.catalog_snapshot(fresh=True)

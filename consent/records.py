@@ -5,9 +5,11 @@ Every refusal names the field and the value, in words a legal editor understands
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from json.encoder import c_make_encoder, encode_basestring
-from typing import Any, Mapping
+from typing import Any, Mapping, NewType
 
 from .catalog import Catalog, Entry, manifest
 from .errors import InvalidEvidence, InvalidRecord, InvalidSubject, UnknownVersion
@@ -34,24 +36,59 @@ _encode = c_make_encoder(None, _unserializable, encode_basestring, None, ":", ",
                          False)
 
 
-def check_subject(subject: Any) -> str:
-    """``subject`` if it is text of 1 to 256 characters; raises :class:`InvalidSubject`."""
+SubjectId = NewType("SubjectId", str)
+"""A subject id as the ledger keeps it: see :func:`canonical_subject`."""
+_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""Control characters (C0, DEL, C1), line and paragraph separators, bidi embeddings,
+overrides and isolates: they hide or disguise what a subject id shows."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def canonical_subject(subject: Any) -> SubjectId:
+    """``subject`` in Unicode NFC, so that one id typed in two forms is one subject.
+
+    It must be text of 1 to 256 characters, valid Unicode, without control characters (C0,
+    DEL, C1, line separators, bidi embeddings, overrides and isolates); raises
+    :class:`InvalidSubject` otherwise.
+
+    >>> canonical_subject("jose\u0301") == "jos\u00e9"
+    True
+    """
+    if type(subject) is str and subject.isascii() and subject.isprintable() and (
+            0 < len(subject) <= MAX_SUBJECT):
+        return SubjectId(subject)  # printable ASCII: already NFC, no control characters
     if not isinstance(subject, str):
-        raise InvalidSubject(f"subject must be text, not {subject!r}")
+        raise InvalidSubject(f"subject must be text, not {_short(subject)}")
     if not subject:
         raise InvalidSubject("subject must not be empty")
+    check_unicode(subject, "subject", InvalidSubject)
+    refused = _REFUSED.search(subject)
+    if refused:
+        raise InvalidSubject(f"subject must not contain control characters: {_short(subject)} "
+                             f"has {refused.group()!r} at position {refused.start()}")
+    subject = unicodedata.normalize("NFC", subject)
     if len(subject) > MAX_SUBJECT:
         raise InvalidSubject(f"subject must be at most {MAX_SUBJECT} characters, not "
                              f"{len(subject)}: {subject[:32]!r}...")
-    return subject
+    return SubjectId(subject)
 
 
-def check_new_subject(subject: Any) -> str:
-    """Like :func:`check_subject`, refusing the prefix reserved for pseudonyms."""
-    if check_subject(subject).startswith(PSEUDONYM_PREFIX):
+def new_subject(subject: Any) -> SubjectId:
+    """Like :func:`canonical_subject`, refusing the prefix reserved for pseudonyms."""
+    subject = canonical_subject(subject)
+    if subject.startswith(PSEUDONYM_PREFIX):
         raise InvalidSubject(f"subject must not start with {PSEUDONYM_PREFIX!r} (reserved for "
                              f"erased subjects): {subject!r}")
     return subject
+
+
+def check_unicode(text: str, field: str, error: type[Exception]) -> None:
+    """Raise ``error`` naming ``field`` when ``text`` holds a lone surrogate (it cannot be
+    stored as UTF-8: Python lets such strings in from JSON escapes and undecodable bytes)."""
+    surrogate = _SURROGATE.search(text)
+    if surrogate:
+        raise error(f"{field} is not valid Unicode: a lone surrogate {surrogate.group()!r} at "
+                    f"position {surrogate.start()}")
 
 
 def evidence_json(evidence: Any) -> str | None:
@@ -68,7 +105,23 @@ def evidence_json(evidence: Any) -> str | None:
     if len(text) > MAX_EVIDENCE:
         raise InvalidEvidence(f"evidence must be at most {MAX_EVIDENCE} characters of JSON, "
                               f"not {len(text)}")
+    if not text.isascii() and _SURROGATE.search(text):
+        _check_texts(evidence, "evidence")
     return text
+
+
+def _check_texts(value: Any, where: str) -> None:
+    """Raise :class:`InvalidEvidence` for the first key or text in ``value`` that is not
+    valid Unicode, naming where it is (``evidence.a[0].b``)."""
+    if isinstance(value, str):
+        check_unicode(value, where, InvalidEvidence)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            check_unicode(str(key), f"{where} key {key!r}", InvalidEvidence)
+            _check_texts(item, f"{where}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _check_texts(item, f"{where}[{index}]")
 
 
 def check_channel(channel: Any) -> str:

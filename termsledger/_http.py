@@ -3,8 +3,11 @@ the request body limit, and routes that check their API key before reading the b
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import orjson
 from fastapi.exceptions import RequestValidationError
@@ -130,19 +133,114 @@ def _too_large(limit: int) -> APIError:
 
 class ScopedRoute(APIRoute):
     """A route that needs an API key with the scope in ``openapi_extra["x-scope"]``, checked
-    before FastAPI reads the body: 401 for a missing or unknown key, 403 for a wrong scope."""
+    before FastAPI reads the body: 401 for a missing or unknown key, 403 for a wrong scope.
+    Then its path must be UTF-8 and its JSON body strict (see :func:`strict_json`)."""
 
     def get_route_handler(self):
         handler = super().get_route_handler()
         scope = (self.openapi_extra or {}).get("x-scope")
         if scope is None:
             return handler
+        field = next(iter(self.param_convertors), "path")
 
         async def authorized(request: Request) -> Response:
             request.state.api_key = authorize(request, scope)
+            check_path(request, field)
+            if request.method == "POST" and _is_json(request):
+                body = await request.body()
+                try:
+                    if body:  # FastAPI's request.json() returns what is cached here
+                        request._json = strict_json(body)
+                except json.JSONDecodeError:
+                    pass  # FastAPI parses it again and reports where
+
             return await handler(request)
 
         return authorized
+
+
+def check_path(request: Request, field: str) -> None:
+    """Refuse a path that is not UTF-8 once percent-decoded (Starlette would read each bad
+    byte as U+FFFD, so that another subject id than the one sent would be looked up)."""
+    raw = request.scope.get("raw_path") or b""
+    if b"%" in raw:
+        try:
+            unquote_to_bytes(raw).decode("utf-8")
+        except UnicodeDecodeError:
+            raise _invalid(field, "path", "not valid UTF-8 once percent-decoded") from None
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def strict_json(body: bytes) -> Any:
+    """The JSON ``body``, refusing with a 422 what :func:`json.loads` would let through:
+    bytes that are not UTF-8, duplicate keys, and escaped lone surrogates (text that is not
+    valid Unicode). Raises :class:`json.JSONDecodeError` for malformed JSON."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _invalid("body", "body", f"not valid UTF-8 (byte {error.start})") from None
+    try:
+        data = json.loads(text, object_pairs_hook=_object)
+    except _Duplicate as duplicate:
+        raise _invalid(duplicate.key, "body", f"duplicate key {duplicate.key!r} in the JSON body"
+                       ) from None
+    if _SURROGATE_ESCAPE.search(text):
+        where = _lone_surrogate(data, "")
+        if where is not None:
+            raise _invalid(where or "body", "body", "not valid Unicode (a lone surrogate)")
+    return data
+
+
+class _Duplicate(ValueError):
+    def __init__(self, key: str):
+        self.key = key
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Duplicate(key)
+            seen.add(key)
+    return data
+
+
+def _lone_surrogate(value: Any, where: str) -> str | None:
+    """Where in ``value`` a key or text holds a lone surrogate (``evidence.a[0]``), if any."""
+    if isinstance(value, str):
+        return where if _has_surrogate(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{where}.{key}" if where else key
+            if _has_surrogate(key):
+                return where or "body"
+            found = _lone_surrogate(item, inner)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _lone_surrogate(item, f"{where}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    return not text.isascii() and any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _is_json(request: Request) -> bool:
+    kind = request.headers.get("content-type")
+    return kind is None or "json" in kind
+
+
+def _invalid(field: str, where: str, message: str) -> APIError:
+    return APIError(422, "invalid", f"Invalid request: {field}: {message}",
+                    fields=[{"field": field, "in": where, "message": message}])
 
 
 def authorize(request: Request, scope: str):

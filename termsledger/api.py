@@ -20,6 +20,7 @@ from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
 
 import consent
@@ -71,6 +72,14 @@ class AckIn(_In):
     channel: str = Field("email", min_length=1, max_length=64)
 
 
+class SubjectConvertor(PathConvertor):
+    """A subject id in a path: anything, ``/`` and line breaks included (``path`` would not
+    match a line break, making it a 404 instead of the ledger's refusal)."""
+
+    regex = "(?s:.*)"
+
+
+register_url_convertor("subject", SubjectConvertor())
 router = APIRouter(prefix="/v1", route_class=ScopedRoute, default_response_class=JSON)
 
 
@@ -85,11 +94,12 @@ async def documents(request: Request):
     return JSON({"documents": [document.to_dict() for document in catalog]})
 
 
-@router.get("/subjects/{subject:path}/status", **scoped("read"))
+@router.get("/subjects/{subject:subject}/status", **scoped("read"))
 async def subject_status(request: Request, subject: str, document: Slug | None = None):
     """Status of one subject for ``document``, or for every published document.
     An unknown subject is ``never``, not an error."""
     ledger = _ledger(request)
+    subject = consent.canonical_subject(subject)
     if document is not None:
         return JSON(ledger.status(subject, document))
     return JSON({"subject": subject, "statuses": ledger.status_all(subject)})
@@ -144,20 +154,21 @@ async def acknowledge(request: Request, body: AckIn, idempotency_key: Idempotenc
     return await _write(request, idempotency_key, body.subjects, body, mark, status=200)
 
 
-@router.get("/subjects/{subject:path}/history", **scoped("read"))
+@router.get("/subjects/{subject:subject}/history", **scoped("read"))
 def history(request: Request, subject: str):
     """The subject's events, oldest first: what they accepted, declined or withdrew, and when."""
+    subject = consent.canonical_subject(subject)
     return JSON({"subject": subject,
                  "events": [e.to_dict() for e in _ledger(request).history(subject)]})
 
 
-@router.get("/subjects/{subject:path}/export", **scoped("admin"))
+@router.get("/subjects/{subject:subject}/export", **scoped("admin"))
 def export(request: Request, subject: str):
     """Everything the ledger holds about the subject, for a data-access request."""
     return JSON(_ledger(request).export(subject))
 
 
-@router.delete("/subjects/{subject:path}", **scoped("admin"))
+@router.delete("/subjects/{subject:subject}", **scoped("admin"))
 def erase(request: Request, subject: str):
     """Erase the subject: their id and personal evidence are replaced by a pseudonym."""
     return JSON(_ledger(request).erase(subject).to_dict())

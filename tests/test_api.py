@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 
 import pytest
 from fastapi.testclient import TestClient
@@ -322,3 +323,85 @@ def test_errors_do_not_leak(app, client):
     assert response.status_code == 500
     assert "carol" not in response.text and "Traceback" not in response.text
     assert response.json()["error"]["code"] == "internal"
+
+
+@pytest.mark.parametrize("body,field", [
+    (b'{"subject": "u\\ud800", "document": "terms"}', "subject"),
+    (b'{"subject": "u1", "document": "terms", "evidence": {"note": "x\\udfff"}}', "evidence.note"),
+    (b'{"subject": "u1", "document": "terms", "evidence": {"\\ud800": 1}}', "evidence"),
+    (b'{"subject": "u1", "document": "terms", "evidence": {"a": ["\\ud800"]}}', "evidence.a[0]"),
+    (b'{"subject": "u1", "document": "terms", "channel": "\\ud800"}', "channel"),
+    (b'{"subject": "u1", "document": "terms", "version": "\\udbff"}', "version"),
+    (b'{"subject": "u1\xed\xa0\x80", "document": "terms"}', "body"),
+    (b'{"subject": "u1\xff", "document": "terms"}', "body"),
+])
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "k1"}])
+def test_text_that_is_not_valid_unicode_is_a_422_naming_the_field(client, body, field, headers):
+    response = client.post("/v1/consents", content=body,
+                           headers={"Content-Type": "application/json", **headers})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid" and error["message"].startswith(f"Invalid request: {field}")
+    assert error["fields"][0]["field"] == field
+    assert client.get("/v1/subjects/u1/history").json()["events"] == []
+
+
+@pytest.mark.parametrize("body,key", [
+    (b'{"subject": "u1", "subject": "u2", "document": "terms"}', "subject"),
+    (b'{"subject": "u1", "document": "terms", "evidence": {"ip": "a", "ip": "b"}}', "ip"),
+])
+def test_duplicate_keys_in_a_json_body_are_a_422_naming_the_key(client, body, key):
+    response = client.post("/v1/consents", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["message"] == f"Invalid request: {key}: duplicate key {key!r} in the JSON body"
+    assert error["fields"] == [{"field": key, "in": "body",
+                                "message": f"duplicate key {key!r} in the JSON body"}]
+    assert client.get("/v1/subjects/u1/history").json()["events"] == []
+
+
+@pytest.mark.parametrize("path", ["%FF", "u%ED%A0%80", "%C3"])
+@pytest.mark.parametrize("route", ["/v1/subjects/{}/status", "/v1/subjects/{}/history",
+                                   "/v1/subjects/{}/export", "/v1/subjects/{}"])
+def test_a_path_that_is_not_utf_8_is_a_422(client, route, path):
+    method = "DELETE" if route == "/v1/subjects/{}" else "GET"
+    response = client.request(method, route.format(path))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["message"] == ("Invalid request: subject: not valid UTF-8 "
+                                                   "once percent-decoded")
+
+
+@pytest.mark.parametrize("subject", ["a%00b", "a%0Ab", "a%1B%5B31mb", "a%7Fb", "a%C2%85b",
+                                     "a%E2%80%AEb", "a%E2%81%A6b"])
+def test_subject_ids_with_control_characters_are_a_422(client, subject):
+    for method, route in [("GET", "/v1/subjects/{}/status?document=terms"),
+                          ("GET", "/v1/subjects/{}/status"), ("GET", "/v1/subjects/{}/history"),
+                          ("GET", "/v1/subjects/{}/export"), ("DELETE", "/v1/subjects/{}")]:
+        response = client.request(method, route.format(subject))
+        assert response.status_code == 422, (route, response.text)
+        assert response.json()["error"]["message"].startswith("subject must not contain control")
+    decoded = urllib.parse.unquote(subject)
+    for path, body in [("/v1/consents", {"subject": decoded, "document": "terms"}),
+                       ("/v1/subjects/status", {"subjects": ["u1", decoded]}),
+                       ("/v1/notifications/ack", {"document": "terms", "version": "2025-09-15",
+                                                  "subjects": [decoded]})]:
+        response = client.post(path, json=body)
+        assert response.status_code == 422, (path, response.text)
+        assert "subject must not contain control" in response.json()["error"]["message"]
+
+
+def test_one_subject_whatever_its_unicode_form(client):
+    composed, decomposed = "jos\u00e9", "jose\u0301"
+    accept(client, decomposed, evidence={"ip": "192.0.2.44"})
+    quoted = urllib.parse.quote(composed)
+    status = client.get(f"/v1/subjects/{quoted}/status?document=terms").json()
+    assert (status["subject"], status["status"]) == (composed, "current")
+    statuses = client.post("/v1/subjects/status", json={"subjects": [decomposed]}).json()
+    assert {s["subject"] for s in statuses["statuses"]} == {composed}
+    history = client.get(f"/v1/subjects/{urllib.parse.quote(decomposed)}/history").json()
+    assert history["subject"] == composed and len(history["events"]) == 2
+    assert client.get(f"/v1/subjects/{urllib.parse.quote(decomposed)}/status").json()[
+        "subject"] == composed
+    assert client.delete(f"/v1/subjects/{quoted}").json()["events"] == 2
+    assert client.get(f"/v1/subjects/{urllib.parse.quote(decomposed)}/history").json()[
+        "events"] == []

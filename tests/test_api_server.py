@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import socket
 import subprocess
 import sys
@@ -101,3 +103,26 @@ def test_concurrent_retries_with_one_idempotency_key_record_once(served):
     assert {r.status_code for r in responses} == {201}
     assert len({r.content for r in responses}) == 1
     assert len(Ledger(ledger_path).history("retried")) == 2  # the Terms and their bundle
+
+
+def test_refused_text_is_a_422_and_the_connection_stays_open(served):
+    base_url, secrets, ledger_path = served
+    connection = http.client.HTTPConnection(*base_url.removeprefix("http://").split(":"), timeout=10)
+    connection.auto_open = 0  # a closed connection must raise, not silently reconnect
+    connection.connect()
+    bodies = [b'{"subject": "s\\ud800", "document": "terms"}',
+              b'{"subject": "s1", "document": "terms", "evidence": {"k": "\\udfff"}}',
+              b'{"subject": "s1", "subject": "s2", "document": "terms"}']
+    try:
+        for headers in ({}, {"Idempotency-Key": "surrogates"}):
+            for body in bodies:
+                connection.request("POST", "/v1/consents", body=body, headers={
+                    **bearer(secrets["write"]), **headers, "Content-Type": "application/json"})
+                response = connection.getresponse()
+                assert response.status == 422, response.read()
+                assert json.loads(response.read())["error"]["code"] == "invalid"
+        connection.request("GET", "/v1/subjects/s1/history", headers=bearer(secrets["read"]))
+        response = connection.getresponse()
+        assert response.status == 200 and json.loads(response.read())["events"] == []
+    finally:
+        connection.close()

@@ -193,3 +193,27 @@ def test_a_file_that_is_not_a_ledger_is_refused_and_left_alone(tmp_path, args):
                              f"without the ledger's tables\n")
     assert other.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["app.db", "notes.db"]
+
+
+def test_text_that_is_not_valid_unicode_or_a_control_character_is_one_line(repo, tmp_path):
+    db = tmp_path / "l.db"
+    run("publish", "--content", repo.path, "--ledger", db)
+    cases = [
+        (["record", "u\udcff", "terms"], "Error: subject is not valid Unicode: a lone surrogate "
+                                        "'\\udcff' at position 1\n"),
+        (["record", "u", "terms", "--evidence", '{"note": "\\ud800"}'],
+         "Error: evidence.note is not valid Unicode: a lone surrogate '\\ud800' at position 0\n"),
+        (["record", "u", "terms", "--channel", "web\ud800"],
+         "Error: channel must be printable text of 1 to 64 characters, not 'web\\ud800'\n"),
+        (["status", "a\x1b[2Jb", "terms"], "Error: subject must not contain control characters: "
+                                           "'a\\x1b[2Jb' has '\\x1b' at position 1\n"),
+        (["history", "a\u202eb"], "Error: subject must not contain control characters: "
+                                  "'a\\u202eb' has '\\u202e' at position 1\n"),
+        (["erase", "a\nb"], "Error: subject must not contain control characters: 'a\\nb' has "
+                            "'\\n' at position 1\n"),
+    ]
+    for args, message in cases:
+        result = run("consent", *args, "--ledger", db, code=1)
+        assert result.output == message
+    run("consent", "record", "jose\u0301", "terms", "--ledger", db)
+    assert data("consent", "status", "jos\u00e9", "terms", "--ledger", db)["status"] == "current"

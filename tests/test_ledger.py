@@ -354,3 +354,63 @@ def test_opening_needs_an_existing_ledger_and_create_makes_one(tmp_path):
         ledger.publish(example())
     with Ledger(missing) as ledger:
         assert [d.slug for d in ledger.catalog()] == ["privacy", "terms"]
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"subject": "u\ud800"}, InvalidSubject, "subject is not valid Unicode: a lone surrogate "
+                                             "'\\ud800' at position 1"),
+    ({"evidence": {"note": "x\udfff"}}, InvalidEvidence, "evidence.note is not valid Unicode: a "
+                                                         "lone surrogate '\\udfff' at position 1"),
+    ({"evidence": {"a": [{"b": "\ud800"}]}}, InvalidEvidence, "evidence.a[0].b is not valid "
+                                                              "Unicode"),
+    ({"evidence": {"\ud800key": 1}}, InvalidEvidence, "evidence key '\\ud800key' is not valid "
+                                                      "Unicode"),
+    ({"channel": "web\ud800"}, InvalidRecord, "channel must be printable text"),
+    ({"version": "2024\ud800"}, UnknownVersion, "version '2024\\ud800' of 'terms' is not"),
+    ({"document": "terms\ud800"}, UnknownDocument, "document 'terms\\ud800' is not published"),
+    ({"sha256": "\ud800"}, UnknownVersion, "sha256 '\\ud800' is neither"),
+    ({"at": "2026-01-01\ud800"}, InvalidRecord, "at must be an ISO-8601 date and time"),
+])
+def test_text_that_is_not_valid_unicode_is_refused_naming_the_field(ledger, kwargs, error, message):
+    arguments = {"subject": "fi", "document": "terms"} | kwargs
+    for call in (lambda: ledger.record(**arguments), lambda: ledger.record_many([arguments]),
+                 lambda: ledger.submit(lambda: ledger.record(**arguments)).result()):
+        with pytest.raises(error) as caught:
+            call()
+        assert str(caught.value).startswith(message)
+    assert ledger.history("fi") == [] and ledger.verify().ok
+
+
+BAD_SUBJECTS = ["a\x00b", "a\nb", "a\rb", "a\x1b[31mb", "a\x7fb", "a\x85b", "a\u202eb", "a\u2066b",
+                "a\u2069b", "a\u2028b", "u\ud800"]
+
+
+@pytest.mark.parametrize("subject", BAD_SUBJECTS)
+def test_subjects_with_control_characters_are_refused_everywhere(ledger, subject):
+    ledger.record("ok", "terms", at="2024-02-01")
+    calls = [lambda: ledger.record(subject, "terms"), lambda: ledger.status(subject, "terms"),
+             lambda: ledger.status_all(subject), lambda: ledger.statuses(["ok", subject], "terms"),
+             lambda: ledger.history(subject), lambda: ledger.export(subject),
+             lambda: ledger.erase(subject),
+             lambda: ledger.mark_notified(["ok", subject], "terms", "2025-01-01"),
+             lambda: ledger.idempotent("k", subject, dict)]
+    for call in calls:
+        with pytest.raises(InvalidSubject, match=r"^subject (must not contain|is not valid)"):
+            call()
+    assert [e.action for e in ledger.history("ok")] == ["accepted", "accepted"]
+
+
+def test_subject_ids_are_one_subject_whatever_their_unicode_form(ledger):
+    composed, decomposed = "jos\u00e9@example.com", "jose\u0301@example.com"
+    ledger.record(decomposed, "terms", at="2024-02-01", evidence={"ip": "192.0.2.1"})
+    ledger.record_many([{"subject": composed, "document": "terms", "at": "2026-02-01"}])
+    assert ledger.status(composed, "terms").subject == composed
+    assert ledger.status(decomposed, "terms", at=datetime(2026, 3, 1)).status == "announced"
+    assert len(ledger.history(composed)) == len(ledger.history(decomposed)) == 4
+    assert ledger.statuses([decomposed], "terms")[0].subject == composed
+    assert ledger.mark_notified([decomposed], "terms", "2025-01-01") == 1
+    assert ledger.export(decomposed)["subject"] == composed
+    assert ledger.erase(composed).events == 5
+    assert ledger.history(decomposed) == [] and ledger.status(decomposed, "terms").status == "never"
+    assert [s for (s,) in ledger.conn.execute("SELECT subject FROM subjects")
+            if s.startswith("jos")] == []

@@ -51,7 +51,8 @@ when naive, now when ``None``):
   Erasure(pseudonym, events, responses)`` (raises ``UnknownSubject``).
 - ``verify() -> Verification(ok, events, head, first_bad, problem)``.
 - ``idempotent(key, subjects: str | Iterable[str] | None, make_response: Callable[[], dict],
-  *, fingerprint=None) -> tuple[dict, bool]`` -- ``(response, replayed)``; the first response
+  *, fingerprint=None, owner=None) -> tuple[dict, bool]`` -- ``(response, replayed)``; ``key``
+  is 1 to 255 printable ASCII characters, one namespace per ``owner``; the first response
   per key is stored in the same transaction as the writes ``make_response`` makes; raises
   ``IdempotencyConflict`` for a known key with another ``fingerprint``.
 - ``checkpoint()`` -- copy the WAL into the file and truncate it. (Commits also wake a

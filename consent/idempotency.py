@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from .errors import IdempotencyConflict, InvalidRecord
-from .records import canonical_subject, to_micros
+from .records import short, canonical_subject, to_micros
 from .writer import subject_ids
 
 if TYPE_CHECKING:
@@ -17,8 +17,8 @@ MAX_KEY = 255
 
 
 def idempotent(ledger: Ledger, key: str, subjects: str | Iterable[str] | None,
-               make_response: Callable[[], dict], fingerprint: str | None = None
-               ) -> tuple[dict, bool]:
+               make_response: Callable[[], dict], fingerprint: str | None = None,
+               owner: str | None = None) -> tuple[dict, bool]:
     """Return ``(response, replayed)``.
 
     The first call with ``key`` runs ``make_response`` inside one write transaction (the
@@ -29,22 +29,27 @@ def idempotent(ledger: Ledger, key: str, subjects: str | Iterable[str] | None,
     :param subjects: the subject(s) the response is about: erasing one deletes it.
     :param fingerprint: a digest of the request; a later call with the same key and another
         fingerprint raises :class:`IdempotencyConflict`. Defaults to no check.
+    :param owner: whose keys these are (the HTTP API passes the API key's id): the same key
+        of two owners are two keys. Stored as ``owner:key``, never shown in an error.
+        Defaults to none.
     """
-    if not isinstance(key, str) or not key or len(key) > MAX_KEY:
-        raise InvalidRecord(f"idempotency key must be text of 1 to {MAX_KEY} characters, "
-                            f"not {key!r}")
+    if not (isinstance(key, str) and 0 < len(key) <= MAX_KEY and key.isascii()
+            and key.isprintable()):
+        raise InvalidRecord(f"idempotency key must be 1 to {MAX_KEY} printable ASCII "
+                            f"characters, not {short(key)}")
+    stored = key if owner is None else f"{owner}:{key}"
     names = [subjects] if isinstance(subjects, str) else list(subjects or ())
     names = [canonical_subject(s) for s in names]
     with ledger.transaction() as conn:
         row = conn.execute("SELECT fingerprint, response FROM idempotency WHERE key = ?",
-                           (key,)).fetchone()
+                           (stored,)).fetchone()
         if row is not None:
             if fingerprint is not None and row[0] is not None and row[0] != fingerprint:
                 raise IdempotencyConflict(f"idempotency key {key!r} was used for another request")
             return json.loads(row[1]), True
         response = make_response()
         conn.execute("INSERT INTO idempotency (key, fingerprint, response, at) VALUES (?, ?, ?, ?)",
-                     (key, fingerprint, json.dumps(response), to_micros(None)))
+                     (stored, fingerprint, json.dumps(response), to_micros(None)))
         conn.executemany("INSERT OR IGNORE INTO idempotency_subjects (subject, key) VALUES (?, ?)",
-                         [(sid, key) for sid in subject_ids(conn, names).values()])
+                         [(sid, stored) for sid in subject_ids(conn, names).values()])
     return response, False

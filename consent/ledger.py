@@ -327,7 +327,8 @@ class Ledger:
     # Idempotency for the HTTP API
 
     def idempotent(self, key: str, subjects: str | Iterable[str] | None,
-                   make_response: Callable[[], dict], *, fingerprint: str | None = None
-                   ) -> tuple[dict, bool]:
-        """Run ``make_response`` once per ``key``; see :func:`consent.idempotency.idempotent`."""
-        return idempotency.idempotent(self, key, subjects, make_response, fingerprint)
+                   make_response: Callable[[], dict], *, fingerprint: str | None = None,
+                   owner: str | None = None) -> tuple[dict, bool]:
+        """Run ``make_response`` once per ``key`` (of ``owner``); see
+        :func:`consent.idempotency.idempotent`."""
+        return idempotency.idempotent(self, key, subjects, make_response, fingerprint, owner)

@@ -58,13 +58,13 @@ def canonical_subject(subject: Any) -> SubjectId:
             0 < len(subject) <= MAX_SUBJECT):
         return SubjectId(subject)  # printable ASCII: already NFC, no control characters
     if not isinstance(subject, str):
-        raise InvalidSubject(f"subject must be text, not {_short(subject)}")
+        raise InvalidSubject(f"subject must be text, not {short(subject)}")
     if not subject:
         raise InvalidSubject("subject must not be empty")
     check_unicode(subject, "subject", InvalidSubject)
     refused = _REFUSED.search(subject)
     if refused:
-        raise InvalidSubject(f"subject must not contain control characters: {_short(subject)} "
+        raise InvalidSubject(f"subject must not contain control characters: {short(subject)} "
                              f"has {refused.group()!r} at position {refused.start()}")
     subject = unicodedata.normalize("NFC", subject)
     if len(subject) > MAX_SUBJECT:
@@ -97,7 +97,7 @@ def evidence_json(evidence: Any) -> str | None:
         return None
     if type(evidence) is not dict and not isinstance(evidence, Mapping):
         raise InvalidEvidence(f"evidence must be a JSON object, not {type(evidence).__name__}: "
-                              f"{_short(evidence)}")
+                              f"{short(evidence)}")
     try:
         text = "".join(_encode(evidence, 0))
     except (TypeError, ValueError, RecursionError) as error:
@@ -129,14 +129,14 @@ def check_channel(channel: Any) -> str:
     if (not isinstance(channel, str) or not channel or len(channel) > MAX_CHANNEL
             or not channel.isprintable()):
         raise InvalidRecord(f"channel must be printable text of 1 to {MAX_CHANNEL} characters, "
-                            f"not {_short(channel)}")
+                            f"not {short(channel)}")
     return channel
 
 
 def check_action(action: Any) -> int:
     """The code of a recordable ``action``; raises :class:`InvalidRecord` for any other."""
     if action not in RECORDABLE:
-        raise InvalidRecord(f"action must be one of {', '.join(RECORDABLE)}, not {_short(action)}")
+        raise InvalidRecord(f"action must be one of {', '.join(RECORDABLE)}, not {short(action)}")
     return ACTION_CODES[action]
 
 
@@ -151,7 +151,7 @@ def to_micros(at: Any) -> int:
         except ValueError:
             raise InvalidRecord(f"at must be an ISO-8601 date and time, not {at!r}") from None
     elif not isinstance(at, datetime):
-        raise InvalidRecord(f"at must be a date and time, not {_short(at)}")
+        raise InvalidRecord(f"at must be a date and time, not {short(at)}")
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
     return (at - _EPOCH) // _MICROSECOND
@@ -180,16 +180,17 @@ def resolve(catalog: Catalog, document: str, version: str | None, day: date, acc
             raise UnknownVersion(f"no published version of {document!r} is in force on {day}")
     else:
         if not isinstance(version, str):
-            raise InvalidRecord(f"version must be text, not {_short(version)}")
+            raise InvalidRecord(f"version must be text, not {short(version)}")
         entry = doc.version(version)
     members = catalog.bundle(entry, day) if accepted else []
     if sha256 is not None and sha256 != entry.value.content_sha256:
         if sha256 != manifest([entry, *members])[1]:
-            raise UnknownVersion(f"sha256 {_short(sha256)} is neither the text of {document} "
+            raise UnknownVersion(f"sha256 {short(sha256)} is neither the text of {document} "
                                  f"{entry.id} nor the manifest of its bundle")
     return entry, members
 
 
-def _short(value: Any) -> str:
+def short(value: Any) -> str:
+    """``repr(value)``, cut to 80 characters for an error message."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

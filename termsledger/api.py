@@ -34,7 +34,7 @@ MAX_SUBJECTS = 10_000
 
 Subject = Annotated[str, Field(min_length=1, max_length=256)]
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9-]+$", max_length=100)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
 
 
 class _In(BaseModel):
@@ -191,7 +191,7 @@ async def _write(request: Request, key: str | None, subjects, body: BaseModel, m
     request_json = orjson.dumps([request.url.path, body.model_dump(mode="json")],
                                 option=orjson.OPT_SORT_KEYS)
     stored, replayed = await asyncio.wrap_future(ledger.submit(lambda: ledger.idempotent(
-        f"{request.state.api_key.id}:{key}", subjects, lambda: {"status": status, "body": make()},
+        key, subjects, lambda: {"status": status, "body": make()}, owner=request.state.api_key.id,
         fingerprint=hashlib.sha256(request_json).hexdigest())))
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return JSON(stored["body"], status_code=stored["status"], headers=headers)

@@ -405,3 +405,25 @@ def test_one_subject_whatever_its_unicode_form(client):
     assert client.delete(f"/v1/subjects/{quoted}").json()["events"] == 2
     assert client.get(f"/v1/subjects/{urllib.parse.quote(decomposed)}/history").json()[
         "events"] == []
+
+
+def test_idempotency_keys_of_up_to_255_printable_ascii_characters(client, secrets, app):
+    body = {"subject": "u1", "document": "terms"}
+    longest = "k" * 255
+    for key in (longest, " ~!", "a" * 200 + ":" + "b" * 54):
+        first = client.post("/v1/consents", json=body, headers={"Idempotency-Key": key})
+        again = client.post("/v1/consents", json=body, headers={"Idempotency-Key": key})
+        assert (first.status_code, again.status_code) == (201, 201), first.text
+        assert again.headers["idempotent-replayed"] == "true"
+    key_id = app.state.keys.authenticate(secrets["admin"]).id
+    for key in ("", "k" * 256, "tab\there", "caf\xe9".encode("latin-1"), "del\x7f"):
+        response = client.post("/v1/consents", json=body, headers={"Idempotency-Key": key})
+        assert response.status_code == 422, (key, response.text)
+        message = response.json()["error"]["message"]
+        assert message.startswith("idempotency key must be 1 to 255 printable ASCII characters")
+        assert key_id not in message
+    conflict = client.post("/v1/consents", json={**body, "action": "declined"},
+                           headers={"Idempotency-Key": longest})
+    assert conflict.status_code == 409
+    assert conflict.json()["error"]["message"] == (f"idempotency key {longest!r} was used for "
+                                                   f"another request")

@@ -414,3 +414,20 @@ def test_subject_ids_are_one_subject_whatever_their_unicode_form(ledger):
     assert ledger.history(decomposed) == [] and ledger.status(decomposed, "terms").status == "never"
     assert [s for (s,) in ledger.conn.execute("SELECT subject FROM subjects")
             if s.startswith("jos")] == []
+
+
+def test_idempotency_keys_are_per_owner_and_validated_on_their_own(ledger):
+    key = "k" * 255
+    first, _ = ledger.idempotent(key, "ow", lambda: {"n": 1}, owner="api-key-1", fingerprint="a")
+    assert ledger.idempotent(key, "ow", lambda: {"n": 2}, owner="api-key-1",
+                             fingerprint="a") == (first, True)
+    assert ledger.idempotent(key, "ow", lambda: {"n": 3}, owner="api-key-2") == ({"n": 3}, False)
+    assert ledger.idempotent(key, "ow", lambda: {"n": 4}) == ({"n": 4}, False)
+    with pytest.raises(IdempotencyConflict) as caught:
+        ledger.idempotent(key, "ow", dict, owner="api-key-1", fingerprint="other")
+    assert str(caught.value) == f"idempotency key {key!r} was used for another request"
+    for bad in ("", "k" * 256, "new\nline", "caf\u00e9", "\ud800", None, 5):
+        with pytest.raises(InvalidRecord, match="^idempotency key must be 1 to 255 printable "
+                                                "ASCII characters") as caught:
+            ledger.idempotent(bad, "ow", dict, owner="api-key-1")
+        assert "api-key-1" not in str(caught.value)

@@ -40,7 +40,8 @@ when naive, now when ``None``):
 - ``pending_notifications(document, version, *, after=None, limit=None) -> Iterator[str]``;
   ``pending_page(document, version, *, after=None, limit=100) -> Page(subjects,
   next_cursor)`` -- subjects in a stable order (their ledger id); ``next_cursor`` is an opaque
-  string to pass as ``after``, ``None`` on the last page; new events neither make a page skip
+  string to pass as ``after`` (signed: any other string raises ``InvalidCursor``), ``None``
+  on the last page; new events neither make a page skip
   nor repeat a subject. ``mark_notified(subjects, document, version, *, channel="email",
   at=None) -> Marked`` -- idempotent; ``Marked`` is an ``int``, how many notifications were
   recorded, whose ``unknown`` lists the subjects left out because they have no status for the

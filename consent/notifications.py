@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import base64
+import hmac
+import struct
 from datetime import datetime
+from hashlib import blake2b
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 from .catalog import DocumentEntries, Entry
 from .errors import InvalidCursor, InvalidRecord
 from .events import json_list
-from .records import check_channel, new_subject, to_micros
+from .records import check_channel, new_subject, short, to_micros
 from .schema import ACTION_CODES
 from .values import Marked, Page
 from .writer import Row, append
@@ -18,13 +21,18 @@ if TYPE_CHECKING:
     from .ledger import Ledger
 
 CHUNK = 10_000
+CURSOR_FORMAT = 1
+_CURSOR = struct.Struct(">BQQ")
+"""A cursor's body: its format, the version's row id, the last subject id of the page."""
+TAG_BYTES = 8
+MAX_CURSOR = 64
 
 
 def pending(ledger: Ledger, document: str, version: str, after: str | None,
             limit: int | None) -> Iterator[str]:
     """Yield the pending subjects, reading in chunks so that writes may interleave."""
     doc, entry = _target(ledger, document, version)
-    last = _decode(after, entry)
+    last = _decode(_key(ledger), after, entry)
     left = limit
     while left is None or left > 0:
         size = CHUNK if left is None else min(CHUNK, left)
@@ -42,8 +50,9 @@ def page(ledger: Ledger, document: str, version: str, after: str | None, limit: 
     if not isinstance(limit, int) or limit < 1:
         raise InvalidRecord(f"limit must be a positive whole number, not {limit!r}")
     doc, entry = _target(ledger, document, version)
-    rows = _select(ledger, doc, entry, _decode(after, entry), limit)
-    cursor = _encode(entry, rows[-1][0]) if len(rows) == limit else None
+    key = _key(ledger)
+    rows = _select(ledger, doc, entry, _decode(key, after, entry), limit)
+    cursor = _encode(key, entry, rows[-1][0]) if len(rows) == limit else None
     return Page(tuple(subject for _, subject in rows), cursor)
 
 
@@ -85,19 +94,37 @@ def _select(ledger: Ledger, doc: DocumentEntries, entry: Entry, after: int,
         (doc.id, after, limit)).fetchall()
 
 
-def _encode(entry: Entry, subject_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{entry.rowid}:{subject_id}".encode()).decode().rstrip("=")
+def _key(ledger: Ledger) -> bytes:
+    return ledger.conn.execute("SELECT value FROM meta WHERE key = 'cursor_key'").fetchone()[0]
 
 
-def _decode(cursor: str | None, entry: Entry) -> int:
-    """The subject id a cursor stands for; 0 for none."""
+def _tag(key: bytes, body: bytes) -> bytes:
+    return blake2b(body, key=key, digest_size=TAG_BYTES).digest()
+
+
+def _encode(key: bytes, entry: Entry, subject_id: int) -> str:
+    """The cursor after ``subject_id`` in the worklist of ``entry``: format version, version
+    row id and subject id, signed with the ledger's cursor key, in URL-safe base64."""
+    body = _CURSOR.pack(CURSOR_FORMAT, entry.rowid, subject_id)
+    return base64.urlsafe_b64encode(body + _tag(key, body)).decode().rstrip("=")
+
+
+def _decode(key: bytes, cursor: str | None, entry: Entry) -> int:
+    """The subject id a cursor stands for; 0 for none. Only cursors this ledger signed pass."""
     if cursor is None:
         return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        version, subject = (int(part) for part in text.split(":"))
-    except (ValueError, TypeError, UnicodeDecodeError):
-        raise InvalidCursor(f"cursor {cursor!r} is not one this ledger handed out") from None
+    raw = b""
+    if isinstance(cursor, str) and len(cursor) <= MAX_CURSOR:
+        try:
+            raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_",
+                                   validate=True)
+        except ValueError:  # not base64 (binascii.Error), or not ASCII
+            pass
+    body, tag = raw[:_CURSOR.size], raw[_CURSOR.size:]
+    if (len(raw) != _CURSOR.size + TAG_BYTES or body[0] != CURSOR_FORMAT
+            or not hmac.compare_digest(tag, _tag(key, body))):
+        raise InvalidCursor(f"cursor {short(cursor)} is not one this ledger handed out")
+    _, version, subject = _CURSOR.unpack(body)
     if version != entry.rowid:
-        raise InvalidCursor(f"cursor {cursor!r} belongs to another document or version")
+        raise InvalidCursor(f"cursor {short(cursor)} belongs to another document or version")
     return subject

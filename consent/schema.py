@@ -10,11 +10,12 @@ that ``verify`` can tell a re-hashed event from the one after it); actions are s
   id. The chain hashes a salted digest of them, so erasure can drop salt and evidence, keep the
   digest in ``erased`` and the chain still verifies.
 - ``status`` is derived state, one row per (document, subject), kept in the event's transaction.
-- ``meta`` holds the catalog generation and the chain head.
+- ``meta`` holds the catalog generation, the chain head and the key of worklist cursors.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -98,6 +99,13 @@ def m002_drop_pseudonym_key(db: Database) -> None:
     """Erasure draws a random pseudonym now: drop the key that let anyone holding the file
     recompute the keyed pseudonyms of earlier erasures from a subject id."""
     db.execute("DELETE FROM meta WHERE key = 'pseudonym_key'")
+
+
+@migrations()
+def m003_cursor_key(db: Database) -> None:
+    """A random key that signs the notification worklist's cursors, so that the ledger takes
+    back only cursors it handed out."""
+    db.execute("INSERT INTO meta (key, value) VALUES ('cursor_key', ?)", (os.urandom(32),))
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.parse
 
@@ -427,3 +428,19 @@ def test_idempotency_keys_of_up_to_255_printable_ascii_characters(client, secret
     assert conflict.status_code == 409
     assert conflict.json()["error"]["message"] == (f"idempotency key {longest!r} was used for "
                                                    f"another request")
+
+
+def test_cursors_the_server_did_not_issue_are_a_422(client, app):
+    for subject in ("u1", "u2", "u3"):
+        accept(client, subject, version="2025-03-01")
+    rowid = app.state.ledger.catalog_snapshot().document("terms").version("2025-09-15").rowid
+    for text in (f"{rowid}:{2 ** 64}", f"{rowid}:-1", f"{rowid}:0", "x" * 5000):
+        cursor = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+        response = client.get("/v1/notifications", params={
+            "document": "terms", "version": "2025-09-15", "cursor": cursor})
+        assert response.status_code == 422, response.text
+        assert "is not one this ledger handed out" in response.json()["error"]["message"]
+    page = client.get("/v1/notifications?document=terms&version=2025-09-15&limit=2").json()
+    rest = client.get("/v1/notifications", params={"document": "terms", "version": "2025-09-15",
+                                                   "cursor": page["next_cursor"]}).json()
+    assert sorted(page["subjects"] + rest["subjects"]) == ["u1", "u2", "u3"]

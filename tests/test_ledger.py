@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 
 import pytest
@@ -431,3 +432,30 @@ def test_idempotency_keys_are_per_owner_and_validated_on_their_own(ledger):
                                                 "ASCII characters") as caught:
             ledger.idempotent(bad, "ow", dict, owner="api-key-1")
         assert "api-key-1" not in str(caught.value)
+
+
+def forged_cursors(ledger, document="terms", version="2026-01-01"):
+    """Cursors this ledger never handed out: forged numbers, a tampered one, another ledger's."""
+    rowid = ledger.catalog_snapshot().document(document).version(version).rowid
+    plain = [f"{rowid}:{2 ** 70}", f"{rowid}:-5", f"{rowid}:1", f"{rowid}:{'9' * 5000}"]
+    forged = [base64.urlsafe_b64encode(text.encode()).decode().rstrip("=") for text in plain]
+    return forged + ["", "=", "a" * 100_000, "é", "AAAA\n", 12, None.__class__]
+
+
+def test_cursors_are_only_those_the_ledger_handed_out(ledger, tmp_path):
+    ledger.record_many({"subject": f"q{i}", "document": "terms", "at": "2024-02-01"} for i in range(3))
+    page = ledger.pending_page("terms", "2026-01-01", limit=1)
+    for cursor in forged_cursors(ledger):
+        with pytest.raises(InvalidCursor, match="is not one this ledger handed out"):
+            ledger.pending_page("terms", "2026-01-01", after=cursor)
+        with pytest.raises(InvalidCursor, match="is not one this ledger handed out"):
+            list(ledger.pending_notifications("terms", "2026-01-01", after=cursor))
+    tampered = page.next_cursor[:-2] + ("AA" if page.next_cursor[-2:] != "AA" else "BB")
+    with pytest.raises(InvalidCursor, match="is not one this ledger handed out"):
+        ledger.pending_page("terms", "2026-01-01", after=tampered)
+    with Ledger(tmp_path / "other.db", create=True) as other:
+        other.publish(example())
+        with pytest.raises(InvalidCursor, match="is not one this ledger handed out"):
+            other.pending_page("terms", "2026-01-01", after=page.next_cursor)
+    rest = ledger.pending_page("terms", "2026-01-01", after=page.next_cursor).subjects
+    assert sorted(page.subjects + rest) == ["q0", "q1", "q2"]

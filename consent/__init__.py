@@ -93,8 +93,9 @@ from typing import TYPE_CHECKING
 _ERRORS = ("ChangedVersion", "ConsentError", "DamagedLog", "ErasureIncomplete",
            "IdempotencyConflict", "InvalidCursor", "InvalidEvidence", "InvalidNote",
            "InvalidProof", "InvalidReceipt", "InvalidRecord", "InvalidSubject", "LedgerNotFound",
-           "NotALedger", "PublicationError", "SigningKeyError", "UncommittedVersion",
-           "UnknownDocument", "UnknownSubject", "UnknownVersion")
+           "NotALedger", "PublicationError", "SigningKeyError", "StorageFull",
+           "StorageUnavailable", "UncommittedVersion", "UnknownDocument", "UnknownSubject",
+           "UnknownVersion")
 _VALUES = ("STATUSES", "CatalogDocument", "CatalogVersion", "Erasure", "Event", "Marked", "Page",
            "Published", "Status", "Verification")
 _FUNCTIONS = {"SubjectId": ".records", "canonical_subject": ".records", "check_ledger": ".schema"}

@@ -15,6 +15,16 @@ class NotALedger(ConsentError, ValueError):
     """A file that is not a termsledger ledger: not SQLite, or SQLite without the ledger's tables."""
 
 
+class StorageUnavailable(ConsentError):
+    """The ledger's file cannot be written now (an I/O error, a lock, a read-only file):
+    nothing was changed; retry later."""
+
+
+class StorageFull(StorageUnavailable):
+    """The disk, or the database's size limit, is full: nothing was changed; free space and
+    retry."""
+
+
 class UnknownDocument(ConsentError, LookupError):
     """The catalog has no document with the requested slug."""
 

@@ -70,14 +70,19 @@ class GroupCommit:
 
 
 def _attempt(conn: sqlite3.Connection, write: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run ``write`` in a savepoint: its error rolls back its writes alone, unless SQLite
+    rolled back the whole transaction (a full disk, an I/O error): then the group fails."""
     conn.execute("SAVEPOINT write")
     try:
-        return True, write()
+        result = write()
     except Exception as error:
+        if not conn.in_transaction:
+            raise
         conn.execute("ROLLBACK TO write")
-        return False, error
-    finally:
         conn.execute("RELEASE write")
+        return False, error
+    conn.execute("RELEASE write")
+    return True, result
 
 
 def _settle(future: Future, outcome: tuple[bool, Any]) -> None:

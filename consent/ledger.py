@@ -25,6 +25,7 @@ from .records import (DAY, MAX_SUBJECT, PSEUDONYM_PREFIX, RECORDABLE, canonical_
 from .schema import ACTION_CODES, check_ledger, connect, migrations
 from .locking import writer_lock
 from .status import Standing
+from .storage import storage_errors
 from .values import CatalogDocument, Erasure, Event, Page, Published, Status, Verification
 from .writer import Appended, Row, append
 
@@ -59,8 +60,12 @@ class Ledger:
         self._group = GroupCommit(self)
         self._catalog: Catalog | None = None
         self._checked = 0.0
-        with self._lock.hold():
-            migrations.apply(self.db)
+        try:
+            with storage_errors(self.path), self._lock.hold():
+                migrations.apply(self.db)
+        except BaseException:
+            self.close()
+            raise
 
     # Connections and transactions
 
@@ -90,8 +95,10 @@ class Ledger:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction (``BEGIN IMMEDIATE`` under the writer lock). Nested uses join
-        the outer transaction, so several writes can commit as one."""
-        with self._lock.hold() as outer:
+        the outer transaction, so several writes can commit as one. A full disk or another
+        storage failure rolls it back and raises :class:`StorageFull` or
+        :class:`StorageUnavailable`."""
+        with storage_errors(self.path), self._lock.hold() as outer:
             conn = self.conn
             if not outer:
                 yield conn
@@ -99,16 +106,16 @@ class Ledger:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
             self._checkpoints.committed(conn)
 
     def checkpoint(self) -> None:
         """Copy the WAL into the database file and truncate it to nothing."""
-        with self._lock.hold():
+        with storage_errors(self.path), self._lock.hold():
             erasure.empty_wal(self.conn)
 
     def submit(self, write: Callable[[], Any]) -> Future:
@@ -322,7 +329,8 @@ class Ledger:
 
     def verify(self) -> Verification:
         """Check the hash chain; reports the first event edited, deleted or reordered."""
-        return verify.verify(self.conn)
+        with storage_errors(self.path):
+            return verify.verify(self.conn)
 
     # Idempotency for the HTTP API
 

@@ -16,6 +16,7 @@ that ``verify`` can tell a re-hashed event from the one after it); actions are s
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from .errors import LedgerNotFound, NotALedger
+from .storage import storage_error
 
 ACTIONS = ("accepted", "declined", "withdrawn", "notified", "erased")
 ACTION_CODES = {name: code for code, name in enumerate(ACTIONS)}
@@ -109,6 +111,7 @@ def m003_cursor_key(db: Database) -> None:
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+_FOREIGN = re.compile("not a database|malformed")
 LEDGER_TABLES = frozenset({"meta", "subjects", "events", "personal", "status"})
 
 
@@ -149,6 +152,9 @@ def _tables(path: Path) -> set[str]:
         finally:
             conn.close()
     except sqlite3.DatabaseError as error:
+        unavailable = storage_error(error, str(path))
+        if unavailable is not None and not _FOREIGN.search(str(error)):
+            raise unavailable from error
         raise NotALedger(f"{path} is not a termsledger ledger: {error}") from None
 
 

@@ -48,8 +48,12 @@ class JSON(Response):
 _CONSENT = {consent.UnknownSubject: (404, "not_found"),
             consent.IdempotencyConflict: (409, "conflict"),
             consent.ChangedVersion: (409, "conflict"),
-            consent.ErasureIncomplete: (503, "retry")}
+            consent.ErasureIncomplete: (503, "retry"),
+            consent.StorageFull: (503, "storage_full"),
+            consent.StorageUnavailable: (503, "storage_unavailable")}
 """Statuses of the ledger's errors other than 422: the refusals of bad input."""
+_RETRY_AFTER = {"retry": "5", "storage_full": "60", "storage_unavailable": "5"}
+"""Seconds a client should wait before retrying, per error code (``Retry-After``)."""
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 413: "too_large", 422: "invalid"}
 
@@ -65,7 +69,8 @@ def as_api_error(error: Exception) -> APIError:
     if isinstance(error, consent.ConsentError):
         status, code = next((pair for cls, pair in _CONSENT.items() if isinstance(error, cls)),
                             (422, "invalid"))
-        return APIError(status, code, str(error))
+        retry = _RETRY_AFTER.get(code)
+        return APIError(status, code, str(error), headers={"Retry-After": retry} if retry else None)
     if isinstance(error, HTTPException):
         return APIError(error.status_code, _CODES.get(error.status_code, "error"),
                         str(error.detail), headers=error.headers)

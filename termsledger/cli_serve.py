@@ -133,5 +133,5 @@ def revoke_key(key_id, ledger):
 def _key_errors():
     try:
         yield
-    except KeysError as error:
+    except (KeysError, ConsentError) as error:
         raise click.ClickException(str(error)) from None

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from consent import check_ledger
+from consent.storage import storage_errors
 
 SCOPES = ("read", "write", "admin")
 """Scopes from least to most powerful; each includes the ones before it."""
@@ -77,7 +78,8 @@ class Keys:
         self._local = threading.local()
         self._cache: dict[str, tuple[float, tuple | None]] = {}
         self._memory = sqlite3.connect(":memory:") if self.path == ":memory:" else None
-        self._db.execute(_SCHEMA)
+        with storage_errors(self.path):
+            self._db.execute(_SCHEMA)
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -89,7 +91,8 @@ class Keys:
         return db
 
     def create(self, name: str, scope: str) -> tuple[ApiKey, str]:
-        """Create a key; returns it and its secret, which is never stored nor shown again."""
+        """Create a key; returns it and its secret, which is never stored nor shown again.
+        Raises ``consent.StorageFull`` (or ``StorageUnavailable``) when it cannot be written."""
         if scope not in SCOPES:
             raise KeysError(f"Unknown scope {scope!r}; choose one of {', '.join(SCOPES)}.")
         if not name.strip():
@@ -97,9 +100,10 @@ class Keys:
         key = ApiKey(id=secrets.token_hex(6), name=name, scope=scope, created=_now())
         secret = f"{_PREFIX}_{key.id}_{secrets.token_urlsafe(32)}"
         salt = secrets.token_bytes(16)
-        self._db.execute("INSERT INTO api_keys (id, name, scope, salt, hash, created) "
-                         "VALUES (?, ?, ?, ?, ?, ?)",
-                         (key.id, name, scope, salt, _digest(salt, secret), key.created))
+        with storage_errors(self.path):
+            self._db.execute("INSERT INTO api_keys (id, name, scope, salt, hash, created) "
+                             "VALUES (?, ?, ?, ?, ?, ?)",
+                             (key.id, name, scope, salt, _digest(salt, secret), key.created))
         return key, secret
 
     def list(self) -> list[ApiKey]:
@@ -109,8 +113,9 @@ class Keys:
 
     def revoke(self, key_id: str) -> ApiKey:
         """Revoke the key ``key_id``: it stops working at once. Revoking twice is harmless."""
-        self._db.execute("UPDATE api_keys SET revoked = ? WHERE id = ? AND revoked IS NULL",
-                         (_now(), key_id))
+        with storage_errors(self.path):
+            self._db.execute("UPDATE api_keys SET revoked = ? WHERE id = ? AND revoked IS NULL",
+                             (_now(), key_id))
         row = self._db.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?", (key_id,)).fetchone()
         if row is None:
             raise KeysError(f"No API key has the id {key_id!r}.")

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from api_support import bearer, make_keys, publish
+from api_support import bearer, free_port, make_keys, publish, wait_until_up
 from consent import Ledger
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +30,7 @@ def served(tmp_path_factory):
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base_url, process)
+        wait_until_up(base_url, process)
         yield base_url, secrets, ledger_path
     finally:
         process.terminate()
@@ -47,18 +39,6 @@ def served(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _wait_until_up(base_url: str, process: subprocess.Popen) -> None:
-    for _ in range(150):
-        if process.poll() is not None:
-            raise RuntimeError(process.stderr.read().decode())
-        try:
-            if httpx.get(f"{base_url}/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError("the server did not start within 15 s")
 
 
 def test_record_and_read_over_http(served):

@@ -47,8 +47,9 @@ when naive, now when ``None``):
   recorded, whose ``unknown`` lists the subjects left out because they have no status for the
   document (never accepted it); ``to_dict()`` gives ``{"marked": n, "unknown": [...]}``.
 - ``history(subject) -> list[Event(seq, at, subject, document, version, content_sha256,
-  action, channel, evidence, part_of, prev_hash, hash)]``; ``export(subject) -> dict``
-  (``subject, exported_at, statuses, events, responses``); ``erase(subject) ->
+  action, channel, evidence, part_of, prev_hash, hash, problem)]`` -- ``problem`` names what
+  is wrong with a damaged (tampered) row, whose readable fields are kept; ``export(subject)
+  -> dict`` (``subject, exported_at, statuses, events, responses``); ``erase(subject) ->
   Erasure(pseudonym, events, responses)`` (raises ``UnknownSubject``).
 - ``verify() -> Verification(ok, events, head, first_bad, problem)``.
 - ``idempotent(key, subjects: str | Iterable[str] | None, make_response: Callable[[], dict],

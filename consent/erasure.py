@@ -34,7 +34,7 @@ CHECKPOINT_ATTEMPTS = 50
 def export(ledger: Ledger, subject: str) -> dict[str, Any]:
     """Every row about ``subject``: statuses, events with evidence, stored responses."""
     conn = ledger.conn
-    responses = [{"key": key, "response": json.loads(response)} for key, response in conn.execute(
+    responses = [_response(key, response) for key, response in conn.execute(
         "SELECT i.key, i.response FROM idempotency_subjects k JOIN idempotency i ON i.key = k.key "
         "WHERE k.subject = (SELECT id FROM subjects WHERE subject = ?) ORDER BY i.at", (subject,))]
     return {"subject": subject,
@@ -42,6 +42,14 @@ def export(ledger: Ledger, subject: str) -> dict[str, Any]:
             "statuses": [s.to_dict() for s in ledger.status_all(subject)],
             "events": [e.to_dict() for e in history(conn, subject)],
             "responses": responses}
+
+
+def _response(key: str, response: str) -> dict[str, Any]:
+    """A stored response for an export; a damaged one is reported, not fatal."""
+    try:
+        return {"key": key, "response": json.loads(response)}
+    except (TypeError, ValueError):
+        return {"key": key, "response": None, "problem": "the stored response is not valid JSON"}
 
 
 def erase(ledger: Ledger, subject: str) -> Erasure:

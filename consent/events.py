@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Iterable
+from typing import Any, Iterable
 
 from .chain import GENESIS
-from .records import iso
+from .records import iso, short
 from .schema import ACTIONS
 from .values import Event
 from .writer import Appended, Row
+
+_KINDS = {int: "a whole number", str: "text"}
 
 _SELECT = """
 SELECT e.seq, e.at, s.subject, d.slug, v.version, v.content_sha256, e.action, e.channel,
@@ -36,10 +38,52 @@ def from_row(row: Row, done: Appended) -> Event:
 
 
 def history(conn: sqlite3.Connection, subject: str) -> list[Event]:
-    """Every event about ``subject``, oldest first."""
+    """Every event about ``subject``, oldest first; a damaged row is an event whose
+    ``problem`` says what is wrong (see :func:`read`)."""
     rows = conn.execute(_SELECT + "WHERE e.subject = (SELECT id FROM subjects WHERE subject = ?) "
                         "ORDER BY e.seq", (GENESIS, subject))
-    return [Event(seq, iso(at), subj, slug, version, sha, ACTIONS[action], channel,
-                  json.loads(evidence) if evidence else None, part_of, prev.hex(), hashed.hex())
-            for seq, at, subj, slug, version, sha, action, channel, evidence, part_of, prev, hashed
-            in rows]
+    return [read(row) for row in rows]
+
+
+def read(row: tuple) -> Event:
+    """The event of a row of :data:`_SELECT`. Values the ledger cannot have written (text in
+    a number's column, an unknown action, evidence that is not a JSON object...) are left
+    out, and the event's ``problem`` names them, so that a reader goes on to the next."""
+    seq, at, subject, slug, version, sha, action, channel, evidence, part_of, prev, hashed = row
+    problems: list[str] = []
+
+    def check(name: str, value: Any, kind: type) -> Any:
+        if value is None or type(value) is kind:
+            return value
+        problems.append(f"{name} is {short(value)}, not {_KINDS[kind]}")
+        return None
+
+    when = check("at", at, int)
+    if when is not None:
+        try:
+            when = iso(when)
+        except (OverflowError, ValueError, OSError):
+            problems.append(f"at is {at}, out of range")
+            when = None
+    if type(action) is int and 0 <= action < len(ACTIONS):
+        name = ACTIONS[action]
+    else:
+        problems.append(f"action code {short(action)} is not one the ledger writes")
+        name = "unknown"
+    data = check("evidence", evidence, str)
+    if data:
+        try:
+            data = json.loads(data)
+        except ValueError:
+            data = None
+        if type(data) is not dict:
+            problems.append("evidence is not a JSON object")
+            data = None
+    hashes = [value.hex() if type(value) is bytes and len(value) == 32 else
+              problems.append(f"{label} is {short(value)}, not 32 bytes") or ""
+              for label, value in (("prev_hash", prev), ("hash", hashed))]
+    return Event(seq, when or "", check("subject", subject, str) or "",
+                 check("document", slug, str), check("version", version, str),
+                 check("content_sha256", sha, str), name, check("channel", channel, str),
+                 data or None, check("part_of", part_of, int), *hashes,
+                 problem="; ".join(problems) or None)

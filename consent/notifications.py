@@ -71,10 +71,15 @@ def mark(ledger: Ledger, subjects: Iterable[str], document: str, version: str, c
             "ON st.document = ? AND st.subject = s.id WHERE s.subject IN "
             "(SELECT value FROM json_each(?))", (doc.id, json_list(names))))
         rows = [Row(micros, name, entry, ACTION_CODES["notified"], channel, None) for name in names
-                if name in notified and (notified[name] is None or
-                                         catalog.by_rowid[notified[name]].ordinal < entry.ordinal)]
+                if name in notified and _before(catalog.by_rowid.get(notified[name]), entry)]
         append(conn, rows)
     return Marked(len(rows), tuple(name for name in names if name not in notified))
+
+
+def _before(notified: Entry | None, entry: Entry) -> bool:
+    """Whether a subject last notified of ``notified`` (``None``: of nothing the catalog
+    knows) is still to be notified of ``entry``."""
+    return notified is None or notified.ordinal < entry.ordinal
 
 
 def _target(ledger: Ledger, document: str, version: str) -> tuple[DocumentEntries, Entry]:

@@ -49,6 +49,9 @@ class Event:
     """For a document accepted as part of a bundle: the ``seq`` of the bundle's head event."""
     prev_hash: str
     hash: str
+    problem: str | None = None
+    """Set when the stored row is damaged (tampered with): what is wrong with it; the fields
+    it concerns are ``None`` (or empty), the others hold what could be read."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

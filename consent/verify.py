@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 
 from .chain import GENESIS, event_hash, header, personal_digest
-from .schema import ACTION_CODES
+from .records import short
+from .schema import ACTION_CODES, ACTIONS
 from .values import Verification
 
 _ERASED = ACTION_CODES["erased"]
@@ -21,29 +22,40 @@ ORDER BY e.seq
 
 def verify(conn: sqlite3.Connection) -> Verification:
     """Recompute every event's hash. The first mismatch is reported as the event that was
-    edited, re-hashed, deleted or moved; personal fields removed without an ``erased`` event
+    edited, re-hashed, deleted or moved; personal fields removed without an ``erased`` event,
+    rows that the ledger cannot have written (text in a number's column, an unknown action)
     and events missing at the end (``meta.head``) are reported too."""
     prev, count, stripped, erased = GENESIS, 0, {}, set()
     conn.execute("BEGIN")  # one snapshot for the whole walk
     try:
-        for (seq, at, sid, subject, slug, version, sha, action, channel, part_of, link, stored,
-             salt, evidence, kept) in conn.execute(_ROWS):
+        for row in conn.execute(_ROWS):
+            (seq, at, sid, subject, slug, version, sha, action, channel, part_of, link, stored,
+             salt, evidence, kept) = row
             count += 1
             if seq != count:
                 return _bad(count, prev, count, f"event {count} is missing: it was deleted or "
                                                  f"renumbered")
-            if salt is not None:
-                digest = personal_digest(salt, subject or "", evidence)
-            elif kept is not None:
-                digest = kept
-                stripped.setdefault(sid, seq)
-            else:
-                return _bad(count, prev, seq, f"event {seq} lost its personal fields")
+            if type(action) is not int or not 0 <= action < len(ACTIONS):
+                return _bad(count, prev, seq, f"event {seq} is malformed: action code "
+                                              f"{short(action)} is not one the ledger writes")
+            try:
+                if salt is not None:
+                    digest = personal_digest(salt, subject or "", evidence)
+                elif kept is not None:
+                    digest = kept
+                    stripped.setdefault(sid, seq)
+                else:
+                    return _bad(count, prev, seq, f"event {seq} lost its personal fields")
+                computed = event_hash(prev, header(seq, at, sid, slug, version, sha, action,
+                                                   channel, part_of), digest)
+            except (TypeError, ValueError, AttributeError):  # a malformed value, named below
+                computed = None
             if action == _ERASED:
                 erased.add(sid)
-            computed = event_hash(prev, header(seq, at, sid, slug, version, sha, action, channel,
-                                               part_of), digest)
-            if computed != stored:
+            if computed != stored or link != prev[:8]:
+                damage = malformed(row)
+                if damage:
+                    return _bad(count, prev, seq, f"event {seq} is malformed: {damage}")
                 return _bad(count, prev, *_blame(conn, seq, link, prev))
             prev = stored
         unerased = sorted(seq for sid, seq in stripped.items() if sid not in erased)
@@ -51,12 +63,42 @@ def verify(conn: sqlite3.Connection) -> Verification:
             return _bad(count, prev, unerased[0], f"event {unerased[0]} lost its personal "
                                                   f"fields without an erasure")
         head = conn.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()
+        if head and type(head[0]) is not int:
+            return _bad(count, prev, None, f"the chain's recorded length is {short(head[0])}, "
+                                           f"not a whole number: the ledger's metadata was edited")
         if head and head[0] > count:
             return _bad(count, prev, count + 1, f"events {count + 1} to {head[0]} are missing: "
                                                 f"they were deleted")
     finally:
         conn.execute("COMMIT")
     return Verification(True, count, prev.hex() if count else None)
+
+
+_COLUMNS = (  # name, type, length (of a BLOB), may be NULL
+    ("subject", int, None, False), ("at", int, None, False), ("part_of", int, None, True),
+    ("channel", str, None, True), ("link", bytes, 8, False), ("hash", bytes, 32, False),
+    ("salt", bytes, None, True), ("evidence", str, None, True),
+    ("erased digest", bytes, 32, True), ("subject", str, None, True),
+    ("document", str, None, True), ("version", str, None, True),
+    ("content_sha256", str, None, True))
+"""What the columns of an event's row hold, from the subject's id on (see :data:`_ROWS`)."""
+_KINDS = {int: "a whole number", str: "text", bytes: "bytes"}
+
+
+def malformed(row: tuple) -> str | None:
+    """What in an event's row (as :data:`_ROWS` selects it) the ledger cannot have written,
+    a value of the wrong type or length, named for the reader; ``None`` when all fit."""
+    seq, at, sid, subject, slug, version, sha, action, channel, part_of, link, stored, salt, \
+        evidence, kept = row
+    values = (sid, at, part_of, channel, link, stored, salt, evidence, kept, subject, slug,
+              version, sha)
+    for (name, kind, length, nullable), value in zip(_COLUMNS, values):
+        if value is None and nullable:
+            continue
+        if type(value) is not kind or (length is not None and len(value) != length):
+            wanted = _KINDS[kind] if length is None else f"{length} bytes"
+            return f"{name} is {short(value)}, not {wanted}"
+    return None
 
 
 def _blame(conn: sqlite3.Connection, seq: int, link: bytes, prev: bytes) -> tuple[int, str]:

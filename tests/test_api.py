@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 import urllib.parse
 
 import pytest
@@ -444,3 +445,26 @@ def test_cursors_the_server_did_not_issue_are_a_422(client, app):
     rest = client.get("/v1/notifications", params={"document": "terms", "version": "2025-09-15",
                                                    "cursor": page["next_cursor"]}).json()
     assert sorted(page["subjects"] + rest["subjects"]) == ["u1", "u2", "u3"]
+
+
+def test_damaged_rows_are_reported_over_http(client, ledger_path):
+    accept(client, "u1", evidence={"ip": "192.0.2.1"})
+    client.post("/v1/notifications/ack", json={"document": "terms", "version": "2025-09-15",
+                                               "subjects": ["u1"]}, headers={"Idempotency-Key": "a"})
+    conn = sqlite3.connect(ledger_path)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("UPDATE events SET part_of = 'x', channel = x'ff' WHERE seq = 2")
+    conn.execute("UPDATE idempotency SET response = '{oops'")
+    conn.commit()
+    conn.close()
+    history = client.get("/v1/subjects/u1/history")
+    assert history.status_code == 200
+    assert [e["problem"] for e in history.json()["events"]] == [
+        None, "channel is b'\\xff', not text; part_of is 'x', not a whole number", None]
+    export = client.get("/v1/subjects/u1/export")
+    assert export.status_code == 200
+    (response,) = export.json()["responses"]
+    assert response["key"].endswith(":a") and response["response"] is None
+    assert response["problem"] == "the stored response is not valid JSON"
+    verified = client.get("/v1/verify").json()
+    assert (verified["ok"], verified["first_bad"]) == (False, 2)

@@ -217,3 +217,24 @@ def test_text_that_is_not_valid_unicode_or_a_control_character_is_one_line(repo,
         assert result.output == message
     run("consent", "record", "jose\u0301", "terms", "--ledger", db)
     assert data("consent", "status", "jos\u00e9", "terms", "--ledger", db)["status"] == "current"
+
+
+def test_damaged_rows_are_reported_and_reading_goes_on(repo, tmp_path):
+    db = tmp_path / "l.db"
+    run("publish", "--content", repo.path, "--ledger", db)
+    run("consent", "record", "u", "terms", "--evidence", '{"ip": "192.0.2.1"}', "--ledger", db)
+    run("consent", "record", "u", "terms", "--action", "withdrawn", "--ledger", db)
+    conn = sqlite3.connect(db)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("UPDATE events SET at = 'noon', action = 42 WHERE seq = 1")
+    conn.execute("UPDATE personal SET evidence = '{broken' WHERE seq = 1")
+    conn.commit()
+    conn.close()
+    history = data("consent", "history", "u", "--ledger", db)
+    assert [(e["seq"], e["problem"]) for e in history] == [
+        (1, "at is 'noon', not a whole number; action code 42 is not one the ledger writes; "
+            "evidence is not a JSON object"), (2, None), (3, None)]
+    assert [e["seq"] for e in data("consent", "export", "u", "--ledger", db)["events"]] == [1, 2, 3]
+    verified = json.loads(run("consent", "verify", "--ledger", db, code=1).output)
+    assert (verified["first_bad"], verified["problem"]) == (
+        1, "event 1 is malformed: action code 42 is not one the ledger writes")

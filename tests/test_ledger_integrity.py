@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 
@@ -186,3 +187,68 @@ def test_export_holds_everything_about_the_subject(path):
     assert {s["document"]: s["status"] for s in data["statuses"]} == {"terms": "withdrawn",
                                                                       "privacy": "current"}
     assert data["responses"] == [{"key": "k", "response": {"recorded": True}}]
+
+
+OWNER = {1: "ana", 2: "ana", 3: "ben", 4: "ben", 5: "cat", 6: "cat", 7: "ben"}
+
+
+@pytest.mark.parametrize("statement, seq, problem, damage", [
+    ("UPDATE events SET at = 'yesterday' WHERE seq = 3", 3,
+     "event 3 is malformed: at is 'yesterday', not a whole number",
+     "at is 'yesterday', not a whole number"),
+    ("UPDATE events SET at = 1.5 WHERE seq = 3", 3,
+     "event 3 is malformed: at is 1.5, not a whole number", "at is 1.5, not a whole number"),
+    ("UPDATE events SET at = 9223372036854775807 WHERE seq = 3", 3, "event 3 was edited",
+     "at is 9223372036854775807, out of range"),
+    ("UPDATE events SET action = 99 WHERE seq = 5", 5,
+     "event 5 is malformed: action code 99 is not one the ledger writes",
+     "action code 99 is not one the ledger writes"),
+    ("UPDATE events SET action = -1 WHERE seq = 5", 5,
+     "event 5 is malformed: action code -1 is not one the ledger writes",
+     "action code -1 is not one the ledger writes"),
+    ("UPDATE events SET action = 'accepted' WHERE seq = 5", 5,
+     "event 5 is malformed: action code 'accepted' is not one the ledger writes",
+     "action code 'accepted' is not one the ledger writes"),
+    ("UPDATE events SET part_of = 'x' WHERE seq = 2", 2,
+     "event 2 is malformed: part_of is 'x', not a whole number",
+     "part_of is 'x', not a whole number"),
+    ("UPDATE events SET channel = x'00ff' WHERE seq = 3", 3,
+     "event 3 is malformed: channel is b'\\x00\\xff', not text", "channel is b'\\x00\\xff', not text"),
+    ("UPDATE events SET hash = 'abc' WHERE seq = 3", 3,
+     "event 3 is malformed: hash is 'abc', not 32 bytes",
+     [(3, "hash is 'abc', not 32 bytes"), (4, "prev_hash is 'abc', not 32 bytes")]),
+    ("UPDATE events SET link = 5 WHERE seq = 3", 3,
+     "event 3 is malformed: link is 5, not 8 bytes", None),
+    ("UPDATE events SET subject = 'ben' WHERE seq = 3", 3,
+     "event 3 is malformed: subject is 'ben', not a whole number", None),
+    ("UPDATE personal SET salt = 'pepper' WHERE seq = 3", 3,
+     "event 3 is malformed: salt is 'pepper', not bytes", None),
+    ("UPDATE personal SET evidence = x'ff' WHERE seq = 3", 3,
+     "event 3 is malformed: evidence is b'\\xff', not text", "evidence is b'\\xff', not text"),
+    ("UPDATE personal SET evidence = '{broken' WHERE seq = 3", 3, "event 3 was edited",
+     "evidence is not a JSON object"),
+    ("UPDATE personal SET evidence = '[1, 2]' WHERE seq = 3", 3, "event 3 was edited",
+     "evidence is not a JSON object"),
+    ("UPDATE subjects SET subject = x'0102' WHERE subject = 'cat'", 5,
+     "event 5 is malformed: subject is b'\\x01\\x02', not text", None),
+    ("UPDATE meta SET value = 'x' WHERE key = 'head'", None,
+     "the chain's recorded length is 'x', not a whole number: the ledger's metadata was edited",
+     None),
+])
+def test_malformed_rows_are_tampering_and_reading_goes_on(path, statement, seq, problem, damage):
+    tamper(path, statement)
+    result = verify(path)
+    assert (result.ok, result.first_bad) == (False, seq)
+    assert result.problem.startswith(problem), result.problem
+    subject = OWNER.get(seq, "ana")
+    with Ledger(path) as ledger:
+        history = ledger.history(subject)
+        assert [e.seq for e in history] == [s for s, o in OWNER.items() if o == subject] or \
+            damage is None
+        damaged = [e for e in history if e.problem]
+        expected = [(seq, damage)] if isinstance(damage, str) else damage or []
+        assert [(e.seq, e.problem) for e in damaged] == expected
+        exported = ledger.export(subject)
+        assert [e["seq"] for e in exported["events"]] == [e.seq for e in history]
+        assert json.dumps(exported)
+        assert ledger.history("ana" if subject != "ana" else "cat")[0].problem is None

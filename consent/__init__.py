@@ -51,7 +51,10 @@ when naive, now when ``None``):
   is wrong with a damaged (tampered) row, whose readable fields are kept; ``export(subject)
   -> dict`` (``subject, exported_at, statuses, events, responses``); ``erase(subject) ->
   Erasure(pseudonym, events, responses)`` (raises ``UnknownSubject``).
-- ``verify() -> Verification(ok, events, head, first_bad, problem)``.
+- ``verify(*, repair=False) -> Verification(ok, events, head, first_bad, problem,
+  status_differences, status_problems, repaired)`` -- checks the hash chain and recomputes
+  the status table from the events; ``repair=True`` rewrites the rows that differ (when the
+  chain verifies) and records a ``repaired`` event of the subject ``ledger:repair``.
 - ``idempotent(key, subjects: str | Iterable[str] | None, make_response: Callable[[], dict],
   *, fingerprint=None, owner=None) -> tuple[dict, bool]`` -- ``(response, replayed)``; ``key``
   is 1 to 255 printable ASCII characters, one namespace per ``owner``; the first response

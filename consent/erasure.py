@@ -18,9 +18,9 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from .chain import personal_digest
-from .errors import ErasureIncomplete, UnknownSubject
+from .errors import ErasureIncomplete, InvalidSubject, UnknownSubject
 from .events import history
-from .records import PSEUDONYM_PREFIX, to_micros
+from .records import PSEUDONYM_PREFIX, RESERVED, to_micros
 from .schema import ACTION_CODES
 from .values import Erasure
 from .writer import Row, append
@@ -60,6 +60,9 @@ def erase(ledger: Ledger, subject: str) -> Erasure:
             raise UnknownSubject(f"subject {subject!r} is not in the ledger")
         if subject.startswith(PSEUDONYM_PREFIX):
             return Erasure(subject, 0, 0)
+        if subject.startswith(RESERVED):
+            raise InvalidSubject(f"subject {subject!r} holds the ledger's own events: it is "
+                                 f"evidence about the ledger, not personal data")
         (sid,) = row
         pseudonym = PSEUDONYM_PREFIX + secrets.token_hex(16)
         personal = conn.execute("SELECT p.seq, p.salt, p.evidence FROM events e JOIN personal p "

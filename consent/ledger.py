@@ -7,6 +7,7 @@ import threading
 import time
 from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -14,12 +15,12 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import terms
 from sqlite_utils import Database
 
-from . import erasure, events, idempotency, notifications, verify
+from . import erasure, events, idempotency, notifications, rebuild, verify
 from .catalog import Catalog, Verdicts, catalog_generation, load_catalog, publish
 from .checkpoints import Checkpointer
 from .errors import UnknownDocument, UnknownVersion
 from .group import GroupCommit
-from .records import (DAY, MAX_SUBJECT, PSEUDONYM_PREFIX, RECORDABLE, canonical_subject,
+from .records import (DAY, LEDGER_SUBJECT, MAX_SUBJECT, RECORDABLE, RESERVED, canonical_subject,
                       check_action, check_channel, day_of, evidence_json, new_subject, resolve,
                       to_micros)
 from .schema import ACTION_CODES, check_ledger, connect, migrations
@@ -228,7 +229,7 @@ class Ledger:
             subject = get("subject")
             if not (type(subject) is str and subject.isascii() and subject.isprintable()
                     and 0 < len(subject) <= MAX_SUBJECT
-                    and not subject.startswith(PSEUDONYM_PREFIX)):
+                    and not subject.startswith(RESERVED)):
                 subject = new_subject(subject)
             action = get("action", "accepted")
             code = ACTION_CODES.get(action) if action in RECORDABLE else check_action(action)
@@ -327,10 +328,28 @@ class Ledger:
         stored responses, from the file and its WAL; see :mod:`consent.erasure`."""
         return erasure.erase(self, canonical_subject(subject))
 
-    def verify(self) -> Verification:
-        """Check the hash chain; reports the first event edited, deleted or reordered."""
+    def verify(self, *, repair: bool = False) -> Verification:
+        """Check the hash chain (reports the first event edited, deleted, reordered or
+        malformed) and recompute the status table from the events (reports each row that
+        differs).
+
+        :param repair: rewrite the rows that differ from the events, and record a
+            ``repaired`` event (subject ``ledger:repair``) saying how many and which, when the
+            chain verifies (the events are then trusted). Defaults to only reporting.
+        """
         with storage_errors(self.path):
-            return verify.verify(self.conn)
+            result = verify.verify(self.conn)
+        if not (repair and result.status_differences and result.first_bad is None
+                and result.problem == verify.status_problem(result.status_differences)):
+            return result
+        with self.transaction() as conn:
+            found = list(rebuild.differences(conn))
+            evidence = rebuild.repair(conn, found)
+            append(conn, [Row(to_micros(None), LEDGER_SUBJECT, None, ACTION_CODES["repaired"],
+                              "verify", evidence)])
+        with storage_errors(self.path):
+            after = verify.verify(self.conn)
+        return replace(after, repaired=len(found), status_problems=result.status_problems)
 
     # Idempotency for the HTTP API
 

@@ -19,6 +19,10 @@ MAX_SUBJECT = 256
 MAX_EVIDENCE = 65536
 MAX_CHANNEL = 64
 PSEUDONYM_PREFIX = "erased:"
+LEDGER_SUBJECT = "ledger:repair"
+"""The subject of the ledger's own events (a repair of the status table)."""
+RESERVED = (PSEUDONYM_PREFIX, "ledger:")
+"""Prefixes of subject ids that callers cannot record: erased subjects, the ledger's own."""
 RECORDABLE = ("accepted", "declined", "withdrawn")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
@@ -74,11 +78,13 @@ def canonical_subject(subject: Any) -> SubjectId:
 
 
 def new_subject(subject: Any) -> SubjectId:
-    """Like :func:`canonical_subject`, refusing the prefix reserved for pseudonyms."""
+    """Like :func:`canonical_subject`, refusing the prefixes reserved for erased subjects
+    and the ledger's own events."""
     subject = canonical_subject(subject)
-    if subject.startswith(PSEUDONYM_PREFIX):
-        raise InvalidSubject(f"subject must not start with {PSEUDONYM_PREFIX!r} (reserved for "
-                             f"erased subjects): {subject!r}")
+    if subject.startswith(RESERVED):
+        raise InvalidSubject(f"subject must not start with {subject.split(':')[0] + ':'!r} "
+                             f"(reserved for erased subjects and the ledger's own events): "
+                             f"{subject!r}")
     return subject
 
 

@@ -26,7 +26,7 @@ from sqlite_utils.migrations import Migrations
 from .errors import LedgerNotFound, NotALedger
 from .storage import storage_error
 
-ACTIONS = ("accepted", "declined", "withdrawn", "notified", "erased")
+ACTIONS = ("accepted", "declined", "withdrawn", "notified", "erased", "repaired")
 ACTION_CODES = {name: code for code, name in enumerate(ACTIONS)}
 
 NONE, ACCEPTED, WITHDRAWN = 0, 1, 2

@@ -41,7 +41,7 @@ class Event:
     version: str | None
     content_sha256: str | None
     action: str
-    """``accepted | declined | withdrawn | notified | erased``."""
+    """``accepted | declined | withdrawn | notified | erased | repaired``."""
     channel: str | None
     evidence: dict[str, Any] | None
     """``None`` once the subject was erased."""
@@ -155,7 +155,7 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class Verification:
-    """The result of checking the hash chain."""
+    """The result of checking the hash chain and the status table."""
 
     ok: bool
     events: int
@@ -163,11 +163,21 @@ class Verification:
     head: str | None
     """Hash of the last event (hex): anchor it elsewhere to detect a rewritten chain."""
     first_bad: int | None = None
-    """``seq`` of the first event that was edited, deleted or reordered."""
+    """``seq`` of the first event that was edited, deleted, reordered or malformed."""
     problem: str | None = None
+    status_differences: int = 0
+    """How many rows of the status table differ from what the events say (missing and
+    extra rows included)."""
+    status_problems: tuple[str, ...] = ()
+    """The first :data:`~consent.verify.MAX_REPORTED` of them, in words (after a repair:
+    those repaired)."""
+    repaired: int = 0
+    """How many status rows a repair rewrote from the events."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["status_problems"] = list(self.status_problems)
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 
 from .chain import GENESIS, event_hash, header, personal_digest
+from .rebuild import describe, differences, version_names
 from .records import short
 from .schema import ACTION_CODES, ACTIONS
 from .values import Verification
 
 _ERASED = ACTION_CODES["erased"]
+MAX_REPORTED = 100
+"""Most status rows that a verification describes (it counts them all)."""
 _ROWS = """
 SELECT e.seq, e.at, e.subject, s.subject, d.slug, v.version, v.content_sha256, e.action,
        e.channel, e.part_of, e.link, e.hash, p.salt, p.evidence, x.digest
@@ -21,56 +25,80 @@ ORDER BY e.seq
 
 
 def verify(conn: sqlite3.Connection) -> Verification:
+    """Check the hash chain (:func:`chain`) and the status table (see :mod:`consent.rebuild`)
+    in one snapshot."""
+    conn.execute("BEGIN")  # one snapshot for the whole walk
+    try:
+        result = chain(conn)
+        found, problems, names = 0, [], version_names(conn)
+        for difference in differences(conn):
+            found += 1
+            if len(problems) < MAX_REPORTED:
+                problems.append(describe(conn, difference, names))
+    finally:
+        conn.execute("COMMIT")
+    if found and result.problem is None:
+        result = replace(result, problem=status_problem(found))
+    return replace(result, ok=result.ok and not found, status_differences=found,
+                   status_problems=tuple(problems))
+
+
+def status_problem(found: int) -> str:
+    """The problem of a verification whose chain is sound but whose status table is not."""
+    return f"{found} status row{'s' * (found != 1)} differ{'s' * (found == 1)} from what the " \
+           f"events say"
+
+
+def chain(conn: sqlite3.Connection) -> Verification:
     """Recompute every event's hash. The first mismatch is reported as the event that was
     edited, re-hashed, deleted or moved; personal fields removed without an ``erased`` event,
     rows that the ledger cannot have written (text in a number's column, an unknown action)
     and events missing at the end (``meta.head``) are reported too."""
     prev, count, stripped, erased = GENESIS, 0, {}, set()
-    conn.execute("BEGIN")  # one snapshot for the whole walk
-    try:
-        for row in conn.execute(_ROWS):
-            (seq, at, sid, subject, slug, version, sha, action, channel, part_of, link, stored,
-             salt, evidence, kept) = row
-            count += 1
-            if seq != count:
-                return _bad(count, prev, count, f"event {count} is missing: it was deleted or "
-                                                 f"renumbered")
-            if type(action) is not int or not 0 <= action < len(ACTIONS):
-                return _bad(count, prev, seq, f"event {seq} is malformed: action code "
-                                              f"{short(action)} is not one the ledger writes")
-            try:
-                if salt is not None:
-                    digest = personal_digest(salt, subject or "", evidence)
-                elif kept is not None:
-                    digest = kept
-                    stripped.setdefault(sid, seq)
-                else:
-                    return _bad(count, prev, seq, f"event {seq} lost its personal fields")
-                computed = event_hash(prev, header(seq, at, sid, slug, version, sha, action,
-                                                   channel, part_of), digest)
-            except (TypeError, ValueError, AttributeError):  # a malformed value, named below
-                computed = None
-            if action == _ERASED:
-                erased.add(sid)
-            if computed != stored or link != prev[:8]:
-                damage = malformed(row)
-                if damage:
-                    return _bad(count, prev, seq, f"event {seq} is malformed: {damage}")
-                return _bad(count, prev, *_blame(conn, seq, link, prev))
-            prev = stored
-        unerased = sorted(seq for sid, seq in stripped.items() if sid not in erased)
-        if unerased:
-            return _bad(count, prev, unerased[0], f"event {unerased[0]} lost its personal "
-                                                  f"fields without an erasure")
-        head = conn.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()
-        if head and type(head[0]) is not int:
-            return _bad(count, prev, None, f"the chain's recorded length is {short(head[0])}, "
-                                           f"not a whole number: the ledger's metadata was edited")
-        if head and head[0] > count:
-            return _bad(count, prev, count + 1, f"events {count + 1} to {head[0]} are missing: "
-                                                f"they were deleted")
-    finally:
-        conn.execute("COMMIT")
+    for row in conn.execute(_ROWS):
+        (seq, at, sid, subject, slug, version, sha, action, channel, part_of, link, stored,
+         salt, evidence, kept) = row
+        count += 1
+        if seq != count:
+            return _bad(count, prev, count, f"event {count} is missing: it was deleted or "
+                                             f"renumbered")
+        if type(action) is not int or not 0 <= action < len(ACTIONS):
+            return _bad(count, prev, seq, f"event {seq} is malformed: action code "
+                                          f"{short(action)} is not one the ledger writes")
+        try:
+            if salt is not None:
+                digest = personal_digest(salt, subject or "", evidence)
+            elif kept is not None:
+                digest = kept
+                stripped.setdefault(sid, seq)
+            else:
+                return _bad(count, prev, seq, f"event {seq} lost its personal fields")
+            computed = event_hash(prev, header(seq, at, sid, slug, version, sha, action,
+                                               channel, part_of), digest)
+        except (TypeError, ValueError, AttributeError):  # a malformed value, named below
+            computed = None
+        if action == _ERASED:
+            erased.add(sid)
+        if computed != stored or link != prev[:8]:
+            damage = malformed(row)
+            if damage:
+                return _bad(count, prev, seq, f"event {seq} is malformed: {damage}")
+            if computed == stored:
+                return _bad(count, prev, seq, f"event {seq} was edited: its link does not match "
+                                              f"the event before it")
+            return _bad(count, prev, *_blame(conn, seq, link, prev))
+        prev = stored
+    unerased = sorted(seq for sid, seq in stripped.items() if sid not in erased)
+    if unerased:
+        return _bad(count, prev, unerased[0], f"event {unerased[0]} lost its personal "
+                                              f"fields without an erasure")
+    head = conn.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()
+    if head and type(head[0]) is not int:
+        return _bad(count, prev, None, f"the chain's recorded length is {short(head[0])}, "
+                                       f"not a whole number: the ledger's metadata was edited")
+    if head and head[0] > count:
+        return _bad(count, prev, count + 1, f"events {count + 1} to {head[0]} are missing: "
+                                            f"they were deleted")
     return Verification(True, count, prev.hex() if count else None)
 
 

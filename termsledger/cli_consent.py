@@ -224,18 +224,22 @@ def erase(subject, ledger_path):
 
 
 @consent.command()
+@click.option("--repair", is_flag=True,
+              help="Rewrite the status rows that differ from the events (when the hash chain "
+                   "verifies), and record a `repaired` event.")
 @ledger_option
-def verify(ledger_path):
-    """Check the hash chain; exit 1 and name the first bad event when it is broken.
+def verify(repair, ledger_path):
+    """Check the hash chain and recompute every status from the events; exit 1 and name
+    the first bad event, and each status row that differs, when something is wrong.
 
     Example:
 
     \b
         termsledger consent verify
+        termsledger consent verify --repair
     """
     with open_ledger(ledger_path) as ledger:
-        result = ledger.verify()
+        result = ledger.verify(repair=repair)
     echo(result.to_dict())
     if not result.ok:
         raise SystemExit(1)
-

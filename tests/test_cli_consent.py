@@ -238,3 +238,23 @@ def test_damaged_rows_are_reported_and_reading_goes_on(repo, tmp_path):
     verified = json.loads(run("consent", "verify", "--ledger", db, code=1).output)
     assert (verified["first_bad"], verified["problem"]) == (
         1, "event 1 is malformed: action code 42 is not one the ledger writes")
+
+
+def test_verify_reports_a_tampered_status_table_and_repair_rebuilds_it(repo, tmp_path):
+    db = tmp_path / "l.db"
+    run("publish", "--content", repo.path, "--ledger", db)
+    run("consent", "record", "u", "terms", "--ledger", db)
+    run("consent", "record", "u", "terms", "--action", "withdrawn", "--ledger", db)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE status SET state = 1")
+    conn.commit()
+    conn.close()
+    assert data("consent", "status", "u", "terms", "--ledger", db)["status"] == "current"
+    found = json.loads(run("consent", "verify", "--ledger", db, code=1).output)
+    assert found["status_differences"] == 1 and found["repaired"] == 0
+    assert found["status_problems"][0].startswith("the status of subject 'u' for terms says "
+                                                  "accepted 2026-02-01 on ")
+    repaired = data("consent", "verify", "--repair", "--ledger", db)
+    assert (repaired["ok"], repaired["repaired"]) == (True, 1)
+    assert data("consent", "status", "u", "terms", "--ledger", db)["status"] == "withdrawn"
+    assert data("consent", "verify", "--ledger", db)["ok"] is True

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from consent import Ledger, UnknownSubject
+from consent import InvalidSubject, Ledger, UnknownSubject
 from consent.chain import event_hash, header, personal_digest
 from ledger_support import example
 
@@ -252,3 +252,65 @@ def test_malformed_rows_are_tampering_and_reading_goes_on(path, statement, seq, 
         assert [e["seq"] for e in exported["events"]] == [e.seq for e in history]
         assert json.dumps(exported)
         assert ledger.history("ana" if subject != "ana" else "cat")[0].problem is None
+
+
+def ids(path):
+    conn = sqlite3.connect(path)
+    found = dict(conn.execute("SELECT subject, id FROM subjects"))
+    found.update(dict(conn.execute("SELECT slug, id FROM documents")))
+    conn.close()
+    return found
+
+
+FEB, MAR = "2026-02-01T00:00:00.000000+00:00", "2026-03-01T00:00:00.000000+00:00"
+
+
+def test_verify_recomputes_the_status_table_and_repair_rebuilds_it(path):
+    n = ids(path)
+    tamper(path,
+           ("UPDATE status SET state = 1 WHERE subject = ? AND document = ?", (n["ben"], n["terms"])),
+           ("DELETE FROM status WHERE subject = ? AND document = ?", (n["ana"], n["privacy"])),
+           "INSERT INTO subjects (id, subject) VALUES (77, 'ghost')",
+           ("INSERT INTO status VALUES (?, 77, 1, 1, NULL, 5)", (n["terms"],)),
+           ("INSERT INTO status VALUES (?, 999, 2, NULL, NULL, 5)", (n["terms"],)))
+    with Ledger(path) as ledger:
+        assert ledger.status("ben", "terms").status == "announced"  # what the edit made it say
+        result = ledger.verify()
+        assert (result.ok, result.first_bad, result.events) == (False, None, 7)
+        assert result.problem == "4 status rows differ from what the events say"
+        assert result.status_differences == 4 and result.repaired == 0
+        assert sorted(result.status_problems) == sorted([
+            f"the status of subject 'ana' for privacy says nothing (no row); the events say "
+            f"accepted 2025-06-01 on {FEB}",
+            f"the status of subject 'ben' for terms says accepted 2026-01-01 on {MAR}; the events "
+            f"say withdrawn after accepting 2026-01-01 on {MAR}",
+            "the status of subject 'ghost' for terms says accepted 2024-01-01 on "
+            "1970-01-01T00:00:00.000005+00:00; the events say nothing (no row)",
+            "the status of subject id 999, who has no events, for terms says withdrawn on "
+            "1970-01-01T00:00:00.000005+00:00; the events say nothing (no row)"])
+        repaired = ledger.verify(repair=True)
+        assert (repaired.ok, repaired.repaired, repaired.events) == (True, 4, 8)
+        assert ledger.status("ben", "terms").status == "withdrawn"
+        assert ledger.status("ana", "privacy").status == "current"
+        assert ledger.status("ghost", "terms").status == "never"
+        (event,) = ledger.history("ledger:repair")
+        assert (event.action, event.channel, event.document) == ("repaired", "verify", None)
+        assert event.evidence["status_rows"] == {"added": 1, "changed": 1, "removed": 2}
+        assert ledger.verify().ok and ledger.verify().status_differences == 0
+    with Ledger(path) as ledger:
+        with pytest.raises(InvalidSubject, match="reserved"):
+            ledger.record("ledger:repair", "terms")
+        with pytest.raises(InvalidSubject, match="the ledger's own events"):
+            ledger.erase("ledger:repair")
+
+
+def test_repair_waits_for_a_chain_that_verifies(path):
+    n = ids(path)
+    tamper(path, ("UPDATE status SET state = 1 WHERE subject = ? AND document = ?",
+                  (n["ben"], n["terms"])), "UPDATE events SET at = at + 1 WHERE seq = 3")
+    with Ledger(path) as ledger:
+        result = ledger.verify(repair=True)
+        assert (result.ok, result.first_bad, result.repaired) == (False, 3, 0)
+        assert result.status_differences == 1
+        assert ledger.status("ben", "terms").status == "announced"
+        assert ledger.history("ledger:repair") == []

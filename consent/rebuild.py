@@ -1,0 +1,170 @@
+"""The ``status`` table recomputed from the events: what ``verify`` compares it with, and what
+a repair writes back.
+
+Status answers come from the ``status`` table alone, so an edit to it (a subject who withdrew
+shown as ``current``, a row for a subject with no events) would change them unnoticed by the
+hash chain. The events determine every row: replaying them in order, as
+:func:`consent.writer.append` applied them, gives the table there should be. Events are read
+subject by subject (the ``events_subject`` index), so memory stays small however long the
+ledger.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Iterator
+
+from .records import iso, short
+from .schema import ACCEPTED, ACTION_CODES, NONE, WITHDRAWN
+
+_ACCEPTED, _WITHDRAWN, _NOTIFIED, _ERASED = (
+    ACTION_CODES[a] for a in ("accepted", "withdrawn", "notified", "erased"))
+_EVENTS = "SELECT subject, version, action, at FROM events ORDER BY subject, seq"
+_STATUS = ("SELECT subject, document, state, accepted, notified, at FROM status "
+           "ORDER BY subject, document")
+Row = tuple  # (state, accepted, notified, at) of a status row
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """A status row that is not what the events say (``None``: there should be none, or
+    there is none)."""
+
+    subject: object
+    document: object
+    stored: Row | None
+    expected: Row | None
+
+
+def expected(conn: sqlite3.Connection) -> Iterator[tuple[int, dict[int, list]]]:
+    """``(subject id, {document id: [state, accepted, notified, at]})`` for each subject with
+    a status, in the order of subject ids. Events with malformed values are skipped (the
+    hash chain's check reports them)."""
+    documents = dict(conn.execute("SELECT id, document FROM versions"))
+    subject, rows = None, {}
+    for sid, version, action, at in conn.execute(_EVENTS):
+        if sid != subject:
+            if rows:
+                yield subject, rows
+            subject, rows = sid, {}
+        if type(at) is not int:
+            continue
+        if action == _ERASED:
+            rows.clear()
+            continue
+        document = documents.get(version)
+        if document is None:
+            continue
+        row = rows.get(document)
+        if action == _ACCEPTED:
+            if row is None:
+                rows[document] = [ACCEPTED, version, None, at]
+            elif at >= row[3]:
+                row[0], row[1], row[3] = ACCEPTED, version, at
+        elif action == _WITHDRAWN:
+            if row is None:
+                rows[document] = [WITHDRAWN, None, None, at]
+            elif at >= row[3]:
+                row[0], row[3] = WITHDRAWN, at
+        elif action == _NOTIFIED:
+            if row is None:
+                rows[document] = [NONE, None, version, 0]
+            else:
+                row[2] = version
+    if rows:
+        yield subject, rows
+
+
+def differences(conn: sqlite3.Connection) -> Iterator[Difference]:
+    """Every status row that differs from what the events say, missing and extra rows
+    included, in the order of subject ids (damaged rows, whose subject is not a number, last)."""
+    stored = iter(conn.execute(_STATUS))
+    pending = next(stored, None)
+    for sid, rows in expected(conn):
+        while pending is not None and _before(pending[0], sid):
+            yield Difference(pending[0], pending[1], tuple(pending[2:]), None)
+            pending = next(stored, None)
+        have = {}
+        while pending is not None and pending[0] == sid and type(pending[0]) is int:
+            have[pending[1]] = tuple(pending[2:])
+            pending = next(stored, None)
+        for document, row in rows.items():
+            row, stored_row = tuple(row), have.pop(document, None)
+            if stored_row != row:
+                yield Difference(sid, document, stored_row, row)
+        for document, row in have.items():
+            yield Difference(sid, document, row, None)
+    while pending is not None:
+        yield Difference(pending[0], pending[1], tuple(pending[2:]), None)
+        pending = next(stored, None)
+
+
+def _before(stored_subject: object, sid: int) -> bool:
+    """Whether a stored row's subject sorts before ``sid`` (SQLite puts numbers first)."""
+    return type(stored_subject) is int and stored_subject < sid
+
+
+def describe(conn: sqlite3.Connection, difference: Difference, names: dict[int, str]) -> str:
+    """The difference in words: whose status, what the table says, what the events say;
+    ``names`` are the versions' ids by row id (:func:`version_names`)."""
+    subject = conn.execute("SELECT subject FROM subjects WHERE id = ?",
+                           (difference.subject,)).fetchone()
+    slug = conn.execute("SELECT slug FROM documents WHERE id = ?",
+                        (difference.document,)).fetchone()
+    who = (f"subject {short(subject[0])}" if subject
+           else f"subject id {short(difference.subject)}, who has no events,")
+    what = slug[0] if slug else f"document id {short(difference.document)}"
+    return (f"the status of {who} for {what} says {_words(difference.stored, names)}; the "
+            f"events say {_words(difference.expected, names)}")
+
+
+def version_names(conn: sqlite3.Connection) -> dict[int, str]:
+    """Each version's id (``2026-01-01``) by its row id."""
+    return dict(conn.execute("SELECT id, version FROM versions"))
+
+
+def _words(row: Row | None, names: dict[int, str]) -> str:
+    if row is None:
+        return "nothing (no row)"
+    state, accepted, notified, at = row
+
+    def version(rowid: object) -> str:
+        return names.get(rowid, f"version id {short(rowid)}") if type(rowid) is int else short(rowid)
+
+    if state == ACCEPTED:
+        words = f"accepted {version(accepted)}"
+    elif state == WITHDRAWN:
+        words = "withdrawn" + (f" after accepting {version(accepted)}" if accepted else "")
+    elif state == NONE:
+        words = "never accepted"
+    else:
+        words = f"state {short(state)}"
+    if notified is not None:
+        words += f", notified of {version(notified)}"
+    if state in (ACCEPTED, WITHDRAWN):
+        try:
+            words += f" on {iso(at)}"
+        except (TypeError, ValueError, OverflowError, OSError):
+            words += f" at {short(at)}"
+    return words
+
+
+def repair(conn: sqlite3.Connection, found: list[Difference]) -> str:
+    """Write the expected rows of ``found`` into the status table (in the caller's write
+    transaction); returns the evidence of the repair, as JSON: how many rows were added,
+    changed and removed, and which (document, subject id) pairs."""
+    counts = {"added": 0, "changed": 0, "removed": 0}
+    for difference in found:
+        key = (difference.document, difference.subject)
+        if difference.expected is None:
+            counts["removed"] += 1
+            conn.execute("DELETE FROM status WHERE document IS ? AND subject IS ?", key)
+        else:
+            counts["added" if difference.stored is None else "changed"] += 1
+            conn.execute("INSERT OR REPLACE INTO status (document, subject, state, accepted, "
+                         "notified, at) VALUES (?, ?, ?, ?, ?, ?)", (*key, *difference.expected))
+    rows = [[short(d.document) if type(d.document) is not int else d.document,
+             short(d.subject) if type(d.subject) is not int else d.subject] for d in found[:1000]]
+    return json.dumps({"status_rows": counts, "rows": rows}, separators=(",", ":"))

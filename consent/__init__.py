@@ -60,7 +60,9 @@ when naive, now when ``None``):
   is 1 to 255 printable ASCII characters, one namespace per ``owner``; the first response
   per key is stored in the same transaction as the writes ``make_response`` makes; raises
   ``IdempotencyConflict`` for a known key with another ``fingerprint``.
-- ``checkpoint()`` -- copy the WAL into the file and truncate it. (Commits also wake a
+- ``checkpoint(*, timeout=30.0)`` -- copy the WAL into the file and truncate it, waiting up
+  to ``timeout`` seconds for readers of older snapshots (raises ``CheckpointIncomplete``,
+  naming the reader's process where it can). (Commits also wake a
   background thread that checkpoints the WAL, so that no commit waits for one.)
 - ``submit(write: Callable[[], T]) -> concurrent.futures.Future[T]`` -- group commit: runs
   ``write()`` (calls of the writing methods above) on a writer thread, where the writes waiting
@@ -94,10 +96,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-_ERRORS = ("ChangedVersion", "ConsentError", "DamagedLog", "ErasureIncomplete",
-           "IdempotencyConflict", "InvalidCursor", "InvalidEvidence", "InvalidNote",
-           "InvalidProof", "InvalidReceipt", "InvalidRecord", "InvalidSubject", "LedgerNotFound",
-           "NotALedger", "PublicationError", "SigningKeyError", "StorageFull",
+_ERRORS = ("ChangedVersion", "CheckpointIncomplete", "ConsentError", "DamagedLog",
+           "ErasureIncomplete", "IdempotencyConflict", "InvalidCursor", "InvalidEvidence",
+           "InvalidNote", "InvalidProof", "InvalidReceipt", "InvalidRecord", "InvalidSubject",
+           "LedgerNotFound", "NotALedger", "PublicationError", "SigningKeyError", "StorageFull",
            "StorageUnavailable", "UncommittedVersion", "UnknownDocument", "UnknownSubject",
            "UnknownVersion")
 _VALUES = ("STATUSES", "CatalogDocument", "CatalogVersion", "Erasure", "Event", "Marked", "Page",

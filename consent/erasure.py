@@ -6,6 +6,11 @@ digest in ``erased`` and deletes its salt and evidence, deletes the subject's st
 stored idempotent responses, and records an ``erased`` event. ``secure_delete`` is on for every
 connection, so freed space is zeroed; after the commit a ``TRUNCATE`` checkpoint copies the WAL
 into the file and empties it, so the id appears nowhere in the file or its WAL.
+
+A reader holding an older snapshot keeps the WAL from being emptied: the erasure then raises
+:class:`ErasureIncomplete` (naming the reader's process where it can) and leaves a mark,
+``erasure_pending`` in ``meta``, that no subject id can be read from. Erasing again (the subject
+is unknown by then) or :meth:`Ledger.checkpoint` empties the WAL once the reader is gone.
 """
 
 from __future__ import annotations
@@ -13,22 +18,25 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from . import readers
 from .chain import personal_digest
-from .errors import ErasureIncomplete, InvalidSubject, UnknownSubject
+from .errors import CheckpointIncomplete, ErasureIncomplete, InvalidSubject, UnknownSubject
 from .events import history
 from .records import PSEUDONYM_PREFIX, RESERVED, to_micros
-from .schema import ACTION_CODES
+from .schema import ACTION_CODES, BUSY_MS
 from .values import Erasure
 from .writer import Row, append
 
 if TYPE_CHECKING:
     from .ledger import Ledger
 
-CHECKPOINT_ATTEMPTS = 50
+ERASE_WAIT = 5.0
+"""Seconds an erasure waits for readers of older snapshots before it raises
+:class:`ErasureIncomplete`."""
+PENDING = "erasure_pending"
 
 
 def export(ledger: Ledger, subject: str) -> dict[str, Any]:
@@ -53,42 +61,70 @@ def _response(key: str, response: str) -> dict[str, Any]:
 
 
 def erase(ledger: Ledger, subject: str) -> Erasure:
-    """Erase ``subject``; raises :class:`UnknownSubject` when the ledger holds nothing on it."""
+    """Erase ``subject``; raises :class:`UnknownSubject` when the ledger holds nothing on it
+    (once an earlier erasure left incomplete is finished, if there is one) and
+    :class:`ErasureIncomplete` when the WAL could not be emptied within :data:`ERASE_WAIT`."""
     with ledger.transaction() as conn:
         row = conn.execute("SELECT id FROM subjects WHERE subject = ?", (subject,)).fetchone()
-        if row is None:
-            raise UnknownSubject(f"subject {subject!r} is not in the ledger")
-        if subject.startswith(PSEUDONYM_PREFIX):
-            return Erasure(subject, 0, 0)
-        if subject.startswith(RESERVED):
-            raise InvalidSubject(f"subject {subject!r} holds the ledger's own events: it is "
-                                 f"evidence about the ledger, not personal data")
-        (sid,) = row
-        pseudonym = PSEUDONYM_PREFIX + secrets.token_hex(16)
-        personal = conn.execute("SELECT p.seq, p.salt, p.evidence FROM events e JOIN personal p "
-                                "ON p.seq = e.seq WHERE e.subject = ?", (sid,)).fetchall()
-        conn.executemany("INSERT INTO erased (seq, digest) VALUES (?, ?)",
-                         [(seq, personal_digest(salt, subject, evidence))
-                          for seq, salt, evidence in personal])
-        conn.executemany("DELETE FROM personal WHERE seq = ?", [(seq,) for seq, _, _ in personal])
-        conn.execute("UPDATE subjects SET subject = ? WHERE id = ?", (pseudonym, sid))
-        conn.execute("DELETE FROM status WHERE document IN (SELECT id FROM documents) "
-                     "AND subject = ?", (sid,))
-        keys = [k for (k,) in conn.execute(
-            "SELECT key FROM idempotency_subjects WHERE subject = ?", (sid,))]
-        conn.executemany("DELETE FROM idempotency WHERE key = ?", [(k,) for k in keys])
-        conn.executemany("DELETE FROM idempotency_subjects WHERE key = ?", [(k,) for k in keys])
-        append(conn, [Row(to_micros(None), pseudonym, None, ACTION_CODES["erased"], None, None)])
-    ledger.checkpoint()
+        if row is None or subject.startswith(PSEUDONYM_PREFIX):
+            done = None
+            pending = conn.execute(f"SELECT 1 FROM meta WHERE key = '{PENDING}'").fetchone()
+        else:
+            done = _erase(conn, subject, row[0])
+            pending = True
+    if pending:
+        _finish(ledger, subject)
+    if done is not None:
+        return done
+    if row is not None:
+        return Erasure(subject, 0, 0)  # a pseudonym: already erased
+    raise UnknownSubject(f"subject {subject!r} is not in the ledger" +
+                         ("; the erasure left incomplete is now complete: the file and its "
+                          "write-ahead log hold no trace of it" if pending else ""))
+
+
+def _erase(conn: sqlite3.Connection, subject: str, sid: int) -> Erasure:
+    if subject.startswith(RESERVED):
+        raise InvalidSubject(f"subject {subject!r} holds the ledger's own events: it is "
+                             f"evidence about the ledger, not personal data")
+    pseudonym = PSEUDONYM_PREFIX + secrets.token_hex(16)
+    personal = conn.execute("SELECT p.seq, p.salt, p.evidence FROM events e JOIN personal p "
+                            "ON p.seq = e.seq WHERE e.subject = ?", (sid,)).fetchall()
+    conn.executemany("INSERT INTO erased (seq, digest) VALUES (?, ?)",
+                     [(seq, personal_digest(salt, subject, evidence))
+                      for seq, salt, evidence in personal])
+    conn.executemany("DELETE FROM personal WHERE seq = ?", [(seq,) for seq, _, _ in personal])
+    conn.execute("UPDATE subjects SET subject = ? WHERE id = ?", (pseudonym, sid))
+    conn.execute("DELETE FROM status WHERE document IN (SELECT id FROM documents) "
+                 "AND subject = ?", (sid,))
+    keys = [k for (k,) in conn.execute(
+        "SELECT key FROM idempotency_subjects WHERE subject = ?", (sid,))]
+    conn.executemany("DELETE FROM idempotency WHERE key = ?", [(k,) for k in keys])
+    conn.executemany("DELETE FROM idempotency_subjects WHERE key = ?", [(k,) for k in keys])
+    append(conn, [Row(to_micros(None), pseudonym, None, ACTION_CODES["erased"], None, None)])
+    conn.execute(f"INSERT OR REPLACE INTO meta (key, value) VALUES ('{PENDING}', 1)")
     return Erasure(pseudonym, len(personal), len(keys))
 
 
-def empty_wal(conn: sqlite3.Connection) -> None:
-    """Checkpoint the WAL into the file and truncate it, waiting for readers to move on."""
-    for _ in range(CHECKPOINT_ATTEMPTS):
+def _finish(ledger: Ledger, subject: str) -> None:
+    """Empty the WAL, then drop the mark of a pending erasure."""
+    try:
+        ledger.checkpoint(timeout=ERASE_WAIT)
+    except CheckpointIncomplete:
+        raise ErasureIncomplete(
+            f"the erasure of {subject!r} is committed, but its bytes remain in the write-ahead "
+            f"log {ledger.path}-wal: {readers.describe(ledger.path)}; run `termsledger consent checkpoint` (it "
+            f"waits for readers) or erase again once it has finished") from None
+    with ledger.transaction() as conn:
+        conn.execute(f"DELETE FROM meta WHERE key = '{PENDING}'")
+
+
+def truncate_wal(conn: sqlite3.Connection) -> bool:
+    """Copy the WAL into the file and truncate it, without waiting; ``False`` when a reader
+    of an older snapshot (or a writer) kept it from finishing."""
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
         busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        if not busy:
-            return
-        time.sleep(0.02)
-    raise ErasureIncomplete("the erasure is committed but the write-ahead log is still in use "
-                            "by a reader; run `termsledger consent erase` again to empty it")
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+    return not busy

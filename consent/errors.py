@@ -66,8 +66,13 @@ class IdempotencyConflict(ConsentError):
     """An idempotency key reused for a different request."""
 
 
-class ErasureIncomplete(ConsentError):
-    """Erasure committed, but the write-ahead log could not be emptied (a reader held it)."""
+class CheckpointIncomplete(ConsentError):
+    """The write-ahead log could not be emptied in time: a reader held an older snapshot."""
+
+
+class ErasureIncomplete(CheckpointIncomplete):
+    """Erasure committed, but the write-ahead log could not be emptied (a reader held it):
+    ``termsledger consent checkpoint``, or erasing again, finishes it."""
 
 
 class InvalidProof(ConsentError, ValueError):

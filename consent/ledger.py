@@ -15,10 +15,10 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import terms
 from sqlite_utils import Database
 
-from . import erasure, events, idempotency, notifications, rebuild, verify
+from . import erasure, events, idempotency, notifications, readers, rebuild, verify
 from .catalog import Catalog, Verdicts, catalog_generation, load_catalog, publish
 from .checkpoints import Checkpointer
-from .errors import UnknownDocument, UnknownVersion
+from .errors import CheckpointIncomplete, UnknownDocument, UnknownVersion
 from .group import GroupCommit
 from .records import (DAY, LEDGER_SUBJECT, MAX_SUBJECT, RECORDABLE, RESERVED, canonical_subject,
                       check_action, check_channel, day_of, evidence_json, new_subject, resolve,
@@ -33,6 +33,9 @@ from .writer import Appended, Row, append
 ACCEPTED = ACTION_CODES["accepted"]
 CATALOG_TTL = 1.0
 """Seconds a reader trusts its cached catalog before checking for a newer publication."""
+CHECKPOINT_WAIT = 30.0
+"""Seconds :meth:`Ledger.checkpoint` waits for readers of older snapshots by default."""
+CHECKPOINT_POLL = 0.02
 MAX_STANDINGS = 1024
 """Most (document, day) status computations a catalog snapshot caches."""
 _STATUS = ("SELECT st.state, st.accepted, st.notified FROM subjects s CROSS JOIN status st "
@@ -114,10 +117,24 @@ class Ledger:
                 raise
             self._checkpoints.committed(conn)
 
-    def checkpoint(self) -> None:
-        """Copy the WAL into the database file and truncate it to nothing."""
-        with storage_errors(self.path), self._lock.hold():
-            erasure.empty_wal(self.conn)
+    def checkpoint(self, *, timeout: float = CHECKPOINT_WAIT) -> None:
+        """Copy the WAL into the database file and truncate it to nothing, so that no byte of
+        an erased subject stays in it. Readers of older snapshots keep it from finishing: it
+        tries again until ``timeout`` seconds have passed (writers go on meanwhile), then
+        raises :class:`CheckpointIncomplete` naming the reader's process where it can.
+
+        :param timeout: seconds to wait for readers. Defaults to :data:`CHECKPOINT_WAIT`.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            with storage_errors(self.path), self._lock.hold():
+                if erasure.truncate_wal(self.conn):
+                    return
+            if time.monotonic() >= deadline:
+                raise CheckpointIncomplete(
+                    f"the write-ahead log {self.path}-wal could not be emptied within "
+                    f"{timeout:g} s: {readers.describe(self.path)}")
+            time.sleep(CHECKPOINT_POLL)
 
     def submit(self, write: Callable[[], Any]) -> Future:
         """Run ``write()`` (ledger writes) in a group commit; see :mod:`consent.group`.

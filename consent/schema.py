@@ -158,13 +158,17 @@ def _tables(path: Path) -> set[str]:
         raise NotALedger(f"{path} is not a termsledger ledger: {error}") from None
 
 
+BUSY_MS = 30_000
+"""How long a statement waits for a lock held by another connection, in milliseconds."""
+
+
 def connect(path: str | Path) -> Database:
     """Open ``path`` with the ledger's settings: WAL, ``synchronous=FULL`` (an acknowledged
     event survives power loss), a long ``busy_timeout``, ``secure_delete`` on, so that
     freed space never keeps an erased subject's bytes, and no automatic checkpoint in commits
     (see :mod:`consent.checkpoints`)."""
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
-    for pragma in ("busy_timeout=30000", "journal_mode=WAL", "synchronous=FULL",
+    for pragma in (f"busy_timeout={BUSY_MS}", "journal_mode=WAL", "synchronous=FULL",
                    "secure_delete=ON", "wal_autocheckpoint=0", "cache_size=-65536",
                    "temp_store=MEMORY"):
         conn.execute(f"PRAGMA {pragma}")

@@ -224,6 +224,27 @@ def erase(subject, ledger_path):
 
 
 @consent.command()
+@click.option("--timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Seconds to wait for readers of older snapshots.")
+@ledger_option
+def checkpoint(timeout, ledger_path):
+    """Empty the ledger's write-ahead log into its file, so that no byte of an erased subject
+    stays in it; finishes an erasure that a reader kept from finishing.
+
+    Waits for readers of older snapshots, then names their processes and exits 1.
+
+    Example:
+
+    \b
+        termsledger consent checkpoint --timeout 60
+    """
+    with open_ledger(ledger_path) as ledger:
+        ledger.checkpoint(timeout=timeout)
+        wal = Path(f"{ledger.path}-wal")
+        echo({"wal": str(wal), "wal_bytes": wal.stat().st_size if wal.exists() else 0})
+
+
+@consent.command()
 @click.option("--repair", is_flag=True,
               help="Rewrite the status rows that differ from the events (when the hash chain "
                    "verifies), and record a `repaired` event.")

@@ -51,10 +51,12 @@ when naive, now when ``None``):
   is wrong with a damaged (tampered) row, whose readable fields are kept; ``export(subject)
   -> dict`` (``subject, exported_at, statuses, events, responses``); ``erase(subject) ->
   Erasure(pseudonym, events, responses)`` (raises ``UnknownSubject``).
-- ``verify(*, repair=False) -> Verification(ok, events, head, first_bad, problem,
-  status_differences, status_problems, repaired)`` -- checks the hash chain and recomputes
-  the status table from the events; ``repair=True`` rewrites the rows that differ (when the
-  chain verifies) and records a ``repaired`` event of the subject ``ledger:repair``.
+- ``verify(*, repair=False, anchor=None) -> Verification(ok, events, head, first_bad,
+  problem, status_differences, status_problems, repaired, limits)`` -- checks the hash chain
+  and recomputes the status table from the events; ``repair=True`` rewrites the rows that
+  differ (when the chain verifies) and records a ``repaired`` event of the subject
+  ``ledger:repair``; ``anchor="EVENTS:HEAD"`` (of an earlier verification, kept elsewhere)
+  catches events cut from the end or rewritten, which ``limits`` says the file alone cannot.
 - ``idempotent(key, subjects: str | Iterable[str] | None, make_response: Callable[[], dict],
   *, fingerprint=None, owner=None) -> tuple[dict, bool]`` -- ``(response, replayed)``; ``key``
   is 1 to 255 printable ASCII characters, one namespace per ``owner``; the first response

@@ -345,17 +345,20 @@ class Ledger:
         stored responses, from the file and its WAL; see :mod:`consent.erasure`."""
         return erasure.erase(self, canonical_subject(subject))
 
-    def verify(self, *, repair: bool = False) -> Verification:
+    def verify(self, *, repair: bool = False, anchor: str | None = None) -> Verification:
         """Check the hash chain (reports the first event edited, deleted, reordered or
         malformed) and recompute the status table from the events (reports each row that
-        differs).
+        differs). What it cannot detect is in the result's ``limits``.
 
         :param repair: rewrite the rows that differ from the events, and record a
             ``repaired`` event (subject ``ledger:repair``) saying how many and which, when the
             chain verifies (the events are then trusted). Defaults to only reporting.
+        :param anchor: ``EVENTS:HEAD`` of an earlier verification, kept elsewhere: the chain
+            must still hold that head at that position (nothing cut from its end or rewritten).
+            Defaults to none.
         """
         with storage_errors(self.path):
-            result = verify.verify(self.conn)
+            result = verify.verify(self.conn, anchor)
         if not (repair and result.status_differences and result.first_bad is None
                 and result.problem == verify.status_problem(result.status_differences)):
             return result
@@ -365,7 +368,7 @@ class Ledger:
             append(conn, [Row(to_micros(None), LEDGER_SUBJECT, None, ACTION_CODES["repaired"],
                               "verify", evidence)])
         with storage_errors(self.path):
-            after = verify.verify(self.conn)
+            after = verify.verify(self.conn, anchor)
         return replace(after, repaired=len(found), status_problems=result.status_problems)
 
     # Idempotency for the HTTP API

@@ -6,6 +6,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 STATUSES = ("current", "notify", "reaccept", "announced", "never", "withdrawn")
+LIMITS = ("From this file alone, verify cannot tell events cut from the end of the chain, or "
+          "forged events added at its end with hashes recomputed to match. Keep `events` and "
+          "`head` somewhere else (publish them, or hand them to another party), regularly, and "
+          "check later that the chain still holds them: `termsledger consent verify --anchor "
+          "EVENTS:HEAD`. Signed checkpoints published with the site will do this.")
+"""What :class:`Verification` says it cannot detect."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +179,8 @@ class Verification:
     those repaired)."""
     repaired: int = 0
     """How many status rows a repair rewrote from the events."""
+    limits: str = LIMITS
+    """What no verification of the file alone can detect, and how to close the gap."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

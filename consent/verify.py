@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import replace
 
 from .chain import GENESIS, event_hash, header, personal_digest
 from .rebuild import describe, differences, version_names
+from .errors import InvalidRecord
 from .records import short
 from .schema import ACTION_CODES, ACTIONS
 from .values import Verification
 
 _ERASED = ACTION_CODES["erased"]
+_ANCHOR = re.compile(r"(\d{1,19}):([0-9a-f]{64})")
 MAX_REPORTED = 100
 """Most status rows that a verification describes (it counts them all)."""
 _ROWS = """
@@ -24,12 +27,13 @@ ORDER BY e.seq
 """
 
 
-def verify(conn: sqlite3.Connection) -> Verification:
-    """Check the hash chain (:func:`chain`) and the status table (see :mod:`consent.rebuild`)
-    in one snapshot."""
+def verify(conn: sqlite3.Connection, anchor: str | None = None) -> Verification:
+    """Check the hash chain (:func:`chain`, against ``anchor`` if given) and the status table
+    (see :mod:`consent.rebuild`) in one snapshot."""
+    kept = parse_anchor(anchor) if anchor is not None else None
     conn.execute("BEGIN")  # one snapshot for the whole walk
     try:
-        result = chain(conn)
+        result = chain(conn, kept)
         found, problems, names = 0, [], version_names(conn)
         for difference in differences(conn):
             found += 1
@@ -49,12 +53,23 @@ def status_problem(found: int) -> str:
            f"events say"
 
 
-def chain(conn: sqlite3.Connection) -> Verification:
+def parse_anchor(anchor: str) -> tuple[int, bytes]:
+    """``EVENTS:HEAD`` (an earlier verification's ``events`` and ``head``) as numbers."""
+    found = _ANCHOR.fullmatch(anchor) if isinstance(anchor, str) else None
+    if not found or not 0 < int(found[1]) < 1 << 63:
+        raise InvalidRecord(f"anchor must be EVENTS:HEAD, the events and head of an earlier "
+                            f"verification, not {short(anchor)}")
+    return int(found[1]), bytes.fromhex(found[2])
+
+
+def chain(conn: sqlite3.Connection, anchor: tuple[int, bytes] | None = None) -> Verification:
     """Recompute every event's hash. The first mismatch is reported as the event that was
     edited, re-hashed, deleted or moved; personal fields removed without an ``erased`` event,
     rows that the ledger cannot have written (text in a number's column, an unknown action)
-    and events missing at the end (``meta.head``) are reported too."""
+    and events missing at the end (``meta.head``) are reported too. With an ``anchor``
+    ``(events, head)`` kept elsewhere, the chain must still hold that head at that position."""
     prev, count, stripped, erased = GENESIS, 0, {}, set()
+    anchored, anchor_hash = anchor or (0, b"")
     for row in conn.execute(_ROWS):
         (seq, at, sid, subject, slug, version, sha, action, channel, part_of, link, stored,
          salt, evidence, kept) = row
@@ -87,7 +102,14 @@ def chain(conn: sqlite3.Connection) -> Verification:
                 return _bad(count, prev, seq, f"event {seq} was edited: its link does not match "
                                               f"the event before it")
             return _bad(count, prev, *_blame(conn, seq, link, prev))
+        if seq == anchored and stored != anchor_hash:
+            return _bad(count, prev, seq, f"event {seq} does not have the anchor's hash: the "
+                                          f"chain was rewritten")
         prev = stored
+    if count < anchored:
+        return _bad(count, prev, count + 1, f"the chain holds {count} events, fewer than the "
+                                            f"{anchored} of the anchor: events were cut from "
+                                            f"its end")
     unerased = sorted(seq for sid, seq in stripped.items() if sid not in erased)
     if unerased:
         return _bad(count, prev, unerased[0], f"event {unerased[0]} lost its personal "

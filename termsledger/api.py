@@ -175,9 +175,11 @@ def erase(request: Request, subject: str):
 
 
 @router.get("/verify", **scoped("read"))
-def verify(request: Request):
-    """Check the ledger's hash chain; ``ok`` is false with the first bad event otherwise."""
-    return JSON(_ledger(request).verify().to_dict())
+def verify(request: Request, anchor: str | None = None):
+    """Check the ledger's hash chain and its status table; ``ok`` is false with the first bad
+    event or the status rows that differ otherwise. ``anchor``: ``EVENTS:HEAD`` of an earlier
+    verification kept elsewhere; ``limits`` says what no check of the file alone can detect."""
+    return JSON(_ledger(request).verify(anchor=anchor).to_dict())
 
 
 async def _write(request: Request, key: str | None, subjects, body: BaseModel, make, *, status: int):

@@ -248,19 +248,24 @@ def checkpoint(timeout, ledger_path):
 @click.option("--repair", is_flag=True,
               help="Rewrite the status rows that differ from the events (when the hash chain "
                    "verifies), and record a `repaired` event.")
+@click.option("--anchor", default=None, metavar="EVENTS:HEAD",
+              help="The events and head of an earlier verification, kept elsewhere: the chain "
+                   "must still hold them.")
 @ledger_option
-def verify(repair, ledger_path):
+def verify(repair, anchor, ledger_path):
     """Check the hash chain and recompute every status from the events; exit 1 and name
-    the first bad event, and each status row that differs, when something is wrong.
+    the first bad event, and each status row that differs, when something is wrong. The
+    output's `limits` says what no check of the file alone can detect.
 
     Example:
 
     \b
         termsledger consent verify
         termsledger consent verify --repair
+        termsledger consent verify --anchor 1042:5be2...
     """
     with open_ledger(ledger_path) as ledger:
-        result = ledger.verify(repair=repair)
+        result = ledger.verify(repair=repair, anchor=anchor)
     echo(result.to_dict())
     if not result.ok:
         raise SystemExit(1)

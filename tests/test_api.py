@@ -468,3 +468,15 @@ def test_damaged_rows_are_reported_over_http(client, ledger_path):
     assert response["problem"] == "the stored response is not valid JSON"
     verified = client.get("/v1/verify").json()
     assert (verified["ok"], verified["first_bad"]) == (False, 2)
+
+
+def test_verify_over_http_says_its_limits_and_takes_an_anchor(client):
+    accept(client, "u1")
+    kept = client.get("/v1/verify").json()
+    assert "cannot tell events cut from the end" in kept["limits"]
+    assert client.get("/v1/verify", params={"anchor": f"{kept['events']}:{kept['head']}"}).json()[
+        "ok"] is True
+    wrong = client.get("/v1/verify", params={"anchor": f"1:{'f' * 64}"}).json()
+    assert (wrong["ok"], wrong["first_bad"]) == (False, 1)
+    bad = client.get("/v1/verify", params={"anchor": "x"})
+    assert bad.status_code == 422 and "anchor must be EVENTS:HEAD" in bad.json()["error"]["message"]

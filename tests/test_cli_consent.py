@@ -258,3 +258,18 @@ def test_verify_reports_a_tampered_status_table_and_repair_rebuilds_it(repo, tmp
     assert (repaired["ok"], repaired["repaired"]) == (True, 1)
     assert data("consent", "status", "u", "terms", "--ledger", db)["status"] == "withdrawn"
     assert data("consent", "verify", "--ledger", db)["ok"] is True
+
+
+def test_verify_prints_its_limits_and_checks_an_anchor(repo, tmp_path):
+    db = tmp_path / "l.db"
+    run("publish", "--content", repo.path, "--ledger", db)
+    run("consent", "record", "u", "terms", "--ledger", db)
+    kept = data("consent", "verify", "--ledger", db)
+    assert "cannot tell events cut from the end" in kept["limits"]
+    anchor = f"{kept['events']}:{kept['head']}"
+    run("consent", "record", "v", "terms", "--ledger", db)
+    assert data("consent", "verify", "--anchor", anchor, "--ledger", db)["ok"] is True
+    wrong = run("consent", "verify", "--anchor", f"1:{'f' * 64}", "--ledger", db, code=1)
+    assert json.loads(wrong.output)["problem"].startswith("event 1 does not have the anchor's hash")
+    bad = run("consent", "verify", "--anchor", "nonsense", "--ledger", db, code=1)
+    assert bad.output.startswith("Error: anchor must be EVENTS:HEAD")

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from consent import InvalidSubject, Ledger, UnknownSubject
+from consent import InvalidRecord, InvalidSubject, Ledger, UnknownSubject
 from consent.chain import event_hash, header, personal_digest
 from ledger_support import example
 
@@ -314,3 +314,28 @@ def test_repair_waits_for_a_chain_that_verifies(path):
         assert result.status_differences == 1
         assert ledger.status("ben", "terms").status == "announced"
         assert ledger.history("ledger:repair") == []
+
+
+def test_verify_says_what_it_cannot_detect_and_an_anchor_closes_the_gap(path):
+    with Ledger(path) as ledger:
+        kept = ledger.verify()
+    assert "cannot tell events cut from the end of the chain" in kept.limits
+    assert "--anchor EVENTS:HEAD" in kept.limits and kept.to_dict()["limits"] == kept.limits
+    tamper(path, "DELETE FROM events WHERE seq = 7", "DELETE FROM personal WHERE seq = 7",
+           "UPDATE meta SET value = 6 WHERE key = 'head'",  # and ben's withdrawal is gone:
+           "UPDATE status SET state = 1, at = (SELECT at FROM events WHERE seq = 3) "
+           "WHERE state = 2")
+    with Ledger(path) as ledger:
+        cut = ledger.verify()
+        assert cut.ok and cut.events == 6  # undetectable from the file alone, as it says
+        anchored = ledger.verify(anchor=f"{kept.events}:{kept.head}")
+        assert (anchored.ok, anchored.first_bad) == (False, 7)
+        assert anchored.problem == ("the chain holds 6 events, fewer than the 7 of the anchor: "
+                                    "events were cut from its end")
+        assert ledger.verify(anchor=f"6:{cut.head}").ok
+        rewritten = ledger.verify(anchor=f"3:{'0' * 64}")
+        assert (rewritten.ok, rewritten.first_bad) == (False, 3)
+        assert rewritten.problem == "event 3 does not have the anchor's hash: the chain was rewritten"
+        for bad in ("7", "x:abc", f"0:{kept.head}", f"7:{kept.head[:10]}", "-1:" + "0" * 64):
+            with pytest.raises(InvalidRecord, match="anchor must be EVENTS:HEAD"):
+                ledger.verify(anchor=bad)

@@ -359,9 +359,9 @@ class Ledger:
         """
         with storage_errors(self.path):
             result = verify.verify(self.conn, anchor)
-        if not (repair and result.status_differences and result.first_bad is None
-                and result.problem == verify.status_problem(result.status_differences)):
-            return result
+        only_status = result.problem == verify.status_problem(result.status_differences)
+        if not (repair and result.status_differences and only_status):
+            return result  # nothing to repair, or the events themselves are in doubt
         with self.transaction() as conn:
             found = list(rebuild.differences(conn))
             evidence = rebuild.repair(conn, found)

@@ -112,7 +112,10 @@ def evidence_json(evidence: Any) -> str | None:
         raise InvalidEvidence(f"evidence must be at most {MAX_EVIDENCE} characters of JSON, "
                               f"not {len(text)}")
     if not text.isascii() and _SURROGATE.search(text):
-        _check_texts(evidence, "evidence")
+        try:
+            _check_texts(evidence, "evidence")
+        except RecursionError:
+            raise InvalidEvidence("evidence is not valid Unicode: a lone surrogate") from None
     return text
 
 

@@ -180,8 +180,9 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 def strict_json(body: bytes) -> Any:
     """The JSON ``body``, refusing with a 422 what :func:`json.loads` would let through:
-    bytes that are not UTF-8, duplicate keys, and escaped lone surrogates (text that is not
-    valid Unicode). Raises :class:`json.JSONDecodeError` for malformed JSON."""
+    bytes that are not UTF-8, duplicate keys, escaped lone surrogates (text that is not valid
+    Unicode) and nesting deeper than Python's recursion limit. Raises
+    :class:`json.JSONDecodeError` for malformed JSON."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -191,8 +192,13 @@ def strict_json(body: bytes) -> Any:
     except _Duplicate as duplicate:
         raise _invalid(duplicate.key, "body", f"duplicate key {duplicate.key!r} in the JSON body"
                        ) from None
+    except RecursionError:
+        raise _invalid("body", "body", "not valid JSON (nested too deeply)") from None
     if _SURROGATE_ESCAPE.search(text):
-        where = _lone_surrogate(data, "")
+        try:
+            where = _lone_surrogate(data, "")
+        except RecursionError:
+            where = "body"
         if where is not None:
             raise _invalid(where or "body", "body", "not valid Unicode (a lone surrogate)")
     return data

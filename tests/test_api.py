@@ -128,6 +128,7 @@ def test_bodies_over_one_mebibyte_are_refused(client):
     (b'{"subject": "u1", "document": "terms", "channel": ""}', "channel"),
     (b'{"subject": "u1", "document": "terms", "colour": "red"}', "colour"),
     (b'{"subject": 7, "document": "terms"}', "subject"),
+    pytest.param(b'{"evidence": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "body", id="deep"),
 ])
 def test_malformed_consents_name_the_field(client, body, field):
     response = client.post("/v1/consents", content=body, headers={"Content-Type": "application/json"})

@@ -162,3 +162,19 @@ def test_a_database_at_its_size_limit_is_storage_full(tmp_path):
         ledger.conn.execute("PRAGMA max_page_count = 1073741823")
         ledger.record("during", "terms", evidence=BIG)
         assert ledger.verify().ok and ledger.verify().events == 4
+
+
+def test_a_ledger_that_cannot_be_written_is_storage_unavailable(tmp_path):
+    with Ledger(tmp_path / "ledger.db", create=True) as ledger:
+        ledger.publish(example())
+        ledger.record("before", "terms")
+        ledger.conn.execute("PRAGMA query_only = 1")  # SQLite's read-only refusal
+        with pytest.raises(StorageUnavailable, match=r"^the ledger .*ledger.db cannot be used "
+                                                     r"now \(attempt to write a readonly "
+                                                     r"database\); nothing was changed") as caught:
+            ledger.record("during", "terms")
+        assert not isinstance(caught.value, StorageFull)
+        assert ledger.status("before", "terms").status == "announced"
+        ledger.conn.execute("PRAGMA query_only = 0")
+        ledger.record("after", "terms")
+        assert ledger.verify().ok and ledger.verify().events == 4

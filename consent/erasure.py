@@ -73,7 +73,7 @@ def erase(ledger: Ledger, subject: str) -> Erasure:
             done = _erase(conn, subject, row[0])
             pending = True
     if pending:
-        _finish(ledger, subject)
+        _finish(ledger, subject, done is not None)
     if done is not None:
         return done
     if row is not None:
@@ -106,15 +106,19 @@ def _erase(conn: sqlite3.Connection, subject: str, sid: int) -> Erasure:
     return Erasure(pseudonym, len(personal), len(keys))
 
 
-def _finish(ledger: Ledger, subject: str) -> None:
-    """Empty the WAL, then drop the mark of a pending erasure."""
+def _finish(ledger: Ledger, subject: str, erased: bool) -> None:
+    """Empty the WAL, then drop the mark of a pending erasure (``erased``: of ``subject``
+    just now; else of a subject now unknown, perhaps this one)."""
     try:
         ledger.checkpoint(timeout=ERASE_WAIT)
     except CheckpointIncomplete:
+        what = (f"the erasure of {subject!r} is committed" if erased else
+                f"subject {subject!r} is not in the ledger, but an earlier erasure is not "
+                f"finished")
         raise ErasureIncomplete(
-            f"the erasure of {subject!r} is committed, but its bytes remain in the write-ahead "
-            f"log {ledger.path}-wal: {readers.describe(ledger.path)}; run `termsledger consent checkpoint` (it "
-            f"waits for readers) or erase again once it has finished") from None
+            f"{what}: its bytes remain in the write-ahead log {ledger.path}-wal while "
+            f"{readers.describe(ledger.path)}; run `termsledger consent checkpoint` (it waits "
+            f"for readers) or erase again once it has finished") from None
     with ledger.transaction() as conn:
         conn.execute(f"DELETE FROM meta WHERE key = '{PENDING}'")
 

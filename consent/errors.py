@@ -12,7 +12,7 @@ class LedgerNotFound(ConsentError, FileNotFoundError):
 
 
 class NotALedger(ConsentError, ValueError):
-    """A file that is not a termsledger ledger: not SQLite, or SQLite without the ledger's tables."""
+    """A file that is not a termsledger ledger: not SQLite, or SQLite without its tables."""
 
 
 class StorageUnavailable(ConsentError):

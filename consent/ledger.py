@@ -47,7 +47,9 @@ class Ledger:
 
     Opening needs an existing ledger (:class:`LedgerNotFound` for a missing file,
     :class:`NotALedger` for any other file); ``create=True`` also makes a new one at a path
-    where there is no file yet (or an empty one). Safe to share between threads (each thread gets its own connection) and processes
+    where there is no file yet (or an empty one).
+
+    Safe to share between threads (each thread gets its own connection) and processes
     (writers queue on a lock of this process and a file lock on ``<path>.lock``). Commits wake
     a background thread that checkpoints the WAL; :meth:`submit` starts another that commits
     writes in groups. :meth:`close` stops both.

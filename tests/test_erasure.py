@@ -70,14 +70,16 @@ def test_erasing_again_finishes_what_a_reader_kept_from_finishing(path):
                 ledger.erase(VICTIM)
             assert time.monotonic() - started < 5  # waited for the reader, not forever
             message = str(caught.value)
-            assert message.startswith(f"the erasure of {VICTIM!r} is committed, but its bytes "
-                                      f"remain in the write-ahead log {path}-wal: a reader "
-                                      f"holds an older snapshot: process {reader.pid} (")
+            assert message.startswith(f"the erasure of {VICTIM!r} is committed: its bytes "
+                                      f"remain in the write-ahead log {path}-wal while a "
+                                      f"reader holds an older snapshot: process {reader.pid} (")
             assert "run `termsledger consent checkpoint`" in message
             assert VICTIM.encode() in raw(path)  # the promise is not kept yet
             assert ledger.history(VICTIM) == [] and ledger.verify().ok
-            with pytest.raises(ErasureIncomplete):  # still held: still incomplete, not unknown
-                ledger.erase(VICTIM)
+            with pytest.raises(ErasureIncomplete, match=f"^subject {VICTIM!r} is not in the "
+                                                        f"ledger, but an earlier erasure is not "
+                                                        f"finished: its bytes remain"):
+                ledger.erase(VICTIM)  # still held: still incomplete
         finally:
             reader.stop()
         with pytest.raises(UnknownSubject, match=f"subject {VICTIM!r} is not in the ledger; "

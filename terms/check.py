@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Iterable
@@ -25,7 +26,7 @@ def check(content: Content, notice_days: int = 30, now: datetime | None = None,
     anchors = {d.path: {h.anchor for h in headings(parse(without_comments(d.versions[-1].body)))}
                for d in content.documents.values()}
     for document in content.documents.values():
-        current = document.versions[-1]
+        current = replace(document.versions[-1], path=document.path)  # as the file is now named
         problems.extend(_references(content, current))
         problems.extend(_links(content, current, anchors))
         problems.extend(_notice(document, notice_days, now))
@@ -56,10 +57,17 @@ def _links(content: Content, version: Version, anchors: dict[str, set[str]]) -> 
         if problem is not None:
             problems.append(Problem(version.path, line, "error", f"link to {link.target!r}: {problem}"))
         elif fragment and target in anchors and unquote(fragment) not in anchors[target]:
-            problems.append(Problem(version.path, line, "error",
-                                    f"link to {link.target!r}: {target} has no heading with anchor "
-                                    f"#{fragment}"))
+            problems.append(Problem(version.path, line, "error", f"link to {link.target!r}: {target} has no "
+                                    f"heading #{fragment}{_closest(unquote(fragment), anchors[target])}"))
     return problems
+
+
+def _closest(fragment: str, anchors: set[str]) -> str:
+    """``; did you mean #…?`` with the heading anchor nearest to ``fragment``, if one is near."""
+    from rapidfuzz import fuzz, process  # here: only a broken link needs it
+
+    found = process.extractOne(fragment, sorted(anchors), scorer=fuzz.WRatio, score_cutoff=70)
+    return f"; did you mean #{found[0]}?" if found else ""
 
 
 def _notice(document: Document, notice_days: int, now: datetime) -> list[Problem]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Mapping
@@ -11,7 +11,8 @@ from .errors import ContentError
 from .history import Revision, file_histories
 from .model import Content, Document, Problem, Version
 from .source import FRONT_MATTER_KEYS, Source, read_source
-from .text import content_sha256
+from .markdown import without_comments
+from .text import content_sha256, normalize
 
 DEFAULT_INCLUDE = ("*.md", "*.markdown")
 DEFAULT_EXCLUDE = ("README.md", "readme.md", "CHANGELOG.md", "CONTRIBUTING.md", "LICENSE.md",
@@ -24,10 +25,20 @@ class _Draft:
 
     name: str
     source: Source
+    """The latest revision carrying the date and label: the version's title, summary, flag…"""
+    text: Source
+    """The revision whose text took effect: the last one made on or before the effective date,
+    else the first one."""
     revision: Revision
+    """Where :attr:`text` was read from."""
     effective: date
     announced_at: datetime | None
     sha: str
+    """``content_sha256`` of :attr:`text`."""
+    last_text: str
+    """The published text (without comments) of :attr:`source`."""
+    rewrites: list[tuple[Source, Revision]] = field(default_factory=list)
+    """The later revisions that changed the text after it took effect."""
 
 
 def load(
@@ -77,20 +88,30 @@ def _checked(fields: Mapping[str, str]) -> Mapping[str, str]:
 
 def _versions(current: Source, revisions: list[Revision],
               fields: Mapping[str, str]) -> tuple[tuple[Version, ...], list[Problem]]:
-    """The versions of a document read from its revisions, and the problems of its history."""
+    """The versions of a document read from its revisions, and the problems of its history.
+
+    The text of a version is the text it had when it took effect: that of the last revision
+    carrying its date (and label) made on or before that date, else of the first one. A later
+    revision that changes it is a *rewrite*: an error while it is the file's current text, a
+    warning once the file has moved on (a new date, or the text restored). A revision whose
+    date is not a date is left out, unless no version comes before it."""
     sources = [read_source(r.path, r.data, fields) for r in revisions[:-1]] + [current]
     problems = _slug_changes(sources, revisions)
     drafts: dict[tuple[date, str | None], _Draft] = {}
     first_of_day: dict[date, _Draft] = {}
     latest: _Draft | None = None
     for source, revision in zip(sources, revisions):
+        if source.undated and drafts:
+            latest = None if revision is revisions[-1] else latest
+            continue
         when = revision.committed_at or revision.modified_at
         effective = source.effective or when.date()
-        sha = content_sha256(source.body)
+        text = _published(source.body)
         where = _where(revision)
         draft = drafts.get((effective, source.label))
         if draft is None and source.label is None and effective in first_of_day:
             problems.append(_needs_label(source, first_of_day[effective], where))
+            latest = None if revision is revisions[-1] else latest
             continue
         if draft is None:
             if source.effective and latest and effective < latest.effective:
@@ -98,17 +119,64 @@ def _versions(current: Source, revisions: list[Revision],
                     f"effective date {effective} goes backwards{where}: the version before it takes "
                     f"effect on {latest.effective}"))
             name = f"{effective}-{source.label}" if effective in first_of_day else effective.isoformat()
-            draft = drafts[effective, source.label] = _Draft(name, source, revision, effective,
-                                                             revision.committed_at, sha)
+            draft = drafts[effective, source.label] = _Draft(
+                name, source, source, revision, effective, None if source.undated else revision.committed_at,
+                content_sha256(source.body), text)
             first_of_day.setdefault(effective, draft)
-        elif sha != draft.sha and source.effective and when.date() > effective:
-            problems.append(Problem(revision.path, source.body_line, "error",
-                f"the text of version {draft.name} was changed{where}, after it took effect on "
-                f"{effective}: give the new text a new effective date"))
-        draft.source, draft.revision, draft.sha = source, revision, sha
+        elif when.date() <= effective:
+            draft.text, draft.revision, draft.sha = source, revision, content_sha256(source.body)
+        elif text != draft.last_text and text != _published(draft.text.body):
+            draft.rewrites.append((source, revision))
+        draft.source, draft.last_text = source, text
         latest = draft
+    for draft in drafts.values():
+        problems.extend(_rewrites(draft, draft is latest, max(d.effective for d in drafts.values()),
+                                  fields.get("effective", "effective")))
     ordered = sorted(drafts.values(), key=lambda d: d.effective)  # stable: announcement order within a day
     return tuple(_version(current.slug, d) for d in ordered), problems
+
+
+def _published(body: str) -> str:
+    """What the site shows of a body: the text without the editors' comments."""
+    return normalize(without_comments(body))
+
+
+def _rewrites(draft: _Draft, current: bool, last: date, key: str) -> list[Problem]:
+    """The problems of the revisions that changed ``draft``'s text after it took effect: an
+    error for the one that made the file's current text (``current``: the file still carries
+    the version's date, with a text that is not the one that took effect), else warnings."""
+    taken = draft.revision
+    since = f"the text of {_commit(taken)}"
+    still = current and draft.last_text != _published(draft.text.body)
+    problems = []
+    for number, (source, revision) in enumerate(draft.rewrites, 1):
+        line = source.body_line + _first_changed_line(without_comments(draft.text.body),
+                                                      without_comments(source.body)) - 1
+        told = f"version {draft.name} took effect on {draft.effective} with {since}, and {_commit(revision)} changed it"
+        if still and number == len(draft.rewrites):
+            problems.append(Problem(revision.path, line, "error",
+                f"{told}: a text in force cannot change, so the site and the ledger keep the one that took "
+                f"effect. Either give the new text its own effective date ({key}: the day it takes effect, "
+                f"after {last}) or restore the text that took effect (in the content folder: git show "
+                f"{taken.commit[:10]}:./{taken.path} > {revision.path}); then commit"))
+        else:
+            problems.append(Problem(revision.path, line, "warning",
+                f"{told} afterwards; the site and the ledger keep the text that took effect, and the file has "
+                f"moved on since: nothing to fix"))
+    return problems
+
+
+def _first_changed_line(old: str, new: str) -> int:
+    """The 1-based line of ``new`` on which it first differs from ``old``.
+
+    >>> _first_changed_line("a\\nb\\nc\\n", "a\\nB\\nc\\n")
+    2
+    """
+    old_lines, new_lines = old.split("\n"), new.split("\n")
+    for number, (before, after) in enumerate(zip(old_lines, new_lines), 1):
+        if before != after:
+            return number
+    return min(len(old_lines), len(new_lines))
 
 
 def _slug_changes(sources: list[Source], revisions: list[Revision]) -> list[Problem]:
@@ -130,14 +198,23 @@ def _needs_label(source: Source, first: _Draft, where: str) -> Problem:
 
 
 def _version(slug: str, draft: _Draft) -> Version:
+    """The version of ``draft``: the text that took effect, with the title, summary, flag and
+    references of the latest revision carrying its date (they may be corrected later)."""
     source, revision = draft.source, draft.revision
     return Version(
         slug=slug, id=draft.name, effective=draft.effective, label=source.label, title=source.title,
         summary=source.summary, material=source.material, references=source.references,
-        body=source.body, content_sha256=draft.sha, path=revision.path, commit=revision.commit,
+        body=draft.text.body, content_sha256=draft.sha, path=revision.path, commit=revision.commit,
         committed_at=revision.committed_at, announced_at=draft.announced_at,
         body_line=source.body_line, extra=dict(source.extra), key_lines=dict(source.key_lines),
     )
+
+
+def _commit(revision: Revision) -> str:
+    """``commit 0123456789 (2025-04-01)``, or ``an uncommitted edit``."""
+    if revision.commit is None:
+        return "an uncommitted edit"
+    return f"commit {revision.commit[:10]} ({revision.committed_at:%Y-%m-%d})"
 
 
 def _where(revision: Revision) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 import reprlib
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from .markdown import headings, parse, unclosed_comment, without_comments
 from .text import normalize
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 """Characters XML cannot hold, and other control characters (tab and line breaks excepted)."""
 FRONT_MATTER_KEYS = ("title", "slug", "effective", "summary", "material", "references", "label")
@@ -56,6 +58,9 @@ class Source:
     summary: str = ""
     material: bool | None = None
     references: tuple[str, ...] = ()
+    undated: bool = False
+    """True when the front matter gives an effective date that is not a date: the text's
+    day of effect is unknown."""
     extra: dict[str, Any] = field(default_factory=dict)
     key_lines: dict[str, int] = field(default_factory=dict)
     """Line of the file on which each front-matter key stands."""
@@ -178,7 +183,8 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mappi
         if isinstance(value, date):
             source.effective = value
         else:
-            wrong("effective", f"effective date {_shown(value)} is not a date: write it as YYYY-MM-DD")
+            source.undated = True
+            wrong("effective", f"effective date {_shown(value)} {_not_a_date(value)}")
 
     label = meta.get("label")
     if label is not None:
@@ -225,6 +231,30 @@ def _shown(value: Any) -> str:
     """``repr(value)``, cut short: with YAML aliases a few lines of front matter make a value
     of billions of items, which an error message must not spell out."""
     return _REPR.repr(value)
+
+
+def _not_a_date(value: Any) -> str:
+    """Why ``value`` is not a date, in words.
+
+    >>> _not_a_date("2027-02-30")
+    'is not a day of the calendar: February 2027 has 28 days'
+    >>> _not_a_date("2027-13-01")
+    'is not a day of the calendar: a year has 12 months'
+    >>> _not_a_date("next monday")
+    'is not a date: write it as YYYY-MM-DD'
+    """
+    match = _DAY.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return "is not a date: write it as YYYY-MM-DD"
+    year, month, day = (int(part) for part in match.groups())
+    if year == 0:
+        return "is not a day of the calendar: years start at 1"
+    if not 1 <= month <= 12:
+        return "is not a day of the calendar: a year has 12 months"
+    if day == 0:
+        return "is not a day of the calendar: days of the month start at 1"
+    days = calendar.monthrange(year, month)[1]
+    return f"is not a day of the calendar: {calendar.month_name[month]} {year} has {days} days"
 
 
 def _iso_date(text: str) -> date | str:

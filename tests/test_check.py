@@ -1,12 +1,14 @@
 """``termsledger check``: every problem, with its file, line and message."""
 
 import json
+import subprocess
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from click.testing import CliRunner
 
 import terms
+from consent import Ledger
 from conftest import front
 from termsledger.cli import cli
 
@@ -37,12 +39,14 @@ def test_example_content_passes(example_content):
 
 BAD_FILES = [
     ("---\ntitle: [unclosed\n---\n# T\n\nText.\n", "t.md:2: error: front matter is not valid YAML: did not find expected ',' or ']'"),
-    ("---\ntitle: T\neffective: 2025-02-30\n---\n# T\n\nText.\n",
-     "t.md:3: error: effective date '2025-02-30' is not a date: write it as YYYY-MM-DD"),
+    ("---\ntitle: T\neffective: 2027-02-30\n---\n# T\n\nText.\n",
+     "t.md:3: error: effective date '2027-02-30' is not a day of the calendar: February 2027 has 28 days"),
+    ("---\ntitle: T\neffective: 2027-13-01\n---\n# T\n\nText.\n",
+     "t.md:3: error: effective date '2027-13-01' is not a day of the calendar: a year has 12 months"),
     ("---\ntitle: T\neffective: next monday\n---\n# T\n\nText.\n",
      "t.md:3: error: effective date 'next monday' is not a date: write it as YYYY-MM-DD"),
-    ("---\ntitle: T\neffective: '2025-02-30'\n---\n# T\n\nText.\n",
-     "t.md:3: error: effective date '2025-02-30' is not a date: write it as YYYY-MM-DD"),
+    ("---\ntitle: T\neffective: '2024-04-31'\n---\n# T\n\nText.\n",
+     "t.md:3: error: effective date '2024-04-31' is not a day of the calendar: April 2024 has 30 days"),
     ("---\ntitle: T\nmaterial: maybe\n---\n# T\n\nText.\n", "t.md:3: error: material must be true or false, not 'maybe'"),
     ("---\ntitle: T\nreferences: 5\n---\n# T\n\nText.\n", "t.md:3: error: references must be a list of document slugs, not 5"),
     ("---\ntitle: 12\n---\n# T\n\nText.\n", "t.md:2: error: title must be text, not 12"),
@@ -56,7 +60,7 @@ BAD_FILES = [
      "t.md:3: error: references 'nope', but no document has that slug; the slugs are: t"),
     ("---\ntitle: T\n---\n# T\n\nSee [the refund policy](refund.md).\n",
      "t.md:6: error: link to 'refund.md': there is no file 'refund.md'"),
-    ("---\ntitle: T\n---\n# T\n\nSee [below](#nowhere).\n", "t.md:6: error: link to '#nowhere': t.md has no heading with anchor #nowhere"),
+    ("---\ntitle: T\n---\n# T\n\nSee [below](#nowhere).\n", "t.md:6: error: link to '#nowhere': t.md has no heading #nowhere"),
 ]
 
 
@@ -82,10 +86,13 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path):
 
 
 def test_links_to_other_documents_and_their_headings(tmp_path):
-    (tmp_path / "refund.md").write_text("# Refunds\n\n## 2. Annual plans\n\nText.\n")
-    (tmp_path / "terms.md").write_text("# Terms\n\n[ok](refund.md#annual-plans) [bad](refund.md#monthly)\n")
+    (tmp_path / "refund.md").write_text("# Refunds\n\n## 2. Annual plans\n\nText.\n\n## 3. Refund window\n\nText.\n")
+    (tmp_path / "terms.md").write_text("# Terms\n\n[ok](refund.md#annual-plans) [bad](refund.md#monthly)\n\n"
+                                       "[near](refund.md#window)\n")
     _, problems = problems_of(tmp_path)
-    assert problems == ["terms.md:3: error: link to 'refund.md#monthly': refund.md has no heading with anchor #monthly"]
+    assert problems == ["terms.md:3: error: link to 'refund.md#monthly': refund.md has no heading #monthly",
+                        "terms.md:5: error: link to 'refund.md#window': refund.md has no heading #window; did you "
+                        "mean #refund-window?"]
 
 
 def test_effective_dates_that_go_backwards(content_repo):
@@ -98,21 +105,124 @@ def test_effective_dates_that_go_backwards(content_repo):
                         "(2025-02-01): the version before it takes effect on 2025-03-01"]
 
 
-def test_text_of_an_in_force_version_rewritten_by_a_later_commit(content_repo):
-    content_repo.commit("2025-01-10T10:00", **{"terms.md": GOOD})
-    commit = content_repo.commit("2025-04-01T10:00", **{"terms.md": GOOD.replace("Text.", "Quietly changed.")})
+TWO_PARAGRAPHS = GOOD + "\nMore.\n"
+
+
+def rewritten(content_repo):
+    """A repository whose version 2025-03-01 was rewritten by a commit after it took effect."""
+    taken = content_repo.commit("2025-01-10T10:00", **{"terms.md": TWO_PARAGRAPHS})
+    commit = content_repo.commit("2025-04-01T10:00", **{"terms.md": TWO_PARAGRAPHS.replace("More.", "Quietly changed.")})
+    return taken, commit
+
+
+def test_a_rewrite_of_text_in_force_is_an_error_that_says_how_to_fix_it(content_repo):
+    taken, commit = rewritten(content_repo)
     exit_code, problems = problems_of(content_repo.path)
     assert exit_code == 1
-    assert problems == [f"terms.md:6: error: the text of version 2025-03-01 was changed in commit {commit[:10]} "
-                        "(2025-04-01), after it took effect on 2025-03-01: give the new text a new effective date"]
+    assert problems == [
+        f"terms.md:10: error: version 2025-03-01 took effect on 2025-03-01 with the text of commit {taken[:10]} "
+        f"(2025-01-10), and commit {commit[:10]} (2025-04-01) changed it: a text in force cannot change, so the "
+        f"site and the ledger keep the one that took effect. Either give the new text its own effective date "
+        f"(effective: the day it takes effect, after 2025-03-01) or restore the text that took effect (in the "
+        f"content folder: git show {taken[:10]}:./terms.md > terms.md); then commit"]
+    assert terms.load(content_repo.path).in_force("terms").body == "# Terms\n\nText.\n\nMore.\n"
 
 
-def test_uncommitted_edit_of_in_force_text(content_repo):
-    content_repo.commit("2025-01-10T10:00", **{"terms.md": GOOD})
+def fixed_warning(taken: str, commit: str) -> str:
+    return (f"terms.md:10: warning: version 2025-03-01 took effect on 2025-03-01 with the text of commit "
+            f"{taken[:10]} (2025-01-10), and commit {commit[:10]} (2025-04-01) changed it afterwards; the site "
+            f"and the ledger keep the text that took effect, and the file has moved on since: nothing to fix")
+
+
+def test_restoring_the_text_as_the_message_says_leaves_a_warning(content_repo):
+    taken, commit = rewritten(content_repo)
+    subprocess.run(f"git show {taken[:10]}:./terms.md > terms.md", shell=True, cwd=content_repo.path, check=True)
+    content_repo.commit("2025-04-02T10:00", "Restore the text in force")
+    assert problems_of(content_repo.path) == (0, [fixed_warning(taken, commit)])
+    assert [v.body for v in terms.load(content_repo.path).versions("terms")] == ["# Terms\n\nText.\n\nMore.\n"]
+
+
+def test_a_new_effective_date_as_the_message_says_leaves_a_warning(content_repo, tmp_path):
+    taken, commit = rewritten(content_repo)
+    text = (content_repo.path / "terms.md").read_text().replace("effective: 2025-03-01", "effective: 2025-05-01")
+    content_repo.commit("2025-04-02T10:00", "Date the new text", **{"terms.md": text})
+    assert problems_of(content_repo.path) == (0, [fixed_warning(taken, commit)])
+    old, new = terms.load(content_repo.path).versions("terms")
+    assert (old.id, old.body, old.commit) == ("2025-03-01", "# Terms\n\nText.\n\nMore.\n", taken)
+    assert (new.id, new.body) == ("2025-05-01", "# Terms\n\nText.\n\nQuietly changed.\n")
+    diff = CliRunner().invoke(cli, ["diff", "terms", "--content", str(content_repo.path)])
+    assert "[-More-]{+Quietly changed+}." in diff.output
+    with Ledger(tmp_path / "ledger.db", create=True) as ledger:
+        ledger.publish(terms.load(content_repo.path))
+        (document,) = ledger.catalog(at=datetime(2025, 4, 3, tzinfo=timezone.utc))
+    assert [(v.id, v.content_sha256) for v in document.versions] == [(old.id, old.content_sha256),
+                                                                     (new.id, new.content_sha256)]
+
+
+def test_the_version_page_shows_the_text_that_took_effect(content_repo, tmp_path):
+    taken, _ = rewritten(content_repo)
+    out = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["build", "--content", str(content_repo.path), "--out", str(out),
+                                      "--date", "2025-06-01"])
+    assert result.exit_code == 0, result.output
+    page = (out / "terms" / "2025-03-01" / "index.html").read_text()
+    assert "More." in page and "Quietly changed." not in page
+    published = json.loads((out / "versions.json").read_text())["documents"][0]["versions"]
+    assert [v["content_sha256"] for v in published] == [terms.content_sha256("# Terms\n\nText.\n\nMore.\n")]
+
+
+def test_an_uncommitted_rewrite_of_text_in_force(content_repo):
+    taken = content_repo.commit("2025-01-10T10:00", **{"terms.md": GOOD})
     content_repo.write("terms.md", GOOD.replace("Text.", "Edited."))
     _, problems = problems_of(content_repo.path)
-    assert problems == ["terms.md:6: error: the text of version 2025-03-01 was changed in the working copy, "
-                        "after it took effect on 2025-03-01: give the new text a new effective date"]
+    assert problems == [
+        f"terms.md:8: error: version 2025-03-01 took effect on 2025-03-01 with the text of commit {taken[:10]} "
+        f"(2025-01-10), and an uncommitted edit changed it: a text in force cannot change, so the site and the "
+        f"ledger keep the one that took effect. Either give the new text its own effective date (effective: the "
+        f"day it takes effect, after 2025-03-01) or restore the text that took effect (in the content folder: "
+        f"git show {taken[:10]}:./terms.md > terms.md); then commit"]
+
+
+def test_a_rewrite_of_a_comment_is_no_rewrite(content_repo):
+    content_repo.commit("2025-01-10T10:00", **{"terms.md": GOOD})
+    content_repo.commit("2025-04-01T10:00", **{"terms.md": GOOD + "<!-- check with counsel -->\n"})
+    assert problems_of(content_repo.path) == (0, [])
+
+
+def test_the_last_text_before_the_effective_date_takes_effect(content_repo):
+    content_repo.commit("2025-01-10T10:00", **{"terms.md": GOOD})
+    content_repo.commit("2025-03-01T23:00", **{"terms.md": GOOD.replace("Text.", "Final.")})
+    content_repo.commit("2025-03-05T10:00", **{"terms.md": GOOD.replace("Text.", "Later.")})
+    content_repo.commit("2025-03-06T10:00", **{"terms.md": GOOD.replace("Text.", "Final.").replace("title: Terms",
+                                                                                            "title: Terms of Use")})
+    _, problems = problems_of(content_repo.path)
+    assert [p.split(": ")[1] for p in problems] == ["warning"]
+    (version,) = terms.load(content_repo.path).versions("terms")
+    assert (version.body, version.title) == ("# Terms\n\nFinal.\n", "Terms of Use")
+
+
+def test_a_version_committed_after_its_date_takes_its_first_text(content_repo):
+    content_repo.commit("2025-04-01T10:00", **{"terms.md": GOOD})
+    commit = content_repo.commit("2025-04-02T10:00", **{"terms.md": GOOD.replace("Text.", "Later.")})
+    _, problems = problems_of(content_repo.path)
+    assert f"commit {commit[:10]} (2025-04-02) changed it: a text in force cannot change" in problems[0]
+    assert terms.load(content_repo.path).in_force("terms").body == "# Terms\n\nText.\n"
+
+
+def test_a_bad_date_is_one_error_and_no_version_dated_today(content_repo):
+    bad = front(title="Terms", slug="terms", effective="2027-02-30", material=True) + "# Terms\n\nNew fee.\n"
+    content_repo.commit(commit_time(datetime.now(timezone.utc)), **{"terms.md": bad})
+    assert problems_of(content_repo.path) == (1, [
+        "terms.md:4: error: effective date '2027-02-30' is not a day of the calendar: February 2027 has 28 days"])
+
+
+def test_a_text_with_a_bad_date_is_left_out_while_a_version_comes_before_it(content_repo):
+    content_repo.commit("2025-01-10T10:00", **{"terms.md": GOOD})
+    content_repo.write("terms.md", GOOD.replace("2025-03-01", "2025-02-29").replace("Text.", "New."))
+    assert problems_of(content_repo.path) == (1, [
+        "terms.md:4: error: effective date '2025-02-29' is not a day of the calendar: February 2025 has 28 days"])
+    assert [(v.id, v.body) for v in terms.load(content_repo.path).versions("terms")] == [
+        ("2025-03-01", "# Terms\n\nText.\n")]
 
 
 def test_a_second_version_on_the_same_date_needs_a_label(content_repo):

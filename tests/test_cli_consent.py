@@ -78,8 +78,8 @@ def test_publish_refuses_a_rewritten_version(repo, tmp_path):
         title="Privacy", slug="privacy", effective="2025-01-01", summary="First")
         + "# Data\n\nWe keep everything.\n"})
     result = run("publish", "--content", repo.path, "--ledger", db, code=1)
-    assert result.output.startswith("privacy.md:7: error: the text of version 2025-01-01 was "
-                                    "changed in commit ")  # found by the check publish runs
+    assert result.output.startswith("privacy.md:9: error: version 2025-01-01 took effect on 2025-01-01 "
+                                    "with the text of commit ")  # found by the check publish runs
     assert "Error: nothing published" in result.output
 
 

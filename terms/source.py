@@ -19,6 +19,8 @@ from .markdown import headings, parse, unclosed_comment, without_comments
 from .text import normalize
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_KEY = re.compile(r"^([^\s:#][^:]*?)\s*:")
+"""A front-matter line that starts a key."""
 _DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 """Characters XML cannot hold, and other control characters (tab and line breaks excepted)."""
@@ -98,9 +100,7 @@ def read_source(path: str, data: bytes, fields: Mapping[str, str] | None = None)
             try:
                 loaded = _HANDLER.load(fm, Loader=_Loader)
             except yaml.YAMLError as error:
-                mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
-                line = mark.line + 1 if mark else 1
-                reason = getattr(error, "problem", None) or str(error)
+                line, reason = _yaml_problem(error, fm_lines)
                 problems.append(Problem(path, line, "error", f"front matter is not valid YAML: {reason}"))
                 loaded = {}
             if loaded is None:
@@ -122,17 +122,82 @@ def read_source(path: str, data: bytes, fields: Mapping[str, str] | None = None)
                                 "this comment is never closed (no '-->' after it), so the rest of the document "
                                 "is left out of the site: close it with -->"))
     source = Source(path=path, slug=stem_slug, title="", body=body, body_line=body_line, problems=problems)
+    if meta:
+        _twice(source, fm_lines)
     _apply_fields(source, meta, fm_lines, fields or {})
     return source
+
+
+def _yaml_problem(error: yaml.YAMLError, fm_lines: list[str]) -> tuple[int, str]:
+    """The line of the file (``fm_lines`` start on line 1, the ``---``) and the words for a YAML
+    error, the common mistakes of people who do not write YAML every day explained."""
+    problem = str(getattr(error, "problem", None) or error)
+    context = str(getattr(error, "context", None) or "")
+    at, start = getattr(error, "problem_mark", None), getattr(error, "context_mark", None)
+
+    def line(mark) -> int:
+        return mark.line + 1 if mark is not None else 1
+
+    def text(mark) -> str:
+        return fm_lines[mark.line] if mark is not None and mark.line < len(fm_lines) else ""
+
+    def quoted(mark) -> str:
+        key, _, value = text(mark).partition(":")
+        key, value = key.strip(), value.strip()
+        if not (key and value):
+            return "put the value in quotes"
+        if '"' not in value:
+            return f'put the value in quotes: {key}: "{value}"'
+        return f"put the value in quotes: {key}: '{value.replace(chr(39), chr(39) * 2)}'"  # '' is a quote in '…'
+
+    if problem.startswith(("did not find expected ',' or ']'", "expected ',' or ']'")):
+        return line(start), "the list opened with '[' on this line is never closed with ']'"
+    if problem.startswith(("did not find expected ',' or '}'", "expected ',' or '}'")):
+        return line(start), "the '{' on this line is never closed with '}'"
+    if "quoted scalar" in context and "end of stream" in problem:
+        return line(start), "the quotation mark opened on this line is never closed"
+    if "tab" in problem:
+        return line(at), "this line holds a tab character: indent with spaces"
+    if problem.startswith("mapping values are not allowed"):
+        if text(at)[:1].isspace():
+            return line(at), ("this line is indented, but the key above it holds a value, not other keys: start "
+                              "the line at the beginning")
+        return line(at), f"the value holds ': ' (a colon and a space), which reads as another key: {quoted(at)}"
+    if problem.startswith("could not find expected ':'"):
+        return line(start), "this line is not 'key: value': write the key, a colon and a space, then the value"
+    if problem.startswith("found character") and "cannot start any token" in problem:
+        char = text(at)[at.column:at.column + 1] if at is not None else ""
+        return line(at), f"a value cannot start with {char!r}: {quoted(at)}"
+    if problem.startswith("found undefined alias"):
+        return line(at), f"a value cannot start with '*' (it reads as a reference to another value): {quoted(at)}"
+    if problem.startswith(("did not find expected key", "expected <block end>")):
+        if text(at)[at.column:].startswith("-") if at is not None else False:
+            return line(at), ("a list item ('- ...') where a key is expected: list items go on the lines under "
+                              "their key, after 'references:'")
+        return line(at), f"there is more text after the value: {quoted(at)}"
+    return line(at or start), problem
 
 
 def _key_lines(fm_lines: list[str]) -> dict[str, int]:
     lines = {}
     for number, line in enumerate(fm_lines):
-        match = re.match(r"^([^\s:#][^:]*?)\s*:", line)
+        match = _KEY.match(line)
         if match:
             lines.setdefault(match.group(1), number + 1)
     return lines
+
+
+def _twice(source: Source, fm_lines: list[str]) -> None:
+    """An error for each key given a second time (YAML keeps the last silently)."""
+    first: dict[str, int] = {}
+    for number, line in enumerate(fm_lines, 1):
+        match = _KEY.match(line)
+        if match and match.group(1) in first:
+            source.problems.append(Problem(source.path, number, "error",
+                f"{match.group(1)!r} is given twice, on lines {first[match.group(1)]} and {number}: only the "
+                f"last counts; remove one"))
+        elif match:
+            first[match.group(1)] = number
 
 
 def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mapping[str, str]) -> None:

@@ -6,6 +6,7 @@ import importlib
 import json
 import sys
 from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -37,10 +38,31 @@ def load_content(config: Config) -> terms.Content:
     """The content of ``config``, with errors turned into click errors."""
     import terms
 
+    if not config.content.is_dir():
+        raise click.ClickException(no_content(config))
     try:
         return config.load_content()
     except terms.TermsError as error:
         raise click.ClickException(str(error)) from None
+
+
+def no_content(config: Config) -> str:
+    """What to do when the content folder of ``config`` does not exist."""
+    from terms.history import matches
+
+    named = {None: "the default", "--content": "given with --content"}.get(config.content_from,
+                                                                         f"named by {config.content_from}")
+    toml = config.source or "termsledger.toml"
+    message = (f"there is no content folder {config.content.absolute()} ({named}). Name the documents' folder "
+               f"with --content FOLDER or with content = \"FOLDER\" in {toml}")
+    base = config.source.parent if config.source else Path(".")
+    found = sorted(p.name for p in base.iterdir() if p.is_file() and matches(p.name, config.include, config.exclude))
+    if found and config.content.resolve() != base.resolve():
+        shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+        message += (f"; {base.absolute()} holds Markdown documents ({shown}): for that folder, give --content "
+                    f"{base} or write content = \".\"" + ("" if config.source else " (termsledger init writes "
+                                                                                   "termsledger.toml)"))
+    return message
 
 
 class LazyGroup(click.Group):
@@ -110,6 +132,11 @@ def check(content, output_format):
     sys.exit(1 if errors else 0)
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 error``, ``2 errors``."""
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
 def _document_summary(document: terms.Document) -> dict:
     current, announced = document.in_force(), document.announced()
     return {"slug": document.slug, "title": document.title, "path": document.path,
@@ -121,12 +148,11 @@ def _document_summary(document: terms.Document) -> dict:
 def _text_summary(content: terms.Content, problems: list[terms.Problem]) -> str:
     documents = list(content.documents.values())
     counts = Counter(p.severity for p in problems)
-    lines = [f"{len(documents)} documents, {sum(len(d.versions) for d in documents)} versions "
-             f"in {content.root}; {counts['error']} errors, {counts['warning']} warnings."]
+    lines = [f"{plural(len(documents), 'document')}, {plural(sum(len(d.versions) for d in documents), 'version')} "
+             f"in {content.root}; {plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}."]
     for document in documents:
         current, announced = document.in_force(), document.announced()
-        count = len(document.versions)
-        line = f"  {document.slug}: {count} version{'s' if count != 1 else ''}, "
+        line = f"  {document.slug}: {plural(len(document.versions), 'version')}, "
         line += f"in force {current.id}" if current else "nothing in force yet"
         if announced:
             line += f", announced {announced.id}" + (" (material)" if announced.material else "")

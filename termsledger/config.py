@@ -54,6 +54,9 @@ class Config:
     (``[fields] effective = "last_updated"``)."""
     source: Path | None = field(default=None, compare=False)
     """The ``termsledger.toml`` these settings came from, if any."""
+    content_from: str | None = field(default=None, compare=False)
+    """What named :attr:`content`: ``"--content"``, the path of the ``termsledger.toml``, or
+    ``None`` for the default."""
 
     def load_content(self) -> terms.Content:
         """Load the documents of :attr:`content` with this configuration's globs."""
@@ -87,9 +90,11 @@ def find_config(content: str | Path | None = None, cwd: str | Path = ".") -> Con
         if path.is_file():
             config = read_config(path)
             if content:
-                config = replace(config, content=Path(content))
+                config = replace(config, content=Path(content), content_from="--content")
             return config
-    return Config(content=Path(content) if content else Path(cwd) / "content")
+    if content:
+        return Config(content=Path(content), content_from="--content")
+    return Config(content=Path(cwd) / "content")
 
 
 def read_config(path: str | Path) -> Config:
@@ -109,8 +114,9 @@ def read_config(path: str | Path) -> Config:
                 values[_SECTIONS[key][inner]] = (f"[{key}] {inner}", inner_value)
         else:
             values[key] = (key, value)
-    names = {f.name for f in fields(Config)} - {"source", "site_title", "watch", "signing_key"}
-    config = {"source": path, "signing_key": path.parent / SIGNING_KEY_FILE}
+    names = {f.name for f in fields(Config)} - {"source", "content_from", "site_title", "watch", "signing_key"}
+    config = {"source": path, "signing_key": path.parent / SIGNING_KEY_FILE,
+              "content_from": str(path) if "content" in values else None}
     for name, (label, value) in values.items():
         if name not in names | {v for section in _SECTIONS.values() for v in section.values()}:
             raise ConfigError(f"{path}: unknown key {label!r}; known keys: {', '.join(sorted(names))}, "

@@ -38,7 +38,32 @@ def test_example_content_passes(example_content):
 
 
 BAD_FILES = [
-    ("---\ntitle: [unclosed\n---\n# T\n\nText.\n", "t.md:2: error: front matter is not valid YAML: did not find expected ',' or ']'"),
+    ("---\ntitle: [unclosed\n---\n# T\n\nText.\n",
+     "t.md:2: error: front matter is not valid YAML: the list opened with '[' on this line is never closed with ']'"),
+    ("---\nslug: t\ntitle: Terms: the new ones\n---\n# T\n\nText.\n",
+     "t.md:3: error: front matter is not valid YAML: the value holds ': ' (a colon and a space), which reads as "
+     "another key: put the value in quotes: title: \"Terms: the new ones\""),
+    ("---\ntitle: \"Terms\" of use\n---\n# T\n\nText.\n",
+     "t.md:2: error: front matter is not valid YAML: there is more text after the value: put the value in quotes: "
+     "title: '\"Terms\" of use'"),
+    ("---\ntitle: T\n\tslug: t\n---\n# T\n\nText.\n",
+     "t.md:3: error: front matter is not valid YAML: this line holds a tab character: indent with spaces"),
+    ("---\ntitle: T\n  slug: t\n---\n# T\n\nText.\n",
+     "t.md:3: error: front matter is not valid YAML: this line is indented, but the key above it holds a value, "
+     "not other keys: start the line at the beginning"),
+    ("---\ntitle: T\njust words\nslug: t\n---\n# T\n\nText.\n",
+     "t.md:3: error: front matter is not valid YAML: this line is not 'key: value': write the key, a colon and a "
+     "space, then the value"),
+    ("---\ntitle: \"Terms\nslug: t\n---\n# T\n\nText.\n",
+     "t.md:2: error: front matter is not valid YAML: the quotation mark opened on this line is never closed"),
+    ("---\ntitle: T\nsummary: @home\n---\n# T\n\nText.\n",
+     "t.md:3: error: front matter is not valid YAML: a value cannot start with '@': put the value in quotes: "
+     "summary: \"@home\""),
+    ("---\ntitle: T\n- privacy\n---\n# T\n\nText.\n",
+     "t.md:3: error: front matter is not valid YAML: a list item ('- ...') where a key is expected: list items go "
+     "on the lines under their key, after 'references:'"),
+    ("---\ntitle: A\nslug: t\ntitle: B\n---\n# T\n\nText.\n",
+     "t.md:4: error: 'title' is given twice, on lines 2 and 4: only the last counts; remove one"),
     ("---\ntitle: T\neffective: 2027-02-30\n---\n# T\n\nText.\n",
      "t.md:3: error: effective date '2027-02-30' is not a day of the calendar: February 2027 has 28 days"),
     ("---\ntitle: T\neffective: 2027-13-01\n---\n# T\n\nText.\n",
@@ -347,7 +372,38 @@ def test_bad_fields_in_termsledger_toml(tmp_path, table, message):
 def test_missing_content_folder(tmp_path):
     result = run_check(tmp_path / "nope")
     assert result.exit_code == 1
-    assert "content folder" in result.output and "does not exist" in result.output
+    assert result.output == (f"Error: there is no content folder {tmp_path / 'nope'} (given with --content). Name "
+                             f"the documents' folder with --content FOLDER or with content = \"FOLDER\" in "
+                             f"termsledger.toml\n")
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_no_content_folder_says_where_it_looked_and_how_to_point_elsewhere(tmp_path, monkeypatch, command):
+    (tmp_path / "terms.md").write_text(GOOD)
+    (tmp_path / "README.md").write_text("# About\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, [command])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: there is no content folder {tmp_path / 'content'} (the default). Name the documents' folder with "
+        f"--content FOLDER or with content = \"FOLDER\" in termsledger.toml; {tmp_path} holds Markdown documents "
+        f"(terms.md): for that folder, give --content . or write content = \".\" (termsledger init writes "
+        f"termsledger.toml)\n")
+    (tmp_path / "termsledger.toml").write_text('content = "."\n')
+    result = CliRunner().invoke(cli, [command])
+    assert result.exit_code == 0, result.output
+    assert ("1 document, 1 version in .; 0 errors, 0 warnings." in result.output if command == "check"
+            else (tmp_path / "build" / "terms" / "index.html").is_file())
+
+
+def test_content_folder_named_by_termsledger_toml_is_missing(tmp_path, monkeypatch):
+    (tmp_path / "termsledger.toml").write_text('content = "legal"\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check"])
+    assert result.exit_code == 1
+    assert result.output == (f"Error: there is no content folder {tmp_path / 'legal'} (named by termsledger.toml). "
+                             f"Name the documents' folder with --content FOLDER or with content = \"FOLDER\" in "
+                             f"termsledger.toml\n")
 
 
 def test_content_folder_without_documents(tmp_path):

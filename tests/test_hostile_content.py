@@ -85,7 +85,7 @@ def test_symbolic_links_are_reported_and_never_published(tmp_path, in_git):
         "linked:1: warning: linked is a symbolic link to a folder: the documents in it are left out",
     ):
         assert any(line.startswith(expected) for line in lines), (expected, result.output)
-    assert "1 documents" in result.output
+    assert "1 document," in result.output
     out = tmp_path / "site"
     assert run("build", "--content", str(folder), "--out", str(out)).exit_code == 0
     files = published(out)

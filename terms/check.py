@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from .files import file_problem, linked_file_problem
 from .markdown import headings, link_target, links, parse, without_comments
 from .model import Content, Document, Problem, Version, utc_date
+from .text import first_changed_line
 
 
 def check(content: Content, notice_days: int = 30, now: datetime | None = None,
@@ -101,18 +102,27 @@ def _days(count: int) -> str:
 
 
 def _flags(document: Document, now: datetime, watch: tuple[str, ...]) -> list[Problem]:
-    """Warnings where the editor's ``material:`` flag contradicts the analysis, for the versions
-    still open to a decision: announced but not yet in force, or not committed yet."""
+    """Warnings where the editor's ``material:`` flag contradicts the analysis, or where there is
+    no flag and the analysis finds the change material (its verdict then decides), for the
+    versions still open to a decision: announced but not yet in force, or not committed yet."""
     from .changes import compare  # here: importing terms must not load the change engine
 
     problems = []
     for previous, version in zip(document.versions, document.versions[1:]):
-        if version.material is None or (version.in_force(now) and version.commit is not None):
+        if version.in_force(now) and version.commit is not None:
             continue
         change = compare(previous, version, watch)
-        if change.material == version.material:
+        if change.material == version.material or (version.material is None and not change.material):
             continue
         found = "; ".join(change.reasons) or "no change of substance found"
+        if version.material is None:
+            line = version.body_line + first_changed_line(previous.body, version.body) - 1
+            problems.append(Problem(version.path, line, "warning",
+                f"version {version.id} has no 'material:' flag and the change from {previous.id} looks material "
+                f"({found}), so users who accepted an earlier version will be asked to accept it again once it "
+                f"takes effect on {version.effective}: write 'material: true' to confirm, or 'material: false' "
+                f"if they need only be told"))
+            continue
         if version.material:
             message = (f"version {version.id} is marked material, but the change from {previous.id} "
                        f"looks cosmetic (score {change.score:.2f}): {found}")

@@ -12,7 +12,7 @@ from .history import Revision, file_histories
 from .model import Content, Document, Problem, Version
 from .source import FRONT_MATTER_KEYS, Source, read_source
 from .markdown import without_comments
-from .text import content_sha256, normalize
+from .text import content_sha256, first_changed_line, normalize
 
 DEFAULT_INCLUDE = ("*.md", "*.markdown")
 DEFAULT_EXCLUDE = ("README.md", "readme.md", "CHANGELOG.md", "CONTRIBUTING.md", "LICENSE.md",
@@ -150,7 +150,7 @@ def _rewrites(draft: _Draft, current: bool, last: date, key: str) -> list[Proble
     still = current and draft.last_text != _published(draft.text.body)
     problems = []
     for number, (source, revision) in enumerate(draft.rewrites, 1):
-        line = source.body_line + _first_changed_line(without_comments(draft.text.body),
+        line = source.body_line + first_changed_line(without_comments(draft.text.body),
                                                       without_comments(source.body)) - 1
         told = f"version {draft.name} took effect on {draft.effective} with {since}, and {_commit(revision)} changed it"
         if still and number == len(draft.rewrites):
@@ -164,19 +164,6 @@ def _rewrites(draft: _Draft, current: bool, last: date, key: str) -> list[Proble
                 f"{told} afterwards; the site and the ledger keep the text that took effect, and the file has "
                 f"moved on since: nothing to fix"))
     return problems
-
-
-def _first_changed_line(old: str, new: str) -> int:
-    """The 1-based line of ``new`` on which it first differs from ``old``.
-
-    >>> _first_changed_line("a\\nb\\nc\\n", "a\\nB\\nc\\n")
-    2
-    """
-    old_lines, new_lines = old.split("\n"), new.split("\n")
-    for number, (before, after) in enumerate(zip(old_lines, new_lines), 1):
-        if before != after:
-            return number
-    return min(len(old_lines), len(new_lines))
 
 
 def _slug_changes(sources: list[Source], revisions: list[Revision]) -> list[Problem]:

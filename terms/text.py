@@ -15,3 +15,16 @@ def normalize(body: str) -> str:
 def content_sha256(body: str) -> str:
     """SHA-256 (hex) of the normalized ``body``."""
     return hashlib.sha256(normalize(body).encode("utf-8")).hexdigest()
+
+
+def first_changed_line(old: str, new: str) -> int:
+    """The 1-based line of ``new`` on which it first differs from ``old``.
+
+    >>> first_changed_line("a\\nb\\nc\\n", "a\\nB\\nc\\n")
+    2
+    """
+    old_lines, new_lines = old.split("\n"), new.split("\n")
+    for number, (before, after) in enumerate(zip(old_lines, new_lines), 1):
+        if before != after:
+            return number
+    return min(len(old_lines), len(new_lines))

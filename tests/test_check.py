@@ -432,3 +432,33 @@ def test_every_command_has_help():
         command = cli.get_command(context, name)
         assert command.help, name
         assert CliRunner().invoke(cli, [name, "--help"]).exit_code == 0
+
+
+REFUNDS = "# Terms\n\n## 1. Accounts\n\nKeep your password safe.\n\n## 2. Refunds\n\nYou may ask for a refund within 14 days.\n"
+
+
+def test_an_unflagged_material_change_is_a_warning_that_says_what_will_happen(content_repo):
+    now = datetime.now(timezone.utc)
+    later = (now + timedelta(days=60)).date()
+    content_repo.commit("2025-01-10T10:00", **{"terms.md": front(title="Terms", effective="2025-01-10") + REFUNDS})
+    announced = front(title="Terms", effective=later.isoformat()) + REFUNDS.replace("14 days", "7 days")
+    content_repo.commit(commit_time(now), **{"terms.md": announced})
+    _, problems = problems_of(content_repo.path)
+    assert problems == [
+        f"terms.md:13: warning: version {later} has no 'material:' flag and the change from 2025-01-10 looks "
+        f"material (refund period shortened: '14 days' -> '7 days' in section '2. Refunds'), so users who "
+        f"accepted an earlier version will be asked to accept it again once it takes effect on {later}: write "
+        f"'material: true' to confirm, or 'material: false' if they need only be told"]
+    for flag in (True, False):
+        content_repo.write("terms.md", announced.replace("---\n#", f"material: {str(flag).lower()}\n---\n#"))
+        _, problems = problems_of(content_repo.path)
+        assert [p for p in problems if "has no 'material:' flag" in p] == []
+
+
+def test_an_unflagged_cosmetic_change_is_no_warning(content_repo):
+    now = datetime.now(timezone.utc)
+    later = (now + timedelta(days=60)).date()
+    content_repo.commit("2025-01-10T10:00", **{"terms.md": front(title="Terms", effective="2025-01-10") + REFUNDS})
+    content_repo.commit(commit_time(now), **{"terms.md": front(title="Terms", effective=later.isoformat())
+                                             + REFUNDS.replace("password", "pasword").replace("pasword", "password ")})
+    assert problems_of(content_repo.path) == (0, [])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 from urllib.parse import unquote
 
 from .files import file_problem, linked_file_problem
@@ -15,12 +15,17 @@ from .text import first_changed_line
 
 
 def check(content: Content, notice_days: int = 30, now: datetime | None = None,
-          watch: Iterable[str] = ()) -> list[Problem]:
+          watch: Iterable[str] = (),
+          published: Mapping[tuple[str, str], tuple[str, str | None]] | None = None) -> list[Problem]:
     """Every problem of ``content``: those found while loading, broken references and links,
-    material versions announced with less than ``notice_days`` of notice, and ``material:``
-    flags that the analysis of the change disagrees with.
+    material versions announced with less than ``notice_days`` of notice, ``material:`` flags
+    that the analysis of the change disagrees with, and versions whose text is not the one
+    published.
 
     :param watch: Extra watch-list terms for the materiality analysis. Defaults to none.
+    :param published: ``(content_sha256, commit)`` of each version already published (in a
+        consent ledger), by ``(slug, version id)``; each version's text must still have that
+        hash. Defaults to none.
     """
     now = now or datetime.now(timezone.utc)
     problems = list(content.problems)
@@ -32,6 +37,7 @@ def check(content: Content, notice_days: int = 30, now: datetime | None = None,
         problems.extend(_links(content, current, anchors))
         problems.extend(_notice(document, notice_days, now))
         problems.extend(_flags(document, now, tuple(watch)))
+        problems.extend(_published(document, published or {}))
     return sorted(problems, key=lambda p: (p.path, p.line))
 
 
@@ -131,4 +137,24 @@ def _flags(document: Document, now: datetime, watch: tuple[str, ...]) -> list[Pr
                        f"{previous.id} looks material (score {change.score:.2f}): {found}")
         problems.append(Problem(version.path, version.key_lines.get("material", version.body_line),
                                 "warning", message))
+    return problems
+
+
+def _published(document: Document, published: Mapping[tuple[str, str], tuple[str, str | None]]) -> list[Problem]:
+    """An error for each version whose text is no longer the one it was published with. The fix
+    keeps the repository true without the ledger: the published text restored in one commit,
+    the new text as a new version (a label or another date) in the next."""
+    problems = []
+    for version in document.versions:
+        sha, commit = published.get((document.slug, version.id), (None, None))
+        if sha is None or sha == version.content_sha256:
+            continue
+        path = document.path if version is document.versions[-1] else version.path
+        restore = f" (in the content folder: git show {commit[:10]}:./{version.path} > {path})" if commit else ""
+        problems.append(Problem(path, version.key_lines.get("effective", 1), "error",
+            f"version {version.id} was published to the ledger with another text (SHA-256 {sha[:12]}…, now "
+            f"{version.content_sha256[:12]}…), which users may have accepted: a published text never changes. "
+            f"Restore the published text{restore} and commit it; then give your new text another effective "
+            f"date, or a label to make it a second version on {version.effective} (label: revised), and commit "
+            f"it"))
     return problems

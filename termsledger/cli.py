@@ -19,6 +19,9 @@ if TYPE_CHECKING:  # imported where used: `receipt verify` must start fast, with
 content_option = click.option(
     "--content", "content", type=click.Path(file_okay=False), default=None,
     help="Content folder. Defaults to the one termsledger.toml names, else ./content.")
+ledger_option = click.option(
+    "--ledger", "ledger_path", type=click.Path(dir_okay=False), default=None,
+    help="Ledger file. Defaults to the one termsledger.toml names, else ./termsledger.db.")
 format_option = click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
     show_default=True, help="Output format.")
@@ -31,6 +34,21 @@ def load_config(content: str | None) -> Config:
     try:
         return find_config(content)
     except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def published_hashes(config: Config, ledger_path: str | None) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """``(content_sha256, commit)`` of each version published in the ledger of ``--ledger`` (else
+    the configured one), by ``(slug, version id)``; none when there is no ledger there (none is made)."""
+    path = Path(ledger_path) if ledger_path else config.ledger
+    if not path.exists():
+        return {}
+    from consent import ConsentError, Ledger
+
+    try:
+        with Ledger(path) as ledger:
+            return {(v.document, v.id): (v.content_sha256, v.commit) for d in ledger.catalog() for v in d.versions}
+    except ConsentError as error:
         raise click.ClickException(str(error)) from None
 
 
@@ -101,22 +119,22 @@ def cli():
 
 @cli.command()
 @content_option
+@ledger_option
 @format_option
-def check(content, output_format):
+def check(content, ledger_path, output_format):
     """Check the documents and their history; exit 1 on any error.
 
-    Reports every problem as path:line: error|warning: message.
+    Reports every problem as path:line: error|warning: message. When a ledger exists, each
+    version published in it must still have the text it was published with.
 
     Example:
 
     \b
         termsledger check --content content
     """
-    import terms
-
     config = load_config(content)
     loaded = load_content(config)
-    problems = terms.check(loaded, notice_days=config.notice_days, watch=config.watch)
+    problems = check_content(config, loaded, ledger_path)
     errors = sum(p.severity == "error" for p in problems)
     if output_format == "json":
         click.echo(json.dumps({
@@ -130,6 +148,15 @@ def check(content, output_format):
             click.echo(str(problem), err=problem.severity == "error")
         click.echo(_text_summary(loaded, problems))
     sys.exit(1 if errors else 0)
+
+
+def check_content(config: Config, content: terms.Content, ledger_path: str | None) -> list[terms.Problem]:
+    """The problems of ``content``, compared with the ledger of ``--ledger`` (else the configured
+    one) when it exists."""
+    import terms
+
+    return terms.check(content, notice_days=config.notice_days, watch=config.watch,
+                       published=published_hashes(config, ledger_path))
 
 
 def plural(count: int, noun: str) -> str:

@@ -10,7 +10,7 @@ import click
 import site_builder
 import terms
 
-from .cli import content_option, load_config, load_content
+from .cli import check_content, content_option, ledger_option, load_config, load_content, plural
 from .config import Config
 
 
@@ -29,10 +29,14 @@ def site_settings(config: Config) -> site_builder.SiteSettings:
               help="Absolute URL the site is published at, for the feed and sitemap.")
 @click.option("--date", "date", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Build as of this day (YYYY-MM-DD), which decides what is in force. Defaults to today.")
-def build(content, out, base_url, date):
+@ledger_option
+@click.option("--strict", is_flag=True, help="Refuse to build when `termsledger check` finds an error.")
+def build(content, out, base_url, date, ledger_path, strict):
     """Build the website: every document, every version, revisions, diffs and feeds.
 
-    Writes only the files whose contents changed.
+    Writes only the files whose contents changed. Checks the content first, as `termsledger
+    check` does (comparing it with the ledger when one exists): with --strict any error stops
+    the build; without, the errors are counted and the site is built.
 
     Example:
 
@@ -46,6 +50,14 @@ def build(content, out, base_url, date):
         except site_builder.InvalidSetting as error:
             raise click.ClickException(str(error)) from None
     loaded = load_content(config)
+    errors = [p for p in check_content(config, loaded, ledger_path) if p.severity == "error"]
+    if errors and strict:
+        for problem in errors:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"nothing built: the content has {plural(len(errors), 'error')} (--strict)")
+    if errors:
+        click.echo(f"The content has {plural(len(errors), 'error')}: termsledger check lists them (build --strict "
+                   f"refuses to build with errors).", err=True)
     try:
         report = site_builder.build(loaded, Path(out) if out else config.out, site_settings(config),
                                     now=date.date() if date else None)

@@ -15,11 +15,7 @@ import click
 import terms
 from consent import ConsentError, Ledger
 
-from .cli import content_option, load_config, load_content
-
-ledger_option = click.option(
-    "--ledger", "ledger_path", type=click.Path(dir_okay=False), default=None,
-    help="Ledger file. Defaults to the one termsledger.toml names, else ./termsledger.db.")
+from .cli import content_option, ledger_option, load_config, load_content
 
 
 @contextmanager

@@ -105,6 +105,7 @@ class LazyGroup(click.Group):
     "build": ".cli_build.build",
     "consent": ".cli_consent.consent",
     "diff": ".cli_diff.diff",
+    "init": ".cli_init.init",
     "keys": ".cli_serve.keys",
     "log": ".cli_transparency.log",
     "publish": ".cli_consent.publish",
@@ -132,7 +133,11 @@ def check(content, ledger_path, output_format):
     \b
         termsledger check --content content
     """
-    config = load_config(content)
+    sys.exit(report_check(load_config(content), ledger_path, output_format))
+
+
+def report_check(config: Config, ledger_path: str | None, output_format: str) -> int:
+    """Print the problems of the content of ``config`` as ``check`` does; its exit status."""
     loaded = load_content(config)
     problems = check_content(config, loaded, ledger_path)
     errors = sum(p.severity == "error" for p in problems)
@@ -147,7 +152,7 @@ def check(content, ledger_path, output_format):
         for problem in problems:
             click.echo(str(problem), err=problem.severity == "error")
         click.echo(_text_summary(loaded, problems))
-    sys.exit(1 if errors else 0)
+    return 1 if errors else 0
 
 
 def check_content(config: Config, content: terms.Content, ledger_path: str | None) -> list[terms.Problem]:

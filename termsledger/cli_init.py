@@ -1,0 +1,48 @@
+"""``termsledger init``: set up an existing repository."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from .cli import report_check
+
+
+@click.command()
+@click.argument("folder", type=click.Path(file_okay=False, exists=True), default=".")
+def init(folder):
+    """Set up FOLDER (the current one by default) for termsledger, then check it.
+
+    Writes a commented termsledger.toml (never over an existing one) naming the documents'
+    folder: content/ when there is one, else FOLDER itself when it holds Markdown documents.
+    Adds to .gitignore what must never be committed: the built site, the consent ledger's
+    files (it holds personal data) and the receipts' signing key. Then runs termsledger check.
+
+    Example:
+
+    \b
+        cd my-terms-repository && termsledger init
+    """
+    from .config import ConfigError, read_config
+    from .init import set_up
+
+    try:
+        setup = set_up(folder)
+        config = read_config(setup.config)
+    except (ConfigError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    if setup.written:
+        where = "this folder" if setup.content == "." else f"{setup.content}/"
+        click.echo(f"Wrote {setup.config}: the documents are in {where}; its comments show every setting.")
+    else:
+        click.echo(f"{setup.config} is already there: left as it is (remove it to have a new one written).")
+    if setup.ignored:
+        click.echo(f"Added to {setup.config.parent / '.gitignore'}: {', '.join(setup.ignored)}")
+    for path in setup.committed:
+        click.echo(f"warning: {path} is committed to git, but must never be (a ledger holds personal data, a key "
+                   f"signs receipts): git rm --cached {path}, and remove it from the history", err=True)
+    if setup.written or setup.ignored:
+        click.echo("Commit them, so that everyone who edits the documents shares them.")
+    click.echo()
+    sys.exit(report_check(config, None, "text"))

@@ -8,7 +8,8 @@ revision histories, redline diffs and feeds.
 from .build import build
 from .errors import InvalidPath, SiteBuildError
 from .settings import InvalidSetting, SiteSettings, check_base_url, check_contact, check_text
+from .status import NextChange, next_change
 from .writer import BuildReport
 
-__all__ = ["BuildReport", "InvalidPath", "InvalidSetting", "SiteBuildError", "SiteSettings", "build", "check_base_url",
-           "check_contact", "check_text"]
+__all__ = ["BuildReport", "InvalidPath", "InvalidSetting", "NextChange", "SiteBuildError", "SiteSettings", "build",
+           "check_base_url", "check_contact", "check_text", "next_change"]

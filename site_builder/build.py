@@ -5,6 +5,7 @@ generate every file and write those whose bytes changed."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from . import urls
 from .cache import FOLDER
 from .fingerprint import build_fingerprint
 from .settings import SiteSettings
+from .status import next_change
 from .writer import BuildReport, Writer
 
 SOURCES = f"{FOLDER}/sources.json"
@@ -23,6 +25,7 @@ SOURCES = f"{FOLDER}/sources.json"
 def build(content: Content, out_dir: str | Path, settings: SiteSettings | None = None,
           now: datetime | date | None = None, processes: int | None = None) -> BuildReport:
     """Build the site of ``content`` into ``out_dir``, writing only files whose bytes change.
+    The report says when the next change takes effect: the site must be built again that day.
 
     :param settings: title, base URL, templates… Defaults to ``SiteSettings()``.
     :param now: the build date, which decides what is in force. Defaults to today (UTC).
@@ -35,15 +38,16 @@ def build(content: Content, out_dir: str | Path, settings: SiteSettings | None =
     at = utc_date(now)
     _validate(content)
     writer = Writer(Path(out_dir))
+    upcoming = next_change(content, at)
     unchanged = writer.up_to_date(build_fingerprint(content, settings, at, _sources(writer)))
     if unchanged is not None:
-        return unchanged
+        return replace(unchanged, next_change=upcoming)
     from .generate import generate  # imported here: an up-to-date build needs no renderer
 
     sources = generate(content, at, settings, writer, processes)
     writer.path(SOURCES).parent.mkdir(parents=True, exist_ok=True)
     writer.path(SOURCES).write_text(json.dumps(sorted(sources)), encoding="utf-8")
-    return writer.finish(build_fingerprint(content, settings, at, sorted(sources)))
+    return replace(writer.finish(build_fingerprint(content, settings, at, sorted(sources))), next_change=upcoming)
 
 
 def _sources(writer: Writer) -> list[str]:

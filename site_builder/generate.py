@@ -15,6 +15,7 @@ from .assets import Assets
 from .cache import Cache
 from .machine import feed_entries, sitemap_entries, versions_json
 from .pages import Page, Pages
+from .render import rewrite_urls
 from .settings import SiteSettings
 from .status import title
 from .templates import environment, override, render
@@ -65,8 +66,9 @@ def _render(env: Environment, page: Page, common: dict, settings: SiteSettings) 
             return urls.relative(page.url, to)
     where = page.context.get("document")
     source = f" (from {where.path})" if where is not None else ""
-    return render(env, page.templates, f"page {urls.file_for(page.url)!r}{source}", common, **page.context,
+    html = render(env, page.templates, f"page {urls.file_for(page.url)!r}{source}", common, **page.context,
                   url=url, page_url=page.url)
+    return rewrite_urls(html, urls.file_url) if settings.file_urls and page.url != urls.NOT_FOUND else html
 
 
 def _stylesheet(settings: SiteSettings) -> bytes:

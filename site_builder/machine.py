@@ -11,7 +11,7 @@ from terms import Content, Version
 
 from . import urls
 from .settings import SiteSettings
-from .status import material, title
+from .status import material, next_change, title
 
 
 def absolute(settings: SiteSettings, url: str) -> str:
@@ -21,7 +21,8 @@ def absolute(settings: SiteSettings, url: str) -> str:
 
 def versions_json(content: Content, at: date, settings: SiteSettings,
                   verdicts: dict[str, dict[str, bool | None]]) -> bytes:
-    """``versions.json``: every document and version. ``verdicts`` maps slug, then version
+    """``versions.json``: every document and version, and the ``next_change`` (``date``,
+    ``document``, ``version``; ``null`` when nothing is announced). ``verdicts`` maps slug, then version
     id, to the analysis' verdict on the change from the version before (``None`` for the
     first). A version's ``material`` is that verdict (for a first version, its flag, else
     false) and ``flag`` the editor's ``material:`` (``None`` when unset)."""
@@ -44,7 +45,9 @@ def versions_json(content: Content, at: date, settings: SiteSettings,
             })
         documents.append({"slug": document.slug, "title": title(document, at),
                           "current": current.id if current else None, "versions": versions})
-    return (json.dumps({"documents": documents}, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    upcoming = next_change(content, at)
+    return (json.dumps({"documents": documents, "next_change": upcoming.to_dict() if upcoming else None},
+                       indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def updated(version: Version) -> datetime:

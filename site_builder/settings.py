@@ -117,6 +117,9 @@ class SiteSettings:
     """Extra watch-list terms for the materiality analysis of diff pages."""
     lang: str = "en"
     """Language of the documents, for ``<html lang>``."""
+    file_urls: bool = False
+    """Link to pages' ``index.html`` files (``terms/index.html``, not ``terms/``), so that the site
+    works opened from disk, without a web server (as mkdocs' ``use_directory_urls: false``)."""
 
     def __post_init__(self) -> None:
         for name in ("title", "organisation", "lang"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from terms import Document, Version
+from terms import Content, Document, Version
 
 
 @dataclass(frozen=True)
@@ -46,3 +46,25 @@ def title(document: Document, at: date) -> str:
     """The title of ``document`` as of ``at``: that of the version in force, else of the
     first announced version."""
     return (document.in_force(at) or document.versions[0]).title
+
+
+@dataclass(frozen=True)
+class NextChange:
+    """The next version to take effect after the build date: until that day, the site built
+    on the date is true; from that day on, it must be built again."""
+
+    effective: date
+    document: str
+    """The document's slug."""
+    version: str
+    """The version's id."""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"date": self.effective.isoformat(), "document": self.document, "version": self.version}
+
+
+def next_change(content: Content, at: date) -> NextChange | None:
+    """The version of any document that takes effect soonest after ``at``; ``None`` when none is
+    announced. Of two taking effect the same day, the first document's (by slug)."""
+    upcoming = [NextChange(v.effective, d.slug, v.id) for d in content.documents.values() for v in d.upcoming(at)]
+    return min(upcoming, key=lambda change: (change.effective, change.document)) if upcoming else None

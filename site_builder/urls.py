@@ -12,6 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from terms.source import SLUG
 
@@ -84,3 +85,22 @@ def relative(from_url: str, to_url: str) -> str:
     if target.endswith("/") or target == "":
         link = "./" if link == "." else link + "/"
     return link + ("#" + fragment if fragment else "")
+
+
+def file_url(url: str) -> str:
+    """``url`` as a link to a file: a relative link to a folder goes to its ``index.html``.
+
+    >>> file_url("../terms/#refunds"), file_url("./"), file_url("../site.css"), file_url("https://a.example/")
+    ('../terms/index.html#refunds', './index.html', '../site.css', 'https://a.example/')
+    """
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or url.startswith("/") or not parts.path:
+        return url
+    if parts.path in (".", ".."):
+        path = parts.path + "/"
+    elif parts.path.endswith("/"):
+        path = parts.path
+    else:
+        return url
+    return path + "index.html" + (f"?{parts.query}" if parts.query else "") + \
+        (f"#{parts.fragment}" if parts.fragment else "")

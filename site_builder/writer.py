@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from .cache import FOLDER
 from .errors import InvalidPath
+from .status import NextChange
 
 MANIFEST = f"{FOLDER}/manifest.txt"
 """The previous build's fingerprint and files, one per line: ``path<TAB>size mtime_ns``."""
@@ -25,6 +26,8 @@ class BuildReport:
     """Files left alone because they already had the right bytes."""
     removed: tuple[str, ...] = ()
     """Files an earlier build wrote that this build no longer produces."""
+    next_change: NextChange | None = None
+    """The next version to take effect after the build date: the day the site must be built again."""
 
     def __str__(self) -> str:
         text = f"{len(self.written)} files written, {len(self.unchanged)} unchanged"

@@ -18,7 +18,7 @@ def site_settings(config: Config) -> site_builder.SiteSettings:
     """The site builder's settings from the application's configuration."""
     return site_builder.SiteSettings(title=config.site_title, base_url=config.base_url,
                                      organisation=config.organisation, contact=config.contact,
-                                     templates=config.templates, watch=config.watch)
+                                     templates=config.templates, watch=config.watch, file_urls=config.file_urls)
 
 
 @click.command()
@@ -29,9 +29,12 @@ def site_settings(config: Config) -> site_builder.SiteSettings:
               help="Absolute URL the site is published at, for the feed and sitemap.")
 @click.option("--date", "date", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Build as of this day (YYYY-MM-DD), which decides what is in force. Defaults to today.")
+@click.option("--file-urls", "file_urls", is_flag=True, default=None,
+              help="Link to pages' index.html files, so that the site works opened from disk "
+                   "([site] file_urls in termsledger.toml).")
 @ledger_option
 @click.option("--strict", is_flag=True, help="Refuse to build when `termsledger check` finds an error.")
-def build(content, out, base_url, date, ledger_path, strict):
+def build(content, out, base_url, date, file_urls, ledger_path, strict):
     """Build the website: every document, every version, revisions, diffs and feeds.
 
     Writes only the files whose contents changed. Checks the content first, as `termsledger
@@ -49,6 +52,8 @@ def build(content, out, base_url, date, ledger_path, strict):
             config = replace(config, base_url=site_builder.check_base_url(base_url, "--base-url"))
         except site_builder.InvalidSetting as error:
             raise click.ClickException(str(error)) from None
+    if file_urls:
+        config = replace(config, file_urls=True)
     loaded = load_content(config)
     errors = [p for p in check_content(config, loaded, ledger_path) if p.severity == "error"]
     if errors and strict:
@@ -64,3 +69,12 @@ def build(content, out, base_url, date, ledger_path, strict):
     except (site_builder.SiteBuildError, terms.TermsError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Built the site: {report}.")
+    click.echo(_next(report.next_change))
+
+
+def _next(change: site_builder.NextChange | None) -> str:
+    """When the site must be built again: the day the next version takes effect."""
+    if change is None:
+        return "No version is announced: the site stays true until the next one is committed."
+    return (f"Next change: {change.document} version {change.version} takes effect on {change.effective}: build "
+            f"the site again that day (or every day), so that it shows the version in force.")

@@ -44,6 +44,8 @@ class Config:
     contact: str = ""
     templates: Path | None = None
     """A folder whose templates override the site's built-in ones."""
+    file_urls: bool = False
+    """Links to pages' ``index.html`` files, so that the site works opened from disk."""
     out: Path = Path("build")
     ledger: Path = Path("termsledger.db")
     signing_key: Path = Path(SIGNING_KEY_FILE)
@@ -69,7 +71,7 @@ class Config:
 
 
 _SECTIONS = {"site": {"title": "site_title", "base_url": "base_url", "organisation": "organisation",
-                      "contact": "contact", "templates": "templates"},
+                      "contact": "contact", "templates": "templates", "file_urls": "file_urls"},
              "materiality": {"watch": "watch"},
              "receipts": {"signing_key": "signing_key"}}
 _PATHS = {"content", "templates", "out", "ledger", "signing_key"}
@@ -144,6 +146,10 @@ def _convert(path: Path, label: str, name: str, value):
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise ConfigError(f"{path}: {label} must be a list of text, not {value!r}")
         return tuple(value)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: {label} must be true or false, not {value!r}")
+        return value
     if name == "notice_days":
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
             raise ConfigError(f"{path}: {label} must be a whole number of days, not {value!r}")

@@ -45,8 +45,9 @@ def code_fingerprint() -> str:
 
 def build_fingerprint(content: Content, settings: SiteSettings, at: date, sources: list[str]) -> str:
     """Everything the output depends on: code, templates, stylesheet, settings, every version
-    (its text through its hash), which versions are in force on ``at`` and the size and
-    modification time of the working-tree files in ``sources`` (see :mod:`site_builder.assets`)."""
+    (its text through its hash), which versions are in force on ``at`` (and ``at`` itself when a
+    version is announced) and the size and modification time of the working-tree files in
+    ``sources`` (see :mod:`site_builder.assets`)."""
     templates = _files(PACKAGE / "templates", "*") + _files(PACKAGE / "static", "*")
     if settings.templates:
         templates += _files(Path(settings.templates), "*")
@@ -55,6 +56,7 @@ def build_fingerprint(content: Content, settings: SiteSettings, at: date, source
          v.content_sha256, v.path, v.commit, v.committed_at, v.announced_at, v.effective <= at]
         for document in content.documents.values() for v in document.versions
     ]
+    announced = any(row[-1] is False for row in versions)  # their banners say on which day the site was built
     data = json.dumps([code_fingerprint(), templates, repr(settings), list(content.documents), versions,
-                       _stats(Path(content.root), sources)], default=str)
+                       _stats(Path(content.root), sources), at if announced else None], default=str)
     return hashlib.sha256(data.encode()).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Iterator
 
 if TYPE_CHECKING:
@@ -69,3 +70,121 @@ def _marked(tag: str, old: str, new: str) -> str:
     if tag == "equal":
         return old
     return (f"[-{old}-]" if old else "") + (f"{{+{new}+}}" if new else "")
+
+
+MAX_MARKDOWN = 60_000
+"""Most characters of a Markdown redline (GitHub takes comments of up to 65,536)."""
+_BLOCK = re.compile(r" {0,3}(?:#{1,6}[ \t]+|[-*+][ \t]+|\d{1,9}[.)][ \t]+|>[ \t]?)")
+"""A heading, list or quote marker at the start of a line: kept outside the marks, so that a
+changed heading or item still reads as one."""
+
+
+def render_markdown(change: Change) -> str:
+    """The change as GitHub-flavoured Markdown for a pull request's comment: what it is, whether
+    it is material and what follows for users, the editor's summary, the analysis' reasons, then
+    each changed section in a collapsible ``<details>``, its text as the new version reads with
+    removed words in ``<del>`` and added ones in ``<ins>``. Sections whose only change is their
+    number are listed, not shown."""
+    old, new = change.old, change.new
+    head = f"#### {escape(new.title)}: {old.id} → {new.id}" if old and new else "#### Changes"
+    lines = [head, "", _verdict_markdown(change)]
+    if new is not None and new.summary:
+        lines += ["", f"> {escape(new.summary)}"]
+    if change.reasons:
+        lines += ["", "Why:", *(f"- {escape(reason)}" for reason in change.reasons)]
+    shown = [s for s in _shown(change) if s.status != "moved" and not _renumbered(s)]
+    notes = [f"{len(shown)} section{'s' if len(shown) != 1 else ''} changed: {change.words_added} words added, "
+             f"{change.words_removed} removed."]
+    renumbered = [s for s in _shown(change) if _renumbered(s)]
+    if renumbered:
+        notes.append("Renumbered only, not shown: " + ", ".join(escape(s.title) for s in renumbered) + ".")
+    moved = [s for s in _shown(change) if s.status == "moved"]
+    if moved:
+        notes.append("Moved, text unchanged: " + ", ".join(escape(s.title) for s in moved) + ".")
+    if change.identical:
+        return "\n".join(lines) + "\n"
+    lines += ["", " ".join(notes)]
+    size = sum(len(line) + 1 for line in lines)
+    for number, section in enumerate(shown):
+        block = _section_markdown(section)
+        if size + len(block) > MAX_MARKDOWN:
+            lines += ["", f"… and {len(shown) - number} more changed sections, too long for one comment: "
+                          f"`termsledger diff {new.slug if new else ''} {old.id if old else ''} {new.id if new else ''}` "
+                          f"shows them all."]
+            break
+        lines += ["", block]
+        size += len(block) + 1
+    lines += ["", "<sub><del>Struck through</del>: removed. <ins>Underlined</ins>: added.</sub>"]
+    return "\n".join(lines) + "\n"
+
+
+def escape(text: str) -> str:
+    """``text`` safe in Markdown as text: no HTML tag or entity of its own.
+
+    >>> escape("<b> & co")
+    '&lt;b> &amp; co'
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;")
+
+
+def _verdict_markdown(change: Change) -> str:
+    """Whether the change is material (by the editor's flag, else the analysis) and what follows."""
+    if change.identical:
+        return "No changes."
+    flag = change.new.material if change.new is not None else None
+    material = change.material if flag is None else flag
+    if flag is None:
+        why = "by the change analysis (no `material:` flag)"
+    else:
+        agrees = "agrees" if change.material == flag else ("finds it material" if change.material
+                                                           else "finds it cosmetic")
+        why = f"by the editor's `material: {str(flag).lower()}` (the analysis {agrees})"
+    follows = ("users who accepted an earlier version will be asked to accept it again" if material
+               else "users will be told of it")
+    return f"**{'Material' if material else 'Not material'}** {why}: {follows}."
+
+
+def _renumbered(section: SectionChange) -> bool:
+    """Whether only the number in the heading of ``section`` changed."""
+    if section.status != "modified" or section.renamed:
+        return False
+    old_heading, _, old_rest = section.old_text.partition("\n")
+    new_heading, _, new_rest = section.new_text.partition("\n")
+    return old_rest == new_rest and old_heading != new_heading
+
+
+def _section_markdown(section: SectionChange) -> str:
+    """One changed section in a ``<details>``: its text with ``<del>`` and ``<ins>`` marks."""
+    lines: list[list[tuple[str, str]]] = [[]]
+    for op in section.ops:
+        pieces = [("=", op.new)] if op.tag == "equal" else [("del", op.old), ("ins", op.new)]
+        for kind, text in pieces:
+            for index, part in enumerate(text.split("\n")):
+                if index:
+                    lines.append([])
+                if part:
+                    lines[-1].append((kind, part))
+    body = "\n".join(_line_markdown(pieces) for pieces in lines).strip("\n")
+    notes = [section.status] + (["renamed from " + escape(section.old_title or "")] if section.renamed else [])
+    title = escape(section.title or "Opening")
+    return f"<details>\n<summary>{title} ({', '.join(notes)})</summary>\n\n{body}\n\n</details>"
+
+
+def _line_markdown(pieces: list[tuple[str, str]]) -> str:
+    """One line of a section: kept text as written, changes marked (block markers left outside)."""
+    out = ""
+    for kind, text in pieces:
+        if kind == "=":
+            out += text
+            continue
+        if not out.strip():
+            marker = _BLOCK.match(text)
+            if marker:
+                out, text = out + marker.group(), text[marker.end():]
+        core = text.strip()
+        if core:
+            start = text.index(core)
+            out += f"{text[:start]}<{kind}>{escape(core)}</{kind}>{text[start + len(core):]}"
+        else:
+            out += text
+    return out

@@ -9,7 +9,7 @@ import click
 
 import terms
 
-from .cli import content_option, format_option, load_config, load_content
+from .cli import content_option, load_config, load_content
 
 
 @click.command()
@@ -17,18 +17,22 @@ from .cli import content_option, format_option, load_config, load_content
 @click.argument("old", required=False)
 @click.argument("new", required=False)
 @content_option
-@format_option
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="Output format; markdown is for a pull request's comment.")
 def diff(slug, old, new, content, output_format):
     """Show what changed between two versions of a document, and whether it looks material.
 
     OLD and NEW are version names (effective date, id or label); they default to the two
     latest versions, and NEW alone defaults to the latest. Removed words show as
-    [-removed-] and added ones as {+added+} when the output is not a terminal.
+    [-removed-] and added ones as {+added+} when the output is not a terminal. With
+    --format markdown, the summary, the reasons and a redline of each changed section, as
+    GitHub renders them in a pull request's comment.
 
     Example:
 
     \b
         termsledger diff terms 2026-01-01 2026-03-01 --format json
+        termsledger diff terms --format markdown > comment.md
     """
     config = load_config(content)
     try:
@@ -39,6 +43,11 @@ def diff(slug, old, new, content, output_format):
     change = terms.compare(before, after, watch=config.watch)
     if output_format == "json":
         click.echo(json.dumps(change.to_dict(), indent=2, ensure_ascii=False))
+        return
+    if output_format == "markdown":
+        from terms.redline import render_markdown
+
+        click.echo(render_markdown(change), nl=False)
         return
     flag = {True: "material", False: "not material", None: "not set"}[after.material]
     click.echo(f"{slug}: {before.id} -> {after.id} (editor's flag: {flag})")

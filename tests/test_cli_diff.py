@@ -125,3 +125,76 @@ def test_watch_terms_come_from_the_configuration(repo):
 
 def test_diff_has_help():
     assert "Example:" in CliRunner().invoke(cli, ["diff", "--help"]).output
+
+
+PLANS = """# Terms
+
+## 1. Plans
+
+| Plan | Refund window |
+|------|---------------|
+| Monthly | 14 days |
+
+## 2. Contact
+
+Write to us.
+"""
+
+
+def test_markdown_for_a_pull_request_comment(content_repo):
+    content_repo.commit("2025-01-01", **{"terms.md": front(title="Terms", effective="2025-01-01") + PLANS})
+    changed = PLANS.replace("| Monthly | 14 days |", "| Monthly | 7 days |").replace(
+        "## 2. Contact", "## 2. Data\n\nWe share <data> with partners.\n\n## 3. Contact")
+    content_repo.commit("2025-02-01", **{"terms.md": front(title="Terms", effective="2025-03-01",
+                                                           summary="Shorter refunds.") + changed})
+    result = CliRunner().invoke(cli, ["diff", "terms", "--content", str(content_repo.path), "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert result.output == """#### Terms: 2025-01-01 → 2025-03-01
+
+**Material** by the change analysis (no `material:` flag): users who accepted an earlier version will be asked \
+to accept it again.
+
+> Shorter refunds.
+
+Why:
+- refund period shortened: '14 days' -> '7 days' in section '1. Plans'
+- section added: '2. Data' (mentions 'share')
+
+2 sections changed: 9 words added, 2 removed. Renumbered only, not shown: 3. Contact.
+
+<details>
+<summary>1. Plans (modified)</summary>
+
+## 1. Plans
+
+| Plan | Refund window |
+|------|---------------|
+| Monthly | <del>14</del><ins>7</ins> days |
+
+</details>
+
+<details>
+<summary>2. Data (added)</summary>
+
+## <ins>2. Data</ins>
+
+<ins>We share &lt;data> with partners.</ins>
+
+</details>
+
+<sub><del>Struck through</del>: removed. <ins>Underlined</ins>: added.</sub>
+"""
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").enable("table").render(result.output)  # as GitHub renders it: the marks in the table's cell,
+    assert "<td><del>14</del><ins>7</ins> days</td>" in html  # the new heading marked, the text escaped
+    assert "<h2><ins>2. Data</ins></h2>" in html and "<p><ins>We share &lt;data&gt; with partners.</ins></p>" in html
+    assert html.count("<details>") == 2 and html.count("</details>") == 2
+
+
+def test_markdown_of_identical_versions(content_repo):
+    content_repo.commit("2025-01-01", **{"terms.md": front(title="Terms", effective="2025-01-01") + PLANS})
+    content_repo.commit("2025-02-01", **{"terms.md": front(title="Terms", effective="2025-03-01",
+                                                           material=False) + PLANS})
+    result = CliRunner().invoke(cli, ["diff", "terms", "--content", str(content_repo.path), "--format", "markdown"])
+    assert result.output == "#### Terms: 2025-01-01 → 2025-03-01\n\nNo changes.\n"

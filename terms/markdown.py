@@ -118,6 +118,7 @@ def links(tokens: list[Token]) -> list[Link]:
             continue
         line = token.map[0] + 1 if token.map else 0
         for child in token.children or ():
+            line += child.type in ("softbreak", "hardbreak")  # the link's own line in its paragraph
             target = child.attrGet("href") if child.type == "link_open" else (
                 child.attrGet("src") if child.type == "image" else None)
             if target is not None:

@@ -110,6 +110,11 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path):
     ]
 
 
+def test_a_broken_link_is_reported_on_its_own_line_of_a_paragraph(tmp_path):
+    (tmp_path / "t.md").write_text("# T\n\nFirst line,\nsecond line  \nand [a link](gone.md) on the third.\n")
+    assert problems_of(tmp_path)[1] == ["t.md:5: error: link to 'gone.md': there is no file 'gone.md'"]
+
+
 def test_links_to_other_documents_and_their_headings(tmp_path):
     (tmp_path / "refund.md").write_text("# Refunds\n\n## 2. Annual plans\n\nText.\n\n## 3. Refund window\n\nText.\n")
     (tmp_path / "terms.md").write_text("# Terms\n\n[ok](refund.md#annual-plans) [bad](refund.md#monthly)\n\n"

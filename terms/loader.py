@@ -65,15 +65,16 @@ def load(
         raise ContentError(f"content folder {str(root)!r} has no documents: no file in it matches "
                            f"{' or '.join(include)}")
     for rel, revisions in histories.items():
-        current = read_source(rel, revisions[-1].data, fields)
-        problems.extend(current.problems)
-        if current.slug in documents:
-            problems.append(Problem(rel, 1, "error", f"slug {current.slug!r} is already used by "
-                                                     f"{documents[current.slug].path}"))
+        sources = [read_source(r.path, r.data, fields) for r in revisions]
+        problems.extend(sources[-1].problems)
+        # front matter that cannot be read does not rename the document
+        slug = next((s.slug for s in reversed(sources) if not s.unreadable), sources[-1].slug)
+        if slug in documents:
+            problems.append(Problem(rel, 1, "error", f"slug {slug!r} is already used by {documents[slug].path}"))
             continue
-        versions, history_problems = _versions(current, revisions, fields)
+        versions, history_problems = _versions(slug, sources, revisions, fields)
         problems.extend(history_problems)
-        documents[current.slug] = Document(current.slug, rel, versions)
+        documents[slug] = Document(slug, rel, versions)
     return Content(str(root), dict(sorted(documents.items())), tuple(problems))
 
 
@@ -86,7 +87,7 @@ def _checked(fields: Mapping[str, str]) -> Mapping[str, str]:
     return fields
 
 
-def _versions(current: Source, revisions: list[Revision],
+def _versions(slug: str, sources: list[Source], revisions: list[Revision],
               fields: Mapping[str, str]) -> tuple[tuple[Version, ...], list[Problem]]:
     """The versions of a document read from its revisions, and the problems of its history.
 
@@ -95,7 +96,6 @@ def _versions(current: Source, revisions: list[Revision],
     revision that changes it is a *rewrite*: an error while it is the file's current text, a
     warning once the file has moved on (a new date, or the text restored). A revision whose
     date is not a date is left out, unless no version comes before it."""
-    sources = [read_source(r.path, r.data, fields) for r in revisions[:-1]] + [current]
     problems = _slug_changes(sources, revisions)
     drafts: dict[tuple[date, str | None], _Draft] = {}
     first_of_day: dict[date, _Draft] = {}
@@ -133,7 +133,7 @@ def _versions(current: Source, revisions: list[Revision],
         problems.extend(_rewrites(draft, draft is latest, max(d.effective for d in drafts.values()),
                                   fields.get("effective", "effective")))
     ordered = sorted(drafts.values(), key=lambda d: d.effective)  # stable: announcement order within a day
-    return tuple(_version(current.slug, d) for d in ordered), problems
+    return tuple(_version(slug, d) for d in ordered), problems
 
 
 def _published(body: str) -> str:
@@ -167,11 +167,13 @@ def _rewrites(draft: _Draft, current: bool, last: date, key: str) -> list[Proble
 
 
 def _slug_changes(sources: list[Source], revisions: list[Revision]) -> list[Problem]:
-    """A warning for each revision whose slug differs from the revision's before it."""
+    """A warning for each revision whose slug differs from the one before it (front matter that
+    cannot be read has no slug)."""
+    readable = [(s, r) for s, r in zip(sources, revisions) if not s.unreadable]
     return [Problem(revision.path, source.key_lines.get("slug", 1), "warning",
                     f"slug changed from {before.slug!r} to {source.slug!r}{_where(revision)}: links and "
                     f"consent records that use {before.slug!r} no longer match")
-            for before, source, revision in zip(sources, sources[1:], revisions[1:])
+            for (before, _), (source, revision) in zip(readable, readable[1:])
             if source.slug != before.slug]
 
 

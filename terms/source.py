@@ -61,8 +61,11 @@ class Source:
     material: bool | None = None
     references: tuple[str, ...] = ()
     undated: bool = False
-    """True when the front matter gives an effective date that is not a date: the text's
-    day of effect is unknown."""
+    """True when the front matter gives an effective date that is not a date, or cannot be
+    read at all: the text's day of effect is unknown."""
+    unreadable: bool = False
+    """True when the front matter cannot be read (not YAML, not closed, not a mapping): its
+    fields, the slug included, are unknown."""
     extra: dict[str, Any] = field(default_factory=dict)
     key_lines: dict[str, int] = field(default_factory=dict)
     """Line of the file on which each front-matter key stands."""
@@ -86,12 +89,12 @@ def read_source(path: str, data: bytes, fields: Mapping[str, str] | None = None)
         problems.append(Problem(path, line, "error",
                                 f"not valid UTF-8: byte 0x{data[error.start]:02x} at offset {error.start}"))
     text = text.lstrip("\ufeff")
-    meta, fm_lines, body, body_line = {}, [], text, 1
+    meta, fm_lines, body, body_line, unreadable = {}, [], text, 1, False
     if _HANDLER.detect(text):
         try:
             fm, content = _HANDLER.split(text)
         except ValueError:
-            fm, content = None, text
+            fm, content, unreadable = None, text, True
             problems.append(Problem(path, 1, "error", "front matter is not closed: add a line with '---' after it"))
         if fm is not None:
             fm_lines = fm.split("\n")
@@ -102,13 +105,13 @@ def read_source(path: str, data: bytes, fields: Mapping[str, str] | None = None)
             except yaml.YAMLError as error:
                 line, reason = _yaml_problem(error, fm_lines)
                 problems.append(Problem(path, line, "error", f"front matter is not valid YAML: {reason}"))
-                loaded = {}
+                loaded, unreadable = {}, True
             if loaded is None:
                 loaded = {}
             if not isinstance(loaded, dict):
                 problems.append(Problem(path, 2, "error",
                                         "front matter must be a mapping of keys to values (key: value)"))
-                loaded = {}
+                loaded, unreadable = {}, True
             meta = loaded
     if not body.strip():
         problems.append(Problem(path, len(fm_lines) + 1, "error",
@@ -121,7 +124,8 @@ def read_source(path: str, data: bytes, fields: Mapping[str, str] | None = None)
         problems.append(Problem(path, body_line + unclosed - 1, "error",
                                 "this comment is never closed (no '-->' after it), so the rest of the document "
                                 "is left out of the site: close it with -->"))
-    source = Source(path=path, slug=stem_slug, title="", body=body, body_line=body_line, problems=problems)
+    source = Source(path=path, slug=stem_slug, title="", body=body, body_line=body_line, problems=problems,
+                    undated=unreadable, unreadable=unreadable)
     if meta:
         _twice(source, fm_lines)
     _apply_fields(source, meta, fm_lines, fields or {})

@@ -22,6 +22,10 @@ content_option = click.option(
 ledger_option = click.option(
     "--ledger", "ledger_path", type=click.Path(dir_okay=False), default=None,
     help="Ledger file. Defaults to the one termsledger.toml names, else ./termsledger.db.")
+compared_ledger_option = click.option(
+    "--ledger", "ledger_path", type=click.Path(dir_okay=False), default=None,
+    help="Ledger whose published versions the content must match, when it exists. Defaults to the one "
+         "termsledger.toml names, else ./termsledger.db.")
 format_option = click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
     show_default=True, help="Output format.")
@@ -120,7 +124,7 @@ def cli():
 
 @cli.command()
 @content_option
-@ledger_option
+@compared_ledger_option
 @format_option
 def check(content, ledger_path, output_format):
     """Check the documents and their history; exit 1 on any error.

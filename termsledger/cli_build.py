@@ -10,7 +10,9 @@ import click
 import site_builder
 import terms
 
-from .cli import check_content, content_option, ledger_option, load_config, load_content, plural
+from site_builder.templates import longdate
+
+from .cli import check_content, compared_ledger_option, content_option, load_config, load_content, plural
 from .config import Config
 
 
@@ -32,7 +34,7 @@ def site_settings(config: Config) -> site_builder.SiteSettings:
 @click.option("--file-urls", "file_urls", is_flag=True, default=None,
               help="Link to pages' index.html files, so that the site works opened from disk "
                    "([site] file_urls in termsledger.toml).")
-@ledger_option
+@compared_ledger_option
 @click.option("--strict", is_flag=True, help="Refuse to build when `termsledger check` finds an error.")
 def build(content, out, base_url, date, file_urls, ledger_path, strict):
     """Build the website: every document, every version, revisions, diffs and feeds.
@@ -76,5 +78,5 @@ def _next(change: site_builder.NextChange | None) -> str:
     """When the site must be built again: the day the next version takes effect."""
     if change is None:
         return "No version is announced: the site stays true until the next one is committed."
-    return (f"Next change: {change.document} version {change.version} takes effect on {change.effective}: build "
-            f"the site again that day (or every day), so that it shows the version in force.")
+    return (f"Next change: {change.document} version {change.version} takes effect on {longdate(change.effective)}: "
+            f"build the site again that day (or every day), so that it shows the version in force.")

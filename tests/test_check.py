@@ -255,6 +255,16 @@ def test_a_text_with_a_bad_date_is_left_out_while_a_version_comes_before_it(cont
         ("2025-03-01", "# Terms\n\nText.\n")]
 
 
+def test_front_matter_that_cannot_be_read_keeps_the_document_as_it_was(content_repo):
+    content_repo.commit("2025-01-10T10:00", **{"tos.md": GOOD})
+    content_repo.write("tos.md", GOOD.replace("title: Terms", "title: Terms: new").replace("Text.", "New."))
+    assert problems_of(content_repo.path) == (1, [
+        "tos.md:2: error: front matter is not valid YAML: the value holds ': ' (a colon and a space), which reads "
+        "as another key: put the value in quotes: title: \"Terms: new\""])
+    assert [(v.slug, v.id, v.body) for v in terms.load(content_repo.path).versions("terms")] == [
+        ("terms", "2025-03-01", "# Terms\n\nText.\n")]
+
+
 def test_a_second_version_on_the_same_date_needs_a_label(content_repo):
     labelled = front(title="Terms", slug="terms", effective="2025-03-01", label="morning") + "# Terms\n\nA.\n"
     content_repo.commit("2025-01-10T10:00", **{"terms.md": labelled})

@@ -11,5 +11,5 @@ from .settings import InvalidSetting, SiteSettings, check_base_url, check_contac
 from .status import NextChange, next_change
 from .writer import BuildReport
 
-__all__ = ["BuildReport", "InvalidPath", "InvalidSetting", "NextChange", "SiteBuildError", "SiteSettings", "build",
-           "check_base_url", "check_contact", "check_text", "next_change"]
+__all__ = ["BuildReport", "InvalidPath", "InvalidSetting", "NextChange", "SiteBuildError", "SiteSettings",
+           "build", "check_base_url", "check_contact", "check_text", "next_change"]

@@ -47,7 +47,8 @@ def build(content: Content, out_dir: str | Path, settings: SiteSettings | None =
     sources = generate(content, at, settings, writer, processes)
     writer.path(SOURCES).parent.mkdir(parents=True, exist_ok=True)
     writer.path(SOURCES).write_text(json.dumps(sorted(sources)), encoding="utf-8")
-    return replace(writer.finish(build_fingerprint(content, settings, at, sorted(sources))), next_change=upcoming)
+    report = writer.finish(build_fingerprint(content, settings, at, sorted(sources)))
+    return replace(report, next_change=upcoming)
 
 
 def _sources(writer: Writer) -> list[str]:

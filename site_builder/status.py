@@ -66,5 +66,6 @@ class NextChange:
 def next_change(content: Content, at: date) -> NextChange | None:
     """The version of any document that takes effect soonest after ``at``; ``None`` when none is
     announced. Of two taking effect the same day, the first document's (by slug)."""
-    upcoming = [NextChange(v.effective, d.slug, v.id) for d in content.documents.values() for v in d.upcoming(at)]
+    upcoming = [NextChange(v.effective, d.slug, v.id)
+                for d in content.documents.values() for v in d.upcoming(at)]
     return min(upcoming, key=lambda change: (change.effective, change.document)) if upcoming else None

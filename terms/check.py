@@ -124,10 +124,10 @@ def _flags(document: Document, now: datetime, watch: tuple[str, ...]) -> list[Pr
         if version.material is None:
             line = version.body_line + first_changed_line(previous.body, version.body) - 1
             problems.append(Problem(version.path, line, "warning",
-                f"version {version.id} has no 'material:' flag and the change from {previous.id} looks material "
-                f"({found}), so users who accepted an earlier version will be asked to accept it again once it "
-                f"takes effect on {version.effective}: write 'material: true' to confirm, or 'material: false' "
-                f"if they need only be told"))
+                f"version {version.id} has no 'material:' flag and the change from {previous.id} looks "
+                f"material ({found}), so users who accepted an earlier version will be asked to accept it "
+                f"again once it takes effect on {version.effective}: write 'material: true' to confirm, or "
+                f"'material: false' if they need only be told"))
             continue
         if version.material:
             message = (f"version {version.id} is marked material, but the change from {previous.id} "
@@ -140,7 +140,8 @@ def _flags(document: Document, now: datetime, watch: tuple[str, ...]) -> list[Pr
     return problems
 
 
-def _published(document: Document, published: Mapping[tuple[str, str], tuple[str, str | None]]) -> list[Problem]:
+def _published(document: Document,
+               published: Mapping[tuple[str, str], tuple[str, str | None]]) -> list[Problem]:
     """An error for each version whose text is no longer the one it was published with. The fix
     keeps the repository true without the ledger: the published text restored in one commit,
     the new text as a new version (a label or another date) in the next."""
@@ -150,11 +151,12 @@ def _published(document: Document, published: Mapping[tuple[str, str], tuple[str
         if sha is None or sha == version.content_sha256:
             continue
         path = document.path if version is document.versions[-1] else version.path
-        restore = f" (in the content folder: git show {commit[:10]}:./{version.path} > {path})" if commit else ""
+        restore = f" (in the content folder: git show {commit[:10]}:./{version.path} > {path})" \
+            if commit else ""
         problems.append(Problem(path, version.key_lines.get("effective", 1), "error",
-            f"version {version.id} was published to the ledger with another text (SHA-256 {sha[:12]}…, now "
-            f"{version.content_sha256[:12]}…), which users may have accepted: a published text never changes. "
-            f"Restore the published text{restore} and commit it; then give your new text another effective "
-            f"date, or a label to make it a second version on {version.effective} (label: revised), and commit "
-            f"it"))
+            f"version {version.id} was published to the ledger with another text (SHA-256 {sha[:12]}…, "
+            f"now {version.content_sha256[:12]}…), which users may have accepted: a published text never "
+            f"changes. Restore the published text{restore} and commit it; then give your new text another "
+            f"effective date, or a label to make it a second version on {version.effective} (label: "
+            f"revised), and commit it"))
     return problems

@@ -70,7 +70,8 @@ def load(
         # front matter that cannot be read does not rename the document
         slug = next((s.slug for s in reversed(sources) if not s.unreadable), sources[-1].slug)
         if slug in documents:
-            problems.append(Problem(rel, 1, "error", f"slug {slug!r} is already used by {documents[slug].path}"))
+            problems.append(Problem(rel, 1, "error",
+                                    f"slug {slug!r} is already used by {documents[slug].path}"))
             continue
         versions, history_problems = _versions(slug, sources, revisions, fields)
         problems.extend(history_problems)
@@ -147,22 +148,24 @@ def _rewrites(draft: _Draft, current: bool, last: date, key: str) -> list[Proble
     the version's date, with a text that is not the one that took effect), else warnings."""
     taken = draft.revision
     since = f"the text of {_commit(taken)}"
+    restore = f"git show {(taken.commit or 'HEAD')[:10]}:./{taken.path}"  # a text changed later was committed
     still = current and draft.last_text != _published(draft.text.body)
     problems = []
     for number, (source, revision) in enumerate(draft.rewrites, 1):
         line = source.body_line + first_changed_line(without_comments(draft.text.body),
                                                       without_comments(source.body)) - 1
-        told = f"version {draft.name} took effect on {draft.effective} with {since}, and {_commit(revision)} changed it"
+        told = (f"version {draft.name} took effect on {draft.effective} with {since}, and "
+                f"{_commit(revision)} changed it")
         if still and number == len(draft.rewrites):
             problems.append(Problem(revision.path, line, "error",
                 f"{told}: a text in force cannot change, so the site and the ledger keep the one that took "
                 f"effect. Either give the new text its own effective date ({key}: the day it takes effect, "
-                f"after {last}) or restore the text that took effect (in the content folder: git show "
-                f"{taken.commit[:10]}:./{taken.path} > {revision.path}); then commit"))
+                f"after {last}) or restore the text that took effect (in the content folder: "
+                f"{restore} > {revision.path}); then commit"))
         else:
             problems.append(Problem(revision.path, line, "warning",
-                f"{told} afterwards; the site and the ledger keep the text that took effect, and the file has "
-                f"moved on since: nothing to fix"))
+                f"{told} afterwards; the site and the ledger keep the text that took effect, and the file "
+                f"has moved on since: nothing to fix"))
     return problems
 
 

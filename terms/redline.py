@@ -93,8 +93,8 @@ def render_markdown(change: Change) -> str:
     if change.reasons:
         lines += ["", "Why:", *(f"- {escape(reason)}" for reason in change.reasons)]
     shown = [s for s in _shown(change) if s.status != "moved" and not _renumbered(s)]
-    notes = [f"{len(shown)} section{'s' if len(shown) != 1 else ''} changed: {change.words_added} words added, "
-             f"{change.words_removed} removed."]
+    notes = [f"{len(shown)} section{'s' if len(shown) != 1 else ''} changed: {change.words_added} words "
+             f"added, {change.words_removed} removed."]
     renumbered = [s for s in _shown(change) if _renumbered(s)]
     if renumbered:
         notes.append("Renumbered only, not shown: " + ", ".join(escape(s.title) for s in renumbered) + ".")
@@ -108,9 +108,9 @@ def render_markdown(change: Change) -> str:
     for number, section in enumerate(shown):
         block = _section_markdown(section)
         if size + len(block) > MAX_MARKDOWN:
+            command = f"termsledger diff {new.slug} {old.id} {new.id}" if old and new else "termsledger diff"
             lines += ["", f"… and {len(shown) - number} more changed sections, too long for one comment: "
-                          f"`termsledger diff {new.slug if new else ''} {old.id if old else ''} {new.id if new else ''}` "
-                          f"shows them all."]
+                          f"`{command}` shows them all."]
             break
         lines += ["", block]
         size += len(block) + 1
@@ -165,7 +165,9 @@ def _section_markdown(section: SectionChange) -> str:
                 if part:
                     lines[-1].append((kind, part))
     body = "\n".join(_line_markdown(pieces) for pieces in lines).strip("\n")
-    notes = [section.status] + (["renamed from " + escape(section.old_title or "")] if section.renamed else [])
+    notes = [section.status]
+    if section.renamed:
+        notes.append("renamed from " + escape(section.old_title or ""))
     title = escape(section.title or "Opening")
     return f"<details>\n<summary>{title} ({', '.join(notes)})</summary>\n\n{body}\n\n</details>"
 

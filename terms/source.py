@@ -139,20 +139,21 @@ def _yaml_problem(error: yaml.YAMLError, fm_lines: list[str]) -> tuple[int, str]
     context = str(getattr(error, "context", None) or "")
     at, start = getattr(error, "problem_mark", None), getattr(error, "context_mark", None)
 
-    def line(mark) -> int:
+    def line(mark: yaml.Mark | None) -> int:
         return mark.line + 1 if mark is not None else 1
 
-    def text(mark) -> str:
+    def text(mark: yaml.Mark | None) -> str:
         return fm_lines[mark.line] if mark is not None and mark.line < len(fm_lines) else ""
 
-    def quoted(mark) -> str:
+    def quoted(mark: yaml.Mark | None) -> str:
         key, _, value = text(mark).partition(":")
         key, value = key.strip(), value.strip()
         if not (key and value):
             return "put the value in quotes"
         if '"' not in value:
             return f'put the value in quotes: {key}: "{value}"'
-        return f"put the value in quotes: {key}: '{value.replace(chr(39), chr(39) * 2)}'"  # '' is a quote in '…'
+        doubled = value.replace("'", "''")  # '' is a quote inside '…'
+        return f"put the value in quotes: {key}: '{doubled}'"
 
     if problem.startswith(("did not find expected ',' or ']'", "expected ',' or ']'")):
         return line(start), "the list opened with '[' on this line is never closed with ']'"
@@ -164,20 +165,23 @@ def _yaml_problem(error: yaml.YAMLError, fm_lines: list[str]) -> tuple[int, str]
         return line(at), "this line holds a tab character: indent with spaces"
     if problem.startswith("mapping values are not allowed"):
         if text(at)[:1].isspace():
-            return line(at), ("this line is indented, but the key above it holds a value, not other keys: start "
-                              "the line at the beginning")
-        return line(at), f"the value holds ': ' (a colon and a space), which reads as another key: {quoted(at)}"
+            return line(at), ("this line is indented, but the key above it holds a value, not other keys: "
+                              "start the line at the beginning")
+        return line(at), (f"the value holds ': ' (a colon and a space), which reads as another key: "
+                          f"{quoted(at)}")
     if problem.startswith("could not find expected ':'"):
-        return line(start), "this line is not 'key: value': write the key, a colon and a space, then the value"
+        return line(start), ("this line is not 'key: value': write the key, a colon and a space, then the "
+                             "value")
     if problem.startswith("found character") and "cannot start any token" in problem:
         char = text(at)[at.column:at.column + 1] if at is not None else ""
         return line(at), f"a value cannot start with {char!r}: {quoted(at)}"
     if problem.startswith("found undefined alias"):
-        return line(at), f"a value cannot start with '*' (it reads as a reference to another value): {quoted(at)}"
+        return line(at), (f"a value cannot start with '*' (it reads as a reference to another value): "
+                          f"{quoted(at)}")
     if problem.startswith(("did not find expected key", "expected <block end>")):
-        if text(at)[at.column:].startswith("-") if at is not None else False:
-            return line(at), ("a list item ('- ...') where a key is expected: list items go on the lines under "
-                              "their key, after 'references:'")
+        if at is not None and text(at)[at.column:].startswith("-"):
+            return line(at), ("a list item ('- ...') where a key is expected: list items go on the lines "
+                              "under their key, after 'references:'")
         return line(at), f"there is more text after the value: {quoted(at)}"
     return line(at or start), problem
 

@@ -41,9 +41,11 @@ def load_config(content: str | None) -> Config:
         raise click.ClickException(str(error)) from None
 
 
-def published_hashes(config: Config, ledger_path: str | None) -> dict[tuple[str, str], tuple[str, str | None]]:
+def published_hashes(config: Config,
+                     ledger_path: str | None) -> dict[tuple[str, str], tuple[str, str | None]]:
     """``(content_sha256, commit)`` of each version published in the ledger of ``--ledger`` (else
-    the configured one), by ``(slug, version id)``; none when there is no ledger there (none is made)."""
+    the configured one), by ``(slug, version id)``; none when there is no ledger there (none is
+    made)."""
     path = Path(ledger_path) if ledger_path else config.ledger
     if not path.exists():
         return {}
@@ -51,7 +53,8 @@ def published_hashes(config: Config, ledger_path: str | None) -> dict[tuple[str,
 
     try:
         with Ledger(path) as ledger:
-            return {(v.document, v.id): (v.content_sha256, v.commit) for d in ledger.catalog() for v in d.versions}
+            return {(v.document, v.id): (v.content_sha256, v.commit)
+                    for d in ledger.catalog() for v in d.versions}
     except ConsentError as error:
         raise click.ClickException(str(error)) from None
 
@@ -75,15 +78,16 @@ def no_content(config: Config) -> str:
     named = {None: "the default", "--content": "given with --content"}.get(config.content_from,
                                                                          f"named by {config.content_from}")
     toml = config.source or "termsledger.toml"
-    message = (f"there is no content folder {config.content.absolute()} ({named}). Name the documents' folder "
-               f"with --content FOLDER or with content = \"FOLDER\" in {toml}")
+    message = (f"there is no content folder {config.content.absolute()} ({named}). Name the documents' "
+               f"folder with --content FOLDER or with content = \"FOLDER\" in {toml}")
     base = config.source.parent if config.source else Path(".")
-    found = sorted(p.name for p in base.iterdir() if p.is_file() and matches(p.name, config.include, config.exclude))
+    found = sorted(p.name for p in base.iterdir()
+                   if p.is_file() and matches(p.name, config.include, config.exclude))
     if found and config.content.resolve() != base.resolve():
         shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
-        message += (f"; {base.absolute()} holds Markdown documents ({shown}): for that folder, give --content "
-                    f"{base} or write content = \".\"" + ("" if config.source else " (termsledger init writes "
-                                                                                   "termsledger.toml)"))
+        init = "" if config.source else " (termsledger init writes termsledger.toml)"
+        message += (f"; {base.absolute()} holds Markdown documents ({shown}): for that folder, give "
+                    f"--content {base} or write content = \".\"{init}")
     return message
 
 
@@ -184,8 +188,9 @@ def _document_summary(document: terms.Document) -> dict:
 def _text_summary(content: terms.Content, problems: list[terms.Problem]) -> str:
     documents = list(content.documents.values())
     counts = Counter(p.severity for p in problems)
-    lines = [f"{plural(len(documents), 'document')}, {plural(sum(len(d.versions) for d in documents), 'version')} "
-             f"in {content.root}; {plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}."]
+    versions = sum(len(d.versions) for d in documents)
+    lines = [f"{plural(len(documents), 'document')}, {plural(versions, 'version')} in {content.root}; "
+             f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}."]
     for document in documents:
         current, announced = document.in_force(), document.announced()
         line = f"  {document.slug}: {plural(len(document.versions), 'version')}, "

@@ -20,7 +20,8 @@ def site_settings(config: Config) -> site_builder.SiteSettings:
     """The site builder's settings from the application's configuration."""
     return site_builder.SiteSettings(title=config.site_title, base_url=config.base_url,
                                      organisation=config.organisation, contact=config.contact,
-                                     templates=config.templates, watch=config.watch, file_urls=config.file_urls)
+                                     templates=config.templates, watch=config.watch,
+                                     file_urls=config.file_urls)
 
 
 @click.command()
@@ -61,10 +62,11 @@ def build(content, out, base_url, date, file_urls, ledger_path, strict):
     if errors and strict:
         for problem in errors:
             click.echo(str(problem), err=True)
-        raise click.ClickException(f"nothing built: the content has {plural(len(errors), 'error')} (--strict)")
+        raise click.ClickException(f"nothing built: the content has {plural(len(errors), 'error')} "
+                                   f"(--strict)")
     if errors:
-        click.echo(f"The content has {plural(len(errors), 'error')}: termsledger check lists them (build --strict "
-                   f"refuses to build with errors).", err=True)
+        click.echo(f"The content has {plural(len(errors), 'error')}: termsledger check lists them (build "
+                   f"--strict refuses to build with errors).", err=True)
     try:
         report = site_builder.build(loaded, Path(out) if out else config.out, site_settings(config),
                                     now=date.date() if date else None)
@@ -78,5 +80,6 @@ def _next(change: site_builder.NextChange | None) -> str:
     """When the site must be built again: the day the next version takes effect."""
     if change is None:
         return "No version is announced: the site stays true until the next one is committed."
-    return (f"Next change: {change.document} version {change.version} takes effect on {longdate(change.effective)}: "
-            f"build the site again that day (or every day), so that it shows the version in force.")
+    return (f"Next change: {change.document} version {change.version} takes effect on "
+            f"{longdate(change.effective)}: build the site again that day (or every day), so that it shows "
+            f"the version in force.")

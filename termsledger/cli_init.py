@@ -11,7 +11,7 @@ from .cli import report_check
 
 @click.command()
 @click.argument("folder", type=click.Path(file_okay=False, exists=True), default=".")
-def init(folder):
+def init(folder: str) -> None:
     """Set up FOLDER (the current one by default) for termsledger, then check it.
 
     Writes a commented termsledger.toml (never over an existing one) naming the documents'
@@ -40,8 +40,8 @@ def init(folder):
     if setup.ignored:
         click.echo(f"Added to {setup.config.parent / '.gitignore'}: {', '.join(setup.ignored)}")
     for path in setup.committed:
-        click.echo(f"warning: {path} is committed to git, but must never be (a ledger holds personal data, a key "
-                   f"signs receipts): git rm --cached {path}, and remove it from the history", err=True)
+        click.echo(f"warning: {path} is committed to git, but must never be (a ledger holds personal data, a "
+                   f"key signs receipts): git rm --cached {path}, and remove it from the history", err=True)
     if setup.written or setup.ignored:
         click.echo("Commit them, so that everyone who edits the documents shares them.")
     click.echo()

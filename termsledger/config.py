@@ -116,7 +116,8 @@ def read_config(path: str | Path) -> Config:
                 values[_SECTIONS[key][inner]] = (f"[{key}] {inner}", inner_value)
         else:
             values[key] = (key, value)
-    names = {f.name for f in fields(Config)} - {"source", "content_from", "site_title", "watch", "signing_key"}
+    names = {f.name for f in fields(Config)} - {"source", "content_from", "site_title", "watch",
+                                                "signing_key"}
     config = {"source": path, "signing_key": path.parent / SIGNING_KEY_FILE,
               "content_from": str(path) if "content" in values else None}
     for name, (label, value) in values.items():

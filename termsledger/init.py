@@ -17,6 +17,8 @@ LEDGER_FILES = ("*.db", "*.db-wal", "*.db-shm", "*.lock")
 """The ledger's files (SQLite's database, write-ahead log and shared memory; the writers' lock):
 a ledger holds personal data, which must never be committed."""
 
+_IGNORE_NOTE = "# termsledger: the built site, the consent ledger (personal data) and the signing key\n"
+
 TEMPLATE = '''\
 # termsledger's settings for this repository; see "Configuration" in termsledger's README.
 # Paths are relative to this file. Every setting has a default: uncomment a line to change it.
@@ -73,8 +75,8 @@ def set_up(folder: str | Path) -> Setup:
     written = not config_path.exists()
     if written:
         note = "" if content == "content" else '                         # the documents are in this folder'
-        config_path.write_text(TEMPLATE.format(content=content, content_note=note, signing_key=SIGNING_KEY_FILE),
-                               encoding="utf-8")
+        text = TEMPLATE.format(content=content, content_note=note, signing_key=SIGNING_KEY_FILE)
+        config_path.write_text(text, encoding="utf-8")
     patterns = _patterns(folder, read_config(config_path.resolve()))
     return Setup(config=config_path, written=written, content=content, ignored=_ignore(folder, patterns),
                  committed=_committed(folder, patterns))
@@ -123,8 +125,7 @@ def _ignore(folder: Path, patterns: list[str]) -> tuple[str, ...]:
     missing = [p for p in patterns if p not in present]
     if missing:
         lead = "" if not text or text.endswith("\n") else "\n"
-        path.write_text(text + lead + "# termsledger: the built site, the consent ledger (personal data) and the "
-                        "signing key\n" + "".join(f"{p}\n" for p in missing), encoding="utf-8")
+        path.write_text(text + lead + _IGNORE_NOTE + "".join(f"{p}\n" for p in missing), encoding="utf-8")
     return tuple(missing)
 
 

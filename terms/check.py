@@ -111,12 +111,12 @@ def _flags(document: Document, now: datetime, watch: tuple[str, ...]) -> list[Pr
     """Warnings where the editor's ``material:`` flag contradicts the analysis, or where there is
     no flag and the analysis finds the change material (its verdict then decides), for the
     versions still open to a decision: announced but not yet in force, or not committed yet."""
-    from .changes import compare  # here: importing terms must not load the change engine
-
     problems = []
     for previous, version in zip(document.versions, document.versions[1:]):
         if version.in_force(now) and version.commit is not None:
             continue
+        from .changes import compare  # here: loading content and checking it need no change engine
+
         change = compare(previous, version, watch)
         if change.material == version.material or (version.material is None and not change.material):
             continue

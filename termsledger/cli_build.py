@@ -10,8 +10,6 @@ import click
 import site_builder
 import terms
 
-from site_builder.templates import longdate
-
 from .cli import check_content, compared_ledger_option, content_option, load_config, load_content, plural
 from .config import Config
 
@@ -80,6 +78,5 @@ def _next(change: site_builder.NextChange | None) -> str:
     """When the site must be built again: the day the next version takes effect."""
     if change is None:
         return "No version is announced: the site stays true until the next one is committed."
-    return (f"Next change: {change.document} version {change.version} takes effect on "
-            f"{longdate(change.effective)}: build the site again that day (or every day), so that it shows "
-            f"the version in force.")
+    return (f"Next change on {change.effective}: {change.document} version {change.version} takes effect; "
+            f"build the site again that day (or every day), so that it shows the version in force.")

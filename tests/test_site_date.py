@@ -28,7 +28,7 @@ def build(content_repo, tmp_path, *args) -> tuple[Path, str]:
 
 def test_build_says_when_the_next_change_takes_effect(content_repo, tmp_path):
     out, output = build(content_repo, tmp_path, "--date", "2025-07-01")
-    assert output.endswith("Next change: privacy version 2025-09-01 takes effect on 1 September 2025: build the site "
+    assert output.endswith("Next change on 2025-09-01: privacy version 2025-09-01 takes effect; build the site "
                            "again that day (or every day), so that it shows the version in force.\n")
     assert json.loads((out / "versions.json").read_text())["next_change"] == {
         "date": "2025-09-01", "document": "privacy", "version": "2025-09-01"}

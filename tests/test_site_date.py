@@ -47,12 +47,12 @@ def test_announced_banners_say_when_the_page_was_built(content_repo, tmp_path):
     out, _ = build(content_repo, tmp_path, "--date", "2025-07-01")
     text = re.sub(r"<[^>]+>", "", (out / "terms" / "2026-09-01" / "index.html").read_text())
     assert ("Announced: this version takes effect on 1 September 2026. Until then the version of 1 June 2025 is "
-            "in force. As of 1 July 2025, when this page was built.") in " ".join(text.split())
+            "in force. This page was built on 1 July 2025.") in " ".join(text.split())
     current = " ".join(re.sub(r"<[^>]+>", "", (out / "terms" / "index.html").read_text()).split())
-    assert "(as of 1 July 2025, when this page was built)" in current
+    assert "takes effect on 1 September 2026: Arbitration added. This page was built on 1 July 2025." in current
     report = site_builder.build(terms.load(content_repo.path), out, now=date(2025, 7, 2))  # the next day
     assert "terms/2026-09-01/index.html" in report.written and "terms/2025-01-01/index.html" not in report.written
-    assert ">2 July 2025</time>, when this page was built" in (out / "terms" / "2026-09-01" / "index.html").read_text()
+    assert "built on <time datetime=\"2025-07-02\">" in (out / "terms" / "2026-09-01" / "index.html").read_text()
 
 
 def test_file_urls_link_to_index_files(content_repo, tmp_path):

@@ -5,18 +5,20 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 from urllib.parse import unquote
 
 from .files import file_problem, linked_file_problem
 from .markdown import headings, link_target, links, parse, without_comments
 from .model import Content, Document, Problem, Version, utc_date
 from .text import first_changed_line
+from .translations import check_translations
 
 
 def check(content: Content, notice_days: int = 30, now: datetime | None = None,
           watch: Iterable[str] = (),
-          published: Mapping[tuple[str, str], tuple[str, str | None]] | None = None) -> list[Problem]:
+          published: Mapping[tuple[str, str], tuple[str, str | None]] | None = None,
+          languages: Sequence[str] = ()) -> list[Problem]:
     """Every problem of ``content``: those found while loading, broken references and links,
     material versions announced with less than ``notice_days`` of notice, ``material:`` flags
     that the analysis of the change disagrees with, and versions whose text is not the one
@@ -26,6 +28,9 @@ def check(content: Content, notice_days: int = 30, now: datetime | None = None,
     :param published: ``(content_sha256, commit)`` of each version already published (in a
         consent ledger), by ``(slug, version id)``; each version's text must still have that
         hash. Defaults to none.
+    :param languages: the languages the site is published in (BCP 47 tags); each version in
+        force or announced should have a text in each (see :mod:`terms.translations`). Defaults
+        to none: translations are still checked, missing ones are not looked for.
     """
     now = now or datetime.now(timezone.utc)
     problems = list(content.problems)
@@ -38,6 +43,7 @@ def check(content: Content, notice_days: int = 30, now: datetime | None = None,
         problems.extend(_notice(document, notice_days, now))
         problems.extend(_flags(document, now, tuple(watch)))
         problems.extend(_published(document, published or {}))
+    problems.extend(check_translations(content, languages, now))
     return sorted(problems, key=lambda p: (p.path, p.line))
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Mapping
 
+from . import translations
 from .errors import ContentError
+from .languages import language_tag
 from .history import Revision, file_histories
 from .model import Content, Document, Problem, Version
 from .source import FRONT_MATTER_KEYS, Source, read_source
@@ -46,6 +48,7 @@ def load(
     include: tuple[str, ...] = DEFAULT_INCLUDE,
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE,
     fields: Mapping[str, str] | None = None,
+    language: str = "en",
 ) -> Content:
     """Load every document under ``root``, with its versions from git history. Raises
     :class:`ContentError` when ``root`` is not a folder or holds no document.
@@ -59,8 +62,11 @@ def load(
     if not root.is_dir():
         raise ContentError(f"content folder {str(root)!r} does not exist or is not a folder")
     fields = _checked(fields or {})
+    language = language_tag(language)
     documents: dict[str, Document] = {}
     histories, problems = file_histories(root, include, exclude)
+    histories, translated, orphans = translations.split(histories)
+    problems.extend(orphans)
     if not histories:
         raise ContentError(f"content folder {str(root)!r} has no documents: no file in it matches "
                            f"{' or '.join(include)}")
@@ -73,10 +79,11 @@ def load(
             problems.append(Problem(rel, 1, "error",
                                     f"slug {slug!r} is already used by {documents[slug].path}"))
             continue
-        versions, history_problems = _versions(slug, sources, revisions, fields)
+        versions, history_problems = read_versions(slug, sources, revisions, fields)
         problems.extend(history_problems)
-        documents[slug] = Document(slug, rel, versions)
-    return Content(str(root), dict(sorted(documents.items())), tuple(problems))
+        documents[slug] = Document(slug, rel, tuple(replace(v, language=language) for v in versions))
+    problems.extend(translations.attach(documents, translated, fields, language))
+    return Content(str(root), dict(sorted(documents.items())), tuple(problems), language)
 
 
 def _checked(fields: Mapping[str, str]) -> Mapping[str, str]:
@@ -88,7 +95,7 @@ def _checked(fields: Mapping[str, str]) -> Mapping[str, str]:
     return fields
 
 
-def _versions(slug: str, sources: list[Source], revisions: list[Revision],
+def read_versions(slug: str, sources: list[Source], revisions: list[Revision],
               fields: Mapping[str, str]) -> tuple[tuple[Version, ...], list[Problem]]:
     """The versions of a document read from its revisions, and the problems of its history.
 

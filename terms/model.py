@@ -72,10 +72,30 @@ class Version:
     """Front-matter keys termsledger does not use, kept as found."""
     key_lines: Mapping[str, int] = field(default_factory=dict, compare=False, hash=False, repr=False)
     """Line of the file on which each front-matter key stands, for messages."""
+    language: str = "en"
+    """BCP 47 tag of the language of the text: the site's default language for a document's
+    own file, the file name's (``terms.fr.md``) for a translation."""
+    translations: tuple[Version, ...] = field(default=(), compare=False, hash=False, repr=False)
+    """The texts of this version in other languages, by language tag; each is a
+    :class:`Version` with this one's ``slug``, ``id``, ``effective``, ``label``,
+    ``material`` and ``references`` and its own ``language``, ``title``, ``summary``, body,
+    ``content_sha256`` and file. A translation has none itself."""
 
     def in_force(self, at: datetime | date | None = None) -> bool:
         """True if this version's effective day has come at ``at`` (it may be superseded)."""
         return self.effective <= utc_date(at)
+
+    def translation(self, language: str) -> Version | None:
+        """The text of this version in ``language``: itself in its own language, else its
+        translation, ``None`` when there is none."""
+        if language == self.language:
+            return self
+        return next((t for t in self.translations if t.language == language), None)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages this version has a text in, its own first."""
+        return (self.language, *(t.language for t in self.translations))
 
 
 @dataclass(frozen=True)
@@ -160,6 +180,8 @@ class Content:
     root: str
     documents: Mapping[str, Document]
     problems: tuple[Problem, ...] = ()
+    language: str = "en"
+    """The language of the documents' own files; their translations say their own."""
 
     def document(self, slug: str) -> Document:
         """The document with ``slug``; raises :class:`UnknownDocument`."""
@@ -168,6 +190,16 @@ class Content:
         except KeyError:
             known = ", ".join(sorted(self.documents)) or "none"
             raise UnknownDocument(f"no document {slug!r}; the documents are: {known}") from None
+
+    def in_language(self, language: str) -> Content:
+        """The documents as read in ``language``: each version's translation where it has one,
+        else the version itself (its ``language`` tells which). Versions keep their ids, so a
+        page or a link names the same version in every language."""
+        if language == self.language:
+            return self
+        documents = {slug: Document(d.slug, d.path, tuple(v.translation(language) or v for v in d.versions))
+                     for slug, d in self.documents.items()}
+        return Content(self.root, documents, (), self.language)
 
     def versions(self, slug: str) -> tuple[Version, ...]:
         """Every version of the document ``slug``, oldest first."""

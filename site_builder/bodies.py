@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable
 
 from terms import Content, Version
 
-from . import links
+from . import links, urls
 from .assets import Assets
 from .cache import Cache, key
 from .render import Body, TocEntry
@@ -38,11 +38,14 @@ class Bodies:
     """Renders bodies, reusing cached HTML when the text, the page and the link targets
     are what they were; the files they refer to are filled in by ``assets`` on every build."""
 
-    def __init__(self, content: Content, cache: Cache, assets: Assets):
+    def __init__(self, content: Content, cache: Cache, assets: Assets, layout: urls.Layout = urls.DEFAULT,
+                 language: str | None = None):
         self._content = content
+        self._layout = layout
+        self._language = language or content.language
         self._cache = cache
         self._assets = assets
-        self._targets: dict[date | None, dict[str, str]] = {}
+        self._targets: dict[tuple[date | None, bool], dict[str, str]] = {}
 
     def tasks(self, requests: Iterable[tuple[Version, str, date | None]]
               ) -> list[tuple[list[str], Callable[..., list], tuple]]:
@@ -69,13 +72,15 @@ class Bodies:
         return RenderedBody(html, tuple(TocEntry.from_dict(t) for t in data["toc"]), data["heading"],
                             data["anchor"])
 
-    def targets(self, link_at: date | None) -> dict[str, str]:
+    def targets(self, link_at: date | None, language: str | None = None) -> dict[str, str]:
         """Where links to each document go from a version in force on ``link_at`` (see
-        :func:`site_builder.links.targets`)."""
-        if link_at not in self._targets:
-            self._targets[link_at] = links.targets(self._content, link_at)
-        return self._targets[link_at]
+        :func:`site_builder.links.targets`), written in ``language``: a text links to the
+        pages in its own language, where the headings it links to are."""
+        own = language in (None, self._language)
+        if (link_at, own) not in self._targets:
+            self._targets[link_at, own] = links.targets(self._content, link_at, self._layout if own else urls.DEFAULT)
+        return self._targets[link_at, own]
 
     def _entry(self, version: Version, page_url: str, link_at: date | None) -> tuple[str, dict[str, str]]:
-        targets = self.targets(link_at)
+        targets = self.targets(link_at, version.language)
         return key("body", version.content_sha256, version.path, page_url, targets), targets

@@ -48,15 +48,19 @@ def build_fingerprint(content: Content, settings: SiteSettings, at: date, source
     (its text through its hash), which versions are in force on ``at`` (and ``at`` itself when a
     version is announced) and the size and modification time of the working-tree files in
     ``sources`` (see :mod:`site_builder.assets`)."""
-    templates = _files(PACKAGE / "templates", "*") + _files(PACKAGE / "static", "*")
+    templates = _files(PACKAGE / "templates", "*") + _files(PACKAGE / "static", "*") + \
+        _files(PACKAGE / "locale", "*/LC_MESSAGES/*.mo")
     if settings.templates:
-        templates += _files(Path(settings.templates), "*")
+        templates += _files(Path(settings.templates), "*") + \
+            _files(Path(settings.templates), "locale/*/LC_MESSAGES/*.po")
     versions = [
         [v.slug, v.id, v.effective, v.label, v.title, v.summary, v.material, v.references,
-         v.content_sha256, v.path, v.commit, v.committed_at, v.announced_at, v.effective <= at]
+         v.content_sha256, v.path, v.commit, v.committed_at, v.announced_at,
+         [[t.language, t.title, t.summary, t.content_sha256, t.path, t.commit, t.committed_at]
+          for t in v.translations], v.effective <= at]
         for document in content.documents.values() for v in document.versions
     ]
     announced = any(row[-1] is False for row in versions)  # their banners say on which day the site was built
-    data = json.dumps([code_fingerprint(), templates, repr(settings), list(content.documents), versions,
+    data = json.dumps([code_fingerprint(), templates, repr(settings), content.language, list(content.documents), versions,
                        _stats(Path(content.root), sources), at if announced else None], default=str)
     return hashlib.sha256(data.encode()).hexdigest()

@@ -16,17 +16,19 @@ from .assets import MARK
 from .redline import LINK_PREFIX
 
 
-def targets(content: Content, at: date | None) -> dict[str, str]:
+def targets(content: Content, at: date | None, layout: urls.Layout = urls.DEFAULT) -> dict[str, str]:
     """Map each document file path (current and past) to the URL a link to it goes to:
     the version in force on ``at`` when there is one, else the document's page.
-    ``at=None`` always links to the document's page (its version in force)."""
+    ``at=None`` always links to the document's page (its version in force). URLs are those of
+    ``layout``'s language, and a translation's file leads to its document's page there."""
     found = {}
     for document in content.documents.values():
-        url = urls.document_url(document.slug)
+        url = layout.document_url(document.slug)
         if at is not None:
             version = document.in_force(at)
-            url = urls.version_url(document.slug, version.id) if version else url
-        for path in {v.path for v in document.versions} | {document.path}:
+            url = layout.version_url(document.slug, version.id) if version else url
+        texts = [t for v in document.versions for t in (v, *v.translations)]
+        for path in {t.path for t in texts} | {document.path}:
             found[path] = url
     return found
 
@@ -47,13 +49,14 @@ def resolver(version: Version, page_url: str, link_targets: dict[str, str]) -> C
     return resolve
 
 
-def side_resolver(side: str, version: Version, page_url: str, link_targets: dict[str, str]) -> Callable[[str], str]:
+def side_resolver(side: str, version: Version, page_url: str, link_targets: dict[str, str],
+                  layout: urls.Layout = urls.DEFAULT) -> Callable[[str], str]:
     """For a redline on ``page_url``: the function that resolves the links of ``side``
     (``"old"`` or ``"new"``, see :data:`site_builder.redline.LINK_PREFIX`) as on the page of
     ``version``, a link to a heading of the document going to that page; other links as they are."""
     prefix = LINK_PREFIX.format(side)
     resolve = resolver(version, page_url, link_targets)
-    page = urls.version_url(version.slug, version.id)
+    page = layout.version_url(version.slug, version.id)
 
     def link(url: str) -> str:
         if not url.startswith(prefix):

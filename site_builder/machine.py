@@ -42,12 +42,32 @@ def versions_json(content: Content, at: date, settings: SiteSettings,
                 "url": absolute(settings, urls.version_url(document.slug, version.id)),
                 "diff_url": absolute(settings, urls.diff_url(document.slug, previous.id, version.id))
                 if previous else None,
+                "language": version.language,
+                "translations": _translations(version, previous, settings),
             })
         documents.append({"slug": document.slug, "title": title(document, at),
                           "current": current.id if current else None, "versions": versions})
     upcoming = next_change(content, at)
-    return (json.dumps({"documents": documents, "next_change": upcoming.to_dict() if upcoming else None},
+    return (json.dumps({"language": settings.language, "languages": list(settings.languages),
+                        "documents": documents, "next_change": upcoming.to_dict() if upcoming else None},
                        indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _translations(version: Version, previous: Version | None, settings: SiteSettings) -> dict[str, Any]:
+    """The text of ``version`` in each other language of the site that has one: its title,
+    summary, ``content_sha256`` and page (and the redline from ``previous`` when that one has a
+    text in the language too), by language tag."""
+    found = {}
+    for tag in settings.others:
+        text = version.translation(tag)
+        if text is None:
+            continue
+        layout = urls.layout(tag, settings.language)
+        found[tag] = {"title": text.title, "summary": text.summary, "content_sha256": text.content_sha256,
+                      "url": absolute(settings, layout.version_url(version.slug, version.id)),
+                      "diff_url": absolute(settings, layout.diff_url(version.slug, previous.id, version.id))
+                      if previous is not None and previous.translation(tag) else None}
+    return found
 
 
 def updated(version: Version) -> datetime:
@@ -80,9 +100,21 @@ def feed_entries(content: Content, at: date, settings: SiteSettings, verdicts: d
     return entries
 
 
-def sitemap_entries(page_urls: list[str], content: Content, settings: SiteSettings) -> list[dict[str, Any]]:
-    """The sitemap's URLs, with the day of the last commit of each version page."""
-    lastmod = {urls.version_url(v.slug, v.id): updated(v).date()
+def sitemap_entries(pages: list[tuple[str, str, list[str]]], content: Content,
+                    settings: SiteSettings) -> list[dict[str, Any]]:
+    """The sitemap's URLs, with the day of the last commit of each version page and, on a site
+    in several languages, the page in each language it has a text in (hreflang). ``pages``
+    are ``(url, the url in the site's language, languages)`` of each page in a language it has
+    its text in."""
+    lastmod = {urls.version_url(v.slug, v.id): {t.language: updated(t).date() for t in (v, *v.translations)}
                for d in content.documents.values() for v in d.versions}
-    return [{"loc": absolute(settings, url), "lastmod": lastmod.get(url)}
-            for url in page_urls if url != urls.NOT_FOUND]
+    entries = []
+    for url, own, languages in pages:
+        days = lastmod.get(own, {})
+        tag = url[:len(url) - len(own)].rstrip("/") or settings.language
+        alternates = [{"hreflang": t, "href": absolute(settings, urls.layout(t, settings.language).page(own))}
+                      for t in languages] if len(settings.languages) > 1 else []
+        if alternates:
+            alternates.append({"hreflang": "x-default", "href": absolute(settings, own)})
+        entries.append({"loc": absolute(settings, url), "lastmod": days.get(tag), "alternates": alternates})
+    return entries

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from terms import Content, Document, Version
 
@@ -27,6 +27,9 @@ class Page:
     templates: tuple[str, ...]
     """Template names, most specific first."""
     context: dict[str, Any] = field(default_factory=dict)
+    shows: tuple[Version, ...] = ()
+    """The versions whose text the page shows (none for the index and the histories), for
+    the languages the page has a text in."""
 
 
 def diff_pairs(document: Document, at: date) -> list[tuple[Version, Version]]:
@@ -43,32 +46,57 @@ def diff_pairs(document: Document, at: date) -> list[tuple[Version, Version]]:
     return sorted(pairs, key=lambda p: (document.versions.index(p[0]), document.versions.index(p[1])))
 
 
-class Pages:
-    """Builds the pages of ``content`` as it stands on ``at``."""
+def prepare(languages: list[Pages], processes: int | None = None) -> None:
+    """Compare the pairs of versions the pages of each language need, in this process, where the
+    change engine's caches let the many pairs share their sections and edits, while the bodies
+    render on the other CPUs; leave the results in the cache. Whatever the cache already holds
+    is not redone."""
+    redlines, bodies = [], []
+    for pages in languages:
+        compare, render = pages.tasks()
+        redlines += compare
+        bodies += render
+    compared, rendered = parallel.run([(function, args) for _, function, args in redlines],
+                                      [(function, args) for _, function, args in bodies], processes)
+    cache = languages[0].cache
+    for (entries, _, _), values in zip(redlines + bodies, compared + rendered):
+        for entry, value in zip(entries, values):
+            cache.put(entry, value)
 
-    def __init__(self, content: Content, at: date, cache: Cache, assets: Assets, watch: tuple[str, ...] = ()):
+
+class Pages:
+    """Builds the pages of ``content`` as it stands on ``at``.
+
+    For a language other than the site's, ``content`` is the documents as read in it (see
+    :meth:`terms.Content.in_language`), ``layout`` puts the pages under its tag, ``source``
+    are the pages of the site's language, whose change analysis decides (a translation's
+    version has its source's verdict), and ``summarize`` writes generated summaries in it."""
+
+    def __init__(self, content: Content, at: date, cache: Cache, assets: Assets, watch: tuple[str, ...] = (),
+                 layout: urls.Layout = urls.DEFAULT, source: Pages | None = None,
+                 summarize: Callable[[Redline], str | None] | None = None, language: str | None = None):
         self.content, self.at, self.cache, self.assets = content, at, cache, assets
-        self.bodies = Bodies(content, cache, assets)
+        self.language = language or content.language
+        self.urls, self.source, self._summarize = layout, source, summarize
+        self.bodies = Bodies(content, cache, assets, layout, self.language)
         self.redlines = Redlines(cache, watch)
 
-    def prepare(self, processes: int | None = None) -> None:
-        """Compare the pairs of versions the pages need, in this process, where the change
-        engine's caches let the many pairs share their sections and edits, while the bodies
-        render on the other CPUs; leave the results in the cache. Whatever the cache already
-        holds is not redone."""
+    def tasks(self) -> tuple[list, list]:
+        """The comparisons and renderings the pages need that the cache lacks: ``(cache
+        entries, function, args)`` each (see :func:`prepare`)."""
         requests, pairs = [], []
         for document in self.content.documents.values():
             requests.append((document.in_force(self.at) or document.versions[0],
-                             urls.document_url(document.slug), None))
-            requests.extend((v, urls.version_url(document.slug, v.id), v.effective) for v in document.versions)
-            pairs.extend(zip(document.versions, document.versions[1:]))
-            pairs.extend(diff_pairs(document, self.at))
-        redlines, bodies = self.redlines.tasks(pairs), self.bodies.tasks(requests)
-        compared, rendered = parallel.run([(function, args) for _, function, args in redlines],
-                                          [(function, args) for _, function, args in bodies], processes)
-        for (entries, _, _), values in zip(redlines + bodies, compared + rendered):
-            for entry, value in zip(entries, values):
-                self.cache.put(entry, value)
+                             self.urls.document_url(document.slug), None))
+            requests.extend((v, self.urls.version_url(document.slug, v.id), v.effective) for v in document.versions)
+            pairs.extend(p for p in zip(document.versions, document.versions[1:]) if self._own(*p))
+            pairs.extend(p for p in diff_pairs(document, self.at) if self._own(*p))
+        return self.redlines.tasks(pairs), self.bodies.tasks(requests)
+
+    def _own(self, old: Version, new: Version) -> bool:
+        """Whether the redline of ``old`` and ``new`` is this language's own: both texts in it
+        (else the pages show the site language's redline)."""
+        return self.source is None or old.language == new.language == self.language
 
     def all(self) -> Iterator[Page]:
         """Every page, in a fixed order."""
@@ -80,50 +108,67 @@ class Pages:
                 yield self.version(document, version)
             for old, new in diff_pairs(document, self.at):
                 yield self.diff(document, old, new)
-        yield Page(urls.NOT_FOUND, ("404.html",))
+        if self.source is None:
+            yield Page(urls.NOT_FOUND, ("404.html",))
 
     def index(self) -> Page:
-        rows = [{"document": d, "url": urls.document_url(d.slug), "current": d.in_force(self.at),
+        rows = [{"document": d, "url": self.urls.document_url(d.slug), "current": d.in_force(self.at),
                  "summary": self.summary(d, d.in_force(self.at)) if d.in_force(self.at) else None,
-                 "history_url": urls.history_url(d.slug),
+                 "history_url": self.urls.history_url(d.slug),
                  "upcoming": [self._link(d, v) | {"summary": self.summary(d, v)} for v in d.upcoming(self.at)]}
                 for d in self.content.documents.values()]
-        return Page(urls.INDEX, ("index.html",), {"rows": rows})
+        return Page(self.urls.index, ("index.html",), {"rows": rows})
 
     def document(self, document: Document) -> Page:
         """The document's own page: the version in force, else the first announced one."""
         version = document.in_force(self.at) or document.versions[0]
-        url = urls.document_url(document.slug)
+        url = self.urls.document_url(document.slug)
         context = self._version_context(document, version, url, link_at=None)
         context["upcoming"] = [self._link(document, v) for v in document.upcoming(self.at)]
         context["revisions"] = self._revisions(document, until=version)
-        return Page(url, (f"document-{document.slug}.html", "document.html"), context)
+        return Page(url, (f"document-{document.slug}.html", "document.html"), context, (version,))
 
     def version(self, document: Document, version: Version) -> Page:
         """The permanent page of ``version``."""
-        url = urls.version_url(document.slug, version.id)
+        url = self.urls.version_url(document.slug, version.id)
         context = self._version_context(document, version, url, link_at=version.effective)
-        return Page(url, (f"version-{document.slug}.html", "version.html"), context)
+        return Page(url, (f"version-{document.slug}.html", "version.html"), context, (version,))
 
     def history(self, document: Document) -> Page:
-        return Page(urls.history_url(document.slug), (f"history-{document.slug}.html", "history.html"),
+        return Page(self.urls.history_url(document.slug), (f"history-{document.slug}.html", "history.html"),
                     {"document": document, "rows": self._revisions(document), "current": document.in_force(self.at),
-                     "document_url": urls.document_url(document.slug)})
+                     "document_url": self.urls.document_url(document.slug)})
 
     def diff(self, document: Document, old: Version, new: Version) -> Page:
         versions = document.versions
         between = versions[versions.index(old) + 1:versions.index(new)]
         flags = [v.material for v in (*between, new)]
         flag = True if True in flags else (False if all(f is False for f in flags) else None)
-        url = urls.diff_url(document.slug, old.id, new.id)
-        redline = self._resolved(self.redlines.between(old, new), old, new, url)
+        url = self.urls.diff_url(document.slug, old.id, new.id)
+        shown_old, shown_new = (old, new) if self._own(old, new) else self._sources(document, old, new)
+        redline = self._resolved(self.redlines.between(shown_old, shown_new), shown_old, shown_new, url)
+        analysis = self._analysis(document, old, new).material
         return Page(url, (f"diff-{document.slug}.html", "diff.html"), {
             "document": document, "old": self._link(document, old), "new": self._link(document, new),
             "between": [self._link(document, v) for v in between],
-            "redline": redline, "flag": flag, "material": redline.material if flag is None else flag,
-            "history_url": urls.history_url(document.slug),
-            "document_url": urls.document_url(document.slug),
-        })
+            "redline": redline, "flag": flag, "material": analysis if flag is None else flag, "analysis": analysis,
+            "redline_language": shown_new.language, "fallback": shown_new.language != self.language,
+            "history_url": self.urls.history_url(document.slug),
+            "document_url": self.urls.document_url(document.slug),
+        }, (old, new))
+
+    def _sources(self, document: Document, *versions: Version) -> tuple[Version, ...]:
+        """The versions of the site's language that ``versions`` (of this one) translate."""
+        if self.source is None:
+            return versions
+        own = self.source.content.document(document.slug)
+        return tuple(own.version(v.id) for v in versions)
+
+    def _analysis(self, document: Document, old: Version, new: Version) -> Redline:
+        """The redline whose analysis decides for ``old`` and ``new``: the site language's."""
+        if self.source is None:
+            return self.redlines.between(old, new)
+        return self.source.redlines.between(*self._sources(document, old, new))
 
     def summary(self, document: Document, version: Version) -> dict[str, Any]:
         """The summary of ``version``: ``{"text", "generated"}``, the editor's where there is one,
@@ -132,7 +177,10 @@ class Pages:
         previous = document.previous(version)
         if version.summary or previous is None:
             return {"text": version.summary, "generated": False}
-        return {"text": self.redlines.between(previous, version).generated_summary, "generated": True}
+        pair = (previous, version) if self._own(previous, version) else self._sources(document, previous, version)
+        redline = self.redlines.between(*pair)
+        text = self._summarize(redline) if self._summarize else redline.generated_summary
+        return {"text": text, "generated": True}
 
     def _revisions(self, document: Document, until: Version | None = None) -> list[dict[str, Any]]:
         """Each version (up to ``until``), newest first: its link, summary, verdict and the
@@ -148,13 +196,14 @@ class Pages:
                 "material": material(version, verdicts[version.id]),
                 "flagged": version.material is not None,
                 "previous": previous,
-                "diff_url": urls.diff_url(document.slug, previous.id, version.id) if previous else None,
+                "diff_url": self.urls.diff_url(document.slug, previous.id, version.id) if previous else None,
             })
         return rows
 
     def _resolved(self, redline: Redline, old: Version, new: Version, page_url: str) -> Redline:
         """``redline`` with the links of each side resolved as on that version's page."""
-        resolvers = [(links.side_resolver(side, version, page_url, self.bodies.targets(version.effective)), version)
+        resolvers = [(links.side_resolver(side, version, page_url,
+                                          self.bodies.targets(version.effective, version.language), self.urls), version)
                      for side, version in zip(SIDES, (old, new))]
 
         def resolve(html: str) -> str:
@@ -167,7 +216,9 @@ class Pages:
 
     def verdicts(self, document: Document) -> dict[str, bool | None]:
         """For each version id, the analysis' verdict on the change from the version before
-        (``None`` for the first version)."""
+        (``None`` for the first version), in the site's language."""
+        if self.source is not None:
+            return self.source.verdicts(self.source.content.document(document.slug))
         return {v.id: self.redlines.between(p, v).material if (p := document.previous(v)) else None
                 for v in document.versions}
 
@@ -179,14 +230,23 @@ class Pages:
             "document": document, "version": version, "status": standing,
             "body": self.bodies.render(version, url, link_at),
             "references": self._references(version, link_at),
-            "history_url": urls.history_url(document.slug),
-            "document_url": urls.document_url(document.slug),
-            "version_url": urls.version_url(document.slug, version.id),
+            "history_url": self.urls.history_url(document.slug),
+            "document_url": self.urls.document_url(document.slug),
+            "version_url": self.urls.version_url(document.slug, version.id),
             "current": self._link(document, standing.current) if standing.current else None,
             "replaced_by": self._link(document, standing.replaced_by) if standing.replaced_by else None,
-            "previous_diff_url": urls.diff_url(document.slug, previous.id, version.id) if previous else None,
+            "previous_diff_url": self.urls.diff_url(document.slug, previous.id, version.id) if previous else None,
             "current_diff_url": self._current_diff(document, version),
+            "translated": self._translated(document, version),
         }
+
+    def _translated(self, document: Document, version: Version) -> dict[str, Any] | None:
+        """For a version without a text in this language, the latest earlier one with one."""
+        if version.language == self.language:
+            return None
+        index = document.versions.index(version)
+        earlier = [v for v in document.versions[:index] if v.language == self.language]
+        return self._link(document, earlier[-1]) if earlier else None
 
     def _references(self, version: Version, link_at: date | None) -> list[dict[str, Any]]:
         found = []
@@ -196,7 +256,7 @@ class Pages:
                 continue
             target = referenced.in_force(link_at) if link_at else None
             found.append({"title": target.title if target else title(referenced, self.at), "version": target,
-                          "url": urls.version_url(slug, target.id) if target else urls.document_url(slug)})
+                          "url": self.urls.version_url(slug, target.id) if target else self.urls.document_url(slug)})
         return found
 
     def _current_diff(self, document: Document, version: Version) -> str | None:
@@ -204,8 +264,7 @@ class Pages:
         if current is None or version == current:
             return None
         old, new = (version, current) if version.effective < current.effective else (current, version)
-        return urls.diff_url(document.slug, old.id, new.id)
+        return self.urls.diff_url(document.slug, old.id, new.id)
 
-    @staticmethod
-    def _link(document: Document, version: Version) -> dict[str, Any]:
-        return {"version": version, "url": urls.version_url(document.slug, version.id)}
+    def _link(self, document: Document, version: Version) -> dict[str, Any]:
+        return {"version": version, "url": self.urls.version_url(document.slug, version.id)}

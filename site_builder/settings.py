@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from terms.languages import InvalidLanguage, language_tag
+
 from .errors import SiteBuildError
 
 _EMAIL = re.compile(r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
@@ -115,17 +117,40 @@ class SiteSettings:
     """A folder whose templates override the built-in ones."""
     watch: tuple[str, ...] = ()
     """Extra watch-list terms for the materiality analysis of diff pages."""
-    lang: str = "en"
-    """Language of the documents, for ``<html lang>``."""
+    language: str = "en"
+    """BCP 47 tag of the language the documents are written in: the site's default language,
+    whose pages keep the URLs of a site in one language."""
+    languages: tuple[str, ...] = ()
+    """Every language the site is published in, the default one among them (``("en", "fr")``);
+    each other one gets its pages under ``<tag>/``. Defaults to the default language alone."""
+    prevailing_notice: str | None = None
+    """The notice on the pages in other languages that says which text prevails; translated
+    through the catalogs (the site's own may translate a notice of its own). ``None`` gives
+    "In case of conflict, the English version prevails." in each language, ``""`` none."""
     file_urls: bool = False
     """Link to pages' ``index.html`` files (``terms/index.html``, not ``terms/``), so that the site
     works opened from disk, without a web server (as mkdocs' ``use_directory_urls: false``)."""
 
     def __post_init__(self) -> None:
-        for name in ("title", "organisation", "lang"):
+        for name in ("title", "organisation"):
             check_text(getattr(self, name), name)
+        if self.prevailing_notice:
+            check_text(self.prevailing_notice, "prevailing_notice")
         check_base_url(self.base_url)
         check_contact(self.contact)
+        try:
+            object.__setattr__(self, "language", language_tag(self.language, "language"))
+            tags = tuple(language_tag(tag, "languages: language") for tag in self.languages or (self.language,))
+        except InvalidLanguage as error:
+            raise InvalidSetting(str(error)) from None
+        if self.language not in tags:
+            raise InvalidSetting(f"languages {list(tags)} must list the default language {self.language!r}")
+        object.__setattr__(self, "languages", tuple(dict.fromkeys(tags)))
+
+    @property
+    def others(self) -> tuple[str, ...]:
+        """The languages other than the default one, each published under ``<tag>/``."""
+        return tuple(tag for tag in self.languages if tag != self.language)
 
     @property
     def root_url(self) -> str:

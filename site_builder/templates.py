@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import traceback
-from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
@@ -18,16 +17,16 @@ from jinja2 import (BaseLoader, ChoiceLoader, Environment, FileSystemLoader, Pre
                     TemplateError, TemplateNotFound, TemplateSyntaxError)
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
 from terms.files import file_problem, read_file
 
 from .errors import SiteBuildError
+from .i18n import Localizer
 
 BUILTIN = Path(__file__).parent / "templates"
 MAX_TEMPLATE_BYTES = 2**20
 """The largest template or stylesheet override read (1 MiB)."""
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December")
 
 
 class Overrides(BaseLoader):
@@ -58,9 +57,10 @@ def override(folder: Path, name: str) -> bytes | None:
     return data
 
 
-def environment(templates: Path | None = None) -> Environment:
+def environment(templates: Path | None = None, localizer: Localizer | None = None) -> Environment:
     """An environment loading from ``templates`` (when given) before the built-in templates;
-    sandboxed when there are ``templates``."""
+    sandboxed when there are ``templates``. Its words and dates are in the language of
+    ``localizer`` (English when none), through jinja2's i18n extension (``{% trans %}``, ``_()``)."""
     builtin = FileSystemLoader(str(BUILTIN))
     loader = ChoiceLoader([
         *([Overrides(templates)] if templates else []),
@@ -69,8 +69,12 @@ def environment(templates: Path | None = None) -> Environment:
     ])
     kind = ImmutableSandboxedEnvironment if templates else Environment
     env = kind(loader=loader, autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-               keep_trailing_newline=True, auto_reload=False)
-    env.filters["longdate"] = longdate
+               keep_trailing_newline=True, auto_reload=False, extensions=["jinja2.ext.i18n"])
+    localizer = localizer or Localizer("en")
+    env.install_gettext_callables(localizer.gettext, localizer.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["longdate"] = localizer.longdate
+    env.globals.update(phrase=localizer.phrase, language_name=localizer.name,
+                       day=lambda day: Markup('<time datetime="%s">%s</time>') % (day.isoformat(), localizer.longdate(day)))
     return env
 
 
@@ -98,12 +102,3 @@ def _where(error: Exception) -> str:
     frames = [f for f in traceback.extract_tb(error.__traceback__)
               if f.filename.endswith((".html", ".xml")) and f.lineno]
     return f"template {frames[-1].filename}, line {frames[-1].lineno}: " if frames else ""
-
-
-def longdate(day: date) -> str:
-    """``1 March 2026``: unambiguous in every English locale.
-
-    >>> longdate(date(2026, 3, 1))
-    '1 March 2026'
-    """
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -104,3 +105,45 @@ def file_url(url: str) -> str:
         return url
     return path + "index.html" + (f"?{parts.query}" if parts.query else "") + \
         (f"#{parts.fragment}" if parts.fragment else "")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The URLs of the pages in one language: the default language's at the site's root
+    (:data:`DEFAULT`), another's under its tag (``fr/terms/``). Files (the stylesheet, the
+    feed, images) are shared by every language.
+
+    >>> Layout("fr/").version_url("terms", "2026-03-01")
+    'fr/terms/2026-03-01/'
+    """
+
+    prefix: str = ""
+
+    @property
+    def index(self) -> str:
+        return self.prefix + INDEX
+
+    def document_url(self, slug: str) -> str:
+        return self.prefix + document_url(slug)
+
+    def version_url(self, slug: str, version: str) -> str:
+        return self.prefix + version_url(slug, version)
+
+    def history_url(self, slug: str) -> str:
+        return self.prefix + history_url(slug)
+
+    def diff_url(self, slug: str, old: str, new: str) -> str:
+        return self.prefix + diff_url(slug, old, new)
+
+    def page(self, url: str) -> str:
+        """The page of this language at the URL of another's (``url`` without any prefix)."""
+        return self.prefix + url
+
+
+DEFAULT = Layout()
+"""The URLs of the pages in the site's default language."""
+
+
+def layout(language: str, default: str) -> Layout:
+    """The URLs of the pages in ``language`` on a site whose default language is ``default``."""
+    return DEFAULT if language == default else Layout(f"{language}/")

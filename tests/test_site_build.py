@@ -178,7 +178,8 @@ def test_versions_json_matches_the_model(site, sample):
         assert [v["version"] for v in entry["versions"]] == [v.id for v in document.versions]
         for row, version in zip(entry["versions"], document.versions):
             assert set(row) == {"version", "effective", "summary", "material", "flag", "content_sha256",
-                                "url", "diff_url"}
+                                "url", "diff_url", "language", "translations"}
+            assert row["language"] == "en" and row["translations"] == {}
             previous = document.previous(version)
             assert row["material"] == (terms.compare(previous, version).material if previous
                                        else bool(version.material))

@@ -11,6 +11,7 @@ from typing import Any
 
 from .check import check
 from .errors import ContentError, TermsError, UnknownDocument, UnknownVersion
+from .languages import InvalidLanguage, language_name, language_tag
 from .loader import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, load
 from .model import Bundle, Content, Document, Problem, Version, referenced, utc_date
 from .source import FRONT_MATTER_KEYS
@@ -34,5 +35,5 @@ __all__ = [
     "Bundle", "Change", "check", "compare", "Content", "ContentError", "DEFAULT_EXCLUDE",
     "DEFAULT_INCLUDE", "DEFAULT_WATCH", "Document", "FRONT_MATTER_KEYS", "Problem", "SectionChange", "TermsError",
     "UnknownDocument", "UnknownVersion", "Version", "WordOp", "content_sha256", "load",
-    "normalize", "referenced", "utc_date",
+    "normalize", "referenced", "utc_date", "InvalidLanguage", "language_name", "language_tag",
 ]

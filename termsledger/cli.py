@@ -169,7 +169,7 @@ def check_content(config: Config, content: terms.Content, ledger_path: str | Non
     import terms
 
     return terms.check(content, notice_days=config.notice_days, watch=config.watch,
-                       published=published_hashes(config, ledger_path))
+                       published=published_hashes(config, ledger_path), languages=config.site_languages)
 
 
 def plural(count: int, noun: str) -> str:

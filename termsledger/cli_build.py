@@ -19,7 +19,8 @@ def site_settings(config: Config) -> site_builder.SiteSettings:
     return site_builder.SiteSettings(title=config.site_title, base_url=config.base_url,
                                      organisation=config.organisation, contact=config.contact,
                                      templates=config.templates, watch=config.watch,
-                                     file_urls=config.file_urls)
+                                     file_urls=config.file_urls, language=config.language,
+                                     languages=config.site_languages, prevailing_notice=config.prevailing_notice)
 
 
 @click.command()

@@ -46,6 +46,14 @@ class Config:
     """A folder whose templates override the site's built-in ones."""
     file_urls: bool = False
     """Links to pages' ``index.html`` files, so that the site works opened from disk."""
+    language: str = "en"
+    """BCP 47 tag of the language the documents are written in (``[site] language``)."""
+    languages: tuple[str, ...] = ()
+    """The languages the site is published in, the default one among them (``[site]
+    languages``); the documents' translations (``terms.fr.md``) in the others."""
+    prevailing_notice: str | None = None
+    """The notice of which text prevails, on pages in other languages; ``None`` for the
+    built-in one, ``""`` for none."""
     out: Path = Path("build")
     ledger: Path = Path("termsledger.db")
     signing_key: Path = Path(SIGNING_KEY_FILE)
@@ -62,7 +70,13 @@ class Config:
 
     def load_content(self) -> terms.Content:
         """Load the documents of :attr:`content` with this configuration's globs."""
-        return terms.load(self.content, include=self.include, exclude=self.exclude, fields=self.fields)
+        return terms.load(self.content, include=self.include, exclude=self.exclude, fields=self.fields,
+                          language=self.language)
+
+    @property
+    def site_languages(self) -> tuple[str, ...]:
+        """Every language the site is published in: :attr:`languages`, else :attr:`language`."""
+        return self.languages or (self.language,)
 
     def signing_key_path(self, option: str | Path | None = None) -> Path:
         """The signing key's file: ``option`` when given, else :data:`SIGNING_KEY_ENV`'s,
@@ -71,7 +85,8 @@ class Config:
 
 
 _SECTIONS = {"site": {"title": "site_title", "base_url": "base_url", "organisation": "organisation",
-                      "contact": "contact", "templates": "templates", "file_urls": "file_urls"},
+                      "contact": "contact", "templates": "templates", "file_urls": "file_urls",
+                      "language": "language", "languages": "languages", "prevailing_notice": "prevailing_notice"},
              "materiality": {"watch": "watch"},
              "receipts": {"signing_key": "signing_key"}}
 _PATHS = {"content", "templates", "out", "ledger", "signing_key"}
@@ -79,15 +94,18 @@ _READ = {"content", "templates"}
 """The folders whose files are published: like the file naming them, they come from the repository,
 so they must be inside its folder (a symbolic link leading out of it counts as outside)."""
 _CHECKS = {"site_title": "check_text", "organisation": "check_text", "base_url": "check_base_url",
-           "contact": "check_contact"}
+           "contact": "check_contact", "prevailing_notice": "check_text"}
 """The site builder's rules for the values of ``[site]`` (imported when there is one to check)."""
 
 
 def find_config(content: str | Path | None = None, cwd: str | Path = ".") -> Config:
     """The configuration for a run: ``termsledger.toml`` in the ``content`` folder when
-    given, else in ``cwd``; defaults when there is none. ``content`` overrides the file's."""
+    given, else in ``cwd``, else in ``cwd/content``; defaults when there is none. ``content``
+    overrides the file's."""
     candidates = [Path(content) / FILENAME] if content else []
     candidates.append(Path(cwd) / FILENAME)
+    if not content:
+        candidates.append(Path(cwd) / "content" / FILENAME)  # in the default content folder
     for path in candidates:
         if path.is_file():
             config = read_config(path)
@@ -117,7 +135,7 @@ def read_config(path: str | Path) -> Config:
         else:
             values[key] = (key, value)
     names = {f.name for f in fields(Config)} - {"source", "content_from", "site_title", "watch",
-                                                "signing_key"}
+                                                "signing_key", "language", "languages", "prevailing_notice"}
     config = {"source": path, "signing_key": path.parent / SIGNING_KEY_FILE,
               "content_from": str(path) if "content" in values else None}
     for name, (label, value) in values.items():
@@ -126,6 +144,10 @@ def read_config(path: str | Path) -> Config:
                               f"[site] {', '.join(_SECTIONS['site'])}, [materiality] watch, "
                               "[receipts] signing_key")
         config[name] = _convert(path, label, name, value)
+    language = config.get("language", "en")
+    if config.get("languages") and language not in config["languages"]:
+        raise ConfigError(f"{path}: [site] languages {list(config['languages'])} must list the site's language "
+                          f"{language!r} ([site] language)")
     return Config(**config)
 
 
@@ -133,6 +155,8 @@ def _convert(path: Path, label: str, name: str, value):
     default = getattr(Config, name, None)
     if name == "fields":
         return _fields(path, value)
+    if name in ("language", "languages"):
+        return _languages(path, label, value)
     if name in _PATHS:
         if not isinstance(value, str):
             raise ConfigError(f"{path}: {label} must be a path (text), not {value!r}")
@@ -180,3 +204,17 @@ def _fields(path: Path, table) -> dict[str, str]:
             raise ConfigError(f"{path}: [fields] {name} must be the name of a front-matter key (text), "
                               f"not {key!r}")
     return dict(table)
+
+
+def _languages(path: Path, label: str, value: object) -> str | tuple[str, ...]:
+    """``[site] language`` or ``languages`` as BCP 47 tags (``"en"``, ``["en", "fr"]``)."""
+    many = label.endswith("languages")
+    if many and not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+        raise ConfigError(f"{path}: {label} must be a list of language codes (\"en\", \"fr\"), not {value!r}")
+    if not many and not isinstance(value, str):
+        raise ConfigError(f"{path}: {label} must be a language code (\"en\"), not {value!r}")
+    try:
+        tags = [terms.language_tag(v, label) for v in (value if many else [value])]  # type: ignore[union-attr]
+    except terms.TermsError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    return tuple(dict.fromkeys(tags)) if many else tags[0]

@@ -220,7 +220,7 @@ def _structure(version: Version, text: Version) -> list[Problem]:
     if len(found) != len(source):
         return [Problem(text.path, text.body_line, "warning",
                         f"the section count differs: the {name} text of version {version.id} has "
-                        f"{_count(len(found))}, the {own} one {_count(len(source))}; translate every "
+                        f"{_count(len(found))}, the {own} text {len(source)}; translate every "
                         f"section, so that the two read alike section by section")]
     for number, (heading, level) in enumerate(zip(found, source), 1):
         if heading.level != level:

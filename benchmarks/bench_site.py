@@ -5,12 +5,18 @@ policies of 5 versions each. Targets, whole process: a cold build (empty output 
 under 2 s, and a rebuild with nothing changed under 0.5 s. For comparison, ``mkdocs build``
 of the same 30 versions as 30 pages runs in the same session; the ratio is reported.
 
-    python benchmarks/bench_site.py
+The languages case (issue 16) gives every version a French and a German text (``terms.fr.md``…,
+translated word by word so that each text is its own) and builds the site in the three
+languages, beside the site of the same history in English alone: target, under 3 times as long.
+
+    python benchmarks/bench_site.py             # every case
+    python benchmarks/bench_site.py languages   # the languages case alone
 """
 
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -40,6 +46,26 @@ def history(rng: random.Random) -> list[tuple[datetime, dict[str, str]]]:
     commits.sort(key=lambda c: (c[0], c[1]))
     return [(datetime.combine(eff, datetime.min.time()) - timedelta(days=30), {path: text})
             for eff, path, text in commits]
+
+
+def translated(text: str, language: str) -> str:
+    """``text`` as its translation into ``language`` would be written: the front matter of a
+    translation (its effective date, its own title and summary), each word of its prose changed
+    (links and headings' numbers kept, so that the texts keep their structure)."""
+    front, _, body = text.partition("\n---\n")
+    effective = next(line for line in front.splitlines() if line.startswith("effective:"))
+    head = f"---\ntitle: {language} text\n{effective}\nsummary: Version ({language}).\n---\n"
+    lines = [line if "](" in line else re.sub(r"\b([a-z]{3,})\b", rf"\1{language}", line)
+             for line in body.split("\n")]
+    return head + "\n".join(lines)
+
+
+def with_translations(commits: list[tuple[datetime, dict[str, str]]],
+                      languages: tuple[str, ...]) -> list[tuple[datetime, dict[str, str]]]:
+    """``commits`` with each document's text in each of ``languages`` committed beside it."""
+    return [(when, {**files, **{path.replace(".md", f".{language}.md"): translated(text, language)
+                                for path, text in files.items() for language in languages}})
+            for when, files in commits]
 
 
 def timed(command: list[str], cwd: Path) -> float:
@@ -75,7 +101,32 @@ def mkdocs_project(folder: Path, commits: list[tuple[datetime, dict[str, str]]])
     (folder / "mkdocs.yml").write_text("site_name: Terms\n", encoding="utf-8")
 
 
+def languages_case() -> None:
+    """A cold build in English, French and German beside the same history built in English alone."""
+    termsledger = shutil.which("termsledger")
+    if not termsledger:
+        sys.exit("needs the termsledger command: pip install -e .")
+    commits = history(random.Random(4))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        fast_import(tmp / "one", commits)
+        fast_import(tmp / "three", with_translations(commits, ("fr", "de")))
+        (tmp / "three" / "termsledger.toml").write_text('[site]\nlanguages = ["en", "fr", "de"]\n')
+        one, three = [], []
+        for run in range(RUNS):  # interleaved, so that both see the same machine load
+            for repo, times in (("one", one), ("three", three)):
+                times.append(timed([termsledger, "build", "--content", str(tmp / repo), "--date", BUILD_DATE,
+                                    "--out", str(tmp / f"{repo}-{run}")], tmp))
+        pages = [sum(1 for _ in (tmp / f"{repo}-0").rglob("*.html")) for repo in ("one", "three")]
+    one_s, three_s = statistics.median(one), statistics.median(three)
+    print(f"termsledger build, cold, English only:     {one_s:.2f} s median of {RUNS}; {pages[0]} pages")
+    print(f"termsledger build, cold, English+fr+de:    {three_s:.2f} s median of {RUNS}; {pages[1]} pages")
+    print(f"ratio three languages / one: {three_s / one_s:.2f} (target < 3)")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["languages"]:
+        return languages_case()
     termsledger, mkdocs = shutil.which("termsledger"), shutil.which("mkdocs")
     if not termsledger or not mkdocs:
         sys.exit("needs the termsledger and mkdocs commands: pip install -e '.[bench]'")
@@ -105,6 +156,7 @@ def main() -> None:
           f"{compare_s[0]:.2f} s")
     print(f"mkdocs build, 30 pages:       {mk_s:.2f} s median of {RUNS}")
     print(f"ratio termsledger cold / mkdocs: {cold_s / mk_s:.2f}")
+    languages_case()
 
 
 if __name__ == "__main__":

@@ -51,15 +51,17 @@ def prepare(languages: list[Pages], processes: int | None = None) -> None:
     change engine's caches let the many pairs share their sections and edits, while the bodies
     render on the other CPUs; leave the results in the cache. Whatever the cache already holds
     is not redone."""
-    redlines, bodies = [], []
+    here, elsewhere = [], []
     for pages in languages:
         compare, render = pages.tasks()
-        redlines += compare
-        bodies += render
-    compared, rendered = parallel.run([(function, args) for _, function, args in redlines],
-                                      [(function, args) for _, function, args in bodies], processes)
+        # the site language's comparisons share the change engine's caches; those of the
+        # translations are apart from them, and run beside the renderings
+        here += compare if pages.source is None else []
+        elsewhere += render + (compare if pages.source is not None else [])
+    done_here, done_elsewhere = parallel.run([(function, args) for _, function, args in here],
+                                             [(function, args) for _, function, args in elsewhere], processes)
     cache = languages[0].cache
-    for (entries, _, _), values in zip(redlines + bodies, compared + rendered):
+    for (entries, _, _), values in zip(here + elsewhere, done_here + done_elsewhere):
         for entry, value in zip(entries, values):
             cache.put(entry, value)
 
@@ -79,7 +81,7 @@ class Pages:
         self.language = language or content.language
         self.urls, self.source, self._summarize = layout, source, summarize
         self.bodies = Bodies(content, cache, assets, layout, self.language)
-        self.redlines = Redlines(cache, watch)
+        self.redlines = Redlines(cache, watch, assess_change=source is None)
 
     def tasks(self) -> tuple[list, list]:
         """The comparisons and renderings the pages need that the cache lacks: ``(cache
@@ -146,7 +148,7 @@ class Pages:
         flag = True if True in flags else (False if all(f is False for f in flags) else None)
         url = self.urls.diff_url(document.slug, old.id, new.id)
         shown_old, shown_new = (old, new) if self._own(old, new) else self._sources(document, old, new)
-        redline = self._resolved(self.redlines.between(shown_old, shown_new), shown_old, shown_new, url)
+        redline = self._resolved(self._redline(document, old, new), shown_old, shown_new, url)
         analysis = self._analysis(document, old, new).material
         return Page(url, (f"diff-{document.slug}.html", "diff.html"), {
             "document": document, "old": self._link(document, old), "new": self._link(document, new),
@@ -164,6 +166,13 @@ class Pages:
         own = self.source.content.document(document.slug)
         return tuple(own.version(v.id) for v in versions)
 
+    def _redline(self, document: Document, old: Version, new: Version) -> Redline:
+        """The redline these pages show from ``old`` to ``new``: theirs when both texts are in
+        this language, else the site language's."""
+        if self._own(old, new):
+            return self.redlines.between(old, new)
+        return self._analysis(document, old, new)
+
     def _analysis(self, document: Document, old: Version, new: Version) -> Redline:
         """The redline whose analysis decides for ``old`` and ``new``: the site language's."""
         if self.source is None:
@@ -177,8 +186,7 @@ class Pages:
         previous = document.previous(version)
         if version.summary or previous is None:
             return {"text": version.summary, "generated": False}
-        pair = (previous, version) if self._own(previous, version) else self._sources(document, previous, version)
-        redline = self.redlines.between(*pair)
+        redline = self._redline(document, previous, version)
         text = self._summarize(redline) if self._summarize else redline.generated_summary
         return {"text": text, "generated": True}
 

@@ -113,9 +113,12 @@ class Redline:
         return cls(**{**data, "reasons": tuple(data["reasons"]), "sections": sections})
 
 
-def compare_pairs(old: Version, new: Version, watch: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The redline from ``old`` to ``new``, as the one-item list :meth:`Redlines.tasks` promises."""
-    return [redline(compare(old, new, watch=watch), _defined(without_comments(old.body)),
+def compare_pairs(old: Version, new: Version, watch: tuple[str, ...],
+                  assess_change: bool = True) -> list[dict[str, Any]]:
+    """The redline from ``old`` to ``new``, as the one-item list :meth:`Redlines.tasks` promises;
+    without the analysis' verdict unless ``assess_change``."""
+    change = compare(old, new, watch=watch, assess_change=assess_change)
+    return [redline(change, _defined(without_comments(old.body)),
                     _defined(without_comments(new.body))).to_dict()]
 
 
@@ -219,9 +222,11 @@ def _diffed(old: str, new: str, old_defined: str, new_defined: str) -> tuple[Mar
 class Redlines:
     """Compares pairs of versions once per build and once per pair of texts across builds."""
 
-    def __init__(self, cache: Cache, watch: tuple[str, ...] = ()):
+    def __init__(self, cache: Cache, watch: tuple[str, ...] = (), assess_change: bool = True):
         self._cache = cache
         self._watch = tuple(watch)
+        self._assess = assess_change
+        """False for the redlines of translations, whose verdict is their source's."""
         self._done: dict[tuple[str, str], Redline] = {}
 
     def tasks(self, pairs: Iterable[tuple[Version, Version]]
@@ -231,7 +236,7 @@ class Redlines:
         for old, new in pairs:
             entry = self._entry(old, new)
             if entry not in found and not self._cache.has(entry):
-                found[entry] = ([entry], compare_pairs, (old, new, self._watch))
+                found[entry] = ([entry], compare_pairs, (old, new, self._watch, self._assess))
         return list(found.values())
 
     def between(self, old: Version, new: Version) -> Redline:
@@ -241,10 +246,10 @@ class Redlines:
             entry = self._entry(old, new)
             data = self._cache.get(entry)
             if data is None:
-                data = compare_pairs(old, new, self._watch)[0]
+                data = compare_pairs(old, new, self._watch, self._assess)[0]
                 self._cache.put(entry, data)
             self._done[pair] = Redline.from_dict(data)
         return self._done[pair]
 
     def _entry(self, old: Version, new: Version) -> str:
-        return key("redline", old.content_sha256, new.content_sha256, self._watch)
+        return key("redline", old.content_sha256, new.content_sha256, self._watch, self._assess)

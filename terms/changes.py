@@ -139,12 +139,16 @@ class Change:
                 "sections": [s.to_dict() for s in self.sections]}
 
 
-def compare(old: Version | str, new: Version | str, watch: Iterable[str] = ()) -> Change:
+def compare(old: Version | str, new: Version | str, watch: Iterable[str] = (),
+            assess_change: bool = True) -> Change:
     """The change from ``old`` to ``new``: versions, or Markdown bodies as plain strings. HTML
     comments are editors' notes, never published: they are left out of both texts.
 
     :param watch: Extra watch-list terms (regular expressions) for the materiality analysis,
         on top of :data:`terms.materiality.DEFAULT_WATCH`. Defaults to none.
+    :param assess_change: Whether to judge the change's materiality. Defaults to ``True``; with
+        ``False`` (for translations, whose verdict is their source's) the change is not material,
+        with a score of 0 and no reasons.
     """
     old_sections = split(without_comments(old.body if isinstance(old, Version) else old))
     new_sections = split(without_comments(new.body if isinstance(new, Version) else new))
@@ -160,10 +164,13 @@ def compare(old: Version | str, new: Version | str, watch: Iterable[str] = ()) -
             entries.extend((s, None) for s in removed_after.get(before.index, ()))
     changes = tuple(_section_change(a, b, a is not None and b is not None and a.index not in kept)
                     for a, b in entries)
-    verdict = assess(entries, watch)
+    score, material, reasons = 0.0, False, ()
+    if assess_change:
+        verdict = assess(entries, watch)
+        score, material, reasons = verdict.score, verdict.material, verdict.reasons
     return Change(old if isinstance(old, Version) else None, new if isinstance(new, Version) else None,
                   changes, sum(s.words_added for s in changes), sum(s.words_removed for s in changes),
-                  verdict.score, verdict.material, verdict.reasons)
+                  score, material, reasons)
 
 
 def _removed_positions(old: tuple[Section, ...], pairs: dict[int, int]) -> dict[int, list[Section]]:

@@ -166,7 +166,7 @@ def _convert(path: Path, label: str, name: str, value):
         if name in _READ and not folder.resolve().is_relative_to(path.parent.resolve()):
             raise ConfigError(f"{path}: {label} {value!r} is outside the folder of {FILENAME}: name a folder "
                               f"inside it (or give --content)")
-        return folder
+        return folder if name in _READ else Path(os.path.normpath(folder))  # content/../build is build
     if isinstance(default, tuple):
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise ConfigError(f"{path}: {label} must be a list of text, not {value!r}")

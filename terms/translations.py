@@ -54,10 +54,10 @@ def split(histories: Mapping[str, list[Revision]]
             continue
         base, tag = found
         if base not in documents:
-            problems.append(Problem(rel, 1, "error",
-                                    f"{rel} is named as the {language_name(tag)} text of {base}, which does not "
-                                    f"exist: name it after its document ({posixpath.basename(base)} with .{tag} "
-                                    f"before the extension), or remove the .{tag}"))
+            problems.append(Problem(rel, 1, "error", f"{rel} is named as the {language_name(tag)} text of "
+                                    f"{base}, which does not exist: name it after its document "
+                                    f"({posixpath.basename(base)} with .{tag} before the extension), or "
+                                    f"remove the .{tag}"))
             continue
         translations[rel] = (base, tag, revisions)
     return documents, translations, problems
@@ -78,13 +78,13 @@ def attach(documents: dict[str, Document], translations: Mapping[str, tuple[str,
         if document is None:  # its document is left out (its slug is another's)
             continue
         if tag == language:
-            problems.append(Problem(rel, 1, "error",
-                                    f"{rel} is named as the {language_name(tag)} text of {base}, but {base} is "
-                                    f"itself in {language_name(tag)}, the site's language"))
+            problems.append(Problem(rel, 1, "error", f"{rel} is named as the {language_name(tag)} text of "
+                                    f"{base}, but {base} is itself in {language_name(tag)}, the site's "
+                                    f"language"))
             continue
         if (document.slug, tag) in seen:
-            problems.append(Problem(rel, 1, "error",
-                                    f"another file already holds the {language_name(tag)} text of {base}: keep one"))
+            problems.append(Problem(rel, 1, "error", f"another file already holds the "
+                                    f"{language_name(tag)} text of {base}: keep one"))
             continue
         seen.add((document.slug, tag))
         taken = found.setdefault(document.slug, {})

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT, front
+from site_helpers import PRIVACY_V1, TERMS_V1, TERMS_V2, TERMS_V3, broken_links
 
 import site_builder
 import terms
-from conftest import ROOT, front
-from site_helpers import PRIVACY_V1, TERMS_V1, TERMS_V2, TERMS_V3, broken_links
 from termsledger.cli import cli
 
 DAY = date(2025, 12, 15)

@@ -95,8 +95,8 @@ def _checked(fields: Mapping[str, str]) -> Mapping[str, str]:
     return fields
 
 
-def read_versions(slug: str, sources: list[Source], revisions: list[Revision],
-              fields: Mapping[str, str]) -> tuple[tuple[Version, ...], list[Problem]]:
+def read_versions(slug: str, sources: list[Source], revisions: list[Revision], fields: Mapping[str, str],
+                  translating: str | None = None) -> tuple[tuple[Version, ...], list[Problem]]:
     """The versions of a document read from its revisions, and the problems of its history.
 
     The text of a version is the text it had when it took effect: that of the last revision
@@ -139,7 +139,7 @@ def read_versions(slug: str, sources: list[Source], revisions: list[Revision],
         latest = draft
     for draft in drafts.values():
         problems.extend(_rewrites(draft, draft is latest, max(d.effective for d in drafts.values()),
-                                  fields.get("effective", "effective")))
+                                  fields.get("effective", "effective"), translating))
     ordered = sorted(drafts.values(), key=lambda d: d.effective)  # stable: announcement order within a day
     return tuple(_version(slug, d) for d in ordered), problems
 
@@ -149,10 +149,11 @@ def _published(body: str) -> str:
     return normalize(without_comments(body))
 
 
-def _rewrites(draft: _Draft, current: bool, last: date, key: str) -> list[Problem]:
+def _rewrites(draft: _Draft, current: bool, last: date, key: str, translating: str | None) -> list[Problem]:
     """The problems of the revisions that changed ``draft``'s text after it took effect: an
     error for the one that made the file's current text (``current``: the file still carries
-    the version's date, with a text that is not the one that took effect), else warnings."""
+    the version's date, with a text that is not the one that took effect), else warnings.
+    ``translating`` is the file of the document that the revisions translate, if they do."""
     taken = draft.revision
     since = f"the text of {_commit(taken)}"
     restore = f"git show {(taken.commit or 'HEAD')[:10]}:./{taken.path}"  # a text changed later was committed
@@ -164,10 +165,13 @@ def _rewrites(draft: _Draft, current: bool, last: date, key: str) -> list[Proble
         told = (f"version {draft.name} took effect on {draft.effective} with {since}, and "
                 f"{_commit(revision)} changed it")
         if still and number == len(draft.rewrites):
+            new = f"give the new text its own effective date ({key}: the day it takes effect, after {last})"
+            if translating:
+                new = (f"translate a new version of {translating} (a new effective date, or a label) with the "
+                       f"new text")
             problems.append(Problem(revision.path, line, "error",
                 f"{told}: a text in force cannot change, so the site and the ledger keep the one that took "
-                f"effect. Either give the new text its own effective date ({key}: the day it takes effect, "
-                f"after {last}) or restore the text that took effect (in the content folder: "
+                f"effect. Either {new} or restore the text that took effect (in the content folder: "
                 f"{restore} > {revision.path}); then commit"))
         else:
             problems.append(Problem(revision.path, line, "warning",

@@ -95,7 +95,7 @@ def attach(documents: dict[str, Document], translations: Mapping[str, tuple[str,
                 day = (revision.committed_at or revision.modified_at)
                 source.effective, source.label = _translated(document, day.date() if day else None)
         problems.extend(_own_fields(sources[-1], document, tag))
-        versions, history_problems = read_versions(document.slug, sources, revisions, fields)
+        versions, history_problems = read_versions(document.slug, sources, revisions, fields, document.path)
         problems.extend(history_problems)
         for text in versions:
             version = _source_version(document, text)

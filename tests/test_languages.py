@@ -184,6 +184,8 @@ def test_a_translation_in_force_keeps_the_text_it_took_effect_with(content_repo)
     assert "an ein Schiedsgericht" in v3.translation("de").body
     rewrite = [p for p in content.problems if p.path == "terms.fr.md"]
     assert [p.severity for p in rewrite] == ["error"] and "a text in force cannot change" in rewrite[0].message
+    assert "Either translate a new version of terms.md (a new effective date, or a label) with the new text or " \
+        "restore the text that took effect" in rewrite[0].message
 
 
 @pytest.mark.parametrize("toml, message", [

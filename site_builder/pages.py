@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Iterator
 
-from terms import Content, Document, Version
+from terms import Assessment, Content, Document, Version, assess_versions
 
 from . import links, parallel, urls
 from .assets import Assets
@@ -50,6 +50,7 @@ class Pages:
         self.content, self.at, self.cache, self.assets = content, at, cache, assets
         self.bodies = Bodies(content, cache, assets)
         self.redlines = Redlines(cache, watch)
+        self._verdicts: dict[tuple[str, str], Assessment] | None = None
 
     def prepare(self, processes: int | None = None) -> None:
         """Compare the pairs of versions the pages need, in this process, where the change
@@ -168,7 +169,10 @@ class Pages:
     def verdicts(self, document: Document) -> dict[str, bool | None]:
         """For each version id, the analysis' verdict on the change from the version before
         (``None`` for the first version)."""
-        return {v.id: self.redlines.between(p, v).material if (p := document.previous(v)) else None
+        if self._verdicts is None:
+            self._verdicts = assess_versions(self.content, compare=self.redlines.between)
+        found = self._verdicts
+        return {v.id: (a.material if (a := found.get((document.slug, v.id))) else None)
                 for v in document.versions}
 
     def _version_context(self, document: Document, version: Version, url: str,

@@ -1,4 +1,5 @@
-"""Checking what callers ask to record and turning it into rows to append.
+"""Checking what callers ask to record: subject ids, evidence, channels, actions, times, and
+the version (and bundle) a record is about.
 
 Every refusal names the field and the value, in words a legal editor understands.
 """
@@ -11,9 +12,11 @@ from datetime import date, datetime, timedelta, timezone
 from json.encoder import c_make_encoder, encode_basestring
 from typing import Any, Mapping, NewType
 
-from .catalog import Catalog, Entry, manifest
-from .errors import InvalidEvidence, InvalidRecord, InvalidSubject, UnknownVersion
-from .schema import ACTION_CODES
+from terms import manifest
+
+from .actions import ACTION_CODES, RECORDABLE
+from .catalog import Catalog, Entry
+from .errors import InvalidEvidence, InvalidRecord, InvalidSubject, UnpublishedVersion
 
 MAX_SUBJECT = 256
 MAX_EVIDENCE = 65536
@@ -23,7 +26,6 @@ LEDGER_SUBJECT = "ledger:repair"
 """The subject of the ledger's own events (a repair of the status table)."""
 RESERVED = (PSEUDONYM_PREFIX, "ledger:")
 """Prefixes of subject ids that callers cannot record: erased subjects, the ledger's own."""
-RECORDABLE = ("accepted", "declined", "withdrawn")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 DAY = 86_400_000_000
@@ -186,15 +188,15 @@ def resolve(catalog: Catalog, document: str, version: str | None, day: date, acc
     if version is None:
         entry = doc.in_force(day)
         if entry is None:
-            raise UnknownVersion(f"no published version of {document!r} is in force on {day}")
+            raise UnpublishedVersion(f"no published version of {document!r} is in force on {day}")
     else:
         if not isinstance(version, str):
             raise InvalidRecord(f"version must be text, not {short(version)}")
         entry = doc.version(version)
     members = catalog.bundle(entry, day) if accepted else []
-    if sha256 is not None and sha256 != entry.value.content_sha256:
-        if sha256 != manifest([entry, *members])[1]:
-            raise UnknownVersion(f"sha256 {short(sha256)} is neither the text of {document} "
+    if sha256 is not None and sha256 != entry.content_sha256:
+        if sha256 != manifest((e.document, e.id, e.content_sha256) for e in (entry, *members))[1]:
+            raise UnpublishedVersion(f"sha256 {short(sha256)} is neither the text of {document} "
                                  f"{entry.id} nor the manifest of its bundle")
     return entry, members
 

@@ -123,9 +123,8 @@ def test_an_erasure_kept_incomplete_is_a_503_over_http(path, tmp_path):
 
     from api_support import bearer
     from termsledger.api import create_app
-    from termsledger.keys import Keys
-
-    _, secret = Keys(path).create("admin", "admin")
+    with Ledger(path) as ledger:
+        _, secret = ledger.keys.create("admin", "admin")
     reader = Reader(path)
     try:
         with TestClient(create_app(path), headers=bearer(secret)) as client:

@@ -53,8 +53,9 @@ def event_hash(prev: bytes, head: bytes, digest: bytes) -> bytes:
     return sha256(prev + head + digest).digest()
 
 
-def chained(prev: bytes, where: bytes, at: int, subject_id: int, shared: bytes,
-            part_of: int | None, salt: bytes, subject: bytes, evidence: bytes) -> bytes:
+def chained(prev: bytes | bytearray, where: bytes, at: int, subject_id: int, shared: bytes,
+            part_of: int | None, salt: bytes | bytearray, subject: bytes, evidence: bytes
+            ) -> bytes:
     """``event_hash(prev, header_with(...), personal_digest(...))`` in one step, for the
     writer's hot path; ``subject`` and ``evidence`` are UTF-8."""
     return sha256(b"%s%s\x1f%d\x1f%d\x1f%s\x1f%d%s" % (

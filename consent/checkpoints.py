@@ -81,4 +81,4 @@ def _checkpoint(conn: sqlite3.Connection) -> int:
         _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     except sqlite3.Error:
         return 0
-    return frames
+    return int(frames)

@@ -131,4 +131,4 @@ def _decode(key: bytes, cursor: str | None, entry: Entry) -> int:
     _, version, subject = _CURSOR.unpack(body)
     if version != entry.rowid:
         raise InvalidCursor(f"cursor {short(cursor)} belongs to another document or version")
-    return subject
+    return int(subject)

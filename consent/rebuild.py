@@ -40,12 +40,13 @@ class Difference:
     expected: Row | None
 
 
-def expected(tx: Tx) -> Iterator[tuple[int, dict[int, list[Any]]]]:
+def expected(tx: Tx) -> Iterator[tuple[Any, dict[Any, list[Any]]]]:
     """``(subject id, {document id: [state, accepted, notified, at]})`` for each subject with
     a status, in the order of subject ids. Events with malformed values are skipped (the
     hash chain's check reports them)."""
     documents = dict(tx.execute("SELECT id, document FROM versions"))
-    subject, rows = None, {}
+    subject: Any = None
+    rows: dict[Any, list[Any]] = {}
     for sid, version, action, at in tx.execute(_EVENTS):
         if sid != subject:
             if rows:
@@ -89,17 +90,17 @@ def differences(tx: Tx) -> Iterator[Difference]:
             yield Difference(subject=pending[0], document=pending[1], stored=tuple(pending[2:]),
                              expected=None)
             pending = next(stored, None)
-        have = {}
+        have: dict[Any, Row] = {}
         while pending is not None and pending[0] == sid and type(pending[0]) is int:
             have[pending[1]] = tuple(pending[2:])
             pending = next(stored, None)
-        for document, row in rows.items():
-            row, stored_row = tuple(row), have.pop(document, None)
+        for document, values in rows.items():
+            row, stored_row = tuple(values), have.pop(document, None)
             if stored_row != row:
                 yield Difference(subject=sid, document=document, stored=stored_row,
                                  expected=row)
-        for document, row in have.items():
-            yield Difference(subject=sid, document=document, stored=row, expected=None)
+        for document, kept in have.items():
+            yield Difference(subject=sid, document=document, stored=kept, expected=None)
     while pending is not None:
         yield Difference(subject=pending[0], document=pending[1], stored=tuple(pending[2:]),
                          expected=None)

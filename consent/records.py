@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
-from json.encoder import c_make_encoder, encode_basestring
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, Mapping, NewType
 
 from terms import manifest
@@ -82,12 +82,12 @@ def canonical_subject(subject: Any) -> SubjectId:
 def new_subject(subject: Any) -> SubjectId:
     """Like :func:`canonical_subject`, refusing the prefixes reserved for erased subjects
     and the ledger's own events."""
-    subject = canonical_subject(subject)
-    if subject.startswith(RESERVED):
-        raise InvalidSubject(f"subject must not start with {subject.split(':')[0] + ':'!r} "
+    name = canonical_subject(subject)
+    if name.startswith(RESERVED):
+        raise InvalidSubject(f"subject must not start with {name.split(':')[0] + ':'!r} "
                              f"(reserved for erased subjects and the ledger's own events): "
-                             f"{subject!r}")
-    return subject
+                             f"{name!r}")
+    return name
 
 
 def check_unicode(text: str, field: str, error: type[Exception]) -> None:
@@ -165,7 +165,8 @@ def to_micros(at: Any) -> int:
         raise InvalidRecord(f"at must be a date and time, not {short(at)}")
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
-    return (at - _EPOCH) // _MICROSECOND
+    micros: int = (at - _EPOCH) // _MICROSECOND
+    return micros
 
 
 def iso(micros: int) -> str:
@@ -178,7 +179,7 @@ def day_of(micros: int) -> date:
     return date.fromordinal(719163 + micros // DAY)
 
 
-def resolve(catalog: Catalog, document: str, version: str | None, day: date, accepted: bool,
+def resolve(catalog: Catalog, document: Any, version: Any, day: date, accepted: bool,
             sha256: str | None = None) -> tuple[Entry, list[Entry]]:
     """The version to record (``None``: in force on ``day``) and, for an acceptance, the
     other versions of its bundle as accepted on ``day`` (see :meth:`Catalog.bundle`).

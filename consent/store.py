@@ -83,9 +83,11 @@ class Store(Protocol):
         with its result once committed (the engine may commit several writes together)."""
         ...
 
-    def erased(self) -> None:
-        """After an erasure committed: remove what the engine keeps of the old bytes where it
-        can (SQLite: empties the write-ahead log; PostgreSQL: vacuums the touched tables)."""
+    def checkpoint(self, timeout: float) -> None:
+        """Remove what the engine keeps of deleted bytes (after an erasure): SQLite empties the
+        write-ahead log into the file, waiting up to ``timeout`` seconds for readers of older
+        snapshots (else :class:`~consent.errors.CheckpointIncomplete`); PostgreSQL vacuums the
+        tables an erasure touches."""
         ...
 
     def close(self) -> None:

@@ -19,6 +19,7 @@ import base64
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from .errors import InvalidNote, InvalidProof, PublicationError, SigningKeyError
@@ -192,7 +193,7 @@ class Site:
         except SigningKeyError as error:
             raise PublicationError(str(error)) from None
 
-    def versions(self) -> dict:
+    def versions(self) -> dict[str, Any]:
         data = self.read(VERSIONS)
         try:
             versions = json.loads(data)

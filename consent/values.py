@@ -13,7 +13,8 @@ class _Value:
     __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self, dict_factory=_json)  # type: ignore[call-overload]
+        data: dict[str, Any] = asdict(self, dict_factory=_json)  # type: ignore[call-overload]
+        return data
 
 
 def _json(items: list[tuple[str, Any]]) -> dict[str, Any]:

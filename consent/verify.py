@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 from .actions import ACTION_LABELS, Action
 from .chain import GENESIS, event_hash, header, personal_digest
@@ -34,7 +34,8 @@ def verify(tx: Tx, anchor: str | None = None) -> Verification:
     (see :mod:`consent.rebuild`) in the snapshot ``tx``."""
     kept = parse_anchor(anchor) if anchor is not None else None
     result = chain(tx, 0, kept)
-    found, problems, names = 0, [], version_names(tx)
+    found, names = 0, version_names(tx)
+    problems: list[str] = []
     for difference in differences(tx):
         found += 1
         if len(problems) < MAX_REPORTED:
@@ -125,7 +126,7 @@ def chain(tx: Tx, number: int, anchor: tuple[int, bytes] | None = None) -> Verif
     return Verification(ok=True, events=count, head=prev.hex() if count else None)
 
 
-_COLUMNS = (  # name, type, length (of a BLOB), may be NULL
+_COLUMNS: tuple[tuple[str, type, int | None, bool], ...] = (  # name, type, length, may be NULL
     ("subject", int, None, False), ("at", int, None, False), ("part_of", int, None, True),
     ("channel", str, None, True), ("link", bytes, 8, False), ("hash", bytes, 32, False),
     ("salt", bytes, None, True), ("evidence", str, None, True),
@@ -146,7 +147,7 @@ def malformed(row: tuple[Any, ...]) -> str | None:
     for (name, kind, length, nullable), value in zip(_COLUMNS, values):
         if value is None and nullable:
             continue
-        if type(value) is not kind or (length is not None and len(value) != length):
+        if type(value) is not kind or (length is not None and len(cast(bytes, value)) != length):
             wanted = _KINDS[kind] if length is None else f"{length} bytes"
             return f"{name} is {short(value)}, not {wanted}"
     return None

@@ -7,10 +7,11 @@ snapshot of it that the ledger keeps and reloads when the ``catalog`` generation
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import terms
 from terms import announced_on, in_force_on, manifest, referenced, version_named

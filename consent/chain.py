@@ -39,7 +39,7 @@ def common(document: str | None, version: str | None, content_sha256: str | None
            channel: str | None) -> bytes:
     """The part of the header that many events share (a writer caches it)."""
     return (f"{document or ''}\x1f{version or ''}\x1f{content_sha256 or ''}\x1f{action}\x1f"
-            f"{channel or ''}").encode("utf-8")
+            f"{channel or ''}").encode()
 
 
 def header_with(where: bytes, at: int, subject_id: int, shared: bytes, part_of: int | None

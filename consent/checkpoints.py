@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 INTERVAL = 0.2
 """Least seconds between two checkpoints."""

@@ -13,9 +13,10 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
 from contextlib import AbstractContextManager
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
 Item = tuple[Callable[[], Any], "Future[Any]"]
@@ -71,7 +72,7 @@ class GroupCommit:
                     outcomes = [_attempt(conn, item[0]) for item in group if item is not None]
             except Exception as error:  # the commit failed: nothing was written
                 outcomes = [(False, error)] * len(group)
-            for (_, future), outcome in zip(filter(None, group), outcomes):
+            for (_, future), outcome in zip(filter(None, group), outcomes, strict=True):
                 _settle(future, outcome)
             if None in group:
                 return

@@ -4,7 +4,8 @@ writes it reports, so a retried request returns it and records nothing twice."""
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from .errors import IdempotencyConflict, InvalidRecord
 from .records import canonical_subject, short, to_micros

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, TypeVar
+from typing import Any, TypeVar
 
 import terms
 
@@ -173,7 +174,7 @@ class Ledger:
         item = dict(subject=subject, document=document, action=action, version=version,
                     channel=channel, evidence=evidence, at=at, sha256=sha256)
         rows, appended = self._append([item], want=True)
-        return tuple(events.from_row(row, done) for row, done in zip(rows, appended))
+        return tuple(events.from_row(row, done) for row, done in zip(rows, appended, strict=True))
 
     def record_many(self, records: Iterable[Mapping[str, Any]]) -> int:
         """Record many decisions in one transaction; returns how many events were appended.

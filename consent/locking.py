@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 try:
     import fcntl
@@ -23,7 +23,7 @@ except ImportError:  # Windows
 POLL = 0.001
 """Seconds between attempts at the file lock where it polls (without ``fcntl``)."""
 
-_locks: dict[str, "WriterLock"] = {}
+_locks: dict[str, WriterLock] = {}
 _locks_guard = threading.Lock()
 
 

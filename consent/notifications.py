@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import hmac
 import struct
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from hashlib import blake2b
-from typing import Iterable, Iterator
 
 from .actions import Action, State
 from .catalog import Catalog, DocumentEntries, Entry

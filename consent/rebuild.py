@@ -12,8 +12,9 @@ ledger.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from .actions import Action, State
 from .records import iso, short

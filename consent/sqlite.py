@@ -28,10 +28,11 @@ import re
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
@@ -225,8 +226,8 @@ class SqliteTx(sqlite3.Connection):
             (top,) = self.execute("SELECT coalesce(max(id), 0) FROM subjects").fetchone()
             numbers = range(top + 1, top + 1 + len(missing))
             self.executemany("INSERT INTO subjects (id, subject) VALUES (?, ?)",
-                             zip(numbers, missing))
-            ids.update((name, (sid, 0)) for name, sid in zip(missing, numbers))
+                             zip(numbers, missing, strict=True))
+            ids.update((name, (sid, 0)) for name, sid in zip(missing, numbers, strict=True))
         return ids
 
     def chain_heads(self, chains: Iterable[int]) -> dict[int, tuple[int, bytes]]:

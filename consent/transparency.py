@@ -19,8 +19,8 @@ import base64
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from .errors import InvalidNote, InvalidProof, PublicationError, SigningKeyError
 from .merkle import verify_consistency
@@ -177,7 +177,7 @@ class Site:
 
             url = self.location + relative
             try:
-                with urllib.request.urlopen(url, timeout=TIMEOUT) as response:  # noqa: S310 (http(s) only)
+                with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
                     data = response.read(MAX_FILE_BYTES + 1)
             except urllib.error.HTTPError as error:
                 raise PublicationError(f"cannot read {url}: HTTP {error.code}") from None

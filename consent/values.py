@@ -140,7 +140,7 @@ class Marked(int):
 
     unknown: tuple[str, ...]
 
-    def __new__(cls, marked: int, unknown: tuple[str, ...] = ()) -> "Marked":
+    def __new__(cls, marked: int, unknown: tuple[str, ...] = ()) -> Marked:
         value = super().__new__(cls, marked)
         value.unknown = unknown
         return value

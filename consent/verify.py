@@ -144,7 +144,7 @@ def malformed(row: tuple[Any, ...]) -> str | None:
         evidence, kept = row
     values = (sid, at, part_of, channel, link, stored, salt, evidence, kept, subject, slug,
               version, sha)
-    for (name, kind, length, nullable), value in zip(_COLUMNS, values):
+    for (name, kind, length, nullable), value in zip(_COLUMNS, values, strict=True):
         if value is None and nullable:
             continue
         if type(value) is not kind or (length is not None and len(cast(bytes, value)) != length):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterable, Mapping
 from urllib.parse import unquote
 
 from .files import file_problem, linked_file_problem

@@ -6,9 +6,10 @@ the site), so that they cannot disagree on which change a version's verdict is a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .model import Content, Version
 
@@ -62,7 +63,7 @@ def assess_versions(content: Content, *, watch: Iterable[str] = (),
     chosen = None if versions is None else {(v.slug, v.id) for v in versions}
     found = {}
     for document in content.documents.values():
-        for old, new in zip(document.versions, document.versions[1:]):
+        for old, new in zip(document.versions, document.versions[1:], strict=False):
             if chosen is not None and (new.slug, new.id) not in chosen:
                 continue
             change = compare(old, new) if compare else _compared(old, new, watched)

@@ -6,9 +6,10 @@ Every command prints JSON and is a thin layer over :class:`consent.Ledger`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import click
 

@@ -40,7 +40,8 @@ def test_create_prints_the_secret_once_alone_on_the_last_line(tmp_path):
 
 def test_create_as_json(tmp_path):
     ledger = new_ledger(tmp_path)
-    result = run("keys", "create", "--scope", "admin", "--name", "ops", "--ledger", ledger, "--format", "json")
+    result = run("keys", "create", "--scope", "admin", "--name", "ops", "--ledger", ledger,
+                 "--format", "json")
     created = json.loads(result.output)
     assert set(created) == {"id", "name", "scope", "secret"}
     assert authenticate(ledger, created["secret"]).id == created["id"]

@@ -6,15 +6,25 @@ import base64
 from datetime import datetime
 
 import pytest
+from conftest import front
+from ledger_support import content, example, sql, version, version_rowid
 
 import terms
-from conftest import front
-from consent import (ChangedVersion, IdempotencyConflict, InvalidContent, InvalidCursor,
-                     InvalidEvidence,
-                     LedgerNotFound, NotALedger,
-                     InvalidRecord, InvalidSubject, Ledger, UncommittedVersion, UnpublishedDocument,
-                     UnpublishedVersion)
-from ledger_support import content, example, sql, version, version_rowid
+from consent import (
+    ChangedVersion,
+    IdempotencyConflict,
+    InvalidContent,
+    InvalidCursor,
+    InvalidEvidence,
+    InvalidRecord,
+    InvalidSubject,
+    Ledger,
+    LedgerNotFound,
+    NotALedger,
+    UncommittedVersion,
+    UnpublishedDocument,
+    UnpublishedVersion,
+)
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ import threading
 import time
 from pathlib import Path
 
-from consent import Ledger, UnpublishedVersion, checkpoints
 from ledger_support import example
+
+from consent import Ledger, UnpublishedVersion, checkpoints
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITER = """
@@ -74,7 +75,7 @@ def test_threads_share_one_ledger(tmp_path):
                 for i in range(25):
                     ledger.record(f"{name}-{i}", "terms")
                     ledger.status(f"{name}-{i}", "terms")
-            except Exception as error:  # noqa: BLE001 - reported below
+            except Exception as error:
                 errors.append(error)
 
         threads = [threading.Thread(target=work, args=(f"t{i}",)) for i in range(4)]
@@ -93,7 +94,8 @@ def test_group_commit_rolls_back_a_refused_write_alone(tmp_path):
         futures = [ledger.submit(lambda s=s: ledger.record(s, "terms")) for s in ("g1", "g2", "g3")]
         futures.insert(1, ledger.submit(lambda: ledger.record("bad", "terms", version="1999-01-01")))
         assert isinstance(futures[1].exception(timeout=30), UnpublishedVersion)
-        assert all(f.result(timeout=30)[0].subject == s for f, s in zip(futures[::2], ("g1", "g2")))
+        assert all(f.result(timeout=30)[0].subject == s
+                   for f, s in zip(futures[::2], ("g1", "g2"), strict=True))
         assert [s.status == "never" for s in ledger.statuses(["g1", "bad", "g2", "g3"], "terms")
                 ] == [False, True, False, False]
         assert ledger.verify().ok

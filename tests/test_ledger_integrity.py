@@ -7,10 +7,10 @@ import re
 import sqlite3
 
 import pytest
+from ledger_support import example
 
 from consent import InvalidRecord, InvalidSubject, Ledger, UnknownSubject
 from consent.chain import event_hash, header, personal_digest
-from ledger_support import example
 
 
 @pytest.fixture
@@ -175,7 +175,8 @@ def test_opening_an_old_file_drops_its_pseudonym_key(tmp_path):
         ledger._store.reads().execute("INSERT INTO meta (key, value) VALUES ('pseudonym_key', x'00')")
         ledger._store.reads().execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_drop_pseudonym_key'")
     with Ledger(path) as ledger:
-        assert ledger._store.reads().execute("SELECT * FROM meta WHERE key = 'pseudonym_key'").fetchall() == []
+        assert ledger._store.reads().execute(
+            "SELECT * FROM meta WHERE key = 'pseudonym_key'").fetchall() == []
 
 
 def test_export_holds_everything_about_the_subject(path):

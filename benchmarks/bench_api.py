@@ -31,7 +31,6 @@ import httpx
 
 import terms
 from consent import Ledger
-from termsledger.keys import Keys
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -135,8 +134,8 @@ def prepare(ledger_path: Path, subjects: int) -> tuple[Path, dict[str, str]]:
         ledger.publish(terms.load(ROOT / "content"))
         ledger.record_many({"subject": f"bench/{i}", "document": "terms", "channel": "web",
                             "evidence": {"ip": "192.0.2.1"}} for i in range(1, subjects + 1))
-    keys = Keys(ledger_path)
-    return ledger_path, {scope: keys.create(f"bench {scope}", scope)[1] for scope in ("read", "write")}
+        secrets = {scope: ledger.keys.create(f"bench {scope}", scope)[1] for scope in ("read", "write")}
+    return ledger_path, secrets
 
 
 def wrk(url: str, script: str, secret: str, args, env: dict, folder: Path, server: int) -> dict:

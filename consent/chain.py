@@ -21,24 +21,31 @@ def personal_digest(salt: bytes, subject: str, evidence: str | None) -> bytes:
                                    (evidence or "").encode("utf-8"))).digest()
 
 
-def header(seq: int, at: int, subject_id: int, document: str | None, version: str | None,
-           content_sha256: str | None, action: int, channel: str | None,
+def place(chain: int, seq: int) -> bytes:
+    """Where an event is, as its header says: its ``seq`` in its chain, after the chain's
+    number for every chain but the first (so that a ledger of one chain hashes as before)."""
+    return b"%d" % seq if chain == 0 else b"%d.%d" % (chain, seq)
+
+
+def header(chain: int, seq: int, at: int, subject_id: int, document: str | None,
+           version: str | None, content_sha256: str | None, action: int, channel: str | None,
            part_of: int | None) -> bytes:
     """The non-personal fields of an event, in a fixed, unambiguous form."""
-    return header_with(seq, at, subject_id, common(document, version, content_sha256, action,
-                                                   channel), part_of)
+    return header_with(place(chain, seq), at, subject_id, common(
+        document, version, content_sha256, action, channel), part_of)
 
 
 def common(document: str | None, version: str | None, content_sha256: str | None, action: int,
            channel: str | None) -> bytes:
     """The part of the header that many events share (a writer caches it)."""
     return (f"{document or ''}\x1f{version or ''}\x1f{content_sha256 or ''}\x1f{action}\x1f"
-            f"{channel or ''}").encode("utf-8")
+            f"{channel or ''}").encode()
 
 
-def header_with(seq: int, at: int, subject_id: int, shared: bytes, part_of: int | None) -> bytes:
-    """:func:`header` from the :func:`common` part."""
-    return b"%d\x1f%d\x1f%d\x1f%s\x1f%d" % (seq, at, subject_id, shared, part_of or 0)
+def header_with(where: bytes, at: int, subject_id: int, shared: bytes, part_of: int | None
+                ) -> bytes:
+    """:func:`header` from the :func:`place` and :func:`common` parts."""
+    return b"%s\x1f%d\x1f%d\x1f%s\x1f%d" % (where, at, subject_id, shared, part_of or 0)
 
 
 def event_hash(prev: bytes, head: bytes, digest: bytes) -> bytes:
@@ -46,10 +53,11 @@ def event_hash(prev: bytes, head: bytes, digest: bytes) -> bytes:
     return sha256(prev + head + digest).digest()
 
 
-def chained(prev: bytes, seq: int, at: int, subject_id: int, shared: bytes, part_of: int | None,
-            salt: bytes, subject: bytes, evidence: bytes) -> bytes:
+def chained(prev: bytes | bytearray, where: bytes, at: int, subject_id: int, shared: bytes,
+            part_of: int | None, salt: bytes | bytearray, subject: bytes, evidence: bytes
+            ) -> bytes:
     """``event_hash(prev, header_with(...), personal_digest(...))`` in one step, for the
     writer's hot path; ``subject`` and ``evidence`` are UTF-8."""
-    return sha256(b"%s%d\x1f%d\x1f%d\x1f%s\x1f%d%s" % (
-        prev, seq, at, subject_id, shared, part_of or 0,
+    return sha256(b"%s%s\x1f%d\x1f%d\x1f%s\x1f%d%s" % (
+        prev, where, at, subject_id, shared, part_of or 0,
         sha256(b"%s%s\x00%s" % (salt, subject, evidence)).digest())).digest()

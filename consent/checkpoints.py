@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-
-from .schema import connect
+from collections.abc import Callable
 
 INTERVAL = 0.2
 """Least seconds between two checkpoints."""
@@ -27,10 +26,11 @@ RESTART = 1000
 
 
 class Checkpointer:
-    """Checkpoints the database at ``path`` after commits, on its own thread."""
+    """Checkpoints a database after commits, on its own thread, on a connection from
+    ``connect``."""
 
-    def __init__(self, path: str):
-        self._path = path
+    def __init__(self, connect: Callable[[], sqlite3.Connection]):
+        self._connect = connect
         self._restart = False
         self._due = threading.Event()
         self._stop = threading.Event()
@@ -62,7 +62,7 @@ class Checkpointer:
                 self._thread = None
 
     def _run(self) -> None:
-        conn = connect(self._path).conn
+        conn = self._connect()
         try:
             while True:
                 self._due.wait()
@@ -81,4 +81,4 @@ def _checkpoint(conn: sqlite3.Connection) -> int:
         _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     except sqlite3.Error:
         return 0
-    return frames
+    return int(frames)

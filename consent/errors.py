@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # not imported: verifying a receipt must not load the content model
+    import terms
+
 
 class ConsentError(Exception):
     """Base class for every error the consent ledger raises."""
@@ -25,12 +30,14 @@ class StorageFull(StorageUnavailable):
     retry."""
 
 
-class UnknownDocument(ConsentError, LookupError):
-    """The catalog has no document with the requested slug."""
+class UnpublishedDocument(ConsentError, LookupError):
+    """The catalog has no document with the requested slug (``terms.UnknownDocument`` is the
+    content's own)."""
 
 
-class UnknownVersion(ConsentError, LookupError):
-    """The catalog has no such version of a document, or no text or bundle with that hash."""
+class UnpublishedVersion(ConsentError, LookupError):
+    """The catalog has no such version of a document, or no text or bundle with that hash
+    (``terms.UnknownVersion`` is the content's own)."""
 
 
 class UnknownSubject(ConsentError, LookupError):
@@ -53,6 +60,19 @@ class InvalidCursor(ConsentError, ValueError):
     """A pagination cursor that this ledger did not hand out for this worklist."""
 
 
+class InvalidContent(ConsentError, ValueError):
+    """Content with errors (see :func:`terms.check`) that publishing refuses."""
+
+    def __init__(self, message: str, problems: tuple[terms.Problem, ...]):
+        super().__init__(message)
+        self.problems = problems
+        """The errors, as ``termsledger check`` reports them."""
+
+
+class KeysError(ConsentError, ValueError):
+    """An API key cannot be created or revoked as asked (unknown id, bad scope or name)."""
+
+
 class ChangedVersion(ConsentError):
     """Publishing a version whose text changed after it was published."""
 
@@ -68,6 +88,11 @@ class IdempotencyConflict(ConsentError):
 
 class CheckpointIncomplete(ConsentError):
     """The write-ahead log could not be emptied in time: a reader held an older snapshot."""
+
+    def __init__(self, message: str, *, remains: str = ""):
+        super().__init__(message)
+        self.remains = remains
+        """Where the bytes remain and why, in words (``the write-ahead log ... while ...``)."""
 
 
 class ErasureIncomplete(CheckpointIncomplete):

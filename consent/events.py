@@ -3,53 +3,53 @@
 from __future__ import annotations
 
 import json
-import sqlite3
-from typing import Any, Iterable
+from typing import Any
 
+from .actions import ACTION_LABELS
 from .chain import GENESIS
 from .records import iso, short
-from .schema import ACTIONS
+from .store import Tx
 from .values import Event
 from .writer import Appended, Row
 
 _KINDS = {int: "a whole number", str: "text"}
 
 _SELECT = """
-SELECT e.seq, e.at, s.subject, d.slug, v.version, v.content_sha256, e.action, e.channel,
-       p.evidence, e.part_of, coalesce((SELECT hash FROM events b WHERE b.seq = e.seq - 1), ?),
+SELECT e.chain, e.seq, e.at, s.subject, d.slug, v.version, v.content_sha256, e.action,
+       e.channel, p.evidence, e.part_of,
+       coalesce((SELECT hash FROM events b WHERE b.chain = e.chain AND b.seq = e.seq - 1), ?),
        e.hash
 FROM events e JOIN subjects s ON s.id = e.subject
 LEFT JOIN versions v ON v.id = e.version LEFT JOIN documents d ON d.id = v.document
-LEFT JOIN personal p ON p.seq = e.seq
+LEFT JOIN personal p ON p.chain = e.chain AND p.seq = e.seq
 """
-
-
-def json_list(values: Iterable[str]) -> str:
-    return json.dumps(list(values))
 
 
 def from_row(row: Row, done: Appended) -> Event:
     """The event just appended from ``row``."""
-    value = row.entry.value if row.entry else None
-    return Event(done.seq, iso(row.at), row.subject, value and value.document, value and value.id,
-                 value and value.content_sha256, ACTIONS[row.action], row.channel,
-                 json.loads(row.evidence) if row.evidence else None, done.part_of,
-                 done.prev.hex(), done.hash.hex())
+    entry = row.entry
+    return Event(chain=done.chain, seq=done.seq, at=iso(row.at), subject=row.subject,
+                 document=entry.document if entry else None, version=entry.id if entry else None,
+                 content_sha256=entry.content_sha256 if entry else None,
+                 action=ACTION_LABELS[row.action], channel=row.channel,
+                 evidence=json.loads(row.evidence) if row.evidence else None,
+                 part_of=done.part_of, prev_hash=done.prev.hex(), hash=done.hash.hex())
 
 
-def history(conn: sqlite3.Connection, subject: str) -> list[Event]:
+def history(tx: Tx, subject: str) -> list[Event]:
     """Every event about ``subject``, oldest first; a damaged row is an event whose
     ``problem`` says what is wrong (see :func:`read`)."""
-    rows = conn.execute(_SELECT + "WHERE e.subject = (SELECT id FROM subjects WHERE subject = ?) "
-                        "ORDER BY e.seq", (GENESIS, subject))
+    rows = tx.execute(_SELECT + "WHERE e.subject = (SELECT id FROM subjects WHERE subject = ?) "
+                      "ORDER BY e.seq", (GENESIS, subject))
     return [read(row) for row in rows]
 
 
-def read(row: tuple) -> Event:
+def read(row: tuple[Any, ...]) -> Event:
     """The event of a row of :data:`_SELECT`. Values the ledger cannot have written (text in
     a number's column, an unknown action, evidence that is not a JSON object...) are left
     out, and the event's ``problem`` names them, so that a reader goes on to the next."""
-    seq, at, subject, slug, version, sha, action, channel, evidence, part_of, prev, hashed = row
+    chain, seq, at, subject, slug, version, sha, action, channel, evidence, part_of, prev, \
+        hashed = row
     problems: list[str] = []
 
     def check(name: str, value: Any, kind: type) -> Any:
@@ -65,8 +65,8 @@ def read(row: tuple) -> Event:
         except (OverflowError, ValueError, OSError):
             problems.append(f"at is {at}, out of range")
             when = None
-    if type(action) is int and 0 <= action < len(ACTIONS):
-        name = ACTIONS[action]
+    if type(action) is int and 0 <= action < len(ACTION_LABELS):
+        name = ACTION_LABELS[action]
     else:
         problems.append(f"action code {short(action)} is not one the ledger writes")
         name = "unknown"
@@ -79,11 +79,17 @@ def read(row: tuple) -> Event:
         if type(data) is not dict:
             problems.append("evidence is not a JSON object")
             data = None
-    hashes = [value.hex() if type(value) is bytes and len(value) == 32 else
-              problems.append(f"{label} is {short(value)}, not 32 bytes") or ""
-              for label, value in (("prev_hash", prev), ("hash", hashed))]
-    return Event(seq, when or "", check("subject", subject, str) or "",
-                 check("document", slug, str), check("version", version, str),
-                 check("content_sha256", sha, str), name, check("channel", channel, str),
-                 data or None, check("part_of", part_of, int), *hashes,
+    hashes = []
+    for label, value in (("prev_hash", prev), ("hash", hashed)):
+        if type(value) is bytes and len(value) == 32:
+            hashes.append(value.hex())
+        else:
+            problems.append(f"{label} is {short(value)}, not 32 bytes")
+            hashes.append("")
+    return Event(chain=chain, seq=seq, at=when or "",
+                 subject=check("subject", subject, str) or "",
+                 document=check("document", slug, str), version=check("version", version, str),
+                 content_sha256=check("content_sha256", sha, str), action=name,
+                 channel=check("channel", channel, str), evidence=data or None,
+                 part_of=check("part_of", part_of, int), prev_hash=hashes[0], hash=hashes[1],
                  problem="; ".join(problems) or None)

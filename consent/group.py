@@ -13,28 +13,36 @@ from __future__ import annotations
 import queue
 import sqlite3
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
-from typing import TYPE_CHECKING, Any, Callable
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, TypeVar
 
-if TYPE_CHECKING:
-    from .ledger import Ledger
+T = TypeVar("T")
+Item = tuple[Callable[[], Any], "Future[Any]"]
+
+
+class Writable(Protocol):
+    """What a group commit writes through: the SQLite engine's write transactions."""
+
+    def write(self) -> AbstractContextManager[sqlite3.Connection]: ...
 
 MAX_GROUP = 512
 """Most writes committed together."""
 
 
 class GroupCommit:
-    """Runs writes for ``ledger`` on one thread, committing them in groups."""
+    """Runs writes on one thread, committing them in groups through ``store``."""
 
-    def __init__(self, ledger: Ledger):
-        self._ledger = ledger
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+    def __init__(self, store: Writable):
+        self._store = store
+        self._queue: queue.SimpleQueue[Item | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._guard = threading.Lock()
 
-    def submit(self, write: Callable[[], Any]) -> Future:
+    def submit(self, write: Callable[[], T]) -> Future[T]:
         """A future of ``write()``'s result (or error), resolved once its transaction committed."""
-        future: Future = Future()
+        future: Future[T] = Future()
         with self._guard:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._serve, name="group-commit",
@@ -53,17 +61,18 @@ class GroupCommit:
 
     def _serve(self) -> None:
         while True:
-            group = [self._queue.get()]
+            group: list[Item | None] = [self._queue.get()]
             if group[0] is None:
                 return
+            outcomes: list[tuple[bool, Any]]
             try:
-                with self._ledger.transaction() as conn:
+                with self._store.write() as conn:
                     while len(group) < MAX_GROUP and not self._queue.empty():
                         group.append(self._queue.get())  # arrived while waiting for the lock
                     outcomes = [_attempt(conn, item[0]) for item in group if item is not None]
             except Exception as error:  # the commit failed: nothing was written
                 outcomes = [(False, error)] * len(group)
-            for (_, future), outcome in zip(filter(None, group), outcomes):
+            for (_, future), outcome in zip(filter(None, group), outcomes, strict=True):
                 _settle(future, outcome)
             if None in group:
                 return
@@ -85,9 +94,12 @@ def _attempt(conn: sqlite3.Connection, write: Callable[[], Any]) -> tuple[bool, 
     return True, result
 
 
-def _settle(future: Future, outcome: tuple[bool, Any]) -> None:
+def _settle(future: Future[Any], outcome: tuple[bool, Any]) -> None:
     ok, value = outcome
     try:
-        future.set_result(value) if ok else future.set_exception(value)
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
     except InvalidStateError:  # cancelled: nobody waits for this answer
         pass

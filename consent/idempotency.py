@@ -4,27 +4,26 @@ writes it reports, so a retried request returns it and records nothing twice."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from .errors import IdempotencyConflict, InvalidRecord
-from .records import short, canonical_subject, to_micros
-from .writer import subject_ids
-
-if TYPE_CHECKING:
-    from .ledger import Ledger
+from .records import canonical_subject, short, to_micros
+from .store import Store
 
 MAX_KEY = 255
+Response = dict[str, Any]
 
 
-def idempotent(ledger: Ledger, key: str, subjects: str | Iterable[str] | None,
-               make_response: Callable[[], dict], fingerprint: str | None = None,
-               owner: str | None = None) -> tuple[dict, bool]:
+def idempotent(store: Store, key: str, subjects: str | Iterable[str] | None,
+               make_response: Callable[[], Response], fingerprint: str | None = None,
+               owner: str | None = None) -> tuple[Response, bool]:
     """Return ``(response, replayed)``.
 
-    The first call with ``key`` runs ``make_response`` inside one write transaction (the
-    ledger writes it makes join it), stores its JSON-able result and returns it with
-    ``replayed=False``. Later calls return the stored response with ``replayed=True`` and run
-    nothing. If ``make_response`` raises, nothing is stored or recorded.
+    The first call with ``key`` runs ``make_response`` inside one write transaction of
+    ``store`` (the ledger writes it makes join it), stores its JSON-able result and returns it
+    with ``replayed=False``. Later calls return the stored response with ``replayed=True`` and
+    run nothing. If ``make_response`` raises, nothing is stored or recorded.
 
     :param subjects: the subject(s) the response is about: erasing one deletes it.
     :param fingerprint: a digest of the request; a later call with the same key and another
@@ -38,18 +37,20 @@ def idempotent(ledger: Ledger, key: str, subjects: str | Iterable[str] | None,
         raise InvalidRecord(f"idempotency key must be 1 to {MAX_KEY} printable ASCII "
                             f"characters, not {short(key)}")
     stored = key if owner is None else f"{owner}:{key}"
-    names = [subjects] if isinstance(subjects, str) else list(subjects or ())
-    names = [canonical_subject(s) for s in names]
-    with ledger.transaction() as conn:
-        row = conn.execute("SELECT fingerprint, response FROM idempotency WHERE key = ?",
-                           (stored,)).fetchone()
+    given = [subjects] if isinstance(subjects, str) else list(subjects or ())
+    names = [canonical_subject(s) for s in given]
+    with store.write() as tx:
+        row = tx.execute("SELECT fingerprint, response FROM idempotency WHERE key = ?",
+                         (stored,)).fetchone()
         if row is not None:
             if fingerprint is not None and row[0] is not None and row[0] != fingerprint:
                 raise IdempotencyConflict(f"idempotency key {key!r} was used for another request")
-            return json.loads(row[1]), True
+            replayed: Response = json.loads(row[1])
+            return replayed, True
         response = make_response()
-        conn.execute("INSERT INTO idempotency (key, fingerprint, response, at) VALUES (?, ?, ?, ?)",
-                     (stored, fingerprint, json.dumps(response), to_micros(None)))
-        conn.executemany("INSERT OR IGNORE INTO idempotency_subjects (subject, key) VALUES (?, ?)",
-                         [(sid, stored) for sid in subject_ids(conn, names).values()])
+        tx.execute("INSERT INTO idempotency (key, fingerprint, response, at) VALUES (?, ?, ?, ?)",
+                   (stored, fingerprint, json.dumps(response), to_micros(None)))
+        tx.executemany("INSERT INTO idempotency_subjects (subject, key) VALUES (?, ?) "
+                       "ON CONFLICT DO NOTHING",
+                       [(sid, stored) for sid, _ in tx.subject_ids(names).values()])
     return response, False

@@ -2,195 +2,156 @@
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
 import terms
-from sqlite_utils import Database
 
-from . import erasure, events, idempotency, notifications, readers, rebuild, verify
-from .catalog import Catalog, Verdicts, catalog_generation, load_catalog, publish
-from .checkpoints import Checkpointer
-from .errors import CheckpointIncomplete, UnknownDocument, UnknownVersion
-from .group import GroupCommit
-from .records import (DAY, LEDGER_SUBJECT, MAX_SUBJECT, RECORDABLE, RESERVED, canonical_subject,
-                      check_action, check_channel, day_of, evidence_json, new_subject, resolve,
-                      to_micros)
-from .schema import ACTION_CODES, check_ledger, connect, migrations
-from .locking import writer_lock
-from .status import Standing
-from .storage import storage_errors
-from .values import CatalogDocument, Erasure, Event, Page, Published, Status, Verification
+from . import erasure, events, idempotency, notifications, rebuild, verify
+from .actions import ACTION_CODES, RECORDABLE, Action
+from .catalog import Catalog, catalog_generation, load_catalog, publish
+from .errors import InvalidContent, UnpublishedDocument, UnpublishedVersion
+from .keys import Keys
+from .records import (
+    DAY,
+    LEDGER_SUBJECT,
+    MAX_SUBJECT,
+    RESERVED,
+    canonical_subject,
+    check_action,
+    check_channel,
+    day_of,
+    evidence_json,
+    new_subject,
+    resolve,
+    to_micros,
+)
+from .sqlite import SqliteStore
+from .status import DocumentStatuses, StatusRow
+from .store import Store
+from .values import (
+    CatalogDocument,
+    Erasure,
+    Event,
+    Marked,
+    Published,
+    Status,
+    Verification,
+    WorklistPage,
+)
 from .writer import Appended, Row, append
 
-ACCEPTED = ACTION_CODES["accepted"]
+T = TypeVar("T")
+ACCEPTED = int(Action.ACCEPTED)
 CATALOG_TTL = 1.0
 """Seconds a reader trusts its cached catalog before checking for a newer publication."""
 CHECKPOINT_WAIT = 30.0
 """Seconds :meth:`Ledger.checkpoint` waits for readers of older snapshots by default."""
-CHECKPOINT_POLL = 0.02
-MAX_STANDINGS = 1024
+MAX_STATUSES = 1024
 """Most (document, day) status computations a catalog snapshot caches."""
 _STATUS = ("SELECT st.state, st.accepted, st.notified FROM subjects s CROSS JOIN status st "
            "ON st.document = ? AND st.subject = s.id WHERE s.subject = ?")
 
 
+def open_store(location: str | Path, *, create: bool = False) -> Store:
+    """The storage engine of the ledger at ``location``: a file path (SQLite)."""
+    return SqliteStore(location, create=create)
+
+
 class Ledger:
-    """The consent ledger in the SQLite file at ``path``.
+    """The consent ledger at ``location``: an SQLite file's path.
 
     Opening needs an existing ledger (:class:`LedgerNotFound` for a missing file,
     :class:`NotALedger` for any other file); ``create=True`` also makes a new one at a path
     where there is no file yet (or an empty one).
 
-    Safe to share between threads (each thread gets its own connection) and processes
-    (writers queue on a lock of this process and a file lock on ``<path>.lock``). Commits wake
-    a background thread that checkpoints the WAL; :meth:`submit` starts another that commits
-    writes in groups. :meth:`close` stops both.
+    Safe to share between threads and processes. :meth:`submit` commits writes in groups;
+    :meth:`close` finishes them and closes the storage.
     """
 
-    def __init__(self, path: str | Path, *, create: bool = False):
-        check_ledger(path, create=create)
-        self.path = str(path)
-        self._local = threading.local()
-        self._connections: list[Database] = []
-        self._guard = threading.Lock()
-        self._lock = writer_lock(self.path)
-        self._checkpoints = Checkpointer(self.path)
-        self._group = GroupCommit(self)
+    def __init__(self, location: str | Path, *, create: bool = False):
+        self._store = open_store(location, create=create)
+        self.path = self._store.name
+        """Where the ledger is: the file's path, or the server's URL without its password."""
+        self.keys = Keys(self._store)
+        """The API keys of ``termsledger serve`` (see :class:`consent.keys.Keys`)."""
         self._catalog: Catalog | None = None
         self._checked = 0.0
-        try:
-            with storage_errors(self.path), self._lock.hold():
-                migrations.apply(self.db)
-        except BaseException:
-            self.close()
-            raise
-
-    # Connections and transactions
-
-    @property
-    def db(self) -> Database:
-        """This thread's ``sqlite_utils.Database`` on the ledger."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = self._local.db = connect(self.path)
-            with self._guard:
-                self._connections.append(db)
-        return db
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        """This thread's raw ``sqlite3`` connection."""
-        return self.db.conn
-
-    def _lookup(self, *params: Any) -> list[tuple]:
-        """The rows of :data:`_STATUS` on this thread's reusable cursor (saves a cursor per
-        call); ``fetchall`` resets the statement, so no read snapshot stays open."""
-        cursor = getattr(self._local, "cursor", None)
-        if cursor is None:
-            cursor = self._local.cursor = self.conn.cursor()
-        return cursor.execute(_STATUS, params).fetchall()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (``BEGIN IMMEDIATE`` under the writer lock). Nested uses join
-        the outer transaction, so several writes can commit as one. A full disk or another
-        storage failure rolls it back and raises :class:`StorageFull` or
-        :class:`StorageUnavailable`."""
-        with storage_errors(self.path), self._lock.hold() as outer:
-            conn = self.conn
-            if not outer:
-                yield conn
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            self._checkpoints.committed(conn)
 
     def checkpoint(self, *, timeout: float = CHECKPOINT_WAIT) -> None:
-        """Copy the WAL into the database file and truncate it to nothing, so that no byte of
-        an erased subject stays in it. Readers of older snapshots keep it from finishing: it
-        tries again until ``timeout`` seconds have passed (writers go on meanwhile), then
-        raises :class:`CheckpointIncomplete` naming the reader's process where it can.
+        """Make sure no byte of an erased subject stays in the engine's logs: SQLite copies
+        the WAL into the database file and truncates it. Readers of older snapshots keep it
+        from finishing: it tries again until ``timeout`` seconds have passed (writers go on
+        meanwhile), then raises :class:`CheckpointIncomplete` naming the reader's process
+        where it can.
 
         :param timeout: seconds to wait for readers. Defaults to :data:`CHECKPOINT_WAIT`.
         """
-        deadline = time.monotonic() + timeout
-        while True:
-            with storage_errors(self.path), self._lock.hold():
-                if erasure.truncate_wal(self.conn):
-                    return
-            if time.monotonic() >= deadline:
-                raise CheckpointIncomplete(
-                    f"the write-ahead log {self.path}-wal could not be emptied within "
-                    f"{timeout:g} s: {readers.describe(self.path)}")
-            time.sleep(CHECKPOINT_POLL)
+        self._store.checkpoint(timeout)
 
-    def submit(self, write: Callable[[], Any]) -> Future:
-        """Run ``write()`` (ledger writes) in a group commit; see :mod:`consent.group`.
-        Returns a future of its result or error, resolved once its transaction committed."""
-        return self._group.submit(write)
+    def submit(self, write: Callable[[], T]) -> Future[T]:
+        """Run ``write()`` (calls of the writing methods) and resolve the future with its
+        result, or its error, once its transaction committed. For servers: on SQLite the
+        writes waiting together share one transaction, each in its own savepoint (see
+        :mod:`consent.group`), so that many concurrent writes share each fsync."""
+        return self._store.submit(write)
 
     def close(self) -> None:
-        """Commit what :meth:`submit` queued, stop the background threads and close every
-        connection this ledger opened."""
-        self._group.close()
-        self._checkpoints.close()
-        with self._guard:
-            for db in self._connections:
-                db.conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+        """Commit what :meth:`submit` queued and close the storage."""
+        self._store.close()
 
-    def __enter__(self) -> "Ledger":
+    def __enter__(self) -> Ledger:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def catalog_snapshot(self, fresh: bool = False) -> Catalog:
+    def _snapshot(self, fresh: bool = False) -> Catalog:
         """The cached catalog, re-read when another publication happened (checked at most
         every :data:`CATALOG_TTL` seconds unless ``fresh``)."""
         now = time.monotonic()
         if fresh or self._catalog is None or now - self._checked > CATALOG_TTL:
-            generation = catalog_generation(self.conn)
+            reads = self._store.reads()
+            generation = catalog_generation(reads)
             if self._catalog is None or generation != self._catalog.generation:
-                self._catalog = load_catalog(self.conn)
+                self._catalog = load_catalog(reads)
             self._checked = now
         return self._catalog
 
     # The catalog
 
-    def publish(self, content: terms.Content, verdicts: Verdicts | None = None, *,
+    def publish(self, content: terms.Content, *, watch: Iterable[str] = (),
                 allow_uncommitted: bool = False) -> Published:
-        """Sync the catalog from ``content``; see :func:`consent.catalog.publish`.
+        """Sync the catalog from ``content``; see :func:`consent.catalog.publish`. Content
+        with errors (:func:`terms.check`) is refused with :class:`InvalidContent`; versions
+        without a ``material:`` flag take the change analysis' verdict
+        (:func:`terms.assess_versions`).
 
-        :param verdicts: the change analysis' materiality per ``(slug, version id)``, used
-            where the editor set no ``material:`` flag. Defaults to none (not material).
+        :param watch: extra watch-list terms for the analysis. Defaults to none.
         :param allow_uncommitted: also publish new versions read from uncommitted text of a
             git repository. Defaults to refusing them.
         """
-        with self.transaction() as conn:
-            published = publish(conn, content, verdicts, allow_uncommitted)
-        self.catalog_snapshot(fresh=True)
+        errors = tuple(p for p in terms.check(content, watch=watch) if p.severity == "error")
+        if errors:
+            shown = "; ".join(str(p) for p in errors[:3]) + ("; ..." if len(errors) > 3 else "")
+            raise InvalidContent(f"nothing published: the content has {len(errors)} error(s) "
+                                 f"({shown}); fix them and run termsledger check", errors)
+        verdicts = {key: found.material
+                    for key, found in terms.assess_versions(content, watch=watch).items()}
+        with self._store.write() as tx:
+            published = publish(tx, content, verdicts, allow_uncommitted)
+        self._snapshot(fresh=True)
         return published
 
     def catalog(self, at: datetime | None = None) -> list[CatalogDocument]:
         """Every published document with its versions, the one in force and those announced
         at ``at`` (now by default)."""
-        return self.catalog_snapshot().listing(day_of(to_micros(at)))
+        return self._snapshot().listing(day_of(to_micros(at)))
 
     # Recording
 
@@ -213,7 +174,7 @@ class Ledger:
         item = dict(subject=subject, document=document, action=action, version=version,
                     channel=channel, evidence=evidence, at=at, sha256=sha256)
         rows, appended = self._append([item], want=True)
-        return tuple(events.from_row(row, done) for row, done in zip(rows, appended))
+        return tuple(events.from_row(row, done) for row, done in zip(rows, appended, strict=True))
 
     def record_many(self, records: Iterable[Mapping[str, Any]]) -> int:
         """Record many decisions in one transaction; returns how many events were appended.
@@ -228,20 +189,21 @@ class Ledger:
                 ) -> tuple[list[Row], list[Appended]]:
         """Check and resolve ``records`` outside the write lock, then append them in one
         transaction, resolved again under the lock if the cached catalog was not the latest."""
-        catalog = self.catalog_snapshot()
+        catalog = self._snapshot()
+        rows: list[Row] | None
         try:
             rows = self._rows(records, catalog)
-        except (UnknownDocument, UnknownVersion):
+        except (UnpublishedDocument, UnpublishedVersion):
             rows = None  # perhaps published since the snapshot: decided under the lock
-        with self.transaction() as conn:
-            if rows is None or catalog_generation(conn) != catalog.generation:
-                rows = self._rows(records, self.catalog_snapshot(fresh=True))
-            return rows, append(conn, rows, want)
+        with self._store.write() as tx:
+            if rows is None or catalog_generation(tx) != catalog.generation:
+                rows = self._rows(records, self._snapshot(fresh=True))
+            return rows, append(tx, rows, want)
 
     def _rows(self, records: Iterable[Mapping[str, Any]], catalog: Catalog) -> list[Row]:
         """Check ``records`` and resolve their versions and bundles (outside the write lock)."""
         rows: list[Row] = []
-        resolved: dict[tuple, tuple] = {}
+        resolved: dict[tuple[Any, ...], tuple[Any, list[Any]]] = {}
         channels: set[str] = set()
         for record in records:
             get = record.get
@@ -251,7 +213,7 @@ class Ledger:
                     and not subject.startswith(RESERVED)):
                 subject = new_subject(subject)
             action = get("action", "accepted")
-            code = ACTION_CODES.get(action) if action in RECORDABLE else check_action(action)
+            code = ACTION_CODES[action] if action in RECORDABLE else check_action(action)
             channel = get("channel", "api")
             if type(channel) is not str or channel not in channels:
                 channels.add(check_channel(channel))
@@ -276,76 +238,92 @@ class Ledger:
     def status(self, subject: str, document: str, at: datetime | None = None) -> Status:
         """Where ``subject`` stands with ``document`` at ``at`` (now by default). An unknown
         subject is ``never``, not an error."""
-        standing = self._standing(document, at)
+        statuses = self._statuses(document, at)
         subject = canonical_subject(subject)
-        rows = self._lookup(standing.doc.id, subject)
-        return standing.of(subject, rows[0] if rows else None)
+        row = self._store.reads().execute(_STATUS, (statuses.doc.id, subject)).fetchone()
+        return statuses.of(subject, row)
 
     def status_all(self, subject: str, at: datetime | None = None) -> list[Status]:
         """The status of ``subject`` for every published document."""
         subject = canonical_subject(subject)
-        return [self.status(subject, slug, at) for slug in self.catalog_snapshot().documents]
+        return [self.status(subject, slug, at) for slug in self._snapshot().documents]
 
     def statuses(self, subjects: Iterable[str], document: str,
                  at: datetime | None = None) -> list[Status]:
         """The status of each of ``subjects`` for ``document``, in the order given."""
-        standing = self._standing(document, at)
-        subjects = [canonical_subject(s) for s in subjects]
-        rows = {subject: (state, accepted, notified) for subject, state, accepted, notified
-                in self.conn.execute(
-                    "SELECT s.subject, st.state, st.accepted, st.notified FROM subjects s "
-                    "CROSS JOIN status st ON st.document = ? AND st.subject = s.id "
-                    "WHERE s.subject IN (SELECT value FROM json_each(?))",
-                    (standing.doc.id, events.json_list(subjects)))}
-        return [standing.of(s, rows.get(s)) for s in subjects]
+        statuses = self._statuses(document, at)
+        names = [canonical_subject(s) for s in subjects]
+        reads = self._store.reads()
+        among, param = reads.any_of(names)
+        rows: dict[str, StatusRow] = {
+            subject: (state, accepted, notified) for subject, state, accepted, notified
+            in reads.execute("SELECT s.subject, st.state, st.accepted, st.notified FROM subjects s "
+                             "CROSS JOIN status st ON st.document = ? AND st.subject = s.id "
+                             f"WHERE s.subject {among}", (statuses.doc.id, param))}
+        return [statuses.of(s, rows.get(s)) for s in names]
 
-    def _standing(self, document: str, at: datetime | None) -> Standing:
+    def _statuses(self, document: str, at: datetime | None) -> DocumentStatuses:
         """The statuses of ``document`` on the day of ``at``, cached with the catalog."""
-        catalog = self.catalog_snapshot()
+        catalog = self._snapshot()
         doc = catalog.document(document)
         key = (doc.id, to_micros(at) // DAY)
-        standing = catalog.standings.get(key)
-        if standing is None:
-            if len(catalog.standings) >= MAX_STANDINGS:
-                catalog.standings.clear()
-            standing = catalog.standings[key] = Standing(catalog, doc, day_of(key[1] * DAY))
-        return standing
+        found: DocumentStatuses | None = catalog.statuses.get(key)
+        if found is None:
+            if len(catalog.statuses) >= MAX_STATUSES:
+                catalog.statuses.clear()
+            found = catalog.statuses[key] = DocumentStatuses(catalog, doc, day_of(key[1] * DAY))
+        return found
 
     # Notifications
 
-    def pending_notifications(self, document: str, version: str, *, after: str | None = None,
+    def pending_notifications(self, document: str, version: str, *, cursor: str | None = None,
                               limit: int | None = None) -> Iterator[str]:
         """The subjects who accepted a version before ``version`` of ``document`` and were not
         notified of it (nor of a later one), ordered by a stable key; withdrawn subjects are
-        left out. Material versions call for re-acceptance, others for notice."""
-        return notifications.pending(self, document, version, after, limit)
+        left out. Material versions call for re-acceptance, others for notice.
 
-    def pending_page(self, document: str, version: str, *, after: str | None = None,
-                     limit: int = 100) -> Page:
-        """One page of :meth:`pending_notifications`; pass ``page.next_cursor`` as ``after``
-        for the next. Pages neither skip nor repeat subjects while events arrive."""
-        return notifications.page(self, document, version, after, limit)
+        :param cursor: a page's ``next_cursor`` (see :meth:`pending_page`): start after it.
+            Defaults to the start.
+        :param limit: yield at most this many. Defaults to all.
+        """
+        return notifications.pending(self._store.reads(), self._snapshot(), document, version,
+                                     cursor, limit)
+
+    def pending_page(self, document: str, version: str, *, cursor: str | None = None,
+                     limit: int = 100) -> WorklistPage:
+        """One page of :meth:`pending_notifications`; pass ``page.next_cursor`` as ``cursor``
+        for the next (a cursor the ledger did not hand out raises :class:`InvalidCursor`).
+        Pages neither skip nor repeat subjects while events arrive."""
+        return notifications.page(self._store.reads(), self._snapshot(), document, version,
+                                  cursor, limit)
 
     def mark_notified(self, subjects: Iterable[str], document: str, version: str, *,
-                      channel: str = "email", at: datetime | None = None) -> int:
+                      channel: str = "email", at: datetime | None = None) -> Marked:
         """Record that ``subjects`` were notified of ``version``; idempotent: subjects already
-        notified of it (or of a later version) are skipped. Returns how many were recorded."""
-        return notifications.mark(self, subjects, document, version, channel, at)
+        notified of it (or of a later version) are skipped. Returns a :class:`Marked`: how
+        many were recorded, and the subjects left out as ``unknown`` (no status for the
+        document)."""
+        with self._store.write() as tx:
+            return notifications.mark(tx, self._snapshot(fresh=True), subjects, document,
+                                      version, channel, at)
 
     # Rights
 
     def history(self, subject: str) -> list[Event]:
         """Every event about ``subject``, oldest first (empty for an unknown subject)."""
-        return events.history(self.conn, canonical_subject(subject))
+        return events.history(self._store.reads(), canonical_subject(subject))
 
     def export(self, subject: str) -> dict[str, Any]:
         """Everything the ledger holds about ``subject``, as JSON-ready data."""
-        return erasure.export(self, canonical_subject(subject))
+        subject = canonical_subject(subject)
+        statuses = self.status_all(subject)
+        with self._store.read() as tx:
+            return erasure.export(tx, subject, statuses)
 
     def erase(self, subject: str) -> Erasure:
         """Replace ``subject`` with a random pseudonym and drop its personal evidence and
-        stored responses, from the file and its WAL; see :mod:`consent.erasure`."""
-        return erasure.erase(self, canonical_subject(subject))
+        stored responses, from the storage and its logs; see :mod:`consent.erasure`."""
+        return erasure.erase(self._store, canonical_subject(subject))
 
     def verify(self, *, repair: bool = False, anchor: str | None = None) -> Verification:
         """Check the hash chain (reports the first event edited, deleted, reordered or
@@ -359,25 +337,26 @@ class Ledger:
             must still hold that head at that position (nothing cut from its end or rewritten).
             Defaults to none.
         """
-        with storage_errors(self.path):
-            result = verify.verify(self.conn, anchor)
+        with self._store.read() as tx:
+            result = verify.verify(tx, anchor)
         only_status = result.problem == verify.status_problem(result.status_differences)
         if not (repair and result.status_differences and only_status):
             return result  # nothing to repair, or the events themselves are in doubt
-        with self.transaction() as conn:
-            found = list(rebuild.differences(conn))
-            evidence = rebuild.repair(conn, found)
-            append(conn, [Row(to_micros(None), LEDGER_SUBJECT, None, ACTION_CODES["repaired"],
-                              "verify", evidence)])
-        with storage_errors(self.path):
-            after = verify.verify(self.conn, anchor)
+        with self._store.write() as tx:
+            found = list(rebuild.differences(tx))
+            evidence = rebuild.repair(tx, found)
+            append(tx, [Row(to_micros(None), LEDGER_SUBJECT, None, Action.REPAIRED, "verify",
+                            evidence)])
+        with self._store.read() as tx:
+            after = verify.verify(tx, anchor)
         return replace(after, repaired=len(found), status_problems=result.status_problems)
 
     # Idempotency for the HTTP API
 
     def idempotent(self, key: str, subjects: str | Iterable[str] | None,
-                   make_response: Callable[[], dict], *, fingerprint: str | None = None,
-                   owner: str | None = None) -> tuple[dict, bool]:
+                   make_response: Callable[[], dict[str, Any]], *, fingerprint: str | None = None,
+                   owner: str | None = None) -> tuple[dict[str, Any], bool]:
         """Run ``make_response`` once per ``key`` (of ``owner``); see
         :func:`consent.idempotency.idempotent`."""
-        return idempotency.idempotent(self, key, subjects, make_response, fingerprint, owner)
+        return idempotency.idempotent(self._store, key, subjects, make_response, fingerprint,
+                                      owner)

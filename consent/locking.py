@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 try:
     import fcntl
+    HAS_FLOCK = True
 except ImportError:  # Windows
-    fcntl = None
+    HAS_FLOCK = False
 
 POLL = 0.001
 """Seconds between attempts at the file lock where it polls (without ``fcntl``)."""
 
-_locks: dict[str, "WriterLock"] = {}
+_locks: dict[str, WriterLock] = {}
 _locks_guard = threading.Lock()
 
 
@@ -35,7 +36,7 @@ class WriterLock:
         self._depth = 0
         self._fd: int | None = None
         self._pid = 0
-        if fcntl is None:
+        if not HAS_FLOCK:
             from filelock import FileLock
             self._file = FileLock(self._path, thread_local=False, poll_interval=POLL)
 
@@ -55,7 +56,7 @@ class WriterLock:
                     self._release()
 
     def _acquire(self) -> None:
-        if fcntl is None:
+        if not HAS_FLOCK:
             self._file.acquire()
             return
         if self._pid != os.getpid():  # a forked child must not share its parent's descriptor
@@ -64,12 +65,13 @@ class WriterLock:
             os.makedirs(os.path.dirname(self._path), exist_ok=True)
             self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             self._pid = os.getpid()
+        assert self._fd is not None
         fcntl.flock(self._fd, fcntl.LOCK_EX)
 
     def _release(self) -> None:
-        if fcntl is None:
+        if not HAS_FLOCK:
             self._file.release()
-        else:
+        elif self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 

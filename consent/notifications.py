@@ -5,20 +5,17 @@ from __future__ import annotations
 import base64
 import hmac
 import struct
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from hashlib import blake2b
-from typing import TYPE_CHECKING, Iterable, Iterator
 
-from .catalog import DocumentEntries, Entry
+from .actions import Action, State
+from .catalog import Catalog, DocumentEntries, Entry
 from .errors import InvalidCursor, InvalidRecord
-from .events import json_list
 from .records import check_channel, new_subject, short, to_micros
-from .schema import ACTION_CODES
-from .values import Marked, Page
+from .store import Tx
+from .values import Marked, WorklistPage
 from .writer import Row, append
-
-if TYPE_CHECKING:
-    from .ledger import Ledger
 
 CHUNK = 10_000
 CURSOR_FORMAT = 1
@@ -28,15 +25,16 @@ TAG_BYTES = 8
 MAX_CURSOR = 64
 
 
-def pending(ledger: Ledger, document: str, version: str, after: str | None,
+def pending(reads: Tx, catalog: Catalog, document: str, version: str, cursor: str | None,
             limit: int | None) -> Iterator[str]:
-    """Yield the pending subjects, reading in chunks so that writes may interleave."""
-    doc, entry = _target(ledger, document, version)
-    last = _decode(_key(ledger), after, entry)
+    """Yield the pending subjects, reading on ``reads`` in chunks so that writes may
+    interleave."""
+    doc, entry = _target(catalog, document, version)
+    last = _decode(_key(reads), cursor, entry)
     left = limit
     while left is None or left > 0:
         size = CHUNK if left is None else min(CHUNK, left)
-        rows = _select(ledger, doc, entry, last, size)
+        rows = _select(reads, doc, entry, last, size)
         for _, subject in rows:
             yield subject
         if len(rows) < size:
@@ -45,34 +43,34 @@ def pending(ledger: Ledger, document: str, version: str, after: str | None,
         left = None if left is None else left - len(rows)
 
 
-def page(ledger: Ledger, document: str, version: str, after: str | None, limit: int) -> Page:
-    """One page of at most ``limit`` pending subjects after the cursor ``after``."""
+def page(reads: Tx, catalog: Catalog, document: str, version: str, cursor: str | None,
+         limit: int) -> WorklistPage:
+    """One page of at most ``limit`` pending subjects after ``cursor``."""
     if not isinstance(limit, int) or limit < 1:
         raise InvalidRecord(f"limit must be a positive whole number, not {limit!r}")
-    doc, entry = _target(ledger, document, version)
-    key = _key(ledger)
-    rows = _select(ledger, doc, entry, _decode(key, after, entry), limit)
-    cursor = _encode(key, entry, rows[-1][0]) if len(rows) == limit else None
-    return Page(tuple(subject for _, subject in rows), cursor)
+    doc, entry = _target(catalog, document, version)
+    key = _key(reads)
+    rows = _select(reads, doc, entry, _decode(key, cursor, entry), limit)
+    following = _encode(key, entry, rows[-1][0]) if len(rows) == limit else None
+    return WorklistPage(subjects=tuple(subject for _, subject in rows), next_cursor=following)
 
 
-def mark(ledger: Ledger, subjects: Iterable[str], document: str, version: str, channel: str,
-         at: datetime | None) -> Marked:
-    """Record a ``notified`` event for each subject not yet notified of ``version`` or later;
-    subjects without a status for the document are not marked but reported as unknown."""
+def mark(tx: Tx, catalog: Catalog, subjects: Iterable[str], document: str, version: str,
+         channel: str, at: datetime | None) -> Marked:
+    """Record, in the write transaction ``tx`` (``catalog`` read in it), a ``notified`` event
+    for each subject not yet notified of ``version`` or later; subjects without a status for
+    the document are not marked but reported as unknown."""
     names = list(dict.fromkeys(new_subject(s) for s in subjects))
     channel, micros = check_channel(channel), to_micros(at)
-    with ledger.transaction() as conn:
-        catalog = ledger.catalog_snapshot(fresh=True)
-        doc = catalog.document(document)
-        entry = doc.version(version)
-        notified = dict(conn.execute(
-            "SELECT s.subject, st.notified FROM subjects s CROSS JOIN status st "
-            "ON st.document = ? AND st.subject = s.id WHERE s.subject IN "
-            "(SELECT value FROM json_each(?))", (doc.id, json_list(names))))
-        rows = [Row(micros, name, entry, ACTION_CODES["notified"], channel, None) for name in names
-                if name in notified and _before(catalog.by_rowid.get(notified[name]), entry)]
-        append(conn, rows)
+    doc = catalog.document(document)
+    entry = doc.version(version)
+    among, param = tx.any_of(names)
+    notified = dict(tx.execute(
+        "SELECT s.subject, st.notified FROM subjects s CROSS JOIN status st "
+        f"ON st.document = ? AND st.subject = s.id WHERE s.subject {among}", (doc.id, param)))
+    rows = [Row(micros, name, entry, Action.NOTIFIED, channel, None) for name in names
+            if name in notified and _before(catalog.by_rowid.get(notified[name]), entry)]
+    append(tx, rows)
     return Marked(len(rows), tuple(name for name in names if name not in notified))
 
 
@@ -82,25 +80,26 @@ def _before(notified: Entry | None, entry: Entry) -> bool:
     return notified is None or notified.ordinal < entry.ordinal
 
 
-def _target(ledger: Ledger, document: str, version: str) -> tuple[DocumentEntries, Entry]:
-    doc = ledger.catalog_snapshot().document(document)
+def _target(catalog: Catalog, document: str, version: str) -> tuple[DocumentEntries, Entry]:
+    doc = catalog.document(document)
     return doc, doc.version(version)
 
 
-def _select(ledger: Ledger, doc: DocumentEntries, entry: Entry, after: int,
+def _select(reads: Tx, doc: DocumentEntries, entry: Entry, after: int,
             limit: int) -> list[tuple[int, str]]:
     earlier = ",".join(str(e.rowid) for e in doc.versions[:entry.ordinal])
     if not earlier:
         return []
-    return ledger.conn.execute(
+    return reads.execute(
         "SELECT st.subject, s.subject FROM status st JOIN subjects s ON s.id = st.subject "
-        f"WHERE st.document = ? AND st.subject > ? AND st.state = 1 AND st.accepted IN ({earlier}) "
+        f"WHERE st.document = ? AND st.subject > ? AND st.state = ? AND st.accepted IN ({earlier}) "
         f"AND (st.notified IS NULL OR st.notified IN ({earlier})) ORDER BY st.subject LIMIT ?",
-        (doc.id, after, limit)).fetchall()
+        (doc.id, after, int(State.ACCEPTED), limit)).fetchall()
 
 
-def _key(ledger: Ledger) -> bytes:
-    return ledger.conn.execute("SELECT value FROM meta WHERE key = 'cursor_key'").fetchone()[0]
+def _key(reads: Tx) -> bytes:
+    key: bytes = reads.execute("SELECT data FROM meta WHERE key = 'cursor_key'").fetchone()[0]
+    return key
 
 
 def _tag(key: bytes, body: bytes) -> bytes:
@@ -132,4 +131,4 @@ def _decode(key: bytes, cursor: str | None, entry: Entry) -> int:
     _, version, subject = _CURSOR.unpack(body)
     if version != entry.rowid:
         raise InvalidCursor(f"cursor {short(cursor)} belongs to another document or version")
-    return subject
+    return int(subject)

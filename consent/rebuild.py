@@ -12,22 +12,25 @@ ledger.
 from __future__ import annotations
 
 import json
-import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any
 
+from .actions import Action, State
 from .records import iso, short
-from .schema import ACCEPTED, ACTION_CODES, NONE, WITHDRAWN
+from .store import Tx
 
 _ACCEPTED, _WITHDRAWN, _NOTIFIED, _ERASED = (
-    ACTION_CODES[a] for a in ("accepted", "withdrawn", "notified", "erased"))
+    int(a) for a in (Action.ACCEPTED, Action.WITHDRAWN, Action.NOTIFIED, Action.ERASED))
+ACCEPTED, WITHDRAWN, NONE = int(State.ACCEPTED), int(State.WITHDRAWN), int(State.NONE)
 _EVENTS = "SELECT subject, version, action, at FROM events ORDER BY subject, seq"
 _STATUS = ("SELECT subject, document, state, accepted, notified, at FROM status "
            "ORDER BY subject, document")
-Row = tuple  # (state, accepted, notified, at) of a status row
+Row = tuple[Any, ...]
+"""``(state, accepted, notified, at)`` of a status row."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Difference:
     """A status row that is not what the events say (``None``: there should be none, or
     there is none)."""
@@ -38,13 +41,14 @@ class Difference:
     expected: Row | None
 
 
-def expected(conn: sqlite3.Connection) -> Iterator[tuple[int, dict[int, list]]]:
+def expected(tx: Tx) -> Iterator[tuple[Any, dict[Any, list[Any]]]]:
     """``(subject id, {document id: [state, accepted, notified, at]})`` for each subject with
     a status, in the order of subject ids. Events with malformed values are skipped (the
     hash chain's check reports them)."""
-    documents = dict(conn.execute("SELECT id, document FROM versions"))
-    subject, rows = None, {}
-    for sid, version, action, at in conn.execute(_EVENTS):
+    documents = dict(tx.execute("SELECT id, document FROM versions"))
+    subject: Any = None
+    rows: dict[Any, list[Any]] = {}
+    for sid, version, action, at in tx.execute(_EVENTS):
         if sid != subject:
             if rows:
                 yield subject, rows
@@ -77,27 +81,30 @@ def expected(conn: sqlite3.Connection) -> Iterator[tuple[int, dict[int, list]]]:
         yield subject, rows
 
 
-def differences(conn: sqlite3.Connection) -> Iterator[Difference]:
+def differences(tx: Tx) -> Iterator[Difference]:
     """Every status row that differs from what the events say, missing and extra rows
     included, in the order of subject ids (damaged rows, whose subject is not a number, last)."""
-    stored = iter(conn.execute(_STATUS))
+    stored = iter(tx.execute(_STATUS))
     pending = next(stored, None)
-    for sid, rows in expected(conn):
+    for sid, rows in expected(tx):
         while pending is not None and _before(pending[0], sid):
-            yield Difference(pending[0], pending[1], tuple(pending[2:]), None)
+            yield Difference(subject=pending[0], document=pending[1], stored=tuple(pending[2:]),
+                             expected=None)
             pending = next(stored, None)
-        have = {}
+        have: dict[Any, Row] = {}
         while pending is not None and pending[0] == sid and type(pending[0]) is int:
             have[pending[1]] = tuple(pending[2:])
             pending = next(stored, None)
-        for document, row in rows.items():
-            row, stored_row = tuple(row), have.pop(document, None)
+        for document, values in rows.items():
+            row, stored_row = tuple(values), have.pop(document, None)
             if stored_row != row:
-                yield Difference(sid, document, stored_row, row)
-        for document, row in have.items():
-            yield Difference(sid, document, row, None)
+                yield Difference(subject=sid, document=document, stored=stored_row,
+                                 expected=row)
+        for document, kept in have.items():
+            yield Difference(subject=sid, document=document, stored=kept, expected=None)
     while pending is not None:
-        yield Difference(pending[0], pending[1], tuple(pending[2:]), None)
+        yield Difference(subject=pending[0], document=pending[1], stored=tuple(pending[2:]),
+                         expected=None)
         pending = next(stored, None)
 
 
@@ -106,13 +113,13 @@ def _before(stored_subject: object, sid: int) -> bool:
     return type(stored_subject) is int and stored_subject < sid
 
 
-def describe(conn: sqlite3.Connection, difference: Difference, names: dict[int, str]) -> str:
+def describe(tx: Tx, difference: Difference, names: dict[int, str]) -> str:
     """The difference in words: whose status, what the table says, what the events say;
     ``names`` are the versions' ids by row id (:func:`version_names`)."""
-    subject = conn.execute("SELECT subject FROM subjects WHERE id = ?",
-                           (difference.subject,)).fetchone()
-    slug = conn.execute("SELECT slug FROM documents WHERE id = ?",
-                        (difference.document,)).fetchone()
+    subject = tx.execute("SELECT subject FROM subjects WHERE id = ?",
+                         (difference.subject,)).fetchone()
+    slug = tx.execute("SELECT slug FROM documents WHERE id = ?",
+                      (difference.document,)).fetchone()
     who = (f"subject {short(subject[0])}" if subject
            else f"subject id {short(difference.subject)}, who has no events,")
     what = slug[0] if slug else f"document id {short(difference.document)}"
@@ -120,9 +127,9 @@ def describe(conn: sqlite3.Connection, difference: Difference, names: dict[int, 
             f"events say {_words(difference.expected, names)}")
 
 
-def version_names(conn: sqlite3.Connection) -> dict[int, str]:
+def version_names(tx: Tx) -> dict[int, str]:
     """Each version's id (``2026-01-01``) by its row id."""
-    return dict(conn.execute("SELECT id, version FROM versions"))
+    return dict(tx.execute("SELECT id, version FROM versions"))
 
 
 def _words(row: Row | None, names: dict[int, str]) -> str:
@@ -151,7 +158,7 @@ def _words(row: Row | None, names: dict[int, str]) -> str:
     return words
 
 
-def repair(conn: sqlite3.Connection, found: list[Difference]) -> str:
+def repair(tx: Tx, found: list[Difference]) -> str:
     """Write the expected rows of ``found`` into the status table (in the caller's write
     transaction); returns the evidence of the repair, as JSON: how many rows were added,
     changed and removed, and which (document, subject id) pairs."""
@@ -160,11 +167,14 @@ def repair(conn: sqlite3.Connection, found: list[Difference]) -> str:
         key = (difference.document, difference.subject)
         if difference.expected is None:
             counts["removed"] += 1
-            conn.execute("DELETE FROM status WHERE document IS ? AND subject IS ?", key)
+            tx.execute("DELETE FROM status WHERE document = ? AND subject = ?", key)
         else:
             counts["added" if difference.stored is None else "changed"] += 1
-            conn.execute("INSERT OR REPLACE INTO status (document, subject, state, accepted, "
-                         "notified, at) VALUES (?, ?, ?, ?, ?, ?)", (*key, *difference.expected))
+            tx.execute("INSERT INTO status (document, subject, state, accepted, notified, at) "
+                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (document, subject) DO UPDATE SET "
+                       "state = excluded.state, accepted = excluded.accepted, "
+                       "notified = excluded.notified, at = excluded.at",
+                       (*key, *difference.expected))
     rows = [[short(d.document) if type(d.document) is not int else d.document,
              short(d.subject) if type(d.subject) is not int else d.subject] for d in found[:1000]]
     return json.dumps({"status_rows": counts, "rows": rows}, separators=(",", ":"))

@@ -141,7 +141,7 @@ def _verify(signed: SignedReceipt, site: Site, subject: str | None, checks: list
         checks.append("subject: the receipt is about the subject given")
 
 
-def _listed_sha256(versions: dict, document: str, version: str) -> str | None:
+def _listed_sha256(versions: dict[str, Any], document: str, version: str) -> str | None:
     for entry in versions["documents"]:
         if isinstance(entry, dict) and entry.get("slug") == document:
             for listed in entry.get("versions") or ():

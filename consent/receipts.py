@@ -255,7 +255,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
-def _text(data: dict, key: str, *, optional: bool = False, empty: bool = False) -> Any:
+def _text(data: dict[str, Any], key: str, *, optional: bool = False, empty: bool = False) -> Any:
     value = data.get(key)
     if value is None and optional:
         return None
@@ -265,7 +265,7 @@ def _text(data: dict, key: str, *, optional: bool = False, empty: bool = False) 
     return value
 
 
-def _hex64(data: dict, key: str, *, optional: bool = False) -> Any:
+def _hex64(data: dict[str, Any], key: str, *, optional: bool = False) -> Any:
     value = data.get(key)
     if value is None and optional:
         return None
@@ -274,7 +274,7 @@ def _hex64(data: dict, key: str, *, optional: bool = False) -> Any:
     return value
 
 
-def _int(data: dict, key: str) -> int:
+def _int(data: dict[str, Any], key: str) -> int:
     value = data.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_INT:
         raise InvalidReceipt(f"field {key!r} must be a whole number from 0 to 2^53-1, "
@@ -282,7 +282,7 @@ def _int(data: dict, key: str) -> int:
     return value
 
 
-def _seconds(data: dict, key: str) -> datetime:
+def _seconds(data: dict[str, Any], key: str) -> datetime:
     value = _int(data, key)
     if value > _LAST_SECOND:
         raise InvalidReceipt(f"field {key!r} is a time after the year 9999: {value}")

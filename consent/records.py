@@ -1,4 +1,5 @@
-"""Checking what callers ask to record and turning it into rows to append.
+"""Checking what callers ask to record: subject ids, evidence, channels, actions, times, and
+the version (and bundle) a record is about.
 
 Every refusal names the field and the value, in words a legal editor understands.
 """
@@ -7,13 +8,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
-from json.encoder import c_make_encoder, encode_basestring
-from typing import Any, Mapping, NewType
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from typing import Any, NewType
 
-from .catalog import Catalog, Entry, manifest
-from .errors import InvalidEvidence, InvalidRecord, InvalidSubject, UnknownVersion
-from .schema import ACTION_CODES
+from terms import manifest
+
+from .actions import ACTION_CODES, RECORDABLE
+from .catalog import Catalog, Entry
+from .errors import InvalidEvidence, InvalidRecord, InvalidSubject, UnpublishedVersion
 
 MAX_SUBJECT = 256
 MAX_EVIDENCE = 65536
@@ -23,7 +27,6 @@ LEDGER_SUBJECT = "ledger:repair"
 """The subject of the ledger's own events (a repair of the status table)."""
 RESERVED = (PSEUDONYM_PREFIX, "ledger:")
 """Prefixes of subject ids that callers cannot record: erased subjects, the ledger's own."""
-RECORDABLE = ("accepted", "declined", "withdrawn")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 DAY = 86_400_000_000
@@ -80,12 +83,12 @@ def canonical_subject(subject: Any) -> SubjectId:
 def new_subject(subject: Any) -> SubjectId:
     """Like :func:`canonical_subject`, refusing the prefixes reserved for erased subjects
     and the ledger's own events."""
-    subject = canonical_subject(subject)
-    if subject.startswith(RESERVED):
-        raise InvalidSubject(f"subject must not start with {subject.split(':')[0] + ':'!r} "
+    name = canonical_subject(subject)
+    if name.startswith(RESERVED):
+        raise InvalidSubject(f"subject must not start with {name.split(':')[0] + ':'!r} "
                              f"(reserved for erased subjects and the ledger's own events): "
-                             f"{subject!r}")
-    return subject
+                             f"{name!r}")
+    return name
 
 
 def check_unicode(text: str, field: str, error: type[Exception]) -> None:
@@ -163,7 +166,8 @@ def to_micros(at: Any) -> int:
         raise InvalidRecord(f"at must be a date and time, not {short(at)}")
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
-    return (at - _EPOCH) // _MICROSECOND
+    micros: int = (at - _EPOCH) // _MICROSECOND
+    return micros
 
 
 def iso(micros: int) -> str:
@@ -176,7 +180,7 @@ def day_of(micros: int) -> date:
     return date.fromordinal(719163 + micros // DAY)
 
 
-def resolve(catalog: Catalog, document: str, version: str | None, day: date, accepted: bool,
+def resolve(catalog: Catalog, document: Any, version: Any, day: date, accepted: bool,
             sha256: str | None = None) -> tuple[Entry, list[Entry]]:
     """The version to record (``None``: in force on ``day``) and, for an acceptance, the
     other versions of its bundle as accepted on ``day`` (see :meth:`Catalog.bundle`).
@@ -186,15 +190,15 @@ def resolve(catalog: Catalog, document: str, version: str | None, day: date, acc
     if version is None:
         entry = doc.in_force(day)
         if entry is None:
-            raise UnknownVersion(f"no published version of {document!r} is in force on {day}")
+            raise UnpublishedVersion(f"no published version of {document!r} is in force on {day}")
     else:
         if not isinstance(version, str):
             raise InvalidRecord(f"version must be text, not {short(version)}")
         entry = doc.version(version)
     members = catalog.bundle(entry, day) if accepted else []
-    if sha256 is not None and sha256 != entry.value.content_sha256:
-        if sha256 != manifest([entry, *members])[1]:
-            raise UnknownVersion(f"sha256 {short(sha256)} is neither the text of {document} "
+    if sha256 is not None and sha256 != entry.content_sha256:
+        if sha256 != manifest((e.document, e.id, e.content_sha256) for e in (entry, *members))[1]:
+            raise UnpublishedVersion(f"sha256 {short(sha256)} is neither the text of {document} "
                                  f"{entry.id} nor the manifest of its bundle")
     return entry, members
 

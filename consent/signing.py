@@ -61,7 +61,7 @@ class PublicKey:
     def valid_at(self, time: datetime) -> bool:
         return self.not_before <= time and (self.not_after is None or time <= self.not_after)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"key_id": f"{self.key.key_id:08x}", "vkey": str(self.key),
                 "not_before": format_time(self.not_before),
                 "not_after": format_time(self.not_after) if self.not_after else None}

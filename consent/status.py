@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from .catalog import Catalog, DocumentEntries
-from .schema import ACCEPTED, WITHDRAWN
+from .actions import State
+from .catalog import Catalog, DocumentEntries, Entry
 from .values import Status
 
+ACCEPTED, WITHDRAWN = int(State.ACCEPTED), int(State.WITHDRAWN)
+StatusRow = tuple[int, "int | None", "int | None"]
+"""A ``status`` row's ``(state, accepted, notified)``."""
 
-class Standing:
+
+class DocumentStatuses:
     """The statuses of one document on one day; :meth:`of` computes a subject's.
 
     - ``never``: no standing acceptance (nothing accepted, or only declined);
@@ -27,21 +32,28 @@ class Standing:
         upcoming = doc.upcoming(day)
         self.current_id = self.current.id if self.current else None
         self.announced_id = upcoming[0].id if upcoming else None
-        self._outcomes: dict[tuple | None, tuple] = {}
+        self._outcomes: dict[StatusRow | None, tuple[Any, ...]] = {}
         """Status fields per ``status`` row: few distinct rows, many subjects."""
 
-    def of(self, subject: str, row: tuple[int, int | None, int | None] | None) -> Status:
+    def of(self, subject: str, row: StatusRow | None) -> Status:
         """The status of ``subject`` whose row is ``(state, accepted, notified)`` or ``None``."""
         outcome = self._outcomes.get(row)
         if outcome is None:
             outcome = self._outcomes[row] = self._outcome(row)
-        return Status(subject, self.doc.slug, *outcome)
+        status, accepted, current, announced, notified = outcome
+        return Status(subject=subject, document=self.doc.slug, status=status,
+                      accepted_version=accepted, current_version=current,
+                      announced_version=announced, notified_version=notified)
 
-    def _outcome(self, row: tuple[int, int | None, int | None] | None) -> tuple:
+    def _outcome(self, row: StatusRow | None) -> tuple[Any, ...]:
         doc, current = self.doc, self.current
         state, accepted_id, notified_id = row or (0, None, None)
-        accepted = self.catalog.by_rowid.get(accepted_id) if accepted_id is not None else None
-        notified = self.catalog.by_rowid.get(notified_id) if notified_id is not None else None
+        accepted: Entry | None = None
+        notified: Entry | None = None
+        if accepted_id is not None:
+            accepted = self.catalog.by_rowid.get(accepted_id)
+        if notified_id is not None:
+            notified = self.catalog.by_rowid.get(notified_id)
         if state == WITHDRAWN:
             status = "withdrawn"
         elif state != ACCEPTED or accepted is None:

@@ -121,7 +121,8 @@ class Log:
         return subtree
 
 
-def _tile_node(data: bytes, height: int, index: int, memo: dict, key: TileKey) -> bytes:
+def _tile_node(data: bytes, height: int, index: int, memo: dict[tuple[TileKey, int, int], bytes],
+               key: TileKey) -> bytes:
     """The node ``index`` at ``height`` above the bottom row of the tile ``data``."""
     if height == 0:
         return data[index * HASH_SIZE:(index + 1) * HASH_SIZE]

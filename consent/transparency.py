@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import InvalidNote, InvalidProof, PublicationError, SigningKeyError
 from .merkle import verify_consistency
@@ -176,7 +177,7 @@ class Site:
 
             url = self.location + relative
             try:
-                with urllib.request.urlopen(url, timeout=TIMEOUT) as response:  # noqa: S310 (http(s) only)
+                with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
                     data = response.read(MAX_FILE_BYTES + 1)
             except urllib.error.HTTPError as error:
                 raise PublicationError(f"cannot read {url}: HTTP {error.code}") from None
@@ -192,7 +193,7 @@ class Site:
         except SigningKeyError as error:
             raise PublicationError(str(error)) from None
 
-    def versions(self) -> dict:
+    def versions(self) -> dict[str, Any]:
         data = self.read(VERSIONS)
         try:
             versions = json.loads(data)

@@ -1,9 +1,28 @@
-"""The values the ledger returns. Instances are frozen: safe to share, cache and compare."""
+"""The values the ledger returns. Instances are frozen: safe to share, cache and compare.
+Each has ``to_dict()``, its JSON-ready form."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
+
+
+class _Value:
+    """``to_dict()`` of a value: :func:`dataclasses.asdict`, tuples as lists."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = asdict(self, dict_factory=_json)  # type: ignore[call-overload]
+        return data
+
+
+def _json(items: list[tuple[str, Any]]) -> dict[str, Any]:
+    return {key: _list(value) for key, value in items}
+
+
+def _list(value: Any) -> Any:
+    return [_list(item) for item in value] if isinstance(value, (tuple, list)) else value
 
 STATUSES = ("current", "notify", "reaccept", "announced", "never", "withdrawn")
 LIMITS = ("From this file alone, verify cannot tell events cut from the end of the chain, or "
@@ -14,8 +33,8 @@ LIMITS = ("From this file alone, verify cannot tell events cut from the end of t
 """What :class:`Verification` says it cannot detect."""
 
 
-@dataclass(frozen=True, slots=True)
-class Status:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Status(_Value):
     """Where a subject stands with a document."""
 
     subject: str
@@ -31,15 +50,15 @@ class Status:
     notified_version: str | None = None
     """The latest version the subject was notified of, if any."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
-
-@dataclass(frozen=True, slots=True)
-class Event:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Event(_Value):
     """One row of the append-only event log, as read back."""
 
+    chain: int = 0
+    """The hash chain the event is in (a subject's events are all in one chain)."""
     seq: int
+    """The event's place in its chain, from 1."""
     at: str
     """UTC, ISO-8601 with microseconds."""
     subject: str
@@ -52,19 +71,17 @@ class Event:
     evidence: dict[str, Any] | None
     """``None`` once the subject was erased."""
     part_of: int | None
-    """For a document accepted as part of a bundle: the ``seq`` of the bundle's head event."""
+    """For a document accepted as part of a bundle: the ``seq`` of the bundle's head event (in
+    the same chain)."""
     prev_hash: str
     hash: str
     problem: str | None = None
     """Set when the stored row is damaged (tampered with): what is wrong with it; the fields
     it concerns are ``None`` (or empty), the others hold what could be read."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
-
-@dataclass(frozen=True, slots=True)
-class CatalogVersion:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CatalogVersion(_Value):
     """A published version as the ledger knows it."""
 
     document: str
@@ -90,14 +107,9 @@ class CatalogVersion:
     commit: str | None
     published_at: str
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["references"] = list(self.references)
-        return data
 
-
-@dataclass(frozen=True, slots=True)
-class CatalogDocument:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CatalogDocument(_Value):
     """A published document with its versions (oldest first) and what is in force."""
 
     slug: str
@@ -107,15 +119,9 @@ class CatalogDocument:
     """Versions announced but not yet in force, soonest first."""
     versions: tuple[CatalogVersion, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"slug": self.slug, "title": self.title,
-                "in_force": self.in_force.to_dict() if self.in_force else None,
-                "announced": [v.to_dict() for v in self.announced],
-                "versions": [v.to_dict() for v in self.versions]}
 
-
-@dataclass(frozen=True, slots=True)
-class Published:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Published(_Value):
     """What :meth:`Ledger.publish` changed: ``(slug, version)`` pairs."""
 
     added: tuple[tuple[str, str], ...]
@@ -126,10 +132,6 @@ class Published:
     """Versions in force whose materiality verdict differs from the one published: the
     published one stays, so that who must re-accept does not change."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"added": [list(p) for p in self.added], "updated": [list(p) for p in self.updated],
-                "unchanged": self.unchanged, "kept": [list(p) for p in self.kept]}
-
 
 class Marked(int):
     """What :meth:`Ledger.mark_notified` did: the number of notifications recorded (an ``int``
@@ -138,7 +140,7 @@ class Marked(int):
 
     unknown: tuple[str, ...]
 
-    def __new__(cls, marked: int, unknown: tuple[str, ...] = ()) -> "Marked":
+    def __new__(cls, marked: int, unknown: tuple[str, ...] = ()) -> Marked:
         value = super().__new__(cls, marked)
         value.unknown = unknown
         return value
@@ -147,20 +149,17 @@ class Marked(int):
         return {"marked": int(self), "unknown": list(self.unknown)}
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WorklistPage(_Value):
     """One page of the notification worklist."""
 
     subjects: tuple[str, ...]
     next_cursor: str | None
-    """Pass as ``after`` for the next page; ``None`` when this page is the last."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"subjects": list(self.subjects), "next_cursor": self.next_cursor}
+    """Pass as ``cursor`` for the next page; ``None`` when this page is the last."""
 
 
-@dataclass(frozen=True, slots=True)
-class Verification:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Verification(_Value):
     """The result of checking the hash chain and the status table."""
 
     ok: bool
@@ -182,14 +181,9 @@ class Verification:
     limits: str = LIMITS
     """What no verification of the file alone can detect, and how to close the gap."""
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["status_problems"] = list(self.status_problems)
-        return data
 
-
-@dataclass(frozen=True, slots=True)
-class Erasure:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Erasure(_Value):
     """What :meth:`Ledger.erase` did."""
 
     pseudonym: str
@@ -198,6 +192,3 @@ class Erasure:
     """How many of the subject's events lost their personal fields."""
     responses: int
     """How many stored idempotent responses about the subject were deleted."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)

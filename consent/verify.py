@@ -1,19 +1,20 @@
-"""Checking the hash chain from the first event to the last."""
+"""Checking the hash chains from the first event to the last, and the status table."""
 
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import replace
+from typing import Any, cast
 
+from .actions import ACTION_LABELS, Action
 from .chain import GENESIS, event_hash, header, personal_digest
-from .rebuild import describe, differences, version_names
 from .errors import InvalidRecord
+from .rebuild import describe, differences, version_names
 from .records import short
-from .schema import ACTION_CODES, ACTIONS
+from .store import Tx
 from .values import Verification
 
-_ERASED = ACTION_CODES["erased"]
+_ERASED = int(Action.ERASED)
 _ANCHOR = re.compile(r"(\d{1,19}):([0-9a-f]{64})")
 MAX_REPORTED = 100
 """Most status rows that a verification describes (it counts them all)."""
@@ -22,25 +23,23 @@ SELECT e.seq, e.at, e.subject, s.subject, d.slug, v.version, v.content_sha256, e
        e.channel, e.part_of, e.link, e.hash, p.salt, p.evidence, x.digest
 FROM events e LEFT JOIN subjects s ON s.id = e.subject
 LEFT JOIN versions v ON v.id = e.version LEFT JOIN documents d ON d.id = v.document
-LEFT JOIN personal p ON p.seq = e.seq LEFT JOIN erased x ON x.seq = e.seq
-ORDER BY e.seq
+LEFT JOIN personal p ON p.chain = e.chain AND p.seq = e.seq
+LEFT JOIN erased x ON x.chain = e.chain AND x.seq = e.seq
+WHERE e.chain = ? ORDER BY e.seq
 """
 
 
-def verify(conn: sqlite3.Connection, anchor: str | None = None) -> Verification:
+def verify(tx: Tx, anchor: str | None = None) -> Verification:
     """Check the hash chain (:func:`chain`, against ``anchor`` if given) and the status table
-    (see :mod:`consent.rebuild`) in one snapshot."""
+    (see :mod:`consent.rebuild`) in the snapshot ``tx``."""
     kept = parse_anchor(anchor) if anchor is not None else None
-    conn.execute("BEGIN")  # one snapshot for the whole walk
-    try:
-        result = chain(conn, kept)
-        found, problems, names = 0, [], version_names(conn)
-        for difference in differences(conn):
-            found += 1
-            if len(problems) < MAX_REPORTED:
-                problems.append(describe(conn, difference, names))
-    finally:
-        conn.execute("COMMIT")
+    result = chain(tx, 0, kept)
+    found, names = 0, version_names(tx)
+    problems: list[str] = []
+    for difference in differences(tx):
+        found += 1
+        if len(problems) < MAX_REPORTED:
+            problems.append(describe(tx, difference, names))
     if found and result.problem is None:
         result = replace(result, problem=status_problem(found))
     return replace(result, ok=result.ok and not found, status_differences=found,
@@ -62,22 +61,25 @@ def parse_anchor(anchor: str) -> tuple[int, bytes]:
     return int(found[1]), bytes.fromhex(found[2])
 
 
-def chain(conn: sqlite3.Connection, anchor: tuple[int, bytes] | None = None) -> Verification:
-    """Recompute every event's hash. The first mismatch is reported as the event that was
-    edited, re-hashed, deleted or moved; personal fields removed without an ``erased`` event,
-    rows that the ledger cannot have written (text in a number's column, an unknown action)
-    and events missing at the end (``meta.head``) are reported too. With an ``anchor``
-    ``(events, head)`` kept elsewhere, the chain must still hold that head at that position."""
-    prev, count, stripped, erased = GENESIS, 0, {}, set()
+def chain(tx: Tx, number: int, anchor: tuple[int, bytes] | None = None) -> Verification:
+    """Recompute the hash of every event of chain ``number``. The first mismatch is reported
+    as the event that was edited, re-hashed, deleted or moved; personal fields removed without
+    an ``erased`` event, rows that the ledger cannot have written (text in a number's column,
+    an unknown action) and events missing at the end (``chains.length``) are reported too.
+    With an ``anchor`` ``(events, head)`` kept elsewhere, the chain must still hold that head
+    at that position."""
+    prev, count = GENESIS, 0
+    stripped: dict[Any, int] = {}
+    erased: set[Any] = set()
     anchored, anchor_hash = anchor or (0, b"")
-    for row in conn.execute(_ROWS):
+    for row in tx.execute(_ROWS, (number,)):
         (seq, at, sid, subject, slug, version, sha, action, channel, part_of, link, stored,
          salt, evidence, kept) = row
         count += 1
         if seq != count:
             return _bad(count, prev, count, f"event {count} is missing: it was deleted or "
                                              f"renumbered")
-        if type(action) is not int or not 0 <= action < len(ACTIONS):
+        if type(action) is not int or not 0 <= action < len(ACTION_LABELS):
             return _bad(count, prev, seq, f"event {seq} is malformed: action code "
                                           f"{short(action)} is not one the ledger writes")
         try:
@@ -88,7 +90,7 @@ def chain(conn: sqlite3.Connection, anchor: tuple[int, bytes] | None = None) -> 
                 stripped.setdefault(sid, seq)
             else:
                 return _bad(count, prev, seq, f"event {seq} lost its personal fields")
-            computed = event_hash(prev, header(seq, at, sid, slug, version, sha, action,
+            computed = event_hash(prev, header(number, seq, at, sid, slug, version, sha, action,
                                                channel, part_of), digest)
         except (TypeError, ValueError, AttributeError):  # a malformed value, named below
             computed = None
@@ -101,7 +103,7 @@ def chain(conn: sqlite3.Connection, anchor: tuple[int, bytes] | None = None) -> 
             if computed == stored:
                 return _bad(count, prev, seq, f"event {seq} was edited: its link does not match "
                                               f"the event before it")
-            return _bad(count, prev, *_blame(conn, seq, link, prev))
+            return _bad(count, prev, *_blame(tx, number, seq, link, prev))
         if seq == anchored and stored != anchor_hash:
             return _bad(count, prev, seq, f"event {seq} does not have the anchor's hash: the "
                                           f"chain was rewritten")
@@ -114,17 +116,17 @@ def chain(conn: sqlite3.Connection, anchor: tuple[int, bytes] | None = None) -> 
     if unerased:
         return _bad(count, prev, unerased[0], f"event {unerased[0]} lost its personal "
                                               f"fields without an erasure")
-    head = conn.execute("SELECT value FROM meta WHERE key = 'head'").fetchone()
+    head = tx.execute("SELECT length FROM chains WHERE id = ?", (number,)).fetchone()
     if head and type(head[0]) is not int:
         return _bad(count, prev, None, f"the chain's recorded length is {short(head[0])}, "
                                        f"not a whole number: the ledger's metadata was edited")
     if head and head[0] > count:
         return _bad(count, prev, count + 1, f"events {count + 1} to {head[0]} are missing: "
                                             f"they were deleted")
-    return Verification(True, count, prev.hex() if count else None)
+    return Verification(ok=True, events=count, head=prev.hex() if count else None)
 
 
-_COLUMNS = (  # name, type, length (of a BLOB), may be NULL
+_COLUMNS: tuple[tuple[str, type, int | None, bool], ...] = (  # name, type, length, may be NULL
     ("subject", int, None, False), ("at", int, None, False), ("part_of", int, None, True),
     ("channel", str, None, True), ("link", bytes, 8, False), ("hash", bytes, 32, False),
     ("salt", bytes, None, True), ("evidence", str, None, True),
@@ -135,33 +137,35 @@ _COLUMNS = (  # name, type, length (of a BLOB), may be NULL
 _KINDS = {int: "a whole number", str: "text", bytes: "bytes"}
 
 
-def malformed(row: tuple) -> str | None:
+def malformed(row: tuple[Any, ...]) -> str | None:
     """What in an event's row (as :data:`_ROWS` selects it) the ledger cannot have written,
     a value of the wrong type or length, named for the reader; ``None`` when all fit."""
     seq, at, sid, subject, slug, version, sha, action, channel, part_of, link, stored, salt, \
         evidence, kept = row
     values = (sid, at, part_of, channel, link, stored, salt, evidence, kept, subject, slug,
               version, sha)
-    for (name, kind, length, nullable), value in zip(_COLUMNS, values):
+    for (name, kind, length, nullable), value in zip(_COLUMNS, values, strict=True):
         if value is None and nullable:
             continue
-        if type(value) is not kind or (length is not None and len(value) != length):
+        if type(value) is not kind or (length is not None and len(cast(bytes, value)) != length):
             wanted = _KINDS[kind] if length is None else f"{length} bytes"
             return f"{name} is {short(value)}, not {wanted}"
     return None
 
 
-def _blame(conn: sqlite3.Connection, seq: int, link: bytes, prev: bytes) -> tuple[int, str]:
+def _blame(tx: Tx, number: int, seq: int, link: bytes, prev: bytes) -> tuple[int, str]:
     """Which event to blame when ``seq`` does not match its hash: ``link`` (the start of the
     hash it was chained to) tells an edited event from a re-hashed or a moved one."""
     if seq == 1 or link == prev[:8]:
         return seq, f"event {seq} was edited: it no longer matches its hash"
-    moved = conn.execute("SELECT 1 FROM events WHERE substr(hash, 1, 8) = ?", (link,)).fetchone()
+    moved = tx.execute("SELECT 1 FROM events WHERE chain = ? AND substr(hash, 1, 8) = ?",
+                       (number, link)).fetchone()
     if moved:
         return seq, f"event {seq} is out of order: events were reordered"
     return seq - 1, (f"the chain breaks after event {seq - 1}: it was edited and re-hashed, "
                      f"or the event after it was deleted")
 
 
-def _bad(count: int, prev: bytes, seq: int, problem: str) -> Verification:
-    return Verification(False, count, prev.hex() if count else None, seq, problem)
+def _bad(count: int, prev: bytes, seq: int | None, problem: str) -> Verification:
+    return Verification(ok=False, events=count, head=prev.hex() if count else None,
+                        first_bad=seq, problem=problem)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Callable, Iterator
 
-from terms import Content, Document, Version
+from terms import Assessment, Content, Document, Version, assess_versions
 
 from . import links, parallel, urls
 from .assets import Assets
@@ -82,6 +82,7 @@ class Pages:
         self.urls, self.source, self._summarize = layout, source, summarize
         self.bodies = Bodies(content, cache, assets, layout, self.language)
         self.redlines = Redlines(cache, watch, assess_change=source is None)
+        self._verdicts: dict[tuple[str, str], Assessment] | None = None
 
     def tasks(self) -> tuple[list, list]:
         """The comparisons and renderings the pages need that the cache lacks: ``(cache
@@ -227,7 +228,10 @@ class Pages:
         (``None`` for the first version), in the site's language."""
         if self.source is not None:
             return self.source.verdicts(self.source.content.document(document.slug))
-        return {v.id: self.redlines.between(p, v).material if (p := document.previous(v)) else None
+        if self._verdicts is None:
+            self._verdicts = assess_versions(self.content, compare=self.redlines.between)
+        found = self._verdicts
+        return {v.id: (a.material if (a := found.get((document.slug, v.id))) else None)
                 for v in document.versions}
 
     def _version_context(self, document: Document, version: Version, url: str,

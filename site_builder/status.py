@@ -8,9 +8,10 @@ from datetime import date
 from terms import Content, Document, Version
 
 
-@dataclass(frozen=True)
-class Status:
-    """The standing of one version of a document on ``at``."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Standing:
+    """The standing of one version of a document on ``at`` (a subject's consent status is
+    ``consent.Status``)."""
 
     state: str
     """``current`` (in force), ``announced`` (takes effect later) or ``superseded``."""
@@ -24,16 +25,19 @@ class Status:
     """The version of the document in force on ``at``."""
 
 
-def status(document: Document, version: Version, at: date) -> Status:
-    """The :class:`Status` of ``version`` of ``document`` on ``at``."""
+def status(document: Document, version: Version, at: date) -> Standing:
+    """The :class:`Standing` of ``version`` of ``document`` on ``at``."""
     current = document.in_force(at)
     if version == current:
-        return Status("current", version.effective, None, None, current)
+        return Standing(state="current", since=version.effective, until=None, replaced_by=None,
+                        current=current)
     if version.effective > at:
-        return Status("announced", version.effective, None, None, current)
+        return Standing(state="announced", since=version.effective, until=None,
+                        replaced_by=None, current=current)
     index = document.versions.index(version)
     successor = document.versions[index + 1]
-    return Status("superseded", version.effective, successor.effective, successor, current)
+    return Standing(state="superseded", since=version.effective, until=successor.effective,
+                    replaced_by=successor, current=current)
 
 
 def material(version: Version, verdict: bool | None) -> bool | None:

@@ -13,9 +13,11 @@ from .check import check
 from .errors import ContentError, TermsError, UnknownDocument, UnknownVersion
 from .languages import InvalidLanguage, language_name, language_tag
 from .loader import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, load
-from .model import Bundle, Content, Document, Problem, Version, referenced, utc_date
+from .model import (Bundle, Content, Dated, Document, Problem, Version, announced_on, in_force_on,
+                    manifest, referenced, utc_date, version_named)
 from .source import FRONT_MATTER_KEYS
 from .text import content_sha256, normalize
+from .verdicts import Assessment, assess_versions
 
 _ENGINE = {"Change": "changes", "SectionChange": "changes", "compare": "changes",
            "DEFAULT_WATCH": "materiality", "WordOp": "words"}
@@ -32,8 +34,9 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Bundle", "Change", "check", "compare", "Content", "ContentError", "DEFAULT_EXCLUDE",
+    "Assessment", "assess_versions", "Bundle", "Change", "check", "compare", "Content", "ContentError", "DEFAULT_EXCLUDE",
     "DEFAULT_INCLUDE", "DEFAULT_WATCH", "Document", "FRONT_MATTER_KEYS", "Problem", "SectionChange", "TermsError",
     "UnknownDocument", "UnknownVersion", "Version", "WordOp", "content_sha256", "load",
     "normalize", "referenced", "utc_date", "InvalidLanguage", "language_name", "language_tag",
+    "Dated", "announced_on", "in_force_on", "manifest", "version_named",
 ]

@@ -27,10 +27,11 @@ from .pairing import in_place, pair
 from .sections import Section, split
 from .words import WordOp, count_words, word_diff
 
-STATUSES = ("unchanged", "modified", "moved", "added", "removed")
+SECTION_STATUSES = ("unchanged", "modified", "moved", "added", "removed")
+"""What can become of a section (:attr:`SectionChange.status`)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SectionChange:
     """What became of one section. Instances are immutable."""
 
@@ -191,20 +192,25 @@ def _section_change(old: Section | None, new: Section | None, moved: bool) -> Se
         assert section is not None
         op = WordOp("delete", section.text, "") if old else WordOp("insert", "", section.text)
         words = count_words(section.text)
-        return SectionChange("removed" if old else "added",
-                             old.title if old else None, new.title if new else None,
-                             old.anchor if old else None, new.anchor if new else None,
-                             False, section.level, (op,) if section.text else (),
-                             0 if old else words, words if old else 0, 0.0,
-                             old.index if old else None, new.index if new else None)
+        return SectionChange(
+            status="removed" if old else "added", old_title=old.title if old else None,
+            new_title=new.title if new else None, old_anchor=old.anchor if old else None,
+            new_anchor=new.anchor if new else None, renamed=False, level=section.level,
+            ops=(op,) if section.text else (), words_added=0 if old else words,
+            words_removed=words if old else 0, similarity=0.0,
+            old_index=old.index if old else None, new_index=new.index if new else None)
     if old.text == new.text:
-        return SectionChange("moved" if moved else "unchanged", old.title, new.title, old.anchor,
-                             new.anchor, False, new.level, word_diff(old.text, new.text), 0, 0, 1.0,
-                             old.index, new.index, moved)
+        return SectionChange(
+            status="moved" if moved else "unchanged", old_title=old.title, new_title=new.title,
+            old_anchor=old.anchor, new_anchor=new.anchor, renamed=False, level=new.level,
+            ops=word_diff(old.text, new.text), words_added=0, words_removed=0, similarity=1.0,
+            old_index=old.index, new_index=new.index, moved=moved)
     ops, added, removed, similarity = _diff(old.text, new.text)
-    return SectionChange("modified", old.title, new.title, old.anchor, new.anchor,
-                         heading_slug(old.title) != heading_slug(new.title), new.level, ops,
-                         added, removed, similarity, old.index, new.index, moved)
+    return SectionChange(
+        status="modified", old_title=old.title, new_title=new.title, old_anchor=old.anchor,
+        new_anchor=new.anchor, renamed=heading_slug(old.title) != heading_slug(new.title),
+        level=new.level, ops=ops, words_added=added, words_removed=removed,
+        similarity=similarity, old_index=old.index, new_index=new.index, moved=moved)
 
 
 @lru_cache(maxsize=1024)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 from urllib.parse import unquote
 
 from .files import file_problem, linked_file_problem
@@ -13,6 +13,7 @@ from .markdown import headings, link_target, links, parse, without_comments
 from .model import Content, Document, Problem, Version, utc_date
 from .text import first_changed_line
 from .translations import check_translations
+from .verdicts import Assessment, assess_versions
 
 
 def check(content: Content, notice_days: int = 30, now: datetime | None = None,
@@ -36,12 +37,14 @@ def check(content: Content, notice_days: int = 30, now: datetime | None = None,
     problems = list(content.problems)
     anchors = {d.path: {h.anchor for h in headings(parse(without_comments(d.versions[-1].body)))}
                for d in content.documents.values()}
+    verdicts = assess_versions(content, watch=watch, versions=[
+        v for d in content.documents.values() for v in _open(d, now)])
     for document in content.documents.values():
         current = replace(document.versions[-1], path=document.path)  # as the file is now named
         problems.extend(_references(content, current))
         problems.extend(_links(content, current, anchors))
         problems.extend(_notice(document, notice_days, now))
-        problems.extend(_flags(document, now, tuple(watch)))
+        problems.extend(_flags(document, now, verdicts))
         problems.extend(_published(document, published or {}))
     problems.extend(check_translations(content, languages, now))
     return sorted(problems, key=lambda p: (p.path, p.line))
@@ -113,21 +116,25 @@ def _days(count: int) -> str:
     return f"{count} day{'s' if count != 1 else ''}"
 
 
-def _flags(document: Document, now: datetime, watch: tuple[str, ...]) -> list[Problem]:
-    """Warnings where the editor's ``material:`` flag contradicts the analysis, or where there is
-    no flag and the analysis finds the change material (its verdict then decides), for the
-    versions still open to a decision: announced but not yet in force, or not committed yet."""
-    problems = []
-    for previous, version in zip(document.versions, document.versions[1:]):
-        if version.in_force(now) and version.commit is not None:
-            continue
-        from .changes import compare  # here: loading content and checking it need no change engine
+def _open(document: Document, now: datetime) -> list[Version]:
+    """The versions still open to a decision on their materiality: announced but not yet in
+    force, or not committed yet (a document's first version is never compared)."""
+    return [v for v in document.versions[1:] if not (v.in_force(now) and v.commit is not None)]
 
-        change = compare(previous, version, watch)
-        if change.material == version.material or (version.material is None and not change.material):
+
+def _flags(document: Document, now: datetime, verdicts: Mapping[tuple[str, str], Assessment]
+           ) -> list[Problem]:
+    """Warnings where the editor's ``material:`` flag contradicts the analysis' ``verdicts``, or
+    where there is no flag and the analysis finds the change material (its verdict then
+    decides), for the versions still open to a decision."""
+    problems = []
+    for version in _open(document, now):
+        verdict = verdicts[(version.slug, version.id)]
+        if verdict.material == version.material or (version.material is None and not verdict.material):
             continue
-        found = "; ".join(change.reasons) or "no change of substance found"
+        found = "; ".join(verdict.reasons) or "no change of substance found"
         if version.material is None:
+            previous = document.version(verdict.previous)
             line = version.body_line + first_changed_line(previous.body, version.body) - 1
             problems.append(Problem(version.path, line, "warning",
                 f"version {version.id} has no 'material:' flag and the change from {previous.id} looks "
@@ -136,11 +143,11 @@ def _flags(document: Document, now: datetime, watch: tuple[str, ...]) -> list[Pr
                 f"'material: false' if they need only be told"))
             continue
         if version.material:
-            message = (f"version {version.id} is marked material, but the change from {previous.id} "
-                       f"looks cosmetic (score {change.score:.2f}): {found}")
+            message = (f"version {version.id} is marked material, but the change from "
+                       f"{verdict.previous} looks cosmetic (score {verdict.score:.2f}): {found}")
         else:
             message = (f"version {version.id} is marked not material, but the change from "
-                       f"{previous.id} looks material (score {change.score:.2f}): {found}")
+                       f"{verdict.previous} looks material (score {verdict.score:.2f}): {found}")
         problems.append(Problem(version.path, version.key_lines.get("material", version.body_line),
                                 "warning", message))
     return problems

@@ -5,11 +5,67 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence, TypeVar
 
 from .errors import UnknownDocument, UnknownVersion
 
 T = TypeVar("T")
+
+
+class Dated(Protocol):
+    """A version as :func:`version_named`, :func:`in_force_on` and :func:`announced_on` need
+    it (a :class:`Version`, or the consent ledger's copy of one)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def label(self) -> str | None: ...
+
+    @property
+    def effective(self) -> date: ...
+
+
+D = TypeVar("D", bound=Dated)
+
+
+def version_named(versions: Sequence[D], name: str) -> D | None:
+    """The version of ``versions`` (one document's, oldest first) named ``name``: its id, its
+    label, or its effective date if no other version shares it; ``None`` if none."""
+    for attribute in ("id", "label"):
+        for version in versions:
+            if getattr(version, attribute) == name:
+                return version
+    dated = [v for v in versions if v.effective.isoformat() == name]
+    return dated[0] if len(dated) == 1 else None
+
+
+def in_force_on(versions: Sequence[D], day: date) -> D | None:
+    """The version of ``versions`` (oldest first) in force on ``day``: the last to take effect
+    by then; ``None`` before the first."""
+    current = None
+    for version in versions:
+        if version.effective <= day:
+            current = version
+    return current
+
+
+def announced_on(versions: Sequence[D], day: date) -> tuple[D, ...]:
+    """Every version of ``versions`` (oldest first) announced but not yet in force on ``day``,
+    soonest first."""
+    return tuple(v for v in versions if v.effective > day)
+
+
+def manifest(versions: Iterable[tuple[str, str, str]]) -> tuple[str, str]:
+    """A bundle's manifest and its SHA-256 (hex): one ``slug version content_sha256`` line per
+    ``(slug, version id, content_sha256)``, the bundle's head first. What a user accepts when
+    accepting "the Terms"; the one function that writes this format.
+
+    >>> manifest([("terms", "2026-01-01", "ab12")])[0]
+    'terms 2026-01-01 ab12\\n'
+    """
+    text = "".join(f"{slug} {version} {sha}\n" for slug, version, sha in versions)
+    return text, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def utc_date(at: datetime | date | None) -> date:
@@ -114,24 +170,15 @@ class Document:
 
     def version(self, name: str) -> Version:
         """The version named ``name``: its id, its effective date or its label."""
-        for attribute in ("id", "label"):
-            for version in self.versions:
-                if getattr(version, attribute) == name:
-                    return version
-        dated = [v for v in self.versions if v.effective.isoformat() == name]
-        if len(dated) == 1:
-            return dated[0]
+        found = version_named(self.versions, name)
+        if found is not None:
+            return found
         names = ", ".join(v.id for v in self.versions)
         raise UnknownVersion(f"{self.slug} has no version {name!r}; its versions are: {names}")
 
     def in_force(self, at: datetime | date | None = None) -> Version | None:
         """The version in force at ``at`` (now by default), or ``None`` before the first."""
-        day = utc_date(at)
-        current = None
-        for version in self.versions:
-            if version.effective <= day:
-                current = version
-        return current
+        return in_force_on(self.versions, utc_date(at))
 
     def announced(self, at: datetime | date | None = None) -> Version | None:
         """The next version that is announced but not yet in force at ``at``."""
@@ -140,8 +187,7 @@ class Document:
 
     def upcoming(self, at: datetime | date | None = None) -> tuple[Version, ...]:
         """Every version announced but not yet in force at ``at``, soonest first."""
-        day = utc_date(at)
-        return tuple(v for v in self.versions if v.effective > day)
+        return announced_on(self.versions, utc_date(at))
 
     def previous(self, version: Version) -> Version | None:
         """The version before ``version``, or ``None`` for the first."""
@@ -164,13 +210,14 @@ class Bundle:
 
     @property
     def manifest(self) -> str:
-        """One line per version: ``slug version content_sha256``, the document first."""
-        return "".join(f"{v.slug} {v.id} {v.content_sha256}\n" for v in self.versions)
+        """One line per version: ``slug version content_sha256``, the document first (see
+        :func:`manifest`)."""
+        return manifest((v.slug, v.id, v.content_sha256) for v in self.versions)[0]
 
     @property
     def manifest_sha256(self) -> str:
         """SHA-256 (hex) of :attr:`manifest`: what a user accepts when accepting the bundle."""
-        return hashlib.sha256(self.manifest.encode("utf-8")).hexdigest()
+        return manifest((v.slug, v.id, v.content_sha256) for v in self.versions)[1]
 
 
 @dataclass(frozen=True)

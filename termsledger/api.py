@@ -1,6 +1,6 @@
 """The HTTP JSON API over the consent ledger, built by :func:`create_app`.
 
-Every route under ``/v1`` needs ``Authorization: Bearer <key>`` (see :mod:`termsledger.keys`);
+Every route under ``/v1`` needs ``Authorization: Bearer <key>`` (see :mod:`consent.keys`);
 every consent rule lives in :mod:`consent`, this module only translates HTTP.
 """
 
@@ -26,7 +26,6 @@ from starlette.exceptions import HTTPException
 import consent
 
 from ._http import JSON, BodyLimit, ScopedRoute, render_error, scoped
-from .keys import Keys
 
 LEDGER_ENV = "TERMSLEDGER_LEDGER"
 """Names the ledger file for :func:`app_from_env` in each uvicorn worker."""
@@ -138,7 +137,7 @@ def notifications(request: Request, document: Slug, version: str,
                   cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=MAX_SUBJECTS)] = 1000):
     """One page of the subjects to notify of ``version``; pass ``next_cursor`` back as
     ``cursor`` for the next page. Subjects who act meanwhile are neither skipped nor repeated."""
-    page = _ledger(request).pending_page(document, version, after=cursor, limit=limit)
+    page = _ledger(request).pending_page(document, version, cursor=cursor, limit=limit)
     return JSON({"document": document, "version": version, **page.to_dict()})
 
 
@@ -216,7 +215,7 @@ def create_app(ledger_path: str | Path) -> FastAPI:
                   description="The consent ledger of termsledger over HTTP.",
                   routes=list(router.routes), lifespan=_lifespan)
     app.state.ledger = consent.Ledger(ledger_path)
-    app.state.keys = Keys(ledger_path)
+    app.state.keys = app.state.ledger.keys
     app.add_middleware(BodyLimit)
     for error in (HTTPException, RequestValidationError, consent.ConsentError, Exception):
         app.add_exception_handler(error, render_error)

@@ -6,14 +6,14 @@ Every command prints JSON and is a thin layer over :class:`consent.Ledger`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import click
 
-import terms
-from consent import ConsentError, Ledger
+from consent import ConsentError, InvalidContent, Ledger
 
 from .cli import content_option, ledger_option, load_config, load_content
 
@@ -22,27 +22,24 @@ from .cli import content_option, ledger_option, load_config, load_content
 def open_ledger(ledger_path: str | None, content: str | None = None, *,
                 create: bool = False) -> Iterator[Ledger]:
     """The ledger of ``--ledger`` (else the configured one), with its errors as click errors;
-    only with ``create`` is a missing one made."""
+    only with ``create`` is a missing one made (and removed again if the command fails)."""
     path = Path(ledger_path) if ledger_path else load_config(content).ledger
+    made = create and not path.exists()
     try:
         with Ledger(path, create=create) as ledger:
             yield ledger
-    except ConsentError as error:
-        raise click.ClickException(str(error)) from None
+    except BaseException as error:
+        if made:
+            for leftover in (path, *(Path(f"{path}{end}") for end in ("-wal", "-shm", ".lock"))):
+                leftover.unlink(missing_ok=True)
+        if isinstance(error, ConsentError) and not isinstance(error, InvalidContent):
+            raise click.ClickException(str(error)) from None
+        raise
 
 
 def echo(data: Any) -> None:
     """Print ``data`` as indented JSON, non-ASCII characters kept as they are."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def verdicts(content: terms.Content, watch: tuple[str, ...]) -> dict[tuple[str, str], bool]:
-    """The change analysis' verdict for each version that follows another."""
-    found = {}
-    for document in content.documents.values():
-        for old, new in zip(document.versions, document.versions[1:]):
-            found[(new.slug, new.id)] = terms.compare(old, new, watch=watch).material
-    return found
 
 
 @click.command()
@@ -66,16 +63,15 @@ def publish(content, ledger_path, allow_uncommitted):
     """
     config = load_config(content)
     loaded = load_content(config)
-    problems = terms.check(loaded, notice_days=config.notice_days, watch=config.watch)
-    errors = [p for p in problems if p.severity == "error"]
-    if errors:
-        for problem in errors:
+    try:
+        with open_ledger(ledger_path, content, create=True) as ledger:
+            echo(ledger.publish(loaded, watch=config.watch,
+                                allow_uncommitted=allow_uncommitted).to_dict())
+    except InvalidContent as error:
+        for problem in error.problems:
             click.echo(str(problem), err=True)
-        raise click.ClickException(f"nothing published: the content has {len(errors)} "
-                                   f"error(s); fix them and run termsledger check")
-    with open_ledger(ledger_path, content, create=True) as ledger:
-        echo(ledger.publish(loaded, verdicts(loaded, config.watch),
-                            allow_uncommitted=allow_uncommitted).to_dict())
+        raise click.ClickException(f"nothing published: the content has {len(error.problems)} "
+                                   f"error(s); fix them and run termsledger check") from None
 
 
 @click.group()
@@ -147,10 +143,11 @@ def pending(document, version, limit, cursor, ledger_path):
     """
     with open_ledger(ledger_path) as ledger:
         if limit is None:
-            echo({"subjects": list(ledger.pending_notifications(document, version, after=cursor)),
+            echo({"subjects": list(ledger.pending_notifications(document, version,
+                                                                cursor=cursor)),
                   "next_cursor": None})
         else:
-            echo(ledger.pending_page(document, version, after=cursor, limit=limit).to_dict())
+            echo(ledger.pending_page(document, version, cursor=cursor, limit=limit).to_dict())
 
 
 @consent.command(name="mark-notified")

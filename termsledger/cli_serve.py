@@ -9,11 +9,10 @@ from pathlib import Path
 
 import click
 
-from consent import ConsentError, check_ledger
+from consent import SCOPES, ConsentError, Ledger, check_ledger
 
 from .cli import format_option, load_config
 from .cli_transparency import signing
-from .keys import SCOPES, Keys, KeysError
 
 ledger_option = click.option(
     "--ledger", "ledger", type=click.Path(dir_okay=False), default=None,
@@ -83,8 +82,8 @@ def create_key(scope, name, ledger, output_format):
     \b
         termsledger keys create --scope write --name signup
     """
-    with _key_errors():
-        key, secret = Keys(ledger_path(ledger)).create(name, scope)
+    with _key_errors(), Ledger(ledger_path(ledger)) as opened:
+        key, secret = opened.keys.create(name, scope)
     if output_format == "json":
         click.echo(json.dumps({"id": key.id, "name": key.name, "scope": key.scope, "secret": secret}))
     else:
@@ -104,7 +103,8 @@ def list_keys(ledger, output_format):
     \b
         termsledger keys list --format json
     """
-    found = Keys(ledger_path(ledger)).list()
+    with _key_errors(), Ledger(ledger_path(ledger)) as opened:
+        found = opened.keys.list()
     if output_format == "json":
         click.echo(json.dumps([key.to_dict() for key in found], indent=2))
         return
@@ -124,8 +124,8 @@ def revoke_key(key_id, ledger):
     \b
         termsledger keys revoke 3f9a0c21b7de
     """
-    with _key_errors():
-        key = Keys(ledger_path(ledger)).revoke(key_id)
+    with _key_errors(), Ledger(ledger_path(ledger)) as opened:
+        key = opened.keys.revoke(key_id)
     click.echo(f"Revoked API key {key.id} ({key.name}) at {key.revoked}.")
 
 
@@ -133,5 +133,5 @@ def revoke_key(key_id, ledger):
 def _key_errors():
     try:
         yield
-    except (KeysError, ConsentError) as error:
+    except ConsentError as error:
         raise click.ClickException(str(error)) from None

@@ -11,8 +11,7 @@ import httpx
 
 import terms
 from conftest import ContentRepo, front
-from consent import Ledger
-from termsledger.keys import SCOPES, Keys
+from consent import SCOPES, Ledger
 
 PRIVACY = (front(title="Privacy Policy", slug="privacy", effective="2025-01-01")
            + "# Privacy\n\nWe keep little.\n")
@@ -33,10 +32,11 @@ def publish(repo: ContentRepo, ledger_path: Path) -> Path:
 
 def make_keys(ledger_path: Path) -> dict[str, str]:
     """A secret for each scope, plus ``"revoked"``: a revoked admin key."""
-    keys = Keys(ledger_path)
-    secrets = {scope: keys.create(f"test {scope}", scope)[1] for scope in SCOPES}
-    revoked, secrets["revoked"] = keys.create("old admin", "admin")
-    keys.revoke(revoked.id)
+    with Ledger(ledger_path) as ledger:
+        keys = ledger.keys
+        secrets = {scope: keys.create(f"test {scope}", scope)[1] for scope in SCOPES}
+        revoked, secrets["revoked"] = keys.create("old admin", "admin")
+        keys.revoke(revoked.id)
     return secrets
 
 

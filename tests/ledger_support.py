@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 
 import terms
@@ -9,8 +10,10 @@ import terms
 
 def version(slug: str, effective: str, material: bool | None = None, references=(), body=None,
             label: str | None = None) -> terms.Version:
-    """A version of ``slug`` effective on ``effective`` (ISO date)."""
-    body = body if body is not None else f"# {slug}\n\nText of {slug} effective {effective}.\n"
+    """A version of ``slug`` effective on ``effective`` (ISO date). Its default text differs
+    from the other versions' by an editor's note only, which the change analysis leaves out:
+    the analysis finds no version material unless its text says otherwise."""
+    body = body if body is not None else f"# {slug}\n\nText of {slug}.\n\n<!-- {effective} -->\n"
     return terms.Version(
         slug=slug, id=effective + (f"-{label}" if label else ""), effective=date.fromisoformat(effective),
         label=label, title=slug.title(), summary=f"{slug} of {effective}", material=material,
@@ -38,3 +41,19 @@ def example() -> terms.Content:
         version("privacy", "2024-01-01"),
         version("privacy", "2025-06-01", material=False),
     )
+
+
+def sql(ledger, query: str, params=()) -> list[tuple]:
+    """The rows of ``query`` run on the ledger's storage directly, outside the ledger."""
+    conn = sqlite3.connect(ledger.path)
+    try:
+        return conn.execute(query, params).fetchall()
+    finally:
+        conn.close()
+
+
+def version_rowid(ledger, document: str, version: str) -> int:
+    """The row id of a published version (what a worklist cursor names)."""
+    (row,) = sql(ledger, "SELECT v.id FROM versions v JOIN documents d ON d.id = v.document "
+                         "WHERE d.slug = ? AND v.version = ?", (document, version))
+    return row[0]

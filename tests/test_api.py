@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api_support import bearer, make_keys, publish
+from ledger_support import version_rowid
 from consent import Ledger
 from termsledger.api import create_app
 
@@ -435,7 +436,7 @@ def test_idempotency_keys_of_up_to_255_printable_ascii_characters(client, secret
 def test_cursors_the_server_did_not_issue_are_a_422(client, app):
     for subject in ("u1", "u2", "u3"):
         accept(client, subject, version="2025-03-01")
-    rowid = app.state.ledger.catalog_snapshot().document("terms").version("2025-09-15").rowid
+    rowid = version_rowid(app.state.ledger, "terms", "2025-09-15")
     for text in (f"{rowid}:{2 ** 64}", f"{rowid}:-1", f"{rowid}:0", "x" * 5000):
         cursor = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
         response = client.get("/v1/notifications", params={

@@ -12,9 +12,9 @@ import time
 
 import pytest
 from click.testing import CliRunner
+from ledger_support import example
 
 from consent import CheckpointIncomplete, ErasureIncomplete, Ledger, UnknownSubject, erasure
-from ledger_support import example
 from termsledger.cli import cli
 
 VICTIM, IP = "victim.person@example.com", "198.51.100.77"
@@ -119,13 +119,12 @@ def test_the_checkpoint_command_waits_for_readers_or_names_them(path):
 
 
 def test_an_erasure_kept_incomplete_is_a_503_over_http(path, tmp_path):
+    from api_support import bearer
     from fastapi.testclient import TestClient
 
-    from api_support import bearer
     from termsledger.api import create_app
-    from termsledger.keys import Keys
-
-    _, secret = Keys(path).create("admin", "admin")
+    with Ledger(path) as ledger:
+        _, secret = ledger.keys.create("admin", "admin")
     reader = Reader(path)
     try:
         with TestClient(create_app(path), headers=bearer(secret)) as client:

@@ -6,14 +6,25 @@ import base64
 from datetime import datetime
 
 import pytest
+from conftest import front
+from ledger_support import content, example, sql, version, version_rowid
 
 import terms
-from conftest import front
-from consent import (ChangedVersion, IdempotencyConflict, InvalidCursor, InvalidEvidence,
-                     LedgerNotFound, NotALedger,
-                     InvalidRecord, InvalidSubject, Ledger, UncommittedVersion, UnknownDocument,
-                     UnknownVersion)
-from ledger_support import content, example, version
+from consent import (
+    ChangedVersion,
+    IdempotencyConflict,
+    InvalidContent,
+    InvalidCursor,
+    InvalidEvidence,
+    InvalidRecord,
+    InvalidSubject,
+    Ledger,
+    LedgerNotFound,
+    NotALedger,
+    UncommittedVersion,
+    UnpublishedDocument,
+    UnpublishedVersion,
+)
 
 
 @pytest.fixture
@@ -44,30 +55,48 @@ def test_publish_refuses_a_changed_text_and_publishes_nothing(ledger):
     assert "new-doc" not in [d.slug for d in ledger.catalog()]
 
 
-def test_publish_updates_materiality_from_verdicts_where_no_flag(tmp_path):
-    plain = content(version("terms", "2024-01-01"), version("terms", "2098-01-01"),
-                    version("terms", "2099-01-01", material=False))
+PARROT = "# Terms\n\nGuests may bring a parrot.\n"
+DOG = "# Terms\n\nGuests may bring a parrot or a large dog.\n"
+WATCH = ("parrots?",)
+"""With this watch-list, the change between PARROT and DOG is material; without, it is not."""
+
+
+def test_publish_takes_the_analysis_verdict_where_no_flag(tmp_path):
+    plain = content(version("terms", "2024-01-01", body=PARROT),
+                    version("terms", "2098-01-01", body=DOG),
+                    version("terms", "2099-01-01", material=False, body=PARROT))
     with Ledger(tmp_path / "l.db", create=True) as ledger:
         ledger.publish(plain)
         ledger.record("u", "terms", version="2024-01-01", at="2024-02-01")
         assert status(ledger, "u", "terms", "2098-02-01") == "notify"
-        verdicts = {("terms", "2098-01-01"): True, ("terms", "2099-01-01"): True}
-        assert ledger.publish(plain, verdicts).updated == (("terms", "2098-01-01"),
-                                                           ("terms", "2099-01-01"))
+        assert ledger.publish(plain, watch=WATCH).updated == (("terms", "2098-01-01"),
+                                                              ("terms", "2099-01-01"))
         assert status(ledger, "u", "terms", "2098-02-01") == "reaccept"
         versions = {v.id: v for v in ledger.catalog()[0].versions}
         assert versions["2099-01-01"].material is False  # the editor's flag decides
         assert versions["2099-01-01"].verdict is True
-        ledger.publish(plain)  # no verdicts: the stored ones stay
+        assert ledger.publish(plain, watch=WATCH).unchanged == 3
         assert status(ledger, "u", "terms", "2098-02-01") == "reaccept"
 
 
+def test_publish_refuses_content_with_errors_and_publishes_nothing(tmp_path):
+    broken = content(version("terms", "2024-01-01", references=["nope"]))
+    with Ledger(tmp_path / "l.db", create=True) as ledger:
+        with pytest.raises(InvalidContent, match=r"^nothing published: the content has 1 "
+                                                 r"error\(s\) \(terms.md:1: error: references "
+                                                 r"'nope', but no document has that slug") as caught:
+            ledger.publish(broken)
+        assert [p.severity for p in caught.value.problems] == ["error"]
+        assert ledger.catalog() == []
+
+
 def test_materiality_of_a_version_in_force_stays_as_published(ledger, tmp_path):
-    plain = content(version("terms", "2024-01-01"), version("terms", "2025-01-01"))
+    plain = content(version("terms", "2024-01-01", body=PARROT),
+                    version("terms", "2025-01-01", body=DOG))
     with Ledger(tmp_path / "l.db", create=True) as other:
-        other.publish(plain, {("terms", "2025-01-01"): False})
+        other.publish(plain)
         other.record("v", "terms", version="2024-01-01", at="2024-02-01")
-        published = other.publish(plain, {("terms", "2025-01-01"): True})
+        published = other.publish(plain, watch=WATCH)
         assert (published.updated, published.kept) == ((), (("terms", "2025-01-01"),))
         assert published.to_dict()["kept"] == [["terms", "2025-01-01"]]
         assert status(other, "v", "terms", "2025-02-01") == "notify"  # not moved to reaccept
@@ -155,7 +184,7 @@ def test_sha256_must_be_the_text_or_the_bundle_manifest(ledger):
     terms_now = listing["terms"].in_force
     ledger.record("ed", "terms", at="2026-03-01", sha256=terms_now.content_sha256)
     ledger.record("ed", "terms", at="2026-03-01", sha256=terms_now.manifest_sha256)
-    with pytest.raises(UnknownVersion, match=r"sha256 'f+' is neither the text of terms "
+    with pytest.raises(UnpublishedVersion, match=r"sha256 'f+' is neither the text of terms "
                                              r"2026-01-01 nor the manifest of its bundle"):
         ledger.record("ed", "terms", at="2026-03-01", sha256="f" * 64)
 
@@ -196,12 +225,12 @@ def test_the_catalog_manifest_is_the_bundle_accepted_at_that_time(ledger):
     ({"evidence": {"when": datetime.now()}}, InvalidEvidence, "evidence must be a JSON object: "
                                                               "Object of type datetime"),
     ({"evidence": {"big": "x" * 70000}}, InvalidEvidence, "evidence must be at most 65536"),
-    ({"document": "nope"}, UnknownDocument, "document 'nope' is not published; the published "
+    ({"document": "nope"}, UnpublishedDocument, "document 'nope' is not published; the published "
                                             "documents are: privacy, terms"),
-    ({"version": "2023-01-01"}, UnknownVersion, "version '2023-01-01' of 'terms' is not "
+    ({"version": "2023-01-01"}, UnpublishedVersion, "version '2023-01-01' of 'terms' is not "
                                                 "published; its published versions are: "
                                                 "2024-01-01, 2025-01-01, 2026-01-01, 2099-01-01"),
-    ({"at": "2023-05-01"}, UnknownVersion, "no published version of 'terms' is in force on "
+    ({"at": "2023-05-01"}, UnpublishedVersion, "no published version of 'terms' is in force on "
                                            "2023-05-01"),
     ({"action": "notified"}, InvalidRecord, "action must be one of accepted, declined, "
                                             "withdrawn, not 'notified'"),
@@ -262,7 +291,7 @@ def test_mark_notified_leaves_out_subjects_who_never_accepted(ledger):
     assert marked == 1 and marked.unknown == ("b2", "typo")
     assert marked.to_dict() == {"marked": 1, "unknown": ["b2", "typo"]}
     assert ledger.history("typo") == [] and [e.action for e in ledger.history("b2")] == ["declined"]
-    assert ledger.conn.execute("SELECT count(*) FROM subjects WHERE subject = 'typo'").fetchone() == (0,)
+    assert sql(ledger, "SELECT count(*) FROM subjects WHERE subject = 'typo'") == [(0,)]
 
 
 def test_pending_pages_neither_skip_nor_repeat_while_events_arrive(ledger):
@@ -270,7 +299,7 @@ def test_pending_pages_neither_skip_nor_repeat_while_events_arrive(ledger):
                        for i in range(25))
     seen, cursor, round = [], None, 0
     while True:
-        page = ledger.pending_page("terms", "2026-01-01", after=cursor, limit=10)
+        page = ledger.pending_page("terms", "2026-01-01", cursor=cursor, limit=10)
         seen.extend(page.subjects)
         round += 1
         ledger.record(f"late{round}", "terms", version="2024-01-01", at="2024-02-01")
@@ -288,9 +317,9 @@ def test_bad_cursors_are_refused(ledger):
     ledger.record_many({"subject": f"q{i}", "document": "terms", "at": "2024-02-01"} for i in range(3))
     page = ledger.pending_page("terms", "2026-01-01", limit=1)
     with pytest.raises(InvalidCursor, match="belongs to another document or version"):
-        ledger.pending_page("terms", "2025-01-01", after=page.next_cursor)
+        ledger.pending_page("terms", "2025-01-01", cursor=page.next_cursor)
     with pytest.raises(InvalidCursor, match="cursor 'garbage!' is not one this ledger handed out"):
-        ledger.pending_page("terms", "2026-01-01", after="garbage!")
+        ledger.pending_page("terms", "2026-01-01", cursor="garbage!")
 
 
 def test_idempotent_stores_the_first_response_with_its_writes(ledger):
@@ -367,9 +396,9 @@ def test_opening_needs_an_existing_ledger_and_create_makes_one(tmp_path):
     ({"evidence": {"\ud800key": 1}}, InvalidEvidence, "evidence key '\\ud800key' is not valid "
                                                       "Unicode"),
     ({"channel": "web\ud800"}, InvalidRecord, "channel must be printable text"),
-    ({"version": "2024\ud800"}, UnknownVersion, "version '2024\\ud800' of 'terms' is not"),
-    ({"document": "terms\ud800"}, UnknownDocument, "document 'terms\\ud800' is not published"),
-    ({"sha256": "\ud800"}, UnknownVersion, "sha256 '\\ud800' is neither"),
+    ({"version": "2024\ud800"}, UnpublishedVersion, "version '2024\\ud800' of 'terms' is not"),
+    ({"document": "terms\ud800"}, UnpublishedDocument, "document 'terms\\ud800' is not published"),
+    ({"sha256": "\ud800"}, UnpublishedVersion, "sha256 '\\ud800' is neither"),
     ({"at": "2026-01-01\ud800"}, InvalidRecord, "at must be an ISO-8601 date and time"),
 ])
 def test_text_that_is_not_valid_unicode_is_refused_naming_the_field(ledger, kwargs, error, message):
@@ -413,7 +442,7 @@ def test_subject_ids_are_one_subject_whatever_their_unicode_form(ledger):
     assert ledger.export(decomposed)["subject"] == composed
     assert ledger.erase(composed).events == 5
     assert ledger.history(decomposed) == [] and ledger.status(decomposed, "terms").status == "never"
-    assert [s for (s,) in ledger.conn.execute("SELECT subject FROM subjects")
+    assert [s for (s,) in ledger._store.reads().execute("SELECT subject FROM subjects")
             if s.startswith("jos")] == []
 
 
@@ -436,7 +465,7 @@ def test_idempotency_keys_are_per_owner_and_validated_on_their_own(ledger):
 
 def forged_cursors(ledger, document="terms", version="2026-01-01"):
     """Cursors this ledger never handed out: forged numbers, a tampered one, another ledger's."""
-    rowid = ledger.catalog_snapshot().document(document).version(version).rowid
+    rowid = version_rowid(ledger, document, version)
     plain = [f"{rowid}:{2 ** 70}", f"{rowid}:-5", f"{rowid}:1", f"{rowid}:{'9' * 5000}"]
     forged = [base64.urlsafe_b64encode(text.encode()).decode().rstrip("=") for text in plain]
     return forged + ["", "=", "a" * 100_000, "é", "AAAA\n", 12, None.__class__]
@@ -447,15 +476,15 @@ def test_cursors_are_only_those_the_ledger_handed_out(ledger, tmp_path):
     page = ledger.pending_page("terms", "2026-01-01", limit=1)
     for cursor in forged_cursors(ledger):
         with pytest.raises(InvalidCursor, match="is not one this ledger handed out"):
-            ledger.pending_page("terms", "2026-01-01", after=cursor)
+            ledger.pending_page("terms", "2026-01-01", cursor=cursor)
         with pytest.raises(InvalidCursor, match="is not one this ledger handed out"):
-            list(ledger.pending_notifications("terms", "2026-01-01", after=cursor))
+            list(ledger.pending_notifications("terms", "2026-01-01", cursor=cursor))
     tampered = page.next_cursor[:-2] + ("AA" if page.next_cursor[-2:] != "AA" else "BB")
     with pytest.raises(InvalidCursor, match="is not one this ledger handed out"):
-        ledger.pending_page("terms", "2026-01-01", after=tampered)
+        ledger.pending_page("terms", "2026-01-01", cursor=tampered)
     with Ledger(tmp_path / "other.db", create=True) as other:
         other.publish(example())
         with pytest.raises(InvalidCursor, match="is not one this ledger handed out"):
-            other.pending_page("terms", "2026-01-01", after=page.next_cursor)
-    rest = ledger.pending_page("terms", "2026-01-01", after=page.next_cursor).subjects
+            other.pending_page("terms", "2026-01-01", cursor=page.next_cursor)
+    rest = ledger.pending_page("terms", "2026-01-01", cursor=page.next_cursor).subjects
     assert sorted(page.subjects + rest) == ["q0", "q1", "q2"]

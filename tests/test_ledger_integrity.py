@@ -7,10 +7,10 @@ import re
 import sqlite3
 
 import pytest
+from ledger_support import example
 
 from consent import InvalidRecord, InvalidSubject, Ledger, UnknownSubject
 from consent.chain import event_hash, header, personal_digest
-from ledger_support import example
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_events_refuse_update_and_delete(path):
     (["DELETE FROM events WHERE seq = 4"], 4, "event 4 is missing"),
     (["DELETE FROM events WHERE seq = 7"], 7, "events 7 to 7 are missing"),
     (["DELETE FROM personal WHERE seq = 2"], 2, "event 2 lost its personal fields"),
-    (["INSERT INTO erased SELECT 2, zeroblob(32)", "DELETE FROM personal WHERE seq = 2"], 2,
+    (["INSERT INTO erased (seq, digest) SELECT 2, zeroblob(32)", "DELETE FROM personal WHERE seq = 2"], 2,
      "event 2 was edited"),
     (["UPDATE events SET seq = -3 WHERE seq = 3", "UPDATE events SET seq = 3 WHERE seq = 5",
       "UPDATE events SET seq = 5 WHERE seq = -3",
@@ -72,15 +72,16 @@ def test_tampering_is_detected(path, statements, first_bad, problem):
 
 def test_a_forged_hash_is_pinned_on_the_edited_event(path):
     conn = sqlite3.connect(path, isolation_level=None)
-    seq, at, sid, version, action, channel, part_of, _, _ = conn.execute(
-        "SELECT * FROM events WHERE seq = 3").fetchone()
+    seq, at, sid, version, action, channel, part_of = conn.execute(
+        "SELECT seq, at, subject, version, action, channel, part_of FROM events WHERE seq = 3"
+    ).fetchone()
     prev = conn.execute("SELECT hash FROM events WHERE seq = 2").fetchone()[0]
     salt, evidence = conn.execute("SELECT salt, evidence FROM personal WHERE seq = 3").fetchone()
     subject = conn.execute("SELECT subject FROM subjects WHERE id = ?", (sid,)).fetchone()[0]
     forged_version = conn.execute("SELECT id, version, content_sha256 FROM versions "
                                   "WHERE version = '2024-01-01' AND document = "
                                   "(SELECT id FROM documents WHERE slug = 'terms')").fetchone()
-    forged = event_hash(prev, header(seq, at, sid, "terms", forged_version[1], forged_version[2],
+    forged = event_hash(prev, header(0, seq, at, sid, "terms", forged_version[1], forged_version[2],
                                      action, channel, part_of),
                         personal_digest(salt, subject, evidence))
     conn.close()
@@ -94,7 +95,7 @@ def test_a_forged_hash_is_pinned_on_the_edited_event(path):
 def test_personal_fields_dropped_without_an_erasure_are_caught(path):
     conn = sqlite3.connect(path, isolation_level=None)
     salt, evidence = conn.execute("SELECT salt, evidence FROM personal WHERE seq = 1").fetchone()
-    conn.execute("INSERT INTO erased VALUES (1, ?)", (personal_digest(salt, "ana", evidence),))
+    conn.execute("INSERT INTO erased (seq, digest) VALUES (1, ?)", (personal_digest(salt, "ana", evidence),))
     conn.execute("DELETE FROM personal WHERE seq = 1")
     conn.close()
     result = verify(path)
@@ -162,7 +163,7 @@ def test_the_pseudonym_cannot_be_derived_from_the_subject(tmp_path):
             ledger.publish(example())
             ledger.record("same@example.com", "terms", at="2026-02-01")
             pseudonyms.append(ledger.erase("same@example.com").pseudonym)
-            keys = [k for (k,) in ledger.conn.execute("SELECT key FROM meta")]
+            keys = [k for (k,) in ledger._store.reads().execute("SELECT key FROM meta")]
     assert pseudonyms[0] != pseudonyms[1]  # not a function of the id
     assert all(re.fullmatch(r"erased:[0-9a-f]{32}", p) for p in pseudonyms)
     assert "pseudonym_key" not in keys  # no key in the file to recompute a pseudonym with
@@ -171,10 +172,11 @@ def test_the_pseudonym_cannot_be_derived_from_the_subject(tmp_path):
 def test_opening_an_old_file_drops_its_pseudonym_key(tmp_path):
     path = tmp_path / "ledger.db"
     with Ledger(path, create=True) as ledger:
-        ledger.conn.execute("INSERT INTO meta (key, value) VALUES ('pseudonym_key', x'00')")
-        ledger.conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_drop_pseudonym_key'")
+        ledger._store.reads().execute("INSERT INTO meta (key, value) VALUES ('pseudonym_key', x'00')")
+        ledger._store.reads().execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_drop_pseudonym_key'")
     with Ledger(path) as ledger:
-        assert ledger.conn.execute("SELECT * FROM meta WHERE key = 'pseudonym_key'").fetchall() == []
+        assert ledger._store.reads().execute(
+            "SELECT * FROM meta WHERE key = 'pseudonym_key'").fetchall() == []
 
 
 def test_export_holds_everything_about_the_subject(path):
@@ -231,7 +233,7 @@ OWNER = {1: "ana", 2: "ana", 3: "ben", 4: "ben", 5: "cat", 6: "cat", 7: "ben"}
      "evidence is not a JSON object"),
     ("UPDATE subjects SET subject = x'0102' WHERE subject = 'cat'", 5,
      "event 5 is malformed: subject is b'\\x01\\x02', not text", None),
-    ("UPDATE meta SET value = 'x' WHERE key = 'head'", None,
+    ("UPDATE chains SET length = 'x' WHERE id = 0", None,
      "the chain's recorded length is 'x', not a whole number: the ledger's metadata was edited",
      None),
 ])
@@ -322,7 +324,8 @@ def test_verify_says_what_it_cannot_detect_and_an_anchor_closes_the_gap(path):
     assert "cannot tell events cut from the end of the chain" in kept.limits
     assert "--anchor EVENTS:HEAD" in kept.limits and kept.to_dict()["limits"] == kept.limits
     tamper(path, "DELETE FROM events WHERE seq = 7", "DELETE FROM personal WHERE seq = 7",
-           "UPDATE meta SET value = 6 WHERE key = 'head'",  # and ben's withdrawal is gone:
+           "UPDATE chains SET length = 6, head = (SELECT hash FROM events WHERE seq = 6)",
+           # and ben's withdrawal is gone:
            "UPDATE status SET state = 1, at = (SELECT at FROM events WHERE seq = 3) "
            "WHERE state = 2")
     with Ledger(path) as ledger:

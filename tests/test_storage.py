@@ -152,14 +152,14 @@ def test_a_database_at_its_size_limit_is_storage_full(tmp_path):
     with Ledger(tmp_path / "ledger.db", create=True) as ledger:
         ledger.publish(example())
         ledger.record("before", "terms")
-        (pages,) = ledger.conn.execute("PRAGMA page_count").fetchone()
-        ledger.conn.execute(f"PRAGMA max_page_count = {pages}")
+        (pages,) = ledger._store.reads().execute("PRAGMA page_count").fetchone()
+        ledger._store.reads().execute(f"PRAGMA max_page_count = {pages}")
         with pytest.raises(StorageFull) as caught:
             ledger.record("during", "terms", evidence=BIG)
         assert isinstance(caught.value, StorageUnavailable) and isinstance(caught.value,
                                                                           ConsentError)
         assert ledger.history("during") == [] and ledger.status("before", "terms").subject
-        ledger.conn.execute("PRAGMA max_page_count = 1073741823")
+        ledger._store.reads().execute("PRAGMA max_page_count = 1073741823")
         ledger.record("during", "terms", evidence=BIG)
         assert ledger.verify().ok and ledger.verify().events == 4
 
@@ -168,13 +168,13 @@ def test_a_ledger_that_cannot_be_written_is_storage_unavailable(tmp_path):
     with Ledger(tmp_path / "ledger.db", create=True) as ledger:
         ledger.publish(example())
         ledger.record("before", "terms")
-        ledger.conn.execute("PRAGMA query_only = 1")  # SQLite's read-only refusal
+        ledger._store.reads().execute("PRAGMA query_only = 1")  # SQLite's read-only refusal
         with pytest.raises(StorageUnavailable, match=r"^the ledger .*ledger.db cannot be used "
                                                      r"now \(attempt to write a readonly "
                                                      r"database\); nothing was changed") as caught:
             ledger.record("during", "terms")
         assert not isinstance(caught.value, StorageFull)
         assert ledger.status("before", "terms").status == "announced"
-        ledger.conn.execute("PRAGMA query_only = 0")
+        ledger._store.reads().execute("PRAGMA query_only = 0")
         ledger.record("after", "terms")
         assert ledger.verify().ok and ledger.verify().events == 4

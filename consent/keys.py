@@ -1,0 +1,121 @@
+"""API keys of ``termsledger serve``, kept in the ledger's ``api_keys`` table.
+
+A secret looks like ``tl_<id>_<random>``: the id finds the key's row, and only a salted
+SHA-256 of the whole secret is stored, compared in constant time. Scopes are ordered:
+``admin`` can do what ``write`` can, and ``write`` what ``read`` can.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from .errors import KeysError
+from .store import Store
+from .values import _Value
+
+SCOPES = ("read", "write", "admin")
+"""Scopes from least to most powerful; each includes the ones before it."""
+
+_PREFIX = "tl"
+_COLUMNS = "id, name, scope, created, revoked"
+_DUMMY_SALT = bytes(16)
+CACHE_SECONDS = 1.0
+"""How long :meth:`Keys.authenticate` trusts a key's row before reading it again."""
+MAX_CACHED = 10_000
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ApiKey(_Value):
+    """An API key as stored, without its secret. Immutable, so safe to share between requests."""
+
+    id: str
+    name: str
+    scope: str
+    """``read``, ``write`` or ``admin``."""
+    created: str
+    """UTC ISO-8601 time of creation."""
+    revoked: str | None = None
+    """UTC ISO-8601 time of revocation; ``None`` while the key is valid."""
+
+    def allows(self, scope: str) -> bool:
+        """True if this key's scope includes ``scope``."""
+        return SCOPES.index(self.scope) >= SCOPES.index(scope)
+
+
+class Keys:
+    """The API keys of a ledger (``Ledger.keys``), in its storage ``store``."""
+
+    def __init__(self, store: Store):
+        self._store = store
+        self._cache: dict[str, tuple[float, tuple[Any, ...] | None]] = {}
+
+    def create(self, name: str, scope: str) -> tuple[ApiKey, str]:
+        """Create a key; returns it and its secret, which is never stored nor shown again.
+        Raises ``StorageFull`` (or ``StorageUnavailable``) when it cannot be written."""
+        if scope not in SCOPES:
+            raise KeysError(f"Unknown scope {scope!r}; choose one of {', '.join(SCOPES)}.")
+        if not isinstance(name, str) or not name.strip():
+            raise KeysError("A key needs a name that says who uses it.")
+        key = ApiKey(id=secrets.token_hex(6), name=name, scope=scope, created=_now())
+        secret = f"{_PREFIX}_{key.id}_{secrets.token_urlsafe(32)}"
+        salt = secrets.token_bytes(16)
+        with self._store.write() as tx:
+            tx.execute("INSERT INTO api_keys (id, name, scope, salt, hash, created) "
+                       "VALUES (?, ?, ?, ?, ?, ?)",
+                       (key.id, name, scope, salt, _digest(salt, secret), key.created))
+        return key, secret
+
+    def list(self) -> list[ApiKey]:
+        """Every key, revoked ones included, oldest first."""
+        rows = self._store.reads().execute(
+            f"SELECT {_COLUMNS} FROM api_keys ORDER BY created, id").fetchall()
+        return [_key(row) for row in rows]
+
+    def revoke(self, key_id: str) -> ApiKey:
+        """Revoke the key ``key_id``: it stops working at once. Revoking twice is harmless."""
+        with self._store.write() as tx:
+            tx.execute("UPDATE api_keys SET revoked = ? WHERE id = ? AND revoked IS NULL",
+                       (_now(), key_id))
+            row = tx.execute(f"SELECT {_COLUMNS} FROM api_keys WHERE id = ?",
+                             (key_id,)).fetchone()
+        if row is None:
+            raise KeysError(f"No API key has the id {key_id!r}.")
+        return _key(row)
+
+    def authenticate(self, secret: str) -> ApiKey | None:
+        """The valid key whose secret is ``secret``, else ``None``. Rows are cached for
+        :data:`CACHE_SECONDS`, so a revocation reaches a running server within that time."""
+        prefix, _, rest = secret.partition("_")
+        key_id = rest.partition("_")[0] if prefix == _PREFIX else ""
+        now = time.monotonic()
+        cached = self._cache.get(key_id)
+        if cached is None or now - cached[0] > CACHE_SECONDS:
+            row = self._store.reads().execute(
+                f"SELECT {_COLUMNS}, salt, hash FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+            cached = self._cache[key_id] = (now, row)
+            if len(self._cache) > MAX_CACHED:  # unknown ids must not grow it without bound
+                self._cache.clear()
+        row = cached[1]
+        salt, stored = (bytes(row[5]), bytes(row[6])) if row else (_DUMMY_SALT, b"")
+        matches = hmac.compare_digest(_digest(salt, secret), stored)
+        if not matches or row is None or row[4] is not None:
+            return None
+        return _key(row)
+
+
+def _key(row: tuple[Any, ...]) -> ApiKey:
+    return ApiKey(id=row[0], name=row[1], scope=row[2], created=row[3], revoked=row[4])
+
+
+def _digest(salt: bytes, secret: str) -> bytes:
+    return hashlib.sha256(salt + secret.encode("utf-8", "surrogateescape")).digest()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")

@@ -1,0 +1,361 @@
+"""The SQLite engine: a ledger in one file, its schema by named migrations, and the SQL that
+only SQLite speaks.
+
+Compact by design (one acceptance costs well under 300 bytes with its indexes): subjects,
+documents and versions are integer ids; times are integer microseconds since the epoch (UTC);
+hashes are 32-byte BLOBs (``link`` keeps the first 8 bytes of the previous event's hash, so
+that ``verify`` can tell a re-hashed event from the one after it); actions and states are
+small integers (:class:`~consent.actions.Action`, :class:`~consent.actions.State`).
+
+- ``events`` is append-only (triggers refuse UPDATE and DELETE). Its personal fields live
+  apart: ``personal`` holds each event's random salt and evidence, and ``subjects`` the subject
+  id. The chain hashes a salted digest of them, so erasure can drop salt and evidence, keep the
+  digest in ``erased`` and the chain still verifies.
+- ``status`` is derived state, one row per (document, subject), kept in the event's transaction.
+- ``meta`` holds the catalog generation (``value``), the chain head and the key of worklist
+  cursors (``data``).
+- ``api_keys`` holds the HTTP API's keys (see :mod:`consent.keys`).
+
+Writers queue on an in-process lock and a file lock (:mod:`consent.locking`) before
+``BEGIN IMMEDIATE``; commits wake a background checkpointer (:mod:`consent.checkpoints`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from . import readers
+from .checkpoints import Checkpointer
+from .errors import CheckpointIncomplete, LedgerNotFound, NotALedger
+from .group import GroupCommit
+from .locking import writer_lock
+from .storage import storage_error, storage_errors
+
+T = TypeVar("T")
+ENGINE = "sqlite"
+BUSY_MS = 30_000
+"""How long a statement waits for a lock held by another connection, in milliseconds."""
+CHECKPOINT_POLL = 0.02
+
+migrations = Migrations("consent")
+
+
+@migrations()
+def m001_ledger(db: Database) -> None:
+    db.executescript("""
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+    CREATE TABLE documents (id INTEGER PRIMARY KEY, slug TEXT NOT NULL UNIQUE);
+    CREATE TABLE versions (
+        id INTEGER PRIMARY KEY,
+        document INTEGER NOT NULL REFERENCES documents(id),
+        version TEXT NOT NULL,
+        effective TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        label TEXT,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        flag INTEGER,
+        verdict INTEGER,
+        content_sha256 TEXT NOT NULL,
+        refs TEXT NOT NULL,
+        manifest TEXT NOT NULL,
+        manifest_sha256 TEXT NOT NULL,
+        commit_sha TEXT,
+        published_at TEXT NOT NULL,
+        UNIQUE (document, version)
+    );
+    CREATE TABLE subjects (id INTEGER PRIMARY KEY, subject TEXT NOT NULL UNIQUE);
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        subject INTEGER NOT NULL,
+        version INTEGER,
+        action INTEGER NOT NULL,
+        channel TEXT,
+        part_of INTEGER,
+        link BLOB NOT NULL,
+        hash BLOB NOT NULL
+    );
+    CREATE INDEX events_subject ON events (subject);
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    CREATE TABLE personal (seq INTEGER PRIMARY KEY, salt BLOB NOT NULL, evidence TEXT);
+    CREATE TABLE erased (seq INTEGER PRIMARY KEY, digest BLOB NOT NULL);
+    CREATE TABLE status (
+        document INTEGER NOT NULL,
+        subject INTEGER NOT NULL,
+        state INTEGER NOT NULL,
+        accepted INTEGER,
+        notified INTEGER,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (document, subject)
+    ) WITHOUT ROWID;
+    CREATE TABLE idempotency (
+        key TEXT PRIMARY KEY, fingerprint TEXT, response TEXT NOT NULL, at INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE idempotency_subjects (
+        subject INTEGER NOT NULL, key TEXT NOT NULL, PRIMARY KEY (subject, key)
+    ) WITHOUT ROWID;
+    """)
+
+
+@migrations()
+def m002_drop_pseudonym_key(db: Database) -> None:
+    """Erasure draws a random pseudonym now: drop the key that let anyone holding the file
+    recompute the keyed pseudonyms of earlier erasures from a subject id."""
+    db.execute("DELETE FROM meta WHERE key = 'pseudonym_key'")
+
+
+@migrations()
+def m003_cursor_key(db: Database) -> None:
+    """A random key that signs the notification worklist's cursors, so that the ledger takes
+    back only cursors it handed out."""
+    db.execute("INSERT INTO meta (key, value) VALUES ('cursor_key', ?)", (os.urandom(32),))
+
+
+@migrations()
+def m004_one_schema(db: Database) -> None:
+    """The schema both engines share: events, personal fields and erased digests carry their
+    chain (a file has one, 0), whose length and head ``chains`` holds (instead of ``meta``);
+    ``meta`` keeps bytes in ``data`` (the cursor key) and numbers in ``value``; the bundle
+    manifests stored at publication, which nothing read, are dropped (the catalog computes
+    them); the API keys' table, which ``termsledger keys`` used to create by itself, is part
+    of the ledger."""
+    db.executescript("""
+    ALTER TABLE events ADD COLUMN chain INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE personal ADD COLUMN chain INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE erased ADD COLUMN chain INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE chains (id INTEGER PRIMARY KEY, length INTEGER NOT NULL, head BLOB NOT NULL);
+    INSERT INTO chains (id, length, head) SELECT 0, coalesce(max(seq), 0),
+        coalesce((SELECT hash FROM events ORDER BY seq DESC LIMIT 1), zeroblob(32)) FROM events;
+    DELETE FROM meta WHERE key = 'head';
+    ALTER TABLE meta ADD COLUMN data BLOB;
+    UPDATE meta SET data = value, value = NULL WHERE key = 'cursor_key';
+    ALTER TABLE versions DROP COLUMN manifest;
+    ALTER TABLE versions DROP COLUMN manifest_sha256;
+    CREATE TABLE IF NOT EXISTS api_keys (
+        id TEXT PRIMARY KEY, name TEXT NOT NULL, scope TEXT NOT NULL, salt BLOB NOT NULL,
+        hash BLOB NOT NULL, created TEXT NOT NULL, revoked TEXT);
+    """)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+_FOREIGN = re.compile("not a database|malformed")
+LEDGER_TABLES = frozenset({"meta", "subjects", "events", "personal", "status"})
+
+
+def check_ledger(path: str | Path, *, create: bool = False) -> None:
+    """Raise :class:`LedgerNotFound` when ``path`` does not exist (unless ``create``) and
+    :class:`NotALedger` when it is not a ledger: not an SQLite database, or (unless ``create``
+    and it has no tables yet) one without the ledger's tables. Reads only: creates nothing."""
+    path = Path(path)
+    if not path.exists():
+        if create:
+            return
+        raise LedgerNotFound(f"no ledger at {path}: the file does not exist "
+                             f"(`termsledger publish` creates one)")
+    if not path.is_file():
+        raise NotALedger(f"{path} is not a termsledger ledger: not a file")
+    with path.open("rb") as file:
+        header = file.read(len(SQLITE_HEADER))
+    if create and not header:
+        return  # an empty file: a new database
+    if header != SQLITE_HEADER:
+        raise NotALedger(f"{path} is not a termsledger ledger: not an SQLite database")
+    tables = _tables(path)
+    if not LEDGER_TABLES <= tables and not (create and not tables):
+        raise NotALedger(f"{path} is not a termsledger ledger: an SQLite database without the "
+                         f"ledger's tables")
+
+
+def _tables(path: Path) -> set[str]:
+    """The tables of the SQLite database at ``path``, read without writing to it: through its
+    WAL when it has one, else as an immutable file (which takes no lock and creates nothing)."""
+    wal = path.with_name(path.name + "-wal").exists()
+    uri = path.resolve().as_uri() + ("?mode=ro" if wal else "?mode=ro&immutable=1")
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            return {name for (name,) in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as error:
+        unavailable = storage_error(error, str(path))
+        if unavailable is not None and not _FOREIGN.search(str(error)):
+            raise unavailable from error
+        raise NotALedger(f"{path} is not a termsledger ledger: {error}") from None
+
+
+class SqliteTx(sqlite3.Connection):
+    """A connection to a ledger file: the :class:`~consent.store.Tx` of the SQLite engine
+    (``execute`` and ``executemany`` are sqlite3's own)."""
+
+    engine = ENGINE
+
+    def any_of(self, values: Sequence[Any]) -> tuple[str, Any]:
+        return "IN (SELECT value FROM json_each(?))", json.dumps(list(values))
+
+    def subject_ids(self, names: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """Subjects are numbered here (the write transaction keeps other writers out); every
+        subject is in chain 0, the file's one chain."""
+        names = list(names)
+        if len(names) == 1:  # a single record: a plain indexed lookup is several times faster
+            found = self.execute("SELECT subject, id FROM subjects WHERE subject = ?", names)
+        else:
+            found = self.execute("SELECT subject, id FROM subjects WHERE subject IN "
+                                 "(SELECT value FROM json_each(?))", (json.dumps(names),))
+        ids = {name: (sid, 0) for name, sid in found}
+        missing = [name for name in names if name not in ids]
+        if missing:
+            (top,) = self.execute("SELECT coalesce(max(id), 0) FROM subjects").fetchone()
+            numbers = range(top + 1, top + 1 + len(missing))
+            self.executemany("INSERT INTO subjects (id, subject) VALUES (?, ?)",
+                             zip(numbers, missing, strict=True))
+            ids.update((name, (sid, 0)) for name, sid in zip(missing, numbers, strict=True))
+        return ids
+
+    def chain_heads(self, chains: Iterable[int]) -> dict[int, tuple[int, bytes]]:
+        """The one chain's length and last hash (the write transaction holds the file)."""
+        length, head = self.execute("SELECT length, head FROM chains WHERE id = 0").fetchone()
+        return {0: (length, head)}
+
+
+def connect(path: str | Path) -> SqliteTx:
+    """Open ``path`` with the ledger's settings: WAL, ``synchronous=FULL`` (an acknowledged
+    event survives power loss), a long ``busy_timeout``, ``secure_delete`` on, so that
+    freed space never keeps an erased subject's bytes, and no automatic checkpoint in commits
+    (see :mod:`consent.checkpoints`)."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
+                           timeout=30, factory=SqliteTx)
+    for pragma in (f"busy_timeout={BUSY_MS}", "journal_mode=WAL", "synchronous=FULL",
+                   "secure_delete=ON", "wal_autocheckpoint=0", "cache_size=-65536",
+                   "temp_store=MEMORY"):
+        conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+class SqliteStore:
+    """The :class:`~consent.store.Store` of a ledger file at ``path``.
+
+    Safe to share between threads (each thread gets its own connection) and processes
+    (writers queue on a lock of this process and a file lock on ``<path>.lock``).
+    """
+
+    engine = ENGINE
+    chains = 1
+
+    def __init__(self, path: str | Path, *, create: bool = False):
+        check_ledger(path, create=create)
+        self.path = self.name = str(path)
+        self._local = threading.local()
+        self._connections: list[SqliteTx] = []
+        self._guard = threading.Lock()
+        self._lock = writer_lock(self.path)
+        self._checkpoints = Checkpointer(lambda: connect(self.path))
+        self._group = GroupCommit(self)
+        try:
+            with storage_errors(self.path), self._lock.hold():
+                migrations.apply(Database(self.reads(), execute_plugins=False))
+        except BaseException:
+            self.close()
+            raise
+
+    def reads(self) -> SqliteTx:
+        conn: SqliteTx | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = connect(self.path)
+            with self._guard:
+                self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[SqliteTx]:
+        """``BEGIN IMMEDIATE`` under the writer lock; nested uses join the outer transaction."""
+        with storage_errors(self.path), self._lock.hold() as outer:
+            conn = self.reads()
+            if not outer:
+                yield conn
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            self._checkpoints.committed(conn)
+
+    @contextmanager
+    def read(self) -> Iterator[SqliteTx]:
+        """A deferred transaction: one snapshot of the file for its whole length."""
+        with storage_errors(self.path):
+            conn = self.reads()
+            if conn.in_transaction:  # inside a write: its snapshot
+                yield conn
+                return
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+
+    def submit(self, write: Callable[[], T]) -> Future[T]:
+        """Run ``write()`` in a group commit; see :mod:`consent.group`."""
+        return self._group.submit(write)
+
+    def checkpoint(self, timeout: float) -> None:
+        """Copy the WAL into the file and truncate it to nothing, so that no byte of an erased
+        subject stays in it; waits up to ``timeout`` seconds for readers of older snapshots,
+        then raises :class:`CheckpointIncomplete` naming the reader's process where it can."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with storage_errors(self.path), self._lock.hold():
+                if _truncate_wal(self.reads()):
+                    return
+            if time.monotonic() >= deadline:
+                holder = readers.describe(self.path)
+                raise CheckpointIncomplete(
+                    f"the write-ahead log {self.path}-wal could not be emptied within "
+                    f"{timeout:g} s: {holder}",
+                    remains=f"its bytes remain in the write-ahead log {self.path}-wal while "
+                            f"{holder}")
+            time.sleep(CHECKPOINT_POLL)
+
+    def close(self) -> None:
+        """Commit what :meth:`submit` queued, stop the background threads and close every
+        connection."""
+        self._group.close()
+        self._checkpoints.close()
+        with self._guard:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+
+def _truncate_wal(conn: sqlite3.Connection) -> bool:
+    """Copy the WAL into the file and truncate it, without waiting; ``False`` when a reader
+    of an older snapshot (or a writer) kept it from finishing."""
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+    return not busy

@@ -1,0 +1,96 @@
+"""The narrow storage interface the ledger's logic is written against.
+
+A :class:`Store` is one ledger's storage engine: :class:`consent.sqlite.SqliteStore` (a file)
+or :class:`consent.postgres.PostgresStore` (a server). Its :meth:`~Store.write` yields a
+:class:`Tx`, a transaction on which the ledger's modules run their SQL, written once with
+``?`` placeholders in the SQL both engines share. What differs between engines sits in the
+engine's module, behind the few methods of :class:`Tx` beyond ``execute``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+Params = Sequence[Any]
+
+
+class Rows(Protocol):
+    """The result of :meth:`Tx.execute`: rows as tuples."""
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Tx(Protocol):
+    """A transaction (or, from :meth:`Store.read`, a read snapshot) on a ledger's storage."""
+
+    engine: str
+    """``sqlite`` or ``postgresql``."""
+
+    def execute(self, sql: str, params: Params = (), /) -> Rows:
+        """Run ``sql`` (``?`` placeholders) with ``params``."""
+        ...
+
+    def executemany(self, sql: str, params: Iterable[Params], /) -> Any:
+        """Run ``sql`` once per item of ``params``."""
+        ...
+
+    def any_of(self, values: Sequence[Any]) -> tuple[str, Any]:
+        """``(sql, param)`` for ``column <sql>`` to test membership in ``values``:
+        ``IN (SELECT value FROM json_each(?))`` on SQLite, ``= ANY(?)`` on PostgreSQL."""
+        ...
+
+    def subject_ids(self, names: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """``(id, chain)`` of each subject named, creating those not yet known."""
+        ...
+
+    def chain_heads(self, chains: Iterable[int]) -> dict[int, tuple[int, bytes]]:
+        """``(length, head hash)`` of each chain, locked against other writers until the
+        transaction ends."""
+        ...
+
+
+class Store(Protocol):
+    """One ledger's storage engine."""
+
+    name: str
+    """Where the ledger is, for messages: a path, or a URL without its password."""
+    chains: int
+    """How many hash chains the ledger's events are split into (fixed at creation)."""
+
+    def write(self) -> AbstractContextManager[Tx]:
+        """A write transaction; a nested one joins the outer. Storage failures are raised as
+        :class:`~consent.errors.StorageFull` or :class:`~consent.errors.StorageUnavailable`."""
+        ...
+
+    def read(self) -> AbstractContextManager[Tx]:
+        """A read-only snapshot, consistent for its whole length."""
+        ...
+
+    def reads(self) -> Tx:
+        """This thread's connection for single reads outside a transaction (each statement
+        sees the latest commit)."""
+        ...
+
+    def submit(self, write: Callable[[], T]) -> Future[T]:
+        """Run ``write()`` (calls of the ledger's writing methods) and resolve the future
+        with its result once committed (the engine may commit several writes together)."""
+        ...
+
+    def checkpoint(self, timeout: float) -> None:
+        """Remove what the engine keeps of deleted bytes (after an erasure): SQLite empties the
+        write-ahead log into the file, waiting up to ``timeout`` seconds for readers of older
+        snapshots (else :class:`~consent.errors.CheckpointIncomplete`); PostgreSQL vacuums the
+        tables an erasure touches."""
+        ...
+
+    def close(self) -> None:
+        """Finish queued writes and close every connection."""
+        ...

@@ -1,0 +1,95 @@
+"""The change analysis' verdict on each version: on the change from the version before it.
+
+One function, :func:`assess_versions`, gives it to every caller (the ledger's publish, ``check``,
+the site), so that they cannot disagree on which change a version's verdict is about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Protocol
+
+from .model import Content, Version
+
+if TYPE_CHECKING:
+    from .changes import Change
+
+
+class Compared(Protocol):
+    """What a comparison of two versions yields that a verdict needs (a :class:`Change`)."""
+
+    @property
+    def material(self) -> bool: ...
+
+    @property
+    def score(self) -> float: ...
+
+    @property
+    def reasons(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Assessment:
+    """The change analysis' verdict on one version: the change from the version before it.
+    The editor's ``material:`` flag, where set, decides; this explains and warns."""
+
+    material: bool
+    """Whether the change looks material."""
+    confidence: str
+    """``high`` or ``low``: how sure the analysis is of ``material``."""
+    score: float
+    """How likely the change is to be material, in [0, 1]."""
+    reasons: tuple[str, ...]
+    """Why, in words a legal editor understands."""
+    previous: str
+    """The id of the version the change is from."""
+
+
+def assess_versions(content: Content, *, watch: Iterable[str] = (),
+                    versions: Iterable[Version] | None = None,
+                    compare: Callable[[Version, Version], Compared] | None = None
+                    ) -> dict[tuple[str, str], Assessment]:
+    """The analysis' verdict on each version that follows another, by ``(slug, version id)``
+    (a document's first version has none).
+
+    :param watch: extra watch-list terms for the analysis. Defaults to none.
+    :param versions: only these versions. Defaults to every version.
+    :param compare: how to compare two versions. Defaults to :func:`terms.compare`, each pair
+        compared once per process (the site builder passes its own cache of comparisons).
+    """
+    watched = tuple(watch)
+    chosen = None if versions is None else {(v.slug, v.id) for v in versions}
+    found = {}
+    for document in content.documents.values():
+        for old, new in zip(document.versions, document.versions[1:], strict=False):
+            if chosen is not None and (new.slug, new.id) not in chosen:
+                continue
+            change = compare(old, new) if compare else _compared(old, new, watched)
+            found[(new.slug, new.id)] = Assessment(
+                material=bool(change.material), confidence=_confidence(change),
+                score=float(change.score), reasons=tuple(change.reasons), previous=old.id)
+    return found
+
+
+@lru_cache(maxsize=512)
+def _compared(old: Version, new: Version, watch: tuple[str, ...]) -> Change:
+    from .changes import compare  # here: importing terms must not load the change engine
+
+    return compare(old, new, watch)
+
+
+LOW_CONFIDENCE = 0.2
+"""Distance of the score from the threshold under which a verdict is not sure."""
+
+
+def _confidence(change: Compared) -> str:
+    """The analysis' own confidence where it gives one, else how far its score is from the
+    threshold."""
+    given = getattr(change, "confidence", None)
+    if isinstance(given, str):
+        return given
+    from .materiality import THRESHOLD
+
+    return "high" if abs(change.score - THRESHOLD) >= LOW_CONFIDENCE else "low"

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
         InvalidSubject,
         KeysError,
         LedgerNotFound,
+        NewerLedger,
         NotALedger,
         PublicationError,
         SigningKeyError,
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
         Event,
         Marked,
         Published,
+        Seal,
         Status,
         Verification,
         WorklistPage,
@@ -77,11 +79,11 @@ if TYPE_CHECKING:
 _ERRORS = ("ChangedVersion", "CheckpointIncomplete", "ConsentError", "DamagedLog",
            "ErasureIncomplete", "IdempotencyConflict", "InvalidContent", "InvalidCursor",
            "InvalidEvidence", "InvalidNote", "InvalidProof", "InvalidReceipt", "InvalidRecord",
-           "InvalidSubject", "KeysError", "LedgerNotFound", "NotALedger", "PublicationError",
+           "InvalidSubject", "KeysError", "LedgerNotFound", "NewerLedger", "NotALedger", "PublicationError",
            "SigningKeyError", "StorageFull", "StorageUnavailable", "UncommittedVersion",
            "UnknownSubject", "UnpublishedDocument", "UnpublishedVersion")
 _VALUES = ("STATUSES", "CatalogDocument", "CatalogVersion", "Erasure", "Event", "Marked",
-           "Published", "Status", "Verification", "WorklistPage")
+           "Published", "Seal", "Status", "Verification", "WorklistPage")
 _MODULES = {**dict.fromkeys(_ERRORS, ".errors"), **dict.fromkeys(_VALUES, ".values"),
             "Action": ".actions", "State": ".actions", "ApiKey": ".keys", "Keys": ".keys",
             "SCOPES": ".keys", "Ledger": ".ledger", "SubjectId": ".records",
@@ -91,11 +93,11 @@ __all__ = ["Action", "ApiKey", "CatalogDocument", "CatalogVersion", "ChangedVers
            "CheckpointIncomplete", "ConsentError", "DamagedLog", "Erasure", "ErasureIncomplete",
            "Event", "IdempotencyConflict", "InvalidContent", "InvalidCursor", "InvalidEvidence",
            "InvalidNote", "InvalidProof", "InvalidReceipt", "InvalidRecord", "InvalidSubject",
-           "Keys", "KeysError", "Ledger", "LedgerNotFound", "Marked", "NotALedger",
-           "PublicationError", "Published", "SCOPES", "STATUSES", "SigningKeyError", "State",
-           "Status", "StorageFull", "StorageUnavailable", "SubjectId", "UncommittedVersion",
-           "UnknownSubject", "UnpublishedDocument", "UnpublishedVersion", "Verification",
-           "WorklistPage", "canonical_subject", "check_ledger"]
+           "Keys", "KeysError", "Ledger", "LedgerNotFound", "Marked", "NewerLedger", "NotALedger",
+           "PublicationError", "Published", "SCOPES", "STATUSES", "Seal", "SigningKeyError",
+           "State", "Status", "StorageFull", "StorageUnavailable", "SubjectId",
+           "UncommittedVersion", "UnknownSubject", "UnpublishedDocument", "UnpublishedVersion",
+           "Verification", "WorklistPage", "canonical_subject", "check_ledger"]
 
 
 def __getattr__(name: str) -> Any:

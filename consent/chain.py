@@ -21,6 +21,14 @@ def personal_digest(salt: bytes, subject: str, evidence: str | None) -> bytes:
                                    (evidence or "").encode("utf-8"))).digest()
 
 
+def chain_of(subject: str, chains: int) -> int:
+    """The chain of a new subject: a hash of its id, modulo the number of chains (so that all
+    its events are in one chain, in order)."""
+    if chains == 1:
+        return 0
+    return int.from_bytes(sha256(subject.encode("utf-8")).digest()[:8], "big") % chains
+
+
 def place(chain: int, seq: int) -> bytes:
     """Where an event is, as its header says: its ``seq`` in its chain, after the chain's
     number for every chain but the first (so that a ledger of one chain hashes as before)."""

@@ -20,6 +20,14 @@ class NotALedger(ConsentError, ValueError):
     """A file that is not a termsledger ledger: not SQLite, or SQLite without its tables."""
 
 
+class LedgerExists(ConsentError, FileExistsError):
+    """A copy or backup's target already holds a ledger (or another file)."""
+
+
+class NewerLedger(ConsentError):
+    """A ledger whose schema a newer termsledger wrote: this one cannot use it."""
+
+
 class StorageUnavailable(ConsentError):
     """The ledger's file cannot be written now (an I/O error, a lock, a read-only file):
     nothing was changed; retry later."""

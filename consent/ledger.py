@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import terms
 
-from . import erasure, events, idempotency, notifications, rebuild, verify
+from . import erasure, events, idempotency, notifications, rebuild, seals, verify
 from .actions import ACTION_CODES, RECORDABLE, Action
 from .catalog import Catalog, catalog_generation, load_catalog, publish
 from .errors import InvalidContent, UnpublishedDocument, UnpublishedVersion
@@ -33,13 +33,14 @@ from .records import (
 )
 from .sqlite import SqliteStore
 from .status import DocumentStatuses, StatusRow
-from .store import Store
+from .store import Store, is_url, shown
 from .values import (
     CatalogDocument,
     Erasure,
     Event,
     Marked,
     Published,
+    Seal,
     Status,
     Verification,
     WorklistPage,
@@ -54,34 +55,52 @@ CHECKPOINT_WAIT = 30.0
 """Seconds :meth:`Ledger.checkpoint` waits for readers of older snapshots by default."""
 MAX_STATUSES = 1024
 """Most (document, day) status computations a catalog snapshot caches."""
-_STATUS = ("SELECT st.state, st.accepted, st.notified FROM subjects s CROSS JOIN status st "
+_STATUS = ("SELECT st.state, st.accepted, st.notified FROM subjects s {join} status st "
            "ON st.document = ? AND st.subject = s.id WHERE s.subject = ?")
 
 
-def open_store(location: str | Path, *, create: bool = False) -> Store:
-    """The storage engine of the ledger at ``location``: a file path (SQLite)."""
+def open_store(location: str | Path, *, create: bool = False, chains: int | None = None
+               ) -> Store:
+    """The storage engine of the ledger at ``location``: a ``postgresql://`` URL (PostgreSQL,
+    with ``chains`` hash chains if it is created now) or a file path (SQLite, one chain)."""
+    if is_url(location):
+        from .postgres import PostgresStore  # here: SQLite users need no PostgreSQL driver
+
+        return PostgresStore(location, create=create, chains=chains)
+    if chains not in (None, 1):
+        raise ValueError(f"an SQLite ledger has one hash chain, not {chains}")
     return SqliteStore(location, create=create)
 
 
 class Ledger:
-    """The consent ledger at ``location``: an SQLite file's path.
+    """The consent ledger at ``location``: an SQLite file's path, or a PostgreSQL database's
+    ``postgresql://`` URL.
 
-    Opening needs an existing ledger (:class:`LedgerNotFound` for a missing file,
-    :class:`NotALedger` for any other file); ``create=True`` also makes a new one at a path
-    where there is no file yet (or an empty one).
+    Opening needs an existing ledger (:class:`LedgerNotFound` for a missing file or a database
+    without the ledger's tables, :class:`NotALedger` for any other file,
+    :class:`NewerLedger` for one a newer termsledger wrote); ``create=True`` also makes a new
+    one where there is none yet (with ``chains`` hash chains on PostgreSQL, by default
+    :data:`consent.postgres.DEFAULT_CHAINS`).
 
     Safe to share between threads and processes. :meth:`submit` commits writes in groups;
     :meth:`close` finishes them and closes the storage.
     """
 
-    def __init__(self, location: str | Path, *, create: bool = False):
-        self._store = open_store(location, create=create)
-        self.path = self._store.name
-        """Where the ledger is: the file's path, or the server's URL without its password."""
+    def __init__(self, location: str | Path, *, create: bool = False,
+                 chains: int | None = None):
+        self._store = open_store(location, create=create, chains=chains)
+        self.path = str(location)
+        """Where the ledger is, as given: a file's path, or a server's URL (messages show it
+        without its password)."""
         self.keys = Keys(self._store)
         """The API keys of ``termsledger serve`` (see :class:`consent.keys.Keys`)."""
         self._catalog: Catalog | None = None
         self._checked = 0.0
+
+    @staticmethod
+    def shown(location: str | Path) -> str:
+        """``location`` as messages show it: a URL without its password."""
+        return shown(str(location)) if is_url(location) else str(location)
 
     def checkpoint(self, *, timeout: float = CHECKPOINT_WAIT) -> None:
         """Make sure no byte of an erased subject stays in the engine's logs: SQLite copies
@@ -100,6 +119,12 @@ class Ledger:
         writes waiting together share one transaction, each in its own savepoint (see
         :mod:`consent.group`), so that many concurrent writes share each fsync."""
         return self._store.submit(write)
+
+    def backup(self, target: str | Path) -> None:
+        """Copy an SQLite ledger into the new file ``target``, consistently while writers go
+        on (SQLite's backup API; a plain file copy of a live ledger can miss its last
+        transactions). A PostgreSQL ledger is backed up with the server's tools."""
+        self._store.backup(str(target))
 
     def close(self) -> None:
         """Commit what :meth:`submit` queued and close the storage."""
@@ -240,7 +265,8 @@ class Ledger:
         subject is ``never``, not an error."""
         statuses = self._statuses(document, at)
         subject = canonical_subject(subject)
-        row = self._store.reads().execute(_STATUS, (statuses.doc.id, subject)).fetchone()
+        reads = self._store.reads()
+        row = reads.execute(_STATUS.format(join=reads.join), (statuses.doc.id, subject)).fetchone()
         return statuses.of(subject, row)
 
     def status_all(self, subject: str, at: datetime | None = None) -> list[Status]:
@@ -258,7 +284,7 @@ class Ledger:
         rows: dict[str, StatusRow] = {
             subject: (state, accepted, notified) for subject, state, accepted, notified
             in reads.execute("SELECT s.subject, st.state, st.accepted, st.notified FROM subjects s "
-                             "CROSS JOIN status st ON st.document = ? AND st.subject = s.id "
+                             f"{reads.join} status st ON st.document = ? AND st.subject = s.id "
                              f"WHERE s.subject {among}", (statuses.doc.id, param))}
         return [statuses.of(s, rows.get(s)) for s in names]
 
@@ -328,7 +354,9 @@ class Ledger:
     def verify(self, *, repair: bool = False, anchor: str | None = None) -> Verification:
         """Check the hash chain (reports the first event edited, deleted, reordered or
         malformed) and recompute the status table from the events (reports each row that
-        differs). What it cannot detect is in the result's ``limits``.
+        differs). On a ledger of several chains, each chain is checked against the latest seal
+        and what was verified is sealed (its ``head`` is the seal's root). What it cannot detect
+        is in the result's ``limits``.
 
         :param repair: rewrite the rows that differ from the events, and record a
             ``repaired`` event (subject ``ledger:repair``) saying how many and which, when the
@@ -338,7 +366,10 @@ class Ledger:
             Defaults to none.
         """
         with self._store.read() as tx:
-            result = verify.verify(tx, anchor)
+            result, heads = verify.verify(tx, anchor)
+        if result.chains > 1 and result.problem is None and result.head != result.seal:
+            with self._store.write() as tx:  # what was verified, sealed: its head anchors it
+                result = replace(result, seal=seals.write(tx, heads).root.hex())
         only_status = result.problem == verify.status_problem(result.status_differences)
         if not (repair and result.status_differences and only_status):
             return result  # nothing to repair, or the events themselves are in doubt
@@ -348,8 +379,20 @@ class Ledger:
             append(tx, [Row(to_micros(None), LEDGER_SUBJECT, None, Action.REPAIRED, "verify",
                             evidence)])
         with self._store.read() as tx:
-            after = verify.verify(tx, anchor)
+            after, _ = verify.verify(tx, anchor)
         return replace(after, repaired=len(found), status_problems=result.status_problems)
+
+    def seal(self, *, if_changed: bool = False) -> Seal | None:
+        """Write a seal: the Merkle root over every chain's head, which :meth:`verify` checks
+        later chains against (see :mod:`consent.seals`). Returns it; with ``if_changed``,
+        ``None`` instead of a seal that would repeat the latest."""
+        with self._store.read() as tx:
+            heads = seals.current_heads(tx)
+            last = seals.latest(tx)
+        if if_changed and last is not None and last.heads == heads:
+            return None
+        with self._store.write() as tx:
+            return seals.write(tx, heads).value
 
     # Idempotency for the HTTP API
 

@@ -66,7 +66,7 @@ def mark(tx: Tx, catalog: Catalog, subjects: Iterable[str], document: str, versi
     entry = doc.version(version)
     among, param = tx.any_of(names)
     notified = dict(tx.execute(
-        "SELECT s.subject, st.notified FROM subjects s CROSS JOIN status st "
+        f"SELECT s.subject, st.notified FROM subjects s {tx.join} status st "
         f"ON st.document = ? AND st.subject = s.id WHERE s.subject {among}", (doc.id, param)))
     rows = [Row(micros, name, entry, Action.NOTIFIED, channel, None) for name in names
             if name in notified and _before(catalog.by_rowid.get(notified[name]), entry)]

@@ -38,8 +38,9 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from . import readers
+from .chain import chain_of
 from .checkpoints import Checkpointer
-from .errors import CheckpointIncomplete, LedgerNotFound, NotALedger
+from .errors import CheckpointIncomplete, LedgerExists, LedgerNotFound, NewerLedger, NotALedger
 from .group import GroupCommit
 from .locking import writer_lock
 from .storage import storage_error, storage_errors
@@ -130,16 +131,47 @@ def m003_cursor_key(db: Database) -> None:
 
 @migrations()
 def m004_one_schema(db: Database) -> None:
-    """The schema both engines share: events, personal fields and erased digests carry their
-    chain (a file has one, 0), whose length and head ``chains`` holds (instead of ``meta``);
-    ``meta`` keeps bytes in ``data`` (the cursor key) and numbers in ``value``; the bundle
-    manifests stored at publication, which nothing read, are dropped (the catalog computes
-    them); the API keys' table, which ``termsledger keys`` used to create by itself, is part
-    of the ledger."""
+    """The schema both engines share: events, personal fields and erased digests are keyed by
+    ``(chain, seq)`` (a file made here has one chain, 0; one copied from PostgreSQL keeps its
+    chains), each subject has its chain, and ``chains`` holds each chain's length and head
+    (instead of ``meta``); ``meta`` keeps bytes in ``data`` (the cursor key) and numbers in
+    ``value``; the bundle manifests stored at publication, which nothing read, are dropped
+    (the catalog computes them); the API keys' table, which ``termsledger keys`` used to
+    create by itself, is part of the ledger."""
     db.executescript("""
-    ALTER TABLE events ADD COLUMN chain INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE personal ADD COLUMN chain INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE erased ADD COLUMN chain INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE events_keyed (
+        chain INTEGER NOT NULL DEFAULT 0,
+        seq INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        subject INTEGER NOT NULL,
+        version INTEGER,
+        action INTEGER NOT NULL,
+        channel TEXT,
+        part_of INTEGER,
+        link BLOB NOT NULL,
+        hash BLOB NOT NULL,
+        PRIMARY KEY (chain, seq)
+    ) WITHOUT ROWID;
+    INSERT INTO events_keyed SELECT 0, seq, at, subject, version, action, channel, part_of,
+        link, hash FROM events ORDER BY seq;
+    DROP TABLE events;
+    ALTER TABLE events_keyed RENAME TO events;
+    CREATE INDEX events_subject ON events (subject);
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+    CREATE TABLE personal_keyed (chain INTEGER NOT NULL DEFAULT 0, seq INTEGER NOT NULL,
+        salt BLOB NOT NULL, evidence TEXT, PRIMARY KEY (chain, seq)) WITHOUT ROWID;
+    INSERT INTO personal_keyed SELECT 0, seq, salt, evidence FROM personal ORDER BY seq;
+    DROP TABLE personal;
+    ALTER TABLE personal_keyed RENAME TO personal;
+    CREATE TABLE erased_keyed (chain INTEGER NOT NULL DEFAULT 0, seq INTEGER NOT NULL,
+        digest BLOB NOT NULL, PRIMARY KEY (chain, seq)) WITHOUT ROWID;
+    INSERT INTO erased_keyed SELECT 0, seq, digest FROM erased ORDER BY seq;
+    DROP TABLE erased;
+    ALTER TABLE erased_keyed RENAME TO erased;
+    ALTER TABLE subjects ADD COLUMN chain INTEGER NOT NULL DEFAULT 0;
     CREATE TABLE chains (id INTEGER PRIMARY KEY, length INTEGER NOT NULL, head BLOB NOT NULL);
     INSERT INTO chains (id, length, head) SELECT 0, coalesce(max(seq), 0),
         coalesce((SELECT hash FROM events ORDER BY seq DESC LIMIT 1), zeroblob(32)) FROM events;
@@ -151,6 +183,16 @@ def m004_one_schema(db: Database) -> None:
     CREATE TABLE IF NOT EXISTS api_keys (
         id TEXT PRIMARY KEY, name TEXT NOT NULL, scope TEXT NOT NULL, salt BLOB NOT NULL,
         hash BLOB NOT NULL, created TEXT NOT NULL, revoked TEXT);
+    """)
+
+
+@migrations()
+def m005_seals(db: Database) -> None:
+    """Seals: Merkle roots over the chains' heads (see :mod:`consent.seals`)."""
+    db.executescript("""
+    CREATE TABLE seals (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, heads BLOB NOT NULL,
+                        root BLOB NOT NULL);
+    CREATE INDEX seals_root ON seals (root);
     """)
 
 
@@ -207,33 +249,45 @@ class SqliteTx(sqlite3.Connection):
     (``execute`` and ``executemany`` are sqlite3's own)."""
 
     engine = ENGINE
+    join = "CROSS JOIN"
 
     def any_of(self, values: Sequence[Any]) -> tuple[str, Any]:
         return "IN (SELECT value FROM json_each(?))", json.dumps(list(values))
 
     def subject_ids(self, names: Iterable[str]) -> dict[str, tuple[int, int]]:
-        """Subjects are numbered here (the write transaction keeps other writers out); every
-        subject is in chain 0, the file's one chain."""
+        """Subjects are numbered here (the write transaction keeps other writers out); a new
+        subject's chain is a hash of its id (0 in a ledger of one chain, as a file made here
+        is)."""
         names = list(names)
         if len(names) == 1:  # a single record: a plain indexed lookup is several times faster
-            found = self.execute("SELECT subject, id FROM subjects WHERE subject = ?", names)
+            found = self.execute("SELECT subject, id, chain FROM subjects WHERE subject = ?",
+                                 names)
         else:
-            found = self.execute("SELECT subject, id FROM subjects WHERE subject IN "
+            found = self.execute("SELECT subject, id, chain FROM subjects WHERE subject IN "
                                  "(SELECT value FROM json_each(?))", (json.dumps(names),))
-        ids = {name: (sid, 0) for name, sid in found}
+        ids = {name: (sid, chain) for name, sid, chain in found}
         missing = [name for name in names if name not in ids]
         if missing:
             (top,) = self.execute("SELECT coalesce(max(id), 0) FROM subjects").fetchone()
-            numbers = range(top + 1, top + 1 + len(missing))
-            self.executemany("INSERT INTO subjects (id, subject) VALUES (?, ?)",
-                             zip(numbers, missing, strict=True))
-            ids.update((name, (sid, 0)) for name, sid in zip(missing, numbers, strict=True))
+            (chains,) = self.execute("SELECT count(*) FROM chains").fetchone()
+            new = [(top + 1 + i, name, chain_of(name, chains)) for i, name in enumerate(missing)]
+            self.executemany("INSERT INTO subjects (id, subject, chain) VALUES (?, ?, ?)", new)
+            ids.update((name, (sid, chain)) for sid, name, chain in new)
         return ids
 
     def chain_heads(self, chains: Iterable[int]) -> dict[int, tuple[int, bytes]]:
-        """The one chain's length and last hash (the write transaction holds the file)."""
-        length, head = self.execute("SELECT length, head FROM chains WHERE id = 0").fetchone()
-        return {0: (length, head)}
+        """The chains' lengths and last hashes (the write transaction holds the file)."""
+        wanted = sorted(chains)
+        if wanted == [0]:
+            length, head = self.execute("SELECT length, head FROM chains WHERE id = 0").fetchone()
+            return {0: (length, head)}
+        return {chain: (length, head) for chain, length, head in self.execute(
+            "SELECT id, length, head FROM chains WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(wanted),))}
+
+    def reset_ids(self) -> None:
+        """After rows were copied in with their ids: nothing to do (SQLite numbers a new row
+        after the largest id)."""
 
 
 def connect(path: str | Path) -> SqliteTx:
@@ -258,7 +312,6 @@ class SqliteStore:
     """
 
     engine = ENGINE
-    chains = 1
 
     def __init__(self, path: str | Path, *, create: bool = False):
         check_ledger(path, create=create)
@@ -271,7 +324,9 @@ class SqliteStore:
         self._group = GroupCommit(self)
         try:
             with storage_errors(self.path), self._lock.hold():
+                _refuse_newer(self.reads(), self.path)
                 migrations.apply(Database(self.reads(), execute_plugins=False))
+            (self.chains,) = self.reads().execute("SELECT count(*) FROM chains").fetchone()
         except BaseException:
             self.close()
             raise
@@ -338,6 +393,20 @@ class SqliteStore:
                             f"{holder}")
             time.sleep(CHECKPOINT_POLL)
 
+    def backup(self, target: str | Path) -> None:
+        """Copy the ledger into a new file at ``target`` with SQLite's backup API: a consistent
+        copy of the last commit, while writers go on (a file copy of a live WAL database
+        misses the transactions still in its WAL)."""
+        target = Path(target)
+        if target.exists():
+            raise LedgerExists(f"{target} already exists: name a new file for the backup")
+        with storage_errors(self.path):
+            copy = sqlite3.connect(target)
+            try:
+                self.reads().backup(copy)
+            finally:
+                copy.close()
+
     def close(self) -> None:
         """Commit what :meth:`submit` queued, stop the background threads and close every
         connection."""
@@ -348,6 +417,19 @@ class SqliteStore:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
+
+
+def _refuse_newer(conn: sqlite3.Connection, path: str) -> None:
+    """Raise :class:`NewerLedger` when the file has migrations this code does not know."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone():
+        return
+    known = {migration.name for migration in migrations._migrations}
+    applied = {name for (name,) in conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = 'consent'")}
+    newer = sorted(applied - known)
+    if newer:
+        raise NewerLedger(f"the ledger {path} was written by a newer termsledger (its schema "
+                          f"has {', '.join(newer)}): upgrade termsledger to use it")
 
 
 def _truncate_wal(conn: sqlite3.Connection) -> bool:

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeGuard, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 T = TypeVar("T")
 Params = Sequence[Any]
@@ -33,6 +34,9 @@ class Tx(Protocol):
 
     engine: str
     """``sqlite`` or ``postgresql``."""
+    join: str
+    """The join that looks a subject's status up from its id: ``CROSS JOIN`` on SQLite (which
+    makes its planner start from the subject), ``JOIN`` on PostgreSQL."""
 
     def execute(self, sql: str, params: Params = (), /) -> Rows:
         """Run ``sql`` (``?`` placeholders) with ``params``."""
@@ -54,6 +58,11 @@ class Tx(Protocol):
     def chain_heads(self, chains: Iterable[int]) -> dict[int, tuple[int, bytes]]:
         """``(length, head hash)`` of each chain, locked against other writers until the
         transaction ends."""
+        ...
+
+    def reset_ids(self) -> None:
+        """After rows were copied in with their ids (``ledger copy``): number new rows after
+        them."""
         ...
 
 
@@ -91,6 +100,26 @@ class Store(Protocol):
         tables an erasure touches."""
         ...
 
+    def backup(self, target: str) -> None:
+        """Copy the ledger into a new file (SQLite's backup API); PostgreSQL refuses: its
+        server's tools back it up."""
+        ...
+
     def close(self) -> None:
         """Finish queued writes and close every connection."""
         ...
+
+
+def is_url(location: object) -> TypeGuard[str]:
+    """Whether ``location`` names a PostgreSQL ledger (``postgresql://`` or ``postgres://``)."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+
+
+def shown(url: str) -> str:
+    """``url`` without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -25,11 +25,13 @@ def _list(value: Any) -> Any:
     return [_list(item) for item in value] if isinstance(value, (tuple, list)) else value
 
 STATUSES = ("current", "notify", "reaccept", "announced", "never", "withdrawn")
-LIMITS = ("From this file alone, verify cannot tell events cut from the end of the chain, or "
-          "forged events added at its end with hashes recomputed to match. Keep `events` and "
-          "`head` somewhere else (publish them, or hand them to another party), regularly, and "
-          "check later that the chain still holds them: `termsledger consent verify --anchor "
-          "EVENTS:HEAD`. Signed checkpoints published with the site will do this.")
+LIMITS = ("From this file alone, verify cannot tell events cut from the end of the chain (or of "
+          "a chain, after the latest seal), or forged events added at its end with hashes "
+          "recomputed to match. Keep `events` and `head` (of a ledger of one chain), or the "
+          "`events` and `root` of a seal (`termsledger consent seal`), somewhere else (publish "
+          "them, or hand them to another party), regularly, and check later that the ledger "
+          "still holds them: `termsledger consent verify --anchor EVENTS:HEAD`. Signed "
+          "checkpoints published with the site will do this.")
 """What :class:`Verification` says it cannot detect."""
 
 
@@ -166,9 +168,18 @@ class Verification(_Value):
     events: int
     """How many events were checked."""
     head: str | None
-    """Hash of the last event (hex): anchor it elsewhere to detect a rewritten chain."""
+    """On a ledger of one chain, the hash of its last event; on several, the Merkle root over
+    the chains' heads (hex): anchor it elsewhere (``EVENTS:HEAD``) to detect a rewritten
+    chain."""
     first_bad: int | None = None
     """``seq`` of the first event that was edited, deleted, reordered or malformed."""
+    chain: int | None = None
+    """The chain of ``first_bad``."""
+    chains: int = 1
+    """How many hash chains were checked."""
+    seal: str | None = None
+    """The root of the latest seal, which every chain was checked against (``None``: no seal
+    yet)."""
     problem: str | None = None
     status_differences: int = 0
     """How many rows of the status table differ from what the events say (missing and
@@ -180,6 +191,20 @@ class Verification(_Value):
     """How many status rows a repair rewrote from the events."""
     limits: str = LIMITS
     """What no verification of the file alone can detect, and how to close the gap."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Seal(_Value):
+    """A commitment to every hash chain's head at one moment (see :mod:`consent.seals`)."""
+
+    at: str
+    """When it was written (UTC, ISO-8601)."""
+    chains: int
+    events: int
+    """How many events the chains held: the seal covers them all."""
+    root: str
+    """The Merkle root over the chains' heads (hex): keep it elsewhere to pin the ledger, and
+    pass it as ``verify``'s ``anchor`` (``EVENTS:ROOT``)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

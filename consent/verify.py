@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
+from . import seals
 from .actions import ACTION_LABELS, Action
 from .chain import GENESIS, event_hash, header, personal_digest
 from .errors import InvalidRecord
 from .rebuild import describe, differences, version_names
-from .records import short
+from .records import iso, short
 from .store import Tx
 from .values import Verification
 
@@ -29,25 +31,93 @@ WHERE e.chain = ? ORDER BY e.seq
 """
 
 
-def verify(tx: Tx, anchor: str | None = None) -> Verification:
-    """Check the hash chain (:func:`chain`, against ``anchor`` if given) and the status table
-    (see :mod:`consent.rebuild`) in the snapshot ``tx``."""
-    kept = parse_anchor(anchor) if anchor is not None else None
-    result = chain(tx, 0, kept)
-    found, names = 0, version_names(tx)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Pin:
+    """A hash a chain must still hold at a position: from an anchor, or from a seal."""
+
+    seq: int
+    hash: bytes
+    has: str
+    """How a mismatch reads: ``the anchor's hash``."""
+    of: str
+    """How a shorter chain reads: ``of the anchor``."""
+
+
+def verify(tx: Tx, anchor: str | None = None
+           ) -> tuple[Verification, tuple[tuple[int, bytes], ...]]:
+    """Check every hash chain (:func:`chain`) against the latest seal and ``anchor`` if given,
+    then the status table (see :mod:`consent.rebuild`), in the snapshot ``tx``. Returns the
+    verification and the chains' ``(length, head)`` it found."""
+    numbers = [number for (number,) in tx.execute("SELECT id FROM chains ORDER BY id")]
+    several = len(numbers) > 1
+    pins: dict[int, list[Pin]] = {}
+    problem = None
+    last = seals.latest(tx)
+    if last is not None:
+        problem = _pin(pins, last, f"sealed on {iso(last.at)}")
+    if anchor is not None:
+        problem = problem or _anchor(tx, pins, anchor, several)
+    heads: list[tuple[int, bytes]] = []
+    total, result = 0, None
+    for number in numbers:
+        found = chain(tx, number, pins.get(number, ()), several)
+        total += found.events
+        heads.append((found.events, bytes.fromhex(found.head) if found.head else GENESIS))
+        if not found.ok and result is None:
+            result = found
+    stray = tx.execute("SELECT chain, min(seq) FROM events WHERE chain NOT IN "
+                       "(SELECT id FROM chains) GROUP BY chain ORDER BY chain").fetchone()
+    if result is None and stray is not None:
+        result = _bad(0, GENESIS, stray[1], f"event {_label(stray[0], stray[1], True)} is in "
+                                            f"chain {stray[0]}, which the ledger does not have",
+                      stray[0])
+    if result is None and problem is not None:
+        result = _bad(0, GENESIS, None, problem)
+    head = (heads[0][1].hex() if heads[0][0] else None) if not several else \
+        seals.heads_root(heads).hex()
+    result = replace(result or Verification(ok=True, events=0, head=None), events=total,
+                     head=head, chains=len(numbers),
+                     seal=last.root.hex() if last is not None else None)
+    found_rows, names = 0, version_names(tx)
     problems: list[str] = []
     for difference in differences(tx):
-        found += 1
+        found_rows += 1
         if len(problems) < MAX_REPORTED:
             problems.append(describe(tx, difference, names))
-    if found and result.problem is None:
-        result = replace(result, problem=status_problem(found))
-    return replace(result, ok=result.ok and not found, status_differences=found,
-                   status_problems=tuple(problems))
+    if found_rows and result.problem is None:
+        result = replace(result, problem=status_problem(found_rows))
+    return replace(result, ok=result.ok and not found_rows, status_differences=found_rows,
+                   status_problems=tuple(problems)), tuple(heads)
+
+
+def _pin(pins: dict[int, list[Pin]], sealed: seals.Sealed, when: str) -> str | None:
+    """Pin each chain's head of ``sealed``; a problem if the seal does not match its heads."""
+    if seals.heads_root(sealed.heads) != sealed.root:
+        return f"the seal {when} does not match the heads it records: the seals were edited"
+    for number, (length, head) in enumerate(sealed.heads):
+        if length:
+            pins.setdefault(number, []).append(Pin(seq=length, hash=head,
+                                                   has=f"the hash {when}", of=when))
+    return None
+
+
+def _anchor(tx: Tx, pins: dict[int, list[Pin]], anchor: str, several: bool) -> str | None:
+    """Pin what ``anchor`` names: on a ledger of one chain, ``EVENTS:HEAD`` (the chain's
+    length and last hash); on several, ``EVENTS:ROOT`` (the root of a seal)."""
+    events, digest = parse_anchor(anchor)
+    if not several:
+        pins.setdefault(0, []).append(Pin(seq=events, hash=digest, has="the anchor's hash",
+                                          of="of the anchor"))
+        return None
+    sealed = seals.with_root(tx, digest)
+    if sealed is None or sum(length for length, _ in sealed.heads) != events:
+        return (f"no seal of {events} events has the anchor's root {digest.hex()}: the seals "
+                f"were rewritten, or the anchor is not one of this ledger")
+    return _pin(pins, sealed, "of the anchor")
 
 
 def status_problem(found: int) -> str:
-    """The problem of a verification whose chain is sound but whose status table is not."""
+    """The problem of a verification whose chains are sound but whose status table is not."""
     return f"{found} status row{'s' * (found != 1)} differ{'s' * (found == 1)} from what the " \
            f"events say"
 
@@ -61,68 +131,84 @@ def parse_anchor(anchor: str) -> tuple[int, bytes]:
     return int(found[1]), bytes.fromhex(found[2])
 
 
-def chain(tx: Tx, number: int, anchor: tuple[int, bytes] | None = None) -> Verification:
+def _label(number: int, seq: int, several: bool) -> str:
+    """An event's name in messages: its ``seq``, after its chain's number on a ledger of
+    several chains (``3.17``)."""
+    return f"{number}.{seq}" if several else str(seq)
+
+
+def chain(tx: Tx, number: int, pins: Sequence[Pin] = (), several: bool = False) -> Verification:
     """Recompute the hash of every event of chain ``number``. The first mismatch is reported
     as the event that was edited, re-hashed, deleted or moved; personal fields removed without
     an ``erased`` event, rows that the ledger cannot have written (text in a number's column,
     an unknown action) and events missing at the end (``chains.length``) are reported too.
-    With an ``anchor`` ``(events, head)`` kept elsewhere, the chain must still hold that head
-    at that position."""
+    Each of ``pins`` (from an anchor or a seal) must still be in the chain at its position."""
     prev, count = GENESIS, 0
     stripped: dict[Any, int] = {}
     erased: set[Any] = set()
-    anchored, anchor_hash = anchor or (0, b"")
+    pinned = {pin.seq: pin for pin in pins}
+
+    def bad(seq: int | None, problem: str) -> Verification:
+        return _bad(count, prev, seq, problem, number)
+
+    def name(seq: int) -> str:
+        return _label(number, seq, several)
+
     for row in tx.execute(_ROWS, (number,)):
         (seq, at, sid, subject, slug, version, sha, action, channel, part_of, link, stored,
          salt, evidence, kept) = row
         count += 1
         if seq != count:
-            return _bad(count, prev, count, f"event {count} is missing: it was deleted or "
-                                             f"renumbered")
+            return bad(count, f"event {name(count)} is missing: it was deleted or renumbered")
         if type(action) is not int or not 0 <= action < len(ACTION_LABELS):
-            return _bad(count, prev, seq, f"event {seq} is malformed: action code "
-                                          f"{short(action)} is not one the ledger writes")
+            return bad(seq, f"event {name(seq)} is malformed: action code {short(action)} is "
+                            f"not one the ledger writes")
         try:
             if salt is not None:
-                digest = personal_digest(salt, subject or "", evidence)
+                digest = personal_digest(bytes(salt), subject or "", evidence)
             elif kept is not None:
-                digest = kept
+                digest = bytes(kept)
                 stripped.setdefault(sid, seq)
             else:
-                return _bad(count, prev, seq, f"event {seq} lost its personal fields")
+                return bad(seq, f"event {name(seq)} lost its personal fields")
             computed = event_hash(prev, header(number, seq, at, sid, slug, version, sha, action,
                                                channel, part_of), digest)
         except (TypeError, ValueError, AttributeError):  # a malformed value, named below
             computed = None
         if action == _ERASED:
             erased.add(sid)
+        if isinstance(stored, memoryview):
+            stored, link = bytes(stored), bytes(link)
         if computed != stored or link != prev[:8]:
             damage = malformed(row)
             if damage:
-                return _bad(count, prev, seq, f"event {seq} is malformed: {damage}")
+                return bad(seq, f"event {name(seq)} is malformed: {damage}")
             if computed == stored:
-                return _bad(count, prev, seq, f"event {seq} was edited: its link does not match "
-                                              f"the event before it")
-            return _bad(count, prev, *_blame(tx, number, seq, link, prev))
-        if seq == anchored and stored != anchor_hash:
-            return _bad(count, prev, seq, f"event {seq} does not have the anchor's hash: the "
-                                          f"chain was rewritten")
+                return bad(seq, f"event {name(seq)} was edited: its link does not match the "
+                                f"event before it")
+            blamed, problem = _blame(tx, number, seq, link, prev, name)
+            return bad(blamed, problem)
+        pin = pinned.get(seq)
+        if pin is not None and stored != pin.hash:
+            return bad(seq, f"event {name(seq)} does not have {pin.has}: the chain was "
+                            f"rewritten")
         prev = stored
-    if count < anchored:
-        return _bad(count, prev, count + 1, f"the chain holds {count} events, fewer than the "
-                                            f"{anchored} of the anchor: events were cut from "
-                                            f"its end")
+    for pin in pins:
+        if count < pin.seq:
+            what = "the chain" if not several else f"chain {number}"
+            return bad(count + 1, f"{what} holds {count} events, fewer than the {pin.seq} "
+                                  f"{pin.of}: events were cut from its end")
     unerased = sorted(seq for sid, seq in stripped.items() if sid not in erased)
     if unerased:
-        return _bad(count, prev, unerased[0], f"event {unerased[0]} lost its personal "
-                                              f"fields without an erasure")
+        return bad(unerased[0], f"event {name(unerased[0])} lost its personal fields without "
+                                f"an erasure")
     head = tx.execute("SELECT length FROM chains WHERE id = ?", (number,)).fetchone()
     if head and type(head[0]) is not int:
-        return _bad(count, prev, None, f"the chain's recorded length is {short(head[0])}, "
-                                       f"not a whole number: the ledger's metadata was edited")
+        return bad(None, f"the chain's recorded length is {short(head[0])}, not a whole "
+                         f"number: the ledger's metadata was edited")
     if head and head[0] > count:
-        return _bad(count, prev, count + 1, f"events {count + 1} to {head[0]} are missing: "
-                                            f"they were deleted")
+        return bad(count + 1, f"events {name(count + 1)} to {name(head[0])} are missing: they "
+                              f"were deleted")
     return Verification(ok=True, events=count, head=prev.hex() if count else None)
 
 
@@ -153,19 +239,22 @@ def malformed(row: tuple[Any, ...]) -> str | None:
     return None
 
 
-def _blame(tx: Tx, number: int, seq: int, link: bytes, prev: bytes) -> tuple[int, str]:
+def _blame(tx: Tx, number: int, seq: int, link: bytes, prev: bytes,
+           name: Callable[[int], str]) -> tuple[int, str]:
     """Which event to blame when ``seq`` does not match its hash: ``link`` (the start of the
     hash it was chained to) tells an edited event from a re-hashed or a moved one."""
     if seq == 1 or link == prev[:8]:
-        return seq, f"event {seq} was edited: it no longer matches its hash"
+        return seq, f"event {name(seq)} was edited: it no longer matches its hash"
     moved = tx.execute("SELECT 1 FROM events WHERE chain = ? AND substr(hash, 1, 8) = ?",
                        (number, link)).fetchone()
     if moved:
-        return seq, f"event {seq} is out of order: events were reordered"
-    return seq - 1, (f"the chain breaks after event {seq - 1}: it was edited and re-hashed, "
-                     f"or the event after it was deleted")
+        return seq, f"event {name(seq)} is out of order: events were reordered"
+    return seq - 1, (f"the chain breaks after event {name(seq - 1)}: it was edited and "
+                     f"re-hashed, or the event after it was deleted")
 
 
-def _bad(count: int, prev: bytes, seq: int | None, problem: str) -> Verification:
+def _bad(count: int, prev: bytes, seq: int | None, problem: str, number: int = 0
+         ) -> Verification:
     return Verification(ok=False, events=count, head=prev.hex() if count else None,
-                        first_bad=seq, problem=problem)
+                        first_bad=seq, chain=number if seq is not None else None,
+                        problem=problem)

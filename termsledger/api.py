@@ -10,12 +10,12 @@ import asyncio
 import gc
 import hashlib
 import os
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import orjson
-
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
@@ -25,10 +25,13 @@ from starlette.exceptions import HTTPException
 
 import consent
 
-from ._http import JSON, BodyLimit, ScopedRoute, render_error, scoped
+from ._http import JSON, BodyLimit, ScopedRoute, log, render_error, scoped
 
 LEDGER_ENV = "TERMSLEDGER_LEDGER"
-"""Names the ledger file for :func:`app_from_env` in each uvicorn worker."""
+"""Names the ledger for :func:`app_from_env` in each uvicorn worker."""
+SEAL_ENV = "TERMSLEDGER_SEAL_EVERY"
+SEAL_EVERY = 60.0
+"""Seconds between two seals a server writes, by default."""
 MAX_SUBJECTS = 10_000
 
 Subject = Annotated[str, Field(min_length=1, max_length=256)]
@@ -201,20 +204,42 @@ async def _write(request: Request, key: str | None, subjects, body: BaseModel, m
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
     gc.freeze()  # full collections skip what startup made: scanning it paused requests ~80 ms
+    stop = threading.Event()
+    sealer = threading.Thread(target=_seal, args=(app.state.ledger, app.state.seal_every, stop),
+                              name="seal", daemon=True)
+    if app.state.seal_every:
+        sealer.start()
     yield
+    stop.set()
+    if sealer.is_alive():
+        await run_in_threadpool(sealer.join)
     await run_in_threadpool(app.state.ledger.close)
 
 
-def create_app(ledger_path: str | Path) -> FastAPI:
+def _seal(ledger: consent.Ledger, every: float, stop: threading.Event) -> None:
+    """Seal the ledger every ``every`` seconds when events were added (see
+    :meth:`consent.Ledger.seal`); a failure is logged and tried again next time."""
+    while not stop.wait(every):
+        try:
+            ledger.seal(if_changed=True)
+        except consent.ConsentError as error:
+            log.warning("sealing the ledger failed: %s", error)
+
+
+def create_app(ledger_path: str | Path, *, seal_every: float = SEAL_EVERY) -> FastAPI:
     """The API app over the ledger at ``ledger_path``.
 
-    :param ledger_path: a ledger file made by ``termsledger publish``.
+    :param ledger_path: a ledger made by ``termsledger publish``: a file, or a
+        ``postgresql://`` URL.
+    :param seal_every: seconds between two seals of the ledger's chains (when events were
+        added), 0 for none. Defaults to :data:`SEAL_EVERY`.
     """
     # The routes go in directly: include_router's nesting costs time on every request.
     app = FastAPI(title="termsledger", version="1", default_response_class=JSON,
                   description="The consent ledger of termsledger over HTTP.",
                   routes=list(router.routes), lifespan=_lifespan)
     app.state.ledger = consent.Ledger(ledger_path)
+    app.state.seal_every = seal_every
     app.state.keys = app.state.ledger.keys
     app.add_middleware(BodyLimit)
     for error in (HTTPException, RequestValidationError, consent.ConsentError, Exception):
@@ -230,5 +255,7 @@ def create_app(ledger_path: str | Path) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    """The app for the ledger named by ``$TERMSLEDGER_LEDGER``: uvicorn's factory in each worker."""
-    return create_app(os.environ[LEDGER_ENV])
+    """The app for the ledger named by ``$TERMSLEDGER_LEDGER``: uvicorn's factory in each
+    worker (sealing every ``$TERMSLEDGER_SEAL_EVERY`` seconds)."""
+    return create_app(os.environ[LEDGER_ENV],
+                      seal_every=float(os.environ.get(SEAL_ENV, SEAL_EVERY)))

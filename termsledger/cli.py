@@ -19,13 +19,13 @@ if TYPE_CHECKING:  # imported where used: `receipt verify` must start fast, with
 content_option = click.option(
     "--content", "content", type=click.Path(file_okay=False), default=None,
     help="Content folder. Defaults to the one termsledger.toml names, else ./content.")
-ledger_option = click.option(
-    "--ledger", "ledger_path", type=click.Path(dir_okay=False), default=None,
-    help="Ledger file. Defaults to the one termsledger.toml names, else ./termsledger.db.")
+LEDGER_HELP = ("a file, or a postgresql:// URL. Defaults to $TERMSLEDGER_LEDGER, else the one "
+               "termsledger.toml names, else ./termsledger.db.")
+ledger_option = click.option("--ledger", "ledger_path", default=None, metavar="FILE|URL",
+                             help="The ledger: " + LEDGER_HELP)
 compared_ledger_option = click.option(
-    "--ledger", "ledger_path", type=click.Path(dir_okay=False), default=None,
-    help="Ledger whose published versions the content must match, when it exists. Defaults to the one "
-         "termsledger.toml names, else ./termsledger.db.")
+    "--ledger", "ledger_path", default=None, metavar="FILE|URL",
+    help="Ledger whose published versions the content must match, when it exists: " + LEDGER_HELP)
 format_option = click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
     show_default=True, help="Output format.")
@@ -46,15 +46,17 @@ def published_hashes(config: Config,
     """``(content_sha256, commit)`` of each version published in the ledger of ``--ledger`` (else
     the configured one), by ``(slug, version id)``; none when there is no ledger there (none is
     made)."""
-    path = Path(ledger_path) if ledger_path else config.ledger
-    if not path.exists():
+    location = config.ledger_location(ledger_path)
+    if isinstance(location, Path) and not location.exists():
         return {}
-    from consent import ConsentError, Ledger
+    from consent import ConsentError, Ledger, LedgerNotFound
 
     try:
-        with Ledger(path) as ledger:
+        with Ledger(location) as ledger:
             return {(v.document, v.id): (v.content_sha256, v.commit)
                     for d in ledger.catalog() for v in d.versions}
+    except LedgerNotFound:
+        return {}
     except ConsentError as error:
         raise click.ClickException(str(error)) from None
 
@@ -115,6 +117,7 @@ class LazyGroup(click.Group):
     "diff": ".cli_diff.diff",
     "init": ".cli_init.init",
     "keys": ".cli_serve.keys",
+    "ledger": ".cli_ledger.ledger",
     "log": ".cli_transparency.log",
     "publish": ".cli_consent.publish",
     "receipt": ".cli_transparency.receipt",

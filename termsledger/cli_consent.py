@@ -23,8 +23,8 @@ def open_ledger(ledger_path: str | None, content: str | None = None, *,
                 create: bool = False) -> Iterator[Ledger]:
     """The ledger of ``--ledger`` (else the configured one), with its errors as click errors;
     only with ``create`` is a missing one made (and removed again if the command fails)."""
-    path = Path(ledger_path) if ledger_path else load_config(content).ledger
-    made = create and not path.exists()
+    path = load_config(content).ledger_location(ledger_path)
+    made = create and isinstance(path, Path) and not path.exists()
     try:
         with Ledger(path, create=create) as ledger:
             yield ledger
@@ -221,8 +221,9 @@ def erase(subject, ledger_path):
               help="Seconds to wait for readers of older snapshots.")
 @ledger_option
 def checkpoint(timeout, ledger_path):
-    """Empty the ledger's write-ahead log into its file, so that no byte of an erased subject
-    stays in it; finishes an erasure that a reader kept from finishing.
+    """Empty an SQLite ledger's write-ahead log into its file, so that no byte of an erased
+    subject stays in it; finishes an erasure that a reader kept from finishing. (On
+    PostgreSQL: vacuums the tables an erasure touches.) Not to be confused with `consent seal`.
 
     Waits for readers of older snapshots, then names their processes and exits 1.
 
@@ -233,8 +234,28 @@ def checkpoint(timeout, ledger_path):
     """
     with open_ledger(ledger_path) as ledger:
         ledger.checkpoint(timeout=timeout)
+        if ledger.path.startswith(("postgresql://", "postgres://")):
+            echo({"vacuumed": True})
+            return
         wal = Path(f"{ledger.path}-wal")
         echo({"wal": str(wal), "wal_bytes": wal.stat().st_size if wal.exists() else 0})
+
+
+@consent.command()
+@ledger_option
+def seal(ledger_path: str | None) -> None:
+    """Seal the ledger: write the Merkle root over every hash chain's head, which verify checks
+    the chains against from then on. Keep the printed root and events elsewhere to anchor the
+    ledger (`verify --anchor EVENTS:ROOT`). `serve` seals every minute by itself.
+
+    Example:
+
+    \b
+        termsledger consent seal
+    """
+    with open_ledger(ledger_path) as ledger:
+        sealed = ledger.seal()
+    echo(sealed.to_dict() if sealed else None)
 
 
 @consent.command()

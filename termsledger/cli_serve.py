@@ -11,22 +11,23 @@ import click
 
 from consent import SCOPES, ConsentError, Ledger, check_ledger
 
-from .cli import format_option, load_config
+from .cli import LEDGER_HELP, format_option, load_config
 from .cli_transparency import signing
 
-ledger_option = click.option(
-    "--ledger", "ledger", type=click.Path(dir_okay=False), default=None,
-    help="Ledger file. Defaults to the one termsledger.toml names, else ./termsledger.db.")
+ledger_option = click.option("--ledger", "ledger", default=None, metavar="FILE|URL",
+                             help="The ledger: " + LEDGER_HELP)
 
 
-def ledger_path(ledger: str | None) -> Path:
-    """``--ledger``, else the configured ledger; it must be a ledger made by ``publish``."""
-    path = Path(ledger) if ledger else load_config(None).ledger
-    try:
-        check_ledger(path)
-    except ConsentError as error:
-        raise click.ClickException(str(error)) from None
-    return path
+def ledger_path(ledger: str | None) -> Path | str:
+    """``--ledger``, else the configured ledger; a file must be a ledger made by ``publish``
+    (a database is checked when it is opened)."""
+    location = load_config(None).ledger_location(ledger)
+    if isinstance(location, Path):
+        try:
+            check_ledger(location)
+        except ConsentError as error:
+            raise click.ClickException(str(error)) from None
+    return location
 
 
 @click.command()
@@ -34,11 +35,21 @@ def ledger_path(ledger: str | None) -> Path:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, type=int, show_default=True, help="Port to listen on.")
 @click.option("--workers", default=1, type=click.IntRange(min=1), show_default=True,
-              help="Worker processes; they share the ledger file.")
+              help="Worker processes; they share the ledger.")
+@click.option("--root-path", default="", help="The path prefix a reverse proxy serves the API "
+                                              "under (e.g. /consent).")
+@click.option("--trusted-proxies", default="127.0.0.1", show_default=True,
+              help="Addresses of the reverse proxies whose X-Forwarded-For and "
+                   "X-Forwarded-Proto are believed (comma-separated, or *): the evidence then "
+                   "records the user's address, not the proxy's.")
+@click.option("--seal-every", type=click.FloatRange(min=0), default=60.0, show_default=True,
+              help="Seconds between two seals of the ledger's chains (when events were "
+                   "added); 0 for none.")
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="Log every request. Paths carry subject ids, which erasure cannot reach "
                    "in a log file, so this is off by default.")
-def serve(ledger, host, port, workers, access_log):
+def serve(ledger: str | None, host: str, port: int, workers: int, root_path: str,
+          trusted_proxies: str, seal_every: float, access_log: bool) -> None:
     """Serve the HTTP JSON API over the consent ledger.
 
     Create an API key first with `termsledger keys create`.
@@ -51,11 +62,13 @@ def serve(ledger, host, port, workers, access_log):
     path = ledger_path(ledger)
     import uvicorn
 
-    from .api import LEDGER_ENV
+    from .api import LEDGER_ENV, SEAL_ENV
 
-    os.environ[LEDGER_ENV] = str(path.resolve())
+    os.environ[LEDGER_ENV] = str(path.resolve()) if isinstance(path, Path) else path
+    os.environ[SEAL_ENV] = str(seal_every)
     uvicorn.run("termsledger.api:app_from_env", factory=True, host=host, port=port,
-                workers=workers, access_log=access_log, log_level="info")
+                workers=workers, access_log=access_log, log_level="info", root_path=root_path,
+                proxy_headers=True, forwarded_allow_ips=trusted_proxies)
 
 
 @click.group()

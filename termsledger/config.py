@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Mapping
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -18,6 +18,9 @@ import terms
 FILENAME = "termsledger.toml"
 SIGNING_KEY_FILE = "termsledger-signing.key"
 """The signing key's file name by default, beside ``termsledger.toml``."""
+LEDGER_ENV = "TERMSLEDGER_LEDGER"
+"""The environment variable naming the ledger (a file, or a ``postgresql://`` URL); it
+overrides the configuration, and ``--ledger`` overrides it."""
 SIGNING_KEY_ENV = "TERMSLEDGER_SIGNING_KEY"
 """The environment variable naming the signing key's file; it overrides the configuration."""
 
@@ -55,7 +58,8 @@ class Config:
     """The notice of which text prevails, on pages in other languages; ``None`` for the
     built-in one, ``""`` for none."""
     out: Path = Path("build")
-    ledger: Path = Path("termsledger.db")
+    ledger: Path | str = Path("termsledger.db")
+    """The ledger: a file (relative to ``termsledger.toml``), or a ``postgresql://`` URL."""
     signing_key: Path = Path(SIGNING_KEY_FILE)
     """The private key that signs receipts and checkpoints (``[receipts] signing_key``); kept
     out of the ledger and the site. Beside ``termsledger.toml`` by default."""
@@ -78,6 +82,12 @@ class Config:
         """Every language the site is published in: :attr:`languages`, else :attr:`language`."""
         return self.languages or (self.language,)
 
+    def ledger_location(self, option: str | Path | None = None) -> Path | str:
+        """The ledger: ``option`` when given, else :data:`LEDGER_ENV`'s, else :attr:`ledger`;
+        a ``postgresql://`` URL as it is, anything else a file's path."""
+        location = option or os.environ.get(LEDGER_ENV) or self.ledger
+        return location if is_url(location) else Path(location)
+
     def signing_key_path(self, option: str | Path | None = None) -> Path:
         """The signing key's file: ``option`` when given, else :data:`SIGNING_KEY_ENV`'s,
         else :attr:`signing_key`."""
@@ -96,6 +106,11 @@ so they must be inside its folder (a symbolic link leading out of it counts as o
 _CHECKS = {"site_title": "check_text", "organisation": "check_text", "base_url": "check_base_url",
            "contact": "check_contact", "prevailing_notice": "check_text"}
 """The site builder's rules for the values of ``[site]`` (imported when there is one to check)."""
+
+
+def is_url(location: object) -> bool:
+    """Whether ``location`` names a PostgreSQL ledger rather than a file."""
+    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
 def find_config(content: str | Path | None = None, cwd: str | Path = ".") -> Config:
@@ -157,6 +172,8 @@ def _convert(path: Path, label: str, name: str, value):
         return _fields(path, value)
     if name in ("language", "languages"):
         return _languages(path, label, value)
+    if name == "ledger" and is_url(value):
+        return value
     if name in _PATHS:
         if not isinstance(value, str):
             raise ConfigError(f"{path}: {label} must be a path (text), not {value!r}")

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import httpx
+from conftest import ContentRepo, front
 
 import terms
-from conftest import ContentRepo, front
 from consent import SCOPES, Ledger
 
 PRIVACY = (front(title="Privacy Policy", slug="privacy", effective="2025-01-01")
@@ -26,7 +26,8 @@ def publish(repo: ContentRepo, ledger_path: Path) -> Path:
     """Commit two versions of the Terms and a Privacy Policy, and publish them to a ledger."""
     repo.commit("2025-01-10T10:00", **{"privacy.md": PRIVACY, "terms.md": TERMS_V1})
     repo.commit("2025-08-01T10:00", **{"terms.md": TERMS_V2})
-    Ledger(ledger_path, create=True).publish(terms.load(repo.path))
+    with Ledger(ledger_path, create=True) as ledger:
+        ledger.publish(terms.load(repo.path))
     return ledger_path
 
 

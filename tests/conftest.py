@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -68,3 +69,38 @@ def content_repo(tmp_path) -> ContentRepo:
 def example_content() -> Path:
     """The bundled example content (read from this project's own git history)."""
     return ROOT / "content"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """The PostgreSQL test server (see ``tests/engines.py``); skipped without one, except
+    under CI, where the PostgreSQL tests must run."""
+    from engines import POSTGRES_ENV, Server, postgres_url
+
+    url = postgres_url()
+    if url is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{POSTGRES_ENV} is not set: under CI the PostgreSQL tests must run "
+                        f"(.ci/run sets it)")
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}, the URL of a role that may create "
+                    f"databases")
+    server = Server(url)
+    yield server
+    server.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request) -> str:
+    """Each storage engine in turn."""
+    return request.param
+
+
+@pytest.fixture
+def where(engine, tmp_path, request):
+    """``where(name)``: a new ledger's location on the engine of the test: a file of
+    ``tmp_path``, or a schema of the PostgreSQL test database (one per name)."""
+    if engine == "sqlite":
+        return lambda name="ledger.db": str(tmp_path / name)
+    server = request.getfixturevalue("postgres")
+    made: dict[str, str] = {}
+    return lambda name="ledger.db": made.setdefault(name, made.get(name) or server.location())

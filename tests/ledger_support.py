@@ -44,8 +44,15 @@ def example() -> terms.Content:
 
 
 def sql(ledger, query: str, params=()) -> list[tuple]:
-    """The rows of ``query`` run on the ledger's storage directly, outside the ledger."""
-    conn = sqlite3.connect(ledger.path)
+    """The rows of ``query`` (``?`` placeholders) run on the ledger's storage directly, outside
+    the ledger, and committed."""
+    if ledger.path.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(ledger.path, autocommit=True) as conn:
+            cursor = conn.execute(query.replace("?", "%s"), params)
+            return cursor.fetchall() if cursor.description else []
+    conn = sqlite3.connect(ledger.path, isolation_level=None)
     try:
         return conn.execute(query, params).fetchall()
     finally:

@@ -8,17 +8,18 @@ import sqlite3
 import urllib.parse
 
 import pytest
-from fastapi.testclient import TestClient
-
 from api_support import bearer, make_keys, publish
+from fastapi.testclient import TestClient
 from ledger_support import version_rowid
+
 from consent import Ledger
 from termsledger.api import create_app
 
 
 @pytest.fixture
-def ledger_path(content_repo, tmp_path):
-    return publish(content_repo, tmp_path / "ledger.db")
+def ledger_path(content_repo, where):
+    """A published ledger on each storage engine in turn."""
+    return publish(content_repo, where("ledger.db"))
 
 
 @pytest.fixture
@@ -63,7 +64,8 @@ LEVELS = ["read", "write", "admin"]
 
 @pytest.mark.parametrize("method,path,body,needed", ROUTES)
 def test_every_route_checks_key_and_scope(client, secrets, ledger_path, method, path, body, needed):
-    Ledger(ledger_path).record("u1", "terms", version="2025-03-01")
+    with Ledger(ledger_path) as ledger:
+        ledger.record("u1", "terms", version="2025-03-01")
 
     def call(headers):
         return client.request(method, path, json=body, headers=headers)
@@ -244,7 +246,8 @@ def test_idempotent_retries_record_once(client, secrets, ledger_path):
     again = client.post("/v1/consents", json=body, headers={"Idempotency-Key": "k1"})
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
-    assert len(Ledger(ledger_path).history("u1")) == 2  # the Terms and their bundle
+    with Ledger(ledger_path) as ledger:
+        assert len(ledger.history("u1")) == 2  # the Terms and their bundle
     conflict = client.post("/v1/consents", json={**body, "action": "declined"},
                            headers={"Idempotency-Key": "k1"})
     assert conflict.status_code == 409
@@ -449,6 +452,7 @@ def test_cursors_the_server_did_not_issue_are_a_422(client, app):
     assert sorted(page["subjects"] + rest["subjects"]) == ["u1", "u2", "u3"]
 
 
+@pytest.mark.parametrize("engine", ["sqlite"])  # PostgreSQL's column types refuse such rows
 def test_damaged_rows_are_reported_over_http(client, ledger_path):
     accept(client, "u1", evidence={"ip": "192.0.2.1"})
     client.post("/v1/notifications/ack", json={"document": "terms", "version": "2025-09-15",
@@ -479,6 +483,10 @@ def test_verify_over_http_says_its_limits_and_takes_an_anchor(client):
     assert client.get("/v1/verify", params={"anchor": f"{kept['events']}:{kept['head']}"}).json()[
         "ok"] is True
     wrong = client.get("/v1/verify", params={"anchor": f"1:{'f' * 64}"}).json()
-    assert (wrong["ok"], wrong["first_bad"]) == (False, 1)
+    assert wrong["ok"] is False
+    if kept["chains"] == 1:
+        assert wrong["first_bad"] == 1
+    else:
+        assert wrong["problem"].startswith("no seal of 1 events has the anchor's root")
     bad = client.get("/v1/verify", params={"anchor": "x"})
     assert bad.status_code == 422 and "anchor must be EVENTS:HEAD" in bad.json()["error"]["message"]

@@ -7,8 +7,8 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import front
+
 from consent import Ledger
 from termsledger.cli import cli
 from termsledger.cli_consent import consent
@@ -273,3 +273,23 @@ def test_verify_prints_its_limits_and_checks_an_anchor(repo, tmp_path):
     assert json.loads(wrong.output)["problem"].startswith("event 1 does not have the anchor's hash")
     bad = run("consent", "verify", "--anchor", "nonsense", "--ledger", db, code=1)
     assert bad.output.startswith("Error: anchor must be EVENTS:HEAD")
+
+
+def test_every_command_takes_a_postgresql_url_from_the_option_the_environment_or_the_config(
+        repo, postgres, monkeypatch):
+    url = postgres.location()
+    assert data("publish", "--content", repo.path, "--ledger", url)["added"]
+    monkeypatch.setenv("TERMSLEDGER_LEDGER", url)
+    assert data("consent", "record", "pg-1", "terms")[0]["chain"] in range(32)
+    monkeypatch.delenv("TERMSLEDGER_LEDGER")
+    (repo.path / "termsledger.toml").write_text(f'content = "."\nledger = "{url}"\n')
+    monkeypatch.chdir(repo.path)
+    assert data("consent", "status", "pg-1", "terms")["status"] == "current"
+    sealed = data("consent", "seal")
+    assert sealed["chains"] == 32 and sealed["events"] == 2
+    assert data("consent", "verify", "--anchor", f"{sealed['events']}:{sealed['root']}")["ok"]
+    created = run("keys", "create", "--scope", "read", "--name", "mailer", "--format", "json")
+    assert json.loads(created.output)["name"] == "mailer"
+    assert data("consent", "checkpoint") == {"vacuumed": True}
+    missing = run("consent", "status", "x", "--ledger", postgres.location(), code=1)
+    assert "no ledger in postgresql://termsledger_test:***@" in missing.output

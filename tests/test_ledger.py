@@ -28,8 +28,8 @@ from consent import (
 
 
 @pytest.fixture
-def ledger(tmp_path):
-    with Ledger(tmp_path / "ledger.db", create=True) as ledger:
+def ledger(where):
+    with Ledger(where("ledger.db"), create=True) as ledger:
         ledger.publish(example())
         yield ledger
 
@@ -38,8 +38,8 @@ def status(ledger, subject, document, at):
     return ledger.status(subject, document, at=datetime.fromisoformat(at)).status
 
 
-def test_publish_is_idempotent_and_counts(tmp_path):
-    with Ledger(tmp_path / "l.db", create=True) as ledger:
+def test_publish_is_idempotent_and_counts(where):
+    with Ledger(where("l.db"), create=True) as ledger:
         first = ledger.publish(example())
         assert len(first.added) == 6 and first.unchanged == 0
         again = ledger.publish(example())
@@ -61,11 +61,11 @@ WATCH = ("parrots?",)
 """With this watch-list, the change between PARROT and DOG is material; without, it is not."""
 
 
-def test_publish_takes_the_analysis_verdict_where_no_flag(tmp_path):
+def test_publish_takes_the_analysis_verdict_where_no_flag(where):
     plain = content(version("terms", "2024-01-01", body=PARROT),
                     version("terms", "2098-01-01", body=DOG),
                     version("terms", "2099-01-01", material=False, body=PARROT))
-    with Ledger(tmp_path / "l.db", create=True) as ledger:
+    with Ledger(where("l.db"), create=True) as ledger:
         ledger.publish(plain)
         ledger.record("u", "terms", version="2024-01-01", at="2024-02-01")
         assert status(ledger, "u", "terms", "2098-02-01") == "notify"
@@ -79,9 +79,9 @@ def test_publish_takes_the_analysis_verdict_where_no_flag(tmp_path):
         assert status(ledger, "u", "terms", "2098-02-01") == "reaccept"
 
 
-def test_publish_refuses_content_with_errors_and_publishes_nothing(tmp_path):
+def test_publish_refuses_content_with_errors_and_publishes_nothing(where):
     broken = content(version("terms", "2024-01-01", references=["nope"]))
-    with Ledger(tmp_path / "l.db", create=True) as ledger:
+    with Ledger(where("l.db"), create=True) as ledger:
         with pytest.raises(InvalidContent, match=r"^nothing published: the content has 1 "
                                                  r"error\(s\) \(terms.md:1: error: references "
                                                  r"'nope', but no document has that slug") as caught:
@@ -90,10 +90,10 @@ def test_publish_refuses_content_with_errors_and_publishes_nothing(tmp_path):
         assert ledger.catalog() == []
 
 
-def test_materiality_of_a_version_in_force_stays_as_published(ledger, tmp_path):
+def test_materiality_of_a_version_in_force_stays_as_published(ledger, where):
     plain = content(version("terms", "2024-01-01", body=PARROT),
                     version("terms", "2025-01-01", body=DOG))
-    with Ledger(tmp_path / "l.db", create=True) as other:
+    with Ledger(where("l.db"), create=True) as other:
         other.publish(plain)
         other.record("v", "terms", version="2024-01-01", at="2024-02-01")
         published = other.publish(plain, watch=WATCH)
@@ -190,8 +190,8 @@ def test_sha256_must_be_the_text_or_the_bundle_manifest(ledger):
 
 
 
-def test_accepting_a_named_version_accepts_the_references_in_force_then(tmp_path):
-    with Ledger(tmp_path / "l.db", create=True) as ledger:
+def test_accepting_a_named_version_accepts_the_references_in_force_then(where):
+    with Ledger(where("l.db"), create=True) as ledger:
         ledger.publish(content(version("terms", "2025-01-01", references=["privacy"]),
                                version("terms", "2099-01-01", references=["privacy"]),
                                version("privacy", "2025-01-01"),
@@ -344,14 +344,14 @@ def test_idempotent_stores_the_first_response_with_its_writes(ledger):
     assert ledger.idempotent("key-2", "ho", lambda: {"ok": True}) == ({"ok": True}, False)
 
 
-def test_a_catalog_published_from_a_git_repository(content_repo, tmp_path):
+def test_a_catalog_published_from_a_git_repository(content_repo, where):
     content_repo.commit("2025-01-01T09:00:00", **{"terms.md": front(
         title="Terms", slug="terms", effective="2025-02-01", summary="First") + "Be nice.\n"})
     content_repo.commit("2025-05-01T09:00:00", **{"terms.md": front(
         title="Terms", slug="terms", effective="2025-06-01", summary="Fees", material=True)
         + "Be nice. Pay fees.\n"})
     loaded = terms.load(content_repo.path)
-    with Ledger(tmp_path / "l.db", create=True) as ledger:
+    with Ledger(where("l.db"), create=True) as ledger:
         assert [p[1] for p in ledger.publish(loaded).added] == ["2025-02-01", "2025-06-01"]
         content_repo.write("terms.md", front(title="Terms", slug="terms", effective="2099-01-01",
                                              summary="Draft") + "Be nice. Pay fees. Smile.\n")
@@ -442,8 +442,7 @@ def test_subject_ids_are_one_subject_whatever_their_unicode_form(ledger):
     assert ledger.export(decomposed)["subject"] == composed
     assert ledger.erase(composed).events == 5
     assert ledger.history(decomposed) == [] and ledger.status(decomposed, "terms").status == "never"
-    assert [s for (s,) in ledger._store.reads().execute("SELECT subject FROM subjects")
-            if s.startswith("jos")] == []
+    assert [s for (s,) in sql(ledger, "SELECT subject FROM subjects") if s.startswith("jos")] == []
 
 
 def test_idempotency_keys_are_per_owner_and_validated_on_their_own(ledger):
@@ -471,7 +470,7 @@ def forged_cursors(ledger, document="terms", version="2026-01-01"):
     return forged + ["", "=", "a" * 100_000, "é", "AAAA\n", 12, None.__class__]
 
 
-def test_cursors_are_only_those_the_ledger_handed_out(ledger, tmp_path):
+def test_cursors_are_only_those_the_ledger_handed_out(ledger, where):
     ledger.record_many({"subject": f"q{i}", "document": "terms", "at": "2024-02-01"} for i in range(3))
     page = ledger.pending_page("terms", "2026-01-01", limit=1)
     for cursor in forged_cursors(ledger):
@@ -482,7 +481,7 @@ def test_cursors_are_only_those_the_ledger_handed_out(ledger, tmp_path):
     tampered = page.next_cursor[:-2] + ("AA" if page.next_cursor[-2:] != "AA" else "BB")
     with pytest.raises(InvalidCursor, match="is not one this ledger handed out"):
         ledger.pending_page("terms", "2026-01-01", cursor=tampered)
-    with Ledger(tmp_path / "other.db", create=True) as other:
+    with Ledger(where("other.db"), create=True) as other:
         other.publish(example())
         with pytest.raises(InvalidCursor, match="is not one this ledger handed out"):
             other.pending_page("terms", "2026-01-01", cursor=page.next_cursor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,7 +15,8 @@ import terms
 from . import erasure, events, idempotency, notifications, rebuild, seals, verify
 from .actions import ACTION_CODES, RECORDABLE, Action
 from .catalog import Catalog, catalog_generation, load_catalog, publish
-from .errors import InvalidContent, UnpublishedDocument, UnpublishedVersion
+from .errors import ConsentError, InvalidContent, UnpublishedDocument, UnpublishedVersion
+from .group import Batcher
 from .keys import Keys
 from .records import (
     DAY,
@@ -53,10 +54,28 @@ CATALOG_TTL = 1.0
 """Seconds a reader trusts its cached catalog before checking for a newer publication."""
 CHECKPOINT_WAIT = 30.0
 """Seconds :meth:`Ledger.checkpoint` waits for readers of older snapshots by default."""
+BATCH_WORKERS = 4
+"""Transactions of batched appends in flight at once (on PostgreSQL)."""
+MAX_BATCH = 5000
+"""Most records that appends batched together (on PostgreSQL) write in one transaction."""
 MAX_STATUSES = 1024
 """Most (document, day) status computations a catalog snapshot caches."""
 _STATUS = ("SELECT st.state, st.accepted, st.notified FROM subjects s {join} status st "
            "ON st.document = ? AND st.subject = s.id WHERE s.subject = ?")
+
+
+@dataclass(kw_only=True, slots=True)
+class _Job:
+    """Records waiting for the batcher, resolved against the catalog of ``generation``
+    (``rows`` is ``None`` when they named what that catalog did not have)."""
+
+    records: list[Mapping[str, Any]]
+    rows: list[Row] | None
+    generation: int
+
+
+class _Stale(Exception):
+    """The catalog changed since records were resolved: resolve them again."""
 
 
 def open_store(location: str | Path, *, create: bool = False, chains: int | None = None
@@ -96,6 +115,8 @@ class Ledger:
         """The API keys of ``termsledger serve`` (see :class:`consent.keys.Keys`)."""
         self._catalog: Catalog | None = None
         self._checked = 0.0
+        self._batcher = Batcher(self._append_jobs, lambda job: len(job.records), MAX_BATCH,
+                                BATCH_WORKERS) if self._store.batches else None
 
     @staticmethod
     def shown(location: str | Path) -> str:
@@ -128,6 +149,8 @@ class Ledger:
 
     def close(self) -> None:
         """Commit what :meth:`submit` queued and close the storage."""
+        if self._batcher is not None:
+            self._batcher.close()
         self._store.close()
 
     def __enter__(self) -> Ledger:
@@ -213,17 +236,63 @@ class Ledger:
     def _append(self, records: list[Mapping[str, Any]], want: bool = False
                 ) -> tuple[list[Row], list[Appended]]:
         """Check and resolve ``records`` outside the write lock, then append them in one
-        transaction, resolved again under the lock if the cached catalog was not the latest."""
+        transaction, resolved again under the lock if the cached catalog was not the latest.
+        Where the engine batches appends (PostgreSQL), outside a caller's transaction, the
+        records join those of other threads in one transaction (see :meth:`_append_jobs`)."""
         catalog = self._snapshot()
         rows: list[Row] | None
         try:
             rows = self._rows(records, catalog)
         except (UnpublishedDocument, UnpublishedVersion):
             rows = None  # perhaps published since the snapshot: decided under the lock
+        if self._batcher is not None and not self._store.in_write():
+            job = _Job(records=records, rows=rows, generation=catalog.generation)
+            done: tuple[list[Row], list[Appended]] = self._batcher.submit(job).result()
+            return done
         with self._store.write() as tx:
-            if rows is None or catalog_generation(tx) != catalog.generation:
+            if rows is None:
                 rows = self._rows(records, self._snapshot(fresh=True))
-            return rows, append(tx, rows, want)
+            claimed = tx.claim({row.subject for row in rows})
+            if claimed[2] != catalog.generation:  # published since: resolve again
+                rows = self._rows(records, self._snapshot(fresh=True))
+                claimed = tx.claim({row.subject for row in rows})
+            return rows, append(tx, rows, want, claimed)
+
+    def _append_jobs(self, jobs: list[_Job]) -> list[tuple[bool, Any]]:
+        """Append the rows of ``jobs`` in one transaction (on the batcher's thread); a job
+        whose records the latest catalog refuses fails alone."""
+        outcomes: dict[int, tuple[bool, Any]] = {}
+        for attempt in range(2):
+            if attempt:  # published meanwhile: resolve every job again
+                catalog = self._snapshot(fresh=True)
+                for index, job in enumerate(jobs):
+                    if index not in outcomes:
+                        try:
+                            job.rows, job.generation = self._rows(job.records, catalog), \
+                                catalog.generation
+                        except ConsentError as error:
+                            outcomes[index] = (False, error)
+            live = [(i, job) for i, job in enumerate(jobs) if i not in outcomes]
+            if any(job.rows is None for _, job in live):
+                continue
+            try:
+                with self._store.write() as tx:
+                    rows = [row for _, job in live for row in job.rows or ()]
+                    claimed = tx.claim({row.subject for row in rows})
+                    if any(job.generation != claimed[2] for _, job in live) and not attempt:
+                        raise _Stale  # rolls back: the subjects' rows are not kept
+                    appended = append(tx, rows, True, claimed)
+            except _Stale:
+                continue
+            start = 0
+            for index, job in live:
+                count = len(job.rows or ())
+                outcomes[index] = (True, (job.rows, appended[start:start + count]))
+                start += count
+            break
+        return [outcomes.get(i, (False, UnpublishedVersion("the catalog changed twice while "
+                                                             "recording; try again")))
+                for i in range(len(jobs))]
 
     def _rows(self, records: Iterable[Mapping[str, Any]], catalog: Catalog) -> list[Row]:
         """Check ``records`` and resolve their versions and bundles (outside the write lock)."""

@@ -30,7 +30,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .chain import chain_of
 from .errors import ConsentError, LedgerNotFound, NewerLedger, NotALedger, StorageFull, StorageUnavailable
-from .store import shown
+from .store import Batch, Claim, shown
 
 T = TypeVar("T")
 ENGINE = "postgresql"
@@ -118,6 +118,85 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
 LEDGER_TABLES = ("meta", "subjects", "events", "personal", "status", "chains")
 
 
+_CLAIM = """
+WITH given (subject, chain) AS (SELECT * FROM unnest(%s::text[], %s::int[])),
+new AS (
+    INSERT INTO subjects (subject, chain)
+    SELECT g.subject, g.chain FROM given g
+    WHERE NOT EXISTS (SELECT 1 FROM subjects s WHERE s.subject = g.subject)
+    ON CONFLICT (subject) DO NOTHING
+    RETURNING subject, id, chain),
+locked AS (SELECT id, length, head FROM chains WHERE id = ANY(%s) ORDER BY id FOR UPDATE)
+SELECT 's', subject, id, chain, NULL::bytea FROM new
+UNION ALL SELECT 's', s.subject, s.id, s.chain, NULL FROM subjects s
+    JOIN given g ON g.subject = s.subject
+UNION ALL SELECT 'c', NULL, length, id, head FROM locked
+UNION ALL SELECT 'g', NULL, value, NULL, NULL FROM meta WHERE key = 'catalog'
+"""
+"""One statement for :meth:`PostgresTx.claim`: rows ``(kind, subject, number, chain, head)``
+of the subjects (``s``: id and chain), their chains (``c``: length and head, locked) and the
+catalog's generation (``g``)."""
+_STORE = """
+WITH e AS (
+    INSERT INTO events (chain, seq, at, subject, version, action, channel, part_of, link, hash)
+    SELECT c, s, a, sub, v, act, ch, nullif(p, 0), l, h FROM unnest(
+        %s::int[], %s::bigint[], %s::bigint[], %s::bigint[], %s::int[], %s::smallint[],
+        %s::text[], %s::bigint[], %s::bytea[], %s::bytea[]) AS t(c, s, a, sub, v, act, ch, p, l, h)),
+p AS (
+    INSERT INTO personal (chain, seq, salt, evidence)
+    SELECT c, s, salt, nullif(e, '') FROM unnest(%s::int[], %s::bigint[], %s::bytea[],
+        %s::text[]) AS t(c, s, salt, e)),
+st AS (
+    INSERT INTO status (document, subject, state, accepted, at)
+    SELECT * FROM unnest(%s::int[], %s::bigint[], %s::smallint[], %s::int[], %s::bigint[])
+    ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state,
+        accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at
+        WHERE excluded.at >= status.at)
+UPDATE chains SET length = t.l, head = t.h
+FROM unnest(%s::int[], %s::bigint[], %s::bytea[]) AS t(c, l, h) WHERE chains.id = t.c
+"""
+"""One statement for :meth:`PostgresTx.store`: events, personal fields, the first round of
+status rows and the chains' heads."""
+_LOCK_CHAINS = "SELECT id, length, head FROM chains WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+_UPSERT_STATUS = """
+INSERT INTO status (document, subject, state, accepted, at)
+SELECT * FROM unnest(%s::int[], %s::bigint[], %s::smallint[], %s::int[], %s::bigint[])
+ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state,
+    accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at
+    WHERE excluded.at >= status.at
+"""
+_UPSERT_NOTIFIED = """
+INSERT INTO status (document, subject, state, notified, at)
+SELECT d, s, 0, n, 0 FROM unnest(%s::int[], %s::bigint[], %s::int[]) AS t(d, s, n)
+ON CONFLICT (document, subject) DO UPDATE SET notified = excluded.notified
+"""
+
+
+def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """``rows`` as one list per column, for ``unnest``; bytes-like values as ``bytes``."""
+    columns: list[list[Any]] = [[] for _ in range(width)]
+    for row in rows:
+        for column, value in zip(columns, row, strict=True):
+            column.append(bytes(value) if isinstance(value, (bytearray, memoryview)) else value)
+    return columns
+
+
+def _rounds(rows: list[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+    """``rows`` split so that no round holds two rows of one ``(document, subject)``, each
+    key's rows in their order (an upsert may not touch a row twice)."""
+    pending = rows
+    while pending:
+        seen: set[tuple[Any, Any]] = set()
+        now: list[tuple[Any, ...]] = []
+        later: list[tuple[Any, ...]] = []
+        for row in pending:
+            key = (row[0], row[1])
+            (later if key in seen else now).append(row)
+            seen.add(key)
+        yield now
+        pending = later
+
+
 _PLACEHOLDER = re.compile(r"\?")
 _SQL_CACHE: dict[str, str] = {}
 
@@ -171,10 +250,44 @@ class PostgresTx:
                 "SELECT subject, id, chain FROM subjects WHERE subject = ANY(%s)", (missing,)))
         return found
 
-    def chain_heads(self, chains: Iterable[int]) -> dict[int, tuple[int, bytes]]:
-        return {chain: (length, head) for chain, length, head in self.conn.execute(
-            "SELECT id, length, head FROM chains WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
-            (sorted(chains),))}
+    def claim(self, names: Iterable[str]) -> Claim:
+        """One round trip: the catalog's generation, the subjects (new ones inserted with
+        their chain) and the lock of their chains' heads, sent together; a subject whose
+        stored chain is not the hash of its id (an erased one) gets its chain locked after."""
+        wanted = sorted(set(names))
+        hashed = [chain_of(name, self.chains) for name in wanted]
+        ids: dict[str, tuple[int, int]] = {}
+        heads: dict[int, tuple[int, bytes]] = {}
+        generation = 0
+        for kind, name, number, chain, head in self.conn.execute(
+                _CLAIM, (wanted, hashed, sorted(set(hashed)))).fetchall():
+            if kind == "s":
+                ids[name] = (number, chain)
+            elif kind == "c":
+                heads[chain] = (number, head)
+            elif number is not None:
+                generation = number
+        if len(ids) < len(wanted):  # inserted meanwhile by a writer that committed since
+            ids.update(self.subject_ids(name for name in wanted if name not in ids))
+        more = sorted({chain for _, chain in ids.values()} - heads.keys())
+        if more:
+            heads.update((chain, (length, head)) for chain, length, head
+                         in self.conn.execute(_LOCK_CHAINS, (more,)).fetchall())
+        return ids, heads, generation
+
+    def store(self, batch: Batch) -> None:
+        """One statement per table over arrays (``unnest``): a batch of a thousand events
+        costs a few statements, not thousands. Status rows of one key are written in rounds,
+        in order, as SQLite's one row at a time would."""
+        conn = self.conn
+        status = list(_rounds(batch.status))
+        first = status.pop(0) if status else []
+        conn.execute(_STORE, [*_columns(batch.events, 10), *_columns(batch.personal, 4),
+                              *_columns(first, 5), *_columns(batch.heads, 3)])
+        for rows in status:
+            conn.execute(_UPSERT_STATUS, _columns(rows, 5))
+        for rows in _rounds(batch.notified):
+            conn.execute(_UPSERT_NOTIFIED, _columns(rows, 3))
 
     def reset_ids(self) -> None:
         """After rows were copied in with their ids: start each identity after the largest."""
@@ -193,6 +306,9 @@ class PostgresStore:
     """
 
     engine = ENGINE
+    batches = True
+    """Appends from many threads share transactions: a transaction's statements cost this
+    process more than the server its commit."""
 
     def __init__(self, url: str, *, create: bool = False, chains: int | None = None):
         self.url = url
@@ -290,6 +406,9 @@ class PostgresStore:
                 self._readers.append(conn)
         return _Reads(conn, self.chains, self)
 
+    def in_write(self) -> bool:
+        return getattr(self._local, "tx", None) is not None
+
     @contextmanager
     def write(self) -> Iterator[PostgresTx]:
         """A transaction on a pooled connection; a nested one joins the outer."""
@@ -298,7 +417,10 @@ class PostgresStore:
             yield current
             return
         assert self._pool is not None
-        with self._errors(), self._pool.connection() as conn, conn.transaction():
+        # In pipeline mode, statements whose results are not read wait for none: the writes
+        # of an append and the COMMIT after them cost one round trip.
+        with self._errors(), self._pool.connection() as conn, conn.pipeline(), \
+                conn.transaction():
             tx = self._local.tx = PostgresTx(conn, self.chains)
             try:
                 yield tx

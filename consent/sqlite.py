@@ -44,6 +44,7 @@ from .errors import CheckpointIncomplete, LedgerExists, LedgerNotFound, NewerLed
 from .group import GroupCommit
 from .locking import writer_lock
 from .storage import storage_error, storage_errors
+from .store import Batch, Claim
 
 T = TypeVar("T")
 ENGINE = "sqlite"
@@ -244,6 +245,16 @@ def _tables(path: Path) -> set[str]:
         raise NotALedger(f"{path} is not a termsledger ledger: {error}") from None
 
 
+_STATUS_UPSERT = (
+    "INSERT INTO status (document, subject, state, accepted, at) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state, "
+    "accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at "
+    "WHERE excluded.at >= status.at")
+_NOTIFIED_UPSERT = (
+    "INSERT INTO status (document, subject, state, notified, at) VALUES (?, ?, 0, ?, 0) "
+    "ON CONFLICT (document, subject) DO UPDATE SET notified = excluded.notified")
+
+
 class SqliteTx(sqlite3.Connection):
     """A connection to a ledger file: the :class:`~consent.store.Tx` of the SQLite engine
     (``execute`` and ``executemany`` are sqlite3's own)."""
@@ -275,9 +286,29 @@ class SqliteTx(sqlite3.Connection):
             ids.update((name, (sid, chain)) for sid, name, chain in new)
         return ids
 
-    def chain_heads(self, chains: Iterable[int]) -> dict[int, tuple[int, bytes]]:
+    def claim(self, names: Iterable[str]) -> Claim:
+        """The write transaction holds the file: nothing else to lock."""
+        ids = self.subject_ids(names)
+        heads = self._heads(sorted({chain for _, chain in ids.values()}))
+        row = self.execute("SELECT value FROM meta WHERE key = 'catalog'").fetchone()
+        return ids, heads, row[0] if row else 0
+
+    def store(self, batch: Batch) -> None:
+        self.executemany("INSERT INTO events (chain, seq, at, subject, version, action, channel, "
+                         "part_of, link, hash) VALUES (?, ?, ?, ?, ?, ?, ?, nullif(?, 0), ?, ?)",
+                         batch.events)
+        self.executemany("INSERT INTO personal (chain, seq, salt, evidence) "
+                         "VALUES (?, ?, ?, nullif(?, ''))", batch.personal)
+        if batch.status:
+            self.executemany(_STATUS_UPSERT, batch.status)
+        if batch.notified:
+            self.executemany(_NOTIFIED_UPSERT, batch.notified)
+        self.executemany("UPDATE chains SET length = ?, head = ? WHERE id = ?",
+                         [(length, head, chain) for chain, length, head in batch.heads])
+
+    def _heads(self, chains: list[int]) -> dict[int, tuple[int, bytes]]:
         """The chains' lengths and last hashes (the write transaction holds the file)."""
-        wanted = sorted(chains)
+        wanted = chains
         if wanted == [0]:
             length, head = self.execute("SELECT length, head FROM chains WHERE id = 0").fetchone()
             return {0: (length, head)}
@@ -312,6 +343,8 @@ class SqliteStore:
     """
 
     engine = ENGINE
+    batches = False
+    """Appends need no batching: one writer at a time, and :meth:`submit` groups commits."""
 
     def __init__(self, path: str | Path, *, create: bool = False):
         check_ledger(path, create=create)
@@ -338,6 +371,10 @@ class SqliteStore:
             with self._guard:
                 self._connections.append(conn)
         return conn
+
+    def in_write(self) -> bool:
+        conn: SqliteTx | None = getattr(self._local, "conn", None)
+        return conn is not None and conn.in_transaction
 
     @contextmanager
     def write(self) -> Iterator[SqliteTx]:

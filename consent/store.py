@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeGuard, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,6 +28,27 @@ class Rows(Protocol):
     def fetchall(self) -> list[Any]: ...
 
     def __iter__(self) -> Iterator[Any]: ...
+
+
+Claim = tuple[dict[str, tuple[int, int]], dict[int, tuple[int, bytes]], int]
+"""What :meth:`Tx.claim` returns: each subject's ``(id, chain)``, each of their chains'
+``(length, head)`` (locked), and the catalog's generation."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Batch:
+    """Rows of appended events for :meth:`Tx.store`, in the order the writer made them."""
+
+    events: list[tuple[Any, ...]]
+    """``(chain, seq, at, subject id, version id, action, channel, part_of or 0, link, hash)``."""
+    personal: list[tuple[Any, ...]]
+    """``(chain, seq, salt, evidence or "")``."""
+    status: list[tuple[Any, ...]]
+    """``(document id, subject id, state, accepted version id, at)``: a later ``at`` wins."""
+    notified: list[tuple[Any, ...]]
+    """``(document id, subject id, notified version id)``."""
+    heads: list[tuple[int, int, bytes | bytearray]]
+    """``(chain, length, head)`` of each chain written."""
 
 
 class Tx(Protocol):
@@ -55,9 +77,14 @@ class Tx(Protocol):
         """``(id, chain)`` of each subject named, creating those not yet known."""
         ...
 
-    def chain_heads(self, chains: Iterable[int]) -> dict[int, tuple[int, bytes]]:
-        """``(length, head hash)`` of each chain, locked against other writers until the
-        transaction ends."""
+    def claim(self, names: Iterable[str]) -> Claim:
+        """Before appending events of the subjects ``names``: their ids (creating new
+        subjects), the heads of their chains, locked against other writers until the
+        transaction ends, and the catalog's generation (see :data:`Claim`)."""
+        ...
+
+    def store(self, batch: Batch) -> None:
+        """Write ``batch``: events, personal fields, status rows and chain heads."""
         ...
 
     def reset_ids(self) -> None:
@@ -73,6 +100,13 @@ class Store(Protocol):
     """Where the ledger is, for messages: a path, or a URL without its password."""
     chains: int
     """How many hash chains the ledger's events are split into (fixed at creation)."""
+    batches: bool
+    """Whether appends from many threads should share transactions (see
+    :class:`consent.group.Batcher`)."""
+
+    def in_write(self) -> bool:
+        """Whether this thread is inside a write transaction (which an append joins)."""
+        ...
 
     def write(self) -> AbstractContextManager[Tx]:
         """A write transaction; a nested one joins the outer. Storage failures are raised as

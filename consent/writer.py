@@ -9,7 +9,7 @@ from typing import NamedTuple
 from .actions import Action, State
 from .catalog import Entry
 from .chain import SALT_BYTES, chained, common, place
-from .store import Tx
+from .store import Batch, Claim, Tx
 
 _ACCEPTED, _WITHDRAWN, _NOTIFIED = int(Action.ACCEPTED), int(Action.WITHDRAWN), int(Action.NOTIFIED)
 _STATE_ACCEPTED, _STATE_WITHDRAWN = int(State.ACCEPTED), int(State.WITHDRAWN)
@@ -38,13 +38,14 @@ class Appended(NamedTuple):
     part_of: int | None
 
 
-def append(tx: Tx, rows: list[Row], want: bool = False) -> list[Appended]:
+def append(tx: Tx, rows: list[Row], want: bool = False, claimed: Claim | None = None
+           ) -> list[Appended]:
     """Append ``rows`` in order (each subject's events to its chain); returns what was
-    appended, in the order of ``rows``, when ``want`` is true."""
+    appended, in the order of ``rows``, when ``want`` is true. ``claimed`` is what
+    :meth:`~consent.store.Tx.claim` returned for their subjects, if the caller claimed them."""
     if not rows:
         return []
-    ids = tx.subject_ids({r.subject for r in rows})
-    heads = tx.chain_heads(sorted({chain for _, chain in ids.values()}))
+    ids, heads, _ = claimed or tx.claim({r.subject for r in rows})
     tips = {chain: (seq, bytearray(prev)) for chain, (seq, prev) in heads.items()}
     # sqlite3 passes bytes and None parameters through its adapter lookup (~0.4 us each), so
     # blobs are bound as bytearray, a missing part_of as 0 and missing evidence as '' (nullif).
@@ -79,22 +80,8 @@ def append(tx: Tx, rows: list[Row], want: bool = False) -> list[Appended]:
         if want:
             appended.append(Appended(chain, seq, bytes(prev), bytes(hashed), part_of or None))
         tips[chain] = (seq, hashed)
-    tx.executemany("INSERT INTO events (chain, seq, at, subject, version, action, channel, "
-                   "part_of, link, hash) VALUES (?, ?, ?, ?, ?, ?, ?, nullif(?, 0), ?, ?)", events)
-    tx.executemany("INSERT INTO personal (chain, seq, salt, evidence) "
-                   "VALUES (?, ?, ?, nullif(?, ''))", personal)
-    if status:
-        tx.executemany(
-            "INSERT INTO status (document, subject, state, accepted, at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state, "
-            "accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at "
-            "WHERE excluded.at >= status.at", status)
-    if notified:
-        tx.executemany(
-            "INSERT INTO status (document, subject, state, notified, at) VALUES (?, ?, 0, ?, 0) "
-            "ON CONFLICT (document, subject) DO UPDATE SET notified = excluded.notified", notified)
-    tx.executemany("UPDATE chains SET length = ?, head = ? WHERE id = ?",
-                   [(seq, hashed, chain) for chain, (seq, hashed) in tips.items()])
+    tx.store(Batch(events=events, personal=personal, status=status, notified=notified,
+                   heads=[(chain, seq, hashed) for chain, (seq, hashed) in tips.items()]))
     return appended
 
 

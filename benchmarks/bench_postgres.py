@@ -1,0 +1,152 @@
+"""Benchmark: the consent ledger on PostgreSQL (issue 13) beside plain psycopg doing the same
+work with the same connections, and the same operations on SQLite, in one run.
+
+With 16 concurrent writers: ``record`` (one durable transaction each) against a plain one-row
+``INSERT`` per transaction; ``record_many`` in batches of 1,000; ``status`` against a plain
+``SELECT`` by subject; ``statuses`` of 10,000 subjects in one call; the notification worklist
+(``pending_notifications``) over ``--subjects`` subjects. Targets: record >= 3,000 events/s
+and >= half the plain inserts; record_many >= 40,000 events/s; status >= 10,000/s and >= half
+the plain selects; statuses(10,000) < 0.2 s; pending over 1M subjects < 2 s.
+
+    TERMSLEDGER_BENCH_POSTGRES=postgresql://user:pw@127.0.0.1/postgres \\
+        python benchmarks/bench_postgres.py --subjects 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import psycopg
+from bench_ledger import catalog, records, subject
+
+from consent import Ledger
+
+DEFAULT_URL = "postgresql://termsledger_test:termsledger_test@127.0.0.1:5432/postgres"
+BATCH = 1000
+
+
+def in_threads(threads: int, seconds: float, work: Callable[[int, int], int]) -> float:
+    """Run ``work(thread, i)`` (returning how many items it did) in a loop on ``threads``
+    threads for ``seconds``; returns items per second."""
+    done = [0] * threads
+    stop = time.monotonic() + seconds
+    started = threading.Barrier(threads + 1)
+
+    def loop(t: int) -> None:
+        started.wait()
+        i = 0
+        while time.monotonic() < stop:
+            done[t] += work(t, i)
+            i += 1
+
+    workers = [threading.Thread(target=loop, args=(t,)) for t in range(threads)]
+    for worker in workers:
+        worker.start()
+    started.wait()
+    began = time.monotonic()
+    for worker in workers:
+        worker.join()
+    return sum(done) / (time.monotonic() - began)
+
+
+def plain_postgres(url: str, threads: int, seconds: float, subjects: int) -> dict:
+    """Plain psycopg with one connection per thread: one-row INSERT per transaction, SELECT by
+    subject."""
+    conns = [psycopg.connect(url, autocommit=True) for _ in range(threads)]
+    conns[0].execute("DROP TABLE IF EXISTS plain")
+    conns[0].execute("CREATE TABLE plain (id bigserial PRIMARY KEY, subject text NOT NULL, "
+                     "at bigint NOT NULL, data bytea NOT NULL)")
+    conns[0].execute("CREATE INDEX plain_subject ON plain (subject)")
+    with conns[0].cursor() as cursor:
+        cursor.executemany("INSERT INTO plain (subject, at, data) VALUES (%s, 0, %s)",
+                           [(subject(i), b"x" * 64) for i in range(min(subjects, 100_000))])
+    for conn in conns:
+        conn.execute("SET synchronous_commit = on")
+    insert = in_threads(threads, seconds, lambda t, i: conns[t].execute(
+        "INSERT INTO plain (subject, at, data) VALUES (%s, %s, %s)",
+        (f"p{t}-{i}", i, b"x" * 64)) and 1)
+    select = in_threads(threads, seconds, lambda t, i: len(conns[t].execute(
+        "SELECT at, data FROM plain WHERE subject = %s",
+        (subject((t * 7919 + i * 104729) % min(subjects, 100_000)),)).fetchall()) or 1)
+    conns[0].execute("DROP TABLE plain")
+    for conn in conns:
+        conn.close()
+    return {"insert_per_s": round(insert), "select_per_s": round(select)}
+
+
+def measure(ledger: Ledger, threads: int, seconds: float, subjects: int, prefix: str) -> dict:
+    """The ledger's figures; the ledger holds ``subjects`` acceptances already."""
+    record = in_threads(threads, seconds, lambda t, i: len(ledger.record(
+        f"{prefix}-r{t}-{i}", "terms", channel="web", evidence={"ip": "192.0.2.1"})))
+    many = in_threads(min(threads, 4), seconds, lambda t, i: ledger.record_many(
+        records(subjects + (t * 1000 + i) * BATCH, BATCH, 10**9)))
+    status = in_threads(threads, seconds, lambda t, i: ledger.status(
+        subject((t * 7919 + i * 104729) % subjects), "terms") and 1)
+    names = [subject(i * 97 % subjects) for i in range(10_000)]
+    began = time.perf_counter()
+    found = ledger.statuses(names, "terms")
+    statuses = time.perf_counter() - began
+    began = time.perf_counter()
+    pending = sum(1 for _ in ledger.pending_notifications("terms", "2026-01-01"))
+    worklist = time.perf_counter() - began
+    assert len(found) == 10_000
+    return {"record_events_per_s": round(record), "record_many_events_per_s": round(many),
+            "status_per_s": round(status), "statuses_10000_s": round(statuses, 3),
+            "pending_s": round(worklist, 3), "pending_subjects": pending}
+
+
+def fill(ledger: Ledger, subjects: int) -> float:
+    """Publish the catalog and record ``subjects`` acceptances; returns events/s."""
+    ledger.publish(catalog(), allow_uncommitted=True)
+    began = time.perf_counter()
+    for start in range(0, subjects, 10_000):
+        ledger.record_many(records(start, min(10_000, subjects - start), subjects))
+    return subjects / (time.perf_counter() - began)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=1_000_000)
+    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--skip-sqlite", action="store_true")
+    args = parser.parse_args()
+    admin = os.environ.get("TERMSLEDGER_BENCH_POSTGRES", DEFAULT_URL)
+    name = f"bench_engine_{os.getpid()}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    url = admin.rsplit("/", 1)[0] + "/" + name
+    report: dict = {"threads": args.threads, "subjects": args.subjects}
+    try:
+        report["plain_psycopg"] = plain_postgres(url, args.threads, args.seconds, args.subjects)
+        with Ledger(url, create=True) as ledger:
+            report["postgresql_fill_events_per_s"] = round(fill(ledger, args.subjects))
+            report["postgresql"] = measure(ledger, args.threads, args.seconds, args.subjects, "pg")
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    if not args.skip_sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            with Ledger(Path(folder) / "bench.db", create=True) as ledger:
+                report["sqlite_fill_events_per_s"] = round(fill(ledger, args.subjects))
+                report["sqlite"] = measure(ledger, args.threads, args.seconds, args.subjects, "sq")
+    pg, plain = report["postgresql"], report["plain_psycopg"]
+    report["ratios"] = {"record_vs_plain_insert": round(pg["record_events_per_s"]
+                                                        / plain["insert_per_s"], 2),
+                        "status_vs_plain_select": round(pg["status_per_s"]
+                                                        / plain["select_per_s"], 2)}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -10,7 +10,10 @@ runs two bounded wrk runs against it:
   p99 under 50 ms. Every acknowledged (201) write is logged by the wrk script; afterwards each
   must be in the ledger and ``verify`` must pass.
 
-Run: ``python benchmarks/bench_api.py [--seconds 10] [--workers 2] [--connections 16]``.
+Run: ``python benchmarks/bench_api.py [--seconds 10] [--workers 2] [--connections 16]``;
+``--postgres URL`` (a role that may create databases) runs the same against a PostgreSQL
+ledger in a database of its own, dropped afterwards (targets there: POST >= 1,500 requests/s
+with p99 under 50 ms, GET >= 4,000 requests/s).
 Exits 1 when a target is missed. Only loopback is ever contacted, and wrk stops by itself.
 """
 
@@ -81,13 +84,24 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--subjects", type=int, default=100_000, help="subjects recorded first")
+    parser.add_argument("--postgres", default=None, metavar="URL",
+                        help="run against a PostgreSQL ledger (a database made and dropped here)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
     load = os.getloadavg()
+    database = None
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        ledger_path, secrets = prepare(folder / "ledger.db", args.subjects)
+        target: str | Path = folder / "ledger.db"
+        if args.postgres:
+            import psycopg
+
+            database = f"bench_api_{os.getpid()}"
+            with psycopg.connect(args.postgres, autocommit=True) as conn:
+                conn.execute(f"CREATE DATABASE {database}")
+            target = args.postgres.rsplit("/", 1)[0] + "/" + database
+        ledger_path, secrets = prepare(target, args.subjects)
         port = free_port()
         server = subprocess.Popen(
             [sys.executable, "-c", "from termsledger.cli import cli; cli()", "serve",
@@ -103,13 +117,17 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=30)
         acked = [line for path in folder.glob("acked-*") for line in path.read_text().splitlines()]
-        ledger = Ledger(ledger_path)
-        missing = sum(s.status == "never" for s in ledger.statuses(acked, "terms"))
-        verified = ledger.verify().ok
+        with Ledger(ledger_path) as ledger:
+            missing = sum(s.status == "never" for s in ledger.statuses(acked, "terms"))
+            verified = ledger.verify().ok
+    if database:
+        with psycopg.connect(args.postgres, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    post_target = 1500 if args.postgres else 1000
     checks = [
         ("GET status   >= 4000 req/s", reads["rps"] >= 4000),
         ("GET status   p99 < 10 ms", reads["p99_ms"] < 10),
-        ("POST consent >= 1000 req/s", writes["rps"] >= 1000),
+        (f"POST consent >= {post_target} req/s", writes["rps"] >= post_target),
         ("POST consent p99 < 50 ms", writes["p99_ms"] < 50),
         ("every acknowledged write is in the ledger", missing == 0 and len(acked) == writes["ok"]),
         ("verify passes", verified),
@@ -128,7 +146,7 @@ def main() -> int:
     return 0 if all(ok for _, ok in checks) else 1
 
 
-def prepare(ledger_path: Path, subjects: int) -> tuple[Path, dict[str, str]]:
+def prepare(ledger_path: str | Path, subjects: int) -> tuple[str | Path, dict[str, str]]:
     """Publish this repository's content, record ``subjects`` acceptances, make two keys."""
     with Ledger(ledger_path, create=True) as ledger:  # closing it checkpoints the WAL before the runs
         ledger.publish(terms.load(ROOT / "content"))

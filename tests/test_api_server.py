@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-
 from api_support import bearer, free_port, make_keys, publish, wait_until_up
+
 from consent import Ledger
 
 
@@ -106,3 +106,37 @@ def test_refused_text_is_a_422_and_the_connection_stays_open(served):
         assert response.status == 200 and json.loads(response.read())["events"] == []
     finally:
         connection.close()
+
+
+def test_the_evidence_records_the_address_a_trusted_proxy_forwards(served):
+    base_url, secrets, ledger_path = served
+    with httpx.Client(base_url=base_url, headers=bearer(secrets["write"])) as client:
+        forwarded = client.post("/v1/consents", json={"subject": "proxied", "document": "terms"},
+                                headers={"X-Forwarded-For": "203.0.113.77"})
+        assert forwarded.status_code == 201
+    with Ledger(ledger_path) as ledger:  # serve trusts 127.0.0.1, the proxy's address here
+        assert ledger.history("proxied")[0].evidence["ip"] == "203.0.113.77"
+
+
+def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(served, tmp_path):
+    _, secrets, ledger_path = served
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from termsledger.cli import cli; cli()", "serve", "--ledger",
+         str(ledger_path), "--port", str(port), "--trusted-proxies", "10.9.9.9",
+         "--root-path", "/consent"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", process)
+        recorded = httpx.post(f"http://127.0.0.1:{port}/v1/consents",
+                              json={"subject": "direct", "document": "terms"},
+                              headers={**bearer(secrets["write"]),
+                                       "X-Forwarded-For": "203.0.113.77"})
+        assert recorded.status_code == 201
+        docs = httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()
+        assert docs["servers"] == [{"url": "/consent"}]
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    with Ledger(ledger_path) as ledger:
+        assert ledger.history("direct")[0].evidence["ip"] == "127.0.0.1"

@@ -18,6 +18,8 @@ from .values import Marked, WorklistPage
 from .writer import Row, append
 
 CHUNK = 10_000
+SPAN = 20_000
+"""Subject ids a query of the worklist reads at most."""
 CURSOR_FORMAT = 1
 _CURSOR = struct.Struct(">BQQ")
 """A cursor's body: its format, the version's row id, the last subject id of the page."""
@@ -87,14 +89,24 @@ def _target(catalog: Catalog, document: str, version: str) -> tuple[DocumentEntr
 
 def _select(reads: Tx, doc: DocumentEntries, entry: Entry, after: int,
             limit: int) -> list[tuple[int, str]]:
+    """Up to ``limit`` pending ``(subject id, subject)`` after the subject id ``after``, read
+    :data:`SPAN` subject ids at a time: each query reads one range of the status table's key,
+    whatever plan the database's statistics suggest (a query ordered and limited alone may be
+    sorted over every row left, for each page)."""
     earlier = ",".join(str(e.rowid) for e in doc.versions[:entry.ordinal])
     if not earlier:
         return []
-    return reads.execute(
-        "SELECT st.subject, s.subject FROM status st JOIN subjects s ON s.id = st.subject "
-        f"WHERE st.document = ? AND st.subject > ? AND st.state = ? AND st.accepted IN ({earlier}) "
-        f"AND (st.notified IS NULL OR st.notified IN ({earlier})) ORDER BY st.subject LIMIT ?",
-        (doc.id, after, int(State.ACCEPTED), limit)).fetchall()
+    (last,) = reads.execute("SELECT coalesce(max(id), 0) FROM subjects").fetchone()
+    found: list[tuple[int, str]] = []
+    while len(found) < limit and after < last:
+        found.extend(reads.execute(
+            "SELECT st.subject, s.subject FROM status st JOIN subjects s ON s.id = st.subject "
+            "WHERE st.document = ? AND st.subject > ? AND st.subject <= ? AND st.state = ? "
+            f"AND st.accepted IN ({earlier}) AND (st.notified IS NULL OR st.notified IN "
+            f"({earlier})) ORDER BY st.subject LIMIT ?",
+            (doc.id, after, after + SPAN, int(State.ACCEPTED), limit - len(found))).fetchall())
+        after += SPAN
+    return found
 
 
 def _key(reads: Tx) -> bytes:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import http.client
 import json
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from api_support import bearer, make_keys, publish, running_server
 
-from api_support import bearer, free_port, make_keys, publish, wait_until_up
 from consent import Ledger
 
 
@@ -23,22 +21,8 @@ def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("served")
     ledger_path = publish(ContentRepo(root / "repo"), root / "ledger.db")
     secrets = make_keys(ledger_path)
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from termsledger.cli import cli; cli()", "serve", "--ledger",
-         str(ledger_path), "--port", str(port), "--workers", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base_url, process)
+    with running_server(ledger_path, workers=2) as base_url:
         yield base_url, secrets, ledger_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_record_and_read_over_http(served):
@@ -106,3 +90,23 @@ def test_refused_text_is_a_422_and_the_connection_stays_open(served):
         assert response.status == 200 and json.loads(response.read())["events"] == []
     finally:
         connection.close()
+
+
+def test_a_revoked_key_is_refused_by_every_worker_from_the_next_request(served):
+    from click.testing import CliRunner
+
+    from termsledger.cli import cli
+    base_url, _, ledger_path = served
+    with Ledger(ledger_path) as ledger:
+        key, secret = ledger.keys.create("soon revoked", "read")
+
+    def burst(_) -> list[int]:  # a new connection each time: both workers answer some
+        return [httpx.get(f"{base_url}/v1/documents", headers=bearer(secret)).status_code
+                for _ in range(25)]
+
+    with ThreadPoolExecutor(8) as pool:
+        assert {code for codes in pool.map(burst, range(8)) for code in codes} == {200}
+        result = CliRunner().invoke(cli, ["keys", "revoke", key.id, "--ledger", str(ledger_path)])
+        assert result.exit_code == 0, result.output
+        after = [code for codes in pool.map(burst, range(8)) for code in codes]
+    assert after == [401] * 200

@@ -273,3 +273,20 @@ def test_verify_prints_its_limits_and_checks_an_anchor(repo, tmp_path):
     assert json.loads(wrong.output)["problem"].startswith("event 1 does not have the anchor's hash")
     bad = run("consent", "verify", "--anchor", "nonsense", "--ledger", db, code=1)
     assert bad.output.startswith("Error: anchor must be EVENTS:HEAD")
+
+
+def test_status_at_a_moment(repo, tmp_path):
+    db = tmp_path / "l.db"
+    run("publish", "--content", repo.path, "--ledger", db)
+    run("consent", "record", "u1", "terms", "--version", "2025-01-01", "--ledger", db)
+    then = data("consent", "status", "u1", "terms", "--at", "2026-01-15T12:00:00+01:00",
+                "--ledger", db)
+    assert (then["status"], then["announced_version"]) == ("announced", "2026-02-01")
+    assert data("consent", "status", "u1", "terms", "--ledger", db)["status"] == "reaccept"
+    every = data("consent", "status", "u1", "--at", "2025-06-01", "--ledger", db)
+    assert {s["document"]: s["current_version"] for s in every} == {"privacy": "2025-01-01",
+                                                                    "terms": "2025-01-01"}
+    for bad in ("yesterday", "1700000000", "0001-01-01T00:00:00+01:00"):
+        result = run("consent", "status", "u1", "terms", "--at", bad, "--ledger", db, code=2)
+        assert f"Invalid value for '--at': {bad!r} is not an ISO-8601 date and time" in result.output
+        assert "Traceback" not in result.output

@@ -10,27 +10,34 @@ runs two bounded wrk runs against it:
   p99 under 50 ms. Every acknowledged (201) write is logged by the wrk script; afterwards each
   must be in the ledger and ``verify`` must pass.
 
-Run: ``python benchmarks/bench_api.py [--seconds 10] [--workers 2] [--connections 16]``;
-``--postgres URL`` (a role that may create databases) runs the same against a PostgreSQL
-ledger in a database of its own, dropped afterwards (targets there: POST >= 1,500 requests/s
-with p99 under 50 ms, GET >= 4,000 requests/s).
+Run: ``python benchmarks/bench_api.py [--seconds 10] [--workers 2] [--connections 16]
+[--baseline CHECKOUT --rounds 3] [--postgres URL]``: with ``--baseline``, the same runs against
+another checkout of the code (say ``git worktree add /tmp/base main``), alternating with this one;
+``--postgres URL`` (a role that may create databases) runs them against a PostgreSQL ledger in
+databases of its own, dropped afterwards (targets there: POST >= 1,500 requests/s with p99 under
+50 ms, GET >= 4,000 requests/s).
 Exits 1 when a target is missed. Only loopback is ever contacted, and wrk stops by itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import socket
+import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 
 import terms
 from consent import Ledger
@@ -84,76 +91,137 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--subjects", type=int, default=100_000, help="subjects recorded first")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="a checkout of other code (e.g. `git worktree add /tmp/base main`) "
+                             "measured the same way in the same run, alternating with this one")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="runs of each tree; the median of each figure is reported")
     parser.add_argument("--postgres", default=None, metavar="URL",
-                        help="run against a PostgreSQL ledger (a database made and dropped here)")
+                        help="run against a PostgreSQL ledger (databases made and dropped here)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
     load = os.getloadavg()
-    database = None
-    with tempfile.TemporaryDirectory() as folder:
+    trees = {"this tree": ROOT} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
+    runs: dict[str, list[tuple[dict, dict, int, bool]]] = {name: [] for name in trees}
+    with tempfile.TemporaryDirectory() as folder, ledgers(args.postgres, Path(folder)) as copy:
         folder = Path(folder)
-        target: str | Path = folder / "ledger.db"
-        if args.postgres:
-            import psycopg
-
-            database = f"bench_api_{os.getpid()}"
-            with psycopg.connect(args.postgres, autocommit=True) as conn:
-                conn.execute(f"CREATE DATABASE {database}")
-            target = args.postgres.rsplit("/", 1)[0] + "/" + database
-        ledger_path, secrets = prepare(target, args.subjects)
-        port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-c", "from termsledger.cli import cli; cli()", "serve",
-             "--ledger", str(ledger_path), "--port", str(port), "--workers", str(args.workers)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_until_up(url)
-            env = {"BENCH_SUBJECTS": str(args.subjects), "BENCH_ACKED": str(folder / "acked")}
-            reads = wrk(url, GET_SCRIPT, secrets["read"], args, env, folder, server.pid)
-            writes = wrk(url, POST_SCRIPT, secrets["write"], args, env, folder, server.pid)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-        acked = [line for path in folder.glob("acked-*") for line in path.read_text().splitlines()]
-        with Ledger(ledger_path) as ledger:
-            missing = sum(s.status == "never" for s in ledger.statuses(acked, "terms"))
-            verified = ledger.verify().ok
-    if database:
-        with psycopg.connect(args.postgres, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        secrets = prepare(copy(None), args.subjects)
+        for round_ in range(args.rounds):
+            for name, tree in (reversed(trees.items()) if round_ % 2 else trees.items()):
+                place = folder / f"{round_}-{name.replace(' ', '-')}"
+                place.mkdir()
+                runs[name].append(measure(tree, copy(place), secrets, args, place))
+    results = {name: summary(found) for name, found in runs.items()}
+    reads, writes, missing, verified = results["this tree"]
     post_target = 1500 if args.postgres else 1000
     checks = [
         ("GET status   >= 4000 req/s", reads["rps"] >= 4000),
         ("GET status   p99 < 10 ms", reads["p99_ms"] < 10),
         (f"POST consent >= {post_target} req/s", writes["rps"] >= post_target),
         ("POST consent p99 < 50 ms", writes["p99_ms"] < 50),
-        ("every acknowledged write is in the ledger", missing == 0 and len(acked) == writes["ok"]),
+        ("every acknowledged write is in the ledger", missing == 0),
         ("verify passes", verified),
     ]
     print(f"tool: wrk, -t1 -c{args.connections} -d{args.seconds}s; server: termsledger serve "
-          f"--workers {args.workers} on 127.0.0.1; {os.cpu_count()} cores; load average "
-          f"before {load[0]:.2f}, after {os.getloadavg()[0]:.2f} (other work on the machine skews this)")
-    for name, run in (("GET  /v1/subjects/{id}/status", reads), ("POST /v1/consents", writes)):
-        print(f"{name:32} {run['rps']:8.0f} req/s  p50 {run['p50_ms']:6.2f} ms  "
-              f"p99 {run['p99_ms']:6.2f} ms  max {run['max_ms']:7.2f} ms  "
-              f"server CPU {run['cpu_us']:4.0f} us/req  non-2xx {run['non2xx']}  "
-              f"socket errors {run['errors']}")
-    print(f"acknowledged writes: {len(acked)}, missing from the ledger: {missing}")
+          f"--workers {args.workers} on 127.0.0.1, ledger on "
+          f"{'PostgreSQL' if args.postgres else 'SQLite'}; {os.cpu_count()} cores; {args.rounds} "
+          f"round(s), medians; load average before {load[0]:.2f}, after {os.getloadavg()[0]:.2f} "
+          f"(other work on the machine skews this)")
+    for tree, (reads_, writes_, missing_, _) in results.items():
+        for name, run in (("GET  /v1/subjects/{id}/status", reads_), ("POST /v1/consents", writes_)):
+            print(f"{tree:10} {name:30} {run['rps']:8.0f} req/s  p50 {run['p50_ms']:6.2f} ms  "
+                  f"p99 {run['p99_ms']:6.2f} ms  max {run['max_ms']:7.2f} ms  "
+                  f"server CPU {run['cpu_us']:4.0f} us/req  non-2xx {run['non2xx']}  "
+                  f"socket errors {run['errors']}")
+        print(f"{tree:10} acknowledged writes missing from the ledger: {missing_}")
+    for tree, found in runs.items():
+        print(f"{tree:10} each round, GET / POST req/s: "
+              + ", ".join(f"{r[0]['rps']:.0f} / {r[1]['rps']:.0f}" for r in found))
     for name, ok in checks:
-        print(f"  {'ok  ' if ok else 'MISS'} {name}")
+        print(f"  {'ok  ' if ok else 'MISS'} {name} (this tree)")
     return 0 if all(ok for _, ok in checks) else 1
 
 
-def prepare(ledger_path: str | Path, subjects: int) -> tuple[str | Path, dict[str, str]]:
+@contextlib.contextmanager
+def ledgers(postgres: str | None, folder: Path) -> Iterator:
+    """``copy(folder)``: a fresh copy of the prepared ledger (``copy(None)``: the prepared
+    ledger itself), SQLite files in ``folder`` or PostgreSQL databases on the server of
+    ``postgres``, all dropped on exit."""
+    prepared = folder / "prepared.db"
+    databases: list[str] = []
+
+    def sqlite_copy(place: Path | None) -> Path:
+        if place is None:
+            return prepared
+        with sqlite3.connect(prepared) as source, sqlite3.connect(place / "ledger.db") as copy:
+            source.backup(copy)  # with what is still in the prepared ledger's WAL (the keys)
+        copy.close()
+        return place / "ledger.db"
+
+    def postgres_copy(place: Path | None) -> str:
+        name = f"bench_api_{os.getpid()}_{len(databases)}"
+        with psycopg.connect(postgres, autocommit=True) as conn:
+            template = f" TEMPLATE {databases[0]}" if place is not None else ""
+            conn.execute(f"CREATE DATABASE {name}{template}")
+        databases.append(name)
+        return postgres.rsplit("/", 1)[0] + "/" + name
+
+    try:
+        yield postgres_copy if postgres else sqlite_copy
+    finally:
+        if databases:
+            with psycopg.connect(postgres, autocommit=True) as conn:
+                for name in databases:
+                    conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def measure(tree: Path, ledger_path: Path | str, secrets: dict[str, str], args, folder: Path
+            ) -> tuple[dict, dict, int, bool]:
+    """Serve ``ledger_path`` (a copy of the prepared ledger) with the code of ``tree``, run both
+    wrk runs, and check every acknowledged write; returns ``(reads, writes, missing, verified)``."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from termsledger.cli import cli; cli()", "serve",
+         "--ledger", str(ledger_path), "--port", str(port), "--workers", str(args.workers)],
+        stdout=subprocess.DEVNULL, stderr=open(folder / "server.log", "w"), cwd=folder,
+        env={**os.environ, "PYTHONPATH": str(tree)})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url)
+        env = {"BENCH_SUBJECTS": str(args.subjects), "BENCH_ACKED": str(folder / "acked")}
+        reads = wrk(url, GET_SCRIPT, secrets["read"], args, env, folder, server.pid)
+        writes = wrk(url, POST_SCRIPT, secrets["write"], args, env, folder, server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    if reads["non2xx"] or writes["non2xx"]:
+        print(f"{tree}: non-2xx answers; the server's log ends with:\n"
+              + (folder / "server.log").read_text()[-3000:], file=sys.stderr)
+    acked = [line for path in folder.glob("acked-*") for line in path.read_text().splitlines()]
+    with Ledger(ledger_path) as ledger:
+        missing = sum(s.status == "never" for s in ledger.statuses(acked, "terms"))
+        missing += abs(len(acked) - writes["ok"])
+        return reads, writes, missing, ledger.verify().ok
+
+
+def summary(runs: list[tuple[dict, dict, int, bool]]) -> tuple[dict, dict, int, bool]:
+    """The median of each figure over ``runs``; every write missing from any run counts."""
+    def median(figures: list[dict]) -> dict:
+        return {key: statistics.median(f[key] for f in figures) for key in figures[0]}
+
+    return (median([r[0] for r in runs]), median([r[1] for r in runs]),
+            sum(r[2] for r in runs), all(r[3] for r in runs))
+
+
+def prepare(ledger_path: Path | str, subjects: int) -> dict[str, str]:
     """Publish this repository's content, record ``subjects`` acceptances, make two keys."""
     with Ledger(ledger_path, create=True) as ledger:  # closing it checkpoints the WAL before the runs
         ledger.publish(terms.load(ROOT / "content"))
         ledger.record_many({"subject": f"bench/{i}", "document": "terms", "channel": "web",
                             "evidence": {"ip": "192.0.2.1"}} for i in range(1, subjects + 1))
         secrets = {scope: ledger.keys.create(f"bench {scope}", scope)[1] for scope in ("read", "write")}
-    return ledger_path, secrets
+    return secrets
 
 
 def wrk(url: str, script: str, secret: str, args, env: dict, folder: Path, server: int) -> dict:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -25,9 +24,6 @@ SCOPES = ("read", "write", "admin")
 _PREFIX = "tl"
 _COLUMNS = "id, name, scope, created, revoked"
 _DUMMY_SALT = bytes(16)
-CACHE_SECONDS = 1.0
-"""How long :meth:`Keys.authenticate` trusts a key's row before reading it again."""
-MAX_CACHED = 10_000
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -53,7 +49,6 @@ class Keys:
 
     def __init__(self, store: Store):
         self._store = store
-        self._cache: dict[str, tuple[float, tuple[Any, ...] | None]] = {}
 
     def create(self, name: str, scope: str) -> tuple[ApiKey, str]:
         """Create a key; returns it and its secret, which is never stored nor shown again.
@@ -89,19 +84,13 @@ class Keys:
         return _key(row)
 
     def authenticate(self, secret: str) -> ApiKey | None:
-        """The valid key whose secret is ``secret``, else ``None``. Rows are cached for
-        :data:`CACHE_SECONDS`, so a revocation reaches a running server within that time."""
+        """The valid key whose secret is ``secret``, else ``None``. The key's row is read on
+        every call (one primary-key lookup), so that a revocation holds from the next request
+        on, in every process serving the ledger."""
         prefix, _, rest = secret.partition("_")
         key_id = rest.partition("_")[0] if prefix == _PREFIX else ""
-        now = time.monotonic()
-        cached = self._cache.get(key_id)
-        if cached is None or now - cached[0] > CACHE_SECONDS:
-            row = self._store.reads().execute(
-                f"SELECT {_COLUMNS}, salt, hash FROM api_keys WHERE id = ?", (key_id,)).fetchone()
-            cached = self._cache[key_id] = (now, row)
-            if len(self._cache) > MAX_CACHED:  # unknown ids must not grow it without bound
-                self._cache.clear()
-        row = cached[1]
+        row = self._store.reads().execute(
+            f"SELECT {_COLUMNS}, salt, hash FROM api_keys WHERE id = ?", (key_id,)).fetchone()
         salt, stored = (bytes(row[5]), bytes(row[6])) if row else (_DUMMY_SALT, b"")
         matches = hmac.compare_digest(_digest(salt, secret), stored)
         if not matches or row is None or row[4] is not None:

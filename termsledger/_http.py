@@ -12,9 +12,10 @@ from urllib.parse import unquote_to_bytes
 import orjson
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 import consent
 
@@ -35,27 +36,34 @@ class APIError(HTTPException):
         self.fields = fields
 
 
-class JSON(Response):
+class JSON(JSONResponse):
     """A JSON response encoded with orjson, much faster than FastAPI's default encoder;
-    it encodes the ledger's frozen dataclasses as they are."""
-
-    media_type = "application/json"
+    it encodes the ledger's frozen dataclasses as they are. (A ``JSONResponse``, so that
+    OpenAPI documents each route's response model.)"""
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
 
 
-_CONSENT = {consent.UnknownSubject: (404, "not_found"),
-            consent.IdempotencyConflict: (409, "conflict"),
-            consent.ChangedVersion: (409, "conflict"),
-            consent.ErasureIncomplete: (503, "retry"),
-            consent.StorageFull: (503, "storage_full"),
-            consent.StorageUnavailable: (503, "storage_unavailable")}
+_STATUS = {consent.UnknownSubject: 404, consent.IdempotencyConflict: 409,
+           consent.ChangedVersion: 409, consent.StorageUnavailable: 503,
+           consent.CheckpointIncomplete: 503}
 """Statuses of the ledger's errors other than 422: the refusals of bad input."""
-_RETRY_AFTER = {"retry": "5", "storage_full": "60", "storage_unavailable": "5"}
-"""Seconds a client should wait before retrying, per error code (``Retry-After``)."""
+_RETRY_AFTER = {consent.StorageFull: "60", consent.StorageUnavailable: "5",
+                consent.CheckpointIncomplete: "5"}
+"""Seconds a client should wait before retrying, per error (``Retry-After``)."""
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 413: "too_large", 422: "invalid"}
+_CAPITAL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def error_code(error: type[consent.ConsentError]) -> str:
+    """The API's ``code`` of a ledger error: its name in snake case.
+
+    >>> error_code(consent.UnpublishedDocument)
+    'unpublished_document'
+    """
+    return _CAPITAL.sub("_", error.__name__).lower()
 
 
 def as_api_error(error: Exception) -> APIError:
@@ -67,10 +75,10 @@ def as_api_error(error: Exception) -> APIError:
         message = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
         return APIError(422, "invalid", f"Invalid request: {message}", fields=fields)
     if isinstance(error, consent.ConsentError):
-        status, code = next((pair for cls, pair in _CONSENT.items() if isinstance(error, cls)),
-                            (422, "invalid"))
-        retry = _RETRY_AFTER.get(code)
-        return APIError(status, code, str(error), headers={"Retry-After": retry} if retry else None)
+        status = next((s for cls, s in _STATUS.items() if isinstance(error, cls)), 422)
+        retry = next((r for cls, r in _RETRY_AFTER.items() if isinstance(error, cls)), None)
+        return APIError(status, error_code(type(error)), str(error),
+                        headers={"Retry-After": retry} if retry else None)
     if isinstance(error, HTTPException):
         return APIError(error.status_code, _CODES.get(error.status_code, "error"),
                         str(error.detail), headers=error.headers)
@@ -79,11 +87,11 @@ def as_api_error(error: Exception) -> APIError:
 
 
 async def render_error(request: Request, error: Exception) -> Response:
-    """The one place errors become responses: ``{"error": {"status", "code", "message"}}``."""
+    """The one place errors become responses: ``{"error": {"status", "code", "message",
+    "fields"}}``, ``fields`` empty unless the error is about fields of the request."""
     error = as_api_error(error)
-    body = {"status": error.status_code, "code": error.code, "message": error.detail}
-    if error.fields is not None:
-        body["fields"] = error.fields
+    body = {"status": error.status_code, "code": error.code, "message": error.detail,
+            "fields": error.fields or []}
     return JSON({"error": body}, status_code=error.status_code, headers=error.headers)
 
 
@@ -270,6 +278,31 @@ def authorize(request: Request, scope: str):
     return key
 
 
-def scoped(scope: str) -> dict:
-    """Route keyword arguments for a route that needs ``scope``, documented in OpenAPI."""
-    return {"openapi_extra": {"x-scope": scope, "security": [{"bearer": []}]}}
+def scoped(scope: str, *, parameters: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
+    """Route keyword arguments for a route that needs ``scope``, documented in OpenAPI, with
+    ``parameters`` that the route reads itself (see :func:`query_value`)."""
+    extra: dict[str, Any] = {"x-scope": scope, "security": [{"bearer": []}]}
+    if parameters:
+        extra["parameters"] = list(parameters)
+    return {"openapi_extra": extra}
+
+
+def query_parameter(name: str, adapter: TypeAdapter[Any]) -> dict[str, Any]:
+    """The OpenAPI description of an optional query parameter validated by ``adapter``."""
+    schema = adapter.json_schema()
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": schema.get("description", "")}
+
+
+def query_value(request: Request, name: str, adapter: TypeAdapter[Any]) -> Any:
+    """The query parameter ``name`` validated by ``adapter``, ``None`` when absent; a 422
+    naming it when invalid. (FastAPI's own parameters cost about 10 us a request each, even
+    when absent: the hot routes read their optional ones themselves.)"""
+    text = request.query_params.get(name)
+    if text is None:
+        return None
+    try:
+        return adapter.validate_python(text)
+    except ValidationError as error:
+        message = error.errors()[0]["msg"].removeprefix("Value error, ")
+        raise _invalid(name, "query", message) from None

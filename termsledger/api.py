@@ -12,66 +12,60 @@ import hashlib
 import os
 import threading
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, FastAPI, Header, Query, Request
+from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, TypeAdapter
 from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
 
 import consent
 
-from ._http import JSON, BodyLimit, ScopedRoute, log, render_error, scoped
+from . import _models as models
+from ._http import (
+    JSON,
+    BodyLimit,
+    ScopedRoute,
+    log,
+    query_parameter,
+    query_value,
+    render_error,
+    scoped,
+)
+from ._models import (
+    MAX_SUBJECTS,
+    SUBJECT_DOC,
+    SUBJECT_PATTERN,
+    AckIn,
+    ConsentIn,
+    Slug,
+    StatusesIn,
+    When,
+    error_responses,
+)
 
 LEDGER_ENV = "TERMSLEDGER_LEDGER"
 """Names the ledger for :func:`app_from_env` in each uvicorn worker."""
 SEAL_ENV = "TERMSLEDGER_SEAL_EVERY"
 SEAL_EVERY = 60.0
 """Seconds between two seals a server writes, by default."""
-MAX_SUBJECTS = 10_000
 
-Subject = Annotated[str, Field(min_length=1, max_length=256)]
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9-]+$", max_length=100)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key")]
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ConsentIn(_In):
-    """A consent decision to record."""
-
-    subject: Subject
-    document: Slug
-    action: Literal["accepted", "declined", "withdrawn"] = "accepted"
-    version: str | None = Field(None, description="Defaults to the version in force.")
-    sha256: str | None = Field(None, description="The content_sha256 or bundle manifest_sha256 "
-                                                 "of the text shown, checked by the ledger.")
-    channel: str = Field("api", min_length=1, max_length=64)
-    evidence: dict[str, Any] = Field(
-        default_factory=dict,
-        description="ip and user_agent default to the client's address and User-Agent.")
-
-
-class StatusesIn(_In):
-    """Subjects whose status to look up, for one document or all."""
-
-    subjects: list[Subject] = Field(max_length=MAX_SUBJECTS)
-    document: Slug | None = None
-
-
-class AckIn(_In):
-    """Subjects who were told of a version."""
-
-    document: Slug
-    version: str
-    subjects: list[Subject] = Field(min_length=1, max_length=MAX_SUBJECTS)
-    channel: str = Field("email", min_length=1, max_length=64)
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", description="1 to 255 printable ASCII characters: a retry with the "
+    "same key and body returns the first response (Idempotent-Replayed: true) and records "
+    "nothing twice.")]
+AT = TypeAdapter(When)
+SLUG = TypeAdapter(Slug)
+AT_PARAMETER = query_parameter("at", AT)
+SubjectPath = Annotated[str, Path(description=f"Percent-encoded. {SUBJECT_DOC}", json_schema_extra={
+    "minLength": 1, "maxLength": 256, "pattern": SUBJECT_PATTERN})]
 
 
 class SubjectConvertor(PathConvertor):
@@ -82,42 +76,72 @@ class SubjectConvertor(PathConvertor):
 
 
 register_url_convertor("subject", SubjectConvertor())
-router = APIRouter(prefix="/v1", route_class=ScopedRoute, default_response_class=JSON)
+
+
+def _operation_id(route: APIRoute) -> str:
+    """A route's ``operationId``: its function's name, that of the Python client's method."""
+    return route.name
+
+
+router = APIRouter(prefix="/v1", route_class=ScopedRoute, default_response_class=JSON,
+                   tags=["ledger"], generate_unique_id_function=_operation_id)
+READ = (401, 403, 422)
+WRITE = (401, 403, 409, 413, 422, 503)
 
 
 def _ledger(request: Request) -> consent.Ledger:
     return request.app.state.ledger
 
 
-@router.get("/documents", **scoped("read"))
-async def documents(request: Request):
-    """The published catalog: each document, its version in force and announced versions."""
-    catalog = _ledger(request).catalog()
-    return JSON({"documents": [document.to_dict() for document in catalog]})
+@router.get("/documents", summary="The published catalog", response_model=models.Catalog,
+            responses=error_responses(*READ), **scoped("read", parameters=(AT_PARAMETER,)))
+async def catalog(request: Request):
+    """The published catalog: each document, its version in force and those announced at
+    ``at`` (now by default), and every version."""
+    documents = _ledger(request).catalog(query_value(request, "at", AT))
+    return JSON({"documents": [document.to_dict() for document in documents]})
 
 
-@router.get("/subjects/{subject:subject}/status", **scoped("read"))
-async def subject_status(request: Request, subject: str, document: Slug | None = None):
-    """Status of one subject for ``document``, or for every published document.
-    An unknown subject is ``never``, not an error."""
+@router.get("/subjects/{subject:subject}/status", summary="A subject's status",
+            response_model=models.Status | models.SubjectStatuses,
+            responses=error_responses(*READ),
+            **scoped("read", parameters=(query_parameter("document", SLUG), AT_PARAMETER)))
+async def status(request: Request, subject: SubjectPath):
+    """Status of one subject for ``document`` (a Status), or for every published document
+    (a SubjectStatuses), at ``at`` (now by default). An unknown subject is ``never``."""
     ledger = _ledger(request)
     subject = consent.canonical_subject(subject)
+    document = query_value(request, "document", SLUG)
+    at = query_value(request, "at", AT)
     if document is not None:
-        return JSON(ledger.status(subject, document))
-    return JSON({"subject": subject, "statuses": ledger.status_all(subject)})
+        return JSON(ledger.status(subject, document, at))
+    return JSON({"subject": subject, "statuses": ledger.status_all(subject, at)})
 
 
-@router.post("/subjects/status", **scoped("read"))
-def subjects_status(request: Request, body: StatusesIn):
+@router.post("/subjects/status", summary="Many subjects' statuses",
+             response_model=models.Statuses, responses=error_responses(*READ, 413),
+             **scoped("read"))
+def statuses(request: Request, body: StatusesIn):
     """Status of up to 10,000 subjects at once, for one document or every published one."""
     ledger = _ledger(request)
-    slugs = [body.document] if body.document else [d.slug for d in ledger.catalog()]
-    statuses = [status for slug in slugs for status in ledger.statuses(body.subjects, slug)]
+    slugs = [body.document] if body.document else [d.slug for d in ledger.catalog(body.at)]
+    statuses = [status for slug in slugs
+                for status in ledger.statuses(body.subjects, slug, body.at)]
     return JSON({"statuses": statuses})
 
 
-@router.post("/consents", status_code=201, **scoped("write"))
-async def record_consent(request: Request, body: ConsentIn, idempotency_key: IdempotencyKey = None):
+_RECORDED_LINKS = {name: {"operationId": name, "parameters": {
+    "subject": "$response.body#/status/subject",
+    **({"document": "$response.body#/status/document"} if name == "status" else {})}}
+    for name in ("status", "history", "export", "erase")}
+"""Where a recorded subject can be looked up next (OpenAPI links, for clients and tests)."""
+
+
+@router.post("/consents", status_code=201, summary="Record a decision",
+             response_model=models.Recorded,
+             responses={201: {"links": _RECORDED_LINKS}, **error_responses(*WRITE)},
+             **scoped("write"))
+async def record(request: Request, body: ConsentIn, idempotency_key: IdempotencyKey = None):
     """Record an acceptance, decline or withdrawal. The client's address and User-Agent
     join the evidence unless it already has ``ip`` and ``user_agent``."""
     seen = {"ip": request.client.host if request.client else None,
@@ -135,17 +159,24 @@ async def record_consent(request: Request, body: ConsentIn, idempotency_key: Ide
     return await _write(request, idempotency_key, body.subject, body, record, status=201)
 
 
-@router.get("/notifications", **scoped("read"))
-def notifications(request: Request, document: Slug, version: str,
-                  cursor: str | None = None, limit: Annotated[int, Query(ge=1, le=MAX_SUBJECTS)] = 1000):
+@router.get("/notifications", summary="Who must be told of a version",
+            response_model=models.Page, responses=error_responses(*READ), **scoped("read"))
+def pending_page(request: Request, document: Slug,
+                 version: Annotated[str, Query(description="A published version's id.",
+                                               examples=["2026-04-01"])],
+                 cursor: Annotated[str | None, Query(
+                     description="The next_cursor of the previous page.")] = None,
+                 limit: Annotated[int, Query(ge=1, le=MAX_SUBJECTS)] = 1000):
     """One page of the subjects to notify of ``version``; pass ``next_cursor`` back as
     ``cursor`` for the next page. Subjects who act meanwhile are neither skipped nor repeated."""
     page = _ledger(request).pending_page(document, version, cursor=cursor, limit=limit)
     return JSON({"document": document, "version": version, **page.to_dict()})
 
 
-@router.post("/notifications/ack", **scoped("write"))
-async def acknowledge(request: Request, body: AckIn, idempotency_key: IdempotencyKey = None):
+@router.post("/notifications/ack", summary="Mark subjects notified",
+             response_model=models.Marked, responses=error_responses(*WRITE),
+             **scoped("write"))
+async def mark_notified(request: Request, body: AckIn, idempotency_key: IdempotencyKey = None):
     """Mark subjects notified of a version; doing it twice records nothing more."""
 
     def mark() -> dict:
@@ -156,28 +187,40 @@ async def acknowledge(request: Request, body: AckIn, idempotency_key: Idempotenc
     return await _write(request, idempotency_key, body.subjects, body, mark, status=200)
 
 
-@router.get("/subjects/{subject:subject}/history", **scoped("read"))
-def history(request: Request, subject: str):
-    """The subject's events, oldest first: what they accepted, declined or withdrew, and when."""
+@router.get("/subjects/{subject:subject}/history", summary="A subject's events",
+            response_model=models.History, responses=error_responses(*READ), **scoped("read"))
+def history(request: Request, subject: SubjectPath):
+    """The subject's events, oldest first: what they accepted, declined or withdrew, and when.
+    Their personal evidence (IP, user agent...) only for keys with the admin scope."""
     subject = consent.canonical_subject(subject)
-    return JSON({"subject": subject,
-                 "events": [e.to_dict() for e in _ledger(request).history(subject)]})
+    evidence = request.state.api_key.allows("admin")
+    events = [e.to_dict() for e in _ledger(request).history(subject)]
+    if not evidence:
+        events = [{**event, "evidence": None} for event in events]
+    return JSON({"subject": subject, "events": events, "evidence_shown": evidence})
 
 
-@router.get("/subjects/{subject:subject}/export", **scoped("admin"))
-def export(request: Request, subject: str):
+@router.get("/subjects/{subject:subject}/export", summary="Everything held about a subject",
+            response_model=models.Export, responses=error_responses(*READ), **scoped("admin"))
+def export(request: Request, subject: SubjectPath):
     """Everything the ledger holds about the subject, for a data-access request."""
     return JSON(_ledger(request).export(subject))
 
 
-@router.delete("/subjects/{subject:subject}", **scoped("admin"))
-def erase(request: Request, subject: str):
-    """Erase the subject: their id and personal evidence are replaced by a pseudonym."""
+@router.delete("/subjects/{subject:subject}", summary="Erase a subject",
+               response_model=models.Erasure,
+               responses=error_responses(401, 403, 404, 422, 503), **scoped("admin"))
+def erase(request: Request, subject: SubjectPath):
+    """Erase the subject: their id and personal evidence are replaced by a pseudonym. An
+    erasure a reader keeps from finishing is a 503 ``erasure_incomplete``: retry it."""
     return JSON(_ledger(request).erase(subject).to_dict())
 
 
-@router.get("/verify", **scoped("read"))
-def verify(request: Request, anchor: str | None = None):
+@router.get("/verify", summary="Verify the ledger", response_model=models.Verification,
+            responses=error_responses(*READ, 503), **scoped("read"))
+def verify(request: Request, anchor: Annotated[str | None, Query(
+        description="EVENTS:HEAD of an earlier verification, kept elsewhere.",
+        json_schema_extra={"pattern": "^[0-9]+:[0-9a-f]{64}$"})] = None):
     """Check the ledger's hash chain and its status table; ``ok`` is false with the first bad
     event or the status rows that differ otherwise. ``anchor``: ``EVENTS:HEAD`` of an earlier
     verification kept elsewhere; ``limits`` says what no check of the file alone can detect."""
@@ -226,7 +269,14 @@ def _seal(ledger: consent.Ledger, every: float, stop: threading.Event) -> None:
             log.warning("sealing the ledger failed: %s", error)
 
 
-def create_app(ledger_path: str | Path, *, seal_every: float = SEAL_EVERY) -> FastAPI:
+DESCRIPTION = """The consent ledger of termsledger over HTTP.
+
+Every route under `/v1` needs `Authorization: Bearer <key>` (`termsledger keys create`). Errors
+are `{"error": {"status", "code", "message", "fields"}}`; `code` is stable, `message` says what
+to fix and `fields` names the request's fields at fault."""
+
+
+def create_app(ledger_path: str | os.PathLike[str], *, seal_every: float = SEAL_EVERY) -> FastAPI:
     """The API app over the ledger at ``ledger_path``.
 
     :param ledger_path: a ledger made by ``termsledger publish``: a file, or a
@@ -236,8 +286,8 @@ def create_app(ledger_path: str | Path, *, seal_every: float = SEAL_EVERY) -> Fa
     """
     # The routes go in directly: include_router's nesting costs time on every request.
     app = FastAPI(title="termsledger", version="1", default_response_class=JSON,
-                  description="The consent ledger of termsledger over HTTP.",
-                  routes=list(router.routes), lifespan=_lifespan)
+                  description=DESCRIPTION, routes=list(router.routes), lifespan=_lifespan,
+                  docs_url=None, redoc_url=None, generate_unique_id_function=_operation_id)
     app.state.ledger = consent.Ledger(ledger_path)
     app.state.seal_every = seal_every
     app.state.keys = app.state.ledger.keys
@@ -245,13 +295,33 @@ def create_app(ledger_path: str | Path, *, seal_every: float = SEAL_EVERY) -> Fa
     for error in (HTTPException, RequestValidationError, consent.ConsentError, Exception):
         app.add_exception_handler(error, render_error)
 
-    @app.get("/healthz", include_in_schema=False)
+    @app.get("/healthz", summary="Liveness", response_model=models.Health, tags=["server"])
     async def healthz():
+        """The server is up (no key needed)."""
         return JSON({"ok": True})
 
+    _add_docs(app)
     schemes = app.openapi()["components"].setdefault("securitySchemes", {})
     schemes["bearer"] = {"type": "http", "scheme": "bearer", "description": "termsledger keys create"}
     return app
+
+
+def _add_docs(app: FastAPI) -> None:
+    """``/docs``: Swagger UI served from the installed ``swagger_ui_bundle`` package, so that
+    it reaches no other host."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}", title="termsledger API",
+            swagger_js_url=f"{root}/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}/docs/assets/swagger-ui.css",
+            swagger_favicon_url=f"{root}/docs/assets/favicon-32x32.png",
+            oauth2_redirect_url=None, swagger_ui_parameters={"validatorUrl": None})
 
 
 def app_from_env() -> FastAPI:

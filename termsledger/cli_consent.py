@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -108,23 +109,40 @@ def record(subject, document, version, action, channel, evidence, sha256, ledger
         echo([e.to_dict() for e in events])
 
 
+def moment(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """``--at``: an ISO-8601 date and time (a date alone: its midnight), UTC when naive."""
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return when.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise click.BadParameter(f"{value!r} is not an ISO-8601 date and time (such as "
+                                 f"2026-05-01 or 2026-05-01T09:00:00+02:00) in years 1 to "
+                                 f"9999", ctx=ctx, param=param) from None
+
+
 @consent.command()
 @click.argument("subject")
 @click.argument("document", required=False)
+@click.option("--at", callback=moment, default=None,
+              help="The moment asked about (ISO-8601; UTC when naive). Defaults to now.")
 @ledger_option
-def status(subject, document, ledger_path):
+def status(subject, document, at, ledger_path):
     """Print SUBJECT's status for DOCUMENT, or a list for every published document.
 
     Example:
 
     \b
-        termsledger consent status user-42 terms
+        termsledger consent status user-42 terms --at 2026-05-01
     """
     with open_ledger(ledger_path) as ledger:
         if document:
-            echo(ledger.status(subject, document).to_dict())
+            echo(ledger.status(subject, document, at).to_dict())
         else:
-            echo([s.to_dict() for s in ledger.status_all(subject)])
+            echo([s.to_dict() for s in ledger.status_all(subject, at)])
 
 
 @consent.command()

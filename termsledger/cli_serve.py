@@ -130,7 +130,7 @@ def list_keys(ledger, output_format):
 @click.argument("key_id")
 @ledger_option
 def revoke_key(key_id, ledger):
-    """Revoke an API key; a running server refuses it (401) within a second.
+    """Revoke an API key; a running server refuses it (401) from its next request.
 
     Example:
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -61,3 +64,26 @@ def wait_until_up(base_url: str, process: subprocess.Popen) -> None:
         except httpx.TransportError:
             time.sleep(0.1)
     raise RuntimeError("the server did not start within 15 s")
+
+
+@contextmanager
+def running_server(ledger_path: Path | str, *, workers: int = 1,
+                   options: tuple[str, ...] = ()) -> Iterator[str]:
+    """``termsledger serve`` over ``ledger_path`` on a free loopback port (with more command
+    line ``options``), stopped on exit; yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from termsledger.cli import cli; cli()", "serve", "--ledger",
+         str(ledger_path), "--port", str(port), "--workers", str(workers), *options],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base_url, process)
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

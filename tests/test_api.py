@@ -171,7 +171,7 @@ def test_malformed_queries_name_the_field(client, method, path, body, field):
 
 def test_unknown_routes_methods_and_subjects_are_json_errors(client):
     assert client.get("/v1/nothing").json()["error"]["status"] == 404
-    assert client.delete("/v1/subjects/nobody").json()["error"]["code"] == "not_found"
+    assert client.delete("/v1/subjects/nobody").json()["error"]["code"] == "unknown_subject"
     response = client.put("/v1/consents", json={})
     assert response.status_code == 405
     assert response.json()["error"]["code"] == "method_not_allowed"
@@ -490,3 +490,50 @@ def test_verify_over_http_says_its_limits_and_takes_an_anchor(client):
         assert wrong["problem"].startswith("no seal of 1 events has the anchor's root")
     bad = client.get("/v1/verify", params={"anchor": "x"})
     assert bad.status_code == 422 and "anchor must be EVENTS:HEAD" in bad.json()["error"]["message"]
+
+
+def test_status_and_catalog_at_a_moment(client):
+    accept(client, "u1", version="2025-03-01")
+    path = "/v1/subjects/u1/status"
+    assert client.get(path, params={"document": "terms"}).json()["status"] == "reaccept"
+    then = client.get(path, params={"document": "terms", "at": "2025-06-01T12:00:00Z"}).json()
+    assert (then["status"], then["current_version"]) == ("announced", "2025-03-01")
+    assert then["announced_version"] == "2025-09-15"
+    assert client.get(path, params={"document": "terms", "at": "2025-02-01"}).json()[
+        "current_version"] is None
+    every = client.get(path, params={"at": "2025-06-01T14:00:00+02:00"}).json()["statuses"]
+    assert {s["document"]: s["status"] for s in every} == {"privacy": "current", "terms": "announced"}
+    bulk = client.post("/v1/subjects/status", json={"subjects": ["u1"], "document": "terms",
+                                                    "at": "2025-06-01T00:00:00"}).json()
+    assert bulk["statuses"][0]["status"] == "announced"
+    catalog = client.get("/v1/documents", params={"at": "2025-06-01"}).json()["documents"]
+    terms_then = next(d for d in catalog if d["slug"] == "terms")
+    assert terms_then["in_force"]["id"] == "2025-03-01"
+    assert [v["id"] for v in terms_then["announced"]] == ["2025-09-15"]
+
+
+@pytest.mark.parametrize("at", ["0", "1700000000", "yesterday", "2025-13-01",
+                                "0001-01-01T00:00:00+01:00"])
+def test_a_moment_that_is_not_an_iso_date_and_time_is_a_422(client, at):
+    for method, path, body in [("GET", f"/v1/subjects/u1/status?document=terms&at={at}", None),
+                               ("GET", f"/v1/documents?at={at}", None),
+                               ("POST", "/v1/subjects/status", {"subjects": ["u1"], "at": at})]:
+        response = client.request(method, path.replace("+", "%2B"), json=body)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["error"]["fields"][0]["field"] == "at"
+    number = client.post("/v1/subjects/status", json={"subjects": ["u1"], "at": 0})
+    assert number.status_code == 422
+
+
+def test_history_shows_personal_evidence_to_admin_keys_only(client, secrets):
+    accept(client, "u1", evidence={"ip": "203.0.113.9", "user_agent": "Signup/1", "locale": "fr"})
+    full = client.get("/v1/subjects/u1/history").json()
+    assert full["evidence_shown"] is True
+    assert full["events"][0]["evidence"] == {"ip": "203.0.113.9", "user_agent": "Signup/1",
+                                             "locale": "fr"}
+    for scope in ("read", "write"):
+        redacted = client.get("/v1/subjects/u1/history", headers=bearer(secrets[scope])).json()
+        assert redacted["evidence_shown"] is False
+        assert [e["evidence"] for e in redacted["events"]] == [None, None]
+        assert "203.0.113.9" not in json.dumps(redacted) and "Signup/1" not in json.dumps(redacted)
+        assert [e["hash"] for e in redacted["events"]] == [e["hash"] for e in full["events"]]

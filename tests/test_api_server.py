@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import http.client
 import json
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from api_support import bearer, free_port, make_keys, publish, wait_until_up
+from api_support import bearer, make_keys, publish, running_server
 
 from consent import Ledger
 
@@ -23,22 +21,8 @@ def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("served")
     ledger_path = publish(ContentRepo(root / "repo"), root / "ledger.db")
     secrets = make_keys(ledger_path)
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from termsledger.cli import cli; cli()", "serve", "--ledger",
-         str(ledger_path), "--port", str(port), "--workers", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base_url, process)
+    with running_server(ledger_path, workers=2) as base_url:
         yield base_url, secrets, ledger_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_record_and_read_over_http(served):
@@ -118,25 +102,36 @@ def test_the_evidence_records_the_address_a_trusted_proxy_forwards(served):
         assert ledger.history("proxied")[0].evidence["ip"] == "203.0.113.77"
 
 
-def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(served, tmp_path):
+def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(served):
     _, secrets, ledger_path = served
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from termsledger.cli import cli; cli()", "serve", "--ledger",
-         str(ledger_path), "--port", str(port), "--trusted-proxies", "10.9.9.9",
-         "--root-path", "/consent"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}", process)
-        recorded = httpx.post(f"http://127.0.0.1:{port}/v1/consents",
+    options = ("--trusted-proxies", "10.9.9.9", "--root-path", "/consent")
+    with running_server(ledger_path, options=options) as base_url:
+        recorded = httpx.post(f"{base_url}/v1/consents",
                               json={"subject": "direct", "document": "terms"},
                               headers={**bearer(secrets["write"]),
                                        "X-Forwarded-For": "203.0.113.77"})
         assert recorded.status_code == 201
-        docs = httpx.get(f"http://127.0.0.1:{port}/openapi.json").json()
+        docs = httpx.get(f"{base_url}/openapi.json").json()
         assert docs["servers"] == [{"url": "/consent"}]
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
     with Ledger(ledger_path) as ledger:
         assert ledger.history("direct")[0].evidence["ip"] == "127.0.0.1"
+
+
+def test_a_revoked_key_is_refused_by_every_worker_from_the_next_request(served):
+    from click.testing import CliRunner
+
+    from termsledger.cli import cli
+    base_url, _, ledger_path = served
+    with Ledger(ledger_path) as ledger:
+        key, secret = ledger.keys.create("soon revoked", "read")
+
+    def burst(_) -> list[int]:  # a new connection each time: both workers answer some
+        return [httpx.get(f"{base_url}/v1/documents", headers=bearer(secret)).status_code
+                for _ in range(25)]
+
+    with ThreadPoolExecutor(8) as pool:
+        assert {code for codes in pool.map(burst, range(8)) for code in codes} == {200}
+        result = CliRunner().invoke(cli, ["keys", "revoke", key.id, "--ledger", str(ledger_path)])
+        assert result.exit_code == 0, result.output
+        after = [code for codes in pool.map(burst, range(8)) for code in codes]
+    assert after == [401] * 200

@@ -293,3 +293,20 @@ def test_every_command_takes_a_postgresql_url_from_the_option_the_environment_or
     assert data("consent", "checkpoint") == {"vacuumed": True}
     missing = run("consent", "status", "x", "--ledger", postgres.location(), code=1)
     assert "no ledger in postgresql://termsledger_test:***@" in missing.output
+
+
+def test_status_at_a_moment(repo, tmp_path):
+    db = tmp_path / "l.db"
+    run("publish", "--content", repo.path, "--ledger", db)
+    run("consent", "record", "u1", "terms", "--version", "2025-01-01", "--ledger", db)
+    then = data("consent", "status", "u1", "terms", "--at", "2026-01-15T12:00:00+01:00",
+                "--ledger", db)
+    assert (then["status"], then["announced_version"]) == ("announced", "2026-02-01")
+    assert data("consent", "status", "u1", "terms", "--ledger", db)["status"] == "reaccept"
+    every = data("consent", "status", "u1", "--at", "2025-06-01", "--ledger", db)
+    assert {s["document"]: s["current_version"] for s in every} == {"privacy": "2025-01-01",
+                                                                    "terms": "2025-01-01"}
+    for bad in ("yesterday", "1700000000", "0001-01-01T00:00:00+01:00"):
+        result = run("consent", "status", "u1", "terms", "--at", bad, "--ledger", db, code=2)
+        assert f"Invalid value for '--at': {bad!r} is not an ISO-8601 date and time" in result.output
+        assert "Traceback" not in result.output

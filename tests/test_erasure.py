@@ -130,7 +130,7 @@ def test_an_erasure_kept_incomplete_is_a_503_over_http(path, tmp_path):
         with TestClient(create_app(path), headers=bearer(secret)) as client:
             response = client.delete(f"/v1/subjects/{VICTIM}")
             assert response.status_code == 503, response.text
-            assert response.json()["error"]["code"] == "retry"
+            assert response.json()["error"]["code"] == "erasure_incomplete"
             assert response.headers["retry-after"] == "5"
             assert "termsledger consent checkpoint" in response.json()["error"]["message"]
             reader.stop()

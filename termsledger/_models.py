@@ -1,0 +1,372 @@
+"""The bodies of the HTTP API as pydantic models: what ``/openapi.json`` describes.
+
+Requests are validated through them. Responses are encoded straight from the ledger's values
+(orjson), so that the hot routes pay nothing for their models; the schemathesis tests check
+that every response conforms to its model.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+MAX_SUBJECTS = 10_000
+
+SUBJECT_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]+$"
+"""What a subject id may hold, for OpenAPI (the ledger checks it, with a clearer message)."""
+SUBJECT_DOC = ("1 to 256 characters without control characters (C0, DEL, C1, line separators, "
+               "bidi embeddings, overrides and isolates), normalized to NFC; ids starting with "
+               "`erased:` or `ledger:` cannot be recorded.")
+Subject = Annotated[str, Field(min_length=1, max_length=256, description=SUBJECT_DOC,
+                               examples=["user-42"],
+                               json_schema_extra={"pattern": SUBJECT_PATTERN})]
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9-]+$", max_length=100, examples=["terms"],
+                             description="A published document's slug.")]
+StatusName = Literal["current", "notify", "reaccept", "announced", "never", "withdrawn"]
+Action = Literal["accepted", "declined", "withdrawn", "notified", "erased", "repaired", "unknown"]
+Hash = Annotated[str, Field(description="SHA-256, 64 hex digits.")]
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+
+
+def _iso_text(value: Any) -> Any:
+    """Only ISO-8601 text is a date and time here (pydantic alone takes numbers as Unix
+    times)."""
+    if not (isinstance(value, str) and _ISO_DATE.match(value)):
+        raise ValueError("must be an ISO-8601 date and time, such as 2026-05-01T00:00:00Z")
+    return value
+
+
+def _utc(when: datetime) -> datetime:
+    """``when`` in UTC (naive meaning UTC); one whose UTC day is outside years 1 to 9999 is
+    refused."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    try:
+        return when.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("date and time out of range in UTC") from None
+
+
+When = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc), Field(
+    description="ISO-8601 date and time (a date alone means its midnight), UTC when naive; "
+                "now by default.", examples=["2026-05-01T00:00:00Z"])]
+"""A moment asked about (``at``)."""
+
+_HASH = "9f2c" + "0" * 60
+_OTHER_HASH = "4b7e" + "1" * 60
+
+
+def _example(**example: Any) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"examples": [example]})
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConsentIn(_In):
+    """A consent decision to record."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"subject": "user-42", "document": "terms", "evidence": {"locale": "en"}}]})
+
+    subject: Subject
+    document: Slug
+    action: Literal["accepted", "declined", "withdrawn"] = "accepted"
+    version: str | None = Field(None, description="Defaults to the version in force.")
+    sha256: str | None = Field(None, description="The content_sha256 or bundle manifest_sha256 "
+                                                 "of the text shown, checked by the ledger.")
+    channel: str = Field("api", min_length=1, max_length=64)
+    evidence: dict[str, Any] = Field(
+        default_factory=dict,
+        description="ip and user_agent default to the client's address and User-Agent.")
+
+
+class StatusesIn(_In):
+    """Subjects whose status to look up, for one document or all."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"subjects": ["user-42", "user-43"], "document": "terms"}]})
+
+    subjects: list[Subject] = Field(max_length=MAX_SUBJECTS)
+    document: Slug | None = None
+    at: When | None = None
+
+
+class AckIn(_In):
+    """Subjects who were told of a version."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"document": "terms", "version": "2026-04-01", "subjects": ["user-42"]}]})
+
+    document: Slug
+    version: str
+    subjects: list[Subject] = Field(min_length=1, max_length=MAX_SUBJECTS)
+    channel: str = Field("email", min_length=1, max_length=64)
+
+
+class Status(BaseModel):
+    """Where a subject stands with a document (see the README for what to do about each)."""
+
+    model_config = _example(subject="user-42", document="terms", status="current",
+                            accepted_version="2026-04-01", current_version="2026-04-01",
+                            announced_version=None, notified_version=None)
+
+    subject: str
+    document: str
+    status: StatusName
+    accepted_version: str | None
+    current_version: str | None
+    announced_version: str | None
+    notified_version: str | None
+
+
+class SubjectStatuses(BaseModel):
+    """A subject's status for every published document."""
+
+    subject: str
+    statuses: list[Status]
+
+
+class Statuses(BaseModel):
+    """Statuses in the order the subjects were given (per document)."""
+
+    statuses: list[Status]
+
+
+class Event(BaseModel):
+    """One event of the append-only log."""
+
+    model_config = _example(
+        chain=0, seq=7, at="2026-04-02T09:30:00.000000+00:00", subject="user-42", document="terms",
+        version="2026-04-01", content_sha256=_HASH, action="accepted", channel="web",
+        evidence={"ip": "203.0.113.9", "user_agent": "Mozilla/5.0", "locale": "en"},
+        part_of=None, prev_hash=_OTHER_HASH, hash=_HASH, problem=None)
+
+    chain: int = Field(description="The hash chain the event is in (a subject's events are "
+                                   "all in one chain).")
+    seq: int
+    at: str = Field(description="UTC, ISO-8601 with microseconds.")
+    subject: str
+    document: str | None
+    version: str | None
+    content_sha256: str | None
+    action: Action = Field(description="``unknown`` only for a damaged row (see ``problem``).")
+    channel: str | None
+    evidence: dict[str, Any] | None = Field(
+        description="Personal evidence (IP, user agent...): null once the subject was erased, "
+                    "and for keys without the admin scope in a history.")
+    part_of: int | None = Field(description="For a document accepted as part of a bundle: "
+                                            "the seq of the bundle's head event.")
+    prev_hash: str
+    hash: str
+    problem: str | None = Field(description="What is wrong with a damaged (tampered) row.")
+
+
+class Recorded(BaseModel):
+    """The events a decision appended (the head first, then its bundle) and the new status."""
+
+    events: list[Event]
+    status: Status
+
+
+class History(BaseModel):
+    """A subject's events, oldest first."""
+
+    subject: str
+    events: list[Event]
+    evidence_shown: bool = Field(description="Whether the events carry their personal evidence: "
+                                       "only for keys with the admin scope.")
+
+
+class CatalogVersion(BaseModel):
+    """A published version."""
+
+    model_config = _example(
+        document="terms", id="2026-04-01", effective="2026-04-01", label=None,
+        title="Terms of Use", summary="Clarified refund windows for annual plans.",
+        material=True, flag=True, verdict=True, content_sha256=_HASH, references=["privacy"],
+        manifest=f"terms 2026-04-01 {_HASH}\nprivacy 2025-01-01 {_OTHER_HASH}\n",
+        manifest_sha256=_OTHER_HASH, commit="3c2f01e" + "0" * 33,
+        published_at="2026-03-01T10:00:00.000000+00:00")
+
+    document: str
+    id: str
+    effective: str = Field(description="ISO-8601 date.", examples=["2026-04-01"])
+    label: str | None
+    title: str
+    summary: str
+    material: bool
+    flag: bool | None
+    verdict: bool | None
+    content_sha256: Hash
+    references: list[str]
+    manifest: str
+    manifest_sha256: Hash
+    commit: str | None
+    published_at: str
+
+
+class CatalogDocument(BaseModel):
+    """A published document, its version in force, those announced, and every version."""
+
+    slug: str
+    title: str
+    in_force: CatalogVersion | None
+    announced: list[CatalogVersion]
+    versions: list[CatalogVersion]
+
+
+class Catalog(BaseModel):
+    """The published catalog."""
+
+    documents: list[CatalogDocument]
+
+
+class Page(BaseModel):
+    """One page of subjects to notify of a version."""
+
+    model_config = _example(document="terms", version="2026-04-01",
+                            subjects=["user-42", "user-43"], next_cursor="AQAAAAAAAAAD...")
+
+    document: str
+    version: str
+    subjects: list[str]
+    next_cursor: str | None = Field(description="Pass back as ``cursor`` for the next page; "
+                                                "null on the last page.")
+
+
+class Marked(BaseModel):
+    """How many notifications were recorded, and the subjects left out."""
+
+    model_config = _example(document="terms", version="2026-04-01", marked=1,
+                            unknown=["user-99"])
+
+    document: str
+    version: str
+    marked: int
+    unknown: list[str] = Field(description="Subjects with no status for the document (they "
+                                           "never accepted it): perhaps mistyped ids.")
+
+
+class StoredResponse(BaseModel):
+    """An idempotent response stored about the subject."""
+
+    key: str
+    response: dict[str, Any] | None
+    problem: str | None = None
+
+
+class Export(BaseModel):
+    """Everything the ledger holds about a subject."""
+
+    subject: str
+    exported_at: str
+    statuses: list[Status]
+    events: list[Event]
+    responses: list[StoredResponse]
+
+
+class Erasure(BaseModel):
+    """What an erasure did."""
+
+    model_config = _example(pseudonym="erased:" + "0" * 32, events=2, responses=0)
+
+    pseudonym: str
+    events: int
+    responses: int
+
+
+class Verification(BaseModel):
+    """The check of the hash chain and the status table."""
+
+    model_config = _example(
+        ok=True, events=1204, head=_HASH, first_bad=None, problem=None, status_differences=0,
+        status_problems=[], repaired=0,
+        limits="From this file alone, verify cannot tell events cut from the end of the chain...")
+
+    ok: bool
+    events: int
+    head: str | None
+    first_bad: int | None
+    problem: str | None
+    status_differences: int
+    status_problems: list[str]
+    repaired: int
+    limits: str
+
+
+class Health(BaseModel):
+    """The server is up."""
+
+    ok: Literal[True]
+
+
+class ErrorField(BaseModel):
+    """A field of the request that is wrong."""
+
+    field: str = Field(examples=["subject"])
+    in_: Literal["body", "query", "path", "header"] = Field(alias="in")
+    message: str
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong; ``code`` is stable, ``message`` says what to fix."""
+
+    status: int
+    code: str = Field(description="``unauthorized``, ``forbidden``, ``not_found``, ``invalid`` "
+                                  "(a malformed request), ``too_large``, ``internal``, or the "
+                                  "ledger error's name in snake case (``unpublished_document`` for "
+                                  "consent.UnpublishedDocument, ``storage_unavailable``...).")
+    message: str
+    fields: list[ErrorField] = Field(description="The request's fields at fault (empty when "
+                                                 "the error is not about one).")
+
+
+class Error(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+ERRORS = {
+    401: ("Missing, unknown or revoked API key.", "unauthorized",
+          "Send an API key: Authorization: Bearer <key>."),
+    403: ("The API key lacks the scope this call needs.", "forbidden",
+          "This API key has the 'read' scope; this call needs 'write'."),
+    404: ("The subject is unknown to the ledger.", "unknown_subject",
+          "the ledger holds nothing about subject 'user-42'"),
+    409: ("The Idempotency-Key was used for another request.", "idempotency_conflict",
+          "idempotency key 'signup-8812' was used for another request"),
+    413: ("The request body is over 1 MiB.", "too_large",
+          "The request body is over 1048576 bytes."),
+    422: ("A malformed request, or one the ledger refuses; ``fields`` names the fields.",
+          "invalid", "Invalid request: subject: String should have at least 1 character"),
+    503: ("The ledger cannot be written now (full disk, storage failure, an erasure a reader "
+          "keeps from finishing); retry after ``Retry-After`` seconds.", "storage_unavailable",
+          "the ledger termsledger.db cannot be used now (disk I/O error); nothing was changed: "
+          "try again later"),
+}
+"""For each status an error can have: its description and an example code and message."""
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """FastAPI ``responses=`` documenting :class:`Error` bodies for ``statuses``."""
+    documented: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        description, code, message = ERRORS[status]
+        fields = ([{"field": "subject", "in": "body", "message": message.rpartition(": ")[2]}]
+                  if status == 422 else [])
+        example = {"error": {"status": status, "code": code, "message": message,
+                             "fields": fields}}
+        documented[status] = {"model": Error, "description": description,
+                              "content": {"application/json": {"example": example}}}
+        if status == 503:
+            documented[status]["headers"] = {"Retry-After": {
+                "description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+    return documented

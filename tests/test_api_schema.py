@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 import httpx
 import pytest
 from api_support import bearer, running_server
+from engines import ENGINES
 
 import terms
 from consent import Ledger
@@ -23,14 +24,15 @@ expected-statuses = ["2XX", "401", "403", "404", "409", "422"]
 """
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """``(base_url, admin secret)`` of a server over the example content, with a few
-    subjects recorded so that the schema's examples find data."""
+@pytest.fixture(scope="module", params=ENGINES)
+def served(request, tmp_path_factory):
+    """``(base_url, admin secret)`` of a server over the example content, on each engine,
+    with a few subjects recorded so that the schema's examples find data."""
     from conftest import ROOT
 
     root = tmp_path_factory.mktemp("schema")
-    ledger_path = root / "ledger.db"
+    ledger_path = (root / "ledger.db" if request.param == "sqlite"
+                   else request.getfixturevalue("postgres").location())
     with Ledger(ledger_path, create=True) as ledger:
         ledger.publish(terms.load(ROOT / "content"))
         ledger.record("user-42", "terms", version="2024-03-01", evidence={"ip": "192.0.2.1"})

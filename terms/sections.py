@@ -15,7 +15,7 @@ from markdown_it.rules_core import StateCore
 from markdown_it.rules_core import inline as parse_inline
 from markdown_it.token import Token
 
-from .markdown import inline_text, parser
+from .markdown import Heading, headings, inline_text, parse, parser
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 """A line as markdown-it-py counts them (it breaks lines at ``\\n``, ``\\r\\n`` and ``\\r`` only)."""
@@ -81,6 +81,23 @@ def split(body: str) -> tuple[Section, ...]:
     return tuple(sections)
 
 
+def first_heading(body: str) -> Heading | None:
+    """The first heading of ``body`` (at any depth), as ``headings(parse(body))[0]`` finds it,
+    or ``None``: for plain Markdown found by a scan of its lines, without parsing the whole body.
+
+    >>> first_heading("Intro\\n\\nTerms of Use\\n============\\n\\n## 1. Fees\\n")
+    Heading(level=1, text='Terms of Use', anchor='terms-of-use', line=3)
+    """
+    starts = _scan(body, _LINE.findall(body), first=True)
+    if starts is None:
+        found = headings(parse(body))
+        return found[0] if found else None
+    if not starts:
+        return None
+    first, _, level, title, anchor = starts[0]
+    return Heading(level, title, anchor, first + 1)
+
+
 def _headings(tokens: list[Token]) -> list[tuple[int, int, int, str, str]]:
     """``(first line, line after, level, title, anchor)`` of each top-level heading."""
     return [(token.map[0], token.map[1], int(token.tag[1]), inline_text(tokens[i + 1]),
@@ -89,11 +106,13 @@ def _headings(tokens: list[Token]) -> list[tuple[int, int, int, str, str]]:
             if token.type == "heading_open" and token.level == 0 and token.map]
 
 
-def _scan(body: str, lines: list[str]) -> list[tuple[int, int, int, str, str]] | None:
+def _scan(body: str, lines: list[str], first: bool = False) -> list[tuple[int, int, int, str, str]] | None:
     """The headings of ``body`` found by a scan of its lines, for plain Markdown only (no
     indentation, quotes, code, HTML, tables, definitions, nested or ambiguous list items);
     ``None`` for anything else, which the full block parser handles. Only the headings'
-    own lines go through markdown-it: parsing the whole body is most of a change's cost."""
+    own lines go through markdown-it: parsing the whole body is most of a change's cost.
+    With ``first``, the scan stops at the first heading unless its text has a ``[`` (which a
+    definition further on could make a link)."""
     if any(c in body for c in "\t\r\0|"):
         return None
     found: list[tuple[int, int]] = []
@@ -111,11 +130,15 @@ def _scan(body: str, lines: list[str]) -> list[tuple[int, int, int, str, str]] |
         elif _ATX.match(line):
             found.append((n, n + 1))
             state = ""
+            if first and "[" not in line:
+                break
         elif _UNDERLINE.match(line) and state:
             if state == "list":
                 return None
             found.append((start, n + 1))
             state = ""
+            if first and "[" not in "".join(lines[start:n]):
+                break
         elif _HR.match(line):
             state = ""
         elif item := _ITEM.match(line):

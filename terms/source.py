@@ -15,7 +15,8 @@ import yaml
 from slugify import slugify
 
 from .model import Problem
-from .markdown import headings, parse, unclosed_comment, without_comments
+from .markdown import unclosed_comment, without_comments
+from .sections import first_heading
 from .text import normalize
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -242,9 +243,9 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mappi
         title = None
     title_line = source.key_lines.get("title", 1)
     if title is None:
-        found = headings(parse(without_comments(source.body)))
-        title = found[0].text if found else PurePosixPath(source.path).stem
-        title_line = source.body_line + found[0].line - 1 if found else 1
+        heading = first_heading(without_comments(source.body))
+        title = heading.text if heading else PurePosixPath(source.path).stem
+        title_line = source.body_line + heading.line - 1 if heading else 1
     source.title = _plain(source, "title", str(title), title_line)
 
     if "effective" in meta:

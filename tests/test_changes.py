@@ -189,3 +189,18 @@ def test_quick_heading_scan_agrees_with_the_parser(lines, end):
     body = "\n".join(lines) + end
     quick = _scan(body, _LINE.findall(body))
     assert quick is None or quick == _headings(_block_tokens(body))
+
+
+TITLE_LINES = [*LINES, "> # Quoted title", "- ## Listed title", "# See [a]", "Terms [a]", "[a]: /terms",
+               "# Fees[^1]", "Title", "=====", "<!-- x -->", "\t# tab", "# Fees", "  ## Indented"]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.sampled_from(TITLE_LINES), max_size=12), st.sampled_from(["", "\n"]))
+def test_first_heading_agrees_with_the_parser(lines, end):
+    from terms.markdown import headings, parse
+    from terms.sections import first_heading
+
+    body = "\n".join(lines) + end
+    found = headings(parse(body))
+    assert first_heading(body) == (found[0] if found else None)

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
 
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_core import inline as parse_inline
 from markdown_it.token import Token
+from mdit_py_plugins.anchors.index import unique_slug
 
-from .markdown import Heading, headings, inline_text, parse, parser
+from .markdown import Heading, heading_slug, headings, inline_text, parse, parser
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 """A line as markdown-it-py counts them (it breaks lines at ``\\n``, ``\\r\\n`` and ``\\r`` only)."""
@@ -56,7 +56,6 @@ class Section:
         return self.heading + self.body
 
 
-@lru_cache(maxsize=256)
 def split(body: str) -> tuple[Section, ...]:
     """The sections of ``body`` in document order (cached: versions are compared often).
 
@@ -65,8 +64,26 @@ def split(body: str) -> tuple[Section, ...]:
     >>> [s.title for s in split("Intro\\n\\n# Fees\\n\\nTen.\\n\\nRefunds\\n-------\\n")]
     ['', 'Fees', 'Refunds']
     """
+    return _split(body)[0]
+
+
+def plain(body: str) -> bool:
+    """True if ``body`` is plain Markdown, which :func:`split` reads with a scan of its lines:
+    no indented lines, quotes, code, HTML blocks, tables, definitions, nested or ambiguous list
+    items. Every heading of a plain body starts a section, and each section parses on its
+    own as it does in place (without the body's definitions: it has none).
+
+    >>> plain("# Fees\\n\\nTen.\\n"), plain("> # Fees\\n")
+    (True, False)
+    """
+    return _split(body)[1]
+
+
+@lru_cache(maxsize=256)
+def _split(body: str) -> tuple[tuple[Section, ...], bool]:
     lines = _LINE.findall(body)
     starts = _scan(body, lines)
+    scanned = starts is not None
     if starts is None:
         starts = _headings(_block_tokens(body))
     sections: list[Section] = []
@@ -78,7 +95,7 @@ def split(body: str) -> tuple[Section, ...]:
         end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
         sections.append(Section(len(sections), level, title, str(anchor),
                                 "".join(lines[first:after]), "".join(lines[after:end]), first + 1))
-    return tuple(sections)
+    return tuple(sections), scanned
 
 
 def first_heading(body: str) -> Heading | None:
@@ -152,13 +169,25 @@ def _scan(body: str, lines: list[str], first: bool = False) -> list[tuple[int, i
             state = "list"
         elif not state:
             state, start = "para", n
-    # The headings alone, a blank line apart, parse as they do in place (and get the same ids).
-    blocks = ["".join(lines[a:b]).rstrip("\n") for a, b in found]
-    parsed = _headings(_block_tokens("\n\n".join(blocks))) if blocks else []
-    offsets = accumulate((b - a + 1 for a, b in found), initial=0)
-    if [h[:2] for h in parsed] != [(o, o + b - a) for o, (a, b) in zip(offsets, found)]:
+    # Each heading's lines alone parse as they do in place; ids are made unique as the parser's
+    # anchors plugin makes them, in document order.
+    starts, slugs = [], set()
+    for a, b in found:
+        heading = _heading("".join(lines[a:b]).rstrip("\n"))
+        if heading is None or heading[0] != b - a:
+            return None
+        starts.append((a, b, heading[1], heading[2], unique_slug(heading_slug(heading[2]), slugs)))
+    return starts
+
+
+@lru_cache(maxsize=4096)
+def _heading(block: str) -> tuple[int, int, str] | None:
+    """``(lines, level, title)`` of the heading ``block`` parses as on its own, or ``None``
+    when it is not one heading (cached: the versions of a document share most headings)."""
+    tokens = _block_tokens(block)
+    if len(tokens) != 3 or tokens[0].type != "heading_open" or not tokens[0].map or tokens[0].map[0]:
         return None
-    return [(a, b, *heading[2:]) for (a, b), heading in zip(found, parsed)]
+    return tokens[0].map[1], int(tokens[0].tag[1]), inline_text(tokens[1])
 
 
 def _block_tokens(body: str) -> list[Token]:

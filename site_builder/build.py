@@ -1,25 +1,18 @@
-"""Build the site, incrementally: nothing at all when nothing it depends on changed (the
-content, and the working-tree files the previous build published or looked for), else
-generate every file and write those whose bytes changed."""
+"""Build the site, incrementally: nothing at all when nothing it depends on changed (see
+:func:`site_builder.cache.fingerprint`), else generate every file from the fragments kept
+in the cache and those computed anew, and write the files whose bytes changed."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 
 from terms import Content, utc_date
 
-from . import urls
-from .cache import FOLDER
-from .fingerprint import build_fingerprint
+from . import cache, urls
 from .settings import SiteSettings
 from .status import next_change
 from .writer import BuildReport, Writer
-
-SOURCES = f"{FOLDER}/sources.json"
-"""The working-tree files the previous build looked for (see :class:`~site_builder.assets.Assets`)."""
 
 
 def build(content: Content, out_dir: str | Path, settings: SiteSettings | None = None,
@@ -39,24 +32,18 @@ def build(content: Content, out_dir: str | Path, settings: SiteSettings | None =
     _validate(content)
     writer = Writer(Path(out_dir))
     upcoming = next_change(content, at)
-    unchanged = writer.up_to_date(build_fingerprint(content, settings, at, _sources(writer)))
-    if unchanged is not None:
-        return replace(unchanged, next_change=upcoming)
+    before = cache.previous(writer)
+    if cache.up_to_date(writer, before, cache.fingerprint(content, settings, at, before.sources)):
+        for rel in before.files:
+            writer.account(rel, written=False)
+        return writer.report(next_change=upcoming)
     from .generate import generate  # imported here: an up-to-date build needs no renderer
 
-    sources = generate(content, at, settings, writer, processes)
-    writer.path(SOURCES).parent.mkdir(parents=True, exist_ok=True)
-    writer.path(SOURCES).write_text(json.dumps(sorted(sources)), encoding="utf-8")
-    report = writer.finish(build_fingerprint(content, settings, at, sorted(sources)))
-    return replace(report, next_change=upcoming)
-
-
-def _sources(writer: Writer) -> list[str]:
-    try:
-        sources = json.loads(writer.path(SOURCES).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    return sources if isinstance(sources, list) and all(isinstance(s, str) for s in sources) else []
+    generated = generate(content, at, settings, writer, before, processes)
+    removed = writer.remove(before.files)
+    stamp = cache.fingerprint(content, settings, at, sorted(generated.sources))
+    cache.record(writer, stamp, generated.sources, generated.made_from)
+    return writer.report(removed, next_change=upcoming)
 
 
 def _validate(content: Content) -> None:

@@ -1,57 +1,279 @@
-"""A cache of rendered fragments in the output folder, keyed by hashes of their inputs,
-so that a rebuild re-renders only what changed."""
+"""The build cache in ``<out>/.termsledger-cache/``: this module alone knows its layout.
+
+- ``manifest.txt``: the previous build's :func:`fingerprint` (everything its output depended
+  on), then each file it wrote with its size and modification time and, for a page, the
+  :func:`page_key` of what it was made from, one per line (``path<TAB>size mtime_ns<TAB>key``).
+  A build with the same fingerprint whose files are untouched does nothing; a page made from
+  the same things as the untouched file already there is not rendered again; a build removes
+  the files the previous one wrote and it does not.
+- ``sources.json``: the working-tree files the previous build looked for (see
+  :class:`site_builder.links.Assets`), whose sizes and times the next fingerprint covers.
+- ``fragments.sqlite``: rendered fragments (redlines, bodies) as JSON, each under a
+  :func:`key` made of its inputs (the texts' hashes, not the texts) and :func:`code_version`:
+  content-addressed, so that adding a version to a long history computes only the new pairs
+  and a new version of termsledger or of the analysis computes everything again.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import date, datetime
+from functools import cache
+from importlib.util import find_spec
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .fingerprint import code_fingerprint
+import terms
+from terms import Content, Version
+
+from .settings import SiteSettings
+from .writer import Writer
 
 FOLDER = ".termsledger-cache"
+MANIFEST = f"{FOLDER}/manifest.txt"
+SOURCES = f"{FOLDER}/sources.json"
+FRAGMENTS = f"{FOLDER}/fragments.sqlite"
+_LAYOUT = {PurePosixPath(rel).name for rel in (MANIFEST, SOURCES, FRAGMENTS)}
+PACKAGE = Path(__file__).parent
+LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "nh3", "rapidfuzz", "numpy")
+"""The modules of the libraries that render a site: upgrading any changes the fingerprint."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Previous:
+    """What the cache folder holds of the previous build."""
+
+    fingerprint: str | None
+    """Its :func:`fingerprint`; ``None`` when there was none (or the manifest is unreadable)."""
+    files: dict[str, str] = field(default_factory=dict)
+    """Each file it wrote, relative to the output folder: its ``"size mtime_ns"`` then."""
+    made_from: dict[str, str] = field(default_factory=dict)
+    """The :func:`page_key` of each page it wrote."""
+    sources: tuple[str, ...] = ()
+    """The working-tree files it looked for, relative to the content folder."""
+
+
+def previous(writer: Writer) -> Previous:
+    """The previous build into ``writer``'s folder, as its manifest and sources record it."""
+    entries = [line.split("\t") for line in _read(writer, MANIFEST).splitlines()]
+    files = {entry[0]: entry[1] for entry in entries if len(entry) in (2, 3)}
+    made_from = {entry[0]: entry[2] for entry in entries if len(entry) == 3}
+    try:
+        sources = json.loads(_read(writer, SOURCES) or "[]")
+    except ValueError:
+        sources = []
+    if not (isinstance(sources, list) and all(isinstance(s, str) for s in sources)):
+        sources = []
+    return Previous(fingerprint=files.pop("", None), files=files, made_from=made_from, sources=tuple(sources))
+
+
+def record(writer: Writer, fingerprint: str, sources: Iterable[str], made_from: dict[str, str]) -> None:
+    """Record the build ``writer`` just finished: its ``fingerprint``, the files it wrote (as
+    they are now) with the :func:`page_key` each page was ``made_from``, and the working-tree
+    ``sources`` it looked for."""
+    lines = [f"\t{fingerprint}"]
+    for rel in sorted(writer.produced):
+        made = [made_from[rel]] if rel in made_from else []
+        lines.append("\t".join([rel, str(writer.stamp(rel)), *made]))
+    folder = writer.path(FOLDER)
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in folder.iterdir():  # what an older termsledger kept there (a file per fragment)
+        if path.name not in _LAYOUT and path.is_file():
+            path.unlink()
+    writer.path(SOURCES).write_text(json.dumps(sorted(sources)), encoding="utf-8")
+    writer.path(MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def up_to_date(writer: Writer, before: Previous, fingerprint: str) -> bool:
+    """Whether the previous build had ``fingerprint`` and its files are all still there, untouched."""
+    return before.fingerprint == fingerprint and all(writer.stamp(rel) == stamp
+                                                     for rel, stamp in before.files.items())
+
+
+def fingerprint(content: Content, settings: SiteSettings, at: date, sources: Iterable[str]) -> str:
+    """Everything the output depends on: the code and libraries that render it, templates,
+    stylesheet, settings, every version (its text through its hash), which versions are in
+    force on ``at`` (and ``at`` itself when a version is announced), and the size and
+    modification time of the working-tree files in ``sources`` (see :class:`site_builder.links.Assets`)."""
+    versions = [
+        [v.slug, v.id, v.effective, v.label, v.title, v.summary, v.material, v.references,
+         v.content_sha256, v.path, v.commit, v.committed_at, v.announced_at,
+         [[t.language, t.title, t.summary, t.content_sha256, t.path, t.commit, t.committed_at]
+          for t in v.translations], v.effective <= at]
+        for document in content.documents.values() for v in document.versions
+    ]
+    announced = any(row[-1] is False for row in versions)  # their banners say on which day the site was built
+    data = json.dumps([_installed(), _templates(settings), repr(settings), content.language,
+                       list(content.documents), versions, _stats(Path(content.root), sources),
+                       at if announced else None], default=str)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def renderer(settings: SiteSettings) -> str:
+    """A hash of what renders the pages of a site with ``settings``: code, templates, settings."""
+    data = json.dumps([code_version(), _templates(settings), repr(settings)])
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def page_key(made_by: str, *made_from: Any) -> str | None:
+    """A hash of what a page is rendered from (``made_from``: its URL, templates, context…)
+    and by (``made_by``, see :func:`renderer`); ``None`` when a value is of a kind it cannot
+    tell apart (the page is then always rendered). A version counts by its fields, its text
+    by its hash."""
+    try:
+        data = json.dumps([made_by, made_from], sort_keys=True, default=_made_from, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@cache
+def code_version() -> str:
+    """The version of the code that makes fragments: :func:`terms.analysis_version` (the
+    analysis and the Markdown parser) and a hash of the source of ``site_builder`` and of the
+    version of nh3, which sanitizes."""
+    import nh3
+
+    digest = hashlib.sha256(f"{terms.analysis_version()}\0nh3=={getattr(nh3, '__version__', '')}\0".encode())
+    for path in sorted(PACKAGE.glob("*.py")):
+        source = path.read_bytes()
+        digest.update(f"{path.name}\0{len(source)}\0".encode() + source)
+    return digest.hexdigest()
 
 
 def key(*parts: Any) -> str:
-    """A cache key: SHA-256 of the JSON of ``parts`` and the :func:`code_fingerprint`."""
-    data = json.dumps([code_fingerprint(), *parts], sort_keys=True, default=str, ensure_ascii=False)
+    """The key of the fragment made from ``parts`` (JSON values) by the current :func:`code_version`."""
+    data = json.dumps([code_version(), *parts], sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-class Cache:
-    """JSON values in ``<out>/.termsledger-cache/<key>.json``; entries a build did not
-    use are removed by :meth:`prune`."""
+class Fragments:
+    """The fragments of ``fragments.sqlite``, in memory for a build: :meth:`load` reads the
+    ones a build needs, once, before work is shared out to other processes (which never
+    open the file), :meth:`put` adds new ones, and :meth:`save` writes them and removes the
+    ones this build did not use. A damaged file counts as empty."""
 
-    def __init__(self, out_dir: Path):
-        self.folder = out_dir / FOLDER
+    def __init__(self, writer: Writer):
+        self._file = writer.path(FRAGMENTS)
+        self._stored: dict[str, str] = {}
+        self._values: dict[str, Any] = {}
         self._used: set[str] = set()
-        self._memory: dict[str, Any] = {}
+
+    def load(self, keys: Iterable[str]) -> list[str]:
+        """Read the fragments of ``keys`` from the file; returns the keys it does not hold."""
+        wanted = [k for k in dict.fromkeys(keys) if k not in self._values and k not in self._stored]
+        self._used.update(wanted)
+        if wanted and self._file.is_file():
+            try:
+                with self._connect() as db:
+                    for start in range(0, len(wanted), 500):
+                        chunk = wanted[start:start + 500]
+                        marks = ",".join("?" * len(chunk))
+                        rows = db.execute(f"SELECT key, value FROM fragments WHERE key IN ({marks})", chunk)
+                        self._stored.update(rows)
+            except sqlite3.DatabaseError:
+                self._stored.clear()
+        return [k for k in wanted if k not in self._stored]
 
     def get(self, entry: str) -> Any | None:
-        """The value stored under ``entry``, or ``None``; marks it used."""
-        self._used.add(entry)
-        if entry in self._memory:
-            return self._memory[entry]
-        try:
-            return json.loads((self.folder / f"{entry}.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-
-    def has(self, entry: str) -> bool:
-        """Whether a value is stored under ``entry``."""
-        return entry in self._memory or (self.folder / f"{entry}.json").is_file()
+        """The fragment under ``entry`` if it was loaded or put, else ``None``."""
+        if entry not in self._values:
+            if entry not in self._stored:
+                return None
+            self._values[entry] = json.loads(self._stored[entry])
+        return self._values[entry]
 
     def put(self, entry: str, value: Any) -> None:
-        """Store ``value`` under ``entry`` (in memory and on disk); marks it used."""
+        """Keep ``value`` (a JSON value) under ``entry``, for this build and the next ones."""
         self._used.add(entry)
-        self._memory[entry] = value
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / f"{entry}.json").write_text(json.dumps(value, ensure_ascii=False), encoding="utf-8")
+        self._values[entry] = value
 
-    def prune(self) -> None:
-        """Delete the entries this build did not use."""
-        if self.folder.is_dir():
-            for path in self.folder.glob("*.json"):
-                if path.stem not in self._used:
-                    path.unlink()
+    def save(self) -> None:
+        """Write the fragments put in this build and delete those it did not use."""
+        new = [(entry, json.dumps(value, ensure_ascii=False)) for entry, value in self._values.items()
+               if entry not in self._stored]
+        for attempt in (1, 2):
+            try:
+                with self._connect() as db:
+                    db.execute("CREATE TABLE IF NOT EXISTS fragments "
+                               "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                    db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", new)
+                    db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
+                    db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self._used))
+                    db.execute("DELETE FROM fragments WHERE key NOT IN (SELECT key FROM used)")
+                return
+            except sqlite3.DatabaseError:
+                if attempt == 2:
+                    raise
+                self._file.unlink(missing_ok=True)  # damaged: start again
+
+    def _connect(self) -> sqlite3.Connection:
+        self._file.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self._file)
+        db.execute("PRAGMA synchronous = OFF")
+        return db
+
+
+def _made_from(value: Any) -> Any:
+    """``value`` as JSON for :func:`page_key`, tagged with its kind; raises ``TypeError`` for a
+    kind it cannot tell apart."""
+    if isinstance(value, Version):
+        return ["Version", *(None if f.name == "body" else getattr(value, f.name) for f in fields(value))]
+    if is_dataclass(value) and not isinstance(value, type):
+        return [type(value).__qualname__, *(getattr(value, f.name) for f in fields(value))]
+    if isinstance(value, (date, datetime, Path)):
+        return [type(value).__name__, str(value)]
+    if isinstance(value, (set, frozenset)):
+        return ["set", *sorted(value)]
+    raise TypeError(f"cannot tell {type(value).__name__} values apart")
+
+
+def _templates(settings: SiteSettings) -> list[tuple[str, int, int]]:
+    """Names, sizes and modification times of the templates, stylesheet and catalogs of ``settings``."""
+    found = _files(PACKAGE / "templates", "*") + _files(PACKAGE / "static", "*") + \
+        _files(PACKAGE / "locale", "*/LC_MESSAGES/*.mo")
+    if settings.templates:
+        folder = Path(settings.templates)
+        found += _files(folder, "*") + _files(folder, "locale/*/LC_MESSAGES/*.po")
+    return found
+
+
+def _read(writer: Writer, rel: str) -> str:
+    try:
+        return writer.path(rel).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return ""
+
+
+def _files(folder: Path, pattern: str) -> list[tuple[str, int, int]]:
+    return [(str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.glob(pattern))
+            if p.is_file()]
+
+
+def _installed() -> list[Any]:
+    """Names, sizes and modification times of the code that renders (``terms``, ``site_builder``
+    and the :data:`LIBRARIES`, which an upgrade rewrites): cheaper than reading it."""
+    found: list[Any] = _files(Path(terms.__file__).parent, "*.py") + _files(PACKAGE, "*.py")
+    for library in LIBRARIES:
+        spec = find_spec(library)
+        origin = Path(spec.origin) if spec and spec.origin else None
+        found += [(str(origin), origin.stat().st_size, origin.stat().st_mtime_ns)] if origin else [library]
+    return found
+
+
+def _stats(root: Path, sources: Iterable[str]) -> list[tuple[str, tuple[int, int, int] | None]]:
+    """Size, modification time and inode of each of ``sources`` (``None`` when missing or not a
+    possible file name); of a symbolic link itself, never of what it points to."""
+    stats: list[tuple[str, tuple[int, int, int] | None]] = []
+    for source in sources:
+        try:
+            stat = os.lstat(root / source)
+            stats.append((source, (stat.st_size, stat.st_mtime_ns, stat.st_ino)))
+        except (OSError, ValueError):
+            stats.append((source, None))
+    return stats

@@ -1,10 +1,14 @@
-"""Generate every file of the site and hand it to the writer: pages from templates, in each
-language, then ``versions.json``, the feed, the sitemap, the stylesheet and the files documents
-refer to."""
+"""Generate every file of the site and hand it to the writer: the pages from templates, in each
+language, on every CPU, then ``versions.json``, the feed, the sitemap, the stylesheet and the
+files documents refer to."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +16,11 @@ from jinja2 import Environment
 
 from terms import Content, Version
 
-from . import urls
-from .assets import Assets
-from .cache import Cache
+from . import cache, parallel, urls
+from .cache import Fragments
 from .errors import SiteBuildError
 from .i18n import Localizer, switcher
+from .links import Assets
 from .machine import absolute, feed_entries, sitemap_entries, versions_json
 from .pages import Page, Pages, prepare
 from .render import rewrite_urls
@@ -28,54 +32,131 @@ from .writer import Writer
 STYLESHEET = Path(__file__).parent / "static" / "site.css"
 
 
-def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
-             processes: int | None = None) -> set[str]:
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Generated:
+    """What :func:`generate` did, for the build cache."""
+
+    sources: set[str]
+    """The working-tree files looked for (see :class:`~site_builder.links.Assets`)."""
+    made_from: dict[str, str]
+    """The :func:`~site_builder.cache.page_key` of each page."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WrittenPage:
+    """What making one page did, for the process that shared out the pages."""
+
+    url: str
+    file: str
+    written: bool
+    """The file's bytes changed."""
+    key: str | None
+    """The :func:`~site_builder.cache.page_key` of what it was made from."""
+    files: dict[str, bytes]
+    """The files the page refers to that were found while making it (see :class:`Assets`)."""
+    sources: set[str]
+    """The working-tree files looked for while making it."""
+    sitemap: tuple[str, str, list[str]] | None
+    """The page's entry in the sitemap (see :func:`~site_builder.machine.sitemap_entries`)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Language:
+    """The pages of the site in one language, and what all of them are rendered with."""
+
+    pages: Pages
+    common: dict[str, Any]
+    """The values every page's template gets: the site's settings, the build date, the
+    language, the navigation…"""
+
+
+def generate(content: Content, at: date, settings: SiteSettings, writer: Writer, before: cache.Previous,
+             processes: int | None = None) -> Generated:
     """Write every file of the site of ``content`` on ``at`` through ``writer``, reusing and
-    refreshing the fragment cache in the output folder. Returns the working-tree files
-    looked for (see :class:`~site_builder.assets.Assets`)."""
+    refreshing the fragments in the build cache, and leaving alone the pages ``before`` (the
+    previous build) made from the same things.
+
+    :param processes: CPUs to use for comparing and rendering; defaults to all of them.
+    """
     if content.language != settings.language:
         raise SiteBuildError(f"the documents are in {content.language!r} but the site's language is "
                              f"{settings.language!r}: load them with language={settings.language!r}")
-    cache = Cache(writer.out_dir)
+    fragments = Fragments(writer)
     localizer = Localizer(settings.language, settings.templates)
     env = environment(settings.templates, localizer)
     assets = Assets(content)
-    default = Pages(content, at, cache, assets, settings.watch)
+    default = Pages(content, at, fragments, assets, settings.watch)
     languages = [default] + [
-        Pages(content.in_language(tag), at, cache, assets, settings.watch, urls.layout(tag, settings.language),
-              source=default, summarize=localizer.summary, language=tag)
+        Pages(content.in_language(tag), at, fragments, assets, settings.watch,
+              urls.layout(tag, settings.language), source=default, summarize=localizer.summary, language=tag)
         for tag in settings.others]
     prepare(languages, processes)
+    # What the pages share, made before the pages are shared out so that no worker redoes it.
+    verdicts = {d.slug: default.verdicts(d) for d in content.documents.values()}
+    summaries = {d.slug: {v.id: default.summary(d, v) for v in d.versions}
+                 for d in content.documents.values()}
     sources = {(d.slug, v.id): v for d in content.documents.values() for v in d.versions}
-    sitemap = []
+    made_by = cache.renderer(settings)
+    makers = []
     for pages in languages:
         localizer.language = pages.language
-        common = {
-            "site": settings, "at": at, "lang": pages.language, "prevailing": _prevailing(settings, localizer,
-                                                                                          pages.language),
+        language = Language(pages=pages, common={
+            "site": settings, "at": at, "lang": pages.language,
+            "prevailing": _prevailing(settings, localizer, pages.language),
             "nav": [{"slug": d.slug, "title": title(d, at), "url": pages.urls.document_url(d.slug)}
                     for d in pages.content.documents.values()],
-        }
-        for page in pages.all():
-            shown = _languages(page, settings, sources)
-            writer.write(urls.file_for(page.url), _render(env, page, common, settings, pages.urls, shown)
-                         .encode("utf-8"))
-            if pages.language in shown and page.url != urls.NOT_FOUND:
-                sitemap.append((page.url, page.url[len(pages.urls.prefix):], shown))
+        })
+        makers += [partial(_page, make, language=language, env=env, localizer=localizer, settings=settings,
+                           writer=writer, assets=assets, before=before, made_by=made_by, sources=sources)
+                   for make in pages.makers()]
+    localizer.language = settings.language
+    size = -(-len(makers) // (2 * (processes or os.cpu_count() or 1)))
+
+    def meanwhile() -> None:  # while the pages are made elsewhere
+        fragments.save()
+        writer.write(urls.VERSIONS_JSON, versions_json(content, at, settings, verdicts))
+
+    runs = [makers[start:start + size] for start in range(0, len(makers), size)]
+    made = [page for run in parallel.run(runs, processes, meanwhile) for page in run]
+    for page in made:
+        writer.account(page.file, written=page.written)
+        assets.add(page.files, page.sources)
     localizer.language = settings.language
     common = {"site": settings, "at": at, "lang": settings.language, "nav": [], "prevailing": None}
-    verdicts = {d.slug: default.verdicts(d) for d in content.documents.values()}
-    summaries = {d.slug: {v.id: default.summary(d, v) for v in d.versions} for d in content.documents.values()}
-    writer.write(urls.VERSIONS_JSON, versions_json(content, at, settings, verdicts))
-    writer.write(urls.FEED, render(env, ("feed.xml",), repr(urls.FEED), common,
-                                   entries=feed_entries(content, at, settings, verdicts, summaries)).encode("utf-8"))
+    feed = feed_entries(content, at, settings, verdicts, summaries)
+    writer.write(urls.FEED, render(env, ("feed.xml",), repr(urls.FEED), common, entries=feed).encode("utf-8"))
+    sitemap = sitemap_entries([page.sitemap for page in made if page.sitemap], content, settings)
     writer.write(urls.SITEMAP, render(env, ("sitemap.xml",), repr(urls.SITEMAP), common,
-                                      entries=sitemap_entries(sitemap, content, settings)).encode("utf-8"))
+                                      entries=sitemap).encode("utf-8"))
     writer.write(urls.STYLESHEET, _stylesheet(settings))
     for path in sorted(assets.files):
         writer.write(path, assets.files[path])
-    cache.prune()
-    return assets.sources
+    return Generated(sources=assets.sources, made_from={page.file: page.key for page in made if page.key})
+
+
+def _page(make: Callable[[], Page], *, language: Language, env: Environment, localizer: Localizer,
+          settings: SiteSettings, writer: Writer, assets: Assets, before: cache.Previous, made_by: str,
+          sources: dict[tuple[str, str], Version]) -> WrittenPage:
+    """Make one page, and render and write it unless the file there is what the previous build
+    made from the same things."""
+    localizer.language = language.pages.language  # its generated summaries, then its template
+    page = make()
+    file = urls.file_for(page.url)
+    shown = _languages(page, settings, sources)
+    made_from = page.made_from()
+    key = None if made_from is None else cache.page_key(made_by, page.url, page.templates, language.common,
+                                                         shown, made_from)
+    if key is not None and before.made_from.get(file) == key and writer.stamp(file) == before.files.get(file):
+        written = False
+        writer.account(file, written=False)
+    else:
+        html = _render(env, page, page.values(), language.common, settings, language.pages.urls, shown)
+        written = writer.write(file, html.encode("utf-8"))
+    files, found = assets.take()
+    own = page.url[len(language.pages.urls.prefix):]
+    listed = language.pages.language in shown and page.url != urls.NOT_FOUND
+    return WrittenPage(url=page.url, file=file, written=written, key=key, files=files, sources=found,
+                       sitemap=(page.url, own, shown) if listed else None)
 
 
 def _languages(page: Page, settings: SiteSettings, sources: dict[tuple[str, str], Version]) -> list[str]:
@@ -95,17 +176,16 @@ def _prevailing(settings: SiteSettings, localizer: Localizer, language: str) -> 
     return localizer.gettext(settings.prevailing_notice)
 
 
-def _render(env: Environment, page: Page, common: dict, settings: SiteSettings, layout: urls.Layout,
-            shown: list[str]) -> str:
+def _render(env: Environment, page: Page, context: dict[str, Any], common: dict[str, Any],
+            settings: SiteSettings, layout: urls.Layout, shown: list[str]) -> str:
     if page.url == urls.NOT_FOUND:
         def url(to: str) -> str:
             return (settings.root_url or "/") + to
     else:
         def url(to: str) -> str:
             return urls.relative(page.url, to)
-    where = page.context.get("document")
-    source = f" (from {where.path})" if where is not None else ""
-    html = render(env, page.templates, f"page {urls.file_for(page.url)!r}{source}", common, **page.context,
+    source = f" (from {page.source})" if page.source else ""
+    html = render(env, page.templates, f"page {urls.file_for(page.url)!r}{source}", common, **context,
                   **_alternates(page, settings, layout, shown, url), url=url, page_url=page.url)
     return rewrite_urls(html, urls.file_url) if settings.file_urls and page.url != urls.NOT_FOUND else html
 

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape, unescape
-from typing import Callable
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel

@@ -1,24 +1,38 @@
-"""The HTML pages of the site: for each, its URL, the templates to try and their context.
-Rendering templates and writing files is :mod:`site_builder.build`'s job."""
+"""The HTML pages of the site: for each, its URL, the templates to try and their context,
+and the redlines and bodies they show, computed on every CPU where the build cache lacks
+them. Rendering templates and writing files is :mod:`site_builder.generate`'s job."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Callable, Iterator
+from functools import partial
+from importlib import import_module
+from typing import Any
 
 from terms import Assessment, Content, Document, Version, assess_versions
 
 from . import links, parallel, urls
-from .assets import Assets
 from .bodies import Bodies
-from .cache import Cache
-from .redline import SIDES, Redline, Redlines
+from .cache import Fragments
+from .links import Assets
+from .redline import SIDES, Comparison, Redline, Redlines
 from .render import rewrite_urls
 from .status import material, status, title
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Made:
+    """A value of a page's context made only when the page is rendered (a body, a redline):
+    ``make()`` makes it from what ``made_from`` names (fragments' keys, link targets…), which
+    is what the page's key counts instead; ``None`` when that cannot be told."""
+
+    made_from: Any
+    make: Callable[[], Any]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Page:
     """One HTML page to render."""
 
@@ -27,16 +41,36 @@ class Page:
     templates: tuple[str, ...]
     """Template names, most specific first."""
     context: dict[str, Any] = field(default_factory=dict)
+    """What the templates are given (besides :func:`~site_builder.generate.generate`'s common
+    values), :class:`Made` values still to be made: only what the page shows, since a page is
+    rendered again when any of it changes."""
+    source: str | None = None
+    """The document file the page shows, for error messages."""
     shows: tuple[Version, ...] = ()
     """The versions whose text the page shows (none for the index and the histories), for
     the languages the page has a text in."""
+
+    def made_from(self) -> dict[str, Any] | None:
+        """The context, each :class:`Made` value as what it is made from; ``None`` if one cannot
+        tell."""
+        made = {k: v.made_from for k, v in self.context.items() if isinstance(v, Made)}
+        return None if None in made.values() else self.context | made
+
+    def values(self) -> dict[str, Any]:
+        """The context, each :class:`Made` value made."""
+        return {k: v.make() if isinstance(v, Made) else v for k, v in self.context.items()}
+
+
+Step = tuple[Version | None, str | None]
+"""A step of :func:`prepare`'s work: a version whose body to render, or the fragment key of a
+pair to compare."""
 
 
 def diff_pairs(document: Document, at: date) -> list[tuple[Version, Version]]:
     """The pairs that get a diff page: consecutive versions, and every version with the
     one in force on ``at`` (older first in each pair)."""
     versions = document.versions
-    pairs = list(zip(versions, versions[1:]))
+    pairs = list(zip(versions, versions[1:], strict=False))
     current = document.in_force(at)
     if current is not None:
         for version in versions:
@@ -47,23 +81,38 @@ def diff_pairs(document: Document, at: date) -> list[tuple[Version, Version]]:
 
 
 def prepare(languages: list[Pages], processes: int | None = None) -> None:
-    """Compare the pairs of versions the pages of each language need, in this process, where the
-    change engine's caches let the many pairs share their sections and edits, while the bodies
-    render on the other CPUs; leave the results in the cache. Whatever the cache already holds
-    is not redone."""
-    here, elsewhere = [], []
-    for pages in languages:
-        compare, render = pages.tasks()
-        # the site language's comparisons share the change engine's caches; those of the
-        # translations are apart from them, and run beside the renderings
-        here += compare if pages.source is None else []
-        elsewhere += render + (compare if pages.source is not None else [])
-    done_here, done_elsewhere = parallel.run([(function, args) for _, function, args in here],
-                                             [(function, args) for _, function, args in elsewhere], processes)
-    cache = languages[0].cache
-    for (entries, _, _), values in zip(here + elsewhere, done_here + done_elsewhere):
-        for entry, value in zip(entries, values):
-            cache.put(entry, value)
+    """Read from the build cache the redlines and bodies the pages of each language show, and
+    compute the ones it lacks on every CPU; leave them in the cache. The work of each document
+    in each language is one run, in the order of its versions, so that a worker's share of it
+    has most sections in common: each version's body, the change from the version before, and
+    the change between it and the version in force."""
+    planned = [pages.work() for pages in languages]
+    fragments = languages[0].fragments
+    missing = set(fragments.load([entry for _, comparisons, bodies in planned
+                                  for entry in (*comparisons, *bodies)]))
+    if not missing:
+        return
+    chosen: set[int] = set()
+    work: list[list[Callable[[], dict[str, Any]]]] = []
+    for runs, comparisons, bodies in planned:
+        renderings = {(r.version.content_sha256, r.version.path): r for entry, r in bodies.items()
+                      if entry in missing}
+        for run in runs:
+            tasks: list[Callable[[], dict[str, Any]]] = []
+            for version, key in run:
+                task: Callable[[], dict[str, Any]] | None = (
+                    renderings.get((version.content_sha256, version.path)) if version
+                    else comparisons[key] if key in missing else None)
+                if task is not None and id(task) not in chosen:
+                    chosen.add(id(task))
+                    tasks.append(task)
+            work.append(tasks)
+    if any(isinstance(task, Comparison) for tasks in work for task in tasks):
+        import_module("terms.changes")  # the change engine, imported once here rather than in each worker
+    for results in parallel.run(work, processes):
+        for result in results:
+            for entry, value in result.items():
+                fragments.put(entry, value)
 
 
 class Pages:
@@ -74,91 +123,124 @@ class Pages:
     are the pages of the site's language, whose change analysis decides (a translation's
     version has its source's verdict), and ``summarize`` writes generated summaries in it."""
 
-    def __init__(self, content: Content, at: date, cache: Cache, assets: Assets, watch: tuple[str, ...] = (),
-                 layout: urls.Layout = urls.DEFAULT, source: Pages | None = None,
+    def __init__(self, content: Content, at: date, fragments: Fragments, assets: Assets,
+                 watch: tuple[str, ...] = (), layout: urls.Layout = urls.DEFAULT, source: Pages | None = None,
                  summarize: Callable[[Redline], str | None] | None = None, language: str | None = None):
-        self.content, self.at, self.cache, self.assets = content, at, cache, assets
+        self.content, self.at, self.fragments, self.assets = content, at, fragments, assets
         self.language = language or content.language
         self.urls, self.source, self._summarize = layout, source, summarize
-        self.bodies = Bodies(content, cache, assets, layout, self.language)
-        self.redlines = Redlines(cache, watch, assess_change=source is None)
+        self.bodies = Bodies(content, fragments, assets, layout, self.language)
+        self.redlines = Redlines(fragments, watch, assess_change=source is None)
         self._verdicts: dict[tuple[str, str], Assessment] | None = None
 
-    def tasks(self) -> tuple[list, list]:
-        """The comparisons and renderings the pages need that the cache lacks: ``(cache
-        entries, function, args)`` each (see :func:`prepare`)."""
-        requests, pairs = [], []
+    def work(self) -> tuple[list[list[Step]], dict[str, Comparison], dict[str, Any]]:
+        """What :func:`prepare` may have to do for these pages: for each document, its steps in
+        the order of its versions (each version's body, then the changes it is the later or the
+        earlier side of: from the version before, and from or to the version in force), and the
+        comparisons and renderings by fragment key."""
+        requests: list[tuple[Version, str, date | None]] = []
+        runs: list[list[Step]] = []
         for document in self.content.documents.values():
-            requests.append((document.in_force(self.at) or document.versions[0],
-                             self.urls.document_url(document.slug), None))
-            requests.extend((v, self.urls.version_url(document.slug, v.id), v.effective) for v in document.versions)
-            pairs.extend(p for p in zip(document.versions, document.versions[1:]) if self._own(*p))
-            pairs.extend(p for p in diff_pairs(document, self.at) if self._own(*p))
-        return self.redlines.tasks(pairs), self.bodies.tasks(requests)
+            versions = document.versions
+            current = document.in_force(self.at)
+            requests.append((current or versions[0], self.urls.document_url(document.slug), None))
+            requests.extend((v, self.urls.version_url(document.slug, v.id), v.effective) for v in versions)
+            steps: list[list[Step]] = [[(v, None)] for v in versions]
+            position = {id(v): n for n, v in enumerate(versions)}
+            for old, new in diff_pairs(document, self.at):
+                if self._own(old, new):
+                    consecutive = position[id(new)] == position[id(old)] + 1
+                    step = position[id(new if consecutive or old is current else old)]
+                    steps[step].append((None, self.redlines.key(old, new)))
+            runs.append([step for version_steps in steps for step in version_steps])
+        comparisons = self.redlines.work(pair for document in self.content.documents.values()
+                                         for pair in diff_pairs(document, self.at) if self._own(*pair))
+        return runs, comparisons, self.bodies.work(requests)
 
     def _own(self, old: Version, new: Version) -> bool:
         """Whether the redline of ``old`` and ``new`` is this language's own: both texts in it
         (else the pages show the site language's redline)."""
         return self.source is None or old.language == new.language == self.language
 
-    def all(self) -> Iterator[Page]:
-        """Every page, in a fixed order."""
-        yield self.index()
+    def makers(self) -> list[Callable[[], Page]]:
+        """A function that makes each page, in a fixed order."""
+        found: list[Callable[[], Page]] = [self.index]
         for document in self.content.documents.values():
-            yield self.document(document)
-            yield self.history(document)
-            for version in document.versions:
-                yield self.version(document, version)
-            for old, new in diff_pairs(document, self.at):
-                yield self.diff(document, old, new)
+            found += [partial(self.document, document), partial(self.history, document)]
+            found += [partial(self.version, document, version) for version in document.versions]
+            found += [partial(self.diff, document, old, new) for old, new in diff_pairs(document, self.at)]
         if self.source is None:
-            yield Page(urls.NOT_FOUND, ("404.html",))
+            found.append(self.not_found)
+        return found
+
+    def not_found(self) -> Page:
+        return Page(url=urls.NOT_FOUND, templates=("404.html",))
 
     def index(self) -> Page:
-        rows = [{"document": d, "url": self.urls.document_url(d.slug), "current": d.in_force(self.at),
-                 "summary": self.summary(d, d.in_force(self.at)) if d.in_force(self.at) else None,
+        rows = [{"document": d, "url": self.urls.document_url(d.slug),
+                 "current": (current := d.in_force(self.at)),
+                 "summary": self.summary(d, current) if current else None,
                  "history_url": self.urls.history_url(d.slug),
-                 "upcoming": [self._link(d, v) | {"summary": self.summary(d, v)} for v in d.upcoming(self.at)]}
+                 "upcoming": [self._link(d, v) | {"summary": self.summary(d, v)}
+                              for v in d.upcoming(self.at)]}
                 for d in self.content.documents.values()]
-        return Page(self.urls.index, ("index.html",), {"rows": rows})
+        return Page(url=self.urls.index, templates=("index.html",), context={"rows": rows})
 
     def document(self, document: Document) -> Page:
         """The document's own page: the version in force, else the first announced one."""
         version = document.in_force(self.at) or document.versions[0]
         url = self.urls.document_url(document.slug)
         context = self._version_context(document, version, url, link_at=None)
+        context["document"] = document
         context["upcoming"] = [self._link(document, v) for v in document.upcoming(self.at)]
         context["revisions"] = self._revisions(document, until=version)
-        return Page(url, (f"document-{document.slug}.html", "document.html"), context, (version,))
+        return Page(url=url, templates=_templates("document", document.slug), context=context,
+                    source=version.path, shows=(version,))
 
     def version(self, document: Document, version: Version) -> Page:
         """The permanent page of ``version``."""
         url = self.urls.version_url(document.slug, version.id)
         context = self._version_context(document, version, url, link_at=version.effective)
-        return Page(url, (f"version-{document.slug}.html", "version.html"), context, (version,))
+        return Page(url=url, templates=_templates("version", document.slug), context=context,
+                    source=version.path, shows=(version,))
 
     def history(self, document: Document) -> Page:
-        return Page(self.urls.history_url(document.slug), (f"history-{document.slug}.html", "history.html"),
-                    {"document": document, "rows": self._revisions(document), "current": document.in_force(self.at),
-                     "document_url": self.urls.document_url(document.slug)})
+        return Page(url=self.urls.history_url(document.slug), source=document.path,
+                    templates=_templates("history", document.slug),
+                    context={"document": document, "rows": self._revisions(document),
+                             "current": document.in_force(self.at),
+                             "document_url": self.urls.document_url(document.slug)})
 
     def diff(self, document: Document, old: Version, new: Version) -> Page:
+        """The redline from ``old`` to ``new``: this language's when both have a text in it,
+        else the site language's."""
         versions = document.versions
         between = versions[versions.index(old) + 1:versions.index(new)]
         flags = [v.material for v in (*between, new)]
         flag = True if True in flags else (False if all(f is False for f in flags) else None)
         url = self.urls.diff_url(document.slug, old.id, new.id)
-        shown_old, shown_new = (old, new) if self._own(old, new) else self._sources(document, old, new)
-        redline = self._resolved(self._redline(document, old, new), shown_old, shown_new, url)
-        analysis = self._analysis(document, old, new).material
-        return Page(url, (f"diff-{document.slug}.html", "diff.html"), {
-            "document": document, "old": self._link(document, old), "new": self._link(document, new),
+        own = self._own(old, new)
+        shown_old, shown_new = (old, new) if own else self._sources(document, old, new)
+        owner = self if own or self.source is None else self.source
+        files = [owner.bodies.published(v) for v in (shown_old, shown_new)]
+        targets = [self.bodies.targets(v.effective, v.language) for v in (shown_old, shown_new)]
+        entry = owner.redlines.key(shown_old, shown_new)
+        redline = Made(made_from=None if None in files else [entry, *files, *targets],
+                       make=lambda: self._resolved(self._redline(document, old, new), shown_old, shown_new,
+                                                   url))
+        analysis = Made(made_from=self._analysis_key(document, old, new),
+                        make=lambda: self._analysis(document, old, new).material)
+        context = {
+            "old": self._link(document, old), "new": self._link(document, new),
             "between": [self._link(document, v) for v in between],
-            "redline": redline, "flag": flag, "material": analysis if flag is None else flag, "analysis": analysis,
+            "redline": redline, "flag": flag, "material": analysis if flag is None else flag,
+            "analysis": analysis,
             "redline_language": shown_new.language, "fallback": shown_new.language != self.language,
             "history_url": self.urls.history_url(document.slug),
             "document_url": self.urls.document_url(document.slug),
-        }, (old, new))
+        }
+        return Page(url=url, templates=_templates("diff", document.slug), context=context, source=new.path,
+                    shows=(old, new))
 
     def _sources(self, document: Document, *versions: Version) -> tuple[Version, ...]:
         """The versions of the site's language that ``versions`` (of this one) translate."""
@@ -173,6 +255,12 @@ class Pages:
         if self._own(old, new):
             return self.redlines.between(old, new)
         return self._analysis(document, old, new)
+
+    def _analysis_key(self, document: Document, old: Version, new: Version) -> str:
+        """The fragment key of :meth:`_analysis`' redline."""
+        if self.source is None:
+            return self.redlines.key(old, new)
+        return self.source.redlines.key(*self._sources(document, old, new))
 
     def _analysis(self, document: Document, old: Version, new: Version) -> Redline:
         """The redline whose analysis decides for ``old`` and ``new``: the site language's."""
@@ -211,16 +299,18 @@ class Pages:
 
     def _resolved(self, redline: Redline, old: Version, new: Version, page_url: str) -> Redline:
         """``redline`` with the links of each side resolved as on that version's page."""
-        resolvers = [(links.side_resolver(side, version, page_url,
-                                          self.bodies.targets(version.effective, version.language), self.urls), version)
-                     for side, version in zip(SIDES, (old, new))]
+        resolvers = [(links.side_resolver(side, version, page_url, self.bodies.targets(version.effective,
+                                                                                       version.language),
+                                          self.urls), version)
+                     for side, version in zip(SIDES, (old, new), strict=True)]
 
         def resolve(html: str) -> str:
             for link, version in resolvers:
                 html = self.assets.fill(rewrite_urls(html, link), version, page_url)
             return html
 
-        sections = tuple(replace(s, heading=resolve(s.heading), html=resolve(s.html)) for s in redline.sections)
+        sections = tuple(replace(s, heading=resolve(s.heading), html=resolve(s.html))
+                         for s in redline.sections)
         return replace(redline, sections=sections)
 
     def verdicts(self, document: Document) -> dict[str, bool | None]:
@@ -239,15 +329,17 @@ class Pages:
         previous = document.previous(version)
         standing = status(document, version, self.at)
         return {
-            "document": document, "version": version, "status": standing,
-            "body": self.bodies.render(version, url, link_at),
+            "version": version, "status": standing,
+            "body": Made(made_from=self.bodies.made_from(version, url, link_at),
+                         make=partial(self.bodies.render, version, url, link_at)),
             "references": self._references(version, link_at),
             "history_url": self.urls.history_url(document.slug),
             "document_url": self.urls.document_url(document.slug),
             "version_url": self.urls.version_url(document.slug, version.id),
             "current": self._link(document, standing.current) if standing.current else None,
             "replaced_by": self._link(document, standing.replaced_by) if standing.replaced_by else None,
-            "previous_diff_url": self.urls.diff_url(document.slug, previous.id, version.id) if previous else None,
+            "previous_diff_url": (self.urls.diff_url(document.slug, previous.id, version.id)
+                                  if previous else None),
             "current_diff_url": self._current_diff(document, version),
             "translated": self._translated(document, version),
         }
@@ -268,7 +360,8 @@ class Pages:
                 continue
             target = referenced.in_force(link_at) if link_at else None
             found.append({"title": target.title if target else title(referenced, self.at), "version": target,
-                          "url": self.urls.version_url(slug, target.id) if target else self.urls.document_url(slug)})
+                          "url": (self.urls.version_url(slug, target.id) if target
+                                  else self.urls.document_url(slug))})
         return found
 
     def _current_diff(self, document: Document, version: Version) -> str | None:
@@ -280,3 +373,8 @@ class Pages:
 
     def _link(self, document: Document, version: Version) -> dict[str, Any]:
         return {"version": version, "url": self.urls.version_url(document.slug, version.id)}
+
+
+def _templates(kind: str, slug: str) -> tuple[str, str]:
+    """The templates a page of ``kind`` of the document ``slug`` tries: its own, then the kind's."""
+    return f"{kind}-{slug}.html", f"{kind}.html"

@@ -1,33 +1,85 @@
-"""Run independent pieces of work (comparisons, renderings) on every CPU."""
+"""Run independent pieces of work (comparisons, renderings, pages) on every CPU."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar, cast
 
-Task = tuple[Callable[..., Any], tuple]
+Result = TypeVar("Result")
+Task = Callable[[], Result]
+
+TASKS_PER_WORKER = 3
+"""The fewest tasks per worker worth starting workers for."""
+SHORTEST_PIECE = 12
+"""The fewest tasks of a piece cut from a run: a piece's first tasks redo what the run's tasks share."""
+
+_runs: list[Sequence[Callable[[], object]]] = []
+"""The runs of the :func:`run` in progress, which forked workers find in their copy of memory."""
 
 
-def run(here: Sequence[Task], elsewhere: Sequence[Task],
-        processes: int | None = None) -> tuple[list[Any], list[Any]]:
-    """``function(*args)`` for each ``(function, args)``: the ``here`` tasks in this process
-    (whose caches they share) while the ``elsewhere`` tasks run in worker processes on the
-    other CPUs. Returns both lists of results, in order.
+def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
+        meanwhile: Callable[[], object] = lambda: None) -> list[list[Result]]:
+    """``[[task() for task in run] for run in runs]``: the runs shared out among worker
+    processes forked from this one, each run's tasks in order in one worker, where they share
+    its caches (consecutive versions share most of their sections). Idle workers take the
+    longest run left; the longest runs are cut in two until none is longer than a worker's share
+    and there are twice as many as workers.
 
-    :param processes: CPUs to use. Defaults to all of them; with one CPU, or without the
-        ``fork`` start method, all the work runs in this process.
+    Workers see this process's memory as it is when they start: the tasks are not sent to
+    them (only their results come back, pickled), and what a task changes in memory stays in
+    its worker. When tasks fail, the error raised is that of the first in order, as it would
+    be in one process. ``meanwhile`` is called in this process while the workers run (after
+    the tasks when they run here); an error it raises is raised at once.
+
+    :param processes: CPUs to use. Defaults to all of them. The tasks run in this process with
+        one CPU, without the ``fork`` start method, or when there are fewer than
+        :data:`TASKS_PER_WORKER` per worker (starting workers takes longer than a few tasks).
     """
-    cpus = processes or os.cpu_count() or 1
-    workers = min(len(elsewhere), cpus - 1 if here else cpus)
-    if workers < (1 if here else 2) or "fork" not in multiprocessing.get_all_start_methods():
-        return [_call(task) for task in here], [_call(task) for task in elsewhere]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        results = pool.map(_call, elsewhere, chunksize=1)  # submits every task at once
-        return [_call(task) for task in here], list(results)
+    global _runs
+    total = sum(len(r) for r in runs)
+    workers = min(processes or os.cpu_count() or 1, total // TASKS_PER_WORKER)
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        here = [[task() for task in tasks] for tasks in runs]
+        meanwhile()
+        return here
+    pieces = [(n, 0, len(tasks)) for n, tasks in enumerate(runs) if tasks]  # (run, start, end)
+    while True:  # no piece longer than a worker's share, and enough for idle workers to even out the load
+        longest = max(pieces, key=lambda p: p[2] - p[1])
+        n, start, end = longest
+        if end - start < 2 * SHORTEST_PIECE or (len(pieces) >= 2 * workers
+                                                 and (end - start) * workers <= total):
+            break
+        middle = (start + end) // 2
+        pieces[pieces.index(longest):pieces.index(longest) + 1] = [(n, start, middle), (n, middle, end)]
+    _runs = [runs[n][start:end] for n, start, end in pieces]
+    longest_first = sorted(range(len(pieces)), key=lambda i: pieces[i][1] - pieces[i][2])
+    gc.freeze()  # the workers' collections leave this process's objects alone: no copying them
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            finishing = pool.imap_unordered(_run, longest_first)
+            meanwhile()
+            done = dict(finishing)
+    finally:
+        gc.unfreeze()
+        _runs = []
+    results: list[list[Result]] = [[] for _ in runs]
+    for index, (n, _, _) in enumerate(pieces):
+        finished, error = done[index]
+        if error is not None:
+            raise error
+        results[n].extend(cast("list[Result]", finished))
+    return results
 
 
-def _call(task: Task) -> Any:
-    function, args = task
-    return function(*args)
+def _run(index: int) -> tuple[int, tuple[list[object], Exception | None]]:
+    """The results of the tasks of run ``index`` up to the first that fails, and its error."""
+    results: list[object] = []
+    try:
+        for task in _runs[index]:
+            results.append(task())
+    except Exception as error:  # raised by the process that shared out the work, in order
+        return index, (results, error)
+    return index, (results, None)

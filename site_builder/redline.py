@@ -1,12 +1,12 @@
 """Redlines: the change engine's comparison of two versions in the shape diff pages show,
 each section rendered as the document reads with its changes marked (see
-:mod:`site_builder.htmldiff`), cached by the content hashes of the pair.
+:mod:`site_builder.htmldiff`), kept in the build cache under the content hashes of the pair.
 
 A section whose only changes are its number, renumbered cross-references ("section 6" ->
 "section 7") or spacing is ``renumbered``: folded on the page like an unchanged section.
 
-Links are written as ``termsledger-old:`` or ``termsledger-new:`` followed by the target
-as the document wrote it, for the page to resolve as on each version's page (see
+Links are written as :data:`site_builder.links.SIDE` of their side followed by the target as
+the document wrote it, for the page to resolve as on each version's page (see
 :func:`site_builder.links.side_resolver`): the redline depends on the two texts only.
 """
 
@@ -14,21 +14,23 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from terms import Version, compare
-from terms.changes import Change, SectionChange
+from terms import Version
 from terms.markdown import without_comments
 
-from .cache import Cache, key
+from .cache import Fragments, key
 from .htmldiff import Edit, MarkedHtml, diff_html
-from .render import SectionHtml, definitions, render_section
+from .links import SIDE
+from .render import SectionHtml, definitions, section_html
+
+if TYPE_CHECKING:  # the change engine is imported where it runs: pages of cached redlines need none of it
+    from terms.changes import Change, SectionChange
 
 SIDES = ("old", "new")
-LINK_PREFIX = "termsledger-{}:"
-"""Prefix of the links of each side in a redline's HTML (``{}`` is the side)."""
 FOLDED = ("unchanged", "renumbered", "moved")
 """The statuses of sections shown folded: nothing in their wording changed."""
 _NUMBERS = re.compile(r"\s*\d+(?:\.\d+)*(?:\s*(?:,|and|or|to|through|&|–|-)\s*\d+(?:\.\d+)*)*\s*")
@@ -104,6 +106,8 @@ class Redline:
         return sum(s.status == "renumbered" for s in self.sections)
 
     def to_dict(self) -> dict[str, Any]:
+        """The redline as a JSON value, read back by :meth:`from_dict` (what ``asdict`` gives, a
+        few times faster: it copies no value, and a build writes a hundred redlines)."""
         return {**{f.name: getattr(self, f.name) for f in fields(self)},
                 "sections": [{f.name: getattr(s, f.name) for f in fields(s)} for s in self.sections]}
 
@@ -113,13 +117,14 @@ class Redline:
         return cls(**{**data, "reasons": tuple(data["reasons"]), "sections": sections})
 
 
-def compare_pairs(old: Version, new: Version, watch: tuple[str, ...],
-                  assess_change: bool = True) -> list[dict[str, Any]]:
-    """The redline from ``old`` to ``new``, as the one-item list :meth:`Redlines.tasks` promises;
-    without the analysis' verdict unless ``assess_change``."""
+def compare_pair(old: Version, new: Version, watch: tuple[str, ...] = (),
+                 assess_change: bool = True) -> Redline:
+    """The redline from ``old`` to ``new``, ``watch`` and ``assess_change`` (without it, no
+    verdict) as for :func:`terms.compare`."""
+    from terms import compare
+
     change = compare(old, new, watch=watch, assess_change=assess_change)
-    return [redline(change, _defined(without_comments(old.body)),
-                    _defined(without_comments(new.body))).to_dict()]
+    return redline(change, _defined(without_comments(old.body)), _defined(without_comments(new.body)))
 
 
 def redline(change: Change, old_defined: str = "", new_defined: str = "") -> Redline:
@@ -194,18 +199,13 @@ def _defined(body: str) -> str:
 
 
 def _link(side: str, target: str) -> str:
-    return LINK_PREFIX.format(side) + target
-
-
-@lru_cache(maxsize=4096)
-def _rendered(text: str, defined: str) -> SectionHtml:
-    return render_section(text, json.loads(defined) if defined else None)
+    return SIDE.format(side) + target
 
 
 @lru_cache(maxsize=4096)
 def _shown(text: str, defined: str) -> SectionHtml:
     """A section of the new version as it reads, links marked as the new side's."""
-    rendered = _rendered(text, defined)
+    rendered = section_html(text, defined)
     return SectionHtml(heading=diff_html(rendered.heading, rendered.heading, _link).html,
                        body=diff_html(rendered.body, rendered.body, _link).html)
 
@@ -214,42 +214,58 @@ def _shown(text: str, defined: str) -> SectionHtml:
 def _diffed(old: str, new: str, old_defined: str, new_defined: str) -> tuple[MarkedHtml, MarkedHtml]:
     """The heading and body of a section, changes marked. Cached: a site compares every
     version with the one in force, so the same sections are compared in many pairs."""
-    a = _rendered(old, old_defined) if old else SectionHtml(heading="", body="")
-    b = _rendered(new, new_defined) if new else SectionHtml(heading="", body="")
+    a = section_html(old, old_defined) if old else SectionHtml(heading="", body="")
+    b = section_html(new, new_defined) if new else SectionHtml(heading="", body="")
     return diff_html(a.heading, b.heading, _link), diff_html(a.body, b.body, _link)
 
 
-class Redlines:
-    """Compares pairs of versions once per build and once per pair of texts across builds."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Comparison:
+    """The work of one redline, for :func:`site_builder.parallel.run`: ``old`` compared with
+    ``new``; returns the redline's JSON value by its fragment key."""
 
-    def __init__(self, cache: Cache, watch: tuple[str, ...] = (), assess_change: bool = True):
-        self._cache = cache
+    old: Version
+    new: Version
+    watch: tuple[str, ...]
+    assess_change: bool
+    key: str
+
+    def __call__(self) -> dict[str, dict[str, Any]]:
+        return {self.key: compare_pair(self.old, self.new, self.watch, self.assess_change).to_dict()}
+
+
+class Redlines:
+    """The redlines of pairs of versions, kept in the build cache: read once per build,
+    computed once per pair of texts across builds."""
+
+    def __init__(self, fragments: Fragments, watch: Iterable[str] = (), assess_change: bool = True):
+        self._fragments = fragments
         self._watch = tuple(watch)
         self._assess = assess_change
         """False for the redlines of translations, whose verdict is their source's."""
-        self._done: dict[tuple[str, str], Redline] = {}
+        self._done: dict[str, Redline] = {}
+        self._keys: dict[tuple[str, str], str] = {}
 
-    def tasks(self, pairs: Iterable[tuple[Version, Version]]
-              ) -> list[tuple[list[str], Callable[..., list], tuple]]:
-        """The comparisons of ``pairs`` the cache lacks: ``([cache entry], function, args)``."""
-        found = {}
-        for old, new in pairs:
-            entry = self._entry(old, new)
-            if entry not in found and not self._cache.has(entry):
-                found[entry] = ([entry], compare_pairs, (old, new, self._watch, self._assess))
-        return list(found.values())
+    def work(self, pairs: Iterable[tuple[Version, Version]]) -> dict[str, Comparison]:
+        """The comparison of each of ``pairs``, by its fragment key."""
+        return {(entry := self.key(old, new)): Comparison(old=old, new=new, watch=self._watch,
+                                                          assess_change=self._assess, key=entry)
+                for old, new in pairs}
 
     def between(self, old: Version, new: Version) -> Redline:
         """The redline from ``old`` to ``new``."""
-        pair = (old.content_sha256, new.content_sha256)
-        if pair not in self._done:
-            entry = self._entry(old, new)
-            data = self._cache.get(entry)
+        entry = self.key(old, new)
+        if entry not in self._done:
+            data = self._fragments.get(entry)
             if data is None:
-                data = compare_pairs(old, new, self._watch, self._assess)[0]
-                self._cache.put(entry, data)
-            self._done[pair] = Redline.from_dict(data)
-        return self._done[pair]
+                data = compare_pair(old, new, self._watch, self._assess).to_dict()
+                self._fragments.put(entry, data)
+            self._done[entry] = Redline.from_dict(data)
+        return self._done[entry]
 
-    def _entry(self, old: Version, new: Version) -> str:
-        return key("redline", old.content_sha256, new.content_sha256, self._watch, self._assess)
+    def key(self, old: Version, new: Version) -> str:
+        """The fragment key of the redline from ``old`` to ``new``."""
+        pair = (old.content_sha256, new.content_sha256)
+        if pair not in self._keys:
+            self._keys[pair] = key("redline", *pair, self._watch, self._assess)
+        return self._keys[pair]

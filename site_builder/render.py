@@ -4,14 +4,17 @@ anchors the site emits are the ones ``termsledger check`` validates."""
 from __future__ import annotations
 
 import copy
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from html import unescape
-from typing import Callable
 
 from markdown_it.token import Token
 
-from terms.markdown import headings, inline_text, parser, without_comments
+from terms.markdown import Heading, headings, inline_text, parser, without_comments
+from terms.sections import plain, split
 
 from .sanitize import sanitize
 
@@ -41,7 +44,7 @@ def rewrite_urls(html: str, link: Callable[[str], str]) -> str:
     return _LINK_OR_IMAGE.sub(lambda tag: _URL.sub(attribute, tag.group()), html)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TocEntry:
     """A heading in a page's table of contents."""
 
@@ -49,29 +52,35 @@ class TocEntry:
     anchor: str
     children: tuple[TocEntry, ...] = ()
 
-    def to_dict(self) -> dict:
-        return {"title": self.title, "anchor": self.anchor,
-                "children": [c.to_dict() for c in self.children]}
-
     @classmethod
     def from_dict(cls, data: dict) -> TocEntry:
-        return cls(data["title"], data["anchor"], tuple(cls.from_dict(c) for c in data["children"]))
+        """The entry of ``dataclasses.asdict(entry)`` (read back from JSON)."""
+        return cls(title=data["title"], anchor=data["anchor"],
+                   children=tuple(cls.from_dict(c) for c in data["children"]))
 
 
 class Body:
-    """A parsed document body, without its HTML comments: parse once, render for each page
-    that shows it.
+    """A document body, without its HTML comments, as sanitized HTML with its table of
+    contents: made once, rendered for each page that shows it.
 
     A leading level-1 heading becomes :attr:`heading`, the page's ``<h1>``, which keeps the
     heading's :attr:`anchor`; when the body has other level-1 headings every heading moves
-    down a level, so that the page has a single ``<h1>`` (heading anchors do not change)."""
+    down a level, so that the page has a single ``<h1>`` (heading anchors do not change).
+
+    A plain body (see :func:`terms.sections.plain`) without HTML or footnotes is put together
+    from its sections, each rendered by :func:`section_html`, which caches them: the versions
+    of a document share most of their sections, and redlines show the same ones. Any other
+    body is parsed whole."""
 
     def __init__(self, markdown: str):
-        md = parser()
-        env: dict = {}
-        tokens = md.parse(without_comments(markdown), env)
+        text = without_comments(markdown)
         self.heading: str | None = None
         self.anchor: str | None = None
+        if plain(text) and "<" not in text and "[^" not in text:
+            self._compose(text)
+            return
+        env: dict = {}
+        tokens = parser().parse(text, env)
         if len(tokens) > 2 and tokens[0].type == "heading_open" and tokens[0].tag == "h1":
             self.heading = inline_text(tokens[1]).strip() or None
             self.anchor = str(tokens[0].attrGet("id") or "") or None
@@ -80,15 +89,36 @@ class Body:
             for token in tokens:
                 if token.type in ("heading_open", "heading_close"):
                     token.tag = f"h{min(int(token.tag[1]) + 1, 6)}"
-        self.toc = _toc(tokens)
+        self.toc = _toc(headings(tokens))
         self._html = _html(tokens, env)
+
+    def _compose(self, text: str) -> None:
+        """Put the body together from its sections, as :meth:`__init__` would render it whole."""
+        sections = [s for s in split(text) if s.text.strip()]  # blank lines render as nothing
+        parts = []
+        if sections and sections[0].level == 1:
+            self.heading = sections[0].title.strip() or None
+            self.anchor = sections[0].anchor or None
+            parts.append(section_html(sections[0].text, "").body)
+            sections = sections[1:]
+        shift = 1 if any(s.level == 1 for s in sections) else 0
+        found = []
+        for section in sections:
+            rendered = section_html(section.text, "")
+            if section.level:
+                level = min(section.level + shift, 6)
+                found.append(Heading(level, section.title, section.anchor, 0))
+                parts.append(f'<h{level} id="{section.anchor}">{rendered.heading}</h{level}>\n')
+            parts.append(rendered.body)
+        self.toc = _toc(found)
+        self._html = "".join(parts)
 
     def render(self, link: Callable[[str], str] = str) -> str:
         """Sanitized HTML of the body, each link and image target passed through ``link``."""
         return rewrite_urls(self._html, link)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SectionHtml:
     """A section of a body (see :func:`terms.sections.split`) as sanitized HTML, links as written."""
 
@@ -131,6 +161,13 @@ def render_section(text: str, defined: dict | None = None) -> SectionHtml:
     return SectionHtml(heading="", body=_html(tokens, env))
 
 
+@lru_cache(maxsize=8192)
+def section_html(text: str, defined: str = "") -> SectionHtml:
+    """:func:`render_section`, cached, ``defined`` given as JSON (``""`` for none): a site
+    shows each section of each version on its page and in the redlines that compare it."""
+    return render_section(text, json.loads(defined) if defined else None)
+
+
 def _html(tokens: list[Token], env: dict) -> str:
     """Sanitized HTML of block ``tokens``, table cells aligned by class rather than style."""
     md = parser()
@@ -165,15 +202,16 @@ def _footnotes_unlinked(tokens: list[Token]) -> list[Token]:
     return kept
 
 
-def _toc(tokens) -> tuple[TocEntry, ...]:
-    found = [h for h in headings(tokens) if h.anchor]
+def _toc(found: list[Heading]) -> tuple[TocEntry, ...]:
+    found = [h for h in found if h.anchor]
     if not found:
         return ()
     top = min(h.level for h in found)
     entries: list[tuple[TocEntry, list[TocEntry]]] = []
     for heading in found:
         if heading.level == top:
-            entries.append((TocEntry(heading.text, heading.anchor), []))
+            entries.append((TocEntry(title=heading.text, anchor=heading.anchor), []))
         elif heading.level == top + 1 and entries:
-            entries[-1][1].append(TocEntry(heading.text, heading.anchor))
-    return tuple(TocEntry(e.title, e.anchor, tuple(children)) for e, children in entries)
+            entries[-1][1].append(TocEntry(title=heading.text, anchor=heading.anchor))
+    return tuple(TocEntry(title=e.title, anchor=e.anchor, children=tuple(children))
+                 for e, children in entries)

@@ -79,10 +79,16 @@ def relative(from_url: str, to_url: str) -> str:
     'terms/'
     >>> relative("terms/history/", "terms/history/")
     './'
+    >>> relative("terms/diff/2026-01-01..2026-03-01/", "terms/#fees"), relative("404.html", "site.css")
+    ('../../#fees', 'site.css')
     """
-    base = posixpath.dirname(file_for(from_url)) or "."
+    base = [part for part in posixpath.dirname(file_for(from_url)).split("/") if part]
     target, _, fragment = to_url.partition("#")
-    link = posixpath.relpath(target or ".", base)
+    parts = [part for part in posixpath.normpath(target or ".").split("/") if part != "."]
+    common = 0
+    while common < min(len(base), len(parts)) and base[common] == parts[common]:
+        common += 1
+    link = "/".join([".."] * (len(base) - common) + parts[common:]) or "."  # os.path.relpath asks the OS
     if target.endswith("/") or target == "":
         link = "./" if link == "." else link + "/"
     return link + ("#" + fragment if fragment else "")

@@ -1,21 +1,18 @@
-"""Write the files of a build into the output folder: only files whose bytes changed,
-never outside the folder, and remove what an earlier build wrote that this one did not."""
+"""Write the files of a build into the output folder: only files whose bytes changed, never
+outside the folder, and remove the files an earlier build wrote that this one did not."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .cache import FOLDER
 from .errors import InvalidPath
 from .status import NextChange
 
-MANIFEST = f"{FOLDER}/manifest.txt"
-"""The previous build's fingerprint and files, one per line: ``path<TAB>size mtime_ns``."""
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class BuildReport:
     """What a build did to its output folder. Paths are relative to ``out_dir``, sorted."""
 
@@ -42,8 +39,13 @@ class Writer:
     def __init__(self, out_dir: Path):
         self.out_dir = Path(out_dir)
         self.root = self.out_dir.resolve()
-        self._written: list[str] = []
-        self._unchanged: list[str] = []
+        self._written: set[str] = set()
+        self._unchanged: set[str] = set()
+
+    @property
+    def produced(self) -> set[str]:
+        """The files of this build so far, written or not."""
+        return self._written | self._unchanged
 
     def path(self, rel: str) -> Path:
         """The absolute path of ``rel``; raises :class:`InvalidPath` if it leaves the folder."""
@@ -55,42 +57,41 @@ class Writer:
             raise InvalidPath(f"refusing to write {rel!r}: it resolves outside {self.root}")
         return target
 
-    def write(self, rel: str, data: bytes) -> None:
-        """Write ``data`` to ``rel`` unless the file already holds exactly those bytes."""
+    def write(self, rel: str, data: bytes) -> bool:
+        """Write ``data`` to ``rel`` unless the file already holds exactly those bytes; returns
+        whether it wrote."""
         target = self.path(rel)
         try:
             if target.stat().st_size == len(data) and target.read_bytes() == data:
-                self._unchanged.append(rel)
-                return
+                self.account(rel, written=False)
+                return False
         except OSError:
             pass
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.tmp")
         temporary.write_bytes(data)
         os.replace(temporary, target)
-        self._written.append(rel)
+        self.account(rel, written=True)
+        return True
 
-    def up_to_date(self, fingerprint: str) -> BuildReport | None:
-        """A report of nothing written if the previous build had ``fingerprint`` and its
-        files are all still there, untouched (same size and modification time); else ``None``."""
-        previous = self._manifest()
-        if previous.get("") != fingerprint:
+    def account(self, rel: str, *, written: bool) -> None:
+        """Count ``rel`` as written (or left unchanged) by this build: for a file that another
+        process wrote with a copy of this writer."""
+        (self._written if written else self._unchanged).add(rel)
+
+    def stamp(self, rel: str) -> str | None:
+        """``"size mtime_ns"`` of the file ``rel``, or ``None`` if there is none."""
+        try:
+            stat = self.path(rel).stat()
+        except OSError:
             return None
-        files = sorted(rel for rel in previous if rel)
-        for rel in files:
-            try:
-                stat = self.path(rel).stat()
-            except OSError:
-                return None
-            if previous[rel] != f"{stat.st_size} {stat.st_mtime_ns}":
-                return None
-        return BuildReport(self.out_dir, (), tuple(files))
+        return f"{stat.st_size} {stat.st_mtime_ns}"
 
-    def finish(self, fingerprint: str) -> BuildReport:
-        """Remove the files the previous build wrote and this one did not, record this
-        build's files and ``fingerprint``, and report."""
-        produced = set(self._written) | set(self._unchanged)
-        removed = sorted(rel for rel in self._manifest() if rel and rel not in produced)
+    def remove(self, files: Iterable[str]) -> tuple[str, ...]:
+        """Delete those of ``files`` this build did not produce (and the folders they leave
+        empty); returns them, sorted."""
+        produced = self.produced
+        removed = tuple(sorted(rel for rel in set(files) if rel not in produced))
         for rel in removed:
             target = self.path(rel)
             target.unlink(missing_ok=True)
@@ -98,20 +99,9 @@ class Writer:
                 if parent == self.root or any(parent.iterdir()):
                     break
                 parent.rmdir()
-        lines = [f"\t{fingerprint}"]
-        for rel in sorted(produced):
-            stat = self.path(rel).stat()
-            lines.append(f"{rel}\t{stat.st_size} {stat.st_mtime_ns}")
-        manifest = self.path(MANIFEST)
-        manifest.parent.mkdir(parents=True, exist_ok=True)
-        manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return BuildReport(self.out_dir, tuple(sorted(self._written)), tuple(sorted(self._unchanged)),
-                           tuple(removed))
+        return removed
 
-    def _manifest(self) -> dict[str, str]:
-        """The previous build's files (and, under ``""``, its fingerprint)."""
-        manifest = self.path(MANIFEST)
-        if not manifest.is_file():
-            return {}
-        return dict(line.split("\t", 1) for line in manifest.read_text(encoding="utf-8").splitlines()
-                    if "\t" in line)
+    def report(self, removed: tuple[str, ...] = (), next_change: NextChange | None = None) -> BuildReport:
+        """The account of this build (see :class:`BuildReport` for ``next_change``)."""
+        return BuildReport(out_dir=self.out_dir, written=tuple(sorted(self._written)),
+                           unchanged=tuple(sorted(self._unchanged)), removed=removed, next_change=next_change)

@@ -9,6 +9,7 @@
 from importlib import import_module
 from typing import Any
 
+from .analysis import analysis_version
 from .check import check
 from .errors import ContentError, TermsError, UnknownDocument, UnknownVersion
 from .languages import InvalidLanguage, language_name, language_tag
@@ -34,7 +35,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Assessment", "assess_versions", "Bundle", "Change", "check", "compare", "Content", "ContentError", "DEFAULT_EXCLUDE",
+    "analysis_version", "Assessment", "assess_versions", "Bundle", "Change", "check", "compare", "Content", "ContentError", "DEFAULT_EXCLUDE",
     "DEFAULT_INCLUDE", "DEFAULT_WATCH", "Document", "FRONT_MATTER_KEYS", "Problem", "SectionChange", "TermsError",
     "UnknownDocument", "UnknownVersion", "Version", "WordOp", "content_sha256", "load",
     "normalize", "referenced", "utc_date", "InvalidLanguage", "language_name", "language_tag",

@@ -171,7 +171,8 @@ def _scan(body: str, lines: list[str], first: bool = False) -> list[tuple[int, i
             state, start = "para", n
     # Each heading's lines alone parse as they do in place; ids are made unique as the parser's
     # anchors plugin makes them, in document order.
-    starts, slugs = [], set()
+    starts: list[tuple[int, int, int, str, str]] = []
+    slugs: set[str] = set()
     for a, b in found:
         heading = _heading("".join(lines[a:b]).rstrip("\n"))
         if heading is None or heading[0] != b - a:

@@ -244,3 +244,48 @@ def test_generated_summary_names_the_changed_sections():
     marked = redline(change)
     assert marked.generated_summary == "Changed: 1. Fees. New section: 2. Tutor."
     assert redline(compare("Same.\n", "Same.\n")).generated_summary is None
+
+
+# Plain documents (see terms.sections.plain): headings of every kind and level, the same title
+# twice, emphasis, links and images (hosted elsewhere too, and inside links), lists, rules.
+title = st.one_of(words, st.tuples(st.integers(1, 12), words).map(lambda p: f"{p[0]}. {p[1]}"), st.just("Fees"))
+plain_inline = st.one_of(
+    word, word, word,
+    words.map(lambda w: f"*{w}*"),
+    words.map(lambda w: f"**{w}**"),
+    st.tuples(words, target).map(lambda p: f"[{p[0]}]({p[1]})"),
+    word.map(lambda w: f"`{w}`"),
+    word.map(lambda w: f"![{w}](images/{w}.png)"),
+    word.map(lambda w: f"![{w}](https://example.com/{w}.png)"),
+    word.map(lambda w: f"[![{w}](https://example.com/{w}.png)](refund.md)"),
+    st.just("&amp; 5 > 3 \"quoted\""),
+)
+plain_line = st.tuples(word, st.lists(plain_inline, max_size=6)).map(lambda p: " ".join([p[0], *p[1]]))
+plain_block = st.one_of(
+    plain_line, plain_line,
+    st.tuples(st.integers(1, 3), title).map(lambda p: f"{'#' * p[0]} {p[1]}"),
+    st.tuples(st.sampled_from("=-"), words).map(lambda p: f"{p[1]}\n{p[0] * 3}"),
+    st.lists(plain_line, min_size=1, max_size=3).map(lambda items: "\n".join(f"- {i}" for i in items)),
+    st.lists(plain_line, min_size=1, max_size=3).map(lambda items: "\n\n".join(f"{n}. {i}" for n, i in
+                                                                              enumerate(items, 1))),
+    st.tuples(plain_line, plain_line).map(lambda p: f"{p[0]}  \n{p[1]}"),
+    st.just("* * *"),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(plain_block, max_size=8), st.sampled_from(["", "\n", "\n\n"]))
+def test_a_body_put_together_from_its_sections_is_the_body_parsed_whole(blocks, start):
+    import site_builder.render as render
+    from terms.sections import plain
+
+    text = start + "\n\n".join(blocks) + "\n"
+    composed = render.Body(text)
+    original, render.plain = render.plain, lambda body: False
+    try:
+        whole = render.Body(text)
+    finally:
+        render.plain = original
+    assert plain(text) or not blocks
+    assert (composed.heading, composed.anchor, composed.toc) == (whole.heading, whole.anchor, whole.toc)
+    assert composed.render() == whole.render()

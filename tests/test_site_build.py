@@ -402,6 +402,26 @@ def test_changed_or_added_files_are_republished(tmp_path):
     assert site_builder.build(terms.load(folder), out, now=DAY).written == ()
 
 
+def test_a_replaced_file_is_republished_on_every_page_that_shows_it(content_repo, tmp_path):
+    """The file is not committed: every version, and the redline between them, shows the one
+    in the working tree."""
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS_V1 + WITH_FILES,
+                                                  "privacy.md": PRIVACY_V1})
+    content_repo.commit("2025-05-01T10:00:00", **{"terms.md": TERMS_V2 + WITH_FILES})
+    (content_repo.path / "images").mkdir()
+    (content_repo.path / "images/flow.png").write_bytes(FLOW_V1)
+    out, fresh = tmp_path / "site", tmp_path / "fresh"
+    site_builder.build(terms.load(content_repo.path), out, now=DAY)
+    diff = "terms/diff/2025-01-01..2025-06-01/index.html"
+    assert published(FLOW_V1, "flow.png") in (out / diff).read_text(encoding="utf-8")
+    (content_repo.path / "images/flow.png").write_bytes(FLOW_V2)
+    report = site_builder.build(terms.load(content_repo.path), out, now=DAY)
+    assert {diff, "terms/index.html", "terms/2025-01-01/index.html", "terms/2025-06-01/index.html"} <= set(
+        report.written)
+    site_builder.build(terms.load(content_repo.path), fresh, now=DAY)
+    assert all((out / rel).read_bytes() == (fresh / rel).read_bytes() for rel in site_files(fresh))
+
+
 def site_files(out: Path) -> list[Path]:
     """The published files: everything but the build cache."""
     return sorted(p.relative_to(out) for p in out.rglob("*")
@@ -455,6 +475,108 @@ def test_new_version_rewrites_only_what_depends_on_it(content_repo, tmp_path):
         # one, on their page and in the redline that shows them.
         "terms/2026-09-01/index.html", "terms/diff/2025-06-01..2026-09-01/index.html",
     }
+
+
+@pytest.fixture
+def comparisons(monkeypatch) -> list[tuple[str, str, str]]:
+    """The comparisons builds make (in this process: build them with ``processes=1``)."""
+    from site_builder import redline
+
+    made, compare_pair = [], redline.compare_pair
+
+    def counted(old, new, *args):
+        made.append((old.slug, old.id, new.id))
+        return compare_pair(old, new, *args)
+
+    monkeypatch.setattr(redline, "compare_pair", counted)
+    return made
+
+
+def test_a_new_version_computes_only_the_new_pairs(content_repo, tmp_path, comparisons):
+    sample_history(content_repo)
+    out = tmp_path / "site"
+    site_builder.build(terms.load(content_repo.path), out, now=DAY, processes=1)
+    assert len(comparisons) == 3  # terms 1..2 and 2..3 (2 is in force), privacy 1..2
+    comparisons.clear()
+    content_repo.commit("2025-12-20T10:00:00", **{"privacy.md": (content_repo.path / "privacy.md").read_text()
+                        .replace("2025-09-01", "2026-03-01").replace("and name.", "and phone number.")})
+    site_builder.build(terms.load(content_repo.path), out, now=DAY, processes=1)
+    assert comparisons == [("privacy", "2025-09-01", "2026-03-01")]
+
+
+def test_comparisons_are_kept_by_the_texts_and_the_analysis_version(sample, tmp_path, comparisons,
+                                                                   monkeypatch):
+    out = tmp_path / "site"
+    site_builder.build(sample, out, now=DAY, processes=1)
+    comparisons.clear()
+    site_builder.build(sample, out, SiteSettings(title="Our terms"), now=DAY, processes=1)  # the same pairs
+    assert comparisons == []
+    monkeypatch.setattr(cache, "code_version", lambda: "a later analysis")
+    site_builder.build(sample, out, SiteSettings(title="Terms"), now=DAY, processes=1)
+    assert len(comparisons) == 3
+
+
+def test_a_damaged_cache_is_built_again(sample, tmp_path, comparisons):
+    out, fresh = tmp_path / "site", tmp_path / "fresh"
+    site_builder.build(sample, out, now=DAY)
+    (out / cache.FRAGMENTS).write_bytes(b"not a database" * 100)
+    (out / cache.MANIFEST).write_text("garbage\n\u0000", encoding="utf-8")
+    (out / cache.FOLDER / "0123abcd.json").write_text("{}", encoding="utf-8")  # an older termsledger's
+    report = site_builder.build(sample, out, now=DAY, processes=1)
+    assert report.written == () and report.removed == () and len(comparisons) == 3
+    site_builder.build(sample, fresh, now=DAY)
+    assert all((out / rel).read_bytes() == (fresh / rel).read_bytes() for rel in site_files(fresh))
+    assert sorted(p.name for p in (out / cache.FOLDER).iterdir()) == ["fragments.sqlite", "manifest.txt",
+                                                                     "sources.json"]
+    comparisons.clear()
+    site_builder.build(sample, out, SiteSettings(title="Our terms"), now=DAY, processes=1)
+    assert comparisons == []  # the cache was built again, and is read
+
+
+def test_the_analysis_version_is_a_hash_of_the_code():
+    assert re.fullmatch(r"[0-9a-f]{64}", terms.analysis_version())
+    assert cache.code_version() != terms.analysis_version()
+
+
+def test_pages_made_from_the_same_things_are_not_rendered_again(content_repo, tmp_path, monkeypatch):
+    from site_builder import generate
+
+    rendered, render = [], generate._render
+    monkeypatch.setattr(generate, "_render", lambda env, page, *args: rendered.append(page.url) or
+                        render(env, page, *args))
+    sample_history(content_repo)
+    out = tmp_path / "site"
+    site_builder.build(terms.load(content_repo.path), out, now=DAY, processes=1)
+    pages = len(rendered)
+    rendered.clear()
+    content_repo.commit("2025-12-20T10:00:00", **{"privacy.md": (content_repo.path / "privacy.md").read_text()
+                        .replace("2025-09-01", "2026-03-01").replace("and name.", "and phone number.")})
+    report = site_builder.build(terms.load(content_repo.path), out, now=DAY, processes=1)
+    written = {rel.removesuffix("index.html") for rel in report.written if rel.endswith(".html")}
+    assert sorted(rendered) == sorted(written) and len(written) == 7 < pages  # only what changed
+    (out / "terms/2025-01-01/index.html").write_bytes(b"defaced")
+    rendered.clear()
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "_footer.html").write_text("<footer>Ours</footer>\n", encoding="utf-8")
+    settings = SiteSettings(templates=templates)
+    site_builder.build(terms.load(content_repo.path), out, settings, now=DAY, processes=1)
+    assert len(rendered) == pages + 2  # the new version's page and its diff
+    assert "Ours" in html(out, "terms/2025-01-01")
+
+
+@pytest.mark.parametrize("effective", ["2025-12-01", "2026-03-01"])  # in force on DAY, or announced
+def test_a_site_built_again_is_the_site_built_afresh(content_repo, tmp_path, effective):
+    sample_history(content_repo)
+    out, fresh = tmp_path / "site", tmp_path / "fresh"
+    site_builder.build(terms.load(content_repo.path), out, now=DAY)
+    content_repo.commit("2025-11-20T10:00:00", **{"privacy.md": (content_repo.path / "privacy.md").read_text()
+                        .replace("2025-09-01", effective).replace("and name.", "and phone number.")})
+    content = terms.load(content_repo.path)
+    site_builder.build(content, out, now=DAY)
+    site_builder.build(content, fresh, now=DAY)
+    assert site_files(out) == site_files(fresh)
+    assert all((out / rel).read_bytes() == (fresh / rel).read_bytes() for rel in site_files(fresh))
 
 
 def test_stale_pages_are_removed(sample, tmp_path):
@@ -540,7 +662,8 @@ def test_urls_share_the_slug_pattern_of_terms():
 
 
 @pytest.mark.parametrize("function", [urls.document_url, urls.version_url, urls.history_url, urls.diff_url,
-                                      cache.Cache.get, cache.Cache.has, cache.Cache.put])
+                                      cache.Fragments.load, cache.Fragments.get, cache.Fragments.put,
+                                      cache.Fragments.save, cache.fingerprint, cache.key])
 def test_public_functions_are_documented(function):
     assert function.__doc__ and function.__doc__.strip(), function.__qualname__
 

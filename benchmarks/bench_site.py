@@ -1,13 +1,23 @@
-"""Benchmark: ``termsledger build`` of a large history, against ``mkdocs build`` (issue 4).
+"""Benchmark: ``termsledger build`` against ``mkdocs build`` of the same texts (issues 4 and 12).
 
-A generated git repository holds a 30-version, 60 KB Terms of Use that references five
-policies of 5 versions each. Targets, whole process: a cold build (empty output folder)
-under 2 s, and a rebuild with nothing changed under 0.5 s. For comparison, ``mkdocs build``
-of the same 30 versions as 30 pages runs in the same session; the ratio is reported.
+Two generated git repositories, each built as a whole process (``termsledger build``) and
+beside ``mkdocs build`` of the same versions as pages of a default MkDocs site, in the same run:
 
-The languages case (issue 16) gives every version a French and a German text (``terms.fr.md``…,
-translated word by word so that each text is its own) and builds the site in the three
-languages, beside the site of the same history in English alone: target, under 3 times as long.
+- *history*: a 30-version, 60 KB Terms of Use that references five policies of 5 versions each
+  (161 pages, 92 of them redlines). Targets: a cold build (empty output folder) faster than
+  mkdocs; a rebuild with nothing changed under 0.3 s; a rebuild after one new version of the
+  Terms under 0.6 s, whether it is announced (one new pair to compare) or in force (every
+  version gets a diff to it: 30 new pairs). mkdocs rebuilds with ``--dirty`` beside those.
+- *real size*: a Terms of Use of 27 versions and a Privacy Policy of 42, without front matter
+  (dated by their commits), about 1.5 MB of Markdown in all (135 diff pages). Targets: cold
+  under 2 s, unchanged under 0.3 s.
+
+- *languages* (issue 16): every version of *history* with a French and a German text
+  (``terms.fr.md``…, translated word by word so that each text is its own), built in the three
+  languages beside the same history in English alone: target, under 3 times as long.
+
+Medians of ``RUNS`` runs, the runs of termsledger and mkdocs interleaved so that both see the
+same load; CPU time (user + system, worker processes included) beside each.
 
     python benchmarks/bench_site.py             # every case
     python benchmarks/bench_site.py languages   # the languages case alone
@@ -17,6 +27,7 @@ from __future__ import annotations
 
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -27,7 +38,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _gitgen import fast_import, versioned_history  # noqa: E402
+from _gitgen import adopted_history, fast_import, front_matter, versioned_history
 
 POLICIES = ("privacy", "refund", "acceptable-use", "copyright", "cookies")
 BUILD_DATE = "2026-01-01"
@@ -46,6 +57,23 @@ def history(rng: random.Random) -> list[tuple[datetime, dict[str, str]]]:
     commits.sort(key=lambda c: (c[0], c[1]))
     return [(datetime.combine(eff, datetime.min.time()) - timedelta(days=30), {path: text})
             for eff, path, text in commits]
+
+
+def new_version(commits: list[tuple[datetime, dict[str, str]]],
+                effective: date) -> tuple[datetime, dict[str, str]]:
+    """A 31st version of the Terms, effective on ``effective``: the last one with a section added."""
+    last = next(files["terms.md"] for _, files in reversed(commits) if "terms.md" in files)
+    text = front_matter("terms", effective, POLICIES) + last.split("\n---\n\n# Terms\n\n", 1)[1]
+    return (datetime.combine(effective, datetime.min.time()) - timedelta(days=30),
+            {"terms.md": text + "\n## 41. Notices\n\nWe write to you before any change.\n"})
+
+
+def real_size(rng: random.Random) -> list[tuple[datetime, dict[str, str]]]:
+    """The commits of a Terms of Use (27 versions) and a Privacy Policy (42), without front matter."""
+    terms = adopted_history("Terms of Use", 27, 7000, date(2019, 1, 1), rng)
+    privacy = adopted_history("Privacy Policy", 42, 9000, date(2018, 6, 1), rng)
+    return sorted([(when, {"terms-of-use.md": text}) for when, text in terms]
+                  + [(when, {"privacy-policy.md": text}) for when, text in privacy], key=lambda c: c[0])
 
 
 def translated(text: str, language: str) -> str:
@@ -68,95 +96,131 @@ def with_translations(commits: list[tuple[datetime, dict[str, str]]],
             for when, files in commits]
 
 
-def timed(command: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
-
-
-def compare_time(repo: Path) -> tuple[float, int]:
-    """Seconds the change engine takes, in this process and on one CPU, for every pair the
-    site shows a diff of: what a cold build cannot avoid."""
-    import terms
-    from site_builder.pages import diff_pairs
-
-    content = terms.load(repo)
-    at = date.fromisoformat(BUILD_DATE)
-    pairs = {pair for d in content.documents.values()
-             for pair in [*zip(d.versions, d.versions[1:]), *diff_pairs(d, at)]}
-    start = time.perf_counter()
-    for old, new in pairs:
-        terms.compare(old, new)
-    return time.perf_counter() - start, len(pairs)
-
-
-def mkdocs_project(folder: Path, commits: list[tuple[datetime, dict[str, str]]]) -> None:
-    """The 30 versions of the Terms as 30 pages of a default MkDocs site."""
+def mkdocs_project(folder: Path, texts: list[str]) -> None:
+    """``texts`` (front matter left out) as the pages of a default MkDocs site."""
     docs = folder / "docs"
-    docs.mkdir(parents=True)
-    texts = [files["terms.md"] for _, files in commits if "terms.md" in files]
+    docs.mkdir(parents=True, exist_ok=True)
     for number, text in enumerate(texts, start=1):
-        (docs / f"version-{number:02d}.md").write_text(text.split("\n---\n", 1)[1], encoding="utf-8")
-    (docs / "index.md").write_text("# Terms of Use\n\nEvery version.\n", encoding="utf-8")
+        body = text.split("\n---\n", 1)[1] if text.startswith("---\n") else text
+        (docs / f"version-{number:02d}.md").write_text(body, encoding="utf-8")
+    (docs / "index.md").write_text("# Terms\n\nEvery version.\n", encoding="utf-8")
     (folder / "mkdocs.yml").write_text("site_name: Terms\n", encoding="utf-8")
 
 
-def languages_case() -> None:
-    """A cold build in English, French and German beside the same history built in English alone."""
-    termsledger = shutil.which("termsledger")
-    if not termsledger:
-        sys.exit("needs the termsledger command: pip install -e .")
+def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (its processes' user + system) of ``command``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+
+def report(name: str, ours: list[tuple[float, float]], target: str, baseline: list[tuple[float, float]],
+           baseline_name: str) -> None:
+    """Medians of ``ours`` and ``baseline`` (wall-clock and CPU seconds), their ratio, and every run."""
+    wall, cpu = (statistics.median(t[i] for t in ours) for i in (0, 1))
+    base_wall, base_cpu = (statistics.median(t[i] for t in baseline) for i in (0, 1))
+    print(f"  {name:34s} {wall:5.2f} s (cpu {cpu:4.2f} s) {target:14s} {baseline_name} {base_wall:5.2f} s "
+          f"(cpu {base_cpu:4.2f} s)   ratio {wall / base_wall:.2f}")
+    print(f"  {'':34s} runs: {' '.join(f'{t[0]:.2f}' for t in ours)};  {baseline_name.split()[0]}: "
+          f"{' '.join(f'{t[0]:.2f}' for t in baseline)}")
+
+
+def copy_site(source: Path, target: Path) -> None:
+    """A copy of a built site, files' modification times kept (as the build cache records them)."""
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target)
+
+
+def bench_history(tmp: Path, termsledger: str, mkdocs: str) -> None:
     commits = history(random.Random(4))
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        fast_import(tmp / "one", commits)
-        fast_import(tmp / "three", with_translations(commits, ("fr", "de")))
-        (tmp / "three" / "termsledger.toml").write_text('[site]\nlanguages = ["en", "fr", "de"]\n')
-        one, three = [], []
-        for run in range(RUNS):  # interleaved, so that both see the same machine load
-            for repo, times in (("one", one), ("three", three)):
-                times.append(timed([termsledger, "build", "--content", str(tmp / repo), "--date", BUILD_DATE,
-                                    "--out", str(tmp / f"{repo}-{run}")], tmp))
-        pages = [sum(1 for _ in (tmp / f"{repo}-0").rglob("*.html")) for repo in ("one", "three")]
-    one_s, three_s = statistics.median(one), statistics.median(three)
-    print(f"termsledger build, cold, English only:     {one_s:.2f} s median of {RUNS}; {pages[0]} pages")
-    print(f"termsledger build, cold, English+fr+de:    {three_s:.2f} s median of {RUNS}; {pages[1]} pages")
-    print(f"ratio three languages / one: {three_s / one_s:.2f} (target < 3)")
+    build = [termsledger, "build", "--date", BUILD_DATE, "--content"]
+    repos = {"history": commits, "announced": [*commits, new_version(commits, date(2026, 1, 20))],
+             "in force": [*commits, new_version(commits, date(2025, 12, 1))]}
+    for name, repo_commits in repos.items():
+        fast_import(tmp / name, repo_commits)
+    texts = [files["terms.md"] for _, files in commits if "terms.md" in files]
+    mkdocs_project(tmp / "mk", texts)
+    mkdocs_project(tmp / "mk-new", texts)
+    cold, unchanged, mk_cold, mk_dirty = [], [], [], []
+    new: dict[str, list[tuple[float, float]]] = {"announced": [], "in force": []}
+    mk_new = []
+    for run in range(RUNS):
+        cold.append(timed(build + [str(tmp / "history"), "--out", str(tmp / f"cold-{run}")], tmp))
+        mk_cold.append(timed([mkdocs, "build", "-q", "-d", str(tmp / f"mk-site-{run}")], tmp / "mk"))
+    for _ in range(RUNS):
+        unchanged.append(timed(build + [str(tmp / "history"), "--out", str(tmp / "cold-0")], tmp))
+        mk_dirty.append(timed([mkdocs, "build", "-q", "--dirty", "-d", str(tmp / "mk-site-0")], tmp / "mk"))
+    for _ in range(RUNS):
+        for name in new:
+            copy_site(tmp / "cold-0", tmp / "new")
+            new[name].append(timed(build + [str(tmp / name), "--out", str(tmp / "new")], tmp))
+        shutil.rmtree(tmp / "mk-new" / "docs" / "version-31.md", ignore_errors=True)
+        copy_site(tmp / "mk-site-0", tmp / "mk-new-site")
+        page = tmp / "mk-new" / "docs" / "version-31.md"
+        page.write_text(texts[-1] + "\nA new section.\n", encoding="utf-8")
+        mk_new.append(timed([mkdocs, "build", "-q", "--dirty", "-d", str(tmp / "mk-new-site")],
+                            page.parents[1]))
+    pages = sum(1 for _ in (tmp / "cold-0").rglob("*.html"))
+    print(f"history: 30 versions of a 60 KB Terms and 5 policies of 5 versions; {pages} pages, "
+          f"mkdocs 31 pages (medians of {RUNS})")
+    report("cold build", cold, "(< mkdocs)", mk_cold, "mkdocs build        ")
+    report("rebuild, nothing changed", unchanged, "(< 0.3 s)", mk_dirty, "mkdocs build --dirty")
+    report("rebuild, new version announced", new["announced"], "(< 0.6 s)", mk_new, "mkdocs --dirty +page")
+    report("rebuild, new version in force", new["in force"], "(< 0.6 s)", mk_new, "mkdocs --dirty +page")
+
+
+def bench_real_size(tmp: Path, termsledger: str, mkdocs: str) -> None:
+    commits = real_size(random.Random(7))
+    fast_import(tmp / "real", commits)
+    texts = [text for _, files in commits for text in files.values()]
+    mkdocs_project(tmp / "mk-real", texts)
+    build = [termsledger, "build", "--date", BUILD_DATE, "--content", str(tmp / "real"), "--out"]
+    cold, unchanged, mk_cold, mk_dirty = [], [], [], []
+    for run in range(RUNS):
+        cold.append(timed(build + [str(tmp / f"real-{run}")], tmp))
+        mk_cold.append(timed([mkdocs, "build", "-q", "-d", str(tmp / f"mk-real-{run}")], tmp / "mk-real"))
+    for _ in range(RUNS):
+        unchanged.append(timed(build + [str(tmp / "real-0")], tmp))
+        mk_dirty.append(timed([mkdocs, "build", "-q", "--dirty", "-d", str(tmp / "mk-real-0")],
+                              tmp / "mk-real"))
+    diffs = sum(1 for _ in (tmp / "real-0").glob("*/diff/*/index.html"))
+    size = sum(len(text.encode()) for text in texts)
+    print(f"real size: Terms of Use of 27 versions, Privacy Policy of 42, no front matter, "
+          f"{size / 1e6:.2f} MB of Markdown; {diffs} diff pages, mkdocs {len(texts) + 1} pages")
+    report("cold build", cold, "(< 2 s)", mk_cold, "mkdocs build        ")
+    report("rebuild, nothing changed", unchanged, "(< 0.3 s)", mk_dirty, "mkdocs build --dirty")
+
+
+def bench_languages(tmp: Path, termsledger: str) -> None:
+    """A cold build in English, French and German beside the same history built in English alone."""
+    commits = history(random.Random(4))
+    fast_import(tmp / "one", commits)
+    fast_import(tmp / "three", with_translations(commits, ("fr", "de")))
+    (tmp / "three" / "termsledger.toml").write_text('[site]\nlanguages = ["en", "fr", "de"]\n')
+    one: list[tuple[float, float]] = []
+    three: list[tuple[float, float]] = []
+    for run in range(RUNS):  # interleaved, so that both see the same machine load
+        for repo, times in (("one", one), ("three", three)):
+            times.append(timed([termsledger, "build", "--content", str(tmp / repo), "--date", BUILD_DATE,
+                                "--out", str(tmp / f"{repo}-{run}")], tmp))
+    pages = [sum(1 for _ in (tmp / f"{repo}-0").rglob("*.html")) for repo in ("one", "three")]
+    print(f"languages: the history in English alone ({pages[0]} pages), and in English, French and German "
+          f"({pages[1]} pages)")
+    report("cold build, three languages", three, "(< 3 x one)", one, "one language        ")
 
 
 def main() -> None:
-    if sys.argv[1:] == ["languages"]:
-        return languages_case()
     termsledger, mkdocs = shutil.which("termsledger"), shutil.which("mkdocs")
     if not termsledger or not mkdocs:
         sys.exit("needs the termsledger and mkdocs commands: pip install -e '.[bench]'")
-    rng = random.Random(4)
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        commits = history(rng)
-        fast_import(tmp / "repo", commits)
-        build = [termsledger, "build", "--content", str(tmp / "repo"), "--date", BUILD_DATE, "--out"]
-
-        cold = []
-        for run in range(RUNS):
-            cold.append(timed(build + [str(tmp / f"cold-{run}")], tmp))
-        warm = [timed(build + [str(tmp / "cold-0")], tmp) for _ in range(RUNS)]
-        pages = sum(1 for _ in (tmp / "cold-0").rglob("*.html"))
-
-        compare_s = compare_time(tmp / "repo")
-        mkdocs_project(tmp / "mk", commits)
-        reference = []
-        for run in range(RUNS):
-            reference.append(timed([mkdocs, "build", "-q", "-d", str(tmp / f"mk-site-{run}")], tmp / "mk"))
-
-    cold_s, warm_s, mk_s = (statistics.median(t) for t in (cold, warm, reference))
-    print(f"termsledger build, cold:      {cold_s:.2f} s median of {RUNS} (target < 2 s); {pages} pages")
-    print(f"termsledger build, unchanged: {warm_s:.2f} s median of {RUNS} (target < 0.5 s)")
-    print(f"  of which terms.compare of the {compare_s[1]} pairs with diff pages, serially in-process: "
-          f"{compare_s[0]:.2f} s")
-    print(f"mkdocs build, 30 pages:       {mk_s:.2f} s median of {RUNS}")
-    print(f"ratio termsledger cold / mkdocs: {cold_s / mk_s:.2f}")
-    languages_case()
+        if sys.argv[1:] != ["languages"]:
+            bench_history(Path(tmp), termsledger, mkdocs)
+            bench_real_size(Path(tmp), termsledger, mkdocs)
+        bench_languages(Path(tmp), termsledger)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ under the version's content hash, the page and where its links go."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -39,13 +40,17 @@ class BodyPage:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class BodyRendering:
-    """The work of rendering one version's body, for :func:`site_builder.parallel.run`: parsed
-    once, rendered for each of ``pages``; returns the JSON value of each page's fragment, by key."""
+    """The work of rendering one version's body, for :func:`site_builder.parallel.run`: made
+    once, rendered for each of ``pages``; returns each page's fragment as JSON, by key."""
 
     version: Version
     pages: tuple[BodyPage, ...]
 
-    def __call__(self) -> dict[str, dict[str, Any]]:
+    def __call__(self) -> dict[str, str]:
+        return {entry: json.dumps(value, ensure_ascii=False) for entry, value in self.values().items()}
+
+    def values(self) -> dict[str, dict[str, Any]]:
+        """Each page's fragment, by key."""
         body = Body(self.version.body)
         toc = [asdict(t) for t in body.toc]
         return {page.key: {"html": body.render(links.resolver(self.version, page.url, page.link_targets)),
@@ -84,7 +89,7 @@ class Bodies:
         data = self._fragments.get(entry)
         if data is None:
             page = BodyPage(url=page_url, link_targets=targets, key=entry)
-            data = BodyRendering(version=version, pages=(page,))()[entry]
+            data = BodyRendering(version=version, pages=(page,)).values()[entry]
             self._fragments.put(entry, data)
         return RenderedBody(html=self._assets.fill(data["html"], version, page_url),
                             toc=tuple(TocEntry.from_dict(t) for t in data["toc"]), heading=data["heading"],

@@ -155,12 +155,14 @@ def key(*parts: Any) -> str:
 class Fragments:
     """The fragments of ``fragments.sqlite``, in memory for a build: :meth:`load` reads the
     ones a build needs, once, before work is shared out to other processes (which never
-    open the file), :meth:`put` adds new ones, and :meth:`save` writes them and removes the
-    ones this build did not use. A damaged file counts as empty."""
+    open the file), :meth:`put` adds new ones (or :meth:`put_json`, as JSON already), and
+    :meth:`save` writes them and removes the ones this build did not use. A damaged file
+    counts as empty."""
 
     def __init__(self, writer: Writer):
         self._file = writer.path(FRAGMENTS)
         self._stored: dict[str, str] = {}
+        self._new: dict[str, str] = {}
         self._values: dict[str, Any] = {}
         self._used: set[str] = set()
 
@@ -183,9 +185,10 @@ class Fragments:
     def get(self, entry: str) -> Any | None:
         """The fragment under ``entry`` if it was loaded or put, else ``None``."""
         if entry not in self._values:
-            if entry not in self._stored:
+            text = self._stored.get(entry) or self._new.get(entry)
+            if text is None:
                 return None
-            self._values[entry] = json.loads(self._stored[entry])
+            self._values[entry] = json.loads(text)
         return self._values[entry]
 
     def put(self, entry: str, value: Any) -> None:
@@ -193,10 +196,16 @@ class Fragments:
         self._used.add(entry)
         self._values[entry] = value
 
+    def put_json(self, entry: str, text: str) -> None:
+        """Keep the JSON ``text`` under ``entry`` (a worker's result: made into JSON there)."""
+        self._used.add(entry)
+        self._new[entry] = text
+
     def save(self) -> None:
         """Write the fragments put in this build and delete those it did not use."""
-        new = [(entry, json.dumps(value, ensure_ascii=False)) for entry, value in self._values.items()
-               if entry not in self._stored]
+        new = list(self._new.items()) + [(entry, json.dumps(value, ensure_ascii=False))
+                                         for entry, value in self._values.items()
+                                         if entry not in self._stored and entry not in self._new]
         for attempt in (1, 2):
             try:
                 with self._connect() as db:

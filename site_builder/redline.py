@@ -130,7 +130,8 @@ def compare_pair(old: Version, new: Version, watch: tuple[str, ...] = (),
 def redline(change: Change, old_defined: str = "", new_defined: str = "") -> Redline:
     """The redline of ``change``; ``old_defined`` and ``new_defined`` are the JSON of each
     version's :func:`~site_builder.render.definitions` (``""`` for none)."""
-    sections, anchors = [], set()
+    sections: list[SectionRedline] = []
+    anchors: set[str] = set()
     for section in change.sections:
         status, heading, body = _marked(section, old_defined, new_defined)
         anchor = _unique(section.new_anchor or section.old_anchor or ("opening" if not section.level else "section"),
@@ -222,7 +223,7 @@ def _diffed(old: str, new: str, old_defined: str, new_defined: str) -> tuple[Mar
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Comparison:
     """The work of one redline, for :func:`site_builder.parallel.run`: ``old`` compared with
-    ``new``; returns the redline's JSON value by its fragment key."""
+    ``new``; returns the redline as JSON by its fragment key."""
 
     old: Version
     new: Version
@@ -230,8 +231,9 @@ class Comparison:
     assess_change: bool
     key: str
 
-    def __call__(self) -> dict[str, dict[str, Any]]:
-        return {self.key: compare_pair(self.old, self.new, self.watch, self.assess_change).to_dict()}
+    def __call__(self) -> dict[str, str]:
+        redline = compare_pair(self.old, self.new, self.watch, self.assess_change)
+        return {self.key: json.dumps(redline.to_dict(), ensure_ascii=False)}
 
 
 class Redlines:

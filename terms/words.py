@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass
+from typing import Hashable, Sequence
 
 from rapidfuzz.distance import Indel
 
@@ -12,9 +15,10 @@ _TOKEN = re.compile(r"\w+|\n|[^\S\n]+|[^\w\s]")
 every character is in exactly one token."""
 _WORD = re.compile(r"\w")
 _WORDS = re.compile(r"\w+")
-_LINE = re.compile(r"[^\n]*\n|[^\n]+")
 _DIRECT_LIMIT = 4_000_000
-"""Largest product of token counts diffed directly; above it, lines are aligned first."""
+"""Largest product of the lengths of two stretches aligned exactly (a few milliseconds)."""
+_WORK = 20
+"""Elements :func:`align` may visit per element of its input, before giving up on precision."""
 
 
 @dataclass(frozen=True)
@@ -70,26 +74,106 @@ def word_diff(old: str, new: str) -> tuple[WordOp, ...]:
 
 
 def _steps(a: list[str], b: list[str]) -> list[tuple[str, str, str]]:
-    if not a or not b or len(a) * len(b) <= _DIRECT_LIMIT:
-        return [(op.tag, "".join(a[op.src_start:op.src_end]), "".join(b[op.dest_start:op.dest_end]))
-                for op in Indel.opcodes(a, b)]
-    lines_a, lines_b = _LINE.findall("".join(a)), _LINE.findall("".join(b))
-    if len(lines_a) * len(lines_b) > _DIRECT_LIMIT or (len(lines_a) < 2 and len(lines_b) < 2):
-        return [("delete", "".join(a), ""), ("insert", "", "".join(b))]
-    steps = []
-    pending_a: list[str] = []
-    pending_b: list[str] = []
-    for op in Indel.opcodes(lines_a, lines_b):
-        if op.tag == "equal":
-            steps.extend(_steps(tokenize("".join(pending_a)), tokenize("".join(pending_b))))
-            pending_a, pending_b = [], []
-            steps.append(("equal", "".join(lines_a[op.src_start:op.src_end]),
-                          "".join(lines_b[op.dest_start:op.dest_end])))
+    return [(tag, "".join(a[i1:i2]), "".join(b[j1:j2])) for tag, i1, i2, j1, j2 in align(a, b)]
+
+
+def align(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[str, int, int, int, int]]:
+    """Opcodes ``(tag, i1, i2, j1, j2)`` turning ``a`` into ``b`` (tags as in :mod:`difflib`;
+    adjacent changes are one ``replace``), in time near-linear in the length of the sequences
+    whatever they hold.
+
+    Common ends are set aside first. A stretch short enough is aligned exactly (a longest
+    common subsequence, rapidfuzz ``Indel``); a longer one is cut at the elements found once
+    in each side, in the same order on both (as a patience diff does), and its pieces aligned
+    in turn; a long stretch without such an element, or once the work done reaches a multiple
+    of the input's length, is one replacement.
+
+    >>> align("abcd", "abxd")
+    [('equal', 0, 2, 0, 2), ('replace', 2, 3, 2, 3), ('equal', 3, 4, 3, 4)]
+    """
+    ops: list[tuple[str, int, int, int, int]] = []
+    budget = _WORK * (len(a) + len(b) + 1)
+    todo: list[tuple[str, int, int, int, int]] = [("align", 0, len(a), 0, len(b))]
+    while todo:  # a stack of stretches to align and of opcodes found, last first
+        tag, i1, i2, j1, j2 = todo.pop()
+        if tag != "align":
+            ops.append((tag, i1, i2, j1, j2))
+            continue
+        start_i, start_j = i1, j1
+        while i1 < i2 and j1 < j2 and a[i1] == b[j1]:
+            i1, j1 = i1 + 1, j1 + 1
+        end_i, end_j = i2, j2
+        while i2 > i1 and j2 > j1 and a[i2 - 1] == b[j2 - 1]:
+            i2, j2 = i2 - 1, j2 - 1
+        budget -= (i1 - start_i) + (end_i - i2)
+        todo.append(("equal", i2, end_i, j2, end_j))
+        if i1 == i2 or j1 == j2 or (i2 - i1) * (j2 - j1) <= _DIRECT_LIMIT:
+            found = [(op.tag, i1 + op.src_start, i1 + op.src_end, j1 + op.dest_start, j1 + op.dest_end)
+                     for op in Indel.opcodes(a[i1:i2], b[j1:j2])]
         else:
-            pending_a.extend(lines_a[op.src_start:op.src_end])
-            pending_b.extend(lines_b[op.dest_start:op.dest_end])
-    steps.extend(_steps(tokenize("".join(pending_a)), tokenize("".join(pending_b))))
-    return steps
+            budget -= (i2 - i1) + (j2 - j1)
+            found = _cut(a, b, i1, i2, j1, j2) if budget > 0 else []
+            if not found:
+                found = [("replace", i1, i2, j1, j2)]
+        todo.extend(reversed(found))
+        todo.append(("equal", start_i, i1, start_j, j1))
+    return _joined(ops)
+
+
+def _cut(a: Sequence[Hashable], b: Sequence[Hashable], i1: int, i2: int, j1: int,
+         j2: int) -> list[tuple[str, int, int, int, int]]:
+    """The stretch ``a[i1:i2]``, ``b[j1:j2]`` cut at the elements found once in each, the
+    longest run of them in the same order on both sides: each anchor ``equal``, each stretch
+    between two anchors to ``align``; empty when there is no anchor."""
+    count_a, count_b = Counter(a[i1:i2]), Counter(b[j1:j2])
+    where_b = {b[j]: j for j in range(j1, j2) if count_b[b[j]] == 1}
+    anchors = [(i, where_b[a[i]]) for i in range(i1, i2) if count_a[a[i]] == 1 and a[i] in where_b]
+    found: list[tuple[str, int, int, int, int]] = []
+    for i, j in _increasing(anchors):
+        found.append(("align", i1, i, j1, j))
+        found.append(("equal", i, i + 1, j, j + 1))
+        i1, j1 = i + 1, j + 1
+    if found:
+        found.append(("align", i1, i2, j1, j2))
+    return found
+
+
+def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest subsequence of ``pairs`` (in increasing first items) whose second items
+    increase too, in ``O(n log n)``."""
+    tails: list[int] = []  # the second item ending the best run of each length
+    ends: list[int] = []  # the index in ``pairs`` of that item
+    before: list[int] = []
+    for n, (_, j) in enumerate(pairs):
+        k = bisect_left(tails, j)
+        before.append(ends[k - 1] if k else -1)
+        if k == len(tails):
+            tails.append(j)
+            ends.append(n)
+        else:
+            tails[k], ends[k] = j, n
+    run, n = [], ends[-1] if ends else -1
+    while n >= 0:
+        run.append(pairs[n])
+        n = before[n]
+    return run[::-1]
+
+
+def _joined(ops: list[tuple[str, int, int, int, int]]) -> list[tuple[str, int, int, int, int]]:
+    """``ops`` without empty steps, with adjacent equal steps, and adjacent changes, joined."""
+    joined: list[list] = []
+    for tag, i1, i2, j1, j2 in ops:
+        if i1 == i2 and j1 == j2:
+            continue
+        change = tag != "equal"
+        if joined and (joined[-1][0] != "equal") == change:
+            joined[-1][2], joined[-1][4] = i2, j2
+        else:
+            joined.append([tag, i1, i2, j1, j2])
+    for op in joined:
+        if op[0] != "equal":
+            op[0] = "replace" if op[1] < op[2] and op[3] < op[4] else ("delete" if op[1] < op[2] else "insert")
+    return [tuple(op) for op in joined]
 
 
 def _merge(steps: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:

@@ -13,8 +13,8 @@ from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
-from mdit_py_plugins.anchors import anchors_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 _NUMBERING = re.compile(r"^\s*(?:§\s*)?\d+(?:\.\d+)*[.)]?\s+")
@@ -66,8 +66,31 @@ def parser() -> MarkdownIt:
     """The shared markdown-it-py parser: CommonMark, tables, footnotes, heading anchors."""
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     md.use(footnote_plugin)
-    md.use(anchors_plugin, min_level=1, max_level=6, slug_func=heading_slug)
+    md.core.ruler.push("anchor", _anchors)
     return md
+
+
+def _anchors(state: StateCore) -> None:
+    """Give each heading without an id the :func:`heading_slug` of its text, made unique with
+    ``-1``, ``-2``… (explicit ids reserved first): the ids of mdit-py-plugins' anchors plugin,
+    found in linear time (the plugin tries every suffix from 1 again for each heading, which
+    takes quadratic time over many headings of the same text)."""
+    tokens = state.tokens
+    taken = {str(t.attrGet("id")) for t in tokens if t.type == "heading_open" and t.attrGet("id")}
+    tried: dict[str, int] = {}
+    """For each slug, the suffix to try next: those before it are all taken."""
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open" or token.attrGet("id"):
+            continue
+        slug = heading_slug(inline_text(tokens[i + 1]))
+        suffix = tried.get(slug, 0)
+        anchor = f"{slug}-{suffix}" if suffix else slug
+        while anchor in taken:
+            suffix += 1
+            anchor = f"{slug}-{suffix}"
+        tried[slug] = suffix + 1
+        taken.add(anchor)
+        token.attrSet("id", anchor)
 
 
 def parse(body: str) -> list[Token]:

@@ -27,18 +27,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Iterable, Sequence
 
 import numpy as np
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Indel
 
 from .markdown import heading_slug
+from .pairing import ALL_PAIRS, ALL_PAIRS_ELEMENTS, near
 from .quantities import Quantity, compare_quantities, digits, quantities
 from .sections import Section
-from .words import count_words, word_diff
+from .words import align, count_words, word_diff
+from .words import similarity as word_similarity
 
 THRESHOLD = 0.5
 """Score from which a change is material."""
@@ -63,7 +63,11 @@ _CONTAINED = 90.0
 """Least ``partial_ratio`` for a sentence nearly contained in a longer one to be its edit."""
 _CONTAINED_LENGTH = 40
 """Fewest characters of the shorter sentence for containment to count (short ones match anywhere)."""
+_CHARACTER_PAIRS = 4_000_000
+"""Most product of two sentences' lengths compared by characters; longer ones by words."""
 _TYPO = 75.0
+_TYPO_WORDS = 6
+"""Most words, both sides together, that a typo-sized edit replaces."""
 _REWORDING = 3
 """Most words a rewording may replace on either side."""
 _SCOPE_WORDS = frozenset(
@@ -77,6 +81,8 @@ _DATA = re.compile(r"\b(?:personal (?:data|information)|data|shar(?:e|es|ed|ing)
                    r"|third[- ]part(?:y|ies))\b", re.IGNORECASE)
 """Watched terms of sentences about personal data or sharing, which allow no paraphrase."""
 _WORDS = re.compile(r"\w+")
+_NEAR = 300
+"""Characters either side of a quantity searched for the watched noun it is about."""
 _MODAL = re.compile(r"(?:you|we)\s", re.IGNORECASE)
 _CROSS_REFERENCE = re.compile(r"\b(?:section|clause|article|paragraph|§)\s*\d+(?:\.\d+)*", re.IGNORECASE)
 
@@ -151,7 +157,7 @@ def _modified(old_title: str, old_body: str, new_title: str, new_body: str,
     old_sentences, new_sentences = _sentences(old_body), _sentences(new_body)
     old_words = _WORDS.findall(" ".join(old_sentences).lower())
     new_words = _WORDS.findall(" ".join(new_sentences).lower())
-    similarity = Indel.normalized_similarity(old_words, new_words)
+    similarity = word_similarity(old_words, new_words)
     if old_words and new_words and similarity < LOW_SIMILARITY:
         findings.append(Finding(_WEIGHTS["rewritten"],
                                 f"section '{name}' largely rewritten ({similarity:.0%} similar)"))
@@ -194,9 +200,13 @@ def _changed_sentence(before: str, after: str, name: str,
 
 def _masked(sentence: str, amounts: list[Quantity]) -> str:
     """``sentence`` with each of its quantities replaced by ``#``."""
+    parts, at = [], 0
     for quantity in amounts:
-        sentence = sentence.replace(quantity.text, "#", 1)
-    return sentence
+        found = sentence.find(quantity.text, at)
+        if found >= 0:
+            parts.extend((sentence[at:found], "#"))
+            at = found + len(quantity.text)
+    return "".join(parts) + sentence[at:]
 
 
 def _clause(before: str, after: str, sentence: str, name: str) -> tuple[Finding, ...]:
@@ -230,11 +240,16 @@ def _lone_sentence(sentence: str, what: str, name: str, pattern: re.Pattern[str]
 
 
 def _subject(quantity: Quantity, before: str, after: str, pattern: re.Pattern[str]) -> str:
-    """The watched noun nearest to ``quantity`` in its sentence, with a space: ``"refund "``."""
-    sentence = after if quantity.text in " ".join(after.split()) else before
-    at = sentence.find(quantity.text)
-    nouns = [m for m in pattern.finditer(sentence) if not _MODAL.match(m.group(0))]
-    if not nouns or at < 0:
+    """The watched noun nearest to ``quantity`` in its sentence (within :data:`_NEAR`
+    characters), with a space: ``"refund "``."""
+    at = after.find(quantity.text)
+    sentence = after if at >= 0 else before
+    at = at if at >= 0 else before.find(quantity.text)
+    if at < 0:
+        return ""
+    start = max(0, at - _NEAR)
+    nouns = [m for m in pattern.finditer(sentence, start, at + _NEAR) if not _MODAL.match(m.group(0))]
+    if not nouns:
         return ""
     return min(nouns, key=lambda m: abs(m.start() - at)).group(0).lower() + " "
 
@@ -252,8 +267,8 @@ def _cosmetic(before: str, after: str) -> bool:
     for old, new in _replaced(_words(before), _words(after)):
         if _FUNCTION_WORDS.issuperset(old + new):
             continue
-        if not old or not new or fuzz.ratio(" ".join(old), " ".join(new)) < _TYPO or any(
-                c.isdigit() for c in "".join(old + new)):
+        if (not old or not new or len(old) + len(new) > _TYPO_WORDS
+                or fuzz.ratio(" ".join(old), " ".join(new)) < _TYPO or any(c.isdigit() for c in "".join(old + new))):
             return False
     return True
 
@@ -277,10 +292,10 @@ def _words(sentence: str) -> tuple[str, ...]:
     return tuple(_WORDS.findall(digits(_CROSS_REFERENCE.sub("", sentence)).lower()))
 
 
+@lru_cache(maxsize=256)
 def _replaced(a: tuple[str, ...], b: tuple[str, ...]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     """The runs of words that differ between ``a`` and ``b``, as (old, new) pairs."""
-    return [(a[i1:i2], b[j1:j2]) for tag, i1, i2, j1, j2
-            in SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if tag != "equal"]
+    return [(a[i1:i2], b[j1:j2]) for tag, i1, i2, j1, j2 in align(a, b) if tag != "equal"]
 
 
 def _unmatched(old: Sequence[str], new: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -306,6 +321,26 @@ def _pair_sentences(removed: list[str],
     """Pair removed and added sentences that are edits of each other, most similar first."""
     if not removed or not added:
         return [], removed, added
+    pairs: dict[int, int] = {}
+    taken: set[int] = set()
+    for _, i, j in sorted(_similar(removed, added), reverse=True):
+        if i not in pairs and j not in taken:
+            pairs[i] = j
+            taken.add(j)
+    changed = [(removed[i], added[j]) for i, j in sorted(pairs.items(), key=lambda ij: ij[1])]
+    return (changed, [s for i, s in enumerate(removed) if i not in pairs],
+            [s for j, s in enumerate(added) if j not in taken])
+
+
+def _similar(removed: list[str], added: list[str]) -> list[tuple[float, int, int]]:
+    """``(score, i, j)`` for each removed sentence ``i`` and added sentence ``j`` similar
+    enough to be an edit of each other. All pairs are scored when that is quick; otherwise
+    each removed sentence is compared with the added ones near the same relative place
+    (:func:`terms.pairing.near`), so that the work stays proportional to the text's length."""
+    if (len(removed) * len(added) > ALL_PAIRS
+            or sum(map(len, removed)) * sum(map(len, added)) > ALL_PAIRS_ELEMENTS):
+        scored = ((_similarity(removed[i], added[j]), i, j) for i, j in near(len(removed), len(added)))
+        return [(score, i, j) for score, i, j in scored if score >= _SENTENCE_CUTOFF]
     scores = process.cdist(removed, added, scorer=fuzz.ratio, score_cutoff=_SENTENCE_CUTOFF)
     # partial_ratio pairs a sentence nearly contained in a longer one (a clause appended or cut).
     # Only where one is 1.5 times as long can ratio miss such a pair: elsewhere it is at least
@@ -314,22 +349,26 @@ def _pair_sentences(removed: list[str],
     shorter, longer = np.minimum.outer(old_lengths, new_lengths), np.maximum.outer(old_lengths, new_lengths)
     for i, j in zip(*np.nonzero((shorter >= _CONTAINED_LENGTH) & (longer >= 1.5 * shorter))):
         scores[i, j] = max(scores[i, j], fuzz.partial_ratio(removed[i], added[j], score_cutoff=_CONTAINED))
-    candidates = sorted(((scores[i, j], i, j) for i in range(len(removed)) for j in range(len(added))
-                         if scores[i, j] >= _SENTENCE_CUTOFF), reverse=True)
-    pairs: dict[int, int] = {}
-    for _, i, j in candidates:
-        if i not in pairs and j not in pairs.values():
-            pairs[i] = j
-    changed = [(removed[i], added[j]) for i, j in sorted(pairs.items(), key=lambda ij: ij[1])]
-    return (changed, [s for i, s in enumerate(removed) if i not in pairs],
-            [s for j, s in enumerate(added) if j not in pairs.values()])
+    rows, cols = np.nonzero(scores >= _SENTENCE_CUTOFF)
+    return [(float(scores[i, j]), int(i), int(j)) for i, j in zip(rows, cols)]
 
 
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_LINK_TARGET = re.compile(r"\]\([^)]*\)|\]\[[^\]]*\]")
+def _similarity(before: str, after: str) -> float:
+    """How alike two sentences are, 0-100, as :func:`_similar` scores them one pair at a time:
+    by characters (and containment), or by words for sentences too long for that to be quick."""
+    if len(before) * len(after) > _CHARACTER_PAIRS:
+        return 100 * word_similarity(_WORDS.findall(before.lower()), _WORDS.findall(after.lower()))
+    score = fuzz.ratio(before, after)
+    shorter, longer = sorted((len(before), len(after)))
+    if shorter >= _CONTAINED_LENGTH and longer >= 1.5 * shorter:
+        score = max(score, fuzz.partial_ratio(before, after, score_cutoff=_CONTAINED))
+    return score
+
+
+_LINK_TARGET = re.compile(r"\]\((?:[^()]|\([^()]*\))*\)|\]\[[^\]]*\]")
 _DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:.*$", re.MULTILINE)
-_URL = re.compile(r"<?(?:https?|mailto):[^\s>)]+>?|<[^>\s]+@[^>\s]+>")
-_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_URL = re.compile(r"<?(?:https?|mailto):[^\s>)]+>?|<[^<>\s@]+@[^<>\s]+>")
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 _MARKUP = re.compile(r"[*_`#>|~\[\]]+|^ *(?:[-+*]|\d+[.)]) +|^[ =:-]+$", re.MULTILINE)
 _PARAGRAPH = re.compile(r"\n\s*\n|\n(?= *(?:[-+*]|\d+[.)]) )")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
@@ -344,10 +383,19 @@ def _sentences(body: str) -> tuple[str, ...]:
     ('Read this.', 'Refunds take 14 days.', 'Call us!')
     """
     found = []
-    for paragraph in _PARAGRAPH.split(_DEFINITION.sub("", _COMMENT.sub("", body))):
+    for paragraph in _PARAGRAPH.split(_DEFINITION.sub("", _uncommented(body))):
         text = " ".join(_prose(paragraph).split())
         found.extend(s for s in _SENTENCE.split(text) if _WORDS.search(s))
     return tuple(found)
+
+
+def _uncommented(text: str) -> str:
+    """``text`` without its HTML comments (one left open is kept), in one pass."""
+    parts, at = [], 0
+    while (start := text.find("<!--", at)) >= 0 and (end := text.find("-->", start + 4)) >= 0:
+        parts.append(text[at:start])
+        at = end + 3
+    return "".join(parts) + text[at:]
 
 
 def _prose(text: str) -> str:

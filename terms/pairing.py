@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from functools import lru_cache
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from .markdown import heading_slug
 from .sections import Section
+from .words import similarity
 
 PAIR_CUTOFF = 50.0
 """Least combined similarity (0-100) of title and body for two sections to pair."""
@@ -19,6 +20,10 @@ _TITLE_WEIGHT = 0.35
 _SAME_TITLE = 95.0
 """Title similarity from which two sections pair whatever their bodies (a rewritten section)."""
 _WORD = re.compile(r"\w+")
+ALL_PAIRS = 250_000
+"""Most pairs of sections (or sentences) all scored against each other; beyond, :func:`near`."""
+ALL_PAIRS_ELEMENTS = 400_000_000
+"""Most product of the two sides' total lengths (words, or characters) for scoring all pairs."""
 
 
 def pair(old: Sequence[Section], new: Sequence[Section]) -> dict[int, int]:
@@ -47,15 +52,8 @@ def pair(old: Sequence[Section], new: Sequence[Section]) -> dict[int, int]:
 
 
 def _fuzzy(old: list[Section], new: list[Section], old_total: int, new_total: int) -> dict[int, int]:
-    titles = process.cdist([_title(s) for s in old], [_title(s) for s in new], scorer=fuzz.ratio)
-    bodies = process.cdist([_words(s) for s in old], [_words(s) for s in new], scorer=fuzz.ratio,
-                           score_cutoff=PAIR_CUTOFF - 100 * _TITLE_WEIGHT)
-    blank = np.array([not s.body.strip() for s in old])[:, None] & np.array(
-        [not s.body.strip() for s in new])[None, :]
-    scores = np.where(blank, titles, _TITLE_WEIGHT * titles + (1 - _TITLE_WEIGHT) * bodies)
-    scores = np.where(titles >= _SAME_TITLE, np.maximum(scores, PAIR_CUTOFF), scores)
-    rows, cols = np.nonzero(scores >= PAIR_CUTOFF)
-    candidates = sorted(zip(rows.tolist(), cols.tolist()), key=lambda rc: (
+    scores = _scores(old, new)
+    candidates = sorted(scores, key=lambda rc: (
         -scores[rc], abs(old[rc[0]].index / old_total - new[rc[1]].index / new_total)))
     pairs: dict[int, int] = {}
     used: set[int] = set()
@@ -64,6 +62,58 @@ def _fuzzy(old: list[Section], new: list[Section], old_total: int, new_total: in
             pairs[old[row].index] = new[col].index
             used.add(col)
     return pairs
+
+
+def _scores(old: list[Section], new: list[Section]) -> dict[tuple[int, int], float]:
+    """The combined similarity of each pair ``(row, col)`` of ``old`` and ``new`` sections that
+    reaches :data:`PAIR_CUTOFF`. All pairs are scored when that is quick; otherwise the pairs
+    :func:`near` each other and those of the same title, so that the work stays
+    proportional to the text's length."""
+    old_words, new_words = [_words(s) for s in old], [_words(s) for s in new]
+    old_titles, new_titles = [_title(s) for s in old], [_title(s) for s in new]
+    if (len(old) * len(new) > ALL_PAIRS
+            or sum(map(len, old_words)) * sum(map(len, new_words)) > ALL_PAIRS_ELEMENTS):
+        by_title: dict[str, list[int]] = {}
+        for col, title in enumerate(new_titles):
+            by_title.setdefault(title, []).append(col)
+        found = {}
+        for row, col in {*near(len(old), len(new)),
+                         *((row, col) for row, title in enumerate(old_titles) for col in by_title.get(title, ()))}:
+            title = fuzz.ratio(old_titles[row], new_titles[col])
+            if not old[row].body.strip() and not new[col].body.strip():
+                score = title
+            else:
+                body = 100 * similarity(old_words[row], new_words[col]) if (
+                    len(old_words[row]) * len(new_words[col]) > ALL_PAIRS_ELEMENTS // 100
+                ) else fuzz.ratio(old_words[row], new_words[col])
+                score = _TITLE_WEIGHT * title + (1 - _TITLE_WEIGHT) * body
+            score = max(score, PAIR_CUTOFF) if title >= _SAME_TITLE else score
+            if score >= PAIR_CUTOFF:
+                found[row, col] = score
+        return found
+    titles = process.cdist(old_titles, new_titles, scorer=fuzz.ratio)
+    bodies = process.cdist(old_words, new_words, scorer=fuzz.ratio,
+                           score_cutoff=PAIR_CUTOFF - 100 * _TITLE_WEIGHT)
+    blank = np.array([not s.body.strip() for s in old])[:, None] & np.array(
+        [not s.body.strip() for s in new])[None, :]
+    scores = np.where(blank, titles, _TITLE_WEIGHT * titles + (1 - _TITLE_WEIGHT) * bodies)
+    scores = np.where(titles >= _SAME_TITLE, np.maximum(scores, PAIR_CUTOFF), scores)
+    rows, cols = np.nonzero(scores >= PAIR_CUTOFF)
+    return {(row, col): float(scores[row, col]) for row, col in zip(rows.tolist(), cols.tolist())}
+
+
+def near(n: int, m: int, band: int = 10) -> Iterator[tuple[int, int]]:
+    """Pairs ``(i, j)`` of ``range(n)`` and ``range(m)`` whose relative places are close: for
+    each ``i``, the ``j`` within ``band`` of ``i * m // n``. The candidates compared when
+    there are too many pairs to compare them all.
+
+    >>> list(near(2, 4, band=1))
+    [(0, 0), (0, 1), (1, 1), (1, 2), (1, 3)]
+    """
+    for i in range(n):
+        centre = i * m // n
+        for j in range(max(0, centre - band), min(m, centre + band + 1)):
+            yield i, j
 
 
 def _words(section: Section) -> tuple[str, ...]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 
 _UNITS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -32,11 +32,13 @@ _PATTERN = re.compile(
     rf"(?:(?:business|calendar|working)\s+)?(?P<unit>hour|day|week|month|year)s?\b)"
     rf"|(?P<number>\b(?:{_NUM}|{_SPELLED})\b)",
     re.IGNORECASE)
-_REFERENCE = re.compile(r"(?:section|clause|article|paragraph|§)\s*$", re.IGNORECASE)
+_REFERENCE = re.compile(r"(?:section|clause|article|paragraph|§)\s*", re.IGNORECASE)
 """Words before a number that make it a cross-reference, which renumbering changes."""
 _LIMIT = re.compile(r"\b(?:at (?:least|most)|up to|over|under|aged?|more than|less than|fewer than"
-                    r"|maximum of|minimum of|limit of)\s+$", re.IGNORECASE)
+                    r"|maximum of|minimum of|limit of)\s+", re.IGNORECASE)
 """Words before a number that make it a limit or an age: ``at least 13``, ``up to 3``."""
+_BEFORE = 40
+"""Characters before a number searched for a name (what keeps a sentence of many numbers quick)."""
 _NEXT_WORD = re.compile(r"\s+([a-z]+)\b")
 _FUNCTION_WORDS = frozenset(
     "a an and are as at be by else for from if in is it of on or our than that the their them then "
@@ -86,6 +88,8 @@ def quantities(text: str, bare: bool = False) -> list[Quantity]:
     found: list[Quantity] = []
     if not _DIGIT.search(text) and not _SPELLED_WORD.search(text):
         return found  # every quantity has a digit or a number word; this test is much quicker
+    references = {m.end() for m in _REFERENCE.finditer(text)}
+    limits = {m.end() for m in _LIMIT.finditer(text)}
     for match in _PATTERN.finditer(text):
         kind = match.lastgroup if match.lastgroup in _NOUN else next(
             k for k in _NOUN if match.group(k) is not None)
@@ -106,8 +110,8 @@ def quantities(text: str, bare: bool = False) -> list[Quantity]:
             if _AGE_AFTER.match(text, match.end()):
                 kind = "age"
             found.append(Quantity(kind, written, "business day" if business else "day", days))
-        elif not _REFERENCE.search(text, 0, match.start()):
-            counted = _counted(text, match)
+        elif match.start() not in references:
+            counted = _counted(text, match, limits)
             if counted is not None or (bare and written[0].isdigit() and not _in_name(text, match)):
                 found.append(Quantity(kind, f"{written} {counted}" if counted else written, "",
                                       _value(written)))
@@ -123,18 +127,19 @@ def digits(text: str) -> str:
     return _SPELLED_WORD.sub(lambda match: str(_spelled(match.group(0))), text)
 
 
-def _counted(text: str, match: re.Match[str]) -> str | None:
-    """What the number ``match`` counts (``"devices"``), ``""`` for a limit or an age,
-    ``None`` when it is neither."""
+def _counted(text: str, match: re.Match[str], limits: set[int]) -> str | None:
+    """What the number ``match`` counts (``"devices"``), ``""`` for a limit or an age (``limits``:
+    where the words of one end), ``None`` when it is neither."""
     noun = _NEXT_WORD.match(text, match.end())
     if noun and noun.group(1) not in _FUNCTION_WORDS:
         return noun.group(1)
-    return "" if _LIMIT.search(text, 0, match.start()) else None
+    return "" if match.start() in limits else None
 
 
 def _in_name(text: str, match: re.Match[str]) -> bool:
     """True if a capitalised word or a digit is next to the number ``match``."""
-    return bool(_NAME_BEFORE.search(text, 0, match.start()) or _NAME_AFTER.match(text, match.end()))
+    return bool(_NAME_BEFORE.search(text, max(0, match.start() - _BEFORE), match.start())
+                or _NAME_AFTER.match(text, match.end()))
 
 
 def compare_quantities(old: list[Quantity], new: list[Quantity]) -> list[tuple[Quantity, str]]:
@@ -146,24 +151,35 @@ def compare_quantities(old: list[Quantity], new: list[Quantity]) -> list[tuple[Q
     ["amount increased: '$10' -> '$15'"]
     """
     key = lambda q: (q.kind, q.unit, q.value)  # noqa: E731
-    gone = list((Counter(map(key, old)) - Counter(map(key, new))).elements())
-    came = list((Counter(map(key, new)) - Counter(map(key, old))).elements())
-    removed = [q for q in old if key(q) in gone and not gone.remove(key(q))]
-    added = [q for q in new if key(q) in came and not came.remove(key(q))]
-    changes = []
-    for before in list(removed):
-        after = next((q for q in added if q.kind == before.kind), None)
-        if after is None:
+    removed = _first(old, Counter(map(key, old)) - Counter(map(key, new)), key)
+    added = _first(new, Counter(map(key, new)) - Counter(map(key, old)), key)
+    waiting: dict[str, deque[Quantity]] = defaultdict(deque)
+    for quantity in added:
+        waiting[quantity.kind].append(quantity)
+    changes, lone = [], []
+    for before in removed:
+        if not waiting[before.kind]:
+            lone.append(before)
             continue
-        removed.remove(before)
-        added.remove(after)
+        after = waiting[before.kind].popleft()
         verbs = _VERBS.get(before.kind) if before.unit == after.unit else None
         comparable = isinstance(before.value, float) and isinstance(after.value, float)
         verb = verbs[after.value < before.value] if verbs and comparable else "changed"
         changes.append((after, f"{_LABEL[before.kind]} {verb}: '{before.text}' -> '{after.text}'"))
-    changes.extend((q, f"{_LABEL[q.kind]} removed: '{q.text}'") for q in removed)
-    changes.extend((q, f"{_LABEL[q.kind]} added: '{q.text}'") for q in added)
+    left = {id(q) for kind in waiting.values() for q in kind}
+    changes.extend((q, f"{_LABEL[q.kind]} removed: '{q.text}'") for q in lone)
+    changes.extend((q, f"{_LABEL[q.kind]} added: '{q.text}'") for q in added if id(q) in left)
     return changes
+
+
+def _first(found: list[Quantity], counts: Counter, key) -> list[Quantity]:
+    """The first ``counts[key(q)]`` quantities ``q`` of ``found`` with each key, in order."""
+    chosen = []
+    for quantity in found:
+        if counts[key(quantity)] > 0:
+            counts[key(quantity)] -= 1
+            chosen.append(quantity)
+    return chosen
 
 
 def _value(number: str) -> float | str:

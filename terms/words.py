@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections import Counter
 from dataclasses import dataclass
 from typing import Hashable, Sequence
 
+import numpy as np
 from rapidfuzz.distance import Indel
 
 _TOKEN = re.compile(r"\w+|\n|[^\S\n]+|[^\w\s]")
@@ -17,8 +17,12 @@ _WORD = re.compile(r"\w")
 _WORDS = re.compile(r"\w+")
 _DIRECT_LIMIT = 4_000_000
 """Largest product of the lengths of two stretches aligned exactly (a few milliseconds)."""
-_WORK = 20
+_WORK = 100
 """Elements :func:`align` may visit per element of its input, before giving up on precision."""
+_ANCHORS = 1000
+"""About how many anchors :func:`align` cuts a long stretch at."""
+_RUNS = (1, 8, 32)
+"""Lengths of the runs of elements :func:`align` cuts long stretches at, shortest first."""
 
 
 @dataclass(frozen=True)
@@ -120,22 +124,59 @@ def align(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[str, int, 
     return _joined(ops)
 
 
+def similarity(a: Sequence[Hashable], b: Sequence[Hashable]) -> float:
+    """The share of elements that :func:`align` keeps, in [0, 1]: ``2 * kept / (len(a) + len(b))``
+    (1.0 for two empty sequences).
+
+    >>> similarity("abcd", "abxd")
+    0.75
+    """
+    kept = sum(i2 - i1 for tag, i1, i2, _, _ in align(a, b) if tag == "equal")
+    return 2 * kept / (len(a) + len(b)) if a or b else 1.0
+
+
 def _cut(a: Sequence[Hashable], b: Sequence[Hashable], i1: int, i2: int, j1: int,
          j2: int) -> list[tuple[str, int, int, int, int]]:
-    """The stretch ``a[i1:i2]``, ``b[j1:j2]`` cut at the elements found once in each, the
-    longest run of them in the same order on both sides: each anchor ``equal``, each stretch
-    between two anchors to ``align``; empty when there is no anchor."""
-    count_a, count_b = Counter(a[i1:i2]), Counter(b[j1:j2])
-    where_b = {b[j]: j for j in range(j1, j2) if count_b[b[j]] == 1}
-    anchors = [(i, where_b[a[i]]) for i in range(i1, i2) if count_a[a[i]] == 1 and a[i] in where_b]
-    found: list[tuple[str, int, int, int, int]] = []
-    for i, j in _increasing(anchors):
-        found.append(("align", i1, i, j1, j))
-        found.append(("equal", i, i + 1, j, j + 1))
-        i1, j1 = i + 1, j + 1
-    if found:
-        found.append(("align", i1, i2, j1, j2))
-    return found
+    """The stretch ``a[i1:i2]``, ``b[j1:j2]`` cut at anchors: runs of elements (single ones
+    first; runs of :data:`_RUNS` elements where no element is found once on each side) found
+    once in each, the longest series of them in the same order on both sides. Each anchor is
+    ``equal``, each stretch between two anchors to ``align``; empty when there is no anchor."""
+    for k in _RUNS:
+        if min(i2 - i1, j2 - j1) < k:
+            break
+        found: list[tuple[str, int, int, int, int]] = []
+        at_i, at_j = i1, j1
+        for i, j in _increasing(_anchors(a, b, i1, i2, j1, j2, k)):
+            if i >= at_i and j >= at_j and tuple(a[i:i + k]) == tuple(b[j:j + k]):
+                found += [("align", at_i, i, at_j, j), ("equal", i, i + k, j, j + k)]
+                at_i, at_j = i + k, j + k
+        if found:
+            return found + [("align", at_i, i2, at_j, j2)]
+    return []
+
+
+def _anchors(a: Sequence[Hashable], b: Sequence[Hashable], i1: int, i2: int, j1: int, j2: int,
+             k: int) -> list[tuple[int, int]]:
+    """``(i, j)`` for each run of ``k`` elements found once in ``a[i1:i2]``, at ``i``, and once
+    in ``b[j1:j2]``, at ``j`` (compared by hash), in increasing ``i``."""
+    def runs(seq: Sequence[Hashable], start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        hashes = np.fromiter(map(hash, seq[start:stop]), dtype=np.int64, count=stop - start).view(np.uint64)
+        combined = np.zeros(stop - start - k + 1, dtype=np.uint64)
+        for t in range(k):
+            combined = combined * np.uint64(1_000_003) + hashes[t:stop - start - k + 1 + t]
+        values, first, counts = np.unique(combined, return_index=True, return_counts=True)
+        return values[counts == 1], first[counts == 1] + start
+
+    with np.errstate(over="ignore"):
+        values_a, at_a = runs(a, i1, i2)
+        values_b, at_b = runs(b, j1, j2)
+    common, in_a, in_b = np.intersect1d(values_a, values_b, assume_unique=True, return_indices=True)
+    # Cut at about _ANCHORS of them, chosen by their hash so that both sides choose alike:
+    # the stretches between them are aligned in turn, and fewer anchors take less time.
+    chosen = common % np.uint64(max(1, len(common) // _ANCHORS)) == 0
+    in_a, in_b = in_a[chosen], in_b[chosen]
+    order = np.argsort(at_a[in_a])
+    return list(zip(at_a[in_a][order].tolist(), at_b[in_b][order].tolist()))
 
 
 def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import signal
+from contextlib import contextmanager
 
 import pytest
 from hypothesis import given, settings
@@ -117,3 +119,61 @@ def test_alignment_of_long_stretches_holds(a, b, limit):
         assert (a[i1:i2] == b[j1:j2]) if tag == "equal" else tag == {
             (True, True): "replace", (True, False): "delete", (False, True): "insert"}[i1 < i2, j1 < j2]
     assert all(x[0] != y[0] for x, y in zip(ops, ops[1:]) if "equal" in (x[0], y[0]))
+
+
+@contextmanager
+def finishing_within(seconds: int):
+    """Fail a test that runs for more than ``seconds`` (a guard against quadratic time, far
+    above what the work takes: the speed targets are measured in benchmarks/)."""
+    def expire(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_two_megabytes_of_one_unpunctuated_line_are_compared():
+    rng = random.Random(3)
+    words = vocabulary(rng, 5000)
+    line = rng.choices(words, k=330_000)
+    edited = list(line)
+    for at in rng.sample(range(len(line)), 20):
+        edited[at] = "refund"
+    old, new = " ".join(line) + "\n", " ".join(edited) + "\n"
+    assert len(old) > 2_000_000
+    with finishing_within(60):
+        change = terms.compare(old, new)
+    assert (change.words_added, change.words_removed) == (20, 20)
+    assert change.material and any("refund" in reason for reason in change.reasons)
+
+
+ADVERSARIAL = [("<!--", 400_000), ("<a ", 400_000), ("](", 400_000), ("<x@", 400_000),
+               ("section 1 ", 400_000), ("# a\n", 100_000)]
+
+
+@pytest.mark.parametrize("piece, size", ADVERSARIAL)
+def test_repeated_markup_is_compared_in_linear_time(piece, size):
+    """Openings never closed, or headings all alike, repeated: each regular expression or
+    search that went back over the text for each of them took quadratic time."""
+    old = piece * (size // len(piece))
+    with finishing_within(20):
+        change = terms.compare(old, old[:size // 2] + "changed " + old[size // 2:])
+    assert change.identical == (piece == "<!--")  # inside a comment left open, a change is no change
+
+
+def test_heading_anchors_are_those_of_the_anchors_plugin():
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.anchors import anchors_plugin
+
+    from terms.markdown import heading_slug, parse
+
+    body = "".join(f"# {title}\n\n" for title in ["a", "a", "a-1", "a", "1. a", "b {#x}", "A", "a-2", "a"])
+    plugin = MarkdownIt("commonmark").use(anchors_plugin, min_level=1, max_level=6, slug_func=heading_slug)
+    ids = [t.attrGet("id") for t in parse(body) if t.type == "heading_open"]
+    assert ids == [t.attrGet("id") for t in plugin.parse(body) if t.type == "heading_open"]
+    assert ids == ["a", "a-1", "a-1-1", "a-2", "a-3", "b-x", "a-4", "a-2-1", "a-5"]

@@ -2,11 +2,12 @@
 with the materiality verdict.
 
 >>> change = compare("# Refunds\\n\\nWithin 14 days.\\n", "# Refunds\\n\\nWithin 7 days.\\n")
->>> change.material, change.reasons
-(True, ("period shortened: '14 days' -> '7 days' in section 'Refunds'",))
+>>> change.material, change.confidence, change.summary
+(True, 'high', 'Refund period shortened from 14 days to 7 days.')
 >>> print(change.render(markers=True))
-material (score 0.70)
-  - period shortened: '14 days' -> '7 days' in section 'Refunds'
+material (high confidence, score 0.70)
+Refund period shortened from 14 days to 7 days.
+  - Refund period shortened from 14 days to 7 days in section 'Refunds': “Within 7 days.”
 <BLANKLINE>
 @@ Refunds (modified) @@
 # Refunds
@@ -104,8 +105,14 @@ class Change:
     """How likely the change is to be material, in [0, 1]."""
     material: bool
     """The analysis' verdict (the editor's flag, ``new.material``, decides)."""
+    confidence: str
+    """``high`` when the evidence is clear either way, ``low`` when it is thin or mixed
+    (an editor should decide)."""
     reasons: tuple[str, ...]
-    """Why, in words a legal editor understands."""
+    """Why, in words a visitor understands."""
+    summary: str
+    """What changed, in one to three short sentences generated from the findings (``""``
+    when nothing did)."""
 
     @property
     def identical(self) -> bool:
@@ -130,12 +137,14 @@ class Change:
         return render_rich(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary: document, old, new, material, flag, score, reasons, sections."""
+        """A JSON-ready dictionary: document, old, new, material, confidence, flag, score,
+        reasons, summary, sections."""
         version = self.new or self.old
         return {"document": version.slug if version else None,
                 "old": self.old.id if self.old else None, "new": self.new.id if self.new else None,
-                "material": self.material, "flag": self.new.material if self.new else None,
-                "score": self.score, "reasons": list(self.reasons),
+                "material": self.material, "confidence": self.confidence,
+                "flag": self.new.material if self.new else None,
+                "score": self.score, "reasons": list(self.reasons), "summary": self.summary,
                 "words_added": self.words_added, "words_removed": self.words_removed,
                 "sections": [s.to_dict() for s in self.sections]}
 
@@ -149,7 +158,7 @@ def compare(old: Version | str, new: Version | str, watch: Iterable[str] = (),
         on top of :data:`terms.materiality.DEFAULT_WATCH`. Defaults to none.
     :param assess_change: Whether to judge the change's materiality. Defaults to ``True``; with
         ``False`` (for translations, whose verdict is their source's) the change is not material,
-        with a score of 0 and no reasons.
+        with a score of 0, no reasons and no summary.
     """
     old_sections = split(without_comments(old.body if isinstance(old, Version) else old))
     new_sections = split(without_comments(new.body if isinstance(new, Version) else new))
@@ -165,13 +174,22 @@ def compare(old: Version | str, new: Version | str, watch: Iterable[str] = (),
             entries.extend((s, None) for s in removed_after.get(before.index, ()))
     changes = tuple(_section_change(a, b, a is not None and b is not None and a.index not in kept)
                     for a, b in entries)
-    score, material, reasons = 0.0, False, ()
+    score, material, confidence, reasons, summary = 0.0, False, "high", (), ""
     if assess_change:
         verdict = assess(entries, watch)
-        score, material, reasons = verdict.score, verdict.material, verdict.reasons
+        score, material, confidence, reasons = verdict.score, verdict.material, verdict.confidence, verdict.reasons
+        summary = _summary(verdict.summary, changes)
     return Change(old if isinstance(old, Version) else None, new if isinstance(new, Version) else None,
                   changes, sum(s.words_added for s in changes), sum(s.words_removed for s in changes),
-                  score, material, reasons)
+                  score, material, confidence, reasons, summary)
+
+
+def _summary(summary: str, sections: tuple[SectionChange, ...]) -> str:
+    """The verdict's summary, unless the text is the same, or only moved."""
+    statuses = {s.status for s in sections}
+    if statuses <= {"unchanged"}:
+        return ""
+    return "Sections were moved; their text did not change." if statuses <= {"unchanged", "moved"} else summary
 
 
 def _removed_positions(old: tuple[Section, ...], pairs: dict[int, int]) -> dict[int, list[Section]]:

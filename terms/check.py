@@ -22,8 +22,9 @@ def check(content: Content, notice_days: int = 30, now: datetime | None = None,
           languages: Sequence[str] = ()) -> list[Problem]:
     """Every problem of ``content``: those found while loading, broken references and links,
     material versions announced with less than ``notice_days`` of notice, ``material:`` flags
-    that the analysis of the change disagrees with, and versions whose text is not the one
-    published.
+    that the analysis of the change disagrees with, versions without a flag that the analysis
+    finds material or is unsure about (for the versions still open to a decision), and versions
+    whose text is not the one published.
 
     :param watch: Extra watch-list terms for the materiality analysis. Defaults to none.
     :param published: ``(content_sha256, commit)`` of each version already published (in a
@@ -125,32 +126,45 @@ def _open(document: Document, now: datetime) -> list[Version]:
 def _flags(document: Document, now: datetime, verdicts: Mapping[tuple[str, str], Assessment]
            ) -> list[Problem]:
     """Warnings where the editor's ``material:`` flag contradicts the analysis' ``verdicts``, or
-    where there is no flag and the analysis finds the change material (its verdict then
-    decides), for the versions still open to a decision."""
+    where there is no flag and the analysis finds the change material or is unsure (its verdict
+    then decides), for the versions still open to a decision."""
     problems = []
     for version in _open(document, now):
         verdict = verdicts[(version.slug, version.id)]
-        if verdict.material == version.material or (version.material is None and not verdict.material):
-            continue
-        found = "; ".join(verdict.reasons) or "no change of substance found"
         if version.material is None:
-            previous = document.version(verdict.previous)
-            line = version.body_line + first_changed_line(previous.body, version.body) - 1
-            problems.append(Problem(version.path, line, "warning",
-                f"version {version.id} has no 'material:' flag and the change from {previous.id} looks "
-                f"material ({found}), so users who accepted an earlier version will be asked to accept it "
-                f"again once it takes effect on {version.effective}: write 'material: true' to confirm, or "
-                f"'material: false' if they need only be told"))
+            if verdict.material or verdict.confidence == "low":
+                previous = document.version(verdict.previous)
+                line = version.body_line + first_changed_line(previous.body, version.body) - 1
+                problems.append(Problem(version.path, line, "warning", _unflagged(version, verdict)))
             continue
-        if version.material:
-            message = (f"version {version.id} is marked material, but the change from "
-                       f"{verdict.previous} looks cosmetic (score {verdict.score:.2f}): {found}")
-        else:
-            message = (f"version {version.id} is marked not material, but the change from "
-                       f"{verdict.previous} looks material (score {verdict.score:.2f}): {found}")
-        problems.append(Problem(version.path, version.key_lines.get("material", version.body_line),
-                                "warning", message))
+        if verdict.material == version.material:
+            continue
+        flag = "material" if version.material else "not material"
+        problems.append(Problem(version.path, version.key_lines.get("material", version.body_line), "warning",
+                                f"version {version.id} is marked {flag}, but the change from {verdict.previous} "
+                                f"looks {_verdict(verdict)}"))
     return problems
+
+
+def _verdict(verdict: Assessment) -> str:
+    """``material (high confidence, score 0.70): Refund period shortened…``."""
+    what = "material" if verdict.material else "not material"
+    summary = verdict.summary or "no change of substance found."
+    return f"{what} ({verdict.confidence} confidence, score {verdict.score:.2f}): {summary}"
+
+
+def _unflagged(version: Version, verdict: Assessment) -> str:
+    """The warning for a version without a ``material:`` flag whose change looks material, or
+    that the analysis is unsure of: what publishing it will do, and how to decide."""
+    if verdict.material:
+        then = ("users who accepted an earlier version will be asked to accept it again once it takes "
+                f"effect on {version.effective}: write 'material: true' to confirm, or 'material: false' if "
+                "they need only be told")
+    else:
+        then = (f"users will only be told of it once it takes effect on {version.effective}: write "
+                "'material: false' to confirm, or 'material: true' if they must accept it again")
+    return (f"version {version.id} has no 'material:' flag and the change from {verdict.previous} looks "
+            f"{_verdict(verdict)} So {then}")
 
 
 def _published(document: Document,

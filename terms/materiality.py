@@ -1,107 +1,86 @@
-"""The materiality verdict: how likely a change is to matter to users, and why.
+"""The materiality verdict: whether a change alters what users agreed to, how sure the
+analysis is, why, and a summary in plain words.
 
-Each finding carries a weight in [0, 1]; the score is ``1 - prod(1 - weight)`` and the
-change is material when the score reaches :data:`THRESHOLD`. Cosmetic edits (typos,
-whitespace, reflowed lines, heading or list renumbering, moved sections, link targets)
-produce no finding, because the analysis compares the *prose* of each section.
-
-Sentences are compared one by one. A removed and an added sentence are one edited sentence
-when they are similar (rapidfuzz ``ratio``), or when one is nearly contained in the other
-(``partial_ratio``), as when a clause is appended; the quantities of an edited sentence are
-compared, and a clause changed beside them is noted as well.
-
-An edited sentence that mentions a watched term is a finding unless each replaced run of
-words is
-
-- cosmetic: typo-sized (rapidfuzz ratio of at least 75), a number written as a word, the same
-  quantity written otherwise (``2 years`` -> ``24 months``), or articles and other function
-  words only (``the`` -> ``these``); or
-- a paraphrase: at most 3 words replaced by at most 3 words, with the same watched terms and
-  no scope word (``not``, ``only``, ``may``…) among them — except in a sentence about
-  personal data or sharing, where the replaced words may name who receives the data or why
-  (``with our partners`` -> ``with advertisers``).
+The analysis reads the two versions as a lawyer does (:mod:`terms.clauses`). Sentences found
+in both versions are unchanged wherever they stand, so moving text, splitting it into sections
+or re-rendering its markup changes nothing. The rest is read word by word, in order: a
+sentence that kept half its words is an edit of the one it came from (sentences split or
+joined included), and what the edit changed is weighed; sentences left over were added or
+removed whole. Each finding carries a weight in [0, 1]; the score is ``1 - prod(1 - weight)``
+and the change is material when the score reaches :data:`THRESHOLD`. The confidence is
+``high`` when the evidence is clear either way, ``low`` when it is thin or mixed.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Iterable, Sequence
 
-import numpy as np
-from rapidfuzz import fuzz, process
-
+from . import clauses, edits
 from .markdown import heading_slug
-from .pairing import ALL_PAIRS, ALL_PAIRS_ELEMENTS, near
-from .quantities import Quantity, compare_quantities, digits, quantities
+from .prose import Sentence, sentences
+from .quantities import Shift, compare_quantities, quantities
 from .sections import Section
-from .words import align, count_words, word_diff
-from .words import similarity as word_similarity
 
 THRESHOLD = 0.5
 """Score from which a change is material."""
-LOW_SIMILARITY = 0.5
-"""Word similarity of a matched section below which it counts as rewritten."""
 
 DEFAULT_WATCH: tuple[str, ...] = (
     r"liab(?:le|ility|ilities)", r"indemni\w*", r"warrant(?:y|ies)", r"arbitrat\w*",
-    r"class[- ]actions?", r"fees?", r"pric(?:e|es|ing)", r"charg(?:e|es|ed)", r"payments?",
-    r"refund\w*", r"cancel\w*", r"terminat\w*", r"suspen(?:d|ds|ded|sion)",
-    r"personal (?:data|information)", r"data", r"shar(?:e|es|ed|ing)", r"sell(?:s|ing)?", r"sold",
-    r"third[- ]part(?:y|ies)", r"jurisdiction", r"governing law", r"venue", r"ages?", r"minors?",
-    r"rights?", r"waive\w*", r"consent\w*", r"licen[cs]\w*", r"renew\w*", r"retain\w*", r"retention",
-    r"delet(?:e|es|ed|ion)", r"you (?:may|can|have the right)", r"we will",
+    r"class[- ]actions?", r"disputes?", r"courts?", r"fees?", r"pric(?:e|es|ing)", r"charg(?:e|es|ed)",
+    r"payments?", r"funds", r"debits?", r"refund\w*", r"cancel\w*", r"terminat\w*",
+    r"suspen(?:d|ds|ded|sion)", r"subscriptions?", r"trials?", r"personal (?:data|information)", r"data",
+    r"collect(?:s|ed|ing|ion)?", r"shar(?:e|es|ed|ing)", r"sell(?:s|ing)?", r"sold", r"disclos\w*",
+    r"third[- ]part(?:y|ies)", r"affiliates?", r"advertis\w*", r"ads", r"tracking", r"location",
+    r"artificial intelligence", r"AI", r"jurisdiction", r"governing law", r"venue", r"ages?", r"minors?",
+    r"children", r"eligib\w*", r"rights?", r"waive\w*", r"consent\w*", r"licen[cs]\w*", r"renew\w*",
+    r"retain\w*", r"retention", r"delet(?:e|es|ed|ion)", r"(?:your|user) content",
 )
-"""Terms whose sentences matter: case-insensitive regular expressions matched as whole words."""
+"""Subjects whose clauses matter: case-insensitive regular expressions matched as whole words."""
 
-_WEIGHTS = {"section": 0.7, "empty section": 0.25, "rewritten": 0.6, "quantity": 0.7,
-            "watch": 0.6, "quantity sentence": 0.4, "renamed": 0.15, "clause": 0.3}
-_SENTENCE_CUTOFF = 60.0
-_CONTAINED = 90.0
-"""Least ``partial_ratio`` for a sentence nearly contained in a longer one to be its edit."""
-_CONTAINED_LENGTH = 40
-"""Fewest characters of the shorter sentence for containment to count (short ones match anywhere)."""
-_CHARACTER_PAIRS = 4_000_000
-"""Most product of two sentences' lengths compared by characters; longer ones by words."""
-_TYPO = 75.0
-_TYPO_WORDS = 6
-"""Most words, both sides together, that a typo-sized edit replaces."""
-_REWORDING = 3
-"""Most words a rewording may replace on either side."""
-_SCOPE_WORDS = frozenset(
-    "not no never nor none neither without unless except only may might must shall should will would "
-    "can cannot could all any some every each always full half part partial whole more less fewer "
-    "most least before after longer shorter".split())
-"""Words that change what a sentence allows, requires or covers: never part of a rewording."""
-_FUNCTION_WORDS = frozenset("a an the this that these those which who whom".split())
-"""Words whose change alone is cosmetic (pronouns name parties, "and"/"or" change scope)."""
-_DATA = re.compile(r"\b(?:personal (?:data|information)|data|shar(?:e|es|ed|ing)|sell(?:s|ing)?|sold"
-                   r"|third[- ]part(?:y|ies))\b", re.IGNORECASE)
-"""Watched terms of sentences about personal data or sharing, which allow no paraphrase."""
-_WORDS = re.compile(r"\w+")
-_NEAR = 300
-"""Characters either side of a quantity searched for the watched noun it is about."""
-_MODAL = re.compile(r"(?:you|we)\s", re.IGNORECASE)
-_CROSS_REFERENCE = re.compile(r"\b(?:section|clause|article|paragraph|§)\s*\d+(?:\.\d+)*", re.IGNORECASE)
+_MINOR = 0.1
+"""Weight of a sentence changed, added or removed that bears no obligation or subject."""
+_NAME_WORDS = 5
+"""Most words of a name (a party or place) in a run of replaced words."""
+_NEAR = 80
+"""Characters either side of a replaced name searched for the clause it is in (its role)."""
+_TALLY = {"metadata": "the document's date or version", "navigation": "navigation links",
+          "contact": "contact details", "statistics": "reported figures",
+          "instruction": "instructions on how to do things", "chrome": "page layout", "label": "names and labels",
+          "heading": "headings", "duplicate": "repeated text", "acceptance": "how the terms are accepted",
+          "names": "how parties or documents are named", "wording": "wording"}
+"""What each kind of presentation change is called in a summary."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Finding:
     """One reason a change may be material."""
 
     weight: float
     reason: str
+    """Why, in words a visitor understands, quoting the text where it helps."""
+    summary: str = ""
+    """A short sentence for :attr:`Verdict.summary` (``""``: none)."""
+    clear: bool = False
+    """Clear evidence: a quantity, an obligation or a party changed, or one added or removed."""
+    kind: str = "wording"
+    """What changed, in the terms of a summary of a change that is not material (:data:`_TALLY`)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Verdict:
-    """The analysis of a change: a score in [0, 1], the verdict and its reasons."""
+    """The analysis of a change."""
 
     score: float
+    """How likely the change is to be material, in [0, 1]."""
     material: bool
+    confidence: str
+    """``high`` when the evidence is clear either way, ``low`` when it is thin or mixed."""
     reasons: tuple[str, ...]
+    summary: str
+    """One to three short sentences on what changed (``""`` for no change)."""
 
 
 def watch_pattern(watch: Iterable[str] = ()) -> re.Pattern[str]:
@@ -109,299 +88,409 @@ def watch_pattern(watch: Iterable[str] = ()) -> re.Pattern[str]:
 
     Each extra term is a regular expression; one that does not compile is taken literally.
     """
-    terms = list(DEFAULT_WATCH)
-    for term in watch:
+    return _terms(DEFAULT_WATCH + tuple(watch))
+
+
+def _terms(terms: Iterable[str]) -> re.Pattern[str]:
+    """One regular expression matching any of ``terms`` as whole words, without case."""
+    checked = []
+    for term in terms:
         try:
             re.compile(term)
         except re.error:
             term = re.escape(term)
-        terms.append(term)
-    return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{t})" for t in terms) + r")(?!\w)", re.IGNORECASE)
+        checked.append(term)
+    return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{t})" for t in checked) + r")(?!\w)", re.IGNORECASE)
 
 
 def assess(pairs: Sequence[tuple[Section | None, Section | None]], watch: Iterable[str] = ()) -> Verdict:
     """The verdict on a change given as pairs of (old, new) sections, ``None`` where absent."""
-    pattern = watch_pattern(watch)
-    findings: list[Finding] = []
-    for old, new in pairs:
-        if old is None or new is None:
-            findings.append(_added_or_removed(old or new, pattern, added=old is None))
-        elif old.text != new.text:
-            findings.extend(_modified(old.title, old.body, new.title, new.body, pattern))
+    watch = tuple(watch)
+    reading = _Reading(pairs, watch_pattern(watch), _terms(watch) if watch else None)
+    findings = reading.findings()
     score = 1.0
     for finding in findings:
         score *= 1 - finding.weight
     score = round(1 - score, 4)
-    return Verdict(score, score >= THRESHOLD, tuple(f.reason for f in findings))
+    material = score >= THRESHOLD
+    clear = any(f.clear for f in findings)
+    confidence = "high" if (material and clear) or score < 0.3 else "low"
+    return Verdict(score=score, material=material, confidence=confidence,
+                   reasons=tuple(f.reason for f in findings), summary=reading.summary(findings, material))
 
 
-def _added_or_removed(section: Section, pattern: re.Pattern[str], added: bool) -> Finding:
-    name = section.title or "(untitled opening)"
-    reason = f"section {'added' if added else 'removed'}: '{name}'"
-    prose = " ".join(_sentences(section.body))
-    terms = sorted({m.group(0).lower() for m in pattern.finditer(prose)})
-    if terms:
-        reason += " (mentions " + ", ".join(f"'{t}'" for t in terms[:5]) + ")"
-    return Finding(_WEIGHTS["section" if prose else "empty section"], reason)
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Edit:
+    """Sentences edited into others, and the runs of words replaced that are not presentation."""
+
+    name: str
+    """The section's name, for reasons."""
+    before: list[Sentence]
+    after: list[Sentence]
+    old_text: str
+    new_text: str
+    """The two texts (cut down to what is around the changes, for very long ones)."""
+    substantive: list[tuple[tuple[str, ...], tuple[str, ...]]]
+
+    @property
+    def quote(self) -> str:
+        return _quote(self.new_text)
+
+    def where(self, run: tuple[tuple[str, ...], tuple[str, ...]]) -> str:
+        """The sentence in which the run of words ``run`` changed, quoted."""
+        words, sentences = (run[1], self.after) if run[1] else (run[0], self.before)
+        wanted = tuple(w.lower() for w in words)
+        for sentence in sentences:
+            have = sentence.words
+            if any(have[i:i + len(wanted)] == wanted for i in range(len(have) - len(wanted) + 1)):
+                return _quote(sentence.text)
+        return _quote(sentences[0].text)
 
 
-@lru_cache(maxsize=1024)
-def _modified(old_title: str, old_body: str, new_title: str, new_body: str,
-              pattern: re.Pattern[str]) -> tuple[Finding, ...]:
-    """Findings for a section whose text changed (cached, like the helpers below: a site
-    compares every version with the one in force, so the same edits recur across pairs)."""
-    name = new_title or "(untitled opening)"
-    findings = []
-    if heading_slug(old_title) != heading_slug(new_title):
-        findings.append(Finding(_WEIGHTS["renamed"], f"heading renamed: '{old_title}' -> '{new_title}'"))
-    old_sentences, new_sentences = _sentences(old_body), _sentences(new_body)
-    old_words = _WORDS.findall(" ".join(old_sentences).lower())
-    new_words = _WORDS.findall(" ".join(new_sentences).lower())
-    similarity = word_similarity(old_words, new_words)
-    if old_words and new_words and similarity < LOW_SIMILARITY:
-        findings.append(Finding(_WEIGHTS["rewritten"],
-                                f"section '{name}' largely rewritten ({similarity:.0%} similar)"))
-    removed, added = _unmatched(old_sentences, new_sentences)
-    changed, removed, added = _pair_sentences(removed, added)
-    minor = Counter()
-    for before, after in changed:
-        found = _changed_sentence(before, after, name, pattern)
-        if found is None:
-            minor["changed"] += 0 if _cosmetic(before, after) else 1
-        else:
-            findings.extend(found)
-    for sentence in removed:
-        minor["removed"] += _lone_sentence(sentence, "removed", name, pattern, findings)
-    for sentence in added:
-        minor["added"] += _lone_sentence(sentence, "added", name, pattern, findings)
-    if sum(minor.values()):
-        counts = ", ".join(f"{n} sentence{'s' * (n > 1)} {what}" for what, n in minor.items() if n)
-        findings.append(Finding(min(0.4, 0.1 * sum(minor.values())), f"section '{name}': {counts}"))
-    return tuple(findings)
+class _Reading:
+    """The sentences of two versions, matched, paired and weighed."""
+
+    def __init__(self, pairs: Sequence[tuple[Section | None, Section | None]], pattern: re.Pattern[str],
+                 extra: re.Pattern[str] | None):
+        self.pattern = pattern
+        self.extra = extra
+        """The editor's own watch-list terms: any change of a sentence with one of them counts."""
+        self.added = {new.title for old, new in pairs if old is None and new is not None}
+        self.removed = {old.title for old, new in pairs if new is None and old is not None}
+        olds = sorted((old for old, _ in pairs if old is not None), key=lambda s: s.index)
+        news = [new for _, new in pairs if new is not None]
+        self.old = [s for section in olds for s in sentences(section.title, section.body)]
+        self.new = [s for section in news for s in sentences(section.title, section.body)]
+        self.aliases = clauses.definitions(" ".join(s.text for s in self.old))
+        self.tally: Counter[str] = Counter()
+        self.minor: Counter[tuple[str, str]] = Counter()
+        self.empty = [((old or new).title, old is None) for old, new in pairs
+                      if (old is None) != (new is None) and not sentences("", (old or new).body)]
+
+    def findings(self) -> list[Finding]:
+        """Every finding, in the order of the sections of the new version."""
+        old, new = edits.unmatched(self.old, self.new)
+        old_keys, new_keys = {s.words for s in self.old}, {s.words for s in self.new}
+        duplicates = sum(s.words in new_keys for s in old) + sum(s.words in old_keys for s in new)
+        if duplicates:
+            self.tally["duplicate"] += duplicates
+        old = [s for s in old if s.words not in new_keys]
+        new = [s for s in new if s.words not in old_keys]
+        grouped, old, new = edits.group(old, new)
+        found: list[tuple[str, Finding]] = []
+        for before, after in grouped:
+            found.extend((after[0].section, f) for f in self._edit(before, after))
+        by_section: dict[tuple[str, bool], list[tuple[Sentence, Finding | None]]] = defaultdict(list)
+        for sentence, added in [(s, False) for s in old] + [(s, True) for s in new]:
+            by_section[sentence.section, added].append((sentence, self._lone(sentence, added)))
+        for (section, added), lone in by_section.items():
+            whole = section in (self.added if added else self.removed)
+            found.extend((section, f) for f in self._section(section, added, lone, whole))
+        for title, added in self.empty:
+            what = "added" if added else "removed"
+            found.append((title, Finding(weight=0.1, kind="heading",
+                                         reason=f"Section '{title}' {what}, with a heading only.")))
+        order = {s.section: n for n, s in enumerate(self.new)}
+        found.sort(key=lambda item: order.get(item[0], len(order)))
+        findings = [f for _, f in found]
+        for (section, what), count in sorted(self.minor.items(), key=lambda i: order.get(i[0][0], len(order))):
+            findings.append(Finding(weight=min(0.4, _MINOR * count),
+                                    reason=f"In section '{_name(section)}', {_count(count, 'sentence')} {what}, "
+                                           "with no obligation, cost, data or party in them."))
+        return findings
+
+    def summary(self, findings: list[Finding], material: bool) -> str:
+        """One to three sentences: the weightiest findings, or what the change was instead."""
+        told = list(dict.fromkeys(f.summary for f in sorted(findings, key=lambda f: -f.weight) if f.summary))
+        if material and told:
+            if len(told) > 3:
+                return " ".join(told[:2] + [f"And {len(told) - 2} more changes."])
+            return " ".join(told)
+        kinds = [_TALLY[k] for k, n in self.tally.most_common() if k in _TALLY and n]
+        if self.minor:
+            kinds.insert(0, _TALLY["wording"])
+        kinds = list(dict.fromkeys([_TALLY[f.kind] for f in findings] + kinds))
+        if not kinds:
+            return "Only formatting or links changed."
+        listed = ", ".join(kinds[:3][:-1]) + (" and " if len(kinds[:3]) > 1 else "") + kinds[:3][-1]
+        return f"No change to rights or obligations found: {listed} changed."
+
+    def _edit(self, before: list[Sentence], after: list[Sentence]) -> list[Finding]:
+        """Findings for sentences edited into others."""
+        old_text, new_text = " ".join(s.text for s in before), " ".join(s.text for s in after)
+        kinds = [self._kind(s) for s in before + after]
+        watched = self.extra and (clauses.about(old_text, self.extra) or clauses.about(new_text, self.extra))
+        if all(k in clauses.PRESENTATION for k in kinds) and not watched:
+            return self._presentation(before, after, kinds)
+        lead = after[0].lead or before[0].lead
+        runs, old_text, new_text = edits.runs(old_text, new_text)
+        subjects = [clauses.subjects(f"{lead} {t}", self.pattern) for t in (old_text, new_text)]
+        matters = "obligation" in kinds or any(subjects)
+        substantive = []
+        for old, new, contact in runs:
+            if clauses.cosmetic(old, new) or clauses.numeric_run(old + new):
+                continue
+            if contact:
+                self.tally["contact"] += 1
+            elif clauses.named(old, new, self.aliases) or (
+                    clauses.proper(old) and clauses.proper(new) and not _party_run(old, new, old_text, new_text)):
+                self.tally["names"] += 1
+            else:
+                substantive.append((old, new))
+        edit = _Edit(name=_name(after[0].section), before=before, after=after, old_text=old_text,
+                     new_text=new_text, substantive=substantive)
+        shifts = [] if {"statistics", "metadata"} & set(kinds) else compare_quantities(
+            quantities(old_text, bare=matters), quantities(new_text, bare=matters))
+        found = self._quantities(edit, shifts)
+        if substantive:
+            found += self._clause(edit, matters, subjects, lead, watched)
+        reworded = any(_content(o + n) for o, n in substantive)
+        if reworded and (not found or (matters and len(found) == len(shifts[:3]))):
+            if matters:
+                found.append(Finding(weight=0.25, reason=f"A clause was reworded in section '{edit.name}': "
+                                                         f"{edit.quote}"))
+            else:
+                self.minor[after[0].section, "reworded"] += 1
+        return found
+
+    def _presentation(self, before: list[Sentence], after: list[Sentence], kinds: list[str]) -> list[Finding]:
+        """Count an edit of presentation; a heading renamed is a (light) finding."""
+        if len(before) == len(after) == 1 and before[0].heading and after[0].heading:
+            if heading_slug(before[0].text) == heading_slug(after[0].text):
+                return []
+            return [Finding(weight=0.15, kind="heading",
+                            reason=f"Heading '{before[0].text}' renamed to '{after[0].text}'.")]
+        self.tally.update(k for k in kinds if k != "heading")
+        return []
+
+    def _quantities(self, edit: _Edit, shifts: list[Shift]) -> list[Finding]:
+        """A finding for each quantity changed (up to three, then one for the rest)."""
+        found = []
+        for shift in shifts[:3]:
+            if shift.bare:  # a number alone: what it is about is unclear
+                found.append(Finding(weight=0.4, reason=f"A number changed in section '{edit.name}' ({shift}): "
+                                                        f"{edit.quote}"))
+                continue
+            subject = _subject(shift, edit.old_text, edit.new_text, edit.after[0].section, self.pattern)
+            text = str(shift) if not subject else (f"{subject}{shift}" if shift.before and shift.after else
+                                                   str(shift).replace(shift.label, subject + shift.label, 1))
+            found.append(Finding(weight=0.7, clear=True, summary=_sentence(f"{text}."),
+                                 reason=_sentence(f"{text} in section '{edit.name}': {edit.quote}")))
+        if len(shifts) > 3:
+            found.append(Finding(weight=0.3, reason=f"{len(shifts) - 3} more quantities changed in section "
+                                                    f"'{edit.name}'."))
+        return found
+
+    def _clause(self, edit: _Edit, matters: bool, subjects: list[tuple[str, ...]], lead: str,
+                watched: list[str] | None) -> list[Finding]:
+        """Findings for what an edit changed in a clause: a party or place, a modal verb or a
+        negation, its scope, the subjects it deals with."""
+        name, old_text, new_text, substantive = edit.name, edit.old_text, edit.new_text, edit.substantive
+        found = []
+        parties = [(o, n) for o, n in substantive if _party_run(o, n, old_text, new_text)]
+        if parties:
+            role = _near_role(*parties[0], old_text, new_text)
+            assert role is not None
+            old_name, new_name = _full_name(parties[0][0], old_text), _full_name(parties[0][1], new_text)
+            about, quote = role.group(0).lower(), edit.where(parties[0])
+            found.append(Finding(weight=0.7, clear=True, summary=_party(about, old_name, new_name, name),
+                                 reason=f"In section '{name}', “{old_name}” is now “{new_name}” in a clause "
+                                        f"about {about}: {quote}"))
+        flipped = [(o, n) for o, n in substantive if {w.lower() for w in o + n} & set(clauses.MODAL)]
+        inserted = any((not o or not n) and (o or n)[0].lower() in ("and", "or") and _content((o or n)[1:])
+                       for o, n in substantive)
+        if matters and flipped and clauses.modal_words(old_text) != clauses.modal_words(new_text):
+            old_words, new_words = _words(flipped[0][0]), _words(flipped[0][1])
+            change = (f"“{old_words}” became “{new_words}”" if old_words and new_words else
+                      f"“{new_words}” was added" if new_words else f"“{old_words}” was removed")
+            found.append(Finding(weight=0.7, clear=True, summary=f"In section '{name}', {change}.",
+                                 reason=f"What a party may or must do changed in section '{name}': {change}: "
+                                        f"{edit.where(flipped[0])}"))
+        elif matters and (clauses.scope_words(old_text) != clauses.scope_words(new_text) or inserted):
+            found.append(Finding(weight=0.6, summary=f"What a clause covers changed in section '{name}'.",
+                                 reason=f"What a clause covers changed in section '{name}': {edit.quote}"))
+        reworded = any(_content(o + n) for o, n in substantive)
+        if subjects[0] != subjects[1]:
+            written = {clauses.canonical(t): t for t in clauses.about(f"{old_text} {new_text}", self.pattern)}
+            gained = [written.get(t, t) for t in subjects[1] if t not in subjects[0]]
+            lost = [written.get(t, t) for t in subjects[0] if t not in subjects[1]]
+            words = " and ".join(filter(None, [f"now mentions {_listed(gained)}" if gained else "",
+                                               f"no longer mentions {_listed(lost)}" if lost else ""]))
+            found.append(Finding(weight=0.6, clear=True, summary=f"A clause in section '{name}' {words}.",
+                                 reason=f"A sentence in section '{name}' {words}: {edit.quote}"))
+        elif clauses.shares_data(f"{old_text} {new_text}") and reworded:
+            found.append(Finding(weight=0.6, summary=f"Who receives data, or why, changed in section '{name}'.",
+                                 reason=f"Who receives data, or why, changed in section '{name}': {edit.quote}"))
+        elif lead and clauses.obliges(lead) and reworded:
+            lead = _short(lead)
+            found.append(Finding(weight=0.6, summary=f"What “{lead}” covers changed in section '{name}'.",
+                                 reason=f"The list under “{lead}” changed in section '{name}': {edit.quote}"))
+        if watched and not found and reworded:
+            found.append(Finding(weight=0.6, summary=f"A sentence about {_listed(watched)} changed in section "
+                                                     f"'{name}'.",
+                                 reason=f"A sentence mentioning {_listed(watched)} (on the watch list) changed in "
+                                        f"section '{name}': {edit.quote}"))
+        return found
+
+    def _lone(self, sentence: Sentence, added: bool) -> Finding | None:
+        """The finding for a sentence added or removed whole (``None``: presentation, or minor)."""
+        what = self._kind(sentence)
+        watched = self.extra and clauses.about(sentence.text, self.extra)
+        if what in clauses.PRESENTATION and not watched:
+            if what != "heading":
+                self.tally[what] += 1
+            return None
+        name = _name(sentence.section)
+        subjects = clauses.about(f"{sentence.lead} {sentence.text}", self.pattern)
+        verb = "added to" if added else "removed from"
+        quote = _quote(sentence.text)
+        if watched:
+            return Finding(weight=0.6, summary=f"{'New' if added else 'Removed'} text about {_listed(watched)} "
+                                               f"in section '{name}'.",
+                           reason=f"A sentence mentioning {_listed(watched)} (on the watch list) was {verb} "
+                                  f"section '{name}': {quote}")
+        if what == "obligation":
+            topic = f" about {_listed(subjects)}" if subjects else ""
+            return Finding(weight=0.7 if subjects else 0.5, clear=bool(subjects),
+                           summary=f"{'New' if added else 'Removed'} clause{topic} in section '{name}'.",
+                           reason=f"A clause{topic} was {verb} section '{name}': {quote}")
+        if subjects:
+            clause = not sentence.table  # a table row lists; a sentence says what happens
+            return Finding(weight=0.6 if clause else 0.35, clear=clause,
+                           summary=f"{'New' if added else 'Removed'} text about {_listed(subjects)} in section "
+                                   f"'{name}'.",
+                           reason=f"A sentence about {_listed(subjects)} was {verb} section '{name}': {quote}")
+        shifts = [q for q in quantities(sentence.text) if q.kind != "number"]
+        if shifts:
+            return Finding(weight=0.4, summary=f"{'New' if added else 'Removed'} text with {shifts[0].text} in "
+                                               f"section '{name}'.",
+                           reason=f"A sentence with {shifts[0].text} was {verb} section '{name}': {quote}")
+        self.minor[sentence.section, "added" if added else "removed"] += 1
+        return None
+
+    def _section(self, title: str, added: bool, lone: list[tuple[Sentence, Finding | None]],
+                 whole: bool) -> list[Finding]:
+        """The findings of the sentences of ``title`` added or removed whole: one for the whole
+        section when the section itself was added or removed, else one for each."""
+        findings = [f for _, f in lone if f is not None]
+        if not whole or not findings:
+            return findings
+        weight = 1.0
+        for finding in findings:
+            weight *= 1 - finding.weight
+        weight = round(1 - weight, 4)
+        subjects = clauses.about(" ".join(s.text for s, _ in lone), self.pattern)
+        topic = f" on {_listed(subjects[:4])}" if subjects else ""
+        name, clear = _name(title), any(f.clear for f in findings)
+        if added:
+            return [Finding(weight=weight, clear=clear, summary=f"New section '{name}'{topic}.",
+                            reason=f"New section '{name}'{topic}.")]
+        return [Finding(weight=weight, clear=clear, summary=f"Section '{name}' removed.",
+                        reason=f"Section '{name}'{topic.replace(' on', ', on', 1)} removed.")]
+
+    def _kind(self, sentence: Sentence) -> str:
+        return clauses.kind(sentence.text, sentence.lead, links=sentence.links, heading=sentence.heading)
 
 
-@lru_cache(maxsize=4096)
-def _changed_sentence(before: str, after: str, name: str,
-                      pattern: re.Pattern[str]) -> tuple[Finding, ...] | None:
-    """Findings for a sentence that was edited; ``None`` when it names no quantity or watched term."""
-    term = _term(after, pattern) or _term(before, pattern)
-    old_amounts, new_amounts = quantities(before, bare=bool(term)), quantities(after, bare=bool(term))
-    moved = compare_quantities(old_amounts, new_amounts)
-    masked = _masked(before, old_amounts), _masked(after, new_amounts)
-    if moved:
-        return tuple(Finding(_WEIGHTS["quantity"], f"{_subject(quantity, before, after, pattern)}{change} "
-                                                   f"in section '{name}'") for quantity, change in moved
-                     ) + _clause(*masked, after, name)
-    if term and not _cosmetic(*masked) and not _reworded(before, after, pattern):
-        return (Finding(_WEIGHTS["watch"],
-                        f"sentence mentioning {term} changed in section '{name}': {_quote(after)}"),)
+def _party_run(old: tuple[str, ...], new: tuple[str, ...], old_text: str, new_text: str) -> bool:
+    """True if ``old`` -> ``new`` replaces a name by another (a few capitalized words each, in
+    text that is not all capitals) in a clause about law, forum, controller or who receives data
+    or money."""
+    return (0 < len(old) <= _NAME_WORDS and 0 < len(new) <= _NAME_WORDS and clauses.proper(old)
+            and clauses.proper(new) and not _shouting(old_text + new_text)
+            and _near_role(old, new, old_text, new_text) is not None)
+
+
+def _full_name(words: tuple[str, ...], text: str) -> str:
+    """The name of which ``words`` are part in ``text``, with the capitalized words around them
+    (``Shield`` in ``the Privacy Shield framework`` is ``Privacy Shield``)."""
+    capitalized = r"[A-Z][\w.&'’-]*"
+    found = re.search(rf"(?:{capitalized} )*" + r"\W+".join(map(re.escape, words)) + rf"(?: {capitalized})*", text)
+    return found.group(0).rstrip(".,") if found else " ".join(words)
+
+
+def _shouting(text: str) -> bool:
+    """True if most letters of ``text`` are capitals (emphasis, where capitals say nothing of names)."""
+    letters = [c for c in text if c.isalpha()]
+    return sum(c.isupper() for c in letters) > 0.5 * len(letters)
+
+
+def _near_role(old: tuple[str, ...], new: tuple[str, ...], old_text: str, new_text: str) -> re.Match[str] | None:
+    """The words of a clause about law, forum, controller or who receives data or money
+    (:data:`terms.clauses.ROLE`) within a few words of where ``old`` became ``new``."""
+    for words, text in ((new, new_text), (old, old_text)):
+        at = text.find(" ".join(words)) if words else -1
+        if at >= 0:
+            role = clauses.ROLE.search(text, max(0, at - _NEAR), at + len(" ".join(words)) + _NEAR)
+            if role:
+                return role
     return None
 
 
-def _masked(sentence: str, amounts: list[Quantity]) -> str:
-    """``sentence`` with each of its quantities replaced by ``#``."""
-    parts, at = [], 0
-    for quantity in amounts:
-        found = sentence.find(quantity.text, at)
-        if found >= 0:
-            parts.extend((sentence[at:found], "#"))
-            at = found + len(quantity.text)
-    return "".join(parts) + sentence[at:]
-
-
-def _clause(before: str, after: str, sentence: str, name: str) -> tuple[Finding, ...]:
-    """A note when a sentence whose quantities changed also gained, lost or reworded more than
-    a few words (the few that introduce a new quantity, "first on" a date, are not noted)."""
-    ops = [op for op in word_diff(before, after) if op.tag != "equal"]
-    added = " … ".join(op.new.strip(" .,;:") for op in ops if count_words(op.new))
-    removed = " … ".join(op.old.strip(" .,;:") for op in ops if count_words(op.old))
-    if count_words(added) + count_words(removed) <= _REWORDING:
-        return ()
-    verb, quoted = ("reworded", sentence) if added and removed else (
-        ("extended", added) if added else ("cut", removed))
-    return (Finding(_WEIGHTS["clause"], f"same sentence also {verb} in section '{name}': {_quote(quoted)}"),)
-
-
-def _lone_sentence(sentence: str, what: str, name: str, pattern: re.Pattern[str],
-                   findings: list[Finding]) -> int:
-    """Add the finding for a sentence added or removed whole; return 1 if it is a minor one."""
-    term = _term(sentence, pattern)
-    if term:
-        findings.append(Finding(_WEIGHTS["watch"],
-                                f"sentence mentioning {term} {what} in section '{name}': {_quote(sentence)}"))
-        return 0
-    amounts: list[Quantity] = quantities(sentence)
-    if amounts:
-        findings.append(Finding(_WEIGHTS["quantity sentence"],
-                                f"sentence with '{amounts[0].text}' {what} in section '{name}': "
-                                f"{_quote(sentence)}"))
-        return 0
-    return 1
-
-
-def _subject(quantity: Quantity, before: str, after: str, pattern: re.Pattern[str]) -> str:
-    """The watched noun nearest to ``quantity`` in its sentence (within :data:`_NEAR`
-    characters), with a space: ``"refund "``."""
-    at = after.find(quantity.text)
-    sentence = after if at >= 0 else before
-    at = at if at >= 0 else before.find(quantity.text)
+def _subject(shift: Shift, old: str, new: str, section: str, pattern: re.Pattern[str]) -> str:
+    """What a quantity is about, with a space: the watched noun nearest to it in its sentence
+    (within 300 characters), else in the section's title (``"refund "``); ``"minimum "`` for a
+    limit such as ``be at least 13``; ``""`` when none is found."""
+    quantity = shift.after or shift.before
+    assert quantity is not None
+    sentence = new if shift.after else old
+    at = sentence.find(quantity.text)
     if at < 0:
         return ""
-    start = max(0, at - _NEAR)
-    nouns = [m for m in pattern.finditer(sentence, start, at + _NEAR) if not _MODAL.match(m.group(0))]
-    if not nouns:
+    if quantity.kind in ("number", "age") and re.search(r"\b(?:at least|over|older than)\s*$",
+                                                      sentence[max(0, at - 30):at]):
+        return "minimum "
+    if quantity.kind in ("date", "number", "age"):
         return ""
-    return min(nouns, key=lambda m: abs(m.start() - at)).group(0).lower() + " "
+    nouns = list(pattern.finditer(sentence, max(0, at - 300), at + 300))
+    noun = min(nouns, key=lambda m: abs(m.start() - at)).group(0) if nouns else next(
+        (m.group(0) for m in pattern.finditer(section)), "")
+    noun = clauses.canonical(noun)
+    return "" if not noun or noun.startswith(("right", "data", "personal")) else noun + " "
 
 
-def _term(sentence: str, pattern: re.Pattern[str]) -> str | None:
-    """The first three distinct watched terms of ``sentence``, quoted: ``'refund', 'fee'``."""
-    found = list(dict.fromkeys(m.group(0).lower() for m in pattern.finditer(sentence)))[:3]
-    return ", ".join(f"'{t}'" for t in found) or None
+def _party(role: str, old: str, new: str, section: str) -> str:
+    """The summary sentence for a party or place replaced in a clause about ``role``."""
+    role = role.lower()
+    if "law" in role or "govern" in role:
+        return f"Governing law changed from {old} to {new}."
+    if any(w in role for w in ("court", "venue", "jurisdiction", "tribunal")):
+        return f"Courts for disputes changed from {old} to {new}."
+    if "arbitrat" in role or "dispute" in role or "ombuds" in role:
+        return f"Dispute resolution moved from {old} to {new}."
+    if "controller" in role:
+        return f"Data controller changed from {old} to {new}."
+    return f"In section '{section}', {old} is replaced by {new}."
 
 
-@lru_cache(maxsize=4096)
-def _cosmetic(before: str, after: str) -> bool:
-    """True if two sentences differ only in case, punctuation, cross-reference numbers,
-    numbers written as words, function words or typo-sized word edits."""
-    for old, new in _replaced(_words(before), _words(after)):
-        if _FUNCTION_WORDS.issuperset(old + new):
-            continue
-        if (not old or not new or len(old) + len(new) > _TYPO_WORDS
-                or fuzz.ratio(" ".join(old), " ".join(new)) < _TYPO or any(c.isdigit() for c in "".join(old + new))):
-            return False
-    return True
+def _content(words: tuple[str, ...]) -> bool:
+    return any(w.lower() not in edits.COMMON for w in words)
 
 
-def _reworded(before: str, after: str, pattern: re.Pattern[str]) -> bool:
-    """True if ``after`` rewords ``before`` slightly: the same watched terms, and only a few
-    words replaced (none added or dropped), none of them a word like "not", "only" or "may";
-    never in a sentence about personal data or sharing."""
-    if _DATA.search(before) or Counter(m.group(0).lower() for m in pattern.finditer(before)) != Counter(
-            m.group(0).lower() for m in pattern.finditer(after)):
-        return False
-    edits = _replaced(_words(before), _words(after))
-    changed = [word for old, new in edits for word in old + new]
-    return (all(old and new for old, new in edits) and not _SCOPE_WORDS.intersection(changed)
-            and all(len(old) <= _REWORDING and len(new) <= _REWORDING for old, new in edits))
+def _name(section: str) -> str:
+    return section or "(untitled opening)"
 
 
-@lru_cache(maxsize=4096)
-def _words(sentence: str) -> tuple[str, ...]:
-    """The words of a sentence, lower case, number words as digits, cross-references left out."""
-    return tuple(_WORDS.findall(digits(_CROSS_REFERENCE.sub("", sentence)).lower()))
+def _listed(items: Sequence[str]) -> str:
+    items = list(items)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else (items[0] if items else "")
 
 
-@lru_cache(maxsize=256)
-def _replaced(a: tuple[str, ...], b: tuple[str, ...]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """The runs of words that differ between ``a`` and ``b``, as (old, new) pairs."""
-    return [(a[i1:i2], b[j1:j2]) for tag, i1, i2, j1, j2 in align(a, b) if tag != "equal"]
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
 
 
-def _unmatched(old: Sequence[str], new: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Sentences only in ``old`` and only in ``new`` (compared without case), in order."""
-    return _only_in(old, new), _only_in(new, old)
+def _words(words: tuple[str, ...], limit: int = 8) -> str:
+    return " ".join(words[:limit]) + (" …" if len(words) > limit else "")
 
 
-def _only_in(these: Sequence[str], others: Sequence[str]) -> list[str]:
-    """The sentences of ``these`` left over once each is matched with one equal sentence
-    (without case) of ``others``, in order."""
-    left = Counter(s.lower() for s in others)
-    found = []
-    for sentence in these:
-        if left[sentence.lower()]:
-            left[sentence.lower()] -= 1
-        else:
-            found.append(sentence)
-    return found
+def _short(sentence: str, limit: int = 60) -> str:
+    return sentence if len(sentence) <= limit else sentence[:limit - 1].rstrip() + "…"
 
 
-def _pair_sentences(removed: list[str],
-                    added: list[str]) -> tuple[list[tuple[str, str]], list[str], list[str]]:
-    """Pair removed and added sentences that are edits of each other, most similar first."""
-    if not removed or not added:
-        return [], removed, added
-    pairs: dict[int, int] = {}
-    taken: set[int] = set()
-    for _, i, j in sorted(_similar(removed, added), reverse=True):
-        if i not in pairs and j not in taken:
-            pairs[i] = j
-            taken.add(j)
-    changed = [(removed[i], added[j]) for i, j in sorted(pairs.items(), key=lambda ij: ij[1])]
-    return (changed, [s for i, s in enumerate(removed) if i not in pairs],
-            [s for j, s in enumerate(added) if j not in taken])
-
-
-def _similar(removed: list[str], added: list[str]) -> list[tuple[float, int, int]]:
-    """``(score, i, j)`` for each removed sentence ``i`` and added sentence ``j`` similar
-    enough to be an edit of each other. All pairs are scored when that is quick; otherwise
-    each removed sentence is compared with the added ones near the same relative place
-    (:func:`terms.pairing.near`), so that the work stays proportional to the text's length."""
-    if (len(removed) * len(added) > ALL_PAIRS
-            or sum(map(len, removed)) * sum(map(len, added)) > ALL_PAIRS_ELEMENTS):
-        scored = ((_similarity(removed[i], added[j]), i, j) for i, j in near(len(removed), len(added)))
-        return [(score, i, j) for score, i, j in scored if score >= _SENTENCE_CUTOFF]
-    scores = process.cdist(removed, added, scorer=fuzz.ratio, score_cutoff=_SENTENCE_CUTOFF)
-    # partial_ratio pairs a sentence nearly contained in a longer one (a clause appended or cut).
-    # Only where one is 1.5 times as long can ratio miss such a pair: elsewhere it is at least
-    # about 2 / 2.5 of partial_ratio, above the cutoff.
-    old_lengths, new_lengths = np.array([len(s) for s in removed]), np.array([len(s) for s in added])
-    shorter, longer = np.minimum.outer(old_lengths, new_lengths), np.maximum.outer(old_lengths, new_lengths)
-    for i, j in zip(*np.nonzero((shorter >= _CONTAINED_LENGTH) & (longer >= 1.5 * shorter))):
-        scores[i, j] = max(scores[i, j], fuzz.partial_ratio(removed[i], added[j], score_cutoff=_CONTAINED))
-    rows, cols = np.nonzero(scores >= _SENTENCE_CUTOFF)
-    return [(float(scores[i, j]), int(i), int(j)) for i, j in zip(rows, cols)]
-
-
-def _similarity(before: str, after: str) -> float:
-    """How alike two sentences are, 0-100, as :func:`_similar` scores them one pair at a time:
-    by characters (and containment), or by words for sentences too long for that to be quick."""
-    if len(before) * len(after) > _CHARACTER_PAIRS:
-        return 100 * word_similarity(_WORDS.findall(before.lower()), _WORDS.findall(after.lower()))
-    score = fuzz.ratio(before, after)
-    shorter, longer = sorted((len(before), len(after)))
-    if shorter >= _CONTAINED_LENGTH and longer >= 1.5 * shorter:
-        score = max(score, fuzz.partial_ratio(before, after, score_cutoff=_CONTAINED))
-    return score
-
-
-_LINK_TARGET = re.compile(r"\]\((?:[^()]|\([^()]*\))*\)|\]\[[^\]]*\]")
-_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:.*$", re.MULTILINE)
-_URL = re.compile(r"<?(?:https?|mailto):[^\s>)]+>?|<[^<>\s@]+@[^<>\s]+>")
-_HTML_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
-_MARKUP = re.compile(r"[*_`#>|~\[\]]+|^ *(?:[-+*]|\d+[.)]) +|^[ =:-]+$", re.MULTILINE)
-_PARAGRAPH = re.compile(r"\n\s*\n|\n(?= *(?:[-+*]|\d+[.)]) )")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
-
-
-@lru_cache(maxsize=2048)
-def _sentences(body: str) -> tuple[str, ...]:
-    """The sentences of a section body as prose: markup, link targets, URLs, list markers
-    and line breaks removed, whitespace collapsed.
-
-    >>> _sentences("Read [this](https://a.example/v2).\\nRefunds take\\n14 days.\\n\\n1. Call us!")
-    ('Read this.', 'Refunds take 14 days.', 'Call us!')
-    """
-    found = []
-    for paragraph in _PARAGRAPH.split(_DEFINITION.sub("", _uncommented(body))):
-        text = " ".join(_prose(paragraph).split())
-        found.extend(s for s in _SENTENCE.split(text) if _WORDS.search(s))
-    return tuple(found)
-
-
-def _uncommented(text: str) -> str:
-    """``text`` without its HTML comments (one left open is kept), in one pass."""
-    parts, at = [], 0
-    while (start := text.find("<!--", at)) >= 0 and (end := text.find("-->", start + 4)) >= 0:
-        parts.append(text[at:start])
-        at = end + 3
-    return "".join(parts) + text[at:]
-
-
-def _prose(text: str) -> str:
-    text = _URL.sub("", _LINK_TARGET.sub("]", text))
-    return _MARKUP.sub("", _HTML_TAG.sub("", text))
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _quote(sentence: str, limit: int = 100) -> str:
-    return '"' + (sentence if len(sentence) <= limit else sentence[:limit - 1].rstrip() + "…") + '"'
+    return "“" + (sentence if len(sentence) <= limit else sentence[:limit - 1].rstrip() + "…") + "”"

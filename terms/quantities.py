@@ -18,6 +18,8 @@ _SPELLED = (rf"(?=[a{''.join(sorted({word[0] for word in _NUMBER_WORDS}))}])"
 on the first letter is for speed."""
 _SPELLED_WORD = re.compile(rf"\b(?:{_SPELLED})\b", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
+_NUMERIC_WORD = re.compile(r"(?:hour|day|week|month|year|business|calendar|working|usd|eur|gbp|dollar|euro|pound"
+                           r"|percent|cent)s?", re.IGNORECASE)
 _DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 365 / 12, "year": 365}
 """Days in each unit of a duration; a month is a twelfth of a year, so that 24 months equal 2 years."""
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december")
@@ -34,6 +36,8 @@ _PATTERN = re.compile(
     re.IGNORECASE)
 _REFERENCE = re.compile(r"(?:section|clause|article|paragraph|§)\s*", re.IGNORECASE)
 """Words before a number that make it a cross-reference, which renumbering changes."""
+_AGE_BEFORE = re.compile(r"\b(?:aged?|be (?:at least|over|older than|under|younger than))\s+", re.IGNORECASE)
+"""Words before a number that make it an age: ``be at least 13``."""
 _LIMIT = re.compile(r"\b(?:at (?:least|most)|up to|over|under|aged?|more than|less than|fewer than"
                     r"|maximum of|minimum of|limit of)\s+", re.IGNORECASE)
 """Words before a number that make it a limit or an age: ``at least 13``, ``up to 3``."""
@@ -42,7 +46,7 @@ _BEFORE = 40
 _NEXT_WORD = re.compile(r"\s+([a-z]+)\b")
 _FUNCTION_WORDS = frozenset(
     "a an and are as at be by else for from if in is it of on or our than that the their them then "
-    "these they this those to us was we were with you your".split())
+    "these they this those to us was we were with you your per".split())
 """Words after a number that do not say what it counts (``13 or older``, ``2019 we``)."""
 _NAME_BEFORE = re.compile(r"(?:\b[A-Z]\w*|\d)\s*$")
 _NAME_AFTER = re.compile(r"\s*(?:[A-Z]|\d)")
@@ -67,7 +71,9 @@ class Quantity:
     """``date``, ``money``, ``percent``, ``duration``, ``age`` or ``number``."""
     text: str
     unit: str
-    """Currency code; ``day`` or ``business day`` for durations; ``""`` otherwise."""
+    """Currency code; ``day`` or ``business day`` for durations; what a number counts
+    (``devices``), ``limit`` for a limit (``at least 3``); ``year`` for an age given as a bare
+    number; ``""`` otherwise."""
     value: float | str
     """Amount (durations in days); the normalized text for dates."""
 
@@ -90,6 +96,7 @@ def quantities(text: str, bare: bool = False) -> list[Quantity]:
         return found  # every quantity has a digit or a number word; this test is much quicker
     references = {m.end() for m in _REFERENCE.finditer(text)}
     limits = {m.end() for m in _LIMIT.finditer(text)}
+    ages = {m.end() for m in _AGE_BEFORE.finditer(text)}
     for match in _PATTERN.finditer(text):
         kind = match.lastgroup if match.lastgroup in _NOUN else next(
             k for k in _NOUN if match.group(k) is not None)
@@ -110,12 +117,24 @@ def quantities(text: str, bare: bool = False) -> list[Quantity]:
             if _AGE_AFTER.match(text, match.end()):
                 kind = "age"
             found.append(Quantity(kind, written, "business day" if business else "day", days))
-        elif match.start() not in references:
+        elif match.start() in ages and kind == "number":
+            found.append(Quantity("age", written, "year", _value(written)))
+        elif match.start() not in references and not _enumerator(text, match):
             counted = _counted(text, match, limits)
             if counted is not None or (bare and written[0].isdigit() and not _in_name(text, match)):
-                found.append(Quantity(kind, f"{written} {counted}" if counted else written, "",
-                                      _value(written)))
+                found.append(Quantity(kind, f"{written} {counted}" if counted else written,
+                                      "limit" if counted == "" else counted or "", _value(written)))
     return found
+
+
+def numeric(word: str) -> bool:
+    """True if ``word`` is part of how a quantity is written: a number, a number word, a unit
+    of time or a currency.
+
+    >>> [numeric(w) for w in ("14", "fourteen", "business", "days", "refund")]
+    [True, True, True, True, False]
+    """
+    return word.isdigit() or bool(_NUMERIC_WORD.fullmatch(word)) or bool(_SPELLED_WORD.fullmatch(word))
 
 
 def digits(text: str) -> str:
@@ -136,19 +155,59 @@ def _counted(text: str, match: re.Match[str], limits: set[int]) -> str | None:
     return "" if match.start() in limits else None
 
 
+def _enumerator(text: str, match: re.Match[str]) -> bool:
+    """True if the number ``match`` numbers the items of a list: ``(3)``, ``3)``."""
+    return text[match.end():match.end() + 1] == ")" and (match.start() == 0 or text[match.start() - 1] in "( ")
+
+
 def _in_name(text: str, match: re.Match[str]) -> bool:
     """True if a capitalised word or a digit is next to the number ``match``."""
     return bool(_NAME_BEFORE.search(text, max(0, match.start() - _BEFORE), match.start())
                 or _NAME_AFTER.match(text, match.end()))
 
 
-def compare_quantities(old: list[Quantity], new: list[Quantity]) -> list[tuple[Quantity, str]]:
-    """Describe how the quantities of a sentence changed, e.g.
-    ``"period shortened: '14 days' -> '7 days'"``, each with the quantity it is about
-    (the new one where there is one); empty when they are the same.
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Shift:
+    """How one quantity of a sentence changed: ``before`` became ``after`` (``None`` when
+    the quantity was added or removed)."""
 
-    >>> [text for _, text in compare_quantities(quantities("a fee of $10"), quantities("a fee of $15"))]
-    ["amount increased: '$10' -> '$15'"]
+    before: Quantity | None
+    after: Quantity | None
+    verb: str
+    """``increased``, ``reduced``, ``extended``, ``shortened``, ``raised``, ``lowered``,
+    ``changed``, ``added`` or ``removed``."""
+
+    @property
+    def label(self) -> str:
+        """What the quantity is: ``period``, ``amount``, ``age``, ``number of devices``…"""
+        quantity = self.after or self.before
+        assert quantity is not None
+        if quantity.kind == "number" and quantity.unit:
+            return "limit" if quantity.unit == "limit" else f"number of {quantity.unit}"
+        return _LABEL[quantity.kind]
+
+    @property
+    def bare(self) -> bool:
+        """True for a number that neither counts something nor sets a limit."""
+        return all(q is None or (q.kind == "number" and not q.unit) for q in (self.before, self.after))
+
+    def __str__(self) -> str:
+        """In plain words: ``period shortened from 14 days to 7 days``, ``new date: 1 May 2026``."""
+        if self.before and self.after:
+            return f"{self.label} {self.verb} from {_plain(self.before)} to {_plain(self.after)}"
+        if self.after:
+            return f"new {self.label}: {_plain(self.after)}"
+        assert self.before is not None
+        return f"{self.label} removed: {_plain(self.before)}"
+
+
+def compare_quantities(old: list[Quantity], new: list[Quantity]) -> list[Shift]:
+    """How the quantities of a sentence changed; empty when they are the same.
+
+    >>> [str(s) for s in compare_quantities(quantities("a fee of $10"), quantities("a fee of $15"))]
+    ['amount increased from $10 to $15']
+    >>> [str(s) for s in compare_quantities(quantities("up to 3 devices"), quantities("up to 2 devices"))]
+    ['number of devices decreased from 3 to 2']
     """
     key = lambda q: (q.kind, q.unit, q.value)  # noqa: E731
     removed = _first(old, Counter(map(key, old)) - Counter(map(key, new)), key)
@@ -165,11 +224,19 @@ def compare_quantities(old: list[Quantity], new: list[Quantity]) -> list[tuple[Q
         verbs = _VERBS.get(before.kind) if before.unit == after.unit else None
         comparable = isinstance(before.value, float) and isinstance(after.value, float)
         verb = verbs[after.value < before.value] if verbs and comparable else "changed"
-        changes.append((after, f"{_LABEL[before.kind]} {verb}: '{before.text}' -> '{after.text}'"))
+        changes.append(Shift(before=before, after=after, verb=verb))
     left = {id(q) for kind in waiting.values() for q in kind}
-    changes.extend((q, f"{_LABEL[q.kind]} removed: '{q.text}'") for q in lone)
-    changes.extend((q, f"{_LABEL[q.kind]} added: '{q.text}'") for q in added if id(q) in left)
+    changes.extend(Shift(before=q, after=None, verb="removed") for q in lone)
+    changes.extend(Shift(before=None, after=q, verb="added") for q in added if id(q) in left)
     return changes
+
+
+def _plain(quantity: Quantity) -> str:
+    """A quantity as a reader would say it: a counted number without its noun."""
+    counted = quantity.kind == "number" and quantity.unit not in ("", "limit")
+    if counted and isinstance(quantity.value, float):
+        return f"{quantity.value:g}"
+    return quantity.text
 
 
 def _first(found: list[Quantity], counts: Counter, key) -> list[Quantity]:

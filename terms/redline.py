@@ -12,10 +12,12 @@ if TYPE_CHECKING:
 
 
 def verdict_line(change: Change) -> str:
-    """``material (score 0.82)``, ``not material (score 0.10)`` or ``no changes``."""
+    """``material (high confidence, score 0.82)``, ``not material (low confidence, score 0.35)``
+    or ``no changes``."""
     if change.identical:
         return "no changes"
-    return f"{'material' if change.material else 'not material'} (score {change.score:.2f})"
+    return (f"{'material' if change.material else 'not material'} "
+            f"({change.confidence} confidence, score {change.score:.2f})")
 
 
 def section_header(section: SectionChange) -> str:
@@ -31,7 +33,8 @@ def section_header(section: SectionChange) -> str:
 
 def render_text(change: Change, markers: bool = True) -> str:
     """The change as plain text; see :meth:`terms.changes.Change.render`."""
-    lines = [verdict_line(change)] + [f"  - {reason}" for reason in change.reasons]
+    lines = [verdict_line(change)] + ([change.summary] if change.summary else []) + [
+        f"  - {reason}" for reason in change.reasons]
     for section in _shown(change):
         lines.extend(["", section_header(section)])
         if markers and section.status != "moved":
@@ -44,6 +47,8 @@ def render_rich(change: Change) -> Text:
     from rich.text import Text
 
     text = Text(verdict_line(change) + "\n", style="bold red" if change.material else "bold green")
+    if change.summary:
+        text.append(change.summary + "\n")
     for reason in change.reasons:
         text.append(f"  - {reason}\n")
     for section in _shown(change):
@@ -81,7 +86,8 @@ changed heading or item still reads as one."""
 
 def render_markdown(change: Change) -> str:
     """The change as GitHub-flavoured Markdown for a pull request's comment: what it is, whether
-    it is material and what follows for users, the editor's summary, the analysis' reasons, then
+    it is material and what follows for users, the editor's summary (else the generated one), the
+    analysis' reasons, then
     each changed section in a collapsible ``<details>``, its text as the new version reads with
     removed words in ``<del>`` and added ones in ``<ins>``. Sections whose only change is their
     number are listed, not shown."""
@@ -90,6 +96,8 @@ def render_markdown(change: Change) -> str:
     lines = [head, "", _verdict_markdown(change)]
     if new is not None and new.summary:
         lines += ["", f"> {escape(new.summary)}"]
+    elif change.summary:
+        lines += ["", f"> {escape(change.summary)} _(summary generated from the changes)_"]
     if change.reasons:
         lines += ["", "Why:", *(f"- {escape(reason)}" for reason in change.reasons)]
     shown = [s for s in _shown(change) if s.status != "moved" and not _renumbered(s)]

@@ -42,7 +42,9 @@ class Assessment:
     score: float
     """How likely the change is to be material, in [0, 1]."""
     reasons: tuple[str, ...]
-    """Why, in words a legal editor understands."""
+    """Why, in words a visitor understands."""
+    summary: str
+    """What changed, in one to three sentences generated from the analysis' findings."""
     previous: str
     """The id of the version the change is from."""
 
@@ -69,7 +71,8 @@ def assess_versions(content: Content, *, watch: Iterable[str] = (),
             change = compare(old, new) if compare else _compared(old, new, watched)
             found[(new.slug, new.id)] = Assessment(
                 material=bool(change.material), confidence=_confidence(change),
-                score=float(change.score), reasons=tuple(change.reasons), previous=old.id)
+                score=float(change.score), reasons=tuple(change.reasons),
+                summary=str(getattr(change, "summary", "")), previous=old.id)
     return found
 
 

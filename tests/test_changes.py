@@ -105,20 +105,21 @@ def test_versions_are_accepted_and_named_in_to_dict(content_repo):
     data = json.loads(json.dumps(change.to_dict()))
     assert {k: data[k] for k in ("document", "old", "new", "material", "flag")} == {
         "document": "terms", "old": "2025-01-01", "new": "2025-03-01", "material": True, "flag": None}
-    assert data["reasons"] == ["fee amount increased: '$10' -> '$12' in section '1. Fees'"]
+    assert data["reasons"] == ["Fee amount increased from $10 to $12 in section '1. Fees': “The fee is $12.”"]
+    assert (data["summary"], data["confidence"]) == ("Fee amount increased from $10 to $12.", "high")
     assert data["sections"][1]["ops"][1] == {"tag": "replace", "old": "10", "new": "12"}
 
 
 def test_render_with_and_without_markers():
     change = terms.compare(OLD, OLD.replace("Write to us.", "Write to us by post."))
     assert change.render(markers=True) == (
-        "not material (score 0.10)\n"
-        "  - section '4. Contact': 1 sentence changed\n\n"
+        "not material (high confidence, score 0.00)\n"
+        "No change to rights or obligations found: contact details changed.\n\n"
         "@@ 4. Contact (modified) @@\n"
         "# 4. Contact\n\nWrite to us{+ by post+}.")
     assert change.render(markers=False) == (
-        "not material (score 0.10)\n"
-        "  - section '4. Contact': 1 sentence changed\n\n"
+        "not material (high confidence, score 0.00)\n"
+        "No change to rights or obligations found: contact details changed.\n\n"
         "@@ 4. Contact (modified) @@")
 
 
@@ -128,7 +129,8 @@ def test_rich_rendering_colours_the_redline():
     console = Console(record=True, width=80, color_system="truecolor", force_terminal=True)
     console.print(terms.compare(OLD, OLD.replace("14 days", "7 days")))
     output = console.export_text(styles=True)
-    assert "material (score 0.70)" in output
+    assert "material (high confidence, score 0.70)" in output
+    assert "Refund period shortened from 14 days to 7 days." in output
     assert "\x1b[" in output
 
 

@@ -461,7 +461,7 @@ def test_an_unflagged_material_change_is_a_warning_that_says_what_will_happen(co
     _, problems = problems_of(content_repo.path)
     assert problems == [
         f"terms.md:13: warning: version {later} has no 'material:' flag and the change from 2025-01-10 looks "
-        f"material (refund period shortened: '14 days' -> '7 days' in section '2. Refunds'), so users who "
+        f"material (high confidence, score 0.70): Refund period shortened from 14 days to 7 days. So users who "
         f"accepted an earlier version will be asked to accept it again once it takes effect on {later}: write "
         f"'material: true' to confirm, or 'material: false' if they need only be told"]
     for flag in (True, False):

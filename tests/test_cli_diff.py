@@ -46,7 +46,7 @@ def test_defaults_to_the_two_latest_versions(repo):
     result = run(repo, "terms")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[:2] == [
-        "terms: 2025-03-01 -> 2025-04-01 (editor's flag: not material)", "not material (score 0.00)"]
+        "terms: 2025-03-01 -> 2025-04-01 (editor's flag: not material)", "not material (high confidence, score 0.00)"]
     assert "@@ 3. Contact (modified) @@" in result.output
     assert "Write to us{+ +}." in result.output
 
@@ -56,8 +56,9 @@ def test_named_versions_show_verdict_reasons_and_markers(repo):
     assert result.exit_code == 0, result.output
     assert result.output == (
         "terms: 2025-01-01 -> 2025-03-01 (editor's flag: material)\n"
-        "material (score 0.70)\n"
-        "  - amount increased: '$10' -> '$12' in section '1. Fees'\n\n"
+        "material (high confidence, score 0.70)\n"
+        "Fee amount increased from $10 to $12.\n"
+        "  - Fee amount increased from $10 to $12 in section '1. Fees': “The Pro plan costs $12 per month.”\n\n"
         "@@ 1. Fees (modified) @@\n"
         "# 1. Fees\n\nThe Pro plan costs $[-10-]{+12+} per month.\n")
 
@@ -72,9 +73,12 @@ def test_json_output(repo):
     result = run(repo, "terms", "2025-01-01", "2025-03-01", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert {k: data[k] for k in ("document", "old", "new", "material", "flag", "score", "reasons")} == {
-        "document": "terms", "old": "2025-01-01", "new": "2025-03-01", "material": True, "flag": True,
-        "score": 0.7, "reasons": ["amount increased: '$10' -> '$12' in section '1. Fees'"]}
+    assert {k: data[k] for k in ("document", "old", "new", "material", "confidence", "flag", "score", "reasons",
+                                 "summary")} == {
+        "document": "terms", "old": "2025-01-01", "new": "2025-03-01", "material": True, "confidence": "high",
+        "flag": True, "score": 0.7,
+        "reasons": ["Fee amount increased from $10 to $12 in section '1. Fees': “The Pro plan costs $12 per month.”"],
+        "summary": "Fee amount increased from $10 to $12."}
     assert [s["status"] for s in data["sections"]] == ["modified", "unchanged", "unchanged"]
     assert {"tag": "replace", "old": "10", "new": "12"} in data["sections"][0]["ops"]
 
@@ -120,7 +124,8 @@ def test_watch_terms_come_from_the_configuration(repo):
                + BODY.replace("$10", "$12").replace("Write to us.", "Write to us by post."))
     data = json.loads(run(repo, "terms", "--format", "json").output)
     assert data["material"] is True
-    assert data["reasons"][0].startswith("sentence mentioning 'us' changed in section '3. Contact'")
+    assert data["reasons"][0].startswith("A sentence mentioning us (on the watch list) changed in section "
+                                         "'3. Contact'")
 
 
 def test_diff_has_help():
@@ -157,8 +162,8 @@ to accept it again.
 > Shorter refunds.
 
 Why:
-- refund period shortened: '14 days' -> '7 days' in section '1. Plans'
-- section added: '2. Data' (mentions 'share')
+- Refund period shortened from 14 days to 7 days in section '1. Plans': “Plan, Refund window; Monthly, 7 days”
+- New section '2. Data' on share.
 
 2 sections changed: 9 words added, 2 removed. Renumbered only, not shown: 3. Contact.
 
@@ -190,6 +195,16 @@ Why:
     assert "<td><del>14</del><ins>7</ins> days</td>" in html  # the new heading marked, the text escaped
     assert "<h2><ins>2. Data</ins></h2>" in html and "<p><ins>We share &lt;data&gt; with partners.</ins></p>" in html
     assert html.count("<details>") == 2 and html.count("</details>") == 2
+
+
+def test_markdown_shows_the_generated_summary_where_the_editor_wrote_none(content_repo):
+    content_repo.commit("2025-01-01", **{"terms.md": front(title="Terms", effective="2025-01-01") + PLANS})
+    changed = PLANS.replace("| Monthly | 14 days |", "| Monthly | 7 days |")
+    content_repo.commit("2025-02-01", **{"terms.md": front(title="Terms", effective="2025-03-01") + changed})
+    result = CliRunner().invoke(cli, ["diff", "terms", "--content", str(content_repo.path), "--format", "markdown"])
+    assert result.exit_code == 0, result.output
+    assert ("\n> Refund period shortened from 14 days to 7 days. _(summary generated from the changes)_\n"
+            in result.output)
 
 
 def test_markdown_of_identical_versions(content_repo):

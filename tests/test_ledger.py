@@ -56,7 +56,7 @@ def test_publish_refuses_a_changed_text_and_publishes_nothing(ledger):
 
 
 PARROT = "# Terms\n\nGuests may bring a parrot.\n"
-DOG = "# Terms\n\nGuests may bring a parrot or a large dog.\n"
+DOG = "# Terms\n\nGuests may bring a green parrot.\n"
 WATCH = ("parrots?",)
 """With this watch-list, the change between PARROT and DOG is material; without, it is not."""
 

@@ -85,76 +85,74 @@ CASES = [
     ("link URL updated", edit(("https://example.com/privacy", "https://example.com/legal/privacy-v2")),
      False, []),
     ("heading renamed", edit(("## 6. Contact", "## 6. Getting in Touch")), False,
-     ["heading renamed: '6. Contact' -> '6. Getting in Touch'"]),
+     ["Heading '6. Contact' renamed to '6. Getting in Touch'."]),
     ("harmless sentence added", edit(("signed in.", "signed in. Our office is in Lisbon.")), False,
-     ["1 sentence added"]),
+     ["In section '5. Privacy', 1 sentence added"]),
     ("harmless rewording", edit(("Write to us at the address on our website.",
-                                 "Send us a letter at the address shown on our website.")), False,
-     ["section '6. Contact'"]),
+                                 "Send us a letter at the address shown on our website.")), False, []),
     ("refund window shortened in a long paragraph", edit(("within 14 days", "within 7 days")), True,
-     ["period shortened: '14 days' -> '7 days' in section '3. Refunds'"]),
+     ["Refund period shortened from 14 days to 7 days in section '3. Refunds'"]),
     ("refund window extended", edit(("within 14 days", "within 30 days")), True,
-     ["period extended: '14 days' -> '30 days'"]),
+     ["Refund period extended from 14 days to 30 days"]),
     ("duration in words", edit(("within 14 days", "within fourteen (14) business days")), True,
-     ["refund period changed: '14 days' -> 'fourteen (14) business days'"]),
+     ["Refund period changed from 14 days to fourteen (14) business days"]),
     ("price increased", edit(("$10 per month", "$15 per month")), True,
-     ["amount increased: '$10' -> '$15' in section '2. Fees'"]),
-    ("price reduced", edit(("$10 per month", "$8.50 per month")), True, ["amount reduced"]),
+     ["Fee amount increased from $10 to $15 in section '2. Fees'"]),
+    ("price reduced", edit(("$10 per month", "$8.50 per month")), True, ["Fee amount reduced from $10 to $8.50"]),
     ("currency changed", edit(("$10 per month", "10 EUR per month")), True,
-     ["amount changed: '$10' -> '10 EUR'"]),
+     ["Fee amount changed from $10 to 10 EUR"]),
     ("new arbitration section", BASE + "\n## 7. Disputes\n\nAny dispute will be settled by binding "
      "arbitration, and you waive any class action.\n", True,
-     ["section added: '7. Disputes'", "'arbitration'", "'class action'"]),
+     ["New section '7. Disputes' on disputes, arbitration, waive and class action."]),
     ("removed right", edit(("You may export your content at any time from the settings page.\n", "")),
-     True, ["sentence mentioning 'you may' removed in section '4. Your Rights'"]),
+     True, ["A clause about your content was removed from section '4. Your Rights'"]),
     ("new data-sharing sentence", edit(("signed in.", "signed in. We may share your personal data "
                                                        "with advertising partners.")), True,
-     ["sentence mentioning 'share', 'personal data' added in section '5. Privacy'"]),
+     ["A clause about share, personal data and advertising was added to section '5. Privacy'"]),
     ("watched sentence changed", edit(("we will\nreturn the full amount", "we may\nreturn part of the amount")),
-     True, ["sentence mentioning 'you can', 'refund' changed in section '3. Refunds'"]),
+     True, ["What a party may or must do changed in section '3. Refunds': “will” became “may”"]),
     ("section removed", BASE.replace(section("4. Your Rights"), ""), True,
-     ["section removed: '4. Your Rights'"]),
+     ["Section '4. Your Rights', on rights and your content removed."]),
     ("section largely rewritten", edit(("You are responsible for keeping your password secret.\n"
                                         "Tell us at once if someone uses your account without your permission.",
                                         "Accounts are personal. Do not lend yours to colleagues or family.")),
-     True, ["section '1. Accounts' largely rewritten"]),
+     True, ["A clause was removed from section '1. Accounts': “You are responsible for keeping your password",
+            "A clause was added to section '1. Accounts': “Do not lend yours to colleagues or family.”"]),
     ("watch term from configuration", edit(("We use cookies to keep you signed in.",
                                            "We use cookies to keep you signed in and to measure visits.")),
-     True, ["sentence mentioning 'cookies' changed"]),
+     True, ["What a clause covers changed in section '5. Privacy'"]),
     ("date changed", edit(("once a year (see", "once a year, first on 2026-03-01 (see")), True,
-     ["date added: '2026-03-01'"]),
+     ["New date: 2026-03-01 in section '2. Fees'"]),
     ("percentage changed", edit(("billed in advance.", "billed in advance, with 20% VAT.")),
-     True, ["percentage added: '20%'"]),
+     True, ["New fee percentage: 20% in section '2. Fees'"]),
     ("cross-reference renumbered", edit(("(see section 3)", "(see section 4)")), False, []),
     ("empty heading added", edit(("## 6. Contact", "## Miscellaneous\n\n## 6. Contact")), False,
-     ["section added: 'Miscellaneous'"]),
+     ["Section 'Miscellaneous' added, with a heading only."]),
     ("durations written in words, sentence reworded",
      edit(("for 2 years", "for two years"),
           ("for 7 years for tax purposes.", "for seven years, as tax law requires.")),
-     False, ["section '5. Privacy': 1 sentence changed"]),
+     False, ["A clause was reworded in section '5. Privacy'"]),
     ("refund window written in words", edit(("within 14 days", "within fourteen days")), False, []),
     ("device limit written in words", edit(("up to 3 devices", "up to three devices")), False, []),
     ("refund sentence reworded", edit(("the card you paid with", "the card you used to pay")), False,
-     ["section '3. Refunds': 1 sentence changed"]),
+     ["A clause was reworded in section '3. Refunds'"]),
     ("retention period in words extended", edit(("for 2 years", "for three years")), True,
-     ["period extended: '2 years' -> 'three years' in section '5. Privacy'"]),
+     ["Period extended from 2 years to three years in section '5. Privacy'"]),
     ("refund window in words shortened", edit(("within 14 days", "within seven days")), True,
-     ["period shortened: '14 days' -> 'seven days'"]),
+     ["Refund period shortened from 14 days to seven days"]),
     ("watched sentence reworded with a scope word", edit(("at any time from the", "only from the")),
      True,
-     ["sentence mentioning 'you may' changed in section '4. Your Rights'"]),
+     ["What a clause covers changed in section '4. Your Rights'"]),
     ("postal address changed",
-     edit(("4 Harbour Lane, Bristol BS1 0QB", "Unit 12, Canal Wharf, Bristol BS1 6XN")), False,
-     ["section '6. Contact': 1 sentence changed"]),
-    ("phone number changed", edit(("0117 496 0000", "0117 496 0123")), False,
-     ["section '6. Contact': 1 sentence changed"]),
+     edit(("4 Harbour Lane, Bristol BS1 0QB", "Unit 12, Canal Wharf, Bristol BS1 6XN")), False, []),
+    ("phone number changed", edit(("0117 496 0000", "0117 496 0123")), False, []),
     ("help link added", edit(("at once if", "at once, or through the [account help page]"
                                             "(https://example.com/help/security), if")), False,
-     ["section '1. Accounts': 1 sentence changed"]),
+     ["In section '1. Accounts', 1 sentence reworded"]),
     ("device limit lowered", edit(("up to 3 devices", "up to 2 devices")), True,
-     ["number decreased: '3 devices' -> '2 devices' in section '2. Fees'"]),
+     ["Number of devices decreased from 3 to 2 in section '2. Fees'"]),
     ("minimum age raised", edit(("at least 13", "at least 16")), True,
-     ["number increased: '13' -> '16' in section '(untitled opening)'"]),
+     ["Minimum age raised from 13 to 16 in section '(untitled opening)'"]),
 ]
 
 WATCH = {"watch term from configuration": ("cookies?",)}
@@ -169,32 +167,31 @@ PAIRS = [
     ("refund window shortened and a clause appended", BASE,
      edit(("within 14 days", "within 7 days"),
           ("the card you paid with.", "the card you paid with" + RENEWALS)),
-     True, ["refund period shortened: '14 days' -> '7 days' in section '3. Refunds'",
-            "same sentence also extended in section '3. Refunds': \"annual plans keep their own refund"]),
+     True, ["Refund period shortened from 14 days to 7 days in section '3. Refunds'",
+            "A sentence in section '3. Refunds' now mentions pricing and renewal"]),
     ("watched sentence extended", BASE,
      edit(("from the settings page.", "from the settings page, or ask our support team to send you a copy "
                                       "of everything you have written, by email or on a memory stick.")),
-     True, ["sentence mentioning 'you may' changed in section '4. Your Rights'"]),
+     True, ["What a clause covers changed in section '4. Your Rights'"]),
     ("harmless sentence extended", BASE,
      edit(("on our website.", "on our website, or call our friendly support team during office hours, "
                               "which are listed on the contact page.")),
-     False, ["section '6. Contact': 1 sentence changed"]),
+     False, []),
     ("data shared with someone else", SHARING, edit(("with our partners", "with advertisers"), text=SHARING),
-     True, ["sentence mentioning 'share', 'data' changed in section '5. Privacy': "
-            "\"We share your data with advertisers to run the service.\""]),
+     True, ["A sentence in section '5. Privacy' now mentions advertisers: "
+            "“We share your data with advertisers to run the service.”"]),
     ("data shared for another purpose", SHARING,
      edit(("to run the service", "to show you ads"), text=SHARING),
-     True, ["sentence mentioning 'share', 'data' changed in section '5. Privacy'"]),
+     True, ["A sentence in section '5. Privacy' now mentions ads"]),
     ("typo in a data-sharing sentence", SHARING, edit(("our partners", "our partenrs"), text=SHARING),
      False, []),
     ("function word in a data-sharing sentence", SHARING,
      edit(("run the service", "run this service"), text=SHARING), False, []),
     ("function word in a refund sentence", BASE, edit(("to the card you", "to that card you")), False, []),
-    ("retention period in months, same length", BASE, edit(("for 2 years", "for 24 months")), False,
-     ["section '5. Privacy': 1 sentence changed"]),
+    ("retention period in months, same length", BASE, edit(("for 2 years", "for 24 months")), False, []),
     ("retention period in months, longer", edit(("for 2 years", "for 12 months")),
      edit(("for 2 years", "for 18 months")), True,
-     ["period extended: '12 months' -> '18 months' in section '5. Privacy'"]),
+     ["Period extended from 12 months to 18 months in section '5. Privacy'"]),
 ]
 
 
@@ -212,10 +209,12 @@ def test_edited_sentences(name, old, new, material, expected):
 
 def test_a_clause_cut_beside_a_changed_quantity_is_noted():
     old, new = PAIRS[0][2], BASE
+    quote = ("“If you are not satisfied, you can ask for a refund within 14 days of purchase, and we will "
+             "return t…”")
     assert terms.compare(old, new).reasons == (
-        "refund period extended: '7 days' -> '14 days' in section '3. Refunds'",
-        "same sentence also cut in section '3. Refunds': \"annual plans keep their own refund window, which "
-        "is described on the pricing page, in the order con…\"")
+        f"Refund period extended from 7 days to 14 days in section '3. Refunds': {quote}",
+        f"What a clause covers changed in section '3. Refunds': {quote}",
+        f"A sentence in section '3. Refunds' no longer mentions pricing and renewal: {quote}")
 
 
 @pytest.mark.parametrize("name, new, material, expected", CASES, ids=[c[0] for c in CASES])
@@ -240,27 +239,28 @@ def test_every_case_is_also_judged_in_reverse():
 
 def test_watch_terms_extend_the_default_list():
     old, new = "We bake cookies.\n", "We bake fresh cookies.\n"
-    assert terms.compare(old, new).reasons == ("section '(untitled opening)': 1 sentence changed",)
+    assert terms.compare(old, new).reasons == (
+        "In section '(untitled opening)', 1 sentence reworded, with no obligation, cost, data or party in them.",)
     change = terms.compare(old, new, watch=["cookies"])
     assert change.material
-    assert change.reasons == ("sentence mentioning 'cookies' changed in section '(untitled opening)': "
-                              "\"We bake fresh cookies.\"",)
+    assert change.reasons == ("A sentence mentioning cookies (on the watch list) changed in section "
+                              "'(untitled opening)': “We bake fresh cookies.”",)
 
 
 def test_invalid_watch_term_is_taken_literally():
     change = terms.compare("Pay the invoice in full now.\n", "Pay the invoice (in advance in full now.\n",
                            watch=["(in advance"])
-    assert change.reasons == ("sentence mentioning '(in advance' changed in section "
-                              "'(untitled opening)': \"Pay the invoice (in advance in full now.\"",)
+    assert change.reasons == ("A sentence in section '(untitled opening)' now mentions (in advance: "
+                              "“Pay the invoice (in advance in full now.”",)
 
 
 def test_removed_and_added_sections_are_material_in_both_directions():
     old = "## Fees\n\nThe fee is $5.\n"
     new = old + "\n## Arbitration\n\nDisputes go to arbitration.\n"
-    assert terms.compare(old, new).reasons == (
-        "section added: 'Arbitration' (mentions 'arbitration')",)
-    assert terms.compare(new, old).reasons == (
-        "section removed: 'Arbitration' (mentions 'arbitration')",)
+    assert terms.compare(old, new).reasons == ("New section 'Arbitration' on arbitration and disputes.",)
+    assert terms.compare(new, old).reasons == ("Section 'Arbitration', on arbitration and disputes removed.",)
+    assert terms.compare(old, new).summary == "New section 'Arbitration' on arbitration and disputes."
+    assert terms.compare(new, old).summary == "Section 'Arbitration' removed."
 
 
 def test_bare_numbers_count_only_in_sentences_that_matter():
@@ -293,7 +293,7 @@ def test_check_warns_when_an_announced_flag_contradicts_the_analysis(content_rep
     assert (warning.path, warning.line, warning.severity) == ("terms.md", 5, "warning")
     assert warning.message == (
         "version 2025-07-01 is marked not material, but the change from 2025-01-01 looks material "
-        "(score 0.70): refund period shortened: '14 days' -> '7 days' in section '3. Refunds'")
+        "(high confidence, score 0.70): Refund period shortened from 14 days to 7 days.")
 
 
 def test_check_warns_on_a_material_flag_for_a_cosmetic_change(content_repo):
@@ -302,7 +302,8 @@ def test_check_warns_on_a_material_flag_for_a_cosmetic_change(content_repo):
         "2025-08-01", edit(("## 6. Contact", "## 7. Contact")), material=True)})
     [warning] = flag_warnings(terms.check(terms.load(content_repo.path), now=NOW))
     assert warning.message == ("version 2025-08-01 is marked material, but the change from 2025-01-01 "
-                               "looks cosmetic (score 0.00): no change of substance found")
+                               "looks not material (high confidence, score 0.00): Only formatting or links "
+                               "changed.")
 
 
 def test_check_uses_the_watch_list_and_spares_agreeing_flags(content_repo):
@@ -322,11 +323,71 @@ def test_check_leaves_versions_in_force_alone_but_not_uncommitted_edits(content_
     content_repo.write("terms.md", terms_file("2025-06-01", edit(("$10", "$20")), material=False))
     [warning] = flag_warnings(terms.check(terms.load(content_repo.path), now=NOW))
     assert "version 2025-06-01 is marked not material" in warning.message
-    assert "amount increased: '$15' -> '$20'" in warning.message
+    assert "Fee amount increased from $15 to $20." in warning.message
+
+
+def unflagged_warnings(problems):
+    return [p for p in problems if "has no 'material:' flag" in p.message]
+
+
+def test_check_asks_the_editor_to_decide_on_an_unflagged_material_change(content_repo):
+    """A repository adopted without front matter: versions have no flag, so the verdict decides.
+    ``check`` says what will happen and how to confirm or overrule it, for the version still
+    open to a decision (here the uncommitted edit), not for those already in force."""
+    from click.testing import CliRunner
+
+    from termsledger.cli import cli
+
+    content_repo.commit("2025-01-01", **{"terms.md": BASE})
+    content_repo.commit("2025-02-01", **{"terms.md": edit(("$10", "$15"))})
+    assert unflagged_warnings(terms.check(terms.load(content_repo.path), now=NOW)) == []
+    content_repo.write("terms.md", edit(("$10", "$15"), ("within 14 days", "within 7 days")))
+    result = CliRunner().invoke(cli, ["check", "--content", str(content_repo.path)])
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.output.splitlines() if "material:" in line]
+    version = terms.load(content_repo.path).document("terms").versions[-1].id
+    line_of_change = BASE.splitlines().index(next(x for x in BASE.splitlines() if "within 14 days" in x)) + 1
+    assert line == (
+        f"terms.md:{line_of_change}: warning: version {version} has no 'material:' flag and the change from "
+        "2025-02-01 looks material (high confidence, score 0.70): Refund period shortened from 14 days to 7 days. "
+        "So users who accepted an earlier version will be asked to accept it again once it takes effect on "
+        f"{version}: write 'material: true' to confirm, or 'material: false' if they need only be told")
+
+
+def test_check_asks_the_editor_to_decide_when_the_analysis_is_unsure(content_repo):
+    content_repo.commit("2025-01-01", **{"terms.md": terms_file("2025-01-01", BASE)})
+    unsure = edit(("the card you paid with", "the card you used to pay"),
+                  ("Payment records are kept for 7 years for tax purposes.",
+                   "Payment records are kept for 7 years, as tax law requires."))
+    content_repo.commit("2025-05-01", **{"terms.md": terms_file("2025-08-01", unsure)})
+    [warning] = unflagged_warnings(terms.check(terms.load(content_repo.path), now=NOW))
+    body_line = 6  # after five lines of front matter
+    assert warning.line == body_line + BASE.splitlines().index(next(x for x in BASE.splitlines() if "paid with" in x))
+    assert "the change from 2025-01-01 looks not material (low confidence, score 0.44)" in warning.message
+    assert ("So users will only be told of it once it takes effect on 2025-08-01: write 'material: false' to "
+            "confirm, or 'material: true' if they must accept it again") in warning.message
+    typo = edit(("return the full amount", "retrun the full amount"))
+    content_repo.commit("2025-05-02", **{"terms.md": terms_file("2025-08-01", typo)})
+    assert unflagged_warnings(terms.check(terms.load(content_repo.path), now=NOW)) == []
 
 
 def test_an_age_is_named_as_such():
     old = "# Terms\n\n## Eligibility\n\nYou must be at least 13 years old to create an account.\n"
     change = terms.compare(old, old.replace("13 years", "16 years"))
     assert change.material
-    assert change.reasons == ("age raised: '13 years' -> '16 years' in section 'Eligibility'",)
+    assert change.reasons == ("Minimum age raised from 13 years to 16 years in section 'Eligibility': "
+                              "“You must be at least 16 years old to create an account.”",)
+    assert change.summary == "Minimum age raised from 13 years to 16 years."
+
+
+def test_the_examples_verdicts_agree_with_its_editors_flags(example_content):
+    content = terms.load(example_content)
+    judged = 0
+    for document in content.documents.values():
+        for previous, version in zip(document.versions, document.versions[1:]):
+            if version.material is not None:
+                change = terms.compare(previous, version)
+                assert change.material is version.material, (document.slug, version.id, change.reasons)
+                assert change.summary
+                judged += 1
+    assert judged >= 10

@@ -95,6 +95,8 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
     verdicts = {d.slug: default.verdicts(d) for d in content.documents.values()}
     summaries = {d.slug: {v.id: default.summary(d, v) for v in d.versions}
                  for d in content.documents.values()}
+    generated = {d.slug: {v.id: default.generated(d, v) for v in d.versions}
+                 for d in content.documents.values()}
     sources = {(d.slug, v.id): v for d in content.documents.values() for v in d.versions}
     made_by = cache.renderer(settings)
     makers = []
@@ -114,7 +116,7 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
 
     def meanwhile() -> None:  # while the pages are made elsewhere
         fragments.save()
-        writer.write(urls.VERSIONS_JSON, versions_json(content, at, settings, verdicts))
+        writer.write(urls.VERSIONS_JSON, versions_json(content, at, settings, verdicts, generated))
 
     runs = [makers[start:start + size] for start in range(0, len(makers), size)]
     made = [page for run in parallel.run(runs, processes, meanwhile) for page in run]

@@ -19,13 +19,15 @@ def absolute(settings: SiteSettings, url: str) -> str:
     return settings.root_url + url
 
 
-def versions_json(content: Content, at: date, settings: SiteSettings,
-                  verdicts: dict[str, dict[str, bool | None]]) -> bytes:
+def versions_json(content: Content, at: date, settings: SiteSettings, verdicts: dict[str, dict[str, bool | None]],
+                  generated: dict[str, dict[str, str | None]]) -> bytes:
     """``versions.json``: every document and version, and the ``next_change`` (``date``,
     ``document``, ``version``; ``null`` when nothing is announced). ``verdicts`` maps slug, then version
     id, to the analysis' verdict on the change from the version before (``None`` for the
-    first). A version's ``material`` is that verdict (for a first version, its flag, else
-    false) and ``flag`` the editor's ``material:`` (``None`` when unset)."""
+    first), and ``generated`` to the summary generated from that change. A version's ``material``
+    is that verdict (for a first version, its flag, else false), ``flag`` the editor's
+    ``material:`` (``None`` when unset), ``summary`` the editor's and ``generated_summary`` the
+    generated one."""
     documents = []
     for document in content.documents.values():
         current = document.in_force(at)
@@ -36,6 +38,7 @@ def versions_json(content: Content, at: date, settings: SiteSettings,
                 "version": version.id,
                 "effective": version.effective.isoformat(),
                 "summary": version.summary,
+                "generated_summary": generated[document.slug][version.id],
                 "material": bool(version.material) if previous is None else verdicts[document.slug][version.id],
                 "flag": version.material,
                 "content_sha256": version.content_sha256,

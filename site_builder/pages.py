@@ -268,6 +268,12 @@ class Pages:
             return self.redlines.between(old, new)
         return self.source.redlines.between(*self._sources(document, old, new))
 
+    def generated(self, document: Document, version: Version) -> str | None:
+        """The summary generated from the change from the version before ``version`` (``None``
+        for a first version)."""
+        previous = document.previous(version)
+        return self._redline(document, previous, version).generated_summary if previous else None
+
     def summary(self, document: Document, version: Version) -> dict[str, Any]:
         """The summary of ``version``: ``{"text", "generated"}``, the editor's where there is one,
         else the one generated from the change from the version before; ``text`` is ``None``

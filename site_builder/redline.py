@@ -85,15 +85,17 @@ class Redline:
 
     material: bool
     score: float
+    confidence: str
+    """``high`` or ``low``: how sure the analysis is of ``material``."""
     reasons: tuple[str, ...]
     words_added: int
     words_removed: int
     identical: bool
     sections: tuple[SectionRedline, ...]
     generated_summary: str | None
-    """A summary of the change in plain words, for versions whose editor wrote none;
-    ``None`` when nothing changed. Made from the list of changed sections until the change
-    analysis writes one (``Change.summary``, issue 10)."""
+    """A summary of the change in plain words, for versions whose editor wrote none: the change
+    analysis' (:attr:`terms.Change.summary`), else (a translation, not analysed) the list of
+    changed sections; ``None`` when nothing changed."""
 
     @property
     def top_level(self) -> int:
@@ -140,10 +142,10 @@ def redline(change: Change, old_defined: str = "", new_defined: str = "") -> Red
             status=status, old_title=section.old_title, new_title=section.new_title, anchor=anchor,
             renamed=bool(section.renamed), moved=bool(section.moved), level=section.level,
             heading=heading, html=body, phrase="" if status in FOLDED else _phrase(status, section)))
-    return Redline(material=bool(change.material), score=float(change.score), reasons=tuple(change.reasons),
-                   words_added=change.words_added, words_removed=change.words_removed,
-                   identical=bool(change.identical), sections=tuple(sections),
-                   generated_summary=None if change.identical else _summary(sections))
+    return Redline(material=bool(change.material), score=float(change.score), confidence=change.confidence,
+                   reasons=tuple(change.reasons), words_added=change.words_added,
+                   words_removed=change.words_removed, identical=bool(change.identical), sections=tuple(sections),
+                   generated_summary=None if change.identical else change.summary or _summary(sections))
 
 
 def _marked(section: SectionChange, old_defined: str, new_defined: str) -> tuple[str, str, str]:

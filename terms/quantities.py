@@ -28,7 +28,7 @@ _PATTERN = re.compile(
     rf"(?P<date>\d{{4}}-\d{{2}}-\d{{2}}|(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     rf"|\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}})"
     rf"|(?P<money>(?P<symbol>[$€£¥])\s?(?P<amount>{_NUM})"
-    rf"|(?P<amount2>{_NUM})\s?(?P<code>usd|eur|gbp|dollars?|euros?|pounds?)\b)"
+    rf"|(?P<amount2>{_NUM}|\b{_SPELLED})\s?(?P<code>usd|eur|gbp|dollars?|euros?|pounds?)\b)"
     rf"|(?P<percent>(?P<share>{_NUM})\s?(?:%|percent\b|per cent\b))"
     rf"|(?P<duration>\b(?P<count>{_NUM}|{_SPELLED})(?:\s*\(\d+\))?\s+"
     rf"(?:(?:business|calendar|working)\s+)?(?P<unit>hour|day|week|month|year)s?\b)"

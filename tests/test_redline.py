@@ -238,11 +238,13 @@ def test_only_spacing_changed_is_folded():
     assert sections[0].html == "<p>Ten euros per month.</p>\n"
 
 
-def test_generated_summary_names_the_changed_sections():
-    change = compare("## 1. Fees\n\nTen.\n\n## 2. Notices\n\nBy post.\n",
-                     "## 1. Fees\n\nTwelve.\n\n## 2. Tutor\n\nNew.\n\n## 3. Notices\n\nBy post.\n")
-    marked = redline(change)
-    assert marked.generated_summary == "Changed: 1. Fees. New section: 2. Tutor."
+def test_generated_summary_is_the_analysis_one_else_names_the_changed_sections():
+    old = "## 1. Fees\n\nTen euros.\n\n## 2. Notices\n\nBy post.\n"
+    new = "## 1. Fees\n\nTwelve euros.\n\n## 2. Tutor\n\nNew.\n\n## 3. Notices\n\nBy post.\n"
+    assert redline(compare(old, new)).generated_summary == "Fee amount increased from Ten euros to Twelve euros."
+    # a translation's change is not analysed (its verdict is its source's): its sections are named
+    assert redline(compare(old, new, assess_change=False)).generated_summary == (
+        "Changed: 1. Fees. New section: 2. Tutor.")
     assert redline(compare("Same.\n", "Same.\n")).generated_summary is None
 
 

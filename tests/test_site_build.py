@@ -177,8 +177,8 @@ def test_versions_json_matches_the_model(site, sample):
         assert entry["current"] == document.in_force(DAY).id
         assert [v["version"] for v in entry["versions"]] == [v.id for v in document.versions]
         for row, version in zip(entry["versions"], document.versions):
-            assert set(row) == {"version", "effective", "summary", "material", "flag", "content_sha256",
-                                "url", "diff_url", "language", "translations"}
+            assert set(row) == {"version", "effective", "summary", "generated_summary", "material", "flag",
+                                "content_sha256", "url", "diff_url", "language", "translations"}
             assert row["language"] == "en" and row["translations"] == {}
             previous = document.previous(version)
             assert row["material"] == (terms.compare(previous, version).material if previous
@@ -187,6 +187,7 @@ def test_versions_json_matches_the_model(site, sample):
             assert row["content_sha256"] == version.content_sha256
             assert row["effective"] == version.effective.isoformat()
             assert row["summary"] == version.summary
+            assert row["generated_summary"] == (terms.compare(previous, version).summary or None if previous else None)
             assert (site / row["url"] / "index.html").is_file()
             assert row["diff_url"] is None or (site / row["diff_url"] / "index.html").is_file()
     terms_versions = data["documents"][1]["versions"]
@@ -241,7 +242,7 @@ def test_versions_without_summary_show_the_generated_one(content_repo, tmp_path)
                                                                   "## 2. Notices\n\nBy e-mail.\n"})
     out = tmp_path / "site"
     site_builder.build(terms.load(content_repo.path), out, now=DAY)
-    generated = ("Changed: 1. Fees. New section: 2. Notices. "
+    generated = ("Fee amount increased from Ten euros to Twelve euros. "
                  '<span class="generated">(summary generated from the changes)</span>')
     history = html(out, "terms/history")
     assert generated in history and "No summary given." not in history
@@ -254,8 +255,11 @@ def test_versions_without_summary_show_the_generated_one(content_repo, tmp_path)
     assert 'href="diff/2025-01-01..2025-03-01/"' in revisions
     assert 'id="Revisions"' not in html(out, "terms/2025-01-01")  # only on the document's own page
     feed = feedparser.parse((out / "feed.xml").read_bytes())
-    assert feed.entries[0].summary == ("Changed: 1. Fees. New section: 2. Notices. "
+    assert feed.entries[0].summary == ("Fee amount increased from Ten euros to Twelve euros. "
                                        "(Summary generated from the changes.)")
+    rows = json.loads((out / "versions.json").read_text(encoding="utf-8"))["documents"][0]["versions"]
+    assert [(v["summary"], v["generated_summary"], v["material"], v["flag"]) for v in rows] == [
+        ("", None, False, None), ("", "Fee amount increased from Ten euros to Twelve euros.", True, None)]
 
 
 def test_base_url_makes_feed_and_sitemap_absolute(sample, tmp_path):

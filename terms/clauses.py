@@ -46,7 +46,7 @@ _PROHIBITION = re.compile(r"\W*(?:please )?(?:do not|don[’']t|never)\b", re.IG
 """A sentence that forbids the reader something."""
 _BINDS = re.compile(
     r"\b(?:(?:is|are|be|been|being|not) required|required (?:to|by)|obliged|obligated|agrees? to|prohibited"
-    r"|bound by|(?:is|are) responsible|(?:is|are) liable|waives?)\b", re.IGNORECASE)
+    r"|bound by|(?:is|are) responsible|(?:is|are) liable|waives?|needs? to|ha(?:ve|s) to)\b", re.IGNORECASE)
 """Words that bind a party (besides ``must`` and ``shall``)."""
 _ACCEPTANCE = re.compile(
     r"^\W*(?:by (?:using|accessing|visiting|downloading|registering)[^,]{0,60}, )?"
@@ -88,12 +88,13 @@ _ADDRESS = re.compile(
 _CONTACT = re.compile(
     r"\b(?:contact(?:ing)? (?:us|our|them|the|a)|write to (?:us|our)|reach (?:us|our|them)|call us|e-?mail us"
     r"|get in touch|send (?:us|your (?:request|question|inquiry|complaint|notice))"
-    r"|(?:our|the following|this) (?:mailing |postal |e-?mail )?address|representatives?"
-    r"|data protection officer|dpo)\b",
+    r"|(?:our|the following|this) (?:mailing |postal |e-?mail )?address|our (?:[\w-]+ ){0,3}representatives?"
+    r"|representatives? (?:in|for) the|data protection officer|dpo)\b",
     re.IGNORECASE)
 _STATISTICS = re.compile(
-    r"\b(?:average|averaged|monthly active|active (?:users|recipients)|recipients of the service|million|billion"
-    r"|statistic\w*|transparency report\w*|approximately|reporting period)\b", re.IGNORECASE)
+    r"\b(?:monthly active|active (?:users|recipients)|recipients of the service|million|billion|statistic\w*"
+    r"|transparency report\w*|reporting period|average (?:number|monthly))\b", re.IGNORECASE)
+"""Words of a statistics disclosure (figures reported, not promised)."""
 _CHROME = re.compile(
     r"©|\b(?:all rights reserved|skip to (?:main )?content|back to top|was this (?:page|article|answer) helpful"
     r"|cookie (?:settings|preferences)|accept (?:all )?cookies|print this page|share this (?:page|article)"
@@ -101,16 +102,16 @@ _CHROME = re.compile(
     r"|anything else)\b", re.IGNORECASE)
 """Page furniture a site's layout adds to a captured page: footers, banners, navigation titles."""
 _INSTRUCTION = re.compile(
-    r"^\W*(?:click|tap|select|choose|scroll|navigate|visit|go to|log ?in|sign ?in|follow|open|enter|see|view"
-    r"|read|refer to|learn more|find out|please|alternatively)\b"
-    r"|\bplease (?:\w+ )?(?:submit|use|visit|see|refer|contact|go|click|select|fill|follow|read|review)\b"
+    r"^\W*(?:click|tap|select|choose|scroll|navigate|visit|go to|log ?in|sign ?in|follow (?:the|these|this)|open"
+    r"|enter|see|view|refer to|learn more|find out)\b"
+    r"|\bplease (?:\w+ )?(?:submit|use|visit|see|refer|contact|go|click|select|fill|follow|review)\b"
     r"|^\W*(?:to|if you (?:would like|wish|want) to) [^,;]{1,120}, (?:please |simply |just )?"
     r"(?:click|tap|select|visit|go|log|sign|follow|use|contact|submit|see|open|scroll|choose)\b",
     re.IGNORECASE)
 """Sentences that tell the reader how to do something: where to click, what to visit."""
 _METADATA = re.compile(
     r"\b(?:last (?:updated?|revised|modified|amended|reviewed|changed)|updated|revised|revision|modified|amended"
-    r"|effective|posted|published|version|dated|as of|valid from|in force from)\b", re.IGNORECASE)
+    r"|effective|posted|published|version|dated|valid from|in force from)\b", re.IGNORECASE)
 _VERSION_NOTE = re.compile(
     r"\b(?:previous|prior|earlier|archived|older|past) (?:versions?|terms|polic(?:y|ies))\b"
     r"|\bsummary of (?:the )?changes\b|\bupdate summary\b|\bchange ?log\b|\bversion history\b", re.IGNORECASE)
@@ -161,6 +162,12 @@ def kind(text: str, lead: str, *, links: bool = False, heading: bool = False) ->
     if _ACCEPTANCE.match(text):
         return "acceptance"
     return "obligation" if obliges(f"{lead} {text}") or _PROHIBITION.match(text) else "other"
+
+
+def binds(text: str) -> bool:
+    """True if ``text`` has words that make something required or forbidden, grant a right
+    or make other terms apply (more than a modal verb such as ``may`` or ``will``)."""
+    return obliges(text, strict=True) or bool(_DEONTIC.search(text))
 
 
 def obliges(text: str, strict: bool = False) -> bool:
@@ -270,13 +277,17 @@ _DEFINED = re.compile(r"((?:[A-Z][\w.&'’-]*,? ){1,6})"
 
 
 def _metadata(text: str, words: list[str]) -> bool:
+    """True for the document's own metadata: a line giving its date or version (the word for
+    it among the first few, nothing that binds, no amount or period), a note on its earlier
+    versions, or a change-log entry (a line that starts with a date)."""
     if _STARTS_WITH_DATE.match(text):
-        return True  # a change-log entry
-    if len(words) > 16:
+        return True
+    if len(words) > 16 or obliges(text) or _quantity(text):
         return False
     if _VERSION_NOTE.search(text):
         return True
-    return bool(_METADATA.search(text) and (_YEAR_OR_VERSION.search(text)))
+    found = _METADATA.search(text)
+    return bool(found and len(_WORD.findall(text[:found.start()])) < 6 and _YEAR_OR_VERSION.search(text))
 
 
 def _quantity(text: str) -> bool:

@@ -29,7 +29,7 @@ THRESHOLD = 0.5
 
 DEFAULT_WATCH: tuple[str, ...] = (
     r"liab(?:le|ility|ilities)", r"indemni\w*", r"warrant(?:y|ies)", r"arbitrat\w*",
-    r"class[- ]actions?", r"disputes?", r"courts?", r"fees?", r"pric(?:e|es|ing)", r"charg(?:e|es|ed)",
+    r"class[- ]actions?", r"disputes?", r"complaints?", r"courts?", r"fees?", r"pric(?:e|es|ing)", r"charg(?:e|es|ed)",
     r"payments?", r"funds", r"debits?", r"refund\w*", r"cancel\w*", r"terminat\w*",
     r"suspen(?:d|ds|ded|sion)", r"subscriptions?", r"trials?", r"personal (?:data|information)", r"data",
     r"collect(?:s|ed|ing|ion)?", r"shar(?:e|es|ed|ing)", r"sell(?:s|ing)?", r"sold", r"disclos\w*",
@@ -351,7 +351,8 @@ class _Reading:
                                   f"section '{name}': {quote}")
         if what == "obligation":
             topic = f" about {_listed(subjects)}" if subjects else ""
-            return Finding(weight=0.7 if subjects else 0.5, clear=bool(subjects),
+            weight = 0.7 if subjects else 0.5 if clauses.binds(f"{sentence.lead} {sentence.text}") else 0.4
+            return Finding(weight=weight, clear=bool(subjects),
                            summary=f"{'New' if added else 'Removed'} clause{topic} in section '{name}'.",
                            reason=f"A clause{topic} was {verb} section '{name}': {quote}")
         if subjects:

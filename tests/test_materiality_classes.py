@@ -185,3 +185,22 @@ def test_summaries_are_short_and_plain():
     assert change.summary.count(". ") <= 2
     assert "New section 'Tutoring' on share and third parties." in change.summary
     assert "score" not in change.summary and "->" not in change.summary
+
+
+@pytest.mark.parametrize("sentence", [
+    "Please note that we may share your personal data with advertisers.",
+    "You may need to contact the third party to cancel your membership.",
+    "You must keep your payment details updated by March 2026.",
+    "You or your authorized representative may ask us to delete your data.",
+    "Effective 1 July 2026, each delivery costs a fee of $4.",
+])
+def test_presentation_does_not_hide_substance(sentence):
+    """Sentences that look like a polite note, contact details, an instruction or a date line
+    but bind someone are read as clauses."""
+    change = material(edit(("We do not sell your personal data.", f"We do not sell your personal data. {sentence}")))
+    assert change.confidence == "high"
+
+
+def test_a_new_sentence_that_binds_no_one_is_not_material_but_unsure():
+    change = judged(edit(("## Contact", "We will be happy to help.\n\n## Contact")))
+    assert (change.material, change.confidence) == (False, "low")

@@ -132,6 +132,7 @@ PRESENTATION = ("navigation", "heading", "metadata", "chrome", "contact", "stati
 """Kinds of sentences that are presentation, not terms."""
 
 
+@lru_cache(maxsize=8192)
 def kind(text: str, lead: str, *, links: bool = False, heading: bool = False) -> str:
     """What the sentence ``text`` is: one of :data:`PRESENTATION`, else ``"obligation"``
     (it imposes, grants or waives something, or makes other terms apply) or ``"other"``.

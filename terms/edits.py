@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
+from functools import lru_cache
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 from . import clauses
@@ -55,13 +57,17 @@ def unmatched(old: list[Sentence], new: list[Sentence]) -> tuple[list[Sentence],
 def group(old: list[Sentence], new: list[Sentence]) -> tuple[list[Edit], list[Sentence], list[Sentence]]:
     """Group the sentences left on each side into edits (old sentences and the new ones they
     became, read in order word by word; then those moved and edited), and those left over."""
-    old_words = [(n, w) for n, s in enumerate(old) for w in s.words]
-    new_words = [(n, w) for n, s in enumerate(new) for w in s.words]
-    shared: Counter[tuple[int, int]] = Counter()
-    for tag, i1, i2, j1, j2 in align([w for _, w in old_words], [w for _, w in new_words]):
-        if tag == "equal":
-            shared.update((old_words[i][0], new_words[j][0]) for i, j in zip(range(i1, i2), range(j1, j2))
-                          if old_words[i][1] not in COMMON)
+    old_words = [w for s in old for w in s.words]
+    old_of = np.repeat(np.arange(len(old)), [len(s.words) for s in old])
+    new_of = np.repeat(np.arange(len(new)), [len(s.words) for s in new])
+    content = np.array([w not in COMMON for w in old_words], dtype=bool)
+    kept = [(i1, i2, j1) for tag, i1, i2, j1, _ in align(old_words, [w for s in new for w in s.words])
+            if tag == "equal"]
+    at_old = np.concatenate([np.arange(i1, i2) for i1, i2, _ in kept]) if kept else np.zeros(0, dtype=int)
+    at_new = np.concatenate([np.arange(j1, j1 + i2 - i1) for i1, i2, j1 in kept]) if kept else at_old
+    at_old, at_new = at_old[content[at_old]], at_new[content[at_old]]
+    pairs, counts = np.unique(old_of[at_old] * (len(new) + 1) + new_of[at_new], return_counts=True)
+    shared = {(int(p) // (len(new) + 1), int(p) % (len(new) + 1)): int(c) for p, c in zip(pairs, counts)}
     group = list(range(len(old) + len(new)))
 
     def root(n: int) -> int:
@@ -93,7 +99,8 @@ def _moved(old: list[Sentence], new: list[Sentence]) -> tuple[list[Edit], list[S
     else:
         matrix = process.cdist([s.text for s in old], [s.text for s in new], scorer=fuzz.ratio,
                                score_cutoff=_SENTENCE_CUTOFF)
-        scored = [(matrix[i, j], i, j) for i in range(len(old)) for j in range(len(new))]
+        rows, cols = np.nonzero(matrix >= _SENTENCE_CUTOFF)
+        scored = [(float(matrix[i, j]), int(i), int(j)) for i, j in zip(rows, cols)]
     pairs: dict[int, int] = {}
     taken: set[int] = set()
     for score, i, j in sorted(scored, reverse=True):
@@ -113,7 +120,8 @@ def _similarity(old: Sentence, new: Sentence) -> float:
     return fuzz.ratio(old.text, new.text)
 
 
-def runs(old: str, new: str) -> tuple[list[Run], str, str]:
+@lru_cache(maxsize=2048)
+def runs(old: str, new: str) -> tuple[tuple[Run, ...], str, str]:
     """The runs of words that differ between two texts, as written: ``(old words, new words,
     contact)``, ``contact`` when every word of the run is part of contact details; and the two
     texts, cut down to the words around the runs when they are longer than :data:`_LONG`
@@ -130,8 +138,8 @@ def runs(old: str, new: str) -> tuple[list[Run], str, str]:
             old_spans.append(_span(old_matches, i1, i2))
             new_spans.append(_span(new_matches, j1, j2))
     if len(old) + len(new) <= _LONG:
-        return found, old, new
-    return found, _excerpt(old, old_spans), _excerpt(new, new_spans)
+        return tuple(found), old, new
+    return tuple(found), _excerpt(old, old_spans), _excerpt(new, new_spans)
 
 
 def _span(matches: list[re.Match[str]], start: int, end: int) -> tuple[int, int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from . import clauses, edits
@@ -119,6 +120,11 @@ def assess(pairs: Sequence[tuple[Section | None, Section | None]], watch: Iterab
                    reasons=tuple(f.reason for f in findings), summary=reading.summary(findings, material))
 
 
+_Read = tuple[tuple[Finding, ...], tuple[tuple[str, ...], ...]]
+"""Findings, and notes for the summary: ``("tally", kind)`` for presentation, ``("minor",
+section, what)`` for a sentence that bears nothing."""
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class _Edit:
     """Sentences edited into others, and the runs of words replaced that are not presentation."""
@@ -153,15 +159,13 @@ class _Reading:
     def __init__(self, pairs: Sequence[tuple[Section | None, Section | None]], pattern: re.Pattern[str],
                  extra: re.Pattern[str] | None):
         self.pattern = pattern
-        self.extra = extra
-        """The editor's own watch-list terms: any change of a sentence with one of them counts."""
         self.added = {new.title for old, new in pairs if old is None and new is not None}
         self.removed = {old.title for old, new in pairs if new is None and old is not None}
         olds = sorted((old for old, _ in pairs if old is not None), key=lambda s: s.index)
         news = [new for _, new in pairs if new is not None]
         self.old = [s for section in olds for s in sentences(section.title, section.body)]
         self.new = [s for section in news for s in sentences(section.title, section.body)]
-        self.aliases = clauses.definitions(" ".join(s.text for s in self.old))
+        self.reader = _Reader(pattern, extra, clauses.definitions(" ".join(s.text for s in self.old)))
         self.tally: Counter[str] = Counter()
         self.minor: Counter[tuple[str, str]] = Counter()
         self.empty = [((old or new).title, old is None) for old, new in pairs
@@ -179,10 +183,14 @@ class _Reading:
         grouped, old, new = edits.group(old, new)
         found: list[tuple[str, Finding]] = []
         for before, after in grouped:
-            found.extend((after[0].section, f) for f in self._edit(before, after))
+            findings, notes = self.reader.edit(tuple(before), tuple(after))
+            found.extend((after[0].section, f) for f in findings)
+            self._note(notes)
         by_section: dict[tuple[str, bool], list[tuple[Sentence, Finding | None]]] = defaultdict(list)
         for sentence, added in [(s, False) for s in old] + [(s, True) for s in new]:
-            by_section[sentence.section, added].append((sentence, self._lone(sentence, added)))
+            finding, notes = self.reader.lone(sentence, added)
+            by_section[sentence.section, added].append((sentence, finding))
+            self._note(notes)
         for (section, added), lone in by_section.items():
             whole = section in (self.added if added else self.removed)
             found.extend((section, f) for f in self._section(section, added, lone, whole))
@@ -198,6 +206,14 @@ class _Reading:
                                     reason=f"In section '{_name(section)}', {_count(count, 'sentence')} {what}, "
                                            "with no obligation, cost, data or party in them."))
         return findings
+
+    def _note(self, notes: tuple[tuple[str, ...], ...]) -> None:
+        """Count what the reader noted: presentation changes, and minor sentences by section."""
+        for note in notes:
+            if note[0] == "tally":
+                self.tally[note[1]] += 1
+            else:
+                self.minor[note[1], note[2]] += 1
 
     def summary(self, findings: list[Finding], material: bool) -> str:
         """One to three sentences: the weightiest findings, or what the change was instead."""
@@ -215,13 +231,50 @@ class _Reading:
         listed = ", ".join(kinds[:3][:-1]) + (" and " if len(kinds[:3]) > 1 else "") + kinds[:3][-1]
         return f"No change to rights or obligations found: {listed} changed."
 
-    def _edit(self, before: list[Sentence], after: list[Sentence]) -> list[Finding]:
-        """Findings for sentences edited into others."""
+    def _section(self, title: str, added: bool, lone: list[tuple[Sentence, Finding | None]],
+                 whole: bool) -> list[Finding]:
+        """The findings of the sentences of ``title`` added or removed whole: one for the whole
+        section when the section itself was added or removed, else one for each."""
+        findings = [f for _, f in lone if f is not None]
+        if not whole or not findings:
+            return findings
+        weight = 1.0
+        for finding in findings:
+            weight *= 1 - finding.weight
+        weight = round(1 - weight, 4)
+        subjects = clauses.about(" ".join(s.text for s, _ in lone), self.pattern)
+        topic = f" on {_listed(subjects[:4])}" if subjects else ""
+        name, clear = _name(title), any(f.clear for f in findings)
+        if added:
+            return [Finding(weight=weight, clear=clear, summary=f"New section '{name}'{topic}.",
+                            reason=f"New section '{name}'{topic}.")]
+        return [Finding(weight=weight, clear=clear, summary=f"Section '{name}' removed.",
+                        reason=f"Section '{name}'{topic.replace(' on', ', on', 1)} removed.")]
+
+
+@dataclass(frozen=True, slots=True)
+class _Reader:
+    """How sentences are read: the watch list, the editor's own watch terms (any change of a
+    sentence with one of them counts) and the names the old version defines. Hashable, so
+    that what it finds is cached across the pairs a site compares."""
+
+    pattern: re.Pattern[str]
+    extra: re.Pattern[str] | None
+    aliases: frozenset[tuple[str, str]]
+
+    @lru_cache(maxsize=4096)
+    def edit(self, before: tuple[Sentence, ...], after: tuple[Sentence, ...]) -> _Read:
+        """Findings for sentences edited into others (cached: a site compares every version
+        with the one in force, so the same edits recur across pairs)."""
+        notes: list[tuple[str, ...]] = []
+        return tuple(self._edit(list(before), list(after), notes)), tuple(notes)
+
+    def _edit(self, before: list[Sentence], after: list[Sentence], notes: list[tuple[str, ...]]) -> list[Finding]:
         old_text, new_text = " ".join(s.text for s in before), " ".join(s.text for s in after)
         kinds = [self._kind(s) for s in before + after]
         watched = self.extra and (clauses.about(old_text, self.extra) or clauses.about(new_text, self.extra))
         if all(k in clauses.PRESENTATION for k in kinds) and not watched:
-            return self._presentation(before, after, kinds)
+            return self._presentation(before, after, kinds, notes)
         lead = after[0].lead or before[0].lead
         runs, old_text, new_text = edits.runs(old_text, new_text)
         subjects = [clauses.subjects(f"{lead} {t}", self.pattern) for t in (old_text, new_text)]
@@ -231,10 +284,10 @@ class _Reading:
             if clauses.cosmetic(old, new) or clauses.numeric_run(old + new):
                 continue
             if contact:
-                self.tally["contact"] += 1
+                notes.append(("tally", "contact"))
             elif clauses.named(old, new, self.aliases) or (
                     clauses.proper(old) and clauses.proper(new) and not _party_run(old, new, old_text, new_text)):
-                self.tally["names"] += 1
+                notes.append(("tally", "names"))
             else:
                 substantive.append((old, new))
         edit = _Edit(name=_name(after[0].section), before=before, after=after, old_text=old_text,
@@ -250,17 +303,18 @@ class _Reading:
                 found.append(Finding(weight=0.25, reason=f"A clause was reworded in section '{edit.name}': "
                                                          f"{edit.quote}"))
             else:
-                self.minor[after[0].section, "reworded"] += 1
+                notes.append(("minor", after[0].section, "reworded"))
         return found
 
-    def _presentation(self, before: list[Sentence], after: list[Sentence], kinds: list[str]) -> list[Finding]:
+    def _presentation(self, before: list[Sentence], after: list[Sentence], kinds: list[str],
+                      notes: list[tuple[str, ...]]) -> list[Finding]:
         """Count an edit of presentation; a heading renamed is a (light) finding."""
         if len(before) == len(after) == 1 and before[0].heading and after[0].heading:
             if heading_slug(before[0].text) == heading_slug(after[0].text):
                 return []
             return [Finding(weight=0.15, kind="heading",
                             reason=f"Heading '{before[0].text}' renamed to '{after[0].text}'.")]
-        self.tally.update(k for k in kinds if k != "heading")
+        notes.extend(("tally", k) for k in kinds if k != "heading")
         return []
 
     def _quantities(self, edit: _Edit, shifts: list[Shift]) -> list[Finding]:
@@ -332,13 +386,18 @@ class _Reading:
                                         f"section '{name}': {edit.quote}"))
         return found
 
-    def _lone(self, sentence: Sentence, added: bool) -> Finding | None:
+    @lru_cache(maxsize=4096)
+    def lone(self, sentence: Sentence, added: bool) -> tuple[Finding | None, tuple[tuple[str, ...], ...]]:
         """The finding for a sentence added or removed whole (``None``: presentation, or minor)."""
+        notes: list[tuple[str, ...]] = []
+        return self._lone(sentence, added, notes), tuple(notes)
+
+    def _lone(self, sentence: Sentence, added: bool, notes: list[tuple[str, ...]]) -> Finding | None:
         what = self._kind(sentence)
         watched = self.extra and clauses.about(sentence.text, self.extra)
         if what in clauses.PRESENTATION and not watched:
             if what != "heading":
-                self.tally[what] += 1
+                notes.append(("tally", what))
             return None
         name = _name(sentence.section)
         subjects = clauses.about(f"{sentence.lead} {sentence.text}", self.pattern)
@@ -366,32 +425,11 @@ class _Reading:
             return Finding(weight=0.4, summary=f"{'New' if added else 'Removed'} text with {shifts[0].text} in "
                                                f"section '{name}'.",
                            reason=f"A sentence with {shifts[0].text} was {verb} section '{name}': {quote}")
-        self.minor[sentence.section, "added" if added else "removed"] += 1
+        notes.append(("minor", sentence.section, "added" if added else "removed"))
         return None
-
-    def _section(self, title: str, added: bool, lone: list[tuple[Sentence, Finding | None]],
-                 whole: bool) -> list[Finding]:
-        """The findings of the sentences of ``title`` added or removed whole: one for the whole
-        section when the section itself was added or removed, else one for each."""
-        findings = [f for _, f in lone if f is not None]
-        if not whole or not findings:
-            return findings
-        weight = 1.0
-        for finding in findings:
-            weight *= 1 - finding.weight
-        weight = round(1 - weight, 4)
-        subjects = clauses.about(" ".join(s.text for s, _ in lone), self.pattern)
-        topic = f" on {_listed(subjects[:4])}" if subjects else ""
-        name, clear = _name(title), any(f.clear for f in findings)
-        if added:
-            return [Finding(weight=weight, clear=clear, summary=f"New section '{name}'{topic}.",
-                            reason=f"New section '{name}'{topic}.")]
-        return [Finding(weight=weight, clear=clear, summary=f"Section '{name}' removed.",
-                        reason=f"Section '{name}'{topic.replace(' on', ', on', 1)} removed.")]
 
     def _kind(self, sentence: Sentence) -> str:
         return clauses.kind(sentence.text, sentence.lead, links=sentence.links, heading=sentence.heading)
-
 
 def _party_run(old: tuple[str, ...], new: tuple[str, ...], old_text: str, new_text: str) -> bool:
     """True if ``old`` -> ``new`` replaces a name by another (a few capitalized words each, in

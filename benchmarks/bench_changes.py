@@ -16,7 +16,7 @@ import time
 from difflib import SequenceMatcher
 
 import terms
-from terms import changes, materiality, pairing, quantities, sections, words
+from terms import changes, clauses, edits, materiality, pairing, prose, quantities, sections, words
 
 SUBJECTS = ["You", "We", "The Customer", "Each party", "The Provider", "Any Affiliate"]
 VERBS = ["may", "must", "shall not", "will", "agree to", "are entitled to"]
@@ -92,9 +92,13 @@ def revise(rng: random.Random, sections: list[list[str]], touched: int = 5) -> l
 
 def clear_caches() -> None:
     """Forget what the change engine cached (sections, edits, sentences), as in a new process."""
-    for module in (changes, materiality, pairing, quantities, sections, words):
+    for module in (changes, clauses, edits, materiality, pairing, prose, quantities, sections, words):
         for value in vars(module).values():
-            if hasattr(value, "cache_clear") and value.__module__ == module.__name__:
+            if isinstance(value, type) and value.__module__ == module.__name__:
+                for attribute in vars(value).values():  # methods cached on a class
+                    if hasattr(attribute, "cache_clear"):
+                        attribute.cache_clear()
+            elif hasattr(value, "cache_clear") and value.__module__ == module.__name__:
                 value.cache_clear()
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Sequence
 
-from . import clauses, edits
+from . import clauses, edits, prose
 from .markdown import heading_slug
 from .prose import Sentence, sentences
 from .quantities import Shift, compare_quantities, quantities
@@ -41,6 +41,9 @@ DEFAULT_WATCH: tuple[str, ...] = (
 )
 """Subjects whose clauses matter: case-insensitive regular expressions matched as whole words."""
 
+_MANY = 50
+"""Sentences added or removed beyond which unchanged sections are read sentence by sentence
+to find repeats (rather than searched for each)."""
 _MINOR = 0.1
 """Weight of a sentence changed, added or removed that bears no obligation or subject."""
 _NAME_WORDS = 5
@@ -162,25 +165,28 @@ class _Reading:
         self.added = {new.title for old, new in pairs if old is None and new is not None}
         self.removed = {old.title for old, new in pairs if new is None and old is not None}
         olds = sorted((old for old, _ in pairs if old is not None), key=lambda s: s.index)
-        news = [new for _, new in pairs if new is not None]
-        self.old = [s for section in olds for s in sentences(section.title, section.body)]
-        self.new = [s for section in news for s in sentences(section.title, section.body)]
-        self.reader = _Reader(pattern, extra, clauses.definitions(" ".join(s.text for s in self.old)))
+        # A section whose text is the same in both versions has the same sentences: only the
+        # others are read (their sentences may have moved between them).
+        changed = [(old, new) for old, new in pairs if old is None or new is None or old.text != new.text]
+        self.same = [new for old, new in pairs if old is not None and new is not None and old.text == new.text]
+        self.old = [s for section in olds if section in {o for o, _ in changed}
+                    for s in sentences(section.title, section.body)]
+        self.new = [s for _, section in changed if section is not None for s in sentences(section.title, section.body)]
+        self.reader = _Reader(pattern, extra, "\n".join(s.heading + s.body for s in olds))
         self.tally: Counter[str] = Counter()
         self.minor: Counter[tuple[str, str]] = Counter()
+        self._same_words: str | None = None
+        """The words of the unchanged sections, once needed, for finding repeated sentences."""
         self.empty = [((old or new).title, old is None) for old, new in pairs
                       if (old is None) != (new is None) and not sentences("", (old or new).body)]
 
     def findings(self) -> list[Finding]:
         """Every finding, in the order of the sections of the new version."""
         old, new = edits.unmatched(self.old, self.new)
-        old_keys, new_keys = {s.words for s in self.old}, {s.words for s in self.new}
-        duplicates = sum(s.words in new_keys for s in old) + sum(s.words in old_keys for s in new)
-        if duplicates:
-            self.tally["duplicate"] += duplicates
-        old = [s for s in old if s.words not in new_keys]
-        new = [s for s in new if s.words not in old_keys]
+        old, new = self._duplicates(old, {s.words for s in self.new}), self._duplicates(new, {s.words for s in self.old})
         grouped, old, new = edits.group(old, new)
+        if old or new:  # a sentence added or removed that unchanged sections hold too is a repeat
+            old, new = self._repeated(old), self._repeated(new)
         found: list[tuple[str, Finding]] = []
         for before, after in grouped:
             findings, notes = self.reader.edit(tuple(before), tuple(after))
@@ -206,6 +212,26 @@ class _Reading:
                                     reason=f"In section '{_name(section)}', {_count(count, 'sentence')} {what}, "
                                            "with no obligation, cost, data or party in them."))
         return findings
+
+    def _duplicates(self, these: list[Sentence], others: set[tuple[str, ...]]) -> list[Sentence]:
+        """``these`` but those with the same words as one of ``others``: a repeated sentence
+        added or removed is presentation (counted)."""
+        kept = [s for s in these if s.words not in others]
+        if len(kept) < len(these):
+            self.tally["duplicate"] += len(these) - len(kept)
+        return kept
+
+    def _repeated(self, these: list[Sentence]) -> list[Sentence]:
+        """``these`` but those that an unchanged section holds too (read as a run of words)."""
+        if len(these) > _MANY:
+            return self._duplicates(these, {s.words for section in self.same
+                                            for s in sentences(section.title, section.body)})
+        if self._same_words is None:
+            self._same_words = " " + " ".join(w for section in self.same for w in prose.words(section.text)) + " "
+        kept = [s for s in these if f" {' '.join(s.words)} " not in self._same_words]
+        if len(kept) < len(these):
+            self.tally["duplicate"] += len(these) - len(kept)
+        return kept
 
     def _note(self, notes: tuple[tuple[str, ...], ...]) -> None:
         """Count what the reader noted: presentation changes, and minor sentences by section."""
@@ -255,12 +281,13 @@ class _Reading:
 @dataclass(frozen=True, slots=True)
 class _Reader:
     """How sentences are read: the watch list, the editor's own watch terms (any change of a
-    sentence with one of them counts) and the names the old version defines. Hashable, so
-    that what it finds is cached across the pairs a site compares."""
+    sentence with one of them counts) and the old version (for the names it defines).
+    Hashable, so that what it finds is cached across the pairs a site compares."""
 
     pattern: re.Pattern[str]
     extra: re.Pattern[str] | None
-    aliases: frozenset[tuple[str, str]]
+    old_text: str
+    """The old version's text, for the names it defines (:func:`terms.clauses.definitions`)."""
 
     @lru_cache(maxsize=4096)
     def edit(self, before: tuple[Sentence, ...], after: tuple[Sentence, ...]) -> _Read:
@@ -285,7 +312,7 @@ class _Reader:
                 continue
             if contact:
                 notes.append(("tally", "contact"))
-            elif clauses.named(old, new, self.aliases) or (
+            elif clauses.named(old, new, clauses.definitions(self.old_text)) or (
                     clauses.proper(old) and clauses.proper(new) and not _party_run(old, new, old_text, new_text)):
                 notes.append(("tally", "names"))
             else:

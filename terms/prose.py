@@ -85,7 +85,7 @@ def sentences(title: str, body: str) -> tuple[Sentence, ...]:
 
 def words(text: str) -> tuple[str, ...]:
     """The words of ``text``, in lower case."""
-    return tuple(w.lower() for w in _WORDS.findall(text))
+    return tuple(_WORDS.findall(text.lower()))
 
 
 def _split(text: str) -> list[str]:

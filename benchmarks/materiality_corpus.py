@@ -106,7 +106,7 @@ def judge(label: dict, old: terms.Version, new: terms.Version) -> Outcome:
         return Outcome(**common, said=False, confidence="high", score=0.0, reasons=(), note="same text")
     try:
         change = terms.compare(old, new)
-    except Exception as error:  # noqa: BLE001 - a crash is a result to report, not to stop on
+    except Exception as error:  # a crash is a result to report, not to stop on
         where = traceback.extract_tb(error.__traceback__)[-1]
         return Outcome(**common, said=False, confidence="-", score=0.0, reasons=(),
                        note=f"crash: {type(error).__name__} at {Path(where.filename).name}:{where.lineno}")

@@ -174,10 +174,12 @@ def compare(old: Version | str, new: Version | str, watch: Iterable[str] = (),
             entries.extend((s, None) for s in removed_after.get(before.index, ()))
     changes = tuple(_section_change(a, b, a is not None and b is not None and a.index not in kept)
                     for a, b in entries)
-    score, material, confidence, reasons, summary = 0.0, False, "high", (), ""
+    score, material, confidence, summary = 0.0, False, "high", ""
+    reasons: tuple[str, ...] = ()
     if assess_change:
         verdict = assess(entries, watch)
-        score, material, confidence, reasons = verdict.score, verdict.material, verdict.confidence, verdict.reasons
+        score, material, confidence = verdict.score, verdict.material, verdict.confidence
+        reasons = verdict.reasons
         summary = _summary(verdict.summary, changes)
     return Change(old if isinstance(old, Version) else None, new if isinstance(new, Version) else None,
                   changes, sum(s.words_added for s in changes), sum(s.words_removed for s in changes),
@@ -189,7 +191,9 @@ def _summary(summary: str, sections: tuple[SectionChange, ...]) -> str:
     statuses = {s.status for s in sections}
     if statuses <= {"unchanged"}:
         return ""
-    return "Sections were moved; their text did not change." if statuses <= {"unchanged", "moved"} else summary
+    if statuses <= {"unchanged", "moved"}:
+        return "Sections were moved; their text did not change."
+    return summary
 
 
 def _removed_positions(old: tuple[Section, ...], pairs: dict[int, int]) -> dict[int, list[Section]]:

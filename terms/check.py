@@ -140,9 +140,10 @@ def _flags(document: Document, now: datetime, verdicts: Mapping[tuple[str, str],
         if verdict.material == version.material:
             continue
         flag = "material" if version.material else "not material"
+        message = (f"version {version.id} is marked {flag}, but the change from {verdict.previous} looks "
+                   f"{_verdict(verdict)}")
         problems.append(Problem(version.path, version.key_lines.get("material", version.body_line), "warning",
-                                f"version {version.id} is marked {flag}, but the change from {verdict.previous} "
-                                f"looks {_verdict(verdict)}"))
+                                message))
     return problems
 
 

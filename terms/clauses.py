@@ -51,7 +51,8 @@ _BINDS = re.compile(
 _ACCEPTANCE = re.compile(
     r"^\W*(?:by (?:using|accessing|visiting|downloading|registering)[^,]{0,60}, )?"
     r"you (?:agree to|accept)(?: be bound by)? "
-    r"(?:these|this|our|the) (?:terms|agreement|policy|privacy policy|terms of (?:service|use)|conditions)\W*$",
+    r"(?:these|this|our|the) (?:terms|agreement|policy|privacy policy|terms of (?:service|use)"
+    r"|conditions)\W*$",
     re.IGNORECASE)
 """A sentence by which the reader accepts the document itself: it restates how the agreement
 is made, which every version has, and adds no term."""
@@ -66,7 +67,8 @@ ROLE = re.compile(
     r"|(?:data|information) recipients?)\b", re.IGNORECASE)
 """Clauses whose parties and places matter: law, forum, controller, counterparty, who receives
 data or money. A proper noun replaced in one of them is a change of party or place."""
-_SHARING = re.compile(r"\b(?:shar(?:e|es|ed|ing)|disclos\w*|sell(?:s|ing)?|sold|transfer\w*|make available)\b",
+_SHARING = re.compile(r"\b(?:shar(?:e|es|ed|ing)|disclos\w*|sell(?:s|ing)?|sold|transfer\w*"
+                      r"|make available)\b",
                       re.IGNORECASE)
 _DATA = re.compile(r"\b(?:data|information)\b", re.IGNORECASE)
 
@@ -96,13 +98,15 @@ _STATISTICS = re.compile(
     r"|transparency report\w*|reporting period|average (?:number|monthly))\b", re.IGNORECASE)
 """Words of a statistics disclosure (figures reported, not promised)."""
 _CHROME = re.compile(
-    r"©|\b(?:all rights reserved|skip to (?:main )?content|back to top|was this (?:page|article|answer) helpful"
+    r"©|\b(?:all rights reserved|skip to (?:main )?content|back to top"
+    r"|was this (?:page|article|answer) helpful"
     r"|cookie (?:settings|preferences)|accept (?:all )?cookies|print this page|share this (?:page|article)"
     r"|related articles|sign up for (?:our|the) newsletter|table of contents|on this page|in this article"
     r"|anything else)\b", re.IGNORECASE)
 """Page furniture a site's layout adds to a captured page: footers, banners, navigation titles."""
 _INSTRUCTION = re.compile(
-    r"^\W*(?:click|tap|select|choose|scroll|navigate|visit|go to|log ?in|sign ?in|follow (?:the|these|this)|open"
+    r"^\W*(?:click|tap|select|choose|scroll|navigate|visit|go to|log ?in|sign ?in"
+    r"|follow (?:the|these|this)|open"
     r"|enter|see|view|refer to|learn more|find out)\b"
     r"|\bplease (?:\w+ )?(?:submit|use|visit|see|refer|contact|go|click|select|fill|follow|review)\b"
     r"|^\W*(?:to|if you (?:would like|wish|want) to) [^,;]{1,120}, (?:please |simply |just )?"
@@ -110,7 +114,8 @@ _INSTRUCTION = re.compile(
     re.IGNORECASE)
 """Sentences that tell the reader how to do something: where to click, what to visit."""
 _METADATA = re.compile(
-    r"\b(?:last (?:updated?|revised|modified|amended|reviewed|changed)|updated|revised|revision|modified|amended"
+    r"\b(?:last (?:updated?|revised|modified|amended|reviewed|changed)|updated|revised|revision|modified"
+    r"|amended"
     r"|effective|posted|published|version|dated|valid from|in force from)\b", re.IGNORECASE)
 _VERSION_NOTE = re.compile(
     r"\b(?:previous|prior|earlier|archived|older|past) (?:versions?|terms|polic(?:y|ies))\b"
@@ -127,8 +132,8 @@ _CAPITALIZED = re.compile(r"[A-Z0-9]")
 _COMPANY = frozenset("inc ltd llc gmbh limited corp corporation co plc sa ag bv nv sarl sas srl spa ab oy as"
                      .split())
 
-PRESENTATION = ("navigation", "heading", "metadata", "chrome", "contact", "statistics", "instruction", "label",
-                "acceptance")
+PRESENTATION = ("navigation", "heading", "metadata", "chrome", "contact", "statistics", "instruction",
+                "label", "acceptance")
 """Kinds of sentences that are presentation, not terms."""
 
 

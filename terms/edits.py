@@ -67,7 +67,7 @@ def group(old: list[Sentence], new: list[Sentence]) -> tuple[list[Edit], list[Se
     at_new = np.concatenate([np.arange(j1, j1 + i2 - i1) for i1, i2, j1 in kept]) if kept else at_old
     at_old, at_new = at_old[content[at_old]], at_new[content[at_old]]
     pairs, counts = np.unique(old_of[at_old] * (len(new) + 1) + new_of[at_new], return_counts=True)
-    shared = {(int(p) // (len(new) + 1), int(p) % (len(new) + 1)): int(c) for p, c in zip(pairs, counts)}
+    shared = {divmod(int(p), len(new) + 1): int(c) for p, c in zip(pairs, counts, strict=True)}
     group = list(range(len(old) + len(new)))
 
     def root(n: int) -> int:
@@ -100,7 +100,7 @@ def _moved(old: list[Sentence], new: list[Sentence]) -> tuple[list[Edit], list[S
         matrix = process.cdist([s.text for s in old], [s.text for s in new], scorer=fuzz.ratio,
                                score_cutoff=_SENTENCE_CUTOFF)
         rows, cols = np.nonzero(matrix >= _SENTENCE_CUTOFF)
-        scored = [(float(matrix[i, j]), int(i), int(j)) for i, j in zip(rows, cols)]
+        scored = [(float(matrix[i, j]), int(i), int(j)) for i, j in zip(rows, cols, strict=True)]
     pairs: dict[int, int] = {}
     taken: set[int] = set()
     for score, i, j in sorted(scored, reverse=True):
@@ -169,7 +169,8 @@ def _contact(text: str, words: list[re.Match[str]]) -> bool:
         return True
     start, end = max(0, words[0].start() - _NEAR), words[-1].end() + _NEAR
     spans = sorted((a + start, b + start) for a, b in clauses.spans(text[start:end]))
-    covered, reach = [], -1  # the spans merged, in order
+    covered: list[tuple[int, int]] = []  # the spans merged, in order
+    reach = -1
     for a, b in spans:
         if covered and a <= reach:
             covered[-1] = (covered[-1][0], max(reach, b))

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 from . import clauses, edits, prose
 from .markdown import heading_slug
@@ -30,7 +30,8 @@ THRESHOLD = 0.5
 
 DEFAULT_WATCH: tuple[str, ...] = (
     r"liab(?:le|ility|ilities)", r"indemni\w*", r"warrant(?:y|ies)", r"arbitrat\w*",
-    r"class[- ]actions?", r"disputes?", r"complaints?", r"courts?", r"fees?", r"pric(?:e|es|ing)", r"charg(?:e|es|ed)",
+    r"class[- ]actions?", r"disputes?", r"complaints?", r"courts?", r"fees?", r"pric(?:e|es|ing)",
+    r"charg(?:e|es|ed)",
     r"payments?", r"funds", r"debits?", r"refund\w*", r"cancel\w*", r"terminat\w*",
     r"suspen(?:d|ds|ded|sion)", r"subscriptions?", r"trials?", r"personal (?:data|information)", r"data",
     r"collect(?:s|ed|ing|ion)?", r"shar(?:e|es|ed|ing)", r"sell(?:s|ing)?", r"sold", r"disclos\w*",
@@ -52,7 +53,8 @@ _NEAR = 80
 """Characters either side of a replaced name searched for the clause it is in (its role)."""
 _TALLY = {"metadata": "the document's date or version", "navigation": "navigation links",
           "contact": "contact details", "statistics": "reported figures",
-          "instruction": "instructions on how to do things", "chrome": "page layout", "label": "names and labels",
+          "instruction": "instructions on how to do things", "chrome": "page layout",
+          "label": "names and labels",
           "heading": "headings", "duplicate": "repeated text", "acceptance": "how the terms are accepted",
           "names": "how parties or documents are named", "wording": "wording"}
 """What each kind of presentation change is called in a summary."""
@@ -168,33 +170,37 @@ class _Reading:
         # A section whose text is the same in both versions has the same sentences: only the
         # others are read (their sentences may have moved between them).
         changed = [(old, new) for old, new in pairs if old is None or new is None or old.text != new.text]
-        self.same = [new for old, new in pairs if old is not None and new is not None and old.text == new.text]
+        self.same = [new for old, new in pairs
+                     if old is not None and new is not None and old.text == new.text]
         self.old = [s for section in olds if section in {o for o, _ in changed}
                     for s in sentences(section.title, section.body)]
-        self.new = [s for _, section in changed if section is not None for s in sentences(section.title, section.body)]
+        self.new = [s for _, section in changed if section is not None
+                    for s in sentences(section.title, section.body)]
         self.reader = _Reader(pattern, extra, "\n".join(s.heading + s.body for s in olds))
         self.tally: Counter[str] = Counter()
         self.minor: Counter[tuple[str, str]] = Counter()
         self._same_words: str | None = None
         """The words of the unchanged sections, once needed, for finding repeated sentences."""
-        self.empty = [((old or new).title, old is None) for old, new in pairs
-                      if (old is None) != (new is None) and not sentences("", (old or new).body)]
+        lone = [(old or new, old is None) for old, new in pairs if (old is None) != (new is None)]
+        self.empty = [(section.title, added) for section, added in lone
+                      if section is not None and not sentences("", section.body)]
 
     def findings(self) -> list[Finding]:
         """Every finding, in the order of the sections of the new version."""
         old, new = edits.unmatched(self.old, self.new)
-        old, new = self._duplicates(old, {s.words for s in self.new}), self._duplicates(new, {s.words for s in self.old})
+        old = self._duplicates(old, {s.words for s in self.new})
+        new = self._duplicates(new, {s.words for s in self.old})
         grouped, old, new = edits.group(old, new)
         if old or new:  # a sentence added or removed that unchanged sections hold too is a repeat
             old, new = self._repeated(old), self._repeated(new)
         found: list[tuple[str, Finding]] = []
         for before, after in grouped:
-            findings, notes = self.reader.edit(tuple(before), tuple(after))
+            findings, notes = _edited(self.reader, tuple(before), tuple(after))
             found.extend((after[0].section, f) for f in findings)
             self._note(notes)
         by_section: dict[tuple[str, bool], list[tuple[Sentence, Finding | None]]] = defaultdict(list)
         for sentence, added in [(s, False) for s in old] + [(s, True) for s in new]:
-            finding, notes = self.reader.lone(sentence, added)
+            finding, notes = _lone(self.reader, sentence, added)
             by_section[sentence.section, added].append((sentence, finding))
             self._note(notes)
         for (section, added), lone in by_section.items():
@@ -206,12 +212,13 @@ class _Reading:
                                          reason=f"Section '{title}' {what}, with a heading only.")))
         order = {s.section: n for n, s in enumerate(self.new)}
         found.sort(key=lambda item: order.get(item[0], len(order)))
-        findings = [f for _, f in found]
-        for (section, what), count in sorted(self.minor.items(), key=lambda i: order.get(i[0][0], len(order))):
-            findings.append(Finding(weight=min(0.4, _MINOR * count),
-                                    reason=f"In section '{_name(section)}', {_count(count, 'sentence')} {what}, "
-                                           "with no obligation, cost, data or party in them."))
-        return findings
+        ordered = [f for _, f in found]
+        for (section, what), count in sorted(self.minor.items(),
+                                             key=lambda item: order.get(item[0][0], len(order))):
+            reason = (f"In section '{_name(section)}', {_count(count, 'sentence')} {what}, with no "
+                      "obligation, cost, data or party in them.")
+            ordered.append(Finding(weight=min(0.4, _MINOR * count), reason=reason))
+        return ordered
 
     def _duplicates(self, these: list[Sentence], others: set[tuple[str, ...]]) -> list[Sentence]:
         """``these`` but those with the same words as one of ``others``: a repeated sentence
@@ -227,7 +234,8 @@ class _Reading:
             return self._duplicates(these, {s.words for section in self.same
                                             for s in sentences(section.title, section.body)})
         if self._same_words is None:
-            self._same_words = " " + " ".join(w for section in self.same for w in prose.words(section.text)) + " "
+            same = (w for section in self.same for w in prose.words(section.text))
+            self._same_words = " " + " ".join(same) + " "
         kept = [s for s in these if f" {' '.join(s.words)} " not in self._same_words]
         if len(kept) < len(these):
             self.tally["duplicate"] += len(these) - len(kept)
@@ -289,14 +297,13 @@ class _Reader:
     old_text: str
     """The old version's text, for the names it defines (:func:`terms.clauses.definitions`)."""
 
-    @lru_cache(maxsize=4096)
     def edit(self, before: tuple[Sentence, ...], after: tuple[Sentence, ...]) -> _Read:
-        """Findings for sentences edited into others (cached: a site compares every version
-        with the one in force, so the same edits recur across pairs)."""
+        """Findings for sentences edited into others."""
         notes: list[tuple[str, ...]] = []
         return tuple(self._edit(list(before), list(after), notes)), tuple(notes)
 
-    def _edit(self, before: list[Sentence], after: list[Sentence], notes: list[tuple[str, ...]]) -> list[Finding]:
+    def _edit(self, before: list[Sentence], after: list[Sentence],
+              notes: list[tuple[str, ...]]) -> list[Finding]:
         old_text, new_text = " ".join(s.text for s in before), " ".join(s.text for s in after)
         kinds = [self._kind(s) for s in before + after]
         watched = self.extra and (clauses.about(old_text, self.extra) or clauses.about(new_text, self.extra))
@@ -313,7 +320,8 @@ class _Reader:
             if contact:
                 notes.append(("tally", "contact"))
             elif clauses.named(old, new, clauses.definitions(self.old_text)) or (
-                    clauses.proper(old) and clauses.proper(new) and not _party_run(old, new, old_text, new_text)):
+                    clauses.proper(old) and clauses.proper(new)
+                    and not _party_run(old, new, old_text, new_text)):
                 notes.append(("tally", "names"))
             else:
                 substantive.append((old, new))
@@ -349,8 +357,8 @@ class _Reader:
         found = []
         for shift in shifts[:3]:
             if shift.bare:  # a number alone: what it is about is unclear
-                found.append(Finding(weight=0.4, reason=f"A number changed in section '{edit.name}' ({shift}): "
-                                                        f"{edit.quote}"))
+                reason = f"A number changed in section '{edit.name}' ({shift}): {edit.quote}"
+                found.append(Finding(weight=0.4, reason=reason))
                 continue
             subject = _subject(shift, edit.old_text, edit.new_text, edit.after[0].section, self.pattern)
             text = str(shift) if not subject else (f"{subject}{shift}" if shift.before and shift.after else
@@ -400,20 +408,19 @@ class _Reader:
             found.append(Finding(weight=0.6, clear=True, summary=f"A clause in section '{name}' {words}.",
                                  reason=f"A sentence in section '{name}' {words}: {edit.quote}"))
         elif clauses.shares_data(f"{old_text} {new_text}") and reworded:
-            found.append(Finding(weight=0.6, summary=f"Who receives data, or why, changed in section '{name}'.",
-                                 reason=f"Who receives data, or why, changed in section '{name}': {edit.quote}"))
+            said = f"Who receives data, or why, changed in section '{name}'"
+            found.append(Finding(weight=0.6, summary=f"{said}.", reason=f"{said}: {edit.quote}"))
         elif lead and clauses.obliges(lead) and reworded:
             lead = _short(lead)
             found.append(Finding(weight=0.6, summary=f"What “{lead}” covers changed in section '{name}'.",
                                  reason=f"The list under “{lead}” changed in section '{name}': {edit.quote}"))
         if watched and not found and reworded:
-            found.append(Finding(weight=0.6, summary=f"A sentence about {_listed(watched)} changed in section "
-                                                     f"'{name}'.",
-                                 reason=f"A sentence mentioning {_listed(watched)} (on the watch list) changed in "
+            terms = _listed(watched)
+            found.append(Finding(weight=0.6, summary=f"A sentence about {terms} changed in section '{name}'.",
+                                 reason=f"A sentence mentioning {terms} (on the watch list) changed in "
                                         f"section '{name}': {edit.quote}"))
         return found
 
-    @lru_cache(maxsize=4096)
     def lone(self, sentence: Sentence, added: bool) -> tuple[Finding | None, tuple[tuple[str, ...], ...]]:
         """The finding for a sentence added or removed whole (``None``: presentation, or minor)."""
         notes: list[tuple[str, ...]] = []
@@ -426,37 +433,50 @@ class _Reader:
             if what != "heading":
                 notes.append(("tally", what))
             return None
-        name = _name(sentence.section)
+        where = f"section '{_name(sentence.section)}'"
         subjects = clauses.about(f"{sentence.lead} {sentence.text}", self.pattern)
-        verb = "added to" if added else "removed from"
+        verb, new = ("added to", "New") if added else ("removed from", "Removed")
         quote = _quote(sentence.text)
         if watched:
-            return Finding(weight=0.6, summary=f"{'New' if added else 'Removed'} text about {_listed(watched)} "
-                                               f"in section '{name}'.",
-                           reason=f"A sentence mentioning {_listed(watched)} (on the watch list) was {verb} "
-                                  f"section '{name}': {quote}")
+            terms = _listed(watched)
+            return Finding(weight=0.6, summary=f"{new} text about {terms} in {where}.",
+                           reason=f"A sentence mentioning {terms} (on the watch list) was {verb} {where}: "
+                                  f"{quote}")
         if what == "obligation":
             topic = f" about {_listed(subjects)}" if subjects else ""
             weight = 0.7 if subjects else 0.5 if clauses.binds(f"{sentence.lead} {sentence.text}") else 0.4
-            return Finding(weight=weight, clear=bool(subjects),
-                           summary=f"{'New' if added else 'Removed'} clause{topic} in section '{name}'.",
-                           reason=f"A clause{topic} was {verb} section '{name}': {quote}")
+            return Finding(weight=weight, clear=bool(subjects), summary=f"{new} clause{topic} in {where}.",
+                           reason=f"A clause{topic} was {verb} {where}: {quote}")
         if subjects:
-            clause = not sentence.table  # a table row lists; a sentence says what happens
+            # a table lists; a sentence says what happens
+            clause, terms = not sentence.table, _listed(subjects)
             return Finding(weight=0.6 if clause else 0.35, clear=clause,
-                           summary=f"{'New' if added else 'Removed'} text about {_listed(subjects)} in section "
-                                   f"'{name}'.",
-                           reason=f"A sentence about {_listed(subjects)} was {verb} section '{name}': {quote}")
+                           summary=f"{new} text about {terms} in {where}.",
+                           reason=f"A sentence about {terms} was {verb} {where}: {quote}")
         shifts = [q for q in quantities(sentence.text) if q.kind != "number"]
         if shifts:
-            return Finding(weight=0.4, summary=f"{'New' if added else 'Removed'} text with {shifts[0].text} in "
-                                               f"section '{name}'.",
-                           reason=f"A sentence with {shifts[0].text} was {verb} section '{name}': {quote}")
+            amount = shifts[0].text
+            return Finding(weight=0.4, summary=f"{new} text with {amount} in {where}.",
+                           reason=f"A sentence with {amount} was {verb} {where}: {quote}")
         notes.append(("minor", sentence.section, "added" if added else "removed"))
         return None
 
     def _kind(self, sentence: Sentence) -> str:
         return clauses.kind(sentence.text, sentence.lead, links=sentence.links, heading=sentence.heading)
+
+@lru_cache(maxsize=4096)
+def _edited(reader: _Reader, before: tuple[Sentence, ...], after: tuple[Sentence, ...]) -> _Read:
+    """What ``reader`` finds in sentences edited into others (cached: a site compares every
+    version with the one in force, so the same edits recur across pairs)."""
+    return reader.edit(before, after)
+
+
+@lru_cache(maxsize=4096)
+def _lone(reader: _Reader, sentence: Sentence,
+          added: bool) -> tuple[Finding | None, tuple[tuple[str, ...], ...]]:
+    """What ``reader`` finds in a sentence added or removed whole (cached, as :func:`_edited`)."""
+    return reader.lone(sentence, added)
+
 
 def _party_run(old: tuple[str, ...], new: tuple[str, ...], old_text: str, new_text: str) -> bool:
     """True if ``old`` -> ``new`` replaces a name by another (a few capitalized words each, in
@@ -471,7 +491,8 @@ def _full_name(words: tuple[str, ...], text: str) -> str:
     """The name of which ``words`` are part in ``text``, with the capitalized words around them
     (``Shield`` in ``the Privacy Shield framework`` is ``Privacy Shield``)."""
     capitalized = r"[A-Z][\w.&'’-]*"
-    found = re.search(rf"(?:{capitalized} )*" + r"\W+".join(map(re.escape, words)) + rf"(?: {capitalized})*", text)
+    name = rf"(?:{capitalized} )*" + r"\W+".join(map(re.escape, words)) + rf"(?: {capitalized})*"
+    found = re.search(name, text)
     return found.group(0).rstrip(".,") if found else " ".join(words)
 
 
@@ -481,7 +502,8 @@ def _shouting(text: str) -> bool:
     return sum(c.isupper() for c in letters) > 0.5 * len(letters)
 
 
-def _near_role(old: tuple[str, ...], new: tuple[str, ...], old_text: str, new_text: str) -> re.Match[str] | None:
+def _near_role(old: tuple[str, ...], new: tuple[str, ...], old_text: str,
+               new_text: str) -> re.Match[str] | None:
     """The words of a clause about law, forum, controller or who receives data or money
     (:data:`terms.clauses.ROLE`) within a few words of where ``old`` became ``new``."""
     for words, text in ((new, new_text), (old, old_text)):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
-from typing import Iterator, Sequence
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -76,21 +76,21 @@ def _scores(old: list[Section], new: list[Section]) -> dict[tuple[int, int], flo
         by_title: dict[str, list[int]] = {}
         for col, title in enumerate(new_titles):
             by_title.setdefault(title, []).append(col)
-        found = {}
-        for row, col in {*near(len(old), len(new)),
-                         *((row, col) for row, title in enumerate(old_titles) for col in by_title.get(title, ()))}:
-            title = fuzz.ratio(old_titles[row], new_titles[col])
+        scored: dict[tuple[int, int], float] = {}
+        same_title = ((row, col) for row, name in enumerate(old_titles) for col in by_title.get(name, ()))
+        for row, col in {*near(len(old), len(new)), *same_title}:
+            alike = fuzz.ratio(old_titles[row], new_titles[col])
             if not old[row].body.strip() and not new[col].body.strip():
-                score = title
+                score = alike
             else:
                 body = 100 * similarity(old_words[row], new_words[col]) if (
                     len(old_words[row]) * len(new_words[col]) > ALL_PAIRS_ELEMENTS // 100
                 ) else fuzz.ratio(old_words[row], new_words[col])
-                score = _TITLE_WEIGHT * title + (1 - _TITLE_WEIGHT) * body
-            score = max(score, PAIR_CUTOFF) if title >= _SAME_TITLE else score
+                score = _TITLE_WEIGHT * alike + (1 - _TITLE_WEIGHT) * body
+            score = max(score, PAIR_CUTOFF) if alike >= _SAME_TITLE else score
             if score >= PAIR_CUTOFF:
-                found[row, col] = score
-        return found
+                scored[row, col] = score
+        return scored
     titles = process.cdist(old_titles, new_titles, scorer=fuzz.ratio)
     bodies = process.cdist(old_words, new_words, scorer=fuzz.ratio,
                            score_cutoff=PAIR_CUTOFF - 100 * _TITLE_WEIGHT)
@@ -99,7 +99,8 @@ def _scores(old: list[Section], new: list[Section]) -> dict[tuple[int, int], flo
     scores = np.where(blank, titles, _TITLE_WEIGHT * titles + (1 - _TITLE_WEIGHT) * bodies)
     scores = np.where(titles >= _SAME_TITLE, np.maximum(scores, PAIR_CUTOFF), scores)
     rows, cols = np.nonzero(scores >= PAIR_CUTOFF)
-    return {(row, col): float(scores[row, col]) for row, col in zip(rows.tolist(), cols.tolist())}
+    found = zip(rows.tolist(), cols.tolist(), strict=True)
+    return {(row, col): float(scores[row, col]) for row, col in found}
 
 
 def near(n: int, m: int, band: int = 10) -> Iterator[tuple[int, int]]:

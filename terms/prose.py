@@ -3,8 +3,8 @@ kind of block it stands in (a heading, a list of links, a table) and, for the it
 the sentence that introduces the list.
 
 >>> body = "You must not:\\n\\n- resell the [service](s.md);\\n- share logins.\\n"
->>> [(s.text, s.lead) for s in sentences("Fees", body)]
-[('Fees', ''), ('You must not:', ''), ('resell the service;', 'You must not:'), ('share logins.', 'You must not:')]
+>>> [(s.text, s.lead) for s in sentences("Fees", body)][1:]
+[('You must not:', ''), ('resell the service;', 'You must not:'), ('share logins.', 'You must not:')]
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ _ITEM = re.compile(r" {0,6}(?:[-+*]|\d+[.)])(?: |$)")
 _TABLE_ROW = re.compile(r" {0,3}\|")
 _TABLE_RULE = re.compile(r" {0,3}\|?[ :|-]*-[ :|-]*$")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=\S)")
-_INITIALS = re.compile(r"(?:^|[\W_])(?:(?:[A-Za-z]\.){1,4}|(?:e\.g|i\.e|cf|vs|mr|mrs|ms|dr|st|no|nos|art|arts|sec"
-                       r"|para|approx|dept|fig|ref|vol)\.)$", re.IGNORECASE)
+_INITIALS = re.compile(r"(?:^|[\W_])(?:(?:[A-Za-z]\.){1,4}"
+                       r"|(?:e\.g|i\.e|cf|vs|mr|mrs|ms|dr|st|no|nos|art|arts|sec|para|approx|dept|fig|ref|vol)\.)$",
+                       re.IGNORECASE)
 """Abbreviations after which a full stop does not end a sentence (``U.S.``, ``e.g.``)."""
 _SUFFIX = re.compile(r"(?:inc|ltd|co|corp|llc|etc|plc)\.", re.IGNORECASE)
 """Abbreviations that end a sentence only when a capital letter follows (``Acme Inc. We…``)."""
@@ -98,7 +99,8 @@ def _split(text: str) -> list[str]:
     parts, start = [], 0
     for match in _SENTENCE.finditer(text):
         last = text[start:match.start()].rsplit(None, 1)[-1]
-        if _INITIALS.search(last) or (_SUFFIX.fullmatch(last.rstrip(",")) and not text[match.end()].isupper()):
+        suffix = _SUFFIX.fullmatch(last.rstrip(","))
+        if _INITIALS.search(last) or (suffix and not text[match.end()].isupper()):
             continue
         parts.append(text[start:match.start()])
         start = match.end()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _UNITS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -18,8 +19,8 @@ _SPELLED = (rf"(?=[a{''.join(sorted({word[0] for word in _NUMBER_WORDS}))}])"
 on the first letter is for speed."""
 _SPELLED_WORD = re.compile(rf"\b(?:{_SPELLED})\b", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
-_NUMERIC_WORD = re.compile(r"(?:hour|day|week|month|year|business|calendar|working|usd|eur|gbp|dollar|euro|pound"
-                           r"|percent|cent)s?", re.IGNORECASE)
+_NUMERIC_WORD = re.compile(r"(?:hour|day|week|month|year|business|calendar|working|usd|eur|gbp|dollar|euro"
+                           r"|pound|percent|cent)s?", re.IGNORECASE)
 _DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 365 / 12, "year": 365}
 """Days in each unit of a duration; a month is a twelfth of a year, so that 24 months equal 2 years."""
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december")
@@ -157,7 +158,8 @@ def _counted(text: str, match: re.Match[str], limits: set[int]) -> str | None:
 
 def _enumerator(text: str, match: re.Match[str]) -> bool:
     """True if the number ``match`` numbers the items of a list: ``(3)``, ``3)``."""
-    return text[match.end():match.end() + 1] == ")" and (match.start() == 0 or text[match.start() - 1] in "( ")
+    closed = text[match.end():match.end() + 1] == ")"
+    return closed and (match.start() == 0 or text[match.start() - 1] in "( ")
 
 
 def _in_name(text: str, match: re.Match[str]) -> bool:
@@ -222,8 +224,11 @@ def compare_quantities(old: list[Quantity], new: list[Quantity]) -> list[Shift]:
             continue
         after = waiting[before.kind].popleft()
         verbs = _VERBS.get(before.kind) if before.unit == after.unit else None
-        comparable = isinstance(before.value, float) and isinstance(after.value, float)
-        verb = verbs[after.value < before.value] if verbs and comparable else "changed"
+        old_value, new_value = before.value, after.value
+        if verbs and isinstance(old_value, float) and isinstance(new_value, float):
+            verb = verbs[new_value < old_value]
+        else:
+            verb = "changed"
         changes.append(Shift(before=before, after=after, verb=verb))
     left = {id(q) for kind in waiting.values() for q in kind}
     changes.extend(Shift(before=q, after=None, verb="removed") for q in lone)
@@ -239,7 +244,8 @@ def _plain(quantity: Quantity) -> str:
     return quantity.text
 
 
-def _first(found: list[Quantity], counts: Counter, key) -> list[Quantity]:
+def _first(found: list[Quantity], counts: Counter[tuple[str, str, float | str]],
+           key: Callable[[Quantity], tuple[str, str, float | str]]) -> list[Quantity]:
     """The first ``counts[key(q)]`` quantities ``q`` of ``found`` with each key, in order."""
     chosen = []
     for quantity in found:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Hashable, Sequence
 
 import numpy as np
 from rapidfuzz.distance import Indel
@@ -176,7 +176,7 @@ def _anchors(a: Sequence[Hashable], b: Sequence[Hashable], i1: int, i2: int, j1:
     chosen = common % np.uint64(max(1, len(common) // _ANCHORS)) == 0
     in_a, in_b = in_a[chosen], in_b[chosen]
     order = np.argsort(at_a[in_a])
-    return list(zip(at_a[in_a][order].tolist(), at_b[in_b][order].tolist()))
+    return list(zip(at_a[in_a][order].tolist(), at_b[in_b][order].tolist(), strict=True))
 
 
 def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -202,19 +202,21 @@ def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def _joined(ops: list[tuple[str, int, int, int, int]]) -> list[tuple[str, int, int, int, int]]:
     """``ops`` without empty steps, with adjacent equal steps, and adjacent changes, joined."""
-    joined: list[list] = []
+    joined: list[tuple[str, int, int, int, int]] = []
     for tag, i1, i2, j1, j2 in ops:
         if i1 == i2 and j1 == j2:
             continue
-        change = tag != "equal"
-        if joined and (joined[-1][0] != "equal") == change:
-            joined[-1][2], joined[-1][4] = i2, j2
-        else:
-            joined.append([tag, i1, i2, j1, j2])
-    for op in joined:
-        if op[0] != "equal":
-            op[0] = "replace" if op[1] < op[2] and op[3] < op[4] else ("delete" if op[1] < op[2] else "insert")
-    return [tuple(op) for op in joined]
+        if joined and (joined[-1][0] == "equal") == (tag == "equal"):
+            tag, i1, j1 = joined[-1][0], joined[-1][1], joined[-1][3]
+            joined.pop()
+        joined.append((tag, i1, i2, j1, j2))
+    return [(_tag_of(tag, i1 < i2, j1 < j2), i1, i2, j1, j2) for tag, i1, i2, j1, j2 in joined]
+
+
+def _tag_of(tag: str, removes: bool, inserts: bool) -> str:
+    if tag == "equal":
+        return tag
+    return "replace" if removes and inserts else ("delete" if removes else "insert")
 
 
 def _merge(steps: list[tuple[str, str, str]]) -> list[tuple[str, str, str]]:

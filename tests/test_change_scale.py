@@ -118,7 +118,7 @@ def test_alignment_of_long_stretches_holds(a, b, limit):
     for tag, i1, i2, j1, j2 in ops:
         assert (a[i1:i2] == b[j1:j2]) if tag == "equal" else tag == {
             (True, True): "replace", (True, False): "delete", (False, True): "insert"}[i1 < i2, j1 < j2]
-    assert all(x[0] != y[0] for x, y in zip(ops, ops[1:]) if "equal" in (x[0], y[0]))
+    assert all(x[0] != y[0] for x, y in zip(ops, ops[1:], strict=False) if "equal" in (x[0], y[0]))
 
 
 @contextmanager

@@ -98,7 +98,8 @@ CASES = [
      ["Refund period changed from 14 days to fourteen (14) business days"]),
     ("price increased", edit(("$10 per month", "$15 per month")), True,
      ["Fee amount increased from $10 to $15 in section '2. Fees'"]),
-    ("price reduced", edit(("$10 per month", "$8.50 per month")), True, ["Fee amount reduced from $10 to $8.50"]),
+    ("price reduced", edit(("$10 per month", "$8.50 per month")), True,
+     ["Fee amount reduced from $10 to $8.50"]),
     ("currency changed", edit(("$10 per month", "10 EUR per month")), True,
      ["Fee amount changed from $10 to 10 EUR"]),
     ("new arbitration section", BASE + "\n## 7. Disputes\n\nAny dispute will be settled by binding "
@@ -240,7 +241,8 @@ def test_every_case_is_also_judged_in_reverse():
 def test_watch_terms_extend_the_default_list():
     old, new = "We bake cookies.\n", "We bake fresh cookies.\n"
     assert terms.compare(old, new).reasons == (
-        "In section '(untitled opening)', 1 sentence reworded, with no obligation, cost, data or party in them.",)
+        "In section '(untitled opening)', 1 sentence reworded, with no obligation, cost, data or party "
+        "in them.",)
     change = terms.compare(old, new, watch=["cookies"])
     assert change.material
     assert change.reasons == ("A sentence mentioning cookies (on the watch list) changed in section "
@@ -349,9 +351,9 @@ def test_check_asks_the_editor_to_decide_on_an_unflagged_material_change(content
     line_of_change = BASE.splitlines().index(next(x for x in BASE.splitlines() if "within 14 days" in x)) + 1
     assert line == (
         f"terms.md:{line_of_change}: warning: version {version} has no 'material:' flag and the change from "
-        "2025-02-01 looks material (high confidence, score 0.70): Refund period shortened from 14 days to 7 days. "
-        "So users who accepted an earlier version will be asked to accept it again once it takes effect on "
-        f"{version}: write 'material: true' to confirm, or 'material: false' if they need only be told")
+        "2025-02-01 looks material (high confidence, score 0.70): Refund period shortened from 14 days to 7 "
+        "days. So users who accepted an earlier version will be asked to accept it again once it takes effect "
+        f"on {version}: write 'material: true' to confirm, or 'material: false' if they need only be told")
 
 
 def test_check_asks_the_editor_to_decide_when_the_analysis_is_unsure(content_repo):
@@ -362,7 +364,8 @@ def test_check_asks_the_editor_to_decide_when_the_analysis_is_unsure(content_rep
     content_repo.commit("2025-05-01", **{"terms.md": terms_file("2025-08-01", unsure)})
     [warning] = unflagged_warnings(terms.check(terms.load(content_repo.path), now=NOW))
     body_line = 6  # after five lines of front matter
-    assert warning.line == body_line + BASE.splitlines().index(next(x for x in BASE.splitlines() if "paid with" in x))
+    changed = next(n for n, line in enumerate(BASE.splitlines()) if "paid with" in line)
+    assert warning.line == body_line + changed
     assert "the change from 2025-01-01 looks not material (low confidence, score 0.44)" in warning.message
     assert ("So users will only be told of it once it takes effect on 2025-08-01: write 'material: false' to "
             "confirm, or 'material: true' if they must accept it again") in warning.message
@@ -384,7 +387,7 @@ def test_the_examples_verdicts_agree_with_its_editors_flags(example_content):
     content = terms.load(example_content)
     judged = 0
     for document in content.documents.values():
-        for previous, version in zip(document.versions, document.versions[1:]):
+        for previous, version in zip(document.versions, document.versions[1:], strict=False):
             if version.material is not None:
                 change = terms.compare(previous, version)
                 assert change.material is version.material, (document.slug, version.id, change.reasons)

@@ -60,7 +60,7 @@ def group(old: list[Sentence], new: list[Sentence]) -> tuple[list[Edit], list[Se
     old_words = [w for s in old for w in s.words]
     old_of = np.repeat(np.arange(len(old)), [len(s.words) for s in old])
     new_of = np.repeat(np.arange(len(new)), [len(s.words) for s in new])
-    content = np.array([w not in COMMON for w in old_words], dtype=bool)
+    content = np.array([w not in COMMON and not w.isdigit() for w in old_words], dtype=bool)
     kept = [(i1, i2, j1) for tag, i1, i2, j1, _ in align(old_words, [w for s in new for w in s.words])
             if tag == "equal"]
     at_old = np.concatenate([np.arange(i1, i2) for i1, i2, _ in kept]) if kept else np.zeros(0, dtype=int)
@@ -186,4 +186,4 @@ def _contact(text: str, words: list[re.Match[str]]) -> bool:
 
 
 def _content_count(sentence: Sentence) -> int:
-    return max(1, sum(w not in COMMON for w in sentence.words))
+    return max(1, sum(w not in COMMON and not w.isdigit() for w in sentence.words))

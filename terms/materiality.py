@@ -176,7 +176,11 @@ class _Reading:
                     for s in sentences(section.title, section.body)]
         self.new = [s for _, section in changed if section is not None
                     for s in sentences(section.title, section.body)]
-        self.reader = _Reader(pattern, extra, "\n".join(s.heading + s.body for s in olds))
+        self.changed = [(sentences(old.title, old.body) if old else (), sentences(new.title, new.body) if new
+                         else ()) for old, new in changed]
+        """The sentences of each pair of sections that changed, in the new version's order."""
+        defined = clauses.definitions("\n".join(s.heading + s.body for s in olds))
+        self.reader = _Reader(pattern, extra, defined)
         self.tally: Counter[str] = Counter()
         self.minor: Counter[tuple[str, str]] = Counter()
         self._same_words: str | None = None
@@ -190,7 +194,7 @@ class _Reading:
         old, new = edits.unmatched(self.old, self.new)
         old = self._duplicates(old, {s.words for s in self.new})
         new = self._duplicates(new, {s.words for s in self.old})
-        grouped, old, new = edits.group(old, new)
+        grouped, old, new = self._grouped(old, new)
         if old or new:  # a sentence added or removed that unchanged sections hold too is a repeat
             old, new = self._repeated(old), self._repeated(new)
         found: list[tuple[str, Finding]] = []
@@ -220,6 +224,30 @@ class _Reading:
             ordered.append(Finding(weight=min(0.4, _MINOR * count), reason=reason))
         return ordered
 
+    def _grouped(self, old: list[Sentence], new: list[Sentence]
+                 ) -> tuple[list[edits.Edit], list[Sentence], list[Sentence]]:
+        """The sentences left on each side grouped into edits: first within each pair of sections
+        (cached: the same sections recur across the pairs of versions a site compares), then
+        those left, across sections."""
+        left_old, left_new = Counter(old), Counter(new)
+        grouped: list[edits.Edit] = []
+        lone_old: list[Sentence] = []
+        lone_new: list[Sentence] = []
+        for before, after in self.changed:
+            these = tuple(s for s in before if _take(left_old, s))
+            those = tuple(s for s in after if _take(left_new, s))
+            found, these, those = _section_edits(these, those) if these and those else ((), these, those)
+            grouped.extend(found)
+            if these and those and these[0].heading and those[0].heading and before[0] == these[0]:
+                grouped.append(([these[0]], [those[0]]))  # the section's heading, renamed
+                these, those = these[1:], those[1:]
+            lone_old.extend(these)
+            lone_new.extend(those)
+        order = {s: n for n, s in reversed(list(enumerate(self.old)))}  # by value: edits are cached
+        lone_old.sort(key=lambda s: order.get(s, len(order)))
+        across, lone_old, lone_new = edits.group(lone_old, lone_new)
+        return grouped + across, lone_old, lone_new
+
     def _duplicates(self, these: list[Sentence], others: set[tuple[str, ...]]) -> list[Sentence]:
         """``these`` but those with the same words as one of ``others``: a repeated sentence
         added or removed is presentation (counted)."""
@@ -234,8 +262,7 @@ class _Reading:
             return self._duplicates(these, {s.words for section in self.same
                                             for s in sentences(section.title, section.body)})
         if self._same_words is None:
-            same = (w for section in self.same for w in prose.words(section.text))
-            self._same_words = " " + " ".join(same) + " "
+            self._same_words = " " + " ".join(_spoken(section.text) for section in self.same) + " "
         kept = [s for s in these if f" {' '.join(s.words)} " not in self._same_words]
         if len(kept) < len(these):
             self.tally["duplicate"] += len(these) - len(kept)
@@ -289,13 +316,14 @@ class _Reading:
 @dataclass(frozen=True, slots=True)
 class _Reader:
     """How sentences are read: the watch list, the editor's own watch terms (any change of a
-    sentence with one of them counts) and the old version (for the names it defines).
-    Hashable, so that what it finds is cached across the pairs a site compares."""
+    sentence with one of them counts) and the names the old version defines. Hashable, so that
+    what it finds is cached across the pairs a site compares."""
 
     pattern: re.Pattern[str]
     extra: re.Pattern[str] | None
-    old_text: str
-    """The old version's text, for the names it defines (:func:`terms.clauses.definitions`)."""
+    aliases: frozenset[tuple[str, str]]
+    """The names the old version defines (:func:`terms.clauses.definitions`): the same for most
+    versions of a document, so that what is found is cached across them."""
 
     def edit(self, before: tuple[Sentence, ...], after: tuple[Sentence, ...]) -> _Read:
         """Findings for sentences edited into others."""
@@ -319,7 +347,7 @@ class _Reader:
                 continue
             if contact:
                 notes.append(("tally", "contact"))
-            elif clauses.named(old, new, clauses.definitions(self.old_text)) or (
+            elif clauses.named(old, new, self.aliases) or (
                     clauses.proper(old) and clauses.proper(new)
                     and not _party_run(old, new, old_text, new_text)):
                 notes.append(("tally", "names"))
@@ -463,6 +491,28 @@ class _Reader:
 
     def _kind(self, sentence: Sentence) -> str:
         return clauses.kind(sentence.text, sentence.lead, links=sentence.links, heading=sentence.heading)
+
+def _take(left: Counter[Sentence], sentence: Sentence) -> bool:
+    """Take ``sentence`` from ``left`` if it is there (sentences are counted by value)."""
+    if left[sentence] <= 0:
+        return False
+    left[sentence] -= 1
+    return True
+
+
+@lru_cache(maxsize=1024)
+def _spoken(text: str) -> str:
+    """The words of ``text`` in lower case, one space apart (cached: unchanged sections recur)."""
+    return " ".join(prose.words(text))
+
+
+@lru_cache(maxsize=2048)
+def _section_edits(old: tuple[Sentence, ...], new: tuple[Sentence, ...]
+                   ) -> tuple[tuple[edits.Edit, ...], tuple[Sentence, ...], tuple[Sentence, ...]]:
+    """:func:`terms.edits.group` of the sentences of one pair of sections (cached)."""
+    found, lone_old, lone_new = edits.group(list(old), list(new))
+    return tuple(found), tuple(lone_old), tuple(lone_new)
+
 
 @lru_cache(maxsize=4096)
 def _edited(reader: _Reader, before: tuple[Sentence, ...], after: tuple[Sentence, ...]) -> _Read:

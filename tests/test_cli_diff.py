@@ -163,7 +163,7 @@ to accept it again.
 
 Why:
 - Refund period shortened from 14 days to 7 days in section '1. Plans': “Plan, Refund window; Monthly, 7 days”
-- New section '2. Data' on share.
+- New section '2. Data' on data and share.
 
 2 sections changed: 9 words added, 2 removed. Renumbered only, not shown: 3. Contact.
 

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .markdown import without_comments
+
 _WORDS = re.compile(r"\w+")
 _LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\((?:[^()]|\([^()]*\))*\)"
                    r"|!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\[[^\]]*\]")
@@ -62,7 +64,7 @@ def sentences(title: str, body: str) -> tuple[Sentence, ...]:
     """The sentences of a section: its heading, then those of its body in order."""
     found = [Sentence(text=title, words=words(title), section=title, heading=True)] if title.strip() else []
     lead = ""
-    for kind, block in _blocks(_DEFINITION.sub("", _uncommented(body))):
+    for kind, block in _blocks(_DEFINITION.sub("", without_comments(body))):
         if kind == "table":
             rows = [[" ".join(_prose(cell).split()) for cell in row.strip().strip("|").split("|")]
                     for row in block.splitlines() if not _TABLE_RULE.match(row)]
@@ -130,15 +132,6 @@ def _links_only(block: str) -> bool:
     """True if ``block`` holds links or images and nothing else that reads as words."""
     bare = _URL.sub("", _LINK.sub("", block))
     return bare != block and bool(_LINKS_ONLY.fullmatch(_MARKUP.sub("", _HTML_TAG.sub("", bare))))
-
-
-def _uncommented(text: str) -> str:
-    """``text`` without its HTML comments (one left open is kept), in one pass."""
-    parts, at = [], 0
-    while (start := text.find("<!--", at)) >= 0 and (end := text.find("-->", start + 4)) >= 0:
-        parts.append(text[at:start])
-        at = end + 3
-    return "".join(parts) + text[at:]
 
 
 def _prose(text: str) -> str:

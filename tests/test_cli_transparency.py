@@ -81,7 +81,7 @@ def test_receipt_verify_runs_as_a_real_process(world, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.endswith("Verified.\n") and "inclusion: event" in done.stdout
     data = json.loads(path.read_text())
-    data["leafIndex"] = 1
+    data["eventHash"] = data["eventHash"][::-1]
     path.write_text(json.dumps(data))
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "FAIL  signature" in done.stdout and not done.stderr

@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from consent import merkle  # noqa: E402
-from consent.tiles import SqliteTiles, create_tables  # noqa: E402
+from consent.tiles import TableTiles, create_tables  # noqa: E402
 from consent.tlog import Log, leaf_hash  # noqa: E402
 
 
@@ -77,7 +77,7 @@ def bench_append(folder: Path, leaves: int, batch: int) -> None:
 
     conn = connect(folder / "log.db")
     create_tables(conn)
-    log = Log(SqliteTiles(conn))
+    log = Log(TableTiles(conn))
     started = time.perf_counter()
     for events in batches(leaves, batch):
         conn.execute("BEGIN")
@@ -100,7 +100,7 @@ def bench_proofs(folder: Path, leaves: int, samples: int) -> None:
     print(f"2. Proofs at {leaves:,} leaves (log built in SQLite, then {samples:,} proofs of each kind)")
     conn = connect(folder / "big.db", synchronous="OFF")
     create_tables(conn)
-    log = Log(SqliteTiles(conn))
+    log = Log(TableTiles(conn))
     started = time.perf_counter()
     for events in batches(leaves, 20_000, seed=2):
         conn.execute("BEGIN")

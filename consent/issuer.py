@@ -36,7 +36,7 @@ from .ledger_log import inclusion
 from .note import SigningKey
 from .receipts import KANTARA_VERSION, Receipt, SignedReceipt, commitment, with_proof
 from .sequencer import leaf_of
-from .signing import load_key
+from .signing import load_key, public_keys_path
 from .store import Tx
 from .values import Event
 from .writer import Appended, Row
@@ -44,8 +44,6 @@ from .writer import Appended, Row
 DECISIONS = frozenset({int(Action.ACCEPTED), int(Action.DECLINED), int(Action.WITHDRAWN)})
 """The actions that get a receipt."""
 SALT_LABEL = b"termsledger/receipt-salt\n"
-RELOAD = 1.0
-"""Seconds between two checks that the key file was not replaced (by a rotation)."""
 _MICROS = 1_000_000
 _SELECT = """
 SELECT r.id, r.chain, r.seq, c.claims, r.issued, r.subject, r.key_id, r.signature, e.at, e.hash
@@ -77,30 +75,29 @@ def receipt_salt(event_salt: bytes) -> bytes:
 
 
 class Signer:
-    """The signing key in a file, loaded again when the file is replaced (by a rotation)."""
+    """The signing key in a file, loaded again as soon as the file or its public keys record
+    is replaced (a rotation), so that a key is never used after its period ended: while the
+    two files disagree (a rotation half done), signing fails with :class:`SigningKeyError`."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._key = load_key(self.path)
+        self._files = (self.path, public_keys_path(self.path))
         self._stamp = self._stat()
-        self._checked = time.monotonic()
+        self._key = load_key(self.path)
 
-    def _stat(self) -> tuple[int, int]:
+    def _stat(self) -> tuple[tuple[int, int], ...]:
         try:
-            found = os.stat(self.path)
+            return tuple((found.st_ino, found.st_mtime_ns)
+                         for found in (os.stat(file) for file in self._files))
         except OSError as error:
-            raise SigningKeyError(f"cannot read the signing key {self.path}: "
-                                  f"{error.strerror}") from None
-        return found.st_ino, found.st_mtime_ns
+            raise SigningKeyError(f"cannot read the signing key {self.path} or its public keys "
+                                  f"record: {error.strerror}") from None
 
     def key(self) -> SigningKey:
-        """The current key (the file is checked at most every :data:`RELOAD` seconds)."""
-        now = time.monotonic()
-        if now - self._checked >= RELOAD:
-            self._checked = now
-            stamp = self._stat()
-            if stamp != self._stamp:
-                self._key, self._stamp = load_key(self.path), stamp
+        """The current key (both files are looked at on every call: a few microseconds)."""
+        stamp = self._stat()
+        if stamp != self._stamp:
+            self._key, self._stamp = load_key(self.path), stamp
         return self._key
 
 

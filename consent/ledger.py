@@ -20,6 +20,7 @@ from .group import Batcher
 from .issuer import Issuer, ReceiptSettings, find_receipt
 from .keys import Keys
 from .ledger_log import LedgerLog
+from .receipts import SignedReceipt
 from .records import (
     DAY,
     LEDGER_SUBJECT,
@@ -48,7 +49,6 @@ from .values import (
     Verification,
     WorklistPage,
 )
-from .receipts import SignedReceipt
 from .writer import Appended, Row, append
 
 T = TypeVar("T")

@@ -86,8 +86,6 @@ class LedgerLog:
                     raise SigningKeyError(f"the log's checkpoints are signed as {origin!r}, the "
                                           f"key as {key.name!r}: rotate the log's key (`termsledger "
                                           f"keys signing rotate`) rather than making another")
-                if latest.size == size:
-                    return latest
             log = Log(TableTiles(tx))
             if log.size != size:
                 raise DamagedLog(f"the log's tiles hold {log.size} leaves where the ledger counts "
@@ -96,6 +94,8 @@ class LedgerLog:
                 raise DamagedLog(f"the log's tree of {latest.size} leaves no longer has the root "
                                  f"hash of its checkpoint of {latest.time}: the log was changed "
                                  f"since; no checkpoint is signed over it")
+            if latest is not None and latest.size == size:
+                return latest
             time = datetime.fromtimestamp(seconds_of(at or datetime.now(timezone.utc)),
                                           timezone.utc)
             root = log.root(size)

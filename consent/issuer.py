@@ -26,6 +26,8 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
+import rfc8785
+
 from terms import manifest
 
 from .actions import ACTION_LABELS, Action
@@ -34,7 +36,14 @@ from .chain import parse_place, place
 from .errors import DamagedLog, InvalidReceipt, SigningKeyError, UnknownCheckpoint, UnknownReceipt
 from .ledger_log import inclusion
 from .note import SigningKey
-from .receipts import KANTARA_VERSION, Receipt, SignedReceipt, commitment, with_proof
+from .receipts import (
+    KANTARA_VERSION,
+    SIGNED_PREFIX,
+    Receipt,
+    SignedReceipt,
+    commitment,
+    with_proof,
+)
 from .sequencer import leaf_of
 from .signing import load_key, public_keys_path
 from .store import Tx
@@ -101,6 +110,34 @@ class Signer:
         return self._key
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Claims:
+    """What the receipts of one version, action, channel and key share, prepared once."""
+
+    id: int
+    """``receipt_claims.id``: the first 8 bytes of the SHA-256 of :attr:`text`, signed."""
+    text: str
+    """The shared fields as stored: JSON, keys sorted."""
+    message: bytes
+    """The signed message of such a receipt, its own fields' values replaced by marks."""
+    marks: tuple[bytes, ...]
+    """The marks of ``consentReceiptID``, ``consentTimestamp``, ``piiPrincipalId``,
+    ``eventHash`` and ``issued`` in :attr:`message`, quotes included."""
+
+    def fill(self, values: tuple[str, int, str, str, int]) -> bytes:
+        """The message with the receipt's own values: the bytes :meth:`Receipt.message`
+        gives (RFC 8785 serializes each value alone, and these need no escaping)."""
+        message = self.message
+        for mark, value in zip(self.marks, values, strict=True):
+            text = f'"{value}"' if isinstance(value, str) else str(value)
+            message = message.replace(mark, text.encode())
+        return message
+
+
+_OWN = ("consentReceiptID", "consentTimestamp", "piiPrincipalId", "eventHash", "issued")
+"""A receipt's fields that are its own (the others it shares: :class:`_Claims`)."""
+
+
 class Issuer:
     """Issues and reads back the receipts of one ledger with ``settings``; raises
     :class:`SigningKeyError` when the key cannot be loaded and :class:`InvalidReceipt` when a
@@ -110,22 +147,17 @@ class Issuer:
         self.settings = settings
         self.signer = Signer(settings.signing_key)
         self._base = settings.base_url.rstrip("/") + "/" if settings.base_url else ""
+        self._prepared: dict[tuple[Any, ...], _Claims] = {}
         try:  # every setting goes in every receipt: check them once
-            Receipt.from_dict(_receipt_data(self._claims(self.signer.key(), "accepted", "web",
-                                                         "terms", "1", "0" * 64, None),
-                                            bytes(16), 0, bytes(32), bytes(32), 0))
+            self._claims(self.signer.key(), "accepted", "web", "terms", "1", "0" * 64, None)
         except InvalidReceipt as error:
             raise InvalidReceipt(f"the receipt settings cannot go in a receipt: {error}") from None
-
-    @property
-    def origin(self) -> str:
-        """The log's name: the signing key's."""
-        return self.signer.key().name
 
     def issue(self, tx: Tx, rows: Sequence[Row], appended: Sequence[Appended]) -> int:
         """Sign and store, in ``tx``, a receipt for each decision among ``rows`` just appended;
         returns how many."""
         key = self.signer.key()
+        key_id = key.verifier.key_id
         members: dict[int, list[Entry]] = {}
         for row in rows:
             if row.head is not None and row.entry is not None:
@@ -143,17 +175,15 @@ class Issuer:
                                   for e in (entry, *members.get(index, ())))[1]
             claims = self._claims(key, ACTION_LABELS[row.action], row.channel or "", entry.document,
                                   entry.id, entry.content_sha256, bundle)
-            text = json.dumps(claims, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-            claims_id = int.from_bytes(sha256(text.encode()).digest()[:8], "big", signed=True)
-            claims_rows[claims_id] = text
+            claims_rows[claims.id] = claims.text
             (salt,) = tx.execute("SELECT salt FROM personal WHERE chain = ? AND seq = ?",
                                  (done.chain, done.seq)).fetchone()
-            subject = bytes.fromhex(commitment(row.subject, receipt_salt(bytes(salt))))
-            receipt_id = uuid.uuid4().bytes
-            receipt = Receipt.from_dict(_receipt_data(claims, receipt_id, row.at, subject,
-                                                      done.hash, issued))
-            receipts.append((receipt_id, done.chain, done.seq, claims_id, issued, subject,
-                             key.verifier.key_id, key.sign(receipt.message())))
+            subject = commitment(row.subject, receipt_salt(bytes(salt)))
+            receipt_id = uuid.uuid4()
+            message = claims.fill((str(receipt_id), row.at // _MICROS, subject, done.hash.hex(),
+                                   issued))
+            receipts.append((receipt_id.bytes, done.chain, done.seq, claims.id, issued,
+                             bytes.fromhex(subject), key_id, key.sign(message)))
         if receipts:
             tx.executemany("INSERT INTO receipt_claims (id, claims) VALUES (?, ?) "
                            "ON CONFLICT (id) DO NOTHING", list(claims_rows.items()))
@@ -162,16 +192,31 @@ class Issuer:
         return len(receipts)
 
     def _claims(self, key: SigningKey, action: str, channel: str, document: str, version: str,
-                content_sha256: str, manifest_sha256: str | None) -> dict[str, Any]:
-        """The fields of a receipt that many receipts share."""
+                content_sha256: str, manifest_sha256: str | None) -> _Claims:
+        """The fields of a receipt that many receipts share, prepared (and checked) once."""
+        cache_key = (key.name, action, channel, document, version, content_sha256, manifest_sha256)
+        found = self._prepared.get(cache_key)
+        if found is not None:
+            return found
         settings = self.settings
-        return {"action": action, "collectionMethod": channel, "document": document,
-                "versionId": version, "contentSha256": content_sha256,
-                "manifestSha256": manifest_sha256, "policyUrl": f"{self._base}{document}/{version}/",
-                "piiControllers": [{"piiController": settings.controller,
-                                    "contact": settings.contact}],
-                "language": settings.language, "jurisdiction": settings.jurisdiction,
-                "log": key.name}
+        shared = {"action": action, "collectionMethod": channel, "document": document,
+                  "versionId": version, "contentSha256": content_sha256,
+                  "manifestSha256": manifest_sha256, "policyUrl": f"{self._base}{document}/{version}/",
+                  "piiControllers": [{"piiController": settings.controller,
+                                      "contact": settings.contact}],
+                  "language": settings.language, "jurisdiction": settings.jurisdiction,
+                  "log": key.name}
+        Receipt.from_dict(_receipt_data(shared, bytes(16), 0, bytes(32), bytes(32), 0))  # checked
+        text = json.dumps(shared, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        nonce = os.urandom(12).hex()
+        marked = {**shared, "version": KANTARA_VERSION, **{name: nonce + name for name in _OWN}}
+        if len(self._prepared) > 4096:
+            self._prepared.clear()
+        found = self._prepared[cache_key] = _Claims(
+            id=int.from_bytes(sha256(text.encode()).digest()[:8], "big", signed=True), text=text,
+            message=SIGNED_PREFIX + rfc8785.dumps(marked),
+            marks=tuple(f'"{nonce}{name}"'.encode() for name in _OWN))
+        return found
 
 
 def _receipt_data(claims: dict[str, Any], receipt_id: bytes, at: int, subject: bytes,

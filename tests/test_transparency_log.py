@@ -323,3 +323,25 @@ def test_a_rotation_half_done_signs_nothing_with_the_old_key(ledger, key):
     with pytest.raises(SigningKeyError, match="is not the current key"):
         ledger.record("x", "privacy")
     assert ledger.history("x") == []  # refused as a whole: no decision without its receipt
+
+
+def test_receipts_signed_from_prepared_claims_are_the_ones_verified(tmp_path, key, site):
+    """The issuer fills a message prepared once per version, action and channel; a verifier
+    serializes the receipt afresh (RFC 8785): the signature holds for settings of any text."""
+    odd = ReceiptSettings(signing_key=key, controller='Quill "bridge" \\ Ltd. — 🦊 \u2028',
+                          contact="légal\t@example.com", base_url=BASE_URL, language="fr-CA",
+                          jurisdiction="Québec")
+    with Ledger(tmp_path / "odd.db", create=True, receipts=odd) as ledger:
+        ledger.publish(texts())
+        events = [ledger.record(f"user-{i}", slug, action, channel=channel)[0]
+                  for i, (slug, action, channel) in enumerate([
+                      ("terms", "accepted", "web"), ("terms", "accepted", "web"),
+                      ("privacy", "declined", "app"), ("terms", "withdrawn", "e-mail \u00e9")])]
+        ledger.log.checkpoint()
+        publish(ledger, site, key)
+        for event in events:
+            signed = ledger.receipt(event)
+            result = verify_receipt(SignedReceipt.parse(signed.to_json()), Site(site))
+            assert result.ok, result.problem
+        rows = sqlite3.connect(tmp_path / "odd.db").execute("SELECT count(*) FROM receipt_claims")
+        assert rows.fetchone() == (3,)  # two acceptances of one version share their claims

@@ -42,13 +42,14 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import site_builder  # noqa: E402
-from bench_ledger import catalog  # noqa: E402
-from consent import Ledger, ReceiptSettings, merkle  # noqa: E402
-from consent.signing import create_key, public_keys_path, read_public_keys  # noqa: E402
-from consent.tiles import TableTiles, create_tables  # noqa: E402
-from consent.tlog import Log, leaf_hash  # noqa: E402
-from consent.transparency import write_transparency  # noqa: E402
+from bench_ledger import catalog
+
+import site_builder
+from consent import Ledger, ReceiptSettings, merkle
+from consent.signing import create_key, public_keys_path, read_public_keys
+from consent.tiles import TableTiles, create_tables
+from consent.tlog import Log, leaf_hash
+from consent.transparency import write_transparency
 
 
 def connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:

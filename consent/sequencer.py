@@ -55,13 +55,12 @@ def sequence(tx: Tx, limit: int = MAX_BATCH) -> int:
               if length > done]
     if not behind:
         return 0
-    share = max(limit // len(behind), 1)
     runs: list[tuple[int, int, int]] = []
     leaves: list[bytes] = []
-    for chain, done, length in behind:
-        wanted = min(length - done, share, limit - len(leaves))
-        if wanted <= 0:
-            break
+    shares = _shares([length - done for _, done, length in behind], limit)
+    for (chain, done, length), wanted in zip(behind, shares, strict=True):
+        if wanted == 0:
+            continue
         rows = tx.execute("SELECT seq, hash FROM events WHERE chain = ? AND seq > ? AND seq <= ? "
                           "ORDER BY seq LIMIT ?", (chain, done, length, wanted)).fetchall()
         for offset, (seq, hashed) in enumerate(rows):
@@ -88,6 +87,24 @@ def sequence(tx: Tx, limit: int = MAX_BATCH) -> int:
                     for (start, chain, seq), end in zip(runs, ends, strict=True)])
     tx.execute("UPDATE meta SET value = ? WHERE key = 'log_size'", (size + len(leaves),))
     return len(leaves)
+
+
+def _shares(waiting: list[int], limit: int) -> list[int]:
+    """How many of each chain's ``waiting`` events a step of ``limit`` takes: all of a chain's
+    when they are few, else an equal share of what the others leave."""
+    shares = [0] * len(waiting)
+    left, open_ = limit, [i for i, count in enumerate(waiting) if count]
+    while left and open_:
+        each = max(left // len(open_), 1)
+        for i in list(open_):
+            take = min(each, waiting[i] - shares[i], left)
+            shares[i] += take
+            left -= take
+            if shares[i] == waiting[i]:
+                open_.remove(i)
+            if not left:
+                break
+    return shares
 
 
 def leaf_of(tx: Tx, chain: int, seq: int) -> int | None:

@@ -91,7 +91,7 @@ class Transparency:
     """The transparency files to publish with the site, and what to say once they are."""
 
     files: dict[str, bytes]
-    ledger: Path | None = None
+    ledger: Path | str | None = None
     sizes: tuple[int, ...] = ()
     keys: int = 0
     pending: int = 0
@@ -120,10 +120,10 @@ class Transparency:
 def transparency(config: Config, ledger_path: str | None, key_file: str | None) -> Transparency:
     """The ``transparency/`` files of the ledger of ``--ledger`` (else the configured one), when
     it exists and has signed checkpoints, with the public keys record beside the signing key."""
-    path = Path(ledger_path) if ledger_path else config.ledger
-    if not path.exists():
+    path = config.ledger_location(ledger_path)
+    if isinstance(path, Path) and not path.exists():
         return Transparency(files={})
-    from consent import ConsentError, Ledger
+    from consent import ConsentError, Ledger, LedgerNotFound
     from consent.signing import public_keys_path, read_public_keys
     from consent.transparency import transparency_files
 
@@ -138,6 +138,8 @@ def transparency(config: Config, ledger_path: str | None, key_file: str | None) 
         record = public_keys_path(config.signing_key_path(key_file))
         keys = read_public_keys(record)
         files = transparency_files(keys, [c.note for c in checkpoints])
+    except LedgerNotFound:
+        return Transparency(files={})
     except ConsentError as error:
         raise click.ClickException(f"the transparency log cannot be published: {error}") from None
     return Transparency(files=files, ledger=path, sizes=tuple(c.size for c in checkpoints),

@@ -1,5 +1,5 @@
-"""Receipts and the transparency log over HTTP, in process (FastAPI's TestClient): the receipt
-a recording returns, the proof that follows it, and the log's routes."""
+"""Receipts and the transparency log over HTTP, in process (FastAPI's TestClient), on both
+engines: the receipt a recording returns, the proof that follows it, and the log's routes."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ ORIGIN = "terms.example.com"
 
 
 @pytest.fixture
-def ledger_path(content_repo, tmp_path):
-    return publish(content_repo, tmp_path / "ledger.db")
+def ledger_path(content_repo, where):
+    return publish(content_repo, where())
 
 
 @pytest.fixture
@@ -44,6 +44,11 @@ def client(ledger_path, secrets, receipts):
     app = create_app(ledger_path, receipts=receipts, checkpoint_interval=None)
     with TestClient(app, headers=bearer(secrets["write"]), raise_server_exceptions=False) as client:
         yield client
+
+
+def place(event: dict) -> str:
+    """An event's place: ``seq``, or ``chain.seq`` outside chain 0."""
+    return str(event["seq"]) if event["chain"] == 0 else f"{event['chain']}.{event['seq']}"
 
 
 def record(client, subject, **fields):
@@ -85,7 +90,8 @@ def test_the_proof_follows_once_a_checkpoint_is_published(client, ledger_path, r
     verify_inclusion(index=proof["leafIndex"], size=signed.size,
                      leaf=leaf_hash(bytes.fromhex(proved["receipt"]["eventHash"])),
                      proof=[base64.b64decode(h) for h in proof["inclusion"]], root=signed.root_hash)
-    assert proof["leafIndex"] == 2
+    by_event = client.get("/v1/log/inclusion", params={"event": place(recorded[1]["events"][0])})
+    assert proof["leafIndex"] == by_event.json()["leaf_index"]
     # the subject's salt: personal data, for admin keys only
     refused = client.get(f"/v1/receipts/{receipt_id}?with_salt=true")
     assert refused.status_code == 403 and "admin" in refused.json()["error"]["message"]
@@ -98,15 +104,16 @@ def test_the_log_routes(client, ledger_path, receipts):
     for i in range(2):
         record(client, f"user-{i}")
     old = checkpoint_and_publish(ledger_path, receipts)
-    record(client, "late")
+    late = record(client, "late")["events"][1]
     new = checkpoint_and_publish(ledger_path, receipts)
     latest = client.get("/v1/log/checkpoint").json()
     assert latest["size"] == new == 6 and latest["published"] is not None
     listed = client.get("/v1/log/checkpoints").json()
     assert listed["size"] == 6 and [c["size"] for c in listed["checkpoints"]] == [old, new]
-    by_leaf = client.get("/v1/log/inclusion", params={"leaf_index": 3}).json()
-    by_event = client.get("/v1/log/inclusion", params={"event": "4"}).json()
+    by_event = client.get("/v1/log/inclusion", params={"event": place(late)}).json()
+    by_leaf = client.get("/v1/log/inclusion", params={"leaf_index": by_event["leaf_index"]}).json()
     assert by_leaf == by_event and by_leaf["size"] == 6 and by_leaf["checkpoint"] == latest["note"]
+    assert by_leaf["leaf_index"] >= old  # sequenced after the first checkpoint
     older = client.get("/v1/log/inclusion", params={"leaf_index": 1, "size": old}).json()
     assert older["size"] == old
     proof = client.get("/v1/log/consistency", params={"old": old}).json()
@@ -157,6 +164,5 @@ def test_without_a_signing_key_there_is_no_receipt(ledger_path, secrets):
     with TestClient(app, headers=bearer(secrets["write"])) as client:
         recorded = record(client, "ada")
         assert "receipt" not in recorded
-        place = recorded["events"][0]["seq"]
-        missing = client.get(f"/v1/receipts/{place}")
+        missing = client.get(f"/v1/receipts/{place(recorded['events'][0])}")
         assert missing.status_code == 404 and "no receipt was issued" in missing.json()["error"]["message"]

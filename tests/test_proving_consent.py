@@ -17,6 +17,7 @@ import httpx
 import pytest
 from api_support import PRIVACY, TERMS_V1, TERMS_V2, bearer, make_keys, running_server
 from click.testing import CliRunner
+from engines import ENGINES
 
 import terms
 from consent import Ledger
@@ -27,7 +28,7 @@ from termsledger.cli import cli
 
 ORIGIN = "terms.example.com"
 SUBJECT, IP, AGENT = "ada.lovelace@example.com", "198.51.100.23", "Mozilla/5.0 (X11) Firefox/140.0"
-CONFIG = f"""ledger = "../ledger.db"
+CONFIG = f"""ledger = "{{ledger}}"
 out = "../site"
 
 [site]
@@ -56,22 +57,25 @@ def verify(receipt: dict, site: Path, *args) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """A content repository with its termsledger.toml, its published ledger, a signing key,
-    and a server that signs a checkpoint every second."""
+@pytest.fixture(scope="module", params=ENGINES)
+def world(request, tmp_path_factory):
+    """A content repository with its termsledger.toml, its published ledger (a file, or a
+    PostgreSQL database whose many chains feed one log), a signing key, and a server that
+    signs a checkpoint every second."""
     from conftest import ContentRepo
 
     root = tmp_path_factory.mktemp("proving")
+    location = (str(root / "ledger.db") if request.param == "sqlite"
+                else request.getfixturevalue("postgres").location())
     repo = ContentRepo(root / "repo")
     repo.commit("2025-01-10T10:00", **{"privacy.md": PRIVACY, "terms.md": TERMS_V1})
     repo.commit("2025-08-01T10:00", **{"terms.md": TERMS_V2})
-    (repo.path / "termsledger.toml").write_text(CONFIG)
-    with Ledger(root / "ledger.db", create=True) as ledger:
+    (repo.path / "termsledger.toml").write_text(CONFIG.format(ledger=location))
+    with Ledger(location, create=True) as ledger:
         ledger.publish(terms.load(repo.path))
-    secrets = make_keys(root / "ledger.db")
+    secrets = make_keys(location)
     termsledger("keys", "signing", "create", cwd=repo.path)
-    with running_server(root / "ledger.db", options=("--checkpoint-interval", "1"), cwd=repo.path) as url:
+    with running_server(location, options=("--checkpoint-interval", "1"), cwd=repo.path) as url:
         yield {"root": root, "repo": repo.path, "site": root / "site", "url": url,
                "write": bearer(secrets["write"]), "admin": bearer(secrets["admin"])}
 
@@ -213,7 +217,7 @@ def test_a_tampered_event_is_caught_by_the_receipt_and_the_next_checkpoint(tmp_p
 
     repo = ContentRepo(tmp_path / "repo")
     repo.commit("2025-01-10T10:00", **{"privacy.md": PRIVACY, "terms.md": TERMS_V1})
-    (repo.path / "termsledger.toml").write_text(CONFIG)
+    (repo.path / "termsledger.toml").write_text(CONFIG.format(ledger="../ledger.db"))
     cwd, db, site = repo.path, tmp_path / "ledger.db", tmp_path / "site"
     termsledger("publish", "--content", cwd, "--allow-uncommitted", cwd=cwd)
     termsledger("keys", "signing", "create", cwd=cwd)

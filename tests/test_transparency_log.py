@@ -1,16 +1,17 @@
-"""The ledger's transparency log and receipts through the Python API: the sequencer makes the
-events leaves in batches, checkpoints are signed and kept, every decision gets a receipt that
-verifies offline against a site built from the same content, and erasure changes no leaf."""
+"""The ledger's transparency log and receipts through the Python API, on both engines: the
+sequencer makes the events leaves in batches, checkpoints are signed and kept, every decision
+gets a receipt that verifies offline against a site built from the same content, and erasure
+changes no leaf."""
 
 from __future__ import annotations
 
+import base64
 import json
-import sqlite3
 from datetime import date, datetime, timedelta, timezone
 from hashlib import sha256
 
 import pytest
-from ledger_support import content, version
+from ledger_support import content, sql, version
 
 import site_builder
 from consent import DamagedLog, Ledger, ReceiptSettings, SigningKeyError, UnknownCheckpoint, UnknownReceipt
@@ -57,10 +58,26 @@ def settings(key):
 
 
 @pytest.fixture
-def ledger(tmp_path, settings):
-    with Ledger(tmp_path / "ledger.db", create=True, receipts=settings) as ledger:
+def ledger(where, settings):
+    with Ledger(where(), create=True, receipts=settings) as ledger:
         ledger.publish(texts())
         yield ledger
+
+
+def place(event) -> str:
+    """An event's place, as ``Ledger.receipt`` takes it."""
+    return str(event.seq) if event.chain == 0 else f"{event.chain}.{event.seq}"
+
+
+def unguarded(ledger, table: str) -> None:
+    """Let raw SQL change ``table`` as someone with access to the database would: its triggers
+    that keep it append-only are dropped."""
+    if ledger.path.startswith("postgresql://"):
+        sql(ledger, f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        return
+    for (name,) in sql(ledger, "SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
+                               "tbl_name = ?", (table,)):
+        sql(ledger, f"DROP TRIGGER {name}")
 
 
 @pytest.fixture
@@ -78,34 +95,27 @@ def publish(ledger: Ledger, site, key) -> None:
     ledger.log.mark_published(c.size for c in checkpoints)
 
 
-def event_hashes(path) -> list[bytes]:
-    conn = sqlite3.connect(path)
-    try:
-        return [bytes(h) for (h,) in conn.execute("SELECT hash FROM events ORDER BY chain, seq")]
-    finally:
-        conn.close()
-
-
-def test_the_sequencer_makes_the_events_leaves_in_order_in_batches(ledger):
+def test_the_sequencer_makes_the_events_leaves_in_order_in_batches(ledger, key):
     ledger.record_many({"subject": f"user-{i}", "document": "terms"} for i in range(300))
     assert ledger.log.size == 0 and ledger.log.pending() == 600  # each with its privacy member
     assert ledger.log.sequence(limit=250) == 250
     assert ledger.log.sequence_all() == 350 and ledger.log.sequence_all() == 0
-    hashes = event_hashes(ledger.path)
     assert ledger.log.size == 600 and ledger.log.pending() == 0
-    from consent.tiles import TableTiles
-    from consent.tlog import Log
-
-    conn = sqlite3.connect(ledger.path)
-    try:
-        assert Log(TableTiles(conn)).root() == mth(hashes)  # the leaves are the events' hashes
-        runs = conn.execute("SELECT start, chain, seq, count FROM log_runs ORDER BY start").fetchall()
-    finally:
-        conn.close()
-    assert runs == [(0, 0, 1, 250), (250, 0, 251, 350)]  # one row per step, not per event
-    assert [ledger.log.leaf_index(str(seq)) for seq in (1, 250, 251, 600)] == [0, 249, 250, 599]
-    ledger.record("late", "terms")
-    assert ledger.log.leaf_index("601") is None and ledger.log.leaf_index("9999") is None
+    hashes = {(chain, seq): bytes(h) for chain, seq, h in sql(ledger, "SELECT chain, seq, hash FROM events")}
+    runs = sql(ledger, "SELECT start, chain, seq, count FROM log_runs ORDER BY start")
+    leaves = [(chain, seq + i) for _, chain, seq, count in runs for i in range(count)]
+    assert sorted(leaves) == sorted(hashes)  # every event once, each chain's in order
+    for chain in {c for c, _ in leaves}:
+        assert [s for c, s in leaves if c == chain] == sorted(s for c, s in hashes if c == chain)
+    signed = ledger.log.checkpoint()
+    assert base64.b64decode(signed.root_hash) == mth([hashes[leaf] for leaf in leaves])
+    chains = len({c for c, _ in leaves})
+    assert len(runs) <= 2 * chains  # one row per chain and step, not per event
+    if chains == 1:
+        assert runs == [(0, 0, 1, 250), (250, 0, 251, 350)]
+    assert [ledger.log.leaf_index(f"{c}.{s}" if c else str(s)) for c, s in leaves[:3]] == [0, 1, 2]
+    late = ledger.record("late", "terms")[0]
+    assert ledger.log.leaf_index(late) is None and ledger.log.leaf_index("9999") is None
 
 
 def test_checkpoints_are_signed_kept_and_only_made_when_the_log_grew(ledger, key):
@@ -132,16 +142,13 @@ def test_a_checkpoint_is_not_signed_over_a_tree_changed_since_the_last(ledger):
     ledger.log.checkpoint()
     ledger.record("next", "privacy")
     ledger.log.sequence_all()
-    conn = sqlite3.connect(ledger.path)  # rewrite a leaf, as someone covering a change would
-    conn.execute("DROP TRIGGER log_tiles_only_grow")
-    (tile,) = conn.execute("SELECT hashes FROM log_tiles WHERE level = 0 AND idx = 0").fetchone()
-    conn.execute("UPDATE log_tiles SET hashes = ? WHERE level = 0 AND idx = 0", (bytes(32) + tile[32:],))
-    conn.commit()
+    unguarded(ledger, "log_tiles")  # rewrite a leaf, as someone covering a change would
+    ((tile,),) = sql(ledger, "SELECT hashes FROM log_tiles WHERE level = 0 AND idx = 0")
+    tile = bytes(tile)
+    sql(ledger, "UPDATE log_tiles SET hashes = ? WHERE level = 0 AND idx = 0", (bytes(32) + tile[32:],))
     with pytest.raises(DamagedLog, match="no longer has the root hash of its checkpoint"):
         ledger.log.checkpoint()
-    conn.execute("UPDATE log_tiles SET hashes = ? WHERE level = 0 AND idx = 0", (tile[:64],))
-    conn.commit()
-    conn.close()
+    sql(ledger, "UPDATE log_tiles SET hashes = ? WHERE level = 0 AND idx = 0", (tile[:64],))
     with pytest.raises(DamagedLog, match="the log's tiles hold 2 leaves where the ledger counts 5"):
         ledger.log.checkpoint()
 
@@ -178,7 +185,7 @@ def test_every_decision_gets_a_receipt_that_verifies_against_the_site(ledger, si
     assert data["piiPrincipalId"] == commitment(SUBJECT, own.salt) and SUBJECT not in own.to_json()
     assert "subjectSalt" not in ledger.receipt(events[0]).to_dict()
     assert ledger.receipt(events[1]) == ledger.receipt(events[0])  # a member: its bundle's receipt
-    assert ledger.receipt(own.receipt.id) == ledger.receipt("1")
+    assert ledger.receipt(own.receipt.id) == ledger.receipt(place(events[0]))
     ledger.log.checkpoint()
     assert ledger.receipt(events[0]).proof is None  # signed, not yet published
     publish(ledger, site, key)
@@ -196,7 +203,7 @@ def test_declines_and_withdrawals_get_receipts_notices_do_not(ledger):
     ledger.record("d", "privacy")
     ledger.mark_notified(["d"], "privacy", "2025-01-01")
     notice = ledger.history("d")[-1]
-    with pytest.raises(UnknownReceipt, match=f"no receipt was issued for event {notice.seq}: receipts"):
+    with pytest.raises(UnknownReceipt, match=f"no receipt was issued for event {place(notice)}: receipts"):
         ledger.receipt(notice)
     with pytest.raises(UnknownReceipt, match="no event 999 in the ledger"):
         ledger.receipt("999")
@@ -205,7 +212,7 @@ def test_declines_and_withdrawals_get_receipts_notices_do_not(ledger):
 
 
 def test_without_settings_no_receipt_is_issued(tmp_path):
-    with Ledger(tmp_path / "l.db", create=True) as ledger:
+    with Ledger(tmp_path / "l.db", create=True) as ledger:  # the issuer is the same on both engines
         ledger.publish(texts())
         events = ledger.record("x", "privacy")
         assert ledger.receipt_settings is None
@@ -253,46 +260,42 @@ def test_erasure_changes_no_leaf_and_receipts_keep_verifying(ledger, site, key):
 def test_the_log_and_receipts_are_append_only(ledger):
     ledger.record("a", "privacy")
     ledger.log.checkpoint()
-    conn = sqlite3.connect(ledger.path)
-    try:
-        for statement in ("DELETE FROM receipts", "UPDATE receipts SET issued = 0",
-                          "DELETE FROM receipt_claims", "DELETE FROM log_runs",
-                          "UPDATE log_runs SET count = 9", "DELETE FROM log_checkpoints",
-                          "UPDATE log_checkpoints SET root = zeroblob(32)", "DELETE FROM log_tiles"):
-            with pytest.raises(sqlite3.IntegrityError):
-                conn.execute(statement)
-        conn.execute("UPDATE log_checkpoints SET published = 1")  # set once
-        with pytest.raises(sqlite3.IntegrityError, match="only their publication is set"):
-            conn.execute("UPDATE log_checkpoints SET published = 2")
-    finally:
-        conn.close()
+    for statement, params in (("DELETE FROM receipts", ()), ("UPDATE receipts SET issued = 0", ()),
+                              ("DELETE FROM receipt_claims", ()), ("DELETE FROM log_runs", ()),
+                              ("UPDATE log_runs SET count = 9", ()), ("DELETE FROM log_checkpoints", ()),
+                              ("UPDATE log_checkpoints SET root = ?", (bytes(32),)),
+                              ("UPDATE log_tiles SET hashes = ?", (bytes(32),)),
+                              ("DELETE FROM log_tiles", ())):
+        with pytest.raises(Exception, match="append-only|are kept"):
+            sql(ledger, statement, params)
+    sql(ledger, "UPDATE log_checkpoints SET published = 1")  # set once
+    with pytest.raises(Exception, match="only their publication is set"):
+        sql(ledger, "UPDATE log_checkpoints SET published = 2")
 
 
 def test_the_proof_is_against_the_latest_published_checkpoint_or_the_size_asked(ledger, site, key):
-    ledger.record_many({"subject": f"user-{i}", "document": "privacy"} for i in range(3))
+    first = [ledger.record(f"user-{i}", "privacy")[0] for i in range(3)]
     small = ledger.log.checkpoint()
     publish(ledger, site, key)
-    ledger.record_many({"subject": f"more-{i}", "document": "privacy"} for i in range(3))
+    later = [ledger.record(f"more-{i}", "privacy")[0] for i in range(3)]
     ledger.log.checkpoint()
-    assert ledger.receipt("2").proof.checkpoint == small.note  # the newer one is not published
-    assert ledger.receipt("5").proof is None
+    assert ledger.receipt(first[1]).proof.checkpoint == small.note  # the newer one is not published
+    assert ledger.receipt(later[1]).proof is None
     with pytest.raises(UnknownCheckpoint, match="leaf 4 is in no published checkpoint yet"):
         ledger.log.inclusion(4)
-    assert ledger.receipt("5", size=6).proof.leaf_index == 4
+    assert ledger.receipt(later[1], size=6).proof.leaf_index == ledger.log.leaf_index(later[1])
     assert ledger.log.inclusion(1, size=6).size == 6
     publish(ledger, site, key)
-    assert ledger.receipt("5").proof.checkpoint == ledger.log.latest().note
-    assert verify_receipt(ledger.receipt("2", size=3), Site(site)).ok  # an older one still holds
+    assert ledger.receipt(later[1]).proof.checkpoint == ledger.log.latest().note
+    assert verify_receipt(ledger.receipt(first[1], size=3), Site(site)).ok  # an older one still holds
 
 
 def test_a_damaged_event_stops_the_sequencer_with_a_clear_error(ledger):
-    ledger.record_many({"subject": f"user-{i}", "document": "privacy"} for i in range(3))
-    conn = sqlite3.connect(ledger.path)
-    conn.execute("DROP TRIGGER events_no_update")
-    conn.execute("UPDATE events SET hash = x'00' WHERE seq = 2")
-    conn.commit()
-    conn.close()
-    with pytest.raises(DamagedLog, match="event 2 has no valid hash"):
+    events = [ledger.record(f"user-{i}", "privacy")[0] for i in range(3)]
+    unguarded(ledger, "events")
+    sql(ledger, "UPDATE events SET hash = ? WHERE chain = ? AND seq = ?",
+        (b"\x00", events[1].chain, events[1].seq))
+    with pytest.raises(DamagedLog, match=f"event {place(events[1])} has no valid hash"):
         ledger.log.sequence_all()
     assert ledger.log.size == 0  # nothing of the step was kept
 
@@ -325,13 +328,13 @@ def test_a_rotation_half_done_signs_nothing_with_the_old_key(ledger, key):
     assert ledger.history("x") == []  # refused as a whole: no decision without its receipt
 
 
-def test_receipts_signed_from_prepared_claims_are_the_ones_verified(tmp_path, key, site):
+def test_receipts_signed_from_prepared_claims_are_the_ones_verified(where, key, site):
     """The issuer fills a message prepared once per version, action and channel; a verifier
     serializes the receipt afresh (RFC 8785): the signature holds for settings of any text."""
     odd = ReceiptSettings(signing_key=key, controller='Quill "bridge" \\ Ltd. — 🦊 \u2028',
                           contact="légal\t@example.com", base_url=BASE_URL, language="fr-CA",
                           jurisdiction="Québec")
-    with Ledger(tmp_path / "odd.db", create=True, receipts=odd) as ledger:
+    with Ledger(where("odd"), create=True, receipts=odd) as ledger:
         ledger.publish(texts())
         events = [ledger.record(f"user-{i}", slug, action, channel=channel)[0]
                   for i, (slug, action, channel) in enumerate([
@@ -343,5 +346,27 @@ def test_receipts_signed_from_prepared_claims_are_the_ones_verified(tmp_path, ke
             signed = ledger.receipt(event)
             result = verify_receipt(SignedReceipt.parse(signed.to_json()), Site(site))
             assert result.ok, result.problem
-        rows = sqlite3.connect(tmp_path / "odd.db").execute("SELECT count(*) FROM receipt_claims")
-        assert rows.fetchone() == (3,)  # two acceptances of one version share their claims
+        assert sql(ledger, "SELECT count(*) FROM receipt_claims") == [(3,)]  # two share theirs
+
+
+def test_a_copied_ledger_keeps_its_log_checkpoints_and_receipts(tmp_path, settings, postgres):
+    from consent.copy import copy_ledger
+
+    source, database, back = tmp_path / "source.db", postgres.location(), tmp_path / "back.db"
+    with Ledger(source, create=True, receipts=settings) as ledger:
+        ledger.publish(texts())
+        events = [ledger.record(f"user-{i}", "privacy")[0] for i in range(5)]
+        signed = ledger.log.checkpoint()
+        receipts = [ledger.receipt(e) for e in events]
+    copy_ledger(source, database)
+    copy_ledger(database, back)
+    for location in (database, back):
+        with Ledger(location, receipts=settings) as copied:
+            assert copied.log.checkpoints() == [signed]
+            assert [copied.receipt(e) for e in events] == receipts
+            copied.record("after", "privacy")  # the log goes on from where it was
+            later = copied.log.checkpoint()
+            assert later.size == 6
+            proof = copied.log.consistency(5, 6)
+            verify_extension(signed.note, later.note, proof,
+                             read_public_keys(public_keys_path(settings.signing_key)))

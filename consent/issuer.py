@@ -45,7 +45,7 @@ from .receipts import (
     with_proof,
 )
 from .sequencer import leaf_of
-from .signing import load_key, public_keys_path
+from .signing import load_key
 from .store import Tx
 from .values import Event
 from .writer import Appended, Row
@@ -54,6 +54,9 @@ DECISIONS = frozenset({int(Action.ACCEPTED), int(Action.DECLINED), int(Action.WI
 """The actions that get a receipt."""
 SALT_LABEL = b"termsledger/receipt-salt\n"
 _MICROS = 1_000_000
+_CLAIMS = "INSERT INTO receipt_claims (id, claims) VALUES (?, ?) ON CONFLICT (id) DO NOTHING"
+_RECEIPT = ("INSERT INTO receipts (id, chain, seq, claims, issued, subject, key_id, signature) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 _SELECT = """
 SELECT r.id, r.chain, r.seq, c.claims, r.issued, r.subject, r.key_id, r.signature, e.at, e.hash
 FROM receipts r JOIN receipt_claims c ON c.id = r.claims
@@ -84,30 +87,37 @@ def receipt_salt(event_salt: bytes) -> bytes:
 
 
 class Signer:
-    """The signing key in a file, loaded again as soon as the file or its public keys record
-    is replaced (a rotation), so that a key is never used after its period ended: while the
-    two files disagree (a rotation half done), signing fails with :class:`SigningKeyError`."""
+    """The signing key in a file, loaded again as soon as the file is replaced (a rotation
+    writes the public keys record, then the key), so that a key is not used after its period
+    ended: a key file that is not the record's current key (a rotation half done) makes
+    signing fail with :class:`SigningKeyError`."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._files = (self.path, public_keys_path(self.path))
         self._stamp = self._stat()
-        self._key = load_key(self.path)
+        key = load_key(self.path)
+        self._current = (key, key.verifier.key_id)
 
-    def _stat(self) -> tuple[tuple[int, int], ...]:
+    def _stat(self) -> tuple[int, int, int]:
         try:
-            return tuple((found.st_ino, found.st_mtime_ns)
-                         for found in (os.stat(file) for file in self._files))
+            found = os.stat(self.path)
         except OSError as error:
-            raise SigningKeyError(f"cannot read the signing key {self.path} or its public keys "
-                                  f"record: {error.strerror}") from None
+            raise SigningKeyError(f"cannot read the signing key {self.path}: "
+                                  f"{error.strerror}") from None
+        return found.st_ino, found.st_mtime_ns, found.st_size
 
-    def key(self) -> SigningKey:
-        """The current key (both files are looked at on every call: a few microseconds)."""
+    def current(self) -> tuple[SigningKey, int]:
+        """The current key and its signed-note key ID (the file is looked at on every call:
+        a few microseconds)."""
         stamp = self._stat()
         if stamp != self._stamp:
-            self._key, self._stamp = load_key(self.path), stamp
-        return self._key
+            key = load_key(self.path)
+            self._current, self._stamp = (key, key.verifier.key_id), stamp
+        return self._current
+
+    def key(self) -> SigningKey:
+        """The current key."""
+        return self.current()[0]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -156,8 +166,7 @@ class Issuer:
     def issue(self, tx: Tx, rows: Sequence[Row], appended: Sequence[Appended]) -> int:
         """Sign and store, in ``tx``, a receipt for each decision among ``rows`` just appended;
         returns how many."""
-        key = self.signer.key()
-        key_id = key.verifier.key_id
+        key, key_id = self.signer.current()
         members: dict[int, list[Entry]] = {}
         for row in rows:
             if row.head is not None and row.entry is not None:
@@ -184,11 +193,12 @@ class Issuer:
                                    issued))
             receipts.append((receipt_id.bytes, done.chain, done.seq, claims.id, issued,
                              bytes.fromhex(subject), key_id, key.sign(message)))
-        if receipts:
-            tx.executemany("INSERT INTO receipt_claims (id, claims) VALUES (?, ?) "
-                           "ON CONFLICT (id) DO NOTHING", list(claims_rows.items()))
-            tx.executemany("INSERT INTO receipts (id, chain, seq, claims, issued, subject, key_id, "
-                           "signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", receipts)
+        if len(receipts) == 1:  # a single record: plain statements are faster
+            tx.execute(_CLAIMS, next(iter(claims_rows.items())))
+            tx.execute(_RECEIPT, receipts[0])
+        elif receipts:
+            tx.executemany(_CLAIMS, list(claims_rows.items()))
+            tx.executemany(_RECEIPT, receipts)
         return len(receipts)
 
     def _claims(self, key: SigningKey, action: str, channel: str, document: str, version: str,

@@ -15,8 +15,12 @@ when ``None``. Subject ids are normalized to Unicode NFC wherever they enter
 
 The transparency log (see each module): ``consent.merkle`` (RFC 9162 hashes and proofs),
 ``consent.tiles`` (tile storage), ``consent.tlog`` (``Log``: append, roots, proofs),
-``consent.note`` (signed checkpoints), ``consent.signing`` (signing keys and the public keys
-record), ``consent.receipts`` (signed consent receipts), ``consent.receipt_checks`` (verifying a
+``consent.sequencer`` (events become leaves, in batches), ``consent.ledger_log``
+(``Ledger.log``: sequencing, signed checkpoints kept in the ledger, proofs),
+``consent.keeper`` (a server's background sequencer and checkpoints), ``consent.note`` (signed
+checkpoints), ``consent.signing`` (signing keys and the public keys record),
+``consent.receipts`` (signed consent receipts), ``consent.issuer`` (``ReceiptSettings``:
+receipts issued with every decision, and read back), ``consent.receipt_checks`` (verifying a
 receipt against the site) and ``consent.transparency`` (the site's ``transparency/`` folder).
 
 Names are imported when first used, so that verifying a receipt does not load the ledger; the

@@ -304,3 +304,19 @@ def find_receipt(tx: Tx, event: Event | str, *, with_salt: bool,
             raise
         return signed  # not yet in a published checkpoint
     return with_proof(signed, proof.checkpoint, leaf, [base64.b64decode(h) for h in proof.proof])
+
+
+def subject_receipts(tx: Tx, events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The subject's own copies of the receipts of ``events`` (as exported), with their
+    proofs where a published checkpoint has them."""
+    found = []
+    for event in events:
+        if event.get("part_of") is None and event.get("action") in ("accepted", "declined",
+                                                                      "withdrawn"):
+            try:
+                signed = find_receipt(tx, f"{event['chain']}.{event['seq']}", with_salt=True,
+                                      size=None)
+            except UnknownReceipt:
+                continue  # recorded without a signing key
+            found.append(signed.to_dict())
+    return found

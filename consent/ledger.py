@@ -17,7 +17,7 @@ from .actions import ACTION_CODES, RECORDABLE, Action
 from .catalog import Catalog, catalog_generation, load_catalog, publish
 from .errors import ConsentError, InvalidContent, UnpublishedDocument, UnpublishedVersion
 from .group import Batcher
-from .issuer import Issuer, ReceiptSettings, find_receipt
+from .issuer import Issuer, ReceiptSettings, find_receipt, subject_receipts
 from .keys import Keys
 from .ledger_log import LedgerLog
 from .receipts import SignedReceipt
@@ -452,11 +452,14 @@ class Ledger:
         return events.history(self._store.reads(), canonical_subject(subject))
 
     def export(self, subject: str) -> dict[str, Any]:
-        """Everything the ledger holds about ``subject``, as JSON-ready data."""
+        """Everything the ledger holds about ``subject``, as JSON-ready data: with the
+        subject's own copy of each receipt issued for their decisions (salt included)."""
         subject = canonical_subject(subject)
         statuses = self.status_all(subject)
         with self._store.read() as tx:
-            return erasure.export(tx, subject, statuses)
+            exported = erasure.export(tx, subject, statuses)
+            exported["receipts"] = subject_receipts(tx, exported["events"])
+        return exported
 
     def erase(self, subject: str) -> Erasure:
         """Replace ``subject`` with a random pseudonym and drop its personal evidence and

@@ -15,6 +15,9 @@ small integers (:class:`~consent.actions.Action`, :class:`~consent.actions.State
 - ``meta`` holds the catalog generation (``value``), the chain head and the key of worklist
   cursors (``data``).
 - ``api_keys`` holds the HTTP API's keys (see :mod:`consent.keys`).
+- ``log_tiles``, ``log_runs`` and ``log_checkpoints`` hold the transparency log (see
+  :mod:`consent.sequencer`), ``receipts`` and ``receipt_claims`` the receipts issued (see
+  :mod:`consent.issuer`); all append-only.
 
 Writers queue on an in-process lock and a file lock (:mod:`consent.locking`) before
 ``BEGIN IMMEDIATE``; commits wake a background checkpointer (:mod:`consent.checkpoints`).

@@ -388,6 +388,8 @@ class Export(BaseModel):
     statuses: list[Status]
     events: list[Event]
     responses: list[StoredResponse]
+    receipts: list[ConsentReceipt] = Field(description="The subject's own copy of each receipt "
+                                                       "of their decisions, salt included.")
 
 
 class Erasure(BaseModel):

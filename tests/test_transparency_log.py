@@ -186,6 +186,7 @@ def test_every_decision_gets_a_receipt_that_verifies_against_the_site(ledger, si
     assert "subjectSalt" not in ledger.receipt(events[0]).to_dict()
     assert ledger.receipt(events[1]) == ledger.receipt(events[0])  # a member: its bundle's receipt
     assert ledger.receipt(own.receipt.id) == ledger.receipt(place(events[0]))
+    assert ledger.export(SUBJECT)["receipts"] == [own.to_dict()]  # theirs, in a data request
     ledger.log.checkpoint()
     assert ledger.receipt(events[0]).proof is None  # signed, not yet published
     publish(ledger, site, key)

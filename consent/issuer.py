@@ -185,9 +185,7 @@ class Issuer:
             claims = self._claims(key, ACTION_LABELS[row.action], row.channel or "", entry.document,
                                   entry.id, entry.content_sha256, bundle)
             claims_rows[claims.id] = claims.text
-            (salt,) = tx.execute("SELECT salt FROM personal WHERE chain = ? AND seq = ?",
-                                 (done.chain, done.seq)).fetchone()
-            subject = commitment(row.subject, receipt_salt(bytes(salt)))
+            subject = commitment(row.subject, receipt_salt(done.salt))
             receipt_id = uuid.uuid4()
             message = claims.fill((str(receipt_id), row.at // _MICROS, subject, done.hash.hex(),
                                    issued))

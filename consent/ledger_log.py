@@ -46,8 +46,7 @@ class LedgerLog:
 
     def pending(self) -> int:
         """How many events the sequencer has not yet made leaves."""
-        with self._store.read() as tx:
-            return pending(tx)
+        return pending(self._store.reads())
 
     def sequence(self, *, limit: int = MAX_BATCH) -> int:
         """One step of the sequencer, in a transaction of its own: up to ``limit`` events
@@ -106,14 +105,12 @@ class LedgerLog:
 
     def checkpoints(self) -> list[LogCheckpoint]:
         """Every signed checkpoint, smallest first."""
-        with self._store.read() as tx:
-            return [_value(row) for row in tx.execute(_COLUMNS + "ORDER BY size")]
+        return [_value(row) for row in self._store.reads().execute(_COLUMNS + "ORDER BY size")]
 
     def latest(self, *, published: bool = True) -> LogCheckpoint | None:
         """The latest checkpoint published with the site (``published=False``: the latest
         signed), if any."""
-        with self._store.read() as tx:
-            return _latest(tx, published=published)
+        return _latest(self._store.reads(), published=published)
 
     def mark_published(self, sizes: Iterable[int], *, at: datetime | None = None) -> int:
         """Record that the checkpoints of ``sizes`` are published with the site (the first time

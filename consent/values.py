@@ -30,8 +30,10 @@ LIMITS = ("From this file alone, verify cannot tell events cut from the end of t
           "recomputed to match. Keep `events` and `head` (of a ledger of one chain), or the "
           "`events` and `root` of a seal (`termsledger consent seal`), somewhere else (publish "
           "them, or hand them to another party), regularly, and check later that the ledger "
-          "still holds them: `termsledger consent verify --anchor EVENTS:HEAD`. Signed "
-          "checkpoints published with the site will do this.")
+          "still holds them: `termsledger consent verify --anchor EVENTS:HEAD`. The signed "
+          "checkpoints of the transparency log, published with the site (`termsledger log "
+          "checkpoint`, `termsledger build`), do it for anyone who keeps a copy: `termsledger "
+          "log verify-consistency`.")
 """What :class:`Verification` says it cannot detect."""
 
 

@@ -15,8 +15,12 @@ when ``None``. Subject ids are normalized to Unicode NFC wherever they enter
 
 The transparency log (see each module): ``consent.merkle`` (RFC 9162 hashes and proofs),
 ``consent.tiles`` (tile storage), ``consent.tlog`` (``Log``: append, roots, proofs),
-``consent.note`` (signed checkpoints), ``consent.signing`` (signing keys and the public keys
-record), ``consent.receipts`` (signed consent receipts), ``consent.receipt_checks`` (verifying a
+``consent.sequencer`` (events become leaves, in batches), ``consent.ledger_log``
+(``Ledger.log``: sequencing, signed checkpoints kept in the ledger, proofs),
+``consent.keeper`` (a server's background sequencer and checkpoints), ``consent.note`` (signed
+checkpoints), ``consent.signing`` (signing keys and the public keys record),
+``consent.receipts`` (signed consent receipts), ``consent.issuer`` (``ReceiptSettings``:
+receipts issued with every decision, and read back), ``consent.receipt_checks`` (verifying a
 receipt against the site) and ``consent.transparency`` (the site's ``transparency/`` folder).
 
 Names are imported when first used, so that verifying a receipt does not load the ledger; the
@@ -54,10 +58,13 @@ if TYPE_CHECKING:
         StorageFull,
         StorageUnavailable,
         UncommittedVersion,
+        UnknownCheckpoint,
+        UnknownReceipt,
         UnknownSubject,
         UnpublishedDocument,
         UnpublishedVersion,
     )
+    from .issuer import ReceiptSettings
     from .keys import SCOPES, ApiKey, Keys
     from .ledger import Ledger
     from .records import SubjectId, canonical_subject
@@ -68,6 +75,8 @@ if TYPE_CHECKING:
         CatalogVersion,
         Erasure,
         Event,
+        Inclusion,
+        LogCheckpoint,
         Marked,
         Published,
         Seal,
@@ -81,23 +90,27 @@ _ERRORS = ("ChangedVersion", "CheckpointIncomplete", "ConsentError", "DamagedLog
            "InvalidEvidence", "InvalidNote", "InvalidProof", "InvalidReceipt", "InvalidRecord",
            "InvalidSubject", "KeysError", "LedgerNotFound", "NewerLedger", "NotALedger", "PublicationError",
            "SigningKeyError", "StorageFull", "StorageUnavailable", "UncommittedVersion",
-           "UnknownSubject", "UnpublishedDocument", "UnpublishedVersion")
-_VALUES = ("STATUSES", "CatalogDocument", "CatalogVersion", "Erasure", "Event", "Marked",
-           "Published", "Seal", "Status", "Verification", "WorklistPage")
+           "UnknownCheckpoint", "UnknownReceipt", "UnknownSubject", "UnpublishedDocument",
+           "UnpublishedVersion")
+_VALUES = ("STATUSES", "CatalogDocument", "CatalogVersion", "Erasure", "Event", "Inclusion",
+           "LogCheckpoint", "Marked", "Published", "Seal", "Status", "Verification", "WorklistPage")
 _MODULES = {**dict.fromkeys(_ERRORS, ".errors"), **dict.fromkeys(_VALUES, ".values"),
             "Action": ".actions", "State": ".actions", "ApiKey": ".keys", "Keys": ".keys",
-            "SCOPES": ".keys", "Ledger": ".ledger", "SubjectId": ".records",
+            "SCOPES": ".keys", "Ledger": ".ledger", "ReceiptSettings": ".issuer",
+            "SubjectId": ".records",
             "canonical_subject": ".records", "check_ledger": ".sqlite"}
 
 __all__ = ["Action", "ApiKey", "CatalogDocument", "CatalogVersion", "ChangedVersion",
            "CheckpointIncomplete", "ConsentError", "DamagedLog", "Erasure", "ErasureIncomplete",
-           "Event", "IdempotencyConflict", "InvalidContent", "InvalidCursor", "InvalidEvidence",
-           "InvalidNote", "InvalidProof", "InvalidReceipt", "InvalidRecord", "InvalidSubject",
-           "Keys", "KeysError", "Ledger", "LedgerNotFound", "Marked", "NewerLedger", "NotALedger",
-           "PublicationError", "Published", "SCOPES", "STATUSES", "Seal", "SigningKeyError",
-           "State", "Status", "StorageFull", "StorageUnavailable", "SubjectId",
-           "UncommittedVersion", "UnknownSubject", "UnpublishedDocument", "UnpublishedVersion",
-           "Verification", "WorklistPage", "canonical_subject", "check_ledger"]
+           "Event", "IdempotencyConflict", "Inclusion", "InvalidContent", "InvalidCursor",
+           "InvalidEvidence", "InvalidNote", "InvalidProof", "InvalidReceipt", "InvalidRecord",
+           "InvalidSubject", "Keys", "KeysError", "Ledger", "LedgerNotFound", "LogCheckpoint",
+           "Marked", "NewerLedger", "NotALedger", "PublicationError", "Published",
+           "ReceiptSettings", "SCOPES", "STATUSES", "Seal", "SigningKeyError", "State", "Status",
+           "StorageFull", "StorageUnavailable", "SubjectId", "UncommittedVersion",
+           "UnknownCheckpoint", "UnknownReceipt", "UnknownSubject", "UnpublishedDocument",
+           "UnpublishedVersion", "Verification", "WorklistPage", "canonical_subject",
+           "check_ledger"]
 
 
 def __getattr__(name: str) -> Any:

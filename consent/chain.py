@@ -8,6 +8,7 @@ digest no longer links to anyone (a salted digest of a random 16-byte salt canno
 
 from __future__ import annotations
 
+import re
 from hashlib import sha256
 
 GENESIS = bytes(32)
@@ -33,6 +34,16 @@ def place(chain: int, seq: int) -> bytes:
     """Where an event is, as its header says: its ``seq`` in its chain, after the chain's
     number for every chain but the first (so that a ledger of one chain hashes as before)."""
     return b"%d" % seq if chain == 0 else b"%d.%d" % (chain, seq)
+
+
+_PLACE = re.compile(r"(?:([0-9]{1,9})\.)?([0-9]{1,18})")
+
+
+def parse_place(text: str) -> tuple[int, int] | None:
+    """``(chain, seq)`` of an event's place as :func:`place` writes it (``42``, ``3.42``), or
+    ``None`` when ``text`` is not one."""
+    found = _PLACE.fullmatch(text)
+    return (int(found[1] or 0), int(found[2])) if found else None
 
 
 def header(chain: int, seq: int, at: int, subject_id: int, document: str | None,

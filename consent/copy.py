@@ -31,6 +31,11 @@ TABLES: tuple[tuple[str, str], ...] = (
     ("idempotency_subjects", "subject, key"),
     ("api_keys", "id, name, scope, salt, hash, created, revoked"),
     ("seals", "id, at, heads, root"),
+    ("log_tiles", "level, idx, hashes"),
+    ("log_runs", "start, chain, seq, count"),
+    ("log_checkpoints", "size, root, at, note, published"),
+    ("receipt_claims", "id, claims"),
+    ("receipts", "id, chain, seq, claims, issued, subject, key_id, signature"),
     ("meta", "key, value, data"),
 )
 """Each table and its columns, in an order that keeps references to rows already copied."""

@@ -116,6 +116,15 @@ class DamagedLog(ConsentError):
     """The stored transparency log lacks hashes it must hold (changed outside termsledger)."""
 
 
+class UnknownCheckpoint(ConsentError, LookupError):
+    """The log has no signed checkpoint of the size asked for, or none published yet that
+    includes the leaf asked about."""
+
+
+class UnknownReceipt(ConsentError, LookupError):
+    """No receipt was issued for the event asked about, or no event or receipt has the id."""
+
+
 class InvalidNote(ConsentError, ValueError):
     """A signed note, checkpoint or verifier key that is malformed, or whose signature does not
     verify with the keys given."""

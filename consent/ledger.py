@@ -17,7 +17,10 @@ from .actions import ACTION_CODES, RECORDABLE, Action
 from .catalog import Catalog, catalog_generation, load_catalog, publish
 from .errors import ConsentError, InvalidContent, UnpublishedDocument, UnpublishedVersion
 from .group import Batcher
+from .issuer import Issuer, ReceiptSettings, find_receipt, subject_receipts
 from .keys import Keys
+from .ledger_log import LedgerLog
+from .receipts import SignedReceipt
 from .records import (
     DAY,
     LEDGER_SUBJECT,
@@ -101,18 +104,29 @@ class Ledger:
     one where there is none yet (with ``chains`` hash chains on PostgreSQL, by default
     :data:`consent.postgres.DEFAULT_CHAINS`).
 
+    With ``receipts`` (:class:`~consent.issuer.ReceiptSettings`), every decision recorded gets
+    a signed consent receipt (see :meth:`receipt`), and :attr:`log` can sign checkpoints; the
+    key is loaded now (:class:`SigningKeyError` when it cannot be).
+
     Safe to share between threads and processes. :meth:`submit` commits writes in groups;
     :meth:`close` finishes them and closes the storage.
     """
 
     def __init__(self, location: str | Path, *, create: bool = False,
-                 chains: int | None = None):
+                 chains: int | None = None, receipts: ReceiptSettings | None = None):
         self._store = open_store(location, create=create, chains=chains)
         self.path = str(location)
         """Where the ledger is, as given: a file's path, or a server's URL (messages show it
         without its password)."""
+        try:
+            self._issuer = Issuer(receipts) if receipts is not None else None
+        except BaseException:
+            self._store.close()
+            raise
         self.keys = Keys(self._store)
         """The API keys of ``termsledger serve`` (see :class:`consent.keys.Keys`)."""
+        self.log = LedgerLog(self._store, lambda: self._issuer.signer.key() if self._issuer else None)
+        """The transparency log of the ledger's events (see :class:`consent.ledger_log.LedgerLog`)."""
         self._catalog: Catalog | None = None
         self._checked = 0.0
         self._batcher = Batcher(self._append_jobs, lambda job: len(job.records), MAX_BATCH,
@@ -122,6 +136,11 @@ class Ledger:
     def shown(location: str | Path) -> str:
         """``location`` as messages show it: a URL without its password."""
         return shown(str(location)) if is_url(location) else str(location)
+
+    @property
+    def receipt_settings(self) -> ReceiptSettings | None:
+        """The settings receipts are issued with; ``None`` when the ledger issues none."""
+        return self._issuer.settings if self._issuer else None
 
     def checkpoint(self, *, timeout: float = CHECKPOINT_WAIT) -> None:
         """Make sure no byte of an erased subject stays in the engine's logs: SQLite copies
@@ -256,11 +275,14 @@ class Ledger:
             if claimed[2] != catalog.generation:  # published since: resolve again
                 rows = self._rows(records, self._snapshot(fresh=True))
                 claimed = tx.claim({row.subject for row in rows})
-            return rows, append(tx, rows, want, claimed)
+            appended = append(tx, rows, want or self._issuer is not None, claimed)
+            if self._issuer is not None:
+                self._issuer.issue(tx, rows, appended)
+            return rows, appended
 
     def _append_jobs(self, jobs: list[_Job]) -> list[tuple[bool, Any]]:
-        """Append the rows of ``jobs`` in one transaction (on the batcher's thread); a job
-        whose records the latest catalog refuses fails alone."""
+        """Append the rows of ``jobs`` in one transaction (on the batcher's thread), with their
+        receipts; a job whose records the latest catalog refuses fails alone."""
         outcomes: dict[int, tuple[bool, Any]] = {}
         for attempt in range(2):
             if attempt:  # published meanwhile: resolve every job again
@@ -282,6 +304,8 @@ class Ledger:
                     if any(job.generation != claimed[2] for _, job in live) and not attempt:
                         raise _Stale  # rolls back: the subjects' rows are not kept
                     appended = append(tx, rows, True, claimed)
+                    if self._issuer is not None:
+                        self._issuer.issue(tx, rows, appended)
             except _Stale:
                 continue
             start = 0
@@ -402,6 +426,25 @@ class Ledger:
             return notifications.mark(tx, self._snapshot(fresh=True), subjects, document,
                                       version, channel, at)
 
+    # Receipts
+
+    def receipt(self, event: Event | str, *, with_salt: bool = False,
+                size: int | None = None) -> SignedReceipt:
+        """The consent receipt issued for ``event`` (an :class:`Event`, its place in the
+        ledger: ``seq``, or ``chain.seq`` on a ledger of several chains, or the receipt's id),
+        as it was signed, with the proof that its event is in the log against the latest
+        checkpoint published with the site (none while no published checkpoint includes it:
+        ask again after the next one). A bundle's member event gives its head's receipt.
+        Raises :class:`UnknownReceipt` when none was issued.
+
+        :param with_salt: the subject's own copy, with the salt that shows the receipt is
+            about them (until they are erased). Defaults to the copy anyone may see.
+        :param size: prove inclusion against the checkpoint of this size instead
+            (:class:`UnknownCheckpoint` if there is none).
+        """
+        with self._store.read() as tx:
+            return find_receipt(tx, event, with_salt=with_salt, size=size)
+
     # Rights
 
     def history(self, subject: str) -> list[Event]:
@@ -409,11 +452,14 @@ class Ledger:
         return events.history(self._store.reads(), canonical_subject(subject))
 
     def export(self, subject: str) -> dict[str, Any]:
-        """Everything the ledger holds about ``subject``, as JSON-ready data."""
+        """Everything the ledger holds about ``subject``, as JSON-ready data: with the
+        subject's own copy of each receipt issued for their decisions (salt included)."""
         subject = canonical_subject(subject)
         statuses = self.status_all(subject)
         with self._store.read() as tx:
-            return erasure.export(tx, subject, statuses)
+            exported = erasure.export(tx, subject, statuses)
+            exported["receipts"] = subject_receipts(tx, exported["events"])
+        return exported
 
     def erase(self, subject: str) -> Erasure:
         """Replace ``subject`` with a random pseudonym and drop its personal evidence and

@@ -113,6 +113,60 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
                         at bigint NOT NULL, heads bytea NOT NULL, root bytea NOT NULL);
     CREATE INDEX seals_root ON seals (root);
     """),
+    ("m002_transparency_log", """
+    INSERT INTO meta (key, value) VALUES ('log_size', 0) ON CONFLICT (key) DO NOTHING;
+    CREATE TABLE log_tiles (level integer NOT NULL, idx bigint NOT NULL, hashes bytea NOT NULL,
+                            PRIMARY KEY (level, idx));
+    CREATE TABLE log_runs (start bigint PRIMARY KEY, chain integer NOT NULL, seq bigint NOT NULL,
+                           count integer NOT NULL);
+    CREATE UNIQUE INDEX log_runs_event ON log_runs (chain, seq);
+    CREATE TABLE log_checkpoints (size bigint PRIMARY KEY, root bytea NOT NULL, at bigint NOT NULL,
+                                  note text NOT NULL, published bigint);
+    CREATE TABLE receipt_claims (id bigint PRIMARY KEY, claims text NOT NULL);
+    CREATE TABLE receipts (id bytea PRIMARY KEY, chain integer NOT NULL, seq bigint NOT NULL,
+                           claims bigint NOT NULL, issued bigint NOT NULL, subject bytea NOT NULL,
+                           key_id bigint NOT NULL, signature bytea NOT NULL);
+    CREATE UNIQUE INDEX receipts_event ON receipts (chain, seq);
+    CREATE FUNCTION log_kept() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        RAISE EXCEPTION '%', TG_ARGV[0]; END $$;
+    CREATE FUNCTION log_tile_grows() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF NEW.level <> OLD.level OR NEW.idx <> OLD.idx
+           OR length(NEW.hashes) < length(OLD.hashes)
+           OR substring(NEW.hashes FROM 1 FOR length(OLD.hashes)) <> OLD.hashes THEN
+            RAISE EXCEPTION 'the transparency log is append-only: a tile may only grow';
+        END IF;
+        RETURN NEW; END $$;
+    CREATE FUNCTION log_checkpoint_published() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF OLD.published IS NOT NULL OR NEW.size <> OLD.size OR NEW.root <> OLD.root
+           OR NEW.at <> OLD.at OR NEW.note <> OLD.note THEN
+            RAISE EXCEPTION 'signed checkpoints are kept (only their publication is set)';
+        END IF;
+        RETURN NEW; END $$;
+    CREATE TRIGGER log_tiles_only_grow BEFORE UPDATE ON log_tiles
+        FOR EACH ROW EXECUTE FUNCTION log_tile_grows();
+    CREATE TRIGGER log_checkpoints_only_published BEFORE UPDATE ON log_checkpoints
+        FOR EACH ROW EXECUTE FUNCTION log_checkpoint_published();
+    CREATE TRIGGER log_tiles_no_delete BEFORE DELETE ON log_tiles
+        FOR EACH ROW EXECUTE FUNCTION log_kept('the transparency log is append-only');
+    CREATE TRIGGER log_runs_no_change BEFORE UPDATE OR DELETE ON log_runs
+        FOR EACH ROW EXECUTE FUNCTION log_kept('the transparency log is append-only');
+    CREATE TRIGGER log_checkpoints_no_delete BEFORE DELETE ON log_checkpoints
+        FOR EACH ROW EXECUTE FUNCTION log_kept('signed checkpoints are kept');
+    CREATE TRIGGER receipts_no_change BEFORE UPDATE OR DELETE ON receipts
+        FOR EACH ROW EXECUTE FUNCTION log_kept('issued receipts are kept');
+    CREATE TRIGGER receipt_claims_no_change BEFORE UPDATE OR DELETE ON receipt_claims
+        FOR EACH ROW EXECUTE FUNCTION log_kept('issued receipts are kept');
+    CREATE TRIGGER log_no_truncate BEFORE TRUNCATE ON log_tiles
+        FOR EACH STATEMENT EXECUTE FUNCTION log_kept('the transparency log is append-only');
+    CREATE TRIGGER log_runs_no_truncate BEFORE TRUNCATE ON log_runs
+        FOR EACH STATEMENT EXECUTE FUNCTION log_kept('the transparency log is append-only');
+    CREATE TRIGGER log_checkpoints_no_truncate BEFORE TRUNCATE ON log_checkpoints
+        FOR EACH STATEMENT EXECUTE FUNCTION log_kept('signed checkpoints are kept');
+    CREATE TRIGGER receipts_no_truncate BEFORE TRUNCATE ON receipts
+        FOR EACH STATEMENT EXECUTE FUNCTION log_kept('issued receipts are kept');
+    CREATE TRIGGER receipt_claims_no_truncate BEFORE TRUNCATE ON receipt_claims
+        FOR EACH STATEMENT EXECUTE FUNCTION log_kept('issued receipts are kept');
+    """),
 )
 """Each migration's name and SQL, in order (the first creates the ledger)."""
 LEDGER_TABLES = ("meta", "subjects", "events", "personal", "status", "chains")

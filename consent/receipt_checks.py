@@ -100,7 +100,10 @@ def _verify(signed: SignedReceipt, site: Site, subject: str | None, checks: list
     checks.append(f"signature: Ed25519 by key {signed.key_id:08x}, valid when the receipt was "
                   f"issued ({format_time(receipt.issued)})")
     if signed.proof is None:
-        raise _Failed("inclusion: the receipt has no inclusion proof")
+        raise _Failed("inclusion: the receipt has no inclusion proof yet (a receipt is signed "
+                      "when the decision is recorded; the proof follows once a checkpoint that "
+                      "includes it is published): ask the site's operator for the receipt with "
+                      "its proof")
     with _check("checkpoint"):
         opened = open_published(signed.proof.checkpoint, keys)
     checkpoint = opened.checkpoint
@@ -118,10 +121,10 @@ def _verify(signed: SignedReceipt, site: Site, subject: str | None, checks: list
                       "leaves: the log was forked or the receipt's checkpoint forged")
     checks.append(f"checkpoint: published at {site} as {checkpoint_path(checkpoint.size)}")
     with _check("inclusion"):
-        verify_inclusion(index=receipt.leaf_index, size=checkpoint.size,
+        verify_inclusion(index=signed.proof.leaf_index, size=checkpoint.size,
                          leaf=leaf_hash(bytes.fromhex(receipt.event_hash)),
                          proof=signed.proof.hashes, root=checkpoint.root_hash)
-    checks.append(f"inclusion: event {receipt.event_hash[:16]}… is leaf {receipt.leaf_index} of "
+    checks.append(f"inclusion: event {receipt.event_hash[:16]}… is leaf {signed.proof.leaf_index} of "
                   "the checkpoint's tree")
     with _check("version"):
         listed = _listed_sha256(site.versions(), receipt.document, receipt.version)

@@ -17,16 +17,19 @@ version), under Kantara's names, plus what makes it checkable::
     action             accepted | declined | withdrawn
     document, versionId, contentSha256, manifestSha256 (the bundle accepted; null if none)
     eventHash          the ledger event's hash, hex: the log's leaf is these 32 bytes
-    leafIndex          the event's position in the transparency log
     log                the log's origin (also the signing key's name)
     issued             when the receipt was signed, seconds since the epoch
 
 ``signature`` = ``{"keyId", "algorithm": "Ed25519", "value"}``: an Ed25519 signature over
 ``termsledger/receipt/v1\\n`` followed by the RFC 8785 (JCS) serialization of the fields above.
-``proof`` = ``{"checkpoint": <signed checkpoint>, "inclusion": [base64 hashes]}`` proves the
-event is in the log; it is not signed (it verifies on its own) so that a newer proof can
-replace it. ``subjectSalt`` is not signed either: the holder may remove it before showing the
-receipt to others. :mod:`consent.receipt_checks` verifies a receipt against the site.
+``proof`` = ``{"checkpoint": <signed checkpoint>, "leafIndex": <the event's position in the
+log>, "inclusion": [base64 hashes]}`` proves the event is in the log; it is not signed (it
+verifies on its own: the audit path leads to the checkpoint's root only from the leaf's true
+position), so that the receipt can be signed when the event is recorded, before the log's
+sequencer has placed it, and a proof against a later checkpoint can replace an earlier one.
+A receipt is handed out first without a proof; the proof follows once a checkpoint that
+includes the event is published. ``subjectSalt`` is not signed either: the holder may remove
+it before showing the receipt to others. :mod:`consent.receipt_checks` verifies a receipt against the site.
 """
 
 from __future__ import annotations
@@ -83,7 +86,6 @@ class Receipt:
     manifest_sha256: str | None
     url: str
     event_hash: str
-    leaf_index: int
     log: str
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,7 +98,7 @@ class Receipt:
             "policyUrl": self.url, "action": self.action, "document": self.document,
             "versionId": self.version, "contentSha256": self.content_sha256,
             "manifestSha256": self.manifest_sha256, "eventHash": self.event_hash,
-            "leafIndex": self.leaf_index, "log": self.log, "issued": seconds_of(self.issued),
+            "log": self.log, "issued": seconds_of(self.issued),
         }
 
     def message(self) -> bytes:
@@ -128,26 +130,28 @@ class Receipt:
             content_sha256=_hex64(data, "contentSha256"),
             manifest_sha256=_hex64(data, "manifestSha256", optional=True),
             url=_text(data, "policyUrl"), event_hash=_hex64(data, "eventHash"),
-            leaf_index=_int(data, "leafIndex"), log=_text(data, "log"))
+            log=_text(data, "log"))
 
 
 _CLAIMS = frozenset({
     "version", "consentReceiptID", "consentTimestamp", "collectionMethod", "language",
     "jurisdiction", "piiPrincipalId", "piiControllers", "policyUrl", "action", "document",
-    "versionId", "contentSha256", "manifestSha256", "eventHash", "leafIndex", "log", "issued"})
+    "versionId", "contentSha256", "manifestSha256", "eventHash", "log", "issued"})
 """The fields of :meth:`Receipt.to_dict`."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class InclusionProof:
-    """The proof that a receipt's event is in the log: a signed checkpoint and the audit path."""
+    """The proof that a receipt's event is in the log: a signed checkpoint, the event's leaf
+    index and the audit path."""
 
     checkpoint: str
     """The signed checkpoint (a C2SP signed note)."""
+    leaf_index: int
     hashes: tuple[bytes, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"checkpoint": self.checkpoint,
+        return {"checkpoint": self.checkpoint, "leafIndex": self.leaf_index,
                 "inclusion": [base64.b64encode(h).decode() for h in self.hashes]}
 
 
@@ -203,11 +207,14 @@ class SignedReceipt:
             raise InvalidReceipt(f"field 'signature.keyId' is not 8 hex digits: {key_id!r}")
         proof = document.get("proof")
         if proof is not None:
-            if not isinstance(proof, dict) or set(proof) != {"checkpoint", "inclusion"} \
+            if not isinstance(proof, dict) or set(proof) != {"checkpoint", "leafIndex", "inclusion"} \
                     or not isinstance(proof["inclusion"], list) or len(proof["inclusion"]) > 64:
-                raise InvalidReceipt("field 'proof' must be {checkpoint, inclusion: [base64 hashes]}")
-            proof = InclusionProof(checkpoint=_text(proof, "checkpoint"), hashes=tuple(
-                _b64(h, f"proof.inclusion[{i}]", 32) for i, h in enumerate(proof["inclusion"])))
+                raise InvalidReceipt("field 'proof' must be {checkpoint, leafIndex, inclusion: "
+                                     "[base64 hashes]}")
+            proof = InclusionProof(
+                checkpoint=_text(proof, "checkpoint"), leaf_index=_int(proof, "leafIndex", "proof."),
+                hashes=tuple(_b64(h, f"proof.inclusion[{i}]", 32)
+                             for i, h in enumerate(proof["inclusion"])))
         salt = document.get("subjectSalt")
         return cls(receipt=receipt, key_id=int(key_id, 16),
                    signature=_b64(signature["value"], "signature.value", 64), proof=proof,
@@ -223,7 +230,7 @@ def sign_receipt(receipt: Receipt, key: SigningKey) -> SignedReceipt:
 
 def issue_receipt(key: SigningKey, *, subject: str, action: str, document: str, version: str,
                   content_sha256: str, manifest_sha256: str | None, url: str, event_hash: bytes,
-                  leaf_index: int, at: datetime, controller: str, contact: str, channel: str,
+                  at: datetime, controller: str, contact: str, channel: str,
                   language: str, jurisdiction: str | None = None, issued: datetime | None = None,
                   receipt_id: str | None = None, salt: bytes | None = None) -> SignedReceipt:
     """The subject's copy of a new signed receipt (with its salt, random unless given) for an
@@ -237,13 +244,16 @@ def issue_receipt(key: SigningKey, *, subject: str, action: str, document: str, 
         contact=contact, channel=channel, language=language, jurisdiction=jurisdiction,
         document=document, version=version, content_sha256=content_sha256,
         manifest_sha256=manifest_sha256, url=url, event_hash=event_hash.hex(),
-        leaf_index=leaf_index, log=key.name).to_dict())
+        log=key.name).to_dict())
     return replace(sign_receipt(receipt, key), salt=salt)
 
 
-def with_proof(signed: SignedReceipt, checkpoint: str, hashes: list[bytes]) -> SignedReceipt:
-    """``signed`` with the inclusion proof of its event against the signed ``checkpoint``."""
-    return replace(signed, proof=InclusionProof(checkpoint=checkpoint, hashes=tuple(hashes)))
+def with_proof(signed: SignedReceipt, checkpoint: str, leaf_index: int,
+               hashes: list[bytes]) -> SignedReceipt:
+    """``signed`` with the inclusion proof of its event, leaf ``leaf_index`` of the log,
+    against the signed ``checkpoint``."""
+    return replace(signed, proof=InclusionProof(checkpoint=checkpoint, leaf_index=leaf_index,
+                                                hashes=tuple(hashes)))
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -274,10 +284,10 @@ def _hex64(data: dict[str, Any], key: str, *, optional: bool = False) -> Any:
     return value
 
 
-def _int(data: dict[str, Any], key: str) -> int:
+def _int(data: dict[str, Any], key: str, where: str = "") -> int:
     value = data.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_INT:
-        raise InvalidReceipt(f"field {key!r} must be a whole number from 0 to 2^53-1, "
+        raise InvalidReceipt(f"field {where + key!r} must be a whole number from 0 to 2^53-1, "
                              f"not {str(value)[:40]!r}")
     return value
 

@@ -15,6 +15,9 @@ small integers (:class:`~consent.actions.Action`, :class:`~consent.actions.State
 - ``meta`` holds the catalog generation (``value``), the chain head and the key of worklist
   cursors (``data``).
 - ``api_keys`` holds the HTTP API's keys (see :mod:`consent.keys`).
+- ``log_tiles``, ``log_runs`` and ``log_checkpoints`` hold the transparency log (see
+  :mod:`consent.sequencer`), ``receipts`` and ``receipt_claims`` the receipts issued (see
+  :mod:`consent.issuer`); all append-only.
 
 Writers queue on an in-process lock and a file lock (:mod:`consent.locking`) before
 ``BEGIN IMMEDIATE``; commits wake a background checkpointer (:mod:`consent.checkpoints`).
@@ -45,6 +48,7 @@ from .group import GroupCommit
 from .locking import writer_lock
 from .storage import storage_error, storage_errors
 from .store import Batch, Claim
+from .tiles import TILES_SCHEMA
 
 T = TypeVar("T")
 ENGINE = "sqlite"
@@ -195,6 +199,49 @@ def m005_seals(db: Database) -> None:
                         root BLOB NOT NULL);
     CREATE INDEX seals_root ON seals (root);
     """)
+
+
+@migrations()
+def m006_transparency_log(db: Database) -> None:
+    """The transparency log (see :mod:`consent.sequencer`): its tiles, the runs of events the
+    sequencer made leaves, its size (``meta`` row ``log_size``, which sequencer steps lock),
+    the signed checkpoints, and the receipts issued (see :mod:`consent.issuer`). All
+    append-only; a checkpoint's ``published`` time is set once."""
+    db.executescript(TILES_SCHEMA + LOG_SCHEMA)
+
+
+LOG_SCHEMA = """
+INSERT INTO meta (key, value) VALUES ('log_size', 0);
+CREATE TABLE log_runs (start INTEGER PRIMARY KEY, chain INTEGER NOT NULL, seq INTEGER NOT NULL,
+                       count INTEGER NOT NULL);
+CREATE UNIQUE INDEX log_runs_event ON log_runs (chain, seq);
+CREATE TABLE log_checkpoints (size INTEGER PRIMARY KEY, root BLOB NOT NULL, at INTEGER NOT NULL,
+                              note TEXT NOT NULL, published INTEGER);
+CREATE TABLE receipt_claims (id INTEGER PRIMARY KEY, claims TEXT NOT NULL);
+CREATE TABLE receipts (id BLOB PRIMARY KEY, chain INTEGER NOT NULL, seq INTEGER NOT NULL,
+                       claims INTEGER NOT NULL, issued INTEGER NOT NULL, subject BLOB NOT NULL,
+                       key_id INTEGER NOT NULL, signature BLOB NOT NULL) WITHOUT ROWID;
+CREATE UNIQUE INDEX receipts_event ON receipts (chain, seq);
+CREATE TRIGGER log_runs_no_update BEFORE UPDATE ON log_runs
+    BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only'); END;
+CREATE TRIGGER log_runs_no_delete BEFORE DELETE ON log_runs
+    BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only'); END;
+CREATE TRIGGER log_checkpoints_no_delete BEFORE DELETE ON log_checkpoints
+    BEGIN SELECT RAISE(ABORT, 'signed checkpoints are kept'); END;
+CREATE TRIGGER log_checkpoints_only_published BEFORE UPDATE ON log_checkpoints
+    WHEN OLD.published IS NOT NULL OR NEW.size IS NOT OLD.size OR NEW.root IS NOT OLD.root
+      OR NEW.at IS NOT OLD.at OR NEW.note IS NOT OLD.note
+    BEGIN SELECT RAISE(ABORT, 'signed checkpoints are kept (only their publication is set)');
+    END;
+CREATE TRIGGER receipts_no_update BEFORE UPDATE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'issued receipts are kept'); END;
+CREATE TRIGGER receipts_no_delete BEFORE DELETE ON receipts
+    BEGIN SELECT RAISE(ABORT, 'issued receipts are kept'); END;
+CREATE TRIGGER receipt_claims_no_update BEFORE UPDATE ON receipt_claims
+    BEGIN SELECT RAISE(ABORT, 'issued receipts are kept'); END;
+CREATE TRIGGER receipt_claims_no_delete BEFORE DELETE ON receipt_claims
+    BEGIN SELECT RAISE(ABORT, 'issued receipts are kept'); END;
+"""
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"

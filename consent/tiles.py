@@ -7,14 +7,15 @@ is partial; it grows as leaves are appended and never changes otherwise. The has
 levels in between are recomputed from a tile when a proof needs them (at most 255 hashes).
 
 A store keeps tiles as the concatenation of their 32-byte hashes. It writes in its caller's
-transaction: commit to make an append durable.
+transaction: commit to make an append durable. In a ledger, the tiles are rows of its
+``log_tiles`` table (:class:`TableTiles`), on either engine.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from .merkle import HASH_SIZE
 
@@ -62,7 +63,7 @@ class MemoryTiles:
                 self._size = max(self._size, key[1] * TILE_WIDTH + len(data) // HASH_SIZE)
 
 
-_SCHEMA = """
+TILES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS log_tiles (
     level INTEGER NOT NULL,
     idx INTEGER NOT NULL,
@@ -82,14 +83,23 @@ CREATE TRIGGER IF NOT EXISTS log_tiles_only_grow BEFORE UPDATE ON log_tiles
 def create_tables(conn: sqlite3.Connection) -> None:
     """Create the log's table ``log_tiles`` (if missing) on ``conn``: rows of ``(level, idx,
     hashes)``; triggers refuse deleting a tile or changing it other than by appending."""
-    conn.executescript(_SCHEMA)
+    conn.executescript(TILES_SCHEMA)
 
 
-class SqliteTiles:
-    """A :class:`TileStore` in the ``log_tiles`` table of an SQLite connection (see
-    :func:`create_tables`)."""
+class Executes(Protocol):
+    """What :class:`TableTiles` runs its SQL on: a :class:`consent.store.Tx` or an
+    ``sqlite3.Connection`` (``?`` placeholders)."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def execute(self, sql: str, params: Any = (), /) -> Any: ...
+
+    def executemany(self, sql: str, params: Any, /) -> Any: ...
+
+
+class TableTiles:
+    """A :class:`TileStore` in a ``log_tiles`` table: a ledger's (on either engine), or one
+    made by :func:`create_tables` on an SQLite connection."""
+
+    def __init__(self, conn: Executes):
         self.conn = conn
 
     def tree_size(self) -> int:

@@ -30,8 +30,10 @@ LIMITS = ("From this file alone, verify cannot tell events cut from the end of t
           "recomputed to match. Keep `events` and `head` (of a ledger of one chain), or the "
           "`events` and `root` of a seal (`termsledger consent seal`), somewhere else (publish "
           "them, or hand them to another party), regularly, and check later that the ledger "
-          "still holds them: `termsledger consent verify --anchor EVENTS:HEAD`. Signed "
-          "checkpoints published with the site will do this.")
+          "still holds them: `termsledger consent verify --anchor EVENTS:HEAD`. The signed "
+          "checkpoints of the transparency log, published with the site (`termsledger log "
+          "checkpoint`, `termsledger build`), do it for anyone who keeps a copy: `termsledger "
+          "log verify-consistency`.")
 """What :class:`Verification` says it cannot detect."""
 
 
@@ -217,3 +219,32 @@ class Erasure(_Value):
     """How many of the subject's events lost their personal fields."""
     responses: int
     """How many stored idempotent responses about the subject were deleted."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LogCheckpoint(_Value):
+    """A signed checkpoint of the transparency log, as the ledger keeps it."""
+
+    size: int
+    """The number of leaves (events) the checkpoint commits to."""
+    root_hash: str
+    """The root hash of the tree of ``size`` leaves, base64."""
+    time: str
+    """When it was signed (UTC, ``2026-01-31T12:00:00Z``)."""
+    note: str
+    """The signed checkpoint: a C2SP signed note, as published in ``transparency/``."""
+    published: str | None
+    """When ``termsledger build`` first wrote it into the site, if it has."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Inclusion(_Value):
+    """The proof that an event is a leaf of the log, against a signed checkpoint."""
+
+    leaf_index: int
+    size: int
+    """The size of the checkpoint's tree."""
+    checkpoint: str
+    """The signed checkpoint (a C2SP signed note)."""
+    proof: tuple[str, ...]
+    """The audit path (RFC 9162, 2.1.3), base64 hashes, the leaf's sibling first."""

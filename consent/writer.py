@@ -29,13 +29,14 @@ class Row(NamedTuple):
 
 
 class Appended(NamedTuple):
-    """Where an event was appended and its hashes."""
+    """Where an event was appended, its hashes and the salt of its personal fields."""
 
     chain: int
     seq: int
     prev: bytes
     hash: bytes
     part_of: int | None
+    salt: bytes
 
 
 def append(tx: Tx, rows: list[Row], want: bool = False, claimed: Claim | None = None
@@ -78,7 +79,8 @@ def append(tx: Tx, rows: list[Row], want: bool = False, claimed: Claim | None = 
         elif action == _NOTIFIED:
             notified.append((document, sid, version))
         if want:
-            appended.append(Appended(chain, seq, bytes(prev), bytes(hashed), part_of or None))
+            appended.append(Appended(chain, seq, bytes(prev), bytes(hashed), part_of or None,
+                                     bytes(salt)))
         tips[chain] = (seq, hashed)
     tx.store(Batch(events=events, personal=personal, status=status, notified=notified,
                    heads=[(chain, seq, hashed) for chain, (seq, hashed) in tips.items()]))

@@ -4,6 +4,9 @@ in the cache and those computed anew, and write the files whose bytes changed.""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 
@@ -16,34 +19,47 @@ from .writer import BuildReport, Writer
 
 
 def build(content: Content, out_dir: str | Path, settings: SiteSettings | None = None,
-          now: datetime | date | None = None, processes: int | None = None) -> BuildReport:
+          now: datetime | date | None = None, processes: int | None = None,
+          extra: Mapping[str, bytes] | None = None) -> BuildReport:
     """Build the site of ``content`` into ``out_dir``, writing only files whose bytes change.
     The report says when the next change takes effect: the site must be built again that day.
 
     :param settings: title, base URL, templates… Defaults to ``SiteSettings()``.
     :param now: the build date, which decides what is in force. Defaults to today (UTC).
-        The same content, settings and date give byte-identical output.
+        The same content, settings, date and ``extra`` give byte-identical output.
     :param processes: worker processes for comparing and rendering. Defaults to one per CPU.
+    :param extra: more files to publish as they are, by path in the site: the consent
+        ledger's ``transparency/`` files (see ``consent.transparency.transparency_files``),
+        with a page that explains them (``transparency/``). Defaults to none.
     :raises InvalidPath: a slug or version name is not safe in a URL.
     :raises SiteBuildError: a template fails.
     """
     settings = settings or SiteSettings()
     at = utc_date(now)
     _validate(content)
+    extra = dict(extra or {})
     writer = Writer(Path(out_dir))
     upcoming = next_change(content, at)
     before = cache.previous(writer)
-    if cache.up_to_date(writer, before, cache.fingerprint(content, settings, at, before.sources)):
+    if cache.up_to_date(writer, before, _fingerprint(content, settings, at, before.sources, extra)):
         for rel in before.files:
             writer.account(rel, written=False)
         return writer.report(next_change=upcoming)
     from .generate import generate  # imported here: an up-to-date build needs no renderer
 
-    generated = generate(content, at, settings, writer, before, processes)
+    generated = generate(content, at, settings, writer, before, processes, extra)
     removed = writer.remove(before.files)
-    stamp = cache.fingerprint(content, settings, at, sorted(generated.sources))
+    stamp = _fingerprint(content, settings, at, sorted(generated.sources), extra)
     cache.record(writer, stamp, generated.sources, generated.made_from)
     return writer.report(removed, next_change=upcoming)
+
+
+def _fingerprint(content: Content, settings: SiteSettings, at: date, sources: object,
+                 extra: Mapping[str, bytes]) -> str:
+    """:func:`cache.fingerprint`, and the extra files' paths and bytes."""
+    files = [(path, hashlib.sha256(extra[path]).hexdigest()) for path in sorted(extra)]
+    base = cache.fingerprint(content, settings, at, sources)  # type: ignore[arg-type]
+    return hashlib.sha256(json.dumps([base, files]).encode()).hexdigest()
 
 
 def _validate(content: Content) -> None:

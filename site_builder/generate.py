@@ -5,7 +5,7 @@ files documents refer to."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -27,6 +27,8 @@ from .render import rewrite_urls
 from .settings import SiteSettings
 from .status import title
 from .templates import environment, override, render
+from .transparency import PAGE as TRANSPARENCY
+from .transparency import page_context
 from .writer import Writer
 
 STYLESHEET = Path(__file__).parent / "static" / "site.css"
@@ -71,13 +73,16 @@ class Language:
 
 
 def generate(content: Content, at: date, settings: SiteSettings, writer: Writer, before: cache.Previous,
-             processes: int | None = None) -> Generated:
+             processes: int | None = None, extra: Mapping[str, bytes] | None = None) -> Generated:
     """Write every file of the site of ``content`` on ``at`` through ``writer``, reusing and
     refreshing the fragments in the build cache, and leaving alone the pages ``before`` (the
-    previous build) made from the same things.
+    previous build) made from the same things; then the ``extra`` files, with the page that
+    explains the transparency log's when they hold one.
 
     :param processes: CPUs to use for comparing and rendering; defaults to all of them.
     """
+    extra = extra or {}
+    transparency = page_context(extra)
     if content.language != settings.language:
         raise SiteBuildError(f"the documents are in {content.language!r} but the site's language is "
                              f"{settings.language!r}: load them with language={settings.language!r}")
@@ -107,6 +112,7 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
             "prevailing": _prevailing(settings, localizer, pages.language),
             "nav": [{"slug": d.slug, "title": title(d, at), "url": pages.urls.document_url(d.slug)}
                     for d in pages.content.documents.values()],
+            "transparency": TRANSPARENCY if transparency else None,
         })
         makers += [partial(_page, make, language=language, env=env, localizer=localizer, settings=settings,
                            writer=writer, assets=assets, before=before, made_by=made_by, sources=sources)
@@ -124,7 +130,15 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
         writer.account(page.file, written=page.written)
         assets.add(page.files, page.sources)
     localizer.language = settings.language
-    common = {"site": settings, "at": at, "lang": settings.language, "nav": [], "prevailing": None}
+    common = {"site": settings, "at": at, "lang": settings.language, "nav": [], "prevailing": None,
+              "transparency": TRANSPARENCY if transparency else None}
+    if transparency is not None:
+        nav = [{"slug": d.slug, "title": title(d, at), "url": default.urls.document_url(d.slug)}
+               for d in content.documents.values()]
+        writer.write(urls.file_for(TRANSPARENCY),
+                     _transparency_page(env, {**common, "nav": nav}, settings, transparency))
+    for path in sorted(extra):
+        writer.write(path, extra[path])
     feed = feed_entries(content, at, settings, verdicts, summaries)
     writer.write(urls.FEED, render(env, ("feed.xml",), repr(urls.FEED), common, entries=feed).encode("utf-8"))
     sitemap = sitemap_entries([page.sitemap for page in made if page.sitemap], content, settings)
@@ -159,6 +173,18 @@ def _page(make: Callable[[], Page], *, language: Language, env: Environment, loc
     listed = language.pages.language in shown and page.url != urls.NOT_FOUND
     return WrittenPage(url=page.url, file=file, written=written, key=key, files=files, sources=found,
                        sitemap=(page.url, own, shown) if listed else None)
+
+
+def _transparency_page(env: Environment, common: dict[str, Any], settings: SiteSettings,
+                       transparency: dict[str, Any]) -> bytes:
+    """The page explaining the transparency log's files, in the site's language."""
+    def url(to: str) -> str:
+        return urls.relative(TRANSPARENCY, to)
+
+    html = render(env, ("transparency.html",), f"page {urls.file_for(TRANSPARENCY)!r}",
+                  common, **transparency, url=url, page_url=TRANSPARENCY, switcher=[], alternates=[],
+                  site_url=absolute(settings, "") if settings.base_url else None)
+    return (rewrite_urls(html, urls.file_url) if settings.file_urls else html).encode("utf-8")
 
 
 def _languages(page: Page, settings: SiteSettings, sources: dict[tuple[str, str], Version]) -> list[str]:

@@ -45,12 +45,14 @@ class JSON(JSONResponse):
         return orjson.dumps(content)
 
 
-_STATUS = {consent.UnknownSubject: 404, consent.IdempotencyConflict: 409,
+_STATUS = {consent.UnknownSubject: 404, consent.UnknownReceipt: 404,
+           consent.UnknownCheckpoint: 404, consent.IdempotencyConflict: 409,
            consent.ChangedVersion: 409, consent.StorageUnavailable: 503,
-           consent.CheckpointIncomplete: 503}
+           consent.CheckpointIncomplete: 503, consent.SigningKeyError: 503,
+           consent.DamagedLog: 500}
 """Statuses of the ledger's errors other than 422: the refusals of bad input."""
 _RETRY_AFTER = {consent.StorageFull: "60", consent.StorageUnavailable: "5",
-                consent.CheckpointIncomplete: "5"}
+                consent.CheckpointIncomplete: "5", consent.SigningKeyError: "60"}
 """Seconds a client should wait before retrying, per error (``Retry-After``)."""
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 413: "too_large", 422: "invalid"}

@@ -168,11 +168,129 @@ class Event(BaseModel):
     problem: str | None = Field(description="What is wrong with a damaged (tampered) row.")
 
 
+class PiiController(BaseModel):
+    """Who is responsible for the consent: ``[site] organisation`` and ``contact``."""
+
+    piiController: str
+    contact: str
+
+
+class ReceiptSignature(BaseModel):
+    """The Ed25519 signature over the receipt's other fields (not ``proof``, ``subjectSalt``)."""
+
+    keyId: str = Field(description="The signing key's ID (8 hex digits), listed in the site's "
+                                   "transparency/keys.json.")
+    algorithm: Literal["Ed25519"]
+    value: str = Field(description="base64")
+
+
+class ReceiptProof(BaseModel):
+    """The proof that the receipt's event is in the transparency log."""
+
+    checkpoint: str = Field(description="A signed checkpoint published with the site (C2SP "
+                                        "signed note).")
+    leafIndex: int = Field(description="The event's position in the log.")
+    inclusion: list[str] = Field(description="The audit path (RFC 9162): base64 hashes.")
+
+
+class ConsentReceipt(BaseModel):
+    """A signed consent receipt (Kantara Consent Receipt v1.1 fields): anyone can verify it
+    offline against the public site with `termsledger receipt verify`."""
+
+    model_config = _example(
+        version="KI-CR-v1.1.0", consentReceiptID="0b7c1c2e-3f3e-4c55-9d1e-1f2a3b4c5d6e",
+        consentTimestamp=1775122200, collectionMethod="web", language="en", jurisdiction=None,
+        piiPrincipalId=_OTHER_HASH, piiControllers=[{"piiController": "Quillbridge Learning Ltd.",
+                                                     "contact": "legal@example.com"}],
+        policyUrl="https://terms.example.com/terms/2026-04-01/", action="accepted",
+        document="terms", versionId="2026-04-01", contentSha256=_HASH,
+        manifestSha256=_OTHER_HASH, eventHash=_HASH, log="terms.example.com",
+        issued=1775122200, signature={"keyId": "1a2b3c4d", "algorithm": "Ed25519",
+                                      "value": "base64..."},
+        subjectSalt="base64...")
+
+    version: Literal["KI-CR-v1.1.0"]
+    consentReceiptID: str
+    consentTimestamp: int = Field(description="When the subject acted: seconds since the epoch.")
+    collectionMethod: str
+    language: str
+    jurisdiction: str | None
+    piiPrincipalId: str = Field(description="SHA-256(salt || subject id), hex: only the copy "
+                                            "holding subjectSalt links it to the subject.")
+    piiControllers: list[PiiController]
+    policyUrl: str = Field(description="The version's page on the public site.")
+    action: Literal["accepted", "declined", "withdrawn"]
+    document: str
+    versionId: str
+    contentSha256: Hash
+    manifestSha256: Hash | None = Field(description="The bundle accepted; null for a decline "
+                                                    "or a withdrawal.")
+    eventHash: Hash = Field(description="The ledger event's hash: the log's leaf.")
+    log: str = Field(description="The transparency log's name (its signing key's).")
+    issued: int = Field(description="When the receipt was signed: seconds since the epoch.")
+    signature: ReceiptSignature
+    proof: ReceiptProof | None = Field(None, description="Absent until a checkpoint published "
+                                                         "with the site includes the event.")
+    subjectSalt: str | None = Field(None, description="Only in the subject's own copy (the one "
+                                                      "a recording returns): base64.")
+
+
 class Recorded(BaseModel):
-    """The events a decision appended (the head first, then its bundle) and the new status."""
+    """The events a decision appended (the head first, then its bundle), the new status, and
+    (when the server has a signing key) the subject's own copy of the decision's receipt:
+    hand it to the subject; its proof follows from GET /v1/receipts/{id}."""
 
     events: list[Event]
     status: Status
+    receipt: ConsentReceipt | None = None
+
+
+class Receipt(BaseModel):
+    """A receipt as signed, with its inclusion proof when a published checkpoint has it."""
+
+    receipt: ConsentReceipt
+    pending: bool = Field(description="True while no checkpoint published with the site "
+                                      "includes the event: ask again after the next one.")
+
+
+class LogCheckpoint(BaseModel):
+    """A signed checkpoint of the transparency log."""
+
+    model_config = _example(size=1024, root_hash="CsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=",
+                            time="2026-04-02T10:00:00Z",
+                            note="terms.example.com\n1024\nCsUYapGG...\n\n\u2014 terms.example.com ...\n",
+                            published="2026-04-03T06:00:00+00:00")
+
+    size: int
+    root_hash: str = Field(description="base64")
+    time: str
+    note: str = Field(description="The signed checkpoint: a C2SP signed note.")
+    published: str | None = Field(description="When `termsledger build` first published it "
+                                              "with the site; null until then.")
+
+
+class LogCheckpoints(BaseModel):
+    """The log's size and every signed checkpoint, smallest first."""
+
+    size: int = Field(description="Leaves (events) sequenced so far.")
+    checkpoints: list[LogCheckpoint]
+
+
+class Inclusion(BaseModel):
+    """The proof that a leaf is in the tree of a signed checkpoint."""
+
+    leaf_index: int
+    size: int
+    checkpoint: str
+    proof: list[str] = Field(description="The audit path (RFC 9162): base64 hashes.")
+
+
+class Consistency(BaseModel):
+    """The proof that the tree of ``new_size`` leaves extends that of ``old_size``."""
+
+    old_size: int
+    new_size: int
+    proof: list[str] = Field(description="RFC 9162 consistency proof: base64 hashes.")
 
 
 class History(BaseModel):
@@ -270,6 +388,8 @@ class Export(BaseModel):
     statuses: list[Status]
     events: list[Event]
     responses: list[StoredResponse]
+    receipts: list[ConsentReceipt] = Field(description="The subject's own copy of each receipt "
+                                                       "of their decisions, salt included.")
 
 
 class Erasure(BaseModel):
@@ -339,7 +459,7 @@ ERRORS = {
           "Send an API key: Authorization: Bearer <key>."),
     403: ("The API key lacks the scope this call needs.", "forbidden",
           "This API key has the 'read' scope; this call needs 'write'."),
-    404: ("The subject is unknown to the ledger.", "unknown_subject",
+    404: ("The subject (receipt, checkpoint) is unknown to the ledger.", "unknown_subject",
           "the ledger holds nothing about subject 'user-42'"),
     409: ("The Idempotency-Key was used for another request.", "idempotency_conflict",
           "idempotency key 'signup-8812' was used for another request"),

@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
+import json
 import os
 import threading
 from contextlib import asynccontextmanager
+from pathlib import Path as FilePath
 from typing import Annotated
 
 import orjson
@@ -27,10 +29,12 @@ from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
 
 import consent
+from consent.keeper import CHECKPOINT_INTERVAL, LogKeeper
 
 from . import _models as models
 from ._http import (
     JSON,
+    APIError,
     BodyLimit,
     ScopedRoute,
     log,
@@ -56,6 +60,9 @@ LEDGER_ENV = "TERMSLEDGER_LEDGER"
 SEAL_ENV = "TERMSLEDGER_SEAL_EVERY"
 SEAL_EVERY = 60.0
 """Seconds between two seals a server writes, by default."""
+SETTINGS_ENV = "TERMSLEDGER_SERVE_SETTINGS"
+"""JSON of :func:`create_app`'s receipt settings, for :func:`app_from_env`: ``receipts`` (the
+fields of :class:`consent.ReceiptSettings`, or ``null``) and ``checkpoint_interval``."""
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", description="1 to 255 printable ASCII characters: a retry with the "
@@ -143,7 +150,9 @@ _RECORDED_LINKS = {name: {"operationId": name, "parameters": {
              **scoped("write"))
 async def record(request: Request, body: ConsentIn, idempotency_key: IdempotencyKey = None):
     """Record an acceptance, decline or withdrawal. The client's address and User-Agent
-    join the evidence unless it already has ``ip`` and ``user_agent``."""
+    join the evidence unless it already has ``ip`` and ``user_agent``. When the server has a
+    signing key, ``receipt`` is the subject's own copy of the decision's signed receipt (with
+    the salt that links it to them): hand it to the subject."""
     seen = {"ip": request.client.host if request.client else None,
             "user_agent": request.headers.get("user-agent")}
     evidence = {**{k: v for k, v in seen.items() if v is not None}, **body.evidence}
@@ -154,7 +163,10 @@ async def record(request: Request, body: ConsentIn, idempotency_key: Idempotency
                                version=body.version, channel=body.channel, evidence=evidence,
                                sha256=body.sha256)
         status = ledger.status(body.subject, body.document)
-        return orjson.loads(orjson.dumps({"events": events, "status": status}))  # fast to_dict
+        response = orjson.loads(orjson.dumps({"events": events, "status": status}))  # fast to_dict
+        if ledger.receipt_settings is not None:
+            response["receipt"] = ledger.receipt(events[0], with_salt=True).to_dict()
+        return response
 
     return await _write(request, idempotency_key, body.subject, body, record, status=201)
 
@@ -212,8 +224,93 @@ def export(request: Request, subject: SubjectPath):
                responses=error_responses(401, 403, 404, 422, 503), **scoped("admin"))
 def erase(request: Request, subject: SubjectPath):
     """Erase the subject: their id and personal evidence are replaced by a pseudonym. An
-    erasure a reader keeps from finishing is a 503 ``erasure_incomplete``: retry it."""
-    return JSON(_ledger(request).erase(subject).to_dict())
+    erasure a reader keeps from finishing is a 503 ``erasure_incomplete``: retry it. Receipts
+    issued before keep verifying; none links to the subject any more but the subject's own."""
+    erased = _ledger(request).erase(subject)
+    request.app.state.keeper.wake()
+    return JSON(erased.to_dict())
+
+
+MAX_SIZE = 2**63 - 1
+"""The largest size or index of the log that a query may name."""
+Size = Annotated[int | None, Query(ge=0, le=MAX_SIZE, description="The size of a signed checkpoint "
+                                   "to prove against; defaults to the latest published.")]
+LeafIndex = Annotated[int | None, Query(ge=0, le=MAX_SIZE, description="A leaf of the log.")]
+EventPlace = Annotated[str | None, Query(description="Or an event's place: seq, or chain.seq.",
+                                         examples=["42"])]
+OldSize = Annotated[int, Query(ge=0, le=MAX_SIZE, description="The older size.")]
+NewSize = Annotated[int | None, Query(ge=0, le=MAX_SIZE, description="The newer size; defaults to "
+                                      "the latest published checkpoint's.")]
+
+
+@router.get("/receipts/{receipt_id}", summary="A consent receipt with its proof",
+            response_model=models.Receipt, responses=error_responses(*READ, 404),
+            **scoped("read"))
+def receipt(request: Request, receipt_id: Annotated[str, Path(
+        description="The receipt's id (consentReceiptID), or its event's place (seq, or "
+                    "chain.seq).", examples=["0b7c1c2e-3f3e-4c55-9d1e-1f2a3b4c5d6e"])],
+            size: Size = None,
+            with_salt: Annotated[bool, Query(description="The subject's own copy, with the salt "
+                                                         "that links it to them (admin keys "
+                                                         "only; none once they are erased).")] = False):
+    """The consent receipt as it was signed, with the proof that its event is in the
+    transparency log against the latest checkpoint published with the site, or the checkpoint
+    of ``size`` leaves; ``pending`` while no published checkpoint includes the event yet. The
+    subject's salt only with ``with_salt``, for keys with the admin scope (as their evidence)."""
+    if with_salt and not request.state.api_key.allows("admin"):
+        raise APIError(403, "forbidden", "The subject's salt is personal data: with_salt needs a "
+                                         "key with the 'admin' scope.")
+    signed = _ledger(request).receipt(receipt_id, size=size, with_salt=with_salt)
+    return JSON({"receipt": signed.to_dict(), "pending": signed.proof is None})
+
+
+@router.get("/log/checkpoint", summary="The latest published checkpoint",
+            response_model=models.LogCheckpoint, responses=error_responses(*READ, 404),
+            **scoped("read"))
+def log_checkpoint(request: Request):
+    """The latest checkpoint of the transparency log published with the site: the one proofs
+    are against by default."""
+    latest = _ledger(request).log.latest()
+    if latest is None:
+        raise consent.UnknownCheckpoint("no checkpoint of the log is published yet")
+    return JSON(latest)
+
+
+@router.get("/log/checkpoints", summary="Every signed checkpoint",
+            response_model=models.LogCheckpoints, responses=error_responses(*READ),
+            **scoped("read"))
+def log_checkpoints(request: Request):
+    """The log's size and every signed checkpoint, smallest first, each with when it was first
+    published with the site (null while it is not)."""
+    ledger = _ledger(request)
+    return JSON({"size": ledger.log.size, "checkpoints": ledger.log.checkpoints()})
+
+
+@router.get("/log/inclusion", summary="An inclusion proof", response_model=models.Inclusion,
+            responses=error_responses(*READ, 404), **scoped("read"))
+def log_inclusion(request: Request, leaf_index: LeafIndex = None, event: EventPlace = None,
+                  size: Size = None):
+    """The proof that a leaf of the log (``leaf_index``, or the leaf of ``event``) is in the
+    tree of the latest published checkpoint, or of the checkpoint of ``size`` leaves."""
+    ledger = _ledger(request)
+    if (leaf_index is None) == (event is None):
+        raise APIError(422, "invalid", "Invalid request: give either leaf_index or event.",
+                       fields=[{"field": "leaf_index", "in": "query",
+                                "message": "give either leaf_index or event"}])
+    if event is not None:
+        leaf_index = ledger.log.leaf_index(event)
+        if leaf_index is None:
+            raise consent.UnknownCheckpoint(f"event {event} is not in the log (yet: the sequencer "
+                                            f"places an event within seconds)")
+    return JSON(ledger.log.inclusion(leaf_index, size=size))
+
+
+@router.get("/log/consistency", summary="A consistency proof", response_model=models.Consistency,
+            responses=error_responses(*READ, 404), **scoped("read"))
+def log_consistency(request: Request, old: OldSize, new: NewSize = None):
+    """The proof that the log's tree of ``new`` leaves extends its tree of ``old`` leaves, as
+    ``termsledger log verify-consistency --proof`` reads it."""
+    return JSON(json.loads(_ledger(request).log.consistency(old, new).to_json()))
 
 
 @router.get("/verify", summary="Verify the ledger", response_model=models.Verification,
@@ -234,12 +331,15 @@ async def _write(request: Request, key: str | None, subjects, body: BaseModel, m
     is a 409."""
     ledger = _ledger(request)
     if key is None:
-        return JSON(await asyncio.wrap_future(ledger.submit(make)), status_code=status)
+        done = await asyncio.wrap_future(ledger.submit(make))
+        request.app.state.keeper.wake()
+        return JSON(done, status_code=status)
     request_json = orjson.dumps([request.url.path, body.model_dump(mode="json")],
                                 option=orjson.OPT_SORT_KEYS)
     stored, replayed = await asyncio.wrap_future(ledger.submit(lambda: ledger.idempotent(
         key, subjects, lambda: {"status": status, "body": make()}, owner=request.state.api_key.id,
         fingerprint=hashlib.sha256(request_json).hexdigest())))
+    request.app.state.keeper.wake()
     headers = {"Idempotent-Replayed": "true"} if replayed else None
     return JSON(stored["body"], status_code=stored["status"], headers=headers)
 
@@ -252,10 +352,12 @@ async def _lifespan(app: FastAPI):
                               name="seal", daemon=True)
     if app.state.seal_every:
         sealer.start()
+    app.state.keeper.start()
     yield
     stop.set()
     if sealer.is_alive():
         await run_in_threadpool(sealer.join)
+    await run_in_threadpool(app.state.keeper.stop)
     await run_in_threadpool(app.state.ledger.close)
 
 
@@ -276,21 +378,31 @@ are `{"error": {"status", "code", "message", "fields"}}`; `code` is stable, `mes
 to fix and `fields` names the request's fields at fault."""
 
 
-def create_app(ledger_path: str | os.PathLike[str], *, seal_every: float = SEAL_EVERY) -> FastAPI:
-    """The API app over the ledger at ``ledger_path``.
+def create_app(ledger_path: str | os.PathLike[str], *, seal_every: float = SEAL_EVERY,
+               receipts: consent.ReceiptSettings | None = None,
+               checkpoint_interval: float | None = CHECKPOINT_INTERVAL) -> FastAPI:
+    """The API app over the ledger at ``ledger_path``. While it runs, background threads seal
+    the chains and keep the transparency log: they sequence it after writes and sign a
+    checkpoint every ``checkpoint_interval`` seconds when it has grown (see
+    :mod:`consent.keeper`).
 
     :param ledger_path: a ledger made by ``termsledger publish``: a file, or a
         ``postgresql://`` URL.
     :param seal_every: seconds between two seals of the ledger's chains (when events were
         added), 0 for none. Defaults to :data:`SEAL_EVERY`.
+    :param receipts: the settings of the receipts every decision recorded gets, and of the key
+        that signs them and the checkpoints. Defaults to none: no receipts, no checkpoints.
+    :param checkpoint_interval: seconds between two checkpoints; ``None`` for none. Defaults
+        to :data:`consent.keeper.CHECKPOINT_INTERVAL`.
     """
     # The routes go in directly: include_router's nesting costs time on every request.
     app = FastAPI(title="termsledger", version="1", default_response_class=JSON,
                   description=DESCRIPTION, routes=list(router.routes), lifespan=_lifespan,
                   docs_url=None, redoc_url=None, generate_unique_id_function=_operation_id)
-    app.state.ledger = consent.Ledger(ledger_path)
+    app.state.ledger = consent.Ledger(ledger_path, receipts=receipts)
     app.state.seal_every = seal_every
     app.state.keys = app.state.ledger.keys
+    app.state.keeper = LogKeeper(app.state.ledger, checkpoint_interval=checkpoint_interval)
     app.add_middleware(BodyLimit)
     for error in (HTTPException, RequestValidationError, consent.ConsentError, Exception):
         app.add_exception_handler(error, render_error)
@@ -326,6 +438,13 @@ def _add_docs(app: FastAPI) -> None:
 
 def app_from_env() -> FastAPI:
     """The app for the ledger named by ``$TERMSLEDGER_LEDGER``: uvicorn's factory in each
-    worker (sealing every ``$TERMSLEDGER_SEAL_EVERY`` seconds)."""
-    return create_app(os.environ[LEDGER_ENV],
-                      seal_every=float(os.environ.get(SEAL_ENV, SEAL_EVERY)))
+    worker (sealing every ``$TERMSLEDGER_SEAL_EVERY`` seconds, with the receipt settings of
+    ``$TERMSLEDGER_SERVE_SETTINGS``)."""
+    settings = json.loads(os.environ.get(SETTINGS_ENV) or "{}")
+    receipts = settings.get("receipts")
+    if receipts:
+        receipts = consent.ReceiptSettings(**{**receipts,
+                                              "signing_key": FilePath(receipts["signing_key"])})
+    return create_app(os.environ[LEDGER_ENV], seal_every=float(os.environ.get(SEAL_ENV, SEAL_EVERY)),
+                      receipts=receipts,
+                      checkpoint_interval=settings.get("checkpoint_interval", CHECKPOINT_INTERVAL))

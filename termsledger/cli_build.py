@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
@@ -11,6 +11,7 @@ import site_builder
 import terms
 
 from .cli import check_content, compared_ledger_option, content_option, load_config, load_content, plural
+from .cli_transparency import key_option
 from .config import Config
 
 
@@ -35,13 +36,18 @@ def site_settings(config: Config) -> site_builder.SiteSettings:
               help="Link to pages' index.html files, so that the site works opened from disk "
                    "([site] file_urls in termsledger.toml).")
 @compared_ledger_option
+@key_option
 @click.option("--strict", is_flag=True, help="Refuse to build when `termsledger check` finds an error.")
-def build(content, out, base_url, date, file_urls, ledger_path, strict):
+def build(content, out, base_url, date, file_urls, ledger_path, key_file, strict):
     """Build the website: every document, every version, revisions, diffs and feeds.
 
     Writes only the files whose contents changed. Checks the content first, as `termsledger
     check` does (comparing it with the ledger when one exists): with --strict any error stops
     the build; without, the errors are counted and the site is built.
+
+    When the ledger has signed checkpoints of its transparency log, they are published in
+    transparency/ with the public keys record (beside the signing key, which is never
+    published) and a page that explains how to verify a consent receipt.
 
     Example:
 
@@ -66,13 +72,78 @@ def build(content, out, base_url, date, file_urls, ledger_path, strict):
     if errors:
         click.echo(f"The content has {plural(len(errors), 'error')}: termsledger check lists them (build "
                    f"--strict refuses to build with errors).", err=True)
+    published = transparency(config, ledger_path, key_file)
     try:
         report = site_builder.build(loaded, Path(out) if out else config.out, site_settings(config),
-                                    now=date.date() if date else None)
+                                    now=date.date() if date else None, extra=published.files)
     except (site_builder.SiteBuildError, terms.TermsError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Built the site: {report}.")
+    if published.ledger is not None:
+        click.echo(published.mark())
+    elif published.reason:
+        click.echo(published.reason)
     click.echo(_next(report.next_change))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Transparency:
+    """The transparency files to publish with the site, and what to say once they are."""
+
+    files: dict[str, bytes]
+    ledger: Path | str | None = None
+    sizes: tuple[int, ...] = ()
+    keys: int = 0
+    pending: int = 0
+    """Events of the ledger in no checkpoint yet."""
+    reason: str = ""
+    """Why there is nothing to publish, when there is a ledger."""
+
+    def mark(self) -> str:
+        """Record in the ledger that the checkpoints are published; the line saying so."""
+        assert self.ledger is not None
+        from consent import ConsentError, Ledger
+
+        try:
+            with Ledger(self.ledger) as ledger:
+                ledger.log.mark_published(self.sizes)
+        except ConsentError as error:
+            raise click.ClickException(str(error)) from None
+        line = (f"Published the transparency log: {plural(len(self.sizes), 'checkpoint')} (the "
+                f"latest of {plural(self.sizes[-1], 'event')}) and {plural(self.keys, 'public key')}")
+        if self.pending:
+            line += (f"; {plural(self.pending, 'event')} in no checkpoint yet (`termsledger log "
+                     f"checkpoint` signs one; `termsledger serve` does every hour)")
+        return line + "."
+
+
+def transparency(config: Config, ledger_path: str | None, key_file: str | None) -> Transparency:
+    """The ``transparency/`` files of the ledger of ``--ledger`` (else the configured one), when
+    it exists and has signed checkpoints, with the public keys record beside the signing key."""
+    path = config.ledger_location(ledger_path)
+    if isinstance(path, Path) and not path.exists():
+        return Transparency(files={})
+    from consent import ConsentError, Ledger, LedgerNotFound
+    from consent.signing import public_keys_path, read_public_keys
+    from consent.transparency import transparency_files
+
+    try:
+        with Ledger(path) as ledger:
+            checkpoints = ledger.log.checkpoints()
+            size, waiting = ledger.log.size, ledger.log.pending()
+        if not checkpoints:
+            return Transparency(files={}, reason=(
+                f"No transparency log to publish: the ledger has no signed checkpoint yet "
+                f"({plural(size + waiting, 'event')}; `termsledger log checkpoint` signs one)."))
+        record = public_keys_path(config.signing_key_path(key_file))
+        keys = read_public_keys(record)
+        files = transparency_files(keys, [c.note for c in checkpoints])
+    except LedgerNotFound:
+        return Transparency(files={})
+    except ConsentError as error:
+        raise click.ClickException(f"the transparency log cannot be published: {error}") from None
+    return Transparency(files=files, ledger=path, sizes=tuple(c.size for c in checkpoints),
+                        keys=len(keys.keys), pending=size - checkpoints[-1].size + waiting)
 
 
 def _next(change: site_builder.NextChange | None) -> str:

@@ -14,20 +14,22 @@ from typing import Any
 
 import click
 
-from consent import ConsentError, InvalidContent, Ledger
+from consent import ConsentError, InvalidContent, Ledger, ReceiptSettings
 
 from .cli import content_option, ledger_option, load_config, load_content
+from .cli_transparency import key_option, receipt_settings
 
 
 @contextmanager
 def open_ledger(ledger_path: str | None, content: str | None = None, *,
-                create: bool = False) -> Iterator[Ledger]:
-    """The ledger of ``--ledger`` (else the configured one), with its errors as click errors;
-    only with ``create`` is a missing one made (and removed again if the command fails)."""
+                create: bool = False, receipts: ReceiptSettings | None = None) -> Iterator[Ledger]:
+    """The ledger of ``--ledger`` (else the configured one), issuing ``receipts``, with its
+    errors as click errors; only with ``create`` is a missing one made (and removed again if
+    the command fails)."""
     path = load_config(content).ledger_location(ledger_path)
     made = create and isinstance(path, Path) and not path.exists()
     try:
-        with Ledger(path, create=create) as ledger:
+        with Ledger(path, create=create, receipts=receipts) as ledger:
             yield ledger
     except BaseException as error:
         if made:
@@ -90,8 +92,12 @@ def consent():
 @click.option("--evidence", default=None, help='A JSON object, e.g. \'{"ip": "203.0.113.7"}\'.')
 @click.option("--sha256", default=None, help="The text's content_sha256 or the bundle's manifest hash.")
 @ledger_option
-def record(subject, document, version, action, channel, evidence, sha256, ledger_path):
+@key_option
+def record(subject, document, version, action, channel, evidence, sha256, ledger_path, key_file):
     """Record that SUBJECT accepted (declined, withdrew from) DOCUMENT; prints the events.
+
+    With a signing key, the decision gets a signed receipt: `termsledger consent receipt`
+    prints it.
 
     Example:
 
@@ -103,7 +109,8 @@ def record(subject, document, version, action, channel, evidence, sha256, ledger
             evidence = json.loads(evidence)
         except json.JSONDecodeError as error:
             raise click.ClickException(f"--evidence is not valid JSON: {error}") from None
-    with open_ledger(ledger_path) as ledger:
+    receipts, _ = receipt_settings(load_config(None), key_file)
+    with open_ledger(ledger_path, receipts=receipts) as ledger:
         events = ledger.record(subject, document, action, version, channel=channel,
                                evidence=evidence, sha256=sha256)
         echo([e.to_dict() for e in events])
@@ -122,6 +129,30 @@ def moment(ctx: click.Context, param: click.Parameter, value: str | None) -> dat
         raise click.BadParameter(f"{value!r} is not an ISO-8601 date and time (such as "
                                  f"2026-05-01 or 2026-05-01T09:00:00+02:00) in years 1 to "
                                  f"9999", ctx=ctx, param=param) from None
+
+
+@consent.command()
+@click.argument("event")
+@click.option("--size", type=click.IntRange(min=0), default=None,
+              help="Prove the event's inclusion against the checkpoint of this size. Defaults "
+                   "to the latest published with the site.")
+@click.option("--with-salt", is_flag=True,
+              help="The subject's own copy, with the salt that shows it is about them (until "
+                   "they are erased): give it to them only.")
+@ledger_option
+def receipt(event, size, with_salt, ledger_path):
+    """Print the consent receipt of EVENT (its place: seq, or chain.seq, as `consent history`
+    shows it; or the receipt's id), with the proof that its event is in the transparency log
+    against the latest checkpoint published with the site ("proof" is missing until one
+    includes it). Anyone can check it with `termsledger receipt verify`.
+
+    Example:
+
+    \b
+        termsledger consent receipt 42 > receipt.json
+    """
+    with open_ledger(ledger_path) as ledger:
+        click.echo(ledger.receipt(event, with_salt=with_salt, size=size).to_json(), nl=False)
 
 
 @consent.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -12,7 +13,7 @@ import click
 from consent import SCOPES, ConsentError, Ledger, check_ledger
 
 from .cli import LEDGER_HELP, format_option, load_config
-from .cli_transparency import signing
+from .cli_transparency import key_option, receipt_settings, signing
 
 ledger_option = click.option("--ledger", "ledger", default=None, metavar="FILE|URL",
                              help="The ledger: " + LEDGER_HELP)
@@ -48,11 +49,22 @@ def ledger_path(ledger: str | None) -> Path | str:
 @click.option("--access-log/--no-access-log", default=False, show_default=True,
               help="Log every request. Paths carry subject ids, which erasure cannot reach "
                    "in a log file, so this is off by default.")
+@key_option
+@click.option("--checkpoint-interval", type=click.FloatRange(min=0.1), default=3600.0,
+              show_default=True,
+              help="Seconds between two signed checkpoints of the transparency log (made only "
+                   "when the log has grown).")
 def serve(ledger: str | None, host: str, port: int, workers: int, root_path: str,
-          trusted_proxies: str, seal_every: float, access_log: bool) -> None:
+          trusted_proxies: str, seal_every: float, access_log: bool, key_file: str | None,
+          checkpoint_interval: float) -> None:
     """Serve the HTTP JSON API over the consent ledger.
 
-    Create an API key first with `termsledger keys create`.
+    Create an API key first with `termsledger keys create`. With a signing key (`termsledger
+    keys signing create`), every decision recorded gets a signed consent receipt, and a
+    checkpoint of the transparency log is signed every --checkpoint-interval seconds; without
+    one (no file where [receipts] signing_key or the default says), the server says so when it
+    starts and records without receipts; a key named with --key or $TERMSLEDGER_SIGNING_KEY
+    must exist, and a key file that cannot be used (readable by others, rotated out) stops it.
 
     Example:
 
@@ -60,12 +72,17 @@ def serve(ledger: str | None, host: str, port: int, workers: int, root_path: str
         termsledger serve --ledger termsledger.db --port 8080 --workers 2
     """
     path = ledger_path(ledger)
+    receipts, line = receipt_settings(load_config(None), key_file)
+    click.echo(line, err=True)
     import uvicorn
 
-    from .api import LEDGER_ENV, SEAL_ENV
+    from .api import LEDGER_ENV, SEAL_ENV, SETTINGS_ENV
 
     os.environ[LEDGER_ENV] = str(path.resolve()) if isinstance(path, Path) else path
     os.environ[SEAL_ENV] = str(seal_every)
+    os.environ[SETTINGS_ENV] = json.dumps({
+        "receipts": {**asdict(receipts), "signing_key": str(receipts.signing_key.resolve())}
+        if receipts else None, "checkpoint_interval": checkpoint_interval})
     uvicorn.run("termsledger.api:app_from_env", factory=True, host=host, port=port,
                 workers=workers, access_log=access_log, log_level="info", root_path=root_path,
                 proxy_headers=True, forwarded_allow_ips=trusted_proxies)

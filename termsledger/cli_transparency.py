@@ -8,12 +8,19 @@ as a whole process in well under 100 ms.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
-from .cli import format_option, load_config
+from .cli import format_option, ledger_option, load_config
+
+if TYPE_CHECKING:
+    from consent import ReceiptSettings
+
+    from .config import Config
 
 
 def _read(path: str, what: str) -> bytes:
@@ -22,6 +29,40 @@ def _read(path: str, what: str) -> bytes:
             return file.read(16 * 1024 * 1024)
     except OSError as error:
         raise click.ClickException(f"cannot read the {what} {path}: {error.strerror}") from None
+
+
+key_option = click.option(
+    "--key", "key_file", type=click.Path(dir_okay=False), default=None,
+    help="The private key file. Defaults to $TERMSLEDGER_SIGNING_KEY, else [receipts] "
+         "signing_key of termsledger.toml, else termsledger-signing.key beside it.")
+
+
+def receipt_settings(config: Config, key_file: str | None, *, required: bool = False
+                     ) -> tuple[ReceiptSettings | None, str]:
+    """The settings of the receipts signed with the key of ``--key`` (else the environment's,
+    else the configuration's), and a line saying which key signs. When the configuration's
+    key file does not exist, receipts are off (unless ``required``); a key named by the
+    option or the environment must exist."""
+    from consent import ReceiptSettings, SigningKeyError
+    from consent.signing import load_key
+
+    from .config import SIGNING_KEY_ENV
+
+    path = config.signing_key_path(key_file)
+    named = key_file is not None or bool(os.environ.get(SIGNING_KEY_ENV))
+    if not path.exists() and not (named or required):
+        return None, (f"Receipts are off: there is no signing key at {path} (`termsledger keys "
+                      f"signing create` makes one); decisions are recorded without receipts and "
+                      f"no checkpoint is signed.")
+    try:
+        key = load_key(path)
+    except SigningKeyError as error:
+        raise click.ClickException(str(error)) from None
+    settings = ReceiptSettings(signing_key=path, controller=config.organisation,
+                               contact=config.contact, base_url=config.base_url,
+                               language=config.language)
+    return settings, (f"Receipts are signed with key {key.verifier.key_id:08x} of the log "
+                      f"{key.name} ({path}).")
 
 
 @click.group()
@@ -51,7 +92,8 @@ def verify_receipt(receipt_file, site, subject, output_format):
         termsledger receipt verify receipt.json --site https://terms.example.com/
     """
     from consent.errors import InvalidReceipt, PublicationError
-    from consent.receipt_checks import site_of, verify_receipt as verify
+    from consent.receipt_checks import site_of
+    from consent.receipt_checks import verify_receipt as verify
     from consent.receipts import SignedReceipt
     from consent.transparency import Site
 
@@ -83,7 +125,131 @@ def verify_receipt(receipt_file, site, subject, output_format):
 
 @click.group()
 def log():
-    """The transparency log: check that a published checkpoint extends an earlier one."""
+    """The transparency log of the ledger's events: sequence it, sign checkpoints, print
+    proofs, and check that a published checkpoint extends an earlier one.
+
+    `termsledger serve` sequences the log and signs checkpoints by itself; `termsledger build`
+    publishes the checkpoints with the site.
+    """
+
+
+@log.command(name="sequence")
+@ledger_option
+def sequence_log(ledger_path):
+    """Make the events not yet in the log its next leaves.
+
+    Example:
+
+    \b
+        termsledger log sequence
+    """
+    from .cli_consent import open_ledger
+
+    with open_ledger(ledger_path) as ledger:
+        done = ledger.log.sequence_all()
+        click.echo(f"Sequenced {done} event{'s' if done != 1 else ''}; the log has "
+                   f"{ledger.log.size} leaves.")
+
+
+@log.command(name="checkpoint")
+@ledger_option
+@key_option
+@format_option
+def sign_checkpoint(ledger_path, key_file, output_format):
+    """Sequence the events waiting, then sign a checkpoint of the whole log with the signing
+    key and keep it in the ledger (when the log has not grown since the latest checkpoint,
+    that one is shown). `termsledger build` publishes it with the site.
+
+    Example:
+
+    \b
+        termsledger log checkpoint
+    """
+    from .cli_consent import open_ledger
+
+    receipts, _ = receipt_settings(load_config(None), key_file, required=True)
+    with open_ledger(ledger_path, receipts=receipts) as ledger:
+        before = ledger.log.latest(published=False)
+        made = ledger.log.checkpoint()
+    if output_format == "json":
+        click.echo(json.dumps(made.to_dict(), indent=2))
+    elif before is not None and before.size == made.size:
+        click.echo(f"The log has not grown since its checkpoint of {made.size} leaves, signed "
+                   f"{made.time}.")
+    else:
+        click.echo(f"Signed a checkpoint of {made.size} leaves at {made.time}; `termsledger "
+                   f"build` publishes it with the site.\n\n{made.note}", nl=False)
+
+
+@log.command(name="checkpoints")
+@ledger_option
+@format_option
+def list_checkpoints(ledger_path, output_format):
+    """List the signed checkpoints of the log, with when each was first published.
+
+    Example:
+
+    \b
+        termsledger log checkpoints --format json
+    """
+    from .cli_consent import open_ledger
+
+    with open_ledger(ledger_path) as ledger:
+        found = ledger.log.checkpoints()
+        size = ledger.log.size
+    if output_format == "json":
+        click.echo(json.dumps({"size": size, "checkpoints": [c.to_dict() for c in found]},
+                              indent=2))
+        return
+    click.echo(f"The log has {size} leaves; {len(found)} signed checkpoint"
+               f"{'s' if len(found) != 1 else ''}:")
+    for checkpoint in found:
+        published = f"published {checkpoint.published}" if checkpoint.published else "not published"
+        click.echo(f"  {checkpoint.size:>12}  signed {checkpoint.time}  {checkpoint.root_hash}  "
+                   f"{published}")
+
+
+@log.command(name="inclusion")
+@click.argument("event")
+@click.option("--size", type=click.IntRange(min=0), default=None,
+              help="Against the checkpoint of this size. Defaults to the latest published.")
+@ledger_option
+def prove_inclusion(event, size, ledger_path):
+    """Print the proof that EVENT (its place: seq, or chain.seq) is in the log, as JSON:
+    its leaf index, the signed checkpoint and the audit path.
+
+    Example:
+
+    \b
+        termsledger log inclusion 42
+    """
+    from .cli_consent import open_ledger
+
+    with open_ledger(ledger_path) as ledger:
+        leaf = ledger.log.leaf_index(event)
+        if leaf is None:
+            raise click.ClickException(f"event {event} is not in the log (yet: `termsledger log "
+                                       f"sequence` places the events waiting)")
+        click.echo(json.dumps(ledger.log.inclusion(leaf, size=size).to_dict(), indent=2))
+
+
+@log.command(name="consistency")
+@click.argument("old", type=click.IntRange(min=0))
+@click.argument("new", type=click.IntRange(min=0), required=False)
+@ledger_option
+def prove_consistency(old, new, ledger_path):
+    """Print the proof that the log's tree of NEW leaves (by default the latest published
+    checkpoint's) extends its tree of OLD leaves, as `log verify-consistency --proof` reads it.
+
+    Example:
+
+    \b
+        termsledger log consistency 1024 > proof.json
+    """
+    from .cli_consent import open_ledger
+
+    with open_ledger(ledger_path) as ledger:
+        click.echo(ledger.log.consistency(old, new).to_json(), nl=False)
 
 
 @log.command(name="verify-consistency")
@@ -110,8 +276,7 @@ def verify_consistency(old, new, proof_file, site, keys_file):
         termsledger log verify-consistency old.checkpoint new.checkpoint \\
             --proof proof.json --site https://terms.example.com/
     """
-    from consent.errors import (InvalidNote, InvalidProof, PublicationError,
-                                SigningKeyError)
+    from consent.errors import InvalidNote, InvalidProof, PublicationError, SigningKeyError
     from consent.signing import PublicKeys
     from consent.transparency import ConsistencyProof, Site, verify_extension
 
@@ -133,12 +298,6 @@ def _time(time) -> str:
     from consent.signing import format_time
 
     return format_time(time)
-
-
-key_option = click.option(
-    "--key", "key_file", type=click.Path(dir_okay=False), default=None,
-    help="The private key file. Defaults to $TERMSLEDGER_SIGNING_KEY, else [receipts] "
-         "signing_key of termsledger.toml, else termsledger-signing.key beside it.")
 
 
 @click.group()

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import random
 import time
 import uuid
@@ -51,6 +52,7 @@ from consent import (
     Verification,
     WorklistPage,
 )
+from consent.receipts import SignedReceipt
 
 __all__ = ["APIError", "AsyncClient", "Call", "Client", "ledger_error_class"]
 
@@ -159,6 +161,14 @@ class _Calls:
     def verify(self, *, anchor: str | None = None) -> Call[Verification]:
         return Call(method="GET", path="/v1/verify", params=_params(anchor=anchor),
                     read=lambda data: _value(Verification, data))
+
+    def receipt(self, event: Event | str, *, with_salt: bool = False,
+                size: int | None = None) -> Call[SignedReceipt]:
+        where = event if isinstance(event, str) else (
+            f"{event.seq}" if event.chain == 0 else f"{event.chain}.{event.seq}")
+        return Call(method="GET", path=f"/v1/receipts/{_segment(where)}",
+                    params=_params(size=size, with_salt="true" if with_salt else None),
+                    read=lambda data: SignedReceipt.parse(json.dumps(data["receipt"])))
 
 
 _CALLS = _Calls()
@@ -294,6 +304,12 @@ class Client(_Base):
         """The server's verification of the ledger."""
         return self.send(_CALLS.verify(anchor=anchor))
 
+    def receipt(self, event: Event | str, *, with_salt: bool = False,
+                size: int | None = None) -> SignedReceipt:
+        """The receipt of ``event`` (an event, its place or the receipt's id) with its proof,
+        as :meth:`consent.Ledger.receipt` (``with_salt`` needs an admin key)."""
+        return self.send(_CALLS.receipt(event, with_salt=with_salt, size=size))
+
     def close(self) -> None:
         """Close the connection pool."""
         self._http.close()
@@ -386,6 +402,10 @@ class AsyncClient(_Base):
 
     async def verify(self, *, anchor: str | None = None) -> Verification:
         return await self.send(_CALLS.verify(anchor=anchor))
+
+    async def receipt(self, event: Event | str, *, with_salt: bool = False,
+                      size: int | None = None) -> SignedReceipt:
+        return await self.send(_CALLS.receipt(event, with_salt=with_salt, size=size))
 
     async def aclose(self) -> None:
         """Close the connection pool."""

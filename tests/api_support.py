@@ -68,14 +68,14 @@ def wait_until_up(base_url: str, process: subprocess.Popen) -> None:
 
 @contextmanager
 def running_server(ledger_path: Path | str, *, workers: int = 1,
-                   options: tuple[str, ...] = ()) -> Iterator[str]:
+                   options: tuple[str, ...] = (), cwd: Path | None = None) -> Iterator[str]:
     """``termsledger serve`` over ``ledger_path`` on a free loopback port (with more command
-    line ``options``), stopped on exit; yields its base URL."""
+    line ``options``, run in ``cwd``), stopped on exit; yields its base URL."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-c", "from termsledger.cli import cli; cli()", "serve", "--ledger",
          str(ledger_path), "--port", str(port), "--workers", str(workers), *options],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(base_url, process)

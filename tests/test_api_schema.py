@@ -14,7 +14,8 @@ from api_support import bearer, running_server
 from engines import ENGINES
 
 import terms
-from consent import Ledger
+from consent import Ledger, ReceiptSettings
+from consent.signing import create_key
 
 ERROR_STATUSES = {"401", "403", "404", "409", "413", "422", "503"}
 SCHEMATHESIS_CONFIG = """
@@ -33,13 +34,17 @@ def served(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("schema")
     ledger_path = (root / "ledger.db" if request.param == "sqlite"
                    else request.getfixturevalue("postgres").location())
-    with Ledger(ledger_path, create=True) as ledger:
+    key = root / "signing.key"
+    create_key(key, name="terms.example.com")
+    receipts = ReceiptSettings(signing_key=key, controller="Quillbridge", contact="legal@example.com")
+    with Ledger(ledger_path, create=True, receipts=receipts) as ledger:
         ledger.publish(terms.load(ROOT / "content"))
         ledger.record("user-42", "terms", version="2024-03-01", evidence={"ip": "192.0.2.1"})
         ledger.record("user-43", "terms", evidence={"ip": "192.0.2.2"})
         ledger.record("user-44", "privacy", action="declined")
+        ledger.log.mark_published([ledger.log.checkpoint().size])  # so that proofs are found
         _, secret = ledger.keys.create("schemathesis", "admin")
-    with running_server(ledger_path) as base_url:
+    with running_server(ledger_path, options=("--key", str(key))) as base_url:
         yield base_url, secret
 
 
@@ -58,7 +63,7 @@ def test_schemathesis_finds_no_error_and_no_undocumented_response(served, tmp_pa
          "--request-timeout", "20"],
         capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache goes there
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
-    assert "11 selected / 11 total" in run.stdout
+    assert "16 selected / 16 total" in run.stdout
     for phase in ("Examples", "Coverage", "Fuzzing", "Stateful"):
         assert f"✅ {phase}" in run.stdout, run.stdout[-3000:]
 
@@ -68,7 +73,7 @@ def test_every_route_declares_its_response_and_error_bodies(served):
     schema = httpx.get(f"{base_url}/openapi.json").json()
     operations = [(path, method, operation) for path, item in schema["paths"].items()
                   for method, operation in item.items()]
-    assert len(operations) == 11
+    assert len(operations) == 16
     for path, method, operation in operations:
         responses = operation["responses"]
         ok = [status for status in responses if status.startswith("2")]
@@ -85,7 +90,8 @@ def test_every_route_declares_its_response_and_error_bodies(served):
             assert operation["security"] == [{"bearer": []}]
     names = {operation["operationId"] for _, _, operation in operations}
     assert names == {"catalog", "status", "statuses", "record", "pending_page", "mark_notified",
-                     "history", "export", "erase", "verify", "healthz"}
+                     "history", "export", "erase", "verify", "healthz", "receipt", "log_checkpoint",
+                     "log_checkpoints", "log_inclusion", "log_consistency"}
     error = schema["components"]["schemas"]["ErrorDetail"]
     assert set(error["required"]) == {"status", "code", "message", "fields"}
     assert "HTTPValidationError" not in schema["components"]["schemas"]

@@ -10,12 +10,12 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from transparency_support import ORIGIN, World, build_site
 
 from consent.signing import public_keys_path, read_public_keys
 from consent.transparency import ConsistencyProof
 from termsledger.cli import cli
 from termsledger.config import SIGNING_KEY_ENV, read_config
-from transparency_support import ORIGIN, World, build_site
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_receipt_verify_runs_as_a_real_process(world, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.endswith("Verified.\n") and "inclusion: event" in done.stdout
     data = json.loads(path.read_text())
-    data["leafIndex"] = 1
+    data["eventHash"] = data["eventHash"][::-1]
     path.write_text(json.dumps(data))
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and "FAIL  signature" in done.stdout and not done.stderr
@@ -173,5 +173,118 @@ def test_default_signing_key_is_beside_the_configuration(tmp_path):
                                      ["keys", "signing", "create"], ["keys", "signing", "rotate"],
                                      ["keys", "signing", "list"]])
 def test_commands_have_help(command):
+    result = invoke(*command, "--help")
+    assert result.exit_code == 0 and "Example:" in result.output
+
+
+@pytest.fixture
+def configured(tmp_path, monkeypatch):
+    """A folder with a termsledger.toml, a published ledger and a signing key, as the cwd."""
+    from ledger_support import content, version
+
+    from consent import Ledger
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(SIGNING_KEY_ENV, raising=False)
+    (tmp_path / "termsledger.toml").write_text(
+        '[site]\nbase_url = "https://terms.example.com/"\norganisation = "Quillbridge"\n')
+    with Ledger(tmp_path / "termsledger.db", create=True) as ledger:
+        ledger.publish(content(version("privacy", "2025-01-01")))
+    assert invoke("keys", "signing", "create").exit_code == 0
+    return tmp_path
+
+
+def test_log_commands_sequence_sign_list_and_prove(configured):
+    for subject in ("a", "b", "c"):
+        assert invoke("consent", "record", subject, "privacy").exit_code == 0
+    assert invoke("log", "sequence").output == "Sequenced 3 events; the log has 3 leaves.\n"
+    assert invoke("log", "sequence").output == "Sequenced 0 events; the log has 3 leaves.\n"
+    signed = invoke("log", "checkpoint")
+    assert signed.output.startswith("Signed a checkpoint of 3 leaves at ")
+    assert "\nterms.example.com\n3\n" in signed.output
+    again = invoke("log", "checkpoint")
+    assert again.output.startswith("The log has not grown since its checkpoint of 3 leaves")
+    assert invoke("consent", "record", "d", "privacy").exit_code == 0
+    made = json.loads(invoke("log", "checkpoint", "--format", "json").output)
+    assert made["size"] == 4 and made["published"] is None
+    listed = invoke("log", "checkpoints").output.splitlines()
+    assert listed[0] == "The log has 4 leaves; 2 signed checkpoints:" and "not published" in listed[1]
+    assert [c["size"] for c in json.loads(invoke("log", "checkpoints", "--format", "json").output)[
+        "checkpoints"]] == [3, 4]
+    proof = json.loads(invoke("log", "inclusion", "2", "--size", "4").output)
+    assert (proof["leaf_index"], proof["size"]) == (1, 4)
+    result = invoke("log", "inclusion", "2")
+    assert result.exit_code == 1 and "leaf 1 is in no published checkpoint yet" in result.output
+    result = invoke("log", "inclusion", "99")
+    assert result.exit_code == 1 and "event 99 is not in the log" in result.output
+    consistency = ConsistencyProof.parse(invoke("log", "consistency", "3", "4").output)
+    assert (consistency.old_size, consistency.new_size) == (3, 4)
+    receipt = json.loads(invoke("consent", "receipt", "2", "--size", "4").output)
+    assert receipt["proof"]["leafIndex"] == 1 and "subjectSalt" not in receipt
+    assert "subjectSalt" in json.loads(invoke("consent", "receipt", "2", "--with-salt").output)
+
+
+def test_build_publishes_the_log_and_says_so(configured, tmp_path):
+    import shutil
+
+    folder = tmp_path / "content"
+    folder.mkdir()
+    (folder / "privacy.md").write_text("---\ntitle: Privacy\nslug: privacy\neffective: 2025-01-01\n---\n"
+                                       "# privacy\n\nText of privacy.\n\n<!-- 2025-01-01 -->\n")
+    assert invoke("consent", "record", "a", "privacy").exit_code == 0
+    built = invoke("build", "--content", folder, "--out", tmp_path / "site")
+    assert "No transparency log to publish: the ledger has no signed checkpoint yet (1 event; " \
+           "`termsledger log checkpoint` signs one)." in built.output
+    assert not (tmp_path / "site" / "transparency").exists()
+    invoke("log", "checkpoint")
+    assert invoke("consent", "record", "b", "privacy").exit_code == 0
+    built = invoke("build", "--content", folder, "--out", tmp_path / "site")
+    assert built.exit_code == 0, built.output
+    assert ("Published the transparency log: 1 checkpoint (the latest of 1 event) and 1 public "
+            "key; 1 event in no checkpoint yet") in built.output
+    files = sorted(p.relative_to(tmp_path / "site").as_posix()
+                   for p in (tmp_path / "site" / "transparency").rglob("*") if p.is_file())
+    assert files == ["transparency/checkpoint", "transparency/checkpoints.json",
+                     "transparency/checkpoints/1", "transparency/index.html", "transparency/keys.json"]
+    assert "Proof of consent" in (tmp_path / "site" / "index.html").read_text()  # the footer's link
+    assert json.loads(invoke("log", "checkpoints", "--format", "json").output)[
+        "checkpoints"][0]["published"] is not None
+    again = invoke("build", "--content", folder, "--out", tmp_path / "site")
+    assert "0 files written" in again.output  # deterministic and incremental
+    shutil.move("termsledger-signing.keys.json", "elsewhere.json")
+    failed = invoke("build", "--content", folder, "--out", tmp_path / "site")
+    assert failed.exit_code == 1 and "the transparency log cannot be published: cannot read the " \
+        "public keys record" in failed.output
+
+
+def test_serve_says_whether_receipts_are_on_and_refuses_a_key_it_cannot_use(tmp_path, monkeypatch):
+    from termsledger.cli_transparency import receipt_settings
+    from termsledger.config import find_config
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(SIGNING_KEY_ENV, raising=False)
+    settings, line = receipt_settings(find_config(None), None)
+    assert settings is None and line.startswith("Receipts are off: there is no signing key at "
+                                                "termsledger-signing.key")
+    from click import ClickException
+
+    with pytest.raises(ClickException, match="cannot read the signing key missing.key"):
+        receipt_settings(find_config(None), "missing.key")
+    monkeypatch.setenv(SIGNING_KEY_ENV, str(tmp_path / "env.key"))
+    with pytest.raises(ClickException, match="env.key"):
+        receipt_settings(find_config(None), None)
+    monkeypatch.delenv(SIGNING_KEY_ENV)
+    assert invoke("keys", "signing", "create", "--name", ORIGIN).exit_code == 0
+    settings, line = receipt_settings(find_config(None), None)
+    assert settings is not None and line.startswith("Receipts are signed with key ")
+    (tmp_path / "termsledger-signing.key").chmod(0o644)
+    with pytest.raises(ClickException, match="can be read by other users"):
+        receipt_settings(find_config(None), None)
+
+
+@pytest.mark.parametrize("command", [["log", "sequence"], ["log", "checkpoint"],
+                                     ["log", "checkpoints"], ["log", "inclusion"],
+                                     ["log", "consistency"], ["consent", "receipt"]])
+def test_the_new_commands_have_help(command):
     result = invoke(*command, "--help")
     assert result.exit_code == 0 and "Example:" in result.output

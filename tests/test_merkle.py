@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consent import DamagedLog, InvalidProof, merkle
-from consent.tiles import TILE_WIDTH, MemoryTiles, SqliteTiles, create_tables
+from consent.tiles import TILE_WIDTH, MemoryTiles, TableTiles, create_tables
 from consent.tlog import Log
 
 # --- a plain statement of RFC 9162, 2.1, written here independently of consent.merkle -------
@@ -178,7 +178,7 @@ def test_sqlite_tiles_give_the_same_tree_and_only_grow():
     conn = sqlite3.connect(":memory:", isolation_level=None)
     create_tables(conn)
     create_tables(conn)  # idempotent, for the ledger's migrations
-    log, memory = Log(SqliteTiles(conn)), Log(MemoryTiles())
+    log, memory = Log(TableTiles(conn)), Log(MemoryTiles())
     leaves = data(3 * TILE_WIDTH * 2 + 17)
     hashes = [merkle.leaf_hash(d) for d in leaves]
     for start in range(0, len(hashes), 250):
@@ -203,7 +203,7 @@ def test_sqlite_tiles_give_the_same_tree_and_only_grow():
 def test_a_log_damaged_in_the_database_is_reported():
     conn = sqlite3.connect(":memory:", isolation_level=None)
     create_tables(conn)
-    log = Log(SqliteTiles(conn))
+    log = Log(TableTiles(conn))
     log.append([merkle.leaf_hash(d) for d in data(600)])
     conn.execute("DROP TRIGGER log_tiles_only_grow")  # as someone editing the file would
     conn.execute("UPDATE log_tiles SET hashes = substr(hashes, 1, 64) WHERE level = 0 AND idx = 1")
@@ -221,7 +221,7 @@ def test_a_log_damaged_in_the_database_is_reported():
 def test_a_rolled_back_append_leaves_the_tree_as_it_was():
     conn = sqlite3.connect(":memory:", isolation_level=None)
     create_tables(conn)
-    log = Log(SqliteTiles(conn))
+    log = Log(TableTiles(conn))
     leaves = data(300)
     log.append([merkle.leaf_hash(d) for d in leaves[:290]])
     conn.execute("BEGIN")

@@ -52,7 +52,7 @@ def test_a_receipt_verifies_against_the_site_folder(world):
     data = json.loads(signed.to_json())
     assert data["version"] == "KI-CR-v1.1.0" and data["policyUrl"] == f"{BASE_URL}terms/2026-01-01/"
     assert data["piiPrincipalId"] == commitment("user-42", signed.salt) and "user-42" not in signed.to_json()
-    assert data["leafIndex"] == 3 and data["log"] == ORIGIN
+    assert data["proof"]["leafIndex"] == 3 and data["log"] == ORIGIN
     assert site_of(signed.receipt) == BASE_URL
 
 
@@ -78,7 +78,7 @@ def _other(value):
 
 FIELDS = ["consentReceiptID", "consentTimestamp", "collectionMethod", "language", "jurisdiction",
           "piiPrincipalId", "piiControllers", "policyUrl", "action", "document", "versionId",
-          "contentSha256", "manifestSha256", "eventHash", "leafIndex", "log", "issued"]
+          "contentSha256", "manifestSha256", "eventHash", "log", "issued"]
 
 
 @pytest.mark.parametrize("name", FIELDS)
@@ -108,8 +108,9 @@ def test_tampering_with_the_signature_proof_or_checkpoint_fails(world):
     note = signed.proof.checkpoint
     size_changed = note.replace("\n8\n", "\n7\n", 1)
     assert "does not verify" in verify(world, replace(signed, proof=replace(signed.proof, checkpoint=size_changed))).problem
-    other_leaf = replace(signed, receipt=replace(signed.receipt, leaf_index=3))
-    assert not verify(world, other_leaf).ok  # the signature covers the index
+    for index in (3, 1, 7):  # the index is not signed: the audit path holds only from leaf 2
+        other_leaf = replace(signed, proof=replace(signed.proof, leaf_index=index))
+        assert verify(world, other_leaf).problem.startswith(f"inclusion: the inclusion proof of leaf {index} ")
 
 
 def test_a_checkpoint_must_be_published_signed_by_the_log_and_agree_with_the_site(world):
@@ -193,8 +194,9 @@ def test_a_receipt_verifies_against_the_site_over_http(world, served):
 @pytest.mark.parametrize("change, message", [
     (lambda d: d.update(extra=1), "has unknown fields: extra"),
     (lambda d: d.pop("eventHash"), "lacks fields: eventHash"),
-    (lambda d: d.update(leafIndex=-1), "'leafIndex' must be a whole number"),
-    (lambda d: d.update(leafIndex=True), "'leafIndex' must be a whole number"),
+    (lambda d: d["proof"].update(leafIndex=-1), "'proof.leafIndex' must be a whole number"),
+    (lambda d: d["proof"].update(leafIndex=True), "'proof.leafIndex' must be a whole number"),
+    (lambda d: d["proof"].pop("leafIndex"), "'proof' must be {checkpoint, leafIndex, inclusion"),
     (lambda d: d.update(consentTimestamp=2 ** 53), "'consentTimestamp' must be a whole number"),
     (lambda d: d.update(issued=300000000000), "after the year 9999"),
     (lambda d: d.update(eventHash="XYZ"), "'eventHash' must be 64 lowercase hex digits"),

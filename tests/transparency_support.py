@@ -96,9 +96,9 @@ class World:
         signed = receipts.issue_receipt(
             key or self.key, subject=subject, action="accepted", document=slug, version=version_id,
             content_sha256=listed["content_sha256"], manifest_sha256=sha256(b"manifest").hexdigest(),
-            url=listed["url"], event_hash=self.events[index], leaf_index=index,
+            url=listed["url"], event_hash=self.events[index],
             at=self.time(index), controller="Quillbridge Learning Ltd.", contact="legal@example.com",
             channel="web", language="en", issued=issued or self.time(index) + timedelta(seconds=1))
         note = checkpoint or self.checkpoints[-1]
         size = int(note.split("\n")[1])
-        return receipts.with_proof(signed, note, self.log.inclusion_proof(index, size))
+        return receipts.with_proof(signed, note, index, self.log.inclusion_proof(index, size))

@@ -81,7 +81,7 @@ _STREET = ("street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|way|pla
 _ADDRESS = re.compile(
     rf"\b\d{{1,5}}[a-z]?,? (?:[A-Z][\w'’.-]* ){{0,4}}(?:{_STREET})\b\.?(?: \d+)?"
     rf"|\b(?:{_STREET})\.? \d{{1,5}}\b|\b\d{{1,3}}(?:st|nd|rd|th) floor\b"
-    rf"|\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str|platz|weg|ring|damm|markt|twiete|gasse|allee|laan|straat"
+    rf"|\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str|platz|weg|ring|damm|markt|gasse|allee|laan|straat"
     rf"|plein|kade|gracht) \d{{1,4}}[a-z]?\b"
     rf"|\b[A-Z]{{2}} \d{{5}}(?:-\d{{4}})?\b|\b\d{{5}}-\d{{4}}\b|\b[A-Z]{{1,2}}\d[A-Z\d]? ?\d[A-Z]{{2}}\b"
     rf"|\b\d{{4,5}} [A-Z][a-zäöüß]+(?:,|$)|\battn\b|\bp\.? ?o\.? box\b",
@@ -242,7 +242,7 @@ def cosmetic(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
 
 def named(old: tuple[str, ...], new: tuple[str, ...], aliases: frozenset[tuple[str, str]]) -> bool:
     """True if ``new`` names what ``old`` named, or names what ``old`` only described: a name
-    spelled out or shortened (``Stack`` -> ``Stack Overflow``, ``AUP`` -> ``Acceptable Use
+    spelled out or shortened (``Acme`` -> ``Acme Learning``, ``AUP`` -> ``Acceptable Use
     Policy``), a defined term replaced by what it defines (``aliases``), or a name added in
     apposition (``provider`` -> ``provider, Acme``) or dropped."""
     if not old or not new:
@@ -273,7 +273,7 @@ def definitions(text: str) -> frozenset[tuple[str, str]]:
             if name and term and name != term:
                 found.add((name, term))
                 words = name.split()
-                for start in range(1, len(words)):  # "Glassdoor is provided by Indeed, Inc." -> "indeed inc"
+                for start in range(1, len(words)):  # "the Site is run by Acme, Inc." -> "acme inc"
                     found.add((" ".join(words[start:]), term))
     return frozenset(found)
 

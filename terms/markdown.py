@@ -78,19 +78,24 @@ def _anchors(state: StateCore) -> None:
     tokens = state.tokens
     taken = {str(t.attrGet("id")) for t in tokens if t.type == "heading_open" and t.attrGet("id")}
     tried: dict[str, int] = {}
-    """For each slug, the suffix to try next: those before it are all taken."""
     for i, token in enumerate(tokens):
         if token.type != "heading_open" or token.attrGet("id"):
             continue
-        slug = heading_slug(inline_text(tokens[i + 1]))
-        suffix = tried.get(slug, 0)
-        anchor = f"{slug}-{suffix}" if suffix else slug
-        while anchor in taken:
-            suffix += 1
-            anchor = f"{slug}-{suffix}"
-        tried[slug] = suffix + 1
-        taken.add(anchor)
-        token.attrSet("id", anchor)
+        token.attrSet("id", unique_anchor(heading_slug(inline_text(tokens[i + 1])), taken, tried))
+
+
+def unique_anchor(slug: str, taken: set[str], tried: dict[str, int]) -> str:
+    """``slug`` made unique among ``taken`` (which it joins) with ``-1``, ``-2``…, as the anchors
+    plugin's ``unique_slug`` makes it; ``tried`` keeps, for each slug, the suffix to try next
+    (those before it are all taken), so that many headings of one text take linear time."""
+    suffix = tried.get(slug, 0)
+    anchor = f"{slug}-{suffix}" if suffix else slug
+    while anchor in taken:
+        suffix += 1
+        anchor = f"{slug}-{suffix}"
+    tried[slug] = suffix + 1
+    taken.add(anchor)
+    return anchor
 
 
 def parse(body: str) -> list[Token]:

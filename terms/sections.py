@@ -13,9 +13,8 @@ from functools import lru_cache
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_core import inline as parse_inline
 from markdown_it.token import Token
-from mdit_py_plugins.anchors.index import unique_slug
 
-from .markdown import Heading, heading_slug, headings, inline_text, parse, parser
+from .markdown import Heading, heading_slug, headings, inline_text, parse, parser, unique_anchor
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 """A line as markdown-it-py counts them (it breaks lines at ``\\n``, ``\\r\\n`` and ``\\r`` only)."""
@@ -173,11 +172,12 @@ def _scan(body: str, lines: list[str], first: bool = False) -> list[tuple[int, i
     # anchors plugin makes them, in document order.
     starts: list[tuple[int, int, int, str, str]] = []
     slugs: set[str] = set()
+    tried: dict[str, int] = {}
     for a, b in found:
         heading = _heading("".join(lines[a:b]).rstrip("\n"))
         if heading is None or heading[0] != b - a:
             return None
-        starts.append((a, b, heading[1], heading[2], unique_slug(heading_slug(heading[2]), slugs)))
+        starts.append((a, b, heading[1], heading[2], unique_anchor(heading_slug(heading[2]), slugs, tried)))
     return starts
 
 

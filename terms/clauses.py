@@ -13,7 +13,7 @@ how to do what the text already allows, names spelled out or named where they we
 'metadata'
 >>> kind("To opt out, click Settings and choose Advertising.", "")
 'instruction'
->>> modal_words("We may, but are not required to, refund you.")
+>>> modal_words("We may, though we are not obliged to, refund you.")
 ('may', 'not')
 """
 

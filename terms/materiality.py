@@ -539,7 +539,7 @@ def _party_run(old: tuple[str, ...], new: tuple[str, ...], old_text: str, new_te
 
 def _full_name(words: tuple[str, ...], text: str) -> str:
     """The name of which ``words`` are part in ``text``, with the capitalized words around them
-    (``Shield`` in ``the Privacy Shield framework`` is ``Privacy Shield``)."""
+    (``Harbour`` in ``the Safe Harbour scheme`` is ``Safe Harbour``)."""
     capitalized = r"[A-Z][\w.&'’-]*"
     name = rf"(?:{capitalized} )*" + r"\W+".join(map(re.escape, words)) + rf"(?: {capitalized})*"
     found = re.search(name, text)

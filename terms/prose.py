@@ -95,8 +95,8 @@ def _split(text: str) -> list[str]:
     """The sentences of a paragraph: split after ``.``, ``!`` or ``?``, but not after an
     abbreviation.
 
-    >>> _split("Under the EU-U.S. DPF, e.g. for transfers. Acme, Inc. is the controller. Done!")
-    ['Under the EU-U.S. DPF, e.g. for transfers.', 'Acme, Inc. is the controller.', 'Done!']
+    >>> _split("Under U.S. law, e.g. for refunds. Acme, Inc. is the controller. Done!")
+    ['Under U.S. law, e.g. for refunds.', 'Acme, Inc. is the controller.', 'Done!']
     """
     parts, start = [], 0
     for match in _SENTENCE.finditer(text):

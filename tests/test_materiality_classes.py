@@ -195,7 +195,7 @@ def test_summaries_are_short_and_plain():
 
 @pytest.mark.parametrize("sentence", [
     "Please note that we may share your personal data with advertisers.",
-    "You may need to contact the third party to cancel your membership.",
+    "To cancel a plan bought from a partner, you will have to contact the partner.",
     "You must keep your payment details updated by March 2026.",
     "You or your authorized representative may ask us to delete your data.",
     "Effective 1 July 2026, each delivery costs a fee of $4.",

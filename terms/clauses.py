@@ -79,14 +79,17 @@ _URL = re.compile(r"\b(?:https?://|www\.)\S+"
 _STREET = ("street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|way|place|pl|square|sq|court|ct"
            "|parkway|pkwy|highway|hwy|terrace|plaza|suite|ste|floor|fl|unit|building|house|wharf|quay|row")
 _ADDRESS = re.compile(
-    rf"\b\d{{1,5}}[a-z]?,? (?:[A-Z][\w'’.-]* ){{0,4}}(?:{_STREET})\b\.?(?: \d+)?"
-    rf"|\b(?:{_STREET})\.? \d{{1,5}}\b|\b\d{{1,3}}(?:st|nd|rd|th) floor\b"
-    rf"|\b[A-ZÄÖÜ][\wäöüß-]*(?:straße|strasse|str|platz|weg|ring|damm|markt|gasse|allee|laan|straat"
-    rf"|plein|kade|gracht) \d{{1,4}}[a-z]?\b"
-    rf"|\b[A-Z]{{2}} \d{{5}}(?:-\d{{4}})?\b|\b\d{{5}}-\d{{4}}\b|\b[A-Z]{{1,2}}\d[A-Z\d]? ?\d[A-Z]{{2}}\b"
-    rf"|\b\d{{4,5}} [A-Z][a-zäöüß]+(?:,|$)|\battn\b|\bp\.? ?o\.? box\b",
+    rf"\b\d{{1,5}}[a-z]?,? (?:(?-i:[A-Z])[\w'’.-]* ){{0,4}}(?:{_STREET})\b\.?(?: \d+)?"
+    rf"|\b(?-i:(?=[A-Z]))(?:{_STREET})\.? \d{{1,5}}\b|\b\d{{1,3}}(?:st|nd|rd|th) floor\b"
+    rf"|\b(?-i:[A-ZÄÖÜ])[\wäöüß-]*(?:straße|strasse|str|platz|weg|ring|damm|markt|gasse|allee|laan|straat"
+    rf"|plein|kade|gracht) \d{{1,3}}[a-z]?\b(?! (?-i:[a-z]))"
+    rf"|(?-i:\b[A-Z]{{2}} \d{{5}}(?:-\d{{4}})?\b|\b\d{{5}}-\d{{4}}\b|\b[A-Z]{{1,2}}\d[A-Z\d]? ?\d[A-Z]{{2}}\b"
+    rf"|\b\d{{4,5}} [A-Z][a-zäöüß]+(?:,|$))|\battn\b|\bp\.? ?o\.? box\b",
     re.IGNORECASE)
-"""A street and number, a postcode, "Attn" or a post-office box."""
+"""A street and number, a postcode, "Attn" or a post-office box. Names, state codes and
+postcodes are matched in capitals only, and a continental street (``Hauptstraße 5``) only where
+no lower-case word follows its number: ``during 2026``, ``offering 3 plans``, ``to 50000``
+and ``12 partners in this way`` are no addresses."""
 _CONTACT = re.compile(
     r"\b(?:contact(?:ing)? (?:us|our|them|the|a)|write to (?:us|our)|reach (?:us|our|them)|call us|e-?mail us"
     r"|get in touch|send (?:us|your (?:request|question|inquiry|complaint|notice))"

@@ -199,10 +199,14 @@ def test_summaries_are_short_and_plain():
     "You must keep your payment details updated by March 2026.",
     "You or your authorized representative may ask us to delete your data.",
     "Effective 1 July 2026, each delivery costs a fee of $4.",
+    "We may delete inactive accounts during 2026.",
+    "From 2026 onwards, we may charge a fee for exports.",
+    "You may store up to 50000 photos before a fee applies.",
+    "We may share your data with 12 partners in this way.",
 ])
 def test_presentation_does_not_hide_substance(sentence):
-    """Sentences that look like a polite note, contact details, an instruction or a date line
-    but bind someone are read as clauses."""
+    """Sentences that look like a polite note, contact details, an instruction or a date line,
+    or have a number beside words that end addresses, but bind someone are read as clauses."""
     sold = "We do not sell your personal data."
     change = material(edit((sold, f"{sold} {sentence}")))
     assert change.confidence == "high"

@@ -104,9 +104,10 @@ _CHROME = re.compile(
     r"©|\b(?:all rights reserved|skip to (?:main )?content|back to top"
     r"|was this (?:page|article|answer) helpful"
     r"|cookie (?:settings|preferences)|accept (?:all )?cookies|print this page|share this (?:page|article)"
-    r"|related articles|sign up for (?:our|the) newsletter|table of contents|on this page|in this article"
-    r"|anything else)\b", re.IGNORECASE)
-"""Page furniture a site's layout adds to a captured page: footers, banners, navigation titles."""
+    r"|related articles|sign up for (?:our|the) newsletter|table of contents|on this page|in this article)\b",
+    re.IGNORECASE)
+"""Page furniture a site's layout adds to a captured page: footers, banners, navigation titles
+(read as such only in a short sentence that binds no one)."""
 _INSTRUCTION = re.compile(
     r"^\W*(?:click|tap|select|choose|scroll|navigate|visit|go to|log ?in|sign ?in"
     r"|follow (?:the|these|this)|open"
@@ -153,7 +154,7 @@ def kind(text: str, lead: str, *, links: bool = False, heading: bool = False) ->
     if len(text) > _LONG:  # no address, date line or instruction runs this long
         return "obligation" if obliges(f"{lead} {text}") or _PROHIBITION.match(text) else "other"
     words = _WORD.findall(text)
-    if _CHROME.search(text) and len(words) <= 12:
+    if _CHROME.search(text) and len(words) <= 12 and not obliges(text):
         return "chrome"
     if _metadata(text, words):
         return "metadata"

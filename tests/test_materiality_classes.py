@@ -203,6 +203,8 @@ def test_summaries_are_short_and_plain():
     "From 2026 onwards, we may charge a fee for exports.",
     "You may store up to 50000 photos before a fee applies.",
     "We may share your data with 12 partners in this way.",
+    "You may not sell anything else.",
+    "The fees on this page apply to all plans.",
 ])
 def test_presentation_does_not_hide_substance(sentence):
     """Sentences that look like a polite note, contact details, an instruction or a date line,

@@ -123,7 +123,9 @@ _METADATA = re.compile(
     r"|effective|posted|published|version|dated|valid from|in force from)\b", re.IGNORECASE)
 _VERSION_NOTE = re.compile(
     r"\b(?:previous|prior|earlier|archived|older|past) (?:versions?|terms|polic(?:y|ies))\b"
-    r"|\bsummary of (?:the )?changes\b|\bupdate summary\b|\bchange ?log\b|\bversion history\b", re.IGNORECASE)
+    r"|\bsummary of (?:the |our |these )?(?:changes|updates|revisions)\b"
+    r"|\b(?:changes?|updates?|revisions?) summary\b"
+    r"|\bchange ?log\b|\bversion history\b", re.IGNORECASE)
 _YEAR_OR_VERSION = re.compile(r"\b(?:19|20)\d{2}\b|\bv?\d+(?:\.\d+)+\b")
 _STARTS_WITH_DATE = re.compile(
     r"^\W*(?:\d{4}-\d{2}-\d{2}|(?:january|february|march|april|may|june|july|august|september|october"

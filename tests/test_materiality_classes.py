@@ -74,6 +74,15 @@ def test_1_last_updated_date_version_number_and_change_log_are_not_terms():
     assert "the document's date or version" in change.summary
 
 
+@pytest.mark.parametrize("note", ["A summary of our updates follows below.",
+                                  "Revisions summary for this year."])
+def test_1_a_note_on_a_summary_of_changes_is_metadata(note):
+    dated = "Last updated: March 4, 2025."
+    change = not_material(edit((dated, f"{dated} {note}")))
+    assert change.summary == ("No change to rights or obligations found: the document's date or version "
+                              "changed.")
+
+
 def test_1_a_date_that_sets_when_an_obligation_starts_is_material():
     notify = "We will notify you of changes by email."
     old = edit((notify, f"{notify} From 1 July 2025, we will delete inactive accounts."))

@@ -93,9 +93,13 @@ and ``12 partners in this way`` are no addresses."""
 _CONTACT = re.compile(
     r"\b(?:contact(?:ing)? (?:us|our|them|the|a)|write to (?:us|our)|reach (?:us|our|them)|call us|e-?mail us"
     r"|get in touch|send (?:us|your (?:request|question|inquiry|complaint|notice))"
-    r"|(?:our|the following|this) (?:mailing |postal |e-?mail )?address|our (?:[\w-]+ ){0,3}representatives?"
-    r"|representatives? (?:in|for) the|data protection officer|dpo)\b",
+    r"|(?:our|the following|this) (?:mailing |postal |e-?mail )?address"
+    r"|(?:data protection|gdpr|local|eu|eea|uk|swiss) representatives?"
+    r"|representatives? (?:in|for) the (?:eu|eea|uk|united kingdom|european (?:union|economic area)|union)"
+    r"|representatives? (?:in|for) switzerland|data protection officer|dpo)\b",
     re.IGNORECASE)
+"""Words of contact details: how to reach the company, its data protection officer, or the
+representative it appoints in a jurisdiction (not a representative in a proceeding, nor staff)."""
 _STATISTICS = re.compile(
     r"\b(?:monthly active|active (?:users|recipients)|recipients of the service|million|billion|statistic\w*"
     r"|transparency report\w*|reporting period|average (?:number|monthly))\b", re.IGNORECASE)

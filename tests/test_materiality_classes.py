@@ -214,6 +214,8 @@ def test_summaries_are_short_and_plain():
     "We may share your data with 12 partners in this way.",
     "You may not sell anything else.",
     "The fees on this page apply to all plans.",
+    "You may not take part as a representative in the class action.",
+    "Neither we nor our staff and representatives will be liable for lost profits.",
 ])
 def test_presentation_does_not_hide_substance(sentence):
     """Sentences that look like a polite note, contact details, an instruction or a date line,

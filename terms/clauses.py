@@ -193,7 +193,7 @@ def obliges(text: str, strict: bool = False) -> bool:
     words = {w.lower() for w in _WORD.findall(text)}
     if strict:
         return bool(words & {"must", "shall", "cannot", "ought"}) or bool(_BINDS.search(text))
-    return bool(words.intersection(MODAL_VERBS)) or bool(_DEONTIC.search(text))
+    return bool(words.intersection(MODAL_VERBS)) or bool(_DEONTIC.search(text) or _BINDS.search(text))
 
 
 def modal_words(text: str) -> tuple[str, ...]:

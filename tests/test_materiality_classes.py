@@ -225,6 +225,14 @@ def test_presentation_does_not_hide_substance(sentence):
     assert change.confidence == "high"
 
 
+@pytest.mark.parametrize("duty", ["You need to keep a copy of each receipt.",
+                                  "Each member has to keep a copy of each receipt."])
+def test_a_new_duty_without_a_modal_verb_is_a_clause(duty):
+    change = judged(edit(("## Contact", f"{duty}\n\n## Contact")))
+    assert change.material, change.reasons
+    assert change.reasons[0].startswith("A clause was added"), change.reasons
+
+
 def test_a_new_sentence_that_binds_no_one_is_not_material_but_unsure():
     change = judged(edit(("## Contact", "We will be happy to help.\n\n## Contact")))
     assert (change.material, change.confidence) == (False, "low")

@@ -10,11 +10,13 @@ none). Target: at least 500 events/s delivered.
 
     python benchmarks/bench_webhooks.py                 # 5,000 events, 3 rounds
     python benchmarks/bench_webhooks.py --events 20000 --rounds 5
+    python benchmarks/bench_webhooks.py --postgres postgresql://user:pw@host/postgres
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import statistics
 import subprocess
@@ -66,6 +68,26 @@ def start_receiver(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the receiver did not start")
 
 
+DATABASE = f"bench_webhooks_{os.getpid()}"
+
+
+def database(server: str) -> str:
+    """A new database for the ledger on the PostgreSQL ``server``."""
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+        conn.execute(f"CREATE DATABASE {DATABASE}")
+    return server.rsplit("/", 1)[0] + "/" + DATABASE
+
+
+def drop(server: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+
+
 def records(round_: int, count: int) -> list[dict[str, str]]:
     return [{"subject": f"user-{round_}-{i}", "document": "terms", "channel": "web"}
             for i in range(count)]
@@ -75,14 +97,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--postgres", default=None, metavar="URL",
+                        help="A role that may create databases: the ledger is a PostgreSQL "
+                             "database of its own, dropped at the end.")
     args = parser.parse_args()
     settings = DeliverySettings(allow_private=True)
     with tempfile.TemporaryDirectory() as temp:
         folder = Path(temp)
         receiver, url = start_receiver(folder)
+        location = database(args.postgres) if args.postgres else str(folder / "ledger.db")
         try:
             delivered, plain, with_hook, without = [], [], [], []
-            with Ledger(folder / "ledger.db", create=True) as ledger:
+            with Ledger(location, create=True) as ledger:
                 ledger.publish(catalog())
                 for round_ in range(args.rounds):
                     started = time.perf_counter()
@@ -114,8 +140,11 @@ def main() -> None:
         finally:
             receiver.terminate()
             receiver.wait()
+            if args.postgres:
+                drop(args.postgres)
     rate, baseline = statistics.median(delivered), statistics.median(plain)
-    print(f"\nwebhook delivery: {rate:,.0f} events/s (median of {args.rounds}; target >= 500), "
+    engine = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"\n{engine}; webhook delivery: {rate:,.0f} events/s (median of {args.rounds}; target >= 500), "
           f"plain httpx POST loop: {baseline:,.0f} POST/s ({rate / baseline:.2f}x)")
     print(f"record_many: {statistics.median(with_hook):,.0f}/s with a consent.recorded "
           f"endpoint, {statistics.median(without):,.0f}/s without")

@@ -7,7 +7,7 @@ The rules live in :class:`consent.Webhooks`; ``[webhooks] allow_private`` of the
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Path, Request
 from fastapi.routing import APIRoute
@@ -23,7 +23,7 @@ EventType = Literal["version.published", "version.in_force", "consent.recorded",
 WebhookId = Annotated[str, Path(description="A webhook endpoint's id.", examples=["wh_3f9a0c21b7de4a65"],
                                 max_length=64)]
 _WHEN = "2026-04-02T09:30:00.000000+00:00"
-_WEBHOOK = {"id": "wh_3f9a0c21b7de4a65", "url": "https://example.com/hooks/terms",
+_WEBHOOK: dict[str, Any] = {"id": "wh_3f9a0c21b7de4a65", "url": "https://example.com/hooks/terms",
             "events": ["version.published", "consent.recorded"], "created": _WHEN,
             "enabled": True, "disabled": None, "disabled_reason": None, "delivered": 12,
             "last_delivered": _WHEN, "pending": 0, "failing": 0}
@@ -47,7 +47,7 @@ class WebhookIn(BaseModel):
     url: str = Field(min_length=1, max_length=2048, description="An http(s) URL on a public "
                      "address (private, loopback and link-local ones are refused unless the "
                      "server's termsledger.toml has [webhooks] allow_private = true).")
-    events: list[EventType] = Field(default_factory=lambda: list(consent.EVENT_TYPES),
+    events: list[EventType] = Field(default_factory=lambda: list(get_args(EventType)),
                                     min_length=1, max_length=4,
                                     description="The event types it receives; all by default.")
 
@@ -129,7 +129,7 @@ def _webhooks(request: Request) -> consent.Webhooks:
 @router.post("/webhooks", status_code=201, summary="Register a webhook endpoint",
              response_model=WebhookCreated,
              responses=error_responses(401, 403, 413, 422, 503), **scoped("admin"))
-def add_webhook(request: Request, body: WebhookIn):
+def add_webhook(request: Request, body: WebhookIn) -> JSON:
     """Register an endpoint for some event types; the answer carries its signing secret,
     which is never shown again."""
     allow = request.app.state.webhooks.allow_private
@@ -139,7 +139,7 @@ def add_webhook(request: Request, body: WebhookIn):
 
 @router.get("/webhooks", summary="The webhook endpoints", response_model=Webhooks,
             responses=error_responses(401, 403, 422), **scoped("admin"))
-def list_webhooks(request: Request):
+def list_webhooks(request: Request) -> JSON:
     """Every endpoint, disabled ones included, with its counts of messages."""
     return JSON({"webhooks": _webhooks(request).list()})
 
@@ -147,7 +147,7 @@ def list_webhooks(request: Request):
 @router.get("/webhooks/{webhook_id}", summary="A webhook endpoint and its failures",
             response_model=WebhookStatus, responses=error_responses(*ADMIN_READ),
             **scoped("admin"))
-def webhook_status(request: Request, webhook_id: WebhookId):
+def webhook_status(request: Request, webhook_id: WebhookId) -> JSON:
     """The endpoint and the messages whose delivery failed: retried, given up, or kept while
     it is disabled."""
     return JSON(_webhooks(request).status(webhook_id))
@@ -156,7 +156,7 @@ def webhook_status(request: Request, webhook_id: WebhookId):
 @router.patch("/webhooks/{webhook_id}", summary="Disable or enable a webhook endpoint",
               response_model=Webhook, responses=error_responses(*ADMIN_WRITE),
               **scoped("admin"))
-def change_webhook(request: Request, webhook_id: WebhookId, body: WebhookChange):
+def change_webhook(request: Request, webhook_id: WebhookId, body: WebhookChange) -> JSON:
     """``{"enabled": false}`` stops deliveries and keeps the messages; ``{"enabled": true}``
     tries every message kept at once."""
     webhooks = _webhooks(request)
@@ -167,6 +167,6 @@ def change_webhook(request: Request, webhook_id: WebhookId, body: WebhookChange)
 @router.delete("/webhooks/{webhook_id}", summary="Remove a webhook endpoint",
                response_model=Webhook, responses=error_responses(*ADMIN_WRITE),
                **scoped("admin"))
-def remove_webhook(request: Request, webhook_id: WebhookId):
+def remove_webhook(request: Request, webhook_id: WebhookId) -> JSON:
     """Delete the endpoint and the messages waiting for it; answers it as it was."""
     return JSON(_webhooks(request).remove(webhook_id))

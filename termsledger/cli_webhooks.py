@@ -68,6 +68,8 @@ def list_webhooks(ledger: str | None, output_format: str) -> None:
         return
     for webhook in found:
         click.echo(_line(webhook))
+    if not found:
+        click.echo("No webhook endpoints (`termsledger webhooks add URL` registers one).")
 
 
 @webhooks.command(name="status")
@@ -89,6 +91,8 @@ def status(webhook_id: str | None, ledger: str | None, output_format: str) -> No
     if output_format == "json":
         click.echo(json.dumps([s.to_dict() for s in found], indent=2))
         return
+    if not found:
+        click.echo("No webhook endpoints (`termsledger webhooks add URL` registers one).")
     for item in found:
         click.echo(_line(item.webhook))
         for failure in item.failures:

@@ -427,6 +427,8 @@ def test_the_cli_adds_lists_disables_enables_and_removes(file_ledger, tmp_path, 
     def run(*args):
         return runner.invoke(cli, ["webhooks", *args, "--ledger", path])
 
+    assert run("list").output == run("status").output == (
+        "No webhook endpoints (`termsledger webhooks add URL` registers one).\n")
     refused = run("add", "http://127.0.0.1:9/hooks")
     assert refused.exit_code == 1
     assert refused.output == ("Error: the webhook URL 'http://127.0.0.1:9/hooks' is refused: "

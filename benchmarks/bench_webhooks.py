@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_ledger import catalog
 
 from consent import DeliverySettings, Ledger
+from consent.outbox import body
 
 RECEIVER = """
 async def app(scope, receive, send):
@@ -119,8 +120,8 @@ def main() -> None:
                     started = time.perf_counter()
                     ledger.record_many(records(round_, args.events))
                     with_hook.append(args.events / (time.perf_counter() - started))
-                    bodies = [payload for (payload,) in ledger._store.reads().execute(
-                        "SELECT payload FROM outbox")]
+                    bodies = [body(kind, at, data) for kind, at, data in ledger._store.reads(
+                        ).execute("SELECT type, at, data FROM outbox")]
                     started = time.perf_counter()
                     run = ledger.webhooks.deliver(settings)
                     seconds = time.perf_counter() - started

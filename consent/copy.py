@@ -37,7 +37,7 @@ TABLES: tuple[tuple[str, str], ...] = (
     ("receipt_claims", "id, claims"),
     ("receipts", "id, chain, seq, claims, issued, subject, key_id, signature"),
     ("webhooks", "id, url, events, secret, created, disabled, reason, delivered, last_delivered"),
-    ("outbox", "id, endpoint, msg, type, subject, payload, created, due, claim, attempts, "
+    ("outbox", "id, endpoint, msg, type, at, subject, data, created, due, claim, attempts, "
                "first_failed, last_error, given_up"),
     ("in_force_sent", "version"),
     ("meta", "key, value, data"),

@@ -234,7 +234,7 @@ class Delivery:
             signer = self._signers[message.secret] = Signer(message.secret)
         seconds = int(time.time())
         signature = signer.sign(message.msg, datetime.fromtimestamp(seconds, timezone.utc),
-                                message.payload)
+                                message.body)
         headers = [(b"content-type", b"application/json"), (b"user-agent", USER_AGENT),
                    (b"webhook-id", message.msg.encode()),
                    (b"webhook-timestamp", str(seconds).encode()),
@@ -242,7 +242,7 @@ class Delivery:
         timeout = self.settings.timeout
         try:
             with self._http.stream("POST", message.url, headers=headers,
-                                   content=message.payload.encode(),
+                                   content=message.body.encode(),
                                    extensions={"timeout": self._timeouts}) as answer:
                 status = answer.status
                 deadline, read = time.monotonic() + timeout, 0

@@ -40,9 +40,9 @@ FEW = 8
 """Up to this many rows, an append writes its messages without first asking whether anyone
 listens (the insert writes nothing then): a single record pays one statement, not two."""
 
-_ENQUEUE = ("INSERT INTO outbox (endpoint, msg, type, subject, payload, created, due) "
-            "SELECT id, ?, ?, CAST(? AS BIGINT), ?, CAST(? AS BIGINT), CAST(? AS BIGINT) "
-            "FROM webhooks WHERE disabled IS NULL AND events & ? <> 0")
+_ENQUEUE = ("INSERT INTO outbox (endpoint, msg, type, at, subject, data, created, due) "
+            "SELECT id, ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT), ?, CAST(? AS BIGINT), "
+            "CAST(? AS BIGINT) FROM webhooks WHERE disabled IS NULL AND events & ? <> 0")
 _LISTENING = "SELECT 1 FROM webhooks WHERE disabled IS NULL AND events & ? <> 0 LIMIT 1"
 _DECISIONS = frozenset({int(Action.ACCEPTED), int(Action.DECLINED), int(Action.WITHDRAWN)})
 _DUE = ("FROM outbox o JOIN webhooks w ON w.id = o.endpoint "
@@ -56,13 +56,10 @@ def message_id() -> str:
     return "msg_" + secrets.token_hex(12)
 
 
-def body(kind: str, at: int, data: dict[str, Any]) -> str:
-    """A message's body: compact JSON of ``{"type", "timestamp", "data"}``."""
-    return _body(kind, timestamp(at), data)
-
-
-def _body(kind: str, stamp: str, data: dict[str, Any]) -> str:
-    return f'{{"type":"{kind}","timestamp":"{stamp}","data":{compact_json(data)}}}'
+def body(kind: str, at: int, data: str) -> str:
+    """A message's body, the same on every attempt: compact JSON of ``{"type", "timestamp",
+    "data"}`` from its type, time and ``data`` (JSON) as the outbox keeps them."""
+    return f'{{"type":"{kind}","timestamp":"{timestamp(at)}","data":{data}}}'
 
 
 
@@ -78,7 +75,7 @@ def enqueue(tx: Tx, kind: str, items: Sequence[tuple[int, dict[str, Any], int | 
         return
     bit = BITS[kind]
     now = to_micros(None)
-    tx.executemany(_ENQUEUE, [(message_id(), kind, subject, body(kind, at, data), now, now, bit)
+    tx.executemany(_ENQUEUE, [(message_id(), kind, at, subject, compact_json(data), now, now, bit)
                               for at, data, subject in items])
 
 
@@ -159,12 +156,10 @@ def erased(tx: Tx, subject: int, pseudonym: str) -> None:
     ``subject``) name ``pseudonym`` instead of its id, and ``subject.erased`` names the
     pseudonym only."""
     rewritten = []
-    for row_id, payload in tx.execute("SELECT id, payload FROM outbox WHERE subject = ?",
-                                      (subject,)).fetchall():
-        message = json.loads(payload)
-        message["data"]["subject"] = pseudonym
-        rewritten.append((_body(message["type"], message["timestamp"], message["data"]), row_id))
-    tx.executemany("UPDATE outbox SET payload = ? WHERE id = ?", rewritten)
+    for row_id, data in tx.execute("SELECT id, data FROM outbox WHERE subject = ?",
+                                   (subject,)).fetchall():
+        rewritten.append((compact_json({**json.loads(data), "subject": pseudonym}), row_id))
+    tx.executemany("UPDATE outbox SET data = ? WHERE id = ?", rewritten)
     enqueue(tx, "subject.erased", [(to_micros(None), {"pseudonym": pseudonym}, None)])
 
 
@@ -179,7 +174,8 @@ class Claimed:
     endpoint: str
     msg: str
     type: str
-    payload: str
+    body: str
+    """What is sent (see :func:`body`)."""
     attempts: int
     first_failed: int | None
     url: str
@@ -199,17 +195,18 @@ def claim(store: Store, token: str, due_by: int, until: int, limit: int) -> list
         rows = tx.execute(
             "UPDATE outbox SET due = ?, claim = ? WHERE given_up IS NULL AND due <= ? AND "
             f"id IN (SELECT o.id {_DUE} ORDER BY o.due LIMIT ?) "
-            "RETURNING id, endpoint, msg, type, payload, attempts, first_failed",
+            "RETURNING id, endpoint, msg, type, at, data, attempts, first_failed",
             (until, token, due_by, due_by, limit)).fetchall()
         if not rows:
             return []
         among, param = tx.any_of(sorted({row[1] for row in rows}))
         endpoints = {id_: (url, secret, last) for id_, url, secret, last in tx.execute(
             f"SELECT id, url, secret, last_delivered FROM webhooks WHERE id {among}", (param,))}
-    return sorted((Claimed(id=row_id, endpoint=endpoint, msg=msg, type=kind, payload=payload,
-                           attempts=attempts, first_failed=first, url=endpoints[endpoint][0],
-                           secret=endpoints[endpoint][1], last_delivered=endpoints[endpoint][2])
-                   for row_id, endpoint, msg, kind, payload, attempts, first in rows
+    return sorted((Claimed(id=row_id, endpoint=endpoint, msg=msg, type=kind,
+                           body=body(kind, at, data), attempts=attempts, first_failed=first,
+                           url=endpoints[endpoint][0], secret=endpoints[endpoint][1],
+                           last_delivered=endpoints[endpoint][2])
+                   for row_id, endpoint, msg, kind, at, data, attempts, first in rows
                    if endpoint in endpoints), key=lambda claimed: claimed.id)
 
 

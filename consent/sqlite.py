@@ -273,8 +273,9 @@ CREATE TABLE outbox (
     endpoint TEXT NOT NULL,
     msg TEXT NOT NULL,
     type TEXT NOT NULL,
+    at INTEGER NOT NULL,
     subject INTEGER,
-    payload TEXT NOT NULL,
+    data TEXT NOT NULL,
     created INTEGER NOT NULL,
     due INTEGER NOT NULL,
     claim TEXT,
@@ -288,8 +289,9 @@ CREATE INDEX outbox_subject ON outbox (subject) WHERE subject IS NOT NULL;
 CREATE TABLE in_force_sent (version INTEGER PRIMARY KEY);
 """
 """The tables of webhooks: times are integer microseconds since the epoch, ``webhooks.events``
-a bit set of event types, ``outbox.subject`` the subject's row id (never its id) so that an
-erasure finds the messages about it."""
+a bit set of event types; ``outbox.at`` is the event's time and ``data`` its JSON, from which
+each attempt's body is made the same (:func:`consent.outbox.body`); ``outbox.subject`` is the
+subject's row id (never its id), so that an erasure finds the messages about it."""
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"

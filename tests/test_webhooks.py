@@ -396,7 +396,7 @@ def test_erasure_leaves_no_byte_of_the_id_in_waiting_or_delivered_messages(ledge
     ledger.record(VICTIM, "terms", evidence={"ip": IP})
     ledger.record(VICTIM, "privacy", action="declined")
     assert ledger.webhooks.deliver(FAST).failed == 2
-    waiting = "SELECT count(*) FROM outbox WHERE payload LIKE ?"
+    waiting = "SELECT count(*) FROM outbox WHERE data LIKE ?"
     assert sql(ledger, waiting, (f"%{VICTIM}%",)) == [(2,)]
     erased = ledger.erase(VICTIM)
     delivered = ledger.erase("delivered.person@example.com")

@@ -20,7 +20,9 @@ from ledger_support import content, example, sql, version
 from webhook_support import Receiver, toml
 
 import consent
-from consent import DeliverySettings, InvalidWebhook, Ledger, UnknownWebhook, addresses
+from consent import (DeliverySettings, InvalidWebhook, Ledger, ReceiptSettings, UnknownWebhook,
+                     addresses)
+from consent.signing import create_key, rotate_key
 from termsledger.cli import cli
 
 FAST = DeliverySettings(allow_private=True, timeout=2, backoff=0.05, max_backoff=0.2)
@@ -214,6 +216,38 @@ def test_messages_are_written_with_what_caused_them_and_events_never_change(ledg
     assert sql(ledger, "SELECT count(*) FROM outbox") == [(0,)]  # delivered: deleted
     assert sql(ledger, "SELECT * FROM events ORDER BY chain, seq") == events
     assert ledger.verify().ok
+
+
+def test_a_decision_and_its_receipt_and_message_are_written_together(where, receiver,
+                                                                     tmp_path):
+    """With receipts on, a decision's ``consent.recorded`` message is written in the transaction
+    that records it and signs its receipt: all three, or (signing refused) none."""
+    key = tmp_path / "keys" / "termsledger-signing.key"
+    key.parent.mkdir()
+    create_key(key, name="terms.example.com")
+    receipts = ReceiptSettings(signing_key=key, controller="Quillbridge", contact="legal@example.com")
+    with Ledger(where("receipts.db"), create=True, receipts=receipts) as ledger:
+        ledger.publish(example())
+        webhook = subscribe(ledger, receiver, ["consent.recorded"])
+        ledger.record("user-1", "terms")
+        assert ledger.record_many([{"subject": f"user-{i}", "document": "privacy"}
+                                   for i in (2, 3)]) == 2
+        ledger.submit(lambda: ledger.record("user-4", "privacy", action="declined")).result()
+        assert sql(ledger, "SELECT count(*) FROM outbox") == [(4,)]
+        assert sql(ledger, "SELECT count(*) FROM receipts") == [(4,)]  # the bundle's head's
+        old = key.read_text()
+        rotate_key(key)
+        key.write_text(old)  # a rotation half done: signing is refused
+        with pytest.raises(consent.SigningKeyError, match="is not the current key"):
+            ledger.record("user-5", "terms")
+        assert ledger.history("user-5") == []
+        assert ledger.webhooks.get(webhook.id).pending == 4  # no message of what was refused
+        assert ledger.webhooks.deliver(FAST).delivered == 4
+        assert receiver.forged == 0
+        assert sorted(d.data["subject"] for d in receiver.received) == [
+            "user-1", "user-2", "user-3", "user-4"]
+        assert [ledger.receipt(ledger.history(f"user-{i}")[0]).receipt.document
+                for i in (1, 2, 3, 4)] == ["terms", "privacy", "privacy", "privacy"]
 
 
 def test_a_failed_delivery_is_retried_later_with_the_same_webhook_id(ledger, receiver):

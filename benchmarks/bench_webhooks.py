@@ -130,8 +130,8 @@ def main() -> None:
                     ledger.webhooks.remove(webhook.id)
                     with httpx.Client() as client:
                         started = time.perf_counter()
-                        for body in bodies:
-                            client.post(url, content=body,
+                        for sent in bodies:
+                            client.post(url, content=sent,
                                         headers={"content-type": "application/json"})
                         plain.append(len(bodies) / (time.perf_counter() - started))
                     print(f"round {round_ + 1}: delivered {delivered[-1]:,.0f} events/s; "

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .actions import Action, State
+    from .delivery import DeliverySettings
     from .errors import (
         ChangedVersion,
         CheckpointIncomplete,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
         InvalidReceipt,
         InvalidRecord,
         InvalidSubject,
+        InvalidWebhook,
         KeysError,
         LedgerNotFound,
         NewerLedger,
@@ -61,18 +63,21 @@ if TYPE_CHECKING:
         UnknownCheckpoint,
         UnknownReceipt,
         UnknownSubject,
+        UnknownWebhook,
         UnpublishedDocument,
         UnpublishedVersion,
     )
     from .issuer import ReceiptSettings
     from .keys import SCOPES, ApiKey, Keys
     from .ledger import Ledger
+    from .outbox import EVENT_TYPES
     from .records import SubjectId, canonical_subject
     from .sqlite import check_ledger
     from .values import (
         STATUSES,
         CatalogDocument,
         CatalogVersion,
+        DeliveryRun,
         Erasure,
         Event,
         Inclusion,
@@ -82,34 +87,42 @@ if TYPE_CHECKING:
         Seal,
         Status,
         Verification,
+        Webhook,
+        WebhookFailure,
+        WebhookStatus,
         WorklistPage,
     )
+    from .webhooks import Webhooks
 
 _ERRORS = ("ChangedVersion", "CheckpointIncomplete", "ConsentError", "DamagedLog",
            "ErasureIncomplete", "IdempotencyConflict", "InvalidContent", "InvalidCursor",
            "InvalidEvidence", "InvalidNote", "InvalidProof", "InvalidReceipt", "InvalidRecord",
-           "InvalidSubject", "KeysError", "LedgerNotFound", "NewerLedger", "NotALedger", "PublicationError",
-           "SigningKeyError", "StorageFull", "StorageUnavailable", "UncommittedVersion",
-           "UnknownCheckpoint", "UnknownReceipt", "UnknownSubject", "UnpublishedDocument",
-           "UnpublishedVersion")
-_VALUES = ("STATUSES", "CatalogDocument", "CatalogVersion", "Erasure", "Event", "Inclusion",
-           "LogCheckpoint", "Marked", "Published", "Seal", "Status", "Verification", "WorklistPage")
+           "InvalidSubject", "InvalidWebhook", "KeysError", "LedgerNotFound", "NewerLedger",
+           "NotALedger", "PublicationError", "SigningKeyError", "StorageFull",
+           "StorageUnavailable", "UncommittedVersion", "UnknownCheckpoint", "UnknownReceipt",
+           "UnknownSubject", "UnknownWebhook", "UnpublishedDocument", "UnpublishedVersion")
+_VALUES = ("STATUSES", "CatalogDocument", "CatalogVersion", "DeliveryRun", "Erasure", "Event",
+           "Inclusion", "LogCheckpoint", "Marked", "Published", "Seal", "Status", "Verification",
+           "Webhook", "WebhookFailure", "WebhookStatus", "WorklistPage")
 _MODULES = {**dict.fromkeys(_ERRORS, ".errors"), **dict.fromkeys(_VALUES, ".values"),
             "Action": ".actions", "State": ".actions", "ApiKey": ".keys", "Keys": ".keys",
             "SCOPES": ".keys", "Ledger": ".ledger", "ReceiptSettings": ".issuer",
-            "SubjectId": ".records",
-            "canonical_subject": ".records", "check_ledger": ".sqlite"}
+            "SubjectId": ".records", "canonical_subject": ".records", "check_ledger": ".sqlite",
+            "DeliverySettings": ".delivery", "EVENT_TYPES": ".outbox", "Webhooks": ".webhooks"}
 
 __all__ = ["Action", "ApiKey", "CatalogDocument", "CatalogVersion", "ChangedVersion",
-           "CheckpointIncomplete", "ConsentError", "DamagedLog", "Erasure", "ErasureIncomplete",
-           "Event", "IdempotencyConflict", "Inclusion", "InvalidContent", "InvalidCursor",
+           "CheckpointIncomplete", "ConsentError", "DamagedLog", "DeliveryRun",
+           "DeliverySettings", "EVENT_TYPES", "Erasure", "ErasureIncomplete", "Event",
+           "IdempotencyConflict", "Inclusion", "InvalidContent", "InvalidCursor",
            "InvalidEvidence", "InvalidNote", "InvalidProof", "InvalidReceipt", "InvalidRecord",
-           "InvalidSubject", "Keys", "KeysError", "Ledger", "LedgerNotFound", "LogCheckpoint",
-           "Marked", "NewerLedger", "NotALedger", "PublicationError", "Published",
-           "ReceiptSettings", "SCOPES", "STATUSES", "Seal", "SigningKeyError", "State", "Status",
-           "StorageFull", "StorageUnavailable", "SubjectId", "UncommittedVersion",
-           "UnknownCheckpoint", "UnknownReceipt", "UnknownSubject", "UnpublishedDocument",
-           "UnpublishedVersion", "Verification", "WorklistPage", "canonical_subject",
+           "InvalidSubject", "InvalidWebhook", "Keys", "KeysError", "Ledger", "LedgerNotFound",
+           "LogCheckpoint", "Marked", "NewerLedger", "NotALedger", "PublicationError",
+           "Published", "ReceiptSettings", "SCOPES", "STATUSES", "Seal", "SigningKeyError",
+           "State", "Status", "StorageFull", "StorageUnavailable", "SubjectId",
+           "UncommittedVersion", "UnknownCheckpoint", "UnknownReceipt", "UnknownSubject",
+           "UnknownWebhook", "UnpublishedDocument", "UnpublishedVersion", "Verification",
+           "Webhook", "WebhookFailure", "WebhookStatus", "Webhooks", "WorklistPage",
+           "canonical_subject",
            "check_ledger"]
 
 

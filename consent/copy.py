@@ -36,6 +36,10 @@ TABLES: tuple[tuple[str, str], ...] = (
     ("log_checkpoints", "size, root, at, note, published"),
     ("receipt_claims", "id, claims"),
     ("receipts", "id, chain, seq, claims, issued, subject, key_id, signature"),
+    ("webhooks", "id, url, events, secret, created, disabled, reason, delivered, last_delivered"),
+    ("outbox", "id, endpoint, msg, type, at, subject, data, created, due, claim, attempts, "
+               "first_failed, last_error, given_up"),
+    ("in_force_sent", "version"),
     ("meta", "key, value, data"),
 )
 """Each table and its columns, in an order that keeps references to rows already copied."""

@@ -3,11 +3,13 @@
 Erasure replaces the subject id with a random pseudonym (``erased:`` and 32 hex digits, drawn
 anew for each erasure, so nothing in the ledger links it back to the id), keeps each event's
 personal digest in ``erased`` and deletes its salt and evidence, deletes the subject's status
-rows and stored idempotent responses, and records an ``erased`` event. Then the engine removes
-what it keeps of the old bytes (:meth:`consent.store.Store.checkpoint`): on SQLite,
-``secure_delete`` zeroes freed space and a ``TRUNCATE`` checkpoint copies the WAL into the file
-and empties it, so the id appears nowhere in the file or its WAL; on PostgreSQL, a ``VACUUM``
-of the touched tables removes the dead row versions (see the README for what it cannot reach).
+rows and stored idempotent responses, rewrites the webhook messages waiting about the subject
+to name the pseudonym (:func:`consent.outbox.erased`), and records an ``erased`` event. Then
+the engine removes what it keeps of the old bytes (:meth:`consent.store.Store.checkpoint`): on
+SQLite, ``secure_delete`` zeroes freed space and a ``TRUNCATE`` checkpoint copies the WAL into
+the file and empties it, so the id appears nowhere in the file or its WAL; on PostgreSQL, a
+``VACUUM`` of the touched tables removes the dead row versions (see the README for what it
+cannot reach).
 
 A reader holding an older snapshot keeps the WAL from being emptied: the erasure then raises
 :class:`ErasureIncomplete` (naming the reader's process where it can) and leaves a mark,
@@ -22,6 +24,7 @@ import secrets
 from datetime import datetime, timezone
 from typing import Any
 
+from . import outbox
 from .actions import Action
 from .chain import personal_digest
 from .errors import CheckpointIncomplete, ErasureIncomplete, InvalidSubject, UnknownSubject
@@ -103,6 +106,7 @@ def _erase(tx: Tx, subject: str, sid: int) -> Erasure:
     tx.executemany("DELETE FROM idempotency WHERE key = ?", [(k,) for k in keys])
     tx.executemany("DELETE FROM idempotency_subjects WHERE key = ?", [(k,) for k in keys])
     append(tx, [Row(to_micros(None), pseudonym, None, Action.ERASED, None, None)])
+    outbox.erased(tx, sid, pseudonym)
     tx.execute("INSERT INTO meta (key, value) VALUES (?, 1) "
                "ON CONFLICT (key) DO UPDATE SET value = 1", (PENDING,))
     return Erasure(pseudonym=pseudonym, events=len(personal), responses=len(keys))

@@ -81,6 +81,15 @@ class KeysError(ConsentError, ValueError):
     """An API key cannot be created or revoked as asked (unknown id, bad scope or name)."""
 
 
+class InvalidWebhook(ConsentError, ValueError):
+    """A webhook endpoint that cannot be added as asked: a URL that is not http(s), that holds
+    credentials, or whose host is on a private address; an unknown event type."""
+
+
+class UnknownWebhook(ConsentError, LookupError):
+    """No webhook endpoint has the id given."""
+
+
 class ChangedVersion(ConsentError):
     """Publishing a version whose text changed after it was published."""
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import terms
 
-from . import erasure, events, idempotency, notifications, rebuild, seals, verify
+from . import erasure, events, idempotency, notifications, outbox, rebuild, seals, verify
 from .actions import ACTION_CODES, RECORDABLE, Action
 from .catalog import Catalog, catalog_generation, load_catalog, publish
 from .errors import ConsentError, InvalidContent, UnpublishedDocument, UnpublishedVersion
@@ -49,6 +49,7 @@ from .values import (
     Verification,
     WorklistPage,
 )
+from .webhooks import Webhooks
 from .writer import Appended, Row, append
 
 T = TypeVar("T")
@@ -127,6 +128,8 @@ class Ledger:
         """The API keys of ``termsledger serve`` (see :class:`consent.keys.Keys`)."""
         self.log = LedgerLog(self._store, lambda: self._issuer.signer.key() if self._issuer else None)
         """The transparency log of the ledger's events (see :class:`consent.ledger_log.LedgerLog`)."""
+        self.webhooks = Webhooks(self._store)
+        """The webhook endpoints and their delivery (see :class:`consent.webhooks.Webhooks`)."""
         self._catalog: Catalog | None = None
         self._checked = 0.0
         self._batcher = Batcher(self._append_jobs, lambda job: len(job.records), MAX_BATCH,
@@ -212,6 +215,7 @@ class Ledger:
                     for key, found in terms.assess_versions(content, watch=watch).items()}
         with self._store.write() as tx:
             published = publish(tx, content, verdicts, allow_uncommitted)
+            outbox.published(tx, published.added, day_of(to_micros(None)))
         self._snapshot(fresh=True)
         return published
 

@@ -43,6 +43,11 @@ _encode = c_make_encoder(None, _unserializable, encode_basestring, None, ":", ",
                          False)
 
 
+def compact_json(value: Any) -> str:
+    """``value`` as compact JSON, its keys sorted (the ledger's one encoder)."""
+    return "".join(_encode(value, 0))
+
+
 SubjectId = NewType("SubjectId", str)
 """A subject id as the ledger keeps it: see :func:`canonical_subject`."""
 _REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")

@@ -18,6 +18,8 @@ small integers (:class:`~consent.actions.Action`, :class:`~consent.actions.State
 - ``log_tiles``, ``log_runs`` and ``log_checkpoints`` hold the transparency log (see
   :mod:`consent.sequencer`), ``receipts`` and ``receipt_claims`` the receipts issued (see
   :mod:`consent.issuer`); all append-only.
+- ``webhooks``, ``outbox`` and ``in_force_sent``: endpoints and their messages (see
+  :mod:`consent.outbox`); the outbox is not the events table: its rows change as deliveries go.
 
 Writers queue on an in-process lock and a file lock (:mod:`consent.locking`) before
 ``BEGIN IMMEDIATE``; commits wake a background checkpointer (:mod:`consent.checkpoints`).
@@ -242,6 +244,54 @@ CREATE TRIGGER receipt_claims_no_update BEFORE UPDATE ON receipt_claims
 CREATE TRIGGER receipt_claims_no_delete BEFORE DELETE ON receipt_claims
     BEGIN SELECT RAISE(ABORT, 'issued receipts are kept'); END;
 """
+
+
+@migrations()
+def m008_webhooks(db: Database) -> None:
+    """Webhook endpoints (:mod:`consent.webhooks`), the outbox of their messages
+    (:mod:`consent.outbox`), and the versions whose coming into force was sent; those in force
+    already are marked as sent, so that an upgrade sends none of them."""
+    db.executescript(WEBHOOKS_SCHEMA + """
+    INSERT INTO in_force_sent (version) SELECT id FROM versions WHERE effective <= date('now');
+    """)
+
+
+WEBHOOKS_SCHEMA = """
+CREATE TABLE webhooks (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    events INTEGER NOT NULL,
+    secret TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    disabled INTEGER,
+    reason TEXT,
+    delivered INTEGER NOT NULL DEFAULT 0,
+    last_delivered INTEGER
+);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    endpoint TEXT NOT NULL,
+    msg TEXT NOT NULL,
+    type TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    subject INTEGER,
+    data TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    due INTEGER NOT NULL,
+    claim TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    first_failed INTEGER,
+    last_error TEXT,
+    given_up INTEGER
+);
+CREATE INDEX outbox_due ON outbox (due) WHERE given_up IS NULL;
+CREATE INDEX outbox_subject ON outbox (subject) WHERE subject IS NOT NULL;
+CREATE TABLE in_force_sent (version INTEGER PRIMARY KEY);
+"""
+"""The tables of webhooks: times are integer microseconds since the epoch, ``webhooks.events``
+a bit set of event types; ``outbox.at`` is the event's time and ``data`` its JSON, from which
+each attempt's body is made the same (:func:`consent.outbox.body`); ``outbox.subject`` is the
+subject's row id (never its id), so that an erasure finds the messages about it."""
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"

@@ -248,3 +248,67 @@ class Inclusion(_Value):
     """The signed checkpoint (a C2SP signed note)."""
     proof: tuple[str, ...]
     """The audit path (RFC 9162, 2.1.3), base64 hashes, the leaf's sibling first."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Webhook(_Value):
+    """A webhook endpoint, without its signing secret (shown once, when it is added)."""
+
+    id: str
+    url: str
+    events: tuple[str, ...]
+    """The event types it receives (see :data:`consent.outbox.EVENT_TYPES`)."""
+    created: str
+    """UTC ISO-8601 time it was added."""
+    enabled: bool
+    disabled: str | None = None
+    """When it was disabled, by hand or because deliveries failed for the whole retry period."""
+    disabled_reason: str | None = None
+    delivered: int = 0
+    """Messages delivered to it so far."""
+    last_delivered: str | None = None
+    pending: int = 0
+    """Messages waiting for it: new ones, retries, and those kept while it is disabled."""
+    failing: int = 0
+    """Of those, the ones whose last attempt failed (see :meth:`Webhooks.status`)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WebhookFailure(_Value):
+    """A message whose delivery to an endpoint failed, and what happens to it next."""
+
+    message: str
+    """Its ``webhook-id``, the same on every attempt."""
+    type: str
+    attempts: int
+    first_failed: str
+    last_error: str
+    """What went wrong the last time (``HTTP 500``, ``timed out after 10 s``...)."""
+    next_attempt: str | None
+    """When it is tried again; ``None`` once given up or while the endpoint is disabled."""
+    given_up: str | None = None
+    """When retries ran out for it while the endpoint received others."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WebhookStatus(_Value):
+    """An endpoint and the messages it failed to receive, oldest first."""
+
+    webhook: Webhook
+    failures: tuple[WebhookFailure, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DeliveryRun(_Value):
+    """What one run of the webhook delivery did (:meth:`Webhooks.deliver`)."""
+
+    delivered: int
+    failed: int
+    """Attempts that failed (they are retried later)."""
+    deferred: int
+    """Messages not tried in this run because their endpoint had just failed."""
+    in_force: tuple[str, ...] = ()
+    """Versions whose effective date had come, announced as ``version.in_force``
+    (``terms 2026-01-01``)."""
+    disabled: tuple[str, ...] = ()
+    """Endpoints disabled in this run because deliveries failed for the whole retry period."""

@@ -1,11 +1,13 @@
-"""Appending events: subject ids, the hash chains, personal fields and the status table, all in
-the caller's write transaction."""
+"""Appending events: subject ids, the hash chains, personal fields, the status table and the
+webhook messages of the decisions (:func:`consent.outbox.recorded`), all in the caller's write
+transaction."""
 
 from __future__ import annotations
 
 import os
 from typing import NamedTuple
 
+from . import outbox
 from .actions import Action, State
 from .catalog import Entry
 from .chain import SALT_BYTES, chained, common, place
@@ -84,6 +86,7 @@ def append(tx: Tx, rows: list[Row], want: bool = False, claimed: Claim | None = 
         tips[chain] = (seq, hashed)
     tx.store(Batch(events=events, personal=personal, status=status, notified=notified,
                    heads=[(chain, seq, hashed) for chain, (seq, hashed) in tips.items()]))
+    outbox.recorded(tx, rows, ids)
     return appended
 
 

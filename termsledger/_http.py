@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 
 import consent
 
@@ -46,7 +47,8 @@ class JSON(JSONResponse):
 
 
 _STATUS = {consent.UnknownSubject: 404, consent.UnknownReceipt: 404,
-           consent.UnknownCheckpoint: 404, consent.IdempotencyConflict: 409,
+           consent.UnknownCheckpoint: 404, consent.UnknownWebhook: 404,
+           consent.IdempotencyConflict: 409,
            consent.ChangedVersion: 409, consent.StorageUnavailable: 503,
            consent.CheckpointIncomplete: 503, consent.SigningKeyError: 503,
            consent.DamagedLog: 500}
@@ -94,7 +96,20 @@ async def render_error(request: Request, error: Exception) -> Response:
     error = as_api_error(error)
     body = {"status": error.status_code, "code": error.code, "message": error.detail,
             "fields": error.fields or []}
-    return JSON({"error": body}, status_code=error.status_code, headers=error.headers)
+    headers = error.headers
+    if error.status_code == 405:
+        headers = {**(headers or {}), "Allow": allowed_methods(request)}
+    return JSON({"error": body}, status_code=error.status_code, headers=headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """For a 405's ``Allow``: the methods of the path the request matched, as OpenAPI lists
+    them (Starlette names only those of its first route)."""
+    routes = [route for route in request.app.routes if isinstance(route, APIRoute)]
+    path = next((route.path for route in routes
+                 if route.matches(request.scope)[0] != Match.NONE), None)
+    return ", ".join(sorted({method for route in routes if route.path == path
+                             for method in route.methods}))
 
 
 def _field(error: dict) -> dict:
@@ -161,7 +176,7 @@ class ScopedRoute(APIRoute):
         async def authorized(request: Request) -> Response:
             request.state.api_key = authorize(request, scope)
             check_path(request, field)
-            if request.method == "POST" and _is_json(request):
+            if request.method in ("POST", "PATCH") and _is_json(request):
                 body = await request.body()
                 try:
                     if body:  # FastAPI's request.json() returns what is cached here

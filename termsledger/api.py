@@ -54,6 +54,7 @@ from ._models import (
     When,
     error_responses,
 )
+from .api_webhooks import router as webhooks_router
 
 LEDGER_ENV = "TERMSLEDGER_LEDGER"
 """Names the ledger for :func:`app_from_env` in each uvicorn worker."""
@@ -61,8 +62,9 @@ SEAL_ENV = "TERMSLEDGER_SEAL_EVERY"
 SEAL_EVERY = 60.0
 """Seconds between two seals a server writes, by default."""
 SETTINGS_ENV = "TERMSLEDGER_SERVE_SETTINGS"
-"""JSON of :func:`create_app`'s receipt settings, for :func:`app_from_env`: ``receipts`` (the
-fields of :class:`consent.ReceiptSettings`, or ``null``) and ``checkpoint_interval``."""
+"""JSON of :func:`create_app`'s settings, for :func:`app_from_env`: ``receipts`` (the
+fields of :class:`consent.ReceiptSettings`, or ``null``), ``checkpoint_interval``, ``webhooks``
+(the fields of :class:`consent.DeliverySettings`) and ``deliver``."""
 
 IdempotencyKey = Annotated[str | None, Header(
     alias="Idempotency-Key", description="1 to 255 printable ASCII characters: a retry with the "
@@ -353,8 +355,11 @@ async def _lifespan(app: FastAPI):
     if app.state.seal_every:
         sealer.start()
     app.state.keeper.start()
+    worker = app.state.ledger.webhooks.start(app.state.webhooks) if app.state.deliver else None
     yield
     stop.set()
+    if worker is not None:
+        await run_in_threadpool(worker.stop, app.state.webhooks.timeout + 1)
     if sealer.is_alive():
         await run_in_threadpool(sealer.join)
     await run_in_threadpool(app.state.keeper.stop)
@@ -380,11 +385,12 @@ to fix and `fields` names the request's fields at fault."""
 
 def create_app(ledger_path: str | os.PathLike[str], *, seal_every: float = SEAL_EVERY,
                receipts: consent.ReceiptSettings | None = None,
-               checkpoint_interval: float | None = CHECKPOINT_INTERVAL) -> FastAPI:
+               checkpoint_interval: float | None = CHECKPOINT_INTERVAL,
+               webhooks: consent.DeliverySettings | None = None, deliver: bool = False) -> FastAPI:
     """The API app over the ledger at ``ledger_path``. While it runs, background threads seal
     the chains and keep the transparency log: they sequence it after writes and sign a
     checkpoint every ``checkpoint_interval`` seconds when it has grown (see
-    :mod:`consent.keeper`).
+    :mod:`consent.keeper`), and (with ``deliver``) one delivers webhooks.
 
     :param ledger_path: a ledger made by ``termsledger publish``: a file, or a
         ``postgresql://`` URL.
@@ -394,15 +400,22 @@ def create_app(ledger_path: str | os.PathLike[str], *, seal_every: float = SEAL_
         that signs them and the checkpoints. Defaults to none: no receipts, no checkpoints.
     :param checkpoint_interval: seconds between two checkpoints; ``None`` for none. Defaults
         to :data:`consent.keeper.CHECKPOINT_INTERVAL`.
+    :param webhooks: how webhooks are added and delivered (``[webhooks]``). Defaults to
+        :class:`consent.DeliverySettings`' defaults.
+    :param deliver: run the webhook delivery in a background thread while the app runs.
+        Defaults to not.
     """
     # The routes go in directly: include_router's nesting costs time on every request.
     app = FastAPI(title="termsledger", version="1", default_response_class=JSON,
-                  description=DESCRIPTION, routes=list(router.routes), lifespan=_lifespan,
-                  docs_url=None, redoc_url=None, generate_unique_id_function=_operation_id)
+                  description=DESCRIPTION, routes=[*router.routes, *webhooks_router.routes],
+                  lifespan=_lifespan, docs_url=None, redoc_url=None,
+                  generate_unique_id_function=_operation_id)
     app.state.ledger = consent.Ledger(ledger_path, receipts=receipts)
     app.state.seal_every = seal_every
     app.state.keys = app.state.ledger.keys
     app.state.keeper = LogKeeper(app.state.ledger, checkpoint_interval=checkpoint_interval)
+    app.state.webhooks = webhooks or consent.DeliverySettings()
+    app.state.deliver = deliver
     app.add_middleware(BodyLimit)
     for error in (HTTPException, RequestValidationError, consent.ConsentError, Exception):
         app.add_exception_handler(error, render_error)
@@ -438,8 +451,8 @@ def _add_docs(app: FastAPI) -> None:
 
 def app_from_env() -> FastAPI:
     """The app for the ledger named by ``$TERMSLEDGER_LEDGER``: uvicorn's factory in each
-    worker (sealing every ``$TERMSLEDGER_SEAL_EVERY`` seconds, with the receipt settings of
-    ``$TERMSLEDGER_SERVE_SETTINGS``)."""
+    worker (sealing every ``$TERMSLEDGER_SEAL_EVERY`` seconds, with the receipt and webhook
+    settings of ``$TERMSLEDGER_SERVE_SETTINGS``)."""
     settings = json.loads(os.environ.get(SETTINGS_ENV) or "{}")
     receipts = settings.get("receipts")
     if receipts:
@@ -447,4 +460,6 @@ def app_from_env() -> FastAPI:
                                               "signing_key": FilePath(receipts["signing_key"])})
     return create_app(os.environ[LEDGER_ENV], seal_every=float(os.environ.get(SEAL_ENV, SEAL_EVERY)),
                       receipts=receipts,
-                      checkpoint_interval=settings.get("checkpoint_interval", CHECKPOINT_INTERVAL))
+                      checkpoint_interval=settings.get("checkpoint_interval", CHECKPOINT_INTERVAL),
+                      webhooks=consent.DeliverySettings(**settings.get("webhooks", {})),
+                      deliver=settings.get("deliver", False))

@@ -122,6 +122,7 @@ class LazyGroup(click.Group):
     "publish": ".cli_consent.publish",
     "receipt": ".cli_transparency.receipt",
     "serve": ".cli_serve.serve",
+    "webhooks": ".cli_webhooks.webhooks",
 })
 @click.version_option(package_name="termsledger")
 def cli():

@@ -54,10 +54,14 @@ def ledger_path(ledger: str | None) -> Path | str:
               show_default=True,
               help="Seconds between two signed checkpoints of the transparency log (made only "
                    "when the log has grown).")
+@click.option("--deliver/--no-deliver", default=True, show_default=True,
+              help="Deliver webhooks from each worker process ([webhooks] of "
+                   "termsledger.toml); --no-deliver where `termsledger webhooks deliver` runs "
+                   "from cron instead.")
 def serve(ledger: str | None, host: str, port: int, workers: int, root_path: str,
           trusted_proxies: str, seal_every: float, access_log: bool, key_file: str | None,
-          checkpoint_interval: float) -> None:
-    """Serve the HTTP JSON API over the consent ledger.
+          checkpoint_interval: float, deliver: bool) -> None:
+    """Serve the HTTP JSON API over the consent ledger, and deliver its webhooks.
 
     Create an API key first with `termsledger keys create`. With a signing key (`termsledger
     keys signing create`), every decision recorded gets a signed consent receipt, and a
@@ -72,7 +76,8 @@ def serve(ledger: str | None, host: str, port: int, workers: int, root_path: str
         termsledger serve --ledger termsledger.db --port 8080 --workers 2
     """
     path = ledger_path(ledger)
-    receipts, line = receipt_settings(load_config(None), key_file)
+    config = load_config(None)
+    receipts, line = receipt_settings(config, key_file)
     click.echo(line, err=True)
     import uvicorn
 
@@ -82,7 +87,8 @@ def serve(ledger: str | None, host: str, port: int, workers: int, root_path: str
     os.environ[SEAL_ENV] = str(seal_every)
     os.environ[SETTINGS_ENV] = json.dumps({
         "receipts": {**asdict(receipts), "signing_key": str(receipts.signing_key.resolve())}
-        if receipts else None, "checkpoint_interval": checkpoint_interval})
+        if receipts else None, "checkpoint_interval": checkpoint_interval,
+        "webhooks": dict(config.webhooks), "deliver": deliver})
     uvicorn.run("termsledger.api:app_from_env", factory=True, host=host, port=port,
                 workers=workers, access_log=access_log, log_level="info", root_path=root_path,
                 proxy_headers=True, forwarded_allow_ips=trusted_proxies)

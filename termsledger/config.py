@@ -7,6 +7,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -63,6 +64,9 @@ class Config:
     signing_key: Path = Path(SIGNING_KEY_FILE)
     """The private key that signs receipts and checkpoints (``[receipts] signing_key``); kept
     out of the ledger and the site. Beside ``termsledger.toml`` by default."""
+    webhooks: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    """``[webhooks]``: how webhooks are delivered, by the name of a field of
+    :class:`consent.DeliverySettings` (``allow_private = true``, ``timeout = 5``...)."""
     fields: Mapping[str, str] = field(default_factory=dict, hash=False)
     """The repository's own front-matter key for some of termsledger's fields, by field name
     (``[fields] effective = "last_updated"``)."""
@@ -87,6 +91,12 @@ class Config:
         a ``postgresql://`` URL as it is, anything else a file's path."""
         location = option or os.environ.get(LEDGER_ENV) or self.ledger
         return location if is_url(location) else Path(location)
+
+    def delivery_settings(self) -> Any:
+        """The :class:`consent.DeliverySettings` of ``[webhooks]``."""
+        from consent import DeliverySettings
+
+        return DeliverySettings(**self.webhooks)
 
     def signing_key_path(self, option: str | Path | None = None) -> Path:
         """The signing key's file: ``option`` when given, else :data:`SIGNING_KEY_ENV`'s,
@@ -141,7 +151,9 @@ def read_config(path: str | Path) -> Config:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     values = {}
     for key, value in data.items():
-        if key in _SECTIONS and isinstance(value, dict):
+        if key == "webhooks":
+            values["webhooks"] = ("[webhooks]", _webhooks(path, value))
+        elif key in _SECTIONS and isinstance(value, dict):
             for inner, inner_value in value.items():
                 if inner not in _SECTIONS[key]:
                     raise ConfigError(f"{path}: unknown key [{key}] {inner!r}; known keys: "
@@ -157,7 +169,7 @@ def read_config(path: str | Path) -> Config:
         if name not in names | {v for section in _SECTIONS.values() for v in section.values()}:
             raise ConfigError(f"{path}: unknown key {label!r}; known keys: {', '.join(sorted(names))}, "
                               f"[site] {', '.join(_SECTIONS['site'])}, [materiality] watch, "
-                              "[receipts] signing_key")
+                              "[receipts] signing_key, [webhooks]")
         config[name] = _convert(path, label, name, value)
     language = config.get("language", "en")
     if config.get("languages") and language not in config["languages"]:
@@ -170,6 +182,8 @@ def _convert(path: Path, label: str, name: str, value):
     default = getattr(Config, name, None)
     if name == "fields":
         return _fields(path, value)
+    if name == "webhooks":
+        return value
     if name in ("language", "languages"):
         return _languages(path, label, value)
     if name == "ledger" and is_url(value):
@@ -206,6 +220,26 @@ def _convert(path: Path, label: str, name: str, value):
         except site_builder.InvalidSetting as error:
             raise ConfigError(f"{path}: {error}") from None
     return value
+
+
+def _webhooks(path: Path, table) -> dict[str, Any]:
+    """The ``[webhooks]`` table, checked by :class:`consent.DeliverySettings` (imported only
+    when there is one)."""
+    from dataclasses import fields as settings_fields
+
+    from consent import DeliverySettings
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: webhooks must be a table ([webhooks]), not {table!r}")
+    known = [f.name for f in settings_fields(DeliverySettings)]
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{path}: unknown key [webhooks] {key!r}; known keys: {', '.join(known)}")
+    try:
+        DeliverySettings(**table)
+    except ValueError as error:
+        raise ConfigError(f"{path}: [webhooks] {error}") from None
+    return dict(table)
 
 
 def _fields(path: Path, table) -> dict[str, str]:

@@ -66,24 +66,40 @@ def wait_until_up(base_url: str, process: subprocess.Popen) -> None:
     raise RuntimeError("the server did not start within 15 s")
 
 
+def start_server(ledger_path: Path | str, port: int, *, workers: int = 1,
+                 options: tuple[str, ...] = (), cwd: Path | None = None) -> subprocess.Popen:
+    """``termsledger serve`` over ``ledger_path`` on ``port`` (with more command line
+    ``options``), in a session of its own (so that its worker processes can be killed with it),
+    run in ``cwd`` (where its termsledger.toml is); returns once it answers."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from termsledger.cli import cli; cli()", "serve", "--ledger",
+         str(ledger_path), "--port", str(port), "--workers", str(workers), *options],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd, start_new_session=True)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", process)
+    except BaseException:
+        stop_server(process)
+        raise
+    return process
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def running_server(ledger_path: Path | str, *, workers: int = 1,
                    options: tuple[str, ...] = (), cwd: Path | None = None) -> Iterator[str]:
     """``termsledger serve`` over ``ledger_path`` on a free loopback port (with more command
     line ``options``, run in ``cwd``), stopped on exit; yields its base URL."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from termsledger.cli import cli; cli()", "serve", "--ledger",
-         str(ledger_path), "--port", str(port), "--workers", str(workers), *options],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=cwd)
-    base_url = f"http://127.0.0.1:{port}"
+    process = start_server(ledger_path, port, workers=workers, options=options, cwd=cwd)
     try:
-        wait_until_up(base_url, process)
-        yield base_url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)

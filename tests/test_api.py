@@ -58,6 +58,8 @@ ROUTES = [  # method, path, JSON body, scope needed
     ("GET", "/v1/subjects/u1/export", None, "admin"),
     ("DELETE", "/v1/subjects/u1", None, "admin"),
     ("GET", "/v1/verify", None, "read"),
+    ("POST", "/v1/webhooks", {"url": "https://93.184.215.14/hooks"}, "admin"),
+    ("GET", "/v1/webhooks", None, "admin"),
 ]
 LEVELS = ["read", "write", "admin"]
 

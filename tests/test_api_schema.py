@@ -73,7 +73,7 @@ def test_every_route_declares_its_response_and_error_bodies(served):
     schema = httpx.get(f"{base_url}/openapi.json").json()
     operations = [(path, method, operation) for path, item in schema["paths"].items()
                   for method, operation in item.items()]
-    assert len(operations) == 16
+    assert len(operations) == 21
     for path, method, operation in operations:
         responses = operation["responses"]
         ok = [status for status in responses if status.startswith("2")]
@@ -91,7 +91,8 @@ def test_every_route_declares_its_response_and_error_bodies(served):
     names = {operation["operationId"] for _, _, operation in operations}
     assert names == {"catalog", "status", "statuses", "record", "pending_page", "mark_notified",
                      "history", "export", "erase", "verify", "healthz", "receipt", "log_checkpoint",
-                     "log_checkpoints", "log_inclusion", "log_consistency"}
+                     "log_checkpoints", "log_inclusion", "log_consistency", "add_webhook",
+                     "list_webhooks", "webhook_status", "change_webhook", "remove_webhook"}
     error = schema["components"]["schemas"]["ErrorDetail"]
     assert set(error["required"]) == {"status", "code", "message", "fields"}
     assert "HTTPValidationError" not in schema["components"]["schemas"]

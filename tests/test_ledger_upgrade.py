@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from consent import Ledger
+from consent import DeliverySettings, Ledger
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ledger_main.sql"
 """``sqlite3 .dump`` of a ledger written by the code before the shared schema (migrations m001
@@ -42,3 +42,13 @@ def test_an_earlier_ledger_opens_verifies_and_takes_new_events(tmp_path):
     tables = {name for (name,) in sqlite3.connect(path).execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"chains", "api_keys"} <= tables
+
+
+def test_an_upgrade_sends_no_version_in_force_for_versions_already_in_force(tmp_path):
+    path = old_ledger(tmp_path)
+    with Ledger(path) as ledger:
+        webhook, _ = ledger.webhooks.add("https://93.184.215.14/hooks", ["version.in_force"])
+        quick = DeliverySettings(timeout=0.5)  # nothing answers at that address here
+        assert ledger.webhooks.deliver(quick, at="2098-12-31").in_force == ()
+        assert ledger.webhooks.get(webhook.id).pending == 0
+        assert ledger.webhooks.deliver(quick, at="2099-01-01").in_force == ("terms 2099-01-01",)

@@ -41,8 +41,9 @@ def test_eight_writers_one_killed_lose_no_acknowledged_event(postgres, tmp_path)
         with output.open("wb") as file:
             writers.append(subprocess.Popen([sys.executable, "-c", WRITER, url, f"w{n}"],
                                             stdout=file, stderr=subprocess.DEVNULL))
-    deadline = time.monotonic() + 60
-    while len(acknowledged(outputs[3])) < 20 and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120  # every writer under way, however loaded the machine
+    while (min(len(acknowledged(o)) for o in outputs) < 10 or len(acknowledged(outputs[3])) < 20) \
+            and time.monotonic() < deadline:
         time.sleep(0.05)
     writers[3].send_signal(signal.SIGKILL)  # mid-run: its next record is in flight
     time.sleep(1.0)
@@ -53,7 +54,7 @@ def test_eight_writers_one_killed_lose_no_acknowledged_event(postgres, tmp_path)
         writer.wait(timeout=30)
     assert writers[3].returncode == -signal.SIGKILL
     done = [subject for output in outputs for subject in acknowledged(output)]
-    assert len(acknowledged(outputs[3])) >= 20 and len(done) > 50
+    assert len(acknowledged(outputs[3])) >= 20 and len(done) >= 80
     with Ledger(url) as ledger:
         statuses = ledger.statuses(done, "terms")
         assert [s.subject for s in statuses if s.status == "never"] == []

@@ -27,8 +27,8 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import terms  # noqa: E402
-from consent import Ledger  # noqa: E402
+import terms
+from consent import Ledger
 
 BATCH = 50_000
 EVIDENCE_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/125.0"

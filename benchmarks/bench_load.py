@@ -18,8 +18,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-import terms  # noqa: E402
-from _gitgen import fast_import, front_matter, paragraph, versioned_history  # noqa: E402
+from _gitgen import fast_import, front_matter, paragraph, versioned_history
+
+import terms
 
 
 def best_of(runs: int, function) -> float:
@@ -32,7 +33,8 @@ def best_of(runs: int, function) -> float:
 
 
 def git_log_patch(repo: Path) -> None:
-    subprocess.run(["git", "log", "-p", "--no-renames", "-q"], cwd=repo, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["git", "log", "-p", "--no-renames", "-q"], cwd=repo, check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def main() -> None:
@@ -40,8 +42,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         one = Path(tmp) / "one"
         history = versioned_history("terms", 30, 60_000, date(2020, 1, 1), rng)
-        fast_import(one, [(datetime.combine(eff, datetime.min.time()) - timedelta(days=30), {"terms.md": text})
-                          for eff, text in history])
+        fast_import(one, [(datetime.combine(eff, datetime.min.time()) - timedelta(days=30),
+                           {"terms.md": text}) for eff, text in history])
         loaded = terms.load(one)
         assert len(loaded.versions("terms")) == 30
         seconds = best_of(5, lambda: terms.load(one))

@@ -89,7 +89,7 @@ def bench_append(folder: Path, leaves: int, batch: int) -> None:
     for events in batches(leaves, batch):
         hashes = [hashlib.sha256(b"\x00" + e).digest() for e in events]
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO leaves VALUES (?, ?)", zip(range(index, index + len(hashes)), hashes))
+        conn.executemany("INSERT INTO leaves VALUES (?, ?)", enumerate(hashes, index))
         conn.execute("COMMIT")
         index += len(hashes)
     plain_insert = time.perf_counter() - started
@@ -140,10 +140,12 @@ def bench_proofs(folder: Path, leaves: int, samples: int) -> None:
 
     def report(name, times, target=None):
         times.sort()
+        p99 = times[int(len(times) * 0.99) - 1]
         line = (f"   {name:<50} median {statistics.median(times):6.3f} ms, p99 "
-                f"{times[int(len(times) * 0.99) - 1]:6.3f} ms, max {times[-1]:6.3f} ms")
-        print(line + (f"   (target < {target} ms: {'met' if times[int(len(times) * 0.99) - 1] < target else 'NOT met'})"
-                      if target else ""))
+                f"{p99:6.3f} ms, max {times[-1]:6.3f} ms")
+        if target:
+            line += f"   (target < {target} ms: {'met' if p99 < target else 'NOT met'})"
+        print(line)
 
     indexes = [rng.randrange(leaves) for _ in range(samples)]
     it = iter(indexes)
@@ -152,7 +154,8 @@ def bench_proofs(folder: Path, leaves: int, samples: int) -> None:
     it = iter(proofs)
     report("inclusion proof (verify)", timed(lambda: _verify(next(it), leaves, root)))
     pairs = iter(sorted((rng.randrange(1, leaves), leaves) for _ in range(samples)))
-    report("consistency proof, random old size to the latest", timed(lambda: log.consistency_proof(*next(pairs))))
+    report("consistency proof, random old size to the latest",
+           timed(lambda: log.consistency_proof(*next(pairs))))
     sizes = iter(rng.randrange(1, leaves) for _ in range(samples))
     report("root of a random older size", timed(lambda: log.root(next(sizes))))
 
@@ -169,7 +172,8 @@ def bench_proofs(folder: Path, leaves: int, samples: int) -> None:
 
 
 def _leaf(conn: sqlite3.Connection, index: int) -> bytes:
-    (tile,) = conn.execute("SELECT hashes FROM log_tiles WHERE level = 0 AND idx = ?", (index // 256,)).fetchone()
+    (tile,) = conn.execute("SELECT hashes FROM log_tiles WHERE level = 0 AND idx = ?",
+                           (index // 256,)).fetchone()
     offset = index % 256 * 32
     return bytes(tile[offset:offset + 32])
 
@@ -292,7 +296,8 @@ def bench_verify(folder: Path, runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leaves", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=1_000)
     parser.add_argument("--proof-leaves", type=int, default=10_000_000)

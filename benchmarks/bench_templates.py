@@ -21,11 +21,11 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _gitgen import fast_import  # noqa: E402
-from bench_site import history  # noqa: E402
+from _gitgen import fast_import
+from bench_site import history
 
-import site_builder  # noqa: E402
-import terms  # noqa: E402
+import site_builder
+import terms
 
 RUNS = 7
 

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import terms
-from terms import announced_on, in_force_on, manifest, referenced, version_named
-from terms.history import open_repo
+from terms import announced_on, in_force_on, manifest, open_repo, referenced, version_named
 
 from .errors import ChangedVersion, UncommittedVersion, UnpublishedDocument, UnpublishedVersion
 from .store import Tx

@@ -19,7 +19,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from terms.languages import autonym, locale
+from terms import autonym, locale
 
 from .errors import SiteBuildError
 

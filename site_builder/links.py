@@ -31,10 +31,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
-from terms import Content, Version
-from terms.files import PUBLISHED_SUFFIXES, read_file
-from terms.history import committed_file, open_repo
-from terms.markdown import link_target
+from terms import PUBLISHED_SUFFIXES, Content, Version, committed_file, link_target, open_repo, read_file
 
 from . import urls
 from .render import rewrite_urls

@@ -17,18 +17,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from terms import Version
-from terms.markdown import without_comments
+from terms import Change, SectionChange, Version, compare, without_comments
 
 from .cache import Fragments, key
 from .htmldiff import Edit, MarkedHtml, diff_html
 from .links import SIDE
 from .render import SectionHtml, definitions, section_html
-
-if TYPE_CHECKING:  # the change engine is imported where it runs: pages of cached redlines need none of it
-    from terms.changes import Change, SectionChange
 
 SIDES = ("old", "new")
 FOLDED = ("unchanged", "renumbered", "moved")
@@ -123,8 +119,6 @@ def compare_pair(old: Version, new: Version, watch: tuple[str, ...] = (),
                  assess_change: bool = True) -> Redline:
     """The redline from ``old`` to ``new``, ``watch`` and ``assess_change`` (without it, no
     verdict) as for :func:`terms.compare`."""
-    from terms import compare
-
     change = compare(old, new, watch=watch, assess_change=assess_change)
     return redline(change, _defined(without_comments(old.body)), _defined(without_comments(new.body)))
 

@@ -13,8 +13,7 @@ from html import unescape
 
 from markdown_it.token import Token
 
-from terms.markdown import Heading, headings, inline_text, parser, without_comments
-from terms.sections import plain, split
+from terms import Heading, headings, inline_text, parser, plain, split, without_comments
 
 from .sanitize import sanitize
 

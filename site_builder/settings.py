@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from terms.languages import InvalidLanguage, language_tag
+from terms import InvalidLanguage, language_tag
 
 from .errors import SiteBuildError
 

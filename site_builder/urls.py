@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from terms.source import SLUG
+from terms import SLUG
 
 from .errors import InvalidPath
 

@@ -4,40 +4,57 @@
 >>> content = terms.load("content")
 >>> content.in_force("terms").id  # doctest: +SKIP
 '2026-06-01'
+
+Importing ``terms`` stays quick: the change engine imports rapidfuzz, numpy and the
+materiality analysis (:mod:`terms.materiality`, with its watch list ``DEFAULT_WATCH``) in the
+functions that compare texts, not when its modules load.
 """
 
-from importlib import import_module
-from typing import Any
-
 from .analysis import analysis_version
+from .changes import Change, SectionChange, compare
 from .check import check
 from .errors import ContentError, TermsError, UnknownDocument, UnknownVersion
-from .languages import InvalidLanguage, language_name, language_tag
+from .files import MAX_FILE_BYTES, PUBLISHED_SUFFIXES, file_problem, read_file
+from .history import committed_file, matches, open_repo
+from .languages import InvalidLanguage, autonym, language_name, language_tag, locale
 from .loader import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, load
-from .model import (Bundle, Content, Dated, Document, Problem, Version, announced_on, in_force_on,
-                    manifest, referenced, utc_date, version_named)
-from .source import FRONT_MATTER_KEYS
+from .markdown import Heading, headings, inline_text, link_target, parser, without_comments
+from .model import (
+    Bundle,
+    Content,
+    Dated,
+    Document,
+    Problem,
+    Version,
+    announced_on,
+    in_force_on,
+    manifest,
+    referenced,
+    utc_date,
+    version_named,
+)
+from .redline import render_markdown
+from .sections import Section, plain, split
+from .source import FRONT_MATTER_KEYS, SLUG
 from .text import content_sha256, normalize
 from .verdicts import Assessment, assess_versions
-
-_ENGINE = {"Change": "changes", "SectionChange": "changes", "compare": "changes",
-           "DEFAULT_WATCH": "materiality", "WordOp": "words"}
-"""Names from the change engine, imported on first use: it brings rapidfuzz and numpy,
-which loading content (or an up-to-date site build) does not need."""
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _ENGINE:
-        raise AttributeError(f"module 'terms' has no attribute {name!r}")
-    value = getattr(import_module(f".{_ENGINE[name]}", __name__), name)
-    globals()[name] = value
-    return value
-
+from .words import WordOp
 
 __all__ = [
-    "analysis_version", "Assessment", "assess_versions", "Bundle", "Change", "check", "compare", "Content", "ContentError", "DEFAULT_EXCLUDE",
-    "DEFAULT_INCLUDE", "DEFAULT_WATCH", "Document", "FRONT_MATTER_KEYS", "Problem", "SectionChange", "TermsError",
-    "UnknownDocument", "UnknownVersion", "Version", "WordOp", "content_sha256", "load",
-    "normalize", "referenced", "utc_date", "InvalidLanguage", "language_name", "language_tag",
-    "Dated", "announced_on", "in_force_on", "manifest", "version_named",
+    # content: loading, the model, checking
+    "load", "DEFAULT_INCLUDE", "DEFAULT_EXCLUDE", "FRONT_MATTER_KEYS", "SLUG", "check",
+    "Content", "Document", "Version", "Bundle", "Dated", "Problem", "manifest", "referenced",
+    "version_named", "in_force_on", "announced_on", "utc_date", "content_sha256", "normalize",
+    "TermsError", "ContentError", "UnknownDocument", "UnknownVersion",
+    # the change engine
+    "compare", "Change", "SectionChange", "WordOp", "analysis_version",
+    "assess_versions", "Assessment", "render_markdown",
+    # Markdown: the shared parser, sections, headings and links
+    "parser", "split", "plain", "Section", "headings", "Heading", "inline_text", "link_target",
+    "without_comments",
+    # files and git
+    "open_repo", "committed_file", "matches", "read_file", "file_problem", "MAX_FILE_BYTES",
+    "PUBLISHED_SUFFIXES",
+    # languages
+    "language_tag", "language_name", "autonym", "locale", "InvalidLanguage",
 ]

@@ -17,16 +17,19 @@ Within [-14-]{+7+} days.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from .markdown import heading_slug, without_comments
-from .materiality import assess
 from .model import Version
 from .pairing import in_place, pair
 from .sections import Section, split
 from .words import WordOp, count_words, word_diff
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 SECTION_STATUSES = ("unchanged", "modified", "moved", "added", "removed")
 """What can become of a section (:attr:`SectionChange.status`)."""
@@ -130,7 +133,7 @@ class Change:
 
         return render_text(self, markers)
 
-    def __rich__(self):
+    def __rich__(self) -> Text:
         """The redline for a rich console, in colour: ``rich.print(change)``."""
         from .redline import render_rich
 
@@ -177,6 +180,8 @@ def compare(old: Version | str, new: Version | str, watch: Iterable[str] = (),
     score, material, confidence, summary = 0.0, False, "high", ""
     reasons: tuple[str, ...] = ()
     if assess_change:
+        from .materiality import assess  # here: its patterns take a while to compile
+
         verdict = assess(entries, watch)
         score, material, confidence = verdict.score, verdict.material, verdict.confidence
         reasons = verdict.reasons

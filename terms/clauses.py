@@ -22,8 +22,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rapidfuzz import fuzz
-
 from .quantities import digits, numeric, quantities
 
 MODAL_VERBS = ("may", "might", "must", "shall", "should", "will", "would", "can", "could", "cannot", "ought")
@@ -244,6 +242,8 @@ def cosmetic(old: tuple[str, ...], new: tuple[str, ...]) -> bool:
         return True
     if not old or not new or len(old) + len(new) > 6:
         return False
+    from rapidfuzz import fuzz  # here: importing terms stays quick
+
     before, after = " ".join(old).lower(), " ".join(new).lower()
     if digits(before) == digits(after):
         return True

@@ -10,9 +10,6 @@ from bisect import bisect_right
 from collections import Counter
 from functools import lru_cache
 
-import numpy as np
-from rapidfuzz import fuzz, process
-
 from . import clauses
 from .pairing import ALL_PAIRS, ALL_PAIRS_ELEMENTS, near
 from .prose import Sentence
@@ -57,6 +54,8 @@ def unmatched(old: list[Sentence], new: list[Sentence]) -> tuple[list[Sentence],
 def group(old: list[Sentence], new: list[Sentence]) -> tuple[list[Edit], list[Sentence], list[Sentence]]:
     """Group the sentences left on each side into edits (old sentences and the new ones they
     became, read in order word by word; then those moved and edited), and those left over."""
+    import numpy as np  # here: importing terms stays quick
+
     old_words = [w for s in old for w in s.words]
     old_of = np.repeat(np.arange(len(old)), [len(s.words) for s in old])
     new_of = np.repeat(np.arange(len(new)), [len(s.words) for s in new])
@@ -91,6 +90,9 @@ def group(old: list[Sentence], new: list[Sentence]) -> tuple[list[Edit], list[Se
 
 def _moved(old: list[Sentence], new: list[Sentence]) -> tuple[list[Edit], list[Sentence], list[Sentence]]:
     """Pair sentences moved and edited (rapidfuzz ``ratio``), most similar first."""
+    import numpy as np  # here: importing terms stays quick
+    from rapidfuzz import fuzz, process
+
     if not old or not new:
         return [], old, new
     if (len(old) * len(new) > ALL_PAIRS
@@ -115,6 +117,8 @@ def _moved(old: list[Sentence], new: list[Sentence]) -> tuple[list[Edit], list[S
 def _similarity(old: Sentence, new: Sentence) -> float:
     """How alike two sentences are, 0-100: rapidfuzz ``ratio`` of their characters, or of their
     words when they are too long for that to be quick."""
+    from rapidfuzz import fuzz  # here: importing terms stays quick
+
     if len(old.text) * len(new.text) > _CHARACTER_PAIRS:
         return 100 * similarity(old.words, new.words)
     return fuzz.ratio(old.text, new.text)

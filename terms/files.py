@@ -93,8 +93,8 @@ def linked_file_problem(root: Path, rel: str) -> str | None:
         return f"{path} is not one of the documents, and Markdown files are not published as files"
     if suffix not in PUBLISHED_SUFFIXES:
         kind = repr(suffix) if suffix else "without an extension"
-        return (f"{path} is not published: files of type {kind} are not (images, PDF, office documents, text, "
-                f"audio and video are; HTML, SVG and scripts would run on the site)")
+        return (f"{path} is not published: files of type {kind} are not (images, PDF, office documents, "
+                f"text, audio and video are; HTML, SVG and scripts would run on the site)")
     return None
 
 

@@ -20,6 +20,8 @@ from .files import MAX_DOCUMENT_BYTES, MAX_FILE_BYTES, file_problem, read_file, 
 from .model import Problem
 
 _REGULAR_MODES = (0o100644, 0o100755)
+_Chain = list[tuple[str, str, str, datetime]]
+"""A file's revisions in git: ``(path, blob, commit, committed_at)``, oldest first."""
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,20 @@ class Revision:
     modified_at: datetime | None = None
     """UTC modification time of the file, for text read from the working tree or a plain folder."""
 
+    @property
+    def written_at(self) -> datetime:
+        """When the text was written: the commit's time, else the file's modification time."""
+        at = self.committed_at or self.modified_at
+        if at is None:  # every revision read has one of the two
+            raise ValueError(f"revision of {self.path} has neither a commit nor a modification time")
+        return at
+
 
 def matches(path: str, include: tuple[str, ...], exclude: tuple[str, ...]) -> bool:
     """True if ``path`` (relative, POSIX) matches one of ``include`` and none of ``exclude``."""
     name = PurePosixPath(path).name
 
-    def hit(patterns):
+    def hit(patterns: tuple[str, ...]) -> bool:
         return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
     return hit(include) and not hit(exclude)
@@ -60,9 +70,10 @@ def working_files(root: Path, include: tuple[str, ...],
         for name in folders:
             if (root / base / name).is_symlink():
                 rel = (base / name).as_posix()
-                problems.append(Problem(_shown(rel), 1, "warning", f"{_shown(rel)} is a symbolic link to a folder: "
-                                        f"the documents in it are left out (links are never followed: put the "
-                                        f"folder itself there)"))
+                problems.append(Problem(_shown(rel), 1, "warning",
+                                        f"{_shown(rel)} is a symbolic link to a folder: the documents in it "
+                                        f"are left out (links are never followed: put the folder itself "
+                                        f"there)"))
         for name in names:
             rel = (base / name).as_posix()
             if name.startswith(".") or not matches(rel, include, exclude):
@@ -100,14 +111,15 @@ def open_repo(root: Path) -> git.Repo | None:
         return None
     except git.InvalidGitRepositoryError:
         repo = None
-    top = Path(repo.working_tree_dir).resolve() if repo is not None and not repo.bare else None
+    # a repository that is not bare works in its working tree
+    top = Path(repo.working_dir).resolve() if repo is not None and not repo.bare else None
     for folder in (root, *root.parents):
         if folder == top:
             break
         if os.path.lexists(folder / ".git"):
-            raise ContentError(f"{folder / '.git'} is not a git repository git can read: repair it, or remove "
-                               f"it to read the folder without its history")
-    if top is None:
+            raise ContentError(f"{folder / '.git'} is not a git repository git can read: repair it, or "
+                               f"remove it to read the folder without its history")
+    if repo is None or top is None:
         return None
     try:
         head = repo.git.rev_parse("--verify", "--quiet", "HEAD")
@@ -135,7 +147,7 @@ def file_histories(root: Path, include: tuple[str, ...],
     repo = open_repo(root)
     if repo is None:
         return {rel: [_working(root, rel, in_git=False)] for rel in current}, problems
-    top = Path(repo.working_tree_dir).resolve()
+    top = Path(repo.working_dir).resolve()  # not bare: see open_repo
     prefix = root.relative_to(top).as_posix()
     prefix = "" if prefix == "." else prefix + "/"
     chains = _chains(repo, prefix)
@@ -146,9 +158,9 @@ def file_histories(root: Path, include: tuple[str, ...],
             if matches(path, include, exclude):
                 data = _read_blob(repo, blob, f"{path} in commit {commit[:10]}")
                 if data is None:
-                    problems.append(Problem(rel, 1, "warning", f"the text of {path} in commit {commit[:10]} is "
-                                                               f"larger than {size_text(MAX_DOCUMENT_BYTES)}, "
-                                                               f"so that revision is left out"))
+                    problems.append(Problem(rel, 1, "warning",
+                                            f"the text of {path} in commit {commit[:10]} is larger than "
+                                            f"{size_text(MAX_DOCUMENT_BYTES)}, so that revision is left out"))
                 else:
                     revisions.append(Revision(path, data, commit, at))
         working = _working(root, rel, in_git=True)
@@ -178,7 +190,8 @@ def _read_blob(repo: git.Repo, sha: str, what: str, limit: int = MAX_DOCUMENT_BY
             while stream.read(2**20):
                 pass
             return None
-        return stream.read()
+        data: bytes = stream.read()
+        return data
     except (ValueError, git.GitError) as error:
         raise ContentError(_damaged(repo, error, what, sha)) from None
 
@@ -218,7 +231,7 @@ def _damaged(repo: git.Repo, error: Exception, what: str, sha: str | None = None
             f"'git fsck' lists what is damaged; clone the repository again")
 
 
-def _chains(repo: git.Repo, prefix: str) -> dict[str, list[tuple[str, str, str, datetime]]]:
+def _chains(repo: git.Repo, prefix: str) -> dict[str, _Chain]:
     """Map each path under ``prefix`` that exists at HEAD or was deleted to its chain of
     ``(path, blob, commit, committed_at)``, renames followed; a path deleted and added again
     keeps one chain."""
@@ -229,10 +242,10 @@ def _chains(repo: git.Repo, prefix: str) -> dict[str, list[tuple[str, str, str, 
         )
     except git.GitCommandError as error:
         raise ContentError(_damaged(repo, error, "the history")) from None
-    chains: dict[str, list] = {}
-    deleted: dict[str, list] = {}  # chains of deleted paths, continued if a path is added again
+    chains: dict[str, _Chain] = {}
+    deleted: dict[str, _Chain] = {}  # chains of deleted paths, continued if a path is added again
     tokens = iter(output.split("\0"))
-    commit, at = "", None
+    commit, at = "", datetime.fromtimestamp(0, timezone.utc)  # set by each commit's line, which comes first
     for token in tokens:
         token = token.lstrip("\n")
         if token.startswith("\x01"):
@@ -255,5 +268,5 @@ def _chains(repo: git.Repo, prefix: str) -> dict[str, list[tuple[str, str, str, 
             if int(meta[1], 8) in _REGULAR_MODES:  # a symbolic link (120000) is not a text
                 chain.append((path, blob, commit, at))
             chains[path] = chain
-    return {path[len(prefix):]: [(p[len(prefix):], *rest) for p, *rest in chain]
+    return {path[len(prefix):]: [(p[len(prefix):], b, c, t) for p, b, c, t in chain]
             for path, chain in (deleted | chains).items() if path.startswith(prefix)}

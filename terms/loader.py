@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from itertools import pairwise
 from pathlib import Path
-from typing import Mapping
 
 from . import translations
 from .errors import ContentError
-from .languages import language_tag
 from .history import Revision, file_histories
+from .languages import language_tag
+from .markdown import without_comments
 from .model import Content, Document, Problem, Version
 from .source import FRONT_MATTER_KEYS, Source, read_source
-from .markdown import without_comments
 from .text import content_sha256, first_changed_line, normalize
 
 DEFAULT_INCLUDE = ("*.md", "*.markdown")
@@ -108,11 +109,11 @@ def read_versions(slug: str, sources: list[Source], revisions: list[Revision], f
     drafts: dict[tuple[date, str | None], _Draft] = {}
     first_of_day: dict[date, _Draft] = {}
     latest: _Draft | None = None
-    for source, revision in zip(sources, revisions):
+    for source, revision in zip(sources, revisions, strict=True):
         if source.undated and drafts:
             latest = None if revision is revisions[-1] else latest
             continue
-        when = revision.committed_at or revision.modified_at
+        when = revision.written_at
         effective = source.effective or when.date()
         text = _published(source.body)
         where = _where(revision)
@@ -167,8 +168,8 @@ def _rewrites(draft: _Draft, current: bool, last: date, key: str, translating: s
         if still and number == len(draft.rewrites):
             new = f"give the new text its own effective date ({key}: the day it takes effect, after {last})"
             if translating:
-                new = (f"translate a new version of {translating} (a new effective date, or a label) with the "
-                       f"new text")
+                new = (f"translate a new version of {translating} (a new effective date, or a label) with "
+                       f"the new text")
             problems.append(Problem(revision.path, line, "error",
                 f"{told}: a text in force cannot change, so the site and the ledger keep the one that took "
                 f"effect. Either {new} or restore the text that took effect (in the content folder: "
@@ -183,11 +184,11 @@ def _rewrites(draft: _Draft, current: bool, last: date, key: str, translating: s
 def _slug_changes(sources: list[Source], revisions: list[Revision]) -> list[Problem]:
     """A warning for each revision whose slug differs from the one before it (front matter that
     cannot be read has no slug)."""
-    readable = [(s, r) for s, r in zip(sources, revisions) if not s.unreadable]
+    readable = [(s, r) for s, r in zip(sources, revisions, strict=True) if not s.unreadable]
     return [Problem(revision.path, source.key_lines.get("slug", 1), "warning",
                     f"slug changed from {before.slug!r} to {source.slug!r}{_where(revision)}: links and "
                     f"consent records that use {before.slug!r} no longer match")
-            for (before, _), (source, revision) in zip(readable, readable[1:])
+            for (before, _), (source, revision) in pairwise(readable)
             if source.slug != before.slug]
 
 

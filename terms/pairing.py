@@ -7,9 +7,6 @@ from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
-import numpy as np
-from rapidfuzz import fuzz, process
-
 from .markdown import heading_slug
 from .sections import Section
 from .words import similarity
@@ -69,6 +66,9 @@ def _scores(old: list[Section], new: list[Section]) -> dict[tuple[int, int], flo
     reaches :data:`PAIR_CUTOFF`. All pairs are scored when that is quick; otherwise the pairs
     :func:`near` each other and those of the same title, so that the work stays
     proportional to the text's length."""
+    import numpy as np  # here: importing terms stays quick
+    from rapidfuzz import fuzz, process
+
     old_words, new_words = [_words(s) for s in old], [_words(s) for s in new]
     old_titles, new_titles = [_title(s) for s in old], [_title(s) for s in new]
     if (len(old) * len(new) > ALL_PAIRS

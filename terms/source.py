@@ -5,17 +5,18 @@ from __future__ import annotations
 import calendar
 import re
 import reprlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import PurePosixPath
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any
 
-import frontmatter
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 from slugify import slugify
 
-from .model import Problem
 from .markdown import unclosed_comment, without_comments
+from .model import Problem
 from .sections import first_heading
 from .text import normalize
 
@@ -27,17 +28,23 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\
 """Characters XML cannot hold, and other control characters (tab and line breaks excepted)."""
 FRONT_MATTER_KEYS = ("title", "slug", "effective", "summary", "material", "references", "label")
 """The front-matter keys termsledger reads; any other key is kept in ``extra`` and ignored."""
-_HANDLER = frontmatter.YAMLHandler()
+_HANDLER = YAMLHandler()
 _REPR = reprlib.Repr()
 _REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 1, 6, 6, 80, 80
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:  # libyaml's loader when it is installed: the same rules, faster
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):
     """Safe YAML loader that keeps an impossible date (``2025-13-01``) as text,
     so that the field, not the whole front matter, is reported."""
 
 
-def _timestamp(loader, node):
+def _timestamp(loader: _Loader, node: yaml.ScalarNode) -> object:
     try:
         return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
     except ValueError:
@@ -96,7 +103,8 @@ def read_source(path: str, data: bytes, fields: Mapping[str, str] | None = None)
             fm, content = _HANDLER.split(text)
         except ValueError:
             fm, content, unreadable = None, text, True
-            problems.append(Problem(path, 1, "error", "front matter is not closed: add a line with '---' after it"))
+            problems.append(Problem(path, 1, "error",
+                                    "front matter is not closed: add a line with '---' after it"))
         if fm is not None:
             fm_lines = fm.split("\n")
             body_line = text[: len(text) - len(content)].count("\n") + 1
@@ -123,8 +131,8 @@ def read_source(path: str, data: bytes, fields: Mapping[str, str] | None = None)
     unclosed = unclosed_comment(body)
     if unclosed is not None:
         problems.append(Problem(path, body_line + unclosed - 1, "error",
-                                "this comment is never closed (no '-->' after it), so the rest of the document "
-                                "is left out of the site: close it with -->"))
+                                "this comment is never closed (no '-->' after it), so the rest of the "
+                                "document is left out of the site: close it with -->"))
     source = Source(path=path, slug=stem_slug, title="", body=body, body_line=body_line, problems=problems,
                     undated=unreadable, unreadable=unreadable)
     if meta:
@@ -188,7 +196,7 @@ def _yaml_problem(error: yaml.YAMLError, fm_lines: list[str]) -> tuple[int, str]
 
 
 def _key_lines(fm_lines: list[str]) -> dict[str, int]:
-    lines = {}
+    lines: dict[str, int] = {}
     for number, line in enumerate(fm_lines):
         match = _KEY.match(line)
         if match:
@@ -209,12 +217,13 @@ def _twice(source: Source, fm_lines: list[str]) -> None:
             first[match.group(1)] = number
 
 
-def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mapping[str, str]) -> None:
+def _apply_fields(source: Source, meta: dict[Any, Any], fm_lines: list[str],
+                  fields: Mapping[str, str]) -> None:
     names = {fields.get(key, key): key for key in FRONT_MATTER_KEYS}  # the file's key -> our field
     source.key_lines = {names.get(key, key): line for key, line in _key_lines(fm_lines).items()
                         if key in names or key not in fields}
 
-    def wrong(key, message):
+    def wrong(key: str, message: str) -> None:
         if key in fields:
             message = f"{fields[key]}: {message}"
         source.problems.append(Problem(source.path, source.key_lines.get(key, 1), "error", message))
@@ -235,7 +244,8 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mappi
             wrong("slug", f"slug {_shown(slug)} is invalid: use lowercase letters, digits and single hyphens "
                           f"(for example {example or 'terms'!r})")
     if not SLUG.match(source.slug):
-        wrong("slug", f"cannot make a slug from the file name {source.path!r}: add 'slug:' to the front matter")
+        wrong("slug", f"cannot make a slug from the file name {source.path!r}: add 'slug:' to the "
+                      f"front matter")
 
     title = meta.get("title")
     if title is not None and not (isinstance(title, str) and without_comments(title).strip()):
@@ -265,7 +275,8 @@ def _apply_fields(source: Source, meta: dict, fm_lines: list[str], fields: Mappi
         if isinstance(label, (str, int)) and not isinstance(label, bool) and SLUG.match(str(label)):
             source.label = str(label)
         else:
-            wrong("label", f"label {_shown(label)} is invalid: use lowercase letters, digits and single hyphens")
+            wrong("label", f"label {_shown(label)} is invalid: use lowercase letters, digits and single "
+                           f"hyphens")
 
     summary = meta.get("summary")
     if summary is not None:
@@ -296,8 +307,9 @@ def _plain(source: Source, name: str, text: str, line: int) -> str:
     those: titles and summaries go into the Atom feed, and XML has no room for them)."""
     control = _CONTROL.search(text)
     if control:
-        source.problems.append(Problem(source.path, line, "error", f"the {name} holds the control character "
-                                                                   f"U+{ord(control.group()):04X}: remove it"))
+        source.problems.append(Problem(source.path, line, "error",
+                                       f"the {name} holds the control character "
+                                       f"U+{ord(control.group()):04X}: remove it"))
     return " ".join(_CONTROL.sub("", without_comments(text)).split())
 
 

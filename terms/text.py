@@ -24,7 +24,7 @@ def first_changed_line(old: str, new: str) -> int:
     2
     """
     old_lines, new_lines = old.split("\n"), new.split("\n")
-    for number, (before, after) in enumerate(zip(old_lines, new_lines), 1):
+    for number, (before, after) in enumerate(zip(old_lines, new_lines, strict=False), 1):
         if before != after:
             return number
     return min(len(old_lines), len(new_lines))

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import calendar
 import posixpath
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Mapping, Sequence
 from urllib.parse import unquote
 
 from .history import Revision
@@ -90,10 +90,9 @@ def attach(documents: dict[str, Document], translations: Mapping[str, tuple[str,
         taken = found.setdefault(document.slug, {})
         sources = [read_source(r.path, r.data, fields) for r in revisions]
         problems.extend(sources[-1].problems)
-        for source, revision in zip(sources, revisions):
+        for source, revision in zip(sources, revisions, strict=True):
             if source.effective is None and not source.undated:
-                day = (revision.committed_at or revision.modified_at)
-                source.effective, source.label = _translated(document, day.date() if day else None)
+                source.effective, source.label = _translated(document, revision.written_at.date())
         problems.extend(_own_fields(sources[-1], document, tag))
         versions, history_problems = read_versions(document.slug, sources, revisions, fields, document.path)
         problems.extend(history_problems)
@@ -113,10 +112,10 @@ def attach(documents: dict[str, Document], translations: Mapping[str, tuple[str,
     return problems
 
 
-def _translated(document: Document, day: date | None) -> tuple[date, str | None]:
+def _translated(document: Document, day: date) -> tuple[date, str | None]:
     """The version a revision without an effective date translates: the one in force on ``day``,
     else the first."""
-    version = (document.in_force(day) if day else None) or document.versions[0]
+    version = document.in_force(day) or document.versions[0]
     return version.effective, version.label
 
 
@@ -222,7 +221,7 @@ def _structure(version: Version, text: Version) -> list[Problem]:
                         f"the section count differs: the {name} text of version {version.id} has "
                         f"{_count(len(found))}, the {own} text {len(source)}; translate every "
                         f"section, so that the two read alike section by section")]
-    for number, (heading, level) in enumerate(zip(found, source), 1):
+    for number, (heading, level) in enumerate(zip(found, source, strict=True), 1):
         if heading.level != level:
             return [Problem(text.path, text.body_line + heading.line - 1, "warning",
                             f"heading {number} ({heading.text!r}) is of level {heading.level} in the {name} "

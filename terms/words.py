@@ -6,9 +6,10 @@ import re
 from bisect import bisect_left
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-from rapidfuzz.distance import Indel
+if TYPE_CHECKING:
+    import numpy as np
 
 _TOKEN = re.compile(r"\w+|\n|[^\S\n]+|[^\w\s]")
 """Words, line breaks, runs of other whitespace, and single other characters:
@@ -95,6 +96,8 @@ def align(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[str, int, 
     >>> align("abcd", "abxd")
     [('equal', 0, 2, 0, 2), ('replace', 2, 3, 2, 3), ('equal', 3, 4, 3, 4)]
     """
+    from rapidfuzz.distance import Indel  # here: importing terms stays quick
+
     ops: list[tuple[str, int, int, int, int]] = []
     budget = _WORK * (len(a) + len(b) + 1)
     todo: list[tuple[str, int, int, int, int]] = [("align", 0, len(a), 0, len(b))]
@@ -159,6 +162,8 @@ def _anchors(a: Sequence[Hashable], b: Sequence[Hashable], i1: int, i2: int, j1:
              k: int) -> list[tuple[int, int]]:
     """``(i, j)`` for each run of ``k`` elements found once in ``a[i1:i2]``, at ``i``, and once
     in ``b[j1:j2]``, at ``j`` (compared by hash), in increasing ``i``."""
+    import numpy as np  # here: importing terms stays quick
+
     def runs(seq: Sequence[Hashable], start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         hashes = np.fromiter(map(hash, seq[start:stop]), dtype=np.int64, count=stop - start).view(np.uint64)
         combined = np.zeros(stop - start - k + 1, dtype=np.uint64)

@@ -75,7 +75,7 @@ def load_content(config: Config) -> terms.Content:
 
 def no_content(config: Config) -> str:
     """What to do when the content folder of ``config`` does not exist."""
-    from terms.history import matches
+    from terms import matches
 
     named = {None: "the default", "--content": "given with --content"}.get(config.content_from,
                                                                          f"named by {config.content_from}")

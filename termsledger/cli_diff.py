@@ -45,7 +45,7 @@ def diff(slug, old, new, content, output_format):
         click.echo(json.dumps(change.to_dict(), indent=2, ensure_ascii=False))
         return
     if output_format == "markdown":
-        from terms.redline import render_markdown
+        from terms import render_markdown
 
         click.echo(render_markdown(change), nl=False)
         return

@@ -9,7 +9,7 @@ from pathlib import Path
 import git
 
 import terms
-from terms.history import matches
+from terms import matches
 
 from .config import FILENAME, SIGNING_KEY_FILE, Config, read_config
 

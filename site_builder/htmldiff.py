@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from html import escape, unescape
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Indel
+from rapidfuzz.distance import Indel, Opcodes
 from rapidfuzz.process import cdist
 
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
@@ -53,6 +53,8 @@ _CELLS = frozenset({"td", "th", "tr", "thead", "tbody", "tfoot", "col", "colgrou
 _STYLES = frozenset({"strong", "b", "em", "i", "u", "s", "code", "mark", "sub", "sup", "small", "kbd"})
 _RENAMED = {"ins": "u", "del": "s"}
 _KEPT = "equal"
+_Step = tuple[str, int, int, int, int]
+"""An opcode ``(tag, i1, i2, j1, j2)``, as :mod:`difflib` gives them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,7 +110,8 @@ def diff_html(old: str, new: str, url: Callable[[str, str], str] | None = None) 
 class _Element:
     """An element of a fragment; compared by identity."""
 
-    __slots__ = ("tag", "attrs", "side", "parent", "children", "path", "styles", "link", "first", "end", "loose")
+    __slots__ = ("tag", "attrs", "side", "parent", "children", "path", "styles", "link", "first", "end",
+                 "loose")
 
     def __init__(self, tag: str, attrs: list[tuple[str, str | None]], side: str, parent: _Element | None):
         self.tag = tag
@@ -118,7 +121,8 @@ class _Element:
         self.children: list[_Element] = []
         self.path: tuple[_Element, ...] = (*parent.path, self) if parent else ()
         """The elements from the fragment's top down to this one (the root's is empty)."""
-        self.styles = (parent.styles | {tag}) if parent and tag in _STYLES else (parent.styles if parent else frozenset())
+        inherited: frozenset[str] = parent.styles if parent else frozenset()
+        self.styles: frozenset[str] = inherited | {tag} if tag in _STYLES and parent else inherited
         self.link: _Element | None = self if tag == "a" else (parent.link if parent else None)
         """The closest ``<a>`` holding this element, or itself."""
         self.first = self.end = 0
@@ -170,7 +174,8 @@ class _Fragment:
         self.elements.append(element)
         element.first = len(self.keys)
         if tag in _VOID:
-            key = f"\0{tag} {element.attr('src') or ''} {element.attr('alt') or ''}" if tag == "img" else f"\0{tag}"
+            key = (f"\0{tag} {element.attr('src') or ''} {element.attr('alt') or ''}" if tag == "img"
+                   else f"\0{tag}")
             self.voids[len(self.keys)] = element
             self.keys.append(key)
             self.texts.append("")
@@ -205,7 +210,8 @@ class _Fragment:
         self.parents.append(parent)
 
 
-def _align(a: _Fragment, b: _Fragment, old: _Element, new: _Element, ops: list, known: dict) -> None:
+def _align(a: _Fragment, b: _Fragment, old: _Element, new: _Element, ops: list[_Step],
+           known: dict[_Element, _Element]) -> None:
     """Append to ``ops`` the steps turning the pieces of ``old`` into those of ``new``, and to
     ``known`` the elements paired on the way. Elements that hold blocks (a list, a table, a
     row) are aligned child by child: identical children first, then, between them, children
@@ -217,10 +223,11 @@ def _align(a: _Fragment, b: _Fragment, old: _Element, new: _Element, ops: list, 
         return
     xs, ys = old.children, new.children
     i_at, j_at = old.first, new.first
-    for tag, i1, i2, j1, j2 in _regions(Indel.opcodes([_signature(a, x) for x in xs], [_signature(b, y) for y in ys])):
+    signatures = Indel.opcodes([_signature(a, x) for x in xs], [_signature(b, y) for y in ys])
+    for tag, i1, i2, j1, j2 in _regions(signatures):
         if tag == _KEPT:
             ops.append((_KEPT, xs[i1].first, xs[i2 - 1].end, ys[j1].first, ys[j2 - 1].end))
-            known.update(zip(xs[i1:i2], ys[j1:j2]))
+            known.update(zip(xs[i1:i2], ys[j1:j2], strict=True))
             i_at, j_at = xs[i2 - 1].end, ys[j2 - 1].end
             continue
         i, j = i1, j1
@@ -239,15 +246,19 @@ def _align(a: _Fragment, b: _Fragment, old: _Element, new: _Element, ops: list, 
             i, j = i1 + p + 1, j1 + q + 1
 
 
-def _regions(steps) -> list[tuple[str, int, int, int, int]]:
+def _steps(opcodes: Opcodes) -> list[_Step]:
+    return [(op.tag, op.src_start, op.src_end, op.dest_start, op.dest_end) for op in opcodes]
+
+
+def _regions(opcodes: Opcodes) -> list[_Step]:
     """Opcodes with adjacent changes joined into one ``replace``."""
-    joined: list[list] = []
-    for tag, i1, i2, j1, j2 in steps.as_list():
+    joined: list[_Step] = []
+    for tag, i1, i2, j1, j2 in _steps(opcodes):
         if joined and tag != _KEPT and joined[-1][0] != _KEPT:
-            joined[-1][2], joined[-1][4] = i2, j2
+            joined[-1] = ("replace", joined[-1][1], i2, joined[-1][3], j2)
         else:
-            joined.append([tag if tag == _KEPT else "replace", i1, i2, j1, j2])
-    return [tuple(step) for step in joined]
+            joined.append((tag if tag == _KEPT else "replace", i1, i2, j1, j2))
+    return joined
 
 
 def _blocks(old: _Element, new: _Element) -> bool:
@@ -272,8 +283,8 @@ def _likeliest(a: _Fragment, b: _Fragment, xs: list[_Element], ys: list[_Element
                 found.append((i, j))
                 j += 1
         return found
-    alike = cdist([" ".join(a.keys[x.first:x.end]) for x in xs], [" ".join(b.keys[y.first:y.end]) for y in ys],
-                  scorer=fuzz.ratio, workers=1)
+    alike = cdist([" ".join(a.keys[x.first:x.end]) for x in xs],
+                  [" ".join(b.keys[y.first:y.end]) for y in ys], scorer=fuzz.ratio, workers=1)
     best = [[0.0] * (len(ys) + 1) for _ in range(len(xs) + 1)]
     for i, x in enumerate(xs):
         for j, y in enumerate(ys):
@@ -293,31 +304,31 @@ def _likeliest(a: _Fragment, b: _Fragment, xs: list[_Element], ys: list[_Element
     return found[::-1]
 
 
-def _words(a: _Fragment, b: _Fragment, i1: int, i2: int, j1: int, j2: int) -> list[tuple[str, int, int, int, int]]:
+def _words(a: _Fragment, b: _Fragment, i1: int, i2: int, j1: int, j2: int) -> list[_Step]:
     """The word-level steps from pieces ``i1:i2`` of ``a`` to ``j1:j2`` of ``b``."""
     if i1 == i2 or j1 == j2:
         return [("delete", i1, i2, j1, j1)] if i1 < i2 else ([("insert", i1, i1, j1, j2)] if j1 < j2 else [])
-    steps = Indel.opcodes(a.keys[i1:i2], b.keys[j1:j2]).as_list()
-    return [(tag, i1 + x1, i1 + x2, j1 + y1, j1 + y2) for tag, x1, x2, y1, y2 in _merged(steps, a.keys[i1:i2])]
+    steps = _steps(Indel.opcodes(a.keys[i1:i2], b.keys[j1:j2]))
+    return [(tag, i1 + x1, i1 + x2, j1 + y1, j1 + y2)
+            for tag, x1, x2, y1, y2 in _merged(steps, a.keys[i1:i2])]
 
 
-def _merged(steps: list[tuple[str, int, int, int, int]], keys: list[str]) -> list[tuple[str, int, int, int, int]]:
+def _merged(steps: list[_Step], keys: list[str]) -> list[_Step]:
     """Opcodes with the spaces and single punctuation kept between two changes taken into
     them, so that a rewritten phrase reads as one replacement."""
-    merged: list[list] = []
+    merged: list[_Step] = []
     for n, (tag, i1, i2, j1, j2) in enumerate(steps):
         if i1 == i2 and j1 == j2:
             continue
         changing = bool(merged) and merged[-1][0] != _KEPT
         if tag == _KEPT and not (changing and n + 1 < len(steps) and _trivial(keys[i1:i2])):
-            merged.append([_KEPT, i1, i2, j1, j2])
+            merged.append((_KEPT, i1, i2, j1, j2))
         elif changing:
-            merged[-1][2], merged[-1][4] = i2, j2
+            merged[-1] = ("change", merged[-1][1], i2, merged[-1][3], j2)
         else:
-            merged.append(["change", i1, i2, j1, j2])
-    return [(op[0] if op[0] == _KEPT else ("replace" if op[1] < op[2] and op[3] < op[4] else
-                                            "delete" if op[1] < op[2] else "insert"), *op[1:])
-            for op in merged]
+            merged.append(("change", i1, i2, j1, j2))
+    return [(tag if tag == _KEPT else "replace" if i1 < i2 and j1 < j2 else "delete" if i1 < i2 else "insert",
+             i1, i2, j1, j2) for tag, i1, i2, j1, j2 in merged]
 
 
 def _trivial(keys: list[str]) -> bool:
@@ -326,18 +337,19 @@ def _trivial(keys: list[str]) -> bool:
 
 
 
-def _pair(a: _Fragment, b: _Fragment, ops, known: dict[_Element, _Element]) -> dict[_Element, _Element]:
+def _pair(a: _Fragment, b: _Fragment, ops: list[_Step],
+          known: dict[_Element, _Element]) -> dict[_Element, _Element]:
     """Pairs each old element with its counterpart in the new tree, top down: the one
     :func:`_align` paired it with; inside a block, the element of the same kind under the
     parent's counterpart holding most of its kept words, else the next unpaired one of the
     same kind in the same place among its siblings."""
-    votes: dict[_Element, Counter] = {}
-    held = Counter()
+    votes: dict[_Element, Counter[_Element]] = {}
+    held: Counter[tuple[_Element, _Element]] = Counter()
     for tag, i1, i2, j1, j2 in ops:
         if tag == _KEPT:
-            held.update(zip(a.parents[i1:i2], b.parents[j1:j2]))
+            held.update(zip(a.parents[i1:i2], b.parents[j1:j2], strict=True))
     for (old, new), count in held.items():
-        for x, y in zip(old.path, new.path):
+        for x, y in zip(old.path, new.path, strict=False):
             if x.tag != y.tag:
                 break
             votes.setdefault(x, Counter())[y] += count
@@ -353,7 +365,8 @@ def _pair(a: _Fragment, b: _Fragment, ops, known: dict[_Element, _Element]) -> d
             todo.extend((child, mapping[child]) for child in old.children if child in mapping)
             continue
         for child in old.children:
-            found = [y for y, _ in votes.get(child, Counter()).most_common() if y.parent is new and y not in taken]
+            found = [y for y, _ in votes.get(child, Counter()).most_common()
+                     if y.parent is new and y not in taken]
             if found:
                 mapping[child] = found[0]
                 taken.add(found[0])
@@ -392,7 +405,7 @@ class _Writer:
         self.notes = 0
         self.restyled = 0
 
-    def write(self, ops) -> MarkedHtml:
+    def write(self, ops: list[_Step]) -> MarkedHtml:
         a, b = self.a, self.b
         edits = []
         for tag, i1, i2, j1, j2 in ops:
@@ -425,7 +438,8 @@ class _Writer:
             old, new = a.parents[i], b.parents[j]
             stop = j + 1
             if j not in b.voids:
-                while stop < end and b.parents[stop] is new and a.parents[i + stop - j] is old and stop not in b.voids:
+                while (stop < end and b.parents[stop] is new and a.parents[i + stop - j] is old
+                       and stop not in b.voids):
                     stop += 1
             if new.link is not None:
                 if old.link is None or old.link.attr("href") != new.link.attr("href"):
@@ -448,11 +462,13 @@ class _Writer:
         """Where a deleted piece goes: under the counterparts of its element's ancestors,
         in copies of the old elements that have none."""
         if element not in self.paths:
-            below, above = [], element
-            while above not in self.mapping:
+            below: list[_Element] = []
+            above: _Element | None = element
+            while above is not None and above not in self.mapping:  # the root is mapped
                 below.append(above)
                 above = above.parent
-            self.paths[element] = (*self.mapping[above].path, *reversed(below))
+            top = self.mapping[above].path if above is not None else ()
+            self.paths[element] = (*top, *reversed(below))
         return self.paths[element]
 
     def _piece(self, path: tuple[_Element, ...], mark: str | None, text: str, void: _Element | None) -> None:
@@ -477,7 +493,7 @@ class _Writer:
     def _move(self, path: tuple[_Element, ...]) -> None:
         """Close the open elements not on ``path`` and open the rest of ``path``."""
         common = 0
-        for x, y in zip(self.stack, path):
+        for x, y in zip(self.stack, path, strict=False):
             if x is not y:
                 break
             common += 1

@@ -19,7 +19,8 @@ def absolute(settings: SiteSettings, url: str) -> str:
     return settings.root_url + url
 
 
-def versions_json(content: Content, at: date, settings: SiteSettings, verdicts: dict[str, dict[str, bool | None]],
+def versions_json(content: Content, at: date, settings: SiteSettings,
+                  verdicts: dict[str, dict[str, bool | None]],
                   generated: dict[str, dict[str, str | None]]) -> bytes:
     """``versions.json``: every document and version, and the ``next_change`` (``date``,
     ``document``, ``version``; ``null`` when nothing is announced). ``verdicts`` maps slug, then version
@@ -39,7 +40,8 @@ def versions_json(content: Content, at: date, settings: SiteSettings, verdicts: 
                 "effective": version.effective.isoformat(),
                 "summary": version.summary,
                 "generated_summary": generated[document.slug][version.id],
-                "material": bool(version.material) if previous is None else verdicts[document.slug][version.id],
+                "material": (bool(version.material) if previous is None
+                             else verdicts[document.slug][version.id]),
                 "flag": version.material,
                 "content_sha256": version.content_sha256,
                 "url": absolute(settings, urls.version_url(document.slug, version.id)),
@@ -78,13 +80,14 @@ def updated(version: Version) -> datetime:
     return version.committed_at or datetime.combine(version.effective, time(), timezone.utc)
 
 
-def feed_entries(content: Content, at: date, settings: SiteSettings, verdicts: dict[str, dict[str, bool | None]],
+def feed_entries(content: Content, at: date, settings: SiteSettings,
+                 verdicts: dict[str, dict[str, bool | None]],
                  summaries: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     """The Atom entries: every version of every document, newest effective date first, each
     material by the editor's flag where set, else by the analysis' verdict. ``summaries``
     maps slug, then version id, to the summary to show (see
     :meth:`site_builder.pages.Pages.summary`)."""
-    entries = []
+    entries: list[dict[str, Any]] = []
     for document in content.documents.values():
         for version in document.versions:
             url = urls.version_url(document.slug, version.id)
@@ -94,7 +97,8 @@ def feed_entries(content: Content, at: date, settings: SiteSettings, verdicts: d
                 "url": absolute(settings, url),
                 "id": absolute(settings, url) if settings.base_url else
                 f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'termsledger:{url}{version.content_sha256}')}",
-                "updated": updated(version), "material": material(version, verdicts[document.slug][version.id]),
+                "updated": updated(version),
+                "material": material(version, verdicts[document.slug][version.id]),
                 "summary": summaries[document.slug][version.id],
                 "diff_url": absolute(settings, urls.diff_url(document.slug, previous.id, version.id))
                 if previous else None,

@@ -30,9 +30,10 @@ SIDES = ("old", "new")
 FOLDED = ("unchanged", "renumbered", "moved")
 """The statuses of sections shown folded: nothing in their wording changed."""
 _NUMBERS = re.compile(r"\s*\d+(?:\.\d+)*(?:\s*(?:,|and|or|to|through|&|–|-)\s*\d+(?:\.\d+)*)*\s*")
-_REFERENCE = re.compile(r"(?:\b(?:sections?|clauses?|paragraphs?|articles?|parts?|chapters?|schedules?|annex(?:es)?"
-                        r"|appendix|appendices|items?)\s*|§§?\s*)"
-                        r"(?:\d+(?:\.\d+)*[a-z]?\s*(?:,|and|or|to|through|&|–|-)\s*)*(?:\d+\.)*$", re.IGNORECASE)
+_REFERENCE = re.compile(r"(?:\b(?:sections?|clauses?|paragraphs?|articles?|parts?|chapters?|schedules?"
+                        r"|annex(?:es)?|appendix|appendices|items?)\s*|§§?\s*)"
+                        r"(?:\d+(?:\.\d+)*[a-z]?\s*(?:,|and|or|to|through|&|–|-)\s*)*(?:\d+\.)*$",
+                        re.IGNORECASE)
 """The words before a number that make it a cross-reference: "section ", "clauses 4, "."""
 _NUMBERING = re.compile(r"\s*(?:§\s*)?(?:\d+\.)*")
 """What may stand before a changed number at the start of a heading: "", "3.", "§ "."""
@@ -130,15 +131,16 @@ def redline(change: Change, old_defined: str = "", new_defined: str = "") -> Red
     anchors: set[str] = set()
     for section in change.sections:
         status, heading, body = _marked(section, old_defined, new_defined)
-        anchor = _unique(section.new_anchor or section.old_anchor or ("opening" if not section.level else "section"),
-                         anchors)
+        anchor = _unique(section.new_anchor or section.old_anchor
+                         or ("opening" if not section.level else "section"), anchors)
         sections.append(SectionRedline(
             status=status, old_title=section.old_title, new_title=section.new_title, anchor=anchor,
             renamed=bool(section.renamed), moved=bool(section.moved), level=section.level,
             heading=heading, html=body, phrase="" if status in FOLDED else _phrase(status, section)))
     return Redline(material=bool(change.material), score=float(change.score), confidence=change.confidence,
                    reasons=tuple(change.reasons), words_added=change.words_added,
-                   words_removed=change.words_removed, identical=bool(change.identical), sections=tuple(sections),
+                   words_removed=change.words_removed, identical=bool(change.identical),
+                   sections=tuple(sections),
                    generated_summary=None if change.identical else change.summary or _summary(sections))
 
 
@@ -149,7 +151,8 @@ def _marked(section: SectionChange, old_defined: str, new_defined: str) -> tuple
         return section.status, shown.heading, shown.body
     heading, body = _diffed(section.old_text, section.new_text, old_defined, new_defined)
     status = section.status
-    if status == "modified" and not heading.relinked + heading.restyled + body.relinked + body.restyled and all(
+    restyled = heading.relinked + heading.restyled + body.relinked + body.restyled
+    if status == "modified" and not restyled and all(
             _renumbering(edit, in_heading) for marked, in_heading in ((heading, True), (body, False))
             for edit in marked.edits):
         status = "renumbered"
@@ -160,7 +163,8 @@ def _renumbering(edit: Edit, in_heading: bool) -> bool:
     """True if ``edit`` changes a number that numbers the heading or refers to a section."""
     if not (_NUMBERS.fullmatch(edit.old) and _NUMBERS.fullmatch(edit.new)):
         return False
-    return bool((in_heading and edit.start and _NUMBERING.fullmatch(edit.before)) or _REFERENCE.search(edit.before))
+    numbers_heading = in_heading and edit.start and _NUMBERING.fullmatch(edit.before)
+    return bool(numbers_heading or _REFERENCE.search(edit.before))
 
 
 def _phrase(status: str, section: SectionChange) -> str:

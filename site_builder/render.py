@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
+from typing import Any
 
 from markdown_it.token import Token
 
@@ -33,7 +34,7 @@ def rewrite_urls(html: str, link: Callable[[str], str]) -> str:
     '<p>href="a"</p><a href="a?x=1&amp;y=2#b">a</a>'
     """
 
-    def attribute(match: re.Match) -> str:
+    def attribute(match: re.Match[str]) -> str:
         url = unescape(match.group(2))
         new = link(url)
         if new == url:
@@ -52,7 +53,7 @@ class TocEntry:
     children: tuple[TocEntry, ...] = ()
 
     @classmethod
-    def from_dict(cls, data: dict) -> TocEntry:
+    def from_dict(cls, data: dict[str, Any]) -> TocEntry:
         """The entry of ``dataclasses.asdict(entry)`` (read back from JSON)."""
         return cls(title=data["title"], anchor=data["anchor"],
                    children=tuple(cls.from_dict(c) for c in data["children"]))
@@ -78,7 +79,7 @@ class Body:
         if plain(text) and "<" not in text and "[^" not in text:
             self._compose(text)
             return
-        env: dict = {}
+        env: dict[str, Any] = {}
         tokens = parser().parse(text, env)
         if len(tokens) > 2 and tokens[0].type == "heading_open" and tokens[0].tag == "h1":
             self.heading = inline_text(tokens[1]).strip() or None
@@ -127,7 +128,7 @@ class SectionHtml:
     """The blocks after the heading."""
 
 
-def definitions(body: str) -> dict:
+def definitions(body: str) -> dict[str, Any]:
     """The link reference and footnote definitions of a whole body, for :func:`render_section`
     (``{}`` when it has none, the common case, found without parsing).
 
@@ -136,15 +137,15 @@ def definitions(body: str) -> dict:
     """
     if not _DEFINITION.search(body):
         return {}
-    env: dict = {}
+    env: dict[str, Any] = {}
     parser().parse(body, env)
-    found: dict = {"references": env.get("references", {})}
+    found: dict[str, Any] = {"references": env.get("references", {})}
     if "footnotes" in env:  # the labels only: each section numbers the notes it shows
         found["footnotes"] = {"refs": {label: -1 for label in env["footnotes"].get("refs", {})}}
     return found
 
 
-def render_section(text: str, defined: dict | None = None) -> SectionHtml:
+def render_section(text: str, defined: dict[str, Any] | None = None) -> SectionHtml:
     """The section ``text`` rendered on its own as it renders in its document, with the
     document's ``defined`` references and footnotes (see :func:`definitions`).
 
@@ -155,7 +156,7 @@ def render_section(text: str, defined: dict | None = None) -> SectionHtml:
     env = copy.deepcopy(defined) if defined else {}
     tokens = _footnotes_unlinked(md.parse(text, env))
     if len(tokens) > 2 and tokens[0].type == "heading_open":
-        heading = sanitize(md.renderer.renderInline(tokens[1].children or [], md.options, env))
+        heading = sanitize(md.renderer.render(tokens[1:2], md.options, env))  # the heading's inline token
         return SectionHtml(heading=heading, body=_html(tokens[3:], env))
     return SectionHtml(heading="", body=_html(tokens, env))
 
@@ -167,7 +168,7 @@ def section_html(text: str, defined: str = "") -> SectionHtml:
     return render_section(text, json.loads(defined) if defined else None)
 
 
-def _html(tokens: list[Token], env: dict) -> str:
+def _html(tokens: list[Token], env: dict[str, Any]) -> str:
     """Sanitized HTML of block ``tokens``, table cells aligned by class rather than style."""
     md = parser()
     for token in tokens:
@@ -180,7 +181,8 @@ def _footnotes_unlinked(tokens: list[Token]) -> list[Token]:
     """``tokens`` with footnote numbers that link nowhere (a section numbers its notes from 1,
     its document does not), without back-links, without the notes defined in other sections
     (empty items), and without the list of notes if none is left."""
-    kept, item = [], []
+    kept: list[Token] = []
+    item: list[Token] = []
     for token in tokens:
         for child in token.children or ():
             if child.type == "footnote_ref":

@@ -65,10 +65,10 @@ class _ImageLinker:
     """Replaces each external image in nh3's output (attributes double-quoted, escaped)
     by a link to it, or by its alt text inside a link."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.depth = 0
 
-    def __call__(self, match: re.Match) -> str:
+    def __call__(self, match: re.Match[str]) -> str:
         tag = match.group()
         if not tag.startswith("<img"):
             self.depth += -1 if tag == "</a>" else 1

@@ -56,7 +56,7 @@ def check_base_url(value: str, name: str = "base_url") -> str:
     >>> check_base_url("javascript:alert(1)//")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    site_builder.settings.InvalidSetting: base_url 'javascript:alert(1)//' is not allowed: it is not an http ...
+    site_builder.settings.InvalidSetting: base_url 'javascript:alert(1)//' is not allowed: ...
     """
     reason = _url_problem(value, path_allowed=True, query_allowed=False) if value else None
     if reason:
@@ -68,7 +68,8 @@ def check_contact(value: str, name: str = "contact") -> str:
     """``value`` if it is ``""``, an e-mail address (``mailto:`` or not) or an absolute
     ``http``/``https`` URL; raises :class:`InvalidSetting` naming ``name`` otherwise."""
     email = _EMAIL.fullmatch(value.removeprefix("mailto:")) is not None
-    web = not value.startswith("mailto:") and _url_problem(value, path_allowed=False, query_allowed=True) is None
+    web = (not value.startswith("mailto:")
+           and _url_problem(value, path_allowed=False, query_allowed=True) is None)
     if value and not (email or web):
         raise InvalidSetting(f"{name} {value!r} is not allowed: {_CONTACT_HELP}")
     return value
@@ -140,7 +141,8 @@ class SiteSettings:
         check_contact(self.contact)
         try:
             object.__setattr__(self, "language", language_tag(self.language, "language"))
-            tags = tuple(language_tag(tag, "languages: language") for tag in self.languages or (self.language,))
+            tags = tuple(language_tag(tag, "languages: language")
+                         for tag in self.languages or (self.language,))
         except InvalidLanguage as error:
             raise InvalidSetting(str(error)) from None
         if self.language not in tags:

@@ -52,7 +52,8 @@ class Overrides(BaseLoader):
         try:
             return data.decode("utf-8"), str(self.folder / template), lambda: True
         except UnicodeDecodeError as error:
-            raise SiteBuildError(f"{self.folder / template} is not valid UTF-8 (byte {error.start})") from None
+            raise SiteBuildError(f"{self.folder / template} is not valid UTF-8 "
+                                 f"(byte {error.start})") from None
 
 
 def override(folder: Path, name: str) -> bytes | None:
@@ -78,13 +79,17 @@ def environment(templates: Path | None = None, localizer: Localizer | None = Non
         PrefixLoader({"default": builtin}, delimiter=":"),
     ])
     kind = ImmutableSandboxedEnvironment if templates else Environment
-    env = kind(loader=loader, autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-               keep_trailing_newline=True, auto_reload=False, extensions=["jinja2.ext.i18n"])
+    env = kind(loader=loader, autoescape=True, undefined=StrictUndefined, trim_blocks=True,
+               lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False,
+               extensions=["jinja2.ext.i18n"])
     localizer = localizer or Localizer("en")
-    env.install_gettext_callables(localizer.gettext, localizer.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    # added to the environment by the i18n extension at run time, unknown to jinja2's types
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        localizer.gettext, localizer.ngettext, newstyle=True)
     env.filters["longdate"] = localizer.longdate
     env.globals.update(phrase=localizer.phrase, language_name=localizer.name,
-                       day=lambda day: Markup('<time datetime="%s">%s</time>') % (day.isoformat(), localizer.longdate(day)))
+                       day=lambda day: Markup('<time datetime="%s">%s</time>')
+                       % (day.isoformat(), localizer.longdate(day)))
     return env
 
 

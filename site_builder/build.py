@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from .writer import BuildReport, Writer
 
 def build(content: Content, out_dir: str | Path, settings: SiteSettings | None = None,
           now: datetime | date | None = None, processes: int | None = None,
-          extra: Mapping[str, bytes] | None = None) -> BuildReport:
+          extra: Mapping[str, bytes] | None = None, cache_dir: str | Path | None = None) -> BuildReport:
     """Build the site of ``content`` into ``out_dir``, writing only files whose bytes change.
     The report says when the next change takes effect: the site must be built again that day.
 
@@ -31,6 +31,8 @@ def build(content: Content, out_dir: str | Path, settings: SiteSettings | None =
     :param extra: more files to publish as they are, by path in the site: the consent
         ledger's ``transparency/`` files (see ``consent.transparency.transparency_files``),
         with a page that explains them (``transparency/``). Defaults to none.
+    :param cache_dir: the build cache's folder, outside ``out_dir`` (it is never published).
+        Defaults to ``.termsledger-cache`` beside ``out_dir``.
     :raises InvalidPath: a slug or version name is not safe in a URL.
     :raises SiteBuildError: a template fails.
     """
@@ -39,26 +41,29 @@ def build(content: Content, out_dir: str | Path, settings: SiteSettings | None =
     _validate(content)
     extra = dict(extra or {})
     writer = Writer(Path(out_dir))
+    folder = Path(cache_dir) if cache_dir is not None else cache.default_folder(out_dir)
+    cache.check_folder(folder, writer)
+    cache.remove_old_folder(writer)
     upcoming = next_change(content, at)
-    before = cache.previous(writer)
+    before = cache.previous(folder, writer)
     if cache.up_to_date(writer, before, _fingerprint(content, settings, at, before.sources, extra)):
         for rel in before.files:
             writer.account(rel, written=False)
         return writer.report(next_change=upcoming)
     from .generate import generate  # imported here: an up-to-date build needs no renderer
 
-    generated = generate(content, at, settings, writer, before, processes, extra)
+    generated = generate(content, at, settings, writer, before, cache.Fragments(folder), processes, extra)
     removed = writer.remove(before.files)
     stamp = _fingerprint(content, settings, at, sorted(generated.sources), extra)
-    cache.record(writer, stamp, generated.sources, generated.made_from)
+    cache.record(folder, writer, stamp, generated.sources, generated.made_from)
     return writer.report(removed, next_change=upcoming)
 
 
-def _fingerprint(content: Content, settings: SiteSettings, at: date, sources: object,
+def _fingerprint(content: Content, settings: SiteSettings, at: date, sources: Iterable[str],
                  extra: Mapping[str, bytes]) -> str:
     """:func:`cache.fingerprint`, and the extra files' paths and bytes."""
     files = [(path, hashlib.sha256(extra[path]).hexdigest()) for path in sorted(extra)]
-    base = cache.fingerprint(content, settings, at, sources)  # type: ignore[arg-type]
+    base = cache.fingerprint(content, settings, at, sources)
     return hashlib.sha256(json.dumps([base, files]).encode()).hexdigest()
 
 

@@ -1,8 +1,12 @@
-"""The build cache in ``<out>/.termsledger-cache/``: this module alone knows its layout.
+"""The build cache, a folder outside the output folder (by default ``.termsledger-cache/``
+beside it, see :func:`default_folder`), so that it is never published: this module alone
+knows its layout.
 
 - ``manifest.txt``: the previous build's :func:`fingerprint` (everything its output depended
-  on), then each file it wrote with its size and modification time and, for a page, the
-  :func:`page_key` of what it was made from, one per line (``path<TAB>size mtime_ns<TAB>key``).
+  on) and the output folder it was written to (``<TAB>fingerprint<TAB>folder``), then each
+  file it wrote with its size and modification time and, for a page, the :func:`page_key` of
+  what it was made from, one per line (``path<TAB>size mtime_ns<TAB>key``). A manifest of
+  another output folder counts as none (two sites may share a cache folder).
   A build with the same fingerprint whose files are untouched does nothing; a page made from
   the same things as the untouched file already there is not rendered again; a build removes
   the files the previous one wrote and it does not.
@@ -19,26 +23,28 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from functools import cache
 from importlib.util import find_spec
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import terms
 from terms import Content, Version
 
+from .errors import SiteBuildError
 from .settings import SiteSettings
 from .writer import Writer
 
 FOLDER = ".termsledger-cache"
-MANIFEST = f"{FOLDER}/manifest.txt"
-SOURCES = f"{FOLDER}/sources.json"
-FRAGMENTS = f"{FOLDER}/fragments.sqlite"
-_LAYOUT = {PurePosixPath(rel).name for rel in (MANIFEST, SOURCES, FRAGMENTS)}
+"""The name of the default cache folder (and of the one older builds kept in the output folder)."""
+MANIFEST = "manifest.txt"
+SOURCES = "sources.json"
+FRAGMENTS = "fragments.sqlite"
 PACKAGE = Path(__file__).parent
 LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "nh3", "rapidfuzz", "numpy")
 """The modules of the libraries that render a site: upgrading any changes the fingerprint."""
@@ -58,35 +64,57 @@ class Previous:
     """The working-tree files it looked for, relative to the content folder."""
 
 
-def previous(writer: Writer) -> Previous:
-    """The previous build into ``writer``'s folder, as its manifest and sources record it."""
-    entries = [line.split("\t") for line in _read(writer, MANIFEST).splitlines()]
-    files = {entry[0]: entry[1] for entry in entries if len(entry) in (2, 3)}
-    made_from = {entry[0]: entry[2] for entry in entries if len(entry) == 3}
+def default_folder(out_dir: str | Path) -> Path:
+    """The cache folder of a build into ``out_dir`` when none is given: :data:`FOLDER` beside
+    it (``build/`` beside ``termsledger.toml`` puts it there too, as ``.gitignore`` expects)."""
+    return Path(out_dir).absolute().parent / FOLDER
+
+
+def check_folder(folder: Path, writer: Writer) -> None:
+    """Raise :class:`SiteBuildError` when the cache ``folder`` is the output folder or inside
+    it, where it would be published with the site."""
+    if folder.resolve().is_relative_to(writer.root):
+        raise SiteBuildError(f"the build cache {folder} is inside the output folder {writer.out_dir}, "
+                             f"so it would be published with the site: give a cache folder outside it")
+
+
+def remove_old_folder(writer: Writer) -> None:
+    """Remove the cache folder that builds before this one kept inside the output folder, so
+    that it is published no more."""
+    old = writer.root / FOLDER
+    if old.is_dir() and not old.is_symlink():
+        shutil.rmtree(old)
+
+
+def previous(folder: Path, writer: Writer) -> Previous:
+    """The previous build into ``writer``'s folder, as the manifest and sources in the cache
+    ``folder`` record it; none when they record a build into another folder."""
+    entries = [line.split("\t") for line in _read(folder / MANIFEST).splitlines()]
+    if not entries or entries[0][0] != "" or entries[0][2:] != [str(writer.root)]:
+        return Previous(fingerprint=None)
+    files = {entry[0]: entry[1] for entry in entries[1:] if len(entry) in (2, 3)}
+    made_from = {entry[0]: entry[2] for entry in entries[1:] if len(entry) == 3}
     try:
-        sources = json.loads(_read(writer, SOURCES) or "[]")
+        sources = json.loads(_read(folder / SOURCES) or "[]")
     except ValueError:
         sources = []
     if not (isinstance(sources, list) and all(isinstance(s, str) for s in sources)):
         sources = []
-    return Previous(fingerprint=files.pop("", None), files=files, made_from=made_from, sources=tuple(sources))
+    return Previous(fingerprint=entries[0][1], files=files, made_from=made_from, sources=tuple(sources))
 
 
-def record(writer: Writer, fingerprint: str, sources: Iterable[str], made_from: dict[str, str]) -> None:
-    """Record the build ``writer`` just finished: its ``fingerprint``, the files it wrote (as
-    they are now) with the :func:`page_key` each page was ``made_from``, and the working-tree
-    ``sources`` it looked for."""
-    lines = [f"\t{fingerprint}"]
+def record(folder: Path, writer: Writer, fingerprint: str, sources: Iterable[str],
+           made_from: dict[str, str]) -> None:
+    """Record in the cache ``folder`` the build ``writer`` just finished: its ``fingerprint``
+    and output folder, the files it wrote (as they are now) with the :func:`page_key` each
+    page was ``made_from``, and the working-tree ``sources`` it looked for."""
+    lines = [f"\t{fingerprint}\t{writer.root}"]
     for rel in sorted(writer.produced):
         made = [made_from[rel]] if rel in made_from else []
         lines.append("\t".join([rel, str(writer.stamp(rel)), *made]))
-    folder = writer.path(FOLDER)
     folder.mkdir(parents=True, exist_ok=True)
-    for path in folder.iterdir():  # what an older termsledger kept there (a file per fragment)
-        if path.name not in _LAYOUT and path.is_file():
-            path.unlink()
-    writer.path(SOURCES).write_text(json.dumps(sorted(sources)), encoding="utf-8")
-    writer.path(MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / SOURCES).write_text(json.dumps(sorted(sources)), encoding="utf-8")
+    (folder / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def up_to_date(writer: Writer, before: Previous, fingerprint: str) -> bool:
@@ -159,8 +187,8 @@ class Fragments:
     :meth:`save` writes them and removes the ones this build did not use. A damaged file
     counts as empty."""
 
-    def __init__(self, writer: Writer):
-        self._file = writer.path(FRAGMENTS)
+    def __init__(self, folder: Path):
+        self._file = folder / FRAGMENTS
         self._stored: dict[str, str] = {}
         self._new: dict[str, str] = {}
         self._values: dict[str, Any] = {}
@@ -252,9 +280,9 @@ def _templates(settings: SiteSettings) -> list[tuple[str, int, int]]:
     return found
 
 
-def _read(writer: Writer, rel: str) -> str:
+def _read(path: Path) -> str:
     try:
-        return writer.path(rel).read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except (OSError, ValueError):
         return ""
 

@@ -73,9 +73,10 @@ class Language:
 
 
 def generate(content: Content, at: date, settings: SiteSettings, writer: Writer, before: cache.Previous,
-             processes: int | None = None, extra: Mapping[str, bytes] | None = None) -> Generated:
+             fragments: Fragments, processes: int | None = None,
+             extra: Mapping[str, bytes] | None = None) -> Generated:
     """Write every file of the site of ``content`` on ``at`` through ``writer``, reusing and
-    refreshing the fragments in the build cache, and leaving alone the pages ``before`` (the
+    refreshing the ``fragments`` of the build cache, and leaving alone the pages ``before`` (the
     previous build) made from the same things; then the ``extra`` files, with the page that
     explains the transparency log's when they hold one.
 
@@ -86,7 +87,6 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
     if content.language != settings.language:
         raise SiteBuildError(f"the documents are in {content.language!r} but the site's language is "
                              f"{settings.language!r}: load them with language={settings.language!r}")
-    fragments = Fragments(writer)
     localizer = Localizer(settings.language, settings.templates)
     env = environment(settings.templates, localizer)
     assets = Assets(content)

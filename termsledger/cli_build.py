@@ -38,7 +38,10 @@ def site_settings(config: Config) -> site_builder.SiteSettings:
 @compared_ledger_option
 @key_option
 @click.option("--strict", is_flag=True, help="Refuse to build when `termsledger check` finds an error.")
-def build(content, out, base_url, date, file_urls, ledger_path, key_file, strict):
+@click.option("--cache-dir", "cache_dir", type=click.Path(file_okay=False), default=None,
+              help="The build cache's folder, outside the output folder ([site] cache_dir). Defaults to "
+                   ".termsledger-cache beside termsledger.toml, else beside the output folder.")
+def build(content, out, base_url, date, file_urls, ledger_path, key_file, strict, cache_dir):
     """Build the website: every document, every version, revisions, diffs and feeds.
 
     Writes only the files whose contents changed. Checks the content first, as `termsledger
@@ -75,7 +78,8 @@ def build(content, out, base_url, date, file_urls, ledger_path, key_file, strict
     published = transparency(config, ledger_path, key_file)
     try:
         report = site_builder.build(loaded, Path(out) if out else config.out, site_settings(config),
-                                    now=date.date() if date else None, extra=published.files)
+                                    now=date.date() if date else None, extra=published.files,
+                                    cache_dir=Path(cache_dir) if cache_dir else config.cache_dir)
     except (site_builder.SiteBuildError, terms.TermsError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Built the site: {report}.")

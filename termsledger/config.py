@@ -18,6 +18,7 @@ import terms
 
 FILENAME = "termsledger.toml"
 SIGNING_KEY_FILE = "termsledger-signing.key"
+CACHE_FOLDER = ".termsledger-cache"
 """The signing key's file name by default, beside ``termsledger.toml``."""
 LEDGER_ENV = "TERMSLEDGER_LEDGER"
 """The environment variable naming the ledger (a file, or a ``postgresql://`` URL); it
@@ -59,6 +60,9 @@ class Config:
     """The notice of which text prevails, on pages in other languages; ``None`` for the
     built-in one, ``""`` for none."""
     out: Path = Path("build")
+    cache_dir: Path | None = None
+    """The build cache's folder (``[site] cache_dir``), never published: beside
+    ``termsledger.toml`` by default, else (no file) beside the output folder."""
     ledger: Path | str = Path("termsledger.db")
     """The ledger: a file (relative to ``termsledger.toml``), or a ``postgresql://`` URL."""
     signing_key: Path = Path(SIGNING_KEY_FILE)
@@ -106,10 +110,11 @@ class Config:
 
 _SECTIONS = {"site": {"title": "site_title", "base_url": "base_url", "organisation": "organisation",
                       "contact": "contact", "templates": "templates", "file_urls": "file_urls",
-                      "language": "language", "languages": "languages", "prevailing_notice": "prevailing_notice"},
+                      "language": "language", "languages": "languages",
+                      "prevailing_notice": "prevailing_notice", "cache_dir": "cache_dir"},
              "materiality": {"watch": "watch"},
              "receipts": {"signing_key": "signing_key"}}
-_PATHS = {"content", "templates", "out", "ledger", "signing_key"}
+_PATHS = {"content", "templates", "out", "ledger", "signing_key", "cache_dir"}
 _READ = {"content", "templates"}
 """The folders whose files are published: like the file naming them, they come from the repository,
 so they must be inside its folder (a symbolic link leading out of it counts as outside)."""
@@ -162,8 +167,10 @@ def read_config(path: str | Path) -> Config:
         else:
             values[key] = (key, value)
     names = {f.name for f in fields(Config)} - {"source", "content_from", "site_title", "watch",
-                                                "signing_key", "language", "languages", "prevailing_notice"}
+                                                "signing_key", "language", "languages", "prevailing_notice",
+                                                "cache_dir"}
     config = {"source": path, "signing_key": path.parent / SIGNING_KEY_FILE,
+              "cache_dir": path.parent / CACHE_FOLDER,
               "content_from": str(path) if "content" in values else None}
     for name, (label, value) in values.items():
         if name not in names | {v for section in _SECTIONS.values() for v in section.values()}:

@@ -17,7 +17,8 @@ LEDGER_FILES = ("*.db", "*.db-wal", "*.db-shm", "*.lock")
 """The ledger's files (SQLite's database, write-ahead log and shared memory; the writers' lock):
 a ledger holds personal data, which must never be committed."""
 
-_IGNORE_NOTE = "# termsledger: the built site, the consent ledger (personal data) and the signing key\n"
+_IGNORE_NOTE = ("# termsledger: the built site and its cache, the consent ledger (personal data) and the "
+                "signing key\n")
 
 TEMPLATE = '''\
 # termsledger's settings for this repository; see "Configuration" in termsledger's README.
@@ -37,6 +38,7 @@ content = "{content}"{content_note}
 # contact = "legal@example.com"       # an e-mail address, or an http(s) URL
 # templates = "templates"             # your overrides of the built-in templates
 # file_urls = false                   # true: links end in index.html, so pages open from disk work
+# cache_dir = ".termsledger-cache"    # the build cache, kept out of the site (and out of git)
 
 # [materiality]
 # watch = ["certificate", "tutor"]    # extra watch-list terms for the change analysis
@@ -98,6 +100,9 @@ def _patterns(folder: Path, config: Config) -> list[str]:
     out = _inside(folder, config.out)
     if out:
         patterns.append(out + "/")
+    cache = _inside(folder, config.cache_dir) if config.cache_dir else None
+    if cache:
+        patterns.append(cache + "/")
     patterns.extend(LEDGER_FILES)
     ledger = _inside(folder, config.ledger)
     if ledger and not ledger.endswith(".db"):

@@ -31,7 +31,7 @@ def parse_html(path: Path) -> _Collector:
 
 def broken_links(out: Path) -> list[str]:
     """Every internal link or resource in the HTML under ``out`` whose file or anchor is missing."""
-    pages = {p: parse_html(p) for p in out.rglob("*.html") if ".termsledger-cache" not in p.parts}
+    pages = {p: parse_html(p) for p in out.rglob("*.html")}
     broken = []
     for page, parsed in pages.items():
         for link in parsed.links:

@@ -29,17 +29,17 @@ def test_init_sets_up_a_repository_with_documents_at_its_top(content_repo):
     toml = content_repo.path / "termsledger.toml"
     assert result.output.startswith(
         f"Wrote {toml}: the documents are in this folder; its comments show every setting.\n"
-        f"Added to {content_repo.path / '.gitignore'}: build/, *.db, *.db-wal, *.db-shm, *.lock, "
-        f"termsledger-signing.key\nCommit them, so that everyone who edits the documents shares them.\n\n")
+        f"Added to {content_repo.path / '.gitignore'}: build/, .termsledger-cache/, *.db, *.db-wal, "
+        f"*.db-shm, *.lock, termsledger-signing.key\nCommit them, so that everyone who edits the documents shares them.\n\n")
     assert "1 document, 1 version in " in result.output and "0 errors, 0 warnings." in result.output
     assert 'content = "."' in toml.read_text() and "# notice_days = 30" in toml.read_text()
     config = read_config(toml)
     assert config.content.resolve() == content_repo.path.resolve()
     assert (content_repo.path / ".gitignore").read_text() == (
-        "*.pyc\n# termsledger: the built site, the consent ledger (personal data) and the signing key\n"
-        "build/\n*.db\n*.db-wal\n*.db-shm\n*.lock\ntermsledger-signing.key\n")
+        "*.pyc\n# termsledger: the built site and its cache, the consent ledger (personal data) and the "
+        "signing key\nbuild/\n.termsledger-cache/\n*.db\n*.db-wal\n*.db-shm\n*.lock\ntermsledger-signing.key\n")
     for name in ("termsledger.db", "termsledger.db-wal", "termsledger.db-shm", "termsledger.db.lock",
-                 "termsledger-signing.key", "build/index.html"):
+                 "termsledger-signing.key", "build/index.html", ".termsledger-cache/manifest.txt"):
         assert ignored(content_repo, name), name
     assert not ignored(content_repo, "terms.md")
 

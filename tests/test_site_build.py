@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -427,9 +428,8 @@ def test_a_replaced_file_is_republished_on_every_page_that_shows_it(content_repo
 
 
 def site_files(out: Path) -> list[Path]:
-    """The published files: everything but the build cache."""
-    return sorted(p.relative_to(out) for p in out.rglob("*")
-                  if p.is_file() and ".termsledger-cache" not in p.parts)
+    """The published files: everything in the output folder."""
+    return sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
 
 
 def test_deterministic(sample, tmp_path):
@@ -521,20 +521,70 @@ def test_comparisons_are_kept_by_the_texts_and_the_analysis_version(sample, tmp_
 
 
 def test_a_damaged_cache_is_built_again(sample, tmp_path, comparisons):
-    out, fresh = tmp_path / "site", tmp_path / "fresh"
+    out, fresh, folder = tmp_path / "site", tmp_path / "fresh", tmp_path / cache.FOLDER
     site_builder.build(sample, out, now=DAY)
-    (out / cache.FRAGMENTS).write_bytes(b"not a database" * 100)
-    (out / cache.MANIFEST).write_text("garbage\n\u0000", encoding="utf-8")
-    (out / cache.FOLDER / "0123abcd.json").write_text("{}", encoding="utf-8")  # an older termsledger's
+    (folder / cache.FRAGMENTS).write_bytes(b"not a database" * 100)
+    (folder / cache.MANIFEST).write_text("garbage\n\u0000", encoding="utf-8")
     report = site_builder.build(sample, out, now=DAY, processes=1)
     assert report.written == () and report.removed == () and len(comparisons) == 3
-    site_builder.build(sample, fresh, now=DAY)
+    site_builder.build(sample, fresh, now=DAY, cache_dir=tmp_path / "another cache")
     assert all((out / rel).read_bytes() == (fresh / rel).read_bytes() for rel in site_files(fresh))
-    assert sorted(p.name for p in (out / cache.FOLDER).iterdir()) == ["fragments.sqlite", "manifest.txt",
-                                                                     "sources.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["fragments.sqlite", "manifest.txt", "sources.json"]
     comparisons.clear()
     site_builder.build(sample, out, SiteSettings(title="Our terms"), now=DAY, processes=1)
     assert comparisons == []  # the cache was built again, and is read
+
+
+def test_the_build_cache_is_kept_beside_the_output_folder_and_reused(sample, tmp_path, comparisons):
+    out = tmp_path / "site"
+    site_builder.build(sample, out, now=DAY, processes=1)
+    assert len(comparisons) == 3
+    layout = (cache.FOLDER, cache.MANIFEST, cache.SOURCES, cache.FRAGMENTS)
+    assert [p for p in out.rglob("*") if p.name in layout] == []  # nothing of it is published
+    assert sorted(p.name for p in (tmp_path / cache.FOLDER).iterdir()) == [
+        "fragments.sqlite", "manifest.txt", "sources.json"]
+    comparisons.clear()
+    assert site_builder.build(sample, out, now=DAY, processes=1).written == ()
+    site_builder.build(sample, out, SiteSettings(title="Our terms"), now=DAY, processes=1)
+    assert comparisons == []  # every page made again, from the comparisons kept
+
+
+def test_a_cache_folder_can_be_given_but_not_inside_the_site(sample, tmp_path, comparisons):
+    out, folder = tmp_path / "site", tmp_path / "elsewhere" / "cache"
+    (out / cache.FOLDER).mkdir(parents=True)  # where older builds kept it: published with the site
+    (out / cache.FOLDER / cache.MANIFEST).write_text("\tan older build's\n", encoding="utf-8")
+    site_builder.build(sample, out, now=DAY, processes=1, cache_dir=folder)
+    assert not (out / cache.FOLDER).exists() and not (tmp_path / cache.FOLDER).exists()
+    assert (folder / cache.MANIFEST).is_file() and (folder / cache.FRAGMENTS).is_file()
+    comparisons.clear()
+    assert site_builder.build(sample, out, now=DAY, processes=1, cache_dir=folder).written == ()
+    assert comparisons == []
+    for inside in (out, out / "cache"):
+        with pytest.raises(site_builder.SiteBuildError, match="inside the output folder"):
+            site_builder.build(sample, out, now=DAY, cache_dir=inside)
+    assert not (out / "cache").exists()
+
+
+def test_cli_build_keeps_the_cache_beside_termsledger_toml_or_where_told(example_content, tmp_path,
+                                                                          monkeypatch):
+    project = tmp_path / "project"
+    shutil.copytree(example_content, project / "content")
+    (project / "termsledger.toml").write_text('content = "content"\n', encoding="utf-8")
+    monkeypatch.chdir(project)
+    build = ["build", "--date", "2026-06-01"]
+    assert CliRunner().invoke(cli, build).exit_code == 0
+    assert (project / "build" / "index.html").is_file() and not (project / "build" / cache.FOLDER).exists()
+    assert (project / cache.FOLDER / cache.MANIFEST).is_file()
+    (project / "termsledger.toml").write_text('content = "content"\n[site]\ncache_dir = "var/cache"\n',
+                                              encoding="utf-8")
+    assert CliRunner().invoke(cli, build).exit_code == 0
+    assert (project / "var" / "cache" / cache.MANIFEST).is_file()
+    result = CliRunner().invoke(cli, [*build, "--cache-dir", "other"])
+    assert result.exit_code == 0, result.output
+    assert (project / "other" / cache.MANIFEST).is_file()
+    refused = CliRunner().invoke(cli, [*build, "--cache-dir", "build/cache"])
+    assert refused.exit_code != 0 and "inside the output folder" in refused.output
+    assert "Traceback" not in refused.output
 
 
 def test_the_analysis_version_is_a_hash_of_the_code():

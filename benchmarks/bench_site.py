@@ -128,10 +128,18 @@ def report(name: str, ours: list[tuple[float, float]], target: str, baseline: li
           f"{' '.join(f'{t[0]:.2f}' for t in baseline)}")
 
 
+def into(folder: Path) -> list[str]:
+    """The options of a build into ``folder`` with a cache of its own beside it (one cache
+    shared by all the builds would make every build after the first a warm one)."""
+    return ["--out", str(folder), "--cache-dir", str(folder.with_name(folder.name + ".cache"))]
+
+
 def copy_site(source: Path, target: Path) -> None:
-    """A copy of a built site, files' modification times kept (as the build cache records them)."""
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(source, target)
+    """A copy of a built site and of its cache (see :func:`into`), files' modification times
+    kept (as the build cache records them)."""
+    for suffix in ("", ".cache"):
+        shutil.rmtree(target.with_name(target.name + suffix), ignore_errors=True)
+        shutil.copytree(source.with_name(source.name + suffix), target.with_name(target.name + suffix))
 
 
 def bench_history(tmp: Path, termsledger: str, mkdocs: str) -> None:
@@ -148,17 +156,18 @@ def bench_history(tmp: Path, termsledger: str, mkdocs: str) -> None:
     new: dict[str, list[tuple[float, float]]] = {"announced": [], "in force": []}
     mk_new = []
     for run in range(RUNS):
-        cold.append(timed(build + [str(tmp / "history"), "--out", str(tmp / f"cold-{run}")], tmp))
+        cold.append(timed(build + [str(tmp / "history"), *into(tmp / f"cold-{run}")], tmp))
         mk_cold.append(timed([mkdocs, "build", "-q", "-d", str(tmp / f"mk-site-{run}")], tmp / "mk"))
     for _ in range(RUNS):
-        unchanged.append(timed(build + [str(tmp / "history"), "--out", str(tmp / "cold-0")], tmp))
+        unchanged.append(timed(build + [str(tmp / "history"), *into(tmp / "cold-0")], tmp))
         mk_dirty.append(timed([mkdocs, "build", "-q", "--dirty", "-d", str(tmp / "mk-site-0")], tmp / "mk"))
     for _ in range(RUNS):
         for name in new:
             copy_site(tmp / "cold-0", tmp / "new")
-            new[name].append(timed(build + [str(tmp / name), "--out", str(tmp / "new")], tmp))
+            new[name].append(timed(build + [str(tmp / name), *into(tmp / "new")], tmp))
         shutil.rmtree(tmp / "mk-new" / "docs" / "version-31.md", ignore_errors=True)
-        copy_site(tmp / "mk-site-0", tmp / "mk-new-site")
+        shutil.rmtree(tmp / "mk-new-site", ignore_errors=True)
+        shutil.copytree(tmp / "mk-site-0", tmp / "mk-new-site")
         page = tmp / "mk-new" / "docs" / "version-31.md"
         page.write_text(texts[-1] + "\nA new section.\n", encoding="utf-8")
         mk_new.append(timed([mkdocs, "build", "-q", "--dirty", "-d", str(tmp / "mk-new-site")],
@@ -177,13 +186,13 @@ def bench_real_size(tmp: Path, termsledger: str, mkdocs: str) -> None:
     fast_import(tmp / "real", commits)
     texts = [text for _, files in commits for text in files.values()]
     mkdocs_project(tmp / "mk-real", texts)
-    build = [termsledger, "build", "--date", BUILD_DATE, "--content", str(tmp / "real"), "--out"]
+    build = [termsledger, "build", "--date", BUILD_DATE, "--content", str(tmp / "real")]
     cold, unchanged, mk_cold, mk_dirty = [], [], [], []
     for run in range(RUNS):
-        cold.append(timed(build + [str(tmp / f"real-{run}")], tmp))
+        cold.append(timed(build + into(tmp / f"real-{run}"), tmp))
         mk_cold.append(timed([mkdocs, "build", "-q", "-d", str(tmp / f"mk-real-{run}")], tmp / "mk-real"))
     for _ in range(RUNS):
-        unchanged.append(timed(build + [str(tmp / "real-0")], tmp))
+        unchanged.append(timed(build + into(tmp / "real-0"), tmp))
         mk_dirty.append(timed([mkdocs, "build", "-q", "--dirty", "-d", str(tmp / "mk-real-0")],
                               tmp / "mk-real"))
     diffs = sum(1 for _ in (tmp / "real-0").glob("*/diff/*/index.html"))
@@ -205,7 +214,7 @@ def bench_languages(tmp: Path, termsledger: str) -> None:
     for run in range(RUNS):  # interleaved, so that both see the same machine load
         for repo, times in (("one", one), ("three", three)):
             times.append(timed([termsledger, "build", "--content", str(tmp / repo), "--date", BUILD_DATE,
-                                "--out", str(tmp / f"{repo}-{run}")], tmp))
+                                *into(tmp / f"{repo}-{run}")], tmp))
     pages = [sum(1 for _ in (tmp / f"{repo}-0").rglob("*.html")) for repo in ("one", "three")]
     print(f"languages: the history in English alone ({pages[0]} pages), and in English, French and German "
           f"({pages[1]} pages)")

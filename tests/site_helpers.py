@@ -49,7 +49,8 @@ def broken_links(out: Path) -> list[str]:
             target = target.resolve()
             if not target.is_file():
                 broken.append(f"{page.relative_to(out)}: {link} (no file)")
-            elif parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in pages[target].ids:
+            elif (parts.fragment and target.suffix == ".html"
+                  and unquote(parts.fragment) not in pages[target].ids):
                 broken.append(f"{page.relative_to(out)}: {link} (no anchor)")
     return broken
 

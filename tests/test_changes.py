@@ -81,7 +81,8 @@ def test_removed_sections_stand_where_they_were():
                                 ("unchanged", "3. Privacy"), ("modified", "4. Contact"),
                                 ("added", "5. Arbitration")]
     removed, added = change.sections[2], change.sections[5]
-    assert (removed.new_title, removed.new_anchor, removed.new_index, removed.old_index) == (None, None, None, 2)
+    assert (removed.new_title, removed.new_anchor, removed.new_index,
+            removed.old_index) == (None, None, None, 2)
     assert [op.tag for op in removed.ops] == ["delete"] and removed.similarity == 0.0
     assert (added.old_title, added.old_anchor, added.level, added.words_added) == (None, None, 1, 6)
 
@@ -148,7 +149,8 @@ def test_unrelated_documents_are_all_added_and_removed():
 
 
 text = st.text(alphabet=st.characters(), max_size=300)
-markdown = st.lists(st.sampled_from(["# Fees\n", "## 2. Refunds\n", "Title\n---\n", "\n", "text ", "14 days. ",
+markdown = st.lists(st.sampled_from(["# Fees\n", "## 2. Refunds\n", "Title\n---\n", "\n", "text ",
+                                     "14 days. ",
                                      "- item\n", "\r\n", "$10", "é ", "> # quoted\n", "    # code\n"]),
                     max_size=30).map("".join)
 

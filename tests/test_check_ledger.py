@@ -7,9 +7,9 @@ import subprocess
 from datetime import datetime, timedelta, timezone
 
 from click.testing import CliRunner
+from conftest import front
 
 import terms
-from conftest import front
 from termsledger.cli import cli
 
 
@@ -49,23 +49,25 @@ def test_check_reports_a_published_version_whose_text_changed(content_repo, tmp_
     commit = content_repo.repo.git.rev_parse("HEAD~1")  # the text published, before the edit
     assert result.stderr == (
         f"terms.md:3: error: version {later} was published to the ledger with another text (SHA-256 "
-        f"{was[:12]}…, now {now[:12]}…), which users may have accepted: a published text never changes. Restore "
-        f"the published text (in the content folder: git show {commit[:10]}:./terms.md > terms.md) and commit "
-        f"it; then give your new text another effective date, or a label to make it a second version on {later} "
-        f"(label: revised), and commit it\n")
+        f"{was[:12]}…, now {now[:12]}…), which users may have accepted: a published text never changes. "
+        f"Restore the published text (in the content folder: git show {commit[:10]}:./terms.md > terms.md) "
+        "and commit it; then give your new text another effective date, or a label to make it a second "
+        f"version on {later} (label: revised), and commit it\n")
 
 
 def test_the_configured_ledger_is_compared_and_the_fix_it_gives_works(content_repo, tmp_path):
     later, ledger = edit_after_publish(content_repo, tmp_path)
     (content_repo.path / "termsledger.toml").write_text(f'ledger = "{ledger}"\n')
     new_text = (content_repo.path / "terms.md").read_text()
-    assert "was published to the ledger with another text" in run("check", "--content", content_repo.path).stderr
+    checked = run("check", "--content", content_repo.path)
+    assert "was published to the ledger with another text" in checked.stderr
     commit = content_repo.repo.git.rev_parse("HEAD~1")
-    subprocess.run(f"git show {commit[:10]}:./terms.md > terms.md", shell=True, cwd=content_repo.path, check=True)
+    subprocess.run(f"git show {commit[:10]}:./terms.md > terms.md", shell=True, cwd=content_repo.path,
+                   check=True)
     content_repo.commit(now(), "Restore the published text")
     assert run("check", "--content", content_repo.path).exit_code == 0
-    content_repo.commit(now(), "The new text", **{"terms.md": new_text.replace("material: true",
-                                                                               "material: true\nlabel: revised")})
+    labelled = new_text.replace("material: true", "material: true\nlabel: revised")
+    content_repo.commit(now(), "The new text", **{"terms.md": labelled})
     result = run("check", "--content", content_repo.path)
     assert result.exit_code == 0, result.output
     versions = terms.load(content_repo.path).versions("terms")
@@ -94,6 +96,6 @@ def test_build_counts_the_errors_and_builds_but_strict_refuses(content_repo, tmp
     assert not out.exists()
     plain = run("build", "--content", content_repo.path, "--ledger", ledger, "--out", out)
     assert plain.exit_code == 0, plain.output
-    assert plain.stderr == ("The content has 1 error: termsledger check lists them (build --strict refuses to "
-                            "build with errors).\n")
+    assert plain.stderr == ("The content has 1 error: termsledger check lists them (build --strict refuses "
+                            "to build with errors).\n")
     assert (out / "terms" / later.isoformat() / "index.html").is_file()

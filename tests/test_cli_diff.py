@@ -6,8 +6,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import front
+
 from termsledger.cli import cli
 
 BODY = """# 1. Fees
@@ -46,7 +46,8 @@ def test_defaults_to_the_two_latest_versions(repo):
     result = run(repo, "terms")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[:2] == [
-        "terms: 2025-03-01 -> 2025-04-01 (editor's flag: not material)", "not material (high confidence, score 0.00)"]
+        "terms: 2025-03-01 -> 2025-04-01 (editor's flag: not material)", "not material (high confidence, "
+                                                                         "score 0.00)"]
     assert "@@ 3. Contact (modified) @@" in result.output
     assert "Write to us{+ +}." in result.output
 
@@ -58,8 +59,8 @@ def test_named_versions_show_verdict_reasons_and_markers(repo):
         "terms: 2025-01-01 -> 2025-03-01 (editor's flag: material)\n"
         "material (high confidence, score 0.70)\n"
         "Fee amount increased from $10 to $12.\n"
-        "  - Fee amount increased from $10 to $12 in section '1. Fees': “The Pro plan costs $12 per month.”\n\n"
-        "@@ 1. Fees (modified) @@\n"
+        "  - Fee amount increased from $10 to $12 in section '1. Fees': “The Pro plan costs $12 per "
+        "month.”\n\n@@ 1. Fees (modified) @@\n"
         "# 1. Fees\n\nThe Pro plan costs $[-10-]{+12+} per month.\n")
 
 
@@ -73,11 +74,13 @@ def test_json_output(repo):
     result = run(repo, "terms", "2025-01-01", "2025-03-01", "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert {k: data[k] for k in ("document", "old", "new", "material", "confidence", "flag", "score", "reasons",
+    assert {k: data[k] for k in ("document", "old", "new", "material", "confidence", "flag", "score",
+                                 "reasons",
                                  "summary")} == {
         "document": "terms", "old": "2025-01-01", "new": "2025-03-01", "material": True, "confidence": "high",
         "flag": True, "score": 0.7,
-        "reasons": ["Fee amount increased from $10 to $12 in section '1. Fees': “The Pro plan costs $12 per month.”"],
+        "reasons": ["Fee amount increased from $10 to $12 in section '1. Fees': “The Pro plan costs $12 per "
+                    "month.”"],
         "summary": "Fee amount increased from $10 to $12."}
     assert [s["status"] for s in data["sections"]] == ["modified", "unchanged", "unchanged"]
     assert {"tag": "replace", "old": "10", "new": "12"} in data["sections"][0]["ops"]
@@ -152,12 +155,13 @@ def test_markdown_for_a_pull_request_comment(content_repo):
         "## 2. Contact", "## 2. Data\n\nWe share <data> with partners.\n\n## 3. Contact")
     content_repo.commit("2025-02-01", **{"terms.md": front(title="Terms", effective="2025-03-01",
                                                            summary="Shorter refunds.") + changed})
-    result = CliRunner().invoke(cli, ["diff", "terms", "--content", str(content_repo.path), "--format", "markdown"])
+    result = CliRunner().invoke(cli, ["diff", "terms", "--content", str(content_repo.path), "--format",
+                                      "markdown"])
     assert result.exit_code == 0, result.output
     assert result.output == """#### Terms: 2025-01-01 → 2025-03-01
 
-**Material** by the change analysis (no `material:` flag): users who accepted an earlier version will be asked \
-to accept it again.
+**Material** by the change analysis (no `material:` flag): users who accepted an earlier version will be \
+asked to accept it again.
 
 > Shorter refunds.
 
@@ -191,9 +195,11 @@ Why:
 """
     from markdown_it import MarkdownIt
 
-    html = MarkdownIt("commonmark").enable("table").render(result.output)  # as GitHub renders it: the marks in the table's cell,
-    assert "<td><del>14</del><ins>7</ins> days</td>" in html  # the new heading marked, the text escaped
-    assert "<h2><ins>2. Data</ins></h2>" in html and "<p><ins>We share &lt;data&gt; with partners.</ins></p>" in html
+    # As GitHub renders it: the marks in the table's cell, the new heading marked, the text escaped.
+    html = MarkdownIt("commonmark").enable("table").render(result.output)
+    assert "<td><del>14</del><ins>7</ins> days</td>" in html
+    assert "<h2><ins>2. Data</ins></h2>" in html
+    assert "<p><ins>We share &lt;data&gt; with partners.</ins></p>" in html
     assert html.count("<details>") == 2 and html.count("</details>") == 2
 
 
@@ -201,7 +207,8 @@ def test_markdown_shows_the_generated_summary_where_the_editor_wrote_none(conten
     content_repo.commit("2025-01-01", **{"terms.md": front(title="Terms", effective="2025-01-01") + PLANS})
     changed = PLANS.replace("| Monthly | 14 days |", "| Monthly | 7 days |")
     content_repo.commit("2025-02-01", **{"terms.md": front(title="Terms", effective="2025-03-01") + changed})
-    result = CliRunner().invoke(cli, ["diff", "terms", "--content", str(content_repo.path), "--format", "markdown"])
+    result = CliRunner().invoke(cli, ["diff", "terms", "--content", str(content_repo.path), "--format",
+                                      "markdown"])
     assert result.exit_code == 0, result.output
     assert ("\n> Refund period shortened from 14 days to 7 days. _(summary generated from the changes)_\n"
             in result.output)
@@ -211,5 +218,6 @@ def test_markdown_of_identical_versions(content_repo):
     content_repo.commit("2025-01-01", **{"terms.md": front(title="Terms", effective="2025-01-01") + PLANS})
     content_repo.commit("2025-02-01", **{"terms.md": front(title="Terms", effective="2025-03-01",
                                                            material=False) + PLANS})
-    result = CliRunner().invoke(cli, ["diff", "terms", "--content", str(content_repo.path), "--format", "markdown"])
+    result = CliRunner().invoke(cli, ["diff", "terms", "--content", str(content_repo.path), "--format",
+                                      "markdown"])
     assert result.output == "#### Terms: 2025-01-01 → 2025-03-01\n\nNo changes.\n"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 
 from click.testing import CliRunner
-
 from conftest import front
+
 from termsledger.cli import cli
 from termsledger.config import read_config
 
@@ -30,14 +30,16 @@ def test_init_sets_up_a_repository_with_documents_at_its_top(content_repo):
     assert result.output.startswith(
         f"Wrote {toml}: the documents are in this folder; its comments show every setting.\n"
         f"Added to {content_repo.path / '.gitignore'}: build/, .termsledger-cache/, *.db, *.db-wal, "
-        f"*.db-shm, *.lock, termsledger-signing.key\nCommit them, so that everyone who edits the documents shares them.\n\n")
+        "*.db-shm, *.lock, termsledger-signing.key\nCommit them, so that everyone who edits the documents "
+        "shares them.\n\n")
     assert "1 document, 1 version in " in result.output and "0 errors, 0 warnings." in result.output
     assert 'content = "."' in toml.read_text() and "# notice_days = 30" in toml.read_text()
     config = read_config(toml)
     assert config.content.resolve() == content_repo.path.resolve()
     assert (content_repo.path / ".gitignore").read_text() == (
         "*.pyc\n# termsledger: the built site and its cache, the consent ledger (personal data) and the "
-        "signing key\nbuild/\n.termsledger-cache/\n*.db\n*.db-wal\n*.db-shm\n*.lock\ntermsledger-signing.key\n")
+        "signing "
+        "key\nbuild/\n.termsledger-cache/\n*.db\n*.db-wal\n*.db-shm\n*.lock\ntermsledger-signing.key\n")
     for name in ("termsledger.db", "termsledger.db-wal", "termsledger.db-shm", "termsledger.db.lock",
                  "termsledger-signing.key", "build/index.html", ".termsledger-cache/manifest.txt"):
         assert ignored(content_repo, name), name
@@ -69,8 +71,9 @@ def test_init_warns_of_a_committed_ledger_and_reports_check_errors(content_repo)
                                                "termsledger.db": b"SQLite format 3\0"})
     result = init(content_repo.path)
     assert result.exit_code == 1
-    assert ("warning: termsledger.db is committed to git, but must never be (a ledger holds personal data, a key "
-            "signs receipts): git rm --cached termsledger.db, and remove it from the history\n") in result.stderr
+    assert ("warning: termsledger.db is committed to git, but must never be (a ledger holds personal data, a "
+            "key signs receipts): git rm --cached termsledger.db, and remove it from the history\n"
+            in result.stderr)
     assert "terms.md:9: error: link to 'missing.md': there is no file 'missing.md'" in result.stderr
 
 
@@ -78,5 +81,5 @@ def test_init_of_a_folder_without_documents(tmp_path):
     result = init(tmp_path)
     assert result.exit_code == 1
     assert 'content = "content"' in (tmp_path / "termsledger.toml").read_text()
-    assert f"Error: there is no content folder {tmp_path / 'content'} (named by {tmp_path / 'termsledger.toml'})" \
-        in result.output
+    assert (f"Error: there is no content folder {tmp_path / 'content'} "
+            f"(named by {tmp_path / 'termsledger.toml'})" in result.output)

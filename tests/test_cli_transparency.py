@@ -104,7 +104,8 @@ def test_log_verify_consistency(world, tmp_path):
     keys.write_bytes(world.public_keys.to_json())
     assert invoke("log", "verify-consistency", old, new, "--proof", proof, "--keys", keys).exit_code == 0
     result = invoke("log", "verify-consistency", new, old, "--proof", proof, "--keys", keys)
-    assert result.exit_code == 1 and "Error: NOT consistent: the proof is from 4 to 104 leaves" in result.output
+    assert result.exit_code == 1
+    assert "Error: NOT consistent: the proof is from 4 to 104 leaves" in result.output
     proof.write_text(ConsistencyProof(old_size=4, new_size=104, hashes=(bytes(32),) * len(hashes)).to_json())
     result = invoke("log", "verify-consistency", old, new, "--proof", proof, "--keys", keys)
     assert result.exit_code == 1 and "NOT consistent" in result.output
@@ -159,7 +160,8 @@ def test_signing_key_errors_are_clear(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "Error: cannot read the public keys record" in result.output
     (tmp_path / "termsledger.toml").write_text('[receipts]\nsigning = "x"\n')
     result = invoke("keys", "signing", "list")
-    assert result.exit_code == 1 and "unknown key [receipts] 'signing'; known keys: signing_key" in result.output
+    assert result.exit_code == 1
+    assert "unknown key [receipts] 'signing'; known keys: signing_key" in result.output
 
 
 def test_default_signing_key_is_beside_the_configuration(tmp_path):

@@ -4,12 +4,14 @@ import os
 from datetime import date, datetime, timezone
 
 import pytest
-
-import terms
 from conftest import front
 
-TERMS_V1 = front(title="Terms", slug="terms", effective="2025-03-01", references=["privacy"]) + "# Terms\n\nVersion one.\n"
-TERMS_V2 = front(title="Terms", slug="terms", effective="2025-09-15", material=True) + "# Terms\n\nVersion two.\n"
+import terms
+
+TERMS_V1 = front(title="Terms", slug="terms", effective="2025-03-01",
+                 references=["privacy"]) + "# Terms\n\nVersion one.\n"
+TERMS_V2 = front(title="Terms", slug="terms", effective="2025-09-15",
+                 material=True) + "# Terms\n\nVersion two.\n"
 
 
 def test_versions_come_from_commits(content_repo):
@@ -67,7 +69,8 @@ def test_renames_are_followed(content_repo):
     content_repo.commit("2025-02-01T10:00")
     content_repo.commit("2025-08-01T10:00", **{"terms.md": TERMS_V2})
     document = terms.load(content_repo.path).document("terms")
-    assert [(v.id, v.path) for v in document.versions] == [("2025-03-01", "terms.md"), ("2025-09-15", "terms.md")]
+    assert [(v.id, v.path) for v in document.versions] == [("2025-03-01", "terms.md"),
+                                                           ("2025-09-15", "terms.md")]
     assert document.versions[0].commit != document.versions[1].commit
 
 
@@ -91,7 +94,8 @@ def test_a_deleted_document_restored_in_the_working_copy_keeps_its_history(conte
 
 def test_repository_without_front_matter_gets_one_version_per_commit_day(content_repo):
     content_repo.commit_files("2024-05-01T09:00", {"Terms of Service.md": "# Terms of Service\n\nFirst.\n"})
-    content_repo.commit_files("2024-05-01T17:00", {"Terms of Service.md": "# Terms of Service\n\nFirst, fixed.\n"})
+    content_repo.commit_files("2024-05-01T17:00",
+                              {"Terms of Service.md": "# Terms of Service\n\nFirst, fixed.\n"})
     content_repo.commit_files("2024-07-03T23:30", {"Terms of Service.md": "# Terms of Service\n\nSecond.\n"})
     content = terms.load(content_repo.path)
     assert content.problems == ()
@@ -184,7 +188,8 @@ def test_a_wrong_value_under_a_mapped_key_is_reported_under_that_key(tmp_path):
 def test_fields_with_an_unknown_name_are_refused(tmp_path):
     (tmp_path / "tos.md").write_text(ADOPTED)
     with pytest.raises(terms.ContentError, match="unknown field 'updated' in fields; termsledger's fields "
-                                                 "are: title, slug, effective, summary, material, references, label"):
+                                                 "are: title, slug, effective, summary, material, "
+                                                 "references, label"):
         terms.load(tmp_path, fields={"updated": "last_updated"})
 
 
@@ -197,8 +202,11 @@ def test_content_hash_is_over_the_normalized_body(tmp_path):
 
 
 def test_bundle_holds_the_references_in_force_at_the_same_moment(content_repo):
-    privacy = lambda eff, text: front(title="Privacy", slug="privacy", effective=eff) + f"# Privacy\n\n{text}\n"
-    content_repo.commit("2025-01-20T10:00", **{"terms.md": TERMS_V1, "privacy.md": privacy("2025-03-01", "One.")})
+    def privacy(eff: str, text: str) -> str:
+        return front(title="Privacy", slug="privacy", effective=eff) + f"# Privacy\n\n{text}\n"
+
+    content_repo.commit("2025-01-20T10:00", **{"terms.md": TERMS_V1,
+                                               "privacy.md": privacy("2025-03-01", "One.")})
     content_repo.commit("2025-04-20T10:00", **{"privacy.md": privacy("2025-06-01", "Two.")})
     content = terms.load(content_repo.path)
     early, late = content.bundle("terms", date(2025, 4, 1)), content.bundle("terms", date(2025, 7, 1))
@@ -215,7 +223,8 @@ def test_unknown_document_and_version_name_what_exists(content_repo):
     content = terms.load(content_repo.path)
     with pytest.raises(terms.UnknownDocument, match="no document 'tos'; the documents are: terms"):
         content.document("tos")
-    with pytest.raises(terms.UnknownVersion, match="terms has no version '2020-01-01'; its versions are: 2025-03-01"):
+    with pytest.raises(terms.UnknownVersion, match="terms has no version '2020-01-01'; its versions are: "
+                                                   "2025-03-01"):
         content.document("terms").version("2020-01-01")
 
 
@@ -248,34 +257,37 @@ def test_missing_folder_is_an_error(tmp_path):
 def test_a_folder_without_documents_is_an_error(tmp_path):
     (tmp_path / "README.md").write_text("# About\n")
     (tmp_path / "notes.txt").write_text("Nothing.\n")
-    with pytest.raises(terms.ContentError, match=f"content folder '{tmp_path}' has no documents: no file in it "
+    with pytest.raises(terms.ContentError, match=f"content folder '{tmp_path}' has no documents: no file in "
+                                                 "it "
                                                  r"matches \*.md or \*.markdown"):
         terms.load(tmp_path)
 
 
 def test_example_content_has_a_real_history(example_content):
     content = terms.load(example_content)
-    assert set(content.documents) == {"terms", "acceptable-use", "privacy", "refund", "copyright", "honor-code"}
+    assert set(content.documents) == {"terms", "acceptable-use", "privacy", "refund", "copyright",
+                                      "honor-code"}
     document = content.document("terms")
     assert len(document.versions) >= 6
     assert all(v.commit for v in document.versions)
     assert {v.material for v in document.versions} >= {True, False}
     assert document.announced(date(2026, 11, 26)) is not None
     bundle = content.bundle("terms", date(2026, 11, 26))
-    assert {v.slug for v in bundle.references} == {"acceptable-use", "privacy", "refund", "copyright", "honor-code"}
+    assert {v.slug for v in bundle.references} == {"acceptable-use", "privacy", "refund", "copyright",
+                                                   "honor-code"}
 
 
 def test_history_is_read_with_a_constant_number_of_git_processes(tmp_path, monkeypatch):
     import subprocess
 
     import git.cmd
-
     from conftest import ContentRepo
 
     def processes_to_load(commits: int) -> int:
         repo = ContentRepo(tmp_path / f"repo{commits}")
         for day in range(1, commits + 1):
-            repo.commit(f"2025-01-{day:02d}T10:00", **{"a.md": f"# A\n\nText {day}.\n", "b.md": f"# B\n\n{day}\n"})
+            repo.commit(f"2025-01-{day:02d}T10:00", **{"a.md": f"# A\n\nText {day}.\n",
+                                                       "b.md": f"# B\n\n{day}\n"})
         started = []
 
         class CountingPopen(subprocess.Popen):

@@ -11,9 +11,9 @@ from pathlib import Path
 import git
 import pytest
 from click.testing import CliRunner
+from conftest import ContentRepo, front
 
 import terms
-from conftest import ContentRepo, front
 from termsledger.cli import cli
 
 SECRET = "SECRET-7f3a-do-not-publish"
@@ -174,7 +174,7 @@ def test_a_corrupt_image_is_named_by_build(content_repo, tmp_path):
     sha = content_repo.repo.head.commit.tree["logo.png"].hexsha
     loose(content_repo, sha).write_bytes(b"garbage")
     line = error_line(run("build", "--content", str(content_repo.path), "--out", str(tmp_path / "site")))
-    assert f"cannot read logo.png in commit " in line and f"object {sha}" in line
+    assert "cannot read logo.png in commit " in line and f"object {sha}" in line
 
 
 def test_a_repository_without_commits_is_a_plain_folder(tmp_path):
@@ -245,14 +245,17 @@ def test_check_reports_links_that_leave_the_folder_or_reach_hidden_files(content
         "secret.txt": SECRET, "content/terms.md": TERMS + links, "content/.env": SECRET,
         "content/forms/a.pdf": "%PDF", "content/forms/.hidden/x.pdf": "%PDF"})
     checked = run("check", "--content", str(content_repo.path / "content"))
-    for expected in ("terms.md:10: error: link to '../secret.txt': '../secret.txt' is outside the content folder",
-                     "terms.md:10: error: link to '.env': .env is hidden (a name in its path starts with a dot)",
+    for expected in ("terms.md:10: error: link to '../secret.txt': '../secret.txt' is outside the content "
+                     "folder",
+                     "terms.md:10: error: link to '.env': .env is hidden (a name in its path starts with a "
+                     "dot)",
                      "terms.md:10: error: link to 'forms/': forms is a folder, not a file",
                      "terms.md:10: error: link to 'forms/.hidden/x.pdf': forms/.hidden/x.pdf is hidden"):
         assert expected in checked.output
 
 
-@pytest.mark.parametrize("dot_git", [b"garbage", b"gitdir: /nonexistent", None], ids=["garbage", "gone", "empty"])
+@pytest.mark.parametrize("dot_git", [b"garbage", b"gitdir: /nonexistent", None],
+                         ids=["garbage", "gone", "empty"])
 def test_a_dot_git_that_is_not_a_repository_is_an_error(tmp_path, dot_git):
     folder = tmp_path / "content"
     folder.mkdir()
@@ -262,14 +265,15 @@ def test_a_dot_git_that_is_not_a_repository_is_an_error(tmp_path, dot_git):
     else:
         (folder / ".git").write_bytes(dot_git)
     line = error_line(run("check", "--content", str(folder)))
-    assert line == (f"Error: {folder / '.git'} is not a git repository git can read: repair it, or remove it to "
-                    f"read the folder without its history")
+    assert line == (f"Error: {folder / '.git'} is not a git repository git can read: repair it, or remove it "
+                    "to read the folder without its history")
 
 
 def test_a_content_folder_given_through_a_symbolic_link_is_read(content_repo, tmp_path):
     content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS})
     (tmp_path / "alias").symlink_to(content_repo.path)
-    assert [v.commit for v in terms.load(tmp_path / "alias").versions("terms")] == [content_repo.repo.head.commit.hexsha]
+    versions = terms.load(tmp_path / "alias").versions("terms")
+    assert [v.commit for v in versions] == [content_repo.repo.head.commit.hexsha]
 
 
 def content_with_templates(tmp_path: Path, **templates: str) -> tuple[Path, Path]:
@@ -308,7 +312,8 @@ def test_template_overrides_cannot_run_code(tmp_path, escape, monkeypatch):
 def test_a_failing_feed_override_is_one_line_naming_it(tmp_path):
     folder, out = content_with_templates(tmp_path, feed__xml="{{ site.__class__.__init__.__globals__ }}\n")
     line = error_line(run("build", "--content", str(folder), "--out", str(out)))
-    assert line.startswith(f"Error: error building 'feed.xml': template {folder / 'templates' / 'feed.xml'}, line 1: ")
+    assert line.startswith(f"Error: error building 'feed.xml': template {folder / 'templates' / 'feed.xml'}, "
+                           "line 1: ")
 
 
 def test_a_template_override_with_a_syntax_error_is_one_line_naming_it(tmp_path):
@@ -332,19 +337,22 @@ def test_a_template_or_stylesheet_override_that_is_a_symbolic_link_is_an_error(t
     folder, out = content_with_templates(tmp_path)
     (folder / "templates" / name).symlink_to(secret)
     line = error_line(run("build", "--content", str(folder), "--out", str(out)))
-    assert (f"{folder / 'templates'}: {name} is a symbolic link to '{secret}' (links are never followed: put the "
-            f"file itself there)") in line
+    assert (f"{folder / 'templates'}: {name} is a symbolic link to '{secret}' (links are never followed: put "
+            "the file itself there)") in line
     assert not [p for p in out.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
 
 
 UNSAFE_BASE_URLS = [
-    "javascript:alert(1)//", "JavaScript:alert(1)", "data:text/html,<script>alert(1)</script>", "//evil.example/",
-    "/\\evil.example/", " https://terms.example.com/", "https://terms.example.com/ ", "https://terms .example.com/",
+    "javascript:alert(1)//", "JavaScript:alert(1)", "data:text/html,<script>alert(1)</script>",
+                    "//evil.example/",
+    "/\\evil.example/", " https://terms.example.com/", "https://terms.example.com/ ",
+    "https://terms .example.com/",
     "https://terms.example.com/\n", "https://terms.example.com/\x00", "https://terms.example.com/\u202e",
     "java\tscript:alert(1)", "ftp://terms.example.com/", "https:///legal/", "https://user@evil.example/",
     "https://terms.example.com/?q=1", "https://terms.example.com/#top", "terms.example.com", "legal/",
 ]
-SAFE_BASE_URLS = ["https://terms.example.com/", "http://localhost:8000/legal", "HTTPS://Terms.Example.com/a/b/",
+SAFE_BASE_URLS = ["https://terms.example.com/", "http://localhost:8000/legal",
+                  "HTTPS://Terms.Example.com/a/b/",
                   "/legal/", "/"]
 
 
@@ -365,7 +373,8 @@ def test_an_unsafe_base_url_in_the_configuration_is_refused(tmp_path, value):
     folder = config_folder(tmp_path, f"base_url = {toml_string(value)}")
     for command in (["check"], ["build", "--out", str(tmp_path / "site")]):
         line = error_line(run(*command, "--content", str(folder)))
-        assert line.startswith(f"Error: {folder / 'termsledger.toml'}: [site] base_url {value!r} is not allowed: ")
+        assert line.startswith(f"Error: {folder / 'termsledger.toml'}: [site] base_url {value!r} is not "
+                               "allowed: ")
         assert line.endswith("use an absolute http:// or https:// URL (https://example.com/legal/) or a path "
                              "starting with / (/legal/)")
     assert not (tmp_path / "site").exists()
@@ -374,7 +383,8 @@ def test_an_unsafe_base_url_in_the_configuration_is_refused(tmp_path, value):
 @pytest.mark.parametrize("value", UNSAFE_BASE_URLS)
 def test_an_unsafe_base_url_option_is_refused(tmp_path, value):
     folder = config_folder(tmp_path, "")
-    line = error_line(run("build", "--content", str(folder), "--out", str(tmp_path / "site"), "--base-url", value))
+    line = error_line(run("build", "--content", str(folder), "--out", str(tmp_path / "site"), "--base-url",
+                          value))
     assert line.startswith(f"Error: --base-url {value!r} is not allowed: ")
     assert not (tmp_path / "site").exists()
 
@@ -396,7 +406,8 @@ def test_http_and_path_base_urls_are_accepted(tmp_path, value):
     assert f'href="{root}"' in (out / "404.html").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("value", ["javascript:alert(1)", "mailto:javascript:alert(1)", "data:,x", "//evil.example",
+@pytest.mark.parametrize("value", ["javascript:alert(1)", "mailto:javascript:alert(1)", "data:,x",
+                                   "//evil.example",
                                    "Call us on 555 0100", "legal@example.com\n", "mailto:a@b.example?body=x",
                                    "ftp://example.com/", "<legal@example.com>"])
 def test_an_unsafe_contact_is_refused(tmp_path, value):
@@ -435,14 +446,15 @@ def test_folders_named_by_the_configuration_stay_inside_its_folder(tmp_path, mon
     (repo / "content" / "terms.md").write_text(TERMS, encoding="utf-8")
     (repo / "linked").symlink_to(tmp_path / "outside", target_is_directory=True)
     section = "[site]\n" if key == "templates" else ""
-    (repo / "termsledger.toml").write_text(f'include = ["*.md", "*.txt", "passwd"]\n{section}{key} = "{value}"\n',
+    (repo / "termsledger.toml").write_text(f'include = ["*.md", "*.txt", "passwd"]\n{section}{key} = '
+                                           f'"{value}"\n',
                                            encoding="utf-8")
     monkeypatch.chdir(repo)
     label = "[site] templates" if key == "templates" else "content"
     for command in (["check"], ["build", "--out", str(tmp_path / "site")]):
         line = error_line(run(*command))
-        assert line == (f"Error: termsledger.toml: {label} {value!r} is outside the folder of termsledger.toml: "
-                        f"name a folder inside it (or give --content)")
+        assert line == (f"Error: termsledger.toml: {label} {value!r} is outside the folder of "
+                        "termsledger.toml: name a folder inside it (or give --content)")
     assert not (tmp_path / "site").exists()
 
 
@@ -450,7 +462,8 @@ def test_folders_inside_the_configuration_folder_are_fine(tmp_path, monkeypatch)
     repo = tmp_path / "repo"
     (repo / "legal" / "templates").mkdir(parents=True)
     (repo / "legal" / "terms.md").write_text(TERMS, encoding="utf-8")
-    (repo / "termsledger.toml").write_text('content = "./legal/../legal"\n[site]\ntemplates = "legal/templates"\n',
+    (repo / "termsledger.toml").write_text('content = "./legal/../legal"\n[site]\ntemplates = '
+                                           '"legal/templates"\n',
                                            encoding="utf-8")
     monkeypatch.chdir(repo)
     assert run("build").exit_code == 0 and (repo / "build" / "terms" / "index.html").is_file()
@@ -487,9 +500,10 @@ still the note --> end.
 Code `<!-- NOTE-CODE -->` here.
 """
 
-COMMENTED_V2 = COMMENTED_V1.replace("2025-01-01", "2025-06-01").replace("First version.", "Shorter refunds.") \
-    .replace("Refunds within 14 days. <!-- NOTE-CHANGED-OLD: was 30 -->",
-             "Refunds within <!-- NOTE-CHANGED-NEW: counsel said 7 --> 7 days.\n\n<!-- NOTE-ADDED\n\n-->")
+COMMENTED_V2 = COMMENTED_V1.replace("2025-01-01", "2025-06-01").replace("First version.", "Shorter refunds.")
+COMMENTED_V2 = COMMENTED_V2.replace("Refunds within 14 days. <!-- NOTE-CHANGED-OLD: was 30 -->",
+                                    "Refunds within <!-- NOTE-CHANGED-NEW: counsel said 7 --> 7 days.\n\n"
+                                    "<!-- NOTE-ADDED\n\n-->")
 NOTES = ("NOTE-", "outside counsel", "counsel said", "spanning lines", "still the note")
 
 
@@ -517,10 +531,11 @@ def test_no_comment_text_reaches_any_output_file(content_repo, tmp_path):
 def test_an_unclosed_comment_is_reported_and_hides_the_rest(tmp_path):
     folder = tmp_path / "content"
     folder.mkdir()
-    (folder / "terms.md").write_text(TERMS + "\nVisible.\n\nAlso <!-- NOTE-UNCLOSED\n\nmore notes.\n", encoding="utf-8")
+    (folder / "terms.md").write_text(TERMS + "\nVisible.\n\nAlso <!-- NOTE-UNCLOSED\n\nmore notes.\n",
+                                     encoding="utf-8")
     checked = run("check", "--content", str(folder))
-    assert ("terms.md:12: error: this comment is never closed (no '-->' after it), so the rest of the document "
-            "is left out of the site: close it with -->") in checked.output
+    assert ("terms.md:12: error: this comment is never closed (no '-->' after it), so the rest of the "
+            "document is left out of the site: close it with -->") in checked.output
     out = tmp_path / "site"
     assert run("build", "--content", str(folder), "--out", str(out)).exit_code == 0
     page = (out / "terms/index.html").read_text(encoding="utf-8")
@@ -532,8 +547,8 @@ def test_control_characters_in_titles_and_summaries_are_reported_and_left_out(tm
 
     folder = tmp_path / "content"
     folder.mkdir()
-    (folder / "terms.md").write_text('---\nslug: terms\neffective: 2025-01-01\nsummary: "Fees\\x0c changed."\n---\n'
-                                     '# Terms\x01 of use\n\nText.\n', encoding="utf-8")
+    (folder / "terms.md").write_text('---\nslug: terms\neffective: 2025-01-01\nsummary: "Fees\\x0c '
+                                     'changed."\n---\n# Terms\x01 of use\n\nText.\n', encoding="utf-8")
     checked = run("check", "--content", str(folder))
     assert "terms.md:6: error: the title holds the control character U+0001: remove it" in checked.output
     assert "terms.md:4: error: the summary holds the control character U+000C: remove it" in checked.output
@@ -553,8 +568,8 @@ def test_a_yaml_alias_bomb_is_reported_in_a_few_words(tmp_path):
     (folder / "terms.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     checked = run("check", "--content", str(folder))  # 9**7 items each, if spelled out: 33 MB a message
     assert len(checked.output) < 2000, len(checked.output)
-    assert ("terms.md:13: error: references must be a list of document slugs, not [[...], [...], [...], [...], "
-            "[...], [...], ...]\n") in checked.output
+    assert ("terms.md:13: error: references must be a list of document slugs, not [[...], [...], [...], "
+            "[...], [...], [...], ...]\n") in checked.output
     assert run("build", "--content", str(folder), "--out", str(tmp_path / "site")).exit_code == 0
 
 
@@ -564,7 +579,8 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def test_files_that_would_run_on_the_site_are_not_published(tmp_path):
     folder = tmp_path / "content"
     folder.mkdir()
-    links = "\n[a](evil.html) ![b](diagram.svg) [c](app.js) [d](README.md) [e](data.xml) [f](Makefile) ![g](logo.PNG)\n"
+    links = ("\n[a](evil.html) ![b](diagram.svg) [c](app.js) [d](README.md) [e](data.xml) [f](Makefile) "
+             "![g](logo.PNG)\n")
     (folder / "terms.md").write_text(TERMS + links, encoding="utf-8")
     script = f"<script>alert('{SECRET}')</script>"
     for name in ("evil.html", "diagram.svg", "app.js", "README.md", "data.xml", "Makefile"):
@@ -573,15 +589,16 @@ def test_files_that_would_run_on_the_site_are_not_published(tmp_path):
     checked = run("check", "--content", str(folder))
     for target, suffix in (("evil.html", "'.html'"), ("diagram.svg", "'.svg'"), ("app.js", "'.js'"),
                            ("data.xml", "'.xml'"), ("Makefile", "without an extension")):
-        assert (f"terms.md:10: error: link to '{target}': {target} is not published: files of type {suffix} are "
-                f"not (images, PDF, office documents, text, audio and video are; HTML, SVG and scripts would run "
-                f"on the site)") in checked.output
+        assert (f"terms.md:10: error: link to '{target}': {target} is not published: files of type {suffix} "
+                "are not (images, PDF, office documents, text, audio and video are; HTML, SVG and scripts "
+                "would run on the site)") in checked.output
     assert "terms.md:10: error: link to 'README.md': README.md is not one of the documents" in checked.output
     assert "logo.PNG" not in checked.output
     out = tmp_path / "site"
     assert run("build", "--content", str(folder), "--out", str(out)).exit_code == 0
     files = published(out)
-    assert [p for p in files if p.startswith("assets/")] == [f"assets/{hashlib.sha256(PNG).hexdigest()[:16]}/logo.PNG"]
+    logo = f"assets/{hashlib.sha256(PNG).hexdigest()[:16]}/logo.PNG"
+    assert [p for p in files if p.startswith("assets/")] == [logo]
     assert not [p for p, data in files.items() if SECRET.encode() in data]
 
 
@@ -598,4 +615,5 @@ def test_a_path_with_a_nul_character_in_the_configuration_is_refused(tmp_path, m
     (tmp_path / "termsledger.toml").write_text(f'{key} = "a\\u0000b"\n', encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     line = error_line(run("build"))
-    assert line == f"Error: termsledger.toml: {key} 'a\\x00b' is not a possible path (it holds a NUL character)"
+    assert line == (f"Error: termsledger.toml: {key} 'a\\x00b' is not a possible path "
+                    f"(it holds a NUL character)")

@@ -110,12 +110,14 @@ CASES = [
     ("new data-sharing sentence", edit(("signed in.", "signed in. We may share your personal data "
                                                        "with advertising partners.")), True,
      ["A clause about share, personal data and advertising was added to section '5. Privacy'"]),
-    ("watched sentence changed", edit(("we will\nreturn the full amount", "we may\nreturn part of the amount")),
+    ("watched sentence changed", edit(("we will\nreturn the full amount",
+                                       "we may\nreturn part of the amount")),
      True, ["What a party may or must do changed in section '3. Refunds': “will” became “may”"]),
     ("section removed", BASE.replace(section("4. Your Rights"), ""), True,
      ["Section '4. Your Rights', on rights and your content removed."]),
     ("section largely rewritten", edit(("You are responsible for keeping your password secret.\n"
-                                        "Tell us at once if someone uses your account without your permission.",
+                                        "Tell us at once if someone uses your account without your "
+                                        "permission.",
                                         "Accounts are personal. Do not lend yours to colleagues or family.")),
      True, ["A clause was removed from section '1. Accounts': “You are responsible for keeping your password",
             "A clause was added to section '1. Accounts': “Do not lend yours to colleagues or family.”"]),
@@ -352,8 +354,9 @@ def test_check_asks_the_editor_to_decide_on_an_unflagged_material_change(content
     assert line == (
         f"terms.md:{line_of_change}: warning: version {version} has no 'material:' flag and the change from "
         "2025-02-01 looks material (high confidence, score 0.70): Refund period shortened from 14 days to 7 "
-        "days. So users who accepted an earlier version will be asked to accept it again once it takes effect "
-        f"on {version}: write 'material: true' to confirm, or 'material: false' if they need only be told")
+        "days. So users who accepted an earlier version will be asked to accept it again once it takes "
+        f"effect on {version}: write 'material: true' to confirm, or 'material: false' if they need only be "
+        "told")
 
 
 def test_check_asks_the_editor_to_decide_when_the_analysis_is_unsure(content_repo):

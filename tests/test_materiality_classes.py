@@ -93,7 +93,8 @@ def test_1_a_date_that_sets_when_an_obligation_starts_is_material():
 # 2. A short preamble rewritten: a title block is not a clause.
 
 def test_2_a_rewritten_title_block_is_not_material():
-    change = not_material(edit(("Last updated: March 4, 2025. [View the previous version](https://example.com/privacy/2024)",
+    change = not_material(edit(("Last updated: March 4, 2025. [View the previous "
+                                "version](https://example.com/privacy/2024)",
                                 "Effective: June 9, 2025\n\n[See the summary of changes and older versions]"
                                 "(https://example.com/privacy/archive)")))
     assert not any("rewritten" in reason for reason in change.reasons)

@@ -156,10 +156,12 @@ def test_every_consistency_proof_verifies_and_every_bit_flip_fails(size, data_):
     merkle.verify_consistency(old_size=old, new_size=size, old_root=old_root, new_root=new_root, proof=proof)
     for bad in flips(old_root):
         with pytest.raises(InvalidProof):
-            merkle.verify_consistency(old_size=old, new_size=size, old_root=bad, new_root=new_root, proof=proof)
+            merkle.verify_consistency(old_size=old, new_size=size, old_root=bad, new_root=new_root,
+                                      proof=proof)
     for bad in flips(new_root) if old else ():  # the empty tree is a prefix of every tree
         with pytest.raises(InvalidProof):
-            merkle.verify_consistency(old_size=old, new_size=size, old_root=old_root, new_root=bad, proof=proof)
+            merkle.verify_consistency(old_size=old, new_size=size, old_root=old_root, new_root=bad,
+                                      proof=proof)
     for i, h in enumerate(proof):
         for bad in flips(h):
             with pytest.raises(InvalidProof):
@@ -170,7 +172,8 @@ def test_every_consistency_proof_verifies_and_every_bit_flip_fails(size, data_):
                                   proof=proof + [new_root])
     if 0 < old < size:  # an old tree that the new one does not extend: its last leaf differs
         with pytest.raises(InvalidProof):
-            merkle.verify_consistency(old_size=old, new_size=size, old_root=mth(leaves[:old - 1] + [b"other"]),
+            merkle.verify_consistency(old_size=old, new_size=size,
+                                      old_root=mth(leaves[:old - 1] + [b"other"]),
                                       new_root=new_root, proof=proof)
 
 
@@ -194,7 +197,8 @@ def test_sqlite_tiles_give_the_same_tree_and_only_grow():
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("DELETE FROM log_tiles WHERE level = 0 AND idx = 6")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("UPDATE log_tiles SET hashes = zeroblob(32) || substr(hashes, 33) WHERE level = 0 AND idx = 0")
+        conn.execute("UPDATE log_tiles SET hashes = zeroblob(32) || substr(hashes, 33) WHERE level = 0 AND "
+                     "idx = 0")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("UPDATE log_tiles SET hashes = substr(hashes, 1, 32) WHERE level = 0 AND idx = 6")
     assert log.root() == mth(leaves)

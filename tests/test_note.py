@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consent import InvalidNote
-from consent.note import (Checkpoint, Note, SigningKey, VerifierKey, key_id, open_checkpoint,
-                          sign_checkpoint)
+from consent.note import Checkpoint, Note, SigningKey, VerifierKey, key_id, open_checkpoint, sign_checkpoint
 
 WHEN = datetime(2026, 3, 1, 12, 30, tzinfo=timezone.utc)
 ORIGIN = "terms.example.com"
@@ -32,7 +31,8 @@ def test_go_signed_note_example_parses_and_its_key_id_and_signature_check_out():
     vkey = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
     text = ("If you think cryptography is the answer to your problem,\n"
             "then you don't know what your problem is.\n")
-    signed = text + "\n\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+    signature = "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM="
+    signed = text + f"\n\u2014 PeterNeumann {signature}\n"
     note = Note.parse(signed.encode())
     assert note.text == text and note.encode() == signed
     (signature,) = note.signatures

@@ -11,8 +11,7 @@ import pytest
 
 from consent import InvalidNote, SigningKeyError
 from consent.note import Checkpoint, sign_checkpoint
-from consent.signing import (PublicKeys, create_key, load_key, public_keys_path, read_public_keys,
-                             rotate_key)
+from consent.signing import PublicKeys, create_key, load_key, public_keys_path, read_public_keys, rotate_key
 from consent.transparency import open_published
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -98,7 +97,8 @@ def test_record_times_and_current_keys_are_checked(tmp_path):
     rotate_key(path, at=T1)
     record = json.loads(public_keys_path(path).read_text())
     for change, message in ((lambda r: r["keys"][0].update(not_after=None), "more than one current key"),
-                            (lambda r: r["keys"][0].update(not_before="2026-13-01T00:00:00Z"), "not a UTC time"),
+                            (lambda r: r["keys"][0].update(not_before="2026-13-01T00:00:00Z"),
+                             "not a UTC time"),
                             (lambda r: r["keys"][0].update(not_before="2027-01-01T00:00:00Z"),
                              "not_after is before not_before"),
                             (lambda r: r.update(origin="another.example"), "does not match")):
@@ -109,7 +109,8 @@ def test_record_times_and_current_keys_are_checked(tmp_path):
 
 
 def test_missing_files_are_reported(tmp_path):
-    with pytest.raises(SigningKeyError, match="cannot read the signing key .*termsledger keys signing create"):
+    with pytest.raises(SigningKeyError,
+                       match="cannot read the signing key .*termsledger keys signing create"):
         load_key(tmp_path / "none.key")
     with pytest.raises(SigningKeyError, match="cannot read the public keys record"):
         rotate_key(tmp_path / "none.key")

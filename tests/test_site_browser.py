@@ -12,10 +12,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 import site_builder
 import terms
-from conftest import ROOT
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -57,6 +57,18 @@ class _Handler(SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def watched(page) -> list[str]:
+    """The console errors, page errors and failed requests of ``page``, as they come."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error"
+            and not m.location.get("url", "").endswith("/favicon.ico") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("requestfailed", lambda r: problems.append(f"{r.url}: failed"))
+    page.on("response", lambda r: problems.append(f"{r.url}: {r.status}") if r.status >= 400
+            and not r.url.endswith(("/favicon.ico", "/no/such/page/")) else None)
+    return problems
+
+
 @pytest.fixture
 def served(example_content, tmp_path):
     out = tmp_path / "site"
@@ -78,13 +90,7 @@ def test_pages_in_chromium(served):
         try:
             for width, suffix in ((1100, "desktop"), (390, "phone")):
                 page = browser.new_page(viewport={"width": width, "height": 900})
-                problems: list[str] = []
-                page.on("console", lambda m: problems.append(m.text) if m.type == "error"
-                        and not m.location.get("url", "").endswith("/favicon.ico") else None)
-                page.on("pageerror", lambda e: problems.append(str(e)))
-                page.on("requestfailed", lambda r: problems.append(f"{r.url}: failed"))
-                page.on("response", lambda r: problems.append(f"{r.url}: {r.status}") if r.status >= 400
-                        and not r.url.endswith(("/favicon.ico", "/no/such/page/")) else None)
+                problems = watched(page)
                 for name, path in PAGES.items():
                     response = page.goto(served + path)
                     expected = 404 if name == "not-found" else 200
@@ -129,7 +135,8 @@ def test_diff_pages_in_chromium(served):
                 "eligibility", "quillbridge-tutor"]
             assert page.locator("details.section-renumbered").count() == 8
             assert page.locator("details[open]").count() == 0
-            assert page.locator("details.section-renumbered summary").first.inner_text().startswith("67. Payments")
+            folded = page.locator("details.section-renumbered summary").first
+            assert folded.inner_text().startswith("67. Payments")
             page.get_by_role("link", name="Changed: 1. Eligibility").click()
             assert page.evaluate("location.hash") == "#eligibility"
             for path in ("terms/diff/2026-04-01..2027-02-01/", "terms/diff/2024-03-01..2026-04-01/",
@@ -141,7 +148,8 @@ def test_diff_pages_in_chromium(served):
                 assert not MARKDOWN.search(text), (path, MARKDOWN.search(text))
             # Links in a redline go where they go on the version's page.
             page.goto(served + "terms/diff/2024-03-01..2026-04-01/")
-            page.locator("#payments-and-subscriptions").get_by_role("link", name="Refund Policy").first.click()
+            section = page.locator("#payments-and-subscriptions")
+            section.get_by_role("link", name="Refund Policy").first.click()
             page.wait_for_url("**/refund/2025-07-01/")
             assert page.locator("h1").inner_text() == "Refund Policy"
             page.go_back()

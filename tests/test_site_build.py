@@ -12,12 +12,12 @@ from pathlib import Path
 import feedparser
 import pytest
 from click.testing import CliRunner
+from conftest import front
+from site_helpers import PRIVACY_V1, TERMS_V1, TERMS_V2, broken_links, parse_html, sample_history
 
 import site_builder
 import terms
 from site_builder import InvalidPath, SiteSettings, cache, urls
-from conftest import front
-from site_helpers import PRIVACY_V1, TERMS_V1, TERMS_V2, broken_links, parse_html, sample_history
 from termsledger.cli import cli
 
 DAY = date(2026, 1, 15)
@@ -88,7 +88,8 @@ def test_current_page(site):
     assert 'href="2026-09-01/"' in page and "Announced:" in page
     # Relative links to another document's file go to its page, anchor kept.
     assert 'href="../privacy/#what-we-collect"' in page
-    assert '<h1 id="Title"><span id="terms-of-use">Terms of Use</span></h1>' in page and page.count("<h1") == 1
+    assert '<h1 id="Title"><span id="terms-of-use">Terms of Use</span></h1>' in page
+    assert page.count("<h1") == 1
     assert '<a href="#refunds">2. Refunds</a>' in page  # table of contents
     assert '<th class="align-left">' in page and "style=" not in page
     assert 'href="history/"' in page
@@ -159,8 +160,9 @@ def test_renumbered_sections_are_folded(content_repo, tmp_path):
     out = tmp_path / "site"
     site_builder.build(terms.load(content_repo.path), out, now=DAY)
     page = html(out, "t/diff/2025-01-01..2025-02-01")
-    assert ('<details class="section section-renumbered" id="payments">\n  <summary><h3 class="section-title">'
-            '<del>6</del><ins>7</ins>. Payments <span class="tag tag-renumbered">renumbered</span></h3></summary>'
+    assert ('<details class="section section-renumbered" id="payments">\n  <summary><h3 '
+            'class="section-title"><del>6</del><ins>7</ins>. Payments <span class="tag '
+            'tag-renumbered">renumbered</span></h3></summary>'
             ) in page
     assert '<p>Write to us, as section <del>6</del><ins>7</ins> says.</p>' in page
     assert '<details class="section section-renumbered" id="contact">' in page
@@ -177,7 +179,7 @@ def test_versions_json_matches_the_model(site, sample):
         assert set(entry) == {"slug", "title", "current", "versions"}
         assert entry["current"] == document.in_force(DAY).id
         assert [v["version"] for v in entry["versions"]] == [v.id for v in document.versions]
-        for row, version in zip(entry["versions"], document.versions):
+        for row, version in zip(entry["versions"], document.versions, strict=True):
             assert set(row) == {"version", "effective", "summary", "generated_summary", "material", "flag",
                                 "content_sha256", "url", "diff_url", "language", "translations"}
             assert row["language"] == "en" and row["translations"] == {}
@@ -188,7 +190,8 @@ def test_versions_json_matches_the_model(site, sample):
             assert row["content_sha256"] == version.content_sha256
             assert row["effective"] == version.effective.isoformat()
             assert row["summary"] == version.summary
-            assert row["generated_summary"] == (terms.compare(previous, version).summary or None if previous else None)
+            assert row["generated_summary"] == (terms.compare(previous, version).summary
+                                                or None if previous else None)
             assert (site / row["url"] / "index.html").is_file()
             assert row["diff_url"] is None or (site / row["diff_url"] / "index.html").is_file()
     terms_versions = data["documents"][1]["versions"]
@@ -333,7 +336,8 @@ def test_external_images_become_links(content_repo, tmp_path):
     assert '<a href="https://cdn.example/logo.png">Our logo</a>' in page
     assert '<img src="diagram.png" alt="Diagram">' in page
     assert '<a href="https://ci.example/">Build status</a>' in page
-    assert '<a href="https://track.example/p.gif?u=1&amp;v=2">https://track.example/p.gif?u=1&amp;v=2</a>' in page
+    tracker = "https://track.example/p.gif?u=1&amp;v=2"
+    assert f'<a href="{tracker}">{tracker}</a>' in page
     assert '<a href="//track.example/q.gif">Q</a>' in page
     for path in out.rglob("*.html"):
         text = path.read_text(encoding="utf-8")
@@ -342,7 +346,8 @@ def test_external_images_become_links(content_repo, tmp_path):
 
 FLOW_V1, FLOW_V2, PDF = b"\x89PNG flow chart, first", b"\x89PNG flow chart, second", b"%PDF-1.4 form"
 WITH_FILES = """
-![Diagram](images/flow.png) <img src="images/flow.png" alt="Flow"> [Withdrawal form](forms/withdrawal%20form.pdf#page=2)
+![Diagram](images/flow.png) <img src="images/flow.png" alt="Flow"> \
+[Withdrawal form](forms/withdrawal%20form.pdf#page=2)
 """
 
 
@@ -352,8 +357,10 @@ def published(data: bytes, name: str) -> str:
 
 def test_files_documents_refer_to_are_published(content_repo, tmp_path):
     content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS_V1 + WITH_FILES, "privacy.md": PRIVACY_V1,
-                                                  "images/flow.png": FLOW_V1, "forms/withdrawal form.pdf": PDF})
-    content_repo.commit("2025-05-01T10:00:00", **{"terms.md": TERMS_V2 + WITH_FILES, "images/flow.png": FLOW_V2})
+                                                  "images/flow.png": FLOW_V1,
+                                                  "forms/withdrawal form.pdf": PDF})
+    content_repo.commit("2025-05-01T10:00:00", **{"terms.md": TERMS_V2 + WITH_FILES,
+                                                  "images/flow.png": FLOW_V2})
     content_repo.write("images/flow.png", b"uncommitted")  # committed versions keep their commit's image
     out = tmp_path / "site"
     report = site_builder.build(terms.load(content_repo.path), out, now=DAY)
@@ -362,7 +369,8 @@ def test_files_documents_refer_to_are_published(content_repo, tmp_path):
     assert {old, new, form} <= set(report.written)
     assert [(out / p).read_bytes() for p in (old, new, form)] == [FLOW_V1, FLOW_V2, PDF]
     first = html(out, "terms/2025-01-01")
-    assert f'<img src="../../{old}" alt="Diagram">' in first and f'<img src="../../{old}" alt="Flow">' in first
+    assert f'<img src="../../{old}" alt="Diagram">' in first
+    assert f'<img src="../../{old}" alt="Flow">' in first
     assert f'href="../../{form.replace(" ", "%20")}#page=2"' in first
     assert f'<img src="../../{new}" alt="Diagram">' in html(out, "terms/2025-06-01")
     assert f'<img src="../{new}" alt="Diagram">' in html(out, "terms")
@@ -372,8 +380,10 @@ def test_files_documents_refer_to_are_published(content_repo, tmp_path):
 
 def test_files_outside_the_content_folder_are_not_published(content_repo, tmp_path):
     links = "\n[a](../secret.txt) ![b](../../../../etc/passwd) ![c](escape.png) [d](.env) ![f](gone.png)\n"
-    content_repo.commit("2024-12-01T10:00:00", **{"secret.txt": "top secret", "content/terms.md": TERMS_V1 + links,
-                                                  "content/privacy.md": PRIVACY_V1, "content/.env": "KEY=top secret"})
+    content_repo.commit("2024-12-01T10:00:00", **{"secret.txt": "top secret",
+                                                  "content/terms.md": TERMS_V1 + links,
+                                                  "content/privacy.md": PRIVACY_V1,
+                                                  "content/.env": "KEY=top secret"})
     (content_repo.path / "content/escape.png").symlink_to("../secret.txt")
     content_repo.commit("2024-12-02T10:00:00")
     out = tmp_path / "site"

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from site_helpers import broken_links, sample_history
+from test_site_browser import ARGS, _chromium
 
 import site_builder
 import terms
 from site_builder import SiteSettings
-from site_helpers import broken_links, sample_history
 from termsledger.cli import cli
-from test_site_browser import ARGS, _chromium
 
 
 def build(content_repo, tmp_path, *args) -> tuple[Path, str]:
@@ -28,31 +28,36 @@ def build(content_repo, tmp_path, *args) -> tuple[Path, str]:
 
 def test_build_says_when_the_next_change_takes_effect(content_repo, tmp_path):
     out, output = build(content_repo, tmp_path, "--date", "2025-07-01")
-    assert output.endswith("Next change on 2025-09-01: privacy version 2025-09-01 takes effect; build the site "
-                           "again that day (or every day), so that it shows the version in force.\n")
+    assert output.endswith("Next change on 2025-09-01: privacy version 2025-09-01 takes effect; build the "
+                           "site again that day (or every day), so that it shows the version in force.\n")
     assert json.loads((out / "versions.json").read_text())["next_change"] == {
         "date": "2025-09-01", "document": "privacy", "version": "2025-09-01"}
     again = CliRunner().invoke(cli, ["build", "--content", str(content_repo.path), "--out", str(out),
                                      "--date", "2025-07-01"])
-    assert "0 files written" in again.output and again.output.endswith("so that it shows the version in force.\n")
+    assert "0 files written" in again.output
+    assert again.output.endswith("so that it shows the version in force.\n")
     content = terms.load(content_repo.path)
     assert site_builder.build(content, out, now=date(2026, 9, 1)).next_change is None
     assert json.loads((out / "versions.json").read_text())["next_change"] is None
     last = CliRunner().invoke(cli, ["build", "--content", str(content_repo.path), "--out", str(out),
                                     "--date", "2026-09-01"])
-    assert last.output.endswith("No version is announced: the site stays true until the next one is committed.\n")
+    assert last.output.endswith("No version is announced: the site stays true until the next one is "
+                                "committed.\n")
 
 
 def test_announced_banners_say_when_the_page_was_built(content_repo, tmp_path):
     out, _ = build(content_repo, tmp_path, "--date", "2025-07-01")
     text = re.sub(r"<[^>]+>", "", (out / "terms" / "2026-09-01" / "index.html").read_text())
-    assert ("Announced: this version takes effect on 1 September 2026. Until then the version of 1 June 2025 is "
-            "in force. This page was built on 1 July 2025.") in " ".join(text.split())
+    assert ("Announced: this version takes effect on 1 September 2026. Until then the version of 1 June 2025 "
+            "is in force. This page was built on 1 July 2025.") in " ".join(text.split())
     current = " ".join(re.sub(r"<[^>]+>", "", (out / "terms" / "index.html").read_text()).split())
-    assert "takes effect on 1 September 2026: Arbitration added. This page was built on 1 July 2025." in current
+    assert ("takes effect on 1 September 2026: Arbitration added. This page was built on 1 July 2025."
+            in current)
     report = site_builder.build(terms.load(content_repo.path), out, now=date(2025, 7, 2))  # the next day
-    assert "terms/2026-09-01/index.html" in report.written and "terms/2025-01-01/index.html" not in report.written
-    assert "built on <time datetime=\"2025-07-02\">" in (out / "terms" / "2026-09-01" / "index.html").read_text()
+    assert "terms/2026-09-01/index.html" in report.written
+    assert "terms/2025-01-01/index.html" not in report.written
+    page = (out / "terms" / "2026-09-01" / "index.html").read_text()
+    assert "built on <time datetime=\"2025-07-02\">" in page
 
 
 def test_file_urls_link_to_index_files(content_repo, tmp_path):

@@ -11,12 +11,12 @@ import sys
 
 import httpx
 import pytest
-from click.testing import CliRunner
-
 from api_support import bearer, free_port, make_keys, publish, wait_until_up
+from click.testing import CliRunner
 from conftest import ContentRepo
-from consent import ConsentError, Ledger, StorageFull, StorageUnavailable
 from ledger_support import example
+
+from consent import ConsentError, Ledger, StorageFull, StorageUnavailable
 from termsledger.cli import cli
 
 BIG = {"note": "x" * 60_000}

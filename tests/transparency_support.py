@@ -10,12 +10,13 @@ from datetime import date, datetime, timedelta, timezone
 from hashlib import sha256
 from pathlib import Path
 
+from ledger_support import content, version
+
 import site_builder
 from consent import receipts, signing, transparency
 from consent.note import Checkpoint, SigningKey, sign_checkpoint
 from consent.tiles import MemoryTiles
 from consent.tlog import Log, leaf_hash
-from ledger_support import content, version
 
 ORIGIN = "terms.example.com"
 BASE_URL = f"https://{ORIGIN}/"

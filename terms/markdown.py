@@ -9,7 +9,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
@@ -61,7 +61,7 @@ def heading_slug(title: str) -> str:
     return re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
 
 
-@lru_cache(maxsize=None)
+@cache
 def parser() -> MarkdownIt:
     """The shared markdown-it-py parser: CommonMark, tables, footnotes, heading anchors."""
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
@@ -134,7 +134,8 @@ def headings(tokens: list[Token]) -> list[Heading]:
     for i, token in enumerate(tokens):
         if token.type == "heading_open":
             line = token.map[0] + 1 if token.map else 0
-            found.append(Heading(int(token.tag[1]), inline_text(tokens[i + 1]), token.attrGet("id"), line))
+            anchor = str(token.attrGet("id") or "")
+            found.append(Heading(int(token.tag[1]), inline_text(tokens[i + 1]), anchor, line))
     return found
 
 

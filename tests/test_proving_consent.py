@@ -155,7 +155,8 @@ def test_every_tampered_field_checkpoint_or_proof_fails(world):
                         ("checkpoint", proof["checkpoint"].replace("\n", "\n\n", 1))):
         code, output = verify({**full, "proof": {**proof, name: value}}, site)
         assert code == 1 and "FAIL  " in output, (name, output)
-    signature = {**full["signature"], "value": "A" + full["signature"]["value"][1:]}
+    value = full["signature"]["value"]
+    signature = {**full["signature"], "value": ("B" if value[0] == "A" else "A") + value[1:]}
     assert "FAIL  signature" in verify({**full, "signature": signature}, site)[1]
     # the checkpoint on the site itself, rewritten: the receipt's no longer matches it
     published = site / "transparency" / "checkpoints" / proof["checkpoint"].split("\n")[1]

@@ -72,11 +72,10 @@ def event_hash(prev: bytes, head: bytes, digest: bytes) -> bytes:
     return sha256(prev + head + digest).digest()
 
 
-def chained(prev: bytes | bytearray, where: bytes, at: int, subject_id: int, shared: bytes,
-            part_of: int | None, salt: bytes | bytearray, subject: bytes, evidence: bytes
-            ) -> bytes:
-    """``event_hash(prev, header_with(...), personal_digest(...))`` in one step, for the
-    writer's hot path; ``subject`` and ``evidence`` are UTF-8."""
+def link(prev: bytes | bytearray, where: bytes, at: int, subject_id: int, shared: bytes,
+         part_of: int, digest: bytes) -> bytes:
+    """``event_hash(prev, header_with(...), digest)`` in one step, for the writer's hot path.
+    (The PostgreSQL engine computes the same in the database: ``ledger_append`` in
+    :mod:`consent.postgres`.)"""
     return sha256(b"%s%s\x1f%d\x1f%d\x1f%s\x1f%d%s" % (
-        prev, where, at, subject_id, shared, part_of or 0,
-        sha256(b"%s%s\x00%s" % (salt, subject, evidence)).digest())).digest()
+        prev, where, at, subject_id, shared, part_of, digest)).digest()

@@ -8,9 +8,9 @@ from typing import Any
 from .actions import ACTION_LABELS
 from .chain import GENESIS
 from .records import iso, short
-from .store import Tx
+from .store import Appended, Tx
 from .values import Event
-from .writer import Appended, Row
+from .writer import Row
 
 _KINDS = {int: "a whole number", str: "text"}
 

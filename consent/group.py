@@ -106,62 +106,96 @@ def _settle(future: Future[Any], outcome: tuple[bool, Any]) -> None:
 
 
 class Batcher:
-    """Runs items submitted from many threads in batches on ``workers`` threads: ``run(batch)``
-    gets every item queued when a worker is free (up to ``limit`` of ``size(item)``) and
-    returns one outcome per item, ``(True, result)`` or ``(False, error)``; an error of ``run``
-    itself fails the batch. Several workers keep batches going while others wait for their
-    commit.
+    """Runs items submitted from many threads in batches on ``workers`` threads: a free worker
+    takes every item queued by then (up to ``limit`` of ``size(item)``) whose ``keys(item)``
+    no running batch holds, and ``run(batch)`` returns one outcome per item, ``(True,
+    result)`` or ``(False, error)``; an error of ``run`` itself fails the batch. An item that
+    must wait for a key keeps its place: no later item with one of its keys passes it.
 
-    The PostgreSQL engine appends events this way: the events of the calls waiting together
-    share one claim of their chains, one statement per table and one commit, instead of a
-    transaction each (whose statements cost the calling threads' shared interpreter more
-    than the server its commit)."""
+    The PostgreSQL engine appends events this way, the keys being their chains: the calls
+    waiting together share one statement and one commit instead of a transaction each (whose
+    statements cost the server and the calling threads' shared interpreter more than its
+    commit), batches never wait for each other's locks, and as many commit at once as there
+    are workers free: few large batches when the server is slow, many small ones when it is
+    fast."""
 
     def __init__(self, run: Callable[[list[Any]], list[tuple[bool, Any]]],
-                 size: Callable[[Any], int], limit: int, workers: int = 1):
-        self._run, self._size, self._limit, self._workers = run, size, limit, workers
-        self._queue: queue.SimpleQueue[tuple[Any, Future[Any]] | None] = queue.SimpleQueue()
+                 size: Callable[[Any], int], keys: Callable[[Any], frozenset[int]], limit: int,
+                 workers: int):
+        self._run, self._size, self._keys, self._limit = run, size, keys, limit
+        self._workers = workers
+        self._pending: list[tuple[Any, frozenset[int], Future[Any]]] = []
+        self._busy: set[int] = set()
         self._threads: list[threading.Thread] = []
-        self._guard = threading.Lock()
+        self._ready = threading.Condition()
+        self._closing = False
 
     def submit(self, item: Any) -> Future[Any]:
         """A future of ``item``'s outcome."""
         future: Future[Any] = Future()
-        with self._guard:
+        with self._ready:
             if not self._threads:
-                self._threads = [threading.Thread(target=self._serve, name="batch", daemon=True)
-                                 for _ in range(self._workers)]
+                self._threads = [threading.Thread(target=self._serve, name=f"batch-{n}",
+                                                  daemon=True) for n in range(self._workers)]
                 for thread in self._threads:
                     thread.start()
-            self._queue.put((item, future))
+            self._pending.append((item, self._keys(item), future))
+            self._ready.notify()
         return future
 
     def close(self) -> None:
         """Run what is queued, then stop the threads."""
-        with self._guard:
-            for _ in self._threads:
-                self._queue.put(None)
-            for thread in self._threads:
-                thread.join()
-            self._threads = []
+        with self._ready:
+            self._closing = True
+            self._ready.notify_all()
+            threads, self._threads = self._threads, []
+        for thread in threads:
+            thread.join()
+        self._closing = False
+
+    def _take(self) -> tuple[list[tuple[Any, Future[Any]]], set[int]] | None:
+        """The next batch and its keys (``None``: closing and nothing left), holding the lock."""
+        while True:
+            blocked = set(self._busy)
+            batch: list[tuple[Any, Future[Any]]] = []
+            keys: set[int] = set()
+            total = 0
+            left = []
+            for entry in self._pending:
+                item, wanted, future = entry
+                if total >= self._limit or not wanted.isdisjoint(blocked):
+                    blocked |= wanted  # no later item of these keys passes this one
+                    left.append(entry)
+                    continue
+                batch.append((item, future))
+                keys |= wanted
+                total += self._size(item)
+            if batch:
+                self._pending = left
+                self._busy |= keys
+                if left:
+                    self._ready.notify()  # perhaps another worker can take some
+                return batch, keys
+            if self._closing and not self._pending:
+                return None
+            self._ready.wait()
 
     def _serve(self) -> None:
-        stop = False
-        while not stop:
-            first = self._queue.get()
-            if first is None:
+        while True:
+            with self._ready:
+                taken = self._take()
+            if taken is None:
                 return
-            batch, total = [first], self._size(first[0])
-            while total < self._limit and not self._queue.empty():
-                queued = self._queue.get()
-                if queued is None:
-                    stop = True
-                    break
-                batch.append(queued)
-                total += self._size(queued[0])
+            batch, keys = taken
             try:
                 outcomes = self._run([item for item, _ in batch])
             except Exception as error:  # the batch failed: nothing was written
                 outcomes = [(False, error)] * len(batch)
+            with self._ready:
+                self._busy -= keys
+                if self._closing:
+                    self._ready.notify_all()
+                elif self._pending:
+                    self._ready.notify()
             for (_, future), outcome in zip(batch, outcomes, strict=True):
                 _settle(future, outcome)

@@ -46,9 +46,9 @@ from .receipts import (
 )
 from .sequencer import leaf_of
 from .signing import load_key
-from .store import Tx
+from .store import Appended, Tx
 from .values import Event
-from .writer import Appended, Row
+from .writer import Row
 
 DECISIONS = frozenset({int(Action.ACCEPTED), int(Action.DECLINED), int(Action.WITHDRAWN)})
 """The actions that get a receipt."""

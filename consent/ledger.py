@@ -15,6 +15,7 @@ import terms
 from . import erasure, events, idempotency, notifications, outbox, rebuild, seals, verify
 from .actions import ACTION_CODES, RECORDABLE, Action
 from .catalog import Catalog, catalog_generation, load_catalog, publish
+from .chain import chain_of
 from .errors import ConsentError, InvalidContent, UnpublishedDocument, UnpublishedVersion
 from .group import Batcher
 from .issuer import Issuer, ReceiptSettings, find_receipt, subject_receipts
@@ -37,7 +38,7 @@ from .records import (
 )
 from .sqlite import SqliteStore
 from .status import DocumentStatuses, StatusRow
-from .store import Store, is_url, shown
+from .store import Appended, Store, is_url, shown
 from .values import (
     CatalogDocument,
     Erasure,
@@ -50,7 +51,7 @@ from .values import (
     WorklistPage,
 )
 from .webhooks import Webhooks
-from .writer import Appended, Row, append
+from .writer import Row, append
 
 T = TypeVar("T")
 ACCEPTED = int(Action.ACCEPTED)
@@ -59,7 +60,7 @@ CATALOG_TTL = 1.0
 CHECKPOINT_WAIT = 30.0
 """Seconds :meth:`Ledger.checkpoint` waits for readers of older snapshots by default."""
 BATCH_WORKERS = 4
-"""Transactions of batched appends in flight at once (on PostgreSQL)."""
+"""Transactions of batched appends in flight at most (on PostgreSQL)."""
 MAX_BATCH = 5000
 """Most records that appends batched together (on PostgreSQL) write in one transaction."""
 MAX_STATUSES = 1024
@@ -70,16 +71,14 @@ _STATUS = ("SELECT st.state, st.accepted, st.notified FROM subjects s {join} sta
 
 @dataclass(kw_only=True, slots=True)
 class _Job:
-    """Records waiting for the batcher, resolved against the catalog of ``generation``
-    (``rows`` is ``None`` when they named what that catalog did not have)."""
+    """Records waiting for the batcher, resolved against the catalog of ``generation``."""
 
     records: list[Mapping[str, Any]]
-    rows: list[Row] | None
+    rows: list[Row]
     generation: int
 
 
-class _Stale(Exception):
-    """The catalog changed since records were resolved: resolve them again."""
+_CHANGING = "the catalog changed several times while recording; try again"
 
 
 def open_store(location: str | Path, *, create: bool = False, chains: int | None = None
@@ -132,8 +131,8 @@ class Ledger:
         """The webhook endpoints and their delivery (see :class:`consent.webhooks.Webhooks`)."""
         self._catalog: Catalog | None = None
         self._checked = 0.0
-        self._batcher = Batcher(self._append_jobs, lambda job: len(job.records), MAX_BATCH,
-                                BATCH_WORKERS) if self._store.batches else None
+        self._batcher = Batcher(self._append_jobs, lambda job: len(job.rows), self._chains,
+                                MAX_BATCH, BATCH_WORKERS) if self._store.batches else None
 
     @staticmethod
     def shown(location: str | Path) -> str:
@@ -258,69 +257,79 @@ class Ledger:
 
     def _append(self, records: list[Mapping[str, Any]], want: bool = False
                 ) -> tuple[list[Row], list[Appended]]:
-        """Check and resolve ``records`` outside the write lock, then append them in one
-        transaction, resolved again under the lock if the cached catalog was not the latest.
-        Where the engine batches appends (PostgreSQL), outside a caller's transaction, the
-        records join those of other threads in one transaction (see :meth:`_append_jobs`)."""
+        """Check and resolve ``records`` outside the write transaction, then append them in
+        one, resolved again if the catalog changed since. Where the engine batches appends
+        (PostgreSQL), outside a caller's transaction, the records join those of other threads in
+        one transaction (see :meth:`_append_jobs`)."""
         catalog = self._snapshot()
         rows: list[Row] | None
         try:
             rows = self._rows(records, catalog)
         except (UnpublishedDocument, UnpublishedVersion):
-            rows = None  # perhaps published since the snapshot: decided under the lock
-        if self._batcher is not None and not self._store.in_write():
+            rows = None  # perhaps published since the snapshot: decided in the transaction
+        if self._batcher is not None and rows and not self._store.in_write():
             job = _Job(records=records, rows=rows, generation=catalog.generation)
             done: tuple[list[Row], list[Appended]] = self._batcher.submit(job).result()
             return done
         with self._store.write() as tx:
-            if rows is None:
-                rows = self._rows(records, self._snapshot(fresh=True))
-            claimed = tx.claim({row.subject for row in rows})
-            if claimed[2] != catalog.generation:  # published since: resolve again
-                rows = self._rows(records, self._snapshot(fresh=True))
-                claimed = tx.claim({row.subject for row in rows})
-            appended = append(tx, rows, want or self._issuer is not None, claimed)
-            if self._issuer is not None:
-                self._issuer.issue(tx, rows, appended)
-            return rows, appended
+            for _ in range(3):
+                if rows is not None:
+                    appended = append(tx, rows, want or self._issuer is not None,
+                                      catalog.generation)
+                    if appended is not None:
+                        if self._issuer is not None:
+                            self._issuer.issue(tx, rows, appended)
+                        return rows, appended
+                catalog = self._snapshot(fresh=True)  # published since: resolve again
+                rows = self._rows(records, catalog)
+        raise UnpublishedVersion(_CHANGING)
+
+    def _chains(self, job: _Job) -> frozenset[int]:
+        """The chains the rows of ``job`` go to (a subject's chain is a hash of its id)."""
+        chains = self._store.chains
+        return frozenset(chain_of(subject, chains) for subject in {row.subject for row in job.rows})
 
     def _append_jobs(self, jobs: list[_Job]) -> list[tuple[bool, Any]]:
-        """Append the rows of ``jobs`` in one transaction (on the batcher's thread), with their
-        receipts; a job whose records the latest catalog refuses fails alone."""
+        """Append the rows of ``jobs`` in one transaction (on a thread of the batcher), with
+        their receipts; a job whose records the latest catalog refuses fails alone."""
         outcomes: dict[int, tuple[bool, Any]] = {}
-        for attempt in range(2):
-            if attempt:  # published meanwhile: resolve every job again
-                catalog = self._snapshot(fresh=True)
+        catalog: Catalog | None = None
+        for attempt in range(3):
+            if attempt:
+                catalog = self._snapshot(fresh=True)  # published meanwhile: resolve again
+            elif len({job.generation for job in jobs}) > 1:
+                catalog = self._snapshot()
+            if catalog is not None:
                 for index, job in enumerate(jobs):
-                    if index not in outcomes:
+                    if index not in outcomes and job.generation != catalog.generation:
                         try:
-                            job.rows, job.generation = self._rows(job.records, catalog), \
-                                catalog.generation
+                            job.rows = self._rows(job.records, catalog)
+                            job.generation = catalog.generation
                         except ConsentError as error:
                             outcomes[index] = (False, error)
             live = [(i, job) for i, job in enumerate(jobs) if i not in outcomes]
-            if any(job.rows is None for _, job in live):
-                continue
-            try:
-                with self._store.write() as tx:
-                    rows = [row for _, job in live for row in job.rows or ()]
-                    claimed = tx.claim({row.subject for row in rows})
-                    if any(job.generation != claimed[2] for _, job in live) and not attempt:
-                        raise _Stale  # rolls back: the subjects' rows are not kept
-                    appended = append(tx, rows, True, claimed)
-                    if self._issuer is not None:
-                        self._issuer.issue(tx, rows, appended)
-            except _Stale:
+            if not live:
+                break
+            appended = self._append_batch([row for _, job in live for row in job.rows],
+                                          live[0][1].generation)
+            if appended is None:  # nothing written
                 continue
             start = 0
             for index, job in live:
-                count = len(job.rows or ())
+                count = len(job.rows)
                 outcomes[index] = (True, (job.rows, appended[start:start + count]))
                 start += count
             break
-        return [outcomes.get(i, (False, UnpublishedVersion("the catalog changed twice while "
-                                                             "recording; try again")))
-                for i in range(len(jobs))]
+        return [outcomes.get(i, (False, UnpublishedVersion(_CHANGING))) for i in range(len(jobs))]
+
+    def _append_batch(self, rows: list[Row], generation: int) -> list[Appended] | None:
+        """Append ``rows`` in a transaction of their own, with their webhook messages and
+        receipts (signed over the events' hashes the append made)."""
+        with self._store.write() as tx:
+            appended = append(tx, rows, True, generation)
+            if appended is not None and self._issuer is not None:
+                self._issuer.issue(tx, rows, appended)
+            return appended
 
     def _rows(self, records: Iterable[Mapping[str, Any]], catalog: Catalog) -> list[Row]:
         """Check ``records`` and resolve their versions and bundles (outside the write lock)."""

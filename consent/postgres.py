@@ -30,7 +30,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .chain import chain_of
 from .errors import ConsentError, LedgerNotFound, NewerLedger, NotALedger, StorageFull, StorageUnavailable
-from .store import Batch, Claim, shown
+from .store import Appended, Drafts, shown
 
 T = TypeVar("T")
 ENGINE = "postgresql"
@@ -184,6 +184,131 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     INSERT INTO in_force_sent (version) SELECT id FROM versions
         WHERE effective <= to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD');
     """),
+    ("m005_append", """
+    CREATE FUNCTION ledger_append(
+        names text[], hashed integer[], ats bigint[], version_ids integer[],
+        action_codes smallint[], channel_names text[], heads integer[], shared bytea[],
+        digests bytea[], salts bytea[], evidences text[], document_ids integer[],
+        states smallint[], accepted_ids integer[], notified_ids integer[], rounds integer[],
+        expected bigint,
+        OUT generation bigint, OUT chains_of integer[], OUT seqs bigint[], OUT prevs bytea[],
+        OUT hashes bytea[], OUT parts bigint[], OUT subject_ids bigint[])
+    LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+    #variable_conflict use_column
+    DECLARE
+        n integer := cardinality(names);
+        sids bigint[]; locked integer[]; locked_lengths bigint[]; locked_heads bytea[];
+        lengths bigint[]; tips bytea[];
+        c integer; s bigint; p bytea; h bytea; po bigint;
+    BEGIN
+        -- The catalog's generation; the subjects, new ones inserted with their chain (in
+        -- order: no deadlock) unless the catalog changed; their chains' heads, locked in order
+        -- until the transaction ends.
+        WITH catalog AS (
+            SELECT coalesce((SELECT value FROM meta WHERE key = 'catalog'), 0) AS generation),
+        given (subject, chain) AS (SELECT DISTINCT * FROM unnest(names, hashed)),
+        new AS (
+            INSERT INTO subjects (subject, chain)
+            SELECT g.subject, g.chain FROM given g, catalog
+            WHERE (expected IS NULL OR catalog.generation = expected)
+                AND NOT EXISTS (SELECT 1 FROM subjects x WHERE x.subject = g.subject)
+            ORDER BY g.subject ON CONFLICT (subject) DO NOTHING
+            RETURNING subject, id, chain),
+        known AS (SELECT * FROM new UNION ALL
+                  SELECT x.subject, x.id, x.chain FROM subjects x JOIN given g USING (subject)),
+        locking AS (SELECT x.id, x.length, x.head FROM chains x
+                    WHERE x.id IN (SELECT k.chain FROM known k) ORDER BY x.id FOR UPDATE)
+        SELECT (SELECT catalog.generation FROM catalog),
+               (SELECT array_agg(k.id ORDER BY t.i) FROM unnest(names) WITH ORDINALITY
+                    AS t(subject, i) JOIN known k USING (subject)),
+               (SELECT array_agg(k.chain ORDER BY t.i) FROM unnest(names) WITH ORDINALITY
+                    AS t(subject, i) JOIN known k USING (subject)),
+               (SELECT array_agg(x.id ORDER BY x.id) FROM locking x),
+               (SELECT array_agg(x.length ORDER BY x.id) FROM locking x),
+               (SELECT array_agg(x.head ORDER BY x.id) FROM locking x)
+        INTO generation, sids, chains_of, locked, locked_lengths, locked_heads;
+        IF generation <> expected THEN  -- a publication since the records were resolved
+            chains_of := NULL;
+            RETURN;
+        END IF;
+        IF cardinality(sids) IS DISTINCT FROM n THEN  -- added by a writer that committed since
+            SELECT array_agg(x.id ORDER BY t.i), array_agg(x.chain ORDER BY t.i)
+            INTO sids, chains_of
+            FROM unnest(names) WITH ORDINALITY AS t(subject, i) JOIN subjects x USING (subject);
+            SELECT array_agg(x.id ORDER BY x.id), array_agg(x.length ORDER BY x.id),
+                   array_agg(x.head ORDER BY x.id) INTO locked, locked_lengths, locked_heads
+            FROM (SELECT y.id, y.length, y.head FROM chains y WHERE y.id = ANY(chains_of)
+                  ORDER BY y.id FOR UPDATE) x;
+        END IF;
+        FOR j IN 1..cardinality(locked) LOOP
+            lengths[locked[j]] := locked_lengths[j];
+            tips[locked[j]] := locked_heads[j];
+        END LOOP;
+        -- The chain: consent.chain.link, byte for byte.
+        FOR i IN 1..n LOOP
+            c := chains_of[i];
+            s := lengths[c] + 1;
+            p := tips[c];
+            po := coalesce(seqs[heads[i] + 1], 0);
+            h := sha256(p || convert_to(CASE WHEN c = 0 THEN s::text ELSE c || '.' || s END
+                                        || E'\\x1f' || ats[i] || E'\\x1f' || sids[i] || E'\\x1f',
+                                        'UTF8')
+                        || shared[i] || convert_to(E'\\x1f' || po, 'UTF8') || digests[i]);
+            lengths[c] := s;
+            tips[c] := h;
+            seqs[i] := s;
+            prevs[i] := p;
+            hashes[i] := h;
+            parts[i] := po;
+        END LOOP;
+        WITH e AS (
+            INSERT INTO events (chain, seq, at, subject, version, action, channel, part_of,
+                                link, hash)
+            SELECT t.c, t.s, t.a, t.sub, t.v, t.act, t.ch, nullif(t.po, 0), substr(t.p, 1, 8),
+                   t.h
+            FROM unnest(chains_of, seqs, ats, sids, version_ids, action_codes, channel_names,
+                        parts, prevs, hashes) AS t(c, s, a, sub, v, act, ch, po, p, h)),
+        pe AS (
+            INSERT INTO personal (chain, seq, salt, evidence)
+            SELECT * FROM unnest(chains_of, seqs, salts, evidences)),
+        st AS (
+            INSERT INTO status (document, subject, state, accepted, at)
+            SELECT t.d, t.sub, t.st, t.acc, t.a
+            FROM unnest(document_ids, sids, states, accepted_ids, ats, rounds)
+                AS t(d, sub, st, acc, a, r)
+            WHERE t.st IS NOT NULL AND coalesce(t.r, 1) = 1
+            ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state,
+                accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at
+                WHERE excluded.at >= status.at),
+        nt AS (
+            INSERT INTO status (document, subject, state, notified, at)
+            SELECT t.d, t.sub, 0, t.nv, 0
+            FROM unnest(document_ids, sids, notified_ids, rounds) AS t(d, sub, nv, r)
+            WHERE t.nv IS NOT NULL AND coalesce(t.r, 1) = 1
+            ON CONFLICT (document, subject) DO UPDATE SET notified = excluded.notified)
+        UPDATE chains x SET length = lengths[x.id], head = tips[x.id]
+        WHERE x.id = ANY(locked);
+        -- Later changes of a (document, subject) after the first: in order, a round at a time.
+        IF rounds IS NOT NULL THEN
+            FOR round_number IN 2..(SELECT max(x) FROM unnest(rounds) x) LOOP
+                INSERT INTO status (document, subject, state, accepted, at)
+                SELECT t.d, t.sub, t.st, t.acc, t.a
+                FROM unnest(document_ids, sids, states, accepted_ids, ats, rounds)
+                    AS t(d, sub, st, acc, a, r)
+                WHERE t.st IS NOT NULL AND t.r = round_number
+                ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state,
+                    accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at
+                    WHERE excluded.at >= status.at;
+                INSERT INTO status (document, subject, state, notified, at)
+                SELECT t.d, t.sub, 0, t.nv, 0
+                FROM unnest(document_ids, sids, notified_ids, rounds) AS t(d, sub, nv, r)
+                WHERE t.nv IS NOT NULL AND t.r = round_number
+                ON CONFLICT (document, subject) DO UPDATE SET notified = excluded.notified;
+            END LOOP;
+        END IF;
+        subject_ids := sids;
+    END $$;
+    """),
 )
 """Each migration's name and SQL, in order (the first creates the ledger); ``m004_webhooks``:
 the tables of :mod:`consent.outbox` and :mod:`consent.webhooks` (see
@@ -191,83 +316,30 @@ the tables of :mod:`consent.outbox` and :mod:`consent.webhooks` (see
 LEDGER_TABLES = ("meta", "subjects", "events", "personal", "status", "chains")
 
 
-_CLAIM = """
-WITH given (subject, chain) AS (SELECT * FROM unnest(%s::text[], %s::int[])),
-new AS (
-    INSERT INTO subjects (subject, chain)
-    SELECT g.subject, g.chain FROM given g
-    WHERE NOT EXISTS (SELECT 1 FROM subjects s WHERE s.subject = g.subject)
-    ON CONFLICT (subject) DO NOTHING
-    RETURNING subject, id, chain),
-locked AS (SELECT id, length, head FROM chains WHERE id = ANY(%s) ORDER BY id FOR UPDATE)
-SELECT 's', subject, id, chain, NULL::bytea FROM new
-UNION ALL SELECT 's', s.subject, s.id, s.chain, NULL FROM subjects s
-    JOIN given g ON g.subject = s.subject
-UNION ALL SELECT 'c', NULL, length, id, head FROM locked
-UNION ALL SELECT 'g', NULL, value, NULL, NULL FROM meta WHERE key = 'catalog'
-"""
-"""One statement for :meth:`PostgresTx.claim`: rows ``(kind, subject, number, chain, head)``
-of the subjects (``s``: id and chain), their chains (``c``: length and head, locked) and the
-catalog's generation (``g``)."""
-_STORE = """
-WITH e AS (
-    INSERT INTO events (chain, seq, at, subject, version, action, channel, part_of, link, hash)
-    SELECT c, s, a, sub, v, act, ch, nullif(p, 0), l, h FROM unnest(
-        %s::int[], %s::bigint[], %s::bigint[], %s::bigint[], %s::int[], %s::smallint[],
-        %s::text[], %s::bigint[], %s::bytea[], %s::bytea[]) AS t(c, s, a, sub, v, act, ch, p, l, h)),
-p AS (
-    INSERT INTO personal (chain, seq, salt, evidence)
-    SELECT c, s, salt, nullif(e, '') FROM unnest(%s::int[], %s::bigint[], %s::bytea[],
-        %s::text[]) AS t(c, s, salt, e)),
-st AS (
-    INSERT INTO status (document, subject, state, accepted, at)
-    SELECT * FROM unnest(%s::int[], %s::bigint[], %s::smallint[], %s::int[], %s::bigint[])
-    ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state,
-        accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at
-        WHERE excluded.at >= status.at)
-UPDATE chains SET length = t.l, head = t.h
-FROM unnest(%s::int[], %s::bigint[], %s::bytea[]) AS t(c, l, h) WHERE chains.id = t.c
-"""
-"""One statement for :meth:`PostgresTx.store`: events, personal fields, the first round of
-status rows and the chains' heads."""
-_LOCK_CHAINS = "SELECT id, length, head FROM chains WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
-_UPSERT_STATUS = """
-INSERT INTO status (document, subject, state, accepted, at)
-SELECT * FROM unnest(%s::int[], %s::bigint[], %s::smallint[], %s::int[], %s::bigint[])
-ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state,
-    accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at
-    WHERE excluded.at >= status.at
-"""
-_UPSERT_NOTIFIED = """
-INSERT INTO status (document, subject, state, notified, at)
-SELECT d, s, 0, n, 0 FROM unnest(%s::int[], %s::bigint[], %s::int[]) AS t(d, s, n)
-ON CONFLICT (document, subject) DO UPDATE SET notified = excluded.notified
-"""
+_APPEND = ("SELECT * FROM ledger_append(%b::text[], %b::integer[], %b::bigint[], "
+           "%b::integer[], %b::smallint[], %b::text[], %b::integer[], %b::bytea[], %b::bytea[], "
+           "%b::bytea[], %b::text[], %b::integer[], %b::smallint[], %b::integer[], %b::integer[], "
+           "%b::integer[], %b::bigint)")
+"""One statement for :meth:`PostgresTx.append`: the function of migration ``m005_append``,
+its arrays sent in binary (much faster for psycopg to make than text)."""
 
 
-def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
-    """``rows`` as one list per column, for ``unnest``; bytes-like values as ``bytes``."""
-    columns: list[list[Any]] = [[] for _ in range(width)]
-    for row in rows:
-        for column, value in zip(columns, row, strict=True):
-            column.append(bytes(value) if isinstance(value, (bytearray, memoryview)) else value)
-    return columns
-
-
-def _rounds(rows: list[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
-    """``rows`` split so that no round holds two rows of one ``(document, subject)``, each
-    key's rows in their order (an upsert may not touch a row twice)."""
-    pending = rows
-    while pending:
-        seen: set[tuple[Any, Any]] = set()
-        now: list[tuple[Any, ...]] = []
-        later: list[tuple[Any, ...]] = []
-        for row in pending:
-            key = (row[0], row[1])
-            (later if key in seen else now).append(row)
-            seen.add(key)
-        yield now
-        pending = later
+def _rounds(drafts: Drafts) -> list[int | None] | None:
+    """Each event's round among the status changes of its (document, subject), in order;
+    ``None`` when every change is the first of its key (an upsert may not touch a row twice in
+    one statement, so that later ones are written in later statements)."""
+    seen: dict[tuple[int | None, str], int] = {}
+    rounds: list[int | None] = []
+    repeated = False
+    for document, subject, state, notified in zip(drafts.documents, drafts.subjects,
+                                                  drafts.states, drafts.notified, strict=True):
+        if state is None and notified is None:
+            rounds.append(None)
+            continue
+        number = seen[document, subject] = seen.get((document, subject), 0) + 1
+        repeated = repeated or number > 1
+        rounds.append(number)
+    return rounds if repeated else None
 
 
 _PLACEHOLDER = re.compile(r"\?")
@@ -323,44 +395,27 @@ class PostgresTx:
                 "SELECT subject, id, chain FROM subjects WHERE subject = ANY(%s)", (missing,)))
         return found
 
-    def claim(self, names: Iterable[str]) -> Claim:
-        """One round trip: the catalog's generation, the subjects (new ones inserted with
-        their chain) and the lock of their chains' heads, sent together; a subject whose
-        stored chain is not the hash of its id (an erased one) gets its chain locked after."""
-        wanted = sorted(set(names))
-        hashed = [chain_of(name, self.chains) for name in wanted]
-        ids: dict[str, tuple[int, int]] = {}
-        heads: dict[int, tuple[int, bytes]] = {}
-        generation = 0
-        for kind, name, number, chain, head in self.conn.execute(
-                _CLAIM, (wanted, hashed, sorted(set(hashed)))).fetchall():
-            if kind == "s":
-                ids[name] = (number, chain)
-            elif kind == "c":
-                heads[chain] = (number, head)
-            elif number is not None:
-                generation = number
-        if len(ids) < len(wanted):  # inserted meanwhile by a writer that committed since
-            ids.update(self.subject_ids(name for name in wanted if name not in ids))
-        more = sorted({chain for _, chain in ids.values()} - heads.keys())
-        if more:
-            heads.update((chain, (length, head)) for chain, length, head
-                         in self.conn.execute(_LOCK_CHAINS, (more,)).fetchall())
-        return ids, heads, generation
-
-    def store(self, batch: Batch) -> None:
-        """One statement per table over arrays (``unnest``): a batch of a thousand events
-        costs a few statements, not thousands. Status rows of one key are written in rounds,
-        in order, as SQLite's one row at a time would."""
-        conn = self.conn
-        status = list(_rounds(batch.status))
-        first = status.pop(0) if status else []
-        conn.execute(_STORE, [*_columns(batch.events, 10), *_columns(batch.personal, 4),
-                              *_columns(first, 5), *_columns(batch.heads, 3)])
-        for rows in status:
-            conn.execute(_UPSERT_STATUS, _columns(rows, 5))
-        for rows in _rounds(batch.notified):
-            conn.execute(_UPSERT_NOTIFIED, _columns(rows, 3))
+    def append(self, drafts: Drafts, generation: int | None) -> list[Appended] | None:
+        """One statement (``ledger_append``, of migration ``m005_append``) inserts the new
+        subjects, locks their chains' heads, chains the events in the database and writes
+        every table, so that the heads stay locked for the rest of the transaction only (what
+        else the transaction writes: the decisions' webhook messages and receipts, then its
+        commit), not for a round trip to this process before the events are written."""
+        chains = self.chains
+        heads = drafts.heads
+        row = self.conn.execute(_APPEND, (
+            drafts.subjects, [chain_of(name, chains) for name in drafts.subjects], drafts.at,
+            drafts.versions, drafts.actions, drafts.channels,
+            heads if any(head is not None for head in heads) else None, drafts.shared,
+            drafts.digests, drafts.salts, drafts.evidence, drafts.documents, drafts.states,
+            drafts.accepted, drafts.notified, _rounds(drafts), generation)).fetchone()
+        assert row is not None  # the function returns one row
+        found, *columns = row
+        if generation is not None and found != generation:
+            return None
+        return [Appended(chain, seq, prev, event, part_of or None, salt, subject)
+                for chain, seq, prev, event, part_of, subject, salt
+                in zip(*columns, drafts.salts, strict=True)]
 
     def reset_ids(self) -> None:
         """After rows were copied in with their ids: start each identity after the largest."""
@@ -490,8 +545,9 @@ class PostgresStore:
             yield current
             return
         assert self._pool is not None
-        # In pipeline mode, statements whose results are not read wait for none: the writes
-        # of an append and the COMMIT after them cost one round trip.
+        # In pipeline mode, statements whose results are not read wait for none: an append
+        # costs two round trips (its statement, whose result is read; the webhook messages,
+        # receipts and COMMIT after it).
         with self._errors(), self._pool.connection() as conn, conn.pipeline(), \
                 conn.transaction():
             tx = self._local.tx = PostgresTx(conn, self.chains)

@@ -49,8 +49,9 @@ from .errors import CheckpointIncomplete, LedgerExists, LedgerNotFound, NewerLed
 from .group import GroupCommit
 from .locking import writer_lock
 from .storage import storage_error, storage_errors
-from .store import Batch, Claim
+from .store import Appended, Drafts
 from .tiles import TILES_SCHEMA
+from .writer import chain
 
 T = TypeVar("T")
 ENGINE = "sqlite"
@@ -383,14 +384,15 @@ class SqliteTx(sqlite3.Connection):
             ids.update((name, (sid, chain)) for sid, name, chain in new)
         return ids
 
-    def claim(self, names: Iterable[str]) -> Claim:
-        """The write transaction holds the file: nothing else to lock."""
-        ids = self.subject_ids(names)
-        heads = self._heads(sorted({chain for _, chain in ids.values()}))
-        row = self.execute("SELECT value FROM meta WHERE key = 'catalog'").fetchone()
-        return ids, heads, row[0] if row else 0
-
-    def store(self, batch: Batch) -> None:
+    def append(self, drafts: Drafts, generation: int | None) -> list[Appended] | None:
+        """The write transaction holds the file: nothing else to lock; the chaining is
+        :func:`consent.writer.chain`'s."""
+        if generation is not None:
+            row = self.execute("SELECT value FROM meta WHERE key = 'catalog'").fetchone()
+            if (row[0] if row else 0) != generation:
+                return None
+        ids = self.subject_ids(dict.fromkeys(drafts.subjects))
+        batch, appended = chain(drafts, ids, self._heads(sorted({c for _, c in ids.values()})))
         self.executemany("INSERT INTO events (chain, seq, at, subject, version, action, channel, "
                          "part_of, link, hash) VALUES (?, ?, ?, ?, ?, ?, ?, nullif(?, 0), ?, ?)",
                          batch.events)
@@ -401,7 +403,8 @@ class SqliteTx(sqlite3.Connection):
         if batch.notified:
             self.executemany(_NOTIFIED_UPSERT, batch.notified)
         self.executemany("UPDATE chains SET length = ?, head = ? WHERE id = ?",
-                         [(length, head, chain) for chain, length, head in batch.heads])
+                         [(length, head, number) for number, length, head in batch.heads])
+        return appended
 
     def _heads(self, chains: list[int]) -> dict[int, tuple[int, bytes]]:
         """The chains' lengths and last hashes (the write transaction holds the file)."""

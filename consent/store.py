@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeGuard, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeGuard, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 T = TypeVar("T")
@@ -30,25 +30,48 @@ class Rows(Protocol):
     def __iter__(self) -> Iterator[Any]: ...
 
 
-Claim = tuple[dict[str, tuple[int, int]], dict[int, tuple[int, bytes]], int]
-"""What :meth:`Tx.claim` returns: each subject's ``(id, chain)``, each of their chains'
-``(length, head)`` (locked), and the catalog's generation."""
+class Appended(NamedTuple):
+    """Where an event was appended, its hashes, the salt of its personal fields and its
+    subject's row id."""
+
+    chain: int
+    seq: int
+    prev: bytes
+    hash: bytes
+    part_of: int | None
+    salt: bytes
+    subject: int
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Batch:
-    """Rows of appended events for :meth:`Tx.store`, in the order the writer made them."""
+class Drafts:
+    """Events to append, one list per column, in order: all but their places in the chains and
+    their hashes, which :meth:`Tx.append` gives them (see :mod:`consent.chain`)."""
 
-    events: list[tuple[Any, ...]]
-    """``(chain, seq, at, subject id, version id, action, channel, part_of or 0, link, hash)``."""
-    personal: list[tuple[Any, ...]]
-    """``(chain, seq, salt, evidence or "")``."""
-    status: list[tuple[Any, ...]]
-    """``(document id, subject id, state, accepted version id, at)``: a later ``at`` wins."""
-    notified: list[tuple[Any, ...]]
-    """``(document id, subject id, notified version id)``."""
-    heads: list[tuple[int, int, bytes | bytearray]]
-    """``(chain, length, head)`` of each chain written."""
+    subjects: list[str]
+    at: list[int]
+    versions: list[int | None]
+    """Row ids of the versions."""
+    actions: list[int]
+    channels: list[str | None]
+    heads: list[int | None]
+    """For a bundle member: the index (in these drafts) of the event it is part of."""
+    shared: list[bytes]
+    """The header part that events of one version, action and channel share
+    (:func:`consent.chain.common`)."""
+    digests: list[bytes]
+    """Salted digests of the personal fields (:func:`consent.chain.personal_digest`)."""
+    salts: list[bytes]
+    evidence: list[str | None]
+    documents: list[int | None]
+    """Row ids of the versions' documents."""
+    states: list[int | None]
+    """The state the event gives the subject's status row for its document (``None``: the
+    event changes no state)."""
+    accepted: list[int | None]
+    """The accepted version that status row then holds (``None``: the one it held)."""
+    notified: list[int | None]
+    """The version the event marks the subject notified of (``None``: none)."""
 
 
 class Tx(Protocol):
@@ -77,14 +100,12 @@ class Tx(Protocol):
         """``(id, chain)`` of each subject named, creating those not yet known."""
         ...
 
-    def claim(self, names: Iterable[str]) -> Claim:
-        """Before appending events of the subjects ``names``: their ids (creating new
-        subjects), the heads of their chains, locked against other writers until the
-        transaction ends, and the catalog's generation (see :data:`Claim`)."""
-        ...
-
-    def store(self, batch: Batch) -> None:
-        """Write ``batch``: events, personal fields, status rows and chain heads."""
+    def append(self, drafts: Drafts, generation: int | None) -> list[Appended] | None:
+        """Append ``drafts`` to their subjects' chains (creating new subjects), locking the
+        chains' heads against other writers until the transaction ends, and write their
+        personal fields, status rows and the chains' new heads. Returns what was appended, in
+        order. With a ``generation``, nothing is appended and ``None`` returned when the
+        catalog's is another (published since the records were resolved)."""
         ...
 
     def reset_ids(self) -> None:

@@ -1,17 +1,21 @@
-"""Appending events: subject ids, the hash chains, personal fields, the status table and the
-webhook messages of the decisions (:func:`consent.outbox.recorded`), all in the caller's write
-transaction."""
+"""Appending events: the drafts of the rows to append (salts, personal digests, status
+changes), which the storage engine chains and writes in the caller's write transaction with the
+webhook messages of the decisions (:func:`consent.outbox.recorded`), and the chaining itself in
+Python, which the SQLite engine runs (PostgreSQL runs the same in the database, in the statement
+that locks the chains)."""
 
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
+from dataclasses import dataclass
+from hashlib import sha256
+from typing import Any, NamedTuple
 
 from . import outbox
 from .actions import Action, State
 from .catalog import Entry
-from .chain import SALT_BYTES, chained, common, place
-from .store import Batch, Claim, Tx
+from .chain import SALT_BYTES, common, link, place
+from .store import Appended, Drafts, Tx
 
 _ACCEPTED, _WITHDRAWN, _NOTIFIED = int(Action.ACCEPTED), int(Action.WITHDRAWN), int(Action.NOTIFIED)
 _STATE_ACCEPTED, _STATE_WITHDRAWN = int(State.ACCEPTED), int(State.WITHDRAWN)
@@ -30,64 +34,113 @@ class Row(NamedTuple):
     """For a bundle member: the index in the batch of the event it is part of."""
 
 
-class Appended(NamedTuple):
-    """Where an event was appended, its hashes and the salt of its personal fields."""
-
-    chain: int
-    seq: int
-    prev: bytes
-    hash: bytes
-    part_of: int | None
-    salt: bytes
-
-
-def append(tx: Tx, rows: list[Row], want: bool = False, claimed: Claim | None = None
-           ) -> list[Appended]:
-    """Append ``rows`` in order (each subject's events to its chain); returns what was
-    appended, in the order of ``rows``, when ``want`` is true. ``claimed`` is what
-    :meth:`~consent.store.Tx.claim` returned for their subjects, if the caller claimed them."""
+def append(tx: Tx, rows: list[Row], want: bool = False, generation: int | None = None
+           ) -> list[Appended] | None:
+    """Append ``rows`` in order (each subject's events to its chain) with the webhook messages
+    of their decisions; returns what was appended, in the order of ``rows``, when ``want`` is
+    true. With a ``generation``: nothing is appended and ``None`` returned when the catalog is
+    no longer of that generation."""
     if not rows:
         return []
-    ids, heads, _ = claimed or tx.claim({r.subject for r in rows})
-    tips = {chain: (seq, bytearray(prev)) for chain, (seq, prev) in heads.items()}
-    # sqlite3 passes bytes and None parameters through its adapter lookup (~0.4 us each), so
-    # blobs are bound as bytearray, a missing part_of as 0 and missing evidence as '' (nullif).
-    salts = bytearray(os.urandom(SALT_BYTES * len(rows)))  # one system call for the batch
-    events, personal, status, notified, appended = [], [], [], [], []
-    seqs: list[int] = []
+    appended = tx.append(draft(rows), generation)
+    if appended is None:
+        return None
+    outbox.recorded(tx, rows, {row.subject: (done.subject, done.chain)
+                               for row, done in zip(rows, appended, strict=True)})
+    return appended if want else []
+
+
+def draft(rows: list[Row]) -> Drafts:
+    """The drafts of ``rows``: a random salt and the salted digest of each event's personal
+    fields, the header part events of one version, action and channel share, and what each
+    event changes in the status table."""
+    salts = os.urandom(SALT_BYTES * len(rows))  # one system call for the batch
+    drafts = Drafts(subjects=[], at=[], versions=[], actions=[], channels=[], heads=[],
+                    shared=[], digests=[], salts=[], evidence=[], documents=[], states=[],
+                    accepted=[], notified=[])
     kinds: dict[tuple[int | None, int, str | None], tuple[bytes, int | None, int | None, int]] = {}
     end = 0
     for at, subject, entry, action, channel, evidence, head in rows:
         start, end = end, end + SALT_BYTES
         salt = salts[start:end]
-        sid, chain = ids[subject]
-        seq, prev = tips[chain]
-        seq += 1
-        seqs.append(seq)
-        part_of = 0 if head is None else seqs[head]
         key = (entry.rowid if entry else None, action, channel)
         kind = kinds.get(key)
         if kind is None:
             kind = kinds[key] = _kind(entry, action, channel)
         shared, version, document, action = kind
-        hashed = bytearray(chained(prev, place(chain, seq), at, sid, shared, part_of, salt,
-                                   subject.encode(), evidence.encode() if evidence else b""))
-        events.append((chain, seq, at, sid, version, action, channel, part_of, prev[:8], hashed))
-        personal.append((chain, seq, salt, evidence or ""))
+        drafts.subjects.append(subject)
+        drafts.at.append(at)
+        drafts.versions.append(version)
+        drafts.actions.append(action)
+        drafts.channels.append(channel)
+        drafts.heads.append(head)
+        drafts.shared.append(shared)
+        drafts.digests.append(sha256(b"%s%s\x00%s" % (
+            salt, subject.encode(), evidence.encode() if evidence else b"")).digest())
+        drafts.salts.append(salt)
+        drafts.evidence.append(evidence)
+        drafts.documents.append(document)
         if action == _ACCEPTED:
-            status.append((document, sid, _STATE_ACCEPTED, version, at))
+            state, accepted, notified = _STATE_ACCEPTED, version, None
         elif action == _WITHDRAWN:
-            status.append((document, sid, _STATE_WITHDRAWN, None, at))
+            state, accepted, notified = _STATE_WITHDRAWN, None, None
         elif action == _NOTIFIED:
-            notified.append((document, sid, version))
-        if want:
-            appended.append(Appended(chain, seq, bytes(prev), bytes(hashed), part_of or None,
-                                     bytes(salt)))
-        tips[chain] = (seq, hashed)
-    tx.store(Batch(events=events, personal=personal, status=status, notified=notified,
-                   heads=[(chain, seq, hashed) for chain, (seq, hashed) in tips.items()]))
-    outbox.recorded(tx, rows, ids)
-    return appended
+            state, accepted, notified = None, None, version
+        else:
+            state, accepted, notified = None, None, None
+        drafts.states.append(state)
+        drafts.accepted.append(accepted)
+        drafts.notified.append(notified)
+    return drafts
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Batch:
+    """Rows of chained events for the SQLite engine's tables, in order."""
+
+    events: list[tuple[Any, ...]]
+    """``(chain, seq, at, subject id, version id, action, channel, part_of or 0, link, hash)``."""
+    personal: list[tuple[Any, ...]]
+    """``(chain, seq, salt, evidence or "")``."""
+    status: list[tuple[Any, ...]]
+    """``(document id, subject id, state, accepted version id, at)``: a later ``at`` wins."""
+    notified: list[tuple[Any, ...]]
+    """``(document id, subject id, notified version id)``."""
+    heads: list[tuple[int, int, bytes | bytearray]]
+    """``(chain, length, head)`` of each chain written."""
+
+
+def chain(drafts: Drafts, ids: dict[str, tuple[int, int]], heads: dict[int, tuple[int, bytes]]
+          ) -> tuple[Batch, list[Appended]]:
+    """Chain ``drafts`` after ``heads`` (each chain's ``(length, head)``), their subjects
+    numbered by ``ids`` (``(id, chain)``); returns the rows to write and what was appended."""
+    # sqlite3 passes bytes and None parameters through its adapter lookup (~0.4 us each), so
+    # blobs are bound as bytearray, a missing part_of as 0 and missing evidence as '' (nullif).
+    tips = {chain: (seq, bytearray(prev)) for chain, (seq, prev) in heads.items()}
+    events, personal, status, notified, appended = [], [], [], [], []
+    seqs: list[int] = []
+    for (subject, at, version, action, channel, head, shared, digest, salt, evidence, document,
+         state, accepted, marked) in zip(
+            drafts.subjects, drafts.at, drafts.versions, drafts.actions, drafts.channels,
+            drafts.heads, drafts.shared, drafts.digests, drafts.salts, drafts.evidence,
+            drafts.documents, drafts.states, drafts.accepted, drafts.notified, strict=True):
+        sid, number = ids[subject]
+        seq, prev = tips[number]
+        seq += 1
+        seqs.append(seq)
+        part_of = 0 if head is None else seqs[head]
+        hashed = bytearray(link(prev, place(number, seq), at, sid, shared, part_of, digest))
+        events.append((number, seq, at, sid, version, action, channel, part_of, prev[:8], hashed))
+        personal.append((number, seq, bytearray(salt), evidence or ""))
+        if state is not None:
+            status.append((document, sid, state, accepted, at))
+        if marked is not None:
+            notified.append((document, sid, marked))
+        appended.append(Appended(number, seq, bytes(prev), bytes(hashed), part_of or None, salt,
+                                 sid))
+        tips[number] = (seq, hashed)
+    return Batch(events=events, personal=personal, status=status, notified=notified,
+                 heads=[(number, seq, hashed) for number, (seq, hashed) in tips.items()]), appended
 
 
 def _kind(entry: Entry | None, action: int, channel: str | None

@@ -487,3 +487,14 @@ def test_cursors_are_only_those_the_ledger_handed_out(ledger, where):
             other.pending_page("terms", "2026-01-01", cursor=page.next_cursor)
     rest = ledger.pending_page("terms", "2026-01-01", cursor=page.next_cursor).subjects
     assert sorted(page.subjects + rest) == ["q0", "q1", "q2"]
+
+
+def test_a_record_follows_a_publication_made_since_the_catalog_was_read(ledger, where):
+    ledger.record("first", "terms", at="2026-07-01")  # reads and keeps the catalog
+    versions = [v for document in example().documents.values() for v in document.versions]
+    with Ledger(where("ledger.db")) as other:  # another process, say
+        other.publish(content(*versions, version("terms", "2026-06-01", references=["privacy"])))
+    events = ledger.record("second", "terms", at="2026-07-01")  # the kept catalog: 2026-01-01
+    assert events[0].version == "2026-06-01"
+    assert ledger.record_many([{"subject": "third", "document": "terms", "at": "2026-07-01"}]) == 2
+    assert ledger.status("third", "terms").accepted_version == "2026-06-01"

@@ -114,3 +114,26 @@ def test_an_edited_seal_is_found(ledger):
     result = ledger.verify()
     assert not result.ok and result.problem.startswith("the seal sealed on ")
     assert result.problem.endswith("does not match the heads it records: the seals were edited")
+
+
+def test_the_engine_chains_events_as_verify_recomputes_them(ledger):
+    """On PostgreSQL the database chains the events (consent.chain.link in SQL): bundles,
+    text beyond ASCII, no evidence, several events of one subject and document in one batch
+    (written in their order), notifications; verify recomputes every hash in Python."""
+    events = ledger.record("zoë/ünïcode", "terms", channel="guichet-é", at="2025-03-01",
+                           evidence={"note": "déjà vu ✓"})
+    assert [e.part_of for e in events] == [None, events[0].seq]
+    assert ledger.record_many([
+        {"subject": "batch-1", "document": "terms", "at": "2026-02-01"},
+        {"subject": "batch-1", "document": "terms", "action": "withdrawn", "at": "2026-02-02"},
+        {"subject": "batch-1", "document": "terms", "at": "2026-02-03", "evidence": {}},
+        {"subject": "batch-2", "document": "terms", "at": "2026-02-05"},
+        {"subject": "batch-2", "document": "terms", "action": "withdrawn", "at": "2026-02-04"},
+    ]) == 8  # acceptances of terms bring privacy along
+    assert ledger.mark_notified(["user-1", "user-2"], "terms", "2026-01-01") == 2
+    result = ledger.verify()
+    assert result.ok and result.status_differences == 0, result.problem
+    assert ledger.status("batch-1", "terms").accepted_version == "2026-01-01"
+    assert ledger.status("batch-1", "terms").status != "withdrawn"
+    assert ledger.status("batch-2", "terms").status != "withdrawn"  # the later one wins
+    assert ledger.status("user-1", "terms").notified_version == "2026-01-01"

@@ -126,3 +126,34 @@ def test_the_wal_stays_bounded_while_writers_keep_appending(tmp_path):
         wal = path.with_name("ledger.db-wal").stat().st_size
         page = ledger._store.reads().execute("PRAGMA page_size").fetchone()[0]
         assert wal < 10 * checkpoints.RESTART * page
+
+
+def test_batches_never_share_a_key_and_an_item_waiting_for_one_keeps_its_place():
+    """The batcher of PostgreSQL appends (keys: chains): batches running at once hold
+    different keys, and later items of a key never pass an earlier one waiting for it."""
+    from consent.group import Batcher
+
+    running: set[int] = set()
+    overlaps: list[set[int]] = []
+    done: list[str] = []
+    guard = threading.Lock()
+
+    def run(batch):
+        keys = set().union(*(wanted for wanted, _ in batch))
+        with guard:
+            overlaps.extend([running & keys] if running & keys else [])
+            running.update(keys)
+        time.sleep(0.005)
+        with guard:
+            running.difference_update(keys)
+            done.extend(name for _, name in batch)
+        return [(True, name) for _, name in batch]
+
+    batcher = Batcher(run, lambda item: 1, lambda item: frozenset(item[0]), 3, 4)
+    futures = [batcher.submit(({i % 5}, f"small-{i}")) for i in range(40)]
+    futures.append(batcher.submit((set(range(5)), "wide")))
+    futures += [batcher.submit(({i % 5}, f"after-{i}")) for i in range(10)]
+    assert [future.result(timeout=30) for future in futures][40] == "wide"
+    batcher.close()
+    assert overlaps == [] and len(done) == 51
+    assert all(done.index("wide") < done.index(f"after-{i}") for i in range(10))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from hashlib import sha256
 
@@ -210,6 +211,21 @@ def test_declines_and_withdrawals_get_receipts_notices_do_not(ledger):
         ledger.receipt("999")
     with pytest.raises(UnknownReceipt, match="'not-a-receipt' is not a receipt id"):
         ledger.receipt("not-a-receipt")
+
+
+def test_concurrent_decisions_each_get_the_receipt_of_their_own_event(ledger):
+    """On PostgreSQL, records of many threads are appended together in a batch and their
+    receipts signed in its transaction: each receipt signs its own event's hash."""
+    def record(n: int):
+        return ledger.record(f"s{n}", "terms" if n % 2 else "privacy", evidence={"n": n})
+
+    with ThreadPoolExecutor(16) as pool:
+        recorded = list(pool.map(record, range(64)))
+    for n, events in enumerate(recorded):
+        receipt = ledger.receipt(events[0], with_salt=True)
+        assert receipt.receipt.event_hash == events[0].hash
+        assert receipt.receipt.subject == commitment(f"s{n}", receipt.salt)
+        assert receipt.receipt.document == ("terms" if n % 2 else "privacy")
 
 
 def test_without_settings_no_receipt_is_issued(tmp_path):

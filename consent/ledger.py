@@ -385,13 +385,7 @@ class Ledger:
         """The status of each of ``subjects`` for ``document``, in the order given."""
         statuses = self._statuses(document, at)
         names = [canonical_subject(s) for s in subjects]
-        reads = self._store.reads()
-        among, param = reads.any_of(names)
-        rows: dict[str, StatusRow] = {
-            subject: (state, accepted, notified) for subject, state, accepted, notified
-            in reads.execute("SELECT s.subject, st.state, st.accepted, st.notified FROM subjects s "
-                             f"{reads.join} status st ON st.document = ? AND st.subject = s.id "
-                             f"WHERE s.subject {among}", (statuses.doc.id, param))}
+        rows: dict[str, StatusRow] = self._store.reads().status_rows(statuses.doc.id, names)
         return [statuses.of(s, rows.get(s)) for s in names]
 
     def _statuses(self, document: str, at: datetime | None) -> DocumentStatuses:

@@ -90,9 +90,10 @@ def _target(catalog: Catalog, document: str, version: str) -> tuple[DocumentEntr
 def _select(reads: Tx, doc: DocumentEntries, entry: Entry, after: int,
             limit: int) -> list[tuple[int, str]]:
     """Up to ``limit`` pending ``(subject id, subject)`` after the subject id ``after``, read
-    :data:`SPAN` subject ids at a time: each query reads one range of the status table's key,
-    whatever plan the database's statistics suggest (a query ordered and limited alone may be
-    sorted over every row left, for each page)."""
+    :data:`SPAN` subject ids at a time: each query reads one range of the status table's key
+    and the same range of the subjects' (stated for both, so that the database joins the two
+    ranges instead of every subject), whatever plan its statistics suggest (a query ordered
+    and limited alone may be sorted over every row left, for each page)."""
     earlier = ",".join(str(e.rowid) for e in doc.versions[:entry.ordinal])
     if not earlier:
         return []
@@ -103,8 +104,9 @@ def _select(reads: Tx, doc: DocumentEntries, entry: Entry, after: int,
             "SELECT st.subject, s.subject FROM status st JOIN subjects s ON s.id = st.subject "
             "WHERE st.document = ? AND st.subject > ? AND st.subject <= ? AND st.state = ? "
             f"AND st.accepted IN ({earlier}) AND (st.notified IS NULL OR st.notified IN "
-            f"({earlier})) ORDER BY st.subject LIMIT ?",
-            (doc.id, after, after + SPAN, int(State.ACCEPTED), limit - len(found))).fetchall())
+            f"({earlier})) AND s.id > ? AND s.id <= ? ORDER BY st.subject LIMIT ?",
+            (doc.id, after, after + SPAN, int(State.ACCEPTED), after, after + SPAN,
+             limit - len(found))).fetchall())
         after += SPAN
     return found
 

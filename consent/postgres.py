@@ -324,6 +324,14 @@ _APPEND = ("SELECT * FROM ledger_append(%b::text[], %b::integer[], %b::bigint[],
 its arrays sent in binary (much faster for psycopg to make than text)."""
 
 
+_STATUS_ROWS = """
+SELECT q.subject, st.state, st.accepted, st.notified FROM unnest(%b::text[]) AS q(subject)
+JOIN LATERAL (SELECT s.id FROM subjects s WHERE s.subject = q.subject OFFSET 0) s ON true
+JOIN LATERAL (SELECT x.state, x.accepted, x.notified FROM status x
+              WHERE x.document = ? AND x.subject = s.id OFFSET 0) st ON true
+"""
+
+
 def _rounds(drafts: Drafts) -> list[int | None] | None:
     """Each event's round among the status changes of its (document, subject), in order;
     ``None`` when every change is the first of its key (an upsert may not touch a row twice in
@@ -377,7 +385,15 @@ class PostgresTx:
                 cursor.executemany(_sql(sql), rows)
 
     def any_of(self, values: Sequence[Any]) -> tuple[str, Any]:
-        return "= ANY(?)", list(values)
+        return "= ANY(%b)", list(values)  # in binary: a text array of thousands is ~100x faster
+
+    def status_rows(self, document: int, names: Sequence[str]
+                    ) -> dict[str, tuple[int, int | None, int | None]]:
+        """An index lookup per name and per status row (``LATERAL ... OFFSET 0``: for
+        thousands of names the planner would otherwise scan both tables whole, which costs
+        more the larger the ledger)."""
+        return {subject: (state, accepted, notified) for subject, state, accepted, notified
+                in self.execute(_STATUS_ROWS, (list(names), document))}
 
     def subject_ids(self, names: Iterable[str]) -> dict[str, tuple[int, int]]:
         """Known subjects are read, new ones inserted with their chain (in a sorted order, so

@@ -363,6 +363,14 @@ class SqliteTx(sqlite3.Connection):
     def any_of(self, values: Sequence[Any]) -> tuple[str, Any]:
         return "IN (SELECT value FROM json_each(?))", json.dumps(list(values))
 
+    def status_rows(self, document: int, names: Sequence[str]
+                    ) -> dict[str, tuple[int, int | None, int | None]]:
+        return {subject: (state, accepted, notified) for subject, state, accepted, notified
+                in self.execute("SELECT s.subject, st.state, st.accepted, st.notified "
+                                "FROM subjects s CROSS JOIN status st ON st.document = ? "
+                                "AND st.subject = s.id WHERE s.subject IN "
+                                "(SELECT value FROM json_each(?))", (document, json.dumps(names)))}
+
     def subject_ids(self, names: Iterable[str]) -> dict[str, tuple[int, int]]:
         """Subjects are numbered here (the write transaction keeps other writers out); a new
         subject's chain is a hash of its id (0 in a ledger of one chain, as a file made here

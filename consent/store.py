@@ -93,11 +93,17 @@ class Tx(Protocol):
 
     def any_of(self, values: Sequence[Any]) -> tuple[str, Any]:
         """``(sql, param)`` for ``column <sql>`` to test membership in ``values``:
-        ``IN (SELECT value FROM json_each(?))`` on SQLite, ``= ANY(?)`` on PostgreSQL."""
+        ``IN (SELECT value FROM json_each(?))`` on SQLite, ``= ANY(%b)`` (binary) on PostgreSQL."""
         ...
 
     def subject_ids(self, names: Iterable[str]) -> dict[str, tuple[int, int]]:
         """``(id, chain)`` of each subject named, creating those not yet known."""
+        ...
+
+    def status_rows(self, document: int, names: Sequence[str]
+                    ) -> dict[str, tuple[int, int | None, int | None]]:
+        """The ``status`` rows' ``(state, accepted, notified)`` of the subjects ``names`` for
+        the document of row id ``document`` (those without one left out)."""
         ...
 
     def append(self, drafts: Drafts, generation: int | None) -> list[Appended] | None:

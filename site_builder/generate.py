@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -46,7 +46,8 @@ class Generated:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class WrittenPage:
-    """What making one page did, for the process that shared out the pages."""
+    """What making one page did: what :func:`_plan` found, then what rendering it (maybe in
+    another process) did."""
 
     url: str
     file: str
@@ -104,7 +105,7 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
                  for d in content.documents.values()}
     sources = {(d.slug, v.id): v for d in content.documents.values() for v in d.versions}
     made_by = cache.renderer(settings)
-    makers = []
+    made: list[tuple[WrittenPage, Callable[[], WrittenPage] | None]] = []  # each page, its rendering if due
     for pages in languages:
         localizer.language = pages.language
         language = Language(pages=pages, common={
@@ -114,19 +115,21 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
                     for d in pages.content.documents.values()],
             "transparency": TRANSPARENCY if transparency else None,
         })
-        makers += [partial(_page, make, language=language, env=env, localizer=localizer, settings=settings,
-                           writer=writer, assets=assets, before=before, made_by=made_by, sources=sources)
-                   for make in pages.makers()]
+        made += [_plan(make, language=language, env=env, localizer=localizer, settings=settings,
+                       writer=writer, assets=assets, before=before, made_by=made_by, sources=sources)
+                 for make in pages.makers()]
     localizer.language = settings.language
-    size = -(-len(makers) // (2 * (processes or os.cpu_count() or 1)))
+    renders = [render for _, render in made if render is not None]
+    size = max(1, -(-len(renders) // (2 * (processes or os.cpu_count() or 1))))
 
-    def meanwhile() -> None:  # while the pages are made elsewhere
+    def meanwhile() -> None:  # while the pages are rendered elsewhere
         fragments.save()
         writer.write(urls.VERSIONS_JSON, versions_json(content, at, settings, verdicts, generated))
 
-    runs = [makers[start:start + size] for start in range(0, len(makers), size)]
-    made = [page for run in parallel.run(runs, processes, meanwhile) for page in run]
-    for page in made:
+    runs = [renders[start:start + size] for start in range(0, len(renders), size)]
+    written = {page.file: page for run in parallel.run(runs, processes, meanwhile) for page in run}
+    made_pages = [written.get(planned.file, planned) for planned, _ in made]
+    for page in made_pages:
         writer.account(page.file, written=page.written)
         assets.add(page.files, page.sources)
     localizer.language = settings.language
@@ -141,38 +144,47 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
         writer.write(path, extra[path])
     feed = feed_entries(content, at, settings, verdicts, summaries)
     writer.write(urls.FEED, render(env, ("feed.xml",), repr(urls.FEED), common, entries=feed).encode("utf-8"))
-    sitemap = sitemap_entries([page.sitemap for page in made if page.sitemap], content, settings)
+    sitemap = sitemap_entries([page.sitemap for page in made_pages if page.sitemap], content, settings)
     writer.write(urls.SITEMAP, render(env, ("sitemap.xml",), repr(urls.SITEMAP), common,
                                       entries=sitemap).encode("utf-8"))
     writer.write(urls.STYLESHEET, _stylesheet(settings))
     for path in sorted(assets.files):
         writer.write(path, assets.files[path])
-    return Generated(sources=assets.sources, made_from={page.file: page.key for page in made if page.key})
+    return Generated(sources=assets.sources,
+                     made_from={page.file: page.key for page in made_pages if page.key})
 
 
-def _page(make: Callable[[], Page], *, language: Language, env: Environment, localizer: Localizer,
+def _plan(make: Callable[[], Page], *, language: Language, env: Environment, localizer: Localizer,
           settings: SiteSettings, writer: Writer, assets: Assets, before: cache.Previous, made_by: str,
-          sources: dict[tuple[str, str], Version]) -> WrittenPage:
-    """Make one page, and render and write it unless the file there is what the previous build
-    made from the same things."""
-    localizer.language = language.pages.language  # its generated summaries, then its template
+          sources: dict[tuple[str, str], Version]) -> tuple[WrittenPage, Callable[[], WrittenPage] | None]:
+    """Make one page, and the task that renders and writes it, unless the file there is what
+    the previous build made from the same things."""
+    localizer.language = language.pages.language  # its generated summaries
     page = make()
     file = urls.file_for(page.url)
     shown = _languages(page, settings, sources)
     made_from = page.made_from()
     key = None if made_from is None else cache.page_key(made_by, page.url, page.templates, language.common,
                                                          shown, made_from)
-    if key is not None and before.made_from.get(file) == key and writer.stamp(file) == before.files.get(file):
-        written = False
-        writer.account(file, written=False)
-    else:
-        html = _render(env, page, page.values(), language.common, settings, language.pages.urls, shown)
-        written = writer.write(file, html.encode("utf-8"))
     files, found = assets.take()
     own = page.url[len(language.pages.urls.prefix):]
     listed = language.pages.language in shown and page.url != urls.NOT_FOUND
-    return WrittenPage(url=page.url, file=file, written=written, key=key, files=files, sources=found,
-                       sitemap=(page.url, own, shown) if listed else None)
+    planned = WrittenPage(url=page.url, file=file, written=False, key=key, files=files, sources=found,
+                          sitemap=(page.url, own, shown) if listed else None)
+    if key is not None and before.made_from.get(file) == key and writer.stamp(file) == before.files.get(file):
+        return planned, None
+    return planned, partial(_write, planned, page, language=language, shown=shown, env=env,
+                            localizer=localizer, settings=settings, writer=writer, assets=assets)
+
+
+def _write(planned: WrittenPage, page: Page, *, language: Language, shown: list[str], env: Environment,
+           localizer: Localizer, settings: SiteSettings, writer: Writer, assets: Assets) -> WrittenPage:
+    """Render ``page`` (:func:`_plan` made it ``planned``) and write it."""
+    localizer.language = language.pages.language  # its generated summaries, then its template
+    html = _render(env, page, page.values(), language.common, settings, language.pages.urls, shown)
+    written = writer.write(planned.file, html.encode("utf-8"))
+    files, found = assets.take()
+    return replace(planned, written=written, files=planned.files | files, sources=planned.sources | found)
 
 
 def _transparency_page(env: Environment, common: dict[str, Any], settings: SiteSettings,

@@ -530,6 +530,15 @@ def test_comparisons_are_kept_by_the_texts_and_the_analysis_version(sample, tmp_
     assert len(comparisons) == 3
 
 
+def test_a_build_with_no_page_to_render_writes_what_changed(sample, tmp_path, comparisons):
+    out = tmp_path / "site"
+    site_builder.build(sample, out, now=DAY, extra={"notes/a.txt": b"first"})
+    comparisons.clear()
+    report = site_builder.build(sample, out, now=DAY, extra={"notes/a.txt": b"second"})
+    assert report.written == ("notes/a.txt",) and comparisons == []
+    assert (out / "notes" / "a.txt").read_bytes() == b"second"
+
+
 def test_a_damaged_cache_is_built_again(sample, tmp_path, comparisons):
     out, fresh, folder = tmp_path / "site", tmp_path / "fresh", tmp_path / cache.FOLDER
     site_builder.build(sample, out, now=DAY)

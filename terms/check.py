@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 from .files import file_problem, linked_file_problem
@@ -14,6 +15,9 @@ from .model import Content, Document, Problem, Version, utc_date
 from .text import first_changed_line
 from .translations import check_translations
 from .verdicts import Assessment, assess_versions
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 
 def check(content: Content, notice_days: int = 30, now: datetime | None = None,
@@ -36,14 +40,14 @@ def check(content: Content, notice_days: int = 30, now: datetime | None = None,
     """
     now = now or datetime.now(timezone.utc)
     problems = list(content.problems)
-    anchors = {d.path: {h.anchor for h in headings(parse(without_comments(d.versions[-1].body)))}
-               for d in content.documents.values()}
+    parsed = {d.path: parse(without_comments(d.versions[-1].body)) for d in content.documents.values()}
+    anchors = {path: {h.anchor for h in headings(tokens)} for path, tokens in parsed.items()}
     verdicts = assess_versions(content, watch=watch, versions=[
         v for d in content.documents.values() for v in _open(d, now)])
     for document in content.documents.values():
         current = replace(document.versions[-1], path=document.path)  # as the file is now named
         problems.extend(_references(content, current))
-        problems.extend(_links(content, current, anchors))
+        problems.extend(_links(content, current, parsed[document.path], anchors))
         problems.extend(_notice(document, notice_days, now))
         problems.extend(_flags(document, now, verdicts))
         problems.extend(_published(document, published or {}))
@@ -61,10 +65,12 @@ def _references(content: Content, version: Version) -> list[Problem]:
     ]
 
 
-def _links(content: Content, version: Version, anchors: dict[str, set[str]]) -> list[Problem]:
+def _links(content: Content, version: Version, tokens: list[Token], anchors: dict[str, set[str]]
+           ) -> list[Problem]:
+    """The broken links of ``version``, whose body parsed into ``tokens``."""
     problems = []
     root = Path(content.root)
-    for link in links(parse(without_comments(version.body))):
+    for link in links(tokens):
         resolved = link_target(version.path, link.target)
         if resolved is None:
             continue

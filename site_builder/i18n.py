@@ -10,6 +10,7 @@ English words; dates are written for it all the same.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -67,9 +68,7 @@ class Localizer:
 
     def longdate(self, day: date) -> str:
         """``day`` written out in the current language: ``1 March 2026``, ``1 mars 2026``."""
-        if self.language == "en":
-            return f"{day.day} {format_date(day, 'MMMM', locale='en')} {day.year}"
-        return format_date(day, "long", locale=locale(self.language))
+        return _longdate(day, self.language)
 
     def phrase(self, section: Any) -> str:
         """What changed in a section of a redline (a :class:`~site_builder.redline.SectionRedline`),
@@ -145,3 +144,11 @@ def _builtin(tag: str) -> Translations | None:
 def switcher(languages: tuple[str, ...]) -> list[dict[str, str]]:
     """Each language with its name in itself, for the language switcher."""
     return [{"tag": tag, "name": autonym(tag)} for tag in languages]
+
+
+@lru_cache(maxsize=4096)
+def _longdate(day: date, language: str) -> str:
+    """:meth:`Localizer.longdate` (a page writes dozens of dates, most of them on every page)."""
+    if language == "en":
+        return f"{day.day} {format_date(day, 'MMMM', locale='en')} {day.year}"
+    return format_date(day, "long", locale=locale(language))

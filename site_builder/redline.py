@@ -121,7 +121,7 @@ def compare_pair(old: Version, new: Version, watch: tuple[str, ...] = (),
     """The redline from ``old`` to ``new``, ``watch`` and ``assess_change`` (without it, no
     verdict) as for :func:`terms.compare`."""
     change = compare(old, new, watch=watch, assess_change=assess_change)
-    return redline(change, _defined(without_comments(old.body)), _defined(without_comments(new.body)))
+    return redline(change, _defined(old.body), _defined(new.body))
 
 
 def redline(change: Change, old_defined: str = "", new_defined: str = "") -> Redline:
@@ -194,8 +194,11 @@ def _unique(anchor: str, taken: set[str]) -> str:
     return found
 
 
+@lru_cache(maxsize=256)
 def _defined(body: str) -> str:
-    found = definitions(body)
+    """The JSON of the :func:`~site_builder.render.definitions` of a version's ``body`` (its
+    comments left out), ``""`` for none; cached: each version is in several pairs."""
+    found = definitions(without_comments(body))
     return json.dumps(found, sort_keys=True) if found else ""
 
 

@@ -52,8 +52,7 @@ def build(content: Content, out_dir: str | Path, settings: SiteSettings | None =
         return writer.report(next_change=upcoming)
     from .generate import generate  # imported here: an up-to-date build needs no renderer
 
-    generated = generate(content, at, settings, writer, before, cache.Fragments(folder), processes, extra,
-                         cache.compiled_templates(folder, sandboxed=settings.templates is not None))
+    generated = generate(content, at, settings, writer, before, cache.Fragments(folder), processes, extra)
     removed = writer.remove(before.files)
     stamp = _fingerprint(content, settings, at, sorted(generated.sources), extra)
     cache.record(folder, writer, stamp, generated.sources, generated.made_from)

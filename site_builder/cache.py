@@ -12,8 +12,6 @@ knows its layout.
   the files the previous one wrote and it does not.
 - ``sources.json``: the working-tree files the previous build looked for (see
   :class:`site_builder.links.Assets`), whose sizes and times the next fingerprint covers.
-- ``templates/``: the templates as jinja2 compiled them, by the version of the code and of
-  jinja2, then each template's name and source (see :func:`compiled_templates`).
 - ``fragments.sqlite``: rendered fragments (redlines, bodies) as JSON, each under a
   :func:`key` made of its inputs (the texts' hashes, not the texts) and :func:`code_version`:
   content-addressed, so that adding a version to a long history computes only the new pairs
@@ -33,7 +31,7 @@ from datetime import date, datetime
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import terms
 from terms import Content, Version
@@ -42,15 +40,11 @@ from .errors import SiteBuildError
 from .settings import SiteSettings
 from .writer import Writer
 
-if TYPE_CHECKING:
-    from jinja2 import BytecodeCache
-
 FOLDER = ".termsledger-cache"
 """The name of the default cache folder (and of the one older builds kept in the output folder)."""
 MANIFEST = "manifest.txt"
 SOURCES = "sources.json"
 FRAGMENTS = "fragments.sqlite"
-TEMPLATES = "templates"
 PACKAGE = Path(__file__).parent
 LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "nh3", "rapidfuzz", "numpy")
 """The modules of the libraries that render a site: upgrading any changes the fingerprint."""
@@ -178,23 +172,6 @@ def code_version() -> str:
         source = path.read_bytes()
         digest.update(f"{path.name}\0{len(source)}\0".encode() + source)
     return digest.hexdigest()
-
-
-def compiled_templates(folder: Path, sandboxed: bool) -> BytecodeCache:
-    """Where jinja2 keeps the templates it compiles, in the cache ``folder``: under the
-    :func:`code_version`, jinja2's version and whether they run ``sandboxed`` (all three change
-    what a template compiles to; those of other versions are removed)."""
-    import jinja2
-
-    from .templates import Compiled
-
-    tag = hashlib.sha256(f"{code_version()}\0{jinja2.__version__}\0{sandboxed}".encode()).hexdigest()[:16]
-    directory = folder / TEMPLATES
-    directory.mkdir(parents=True, exist_ok=True)
-    for old in directory.glob("*.cache"):
-        if not old.name.startswith(f"{tag}-"):
-            old.unlink(missing_ok=True)
-    return Compiled(directory, tag)
 
 
 def key(*parts: Any) -> str:

@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from jinja2 import BytecodeCache, Environment
+from jinja2 import Environment
 
 from terms import Content, Version
 
@@ -26,7 +26,7 @@ from .pages import Page, Pages, prepare
 from .render import rewrite_urls
 from .settings import SiteSettings
 from .status import title
-from .templates import environment, load_all, override, render
+from .templates import environment, override, render
 from .transparency import PAGE as TRANSPARENCY
 from .transparency import page_context
 from .writer import Writer
@@ -75,15 +75,13 @@ class Language:
 
 def generate(content: Content, at: date, settings: SiteSettings, writer: Writer, before: cache.Previous,
              fragments: Fragments, processes: int | None = None,
-             extra: Mapping[str, bytes] | None = None, compiled: BytecodeCache | None = None) -> Generated:
+             extra: Mapping[str, bytes] | None = None) -> Generated:
     """Write every file of the site of ``content`` on ``at`` through ``writer``, reusing and
     refreshing the ``fragments`` of the build cache, and leaving alone the pages ``before`` (the
     previous build) made from the same things; then the ``extra`` files, with the page that
     explains the transparency log's when they hold one.
 
     :param processes: CPUs to use for comparing and rendering; defaults to all of them.
-    :param compiled: where jinja2 keeps the templates it compiles (see
-        :func:`~site_builder.cache.compiled_templates`); defaults to nowhere.
     """
     extra = extra or {}
     transparency = page_context(extra)
@@ -91,14 +89,14 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
         raise SiteBuildError(f"the documents are in {content.language!r} but the site's language is "
                              f"{settings.language!r}: load them with language={settings.language!r}")
     localizer = Localizer(settings.language, settings.templates)
-    env = environment(settings.templates, localizer, compiled)
+    env = environment(settings.templates, localizer)
     assets = Assets(content)
     default = Pages(content, at, fragments, assets, settings.watch)
     languages = [default] + [
         Pages(content.in_language(tag), at, fragments, assets, settings.watch,
               urls.layout(tag, settings.language), source=default, summarize=localizer.summary, language=tag)
         for tag in settings.others]
-    prepare(languages, processes, meanwhile=partial(load_all, env))
+    prepare(languages, processes)
     # What the pages share, made before the pages are shared out so that no worker redoes it.
     verdicts = {d.slug: default.verdicts(d) for d in content.documents.values()}
     summaries = {d.slug: {v.id: default.summary(d, v) for v in d.versions}

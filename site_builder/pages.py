@@ -80,20 +80,17 @@ def diff_pairs(document: Document, at: date) -> list[tuple[Version, Version]]:
     return sorted(pairs, key=lambda p: (document.versions.index(p[0]), document.versions.index(p[1])))
 
 
-def prepare(languages: list[Pages], processes: int | None = None,
-            meanwhile: Callable[[], object] = lambda: None) -> None:
+def prepare(languages: list[Pages], processes: int | None = None) -> None:
     """Read from the build cache the redlines and bodies the pages of each language show, and
     compute the ones it lacks on every CPU; leave them in the cache. The work of each document
     in each language is one run, in the order of its versions, so that a worker's share of it
     has most sections in common: each version's body, the change from the version before, and
-    the change between it and the version in force. ``meanwhile`` is called while they are
-    computed (see :func:`site_builder.parallel.run`)."""
+    the change between it and the version in force."""
     planned = [pages.work() for pages in languages]
     fragments = languages[0].fragments
     missing = set(fragments.load([entry for _, comparisons, bodies in planned
                                   for entry in (*comparisons, *bodies)]))
     if not missing:
-        meanwhile()
         return
     chosen: set[int] = set()
     work: list[list[Callable[[], dict[str, str]]]] = []
@@ -112,7 +109,7 @@ def prepare(languages: list[Pages], processes: int | None = None,
             work.append(tasks)
     if any(isinstance(task, Comparison) for tasks in work for task in tasks):
         import_module("terms.changes")  # the change engine, imported once here rather than in each worker
-    for results in parallel.run(work, processes, meanwhile):
+    for results in parallel.run(work, processes):
         for result in results:
             for entry, text in result.items():
                 fragments.put_json(entry, text)

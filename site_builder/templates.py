@@ -16,10 +16,8 @@ from typing import Any
 
 from jinja2 import (
     BaseLoader,
-    BytecodeCache,
     ChoiceLoader,
     Environment,
-    FileSystemBytecodeCache,
     FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
@@ -27,7 +25,6 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
 )
-from jinja2.bccache import Bucket
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
@@ -59,20 +56,6 @@ class Overrides(BaseLoader):
                                  f"(byte {error.start})") from None
 
 
-class Compiled(FileSystemBytecodeCache):
-    """Templates as jinja2 compiled them, in files of ``folder`` named ``<tag>-<key>.cache``;
-    a damaged file counts as none (the template is compiled again)."""
-
-    def __init__(self, folder: Path, tag: str):
-        super().__init__(str(folder), f"{tag}-%s.cache")
-
-    def load_bytecode(self, bucket: Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except Exception:  # what a damaged file raises while read: pickle's, marshal's errors
-            bucket.reset()
-
-
 def override(folder: Path, name: str) -> bytes | None:
     """The bytes of the override ``name`` in ``folder``, ``None`` when there is none. Raises
     :class:`SiteBuildError` when there is one that must not be read."""
@@ -85,12 +68,10 @@ def override(folder: Path, name: str) -> bytes | None:
     return data
 
 
-def environment(templates: Path | None = None, localizer: Localizer | None = None,
-                compiled: BytecodeCache | None = None) -> Environment:
+def environment(templates: Path | None = None, localizer: Localizer | None = None) -> Environment:
     """An environment loading from ``templates`` (when given) before the built-in templates;
     sandboxed when there are ``templates``. Its words and dates are in the language of
-    ``localizer`` (English when none), through jinja2's i18n extension (``{% trans %}``, ``_()``).
-    ``compiled`` keeps the templates compiled from one build to the next."""
+    ``localizer`` (English when none), through jinja2's i18n extension (``{% trans %}``, ``_()``)."""
     builtin = FileSystemLoader(str(BUILTIN))
     loader = ChoiceLoader([
         *([Overrides(templates)] if templates else []),
@@ -100,7 +81,7 @@ def environment(templates: Path | None = None, localizer: Localizer | None = Non
     kind = ImmutableSandboxedEnvironment if templates else Environment
     env = kind(loader=loader, autoescape=True, undefined=StrictUndefined, trim_blocks=True,
                lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False,
-               extensions=["jinja2.ext.i18n"], bytecode_cache=compiled)
+               extensions=["jinja2.ext.i18n"])
     localizer = localizer or Localizer("en")
     # added to the environment by the i18n extension at run time, unknown to jinja2's types
     env.install_gettext_callables(  # type: ignore[attr-defined]
@@ -110,16 +91,6 @@ def environment(templates: Path | None = None, localizer: Localizer | None = Non
                        day=lambda day: Markup('<time datetime="%s">%s</time>')
                        % (day.isoformat(), localizer.longdate(day)))
     return env
-
-
-def load_all(env: Environment) -> None:
-    """Load (compile) every built-in template and its override, before the processes that
-    render pages are forked: each would compile those it uses."""
-    for path in sorted(BUILTIN.iterdir()):
-        try:
-            env.get_template(path.name)
-        except Exception:  # rendering a page that uses it reports it
-            continue
 
 
 def render(env: Environment, names: tuple[str, ...], what: str, /, *args: Any, **context: Any) -> str:

@@ -13,7 +13,6 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 from conftest import front
-from jinja2.bccache import bc_magic
 from site_helpers import PRIVACY_V1, TERMS_V1, TERMS_V2, broken_links, parse_html, sample_history
 
 import site_builder
@@ -545,17 +544,11 @@ def test_a_damaged_cache_is_built_again(sample, tmp_path, comparisons):
     site_builder.build(sample, out, now=DAY)
     (folder / cache.FRAGMENTS).write_bytes(b"not a database" * 100)
     (folder / cache.MANIFEST).write_text("garbage\n\u0000", encoding="utf-8")
-    compiled = sorted((folder / cache.TEMPLATES).iterdir())
-    assert compiled
-    for n, path in enumerate(compiled):  # garbage, or jinja2's header then garbage, or cut short
-        data = path.read_bytes()
-        path.write_bytes([b"garbage", data[:len(bc_magic)] + b"garbage" * 10, data[:len(data) // 2]][n % 3])
     report = site_builder.build(sample, out, now=DAY, processes=1)
     assert report.written == () and report.removed == () and len(comparisons) == 3
     site_builder.build(sample, fresh, now=DAY, cache_dir=tmp_path / "another cache")
     assert all((out / rel).read_bytes() == (fresh / rel).read_bytes() for rel in site_files(fresh))
-    assert sorted(p.name for p in folder.iterdir()) == ["fragments.sqlite", "manifest.txt", "sources.json",
-                                                        "templates"]
+    assert sorted(p.name for p in folder.iterdir()) == ["fragments.sqlite", "manifest.txt", "sources.json"]
     comparisons.clear()
     site_builder.build(sample, out, SiteSettings(title="Our terms"), now=DAY, processes=1)
     assert comparisons == []  # the cache was built again, and is read
@@ -565,10 +558,10 @@ def test_the_build_cache_is_kept_beside_the_output_folder_and_reused(sample, tmp
     out = tmp_path / "site"
     site_builder.build(sample, out, now=DAY, processes=1)
     assert len(comparisons) == 3
-    layout = (cache.FOLDER, cache.MANIFEST, cache.SOURCES, cache.FRAGMENTS, cache.TEMPLATES)
+    layout = (cache.FOLDER, cache.MANIFEST, cache.SOURCES, cache.FRAGMENTS)
     assert [p for p in out.rglob("*") if p.name in layout] == []  # nothing of it is published
     assert sorted(p.name for p in (tmp_path / cache.FOLDER).iterdir()) == [
-        "fragments.sqlite", "manifest.txt", "sources.json", "templates"]
+        "fragments.sqlite", "manifest.txt", "sources.json"]
     comparisons.clear()
     assert site_builder.build(sample, out, now=DAY, processes=1).written == ()
     site_builder.build(sample, out, SiteSettings(title="Our terms"), now=DAY, processes=1)

@@ -43,7 +43,26 @@ class JSON(JSONResponse):
     OpenAPI documents each route's response model.)"""
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        try:
+            return orjson.dumps(content)
+        except TypeError:  # evidence may hold any JSON number, orjson only 64-bit integers
+            return json.dumps(content, default=_value, ensure_ascii=False,
+                              separators=(",", ":")).encode()
+
+
+def plain(content: Any) -> Any:
+    """``content`` (the ledger's values within lists and dicts) as plain JSON data."""
+    try:
+        return orjson.loads(orjson.dumps(content))  # fast
+    except TypeError:
+        return json.loads(json.dumps(content, default=_value))
+
+
+def _value(value: Any) -> Any:
+    """A ledger value as JSON data, for :mod:`json` (orjson encodes dataclasses itself)."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 _STATUS = {consent.UnknownSubject: 404, consent.UnknownReceipt: 404,

@@ -38,6 +38,7 @@ from ._http import (
     BodyLimit,
     ScopedRoute,
     log,
+    plain,
     query_parameter,
     query_value,
     render_error,
@@ -165,7 +166,7 @@ async def record(request: Request, body: ConsentIn, idempotency_key: Idempotency
                                version=body.version, channel=body.channel, evidence=evidence,
                                sha256=body.sha256)
         status = ledger.status(body.subject, body.document)
-        response = orjson.loads(orjson.dumps({"events": events, "status": status}))  # fast to_dict
+        response = plain({"events": events, "status": status})
         if ledger.receipt_settings is not None:
             response["receipt"] = ledger.receipt(events[0], with_salt=True).to_dict()
         return response
@@ -336,8 +337,11 @@ async def _write(request: Request, key: str | None, subjects, body: BaseModel, m
         done = await asyncio.wrap_future(ledger.submit(make))
         request.app.state.keeper.wake()
         return JSON(done, status_code=status)
-    request_json = orjson.dumps([request.url.path, body.model_dump(mode="json")],
-                                option=orjson.OPT_SORT_KEYS)
+    sent = [request.url.path, body.model_dump(mode="json")]
+    try:
+        request_json = orjson.dumps(sent, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a whole number beyond 64 bits, which orjson cannot encode
+        request_json = json.dumps(sent, sort_keys=True).encode()
     stored, replayed = await asyncio.wrap_future(ledger.submit(lambda: ledger.idempotent(
         key, subjects, lambda: {"status": status, "body": make()}, owner=request.state.api_key.id,
         fingerprint=hashlib.sha256(request_json).hexdigest())))

@@ -207,6 +207,18 @@ def test_caller_supplied_ip_and_user_agent_are_kept(client):
     assert (evidence["ip"], evidence["user_agent"]) == ("203.0.113.9", "SignupFlow/2")
 
 
+def test_whole_numbers_beyond_64_bits_in_evidence_are_kept_and_shown(client):
+    big = {"order": 140683770075447671390208, "nested": [{"id": -(2 ** 70)}]}
+    for headers in ({}, {"Idempotency-Key": "big-numbers"}):  # a 500 before
+        recorded = client.post("/v1/consents", headers=headers, json={
+            "subject": "big", "document": "terms", "evidence": big})
+        assert recorded.status_code == 201, recorded.text
+        assert recorded.json()["events"][0]["evidence"] == {**big, "ip": "testclient",
+                                                            "user_agent": "testclient"}
+    events = client.get("/v1/subjects/big/history").json()["events"]
+    assert [e["evidence"]["order"] for e in events if e["part_of"] is None] == [big["order"]] * 2
+
+
 @pytest.mark.parametrize("subject,path", [
     ("team/alice", "team%2Falice"),
     ("team/alice", "team/alice"),

@@ -381,7 +381,8 @@ class Ledger:
     def import_records(self, lines: Iterable[str | bytes | Mapping[str, Any]], *,
                        skip_bad: bool = False) -> Imported:
         """Record decisions made before, at their original time, marked as imported; see
-        :mod:`consent.imports` for the fields of each line. All in one transaction.
+        :mod:`consent.imports` for the fields of each line. All in one transaction; with
+        receipts, each decision gets its receipt as :meth:`record`'s do.
 
         :param lines: JSON Lines (text or bytes, blank lines skipped) or objects already
             parsed; numbered from 1 in messages.
@@ -395,7 +396,10 @@ class Ledger:
             raise imports.refusal(bad)
         with self._store.write() as tx:
             for _ in range(3):
-                if append(tx, found.rows, False, catalog.generation) is not None:
+                appended = append(tx, found.rows, self._issuer is not None, catalog.generation)
+                if appended is not None:
+                    if self._issuer is not None:
+                        self._issuer.issue(tx, found.rows, appended)
                     return Imported(lines=count, recorded=recorded, events=len(found.rows),
                                     bad=tuple(bad))
                 catalog = self._snapshot(fresh=True)  # published since: read again

@@ -2,10 +2,13 @@
 
 Publishes this repository's own content to a fresh ledger, records acceptances for
 ``--subjects`` subjects, starts ``termsledger serve --workers N`` on a free 127.0.0.1 port and
-runs two bounded wrk runs against it:
+runs three bounded wrk runs against it:
 
 - ``GET /v1/subjects/{id}/status?document=terms`` for random known subjects:
   target at least 4,000 requests/s with p99 under 10 ms;
+- ``GET /v1/subjects/{id}/required`` (the gate: every document's action, the Terms and the
+  Privacy Policy required at signup) for random subjects, nine in ten known: target at least
+  3,000 requests/s with p99 under 15 ms;
 - ``POST /v1/consents``, each request a new subject: target at least 1,000 requests/s with
   p99 under 50 ms. Every acknowledged (201) write is logged by the wrk script; afterwards each
   must be in the ledger and ``verify`` must pass.
@@ -49,6 +52,14 @@ math.randomseed(os.time())
 local n = tonumber(os.getenv("BENCH_SUBJECTS"))
 request = function()
   return wrk.format("GET", "/v1/subjects/bench%2F" .. math.random(n) .. "/status?document=terms")
+end
+""" + "{done}"
+
+REQUIRED_SCRIPT = """
+math.randomseed(os.time())
+local n = tonumber(os.getenv("BENCH_SUBJECTS"))
+request = function()
+  return wrk.format("GET", "/v1/subjects/bench%2F" .. math.random(n * 10 / 9) .. "/required")
 end
 """ + "{done}"
 
@@ -103,7 +114,7 @@ def main() -> int:
         sys.exit("wrk is not installed: apt-get install wrk")
     load = os.getloadavg()
     trees = {"this tree": ROOT} | ({"baseline": args.baseline.resolve()} if args.baseline else {})
-    runs: dict[str, list[tuple[dict, dict, int, bool]]] = {name: [] for name in trees}
+    runs: dict[str, list[Run]] = {name: [] for name in trees}
     with tempfile.TemporaryDirectory() as folder, ledgers(args.postgres, Path(folder)) as copy:
         folder = Path(folder)
         secrets = prepare(copy(None), args.subjects)
@@ -113,11 +124,13 @@ def main() -> int:
                 place.mkdir()
                 runs[name].append(measure(tree, copy(place), secrets, args, place))
     results = {name: summary(found) for name, found in runs.items()}
-    reads, writes, missing, verified = results["this tree"]
+    reads, gates, writes, missing, verified = results["this tree"]
     post_target = 1500 if args.postgres else 1000
     checks = [
         ("GET status   >= 4000 req/s", reads["rps"] >= 4000),
         ("GET status   p99 < 10 ms", reads["p99_ms"] < 10),
+        ("GET required >= 3000 req/s", gates["rps"] >= 3000),
+        ("GET required p99 < 15 ms", gates["p99_ms"] < 15),
         (f"POST consent >= {post_target} req/s", writes["rps"] >= post_target),
         ("POST consent p99 < 50 ms", writes["p99_ms"] < 50),
         ("every acknowledged write is in the ledger", missing == 0),
@@ -128,16 +141,19 @@ def main() -> int:
           f"{'PostgreSQL' if args.postgres else 'SQLite'}; {os.cpu_count()} cores; {args.rounds} "
           f"round(s), medians; load average before {load[0]:.2f}, after {os.getloadavg()[0]:.2f} "
           f"(other work on the machine skews this)")
-    for tree, (reads_, writes_, missing_, _) in results.items():
-        for name, run in (("GET  /v1/subjects/{id}/status", reads_), ("POST /v1/consents", writes_)):
+    for tree, (reads_, gates_, writes_, missing_, _) in results.items():
+        for name, run in (("GET  /v1/subjects/{id}/status", reads_),
+                          ("GET  /v1/subjects/{id}/required", gates_),
+                          ("POST /v1/consents", writes_)):
             print(f"{tree:10} {name:30} {run['rps']:8.0f} req/s  p50 {run['p50_ms']:6.2f} ms  "
                   f"p99 {run['p99_ms']:6.2f} ms  max {run['max_ms']:7.2f} ms  "
                   f"server CPU {run['cpu_us']:4.0f} us/req  non-2xx {run['non2xx']}  "
                   f"socket errors {run['errors']}")
         print(f"{tree:10} acknowledged writes missing from the ledger: {missing_}")
     for tree, found in runs.items():
-        print(f"{tree:10} each round, GET / POST req/s: "
-              + ", ".join(f"{r[0]['rps']:.0f} / {r[1]['rps']:.0f}" for r in found))
+        print(f"{tree:10} each round, GET status / GET required / POST req/s: "
+              + ", ".join(f"{r[0]['rps']:.0f} / {r[1]['rps']:.0f} / {r[2]['rps']:.0f}"
+                          for r in found))
     for name, ok in checks:
         print(f"  {'ok  ' if ok else 'MISS'} {name} (this tree)")
     return 0 if all(ok for _, ok in checks) else 1
@@ -176,10 +192,15 @@ def ledgers(postgres: str | None, folder: Path) -> Iterator:
                     conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+Run = tuple[dict, dict, dict, int, bool]
+"""The figures of the status, required and write runs, the acknowledged writes missing, and
+whether the ledger verified."""
+
+
 def measure(tree: Path, ledger_path: Path | str, secrets: dict[str, str], args, folder: Path
-            ) -> tuple[dict, dict, int, bool]:
-    """Serve ``ledger_path`` (a copy of the prepared ledger) with the code of ``tree``, run both
-    wrk runs, and check every acknowledged write; returns ``(reads, writes, missing, verified)``."""
+            ) -> Run:
+    """Serve ``ledger_path`` (a copy of the prepared ledger) with the code of ``tree``, run the
+    three wrk runs, and check every acknowledged write."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-c", "from termsledger.cli import cli; cli()", "serve",
@@ -191,33 +212,35 @@ def measure(tree: Path, ledger_path: Path | str, secrets: dict[str, str], args, 
         wait_until_up(url)
         env = {"BENCH_SUBJECTS": str(args.subjects), "BENCH_ACKED": str(folder / "acked")}
         reads = wrk(url, GET_SCRIPT, secrets["read"], args, env, folder, server.pid)
+        gates = wrk(url, REQUIRED_SCRIPT, secrets["read"], args, env, folder, server.pid)
         writes = wrk(url, POST_SCRIPT, secrets["write"], args, env, folder, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    if reads["non2xx"] or writes["non2xx"]:
+    if reads["non2xx"] or gates["non2xx"] or writes["non2xx"]:
         print(f"{tree}: non-2xx answers; the server's log ends with:\n"
               + (folder / "server.log").read_text()[-3000:], file=sys.stderr)
     acked = [line for path in folder.glob("acked-*") for line in path.read_text().splitlines()]
     with Ledger(ledger_path) as ledger:
         missing = sum(s.status == "never" for s in ledger.statuses(acked, "terms"))
         missing += abs(len(acked) - writes["ok"])
-        return reads, writes, missing, ledger.verify().ok
+        return reads, gates, writes, missing, ledger.verify().ok
 
 
-def summary(runs: list[tuple[dict, dict, int, bool]]) -> tuple[dict, dict, int, bool]:
+def summary(runs: list[Run]) -> Run:
     """The median of each figure over ``runs``; every write missing from any run counts."""
     def median(figures: list[dict]) -> dict:
         return {key: statistics.median(f[key] for f in figures) for key in figures[0]}
 
     return (median([r[0] for r in runs]), median([r[1] for r in runs]),
-            sum(r[2] for r in runs), all(r[3] for r in runs))
+            median([r[2] for r in runs]), sum(r[3] for r in runs), all(r[4] for r in runs))
 
 
 def prepare(ledger_path: Path | str, subjects: int) -> dict[str, str]:
-    """Publish this repository's content, record ``subjects`` acceptances, make two keys."""
+    """Publish this repository's content (the Terms and the Privacy Policy required at signup),
+    record ``subjects`` acceptances, make two keys."""
     with Ledger(ledger_path, create=True) as ledger:  # closing it checkpoints the WAL before the runs
-        ledger.publish(terms.load(ROOT / "content"))
+        ledger.publish(terms.load(ROOT / "content"), required=["terms", "privacy"])
         ledger.record_many({"subject": f"bench/{i}", "document": "terms", "channel": "web",
                             "evidence": {"ip": "192.0.2.1"}} for i in range(1, subjects + 1))
         secrets = {scope: ledger.keys.create(f"bench {scope}", scope)[1] for scope in ("read", "write")}

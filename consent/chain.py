@@ -48,17 +48,21 @@ def parse_place(text: str) -> tuple[int, int] | None:
 
 def header(chain: int, seq: int, at: int, subject_id: int, document: str | None,
            version: str | None, content_sha256: str | None, action: int, channel: str | None,
-           part_of: int | None) -> bytes:
+           part_of: int | None, language: str | None = None) -> bytes:
     """The non-personal fields of an event, in a fixed, unambiguous form."""
     return header_with(place(chain, seq), at, subject_id, common(
-        document, version, content_sha256, action, channel), part_of)
+        document, version, content_sha256, action, channel, language), part_of)
 
 
 def common(document: str | None, version: str | None, content_sha256: str | None, action: int,
-           channel: str | None) -> bytes:
-    """The part of the header that many events share (a writer caches it)."""
-    return (f"{document or ''}\x1f{version or ''}\x1f{content_sha256 or ''}\x1f{action}\x1f"
-            f"{channel or ''}").encode()
+           channel: str | None, language: str | None = None) -> bytes:
+    """The part of the header that many events share (a writer caches it). ``language`` is
+    that of a text shown in another language than the version's own (its hash is then
+    ``content_sha256``): it adds a field, which no other field can hold (none holds a
+    ``\x1f``), so that events of a version's own text hash as they always did."""
+    shared = (f"{document or ''}\x1f{version or ''}\x1f{content_sha256 or ''}\x1f{action}\x1f"
+              f"{channel or ''}")
+    return (shared if language is None else f"{shared}\x1f{language}").encode()
 
 
 def header_with(where: bytes, at: int, subject_id: int, shared: bytes, part_of: int | None

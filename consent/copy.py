@@ -18,12 +18,15 @@ from .store import Tx, is_url
 from .values import Verification
 
 TABLES: tuple[tuple[str, str], ...] = (
-    ("documents", "id, slug"),
+    ("documents", "id, slug, required"),
     ("versions", "id, document, version, effective, position, label, title, summary, flag, "
-                 "verdict, content_sha256, refs, commit_sha, published_at"),
+                 "verdict, content_sha256, refs, commit_sha, published_at, language, url, "
+                 "markdown"),
+    ("translations", "version, language, title, summary, content_sha256, url, markdown"),
     ("subjects", "id, subject, chain"),
     ("chains", "id, length, head"),
-    ("events", "chain, seq, at, subject, version, action, channel, part_of, link, hash"),
+    ("events", "chain, seq, at, subject, version, action, channel, part_of, link, hash, "
+               "language"),
     ("personal", "chain, seq, salt, evidence"),
     ("erased", "chain, seq, digest"),
     ("status", "document, subject, state, accepted, notified, at"),

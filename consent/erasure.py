@@ -40,16 +40,31 @@ ERASE_WAIT = 5.0
 PENDING = "erasure_pending"
 
 
+_ACCEPTED_TEXTS = """
+SELECT DISTINCT d.slug, v.version, v.effective, coalesce(e.language, v.language),
+       coalesce(t.content_sha256, v.content_sha256), coalesce(t.markdown, v.markdown)
+FROM events e JOIN versions v ON v.id = e.version JOIN documents d ON d.id = v.document
+LEFT JOIN translations t ON t.version = e.version AND t.language = e.language
+WHERE e.subject = (SELECT id FROM subjects WHERE subject = ?) AND e.action = ?
+ORDER BY d.slug, v.effective, v.version, 4
+"""
+
+
 def export(tx: Tx, subject: str, statuses: list[Status]) -> dict[str, Any]:
     """Every row about ``subject`` read in ``tx``: its ``statuses`` (computed by the ledger),
-    events with evidence, stored responses."""
+    events with evidence, the texts it accepted, stored responses."""
     responses = [_response(key, response) for key, response in tx.execute(
         "SELECT i.key, i.response FROM idempotency_subjects k JOIN idempotency i ON i.key = k.key "
         "WHERE k.subject = (SELECT id FROM subjects WHERE subject = ?) ORDER BY i.at", (subject,))]
+    texts = [{"document": slug, "version": version, "language": language, "content_sha256": sha,
+              "markdown": markdown}
+             for slug, version, _, language, sha, markdown
+             in tx.execute(_ACCEPTED_TEXTS, (subject, int(Action.ACCEPTED)))]
     return {"subject": subject,
             "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "statuses": [s.to_dict() for s in statuses],
             "events": [e.to_dict() for e in history(tx, subject)],
+            "texts": texts,
             "responses": responses}
 
 

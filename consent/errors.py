@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # not imported: verifying a receipt must not load the content model
     import terms
@@ -46,6 +46,23 @@ class UnpublishedDocument(ConsentError, LookupError):
 class UnpublishedVersion(ConsentError, LookupError):
     """The catalog has no such version of a document, or no text or bundle with that hash
     (``terms.UnknownVersion`` is the content's own)."""
+
+
+class OutdatedVersion(ConsentError):
+    """An acceptance (or decline) of a version that is neither in force nor announced: the
+    product showed an old text; the message names the version in force. Imports of history
+    are not refused."""
+
+
+class InvalidImport(ConsentError, ValueError):
+    """An import with malformed lines: nothing of it was recorded."""
+
+    def __init__(self, message: str, bad: tuple[Any, ...], count: int):
+        super().__init__(message)
+        self.bad = bad
+        """The first lines refused (:class:`~consent.values.BadLine`): number and why."""
+        self.count = count
+        """How many lines were refused."""
 
 
 class UnknownSubject(ConsentError, LookupError):

@@ -7,7 +7,7 @@ from typing import Any
 
 from .actions import ACTION_LABELS
 from .chain import GENESIS
-from .records import iso, short
+from .records import is_imported, iso, short
 from .store import Appended, Tx
 from .values import Event
 from .writer import Row
@@ -15,12 +15,14 @@ from .writer import Row
 _KINDS = {int: "a whole number", str: "text"}
 
 _SELECT = """
-SELECT e.chain, e.seq, e.at, s.subject, d.slug, v.version, v.content_sha256, e.action,
+SELECT e.chain, e.seq, e.at, s.subject, d.slug, v.version,
+       CASE WHEN e.language IS NULL THEN v.content_sha256 ELSE t.content_sha256 END, e.action,
        e.channel, p.evidence, e.part_of,
        coalesce((SELECT hash FROM events b WHERE b.chain = e.chain AND b.seq = e.seq - 1), ?),
-       e.hash
+       e.hash, coalesce(e.language, v.language)
 FROM events e JOIN subjects s ON s.id = e.subject
 LEFT JOIN versions v ON v.id = e.version LEFT JOIN documents d ON d.id = v.document
+LEFT JOIN translations t ON t.version = e.version AND t.language = e.language
 LEFT JOIN personal p ON p.chain = e.chain AND p.seq = e.seq
 """
 
@@ -28,10 +30,13 @@ LEFT JOIN personal p ON p.chain = e.chain AND p.seq = e.seq
 def from_row(row: Row, done: Appended) -> Event:
     """The event just appended from ``row``."""
     entry = row.entry
+    text = (entry.text(row.language) or entry.texts[0]) if entry else None
     return Event(chain=done.chain, seq=done.seq, at=iso(row.at), subject=row.subject,
                  document=entry.document if entry else None, version=entry.id if entry else None,
-                 content_sha256=entry.content_sha256 if entry else None,
+                 content_sha256=text.content_sha256 if text else None,
+                 language=text.language if text else None,
                  action=ACTION_LABELS[row.action], channel=row.channel,
+                 imported=is_imported(row.channel),
                  evidence=json.loads(row.evidence) if row.evidence else None,
                  part_of=done.part_of, prev_hash=done.prev.hex(), hash=done.hash.hex())
 
@@ -49,7 +54,7 @@ def read(row: tuple[Any, ...]) -> Event:
     a number's column, an unknown action, evidence that is not a JSON object...) are left
     out, and the event's ``problem`` names them, so that a reader goes on to the next."""
     chain, seq, at, subject, slug, version, sha, action, channel, evidence, part_of, prev, \
-        hashed = row
+        hashed, language = row
     problems: list[str] = []
 
     def check(name: str, value: Any, kind: type) -> Any:
@@ -90,6 +95,8 @@ def read(row: tuple[Any, ...]) -> Event:
                  subject=check("subject", subject, str) or "",
                  document=check("document", slug, str), version=check("version", version, str),
                  content_sha256=check("content_sha256", sha, str), action=name,
+                 language=check("language", language, str),
                  channel=check("channel", channel, str), evidence=data or None,
+                 imported=type(channel) is str and is_imported(channel),
                  part_of=check("part_of", part_of, int), prev_hash=hashes[0], hash=hashes[1],
                  problem="; ".join(problems) or None)

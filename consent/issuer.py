@@ -77,7 +77,8 @@ class ReceiptSettings:
     base_url: str = ""
     """The public site's URL (``[site] base_url``): receipts link to the version's page there."""
     language: str = "en"
-    """The language of the texts accepted."""
+    """The language of the versions' own texts (``[site] language``), named by a receipt when
+    its version was published before the ledger kept languages."""
     jurisdiction: str | None = None
 
 
@@ -122,7 +123,8 @@ class Signer:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class _Claims:
-    """What the receipts of one version, action, channel and key share, prepared once."""
+    """What the receipts of one text of a version, action, channel and key share, prepared
+    once."""
 
     id: int
     """``receipt_claims.id``: the first 8 bytes of the SHA-256 of :attr:`text`, signed."""
@@ -159,7 +161,8 @@ class Issuer:
         self._base = settings.base_url.rstrip("/") + "/" if settings.base_url else ""
         self._prepared: dict[tuple[Any, ...], _Claims] = {}
         try:  # every setting goes in every receipt: check them once
-            self._claims(self.signer.key(), "accepted", "web", "terms", "1", "0" * 64, None)
+            self._claims(self.signer.key(), "accepted", "web", "terms", "1", settings.language,
+                         "0" * 64, None)
         except InvalidReceipt as error:
             raise InvalidReceipt(f"the receipt settings cannot go in a receipt: {error}") from None
 
@@ -182,8 +185,10 @@ class Issuer:
             if row.action == Action.ACCEPTED:
                 bundle = manifest((e.document, e.id, e.content_sha256)
                                   for e in (entry, *members.get(index, ())))[1]
+            shown = entry.text(row.language) or entry.texts[0]
             claims = self._claims(key, ACTION_LABELS[row.action], row.channel or "", entry.document,
-                                  entry.id, entry.content_sha256, bundle)
+                                  entry.id, shown.language or self.settings.language,
+                                  shown.content_sha256, bundle)
             claims_rows[claims.id] = claims.text
             subject = commitment(row.subject, receipt_salt(done.salt))
             receipt_id = uuid.uuid4()
@@ -200,9 +205,11 @@ class Issuer:
         return len(receipts)
 
     def _claims(self, key: SigningKey, action: str, channel: str, document: str, version: str,
-                content_sha256: str, manifest_sha256: str | None) -> _Claims:
-        """The fields of a receipt that many receipts share, prepared (and checked) once."""
-        cache_key = (key.name, action, channel, document, version, content_sha256, manifest_sha256)
+                language: str, content_sha256: str, manifest_sha256: str | None) -> _Claims:
+        """The fields of a receipt that many receipts share, prepared (and checked) once:
+        ``language`` and ``content_sha256`` are those of the text shown."""
+        cache_key = (key.name, action, channel, document, version, language, content_sha256,
+                     manifest_sha256)
         found = self._prepared.get(cache_key)
         if found is not None:
             return found
@@ -212,7 +219,7 @@ class Issuer:
                   "manifestSha256": manifest_sha256, "policyUrl": f"{self._base}{document}/{version}/",
                   "piiControllers": [{"piiController": settings.controller,
                                       "contact": settings.contact}],
-                  "language": settings.language, "jurisdiction": settings.jurisdiction,
+                  "language": language, "jurisdiction": settings.jurisdiction,
                   "log": key.name}
         Receipt.from_dict(_receipt_data(shared, bytes(16), 0, bytes(32), bytes(32), 0))  # checked
         text = json.dumps(shared, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

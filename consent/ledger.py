@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 
 import terms
 
-from . import erasure, events, idempotency, notifications, outbox, rebuild, seals, verify
-from .actions import ACTION_CODES, RECORDABLE, Action
-from .catalog import Catalog, catalog_generation, load_catalog, publish
+from . import erasure, events, idempotency, imports, notifications, outbox, rebuild, seals, verify
+from .actions import Action
+from .catalog import Catalog, Urls, catalog_generation, load_catalog, publish
 from .chain import chain_of
 from .errors import ConsentError, InvalidContent, UnpublishedDocument, UnpublishedVersion
 from .group import Batcher
@@ -25,36 +25,35 @@ from .receipts import SignedReceipt
 from .records import (
     DAY,
     LEDGER_SUBJECT,
-    MAX_SUBJECT,
-    RESERVED,
     canonical_subject,
-    check_action,
-    check_channel,
+    check_languages,
     day_of,
-    evidence_json,
-    new_subject,
-    resolve,
     to_micros,
 )
+from .required import requirements
+from .rows import Rows
 from .sqlite import SqliteStore
-from .status import DocumentStatuses, StatusRow
+from .status import DocumentStatuses, StatusRow, statuses_on
 from .store import Appended, Store, is_url, shown
 from .values import (
     CatalogDocument,
     Erasure,
     Event,
+    Imported,
     Marked,
     Published,
+    Required,
     Seal,
     Status,
     Verification,
+    VersionText,
     WorklistPage,
 )
 from .webhooks import Webhooks
 from .writer import Row, append
 
 T = TypeVar("T")
-ACCEPTED = int(Action.ACCEPTED)
+ACCEPTED, WITHDRAWN = int(Action.ACCEPTED), int(Action.WITHDRAWN)
 CATALOG_TTL = 1.0
 """Seconds a reader trusts its cached catalog before checking for a newer publication."""
 CHECKPOINT_WAIT = 30.0
@@ -63,8 +62,6 @@ BATCH_WORKERS = 4
 """Transactions of batched appends in flight at most (on PostgreSQL)."""
 MAX_BATCH = 5000
 """Most records that appends batched together (on PostgreSQL) write in one transaction."""
-MAX_STATUSES = 1024
-"""Most (document, day) status computations a catalog snapshot caches."""
 _STATUS = ("SELECT st.state, st.accepted, st.notified FROM subjects s {join} status st "
            "ON st.document = ? AND st.subject = s.id WHERE s.subject = ?")
 
@@ -195,15 +192,24 @@ class Ledger:
     # The catalog
 
     def publish(self, content: terms.Content, *, watch: Iterable[str] = (),
-                allow_uncommitted: bool = False) -> Published:
-        """Sync the catalog from ``content``; see :func:`consent.catalog.publish`. Content
-        with errors (:func:`terms.check`) is refused with :class:`InvalidContent`; versions
-        without a ``material:`` flag take the change analysis' verdict
-        (:func:`terms.assess_versions`).
+                allow_uncommitted: bool = False, required: Iterable[str] | None = None,
+                languages: Iterable[str] | None = None, urls: Urls | None = None) -> Published:
+        """Sync the catalog from ``content``: every version, its Markdown and its
+        translations; see :func:`consent.catalog.publish`. Content with errors
+        (:func:`terms.check`) is refused with :class:`InvalidContent`; versions without a
+        ``material:`` flag take the change analysis' verdict (:func:`terms.assess_versions`).
 
         :param watch: extra watch-list terms for the analysis. Defaults to none.
         :param allow_uncommitted: also publish new versions read from uncommitted text of a
             git repository. Defaults to refusing them.
+        :param required: the slugs of the documents every subject must accept at signup (see
+            :meth:`required`), the others then not. Defaults to keeping the marks stored.
+        :param languages: the languages whose translations are published (the site's).
+            Defaults to every language of the content.
+        :param urls: a function giving each text's page on the public site (a
+            :class:`terms.Version` or one of its translations to a URL or ``None``); the
+            application layer makes it from the site's layout. Defaults to keeping the URLs
+            stored.
         """
         errors = tuple(p for p in terms.check(content, watch=watch) if p.severity == "error")
         if errors:
@@ -213,36 +219,77 @@ class Ledger:
         verdicts = {key: found.material
                     for key, found in terms.assess_versions(content, watch=watch).items()}
         with self._store.write() as tx:
-            published = publish(tx, content, verdicts, allow_uncommitted)
+            published = publish(tx, content, verdicts, allow_uncommitted, required=required,
+                                languages=languages, urls=urls)
             outbox.published(tx, published.added, day_of(to_micros(None)))
         self._snapshot(fresh=True)
         return published
 
-    def catalog(self, at: datetime | None = None) -> list[CatalogDocument]:
-        """Every published document with its versions, the one in force and those announced
-        at ``at`` (now by default)."""
-        return self._snapshot().listing(day_of(to_micros(at)))
+    def catalog(self, at: datetime | None = None, *,
+                document: str | None = None) -> list[CatalogDocument]:
+        """Every published document (or only ``document``) with its versions, the one in
+        force and those announced at ``at`` (now by default)."""
+        return self._snapshot().listing(day_of(to_micros(at)), document)
+
+    def text(self, document: str, version: str,
+             language: str | Sequence[str] | None = None) -> VersionText:
+        """The exact text of ``version`` (id, label or date) of ``document``, as published.
+
+        :param language: a BCP 47 tag, or several in the reader's order of preference: the
+            version's text in the first it has (``fr`` also serves ``fr-CA``), else its own
+            text with ``fallback`` set. Defaults to its own text.
+        """
+        entry = self._snapshot().document(document).version(version)
+        languages = check_languages(language)
+        text = entry.preferred(languages)
+        if text is None or text is entry.texts[0]:
+            row = self._store.reads().execute("SELECT markdown FROM versions WHERE id = ?",
+                                              (entry.rowid,)).fetchone()
+        else:
+            row = self._store.reads().execute(
+                "SELECT markdown FROM translations WHERE version = ? AND language = ?",
+                (entry.rowid, text.language)).fetchone()
+        if row is None or row[0] is None:
+            raise UnpublishedVersion(
+                f"the text of {document} version {entry.id} is not in the ledger: it was "
+                f"published before the ledger kept texts; run termsledger publish to add it")
+        shown = text or entry.texts[0]
+        return VersionText(document=entry.document, version=entry.id,
+                           effective=entry.effective.isoformat(), language=shown.language,
+                           fallback=bool(languages) and text is None, languages=entry.languages,
+                           title=shown.title, summary=shown.summary, sha256=shown.content_sha256,
+                           url=shown.url, markdown=row[0])
 
     # Recording
 
     def record(self, subject: str, document: str, action: str = "accepted",
                version: str | None = None, *, channel: str = "api",
                evidence: Mapping[str, Any] | None = None, at: datetime | str | None = None,
-               sha256: str | None = None) -> tuple[Event, ...]:
+               sha256: str | None = None, language: str | None = None) -> tuple[Event, ...]:
         """Record one decision in its own transaction; returns its events, the head first.
 
+        Accepting (or declining) a version that is neither in force nor announced at ``at``
+        is refused with :class:`OutdatedVersion`, which names the version in force.
+
         :param version: id, label or effective date of a published version; ``None`` (the
-            default) means the version in force at ``at``.
+            default) means the version whose text has the hash ``sha256``, else the version
+            in force at ``at``.
         :param action: ``accepted`` (the default), ``declined`` or ``withdrawn``. Accepting a
             document accepts its bundle: the referenced documents' versions in force are
             recorded in the same transaction.
         :param evidence: a JSON object (IP, user agent, locale, request id...).
         :param at: when it happened; defaults to now.
-        :param sha256: optional; must be the version's ``content_sha256`` or its bundle's
-            manifest hash, so that a client proves which text it showed.
+        :param sha256: optional; the ``content_sha256`` of the text shown (in any language
+            of the version) or its bundle's manifest hash, so that a client proves which text
+            it showed; one that matches none is refused.
+        :param language: the language of the text shown (the event records it and that
+            text's hash); the version must have a text in it. Defaults to the language of
+            the text whose hash is ``sha256``, else the version's own. Acceptance in any
+            language counts alike for :meth:`status`.
         """
         item = dict(subject=subject, document=document, action=action, version=version,
-                    channel=channel, evidence=evidence, at=at, sha256=sha256)
+                    channel=channel, evidence=evidence, at=at, sha256=sha256,
+                    language=language)
         rows, appended = self._append([item], want=True)
         return tuple(events.from_row(row, done) for row, done in zip(rows, appended, strict=True))
 
@@ -331,38 +378,43 @@ class Ledger:
                 self._issuer.issue(tx, rows, appended)
             return appended
 
-    def _rows(self, records: Iterable[Mapping[str, Any]], catalog: Catalog) -> list[Row]:
+    def import_records(self, lines: Iterable[str | bytes | Mapping[str, Any]], *,
+                       skip_bad: bool = False) -> Imported:
+        """Record decisions made before, at their original time, marked as imported; see
+        :mod:`consent.imports` for the fields of each line. All in one transaction; with
+        receipts, each decision gets its receipt as :meth:`record`'s do.
+
+        :param lines: JSON Lines (text or bytes, blank lines skipped) or objects already
+            parsed; numbered from 1 in messages.
+        :param skip_bad: record the good lines and list the bad ones in the result. Defaults
+            to recording nothing when a line is bad: :class:`InvalidImport` lists them.
+        """
+        lines = lines if isinstance(lines, list) else list(lines)
+        catalog = self._snapshot(fresh=True)
+        found, count, recorded, bad = imports.read(catalog, lines)
+        if bad and not skip_bad:
+            raise imports.refusal(bad)
+        with self._store.write() as tx:
+            for _ in range(3):
+                appended = append(tx, found.rows, self._issuer is not None, catalog.generation)
+                if appended is not None:
+                    if self._issuer is not None:
+                        self._issuer.issue(tx, found.rows, appended)
+                    return Imported(lines=count, recorded=recorded, events=len(found.rows),
+                                    bad=tuple(bad))
+                catalog = self._snapshot(fresh=True)  # published since: read again
+                found, count, recorded, bad = imports.read(catalog, lines)
+                if bad and not skip_bad:
+                    raise imports.refusal(bad)
+        raise UnpublishedVersion(_CHANGING)
+
+    @staticmethod
+    def _rows(records: Iterable[Mapping[str, Any]], catalog: Catalog) -> list[Row]:
         """Check ``records`` and resolve their versions and bundles (outside the write lock)."""
-        rows: list[Row] = []
-        resolved: dict[tuple[Any, ...], tuple[Any, list[Any]]] = {}
-        channels: set[str] = set()
+        found = Rows(catalog)
         for record in records:
-            get = record.get
-            subject = get("subject")
-            if not (type(subject) is str and subject.isascii() and subject.isprintable()
-                    and 0 < len(subject) <= MAX_SUBJECT
-                    and not subject.startswith(RESERVED)):
-                subject = new_subject(subject)
-            action = get("action", "accepted")
-            code = ACTION_CODES[action] if action in RECORDABLE else check_action(action)
-            channel = get("channel", "api")
-            if type(channel) is not str or channel not in channels:
-                channels.add(check_channel(channel))
-            evidence = get("evidence")
-            if evidence is not None:
-                evidence = evidence_json(evidence)
-            at = to_micros(get("at"))
-            key = (get("document"), get("version"), at // DAY, code, get("sha256"))
-            found = resolved.get(key)
-            if found is None:
-                found = resolved[key] = resolve(catalog, key[0], key[1], day_of(at),
-                                                code == ACCEPTED, key[4])
-            entry, members = found
-            head = len(rows)
-            rows.append(Row(at, subject, entry, code, channel, evidence))
-            for member in members:
-                rows.append(Row(at, subject, member, code, channel, None, head))
-        return rows
+            found.add(record)
+        return found.rows
 
     # Reading status
 
@@ -391,14 +443,24 @@ class Ledger:
     def _statuses(self, document: str, at: datetime | None) -> DocumentStatuses:
         """The statuses of ``document`` on the day of ``at``, cached with the catalog."""
         catalog = self._snapshot()
-        doc = catalog.document(document)
-        key = (doc.id, to_micros(at) // DAY)
-        found: DocumentStatuses | None = catalog.statuses.get(key)
-        if found is None:
-            if len(catalog.statuses) >= MAX_STATUSES:
-                catalog.statuses.clear()
-            found = catalog.statuses[key] = DocumentStatuses(catalog, doc, day_of(key[1] * DAY))
-        return found
+        return statuses_on(catalog, catalog.document(document), to_micros(at) // DAY)
+
+    # The gate
+
+    def required(self, subject: str, at: datetime | str | None = None, *,
+                 language: str | Sequence[str] | None = None) -> Required:
+        """What the product must do now about ``subject``: for each published document they
+        have a relation to (accepted, declined, withdrew, were notified) or that is required
+        at signup, ``accept``, ``notify`` or ``announce`` a version, or nothing (left out);
+        see :mod:`consent.required`. An unknown subject must accept the required documents.
+
+        :param at: the moment asked about. Defaults to now.
+        :param language: the reader's language (or languages, preferred first): each item's
+            title, summary, ``sha256`` and URL are those of the version's text in it where it
+            has one. Defaults to the version's own language.
+        """
+        return requirements(self._store.reads(), self._snapshot(), canonical_subject(subject),
+                            to_micros(at) // DAY, check_languages(language))
 
     # Notifications
 

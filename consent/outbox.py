@@ -86,8 +86,9 @@ def listening(tx: Tx, kind: str) -> bool:
 
 def recorded(tx: Tx, rows: Sequence[Any], ids: dict[str, tuple[int, int]]) -> None:
     """``consent.recorded`` for each decision (accepted, declined, withdrawn) among the rows
-    just appended (:class:`consent.writer.Row`; ``ids``: each subject's row id and chain), with
-    the other documents its acceptance accepted in ``bundle``."""
+    just appended (:class:`consent.writer.Row`; ``ids``: each subject's row id and chain): the
+    language and hash of the text shown, and the other documents its acceptance accepted in
+    ``bundle``."""
     if len(rows) > FEW and not listening(tx, "consent.recorded"):
         return
     items: list[tuple[int, dict[str, Any], int | None]] = []
@@ -102,9 +103,11 @@ def recorded(tx: Tx, rows: Sequence[Any], ids: dict[str, tuple[int, int]]) -> No
                 head.setdefault("bundle", []).append({"document": entry.document,
                                                       "version": entry.id})
             continue
+        shown = entry.text(row.language) or entry.texts[0]
         data = heads[index] = {"subject": row.subject, "document": entry.document,
                                "version": entry.id, "action": ACTION_LABELS[row.action],
-                               "channel": row.channel, "content_sha256": entry.content_sha256}
+                               "channel": row.channel, "language": shown.language,
+                               "content_sha256": shown.content_sha256}
         items.append((row.at, data, ids[row.subject][0]))
     enqueue(tx, "consent.recorded", items)
 

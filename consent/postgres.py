@@ -167,6 +167,23 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     CREATE TRIGGER receipt_claims_no_truncate BEFORE TRUNCATE ON receipt_claims
         FOR EACH STATEMENT EXECUTE FUNCTION log_kept('issued receipts are kept');
     """),
+    ("m003_texts", """
+    ALTER TABLE documents ADD COLUMN required smallint NOT NULL DEFAULT 0;
+    ALTER TABLE versions ADD COLUMN language text;
+    ALTER TABLE versions ADD COLUMN url text;
+    ALTER TABLE versions ADD COLUMN markdown text;
+    CREATE TABLE translations (
+        version integer NOT NULL REFERENCES versions(id),
+        language text NOT NULL,
+        title text NOT NULL,
+        summary text NOT NULL,
+        content_sha256 text NOT NULL,
+        url text,
+        markdown text NOT NULL,
+        PRIMARY KEY (version, language)
+    );
+    ALTER TABLE events ADD COLUMN language text;
+    """),
     ("m004_webhooks", """
     CREATE TABLE webhooks (id text PRIMARY KEY, url text NOT NULL, events integer NOT NULL,
                            secret text NOT NULL, created bigint NOT NULL, disabled bigint,
@@ -187,8 +204,8 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m005_append", """
     CREATE FUNCTION ledger_append(
         names text[], hashed integer[], ats bigint[], version_ids integer[],
-        action_codes smallint[], channel_names text[], heads integer[], shared bytea[],
-        digests bytea[], salts bytea[], evidences text[], document_ids integer[],
+        action_codes smallint[], channel_names text[], languages text[], heads integer[],
+        shared bytea[], digests bytea[], salts bytea[], evidences text[], document_ids integer[],
         states smallint[], accepted_ids integer[], notified_ids integer[], rounds integer[],
         expected bigint,
         OUT generation bigint, OUT chains_of integer[], OUT seqs bigint[], OUT prevs bytea[],
@@ -244,7 +261,8 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             lengths[locked[j]] := locked_lengths[j];
             tips[locked[j]] := locked_heads[j];
         END LOOP;
-        -- The chain: consent.chain.link, byte for byte.
+        -- The chain: consent.chain.link, byte for byte (the language of a translation shown is
+        -- in shared: consent.chain.common).
         FOR i IN 1..n LOOP
             c := chains_of[i];
             s := lengths[c] + 1;
@@ -263,11 +281,12 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         END LOOP;
         WITH e AS (
             INSERT INTO events (chain, seq, at, subject, version, action, channel, part_of,
-                                link, hash)
+                                link, hash, language)
             SELECT t.c, t.s, t.a, t.sub, t.v, t.act, t.ch, nullif(t.po, 0), substr(t.p, 1, 8),
-                   t.h
+                   t.h, t.lang
             FROM unnest(chains_of, seqs, ats, sids, version_ids, action_codes, channel_names,
-                        parts, prevs, hashes) AS t(c, s, a, sub, v, act, ch, po, p, h)),
+                        parts, prevs, hashes, languages)
+                AS t(c, s, a, sub, v, act, ch, po, p, h, lang)),
         pe AS (
             INSERT INTO personal (chain, seq, salt, evidence)
             SELECT * FROM unnest(chains_of, seqs, salts, evidences)),
@@ -310,16 +329,18 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     END $$;
     """),
 )
-"""Each migration's name and SQL, in order (the first creates the ledger); ``m004_webhooks``:
-the tables of :mod:`consent.outbox` and :mod:`consent.webhooks` (see
-:data:`consent.sqlite.WEBHOOKS_SCHEMA`)."""
+"""Each migration's name and SQL, in order (the first creates the ledger; the others up to
+``m004_webhooks`` are those of :mod:`consent.sqlite` from ``m006_transparency_log`` on);
+``m004_webhooks``: the tables of :mod:`consent.outbox` and :mod:`consent.webhooks` (see
+:data:`consent.sqlite.WEBHOOKS_SCHEMA`); ``m005_append``: the function that
+:meth:`PostgresTx.append` calls."""
 LEDGER_TABLES = ("meta", "subjects", "events", "personal", "status", "chains")
 
 
 _APPEND = ("SELECT * FROM ledger_append(%b::text[], %b::integer[], %b::bigint[], "
-           "%b::integer[], %b::smallint[], %b::text[], %b::integer[], %b::bytea[], %b::bytea[], "
-           "%b::bytea[], %b::text[], %b::integer[], %b::smallint[], %b::integer[], %b::integer[], "
-           "%b::integer[], %b::bigint)")
+           "%b::integer[], %b::smallint[], %b::text[], %b::text[], %b::integer[], %b::bytea[], "
+           "%b::bytea[], %b::bytea[], %b::text[], %b::integer[], %b::smallint[], %b::integer[], "
+           "%b::integer[], %b::integer[], %b::bigint)")
 """One statement for :meth:`PostgresTx.append`: the function of migration ``m005_append``,
 its arrays sent in binary (much faster for psycopg to make than text)."""
 
@@ -418,10 +439,11 @@ class PostgresTx:
         else the transaction writes: the decisions' webhook messages and receipts, then its
         commit), not for a round trip to this process before the events are written."""
         chains = self.chains
-        heads = drafts.heads
+        heads, languages = drafts.heads, drafts.languages
         row = self.conn.execute(_APPEND, (
             drafts.subjects, [chain_of(name, chains) for name in drafts.subjects], drafts.at,
             drafts.versions, drafts.actions, drafts.channels,
+            languages if any(language is not None for language in languages) else None,
             heads if any(head is not None for head in heads) else None, drafts.shared,
             drafts.digests, drafts.salts, drafts.evidence, drafts.documents, drafts.states,
             drafts.accepted, drafts.notified, _rounds(drafts), generation)).fetchone()

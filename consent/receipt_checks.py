@@ -8,7 +8,8 @@ The checks, in order; the first that fails stops the verification and says why:
 - ``checkpoint``: the proof's checkpoint is signed by a published key valid at its time, and
   the site publishes the same checkpoint (a different root for its size means a fork);
 - ``inclusion``: the event's hash is the leaf at the receipt's index of that tree;
-- ``version``: the site's ``versions.json`` lists the version with the receipt's ``sha256``;
+- ``version``: the site's ``versions.json`` lists the version with the receipt's ``sha256`` for
+  its text in the receipt's ``language`` (its own text's, or a translation's);
 - ``subject`` (when a subject id is given): the receipt commits to it, with its salt.
 """
 
@@ -127,15 +128,20 @@ def _verify(signed: SignedReceipt, site: Site, subject: str | None, checks: list
     checks.append(f"inclusion: event {receipt.event_hash[:16]}… is leaf {signed.proof.leaf_index} of "
                   "the checkpoint's tree")
     with _check("version"):
-        listed = _listed_sha256(site.versions(), receipt.document, receipt.version)
+        listed = _listed_version(site.versions(), receipt.document, receipt.version)
     if listed is None:
         raise _Failed(f"version: versions.json of {site} does not list {receipt.document} "
                       f"version {receipt.version}")
-    if listed != receipt.content_sha256:
-        raise _Failed(f"version: {receipt.document} {receipt.version} has sha256 {listed} on the "
-                      f"site, not the receipt's {receipt.content_sha256}")
+    text = _text_in(listed, receipt.language)
+    if text is None:
+        raise _Failed(f"version: versions.json of {site} lists no {receipt.language!r} text of "
+                      f"{receipt.document} version {receipt.version}")
+    if text.get("content_sha256") != receipt.content_sha256:
+        raise _Failed(f"version: {receipt.document} {receipt.version} ({receipt.language}) has "
+                      f"sha256 {text.get('content_sha256')} on the site, not the receipt's "
+                      f"{receipt.content_sha256}")
     checks.append(f"version: {receipt.document} {receipt.version} is listed in versions.json with "
-                  "the receipt's sha256")
+                  f"the receipt's sha256 for its {receipt.language!r} text")
     if subject is not None:
         if signed.salt is None:
             raise _Failed("subject: the receipt has no subjectSalt (only the subject's own copy does)")
@@ -144,10 +150,20 @@ def _verify(signed: SignedReceipt, site: Site, subject: str | None, checks: list
         checks.append("subject: the receipt is about the subject given")
 
 
-def _listed_sha256(versions: dict[str, Any], document: str, version: str) -> str | None:
+def _listed_version(versions: dict[str, Any], document: str, version: str) -> dict[str, Any] | None:
     for entry in versions["documents"]:
         if isinstance(entry, dict) and entry.get("slug") == document:
             for listed in entry.get("versions") or ():
                 if isinstance(listed, dict) and listed.get("version") == version:
-                    return listed.get("content_sha256")
+                    return listed
     return None
+
+
+def _text_in(listed: dict[str, Any], language: str) -> dict[str, Any] | None:
+    """The listed version's text in ``language``: its own (also when the site does not say
+    its language), else its translation in it."""
+    if listed.get("language") in (None, language):
+        return listed
+    translations = listed.get("translations")
+    found = translations.get(language) if isinstance(translations, dict) else None
+    return found if isinstance(found, dict) else None

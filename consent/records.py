@@ -16,12 +16,20 @@ from typing import Any, NewType
 from terms import manifest
 
 from .actions import ACTION_CODES, RECORDABLE
-from .catalog import Catalog, Entry
-from .errors import InvalidEvidence, InvalidRecord, InvalidSubject, UnpublishedVersion
+from .catalog import Catalog, DocumentEntries, Entry
+from .errors import (
+    InvalidEvidence,
+    InvalidRecord,
+    InvalidSubject,
+    OutdatedVersion,
+    UnpublishedVersion,
+)
+from .values import Text
 
 MAX_SUBJECT = 256
 MAX_EVIDENCE = 65536
 MAX_CHANNEL = 64
+MAX_LANGUAGE = 35
 PSEUDONYM_PREFIX = "erased:"
 LEDGER_SUBJECT = "ledger:repair"
 """The subject of the ledger's own events (a repair of the status table)."""
@@ -141,13 +149,46 @@ def _check_texts(value: Any, where: str) -> None:
             _check_texts(item, f"{where}[{index}]")
 
 
+def check_languages(language: Any) -> tuple[str, ...]:
+    """A language (a BCP 47 tag), several (the reader's preference first) or ``None``, as a
+    tuple of tags; raises :class:`InvalidRecord` for anything else."""
+    tags = () if language is None else (language,) if isinstance(language, str) else language
+    if not (isinstance(tags, (list, tuple)) and all(
+            isinstance(tag, str) and 0 < len(tag) <= MAX_LANGUAGE for tag in tags)):
+        raise InvalidRecord(f"language must be a BCP 47 tag (such as fr or pt-BR), or a list "
+                            f"of them, not {short(language)}")
+    return tuple(tags)
+
+
 def check_channel(channel: Any) -> str:
-    """``channel`` if it is printable text of 1 to 64 characters; raises :class:`InvalidRecord`."""
+    """``channel`` if it is printable text of 1 to 64 characters, not marked as imported;
+    raises :class:`InvalidRecord`."""
     if (not isinstance(channel, str) or not channel or len(channel) > MAX_CHANNEL
             or not channel.isprintable()):
         raise InvalidRecord(f"channel must be printable text of 1 to {MAX_CHANNEL} characters, "
                             f"not {short(channel)}")
+    if is_imported(channel):
+        raise InvalidRecord(f"channel {channel!r} is reserved for imports (termsledger consent "
+                            f"import): name where the decision was made (web, app, api...)")
     return channel
+
+
+IMPORTED = "import"
+"""The channel of imported events: ``import``, or ``import:<channel>`` with the channel the
+import names (where the decision was originally made). Only imports record it, so that the
+chain tells an imported acceptance from one recorded live."""
+
+
+def imported_channel(channel: Any) -> str:
+    """The channel an import records for a line whose channel is ``channel`` (``None``: none)."""
+    if channel is None:
+        return IMPORTED
+    return f"{IMPORTED}:{check_channel(channel)}"
+
+
+def is_imported(channel: str | None) -> bool:
+    """Whether an event of ``channel`` was imported."""
+    return channel is not None and (channel == IMPORTED or channel.startswith(IMPORTED + ":"))
 
 
 def check_action(action: Any) -> int:
@@ -186,26 +227,75 @@ def day_of(micros: int) -> date:
 
 
 def resolve(catalog: Catalog, document: Any, version: Any, day: date, accepted: bool,
-            sha256: str | None = None) -> tuple[Entry, list[Entry]]:
-    """The version to record (``None``: in force on ``day``) and, for an acceptance, the
-    other versions of its bundle as accepted on ``day`` (see :meth:`Catalog.bundle`).
-    ``sha256``, when given, must be the version's ``content_sha256`` or the manifest hash of
-    that bundle (which :meth:`Catalog.listing` reports for the same day)."""
+            sha256: Any = None, language: Any = None, *, live: bool = True, decided: bool = True
+            ) -> tuple[Entry, list[Entry], str | None]:
+    """The version to record, the other versions of its bundle for an acceptance (as accepted
+    on ``day``, see :meth:`Catalog.bundle`) and the language of the text shown (``None``: the
+    version's own).
+
+    The version is the one named (id, label or date); else the one whose text (in any
+    language) has the hash ``sha256``; else the one in force on ``day``. ``sha256``, when
+    given, must be the hash of the version's text in ``language`` (any language when
+    ``language`` is ``None``) or the manifest hash of its bundle (which
+    :meth:`Catalog.listing` reports for the same day). ``language`` must be one the version
+    has a text in.
+
+    :param live: refuse with :class:`OutdatedVersion` a ``decided`` record (an acceptance or
+        a decline) of a version neither in force nor announced on ``day``; an import of
+        history (``live=False``) takes any version.
+    """
     doc = catalog.document(document)
-    if version is None:
-        entry = doc.in_force(day)
-        if entry is None:
-            raise UnpublishedVersion(f"no published version of {document!r} is in force on {day}")
-    else:
+    if sha256 is not None and not isinstance(sha256, str):
+        raise InvalidRecord(f"sha256 must be text (64 hex digits), not {short(sha256)}")
+    if language is not None and not isinstance(language, str):
+        raise InvalidRecord(f"language must be a BCP 47 tag (such as fr), not {short(language)}")
+    if version is not None:
         if not isinstance(version, str):
             raise InvalidRecord(f"version must be text, not {short(version)}")
         entry = doc.version(version)
+    elif sha256 is not None and (found := _by_hash(doc, sha256)) is not None:
+        entry = found
+    else:
+        current = doc.in_force(day)
+        if current is None:
+            raise UnpublishedVersion(f"no published version of {document!r} is in force on {day}")
+        entry = current
+    if live and decided and entry.effective <= day and entry is not doc.in_force(day):
+        current = doc.in_force(day)
+        raise OutdatedVersion(
+            f"version {entry.id} of {doc.slug} is no longer in force on {day}: version "
+            f"{current.id if current else '?'} is; show the text in force and record that one "
+            f"(the required call gives it with its sha256)")
     members = catalog.bundle(entry, day) if accepted else []
-    if sha256 is not None and sha256 != entry.content_sha256:
-        if sha256 != manifest((e.document, e.id, e.content_sha256) for e in (entry, *members))[1]:
-            raise UnpublishedVersion(f"sha256 {short(sha256)} is neither the text of {document} "
-                                 f"{entry.id} nor the manifest of its bundle")
-    return entry, members
+    text = _shown(entry, language)
+    if sha256 is not None and sha256 != text.content_sha256:
+        bundle = manifest((e.document, e.id, e.content_sha256) for e in (entry, *members))[1]
+        match = None if language is not None else next(
+            (t for t in entry.texts if t.content_sha256 == sha256), None)
+        if match is not None:
+            text = match
+        elif sha256 != bundle:
+            which = f"the {language} text" if language is not None else "any text"
+            raise UnpublishedVersion(f"sha256 {short(sha256)} is neither {which} of {doc.slug} "
+                                     f"{entry.id} nor the manifest of its bundle")
+    return entry, members, None if text is entry.texts[0] else text.language
+
+
+def _by_hash(doc: DocumentEntries, sha256: str) -> Entry | None:
+    """The version of ``doc`` whose text in some language has the hash ``sha256``, if any."""
+    return next((e for e in doc.versions if any(t.content_sha256 == sha256 for t in e.texts)),
+                None)
+
+
+def _shown(entry: Entry, language: str | None) -> Text:
+    """The text of ``entry`` in ``language`` (its own for ``None``); refuses a language it
+    has no text in."""
+    text = entry.text(language)
+    if text is None:
+        raise UnpublishedVersion(
+            f"version {entry.id} of {entry.document} has no text in language {short(language)}; "
+            f"its languages are: {', '.join(entry.languages) or 'its own only'}")
+    return text
 
 
 def short(value: Any) -> str:

@@ -248,6 +248,30 @@ CREATE TRIGGER receipt_claims_no_delete BEFORE DELETE ON receipt_claims
 
 
 @migrations()
+def m007_texts(db: Database) -> None:
+    """The texts themselves: each version's Markdown, language and page URL, its
+    translations (one row per version and language), the language of the text each event
+    records (``NULL``: the version's own), and the documents required at signup."""
+    db.executescript("""
+    ALTER TABLE documents ADD COLUMN required INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE versions ADD COLUMN language TEXT;
+    ALTER TABLE versions ADD COLUMN url TEXT;
+    ALTER TABLE versions ADD COLUMN markdown TEXT;
+    CREATE TABLE translations (
+        version INTEGER NOT NULL REFERENCES versions(id),
+        language TEXT NOT NULL,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        content_sha256 TEXT NOT NULL,
+        url TEXT,
+        markdown TEXT NOT NULL,
+        PRIMARY KEY (version, language)
+    ) WITHOUT ROWID;
+    ALTER TABLE events ADD COLUMN language TEXT;
+    """)
+
+
+@migrations()
 def m008_webhooks(db: Database) -> None:
     """Webhook endpoints (:mod:`consent.webhooks`), the outbox of their messages
     (:mod:`consent.outbox`), and the versions whose coming into force was sent; those in force
@@ -402,7 +426,8 @@ class SqliteTx(sqlite3.Connection):
         ids = self.subject_ids(dict.fromkeys(drafts.subjects))
         batch, appended = chain(drafts, ids, self._heads(sorted({c for _, c in ids.values()})))
         self.executemany("INSERT INTO events (chain, seq, at, subject, version, action, channel, "
-                         "part_of, link, hash) VALUES (?, ?, ?, ?, ?, ?, ?, nullif(?, 0), ?, ?)",
+                         "part_of, link, hash, language) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, nullif(?, 0), ?, ?, nullif(?, ''))",
                          batch.events)
         self.executemany("INSERT INTO personal (chain, seq, salt, evidence) "
                          "VALUES (?, ?, ?, nullif(?, ''))", batch.personal)

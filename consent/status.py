@@ -7,9 +7,12 @@ from typing import Any
 
 from .actions import State
 from .catalog import Catalog, DocumentEntries, Entry
+from .records import DAY, day_of
 from .values import Status
 
 ACCEPTED, WITHDRAWN = int(State.ACCEPTED), int(State.WITHDRAWN)
+MAX_STATUSES = 1024
+"""Most (document, day) status computations a catalog snapshot caches."""
 StatusRow = tuple[int, "int | None", "int | None"]
 """A ``status`` row's ``(state, accepted, notified)``."""
 
@@ -69,3 +72,14 @@ class DocumentStatuses:
             status = "notify"
         return (status, accepted.id if accepted else None, self.current_id, self.announced_id,
                 notified.id if notified else None)
+
+
+def statuses_on(catalog: Catalog, doc: DocumentEntries, number: int) -> DocumentStatuses:
+    """The statuses of ``doc`` on day ``number`` (since the epoch), cached with ``catalog``."""
+    key = (doc.id, number)
+    found: DocumentStatuses | None = catalog.statuses.get(key)
+    if found is None:
+        if len(catalog.statuses) >= MAX_STATUSES:
+            catalog.statuses.clear()
+        found = catalog.statuses[key] = DocumentStatuses(catalog, doc, day_of(number * DAY))
+    return found

@@ -57,7 +57,7 @@ class Drafts:
     heads: list[int | None]
     """For a bundle member: the index (in these drafts) of the event it is part of."""
     shared: list[bytes]
-    """The header part that events of one version, action and channel share
+    """The header part that events of one version, action, channel and language share
     (:func:`consent.chain.common`)."""
     digests: list[bytes]
     """Salted digests of the personal fields (:func:`consent.chain.personal_digest`)."""
@@ -72,6 +72,8 @@ class Drafts:
     """The accepted version that status row then holds (``None``: the one it held)."""
     notified: list[int | None]
     """The version the event marks the subject notified of (``None``: none)."""
+    languages: list[str | None]
+    """The language of the text shown, when it is not the version's own (``None``: its own)."""
 
 
 class Tx(Protocol):

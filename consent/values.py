@@ -69,9 +69,16 @@ class Event(_Value):
     document: str | None
     version: str | None
     content_sha256: str | None
+    """The hash of the text shown (in ``language``)."""
+    language: str | None = None
+    """The language of the text shown (``None`` for a version published before the ledger
+    kept languages)."""
     action: str
     """``accepted | declined | withdrawn | notified | erased | repaired``."""
     channel: str | None
+    imported: bool = False
+    """Recorded by an import of earlier decisions (its ``channel`` is ``import`` or
+    ``import:<channel>``), at its original time."""
     evidence: dict[str, Any] | None
     """``None`` once the subject was erased."""
     part_of: int | None
@@ -85,6 +92,21 @@ class Event(_Value):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Text(_Value):
+    """A published version's text in one language."""
+
+    language: str | None
+    """BCP 47 tag; ``None`` for a version published before the ledger kept languages (until
+    it is published again)."""
+    title: str
+    summary: str
+    content_sha256: str
+    """What :meth:`Ledger.record` takes as ``sha256`` to record that this text was shown."""
+    url: str | None
+    """The text's page on the public site, when the publisher gave the site's URLs."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CatalogVersion(_Value):
     """A published version as the ledger knows it."""
 
@@ -94,6 +116,12 @@ class CatalogVersion(_Value):
     label: str | None
     title: str
     summary: str
+    language: str | None
+    """The language of the version's own text (the site's default language)."""
+    url: str | None
+    """The version's page on the public site, in its own language (see :class:`Text`)."""
+    texts: tuple[Text, ...]
+    """The version's text in each language it is published in, its own first."""
     material: bool
     """What the ledger acts on: the editor's ``flag`` when set, else the analysis' ``verdict``,
     else ``False``."""
@@ -118,6 +146,9 @@ class CatalogDocument(_Value):
 
     slug: str
     title: str
+    required: bool
+    """Whether every subject must accept it (at signup): ``required`` asks for it even of
+    subjects with no relation to it."""
     in_force: CatalogVersion | None
     announced: tuple[CatalogVersion, ...]
     """Versions announced but not yet in force, soonest first."""
@@ -135,6 +166,8 @@ class Published(_Value):
     kept: tuple[tuple[str, str], ...] = ()
     """Versions in force whose materiality verdict differs from the one published: the
     published one stays, so that who must re-accept does not change."""
+    translations: tuple[tuple[str, str, str], ...] = ()
+    """Texts in other languages published for the first time: ``(slug, version, language)``."""
 
 
 class Marked(int):
@@ -312,3 +345,91 @@ class DeliveryRun(_Value):
     (``terms 2026-01-01``)."""
     disabled: tuple[str, ...] = ()
     """Endpoints disabled in this run because deliveries failed for the whole retry period."""
+
+
+ACTIONS = ("accept", "notify", "announce")
+"""What :meth:`Ledger.required` asks a product to do about a document."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Requirement(_Value):
+    """What a product must do now about one document for one subject, and the version it is
+    about, in the language asked for where the version has a text in it."""
+
+    document: str
+    action: str
+    """``accept``: ask for acceptance of ``version`` (never accepted, withdrawn from a
+    required document, or a material version took effect since); ``notify``: tell them of
+    ``version``, in force, whose changes need no new acceptance, then mark them notified;
+    ``announce``: tell them that ``version``, material, takes effect on ``effective``
+    (accepting it early is allowed)."""
+    version: str
+    title: str
+    summary: str
+    effective: str
+    """ISO-8601 date on which ``version`` takes (or took) effect."""
+    language: str | None
+    """The language of ``title``, ``summary``, ``sha256`` and ``url``."""
+    sha256: str
+    """The text's ``content_sha256``: pass it (and ``language``) to :meth:`Ledger.record`."""
+    manifest_sha256: str
+    """The hash of the bundle that accepting ``version`` now records."""
+    url: str | None
+    """The version's page on the public site, in ``language``."""
+    texts: tuple[Text, ...]
+    """The version's text in every language it is published in, its own first."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Required(_Value):
+    """What a product must do about ``subject`` now: one :class:`Requirement` per document
+    that needs an action (none when the subject may go on)."""
+
+    subject: str
+    required: tuple[Requirement, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VersionText(_Value):
+    """The exact text of a published version in one language, as the ledger keeps it."""
+
+    document: str
+    version: str
+    effective: str
+    language: str | None
+    """The language of this text."""
+    fallback: bool
+    """``True`` when the version has no text in the language asked for: this is its own
+    text instead."""
+    languages: tuple[str, ...]
+    """Every language the version is published in, its own first."""
+    title: str
+    summary: str
+    sha256: str
+    """The SHA-256 of ``markdown`` (its ``content_sha256``)."""
+    url: str | None
+    markdown: str
+    """The normalized Markdown body, whose SHA-256 is ``sha256``."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BadLine(_Value):
+    """A line of an import that the ledger refuses, and why."""
+
+    line: int
+    """Its number, from 1."""
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Imported(_Value):
+    """What :meth:`Ledger.import_records` recorded."""
+
+    lines: int
+    """Lines read (blank lines left out)."""
+    recorded: int
+    """Lines recorded."""
+    events: int
+    """Events appended (an acceptance also records its bundle)."""
+    bad: tuple[BadLine, ...] = ()
+    """The lines left out (with ``skip_bad``)."""

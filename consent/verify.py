@@ -21,10 +21,12 @@ _ANCHOR = re.compile(r"(\d{1,19}):([0-9a-f]{64})")
 MAX_REPORTED = 100
 """Most status rows that a verification describes (it counts them all)."""
 _ROWS = """
-SELECT e.seq, e.at, e.subject, s.subject, d.slug, v.version, v.content_sha256, e.action,
-       e.channel, e.part_of, e.link, e.hash, p.salt, p.evidence, x.digest
+SELECT e.seq, e.at, e.subject, s.subject, d.slug, v.version,
+       CASE WHEN e.language IS NULL THEN v.content_sha256 ELSE t.content_sha256 END, e.action,
+       e.channel, e.part_of, e.link, e.hash, p.salt, p.evidence, x.digest, e.language
 FROM events e LEFT JOIN subjects s ON s.id = e.subject
 LEFT JOIN versions v ON v.id = e.version LEFT JOIN documents d ON d.id = v.document
+LEFT JOIN translations t ON t.version = e.version AND t.language = e.language
 LEFT JOIN personal p ON p.chain = e.chain AND p.seq = e.seq
 LEFT JOIN erased x ON x.chain = e.chain AND x.seq = e.seq
 WHERE e.chain = ? ORDER BY e.seq
@@ -156,7 +158,7 @@ def chain(tx: Tx, number: int, pins: Sequence[Pin] = (), several: bool = False) 
 
     for row in tx.execute(_ROWS, (number,)):
         (seq, at, sid, subject, slug, version, sha, action, channel, part_of, link, stored,
-         salt, evidence, kept) = row
+         salt, evidence, kept, language) = row
         count += 1
         if seq != count:
             return bad(count, f"event {name(count)} is missing: it was deleted or renumbered")
@@ -172,7 +174,7 @@ def chain(tx: Tx, number: int, pins: Sequence[Pin] = (), several: bool = False) 
             else:
                 return bad(seq, f"event {name(seq)} lost its personal fields")
             computed = event_hash(prev, header(number, seq, at, sid, slug, version, sha, action,
-                                               channel, part_of), digest)
+                                               channel, part_of, language), digest)
         except (TypeError, ValueError, AttributeError):  # a malformed value, named below
             computed = None
         if action == _ERASED:
@@ -218,7 +220,7 @@ _COLUMNS: tuple[tuple[str, type, int | None, bool], ...] = (  # name, type, leng
     ("salt", bytes, None, True), ("evidence", str, None, True),
     ("erased digest", bytes, 32, True), ("subject", str, None, True),
     ("document", str, None, True), ("version", str, None, True),
-    ("content_sha256", str, None, True))
+    ("content_sha256", str, None, True), ("language", str, None, True))
 """What the columns of an event's row hold, from the subject's id on (see :data:`_ROWS`)."""
 _KINDS = {int: "a whole number", str: "text", bytes: "bytes"}
 
@@ -227,9 +229,9 @@ def malformed(row: tuple[Any, ...]) -> str | None:
     """What in an event's row (as :data:`_ROWS` selects it) the ledger cannot have written,
     a value of the wrong type or length, named for the reader; ``None`` when all fit."""
     seq, at, sid, subject, slug, version, sha, action, channel, part_of, link, stored, salt, \
-        evidence, kept = row
+        evidence, kept, language = row
     values = (sid, at, part_of, channel, link, stored, salt, evidence, kept, subject, slug,
-              version, sha)
+              version, sha, language)
     for (name, kind, length, nullable), value in zip(_COLUMNS, values, strict=True):
         if value is None and nullable:
             continue

@@ -32,6 +32,8 @@ class Row(NamedTuple):
     evidence: str | None
     head: int | None = None
     """For a bundle member: the index in the batch of the event it is part of."""
+    language: str | None = None
+    """The language of the text shown, when it is not the version's own."""
 
 
 def append(tx: Tx, rows: list[Row], want: bool = False, generation: int | None = None
@@ -52,21 +54,22 @@ def append(tx: Tx, rows: list[Row], want: bool = False, generation: int | None =
 
 def draft(rows: list[Row]) -> Drafts:
     """The drafts of ``rows``: a random salt and the salted digest of each event's personal
-    fields, the header part events of one version, action and channel share, and what each
-    event changes in the status table."""
+    fields, the header part events of one version, action, channel and language share, and
+    what each event changes in the status table."""
     salts = os.urandom(SALT_BYTES * len(rows))  # one system call for the batch
     drafts = Drafts(subjects=[], at=[], versions=[], actions=[], channels=[], heads=[],
                     shared=[], digests=[], salts=[], evidence=[], documents=[], states=[],
-                    accepted=[], notified=[])
-    kinds: dict[tuple[int | None, int, str | None], tuple[bytes, int | None, int | None, int]] = {}
+                    accepted=[], notified=[], languages=[])
+    kinds: dict[tuple[int | None, int, str | None, str | None],
+                tuple[bytes, int | None, int | None, int]] = {}
     end = 0
-    for at, subject, entry, action, channel, evidence, head in rows:
+    for at, subject, entry, action, channel, evidence, head, language in rows:
         start, end = end, end + SALT_BYTES
         salt = salts[start:end]
-        key = (entry.rowid if entry else None, action, channel)
+        key = (entry.rowid if entry else None, action, channel, language)
         kind = kinds.get(key)
         if kind is None:
-            kind = kinds[key] = _kind(entry, action, channel)
+            kind = kinds[key] = _kind(entry, action, channel, language)
         shared, version, document, action = kind
         drafts.subjects.append(subject)
         drafts.at.append(at)
@@ -80,6 +83,7 @@ def draft(rows: list[Row]) -> Drafts:
         drafts.salts.append(salt)
         drafts.evidence.append(evidence)
         drafts.documents.append(document)
+        drafts.languages.append(language)
         if action == _ACCEPTED:
             state, accepted, notified = _STATE_ACCEPTED, version, None
         elif action == _WITHDRAWN:
@@ -99,7 +103,8 @@ class Batch:
     """Rows of chained events for the SQLite engine's tables, in order."""
 
     events: list[tuple[Any, ...]]
-    """``(chain, seq, at, subject id, version id, action, channel, part_of or 0, link, hash)``."""
+    """``(chain, seq, at, subject id, version id, action, channel, part_of or 0, link, hash,
+    language or "")`` (``language``: of the text shown when it is not the version's own)."""
     personal: list[tuple[Any, ...]]
     """``(chain, seq, salt, evidence or "")``."""
     status: list[tuple[Any, ...]]
@@ -115,22 +120,25 @@ def chain(drafts: Drafts, ids: dict[str, tuple[int, int]], heads: dict[int, tupl
     """Chain ``drafts`` after ``heads`` (each chain's ``(length, head)``), their subjects
     numbered by ``ids`` (``(id, chain)``); returns the rows to write and what was appended."""
     # sqlite3 passes bytes and None parameters through its adapter lookup (~0.4 us each), so
-    # blobs are bound as bytearray, a missing part_of as 0 and missing evidence as '' (nullif).
+    # blobs are bound as bytearray, a missing part_of as 0 and missing evidence and language
+    # as '' (nullif).
     tips = {chain: (seq, bytearray(prev)) for chain, (seq, prev) in heads.items()}
     events, personal, status, notified, appended = [], [], [], [], []
     seqs: list[int] = []
     for (subject, at, version, action, channel, head, shared, digest, salt, evidence, document,
-         state, accepted, marked) in zip(
+         state, accepted, marked, language) in zip(
             drafts.subjects, drafts.at, drafts.versions, drafts.actions, drafts.channels,
             drafts.heads, drafts.shared, drafts.digests, drafts.salts, drafts.evidence,
-            drafts.documents, drafts.states, drafts.accepted, drafts.notified, strict=True):
+            drafts.documents, drafts.states, drafts.accepted, drafts.notified, drafts.languages,
+            strict=True):
         sid, number = ids[subject]
         seq, prev = tips[number]
         seq += 1
         seqs.append(seq)
         part_of = 0 if head is None else seqs[head]
         hashed = bytearray(link(prev, place(number, seq), at, sid, shared, part_of, digest))
-        events.append((number, seq, at, sid, version, action, channel, part_of, prev[:8], hashed))
+        events.append((number, seq, at, sid, version, action, channel, part_of, prev[:8], hashed,
+                       language or ""))
         personal.append((number, seq, bytearray(salt), evidence or ""))
         if state is not None:
             status.append((document, sid, state, accepted, at))
@@ -143,12 +151,13 @@ def chain(drafts: Drafts, ids: dict[str, tuple[int, int]], heads: dict[int, tupl
                  heads=[(number, seq, hashed) for number, (seq, hashed) in tips.items()]), appended
 
 
-def _kind(entry: Entry | None, action: int, channel: str | None
+def _kind(entry: Entry | None, action: int, channel: str | None, language: str | None
           ) -> tuple[bytes, int | None, int | None, int]:
-    """What events of one version, action and channel share: the common header part, the
-    version's row id, its document's id and the action as a plain ``int``."""
+    """What events of one version, action, channel and language share: the common header
+    part, the version's row id, its document's id and the action as a plain ``int``."""
     action = int(action)
     if entry is None:
         return common(None, None, None, action, channel), None, None, action
-    return (common(entry.document, entry.id, entry.content_sha256, action, channel), entry.rowid,
-            entry.document_id, action)
+    text = entry.text(language) or entry.texts[0]
+    return (common(entry.document, entry.id, text.content_sha256, action, channel, language),
+            entry.rowid, entry.document_id, action)

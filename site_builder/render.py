@@ -118,6 +118,17 @@ class Body:
         return rewrite_urls(self._html, link)
 
 
+def render_html(markdown: str) -> str:
+    """A whole document body as the site renders and sanitizes it, its own headings (the
+    leading level-1 one included) kept, links as written: for the ledger's API.
+
+    >>> render_html("# Terms\\n\\nBe <script>nice</script>.\\n")
+    '<h1 id="terms">Terms</h1>\\n<p>Be .</p>\\n'
+    """
+    env: dict = {}
+    return _html(parser().parse(without_comments(markdown), env), env)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SectionHtml:
     """A section of a body (see :func:`terms.sections.split`) as sanitized HTML, links as written."""

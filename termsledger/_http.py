@@ -21,7 +21,10 @@ from starlette.routing import Match
 import consent
 
 MAX_BODY = 1024 * 1024
-"""Largest request body accepted, in bytes (1 MiB)."""
+"""Largest request body accepted, in bytes (1 MiB)..."""
+MAX_IMPORT = 64 * 1024 * 1024
+"""... but for an import (64 MiB)."""
+IMPORT_PATH = "/v1/consents:import"
 
 log = logging.getLogger("termsledger.api")
 
@@ -43,13 +46,32 @@ class JSON(JSONResponse):
     OpenAPI documents each route's response model.)"""
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        try:
+            return orjson.dumps(content)
+        except TypeError:  # evidence may hold any JSON number, orjson only 64-bit integers
+            return json.dumps(content, default=_value, ensure_ascii=False,
+                              separators=(",", ":")).encode()
+
+
+def plain(content: Any) -> Any:
+    """``content`` (the ledger's values within lists and dicts) as plain JSON data."""
+    try:
+        return orjson.loads(orjson.dumps(content))  # fast
+    except TypeError:
+        return json.loads(json.dumps(content, default=_value))
+
+
+def _value(value: Any) -> Any:
+    """A ledger value as JSON data, for :mod:`json` (orjson encodes dataclasses itself)."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 _STATUS = {consent.UnknownSubject: 404, consent.UnknownReceipt: 404,
            consent.UnknownCheckpoint: 404, consent.UnknownWebhook: 404,
-           consent.IdempotencyConflict: 409,
-           consent.ChangedVersion: 409, consent.StorageUnavailable: 503,
+           consent.IdempotencyConflict: 409, consent.ChangedVersion: 409,
+           consent.OutdatedVersion: 409, consent.StorageUnavailable: 503,
            consent.CheckpointIncomplete: 503, consent.SigningKeyError: 503,
            consent.DamagedLog: 500}
 """Statuses of the ledger's errors other than 422: the refusals of bad input."""
@@ -81,7 +103,9 @@ def as_api_error(error: Exception) -> APIError:
     if isinstance(error, consent.ConsentError):
         status = next((s for cls, s in _STATUS.items() if isinstance(error, cls)), 422)
         retry = next((r for cls, r in _RETRY_AFTER.items() if isinstance(error, cls)), None)
-        return APIError(status, error_code(type(error)), str(error),
+        fields = [{"field": f"line {bad.line}", "in": "body", "message": bad.message}
+                  for bad in error.bad] if isinstance(error, consent.InvalidImport) else None
+        return APIError(status, error_code(type(error)), str(error), fields=fields,
                         headers={"Retry-After": retry} if retry else None)
     if isinstance(error, HTTPException):
         return APIError(error.status_code, _CODES.get(error.status_code, "error"),
@@ -124,27 +148,29 @@ def _field(error: dict) -> dict:
 
 
 class BodyLimit:
-    """ASGI middleware: a body over ``limit`` bytes fails with 413 when the app reads it,
-    so that a route can still refuse an unauthenticated request first."""
+    """ASGI middleware: a body over ``limit`` bytes (``larger`` for an import) fails with 413
+    when the app reads it, so that a route can still refuse an unauthenticated request first."""
 
-    def __init__(self, app, limit: int = MAX_BODY):
+    def __init__(self, app, limit: int = MAX_BODY, larger: int = MAX_IMPORT):
         self.app = app
         self.limit = limit
+        self.larger = larger
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         declared = _content_length(scope)
+        limit = self.larger if scope["path"].endswith(IMPORT_PATH) else self.limit
         seen = 0
 
         async def limited_receive():
             nonlocal seen
-            if declared > self.limit:
-                raise _too_large(self.limit)
+            if declared > limit:
+                raise _too_large(limit)
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _too_large(self.limit)
+            if seen > limit:
+                raise _too_large(limit)
             return message
 
         await self.app(scope, limited_receive, send)
@@ -176,7 +202,8 @@ class ScopedRoute(APIRoute):
         async def authorized(request: Request) -> Response:
             request.state.api_key = authorize(request, scope)
             check_path(request, field)
-            if request.method in ("POST", "PATCH") and _is_json(request):
+            if request.method in ("POST", "PATCH") and _is_json(request) and not \
+                    request.url.path.endswith(IMPORT_PATH):  # an import parses its own lines
                 body = await request.body()
                 try:
                     if body:  # FastAPI's request.json() returns what is cached here
@@ -295,12 +322,16 @@ def authorize(request: Request, scope: str):
     return key
 
 
-def scoped(scope: str, *, parameters: tuple[dict[str, Any], ...] = ()) -> dict[str, Any]:
+def scoped(scope: str, *, parameters: tuple[dict[str, Any], ...] = (),
+           body: dict[str, Any] | None = None) -> dict[str, Any]:
     """Route keyword arguments for a route that needs ``scope``, documented in OpenAPI, with
-    ``parameters`` that the route reads itself (see :func:`query_value`)."""
+    ``parameters`` (and a request ``body``) that the route reads itself (see
+    :func:`query_value`)."""
     extra: dict[str, Any] = {"x-scope": scope, "security": [{"bearer": []}]}
     if parameters:
         extra["parameters"] = list(parameters)
+    if body:
+        extra["requestBody"] = body
     return {"openapi_extra": extra}
 
 

@@ -28,6 +28,9 @@ Slug = Annotated[str, Field(pattern=r"^[a-z0-9-]+$", max_length=100, examples=["
 StatusName = Literal["current", "notify", "reaccept", "announced", "never", "withdrawn"]
 Action = Literal["accepted", "declined", "withdrawn", "notified", "erased", "repaired", "unknown"]
 Hash = Annotated[str, Field(description="SHA-256, 64 hex digits.")]
+Language = Annotated[str, Field(pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$", max_length=35,
+                                description="A BCP 47 language tag.", examples=["fr"])]
+RequiredAction = Literal["accept", "notify", "announce"]
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
@@ -79,8 +82,13 @@ class ConsentIn(_In):
     document: Slug
     action: Literal["accepted", "declined", "withdrawn"] = "accepted"
     version: str | None = Field(None, description="Defaults to the version in force.")
-    sha256: str | None = Field(None, description="The content_sha256 or bundle manifest_sha256 "
-                                                 "of the text shown, checked by the ledger.")
+    sha256: str | None = Field(None, description="The content_sha256 of the text shown (in any "
+                                                 "of the version's languages) or the bundle's "
+                                                 "manifest_sha256, checked by the ledger; without "
+                                                 "version, it names the version.")
+    language: Language | None = Field(None, description="The language of the text shown. "
+                                      "Defaults to that of the text whose hash is sha256, else "
+                                      "the version's own.")
     channel: str = Field("api", min_length=1, max_length=64)
     evidence: dict[str, Any] = Field(
         default_factory=dict,
@@ -144,7 +152,8 @@ class Event(BaseModel):
 
     model_config = _example(
         chain=0, seq=7, at="2026-04-02T09:30:00.000000+00:00", subject="user-42", document="terms",
-        version="2026-04-01", content_sha256=_HASH, action="accepted", channel="web",
+        version="2026-04-01", content_sha256=_HASH, language="en", action="accepted",
+        channel="web", imported=False,
         evidence={"ip": "203.0.113.9", "user_agent": "Mozilla/5.0", "locale": "en"},
         part_of=None, prev_hash=_OTHER_HASH, hash=_HASH, problem=None)
 
@@ -155,9 +164,12 @@ class Event(BaseModel):
     subject: str
     document: str | None
     version: str | None
-    content_sha256: str | None
+    content_sha256: str | None = Field(description="The hash of the text shown, in ``language``.")
+    language: str | None = Field(description="The language of the text shown.")
     action: Action = Field(description="``unknown`` only for a damaged row (see ``problem``).")
     channel: str | None
+    imported: bool = Field(description="Recorded by an import, at its original time (channel "
+                                       "``import`` or ``import:<channel>``).")
     evidence: dict[str, Any] | None = Field(
         description="Personal evidence (IP, user agent...): null once the subject was erased, "
                     "and for keys without the admin scope in a history.")
@@ -302,12 +314,35 @@ class History(BaseModel):
                                        "only for keys with the admin scope.")
 
 
+class Text(BaseModel):
+    """A version's text in one language."""
+
+    model_config = _example(language="fr", title="Conditions d'utilisation",
+                            summary="Délais de remboursement précisés.", content_sha256=_HASH,
+                            url="https://terms.example.com/fr/terms/2026-04-01/")
+
+    language: str | None
+    title: str
+    summary: str
+    content_sha256: Hash
+    url: str | None = Field(description="Its page on the public site ([site] base_url).")
+
+
+_TEXTS = [{"language": "en", "title": "Terms of Use",
+           "summary": "Clarified refund windows for annual plans.", "content_sha256": _HASH,
+           "url": "https://terms.example.com/terms/2026-04-01/"},
+          {"language": "fr", "title": "Conditions d'utilisation",
+           "summary": "Délais de remboursement précisés.", "content_sha256": _OTHER_HASH,
+           "url": "https://terms.example.com/fr/terms/2026-04-01/"}]
+
+
 class CatalogVersion(BaseModel):
     """A published version."""
 
     model_config = _example(
         document="terms", id="2026-04-01", effective="2026-04-01", label=None,
         title="Terms of Use", summary="Clarified refund windows for annual plans.",
+        language="en", url="https://terms.example.com/terms/2026-04-01/", texts=_TEXTS,
         material=True, flag=True, verdict=True, content_sha256=_HASH, references=["privacy"],
         manifest=f"terms 2026-04-01 {_HASH}\nprivacy 2025-01-01 {_OTHER_HASH}\n",
         manifest_sha256=_OTHER_HASH, commit="3c2f01e" + "0" * 33,
@@ -319,6 +354,9 @@ class CatalogVersion(BaseModel):
     label: str | None
     title: str
     summary: str
+    language: str | None = Field(description="The language of the version's own text.")
+    url: str | None = Field(description="Its page on the public site, in its own language.")
+    texts: list[Text] = Field(description="Its text in each language, its own first.")
     material: bool
     flag: bool | None
     verdict: bool | None
@@ -335,6 +373,7 @@ class CatalogDocument(BaseModel):
 
     slug: str
     title: str
+    required: bool = Field(description="Every user must accept it at signup.")
     in_force: CatalogVersion | None
     announced: list[CatalogVersion]
     versions: list[CatalogVersion]
@@ -372,6 +411,115 @@ class Marked(BaseModel):
                                            "never accepted it): perhaps mistyped ids.")
 
 
+class Requirement(BaseModel):
+    """What the product must do about one document now."""
+
+    model_config = _example(
+        document="terms", action="accept", version="2026-04-01", title="Terms of Use",
+        summary="Clarified refund windows for annual plans.", effective="2026-04-01",
+        language="en", sha256=_HASH, manifest_sha256=_OTHER_HASH,
+        url="https://terms.example.com/terms/2026-04-01/", texts=_TEXTS)
+
+    document: str
+    action: RequiredAction = Field(description="``accept``: ask them to accept ``version`` "
+                                   "before going on; ``notify``: tell them of ``version`` (no new "
+                                   "acceptance needed), then mark them notified; ``announce``: "
+                                   "tell them ``version`` takes effect on ``effective``.")
+    version: str
+    title: str
+    summary: str
+    effective: str = Field(description="ISO-8601 date on which the version takes effect.")
+    language: str | None = Field(description="The language of title, summary, sha256 and url.")
+    sha256: Hash = Field(description="The text's hash: send it (and language) back when "
+                                     "recording the acceptance.")
+    manifest_sha256: Hash = Field(description="The hash of the bundle accepting it now records.")
+    url: str | None = Field(description="The version's page on the public site, in language.")
+    texts: list[Text] = Field(description="The version's text in every language.")
+
+
+class Required(BaseModel):
+    """What the product must do about a subject now; an empty list lets them in."""
+
+    subject: str
+    required: list[Requirement]
+
+
+class VersionText(BaseModel):
+    """The exact text of a published version, as the ledger keeps it."""
+
+    model_config = _example(
+        document="terms", version="2026-04-01", effective="2026-04-01", language="fr",
+        fallback=False, languages=["en", "fr"], title="Conditions d'utilisation",
+        summary="Délais de remboursement précisés.", sha256=_HASH,
+        url="https://terms.example.com/fr/terms/2026-04-01/",
+        markdown="# Conditions\n\nSoyez courtois.\n",
+        html='<h1 id="conditions">Conditions</h1>\n<p>Soyez courtois.</p>\n')
+
+    document: str
+    version: str
+    effective: str
+    language: str | None = Field(description="The language of this text.")
+    fallback: bool = Field(description="True when the version has no text in the language "
+                                       "asked for: this is its own text.")
+    languages: list[str] = Field(description="Every language the version is published in.")
+    title: str
+    summary: str
+    sha256: Hash = Field(description="SHA-256 of markdown (its content_sha256).")
+    url: str | None
+    markdown: str = Field(description="The normalized Markdown, as published.")
+    html: str = Field(description="The Markdown rendered and sanitized as on the site.")
+
+
+class ImportLine(BaseModel):
+    """One decision to import (a line of JSON Lines, or an item of a JSON array)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"subject": "user-42", "document": "terms", "version": "2024-03-01",
+         "at": "2024-05-02T10:00:00Z", "evidence": {"ip": "203.0.113.9"}}]})
+
+    subject: Subject
+    document: Slug
+    at: str = Field(description="The original time of the decision, ISO-8601 (UTC when "
+                                "naive), not in the future.")
+    version: str | None = Field(None, description="Its id, label or date; or give sha256.")
+    sha256: str | None = Field(None, description="The hash of the text accepted (any language).")
+    action: Literal["accepted", "declined", "withdrawn"] = "accepted"
+    channel: str | None = Field(None, description="Where it was decided; recorded as "
+                                                  "import:<channel>.")
+    language: Language | None = None
+    evidence: dict[str, Any] | None = None
+
+
+class BadLine(BaseModel):
+    """A line of an import that the ledger refuses."""
+
+    line: int
+    message: str
+
+
+class Imported(BaseModel):
+    """What an import recorded."""
+
+    model_config = _example(lines=3, recorded=2, events=4, bad=[
+        {"line": 2, "message": "at is missing (the original time of the decision, ISO-8601)"}])
+
+    lines: int = Field(description="Lines read (blank lines left out).")
+    recorded: int = Field(description="Lines recorded.")
+    events: int = Field(description="Events appended (an acceptance records its bundle too).")
+    bad: list[BadLine] = Field(description="The lines left out (with skip_bad).")
+
+
+class AcceptedText(BaseModel):
+    """A text the subject accepted."""
+
+    document: str
+    version: str
+    language: str | None
+    content_sha256: str
+    markdown: str | None = Field(description="Null for a version published before the ledger "
+                                             "kept texts.")
+
+
 class StoredResponse(BaseModel):
     """An idempotent response stored about the subject."""
 
@@ -387,6 +535,7 @@ class Export(BaseModel):
     exported_at: str
     statuses: list[Status]
     events: list[Event]
+    texts: list[AcceptedText] = Field(description="The texts the subject accepted.")
     responses: list[StoredResponse]
     receipts: list[ConsentReceipt] = Field(description="The subject's own copy of each receipt "
                                                        "of their decisions, salt included.")
@@ -459,11 +608,14 @@ ERRORS = {
           "Send an API key: Authorization: Bearer <key>."),
     403: ("The API key lacks the scope this call needs.", "forbidden",
           "This API key has the 'read' scope; this call needs 'write'."),
-    404: ("The subject (receipt, checkpoint) is unknown to the ledger.", "unknown_subject",
-          "the ledger holds nothing about subject 'user-42'"),
-    409: ("The Idempotency-Key was used for another request.", "idempotency_conflict",
-          "idempotency key 'signup-8812' was used for another request"),
-    413: ("The request body is over 1 MiB.", "too_large",
+    404: ("The subject (or the document, version, receipt or checkpoint) is unknown to the "
+          "ledger.", "unknown_subject", "the ledger holds nothing about subject 'user-42'"),
+    409: ("The version named is no longer in force (``outdated_version``: the message names "
+          "the one in force), or the Idempotency-Key was used for another request "
+          "(``idempotency_conflict``).", "outdated_version",
+          "version 2025-01-01 of terms is no longer in force on 2026-05-01: version 2026-04-01 "
+          "is; show the text in force and record that one"),
+    413: ("The request body is over 1 MiB (64 MiB for an import).", "too_large",
           "The request body is over 1048576 bytes."),
     422: ("A malformed request, or one the ledger refuses; ``fields`` names the fields.",
           "invalid", "Invalid request: subject: String should have at least 1 character"),

@@ -11,10 +11,12 @@ import gc
 import hashlib
 import json
 import os
+import re
 import threading
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from pathlib import Path as FilePath
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
@@ -33,15 +35,19 @@ from consent.keeper import CHECKPOINT_INTERVAL, LogKeeper
 
 from . import _models as models
 from ._http import (
+    IMPORT_PATH,
     JSON,
     APIError,
     BodyLimit,
     ScopedRoute,
+    error_code,
     log,
+    plain,
     query_parameter,
     query_value,
     render_error,
     scoped,
+    strict_json,
 )
 from ._models import (
     MAX_SUBJECTS,
@@ -56,6 +62,7 @@ from ._models import (
 )
 from .api_webhooks import router as webhooks_router
 
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*")
 LEDGER_ENV = "TERMSLEDGER_LEDGER"
 """Names the ledger for :func:`app_from_env` in each uvicorn worker."""
 SEAL_ENV = "TERMSLEDGER_SEAL_EVERY"
@@ -73,6 +80,20 @@ IdempotencyKey = Annotated[str | None, Header(
 AT = TypeAdapter(When)
 SLUG = TypeAdapter(Slug)
 AT_PARAMETER = query_parameter("at", AT)
+LANG = TypeAdapter(models.Language)
+LANG_PARAMETER = query_parameter("lang", LANG)
+ACCEPT_LANGUAGE = {"name": "Accept-Language", "in": "header", "required": False,
+                   "schema": {"type": "string"},
+                   "description": "The reader's languages, when ``lang`` is not given."}
+BOOL = TypeAdapter(bool)
+SKIP_BAD = {**query_parameter("skip_bad", BOOL),
+            "description": "Record the good lines and list the bad ones (default: nothing is "
+                           "recorded when a line is bad)."}
+IMPORT_BODY = {"required": True, "description": (
+    "A JSON array of the decisions; or the same objects as JSON Lines, one per line (send them "
+    "as application/x-ndjson: a body that does not start with [ is read as JSON Lines)."),
+    "content": {"application/json": {"schema": {
+        "type": "array", "items": models.ImportLine.model_json_schema()}}}}
 SubjectPath = Annotated[str, Path(description=f"Percent-encoded. {SUBJECT_DOC}", json_schema_extra={
     "minLength": 1, "maxLength": 256, "pattern": SUBJECT_PATTERN})]
 
@@ -103,12 +124,46 @@ def _ledger(request: Request) -> consent.Ledger:
 
 
 @router.get("/documents", summary="The published catalog", response_model=models.Catalog,
-            responses=error_responses(*READ), **scoped("read", parameters=(AT_PARAMETER,)))
+            responses=error_responses(*READ),
+            **scoped("read", parameters=(AT_PARAMETER, query_parameter("document", SLUG))))
 async def catalog(request: Request):
-    """The published catalog: each document, its version in force and those announced at
-    ``at`` (now by default), and every version."""
-    documents = _ledger(request).catalog(query_value(request, "at", AT))
+    """The published catalog: each document (or only ``document``), its version in force and
+    those announced at ``at`` (now by default), and every version with its text in each
+    language (hash and page URL)."""
+    documents = _ledger(request).catalog(query_value(request, "at", AT),
+                                         document=query_value(request, "document", SLUG))
     return JSON({"documents": [document.to_dict() for document in documents]})
+
+
+@router.get("/documents/{document}/versions/{version}", summary="The exact text of a version",
+            response_model=models.VersionText, responses=error_responses(*READ, 404),
+            **scoped("read", parameters=(LANG_PARAMETER, ACCEPT_LANGUAGE)))
+def text(request: Request, document: Slug,
+         version: Annotated[str, Path(description="A published version's id, label or date.",
+                                      examples=["2026-04-01"], max_length=100)]):
+    """The text of ``version`` as published: its Markdown, the same rendered and sanitized
+    as on the site, its hash and its page. In the language of ``lang`` (else of
+    ``Accept-Language``) where the version has one; else its own text, with ``fallback``
+    true."""
+    try:
+        found = _ledger(request).text(document, version, _languages(request))
+    except (consent.UnpublishedDocument, consent.UnpublishedVersion) as error:
+        raise APIError(404, error_code(type(error)), str(error)) from None
+    return JSON({**found.to_dict(), "html": _html(found.sha256, found.markdown)})
+
+
+@router.get("/subjects/{subject:subject}/required", summary="What the product must do now",
+            response_model=models.Required, responses=error_responses(*READ),
+            **scoped("read", parameters=(AT_PARAMETER, LANG_PARAMETER, ACCEPT_LANGUAGE)))
+async def required(request: Request, subject: SubjectPath):
+    """The gate of a signup or a login: for each document the subject must act on now,
+    ``accept``, ``notify`` or ``announce`` a version, with its title, summary, hash and page
+    (in the language of ``lang``, else of ``Accept-Language``, where the version has one). An
+    empty ``required`` lets them in. Unknown subjects must accept the documents required at
+    signup."""
+    found = _ledger(request).required(subject, query_value(request, "at", AT),
+                                      language=_languages(request))
+    return JSON(found)
 
 
 @router.get("/subjects/{subject:subject}/status", summary="A subject's status",
@@ -152,9 +207,11 @@ _RECORDED_LINKS = {name: {"operationId": name, "parameters": {
              **scoped("write"))
 async def record(request: Request, body: ConsentIn, idempotency_key: IdempotencyKey = None):
     """Record an acceptance, decline or withdrawal. The client's address and User-Agent
-    join the evidence unless it already has ``ip`` and ``user_agent``. When the server has a
-    signing key, ``receipt`` is the subject's own copy of the decision's signed receipt (with
-    the salt that links it to them): hand it to the subject."""
+    join the evidence unless it already has ``ip`` and ``user_agent``. Accepting (or
+    declining) a version neither in force nor announced is a 409 ``outdated_version`` naming
+    the one in force. When the server has a signing key, ``receipt`` is the subject's own copy
+    of the decision's signed receipt (with the salt that links it to them): hand it to the
+    subject."""
     seen = {"ip": request.client.host if request.client else None,
             "user_agent": request.headers.get("user-agent")}
     evidence = {**{k: v for k, v in seen.items() if v is not None}, **body.evidence}
@@ -163,14 +220,46 @@ async def record(request: Request, body: ConsentIn, idempotency_key: Idempotency
     def record() -> dict:
         events = ledger.record(body.subject, body.document, action=body.action,
                                version=body.version, channel=body.channel, evidence=evidence,
-                               sha256=body.sha256)
+                               sha256=body.sha256, language=body.language)
         status = ledger.status(body.subject, body.document)
-        response = orjson.loads(orjson.dumps({"events": events, "status": status}))  # fast to_dict
+        response = plain({"events": events, "status": status})
         if ledger.receipt_settings is not None:
             response["receipt"] = ledger.receipt(events[0], with_salt=True).to_dict()
         return response
 
     return await _write(request, idempotency_key, body.subject, body, record, status=201)
+
+
+@router.post(IMPORT_PATH.removeprefix("/v1"), summary="Import earlier decisions",
+             response_model=models.Imported, responses=error_responses(401, 403, 413, 422, 503),
+             **scoped("admin", parameters=(SKIP_BAD,), body=IMPORT_BODY))
+async def import_records(request: Request):
+    """Record decisions a product already holds, at their original time, marked as imported
+    (channel ``import``): JSON Lines (one object per line), or a JSON array of the same
+    objects, up to 64 MiB. Each has ``subject``, ``document``, ``at`` and ``version`` or
+    ``sha256``; optionally ``evidence``, ``action``, ``channel`` and ``language``. A bad line
+    is a 422 ``invalid_import`` whose ``fields`` name each line (``line 7``), and nothing is
+    recorded; with ``skip_bad=true`` the others are, and the bad ones are listed."""
+    skip_bad = query_value(request, "skip_bad", BOOL) or False
+    body = await request.body()
+    if not body.strip():
+        raise APIError(422, "invalid", "Invalid request: body: empty: send JSON Lines, or a JSON "
+                       "array, of the decisions to import",
+                       fields=[{"field": "body", "in": "body", "message": "empty"}])
+    lines: list[Any]
+    if body.lstrip()[:1] == b"[":
+        try:
+            lines = strict_json(body)
+        except json.JSONDecodeError as error:
+            raise APIError(422, "invalid", f"Invalid request: body: not valid JSON ({error})",
+                           fields=[{"field": "body", "in": "body",
+                                    "message": f"not valid JSON ({error})"}]) from None
+        if not isinstance(lines, list):
+            lines = [lines]
+    else:
+        lines = body.split(b"\n")
+    return JSON(await run_in_threadpool(_ledger(request).import_records, lines,
+                                        skip_bad=skip_bad))
 
 
 @router.get("/notifications", summary="Who must be told of a version",
@@ -326,6 +415,44 @@ def verify(request: Request, anchor: Annotated[str | None, Query(
     return JSON(_ledger(request).verify(anchor=anchor).to_dict())
 
 
+def _languages(request: Request) -> tuple[str, ...] | None:
+    """The reader's languages: ``lang``, else ``Accept-Language`` (by quality), else none."""
+    lang = query_value(request, "lang", LANG)
+    if lang is not None:
+        return (lang,)
+    header = request.headers.get("accept-language")
+    return accepted_languages(header) if header else None
+
+
+def accepted_languages(header: str) -> tuple[str, ...]:
+    """The tags of an ``Accept-Language`` header, preferred first (``*`` and malformed ones
+    left out).
+
+    >>> accepted_languages("fr-CA, fr;q=0.9, en;q=0.8, *;q=0.1")
+    ('fr-CA', 'fr', 'en')
+    """
+    found = []
+    for position, part in enumerate(header[:500].split(",")[:20]):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if LANGUAGE_TAG.fullmatch(tag.strip()) and quality > 0:
+            found.append((-quality, position, tag.strip()))
+    return tuple(tag for _, _, tag in sorted(found))
+
+
+@lru_cache(maxsize=256)
+def _html(sha256: str, markdown: str) -> str:
+    """``markdown`` rendered and sanitized as on the site (cached by its hash)."""
+    from site_builder.render import render_html
+
+    return render_html(markdown)
+
+
 async def _write(request: Request, key: str | None, subjects, body: BaseModel, make, *, status: int):
     """``make()``'s response, written in the ledger's group commit (answered once durable).
     With an ``Idempotency-Key``, the response first stored for it instead (marked
@@ -336,8 +463,11 @@ async def _write(request: Request, key: str | None, subjects, body: BaseModel, m
         done = await asyncio.wrap_future(ledger.submit(make))
         request.app.state.keeper.wake()
         return JSON(done, status_code=status)
-    request_json = orjson.dumps([request.url.path, body.model_dump(mode="json")],
-                                option=orjson.OPT_SORT_KEYS)
+    sent = [request.url.path, body.model_dump(mode="json")]
+    try:
+        request_json = orjson.dumps(sent, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a whole number beyond 64 bits, which orjson cannot encode
+        request_json = json.dumps(sent, sort_keys=True).encode()
     stored, replayed = await asyncio.wrap_future(ledger.submit(lambda: ledger.idempotent(
         key, subjects, lambda: {"status": status, "body": make()}, owner=request.state.api_key.id,
         fingerprint=hashlib.sha256(request_json).hexdigest())))

@@ -6,18 +6,23 @@ Every command prints JSON and is a thin layer over :class:`consent.Ledger`.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from consent import ConsentError, InvalidContent, Ledger, ReceiptSettings
+from consent import ConsentError, InvalidContent, InvalidImport, Ledger, ReceiptSettings
 
 from .cli import content_option, ledger_option, load_config, load_content
 from .cli_transparency import key_option, receipt_settings
+
+if TYPE_CHECKING:
+    import terms
+
+    from .config import Config
 
 
 @contextmanager
@@ -40,6 +45,24 @@ def open_ledger(ledger_path: str | None, content: str | None = None, *,
         raise
 
 
+def page_urls(config: Config) -> Callable[[terms.Version], str | None] | None:
+    """Each text's page on the public site, by the site builder's layout under ``[site]
+    base_url``, for the catalog; ``None`` (the URLs stored are kept) without a base URL."""
+    if not config.base_url:
+        return None
+    from site_builder.urls import layout
+
+    root = config.base_url.rstrip("/") + "/"
+    languages = config.site_languages
+
+    def url(text: terms.Version) -> str | None:
+        if text.language not in languages:
+            return None
+        return root + layout(text.language, config.language).version_url(text.slug, text.id)
+
+    return url
+
+
 def echo(data: Any) -> None:
     """Print ``data`` as indented JSON, non-ASCII characters kept as they are."""
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -59,6 +82,10 @@ def publish(content, ledger_path, allow_uncommitted):
     text changed after it was published is refused, and so is a changed `material:` flag once
     the version is in force. Versions without a flag take the change analysis' verdict.
 
+    The catalog keeps each version's Markdown and its translations in the site's languages,
+    each text's page on the site ([site] base_url) and the documents required at signup
+    ([consent] required).
+
     Example:
 
     \b
@@ -68,52 +95,14 @@ def publish(content, ledger_path, allow_uncommitted):
     loaded = load_content(config)
     try:
         with open_ledger(ledger_path, content, create=True) as ledger:
-            echo(ledger.publish(loaded, watch=config.watch,
-                                allow_uncommitted=allow_uncommitted).to_dict())
+            echo(ledger.publish(loaded, watch=config.watch, allow_uncommitted=allow_uncommitted,
+                                required=config.required, languages=config.site_languages,
+                                urls=page_urls(config)).to_dict())
     except InvalidContent as error:
         for problem in error.problems:
             click.echo(str(problem), err=True)
         raise click.ClickException(f"nothing published: the content has {len(error.problems)} "
                                    f"error(s); fix them and run termsledger check") from None
-
-
-@click.group()
-def consent():
-    """Record and query who accepted which version: the consent ledger."""
-
-
-@consent.command()
-@click.argument("subject")
-@click.argument("document")
-@click.option("--version", default=None, help="Version id, label or date. Defaults to the one in force.")
-@click.option("--action", default="accepted", show_default=True,
-              type=click.Choice(["accepted", "declined", "withdrawn"]))
-@click.option("--channel", default="cli", show_default=True, help="Where it happened: web, app, api...")
-@click.option("--evidence", default=None, help='A JSON object, e.g. \'{"ip": "203.0.113.7"}\'.')
-@click.option("--sha256", default=None, help="The text's content_sha256 or the bundle's manifest hash.")
-@ledger_option
-@key_option
-def record(subject, document, version, action, channel, evidence, sha256, ledger_path, key_file):
-    """Record that SUBJECT accepted (declined, withdrew from) DOCUMENT; prints the events.
-
-    With a signing key, the decision gets a signed receipt: `termsledger consent receipt`
-    prints it.
-
-    Example:
-
-    \b
-        termsledger consent record user-42 terms --evidence '{"ip": "203.0.113.7"}'
-    """
-    if evidence is not None:
-        try:
-            evidence = json.loads(evidence)
-        except json.JSONDecodeError as error:
-            raise click.ClickException(f"--evidence is not valid JSON: {error}") from None
-    receipts, _ = receipt_settings(load_config(None), key_file)
-    with open_ledger(ledger_path, receipts=receipts) as ledger:
-        events = ledger.record(subject, document, action, version, channel=channel,
-                               evidence=evidence, sha256=sha256)
-        echo([e.to_dict() for e in events])
 
 
 def moment(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -129,6 +118,55 @@ def moment(ctx: click.Context, param: click.Parameter, value: str | None) -> dat
         raise click.BadParameter(f"{value!r} is not an ISO-8601 date and time (such as "
                                  f"2026-05-01 or 2026-05-01T09:00:00+02:00) in years 1 to "
                                  f"9999", ctx=ctx, param=param) from None
+
+
+@click.group()
+def consent():
+    """Record and query who accepted which version: the consent ledger."""
+
+
+@consent.command()
+@click.argument("subject")
+@click.argument("document")
+@click.option("--version", default=None, help="Version id, label or date. Defaults to the one in force.")
+@click.option("--action", default="accepted", show_default=True,
+              type=click.Choice(["accepted", "declined", "withdrawn"]))
+@click.option("--channel", default="cli", show_default=True, help="Where it happened: web, app, api...")
+@click.option("--evidence", default=None, help='A JSON object, e.g. \'{"ip": "203.0.113.7"}\'.')
+@click.option("--sha256", default=None,
+              help="The content_sha256 of the text shown (in any of its languages), or the bundle's "
+                   "manifest hash.")
+@click.option("--language", default=None,
+              help="The language of the text shown (fr, de...). Defaults to that of the text whose hash "
+                   "is --sha256, else the version's own.")
+@click.option("--at", callback=moment, default=None,
+              help="When it happened (ISO-8601; UTC when naive). Defaults to now.")
+@ledger_option
+@key_option
+def record(subject, document, version, action, channel, evidence, sha256, language, at, ledger_path,
+           key_file):
+    """Record that SUBJECT accepted (declined, withdrew from) DOCUMENT; prints the events.
+
+    Accepting a version that is neither in force nor announced is refused, naming the one in force.
+    With a signing key, the decision gets a signed receipt: `termsledger consent receipt`
+    prints it.
+
+    Example:
+
+    \b
+        termsledger consent record user-42 terms --evidence '{"ip": "203.0.113.7"}'
+        termsledger consent record user-42 terms --language fr --sha256 9f2c...
+    """
+    if evidence is not None:
+        try:
+            evidence = json.loads(evidence)
+        except json.JSONDecodeError as error:
+            raise click.ClickException(f"--evidence is not valid JSON: {error}") from None
+    receipts, _ = receipt_settings(load_config(None), key_file)
+    with open_ledger(ledger_path, receipts=receipts) as ledger:
+        events = ledger.record(subject, document, action, version, channel=channel,
+                               evidence=evidence, sha256=sha256, language=language, at=at)
+        echo([e.to_dict() for e in events])
 
 
 @consent.command()
@@ -174,6 +212,86 @@ def status(subject, document, at, ledger_path):
             echo(ledger.status(subject, document, at).to_dict())
         else:
             echo([s.to_dict() for s in ledger.status_all(subject, at)])
+
+
+@consent.command()
+@click.argument("subject")
+@click.option("--at", callback=moment, default=None,
+              help="The moment asked about (ISO-8601; UTC when naive). Defaults to now.")
+@click.option("--language", "languages", multiple=True,
+              help="The user's language (repeat it, preferred first): titles, hashes and URLs of the "
+                   "texts in it where there is one.")
+@ledger_option
+def required(subject, at, languages, ledger_path):
+    """Print what the product must do now about SUBJECT: for each document, accept, notify
+    or announce a version (with its title, summary, sha256 and URL), or nothing.
+
+    An empty list lets them in. Unknown subjects must accept the documents required at signup
+    ([consent] required in termsledger.toml, published with `termsledger publish`).
+
+    Example:
+
+    \b
+        termsledger consent required user-42 --language fr
+    """
+    with open_ledger(ledger_path) as ledger:
+        echo(ledger.required(subject, at, language=languages or None).to_dict())
+
+
+@consent.command()
+@click.argument("document")
+@click.argument("version")
+@click.option("--language", "languages", multiple=True,
+              help="The text in this language (repeat it, preferred first); the version's own text "
+                   "when it has none of them.")
+@click.option("--markdown", is_flag=True, help="Print the Markdown alone, as published.")
+@ledger_option
+def text(document, version, languages, markdown, ledger_path):
+    """Print the exact text of VERSION of DOCUMENT as the ledger keeps it.
+
+    Example:
+
+    \b
+        termsledger consent text terms 2026-04-01 --language fr --markdown
+    """
+    with open_ledger(ledger_path) as ledger:
+        found = ledger.text(document, version, languages or None)
+    if markdown:
+        click.echo(found.markdown, nl=False)
+    else:
+        echo(found.to_dict())
+
+
+@consent.command(name="import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--skip-bad", is_flag=True,
+              help="Record the good lines and list the bad ones. By default a bad line records nothing.")
+@ledger_option
+def import_(file, skip_bad, ledger_path):
+    """Import decisions made before this ledger: FILE holds one JSON object per line (- for
+    standard input), recorded at its original time and marked as imported.
+
+    Each line has subject, document, at (the original time, ISO-8601) and version or sha256;
+    optionally evidence, action, channel and language. A bad line is reported by its number
+    and nothing is recorded, unless --skip-bad. The import is one transaction.
+
+    Example:
+
+    \b
+        termsledger consent import acceptances.jsonl
+        {"subject": "user-42", "document": "terms", "version": "2024-03-01", "at": "2024-05-02T10:00:00Z"}
+    """
+    with open_ledger(ledger_path) as ledger:
+        try:
+            imported = ledger.import_records(file, skip_bad=skip_bad)
+        except InvalidImport as error:
+            for bad in error.bad:
+                click.echo(f"{file.name}:{bad.line}: {bad.message}", err=True)
+            listed = f"the first {len(error.bad)} above" if error.count > len(error.bad) else "above"
+            raise click.ClickException(
+                f"nothing imported from {file.name}: {error.count} bad line{'s' * (error.count != 1)} "
+                f"({listed}); fix them, or record the others with --skip-bad") from None
+    echo(imported.to_dict())
 
 
 @consent.command()

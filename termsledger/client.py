@@ -48,8 +48,12 @@ from consent import (
     Erasure,
     Event,
     Marked,
+    Required,
+    Requirement,
     Status,
+    Text,
     Verification,
+    VersionText,
     WorklistPage,
 )
 from consent.receipts import SignedReceipt
@@ -99,17 +103,31 @@ class Call(Generic[T]):
 class _Calls:
     """The calls of the API, built from :class:`consent.Ledger`'s arguments."""
 
-    def catalog(self, at: datetime | str | None = None) -> Call[list[CatalogDocument]]:
-        return Call(method="GET", path="/v1/documents", params=_params(at=at),
+    def catalog(self, at: datetime | str | None = None, *,
+                document: str | None = None) -> Call[list[CatalogDocument]]:
+        return Call(method="GET", path="/v1/documents", params=_params(at=at, document=document),
                     read=lambda data: [_document(d) for d in data["documents"]])
+
+    def text(self, document: str, version: str,
+             language: str | None = None) -> Call[VersionText]:
+        return Call(method="GET", path=f"/v1/documents/{_segment(document)}/versions/"
+                                       f"{_segment(version)}", params=_params(lang=language),
+                    read=lambda data: _value(VersionText, data))
+
+    def required(self, subject: str, at: datetime | str | None = None, *,
+                 language: str | None = None) -> Call[Required]:
+        return Call(method="GET", path=f"/v1/subjects/{_segment(subject)}/required",
+                    params=_params(at=at, lang=language), read=_required)
 
     def record(self, subject: str, document: str, action: str = "accepted",
                version: str | None = None, *, channel: str = "api",
                evidence: dict[str, Any] | None = None, sha256: str | None = None,
+               language: str | None = None,
                idempotency_key: str | None = None) -> Call[tuple[Event, ...]]:
         body = {"subject": subject, "document": document, "action": action, "channel": channel,
                 "evidence": evidence or {}}
-        body |= {k: v for k, v in (("version", version), ("sha256", sha256)) if v is not None}
+        body |= {k: v for k, v in (("version", version), ("sha256", sha256),
+                                   ("language", language)) if v is not None}
         return Call(method="POST", path="/v1/consents", body=body,
                     idempotency_key=idempotency_key or _new_key(),
                     read=lambda data: tuple(_value(Event, e) for e in data["events"]))
@@ -234,19 +252,33 @@ class Client(_Base):
             time.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def catalog(self, at: datetime | str | None = None) -> list[CatalogDocument]:
-        """Every published document, with what is in force and announced at ``at``."""
-        return self.send(_CALLS.catalog(at))
+    def catalog(self, at: datetime | str | None = None, *,
+                document: str | None = None) -> list[CatalogDocument]:
+        """Every published document (or only ``document``), with what is in force and
+        announced at ``at``."""
+        return self.send(_CALLS.catalog(at, document=document))
+
+    def text(self, document: str, version: str, language: str | None = None) -> VersionText:
+        """The exact text of ``version`` of ``document``, in ``language`` where it has one;
+        see :meth:`consent.Ledger.text`."""
+        return self.send(_CALLS.text(document, version, language))
+
+    def required(self, subject: str, at: datetime | str | None = None, *,
+                 language: str | None = None) -> Required:
+        """What the product must do now about ``subject`` (an empty ``required`` lets them
+        in); see :meth:`consent.Ledger.required`."""
+        return self.send(_CALLS.required(subject, at, language=language))
 
     def record(self, subject: str, document: str, action: str = "accepted",
                version: str | None = None, *, channel: str = "api",
                evidence: dict[str, Any] | None = None, sha256: str | None = None,
-               idempotency_key: str | None = None) -> tuple[Event, ...]:
+               language: str | None = None, idempotency_key: str | None = None
+               ) -> tuple[Event, ...]:
         """Record a decision, as :meth:`consent.Ledger.record`; retried under one
         ``idempotency_key`` (a new one by default). Pass the end user's ``ip`` and
         ``user_agent`` in ``evidence``: else the server records this client's."""
         return self.send(_CALLS.record(subject, document, action, version, channel=channel,
-                                       evidence=evidence, sha256=sha256,
+                                       evidence=evidence, sha256=sha256, language=language,
                                        idempotency_key=idempotency_key))
 
     def status(self, subject: str, document: str, at: datetime | str | None = None) -> Status:
@@ -345,15 +377,25 @@ class AsyncClient(_Base):
             await asyncio.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def catalog(self, at: datetime | str | None = None) -> list[CatalogDocument]:
-        return await self.send(_CALLS.catalog(at))
+    async def catalog(self, at: datetime | str | None = None, *,
+                      document: str | None = None) -> list[CatalogDocument]:
+        return await self.send(_CALLS.catalog(at, document=document))
+
+    async def text(self, document: str, version: str,
+                   language: str | None = None) -> VersionText:
+        return await self.send(_CALLS.text(document, version, language))
+
+    async def required(self, subject: str, at: datetime | str | None = None, *,
+                       language: str | None = None) -> Required:
+        return await self.send(_CALLS.required(subject, at, language=language))
 
     async def record(self, subject: str, document: str, action: str = "accepted",
                      version: str | None = None, *, channel: str = "api",
                      evidence: dict[str, Any] | None = None, sha256: str | None = None,
+                     language: str | None = None,
                      idempotency_key: str | None = None) -> tuple[Event, ...]:
         return await self.send(_CALLS.record(subject, document, action, version, channel=channel,
-                                             evidence=evidence, sha256=sha256,
+                                             evidence=evidence, sha256=sha256, language=language,
                                              idempotency_key=idempotency_key))
 
     async def status(self, subject: str, document: str,
@@ -445,12 +487,22 @@ def _value(cls: type[T], data: dict[str, Any]) -> T:
                   for name, value in data.items() if name in known})
 
 
+def _texts(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with its ``texts`` as :class:`consent.Text` values."""
+    return {**data, "texts": tuple(_value(Text, t) for t in data.get("texts", ()))}
+
+
+def _required(data: dict[str, Any]) -> Required:
+    return Required(subject=data["subject"], required=tuple(
+        _value(Requirement, _texts(item)) for item in data["required"]))
+
+
 def _document(data: dict[str, Any]) -> CatalogDocument:
     def version(item: dict[str, Any]) -> CatalogVersion:
-        return _value(CatalogVersion, item)
+        return _value(CatalogVersion, _texts(item))
 
     return CatalogDocument(
-        slug=data["slug"], title=data["title"],
+        slug=data["slug"], title=data["title"], required=data.get("required", False),
         in_force=version(data["in_force"]) if data["in_force"] else None,
         announced=tuple(version(v) for v in data["announced"]),
         versions=tuple(version(v) for v in data["versions"]))

@@ -59,6 +59,9 @@ class Config:
     prevailing_notice: str | None = None
     """The notice of which text prevails, on pages in other languages; ``None`` for the
     built-in one, ``""`` for none."""
+    required: tuple[str, ...] = ()
+    """The slugs of the documents every user must accept at signup (``[consent] required``):
+    published as such, so that the ledger's ``required`` asks for them."""
     out: Path = Path("build")
     cache_dir: Path | None = None
     """The build cache's folder (``[site] cache_dir``), never published: beside
@@ -113,6 +116,7 @@ _SECTIONS = {"site": {"title": "site_title", "base_url": "base_url", "organisati
                       "language": "language", "languages": "languages",
                       "prevailing_notice": "prevailing_notice", "cache_dir": "cache_dir"},
              "materiality": {"watch": "watch"},
+             "consent": {"required": "required"},
              "receipts": {"signing_key": "signing_key"}}
 _PATHS = {"content", "templates", "out", "ledger", "signing_key", "cache_dir"}
 _READ = {"content", "templates"}
@@ -168,7 +172,7 @@ def read_config(path: str | Path) -> Config:
             values[key] = (key, value)
     names = {f.name for f in fields(Config)} - {"source", "content_from", "site_title", "watch",
                                                 "signing_key", "language", "languages", "prevailing_notice",
-                                                "cache_dir"}
+                                                "cache_dir", "required"}
     config = {"source": path, "signing_key": path.parent / SIGNING_KEY_FILE,
               "cache_dir": path.parent / CACHE_FOLDER,
               "content_from": str(path) if "content" in values else None}
@@ -176,7 +180,7 @@ def read_config(path: str | Path) -> Config:
         if name not in names | {v for section in _SECTIONS.values() for v in section.values()}:
             raise ConfigError(f"{path}: unknown key {label!r}; known keys: {', '.join(sorted(names))}, "
                               f"[site] {', '.join(_SECTIONS['site'])}, [materiality] watch, "
-                              "[receipts] signing_key, [webhooks]")
+                              "[consent] required, [receipts] signing_key, [webhooks]")
         config[name] = _convert(path, label, name, value)
     language = config.get("language", "en")
     if config.get("languages") and language not in config["languages"]:

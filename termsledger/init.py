@@ -43,6 +43,9 @@ content = "{content}"{content_note}
 # [materiality]
 # watch = ["certificate", "tutor"]    # extra watch-list terms for the change analysis
 
+# [consent]
+# required = ["terms", "privacy"]     # documents every user must accept at signup
+
 # [receipts]
 # signing_key = "{signing_key}"   # signs consent receipts: never commit it
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import date
 
 import terms
@@ -19,6 +20,16 @@ def version(slug: str, effective: str, material: bool | None = None, references=
         label=label, title=slug.title(), summary=f"{slug} of {effective}", material=material,
         references=tuple(references), body=body, content_sha256=terms.content_sha256(body),
         path=f"{slug}.md", commit=None, committed_at=None, announced_at=None)
+
+
+def translated(source: terms.Version, language: str, body: str | None = None,
+               title: str | None = None) -> terms.Version:
+    """``source`` with a text in ``language`` (its own ``body``, ``title`` and summary)."""
+    body = body if body is not None else f"# {source.slug} ({language})\n\n{language} text of {source.id}.\n"
+    text = replace(source, language=language, title=title or f"{source.title} ({language})",
+                   summary=f"{source.summary} ({language})", body=body,
+                   content_sha256=terms.content_sha256(body), path=f"{source.slug}.{language}.md")
+    return replace(source, translations=(*source.translations, text))
 
 
 def content(*versions: terms.Version) -> terms.Content:

@@ -45,6 +45,12 @@ def accept(client, subject, document="terms", **fields):
     return response.json()
 
 
+def accept_earlier(client, subject):
+    """An acceptance of the first Terms while they were in force (the API records the present:
+    accepting them now is refused, see test_accepting_an_outdated_version_is_a_409)."""
+    client.app.state.ledger.record(subject, "terms", version="2025-03-01", at="2025-06-01")
+
+
 ROUTES = [  # method, path, JSON body, scope needed
     ("GET", "/v1/documents", None, "read"),
     ("GET", "/v1/subjects/u1/status?document=terms", None, "read"),
@@ -67,7 +73,7 @@ LEVELS = ["read", "write", "admin"]
 @pytest.mark.parametrize("method,path,body,needed", ROUTES)
 def test_every_route_checks_key_and_scope(client, secrets, ledger_path, method, path, body, needed):
     with Ledger(ledger_path) as ledger:
-        ledger.record("u1", "terms", version="2025-03-01")
+        ledger.record("u1", "terms", version="2025-03-01", at="2025-06-01")
 
     def call(headers):
         return client.request(method, path, json=body, headers=headers)
@@ -207,6 +213,18 @@ def test_caller_supplied_ip_and_user_agent_are_kept(client):
     assert (evidence["ip"], evidence["user_agent"]) == ("203.0.113.9", "SignupFlow/2")
 
 
+def test_whole_numbers_beyond_64_bits_in_evidence_are_kept_and_shown(client):
+    big = {"order": 140683770075447671390208, "nested": [{"id": -(2 ** 70)}]}
+    for headers in ({}, {"Idempotency-Key": "big-numbers"}):  # a 500 before
+        recorded = client.post("/v1/consents", headers=headers, json={
+            "subject": "big", "document": "terms", "evidence": big})
+        assert recorded.status_code == 201, recorded.text
+        assert recorded.json()["events"][0]["evidence"] == {**big, "ip": "testclient",
+                                                            "user_agent": "testclient"}
+    events = client.get("/v1/subjects/big/history").json()["events"]
+    assert [e["evidence"]["order"] for e in events if e["part_of"] is None] == [big["order"]] * 2
+
+
 @pytest.mark.parametrize("subject,path", [
     ("team/alice", "team%2Falice"),
     ("team/alice", "team/alice"),
@@ -225,7 +243,7 @@ def test_subject_ids_travel_percent_encoded(client, subject, path):
 
 def test_bulk_status(client):
     accept(client, "u1")
-    accept(client, "u2", version="2025-03-01")
+    accept_earlier(client, "u2")
     response = client.post("/v1/subjects/status", json={"subjects": ["u1", "u2", "u3"], "document": "terms"})
     assert [(s["subject"], s["status"]) for s in response.json()["statuses"]] == [
         ("u1", "current"), ("u2", "reaccept"), ("u3", "never")]
@@ -262,7 +280,7 @@ def test_idempotent_retries_record_once(client, secrets, ledger_path):
 
 
 def test_idempotent_ack_and_erasure_of_stored_responses(client):
-    accept(client, "u1", version="2025-03-01")
+    accept_earlier(client, "u1")
     ack = {"document": "terms", "version": "2025-09-15", "subjects": ["u1"]}
     first = client.post("/v1/notifications/ack", json=ack, headers={"Idempotency-Key": "a1"})
     again = client.post("/v1/notifications/ack", json=ack, headers={"Idempotency-Key": "a1"})
@@ -277,7 +295,7 @@ def test_idempotent_ack_and_erasure_of_stored_responses(client):
 
 def test_notifications_and_ack(client):
     for subject in ("u1", "u2", "u3"):
-        accept(client, subject, version="2025-03-01")
+        accept_earlier(client, subject)
     accept(client, "u4")
     page = client.get("/v1/notifications?document=terms&version=2025-09-15").json()
     assert sorted(page["subjects"]) == ["u1", "u2", "u3"] and page["next_cursor"] is None
@@ -292,7 +310,7 @@ def test_notifications_and_ack(client):
 def test_pagination_neither_skips_nor_repeats_while_events_arrive(client):
     waiting = [f"user-{i:03d}" for i in range(40)]
     for subject in waiting:
-        accept(client, subject, version="2025-03-01")
+        accept_earlier(client, subject)
     seen, cursor, round_ = [], None, 0
     while True:
         query = "document=terms&version=2025-09-15&limit=7" + (f"&cursor={cursor}" if cursor else "")
@@ -300,8 +318,8 @@ def test_pagination_neither_skips_nor_repeats_while_events_arrive(client):
         seen += page["subjects"]
         round_ += 1
         # Meanwhile: newcomers accept the old version, and some waiting subjects act.
-        accept(client, f"late-{round_:03d}", version="2025-03-01")
-        accept(client, f"aaa-{round_:03d}", version="2025-03-01")
+        accept_earlier(client, f"late-{round_:03d}")
+        accept_earlier(client, f"aaa-{round_:03d}")
         client.post("/v1/consents", json={"subject": waiting[-round_], "document": "terms",
                                           "action": "withdrawn"})
         cursor = page["next_cursor"]
@@ -440,7 +458,7 @@ def test_idempotency_keys_of_up_to_255_printable_ascii_characters(client, secret
 
 def test_cursors_the_server_did_not_issue_are_a_422(client, app):
     for subject in ("u1", "u2", "u3"):
-        accept(client, subject, version="2025-03-01")
+        accept_earlier(client, subject)
     rowid = version_rowid(app.state.ledger, "terms", "2025-09-15")
     for text in (f"{rowid}:{2 ** 64}", f"{rowid}:-1", f"{rowid}:0", "x" * 5000):
         cursor = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
@@ -495,7 +513,7 @@ def test_verify_over_http_says_its_limits_and_takes_an_anchor(client):
 
 
 def test_status_and_catalog_at_a_moment(client):
-    accept(client, "u1", version="2025-03-01")
+    accept_earlier(client, "u1")
     path = "/v1/subjects/u1/status"
     assert client.get(path, params={"document": "terms"}).json()["status"] == "reaccept"
     then = client.get(path, params={"document": "terms", "at": "2025-06-01T12:00:00Z"}).json()

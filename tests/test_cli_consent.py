@@ -42,7 +42,7 @@ def test_publish_record_status_and_rights(repo, tmp_path):
     published = data("publish", "--content", repo.path, "--ledger", db)
     assert len(published["added"]) == 3
     assert data("publish", "--content", repo.path, "--ledger", db)["unchanged"] == 3
-    events = data("consent", "record", "u1", "terms", "--version", "2025-01-01",
+    events = data("consent", "record", "u1", "terms", "--version", "2025-01-01", "--at", "2025-06-01",
                   "--evidence", '{"ip": "192.0.2.1"}', "--ledger", db)
     assert [(e["document"], e["version"]) for e in events] == [("terms", "2025-01-01"),
                                                               ("privacy", "2025-01-01")]
@@ -298,7 +298,7 @@ def test_every_command_takes_a_postgresql_url_from_the_option_the_environment_or
 def test_status_at_a_moment(repo, tmp_path):
     db = tmp_path / "l.db"
     run("publish", "--content", repo.path, "--ledger", db)
-    run("consent", "record", "u1", "terms", "--version", "2025-01-01", "--ledger", db)
+    run("consent", "record", "u1", "terms", "--version", "2025-01-01", "--at", "2025-06-01", "--ledger", db)
     then = data("consent", "status", "u1", "terms", "--at", "2026-01-15T12:00:00+01:00",
                 "--ledger", db)
     assert (then["status"], then["announced_version"]) == ("announced", "2026-02-01")
@@ -310,3 +310,20 @@ def test_status_at_a_moment(repo, tmp_path):
         result = run("consent", "status", "u1", "terms", "--at", bad, "--ledger", db, code=2)
         assert f"Invalid value for '--at': {bad!r} is not an ISO-8601 date and time" in result.output
         assert "Traceback" not in result.output
+
+
+def test_publish_marks_the_documents_required_at_signup(repo, tmp_path):
+    db = tmp_path / "l.db"
+    repo.write("termsledger.toml", '[consent]\nrequired = ["terms"]\n')
+    run("publish", "--content", repo.path, "--ledger", db)
+    found = data("consent", "required", "nobody", "--ledger", db)
+    assert [(r["document"], r["action"], r["version"]) for r in found["required"]] == [
+        ("terms", "accept", "2026-02-01")]
+    repo.write("termsledger.toml", '[consent]\nrequired = ["termz"]\n')
+    refused = run("publish", "--content", repo.path, "--ledger", db, code=1)
+    assert refused.output == ("Error: nothing published: required names 'termz', which is not a "
+                              "document of the content (its documents are: privacy, terms)\n")
+    repo.write("termsledger.toml", '[consent]\nrequired = "terms"\n')
+    refused = run("publish", "--content", repo.path, "--ledger", db, code=1)
+    assert "[consent] required must be a list of text, not 'terms'" in refused.output
+    assert data("consent", "required", "nobody", "--ledger", db) == found  # nothing changed

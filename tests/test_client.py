@@ -94,8 +94,9 @@ def test_the_client_returns_what_the_ledger_returns(served, admin):
 def test_notifications_follow_the_cursors(served, admin, monkeypatch):
     _, _, ledger_path = served
     waiting = [f"old-{i:02d}" for i in range(23)]
-    for subject in waiting:
-        admin.record(subject, "terms", version="2025-03-01")
+    with Ledger(ledger_path) as ledger:  # accepted while the first Terms were in force
+        ledger.record_many({"subject": subject, "document": "terms", "version": "2025-03-01",
+                            "at": "2025-06-01"} for subject in waiting)
     expected = list(Ledger(ledger_path).pending_notifications("terms", "2025-09-15"))
     assert set(waiting) <= set(expected)
     monkeypatch.setattr(client_module, "PAGE_SIZE", 5)
@@ -252,7 +253,10 @@ def test_the_async_client(served):
 
     async def scenario():
         async with AsyncClient(base_url, secrets["admin"]) as client:
-            events = await client.record("async-1", "terms", version="2025-03-01")
+            with pytest.raises(consent.OutdatedVersion, match="version 2025-09-15 is;"):
+                await client.record("async-1", "terms", version="2025-03-01")
+            with Ledger(ledger_path) as ledger:  # accepted while the first Terms were in force
+                events = ledger.record("async-1", "terms", version="2025-03-01", at="2025-06-01")
             status = await client.status("async-1", "terms")
             pending = [s async for s in client.pending_notifications("terms", "2025-09-15")]
             marked = await client.mark_notified(["async-1"], "terms", "2025-09-15")

@@ -173,7 +173,7 @@ def test_accepting_a_document_accepts_its_bundle(ledger):
     assert events[0].evidence == {"ip": "192.0.2.1"} and events[1].evidence is None
     later = ledger.record("di", "terms", at="2025-07-01")  # privacy 2025-06-01 now in force
     assert later[1].version == "2025-06-01"
-    explicit = ledger.record("di", "terms", version="2024-01-01", at="2025-07-01")
+    explicit = ledger.record("di", "terms", version="2025-01-01", at="2025-07-01")
     assert explicit[1].version == "2025-06-01"  # the bundle as in force when accepted
     declined = ledger.record("di", "terms", action="declined", at="2025-07-01")
     assert len(declined) == 1
@@ -184,7 +184,7 @@ def test_sha256_must_be_the_text_or_the_bundle_manifest(ledger):
     terms_now = listing["terms"].in_force
     ledger.record("ed", "terms", at="2026-03-01", sha256=terms_now.content_sha256)
     ledger.record("ed", "terms", at="2026-03-01", sha256=terms_now.manifest_sha256)
-    with pytest.raises(UnpublishedVersion, match=r"sha256 'f+' is neither the text of terms "
+    with pytest.raises(UnpublishedVersion, match=r"sha256 'f+' is neither any text of terms "
                                              r"2026-01-01 nor the manifest of its bundle"):
         ledger.record("ed", "terms", at="2026-03-01", sha256="f" * 64)
 

@@ -16,12 +16,12 @@ from datetime import datetime
 
 import pytest
 from click.testing import CliRunner
-from ledger_support import content, example, sql, version
+from ledger_support import content, example, sql, translated, version
 from webhook_support import Receiver, toml
 
 import consent
-from consent import (DeliverySettings, InvalidWebhook, Ledger, ReceiptSettings, UnknownWebhook,
-                     addresses)
+import terms
+from consent import DeliverySettings, InvalidWebhook, Ledger, ReceiptSettings, UnknownWebhook, addresses
 from consent.signing import create_key, rotate_key
 from termsledger.cli import cli
 
@@ -139,13 +139,13 @@ def test_deliveries_are_signed_in_the_recommended_shape_without_evidence(ledger,
                       key=lambda d: (d.data["subject"], d.data["action"]))
     assert [d.data for d in recorded] == [
         {"subject": "user-1", "document": "terms", "version": "2026-01-01", "action": "accepted",
-         "channel": "api", "content_sha256": sha("terms", "2026-01-01", ledger),
+         "channel": "api", "language": "en", "content_sha256": sha("terms", "2026-01-01", ledger),
          "bundle": [{"document": "privacy", "version": "2025-06-01"}]},
         {"subject": "user-1", "document": "terms", "version": "2026-01-01",
-         "action": "withdrawn", "channel": "api",
+         "action": "withdrawn", "channel": "api", "language": "en",
          "content_sha256": sha("terms", "2026-01-01", ledger)},
         {"subject": "user-2", "document": "privacy", "version": "2025-06-01",
-         "action": "declined", "channel": "web",
+         "action": "declined", "channel": "web", "language": "en",
          "content_sha256": sha("privacy", "2025-06-01", ledger)}]
     (published,) = receiver.of("version.published")
     assert published.data == {"document": "terms", "version": "2100-01-01",
@@ -160,6 +160,23 @@ def test_deliveries_are_signed_in_the_recommended_shape_without_evidence(ledger,
         assert IP.encode() not in delivery.body and b"Firefox" not in delivery.body
     assert len(set(receiver.ids())) == 4
     assert ledger.webhooks.list()[0].delivered == 4
+
+
+def test_a_decision_names_the_language_and_hash_of_the_text_shown(where, receiver):
+    """``consent.recorded`` of an acceptance of a translation names its language and its hash,
+    as the event and its receipt do."""
+    french = "# Conditions\n\nSoyez courtois.\n"
+    own = version("terms", "2026-01-01")
+    with Ledger(where("texts.db"), create=True) as ledger:
+        ledger.publish(content(translated(own, "fr", french)), languages=("en", "fr"))
+        subscribe(ledger, receiver, ["consent.recorded"])
+        ledger.record("user-fr", "terms", language="fr")
+        ledger.record("user-en", "terms")
+        deliver_until(ledger, lambda: len(receiver.of("consent.recorded")) == 2)
+    shown = {d.data["subject"]: (d.data["language"], d.data["content_sha256"])
+             for d in receiver.of("consent.recorded")}
+    assert shown == {"user-fr": ("fr", terms.content_sha256(french)),
+                     "user-en": ("en", own.content_sha256)}
 
 
 def example_versions():

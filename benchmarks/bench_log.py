@@ -260,7 +260,7 @@ def bench_verify(folder: Path, runs: int) -> None:
     print(f"5. termsledger receipt verify as a whole process, {runs} runs (median)")
     settings = _settings(folder)
     ledger = _ledger(folder, "verify.ledger", settings)
-    events = ledger.record("user-1", "terms", channel="web", version="2025-01-01")
+    events = ledger.record("user-1", "terms", channel="web", version="2026-01-01")  # the one in force
     checkpoint = ledger.log.checkpoint()
     site = folder / "site"
     site_builder.build(catalog(), site, site_builder.SiteSettings(base_url=settings.base_url),

@@ -7,7 +7,7 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -97,17 +97,18 @@ class LazyGroup(click.Group):
     """A group whose subcommands are imported only when they run, so that a command
     does not pay for the imports of the others (the HTTP server's, the ledger's…)."""
 
-    def __init__(self, *args, lazy_commands: dict[str, str], **kwargs):
+    def __init__(self, *args: Any, lazy_commands: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy_commands = lazy_commands
 
-    def list_commands(self, ctx):
+    def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy_commands])
 
-    def get_command(self, ctx, name):
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.lazy_commands:
             module, attribute = self.lazy_commands[name].rsplit(".", 1)
-            return getattr(importlib.import_module(module, __package__), attribute)
+            command: click.Command = getattr(importlib.import_module(module, __package__), attribute)
+            return command
         return super().get_command(ctx, name)
 
 
@@ -125,7 +126,7 @@ class LazyGroup(click.Group):
     "webhooks": ".cli_webhooks.webhooks",
 })
 @click.version_option(package_name="termsledger")
-def cli():
+def cli() -> None:
     """Terms of Use and policies as Markdown in git: check them, publish a versioned
     site with redline diffs, and keep a ledger of who accepted which version."""
 
@@ -134,7 +135,7 @@ def cli():
 @content_option
 @compared_ledger_option
 @format_option
-def check(content, ledger_path, output_format):
+def check(content: str | None, ledger_path: str | None, output_format: str) -> None:
     """Check the documents and their history; exit 1 on any error.
 
     Reports every problem as path:line: error|warning: message. When a ledger exists, each
@@ -181,7 +182,7 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' if count != 1 else ''}"
 
 
-def _document_summary(document: terms.Document) -> dict:
+def _document_summary(document: terms.Document) -> dict[str, object]:
     current, announced = document.in_force(), document.announced()
     return {"slug": document.slug, "title": document.title, "path": document.path,
             "versions": len(document.versions),

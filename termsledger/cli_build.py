@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -21,7 +22,8 @@ def site_settings(config: Config) -> site_builder.SiteSettings:
                                      organisation=config.organisation, contact=config.contact,
                                      templates=config.templates, watch=config.watch,
                                      file_urls=config.file_urls, language=config.language,
-                                     languages=config.site_languages, prevailing_notice=config.prevailing_notice)
+                                     languages=config.site_languages,
+                                     prevailing_notice=config.prevailing_notice)
 
 
 @click.command()
@@ -41,7 +43,9 @@ def site_settings(config: Config) -> site_builder.SiteSettings:
 @click.option("--cache-dir", "cache_dir", type=click.Path(file_okay=False), default=None,
               help="The build cache's folder, outside the output folder ([site] cache_dir). Defaults to "
                    ".termsledger-cache beside termsledger.toml, else beside the output folder.")
-def build(content, out, base_url, date, file_urls, ledger_path, key_file, strict, cache_dir):
+def build(content: str | None, out: str | None, base_url: str | None, date: datetime | None,
+          file_urls: bool | None, ledger_path: str | None, key_file: str | None, strict: bool,
+          cache_dir: str | None) -> None:
     """Build the website: every document, every version, revisions, diffs and feeds.
 
     Writes only the files whose contents changed. Checks the content first, as `termsledger

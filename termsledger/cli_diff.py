@@ -19,7 +19,7 @@ from .cli import content_option, load_config, load_content
 @content_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="Output format; markdown is for a pull request's comment.")
-def diff(slug, old, new, content, output_format):
+def diff(slug: str, old: str | None, new: str | None, content: str | None, output_format: str) -> None:
     """Show what changed between two versions of a document, and whether it looks material.
 
     OLD and NEW are version names (effective date, id or label); they default to the two

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -95,7 +96,7 @@ def serve(ledger: str | None, host: str, port: int, workers: int, root_path: str
 
 
 @click.group()
-def keys():
+def keys() -> None:
     """Create, list and revoke the API keys of `termsledger serve`; `keys signing` manages the
     key that signs receipts and checkpoints."""
 
@@ -110,7 +111,7 @@ keys.add_command(signing)
 @click.option("--name", required=True, help="Who uses the key, e.g. the mailer.")
 @ledger_option
 @format_option
-def create_key(scope, name, ledger, output_format):
+def create_key(scope: str, name: str, ledger: str | None, output_format: str) -> None:
     """Create an API key and print its secret, once, alone on the last line.
 
     Example:
@@ -131,7 +132,7 @@ def create_key(scope, name, ledger, output_format):
 @keys.command(name="list")
 @ledger_option
 @format_option
-def list_keys(ledger, output_format):
+def list_keys(ledger: str | None, output_format: str) -> None:
     """List the API keys, revoked ones included; secrets are never shown.
 
     Example:
@@ -152,7 +153,7 @@ def list_keys(ledger, output_format):
 @keys.command(name="revoke")
 @click.argument("key_id")
 @ledger_option
-def revoke_key(key_id, ledger):
+def revoke_key(key_id: str, ledger: str | None) -> None:
     """Revoke an API key; a running server refuses it (401) from its next request.
 
     Example:
@@ -166,7 +167,7 @@ def revoke_key(key_id, ledger):
 
 
 @contextmanager
-def _key_errors():
+def _key_errors() -> Iterator[None]:
     try:
         yield
     except ConsentError as error:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,8 @@ import click
 from .cli import format_option, ledger_option, load_config
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from consent import ReceiptSettings
 
     from .config import Config
@@ -66,7 +69,7 @@ def receipt_settings(config: Config, key_file: str | None, *, required: bool = F
 
 
 @click.group()
-def receipt():
+def receipt() -> None:
     """Verify consent receipts, offline, against the public terms site."""
 
 
@@ -79,7 +82,7 @@ def receipt():
               help="Also check that the receipt is about this subject id (needs the "
                    "subject's own copy, which holds the salt).")
 @format_option
-def verify_receipt(receipt_file, site, subject, output_format):
+def verify_receipt(receipt_file: str, site: str | None, subject: str | None, output_format: str) -> None:
     """Check a receipt: its signature against the keys the site publishes (valid when it was
     issued), its inclusion proof against a checkpoint the site publishes (whose signature is
     checked too), and that the site lists the version with the receipt's sha256.
@@ -124,7 +127,7 @@ def verify_receipt(receipt_file, site, subject, output_format):
 
 
 @click.group()
-def log():
+def log() -> None:
     """The transparency log of the ledger's events: sequence it, sign checkpoints, print
     proofs, and check that a published checkpoint extends an earlier one.
 
@@ -135,7 +138,7 @@ def log():
 
 @log.command(name="sequence")
 @ledger_option
-def sequence_log(ledger_path):
+def sequence_log(ledger_path: str | None) -> None:
     """Make the events not yet in the log its next leaves.
 
     Example:
@@ -155,7 +158,7 @@ def sequence_log(ledger_path):
 @ledger_option
 @key_option
 @format_option
-def sign_checkpoint(ledger_path, key_file, output_format):
+def sign_checkpoint(ledger_path: str | None, key_file: str | None, output_format: str) -> None:
     """Sequence the events waiting, then sign a checkpoint of the whole log with the signing
     key and keep it in the ledger (when the log has not grown since the latest checkpoint,
     that one is shown). `termsledger build` publishes it with the site.
@@ -184,7 +187,7 @@ def sign_checkpoint(ledger_path, key_file, output_format):
 @log.command(name="checkpoints")
 @ledger_option
 @format_option
-def list_checkpoints(ledger_path, output_format):
+def list_checkpoints(ledger_path: str | None, output_format: str) -> None:
     """List the signed checkpoints of the log, with when each was first published.
 
     Example:
@@ -214,7 +217,7 @@ def list_checkpoints(ledger_path, output_format):
 @click.option("--size", type=click.IntRange(min=0), default=None,
               help="Against the checkpoint of this size. Defaults to the latest published.")
 @ledger_option
-def prove_inclusion(event, size, ledger_path):
+def prove_inclusion(event: str, size: int | None, ledger_path: str | None) -> None:
     """Print the proof that EVENT (its place: seq, or chain.seq) is in the log, as JSON:
     its leaf index, the signed checkpoint and the audit path.
 
@@ -237,7 +240,7 @@ def prove_inclusion(event, size, ledger_path):
 @click.argument("old", type=click.IntRange(min=0))
 @click.argument("new", type=click.IntRange(min=0), required=False)
 @ledger_option
-def prove_consistency(old, new, ledger_path):
+def prove_consistency(old: int, new: int | None, ledger_path: str | None) -> None:
     """Print the proof that the log's tree of NEW leaves (by default the latest published
     checkpoint's) extends its tree of OLD leaves, as `log verify-consistency --proof` reads it.
 
@@ -263,7 +266,8 @@ def prove_consistency(old, new, ledger_path):
                    "log's keys.")
 @click.option("--keys", "keys_file", default=None, type=click.Path(dir_okay=False),
               help="A copy of the log's public keys record (keys.json), instead of --site.")
-def verify_consistency(old, new, proof_file, site, keys_file):
+def verify_consistency(old: str, new: str, proof_file: str, site: str | None,
+                       keys_file: str | None) -> None:
     """Check that checkpoint NEW extends checkpoint OLD (both signed-note files, e.g. archived
     copies of transparency/checkpoint): both signed by the log's published keys, and the
     proof shows the tree of OLD is the beginning of the tree of NEW.
@@ -280,11 +284,13 @@ def verify_consistency(old, new, proof_file, site, keys_file):
     from consent.signing import PublicKeys
     from consent.transparency import ConsistencyProof, Site, verify_extension
 
-    if (site is None) == (keys_file is None):
-        raise click.ClickException("give the log's keys with either --site or --keys")
     try:
-        keys = (Site(site).public_keys() if site else
-                PublicKeys.parse(_read(keys_file, "public keys record"), source=keys_file))
+        if site is not None and keys_file is None:
+            keys = Site(site).public_keys()
+        elif keys_file is not None and site is None:
+            keys = PublicKeys.parse(_read(keys_file, "public keys record"), source=keys_file)
+        else:
+            raise click.ClickException("give the log's keys with either --site or --keys")
         proof = ConsistencyProof.parse(_read(proof_file, "consistency proof"))
         first, second = verify_extension(_read(old, "checkpoint"), _read(new, "checkpoint"), proof, keys)
     except (InvalidNote, InvalidProof, PublicationError, SigningKeyError) as error:
@@ -294,14 +300,14 @@ def verify_consistency(old, new, proof_file, site, keys_file):
                f"(signed {_time(first.time)}).")
 
 
-def _time(time) -> str:
+def _time(time: datetime) -> str:
     from consent.signing import format_time
 
     return format_time(time)
 
 
 @click.group()
-def signing():
+def signing() -> None:
     """Create, rotate and list the key that signs receipts and checkpoints.
 
     The private key stays in its file (mode 0600), never in the ledger or the site; the public
@@ -314,7 +320,7 @@ def signing():
               help="The log's name (its origin), e.g. terms.example.com. Defaults to [site] "
                    "base_url without its scheme.")
 @key_option
-def create_signing_key(name, key_file):
+def create_signing_key(name: str | None, key_file: str | None) -> None:
     """Create the signing key and its public keys record.
 
     Example:
@@ -339,7 +345,7 @@ def create_signing_key(name, key_file):
 
 @signing.command(name="rotate")
 @key_option
-def rotate_signing_key(key_file):
+def rotate_signing_key(key_file: str | None) -> None:
     """Replace the signing key with a new one; the old key's public half stays in the record,
     so that what it signed keeps verifying for its time.
 
@@ -360,7 +366,7 @@ def rotate_signing_key(key_file):
 @signing.command(name="list")
 @key_option
 @format_option
-def list_signing_keys(key_file, output_format):
+def list_signing_keys(key_file: str | None, output_format: str) -> None:
     """List every signing key of the record, with its validity period.
 
     Example:
@@ -383,7 +389,7 @@ def list_signing_keys(key_file, output_format):
 
 
 @contextmanager
-def _key_errors():
+def _key_errors() -> Iterator[None]:
     from consent.errors import SigningKeyError
 
     try:

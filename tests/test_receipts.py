@@ -12,15 +12,14 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from transparency_support import BASE_URL, ORIGIN, World, build_site
 
 from consent import InvalidNote, InvalidProof, InvalidReceipt, PublicationError
 from consent.note import Checkpoint, Note, SigningKey, sign_checkpoint
 from consent.receipt_checks import site_of, verify_receipt
 from consent.receipts import SignedReceipt, commitment, sign_receipt
 from consent.signing import rotate_key
-from consent.transparency import (ConsistencyProof, Site, checkpoint_path, transparency_files,
-                                  verify_extension)
-from transparency_support import BASE_URL, ORIGIN, World, build_site
+from consent.transparency import ConsistencyProof, Site, checkpoint_path, transparency_files, verify_extension
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +57,8 @@ def test_a_receipt_verifies_against_the_site_folder(world):
 
 def test_the_subject_is_checked_only_with_the_salt(world):
     signed = world.receipt(1)
-    assert verify(world, signed, subject="user-43").problem == "subject: the receipt is not about that subject"
+    assert (verify(world, signed, subject="user-43").problem
+            == "subject: the receipt is not about that subject")
     shared = replace(signed, salt=None)  # the copy a holder shows others
     assert verify(world, shared).ok
     assert "has no subjectSalt" in verify(world, shared, subject="user-42").problem
@@ -100,17 +100,21 @@ def test_tampering_with_the_signature_proof_or_checkpoint_fails(world):
     signed = world.receipt(2)
     value = bytearray(signed.signature)
     value[0] ^= 1
-    assert verify(world, replace(signed, signature=bytes(value))).problem.startswith("signature: does not match")
+    tampered = replace(signed, signature=bytes(value))
+    assert verify(world, tampered).problem.startswith("signature: does not match")
     hashes = list(signed.proof.hashes)
     hashes[1] = bytes(32)
     bad = replace(signed, proof=replace(signed.proof, hashes=tuple(hashes)))
-    assert verify(world, bad).problem.startswith("inclusion: the inclusion proof of leaf 2 does not lead to the root")
+    assert verify(world, bad).problem.startswith(
+        "inclusion: the inclusion proof of leaf 2 does not lead to the root")
     note = signed.proof.checkpoint
     size_changed = note.replace("\n8\n", "\n7\n", 1)
-    assert "does not verify" in verify(world, replace(signed, proof=replace(signed.proof, checkpoint=size_changed))).problem
+    resized = replace(signed, proof=replace(signed.proof, checkpoint=size_changed))
+    assert "does not verify" in verify(world, resized).problem
     for index in (3, 1, 7):  # the index is not signed: the audit path holds only from leaf 2
         other_leaf = replace(signed, proof=replace(signed.proof, leaf_index=index))
-        assert verify(world, other_leaf).problem.startswith(f"inclusion: the inclusion proof of leaf {index} ")
+        assert verify(world, other_leaf).problem.startswith(
+            f"inclusion: the inclusion proof of leaf {index} ")
 
 
 def test_a_checkpoint_must_be_published_signed_by_the_log_and_agree_with_the_site(world):
@@ -125,7 +129,8 @@ def test_a_checkpoint_must_be_published_signed_by_the_log_and_agree_with_the_sit
     foreign = sign_checkpoint(Checkpoint(origin="another.example", size=7, root_hash=world.log.root()),
                               stranger, world.time(8))
     result = verify(world, replace(signed, proof=replace(signed.proof, checkpoint=foreign)))
-    assert result.problem == "checkpoint: the checkpoint is from the log 'another.example', not 'terms.example.com'"
+    assert result.problem == ("checkpoint: the checkpoint is from the log 'another.example', "
+                              "not 'terms.example.com'")
     # a fork: the site publishes another root for the receipt's size (signed by the same key)
     forked = sign_checkpoint(Checkpoint(origin=ORIGIN, size=7, root_hash=bytes(32)), world.key, world.time(8))
     (world.site / checkpoint_path(7)).write_text(forked)
@@ -186,7 +191,8 @@ def test_a_receipt_verifies_against_the_site_over_http(world, served):
     signed = world.receipt(2)
     assert verify_receipt(signed, Site(served)).ok
     problem = verify_receipt(signed, Site(served + "nothing-here/")).problem
-    assert problem.startswith("keys: cannot read http://127.0.0.1:") and problem.endswith("keys.json: HTTP 404")
+    assert problem.startswith("keys: cannot read http://127.0.0.1:")
+    assert problem.endswith("keys.json: HTTP 404")
     with pytest.raises(PublicationError, match="only http"):
         Site("ftp://example.invalid/")
 
@@ -244,7 +250,8 @@ def test_published_layout_keeps_one_checkpoint_per_size_and_refuses_forks(world)
         transparency_files(world.public_keys, [first, fork])
     with pytest.raises(InvalidNote):
         transparency_files(world.public_keys, [sign_checkpoint(
-            Checkpoint(origin=ORIGIN, size=5, root_hash=world.log.root()), SigningKey.generate(ORIGIN), world.time(3))])
+            Checkpoint(origin=ORIGIN, size=5, root_hash=world.log.root()), SigningKey.generate(ORIGIN),
+            world.time(3))])
 
 
 def test_a_later_checkpoint_extends_an_earlier_one(world):
@@ -257,7 +264,8 @@ def test_a_later_checkpoint_extends_an_earlier_one(world):
     assert (first.checkpoint.size, second.checkpoint.size) == (5, 305)
     with pytest.raises(InvalidProof, match="the checkpoints are of 305 and 5"):
         verify_extension(new, old, proof, world.public_keys)
-    forged = sign_checkpoint(Checkpoint(origin=ORIGIN, size=305, root_hash=bytes(32)), world.key, world.time(400))
+    forged = sign_checkpoint(Checkpoint(origin=ORIGIN, size=305, root_hash=bytes(32)), world.key,
+                             world.time(400))
     with pytest.raises(InvalidProof, match="does not lead to the new root"):
         verify_extension(old, forged, proof, world.public_keys)
     with pytest.raises(InvalidNote, match="the old checkpoint: "):

@@ -1,62 +1,12 @@
-"""Shared fixtures: real git repositories of content made in temporary folders."""
+"""The tests' fixtures; the helpers they share are in ``support/``."""
 
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 
-import git
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def front(**fields) -> str:
-    """Front matter for ``fields`` (``None`` values left out), ending with its closing line."""
-    lines = ["---"]
-    for key, value in fields.items():
-        if value is None:
-            continue
-        if isinstance(value, (list, tuple)):
-            value = "[" + ", ".join(value) + "]"
-        elif isinstance(value, bool):
-            value = str(value).lower()
-        lines.append(f"{key}: {value}")
-    return "\n".join(lines + ["---", ""])
-
-
-class ContentRepo:
-    """A git repository whose commits are made at chosen dates."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.repo = git.Repo.init(path)
-        with self.repo.config_writer() as config:
-            config.set_value("user", "name", "Editor")
-            config.set_value("user", "email", "editor@example.invalid")
-
-    def write(self, name: str, text: str | bytes) -> Path:
-        path = self.path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
-        return path
-
-    def commit(self, when: str, message: str = "Edit", **files: str | bytes) -> str:
-        """Write ``files`` (file name = text) and commit everything at ``when`` (ISO, UTC)."""
-        return self.commit_files(when, files, message)
-
-    def commit_files(self, when: str, files: dict, message: str = "Edit") -> str:
-        for name, text in files.items():
-            self.write(name, text)
-        self.repo.git.add(A=True)
-        stamp = datetime.fromisoformat(when)
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=timezone.utc)
-        env = {"GIT_AUTHOR_DATE": stamp.isoformat(), "GIT_COMMITTER_DATE": stamp.isoformat()}
-        with self.repo.git.custom_environment(**env):
-            self.repo.git.commit("-m", message, "--allow-empty")
-        return self.repo.head.commit.hexsha
+from support.repo import ROOT, ContentRepo
 
 
 @pytest.fixture
@@ -73,9 +23,9 @@ def example_content() -> Path:
 
 @pytest.fixture(scope="session")
 def postgres():
-    """The PostgreSQL test server (see ``tests/engines.py``); skipped without one, except
+    """The PostgreSQL test server (see ``support/engines.py``); skipped without one, except
     under CI, where the PostgreSQL tests must run."""
-    from engines import POSTGRES_ENV, Server, postgres_url
+    from support.engines import POSTGRES_ENV, Server, postgres_url
 
     url = postgres_url()
     if url is None:
@@ -104,3 +54,20 @@ def where(engine, tmp_path, request):
     server = request.getfixturevalue("postgres")
     made: dict[str, str] = {}
     return lambda name="ledger.db": made.setdefault(name, made.get(name) or server.location())
+
+
+@pytest.fixture
+def browser():
+    """A headless Chromium (Playwright's ``Browser``). Name it before the fixtures that build
+    what it opens: Chromium is checked for first (see ``support/browser.py``)."""
+    from support.browser import launched
+
+    with launched() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """The folder for the browser tests' screenshots and PDFs: one of pytest's temporary folders
+    (the latest runs' are kept, under ``pytest-of-<user>/``), never the repository."""
+    return tmp_path_factory.mktemp("screenshots")

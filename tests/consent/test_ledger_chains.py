@@ -1,0 +1,139 @@
+"""Hash chains and seals, on both engines: a PostgreSQL ledger splits its events into several
+chains (a subject's events all in one), an SQLite ledger keeps one; a seal commits to every
+chain's head, and verify finds an event edited, a chain's tail cut after a seal, an event
+moved between chains and an edited seal."""
+
+from __future__ import annotations
+
+import pytest
+from support.ledger import example, sql
+
+from consent import Ledger
+
+SUBJECTS = [f"user-{i}" for i in range(40)]
+
+
+@pytest.fixture
+def ledger(where):
+    with Ledger(where("chains.db"), create=True) as ledger:
+        ledger.publish(example())
+        ledger.record_many({"subject": s, "document": "terms", "at": "2025-02-01"}
+                           for s in SUBJECTS)
+        ledger.record("user-3", "terms", action="withdrawn", at="2025-03-01")
+        yield ledger
+
+
+def tamper(ledger, *statements):
+    """Run ``statements`` on the storage with the append-only guard of ``events`` off."""
+    if ledger.path.startswith("postgresql://"):
+        statements = ("ALTER TABLE events DISABLE TRIGGER USER", *statements,
+                      "ALTER TABLE events ENABLE TRIGGER USER")
+    else:
+        statements = ("DROP TRIGGER events_no_update", "DROP TRIGGER events_no_delete",
+                      *statements)
+    for statement in statements:
+        sql(ledger, *statement) if isinstance(statement, tuple) else sql(ledger, statement)
+
+
+def test_each_subject_is_in_one_chain_and_writers_spread_over_several(ledger, engine):
+    chains = {s: {e.chain for e in ledger.history(s)} for s in SUBJECTS}
+    assert all(len(found) == 1 for found in chains.values())
+    used = set().union(*chains.values())
+    assert len(used) > 8 if engine == "postgresql" else used == {0}
+    result = ledger.verify()
+    assert result.ok and result.events == 2 * len(SUBJECTS) + 1
+    assert result.chains == (32 if engine == "postgresql" else 1)
+
+
+def test_a_seal_commits_to_every_chain_and_anchors_the_ledger(ledger):
+    sealed = ledger.seal()
+    assert sealed.events == 2 * len(SUBJECTS) + 1 and len(sealed.root) == 64
+    assert ledger.seal(if_changed=True) is None
+    ledger.record("late", "terms", at="2025-04-01")
+    assert ledger.seal(if_changed=True).events == sealed.events + 2
+    result = ledger.verify(anchor=f"{sealed.events}:{sealed.root}") if sealed.chains > 1 else \
+        ledger.verify()
+    assert result.ok and result.seal is not None
+
+
+def chain_of(ledger, subject):
+    (event, *_) = ledger.history(subject)
+    return event.chain, max(e.seq for e in ledger.history(subject))
+
+
+def test_an_edited_event_is_found_in_its_chain(ledger):
+    chain, seq = chain_of(ledger, "user-7")
+    tamper(ledger, ("UPDATE events SET at = at + 1 WHERE chain = ? AND seq = ?", (chain, seq)))
+    result = ledger.verify()
+    assert (result.ok, result.chain, result.first_bad) == (False, chain, seq)
+    name = f"{chain}.{seq}" if result.chains > 1 else str(seq)
+    assert result.problem == f"event {name} was edited: it no longer matches its hash"
+
+
+def test_a_chains_tail_cut_after_a_seal_is_found(ledger):
+    sealed = ledger.seal()
+    chain, _ = chain_of(ledger, "user-3")  # the last event of its chain: the withdrawal
+    (length, _), = sql(ledger, "SELECT length, head FROM chains WHERE id = ?", (chain,))
+    tamper(ledger, ("DELETE FROM events WHERE chain = ? AND seq = ?", (chain, length)),
+           ("DELETE FROM personal WHERE chain = ? AND seq = ?", (chain, length)),
+           ("UPDATE chains SET length = length - 1, head = (SELECT hash FROM events WHERE "
+            "chain = ? AND seq = ?) WHERE id = ?", (chain, length - 1, chain)),
+           ("UPDATE status SET state = 1 WHERE state = 2",))
+    result = ledger.verify()
+    what = "the chain" if result.chains == 1 else f"chain {chain}"
+    assert not result.ok and result.problem == (
+        f"{what} holds {length - 1} events, fewer than the {length} sealed on "
+        f"{sealed.at}: events were cut from its end")
+
+
+def test_an_event_moved_to_another_chain_is_found(ledger, engine):
+    if engine == "sqlite":
+        sql(ledger, "INSERT INTO chains (id, length, head) VALUES (1, 0, zeroblob(32))")
+    chain, seq = chain_of(ledger, "user-9")
+    other = next(c for (c,) in sql(ledger, "SELECT id FROM chains ORDER BY id") if c != chain)
+    (length,), = sql(ledger, "SELECT length FROM chains WHERE id = ?", (other,))
+    tamper(ledger, ("UPDATE events SET chain = ?, seq = ? WHERE chain = ? AND seq = ?",
+                    (other, length + 1, chain, seq)),
+           ("UPDATE personal SET chain = ?, seq = ? WHERE chain = ? AND seq = ?",
+            (other, length + 1, chain, seq)),
+           ("UPDATE chains SET length = length + 1 WHERE id = ?", (other,)))
+    result = ledger.verify()
+    assert not result.ok and result.chain in (chain, other)
+
+
+def test_an_event_in_a_chain_the_ledger_does_not_have_is_found(ledger):
+    chain, seq = chain_of(ledger, "user-11")
+    tamper(ledger, ("UPDATE events SET chain = 999 WHERE chain = ? AND seq = ?", (chain, seq)))
+    result = ledger.verify()
+    assert not result.ok
+
+
+def test_an_edited_seal_is_found(ledger):
+    ledger.seal()
+    sql(ledger, "UPDATE seals SET root = ?", (bytes(32),))
+    result = ledger.verify()
+    assert not result.ok and result.problem.startswith("the seal sealed on ")
+    assert result.problem.endswith("does not match the heads it records: the seals were edited")
+
+
+def test_the_engine_chains_events_as_verify_recomputes_them(ledger):
+    """On PostgreSQL the database chains the events (consent.chain.link in SQL): bundles,
+    text beyond ASCII, no evidence, several events of one subject and document in one batch
+    (written in their order), notifications; verify recomputes every hash in Python."""
+    events = ledger.record("zoë/ünïcode", "terms", channel="guichet-é", at="2025-03-01",
+                           evidence={"note": "déjà vu ✓"})
+    assert [e.part_of for e in events] == [None, events[0].seq]
+    assert ledger.record_many([
+        {"subject": "batch-1", "document": "terms", "at": "2026-02-01"},
+        {"subject": "batch-1", "document": "terms", "action": "withdrawn", "at": "2026-02-02"},
+        {"subject": "batch-1", "document": "terms", "at": "2026-02-03", "evidence": {}},
+        {"subject": "batch-2", "document": "terms", "at": "2026-02-05"},
+        {"subject": "batch-2", "document": "terms", "action": "withdrawn", "at": "2026-02-04"},
+    ]) == 8  # acceptances of terms bring privacy along
+    assert ledger.mark_notified(["user-1", "user-2"], "terms", "2026-01-01") == 2
+    result = ledger.verify()
+    assert result.ok and result.status_differences == 0, result.problem
+    assert ledger.status("batch-1", "terms").accepted_version == "2026-01-01"
+    assert ledger.status("batch-1", "terms").status != "withdrawn"
+    assert ledger.status("batch-2", "terms").status != "withdrawn"  # the later one wins
+    assert ledger.status("user-1", "terms").notified_version == "2026-01-01"

@@ -1,0 +1,2 @@
+"""Helpers the tests share, imported as ``from support.x import ...`` (``tests/`` is on
+pytest's ``pythonpath``); fixtures stay in ``tests/conftest.py``."""

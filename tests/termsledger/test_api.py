@@ -1,0 +1,559 @@
+"""The HTTP API in process, through httpx (FastAPI's TestClient)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import urllib.parse
+
+import pytest
+from fastapi.testclient import TestClient
+from support.api import bearer, make_keys, publish
+from support.ledger import version_rowid
+
+from consent import Ledger
+from termsledger.api import create_app
+
+
+@pytest.fixture
+def ledger_path(content_repo, where):
+    """A published ledger on each storage engine in turn."""
+    return publish(content_repo, where("ledger.db"))
+
+
+@pytest.fixture
+def secrets(ledger_path):
+    return make_keys(ledger_path)
+
+
+@pytest.fixture
+def app(ledger_path):
+    return create_app(ledger_path)
+
+
+@pytest.fixture
+def client(app, secrets):
+    """A client with the admin key; pass ``headers=`` to use another."""
+    with TestClient(app, headers=bearer(secrets["admin"]), raise_server_exceptions=False) as client:
+        yield client
+
+
+def accept(client, subject, document="terms", **fields):
+    response = client.post("/v1/consents", json={"subject": subject, "document": document, **fields})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def accept_earlier(client, subject):
+    """An acceptance of the first Terms while they were in force (the API records the present:
+    accepting them now is refused, see test_accepting_an_outdated_version_is_a_409)."""
+    client.app.state.ledger.record(subject, "terms", version="2025-03-01", at="2025-06-01")
+
+
+ROUTES = [  # method, path, JSON body, scope needed
+    ("GET", "/v1/documents", None, "read"),
+    ("GET", "/v1/subjects/u1/status?document=terms", None, "read"),
+    ("GET", "/v1/subjects/u1/status", None, "read"),
+    ("POST", "/v1/subjects/status", {"subjects": ["u1"]}, "read"),
+    ("POST", "/v1/consents", {"subject": "u1", "document": "terms"}, "write"),
+    ("GET", "/v1/notifications?document=terms&version=2025-09-15", None, "read"),
+    ("POST", "/v1/notifications/ack",
+     {"document": "terms", "version": "2025-09-15", "subjects": ["u1"]}, "write"),
+    ("GET", "/v1/subjects/u1/history", None, "read"),
+    ("GET", "/v1/subjects/u1/export", None, "admin"),
+    ("DELETE", "/v1/subjects/u1", None, "admin"),
+    ("GET", "/v1/verify", None, "read"),
+    ("POST", "/v1/webhooks", {"url": "https://93.184.215.14/hooks"}, "admin"),
+    ("GET", "/v1/webhooks", None, "admin"),
+]
+LEVELS = ["read", "write", "admin"]
+
+
+@pytest.mark.parametrize("method,path,body,needed", ROUTES)
+def test_every_route_checks_key_and_scope(client, secrets, ledger_path, method, path, body, needed):
+    with Ledger(ledger_path) as ledger:
+        ledger.record("u1", "terms", version="2025-03-01", at="2025-06-01")
+
+    def call(headers):
+        return client.request(method, path, json=body, headers=headers)
+
+    for headers in ({"Authorization": ""}, {"Authorization": "Basic dTpw"},
+                    bearer("tl_000000000000_nope"), bearer("nonsense"), bearer(secrets["revoked"])):
+        response = call(headers)
+        assert response.status_code == 401, (headers, response.text)
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.json()["error"]["code"] == "unauthorized"
+    for scope in LEVELS:
+        response = call(bearer(secrets[scope]))
+        if LEVELS.index(scope) < LEVELS.index(needed):
+            assert response.status_code == 403, response.text
+            assert response.json()["error"]["code"] == "forbidden"
+        else:
+            assert response.status_code in (200, 201), response.text
+
+
+def test_health_and_docs_need_no_key(app):
+    with TestClient(app) as anonymous:
+        assert anonymous.get("/healthz").json() == {"ok": True}
+        schema = anonymous.get("/openapi.json").json()
+        assert "/v1/consents" in schema["paths"]
+        assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+        assert anonymous.get("/docs").status_code == 200
+
+
+def test_authentication_comes_before_the_body(client, secrets):
+    for body in (b"{not json", b"x" * (2 * 1024 * 1024)):
+        response = client.post("/v1/consents", content=body, headers={
+            "Authorization": "", "Content-Type": "application/json"})
+        assert response.status_code == 401
+        response = client.post("/v1/consents", content=body, headers={
+            **bearer(secrets["read"]), "Content-Type": "application/json"})
+        assert response.status_code == 403
+
+
+def test_bodies_over_one_mebibyte_are_refused(client):
+    big = json.dumps({"subject": "u1", "document": "terms", "evidence": {"x": "y" * (1024 * 1024)}})
+    response = client.post("/v1/consents", content=big, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"
+
+    def chunks():  # no Content-Length: the limit counts what arrives
+        for _ in range(20):
+            yield b" " * (100 * 1024)
+
+    response = client.post("/v1/consents", content=chunks(), headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert client.get("/v1/subjects/u1/history").json()["events"] == []
+
+
+@pytest.mark.parametrize("body,field", [
+    (b"{not json", "body"),
+    (b"[]", "body"),
+    (b'{"document": "terms"}', "subject"),
+    (b'{"subject": "", "document": "terms"}', "subject"),
+    (json.dumps({"subject": "x" * 257, "document": "terms"}).encode(), "subject"),
+    (b'{"subject": "u1", "document": "Terms!"}', "document"),
+    (b'{"subject": "u1", "document": "terms", "action": "maybe"}', "action"),
+    (b'{"subject": "u1", "document": "terms", "evidence": [1]}', "evidence"),
+    (b'{"subject": "u1", "document": "terms", "channel": ""}', "channel"),
+    (b'{"subject": "u1", "document": "terms", "colour": "red"}', "colour"),
+    (b'{"subject": 7, "document": "terms"}', "subject"),
+    pytest.param(b'{"evidence": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "body", id="deep"),
+])
+def test_malformed_consents_name_the_field(client, body, field):
+    response = client.post("/v1/consents", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid"
+    assert field in [f["field"] for f in error["fields"]]
+    assert field in error["message"]
+
+
+@pytest.mark.parametrize("fields,word", [
+    ({"document": "nope"}, "nope"),
+    ({"version": "1999-01-01"}, "1999-01-01"),
+])
+def test_what_the_catalog_lacks_is_refused_by_the_ledger(client, fields, word):
+    response = client.post("/v1/consents", json={"subject": "u1", "document": "terms", **fields})
+    assert response.status_code == 422
+    assert word in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("method,path,body,field", [
+    ("GET", "/v1/subjects/u1/status?document=BAD!", None, "document"),
+    ("GET", "/v1/notifications?document=terms", None, "version"),
+    ("GET", "/v1/notifications?document=terms&version=2025-09-15&limit=0", None, "limit"),
+    ("GET", "/v1/notifications?document=terms&version=2025-09-15&limit=10001", None, "limit"),
+    ("GET", "/v1/notifications?document=terms&version=2025-09-15&cursor=garbage", None, "cursor"),
+    ("POST", "/v1/subjects/status", {"subjects": ["u"] * 10_001}, "subjects"),
+    ("POST", "/v1/subjects/status", {"subjects": "u1"}, "subjects"),
+    ("POST", "/v1/notifications/ack", {"document": "terms", "version": "2025-09-15", "subjects": []},
+     "subjects"),
+])
+def test_malformed_queries_name_the_field(client, method, path, body, field):
+    response = client.request(method, path, json=body)
+    assert response.status_code == 422, response.text
+    assert field in response.json()["error"]["message"]
+
+
+def test_unknown_routes_methods_and_subjects_are_json_errors(client):
+    assert client.get("/v1/nothing").json()["error"]["status"] == 404
+    assert client.delete("/v1/subjects/nobody").json()["error"]["code"] == "unknown_subject"
+    response = client.put("/v1/consents", json={})
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_unknown_subject_is_never(client):
+    response = client.get("/v1/subjects/nobody/status?document=terms")
+    assert response.status_code == 200
+    assert response.json()["status"] == "never"
+    every = client.get("/v1/subjects/nobody/status").json()
+    assert {s["document"]: s["status"] for s in every["statuses"]} == {"privacy": "never", "terms": "never"}
+
+
+def test_record_then_read_status_and_history(client):
+    recorded = accept(client, "alice@example.com", evidence={"locale": "fr"})
+    assert recorded["status"]["status"] == "current"
+    status = client.get("/v1/subjects/alice@example.com/status?document=terms").json()
+    assert status["accepted_version"] == status["current_version"] == "2025-09-15"
+    bundle = client.get("/v1/subjects/alice@example.com/status?document=privacy").json()
+    assert bundle["status"] == "current"
+    events = client.get("/v1/subjects/alice@example.com/history").json()["events"]
+    assert {e["document"] for e in events} == {"terms", "privacy"}
+    evidence = events[0]["evidence"]
+    assert evidence["locale"] == "fr" and evidence["ip"] == "testclient"
+    assert evidence["user_agent"] == "testclient"
+
+
+def test_caller_supplied_ip_and_user_agent_are_kept(client):
+    accept(client, "u1", evidence={"ip": "203.0.113.9", "user_agent": "SignupFlow/2"})
+    evidence = client.get("/v1/subjects/u1/history").json()["events"][0]["evidence"]
+    assert (evidence["ip"], evidence["user_agent"]) == ("203.0.113.9", "SignupFlow/2")
+
+
+def test_whole_numbers_beyond_64_bits_in_evidence_are_kept_and_shown(client):
+    big = {"order": 140683770075447671390208, "nested": [{"id": -(2 ** 70)}]}
+    for headers in ({}, {"Idempotency-Key": "big-numbers"}):  # a 500 before
+        recorded = client.post("/v1/consents", headers=headers, json={
+            "subject": "big", "document": "terms", "evidence": big})
+        assert recorded.status_code == 201, recorded.text
+        assert recorded.json()["events"][0]["evidence"] == {**big, "ip": "testclient",
+                                                            "user_agent": "testclient"}
+    events = client.get("/v1/subjects/big/history").json()["events"]
+    assert [e["evidence"]["order"] for e in events if e["part_of"] is None] == [big["order"]] * 2
+
+
+@pytest.mark.parametrize("subject,path", [
+    ("team/alice", "team%2Falice"),
+    ("team/alice", "team/alice"),
+    ("a/b/status", "a%2Fb%2Fstatus"),
+    ("ünï cödé & ?#", "%C3%BCn%C3%AF%20c%C3%B6d%C3%A9%20%26%20%3F%23"),
+])
+def test_subject_ids_travel_percent_encoded(client, subject, path):
+    accept(client, subject)
+    status = client.get(f"/v1/subjects/{path}/status?document=terms").json()
+    assert (status["subject"], status["status"]) == (subject, "current")
+    assert client.get(f"/v1/subjects/{path}/history").json()["subject"] == subject
+    assert client.get(f"/v1/subjects/{path}/export").status_code == 200
+    assert client.delete(f"/v1/subjects/{path}").status_code == 200
+    assert client.get(f"/v1/subjects/{path}/status?document=terms").json()["status"] == "never"
+
+
+def test_bulk_status(client):
+    accept(client, "u1")
+    accept_earlier(client, "u2")
+    response = client.post("/v1/subjects/status", json={"subjects": ["u1", "u2", "u3"], "document": "terms"})
+    assert [(s["subject"], s["status"]) for s in response.json()["statuses"]] == [
+        ("u1", "current"), ("u2", "reaccept"), ("u3", "never")]
+    every = client.post("/v1/subjects/status", json={"subjects": ["u1"]}).json()["statuses"]
+    assert {s["document"] for s in every} == {"terms", "privacy"}
+    many = client.post("/v1/subjects/status", json={"subjects": [f"s{i}" for i in range(10_000)],
+                                                    "document": "terms"})
+    assert many.status_code == 200 and len(many.json()["statuses"]) == 10_000
+
+
+def test_documents(client):
+    documents = {d["slug"]: d for d in client.get("/v1/documents").json()["documents"]}
+    assert documents["terms"]["in_force"]["id"] == "2025-09-15"
+    assert [v["id"] for v in documents["terms"]["versions"]] == ["2025-03-01", "2025-09-15"]
+
+
+def test_idempotent_retries_record_once(client, secrets, ledger_path):
+    body = {"subject": "u1", "document": "terms"}
+    first = client.post("/v1/consents", json=body, headers={"Idempotency-Key": "k1"})
+    again = client.post("/v1/consents", json=body, headers={"Idempotency-Key": "k1"})
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    with Ledger(ledger_path) as ledger:
+        assert len(ledger.history("u1")) == 2  # the Terms and their bundle
+    conflict = client.post("/v1/consents", json={**body, "action": "declined"},
+                           headers={"Idempotency-Key": "k1"})
+    assert conflict.status_code == 409
+    other_key = client.post("/v1/consents", json=body,
+                            headers={**bearer(secrets["write"]), "Idempotency-Key": "k1"})
+    assert other_key.status_code == 201
+    assert other_key.json()["events"][0]["seq"] != first.json()["events"][0]["seq"]
+    assert "idempotent-replayed" not in first.headers
+    assert again.headers["idempotent-replayed"] == "true"
+
+
+def test_idempotent_ack_and_erasure_of_stored_responses(client):
+    accept_earlier(client, "u1")
+    ack = {"document": "terms", "version": "2025-09-15", "subjects": ["u1"]}
+    first = client.post("/v1/notifications/ack", json=ack, headers={"Idempotency-Key": "a1"})
+    again = client.post("/v1/notifications/ack", json=ack, headers={"Idempotency-Key": "a1"})
+    assert first.status_code == again.status_code == 200 and first.json() == again.json()
+    client.post("/v1/consents", json={"subject": "u1", "document": "terms"},
+                headers={"Idempotency-Key": "c1"})
+    erased = client.delete("/v1/subjects/u1").json()
+    assert erased["responses"] == 2
+    export = client.get("/v1/subjects/u1/export").json()
+    assert export["events"] == [] and export["responses"] == []
+
+
+def test_notifications_and_ack(client):
+    for subject in ("u1", "u2", "u3"):
+        accept_earlier(client, subject)
+    accept(client, "u4")
+    page = client.get("/v1/notifications?document=terms&version=2025-09-15").json()
+    assert sorted(page["subjects"]) == ["u1", "u2", "u3"] and page["next_cursor"] is None
+    ack = client.post("/v1/notifications/ack", json={"document": "terms", "version": "2025-09-15",
+                                                     "subjects": ["u1", "u2", "nobody"]})
+    assert ack.status_code == 200
+    assert ack.json() == {"document": "terms", "version": "2025-09-15", "marked": 2, "unknown": ["nobody"]}
+    page = client.get("/v1/notifications?document=terms&version=2025-09-15").json()
+    assert page["subjects"] == ["u3"]
+
+
+def test_pagination_neither_skips_nor_repeats_while_events_arrive(client):
+    waiting = [f"user-{i:03d}" for i in range(40)]
+    for subject in waiting:
+        accept_earlier(client, subject)
+    seen, cursor, round_ = [], None, 0
+    while True:
+        query = "document=terms&version=2025-09-15&limit=7" + (f"&cursor={cursor}" if cursor else "")
+        page = client.get(f"/v1/notifications?{query}").json()
+        seen += page["subjects"]
+        round_ += 1
+        # Meanwhile: newcomers accept the old version, and some waiting subjects act.
+        accept_earlier(client, f"late-{round_:03d}")
+        accept_earlier(client, f"aaa-{round_:03d}")
+        client.post("/v1/consents", json={"subject": waiting[-round_], "document": "terms",
+                                          "action": "withdrawn"})
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen))
+    withdrawn_before_seen = {waiting[-r] for r in range(1, round_ + 1)}
+    assert set(waiting) - withdrawn_before_seen <= set(seen)
+
+
+def test_export_verify_and_erase(client):
+    accept(client, "bob", evidence={"email": "bob@example.com"})
+    export = client.get("/v1/subjects/bob/export").json()
+    assert "bob@example.com" in json.dumps(export)
+    assert client.get("/v1/verify").json()["ok"] is True
+    erased = client.delete("/v1/subjects/bob")
+    assert erased.status_code == 200 and erased.json()["events"] == 2
+    assert client.get("/v1/subjects/bob/status?document=terms").json()["status"] == "never"
+    assert client.get("/v1/verify").json()["ok"] is True
+
+
+def test_errors_do_not_leak(app, client):
+    def explode(*args, **kwargs):
+        raise RuntimeError("secret: carol@example.com is at /srv/ledger.db")
+
+    app.state.ledger.status = explode
+    response = client.get("/v1/subjects/u1/status?document=terms")
+    assert response.status_code == 500
+    assert "carol" not in response.text and "Traceback" not in response.text
+    assert response.json()["error"]["code"] == "internal"
+
+
+@pytest.mark.parametrize("body,field", [
+    (b'{"subject": "u\\ud800", "document": "terms"}', "subject"),
+    (b'{"subject": "u1", "document": "terms", "evidence": {"note": "x\\udfff"}}', "evidence.note"),
+    (b'{"subject": "u1", "document": "terms", "evidence": {"\\ud800": 1}}', "evidence"),
+    (b'{"subject": "u1", "document": "terms", "evidence": {"a": ["\\ud800"]}}', "evidence.a[0]"),
+    (b'{"subject": "u1", "document": "terms", "channel": "\\ud800"}', "channel"),
+    (b'{"subject": "u1", "document": "terms", "version": "\\udbff"}', "version"),
+    (b'{"subject": "u1\xed\xa0\x80", "document": "terms"}', "body"),
+    (b'{"subject": "u1\xff", "document": "terms"}', "body"),
+])
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "k1"}])
+def test_text_that_is_not_valid_unicode_is_a_422_naming_the_field(client, body, field, headers):
+    response = client.post("/v1/consents", content=body,
+                           headers={"Content-Type": "application/json", **headers})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid" and error["message"].startswith(f"Invalid request: {field}")
+    assert error["fields"][0]["field"] == field
+    assert client.get("/v1/subjects/u1/history").json()["events"] == []
+
+
+@pytest.mark.parametrize("body,key", [
+    (b'{"subject": "u1", "subject": "u2", "document": "terms"}', "subject"),
+    (b'{"subject": "u1", "document": "terms", "evidence": {"ip": "a", "ip": "b"}}', "ip"),
+])
+def test_duplicate_keys_in_a_json_body_are_a_422_naming_the_key(client, body, key):
+    response = client.post("/v1/consents", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["message"] == f"Invalid request: {key}: duplicate key {key!r} in the JSON body"
+    assert error["fields"] == [{"field": key, "in": "body",
+                                "message": f"duplicate key {key!r} in the JSON body"}]
+    assert client.get("/v1/subjects/u1/history").json()["events"] == []
+
+
+@pytest.mark.parametrize("path", ["%FF", "u%ED%A0%80", "%C3"])
+@pytest.mark.parametrize("route", ["/v1/subjects/{}/status", "/v1/subjects/{}/history",
+                                   "/v1/subjects/{}/export", "/v1/subjects/{}"])
+def test_a_path_that_is_not_utf_8_is_a_422(client, route, path):
+    method = "DELETE" if route == "/v1/subjects/{}" else "GET"
+    response = client.request(method, route.format(path))
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["message"] == ("Invalid request: subject: not valid UTF-8 "
+                                                   "once percent-decoded")
+
+
+@pytest.mark.parametrize("subject", ["a%00b", "a%0Ab", "a%1B%5B31mb", "a%7Fb", "a%C2%85b",
+                                     "a%E2%80%AEb", "a%E2%81%A6b"])
+def test_subject_ids_with_control_characters_are_a_422(client, subject):
+    for method, route in [("GET", "/v1/subjects/{}/status?document=terms"),
+                          ("GET", "/v1/subjects/{}/status"), ("GET", "/v1/subjects/{}/history"),
+                          ("GET", "/v1/subjects/{}/export"), ("DELETE", "/v1/subjects/{}")]:
+        response = client.request(method, route.format(subject))
+        assert response.status_code == 422, (route, response.text)
+        assert response.json()["error"]["message"].startswith("subject must not contain control")
+    decoded = urllib.parse.unquote(subject)
+    for path, body in [("/v1/consents", {"subject": decoded, "document": "terms"}),
+                       ("/v1/subjects/status", {"subjects": ["u1", decoded]}),
+                       ("/v1/notifications/ack", {"document": "terms", "version": "2025-09-15",
+                                                  "subjects": [decoded]})]:
+        response = client.post(path, json=body)
+        assert response.status_code == 422, (path, response.text)
+        assert "subject must not contain control" in response.json()["error"]["message"]
+
+
+def test_one_subject_whatever_its_unicode_form(client):
+    composed, decomposed = "jos\u00e9", "jose\u0301"
+    accept(client, decomposed, evidence={"ip": "192.0.2.44"})
+    quoted = urllib.parse.quote(composed)
+    status = client.get(f"/v1/subjects/{quoted}/status?document=terms").json()
+    assert (status["subject"], status["status"]) == (composed, "current")
+    statuses = client.post("/v1/subjects/status", json={"subjects": [decomposed]}).json()
+    assert {s["subject"] for s in statuses["statuses"]} == {composed}
+    history = client.get(f"/v1/subjects/{urllib.parse.quote(decomposed)}/history").json()
+    assert history["subject"] == composed and len(history["events"]) == 2
+    assert client.get(f"/v1/subjects/{urllib.parse.quote(decomposed)}/status").json()[
+        "subject"] == composed
+    assert client.delete(f"/v1/subjects/{quoted}").json()["events"] == 2
+    assert client.get(f"/v1/subjects/{urllib.parse.quote(decomposed)}/history").json()[
+        "events"] == []
+
+
+def test_idempotency_keys_of_up_to_255_printable_ascii_characters(client, secrets, app):
+    body = {"subject": "u1", "document": "terms"}
+    longest = "k" * 255
+    for key in (longest, " ~!", "a" * 200 + ":" + "b" * 54):
+        first = client.post("/v1/consents", json=body, headers={"Idempotency-Key": key})
+        again = client.post("/v1/consents", json=body, headers={"Idempotency-Key": key})
+        assert (first.status_code, again.status_code) == (201, 201), first.text
+        assert again.headers["idempotent-replayed"] == "true"
+    key_id = app.state.keys.authenticate(secrets["admin"]).id
+    for key in ("", "k" * 256, "tab\there", "caf\xe9".encode("latin-1"), "del\x7f"):
+        response = client.post("/v1/consents", json=body, headers={"Idempotency-Key": key})
+        assert response.status_code == 422, (key, response.text)
+        message = response.json()["error"]["message"]
+        assert message.startswith("idempotency key must be 1 to 255 printable ASCII characters")
+        assert key_id not in message
+    conflict = client.post("/v1/consents", json={**body, "action": "declined"},
+                           headers={"Idempotency-Key": longest})
+    assert conflict.status_code == 409
+    assert conflict.json()["error"]["message"] == (f"idempotency key {longest!r} was used for "
+                                                   f"another request")
+
+
+def test_cursors_the_server_did_not_issue_are_a_422(client, app):
+    for subject in ("u1", "u2", "u3"):
+        accept_earlier(client, subject)
+    rowid = version_rowid(app.state.ledger, "terms", "2025-09-15")
+    for text in (f"{rowid}:{2 ** 64}", f"{rowid}:-1", f"{rowid}:0", "x" * 5000):
+        cursor = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+        response = client.get("/v1/notifications", params={
+            "document": "terms", "version": "2025-09-15", "cursor": cursor})
+        assert response.status_code == 422, response.text
+        assert "is not one this ledger handed out" in response.json()["error"]["message"]
+    page = client.get("/v1/notifications?document=terms&version=2025-09-15&limit=2").json()
+    rest = client.get("/v1/notifications", params={"document": "terms", "version": "2025-09-15",
+                                                   "cursor": page["next_cursor"]}).json()
+    assert sorted(page["subjects"] + rest["subjects"]) == ["u1", "u2", "u3"]
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])  # PostgreSQL's column types refuse such rows
+def test_damaged_rows_are_reported_over_http(client, ledger_path):
+    accept(client, "u1", evidence={"ip": "192.0.2.1"})
+    client.post("/v1/notifications/ack", json={"document": "terms", "version": "2025-09-15",
+                                               "subjects": ["u1"]}, headers={"Idempotency-Key": "a"})
+    conn = sqlite3.connect(ledger_path)
+    conn.execute("DROP TRIGGER events_no_update")
+    conn.execute("UPDATE events SET part_of = 'x', channel = x'ff' WHERE seq = 2")
+    conn.execute("UPDATE idempotency SET response = '{oops'")
+    conn.commit()
+    conn.close()
+    history = client.get("/v1/subjects/u1/history")
+    assert history.status_code == 200
+    assert [e["problem"] for e in history.json()["events"]] == [
+        None, "channel is b'\\xff', not text; part_of is 'x', not a whole number", None]
+    export = client.get("/v1/subjects/u1/export")
+    assert export.status_code == 200
+    (response,) = export.json()["responses"]
+    assert response["key"].endswith(":a") and response["response"] is None
+    assert response["problem"] == "the stored response is not valid JSON"
+    verified = client.get("/v1/verify").json()
+    assert (verified["ok"], verified["first_bad"]) == (False, 2)
+
+
+def test_verify_over_http_says_its_limits_and_takes_an_anchor(client):
+    accept(client, "u1")
+    kept = client.get("/v1/verify").json()
+    assert "cannot tell events cut from the end" in kept["limits"]
+    assert client.get("/v1/verify", params={"anchor": f"{kept['events']}:{kept['head']}"}).json()[
+        "ok"] is True
+    wrong = client.get("/v1/verify", params={"anchor": f"1:{'f' * 64}"}).json()
+    assert wrong["ok"] is False
+    if kept["chains"] == 1:
+        assert wrong["first_bad"] == 1
+    else:
+        assert wrong["problem"].startswith("no seal of 1 events has the anchor's root")
+    bad = client.get("/v1/verify", params={"anchor": "x"})
+    assert bad.status_code == 422 and "anchor must be EVENTS:HEAD" in bad.json()["error"]["message"]
+
+
+def test_status_and_catalog_at_a_moment(client):
+    accept_earlier(client, "u1")
+    path = "/v1/subjects/u1/status"
+    assert client.get(path, params={"document": "terms"}).json()["status"] == "reaccept"
+    then = client.get(path, params={"document": "terms", "at": "2025-06-01T12:00:00Z"}).json()
+    assert (then["status"], then["current_version"]) == ("announced", "2025-03-01")
+    assert then["announced_version"] == "2025-09-15"
+    assert client.get(path, params={"document": "terms", "at": "2025-02-01"}).json()[
+        "current_version"] is None
+    every = client.get(path, params={"at": "2025-06-01T14:00:00+02:00"}).json()["statuses"]
+    assert {s["document"]: s["status"] for s in every} == {"privacy": "current", "terms": "announced"}
+    bulk = client.post("/v1/subjects/status", json={"subjects": ["u1"], "document": "terms",
+                                                    "at": "2025-06-01T00:00:00"}).json()
+    assert bulk["statuses"][0]["status"] == "announced"
+    catalog = client.get("/v1/documents", params={"at": "2025-06-01"}).json()["documents"]
+    terms_then = next(d for d in catalog if d["slug"] == "terms")
+    assert terms_then["in_force"]["id"] == "2025-03-01"
+    assert [v["id"] for v in terms_then["announced"]] == ["2025-09-15"]
+
+
+@pytest.mark.parametrize("at", ["0", "1700000000", "yesterday", "2025-13-01",
+                                "0001-01-01T00:00:00+01:00"])
+def test_a_moment_that_is_not_an_iso_date_and_time_is_a_422(client, at):
+    for method, path, body in [("GET", f"/v1/subjects/u1/status?document=terms&at={at}", None),
+                               ("GET", f"/v1/documents?at={at}", None),
+                               ("POST", "/v1/subjects/status", {"subjects": ["u1"], "at": at})]:
+        response = client.request(method, path.replace("+", "%2B"), json=body)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["error"]["fields"][0]["field"] == "at"
+    number = client.post("/v1/subjects/status", json={"subjects": ["u1"], "at": 0})
+    assert number.status_code == 422
+
+
+def test_history_shows_personal_evidence_to_admin_keys_only(client, secrets):
+    accept(client, "u1", evidence={"ip": "203.0.113.9", "user_agent": "Signup/1", "locale": "fr"})
+    full = client.get("/v1/subjects/u1/history").json()
+    assert full["evidence_shown"] is True
+    assert full["events"][0]["evidence"] == {"ip": "203.0.113.9", "user_agent": "Signup/1",
+                                             "locale": "fr"}
+    for scope in ("read", "write"):
+        redacted = client.get("/v1/subjects/u1/history", headers=bearer(secrets[scope])).json()
+        assert redacted["evidence_shown"] is False
+        assert [e["evidence"] for e in redacted["events"]] == [None, None]
+        assert "203.0.113.9" not in json.dumps(redacted) and "Signup/1" not in json.dumps(redacted)
+        assert [e["hash"] for e in redacted["events"]] == [e["hash"] for e in full["events"]]

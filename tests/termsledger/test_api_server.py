@@ -1,0 +1,139 @@
+"""A real ``termsledger serve`` process with two workers on a free loopback port."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from support.api import bearer, make_keys, publish, running_server
+
+from consent import Ledger
+
+pytestmark = pytest.mark.slow  # processes, servers or a browser
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """``(base_url, secrets, ledger_path)`` of a running server, stopped after the module."""
+    from support.repo import ContentRepo
+
+    root = tmp_path_factory.mktemp("served")
+    ledger_path = publish(ContentRepo(root / "repo"), root / "ledger.db")
+    secrets = make_keys(ledger_path)
+    with running_server(ledger_path, workers=2) as base_url:
+        yield base_url, secrets, ledger_path
+
+
+def test_record_and_read_over_http(served):
+    base_url, secrets, _ = served
+    with httpx.Client(base_url=base_url, headers=bearer(secrets["write"])) as client:
+        recorded = client.post("/v1/consents", json={"subject": "web/1", "document": "terms"})
+        assert recorded.status_code == 201
+        status = client.get("/v1/subjects/web%2F1/status", params={"document": "terms"})
+        assert status.json()["status"] == "current"
+        assert client.get("/v1/subjects/web%2F1/export").status_code == 403
+    assert httpx.post(f"{base_url}/v1/consents", content=b"{").status_code == 401
+
+
+def test_concurrent_writes_from_several_clients(served):
+    base_url, secrets, ledger_path = served
+
+    def client_writes(n: int) -> list[str]:
+        subjects = [f"client-{n}-subject-{i}" for i in range(30)]
+        with httpx.Client(base_url=base_url, headers=bearer(secrets["write"])) as client:
+            for subject in subjects:
+                response = client.post("/v1/consents", json={"subject": subject, "document": "terms"})
+                assert response.status_code == 201, response.text
+        return subjects
+
+    with ThreadPoolExecutor(6) as pool:
+        written = [s for batch in pool.map(client_writes, range(6)) for s in batch]
+    ledger = Ledger(ledger_path)
+    assert {s.status for s in ledger.statuses(written, "terms")} == {"current"}
+    assert ledger.verify().ok
+
+
+def test_concurrent_retries_with_one_idempotency_key_record_once(served):
+    base_url, secrets, ledger_path = served
+
+    def send(_):
+        with httpx.Client(base_url=base_url, headers={**bearer(secrets["write"]),
+                                                      "Idempotency-Key": "same-retry"}) as client:
+            return client.post("/v1/consents", json={"subject": "retried", "document": "terms"})
+
+    with ThreadPoolExecutor(6) as pool:
+        responses = list(pool.map(send, range(12)))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.content for r in responses}) == 1
+    assert len(Ledger(ledger_path).history("retried")) == 2  # the Terms and their bundle
+
+
+def test_refused_text_is_a_422_and_the_connection_stays_open(served):
+    base_url, secrets, ledger_path = served
+    connection = http.client.HTTPConnection(*base_url.removeprefix("http://").split(":"), timeout=10)
+    connection.auto_open = 0  # a closed connection must raise, not silently reconnect
+    connection.connect()
+    bodies = [b'{"subject": "s\\ud800", "document": "terms"}',
+              b'{"subject": "s1", "document": "terms", "evidence": {"k": "\\udfff"}}',
+              b'{"subject": "s1", "subject": "s2", "document": "terms"}']
+    try:
+        for headers in ({}, {"Idempotency-Key": "surrogates"}):
+            for body in bodies:
+                connection.request("POST", "/v1/consents", body=body, headers={
+                    **bearer(secrets["write"]), **headers, "Content-Type": "application/json"})
+                response = connection.getresponse()
+                assert response.status == 422, response.read()
+                assert json.loads(response.read())["error"]["code"] == "invalid"
+        connection.request("GET", "/v1/subjects/s1/history", headers=bearer(secrets["read"]))
+        response = connection.getresponse()
+        assert response.status == 200 and json.loads(response.read())["events"] == []
+    finally:
+        connection.close()
+
+
+def test_the_evidence_records_the_address_a_trusted_proxy_forwards(served):
+    base_url, secrets, ledger_path = served
+    with httpx.Client(base_url=base_url, headers=bearer(secrets["write"])) as client:
+        forwarded = client.post("/v1/consents", json={"subject": "proxied", "document": "terms"},
+                                headers={"X-Forwarded-For": "203.0.113.77"})
+        assert forwarded.status_code == 201
+    with Ledger(ledger_path) as ledger:  # serve trusts 127.0.0.1, the proxy's address here
+        assert ledger.history("proxied")[0].evidence["ip"] == "203.0.113.77"
+
+
+def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(served):
+    _, secrets, ledger_path = served
+    options = ("--trusted-proxies", "10.9.9.9", "--root-path", "/consent")
+    with running_server(ledger_path, options=options) as base_url:
+        recorded = httpx.post(f"{base_url}/v1/consents",
+                              json={"subject": "direct", "document": "terms"},
+                              headers={**bearer(secrets["write"]),
+                                       "X-Forwarded-For": "203.0.113.77"})
+        assert recorded.status_code == 201
+        docs = httpx.get(f"{base_url}/openapi.json").json()
+        assert docs["servers"] == [{"url": "/consent"}]
+    with Ledger(ledger_path) as ledger:
+        assert ledger.history("direct")[0].evidence["ip"] == "127.0.0.1"
+
+
+def test_a_revoked_key_is_refused_by_every_worker_from_the_next_request(served):
+    from click.testing import CliRunner
+
+    from termsledger.cli import cli
+    base_url, _, ledger_path = served
+    with Ledger(ledger_path) as ledger:
+        key, secret = ledger.keys.create("soon revoked", "read")
+
+    def burst(_) -> list[int]:  # a new connection each time: both workers answer some
+        return [httpx.get(f"{base_url}/v1/documents", headers=bearer(secret)).status_code
+                for _ in range(25)]
+
+    with ThreadPoolExecutor(8) as pool:
+        assert {code for codes in pool.map(burst, range(8)) for code in codes} == {200}
+        result = CliRunner().invoke(cli, ["keys", "revoke", key.id, "--ledger", str(ledger_path)])
+        assert result.exit_code == 0, result.output
+        after = [code for codes in pool.map(burst, range(8)) for code in codes]
+    assert after == [401] * 200

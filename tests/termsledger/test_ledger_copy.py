@@ -1,0 +1,108 @@
+"""`termsledger ledger copy` between SQLite and PostgreSQL, both ways, and `ledger backup`:
+every event with its hash, statuses, catalog, keys, idempotency records and erasures arrive,
+and both copies verify."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from support.ledger import example
+
+from consent import Ledger
+from termsledger.cli import cli
+
+
+def run(*args) -> dict:
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def fill(ledger: Ledger) -> dict:
+    """Events of several kinds, an erasure, a key and an idempotent response; returns what a
+    copy must show the same."""
+    ledger.publish(example())
+    ledger.record_many({"subject": f"s{i}", "document": "terms", "at": "2025-02-01",
+                        "evidence": {"ip": "192.0.2.1"}} for i in range(30))
+    ledger.record("s1", "terms", action="withdrawn", at="2025-03-01")
+    ledger.mark_notified(["s2", "s3"], "terms", "2026-01-01", at="2026-01-02")
+    ledger.idempotent("k1", "s4", lambda: {"ok": True})
+    ledger.erase("s5")
+    _, secret = ledger.keys.create("ops", "admin")
+    page = ledger.pending_page("terms", "2026-01-01", limit=5)
+    return {"secret": secret, "cursor": page.next_cursor,
+            "statuses": [s.to_dict() for s in ledger.statuses(
+                [f"s{i}" for i in range(30)], "terms")],
+            "history": [e.to_dict() for e in ledger.history("s2")],
+            "verify": ledger.verify()}
+
+
+def same(ledger: Ledger, before: dict) -> None:
+    assert [s.to_dict() for s in ledger.statuses([f"s{i}" for i in range(30)], "terms")] \
+        == before["statuses"]
+    assert [e.to_dict() for e in ledger.history("s2")] == before["history"]
+    assert ledger.history("s5") == []
+    assert ledger.keys.authenticate(before["secret"]).name == "ops"
+    assert ledger.idempotent("k1", "s4", lambda: {"ok": False}) == ({"ok": True}, True)
+    assert len(ledger.pending_page("terms", "2026-01-01", cursor=before["cursor"]).subjects) > 0
+    ledger.record("new", "terms", at="2026-02-01")  # new events chain onto the copied ones
+    result = ledger.verify()
+    assert result.ok and result.events == before["verify"].events + 2
+
+
+def test_copy_sqlite_to_postgresql_and_back(tmp_path, postgres):
+    source = tmp_path / "source.db"
+    with Ledger(source, create=True) as ledger:
+        before = fill(ledger)
+    url = postgres.location()
+    copied = run("ledger", "copy", source, url)
+    assert copied["ok"] and copied["events"] == before["verify"].events
+    assert copied["head"] == before["verify"].head and copied["chains"] == 1
+    assert "termsledger_test:***@" in copied["target"]
+    back = tmp_path / "back.db"
+    run("ledger", "copy", url, back)
+    for location in (url, back):
+        with Ledger(location) as ledger:
+            same(ledger, before)
+    with Ledger(source) as ledger:
+        assert ledger.verify().ok
+
+
+def test_copy_postgresql_with_several_chains_to_sqlite_and_back(tmp_path, postgres):
+    url = postgres.location()
+    with Ledger(url, create=True, chains=8) as ledger:
+        before = fill(ledger)
+    assert before["verify"].chains == 8
+    file = tmp_path / "copy.db"
+    copied = run("ledger", "copy", url, file)
+    assert copied["ok"] and copied["chains"] == 8 and copied["events"] == before["verify"].events
+    again = postgres.location()
+    run("ledger", "copy", file, again)
+    for location in (file, again):
+        with Ledger(location) as ledger:
+            same(ledger, before)
+
+
+def test_copy_refuses_a_target_that_holds_a_ledger(tmp_path):
+    source = tmp_path / "a.db"
+    with Ledger(source, create=True) as ledger:
+        ledger.publish(example())
+    result = CliRunner().invoke(cli, ["ledger", "copy", str(source), str(source)])
+    assert result.exit_code == 1
+    assert "already exists: name a new file to copy the ledger to" in result.output
+
+
+def test_backup_of_a_live_sqlite_ledger_holds_its_last_transactions(tmp_path):
+    path = tmp_path / "live.db"
+    with Ledger(path, create=True) as ledger:
+        ledger.publish(example())
+        ledger.record("last", "terms", at="2025-02-01")
+        run("ledger", "backup", tmp_path / "backup.db", "--ledger", path)
+        ledger.record("later", "terms", at="2025-02-01")
+    with Ledger(tmp_path / "backup.db") as backup:
+        assert backup.status("last", "terms").status == "reaccept" and backup.verify().ok
+        assert backup.status("later", "terms").status == "never"
+    result = CliRunner().invoke(cli, ["ledger", "backup", str(tmp_path / "backup.db"),
+                                      "--ledger", str(path)])
+    assert result.exit_code == 1 and "already exists: name a new file" in result.output

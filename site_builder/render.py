@@ -125,7 +125,7 @@ def render_html(markdown: str) -> str:
     >>> render_html("# Terms\\n\\nBe <script>nice</script>.\\n")
     '<h1 id="terms">Terms</h1>\\n<p>Be .</p>\\n'
     """
-    env: dict = {}
+    env: dict[str, Any] = {}
     return _html(parser().parse(without_comments(markdown), env), env)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -17,6 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import consent
 
@@ -34,7 +36,8 @@ class APIError(HTTPException):
     message that says what to fix. Subclasses Starlette's so that FastAPI lets it through."""
 
     def __init__(self, status: int, code: str, message: str, *,
-                 fields: list[dict] | None = None, headers: dict[str, str] | None = None):
+                 fields: list[dict[str, str]] | None = None,
+                 headers: Mapping[str, str] | None = None) -> None:
         super().__init__(status_code=status, detail=message, headers=headers)
         self.code = code
         self.fields = fields
@@ -103,9 +106,9 @@ def as_api_error(error: Exception) -> APIError:
     if isinstance(error, consent.ConsentError):
         status = next((s for cls, s in _STATUS.items() if isinstance(error, cls)), 422)
         retry = next((r for cls, r in _RETRY_AFTER.items() if isinstance(error, cls)), None)
-        fields = [{"field": f"line {bad.line}", "in": "body", "message": bad.message}
-                  for bad in error.bad] if isinstance(error, consent.InvalidImport) else None
-        return APIError(status, error_code(type(error)), str(error), fields=fields,
+        lines = [{"field": f"line {bad.line}", "in": "body", "message": bad.message}
+                 for bad in error.bad] if isinstance(error, consent.InvalidImport) else None
+        return APIError(status, error_code(type(error)), str(error), fields=lines,
                         headers={"Retry-After": retry} if retry else None)
     if isinstance(error, HTTPException):
         return APIError(error.status_code, _CODES.get(error.status_code, "error"),
@@ -133,10 +136,10 @@ def allowed_methods(request: Request) -> str:
     path = next((route.path for route in routes
                  if route.matches(request.scope)[0] != Match.NONE), None)
     return ", ".join(sorted({method for route in routes if route.path == path
-                             for method in route.methods}))
+                             for method in route.methods or ()}))
 
 
-def _field(error: dict) -> dict:
+def _field(error: Mapping[str, Any]) -> dict[str, str]:
     """A validation error as ``{"field", "in", "message"}``, without echoing the input."""
     where, *path = error["loc"] or ("body",)
     if error["type"] == "json_invalid":
@@ -151,19 +154,19 @@ class BodyLimit:
     """ASGI middleware: a body over ``limit`` bytes (``larger`` for an import) fails with 413
     when the app reads it, so that a route can still refuse an unauthenticated request first."""
 
-    def __init__(self, app, limit: int = MAX_BODY, larger: int = MAX_IMPORT):
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY, larger: int = MAX_IMPORT) -> None:
         self.app = app
         self.limit = limit
         self.larger = larger
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         declared = _content_length(scope)
         limit = self.larger if scope["path"].endswith(IMPORT_PATH) else self.limit
         seen = 0
 
-        async def limited_receive():
+        async def limited_receive() -> Message:
             nonlocal seen
             if declared > limit:
                 raise _too_large(limit)
@@ -176,7 +179,7 @@ class BodyLimit:
         await self.app(scope, limited_receive, send)
 
 
-def _content_length(scope) -> int:
+def _content_length(scope: Scope) -> int:
     for name, value in scope["headers"]:
         if name == b"content-length":
             return int(value) if value.isdigit() else 0
@@ -192,7 +195,7 @@ class ScopedRoute(APIRoute):
     before FastAPI reads the body: 401 for a missing or unknown key, 403 for a wrong scope.
     Then its path must be UTF-8 and its JSON body strict (see :func:`strict_json`)."""
 
-    def get_route_handler(self):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         scope = (self.openapi_extra or {}).get("x-scope")
         if scope is None:
@@ -306,14 +309,14 @@ def _invalid(field: str, where: str, message: str) -> APIError:
                     fields=[{"field": field, "in": where, "message": message}])
 
 
-def authorize(request: Request, scope: str):
+def authorize(request: Request, scope: str) -> consent.ApiKey:
     """The API key of ``request`` if it has ``scope``, else an :class:`APIError`."""
     kind, _, secret = request.headers.get("authorization", "").partition(" ")
     challenge = {"WWW-Authenticate": "Bearer"}
     if kind.lower() != "bearer" or not secret.strip():
         raise APIError(401, "unauthorized", "Send an API key: Authorization: Bearer <key>.",
                        headers=challenge)
-    key = request.app.state.keys.authenticate(secret.strip())
+    key: consent.ApiKey | None = request.app.state.keys.authenticate(secret.strip())
     if key is None:
         raise APIError(401, "unauthorized", "Unknown or revoked API key.", headers=challenge)
     if not key.allows(scope):

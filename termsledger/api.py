@@ -13,6 +13,7 @@ import json
 import os
 import re
 import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path as FilePath
@@ -120,13 +121,14 @@ WRITE = (401, 403, 409, 413, 422, 503)
 
 
 def _ledger(request: Request) -> consent.Ledger:
-    return request.app.state.ledger
+    ledger: consent.Ledger = request.app.state.ledger
+    return ledger
 
 
 @router.get("/documents", summary="The published catalog", response_model=models.Catalog,
             responses=error_responses(*READ),
             **scoped("read", parameters=(AT_PARAMETER, query_parameter("document", SLUG))))
-async def catalog(request: Request):
+async def catalog(request: Request) -> JSON:
     """The published catalog: each document (or only ``document``), its version in force and
     those announced at ``at`` (now by default), and every version with its text in each
     language (hash and page URL)."""
@@ -140,7 +142,7 @@ async def catalog(request: Request):
             **scoped("read", parameters=(LANG_PARAMETER, ACCEPT_LANGUAGE)))
 def text(request: Request, document: Slug,
          version: Annotated[str, Path(description="A published version's id, label or date.",
-                                      examples=["2026-04-01"], max_length=100)]):
+                                      examples=["2026-04-01"], max_length=100)]) -> JSON:
     """The text of ``version`` as published: its Markdown, the same rendered and sanitized
     as on the site, its hash and its page. In the language of ``lang`` (else of
     ``Accept-Language``) where the version has one; else its own text, with ``fallback``
@@ -155,7 +157,7 @@ def text(request: Request, document: Slug,
 @router.get("/subjects/{subject:subject}/required", summary="What the product must do now",
             response_model=models.Required, responses=error_responses(*READ),
             **scoped("read", parameters=(AT_PARAMETER, LANG_PARAMETER, ACCEPT_LANGUAGE)))
-async def required(request: Request, subject: SubjectPath):
+async def required(request: Request, subject: SubjectPath) -> JSON:
     """The gate of a signup or a login: for each document the subject must act on now,
     ``accept``, ``notify`` or ``announce`` a version, with its title, summary, hash and page
     (in the language of ``lang``, else of ``Accept-Language``, where the version has one). An
@@ -170,7 +172,7 @@ async def required(request: Request, subject: SubjectPath):
             response_model=models.Status | models.SubjectStatuses,
             responses=error_responses(*READ),
             **scoped("read", parameters=(query_parameter("document", SLUG), AT_PARAMETER)))
-async def status(request: Request, subject: SubjectPath):
+async def status(request: Request, subject: SubjectPath) -> JSON:
     """Status of one subject for ``document`` (a Status), or for every published document
     (a SubjectStatuses), at ``at`` (now by default). An unknown subject is ``never``."""
     ledger = _ledger(request)
@@ -185,7 +187,7 @@ async def status(request: Request, subject: SubjectPath):
 @router.post("/subjects/status", summary="Many subjects' statuses",
              response_model=models.Statuses, responses=error_responses(*READ, 413),
              **scoped("read"))
-def statuses(request: Request, body: StatusesIn):
+def statuses(request: Request, body: StatusesIn) -> JSON:
     """Status of up to 10,000 subjects at once, for one document or every published one."""
     ledger = _ledger(request)
     slugs = [body.document] if body.document else [d.slug for d in ledger.catalog(body.at)]
@@ -205,7 +207,7 @@ _RECORDED_LINKS = {name: {"operationId": name, "parameters": {
              response_model=models.Recorded,
              responses={201: {"links": _RECORDED_LINKS}, **error_responses(*WRITE)},
              **scoped("write"))
-async def record(request: Request, body: ConsentIn, idempotency_key: IdempotencyKey = None):
+async def record(request: Request, body: ConsentIn, idempotency_key: IdempotencyKey = None) -> JSON:
     """Record an acceptance, decline or withdrawal. The client's address and User-Agent
     join the evidence unless it already has ``ip`` and ``user_agent``. Accepting (or
     declining) a version neither in force nor announced is a 409 ``outdated_version`` naming
@@ -217,12 +219,12 @@ async def record(request: Request, body: ConsentIn, idempotency_key: Idempotency
     evidence = {**{k: v for k, v in seen.items() if v is not None}, **body.evidence}
     ledger = _ledger(request)
 
-    def record() -> dict:
+    def record() -> dict[str, Any]:
         events = ledger.record(body.subject, body.document, action=body.action,
                                version=body.version, channel=body.channel, evidence=evidence,
                                sha256=body.sha256, language=body.language)
         status = ledger.status(body.subject, body.document)
-        response = plain({"events": events, "status": status})
+        response: dict[str, Any] = plain({"events": events, "status": status})
         if ledger.receipt_settings is not None:
             response["receipt"] = ledger.receipt(events[0], with_salt=True).to_dict()
         return response
@@ -233,7 +235,7 @@ async def record(request: Request, body: ConsentIn, idempotency_key: Idempotency
 @router.post(IMPORT_PATH.removeprefix("/v1"), summary="Import earlier decisions",
              response_model=models.Imported, responses=error_responses(401, 403, 413, 422, 503),
              **scoped("admin", parameters=(SKIP_BAD,), body=IMPORT_BODY))
-async def import_records(request: Request):
+async def import_records(request: Request) -> JSON:
     """Record decisions a product already holds, at their original time, marked as imported
     (channel ``import``): JSON Lines (one object per line), or a JSON array of the same
     objects, up to 64 MiB. Each has ``subject``, ``document``, ``at`` and ``version`` or
@@ -269,7 +271,7 @@ def pending_page(request: Request, document: Slug,
                                                examples=["2026-04-01"])],
                  cursor: Annotated[str | None, Query(
                      description="The next_cursor of the previous page.")] = None,
-                 limit: Annotated[int, Query(ge=1, le=MAX_SUBJECTS)] = 1000):
+                 limit: Annotated[int, Query(ge=1, le=MAX_SUBJECTS)] = 1000) -> JSON:
     """One page of the subjects to notify of ``version``; pass ``next_cursor`` back as
     ``cursor`` for the next page. Subjects who act meanwhile are neither skipped nor repeated."""
     page = _ledger(request).pending_page(document, version, cursor=cursor, limit=limit)
@@ -279,10 +281,11 @@ def pending_page(request: Request, document: Slug,
 @router.post("/notifications/ack", summary="Mark subjects notified",
              response_model=models.Marked, responses=error_responses(*WRITE),
              **scoped("write"))
-async def mark_notified(request: Request, body: AckIn, idempotency_key: IdempotencyKey = None):
+async def mark_notified(request: Request, body: AckIn,
+                        idempotency_key: IdempotencyKey = None) -> JSON:
     """Mark subjects notified of a version; doing it twice records nothing more."""
 
-    def mark() -> dict:
+    def mark() -> dict[str, Any]:
         marked = _ledger(request).mark_notified(body.subjects, body.document, body.version,
                                                 channel=body.channel)
         return {"document": body.document, "version": body.version, **marked.to_dict()}
@@ -292,7 +295,7 @@ async def mark_notified(request: Request, body: AckIn, idempotency_key: Idempote
 
 @router.get("/subjects/{subject:subject}/history", summary="A subject's events",
             response_model=models.History, responses=error_responses(*READ), **scoped("read"))
-def history(request: Request, subject: SubjectPath):
+def history(request: Request, subject: SubjectPath) -> JSON:
     """The subject's events, oldest first: what they accepted, declined or withdrew, and when.
     Their personal evidence (IP, user agent...) only for keys with the admin scope."""
     subject = consent.canonical_subject(subject)
@@ -305,7 +308,7 @@ def history(request: Request, subject: SubjectPath):
 
 @router.get("/subjects/{subject:subject}/export", summary="Everything held about a subject",
             response_model=models.Export, responses=error_responses(*READ), **scoped("admin"))
-def export(request: Request, subject: SubjectPath):
+def export(request: Request, subject: SubjectPath) -> JSON:
     """Everything the ledger holds about the subject, for a data-access request."""
     return JSON(_ledger(request).export(subject))
 
@@ -313,7 +316,7 @@ def export(request: Request, subject: SubjectPath):
 @router.delete("/subjects/{subject:subject}", summary="Erase a subject",
                response_model=models.Erasure,
                responses=error_responses(401, 403, 404, 422, 503), **scoped("admin"))
-def erase(request: Request, subject: SubjectPath):
+def erase(request: Request, subject: SubjectPath) -> JSON:
     """Erase the subject: their id and personal evidence are replaced by a pseudonym. An
     erasure a reader keeps from finishing is a 503 ``erasure_incomplete``: retry it. Receipts
     issued before keep verifying; none links to the subject any more but the subject's own."""
@@ -343,7 +346,8 @@ def receipt(request: Request, receipt_id: Annotated[str, Path(
             size: Size = None,
             with_salt: Annotated[bool, Query(description="The subject's own copy, with the salt "
                                                          "that links it to them (admin keys "
-                                                         "only; none once they are erased).")] = False):
+                                                         "only; none once they are erased).")] = False
+            ) -> JSON:
     """The consent receipt as it was signed, with the proof that its event is in the
     transparency log against the latest checkpoint published with the site, or the checkpoint
     of ``size`` leaves; ``pending`` while no published checkpoint includes the event yet. The
@@ -358,7 +362,7 @@ def receipt(request: Request, receipt_id: Annotated[str, Path(
 @router.get("/log/checkpoint", summary="The latest published checkpoint",
             response_model=models.LogCheckpoint, responses=error_responses(*READ, 404),
             **scoped("read"))
-def log_checkpoint(request: Request):
+def log_checkpoint(request: Request) -> JSON:
     """The latest checkpoint of the transparency log published with the site: the one proofs
     are against by default."""
     latest = _ledger(request).log.latest()
@@ -370,7 +374,7 @@ def log_checkpoint(request: Request):
 @router.get("/log/checkpoints", summary="Every signed checkpoint",
             response_model=models.LogCheckpoints, responses=error_responses(*READ),
             **scoped("read"))
-def log_checkpoints(request: Request):
+def log_checkpoints(request: Request) -> JSON:
     """The log's size and every signed checkpoint, smallest first, each with when it was first
     published with the site (null while it is not)."""
     ledger = _ledger(request)
@@ -380,7 +384,7 @@ def log_checkpoints(request: Request):
 @router.get("/log/inclusion", summary="An inclusion proof", response_model=models.Inclusion,
             responses=error_responses(*READ, 404), **scoped("read"))
 def log_inclusion(request: Request, leaf_index: LeafIndex = None, event: EventPlace = None,
-                  size: Size = None):
+                  size: Size = None) -> JSON:
     """The proof that a leaf of the log (``leaf_index``, or the leaf of ``event``) is in the
     tree of the latest published checkpoint, or of the checkpoint of ``size`` leaves."""
     ledger = _ledger(request)
@@ -388,17 +392,16 @@ def log_inclusion(request: Request, leaf_index: LeafIndex = None, event: EventPl
         raise APIError(422, "invalid", "Invalid request: give either leaf_index or event.",
                        fields=[{"field": "leaf_index", "in": "query",
                                 "message": "give either leaf_index or event"}])
-    if event is not None:
-        leaf_index = ledger.log.leaf_index(event)
-        if leaf_index is None:
-            raise consent.UnknownCheckpoint(f"event {event} is not in the log (yet: the sequencer "
-                                            f"places an event within seconds)")
-    return JSON(ledger.log.inclusion(leaf_index, size=size))
+    leaf = ledger.log.leaf_index(event) if event is not None else leaf_index
+    if leaf is None:
+        raise consent.UnknownCheckpoint(f"event {event} is not in the log (yet: the sequencer "
+                                        f"places an event within seconds)")
+    return JSON(ledger.log.inclusion(leaf, size=size))
 
 
 @router.get("/log/consistency", summary="A consistency proof", response_model=models.Consistency,
             responses=error_responses(*READ, 404), **scoped("read"))
-def log_consistency(request: Request, old: OldSize, new: NewSize = None):
+def log_consistency(request: Request, old: OldSize, new: NewSize = None) -> JSON:
     """The proof that the log's tree of ``new`` leaves extends its tree of ``old`` leaves, as
     ``termsledger log verify-consistency --proof`` reads it."""
     return JSON(json.loads(_ledger(request).log.consistency(old, new).to_json()))
@@ -408,7 +411,7 @@ def log_consistency(request: Request, old: OldSize, new: NewSize = None):
             responses=error_responses(*READ, 503), **scoped("read"))
 def verify(request: Request, anchor: Annotated[str | None, Query(
         description="EVENTS:HEAD of an earlier verification, kept elsewhere.",
-        json_schema_extra={"pattern": "^[0-9]+:[0-9a-f]{64}$"})] = None):
+        json_schema_extra={"pattern": "^[0-9]+:[0-9a-f]{64}$"})] = None) -> JSON:
     """Check the ledger's hash chain and its status table; ``ok`` is false with the first bad
     event or the status rows that differ otherwise. ``anchor``: ``EVENTS:HEAD`` of an earlier
     verification kept elsewhere; ``limits`` says what no check of the file alone can detect."""
@@ -453,7 +456,8 @@ def _html(sha256: str, markdown: str) -> str:
     return render_html(markdown)
 
 
-async def _write(request: Request, key: str | None, subjects, body: BaseModel, make, *, status: int):
+async def _write(request: Request, key: str | None, subjects: str | list[str], body: BaseModel,
+                 make: Callable[[], dict[str, Any]], *, status: int) -> JSON:
     """``make()``'s response, written in the ledger's group commit (answered once durable).
     With an ``Idempotency-Key``, the response first stored for it instead (marked
     ``Idempotent-Replayed: true``); keys are per API key, and reusing one for another request
@@ -477,7 +481,7 @@ async def _write(request: Request, key: str | None, subjects, body: BaseModel, m
 
 
 @asynccontextmanager
-async def _lifespan(app: FastAPI):
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     gc.freeze()  # full collections skip what startup made: scanning it paused requests ~80 ms
     stop = threading.Event()
     sealer = threading.Thread(target=_seal, args=(app.state.ledger, app.state.seal_every, stop),
@@ -513,7 +517,7 @@ are `{"error": {"status", "code", "message", "fields"}}`; `code` is stable, `mes
 to fix and `fields` names the request's fields at fault."""
 
 
-def create_app(ledger_path: str | os.PathLike[str], *, seal_every: float = SEAL_EVERY,
+def create_app(ledger_path: str | FilePath, *, seal_every: float = SEAL_EVERY,
                receipts: consent.ReceiptSettings | None = None,
                checkpoint_interval: float | None = CHECKPOINT_INTERVAL,
                webhooks: consent.DeliverySettings | None = None, deliver: bool = False) -> FastAPI:
@@ -551,7 +555,7 @@ def create_app(ledger_path: str | os.PathLike[str], *, seal_every: float = SEAL_
         app.add_exception_handler(error, render_error)
 
     @app.get("/healthz", summary="Liveness", response_model=models.Health, tags=["server"])
-    async def healthz():
+    async def healthz() -> JSON:
         """The server is up (no key needed)."""
         return JSON({"ok": True})
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
@@ -38,7 +38,7 @@ def open_ledger(ledger_path: str | None, content: str | None = None, *,
             yield ledger
     except BaseException as error:
         if made:
-            for leftover in (path, *(Path(f"{path}{end}") for end in ("-wal", "-shm", ".lock"))):
+            for leftover in (Path(f"{path}{end}") for end in ("", "-wal", "-shm", ".lock")):
                 leftover.unlink(missing_ok=True)
         if isinstance(error, ConsentError) and not isinstance(error, InvalidContent):
             raise click.ClickException(str(error)) from None
@@ -74,7 +74,7 @@ def echo(data: Any) -> None:
 @click.option("--allow-uncommitted", is_flag=True,
               help="Also publish uncommitted text of a git repository (it cannot be reproduced "
                    "from git later).")
-def publish(content, ledger_path, allow_uncommitted):
+def publish(content: str | None, ledger_path: str | None, allow_uncommitted: bool) -> None:
     """Copy the published versions of the content into the ledger's catalog.
 
     Content with errors (see `termsledger check`) is refused, and so is uncommitted text in a
@@ -121,7 +121,7 @@ def moment(ctx: click.Context, param: click.Parameter, value: str | None) -> dat
 
 
 @click.group()
-def consent():
+def consent() -> None:
     """Record and query who accepted which version: the consent ledger."""
 
 
@@ -143,8 +143,9 @@ def consent():
               help="When it happened (ISO-8601; UTC when naive). Defaults to now.")
 @ledger_option
 @key_option
-def record(subject, document, version, action, channel, evidence, sha256, language, at, ledger_path,
-           key_file):
+def record(subject: str, document: str, version: str | None, action: str, channel: str,
+           evidence: str | None, sha256: str | None, language: str | None, at: datetime | None,
+           ledger_path: str | None, key_file: str | None) -> None:
     """Record that SUBJECT accepted (declined, withdrew from) DOCUMENT; prints the events.
 
     Accepting a version that is neither in force nor announced is refused, naming the one in force.
@@ -157,15 +158,14 @@ def record(subject, document, version, action, channel, evidence, sha256, langua
         termsledger consent record user-42 terms --evidence '{"ip": "203.0.113.7"}'
         termsledger consent record user-42 terms --language fr --sha256 9f2c...
     """
-    if evidence is not None:
-        try:
-            evidence = json.loads(evidence)
-        except json.JSONDecodeError as error:
-            raise click.ClickException(f"--evidence is not valid JSON: {error}") from None
+    try:
+        given = json.loads(evidence) if evidence is not None else None
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"--evidence is not valid JSON: {error}") from None
     receipts, _ = receipt_settings(load_config(None), key_file)
     with open_ledger(ledger_path, receipts=receipts) as ledger:
         events = ledger.record(subject, document, action, version, channel=channel,
-                               evidence=evidence, sha256=sha256, language=language, at=at)
+                               evidence=given, sha256=sha256, language=language, at=at)
         echo([e.to_dict() for e in events])
 
 
@@ -178,7 +178,7 @@ def record(subject, document, version, action, channel, evidence, sha256, langua
               help="The subject's own copy, with the salt that shows it is about them (until "
                    "they are erased): give it to them only.")
 @ledger_option
-def receipt(event, size, with_salt, ledger_path):
+def receipt(event: str, size: int | None, with_salt: bool, ledger_path: str | None) -> None:
     """Print the consent receipt of EVENT (its place: seq, or chain.seq, as `consent history`
     shows it; or the receipt's id), with the proof that its event is in the transparency log
     against the latest checkpoint published with the site ("proof" is missing until one
@@ -199,7 +199,7 @@ def receipt(event, size, with_salt, ledger_path):
 @click.option("--at", callback=moment, default=None,
               help="The moment asked about (ISO-8601; UTC when naive). Defaults to now.")
 @ledger_option
-def status(subject, document, at, ledger_path):
+def status(subject: str, document: str | None, at: datetime | None, ledger_path: str | None) -> None:
     """Print SUBJECT's status for DOCUMENT, or a list for every published document.
 
     Example:
@@ -222,7 +222,8 @@ def status(subject, document, at, ledger_path):
               help="The user's language (repeat it, preferred first): titles, hashes and URLs of the "
                    "texts in it where there is one.")
 @ledger_option
-def required(subject, at, languages, ledger_path):
+def required(subject: str, at: datetime | None, languages: tuple[str, ...],
+             ledger_path: str | None) -> None:
     """Print what the product must do now about SUBJECT: for each document, accept, notify
     or announce a version (with its title, summary, sha256 and URL), or nothing.
 
@@ -246,7 +247,8 @@ def required(subject, at, languages, ledger_path):
                    "when it has none of them.")
 @click.option("--markdown", is_flag=True, help="Print the Markdown alone, as published.")
 @ledger_option
-def text(document, version, languages, markdown, ledger_path):
+def text(document: str, version: str, languages: tuple[str, ...], markdown: bool,
+         ledger_path: str | None) -> None:
     """Print the exact text of VERSION of DOCUMENT as the ledger keeps it.
 
     Example:
@@ -267,7 +269,7 @@ def text(document, version, languages, markdown, ledger_path):
 @click.option("--skip-bad", is_flag=True,
               help="Record the good lines and list the bad ones. By default a bad line records nothing.")
 @ledger_option
-def import_(file, skip_bad, ledger_path):
+def import_(file: BinaryIO, skip_bad: bool, ledger_path: str | None) -> None:
     """Import decisions made before this ledger: FILE holds one JSON object per line (- for
     standard input), recorded at its original time and marked as imported.
 
@@ -300,7 +302,8 @@ def import_(file, skip_bad, ledger_path):
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Print one page of this size.")
 @click.option("--cursor", default=None, help="The next_cursor of the previous page.")
 @ledger_option
-def pending(document, version, limit, cursor, ledger_path):
+def pending(document: str, version: str, limit: int | None, cursor: str | None,
+            ledger_path: str | None) -> None:
     """Print the subjects to notify of VERSION of DOCUMENT, with a cursor for the next page.
 
     Example:
@@ -323,7 +326,8 @@ def pending(document, version, limit, cursor, ledger_path):
 @click.argument("subjects", nargs=-1, required=True)
 @click.option("--channel", default="email", show_default=True, help="How they were told.")
 @ledger_option
-def mark_notified(document, version, subjects, channel, ledger_path):
+def mark_notified(document: str, version: str, subjects: tuple[str, ...], channel: str,
+                  ledger_path: str | None) -> None:
     """Record that SUBJECTS were notified of VERSION of DOCUMENT; idempotent.
 
     Prints how many were marked and the subjects left out as unknown: those without a
@@ -341,7 +345,7 @@ def mark_notified(document, version, subjects, channel, ledger_path):
 @consent.command()
 @click.argument("subject")
 @ledger_option
-def history(subject, ledger_path):
+def history(subject: str, ledger_path: str | None) -> None:
     """Print every event about SUBJECT, oldest first.
 
     Example:
@@ -356,7 +360,7 @@ def history(subject, ledger_path):
 @consent.command()
 @click.argument("subject")
 @ledger_option
-def export(subject, ledger_path):
+def export(subject: str, ledger_path: str | None) -> None:
     """Print everything the ledger holds about SUBJECT, for a data-access request.
 
     Example:
@@ -371,7 +375,7 @@ def export(subject, ledger_path):
 @consent.command()
 @click.argument("subject")
 @ledger_option
-def erase(subject, ledger_path):
+def erase(subject: str, ledger_path: str | None) -> None:
     """Erase SUBJECT: its id and personal evidence become a pseudonym, in the file and its WAL.
 
     Example:
@@ -387,7 +391,7 @@ def erase(subject, ledger_path):
 @click.option("--timeout", type=click.FloatRange(min=0), default=30.0, show_default=True,
               help="Seconds to wait for readers of older snapshots.")
 @ledger_option
-def checkpoint(timeout, ledger_path):
+def checkpoint(timeout: float, ledger_path: str | None) -> None:
     """Empty an SQLite ledger's write-ahead log into its file, so that no byte of an erased
     subject stays in it; finishes an erasure that a reader kept from finishing. (On
     PostgreSQL: vacuums the tables an erasure touches.) Not to be confused with `consent seal`.
@@ -433,7 +437,7 @@ def seal(ledger_path: str | None) -> None:
               help="The events and head of an earlier verification, kept elsewhere: the chain "
                    "must still hold them.")
 @ledger_option
-def verify(repair, anchor, ledger_path):
+def verify(repair: bool, anchor: str | None, ledger_path: str | None) -> None:
     """Check the hash chain and recompute every status from the events; exit 1 and name
     the first bad event, and each status row that differs, when something is wrong. The
     output's `limits` says what no check of the file alone can detect.

@@ -173,7 +173,7 @@ def read_config(path: str | Path) -> Config:
     names = {f.name for f in fields(Config)} - {"source", "content_from", "site_title", "watch",
                                                 "signing_key", "language", "languages", "prevailing_notice",
                                                 "cache_dir", "required"}
-    config = {"source": path, "signing_key": path.parent / SIGNING_KEY_FILE,
+    config: dict[str, Any] = {"source": path, "signing_key": path.parent / SIGNING_KEY_FILE,
               "cache_dir": path.parent / CACHE_FOLDER,
               "content_from": str(path) if "content" in values else None}
     for name, (label, value) in values.items():
@@ -184,12 +184,13 @@ def read_config(path: str | Path) -> Config:
         config[name] = _convert(path, label, name, value)
     language = config.get("language", "en")
     if config.get("languages") and language not in config["languages"]:
-        raise ConfigError(f"{path}: [site] languages {list(config['languages'])} must list the site's language "
-                          f"{language!r} ([site] language)")
+        raise ConfigError(f"{path}: [site] languages {list(config['languages'])} must list the site's "
+                          f"language {language!r} ([site] language)")
     return Config(**config)
 
 
-def _convert(path: Path, label: str, name: str, value):
+def _convert(path: Path, label: str, name: str, value: Any) -> Any:
+    """``value`` of the key ``name`` (``label`` in messages) as :class:`Config` holds it."""
     default = getattr(Config, name, None)
     if name == "fields":
         return _fields(path, value)
@@ -233,7 +234,7 @@ def _convert(path: Path, label: str, name: str, value):
     return value
 
 
-def _webhooks(path: Path, table) -> dict[str, Any]:
+def _webhooks(path: Path, table: object) -> dict[str, Any]:
     """The ``[webhooks]`` table, checked by :class:`consent.DeliverySettings` (imported only
     when there is one)."""
     from dataclasses import fields as settings_fields
@@ -253,7 +254,7 @@ def _webhooks(path: Path, table) -> dict[str, Any]:
     return dict(table)
 
 
-def _fields(path: Path, table) -> dict[str, str]:
+def _fields(path: Path, table: object) -> dict[str, str]:
     """The ``[fields]`` table: termsledger's field names and the repository's own keys."""
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: fields must be a table ([fields]) of termsledger's field names and "
@@ -271,12 +272,16 @@ def _fields(path: Path, table) -> dict[str, str]:
 def _languages(path: Path, label: str, value: object) -> str | tuple[str, ...]:
     """``[site] language`` or ``languages`` as BCP 47 tags (``"en"``, ``["en", "fr"]``)."""
     many = label.endswith("languages")
-    if many and not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+    if many and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+        given = [str(v) for v in value]
+    elif many:
         raise ConfigError(f"{path}: {label} must be a list of language codes (\"en\", \"fr\"), not {value!r}")
-    if not many and not isinstance(value, str):
+    elif isinstance(value, str):
+        given = [value]
+    else:
         raise ConfigError(f"{path}: {label} must be a language code (\"en\"), not {value!r}")
     try:
-        tags = [terms.language_tag(v, label) for v in (value if many else [value])]  # type: ignore[union-attr]
+        tags = [terms.language_tag(v, label) for v in given]
     except terms.TermsError as error:
         raise ConfigError(f"{path}: {error}") from None
     return tuple(dict.fromkeys(tags)) if many else tags[0]

@@ -107,7 +107,7 @@ def _patterns(folder: Path, config: Config) -> list[str]:
     if cache:
         patterns.append(cache + "/")
     patterns.extend(LEDGER_FILES)
-    ledger = _inside(folder, config.ledger)
+    ledger = _inside(folder, config.ledger) if isinstance(config.ledger, Path) else None  # not a URL
     if ledger and not ledger.endswith(".db"):
         patterns.extend(ledger + suffix for suffix in ("", "-wal", "-shm"))
     key = _inside(folder, config.signing_key)

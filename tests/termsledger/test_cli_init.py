@@ -66,6 +66,19 @@ def test_init_never_overwrites_and_adds_nothing_twice(content_repo):
     assert (content_repo.path / ".gitignore").read_text().count("*.db\n") == 1
 
 
+def test_a_ledger_url_is_not_written_to_gitignore(content_repo):
+    """A PostgreSQL ledger has no file to ignore, and its URL (a password in it) must not be
+    written to a file that is committed."""
+    content_repo.commit("2025-01-10T10:00", **{"content/terms.md": TERMS})
+    toml = content_repo.path / "termsledger.toml"
+    toml.write_text('content = "content"\nledger = "postgresql://app:s3cret@db.example.com/ledger"\n')
+    result = init(content_repo.path)  # its check cannot reach the database: exit 1, said so
+    assert "Added to" in result.output
+    gitignore = (content_repo.path / ".gitignore").read_text()
+    assert "s3cret" not in gitignore and "postgresql" not in gitignore and "s3cret" not in result.output
+    assert gitignore.endswith("\n*.db\n*.db-wal\n*.db-shm\n*.lock\ntermsledger-signing.key\n")
+
+
 def test_init_warns_of_a_committed_ledger_and_reports_check_errors(content_repo):
     content_repo.commit("2025-01-10T10:00", **{"content/terms.md": TERMS + "\n[x](missing.md)\n",
                                                "termsledger.db": b"SQLite format 3\0"})

@@ -28,13 +28,30 @@ def problems_of(path):
 def test_example_content_passes(example_content):
     result = run_check(example_content)
     assert result.exit_code == 0, result.output
-    assert "6 documents" in result.output
-    document = terms.load(example_content).document("terms")
-    current, announced = document.in_force(), document.announced()
-    expected = f"terms: {len(document.versions)} versions, in force {current.id}"
-    if announced:
-        expected += f", announced {announced.id} (material)"
-    assert expected + "\n" in result.output
+    assert "6 documents" in result.output and "; 0 errors, " in result.output
+
+
+def summarized(content_repo):
+    """Terms with a version in force since 2020 and a material one announced for 2999, and a
+    privacy policy of one version."""
+    content_repo.commit("2020-01-05T10:00", **{
+        "terms.md": front(title="Terms", effective="2020-02-01") + "# Terms\n\nBe kind.\n",
+        "privacy.md": front(title="Privacy", effective="2020-02-01") + "# Privacy\n\nWe keep little.\n"})
+    content_repo.commit("2020-05-01T10:00", **{
+        "terms.md": front(title="Terms", effective="2020-06-01", material=False) + "# Terms\n\nBe kind!\n"})
+    content_repo.commit("2026-11-01T10:00", **{
+        "terms.md": front(title="Terms", effective="2999-01-01", material=True)
+        + "# Terms\n\nBe kind, and pay the fee.\n"})
+
+
+def test_the_summary_counts_the_documents_and_says_what_is_in_force(content_repo):
+    summarized(content_repo)
+    result = run_check(content_repo.path)
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith(
+        f"2 documents, 4 versions in {content_repo.path}; 0 errors, 0 warnings.\n"
+        "  privacy: 1 version, in force 2020-02-01\n"
+        "  terms: 3 versions, in force 2020-06-01, announced 2999-01-01 (material)\n")
 
 
 BAD_FILES = [
@@ -452,14 +469,15 @@ def test_content_folder_without_documents(tmp_path):
             in result.output)
 
 
-def test_json_summary(example_content):
-    result = run_check(example_content, "--format", "json")
-    data = json.loads(result.stdout)
-    assert data["ok"] is True
-    terms_doc = next(d for d in data["documents"] if d["slug"] == "terms")
-    document = terms.load(example_content).document("terms")
-    assert terms_doc["current"] == document.in_force().id
-    assert terms_doc["announced"] == (document.announced().id if document.announced() else None)
+def test_json_summary(content_repo):
+    summarized(content_repo)
+    data = json.loads(run_check(content_repo.path, "--format", "json").stdout)
+    assert data["ok"] is True and data["problems"] == []
+    assert sorted(data["documents"], key=lambda d: d["slug"]) == [
+        {"slug": "privacy", "title": "Privacy", "path": "privacy.md", "versions": 1,
+         "current": "2020-02-01", "announced": None},
+        {"slug": "terms", "title": "Terms", "path": "terms.md", "versions": 3,
+         "current": "2020-06-01", "announced": "2999-01-01"}]
 
 
 def test_every_command_has_help():

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from support.repo import ROOT, ContentRepo
+from support.repo import ContentRepo, example_history
 
 
 @pytest.fixture
@@ -15,10 +15,11 @@ def content_repo(tmp_path) -> ContentRepo:
     return ContentRepo(tmp_path / "repo")
 
 
-@pytest.fixture
-def example_content() -> Path:
-    """The bundled example content (read from this project's own git history)."""
-    return ROOT / "content"
+@pytest.fixture(scope="session")
+def example_content(tmp_path_factory) -> Path:
+    """The bundled example content with its history, in a repository of its own (made from
+    ``support/data/example-history.fi``, not from this repository's history)."""
+    return example_history(tmp_path_factory.mktemp("example"))
 
 
 @pytest.fixture(scope="session")

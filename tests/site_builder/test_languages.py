@@ -352,11 +352,11 @@ def test_every_word_of_the_templates_is_in_the_catalog():
     assert found == template, "extract the messages again (site_builder/locale/babel.cfg)"
 
 
-def test_the_example_content_is_bilingual(tmp_path):
+def test_the_example_content_is_bilingual(tmp_path, example_content):
     """The bundled example, with its own termsledger.toml: English and French, the French text of the
     announced version of the Terms still missing."""
     out = tmp_path / "site"
-    result = CliRunner().invoke(cli, ["build", "--content", str(ROOT / "content"), "--out", str(out),
+    result = CliRunner().invoke(cli, ["build", "--content", str(example_content), "--out", str(out),
                                       "--date", "2026-06-01"])
     assert result.exit_code == 0, result.output
     current = (out / "fr/terms/index.html").read_text(encoding="utf-8")
@@ -366,7 +366,7 @@ def test_the_example_content_is_bilingual(tmp_path):
     assert (out / "fr/privacy/diff/2024-11-01..2026-04-01/index.html").is_file()
     assert "deux ans" in (out / "fr/privacy/index.html").read_text(encoding="utf-8")
     assert broken_links(out) == []
-    checked = CliRunner().invoke(cli, ["check", "--content", str(ROOT / "content")])
+    checked = CliRunner().invoke(cli, ["check", "--content", str(example_content)])
     assert "terms.fr.md:1: warning: no French text for the version of 1 February 2027" in checked.output
 
 

@@ -11,6 +11,21 @@ import git
 ROOT = Path(__file__).resolve().parents[2]
 """This repository's folder."""
 
+EXAMPLE_HISTORY = Path(__file__).parent / "data" / "example-history.fi"
+"""The history of the bundled example (``content/``) as ``git fast-export`` writes it, so that
+the tests need none of this repository's own history (a shallow clone has none). Made again, after
+a commit to ``content/``, with ``git fast-export HEAD -- content > tests/support/data/example-history.fi``."""
+
+
+def example_history(folder: Path) -> Path:
+    """A git repository in ``folder`` holding the bundled example's history; its ``content``."""
+    repo = git.Repo.init(folder)
+    with EXAMPLE_HISTORY.open("rb") as stream:
+        repo.git.execute(["git", "fast-import", "--quiet"], istream=stream)
+    branch = next(iter(repo.branches))
+    repo.git.checkout(branch.name)
+    return folder / "content"
+
 
 def front(**fields) -> str:
     """Front matter for ``fields`` (``None`` values left out), ending with its closing line."""

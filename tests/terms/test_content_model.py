@@ -302,3 +302,18 @@ def test_history_is_read_with_a_constant_number_of_git_processes(tmp_path, monke
         return len(started)
 
     assert processes_to_load(3) == processes_to_load(20)
+
+
+def test_the_example_history_ends_with_the_example_content(example_content):
+    """The tests read the bundled example from ``support/data/example-history.fi``: it must hold
+    the example as it is in ``content/`` (after a commit there, make it again: see
+    ``support.repo.EXAMPLE_HISTORY``)."""
+    from support.repo import ROOT
+
+    def files(folder):
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)}
+
+    assert files(example_content) == files(ROOT / "content"), \
+        "git fast-export HEAD -- content > tests/support/data/example-history.fi"
+    assert len(terms.load(example_content).documents["terms"].versions) >= 8

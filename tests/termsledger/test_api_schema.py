@@ -37,8 +37,6 @@ parameters = { "query.skip_bad" = false }
 def served(request, tmp_path_factory):
     """``(base_url, admin secret)`` of a server over the example content, on each engine,
     with a few subjects recorded so that the schema's examples find data."""
-    from support.repo import ROOT
-
     root = tmp_path_factory.mktemp("schema")
     ledger_path = (root / "ledger.db" if request.param == "sqlite"
                    else request.getfixturevalue("postgres").location())
@@ -46,7 +44,7 @@ def served(request, tmp_path_factory):
     create_key(key, name="terms.example.com")
     receipts = ReceiptSettings(signing_key=key, controller="Quillbridge", contact="legal@example.com")
     with Ledger(ledger_path, create=True, receipts=receipts) as ledger:
-        ledger.publish(terms.load(ROOT / "content"))
+        ledger.publish(terms.load(request.getfixturevalue("example_content")))
         ledger.record("user-42", "terms", version="2024-03-01", evidence={"ip": "192.0.2.1"},
                       at="2024-04-01")
         ledger.record("user-43", "terms", evidence={"ip": "192.0.2.2"})

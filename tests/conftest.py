@@ -72,3 +72,24 @@ def screenshots(tmp_path_factory) -> Path:
     """The folder for the browser tests' screenshots and PDFs: one of pytest's temporary folders
     (the latest runs' are kept, under ``pytest-of-<user>/``), never the repository."""
     return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture
+def receiver():
+    """A webhook receiver on loopback (see ``support/webhooks.py``), stopped after the test."""
+    from support.webhooks import Receiver
+
+    receiver = Receiver()
+    yield receiver
+    receiver.release()
+    receiver.stop()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A terms site built once per module, for the transparency log's files to go into."""
+    from support.transparency import build_site
+
+    out = tmp_path_factory.mktemp("site")
+    build_site(out)
+    return out

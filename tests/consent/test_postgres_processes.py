@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.api import bearer, free_port, make_keys, publish, wait_until_up
+from support.api import bearer, free_port, make_keys, publish, stop_server, wait_until_up
 from support.repo import ContentRepo
 
 from consent import Ledger
@@ -71,13 +71,6 @@ def serve(url: str, port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def test_two_servers_write_to_one_database(postgres, tmp_path):
@@ -104,7 +97,7 @@ def test_two_servers_write_to_one_database(postgres, tmp_path):
         time.sleep(1.0)  # a seal by each server
     finally:
         for server in servers:
-            stop(server)
+            stop_server(server)
     with Ledger(url) as ledger:
         assert all(s.status == "current" for s in ledger.statuses(written, "terms"))
         result = ledger.verify()
@@ -163,7 +156,7 @@ def test_a_server_restart_fails_requests_in_flight_with_503_and_the_api_recovers
             writer.join(timeout=60)
     finally:
         stopping.set()
-        stop(server)
+        stop_server(server)
     codes = {code for _, code, _ in outcomes}
     assert codes <= {201, 503}, codes  # no 500, no dropped connection
     failed = [body for _, code, body in outcomes if code == 503]

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from support.transparency import BASE_URL, ORIGIN, World, build_site
+from support.transparency import BASE_URL, ORIGIN, World
 
 from consent import InvalidNote, InvalidProof, InvalidReceipt, PublicationError
 from consent.note import Checkpoint, Note, SigningKey, sign_checkpoint
@@ -20,13 +20,6 @@ from consent.receipt_checks import site_of, verify_receipt
 from consent.receipts import SignedReceipt, commitment, sign_receipt
 from consent.signing import rotate_key
 from consent.transparency import ConsistencyProof, Site, checkpoint_path, transparency_files, verify_extension
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
-    build_site(out)
-    return out
 
 
 @pytest.fixture

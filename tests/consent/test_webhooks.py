@@ -30,14 +30,6 @@ VICTIM, IP = "victim.person@example.com", "198.51.100.77"
 
 
 @pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.release()
-    receiver.stop()
-
-
-@pytest.fixture
 def ledger(where):
     """A ledger of the example content, on each engine in turn."""
     with Ledger(where("ledger.db"), create=True) as ledger:

@@ -10,19 +10,12 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from support.transparency import ORIGIN, World, build_site
+from support.transparency import ORIGIN, World
 
 from consent.signing import public_keys_path, read_public_keys
 from consent.transparency import ConsistencyProof
 from termsledger.cli import cli
 from termsledger.config import SIGNING_KEY_ENV, read_config
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
-    build_site(out)
-    return out
 
 
 @pytest.fixture

@@ -22,14 +22,6 @@ SETTINGS = {"allow_private": True, "timeout": 1, "backoff": 0.1, "max_backoff": 
 
 
 @pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.release()
-    receiver.stop()
-
-
-@pytest.fixture
 def setup(tmp_path, where):
     """``(ledger location, secrets, folder of termsledger.toml)``, on each engine in turn."""
     ledger_path = publish(ContentRepo(tmp_path / "repo"), where("ledger.db"))

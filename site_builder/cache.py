@@ -12,10 +12,13 @@ knows its layout.
   the files the previous one wrote and it does not.
 - ``sources.json``: the working-tree files the previous build looked for (see
   :class:`site_builder.links.Assets`), whose sizes and times the next fingerprint covers.
-- ``fragments.sqlite``: rendered fragments (redlines, bodies) as JSON, each under a
-  :func:`key` made of its inputs (the texts' hashes, not the texts) and :func:`code_version`:
-  content-addressed, so that adding a version to a long history computes only the new pairs
-  and a new version of termsledger or of the analysis computes everything again.
+- ``fragments.sqlite``: rendered fragments (redlines, bodies, the sections of redlines) as
+  JSON, each under a :func:`key` made of its inputs (the texts' hashes, not the texts) and
+  :func:`code_version`: content-addressed, so that adding a version to a long history computes
+  only the new pairs, whose sections are mostly ones compared before, and a new version of
+  termsledger or of the analysis computes everything again. A fragment of a kind whose keys
+  cannot be known before it is needed (a section of a redline) has its key prefixed with its
+  kind, to be read with all those of its kind (see :meth:`Fragments.kind`).
 """
 
 from __future__ import annotations
@@ -185,7 +188,7 @@ class Fragments:
     ones a build needs, once, before work is shared out to other processes (which never
     open the file), :meth:`put` adds new ones (or :meth:`put_json`, as JSON already), and
     :meth:`save` writes them and removes the ones this build did not use. A damaged file
-    counts as empty."""
+    counts as empty. :meth:`kind` reads those of a kind, which :meth:`take` adds or keeps."""
 
     def __init__(self, folder: Path):
         self._file = folder / FRAGMENTS
@@ -193,6 +196,7 @@ class Fragments:
         self._new: dict[str, str] = {}
         self._values: dict[str, Any] = {}
         self._used: set[str] = set()
+        self._kinds: dict[str, dict[str, str]] = {}
 
     def load(self, keys: Iterable[str]) -> list[str]:
         """Read the fragments of ``keys`` from the file; returns the keys it does not hold."""
@@ -209,6 +213,30 @@ class Fragments:
             except sqlite3.DatabaseError:
                 self._stored.clear()
         return [k for k in wanted if k not in self._stored]
+
+    def kind(self, prefix: str) -> dict[str, str]:
+        """The JSON text of every stored fragment whose key starts with ``prefix`` (read once;
+        each counts as unused until :meth:`take` keeps it)."""
+        if prefix not in self._kinds:
+            self._kinds[prefix] = {}
+            if self._file.is_file():
+                try:
+                    with self._connect() as db:
+                        rows = db.execute("SELECT key, value FROM fragments WHERE key >= ? AND key < ?",
+                                          (prefix, prefix + "\U0010ffff"))
+                        self._kinds[prefix] = dict(rows)
+                except sqlite3.DatabaseError:
+                    pass
+        return self._kinds[prefix]
+
+    def take(self, made: dict[str, str | None]) -> None:
+        """Keep the fragments another process ``made`` (JSON texts) or used (``None``: the
+        stored one, from :meth:`kind`), for this build and the next ones."""
+        for entry, text in made.items():
+            if text is None:
+                self._used.add(entry)
+            else:
+                self.put_json(entry, text)
 
     def get(self, entry: str) -> Any | None:
         """The fragment under ``entry`` if it was loaded or put, else ``None``."""

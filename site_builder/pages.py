@@ -93,14 +93,14 @@ def prepare(languages: list[Pages], processes: int | None = None) -> None:
     if not missing:
         return
     chosen: set[int] = set()
-    work: list[list[Callable[[], dict[str, str]]]] = []
+    work: list[list[Callable[[], dict[str, str | None]]]] = []
     for runs, comparisons, bodies in planned:
         renderings = {(r.version.content_sha256, r.version.path): r for entry, r in bodies.items()
                       if entry in missing}
         for run in runs:
-            tasks: list[Callable[[], dict[str, str]]] = []
+            tasks: list[Callable[[], dict[str, str | None]]] = []
             for version, key in run:
-                task: Callable[[], dict[str, str]] | None = (
+                task: Callable[[], dict[str, str | None]] | None = (
                     renderings.get((version.content_sha256, version.path)) if version
                     else comparisons[key] if key in missing else None)
                 if task is not None and id(task) not in chosen:
@@ -109,10 +109,11 @@ def prepare(languages: list[Pages], processes: int | None = None) -> None:
             work.append(tasks)
     if any(isinstance(task, Comparison) for tasks in work for task in tasks):
         import_module("terms.changes")  # the change engine, imported once here rather than in each worker
+        for pages in languages:
+            pages.redlines.sections.read()
     for results in parallel.run(work, processes):
         for result in results:
-            for entry, text in result.items():
-                fragments.put_json(entry, text)
+            fragments.take(result)
 
 
 class Pages:

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import shutil
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -528,6 +529,58 @@ def test_comparisons_are_kept_by_the_texts_and_the_analysis_version(sample, tmp_
     monkeypatch.setattr(cache, "code_version", lambda: "a later analysis")
     site_builder.build(sample, out, SiteSettings(title="Terms"), now=DAY, processes=1)
     assert len(comparisons) == 3
+
+
+@pytest.fixture
+def marked_sections(monkeypatch) -> list[tuple[str, str, str]]:
+    """The sections of redlines builds mark (status, old text, new text), rather than find
+    in the build cache or among those marked before (build with ``processes=1``)."""
+    from site_builder import redline
+
+    made, marked = [], redline._marked
+
+    def counted(section, *args):
+        made.append((section.status, section.old_text, section.new_text))
+        return marked(section, *args)
+
+    monkeypatch.setattr(redline, "_marked", counted)
+    return made
+
+
+def section_keys(folder: Path) -> set[str]:
+    """The keys of the sections of redlines in the build cache ``folder``."""
+    from site_builder.redline import SECTION
+
+    with sqlite3.connect(folder / cache.FRAGMENTS) as db:
+        return {k for (k,) in db.execute("SELECT key FROM fragments") if k.startswith(SECTION)}
+
+
+def test_sections_of_redlines_are_marked_once_across_pairs_and_builds(content_repo, tmp_path, marked_sections,
+                                                                      monkeypatch):
+    sample_history(content_repo)
+    out, folder = tmp_path / "site", tmp_path / cache.FOLDER
+    site_builder.build(terms.load(content_repo.path), out, now=DAY, processes=1)
+    first = list(marked_sections)
+    refunds = next(s for s in first if s[1].startswith("## 2. Refunds\n\nRefunds within 14 days."))
+    # A version in force from 2025-12-01, the one before with a section inserted: compared with
+    # every version, it brings the pair 2025-01-01..2025-12-01, whose refunds section changed as
+    # from 2025-01-01 to 2025-06-01 (marked in the first build).
+    marked_sections.clear()
+    fourth = TERMS_V2.replace("2025-06-01", "2025-12-01").replace(
+        "## 2. Refunds", "## Notices\n\nWe write to you first.\n\n## 2. Refunds")
+    content_repo.commit("2025-11-01T10:00:00", **{"terms.md": fourth})
+    site_builder.build(terms.load(content_repo.path), out, now=DAY, processes=1)
+    document = terms.load(content_repo.path).document("terms")
+    assert refunds in [(s.status, s.old_text, s.new_text)
+                       for s in terms.compare(document.versions[0], document.version("2025-12-01")).sections]
+    assert ("added", "", "## Notices\n\nWe write to you first.\n\n") in marked_sections
+    assert not set(marked_sections) & set(first)
+    before = section_keys(folder)
+    marked_sections.clear()
+    monkeypatch.setattr(cache, "code_version", lambda: "a later analysis")
+    site_builder.build(terms.load(content_repo.path), out, SiteSettings(title="Terms"), now=DAY, processes=1)
+    assert refunds in marked_sections
+    assert section_keys(folder) and not section_keys(folder) & before
 
 
 def test_a_build_with_no_page_to_render_writes_what_changed(sample, tmp_path, comparisons):

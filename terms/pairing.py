@@ -21,6 +21,11 @@ ALL_PAIRS = 250_000
 """Most pairs of sections (or sentences) all scored against each other; beyond, :func:`near`."""
 ALL_PAIRS_ELEMENTS = 400_000_000
 """Most product of the two sides' total lengths (words, or characters) for scoring all pairs."""
+_SCORED: dict[tuple[tuple[str, str], tuple[str, str]], float | None] = {}
+"""The score of each pair of sections (title and body of each) scored all against all lately,
+``None`` below :data:`PAIR_CUTOFF`: the same sections recur in the pairs of versions a site compares."""
+_MOST_SCORED = 100_000
+"""Most pairs kept in :data:`_SCORED` (it is emptied beyond)."""
 
 
 def pair(old: Sequence[Section], new: Sequence[Section]) -> dict[int, int]:
@@ -63,9 +68,9 @@ def _fuzzy(old: list[Section], new: list[Section], old_total: int, new_total: in
 
 def _scores(old: list[Section], new: list[Section]) -> dict[tuple[int, int], float]:
     """The combined similarity of each pair ``(row, col)`` of ``old`` and ``new`` sections that
-    reaches :data:`PAIR_CUTOFF`. All pairs are scored when that is quick; otherwise the pairs
-    :func:`near` each other and those of the same title, so that the work stays
-    proportional to the text's length."""
+    reaches :data:`PAIR_CUTOFF`. All pairs are scored when that is quick (those not scored
+    lately, see :data:`_SCORED`); otherwise the pairs :func:`near` each other and those of the
+    same title, so that the work stays proportional to the text's length."""
     import numpy as np  # here: importing terms stays quick
     from rapidfuzz import fuzz, process
 
@@ -91,16 +96,23 @@ def _scores(old: list[Section], new: list[Section]) -> dict[tuple[int, int], flo
             if score >= PAIR_CUTOFF:
                 scored[row, col] = score
         return scored
-    titles = process.cdist(old_titles, new_titles, scorer=fuzz.ratio)
-    bodies = process.cdist(old_words, new_words, scorer=fuzz.ratio,
-                           score_cutoff=PAIR_CUTOFF - 100 * _TITLE_WEIGHT)
-    blank = np.array([not s.body.strip() for s in old])[:, None] & np.array(
-        [not s.body.strip() for s in new])[None, :]
-    scores = np.where(blank, titles, _TITLE_WEIGHT * titles + (1 - _TITLE_WEIGHT) * bodies)
-    scores = np.where(titles >= _SAME_TITLE, np.maximum(scores, PAIR_CUTOFF), scores)
-    rows, cols = np.nonzero(scores >= PAIR_CUTOFF)
-    found = zip(rows.tolist(), cols.tolist(), strict=True)
-    return {(row, col): float(scores[row, col]) for row, col in found}
+    olds, news = [(s.title, s.body) for s in old], [(s.title, s.body) for s in new]
+    if len(_SCORED) > _MOST_SCORED:
+        _SCORED.clear()
+    rows = [row for row, a in enumerate(olds) if any((a, b) not in _SCORED for b in news)]
+    if rows:  # scored each pair alone, as though all were scored at once
+        titles = process.cdist([old_titles[r] for r in rows], new_titles, scorer=fuzz.ratio)
+        bodies = process.cdist([old_words[r] for r in rows], new_words, scorer=fuzz.ratio,
+                               score_cutoff=PAIR_CUTOFF - 100 * _TITLE_WEIGHT)
+        blank = np.array([not old[r].body.strip() for r in rows])[:, None] & np.array(
+            [not s.body.strip() for s in new])[None, :]
+        scores = np.where(blank, titles, _TITLE_WEIGHT * titles + (1 - _TITLE_WEIGHT) * bodies)
+        scores = np.where(titles >= _SAME_TITLE, np.maximum(scores, PAIR_CUTOFF), scores)
+        for row, row_scores in zip(rows, scores.tolist(), strict=True):
+            for b, score in zip(news, row_scores, strict=True):
+                _SCORED[olds[row], b] = score if score >= PAIR_CUTOFF else None
+    return {(row, col): found for row, a in enumerate(olds) for col, b in enumerate(news)
+            if (found := _SCORED[a, b]) is not None}
 
 
 def near(n: int, m: int, band: int = 10) -> Iterator[tuple[int, int]]:

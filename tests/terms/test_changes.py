@@ -208,3 +208,29 @@ def test_first_heading_agrees_with_the_parser(lines, end):
     body = "\n".join(lines) + end
     found = headings(parse(body))
     assert first_heading(body) == (found[0] if found else None)
+
+
+def test_pairs_of_sections_are_scored_once_across_pairs_of_versions(monkeypatch):
+    from rapidfuzz import process
+
+    from terms import pairing
+    from terms.sections import split
+
+    scored, cdist = [], process.cdist
+
+    def counted(rows, cols, **options):
+        scored.append((len(rows), len(cols)))
+        return cdist(rows, cols, **options)
+
+    monkeypatch.setattr(process, "cdist", counted)
+    monkeypatch.setattr(pairing, "_SCORED", {})
+    v1 = "## Fees\n\nTen euros a month.\n\n## Refunds\n\nWithin 14 days.\n\n## Law\n\nFrench law applies.\n"
+    v2 = v1.replace("Ten euros", "Twelve euros")
+    v3 = v2.replace("## Law\n\nFrench", "## Governing law\n\nIrish")
+    assert pairing.pair(split(v1), split(v3)) == {0: 0, 1: 1, 2: 2}
+    assert scored == [(2, 2), (2, 2)]  # titles, then bodies, of the fees and the law (refunds are the same)
+    scored.clear()
+    assert pairing.pair(split(v2), split(v3)) == {0: 0, 1: 1, 2: 2}
+    assert scored == []  # the law of v2 is that of v1, scored already
+    monkeypatch.setattr(pairing, "_SCORED", {})
+    assert pairing.pair(split(v2), split(v3)) == {0: 0, 1: 1, 2: 2} and scored == [(1, 1), (1, 1)]

@@ -16,9 +16,10 @@ knows its layout.
   JSON, each under a :func:`key` made of its inputs (the texts' hashes, not the texts) and
   :func:`code_version`: content-addressed, so that adding a version to a long history computes
   only the new pairs, whose sections are mostly ones compared before, and a new version of
-  termsledger or of the analysis computes everything again. A fragment of a kind whose keys
-  cannot be known before it is needed (a section of a redline) has its key prefixed with its
-  kind, to be read with all those of its kind (see :meth:`Fragments.kind`).
+  termsledger or of the analysis computes everything again. What comparing versions finds in
+  their pieces (a :class:`terms.Memo`'s values: a section's sentences, its redline…), whose
+  keys cannot be known before it is needed, has its keys prefixed with :data:`KEPT`, to be
+  read all at once (see :meth:`Fragments.kind` and :func:`kept`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import terms
-from terms import Content, Version
+from terms import Content, Memo, Version
 
 from .errors import SiteBuildError
 from .settings import SiteSettings
@@ -48,6 +49,8 @@ FOLDER = ".termsledger-cache"
 MANIFEST = "manifest.txt"
 SOURCES = "sources.json"
 FRAGMENTS = "fragments.sqlite"
+KEPT = "kept:"
+"""The prefix of the keys of a :class:`terms.Memo`'s values among the fragments."""
 PACKAGE = Path(__file__).parent
 LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "nh3", "rapidfuzz", "numpy")
 """The modules of the libraries that render a site: upgrading any changes the fingerprint."""
@@ -215,8 +218,8 @@ class Fragments:
         return [k for k in wanted if k not in self._stored]
 
     def kind(self, prefix: str) -> dict[str, str]:
-        """The JSON text of every stored fragment whose key starts with ``prefix`` (read once;
-        each counts as unused until :meth:`take` keeps it)."""
+        """The JSON text of every stored fragment whose key starts with ``prefix``, by its key
+        without it (read once; each counts as unused until :meth:`take` keeps it)."""
         if prefix not in self._kinds:
             self._kinds[prefix] = {}
             if self._file.is_file():
@@ -224,7 +227,7 @@ class Fragments:
                     with self._connect() as db:
                         rows = db.execute("SELECT key, value FROM fragments WHERE key >= ? AND key < ?",
                                           (prefix, prefix + "\U0010ffff"))
-                        self._kinds[prefix] = dict(rows)
+                        self._kinds[prefix] = {entry[len(prefix):]: text for entry, text in rows}
                 except sqlite3.DatabaseError:
                     pass
         return self._kinds[prefix]
@@ -342,3 +345,17 @@ def _stats(root: Path, sources: Iterable[str]) -> list[tuple[str, tuple[int, int
         except (OSError, ValueError):
             stats.append((source, None))
     return stats
+
+
+
+def memo() -> Memo:
+    """A memo for comparing versions, its keys by :func:`code_version` (see :func:`kept`)."""
+    return Memo(version=code_version())
+
+
+def kept(found: Memo) -> dict[str, str | None]:
+    """What the memo ``found`` since the last time, by fragment key: as JSON what it found,
+    ``None`` what it read from the build cache (see :meth:`Fragments.take`)."""
+    values, used = found.take()
+    return {**{KEPT + entry: json.dumps(value, ensure_ascii=False) for entry, value in values.items()},
+            **{KEPT + entry: None for entry in used}}

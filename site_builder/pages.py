@@ -108,9 +108,10 @@ def prepare(languages: list[Pages], processes: int | None = None) -> None:
                     tasks.append(task)
             work.append(tasks)
     if any(isinstance(task, Comparison) for tasks in work for task in tasks):
-        import_module("terms.changes")  # the change engine, imported once here rather than in each worker
+        for module in ("terms.changes", "terms.materiality", "numpy"):  # the change engine and what it
+            import_module(module)  # imports as it runs (numpy: pairing), once here rather than in each worker
         for pages in languages:
-            pages.redlines.sections.read()
+            pages.redlines.read_found()
     for results in parallel.run(work, processes):
         for result in results:
             fragments.take(result)

@@ -19,9 +19,9 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
-from terms import Change, SectionChange, Version, compare, without_comments
+from terms import Change, Memo, SectionChange, Version, compare, without_comments
 
-from .cache import Fragments, key
+from .cache import KEPT, Fragments, kept, key, memo
 from .htmldiff import Edit, MarkedHtml, diff_html
 from .links import SIDE
 from .render import SectionHtml, definitions, section_html
@@ -117,23 +117,23 @@ class Redline:
 
 
 def compare_pair(old: Version, new: Version, watch: tuple[str, ...] = (),
-                 assess_change: bool = True, sections: Sections | None = None) -> Redline:
+                 assess_change: bool = True, found: Memo | None = None) -> Redline:
     """The redline from ``old`` to ``new``, ``watch`` and ``assess_change`` (without it, no
-    verdict) as for :func:`terms.compare`; its sections taken from ``sections`` when they are there."""
-    change = compare(old, new, watch=watch, assess_change=assess_change)
-    return redline(change, _defined(old.body), _defined(new.body), sections)
+    verdict) as for :func:`terms.compare`; what was ``found`` in their sections and
+    sentences found again there, and what is found kept there."""
+    change = compare(old, new, watch=watch, assess_change=assess_change, memo=found)
+    return redline(change, _defined(old.body), _defined(new.body), found)
 
 
 def redline(change: Change, old_defined: str = "", new_defined: str = "",
-            marked: Sections | None = None) -> Redline:
+            found: Memo | None = None) -> Redline:
     """The redline of ``change``; ``old_defined`` and ``new_defined`` are the JSON of each
-    version's :func:`~site_builder.render.definitions` (``""`` for none); its sections taken
-    from ``marked`` when they are there."""
+    version's :func:`~site_builder.render.definitions` (``""`` for none); each section as
+    ``found`` has it, else marked and kept there."""
     sections: list[SectionRedline] = []
     anchors: set[str] = set()
     for section in change.sections:
-        status, heading, body = (marked.marked(section, old_defined, new_defined) if marked
-                                 else _marked(section, old_defined, new_defined))
+        status, heading, body = _recalled(section, old_defined, new_defined, found)
         anchor = _unique(section.new_anchor or section.old_anchor
                          or ("opening" if not section.level else "section"), anchors)
         sections.append(SectionRedline(
@@ -145,6 +145,25 @@ def redline(change: Change, old_defined: str = "", new_defined: str = "",
                    words_removed=change.words_removed, identical=bool(change.identical),
                    sections=tuple(sections),
                    generated_summary=None if change.identical else change.summary or _summary(sections))
+
+
+def _recalled(section: SectionChange, old_defined: str, new_defined: str,
+              found: Memo | None) -> tuple[str, str, str]:
+    """:func:`_marked`, as ``found`` has it, else marked and kept there (a section unchanged
+    shows the same whatever the old version)."""
+    def load(kept: list[str]) -> tuple[str, str, str]:
+        status, heading, body = kept
+        return status, heading, body
+
+    def mark() -> tuple[str, str, str]:
+        return _marked(section, old_defined, new_defined)
+
+    if found is None:
+        return mark()
+    if section.status in ("unchanged", "moved"):
+        return found.recall("shown", (section.new_text, new_defined), mark, list, load)
+    return found.recall("marked", (section.status, section.old_text, section.new_text, old_defined,
+                                   new_defined), mark, list, load)
 
 
 def _marked(section: SectionChange, old_defined: str, new_defined: str) -> tuple[str, str, str]:
@@ -223,69 +242,22 @@ def _diffed(old: str, new: str, old_defined: str, new_defined: str) -> tuple[Mar
     return diff_html(a.heading, b.heading, _link), diff_html(a.body, b.body, _link)
 
 
-SECTION = "section:"
-"""The prefix of the fragment keys of :class:`Sections` (see :meth:`site_builder.cache.Fragments.kind`)."""
-
-
-class Sections:
-    """The sections of redlines as diff pages show them (status, heading and body), by the
-    section's two texts, the definitions of each version and the code's version (see
-    :func:`~site_builder.cache.key`): a site compares every version with the one in force,
-    so the same sections recur in many pairs of a build, and of the builds after it that add
-    a version. Those of the previous builds are read from the build cache (:meth:`read`, before
-    work is shared out); a process reports those it used (:meth:`report`) for the cache to keep."""
-
-    def __init__(self, fragments: Fragments):
-        self._fragments = fragments
-        self._stored: dict[str, str] = {}
-        self._known: dict[str, tuple[str, str, str]] = {}
-        self._used: dict[str, str | None] = {}
-        self.made = 0
-        """How many sections this process marked, rather than found."""
-
-    def read(self) -> None:
-        """Read the sections the build cache holds (once)."""
-        self._stored = self._fragments.kind(SECTION)
-
-    def marked(self, section: SectionChange, old_defined: str, new_defined: str) -> tuple[str, str, str]:
-        """:func:`_marked`, found if it was made before."""
-        if section.status in ("unchanged", "moved"):
-            entry = SECTION + key("shown", section.new_text, new_defined)
-        else:
-            entry = SECTION + key("diffed", section.status, section.old_text, section.new_text, old_defined,
-                                  new_defined)
-        found = self._known.get(entry)
-        if found is None:
-            if entry in self._stored:
-                found = self._known[entry] = tuple(json.loads(self._stored[entry]))
-                self._used.setdefault(entry, None)
-            else:
-                found = self._known[entry] = _marked(section, old_defined, new_defined)
-                self._used[entry] = json.dumps(found, ensure_ascii=False)
-                self.made += 1
-        return found
-
-    def report(self) -> dict[str, str | None]:
-        """The sections used since the last report: as JSON those made, ``None`` those read."""
-        used, self._used = self._used, {}
-        return used
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Comparison:
     """The work of one redline, for :func:`site_builder.parallel.run`: ``old`` compared with
-    ``new``; returns the redline as JSON by its fragment key, and the :class:`Sections` used."""
+    ``new``; returns the redline as JSON by its fragment key, and what ``found`` found and
+    used (see :func:`site_builder.cache.kept`)."""
 
     old: Version
     new: Version
     watch: tuple[str, ...]
     assess_change: bool
     key: str
-    sections: Sections
+    found: Memo
 
     def __call__(self) -> dict[str, str | None]:
-        redline = compare_pair(self.old, self.new, self.watch, self.assess_change, self.sections)
-        return {self.key: json.dumps(redline.to_dict(), ensure_ascii=False), **self.sections.report()}
+        redline = compare_pair(self.old, self.new, self.watch, self.assess_change, self.found)
+        return {self.key: json.dumps(redline.to_dict(), ensure_ascii=False), **kept(self.found)}
 
 
 class Redlines:
@@ -299,13 +271,14 @@ class Redlines:
         """False for the redlines of translations, whose verdict is their source's."""
         self._done: dict[str, Redline] = {}
         self._keys: dict[tuple[str, str], str] = {}
-        self.sections = Sections(fragments)
+        self.found = memo()
+        """What comparing found in sections and sentences, kept in the build cache."""
 
     def work(self, pairs: Iterable[tuple[Version, Version]]) -> dict[str, Comparison]:
         """The comparison of each of ``pairs``, by its fragment key."""
         return {(entry := self.key(old, new)): Comparison(old=old, new=new, watch=self._watch,
                                                           assess_change=self._assess, key=entry,
-                                                          sections=self.sections)
+                                                          found=self.found)
                 for old, new in pairs}
 
     def between(self, old: Version, new: Version) -> Redline:
@@ -314,12 +287,16 @@ class Redlines:
         if entry not in self._done:
             data = self._fragments.get(entry)
             if data is None:
-                self.sections.read()
-                data = compare_pair(old, new, self._watch, self._assess, self.sections).to_dict()
+                self.read_found()
+                data = compare_pair(old, new, self._watch, self._assess, self.found).to_dict()
                 self._fragments.put(entry, data)
-                self._fragments.take(self.sections.report())
+                self._fragments.take(kept(self.found))
             self._done[entry] = Redline.from_dict(data)
         return self._done[entry]
+
+    def read_found(self) -> None:
+        """Read into :attr:`found` what comparing found in the builds before (once)."""
+        self.found.kept = self._fragments.kind(KEPT)
 
     def key(self, old: Version, new: Version) -> str:
         """The fragment key of the redline from ``old`` to ``new``."""

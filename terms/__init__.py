@@ -10,7 +10,7 @@ materiality analysis (:mod:`terms.materiality`, with its watch list ``DEFAULT_WA
 functions that compare texts, not when its modules load.
 """
 
-from .analysis import analysis_version
+from .analysis import Memo, analysis_version
 from .changes import Change, SectionChange, compare
 from .check import check
 from .errors import ContentError, TermsError, UnknownDocument, UnknownVersion
@@ -47,7 +47,7 @@ __all__ = [
     "version_named", "in_force_on", "announced_on", "utc_date", "content_sha256", "normalize",
     "TermsError", "ContentError", "UnknownDocument", "UnknownVersion",
     # the change engine
-    "compare", "Change", "SectionChange", "WordOp", "analysis_version",
+    "compare", "Change", "SectionChange", "WordOp", "analysis_version", "Memo",
     "assess_versions", "Assessment", "render_markdown",
     # Markdown: the shared parser, sections, headings and links
     "parser", "split", "plain", "Section", "headings", "Heading", "inline_text", "link_target",

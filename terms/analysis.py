@@ -1,11 +1,17 @@
-"""The version of the change analysis: what a cache of its results is keyed by."""
+"""The version of the change analysis, which a cache of its results is keyed by, and the
+memo in which a comparison keeps what it found in pieces of two versions."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Callable, Hashable, Mapping
 from functools import cache
 from importlib import import_module
 from pathlib import Path
+from typing import Any, TypeVar, cast
+
+Found = TypeVar("Found")
 
 LIBRARIES = ("markdown_it", "mdit_py_plugins", "rapidfuzz")
 """The libraries whose code the analysis runs (parsing, pairing, scoring)."""
@@ -28,3 +34,57 @@ def analysis_version() -> str:
     for library in LIBRARIES:
         digest.update(f"{library}=={import_module(library).__version__}\0".encode())
     return digest.hexdigest()
+
+
+
+class Memo:
+    """What :func:`terms.compare` finds in the pieces of two versions (the sentences of a
+    section, the words changed in it, what an edit of a sentence changed…), to find it again
+    when comparing other versions that share those pieces: in this process, and in others or
+    later as JSON values by key (:meth:`key`).
+
+    :param kept: JSON texts found before, by key (a build cache's).
+    :param version: What the keys depend on besides the pieces: :func:`analysis_version`, and
+        the version of the code that keeps them when it adds values of its own (redlines).
+    """
+
+    def __init__(self, kept: Mapping[str, str] | None = None, version: str = ""):
+        self.kept = kept or {}
+        self.version = version
+        self.found: dict[str, Any] = {}
+        """The JSON values found here and not yet :meth:`taken <take>`, by key."""
+        self.used: set[str] = set()
+        """The keys of the values of ``kept`` used and not yet taken."""
+        self._values: dict[tuple[object, ...], Any] = {}
+
+    def key(self, kind: str, *parts: object) -> str:
+        """The key of the ``kind`` of value found from ``parts`` (values that their ``repr``
+        tells apart: strings, numbers, tuples of them, dataclasses of them)."""
+        data = repr((self.version or analysis_version(), parts)).encode("utf-8", "surrogatepass")
+        return f"{kind}:{hashlib.sha256(data).hexdigest()}"
+
+    def recall(self, kind: str, parts: tuple[Hashable, ...], find: Callable[[], Found],
+               dump: Callable[[Found], Any], load: Callable[[Any], Found]) -> Found:
+        """What ``find()`` finds from ``parts``: found before in this process, else read from
+        ``kept`` (with ``load``), else found and kept (written with ``dump``)."""
+        known = (kind, *parts)
+        if known not in self._values:
+            entry = self.key(kind, *parts)
+            if entry in self.kept:
+                self._values[known] = load(json.loads(self.kept[entry]))
+                self.used.add(entry)
+            else:
+                self._values[known] = value = find()
+                self.found[entry] = dump(value)
+        return cast("Found", self._values[known])
+
+    def take(self) -> tuple[dict[str, Any], set[str]]:
+        """The values found and the keys of those used since the last time."""
+        found, used, self.found, self.used = self.found, self.used, {}, set()
+        return found, used
+
+
+def recall(memo: Memo | None, kind: str, parts: tuple[Hashable, ...], find: Callable[[], Found],
+           dump: Callable[[Found], Any], load: Callable[[Any], Found]) -> Found:
+    """:meth:`Memo.recall`, or ``find()`` without a memo."""
+    return find() if memo is None else memo.recall(kind, parts, find, dump, load)

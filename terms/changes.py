@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from .analysis import Memo, recall
 from .markdown import heading_slug, without_comments
 from .model import Version
 from .pairing import in_place, pair
@@ -153,7 +154,7 @@ class Change:
 
 
 def compare(old: Version | str, new: Version | str, watch: Iterable[str] = (),
-            assess_change: bool = True) -> Change:
+            assess_change: bool = True, memo: Memo | None = None) -> Change:
     """The change from ``old`` to ``new``: versions, or Markdown bodies as plain strings. HTML
     comments are editors' notes, never published: they are left out of both texts.
 
@@ -162,6 +163,9 @@ def compare(old: Version | str, new: Version | str, watch: Iterable[str] = (),
     :param assess_change: Whether to judge the change's materiality. Defaults to ``True``; with
         ``False`` (for translations, whose verdict is their source's) the change is not material,
         with a score of 0, no reasons and no summary.
+    :param memo: Where to keep what is found in sections and sentences, to find it again when
+        comparing other versions that share them (see :class:`terms.analysis.Memo`). Defaults
+        to none: found anew (though cached in this process).
     """
     old_sections = split(without_comments(old.body if isinstance(old, Version) else old))
     new_sections = split(without_comments(new.body if isinstance(new, Version) else new))
@@ -175,14 +179,14 @@ def compare(old: Version | str, new: Version | str, watch: Iterable[str] = (),
         entries.append((before, section))
         if before is not None:
             entries.extend((s, None) for s in removed_after.get(before.index, ()))
-    changes = tuple(_section_change(a, b, a is not None and b is not None and a.index not in kept)
+    changes = tuple(_section_change(a, b, a is not None and b is not None and a.index not in kept, memo)
                     for a, b in entries)
     score, material, confidence, summary = 0.0, False, "high", ""
     reasons: tuple[str, ...] = ()
     if assess_change:
         from .materiality import assess  # here: its patterns take a while to compile
 
-        verdict = assess(entries, watch)
+        verdict = assess(entries, watch, memo)
         score, material, confidence = verdict.score, verdict.material, verdict.confidence
         reasons = verdict.reasons
         summary = _summary(verdict.summary, changes)
@@ -213,7 +217,8 @@ def _removed_positions(old: tuple[Section, ...], pairs: dict[int, int]) -> dict[
     return placed
 
 
-def _section_change(old: Section | None, new: Section | None, moved: bool) -> SectionChange:
+def _section_change(old: Section | None, new: Section | None, moved: bool,
+                    memo: Memo | None) -> SectionChange:
     if old is None or new is None:
         section = old or new
         assert section is not None
@@ -232,7 +237,10 @@ def _section_change(old: Section | None, new: Section | None, moved: bool) -> Se
             old_anchor=old.anchor, new_anchor=new.anchor, renamed=False, level=new.level,
             ops=word_diff(old.text, new.text), words_added=0, words_removed=0, similarity=1.0,
             old_index=old.index, new_index=new.index, moved=moved)
-    ops, added, removed, similarity = _diff(old.text, new.text)
+    ops, added, removed, similarity = recall(
+        memo, "words", (old.text, new.text), lambda: _diff(old.text, new.text),
+        lambda found: [[[op.tag, op.old, op.new] for op in found[0]], *found[1:]],
+        lambda kept: (tuple(WordOp(*op) for op in kept[0]), *kept[1:]))
     return SectionChange(
         status="modified", old_title=old.title, new_title=new.title, old_anchor=old.anchor,
         new_anchor=new.anchor, renamed=heading_slug(old.title) != heading_slug(new.title),

@@ -18,8 +18,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from . import clauses, edits, prose
+from .analysis import Memo, recall
 from .markdown import heading_slug
 from .prose import Sentence, sentences
 from .quantities import Shift, compare_quantities, quantities
@@ -109,10 +111,12 @@ def _terms(terms: Iterable[str]) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{t})" for t in checked) + r")(?!\w)", re.IGNORECASE)
 
 
-def assess(pairs: Sequence[tuple[Section | None, Section | None]], watch: Iterable[str] = ()) -> Verdict:
-    """The verdict on a change given as pairs of (old, new) sections, ``None`` where absent."""
+def assess(pairs: Sequence[tuple[Section | None, Section | None]], watch: Iterable[str] = (),
+           memo: Memo | None = None) -> Verdict:
+    """The verdict on a change given as pairs of (old, new) sections, ``None`` where absent;
+    what is found in sections and sentences kept in ``memo`` (see :class:`terms.analysis.Memo`)."""
     watch = tuple(watch)
-    reading = _Reading(pairs, watch_pattern(watch), _terms(watch) if watch else None)
+    reading = _Reading(pairs, watch_pattern(watch), _terms(watch) if watch else None, memo)
     findings = reading.findings()
     score = 1.0
     for finding in findings:
@@ -162,8 +166,9 @@ class _Reading:
     """The sentences of two versions, matched, paired and weighed."""
 
     def __init__(self, pairs: Sequence[tuple[Section | None, Section | None]], pattern: re.Pattern[str],
-                 extra: re.Pattern[str] | None):
+                 extra: re.Pattern[str] | None, memo: Memo | None = None):
         self.pattern = pattern
+        self.memo = memo
         self.added = {new.title for old, new in pairs if old is None and new is not None}
         self.removed = {old.title for old, new in pairs if new is None and old is not None}
         olds = sorted((old for old, _ in pairs if old is not None), key=lambda s: s.index)
@@ -173,21 +178,23 @@ class _Reading:
         self.same = [new for old, new in pairs
                      if old is not None and new is not None and old.text == new.text]
         self.old = [s for section in olds if section in {o for o, _ in changed}
-                    for s in sentences(section.title, section.body)]
+                    for s in self._sentences(section.title, section.body)]
         self.new = [s for _, section in changed if section is not None
-                    for s in sentences(section.title, section.body)]
-        self.changed = [(sentences(old.title, old.body) if old else (), sentences(new.title, new.body) if new
-                         else ()) for old, new in changed]
+                    for s in self._sentences(section.title, section.body)]
+        self.changed = [(self._sentences(old.title, old.body) if old else (),
+                         self._sentences(new.title, new.body) if new else ()) for old, new in changed]
         """The sentences of each pair of sections that changed, in the new version's order."""
-        defined = clauses.definitions("\n".join(s.heading + s.body for s in olds))
+        defined = self._definitions("\n".join(s.heading + s.body for s in olds))
         self.reader = _Reader(pattern, extra, defined)
+        self._read_by = (pattern.pattern, extra.pattern if extra else None, tuple(sorted(defined)))
+        """What tells readers apart, in the memo."""
         self.tally: Counter[str] = Counter()
         self.minor: Counter[tuple[str, str]] = Counter()
         self._same_words: str | None = None
         """The words of the unchanged sections, once needed, for finding repeated sentences."""
         lone = [(old or new, old is None) for old, new in pairs if (old is None) != (new is None)]
         self.empty = [(section.title, added) for section, added in lone
-                      if section is not None and not sentences("", section.body)]
+                      if section is not None and not self._sentences("", section.body)]
 
     def findings(self) -> list[Finding]:
         """Every finding, in the order of the sections of the new version."""
@@ -199,12 +206,12 @@ class _Reading:
             old, new = self._repeated(old), self._repeated(new)
         found: list[tuple[str, Finding]] = []
         for before, after in grouped:
-            findings, notes = _edited(self.reader, tuple(before), tuple(after))
+            findings, notes = self._edited(tuple(before), tuple(after))
             found.extend((after[0].section, f) for f in findings)
             self._note(notes)
         by_section: dict[tuple[str, bool], list[tuple[Sentence, Finding | None]]] = defaultdict(list)
         for sentence, added in [(s, False) for s in old] + [(s, True) for s in new]:
-            finding, notes = _lone(self.reader, sentence, added)
+            finding, notes = self._lone(sentence, added)
             by_section[sentence.section, added].append((sentence, finding))
             self._note(notes)
         for (section, added), lone in by_section.items():
@@ -236,7 +243,7 @@ class _Reading:
         for before, after in self.changed:
             these = tuple(s for s in before if _take(left_old, s))
             those = tuple(s for s in after if _take(left_new, s))
-            found, these, those = _section_edits(these, those) if these and those else ((), these, those)
+            found, these, those = self._section_edits(these, those) if these and those else ((), these, those)
             grouped.extend(found)
             if these and those and these[0].heading and those[0].heading and before[0] == these[0]:
                 grouped.append(([these[0]], [those[0]]))  # the section's heading, renamed
@@ -247,6 +254,43 @@ class _Reading:
         lone_old.sort(key=lambda s: order.get(s, len(order)))
         across, lone_old, lone_new = edits.group(lone_old, lone_new)
         return grouped + across, lone_old, lone_new
+
+    def _sentences(self, title: str, body: str) -> tuple[Sentence, ...]:
+        """:func:`terms.prose.sentences`, kept in the memo."""
+        return recall(self.memo, "sentences", (title, body), lambda: sentences(title, body),
+                      lambda found: [_sentence_json(s) for s in found],
+                      lambda kept: tuple(_sentence_from(s) for s in kept))
+
+    def _definitions(self, text: str) -> frozenset[tuple[str, str]]:
+        """:func:`terms.clauses.definitions`, kept in the memo."""
+        return recall(self.memo, "definitions", (text,), lambda: clauses.definitions(text), sorted,
+                      lambda kept: frozenset((name, term) for name, term in kept))
+
+    def _edited(self, before: tuple[Sentence, ...], after: tuple[Sentence, ...]) -> _Read:
+        """:func:`_edited`, kept in the memo."""
+        return recall(self.memo, "edited", (self._read_by, before, after),
+                      lambda: _edited(self.reader, before, after), _read_json, _read)
+
+    def _lone(self, sentence: Sentence, added: bool) -> tuple[Finding | None, tuple[tuple[str, ...], ...]]:
+        """:func:`_lone`, kept in the memo."""
+        return recall(self.memo, "lone", (self._read_by, sentence, added),
+                      lambda: _lone(self.reader, sentence, added),
+                      lambda found: [_finding_json(found[0]), [list(n) for n in found[1]]],
+                      lambda kept: (_finding(kept[0]), tuple(tuple(n) for n in kept[1])))
+
+    def _section_edits(self, old: tuple[Sentence, ...], new: tuple[Sentence, ...]
+                       ) -> tuple[tuple[edits.Edit, ...], tuple[Sentence, ...], tuple[Sentence, ...]]:
+        """:func:`_section_edits`, kept in the memo (as the places of the sentences)."""
+        def dump(found: tuple[tuple[edits.Edit, ...], tuple[Sentence, ...], tuple[Sentence, ...]]) -> Any:
+            at_old, at_new = {s: n for n, s in enumerate(old)}, {s: n for n, s in enumerate(new)}  # by value
+            return [[[[at_old[s] for s in before], [at_new[s] for s in after]] for before, after in found[0]],
+                    [at_old[s] for s in found[1]], [at_new[s] for s in found[2]]]
+
+        def load(kept: Any) -> tuple[tuple[edits.Edit, ...], tuple[Sentence, ...], tuple[Sentence, ...]]:
+            return (tuple(([old[n] for n in before], [new[n] for n in after]) for before, after in kept[0]),
+                    tuple(old[n] for n in kept[1]), tuple(new[n] for n in kept[2]))
+
+        return recall(self.memo, "section edits", (old, new), lambda: _section_edits(old, new), dump, load)
 
     def _duplicates(self, these: list[Sentence], others: set[tuple[str, ...]]) -> list[Sentence]:
         """``these`` but those with the same words as one of ``others``: a repeated sentence
@@ -260,7 +304,7 @@ class _Reading:
         """``these`` but those that an unchanged section holds too (read as a run of words)."""
         if len(these) > _MANY:
             return self._duplicates(these, {s.words for section in self.same
-                                            for s in sentences(section.title, section.body)})
+                                            for s in self._sentences(section.title, section.body)})
         if self._same_words is None:
             self._same_words = " " + " ".join(_spoken(section.text) for section in self.same) + " "
         kept = [s for s in these if f" {' '.join(s.words)} " not in self._same_words]
@@ -491,6 +535,38 @@ class _Reader:
 
     def _kind(self, sentence: Sentence) -> str:
         return clauses.kind(sentence.text, sentence.lead, links=sentence.links, heading=sentence.heading)
+
+def _sentence_json(sentence: Sentence) -> list[Any]:
+    return [sentence.text, list(sentence.words), sentence.section, sentence.heading, sentence.links,
+            sentence.table, sentence.lead]
+
+
+def _sentence_from(kept: list[Any]) -> Sentence:
+    text, words, section, heading, links, table, lead = kept
+    return Sentence(text=text, words=tuple(words), section=section, heading=heading, links=links, table=table,
+                    lead=lead)
+
+
+def _finding_json(finding: Finding | None) -> list[Any] | None:
+    if finding is None:
+        return None
+    return [finding.weight, finding.reason, finding.summary, finding.clear, finding.kind]
+
+
+def _finding(kept: list[Any] | None) -> Finding | None:
+    if kept is None:
+        return None
+    weight, reason, summary, clear, kind = kept
+    return Finding(weight=weight, reason=reason, summary=summary, clear=clear, kind=kind)
+
+
+def _read_json(read: _Read) -> list[Any]:
+    return [[_finding_json(f) for f in read[0]], [list(n) for n in read[1]]]
+
+
+def _read(kept: list[Any]) -> _Read:
+    return tuple(f for f in map(_finding, kept[0]) if f is not None), tuple(tuple(n) for n in kept[1])
+
 
 def _take(left: Counter[Sentence], sentence: Sentence) -> bool:
     """Take ``sentence`` from ``left`` if it is there (sentences are counted by value)."""

@@ -547,12 +547,10 @@ def marked_sections(monkeypatch) -> list[tuple[str, str, str]]:
     return made
 
 
-def section_keys(folder: Path) -> set[str]:
-    """The keys of the sections of redlines in the build cache ``folder``."""
-    from site_builder.redline import SECTION
-
+def kept_keys(folder: Path) -> set[str]:
+    """The keys of what comparing found in sections and sentences, in the build cache ``folder``."""
     with sqlite3.connect(folder / cache.FRAGMENTS) as db:
-        return {k for (k,) in db.execute("SELECT key FROM fragments") if k.startswith(SECTION)}
+        return {k for (k,) in db.execute("SELECT key FROM fragments") if k.startswith(cache.KEPT)}
 
 
 def test_sections_of_redlines_are_marked_once_across_pairs_and_builds(content_repo, tmp_path, marked_sections,
@@ -575,12 +573,12 @@ def test_sections_of_redlines_are_marked_once_across_pairs_and_builds(content_re
                        for s in terms.compare(document.versions[0], document.version("2025-12-01")).sections]
     assert ("added", "", "## Notices\n\nWe write to you first.\n\n") in marked_sections
     assert not set(marked_sections) & set(first)
-    before = section_keys(folder)
+    before = kept_keys(folder)
     marked_sections.clear()
     monkeypatch.setattr(cache, "code_version", lambda: "a later analysis")
     site_builder.build(terms.load(content_repo.path), out, SiteSettings(title="Terms"), now=DAY, processes=1)
     assert refunds in marked_sections
-    assert section_keys(folder) and not section_keys(folder) & before
+    assert kept_keys(folder) and not kept_keys(folder) & before
 
 
 def test_a_build_with_no_page_to_render_writes_what_changed(sample, tmp_path, comparisons):

@@ -234,3 +234,29 @@ def test_pairs_of_sections_are_scored_once_across_pairs_of_versions(monkeypatch)
     assert scored == []  # the law of v2 is that of v1, scored already
     monkeypatch.setattr(pairing, "_SCORED", {})
     assert pairing.pair(split(v2), split(v3)) == {0: 0, 1: 1, 2: 2} and scored == [(1, 1), (1, 1)]
+
+
+def test_a_memo_keeps_what_comparing_finds_for_other_pairs_and_later_runs():
+    old = ("# Fees\n\nYou pay 10 euros a month. We may change it.\n\n# Refunds\n\nWithin 14 days.\n\n"
+           "# Law\n\nFrench law applies.\n")
+    mid = old.replace("14 days", "7 days")
+    new = mid.replace("French", "Irish") + "\n# Notices\n\nWe write to you first.\n"
+    plain = {pair: terms.compare(*pair).to_dict() for pair in ((old, new), (mid, new))}
+    first = terms.Memo(version="1")
+    assert terms.compare(old, new, memo=first).to_dict() == plain[old, new]
+    found, used = first.take()
+    assert found and used == set()
+    kept = {key: json.dumps(value) for key, value in found.items()}  # as a build cache keeps them
+    # A later run: the same pair is all found in what was kept, another mostly.
+    later = terms.Memo(kept, version="1")
+    assert terms.compare(old, new, memo=later).to_dict() == plain[old, new]
+    assert later.take() == ({}, set(kept))
+    assert terms.compare(mid, new, memo=later).to_dict() == plain[mid, new]
+    fresh = terms.Memo(version="1")
+    terms.compare(mid, new, memo=fresh)
+    assert 0 < len(later.take()[0]) < len(fresh.take()[0])  # what the pairs share was read once
+    # Another version of the analysis finds everything again.
+    other = terms.Memo(kept, version="2")
+    assert terms.compare(old, new, memo=other).to_dict() == plain[old, new]
+    again, used = other.take()
+    assert used == set() and len(again) == len(found) and not set(again) & set(found)

@@ -19,12 +19,14 @@ beside ``mkdocs build`` of the same versions as pages of a default MkDocs site, 
 Medians of ``RUNS`` runs, the runs of termsledger and mkdocs interleaved so that both see the
 same load; CPU time (user + system, worker processes included) beside each.
 
-    python benchmarks/bench_site.py             # every case
-    python benchmarks/bench_site.py languages   # the languages case alone
+    python benchmarks/bench_site.py                      # every case
+    python benchmarks/bench_site.py languages            # the languages case alone
+    python benchmarks/bench_site.py history --runs 3     # fewer runs, while iterating
 """
 
 from __future__ import annotations
 
+import argparse
 import random
 import re
 import resource
@@ -227,14 +229,24 @@ def bench_languages(tmp: Path, termsledger: str) -> None:
 
 
 def main() -> None:
+    global RUNS
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("cases", nargs="*", choices=("history", "real", "languages"), default=[],
+                        help="the cases to run (default: all)")
+    parser.add_argument("--runs", type=int, default=RUNS, help=f"runs of each build (default {RUNS})")
+    options = parser.parse_args()
+    RUNS = options.runs
+    cases = options.cases or ["history", "real", "languages"]
     termsledger, mkdocs = shutil.which("termsledger"), shutil.which("mkdocs")
     if not termsledger or not mkdocs:
         sys.exit("needs the termsledger and mkdocs commands: pip install -e '.[bench]'")
     with tempfile.TemporaryDirectory() as tmp:
-        if sys.argv[1:] != ["languages"]:
+        if "history" in cases:
             bench_history(Path(tmp), termsledger, mkdocs)
+        if "real" in cases:
             bench_real_size(Path(tmp), termsledger, mkdocs)
-        bench_languages(Path(tmp), termsledger)
+        if "languages" in cases:
+            bench_languages(Path(tmp), termsledger)
 
 
 if __name__ == "__main__":

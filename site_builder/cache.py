@@ -18,8 +18,11 @@ knows its layout.
   only the new pairs, whose sections are mostly ones compared before, and a new version of
   termsledger or of the analysis computes everything again. What comparing versions finds in
   their pieces (a :class:`terms.Memo`'s values: a section's sentences, its redline…), whose
-  keys cannot be known before it is needed, has its keys prefixed with :data:`KEPT`, to be
-  read all at once (see :meth:`Fragments.kind` and :func:`kept`).
+  keys cannot be known before it is needed, has its keys prefixed with :func:`kept_prefix`
+  (which names the code's version), to be read all at once (see :meth:`Fragments.kind` and
+  :func:`kept`); it is kept while the code's version is the same, used by a build or not (a
+  build that compares one new pair uses little of it, the next one, a new version in force,
+  much).
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ MANIFEST = "manifest.txt"
 SOURCES = "sources.json"
 FRAGMENTS = "fragments.sqlite"
 KEPT = "kept:"
-"""The prefix of the keys of a :class:`terms.Memo`'s values among the fragments."""
+"""The start of the keys of a :class:`terms.Memo`'s values among the fragments (see :func:`kept_prefix`)."""
 PACKAGE = Path(__file__).parent
 LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "nh3", "rapidfuzz", "numpy")
 """The modules of the libraries that render a site: upgrading any changes the fingerprint."""
@@ -191,7 +194,7 @@ class Fragments:
     ones a build needs, once, before work is shared out to other processes (which never
     open the file), :meth:`put` adds new ones (or :meth:`put_json`, as JSON already), and
     :meth:`save` writes them and removes the ones this build did not use. A damaged file
-    counts as empty. :meth:`kind` reads those of a kind, which :meth:`take` adds or keeps."""
+    counts as empty. :meth:`kind` reads all those whose keys start alike."""
 
     def __init__(self, folder: Path):
         self._file = folder / FRAGMENTS
@@ -219,27 +222,18 @@ class Fragments:
 
     def kind(self, prefix: str) -> dict[str, str]:
         """The JSON text of every stored fragment whose key starts with ``prefix``, by its key
-        without it (read once; each counts as unused until :meth:`take` keeps it)."""
+        without it (read once)."""
         if prefix not in self._kinds:
             self._kinds[prefix] = {}
             if self._file.is_file():
                 try:
                     with self._connect() as db:
                         rows = db.execute("SELECT key, value FROM fragments WHERE key >= ? AND key < ?",
-                                          (prefix, prefix + "\U0010ffff"))
+                                          _range(prefix))
                         self._kinds[prefix] = {entry[len(prefix):]: text for entry, text in rows}
                 except sqlite3.DatabaseError:
                     pass
         return self._kinds[prefix]
-
-    def take(self, made: dict[str, str | None]) -> None:
-        """Keep the fragments another process ``made`` (JSON texts) or used (``None``: the
-        stored one, from :meth:`kind`), for this build and the next ones."""
-        for entry, text in made.items():
-            if text is None:
-                self._used.add(entry)
-            else:
-                self.put_json(entry, text)
 
     def get(self, entry: str) -> Any | None:
         """The fragment under ``entry`` if it was loaded or put, else ``None``."""
@@ -261,7 +255,8 @@ class Fragments:
         self._new[entry] = text
 
     def save(self) -> None:
-        """Write the fragments put in this build and delete those it did not use."""
+        """Write the fragments put in this build and delete those it did not use, but those
+        under :func:`kept_prefix`."""
         new = list(self._new.items()) + [(entry, json.dumps(value, ensure_ascii=False))
                                          for entry, value in self._values.items()
                                          if entry not in self._stored and entry not in self._new]
@@ -273,7 +268,8 @@ class Fragments:
                     db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", new)
                     db.execute("CREATE TEMP TABLE used (key TEXT PRIMARY KEY)")
                     db.executemany("INSERT INTO used VALUES (?)", ((k,) for k in self._used))
-                    db.execute("DELETE FROM fragments WHERE key NOT IN (SELECT key FROM used)")
+                    db.execute("DELETE FROM fragments WHERE key NOT IN (SELECT key FROM used) "
+                               "AND NOT (key >= ? AND key < ?)", _range(kept_prefix()))
                 return
             except sqlite3.DatabaseError:
                 if attempt == 2:
@@ -348,14 +344,23 @@ def _stats(root: Path, sources: Iterable[str]) -> list[tuple[str, tuple[int, int
 
 
 
+def kept_prefix() -> str:
+    """The start of the fragment keys of what comparing found (see :func:`kept`), which names
+    the :func:`code_version`."""
+    return f"{KEPT}{code_version()[:16]}:"
+
+
 def memo() -> Memo:
     """A memo for comparing versions, its keys by :func:`code_version` (see :func:`kept`)."""
     return Memo(version=code_version())
 
 
-def kept(found: Memo) -> dict[str, str | None]:
-    """What the memo ``found`` since the last time, by fragment key: as JSON what it found,
-    ``None`` what it read from the build cache (see :meth:`Fragments.take`)."""
-    values, used = found.take()
-    return {**{KEPT + entry: json.dumps(value, ensure_ascii=False) for entry, value in values.items()},
-            **{KEPT + entry: None for entry in used}}
+def kept(found: Memo) -> dict[str, str]:
+    """What the memo ``found`` since the last time, as JSON by fragment key."""
+    prefix = kept_prefix()
+    return {prefix + entry: json.dumps(value, ensure_ascii=False) for entry, value in found.take()[0].items()}
+
+
+def _range(prefix: str) -> tuple[str, str]:
+    """The keys from which and up to which keys start with ``prefix``."""
+    return prefix, prefix + "\U0010ffff"

@@ -93,14 +93,14 @@ def prepare(languages: list[Pages], processes: int | None = None) -> None:
     if not missing:
         return
     chosen: set[int] = set()
-    work: list[list[Callable[[], dict[str, str | None]]]] = []
+    work: list[list[Callable[[], dict[str, str]]]] = []
     for runs, comparisons, bodies in planned:
         renderings = {(r.version.content_sha256, r.version.path): r for entry, r in bodies.items()
                       if entry in missing}
         for run in runs:
-            tasks: list[Callable[[], dict[str, str | None]]] = []
+            tasks: list[Callable[[], dict[str, str]]] = []
             for version, key in run:
-                task: Callable[[], dict[str, str | None]] | None = (
+                task: Callable[[], dict[str, str]] | None = (
                     renderings.get((version.content_sha256, version.path)) if version
                     else comparisons[key] if key in missing else None)
                 if task is not None and id(task) not in chosen:
@@ -114,7 +114,8 @@ def prepare(languages: list[Pages], processes: int | None = None) -> None:
             pages.redlines.read_found()
     for results in parallel.run(work, processes):
         for result in results:
-            fragments.take(result)
+            for entry, text in result.items():
+                fragments.put_json(entry, text)
 
 
 class Pages:

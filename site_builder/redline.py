@@ -21,7 +21,7 @@ from typing import Any
 
 from terms import Change, Memo, SectionChange, Version, compare, without_comments
 
-from .cache import KEPT, Fragments, kept, key, memo
+from .cache import Fragments, kept, kept_prefix, key, memo
 from .htmldiff import Edit, MarkedHtml, diff_html
 from .links import SIDE
 from .render import SectionHtml, definitions, section_html
@@ -245,8 +245,8 @@ def _diffed(old: str, new: str, old_defined: str, new_defined: str) -> tuple[Mar
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Comparison:
     """The work of one redline, for :func:`site_builder.parallel.run`: ``old`` compared with
-    ``new``; returns the redline as JSON by its fragment key, and what ``found`` found and
-    used (see :func:`site_builder.cache.kept`)."""
+    ``new``; returns the redline as JSON by its fragment key, and what ``found`` found (see
+    :func:`site_builder.cache.kept`)."""
 
     old: Version
     new: Version
@@ -255,7 +255,7 @@ class Comparison:
     key: str
     found: Memo
 
-    def __call__(self) -> dict[str, str | None]:
+    def __call__(self) -> dict[str, str]:
         redline = compare_pair(self.old, self.new, self.watch, self.assess_change, self.found)
         return {self.key: json.dumps(redline.to_dict(), ensure_ascii=False), **kept(self.found)}
 
@@ -290,13 +290,14 @@ class Redlines:
                 self.read_found()
                 data = compare_pair(old, new, self._watch, self._assess, self.found).to_dict()
                 self._fragments.put(entry, data)
-                self._fragments.take(kept(self.found))
+                for made, text in kept(self.found).items():
+                    self._fragments.put_json(made, text)
             self._done[entry] = Redline.from_dict(data)
         return self._done[entry]
 
     def read_found(self) -> None:
         """Read into :attr:`found` what comparing found in the builds before (once)."""
-        self.found.kept = self._fragments.kind(KEPT)
+        self.found.kept = self._fragments.kind(kept_prefix())
 
     def key(self, old: Version, new: Version) -> str:
         """The fragment key of the redline from ``old`` to ``new``."""

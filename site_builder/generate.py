@@ -26,7 +26,7 @@ from .pages import Page, Pages, prepare
 from .render import rewrite_urls
 from .settings import SiteSettings
 from .status import title
-from .templates import environment, override, render
+from .templates import compile_builtin, environment, override, render
 from .transparency import PAGE as TRANSPARENCY
 from .transparency import page_context
 from .writer import Writer
@@ -96,7 +96,7 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
         Pages(content.in_language(tag), at, fragments, assets, settings.watch,
               urls.layout(tag, settings.language), source=default, summarize=localizer.summary, language=tag)
         for tag in settings.others]
-    prepare(languages, processes)
+    prepare(languages, processes, meanwhile=partial(compile_builtin, env))
     # What the pages share, made before the pages are shared out so that no worker redoes it.
     verdicts = {d.slug: default.verdicts(d) for d in content.documents.values()}
     summaries = {d.slug: {v.id: default.summary(d, v) for v in d.versions}

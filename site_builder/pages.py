@@ -80,9 +80,11 @@ def diff_pairs(document: Document, at: date) -> list[tuple[Version, Version]]:
     return sorted(pairs, key=lambda p: (document.versions.index(p[0]), document.versions.index(p[1])))
 
 
-def prepare(languages: list[Pages], processes: int | None = None) -> None:
+def prepare(languages: list[Pages], processes: int | None = None,
+            meanwhile: Callable[[], object] = lambda: None) -> None:
     """Read from the build cache the redlines and bodies the pages of each language show, and
-    compute the ones it lacks on every CPU; leave them in the cache. The work of each document
+    compute the ones it lacks on every CPU, calling ``meanwhile`` while they are computed (see
+    :func:`site_builder.parallel.run`); leave them in the cache. The work of each document
     in each language is one run, in the order of its versions, so that a worker's share of it
     has most sections in common: each version's body, the change from the version before, and
     the change between it and the version in force."""
@@ -91,6 +93,7 @@ def prepare(languages: list[Pages], processes: int | None = None) -> None:
     missing = set(fragments.load([entry for _, comparisons, bodies in planned
                                   for entry in (*comparisons, *bodies)]))
     if not missing:
+        meanwhile()
         return
     chosen: set[int] = set()
     work: list[list[Callable[[], dict[str, str]]]] = []
@@ -112,7 +115,7 @@ def prepare(languages: list[Pages], processes: int | None = None) -> None:
             import_module(module)  # imports as it runs (numpy: pairing), once here rather than in each worker
         for pages in languages:
             pages.redlines.read_found()
-    for results in parallel.run(work, processes):
+    for results in parallel.run(work, processes, meanwhile):
         for result in results:
             for entry, text in result.items():
                 fragments.put_json(entry, text)

@@ -93,6 +93,17 @@ def environment(templates: Path | None = None, localizer: Localizer | None = Non
     return env
 
 
+def compile_builtin(env: Environment) -> None:
+    """Compile the templates that have the names of the built-in ones (a site's own where it
+    overrides them), so that the processes forked after share them; one that fails is left
+    for the page that uses it to report."""
+    for path in sorted(BUILTIN.iterdir()):
+        try:
+            env.get_template(path.name)
+        except (TemplateError, SiteBuildError):
+            pass
+
+
 def render(env: Environment, names: tuple[str, ...], what: str, /, *args: Any, **context: Any) -> str:
     """The first of the templates ``names`` that exists, rendered with ``context``. Raises
     :class:`SiteBuildError` naming ``what`` is built and the template file and line at fault."""

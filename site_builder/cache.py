@@ -12,17 +12,16 @@ knows its layout.
   the files the previous one wrote and it does not.
 - ``sources.json``: the working-tree files the previous build looked for (see
   :class:`site_builder.links.Assets`), whose sizes and times the next fingerprint covers.
-- ``fragments.sqlite``: rendered fragments (redlines, bodies, the sections of redlines) as
-  JSON, each under a :func:`key` made of its inputs (the texts' hashes, not the texts) and
-  :func:`code_version`: content-addressed, so that adding a version to a long history computes
-  only the new pairs, whose sections are mostly ones compared before, and a new version of
-  termsledger or of the analysis computes everything again. What comparing versions finds in
-  their pieces (a :class:`terms.Memo`'s values: a section's sentences, its redline…), whose
-  keys cannot be known before it is needed, has its keys prefixed with :func:`kept_prefix`
-  (which names the code's version), to be read all at once (see :meth:`Fragments.kind` and
-  :func:`kept`); it is kept while the code's version is the same, used by a build or not (a
-  build that compares one new pair uses little of it, the next one, a new version in force,
-  much).
+- ``fragments.sqlite``: rendered fragments (redlines, bodies) as JSON, each under a
+  :func:`key` made of its inputs (the texts' hashes, not the texts) and :func:`code_version`:
+  content-addressed, so that adding a version to a long history computes only the new pairs,
+  whose sections are mostly ones compared before, and a new version of termsledger or of the
+  analysis computes everything again. What comparing versions finds in their pieces (a
+  :class:`terms.Memo`'s values: a section's sentences, its redline…), whose keys cannot be
+  known before it is needed, has its keys prefixed with :func:`kept_prefix` (which names the
+  code's version), to be read all at once (see :meth:`Fragments.kind` and :func:`kept`); it
+  is kept while the code's version is the same, used by a build or not (a build that compares
+  one new pair uses little of it, the next one, a new version in force, much).
 """
 
 from __future__ import annotations
@@ -341,7 +340,6 @@ def _stats(root: Path, sources: Iterable[str]) -> list[tuple[str, tuple[int, int
         except (OSError, ValueError):
             stats.append((source, None))
     return stats
-
 
 
 def kept_prefix() -> str:

@@ -36,7 +36,6 @@ def analysis_version() -> str:
     return digest.hexdigest()
 
 
-
 class Memo:
     """What :func:`terms.compare` finds in the pieces of two versions (the sentences of a
     section, the words changed in it, what an edit of a sentence changed…), to find it again

@@ -231,12 +231,14 @@ def bench_languages(tmp: Path, termsledger: str) -> None:
 def main() -> None:
     global RUNS
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("cases", nargs="*", choices=("history", "real", "languages"), default=[],
-                        help="the cases to run (default: all)")
+    every = ["history", "real", "languages"]
+    parser.add_argument("cases", nargs="*", help=f"the cases to run, of {', '.join(every)} (default: all)")
     parser.add_argument("--runs", type=int, default=RUNS, help=f"runs of each build (default {RUNS})")
     options = parser.parse_args()
+    if set(options.cases) - set(every):
+        parser.error(f"no such case: {', '.join(sorted(set(options.cases) - set(every)))}")
     RUNS = options.runs
-    cases = options.cases or ["history", "real", "languages"]
+    cases = options.cases or every
     termsledger, mkdocs = shutil.which("termsledger"), shutil.which("mkdocs")
     if not termsledger or not mkdocs:
         sys.exit("needs the termsledger and mkdocs commands: pip install -e '.[bench]'")

@@ -41,6 +41,10 @@ POOL_SIZE = 16
 """Most connections a :class:`PostgresStore` opens for writes."""
 CONNECT_TIMEOUT = 5
 """Seconds to wait for a connection before the ledger is unavailable."""
+KEYS_CHANNEL = "termsledger_api_keys"
+"""Where PostgreSQL tells listening servers that API keys changed (``LISTEN``)."""
+LISTEN_POLL = 0.25
+"""Seconds between two looks of the keys' listener at whether its store is closing."""
 LOCK_KEY = 0x7465726D73
 """The advisory lock that serializes migrations (``terms`` in ASCII)."""
 
@@ -328,12 +332,23 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         subject_ids := sids;
     END $$;
     """),
+    ("m006_keys_notify", """
+    CREATE FUNCTION api_keys_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('termsledger_api_keys', '');
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE ON api_keys
+        FOR EACH STATEMENT EXECUTE FUNCTION api_keys_changed();
+    """),
 )
 """Each migration's name and SQL, in order (the first creates the ledger; the others up to
 ``m004_webhooks`` are those of :mod:`consent.sqlite` from ``m006_transparency_log`` on);
 ``m004_webhooks``: the tables of :mod:`consent.outbox` and :mod:`consent.webhooks` (see
 :data:`consent.sqlite.WEBHOOKS_SCHEMA`); ``m005_append``: the function that
-:meth:`PostgresTx.append` calls."""
+:meth:`PostgresTx.append` calls; ``m006_keys_notify``: a notification on
+:data:`KEYS_CHANNEL` at the commit of every change of an API key (a revocation), whoever
+makes it."""
 LEDGER_TABLES = ("meta", "subjects", "events", "personal", "status", "chains")
 
 
@@ -484,6 +499,7 @@ class PostgresStore:
         self._guard = threading.Lock()
         self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._keys_watch: _KeysWatch | None = None
         try:
             self.chains = self._migrate(create, chains)
             self._pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=True,
@@ -575,6 +591,17 @@ class PostgresStore:
     def in_write(self) -> bool:
         return getattr(self._local, "tx", None) is not None
 
+    def keys_generation(self) -> int | None:
+        """A number that changes whenever the API keys may have changed, in any process:
+        a connection listens on :data:`KEYS_CHANNEL` from the first call on (``None`` until it
+        listens, and while it is lost)."""
+        if self._keys_watch is None:
+            with self._guard:
+                if self._keys_watch is None and self._pool is not None:
+                    self._keys_watch = _KeysWatch(self.url)
+            return None
+        return self._keys_watch.generation()
+
     @contextmanager
     def write(self) -> Iterator[PostgresTx]:
         """A transaction on a pooled connection; a nested one joins the outer."""
@@ -634,6 +661,8 @@ class PostgresStore:
 
     def close(self) -> None:
         """Finish the writes submitted, close the pool and every reading connection."""
+        if self._keys_watch is not None:
+            self._keys_watch.stop()
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
@@ -658,6 +687,45 @@ class _Reads(PostgresTx):
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
         with self._store._errors():
             return self.conn.execute(_sql(sql), params)
+
+
+class _KeysWatch:
+    """A thread that listens on :data:`KEYS_CHANNEL`: its :meth:`generation` changes at each
+    notification and each lost connection (reconnecting every second)."""
+
+    def __init__(self, url: str):
+        self._url = url
+        self._count = 0
+        self._listening = False
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="keys-listener", daemon=True)
+        self._thread.start()
+
+    def generation(self) -> int | None:
+        """``None`` while not listening."""
+        return self._count if self._listening else None
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(self._url, autocommit=True,
+                                     connect_timeout=CONNECT_TIMEOUT) as conn:
+                    conn.execute(f"LISTEN {KEYS_CHANNEL}")
+                    self._count += 1
+                    self._listening = True
+                    while not self._stopping.is_set():
+                        for _ in conn.notifies(timeout=LISTEN_POLL):
+                            self._count += 1
+            except psycopg.Error:
+                pass
+            finally:
+                self._listening = False
+                self._count += 1
+            self._stopping.wait(1.0)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:

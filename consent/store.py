@@ -137,6 +137,12 @@ class Store(Protocol):
         """Whether this thread is inside a write transaction (which an append joins)."""
         ...
 
+    def keys_generation(self) -> int | None:
+        """A number that changes whenever the API keys may have changed, in any process
+        serving the ledger; ``None`` when the engine cannot tell (then :class:`consent.keys.Keys`
+        reads a key on every use)."""
+        ...
+
     def write(self) -> AbstractContextManager[Tx]:
         """A write transaction; a nested one joins the outer. Storage failures are raised as
         :class:`~consent.errors.StorageFull` or :class:`~consent.errors.StorageUnavailable`."""

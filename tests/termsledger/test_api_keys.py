@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -105,3 +106,45 @@ def test_serve_refuses_a_missing_ledger(tmp_path):
     result = CliRunner().invoke(cli, ["serve", "--ledger", str(tmp_path / "none.db")])
     assert result.exit_code == 1
     assert "`termsledger publish` creates one" in result.output
+
+
+def refused_within(keys, secret: str, seconds: float) -> bool:
+    """Whether ``keys`` refuses ``secret`` within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while keys.authenticate(secret) is not None:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_a_key_revoked_by_another_process_is_refused_although_remembered(where):
+    """On PostgreSQL a server remembers the keys it verified; the revocation's notification
+    makes it forget them (within milliseconds of the commit)."""
+    location = where()
+    Ledger(location, create=True).close()
+    with Ledger(location) as serving, Ledger(location) as other:
+        key, secret = other.keys.create("soon revoked", "read")
+        _, kept = other.keys.create("kept", "read")
+        for _ in range(50):  # long enough for the server's listener to connect
+            assert serving.keys.authenticate(secret) == key
+            assert serving.keys.authenticate(kept) is not None
+            time.sleep(0.01)
+        other.keys.revoke(key.id)
+        assert refused_within(serving.keys, secret, 2.0)
+        assert serving.keys.authenticate(kept) is not None
+        with serving._store.write() as tx:  # a change made outside termsledger counts as well
+            tx.execute("UPDATE api_keys SET revoked = 'now' WHERE name = 'kept'")
+        assert refused_within(serving.keys, kept, 2.0)
+
+
+def test_a_key_revoked_here_is_refused_at_once(where):
+    location = where()
+    Ledger(location, create=True).close()
+    with Ledger(location) as opened:
+        key, secret = opened.keys.create("soon revoked", "write")
+        for _ in range(50):
+            assert opened.keys.authenticate(secret) == key
+            time.sleep(0.01)
+        opened.keys.revoke(key.id)
+        assert opened.keys.authenticate(secret) is None

@@ -119,21 +119,26 @@ def test_a_forwarded_address_from_an_untrusted_peer_is_ignored(served):
         assert ledger.history("direct")[0].evidence["ip"] == "127.0.0.1"
 
 
-def test_a_revoked_key_is_refused_by_every_worker_from_the_next_request(served):
+def test_a_revoked_key_is_refused_by_every_worker_from_the_next_request(where, tmp_path):
+    """On PostgreSQL each worker remembers the keys it verified until the server notifies it
+    of a change: the revocation holds all the same."""
     from click.testing import CliRunner
+    from support.repo import ContentRepo
 
     from termsledger.cli import cli
-    base_url, _, ledger_path = served
+    ledger_path = publish(ContentRepo(tmp_path / "repo"), where())
     with Ledger(ledger_path) as ledger:
         key, secret = ledger.keys.create("soon revoked", "read")
 
-    def burst(_) -> list[int]:  # a new connection each time: both workers answer some
-        return [httpx.get(f"{base_url}/v1/documents", headers=bearer(secret)).status_code
-                for _ in range(25)]
+    with running_server(ledger_path, workers=2) as base_url:
+        def burst(_) -> list[int]:  # a new connection each time: both workers answer some
+            return [httpx.get(f"{base_url}/v1/documents", headers=bearer(secret)).status_code
+                    for _ in range(25)]
 
-    with ThreadPoolExecutor(8) as pool:
-        assert {code for codes in pool.map(burst, range(8)) for code in codes} == {200}
-        result = CliRunner().invoke(cli, ["keys", "revoke", key.id, "--ledger", str(ledger_path)])
-        assert result.exit_code == 0, result.output
-        after = [code for codes in pool.map(burst, range(8)) for code in codes]
+        with ThreadPoolExecutor(8) as pool:
+            assert {code for codes in pool.map(burst, range(8)) for code in codes} == {200}
+            result = CliRunner().invoke(cli, ["keys", "revoke", key.id, "--ledger",
+                                              str(ledger_path)])
+            assert result.exit_code == 0, result.output
+            after = [code for codes in pool.map(burst, range(8)) for code in codes]
     assert after == [401] * 200

@@ -3,6 +3,7 @@ the request body limit, and routes that check their API key before reading the b
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import re
@@ -201,6 +202,12 @@ class ScopedRoute(APIRoute):
         if scope is None:
             return handler
         field = next(iter(self.param_convertors), "path")
+        if self._takes_only_text_paths():
+            endpoint, name = self.endpoint, str(self.dependant.request_param_name)
+
+            async def handler(request: Request) -> Response:  # FastAPI's costs ~40 us more
+                response: Response = await endpoint(**{name: request}, **request.path_params)
+                return response
 
         async def authorized(request: Request) -> Response:
             request.state.api_key = authorize(request, scope)
@@ -217,6 +224,21 @@ class ScopedRoute(APIRoute):
             return await handler(request)
 
         return authorized
+
+    def _takes_only_text_paths(self) -> bool:
+        """Whether the endpoint is a coroutine that returns a response and takes the request
+        and path parameters of any text, nothing else: nothing for FastAPI to resolve."""
+        dependant = self.dependant
+        return (inspect.iscoroutinefunction(self.endpoint)
+                and dependant.request_param_name is not None
+                and not (dependant.query_params or dependant.header_params
+                         or dependant.cookie_params or dependant.body_params
+                         or dependant.dependencies or dependant.background_tasks_param_name
+                         or dependant.response_param_name or dependant.websocket_param_name
+                         or dependant.http_connection_param_name
+                         or dependant.security_scopes_param_name)
+                and all(param.field_info.annotation is str and not param.field_info.metadata
+                        for param in dependant.path_params))
 
 
 def check_path(request: Request, field: str) -> None:

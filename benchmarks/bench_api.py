@@ -238,11 +238,13 @@ def summary(runs: list[Run]) -> Run:
 
 def prepare(ledger_path: Path | str, subjects: int) -> dict[str, str]:
     """Publish this repository's content (the Terms and the Privacy Policy required at signup),
-    record ``subjects`` acceptances, make two keys."""
+    record ``subjects`` acceptances and sequence them in the transparency log, make two
+    keys."""
     with Ledger(ledger_path, create=True) as ledger:  # closing it checkpoints the WAL before the runs
         ledger.publish(terms.load(ROOT / "content"), required=["terms", "privacy"])
         ledger.record_many({"subject": f"bench/{i}", "document": "terms", "channel": "web",
                             "evidence": {"ip": "192.0.2.1"}} for i in range(1, subjects + 1))
+        ledger.log.sequence_all()  # else each server's first run sequences them all meanwhile
         secrets = {scope: ledger.keys.create(f"bench {scope}", scope)[1] for scope in ("read", "write")}
     return secrets
 

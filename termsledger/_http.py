@@ -3,12 +3,13 @@ the request body limit, and routes that check their API key before reading the b
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
 import re
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote_to_bytes
 
 import orjson
@@ -20,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 import consent
 
@@ -379,3 +381,40 @@ def query_value(request: Request, name: str, adapter: TypeAdapter[Any]) -> Any:
     except ValidationError as error:
         message = error.errors()[0]["msg"].removeprefix("Value error, ")
         raise _invalid(name, "query", message) from None
+
+
+class HttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol (``serve`` names it as ``http``) sending each response in
+    one write: uvicorn writes a response's head and body apart, two system calls and two TCP
+    segments, which cost a request for the status ~30 us more."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(cast(asyncio.Transport, _Joined(transport, self.loop)))
+
+
+class _Joined:
+    """A transport whose writes wait for the end of the event loop's turn, sent together."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._waiting: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._waiting:
+            self._loop.call_soon(self._flush)
+        self._waiting.append(data)
+
+    def _flush(self) -> None:
+        if self._waiting:
+            data = b"".join(self._waiting)
+            self._waiting.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self._flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)

@@ -92,7 +92,8 @@ def serve(ledger: str | None, host: str, port: int, workers: int, root_path: str
         "webhooks": dict(config.webhooks), "deliver": deliver})
     uvicorn.run("termsledger.api:app_from_env", factory=True, host=host, port=port,
                 workers=workers, access_log=access_log, log_level="info", root_path=root_path,
-                proxy_headers=True, forwarded_allow_ips=trusted_proxies)
+                proxy_headers=True, forwarded_allow_ips=trusted_proxies,
+                http="termsledger._http:HttpProtocol")
 
 
 @click.group()

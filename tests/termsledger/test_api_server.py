@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -69,6 +70,27 @@ def test_concurrent_retries_with_one_idempotency_key_record_once(served):
     assert {r.status_code for r in responses} == {201}
     assert len({r.content for r in responses}) == 1
     assert len(Ledger(ledger_path).history("retried")) == 2  # the Terms and their bundle
+
+
+def test_pipelined_requests_and_a_closing_connection_get_whole_responses(served):
+    """The server sends each response's head and body in one write: two requests sent
+    together get both answers whole, and a response before the server closes the connection
+    is not cut."""
+    base_url, secrets, _ = served
+    host, port = base_url.removeprefix("http://").split(":")
+    request = ("GET /v1/subjects/nobody/status?document=terms HTTP/1.1\r\nHost: x\r\n"
+               f"Authorization: Bearer {secrets['read']}\r\n").encode()
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request + b"\r\n" + request + b"Connection: close\r\n\r\n")
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    answers = received.split(b"HTTP/1.1 ")[1:]
+    assert len(answers) == 2
+    for answer in answers:
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"200 OK")
+        assert json.loads(body)["status"] == "never"
 
 
 def test_refused_text_is_a_422_and_the_connection_stays_open(served):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -45,6 +46,8 @@ KEYS_CHANNEL = "termsledger_api_keys"
 """Where PostgreSQL tells listening servers that API keys changed (``LISTEN``)."""
 LISTEN_POLL = 0.25
 """Seconds between two looks of the keys' listener at whether its store is closing."""
+PING_EVERY = 1.0
+"""Seconds between two notifications the keys' listener sends itself."""
 LOCK_KEY = 0x7465726D73
 """The advisory lock that serializes migrations (``terms`` in ASCII)."""
 
@@ -691,35 +694,45 @@ class _Reads(PostgresTx):
 
 class _KeysWatch:
     """A thread that listens on :data:`KEYS_CHANNEL`: its :meth:`generation` changes at each
-    notification and each lost connection (reconnecting every second)."""
+    notification and each lost connection (reconnecting every second). It also sends itself
+    a notification every second, and tells nothing (``None``) while they do not come back
+    (a pooler between, say, that does not pass notifications on)."""
 
     def __init__(self, url: str):
         self._url = url
         self._count = 0
-        self._listening = False
+        self._heard = -PING_EVERY * 3  # when its own latest notification came back
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="keys-listener", daemon=True)
         self._thread.start()
 
     def generation(self) -> int | None:
         """``None`` while not listening."""
-        return self._count if self._listening else None
+        count = self._count
+        return count if time.monotonic() - self._heard < PING_EVERY * 3 else None
 
     def _run(self) -> None:
+        ping = f"ping:{os.urandom(8).hex()}"
         while not self._stopping.is_set():
             try:
                 with psycopg.connect(self._url, autocommit=True,
                                      connect_timeout=CONNECT_TIMEOUT) as conn:
                     conn.execute(f"LISTEN {KEYS_CHANNEL}")
                     self._count += 1
-                    self._listening = True
+                    sent = 0.0
                     while not self._stopping.is_set():
-                        for _ in conn.notifies(timeout=LISTEN_POLL):
-                            self._count += 1
+                        if time.monotonic() - sent >= PING_EVERY:
+                            sent = time.monotonic()
+                            conn.execute("SELECT pg_notify(%s, %s)", (KEYS_CHANNEL, ping))
+                        for note in conn.notifies(timeout=LISTEN_POLL):
+                            if note.payload == ping:
+                                self._heard = time.monotonic()
+                            elif not note.payload.startswith("ping:"):
+                                self._count += 1
             except psycopg.Error:
                 pass
             finally:
-                self._listening = False
+                self._heard = -PING_EVERY * 3
                 self._count += 1
             self._stopping.wait(1.0)
 

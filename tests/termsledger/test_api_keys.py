@@ -148,3 +148,21 @@ def test_a_key_revoked_here_is_refused_at_once(where):
             time.sleep(0.01)
         opened.keys.revoke(key.id)
         assert opened.keys.authenticate(secret) is None
+
+
+def test_on_postgresql_a_key_verified_is_not_read_again_until_keys_change(postgres):
+    location = postgres.location()
+    Ledger(location, create=True).close()
+    with Ledger(location) as serving, Ledger(location) as other:
+        key, secret = other.keys.create("kept", "read")
+        deadline = time.monotonic() + 5
+        while serving._store.keys_generation() is None and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the listener hears its own notification
+        assert serving.keys.authenticate(secret) == key
+        with other._store.write() as tx:  # a read of the key would fail now
+            tx.execute("ALTER TABLE api_keys RENAME TO api_keys_away")
+        try:
+            assert serving.keys.authenticate(secret) == key
+        finally:
+            with other._store.write() as tx:
+                tx.execute("ALTER TABLE api_keys_away RENAME TO api_keys")

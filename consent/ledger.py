@@ -371,8 +371,9 @@ class Ledger:
 
     def _append_batch(self, rows: list[Row], generation: int) -> list[Appended] | None:
         """Append ``rows`` in a transaction of their own, with their webhook messages and
-        receipts (signed over the events' hashes the append made)."""
-        with self._store.write() as tx:
+        receipts (signed over the events' hashes the append made); without receipts, the
+        append is the transaction's one statement."""
+        with self._store.write(single=self._issuer is None) as tx:
             appended = append(tx, rows, True, generation)
             if appended is not None and self._issuer is not None:
                 self._issuer.issue(tx, rows, appended)

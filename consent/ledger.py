@@ -58,8 +58,10 @@ CATALOG_TTL = 1.0
 """Seconds a reader trusts its cached catalog before checking for a newer publication."""
 CHECKPOINT_WAIT = 30.0
 """Seconds :meth:`Ledger.checkpoint` waits for readers of older snapshots by default."""
-BATCH_WORKERS = 4
-"""Transactions of batched appends in flight at most (on PostgreSQL)."""
+BATCH_WORKERS = 2
+"""Transactions of batched appends in flight at most (on PostgreSQL): two, so that a batch
+fills while the other commits; more make smaller batches, whose commits cost the server and
+this process more per event."""
 MAX_BATCH = 5000
 """Most records that appends batched together (on PostgreSQL) write in one transaction."""
 _STATUS = ("SELECT st.state, st.accepted, st.notified FROM subjects s {join} status st "

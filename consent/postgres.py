@@ -553,10 +553,14 @@ class PostgresTx:
     engine = ENGINE
     join = "JOIN"
 
-    def __init__(self, conn: psycopg.Connection[Any], store: PostgresStore):
+    def __init__(self, conn: psycopg.Connection[Any], store: PostgresStore,
+                 cursor: psycopg.Cursor[Any] | None = None):
         self.conn = conn
         self.chains = store.chains
         self._store = store
+        self._cursor = cursor
+        """A cursor kept with its connection: it keeps the dumpers of the append's arrays
+        (psycopg looks them up again for each new cursor)."""
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
         return self.conn.execute(_sql(sql), params)
@@ -618,8 +622,9 @@ class PostgresTx:
             drafts.accepted, drafts.notified, _rounds(drafts), generation)
         messages = _messages(rows) if store.listening else (None, None, None)
         while True:
-            row = self.conn.execute(_APPEND, (*arguments, *messages, _RECORDED,
-                                              outbox.BITS[_RECORDED], to_micros(None))).fetchone()
+            row = (self._cursor or self.conn.cursor()).execute(_APPEND, (
+                *arguments, *messages, _RECORDED, outbox.BITS[_RECORDED], to_micros(None))
+            ).fetchone()
             assert row is not None  # the function returns one row
             found, *columns, listening = row
             store.listening = listening
@@ -744,7 +749,8 @@ class PostgresStore:
         return _Reads(self._own(), self)
 
     def _own(self) -> psycopg.Connection[Any]:
-        """This thread's autocommit connection (opened again if it was lost)."""
+        """This thread's autocommit connection (opened again if it was lost), kept with a
+        cursor of its own for appends (see :class:`PostgresTx`)."""
         conn: psycopg.Connection[Any] | None = getattr(self._local, "reader", None)
         if conn is None or conn.closed or conn.broken:
             with self._errors():
@@ -752,6 +758,7 @@ class PostgresStore:
                                        connect_timeout=CONNECT_TIMEOUT)
             _configure(conn)
             self._local.reader = conn
+            self._local.cursor = conn.cursor()
             with self._guard:
                 self._readers.append(conn)
         return conn
@@ -770,7 +777,8 @@ class PostgresStore:
             return
         if single:
             with self._errors():
-                tx = self._local.tx = PostgresTx(self._own(), self)
+                conn = self._own()
+                tx = self._local.tx = PostgresTx(conn, self, self._local.cursor)
                 try:
                     yield tx
                 finally:

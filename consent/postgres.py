@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,6 +27,8 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from . import outbox
@@ -506,12 +509,61 @@ JOIN LATERAL (SELECT x.state, x.accepted, x.notified FROM status x
 """
 
 
-def _messages(rows: Sequence[Any]) -> tuple[list[int], list[str], list[str]]:
+class _Array(bytes):
+    """An array in PostgreSQL's binary format (see :func:`_array`), sent as it is."""
+
+    __slots__ = ()
+
+
+class _ArrayDumper(Dumper):
+    """Sends an :class:`_Array` (its type comes from the statement's cast)."""
+
+    format = Format.BINARY
+
+    def dump(self, obj: Any) -> bytes:
+        return bytes(obj)
+
+
+_TEXT, _BYTES, _INT2, _INT4, _INT8 = (25, ""), (17, ""), (21, "h"), (23, "i"), (20, "q")
+"""Element types of :func:`_array`: their oid and their :mod:`struct` code (none: bytes)."""
+_HEADER = struct.Struct("!iiIii")
+_EMPTY = struct.Struct("!iiI")
+_LENGTH = struct.Struct("!i")
+_NULL = _LENGTH.pack(-1)
+
+
+def _array(values: Sequence[Any], element: tuple[int, str]) -> _Array:
+    """``values`` (``None`` for NULL) as a one-dimensional array of ``element`` in
+    PostgreSQL's binary format, made with :mod:`struct` (psycopg's own dumper makes it an
+    element at a time in Python: 9 ms for the arrays of 1,000 events)."""
+    oid, code = element
+    count = len(values)
+    if not count:
+        return _Array(_EMPTY.pack(0, 0, oid))
+    nulls = None in values
+    if not code:
+        length = _LENGTH.pack
+        body = b"".join(_NULL if value is None else length(len(data)) + data
+                        for value in values
+                        for data in (value.encode() if isinstance(value, str) else value,))
+    elif not nulls:
+        size = struct.calcsize(code)
+        body = struct.pack("!" + ("i" + code) * count,
+                           *[item for value in values for item in (size, value)])
+    else:
+        size = struct.calcsize(code)
+        item = struct.Struct("!i" + code)
+        body = b"".join(_NULL if value is None else item.pack(size, value) for value in values)
+    return _Array(_HEADER.pack(1, int(nulls), oid, count, 1) + body)
+
+
+def _messages(rows: Sequence[Any]) -> tuple[_Array, _Array, _Array]:
     """The ``consent.recorded`` webhook messages of the decisions among ``rows``: the (1-based)
     index of each one's row, its ``webhook-id`` and its data (see :mod:`consent.outbox`)."""
     found = outbox.decisions(rows)
-    return ([index + 1 for index, _ in found], [outbox.message_id() for _ in found],
-            [compact_json(data) for _, data in found])
+    return (_array([index + 1 for index, _ in found], _INT4),
+            _array([outbox.message_id() for _ in found], _TEXT),
+            _array([compact_json(data) for _, data in found], _TEXT))
 
 
 def _rounds(drafts: Drafts) -> list[int | None] | None:
@@ -613,13 +665,20 @@ class PostgresTx:
         chains = self.chains
         heads, languages = drafts.heads, drafts.languages
         store = self._store
+        rounds = _rounds(drafts)
         arguments = (
-            drafts.subjects, [chain_of(name, chains) for name in drafts.subjects], drafts.at,
-            drafts.versions, drafts.actions, drafts.channels,
-            languages if any(language is not None for language in languages) else None,
-            heads if any(head is not None for head in heads) else None, drafts.shared,
-            drafts.digests, drafts.salts, drafts.evidence, drafts.documents, drafts.states,
-            drafts.accepted, drafts.notified, _rounds(drafts), generation)
+            _array(drafts.subjects, _TEXT),
+            _array([chain_of(name, chains) for name in drafts.subjects], _INT4),
+            _array(drafts.at, _INT8), _array(drafts.versions, _INT4),
+            _array(drafts.actions, _INT2), _array(drafts.channels, _TEXT),
+            _array(languages, _TEXT) if any(language is not None for language in languages)
+            else None,
+            _array(heads, _INT4) if any(head is not None for head in heads) else None,
+            _array(drafts.shared, _BYTES), _array(drafts.digests, _BYTES),
+            _array(drafts.salts, _BYTES), _array(drafts.evidence, _TEXT),
+            _array(drafts.documents, _INT4), _array(drafts.states, _INT2),
+            _array(drafts.accepted, _INT4), _array(drafts.notified, _INT4),
+            None if rounds is None else _array(rounds, _INT4), generation)
         messages = _messages(rows) if store.listening else (None, None, None)
         while True:
             row = (self._cursor or self.conn.cursor()).execute(_APPEND, (
@@ -860,6 +919,7 @@ class _Reads(PostgresTx):
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
     """Settings of every ledger connection: durable commits, times in UTC."""
+    conn.adapters.register_dumper(_Array, _ArrayDumper)
     conn.execute("SET synchronous_commit = on")
     conn.execute("SET TIME ZONE 'UTC'")
     if not conn.autocommit:

@@ -360,8 +360,12 @@ class Ledger:
             live = [(i, job) for i, job in enumerate(jobs) if i not in outcomes]
             if not live:
                 break
-            appended = self._append_batch([row for _, job in live for row in job.rows],
-                                          live[0][1].generation)
+            rows: list[Row] = []
+            for _, job in live:  # a bundle member's head: its index in the batch, not the job
+                start = len(rows)
+                rows.extend(row if row.head is None or not start
+                            else row._replace(head=row.head + start) for row in job.rows)
+            appended = self._append_batch(rows, live[0][1].generation)
             if appended is None:  # nothing written
                 continue
             start = 0

@@ -126,3 +126,22 @@ def _no_leftover_threads():
     before = set(threading.enumerate())
     yield
     assert set(threading.enumerate()) <= before
+
+
+def test_a_bundle_recorded_among_concurrent_records_is_part_of_its_own_head(where):
+    """Records batched together on PostgreSQL: each bundle member's ``part_of`` (hashed into
+    the chain) and its decision's webhook message name its own record (the first record's
+    head, before)."""
+    with Ledger(where(), create=True) as ledger:
+        ledger.publish(example())
+        ledger.webhooks.add(HOOK, "consent.recorded", allow_private=True)
+        outcomes = in_threads(16, lambda n: ledger.record(f"b{n}", "terms"))
+        for n, (head, *members) in enumerate(outcomes):
+            assert head.subject == f"b{n}" and head.part_of is None
+            assert [(m.subject, m.document, m.chain, m.part_of) for m in members] == [
+                (f"b{n}", "privacy", head.chain, head.seq)]
+            assert ledger.history(f"b{n}") == [head, *members]
+        messages = [json.loads(data) for (data,) in sql(ledger, "SELECT data FROM outbox")]
+        assert sorted(m["subject"] for m in messages) == sorted(f"b{n}" for n in range(16))
+        assert all([b["document"] for b in m["bundle"]] == ["privacy"] for m in messages)
+        assert ledger.verify().ok

@@ -354,6 +354,9 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         lengths bigint[]; tips bytea[];
         c integer; s bigint; p bytea; h bytea; po bigint;
     BEGIN
+        -- Each subject is looked up by its index (LATERAL ... OFFSET 0): a session plans these
+        -- statements once, maybe while the tables are empty, and a plan that scans the whole
+        -- subjects table would stay as it grows.
         -- Whether an endpoint listens to the decisions: if one does and the caller sent no
         -- messages (believing none did), nothing is written: the caller sends them again.
         listening := EXISTS (SELECT 1 FROM webhooks w
@@ -371,11 +374,13 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             INSERT INTO subjects (subject, chain)
             SELECT g.subject, g.chain FROM given g, catalog
             WHERE (expected IS NULL OR catalog.generation = expected)
-                AND NOT EXISTS (SELECT 1 FROM subjects x WHERE x.subject = g.subject)
+                AND (SELECT x.id FROM subjects x WHERE x.subject = g.subject OFFSET 0) IS NULL
             ORDER BY g.subject ON CONFLICT (subject) DO NOTHING
             RETURNING subject, id, chain),
         known AS (SELECT * FROM new UNION ALL
-                  SELECT x.subject, x.id, x.chain FROM subjects x JOIN given g USING (subject)),
+                  SELECT g.subject, x.id, x.chain FROM given g
+                  JOIN LATERAL (SELECT y.id, y.chain FROM subjects y
+                                WHERE y.subject = g.subject OFFSET 0) x ON true),
         locking AS (SELECT x.id, x.length, x.head FROM chains x
                     WHERE x.id IN (SELECT k.chain FROM known k) ORDER BY x.id FOR UPDATE)
         SELECT (SELECT catalog.generation FROM catalog),
@@ -394,7 +399,9 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         IF cardinality(sids) IS DISTINCT FROM n THEN  -- added by a writer that committed since
             SELECT array_agg(x.id ORDER BY t.i), array_agg(x.chain ORDER BY t.i)
             INTO sids, chains_of
-            FROM unnest(names) WITH ORDINALITY AS t(subject, i) JOIN subjects x USING (subject);
+            FROM unnest(names) WITH ORDINALITY AS t(subject, i)
+            JOIN LATERAL (SELECT y.id, y.chain FROM subjects y
+                          WHERE y.subject = t.subject OFFSET 0) x ON true;
             SELECT array_agg(x.id ORDER BY x.id), array_agg(x.length ORDER BY x.id),
                    array_agg(x.head ORDER BY x.id) INTO locked, locked_lengths, locked_heads
             FROM (SELECT y.id, y.length, y.head FROM chains y WHERE y.id = ANY(chains_of)

@@ -105,6 +105,35 @@ def _settle(future: Future[Any], outcome: tuple[bool, Any]) -> None:
         pass
 
 
+class Outcome:
+    """The outcome to come of an item given to :meth:`Batcher.submit`: a lock held until a
+    worker settles it (one wake-up of the waiting thread, where a ``Future`` takes several
+    lock operations and a condition)."""
+
+    __slots__ = ("_done", "_outcome")
+
+    def __init__(self) -> None:
+        self._done = threading.Lock()
+        self._done.acquire()
+        self._outcome: tuple[bool, Any] = (False, None)
+
+    def result(self, timeout: float | None = None) -> Any:
+        """Wait for the outcome (at most ``timeout`` seconds, else :class:`TimeoutError`);
+        returns its result or raises its error."""
+        if not self._done.acquire(timeout=-1 if timeout is None else timeout):
+            raise TimeoutError(f"no outcome after {timeout} seconds")
+        self._done.release()
+        ok, value = self._outcome
+        if ok:
+            return value
+        raise value
+
+    def settle(self, outcome: tuple[bool, Any]) -> None:
+        """Set the outcome, ``(True, result)`` or ``(False, error)``, and wake the waiter."""
+        self._outcome = outcome
+        self._done.release()
+
+
 class Batcher:
     """Runs items submitted from many threads in batches on ``workers`` threads: a free worker
     takes every item queued by then (up to ``limit`` of ``size(item)``) whose ``keys(item)``
@@ -124,24 +153,24 @@ class Batcher:
                  workers: int):
         self._run, self._size, self._keys, self._limit = run, size, keys, limit
         self._workers = workers
-        self._pending: list[tuple[Any, frozenset[int], Future[Any]]] = []
+        self._pending: list[tuple[Any, frozenset[int], Outcome]] = []
         self._busy: set[int] = set()
         self._threads: list[threading.Thread] = []
         self._ready = threading.Condition()
         self._closing = False
 
-    def submit(self, item: Any) -> Future[Any]:
-        """A future of ``item``'s outcome."""
-        future: Future[Any] = Future()
+    def submit(self, item: Any) -> Outcome:
+        """``item``'s outcome to come."""
+        waiting = Outcome()
         with self._ready:
             if not self._threads:
                 self._threads = [threading.Thread(target=self._serve, name=f"batch-{n}",
                                                   daemon=True) for n in range(self._workers)]
                 for thread in self._threads:
                     thread.start()
-            self._pending.append((item, self._keys(item), future))
+            self._pending.append((item, self._keys(item), waiting))
             self._ready.notify()
-        return future
+        return waiting
 
     def close(self) -> None:
         """Run what is queued, then stop the threads."""
@@ -153,21 +182,21 @@ class Batcher:
             thread.join()
         self._closing = False
 
-    def _take(self) -> tuple[list[tuple[Any, Future[Any]]], set[int]] | None:
+    def _take(self) -> tuple[list[tuple[Any, Outcome]], set[int]] | None:
         """The next batch and its keys (``None``: closing and nothing left), holding the lock."""
         while True:
             blocked = set(self._busy)
-            batch: list[tuple[Any, Future[Any]]] = []
+            batch: list[tuple[Any, Outcome]] = []
             keys: set[int] = set()
             total = 0
             left = []
             for entry in self._pending:
-                item, wanted, future = entry
+                item, wanted, waiting = entry
                 if total >= self._limit or not wanted.isdisjoint(blocked):
                     blocked |= wanted  # no later item of these keys passes this one
                     left.append(entry)
                     continue
-                batch.append((item, future))
+                batch.append((item, waiting))
                 keys |= wanted
                 total += self._size(item)
             if batch:
@@ -197,5 +226,5 @@ class Batcher:
                     self._ready.notify_all()
                 elif self._pending:
                     self._ready.notify()
-            for (_, future), outcome in zip(batch, outcomes, strict=True):
-                _settle(future, outcome)
+            for (_, waiting), outcome in zip(batch, outcomes, strict=True):
+                waiting.settle(outcome)

@@ -86,12 +86,19 @@ def listening(tx: Tx, kind: str) -> bool:
 
 def recorded(tx: Tx, rows: Sequence[Any], ids: dict[str, tuple[int, int]]) -> None:
     """``consent.recorded`` for each decision (accepted, declined, withdrawn) among the rows
-    just appended (:class:`consent.writer.Row`; ``ids``: each subject's row id and chain): the
-    language and hash of the text shown, and the other documents its acceptance accepted in
-    ``bundle``."""
+    just appended (:class:`consent.writer.Row`; ``ids``: each subject's row id and chain): see
+    :func:`decisions`."""
     if len(rows) > FEW and not listening(tx, "consent.recorded"):
         return
-    items: list[tuple[int, dict[str, Any], int | None]] = []
+    enqueue(tx, "consent.recorded", [(rows[index].at, data, ids[rows[index].subject][0])
+                                     for index, data in decisions(rows)])
+
+
+def decisions(rows: Sequence[Any]) -> list[tuple[int, dict[str, Any]]]:
+    """The data of the ``consent.recorded`` message of each decision among ``rows``
+    (:class:`consent.writer.Row`), after the index of its row: the language and hash of the
+    text shown, and the other documents its acceptance accepted in ``bundle``."""
+    found: list[tuple[int, dict[str, Any]]] = []
     heads: dict[int, dict[str, Any]] = {}
     for index, row in enumerate(rows):
         entry = row.entry
@@ -108,8 +115,8 @@ def recorded(tx: Tx, rows: Sequence[Any], ids: dict[str, tuple[int, int]]) -> No
                                "version": entry.id, "action": ACTION_LABELS[row.action],
                                "channel": row.channel, "language": shown.language,
                                "content_sha256": shown.content_sha256}
-        items.append((row.at, data, ids[row.subject][0]))
-    enqueue(tx, "consent.recorded", items)
+        found.append((index, data))
+    return found
 
 
 def published(tx: Tx, added: Iterable[tuple[str, str]], today: date) -> None:

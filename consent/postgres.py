@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -27,10 +28,14 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from . import outbox
 from .chain import chain_of
 from .errors import ConsentError, LedgerNotFound, NewerLedger, NotALedger, StorageFull, StorageUnavailable
+from .records import compact_json, to_micros
 from .store import Appended, Drafts, shown
 
 T = TypeVar("T")
@@ -344,6 +349,160 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE ON api_keys
         FOR EACH STATEMENT EXECUTE FUNCTION api_keys_changed();
     """),
+    ("m007_append_messages", """
+    DROP FUNCTION ledger_append(text[], integer[], bigint[], integer[], smallint[], text[],
+        text[], integer[], bytea[], bytea[], bytea[], text[], integer[], smallint[], integer[],
+        integer[], integer[], bigint);
+    CREATE FUNCTION ledger_append(
+        names text[], hashed integer[], ats bigint[], version_ids integer[],
+        action_codes smallint[], channel_names text[], languages text[], heads integer[],
+        shared bytea[], digests bytea[], salts bytea[], evidences text[], document_ids integer[],
+        states smallint[], accepted_ids integer[], notified_ids integer[], rounds integer[],
+        expected bigint, msg_rows integer[], msg_ids text[], msg_data text[], msg_type text,
+        msg_bit integer, msg_created bigint,
+        OUT generation bigint, OUT chains_of integer[], OUT seqs bigint[], OUT prevs bytea[],
+        OUT hashes bytea[], OUT parts bigint[], OUT subject_ids bigint[], OUT listening boolean)
+    LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+    #variable_conflict use_column
+    DECLARE
+        n integer := cardinality(names);
+        sids bigint[]; locked integer[]; locked_lengths bigint[]; locked_heads bytea[];
+        lengths bigint[]; tips bytea[];
+        c integer; s bigint; p bytea; h bytea; po bigint;
+    BEGIN
+        -- Each subject is looked up by its index (LATERAL ... OFFSET 0): a session plans these
+        -- statements once, maybe while the tables are empty, and a plan that scans the whole
+        -- subjects table would stay as it grows.
+        -- Whether an endpoint listens to the decisions: if one does and the caller sent no
+        -- messages (believing none did), nothing is written: the caller sends them again.
+        listening := EXISTS (SELECT 1 FROM webhooks w
+                             WHERE w.disabled IS NULL AND w.events & msg_bit <> 0);
+        IF listening AND msg_rows IS NULL THEN
+            RETURN;
+        END IF;
+        -- The catalog's generation; the subjects, new ones inserted with their chain (in
+        -- order: no deadlock) unless the catalog changed; their chains' heads, locked in order
+        -- until the transaction ends.
+        WITH catalog AS (
+            SELECT coalesce((SELECT value FROM meta WHERE key = 'catalog'), 0) AS generation),
+        given (subject, chain) AS (SELECT DISTINCT * FROM unnest(names, hashed)),
+        new AS (
+            INSERT INTO subjects (subject, chain)
+            SELECT g.subject, g.chain FROM given g, catalog
+            WHERE (expected IS NULL OR catalog.generation = expected)
+                AND (SELECT x.id FROM subjects x WHERE x.subject = g.subject OFFSET 0) IS NULL
+            ORDER BY g.subject ON CONFLICT (subject) DO NOTHING
+            RETURNING subject, id, chain),
+        known AS (SELECT * FROM new UNION ALL
+                  SELECT g.subject, x.id, x.chain FROM given g
+                  JOIN LATERAL (SELECT y.id, y.chain FROM subjects y
+                                WHERE y.subject = g.subject OFFSET 0) x ON true),
+        locking AS (SELECT x.id, x.length, x.head FROM chains x
+                    WHERE x.id IN (SELECT k.chain FROM known k) ORDER BY x.id FOR UPDATE)
+        SELECT (SELECT catalog.generation FROM catalog),
+               (SELECT array_agg(k.id ORDER BY t.i) FROM unnest(names) WITH ORDINALITY
+                    AS t(subject, i) JOIN known k USING (subject)),
+               (SELECT array_agg(k.chain ORDER BY t.i) FROM unnest(names) WITH ORDINALITY
+                    AS t(subject, i) JOIN known k USING (subject)),
+               (SELECT array_agg(x.id ORDER BY x.id) FROM locking x),
+               (SELECT array_agg(x.length ORDER BY x.id) FROM locking x),
+               (SELECT array_agg(x.head ORDER BY x.id) FROM locking x)
+        INTO generation, sids, chains_of, locked, locked_lengths, locked_heads;
+        IF generation <> expected THEN  -- a publication since the records were resolved
+            chains_of := NULL;
+            RETURN;
+        END IF;
+        IF cardinality(sids) IS DISTINCT FROM n THEN  -- added by a writer that committed since
+            SELECT array_agg(x.id ORDER BY t.i), array_agg(x.chain ORDER BY t.i)
+            INTO sids, chains_of
+            FROM unnest(names) WITH ORDINALITY AS t(subject, i)
+            JOIN LATERAL (SELECT y.id, y.chain FROM subjects y
+                          WHERE y.subject = t.subject OFFSET 0) x ON true;
+            SELECT array_agg(x.id ORDER BY x.id), array_agg(x.length ORDER BY x.id),
+                   array_agg(x.head ORDER BY x.id) INTO locked, locked_lengths, locked_heads
+            FROM (SELECT y.id, y.length, y.head FROM chains y WHERE y.id = ANY(chains_of)
+                  ORDER BY y.id FOR UPDATE) x;
+        END IF;
+        FOR j IN 1..cardinality(locked) LOOP
+            lengths[locked[j]] := locked_lengths[j];
+            tips[locked[j]] := locked_heads[j];
+        END LOOP;
+        -- The chain: consent.chain.link, byte for byte (the language of a translation shown is
+        -- in shared: consent.chain.common).
+        FOR i IN 1..n LOOP
+            c := chains_of[i];
+            s := lengths[c] + 1;
+            p := tips[c];
+            po := coalesce(seqs[heads[i] + 1], 0);
+            h := sha256(p || convert_to(CASE WHEN c = 0 THEN s::text ELSE c || '.' || s END
+                                        || E'\\x1f' || ats[i] || E'\\x1f' || sids[i] || E'\\x1f',
+                                        'UTF8')
+                        || shared[i] || convert_to(E'\\x1f' || po, 'UTF8') || digests[i]);
+            lengths[c] := s;
+            tips[c] := h;
+            seqs[i] := s;
+            prevs[i] := p;
+            hashes[i] := h;
+            parts[i] := po;
+        END LOOP;
+        WITH e AS (
+            INSERT INTO events (chain, seq, at, subject, version, action, channel, part_of,
+                                link, hash, language)
+            SELECT t.c, t.s, t.a, t.sub, t.v, t.act, t.ch, nullif(t.po, 0), substr(t.p, 1, 8),
+                   t.h, t.lang
+            FROM unnest(chains_of, seqs, ats, sids, version_ids, action_codes, channel_names,
+                        parts, prevs, hashes, languages)
+                AS t(c, s, a, sub, v, act, ch, po, p, h, lang)),
+        pe AS (
+            INSERT INTO personal (chain, seq, salt, evidence)
+            SELECT * FROM unnest(chains_of, seqs, salts, evidences)),
+        st AS (
+            INSERT INTO status (document, subject, state, accepted, at)
+            SELECT t.d, t.sub, t.st, t.acc, t.a
+            FROM unnest(document_ids, sids, states, accepted_ids, ats, rounds)
+                AS t(d, sub, st, acc, a, r)
+            WHERE t.st IS NOT NULL AND coalesce(t.r, 1) = 1
+            ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state,
+                accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at
+                WHERE excluded.at >= status.at),
+        nt AS (
+            INSERT INTO status (document, subject, state, notified, at)
+            SELECT t.d, t.sub, 0, t.nv, 0
+            FROM unnest(document_ids, sids, notified_ids, rounds) AS t(d, sub, nv, r)
+            WHERE t.nv IS NOT NULL AND coalesce(t.r, 1) = 1
+            ON CONFLICT (document, subject) DO UPDATE SET notified = excluded.notified)
+        UPDATE chains x SET length = lengths[x.id], head = tips[x.id]
+        WHERE x.id = ANY(locked);
+        -- Later changes of a (document, subject) after the first: in order, a round at a time.
+        IF rounds IS NOT NULL THEN
+            FOR round_number IN 2..(SELECT max(x) FROM unnest(rounds) x) LOOP
+                INSERT INTO status (document, subject, state, accepted, at)
+                SELECT t.d, t.sub, t.st, t.acc, t.a
+                FROM unnest(document_ids, sids, states, accepted_ids, ats, rounds)
+                    AS t(d, sub, st, acc, a, r)
+                WHERE t.st IS NOT NULL AND t.r = round_number
+                ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state,
+                    accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at
+                    WHERE excluded.at >= status.at;
+                INSERT INTO status (document, subject, state, notified, at)
+                SELECT t.d, t.sub, 0, t.nv, 0
+                FROM unnest(document_ids, sids, notified_ids, rounds) AS t(d, sub, nv, r)
+                WHERE t.nv IS NOT NULL AND t.r = round_number
+                ON CONFLICT (document, subject) DO UPDATE SET notified = excluded.notified;
+            END LOOP;
+        END IF;
+        -- The decisions' webhook messages, one per listening endpoint (consent.outbox).
+        IF listening AND cardinality(msg_rows) > 0 THEN
+            INSERT INTO outbox (endpoint, msg, type, at, subject, data, created, due)
+            SELECT w.id, m.msg, msg_type, ats[m.r], sids[m.r], m.body, msg_created, msg_created
+            FROM unnest(msg_rows, msg_ids, msg_data) WITH ORDINALITY AS m(r, msg, body, k)
+            CROSS JOIN webhooks w
+            WHERE w.disabled IS NULL AND w.events & msg_bit <> 0
+            ORDER BY m.k;
+        END IF;
+        subject_ids := sids;
+    END $$;
+    """),
 )
 """Each migration's name and SQL, in order (the first creates the ledger; the others up to
 ``m004_webhooks`` are those of :mod:`consent.sqlite` from ``m006_transparency_log`` on);
@@ -351,16 +510,20 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
 :data:`consent.sqlite.WEBHOOKS_SCHEMA`); ``m005_append``: the function that
 :meth:`PostgresTx.append` calls; ``m006_keys_notify``: a notification on
 :data:`KEYS_CHANNEL` at the commit of every change of an API key (a revocation), whoever
-makes it."""
+makes it; ``m007_append_messages`` replaces ``m005_append``'s function by one that also
+writes the decisions' webhook messages (so that an append is one statement)."""
 LEDGER_TABLES = ("meta", "subjects", "events", "personal", "status", "chains")
 
 
 _APPEND = ("SELECT * FROM ledger_append(%b::text[], %b::integer[], %b::bigint[], "
            "%b::integer[], %b::smallint[], %b::text[], %b::text[], %b::integer[], %b::bytea[], "
            "%b::bytea[], %b::bytea[], %b::text[], %b::integer[], %b::smallint[], %b::integer[], "
-           "%b::integer[], %b::integer[], %b::bigint)")
-"""One statement for :meth:`PostgresTx.append`: the function of migration ``m005_append``,
-its arrays sent in binary (much faster for psycopg to make than text)."""
+           "%b::integer[], %b::integer[], %b::bigint, %b::integer[], %b::text[], %b::text[], "
+           "%b::text, %b::integer, %b::bigint)")
+"""One statement for :meth:`PostgresTx.append`: the function of migration
+``m007_append_messages``, its arrays sent in binary (much faster for psycopg to make than
+text)."""
+_RECORDED = "consent.recorded"
 
 
 _STATUS_ROWS = """
@@ -369,6 +532,63 @@ JOIN LATERAL (SELECT s.id FROM subjects s WHERE s.subject = q.subject OFFSET 0) 
 JOIN LATERAL (SELECT x.state, x.accepted, x.notified FROM status x
               WHERE x.document = ? AND x.subject = s.id OFFSET 0) st ON true
 """
+
+
+class _Array(bytes):
+    """An array in PostgreSQL's binary format (see :func:`_array`), sent as it is."""
+
+    __slots__ = ()
+
+
+class _ArrayDumper(Dumper):
+    """Sends an :class:`_Array` (its type comes from the statement's cast)."""
+
+    format = Format.BINARY
+
+    def dump(self, obj: Any) -> bytes:
+        return bytes(obj)
+
+
+_TEXT, _BYTES, _INT2, _INT4, _INT8 = (25, ""), (17, ""), (21, "h"), (23, "i"), (20, "q")
+"""Element types of :func:`_array`: their oid and their :mod:`struct` code (none: bytes)."""
+_HEADER = struct.Struct("!iiIii")
+_EMPTY = struct.Struct("!iiI")
+_LENGTH = struct.Struct("!i")
+_NULL = _LENGTH.pack(-1)
+
+
+def _array(values: Sequence[Any], element: tuple[int, str]) -> _Array:
+    """``values`` (``None`` for NULL) as a one-dimensional array of ``element`` in
+    PostgreSQL's binary format, made with :mod:`struct` (psycopg's own dumper makes it an
+    element at a time in Python: 9 ms for the arrays of 1,000 events)."""
+    oid, code = element
+    count = len(values)
+    if not count:
+        return _Array(_EMPTY.pack(0, 0, oid))
+    nulls = None in values
+    if not code:
+        length = _LENGTH.pack
+        body = b"".join(_NULL if value is None else length(len(data)) + data
+                        for value in values
+                        for data in (value.encode() if isinstance(value, str) else value,))
+    elif not nulls:
+        size = struct.calcsize(code)
+        body = struct.pack("!" + ("i" + code) * count,
+                           *[item for value in values for item in (size, value)])
+    else:
+        size = struct.calcsize(code)
+        item = struct.Struct("!i" + code)
+        body = b"".join(_NULL if value is None else item.pack(size, value) for value in values)
+    return _Array(_HEADER.pack(1, int(nulls), oid, count, 1) + body)
+
+
+def _messages(rows: Sequence[Any]) -> tuple[_Array, _Array, _Array]:
+    """The ``consent.recorded`` webhook messages of the decisions among ``rows``: the (1-based)
+    index of each one's row, its ``webhook-id`` and its data (see :mod:`consent.outbox`)."""
+    found = outbox.decisions(rows)
+    return (_array([index + 1 for index, _ in found], _INT4),
+            _array([outbox.message_id() for _ in found], _TEXT),
+            _array([compact_json(data) for _, data in found], _TEXT))
 
 
 def _rounds(drafts: Drafts) -> list[int | None] | None:
@@ -410,9 +630,14 @@ class PostgresTx:
     engine = ENGINE
     join = "JOIN"
 
-    def __init__(self, conn: psycopg.Connection[Any], chains: int):
+    def __init__(self, conn: psycopg.Connection[Any], store: PostgresStore,
+                 cursor: psycopg.Cursor[Any] | None = None):
         self.conn = conn
-        self.chains = chains
+        self.chains = store.chains
+        self._store = store
+        self._cursor = cursor
+        """A cursor kept with its connection: it keeps the dumpers of the append's arrays
+        (psycopg looks them up again for each new cursor)."""
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
         return self.conn.execute(_sql(sql), params)
@@ -450,23 +675,46 @@ class PostgresTx:
                 "SELECT subject, id, chain FROM subjects WHERE subject = ANY(%s)", (missing,)))
         return found
 
-    def append(self, drafts: Drafts, generation: int | None) -> list[Appended] | None:
-        """One statement (``ledger_append``, of migration ``m005_append``) inserts the new
-        subjects, locks their chains' heads, chains the events in the database and writes
-        every table, so that the heads stay locked for the rest of the transaction only (what
-        else the transaction writes: the decisions' webhook messages and receipts, then its
-        commit), not for a round trip to this process before the events are written."""
+    def append(self, drafts: Drafts, generation: int | None, rows: Sequence[Any]
+               ) -> list[Appended] | None:
+        """One statement (``ledger_append``, of migration ``m007_append_messages``) inserts the
+        new subjects, locks their chains' heads, chains the events in the database and writes
+        every table and the decisions' webhook messages, so that the heads stay locked for the
+        rest of the transaction only (its receipts, if any, then its commit), not for a round
+        trip to this process before the events are written; outside a transaction
+        (:meth:`PostgresStore.write` with ``single``), the statement commits by itself.
+
+        The messages are made only while an endpoint listens: the store remembers whether one
+        did at the last append, and the function writes nothing when one does and none came
+        (then they are made and sent again)."""
         chains = self.chains
         heads, languages = drafts.heads, drafts.languages
-        row = self.conn.execute(_APPEND, (
-            drafts.subjects, [chain_of(name, chains) for name in drafts.subjects], drafts.at,
-            drafts.versions, drafts.actions, drafts.channels,
-            languages if any(language is not None for language in languages) else None,
-            heads if any(head is not None for head in heads) else None, drafts.shared,
-            drafts.digests, drafts.salts, drafts.evidence, drafts.documents, drafts.states,
-            drafts.accepted, drafts.notified, _rounds(drafts), generation)).fetchone()
-        assert row is not None  # the function returns one row
-        found, *columns = row
+        store = self._store
+        rounds = _rounds(drafts)
+        arguments = (
+            _array(drafts.subjects, _TEXT),
+            _array([chain_of(name, chains) for name in drafts.subjects], _INT4),
+            _array(drafts.at, _INT8), _array(drafts.versions, _INT4),
+            _array(drafts.actions, _INT2), _array(drafts.channels, _TEXT),
+            _array(languages, _TEXT) if any(language is not None for language in languages)
+            else None,
+            _array(heads, _INT4) if any(head is not None for head in heads) else None,
+            _array(drafts.shared, _BYTES), _array(drafts.digests, _BYTES),
+            _array(drafts.salts, _BYTES), _array(drafts.evidence, _TEXT),
+            _array(drafts.documents, _INT4), _array(drafts.states, _INT2),
+            _array(drafts.accepted, _INT4), _array(drafts.notified, _INT4),
+            None if rounds is None else _array(rounds, _INT4), generation)
+        messages = _messages(rows) if store.listening else (None, None, None)
+        while True:
+            row = (self._cursor or self.conn.cursor()).execute(_APPEND, (
+                *arguments, *messages, _RECORDED, outbox.BITS[_RECORDED], to_micros(None))
+            ).fetchone()
+            assert row is not None  # the function returns one row
+            found, *columns, listening = row
+            store.listening = listening
+            if not (listening and messages[0] is None):
+                break
+            messages = _messages(rows)  # an endpoint listens now: nothing was written
         if generation is not None and found != generation:
             return None
         return [Appended(chain, seq, prev, event, part_of or None, salt, subject)
@@ -493,6 +741,9 @@ class PostgresStore:
     batches = True
     """Appends from many threads share transactions: a transaction's statements cost this
     process more than the server its commit."""
+    listening = True
+    """Whether an endpoint listened to the decisions at the last append (see
+    :meth:`PostgresTx.append`)."""
 
     def __init__(self, url: str, *, create: bool = False, chains: int | None = None):
         self.url = url
@@ -580,6 +831,11 @@ class PostgresStore:
                 f"request was not acknowledged: try again later") from error
 
     def reads(self) -> PostgresTx:
+        return _Reads(self._own(), self)
+
+    def _own(self) -> psycopg.Connection[Any]:
+        """This thread's autocommit connection (opened again if it was lost), kept with a
+        cursor of its own for appends (see :class:`PostgresTx`)."""
         conn: psycopg.Connection[Any] | None = getattr(self._local, "reader", None)
         if conn is None or conn.closed or conn.broken:
             with self._errors():
@@ -587,9 +843,10 @@ class PostgresStore:
                                        connect_timeout=CONNECT_TIMEOUT)
             _configure(conn)
             self._local.reader = conn
+            self._local.cursor = conn.cursor()
             with self._guard:
                 self._readers.append(conn)
-        return _Reads(conn, self.chains, self)
+        return conn
 
     def in_write(self) -> bool:
         return getattr(self._local, "tx", None) is not None
@@ -606,11 +863,22 @@ class PostgresStore:
         return self._keys_watch.generation()
 
     @contextmanager
-    def write(self) -> Iterator[PostgresTx]:
-        """A transaction on a pooled connection; a nested one joins the outer."""
+    def write(self, *, single: bool = False) -> Iterator[PostgresTx]:
+        """A transaction on a pooled connection; a nested one joins the outer. With
+        ``single``, for one statement: it runs on this thread's own autocommit connection and
+        commits by itself, without the round trips of ``BEGIN`` and ``COMMIT``."""
         current: PostgresTx | None = getattr(self._local, "tx", None)
         if current is not None:
             yield current
+            return
+        if single:
+            with self._errors():
+                conn = self._own()
+                tx = self._local.tx = PostgresTx(conn, self, self._local.cursor)
+                try:
+                    yield tx
+                finally:
+                    self._local.tx = None
             return
         assert self._pool is not None
         # In pipeline mode, statements whose results are not read wait for none: an append
@@ -618,7 +886,7 @@ class PostgresStore:
         # receipts and COMMIT after it).
         with self._errors(), self._pool.connection() as conn, conn.pipeline(), \
                 conn.transaction():
-            tx = self._local.tx = PostgresTx(conn, self.chains)
+            tx = self._local.tx = PostgresTx(conn, self)
             try:
                 yield tx
             finally:
@@ -635,7 +903,7 @@ class PostgresStore:
         with self._errors(), self._pool.connection() as conn:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
-                yield PostgresTx(conn, self.chains)
+                yield PostgresTx(conn, self)
             finally:
                 if not conn.broken:
                     conn.execute("COMMIT")
@@ -682,10 +950,6 @@ class PostgresStore:
 class _Reads(PostgresTx):
     """This thread's autocommit connection: each statement sees the latest commit; a broken
     connection is dropped (the next read reconnects) and reported as unavailable."""
-
-    def __init__(self, conn: psycopg.Connection[Any], chains: int, store: PostgresStore):
-        super().__init__(conn, chains)
-        self._store = store
 
     def execute(self, sql: str, params: Sequence[Any] = (), /) -> psycopg.Cursor[Any]:
         with self._store._errors():
@@ -743,6 +1007,7 @@ class _KeysWatch:
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
     """Settings of every ledger connection: durable commits, times in UTC."""
+    conn.adapters.register_dumper(_Array, _ArrayDumper)
     conn.execute("SET synchronous_commit = on")
     conn.execute("SET TIME ZONE 'UTC'")
     if not conn.autocommit:

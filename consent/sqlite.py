@@ -42,7 +42,7 @@ from typing import Any, TypeVar
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from . import readers
+from . import outbox, readers
 from .chain import chain_of
 from .checkpoints import Checkpointer
 from .errors import CheckpointIncomplete, LedgerExists, LedgerNotFound, NewerLedger, NotALedger
@@ -416,7 +416,8 @@ class SqliteTx(sqlite3.Connection):
             ids.update((name, (sid, chain)) for sid, name, chain in new)
         return ids
 
-    def append(self, drafts: Drafts, generation: int | None) -> list[Appended] | None:
+    def append(self, drafts: Drafts, generation: int | None, rows: Sequence[Any]
+               ) -> list[Appended] | None:
         """The write transaction holds the file: nothing else to lock; the chaining is
         :func:`consent.writer.chain`'s."""
         if generation is not None:
@@ -437,6 +438,7 @@ class SqliteTx(sqlite3.Connection):
             self.executemany(_NOTIFIED_UPSERT, batch.notified)
         self.executemany("UPDATE chains SET length = ?, head = ? WHERE id = ?",
                          [(length, head, number) for number, length, head in batch.heads])
+        outbox.recorded(self, rows, ids)
         return appended
 
     def _heads(self, chains: list[int]) -> dict[int, tuple[int, bytes]]:
@@ -514,8 +516,9 @@ class SqliteStore:
         return conn is not None and conn.in_transaction
 
     @contextmanager
-    def write(self) -> Iterator[SqliteTx]:
-        """``BEGIN IMMEDIATE`` under the writer lock; nested uses join the outer transaction."""
+    def write(self, *, single: bool = False) -> Iterator[SqliteTx]:
+        """``BEGIN IMMEDIATE`` under the writer lock; nested uses join the outer transaction
+        (``single`` changes nothing: an append writes several tables)."""
         with storage_errors(self.path), self._lock.hold() as outer:
             conn = self.reads()
             if not outer:

@@ -108,12 +108,15 @@ class Tx(Protocol):
         the document of row id ``document`` (those without one left out)."""
         ...
 
-    def append(self, drafts: Drafts, generation: int | None) -> list[Appended] | None:
-        """Append ``drafts`` to their subjects' chains (creating new subjects), locking the
-        chains' heads against other writers until the transaction ends, and write their
-        personal fields, status rows and the chains' new heads. Returns what was appended, in
-        order. With a ``generation``, nothing is appended and ``None`` returned when the
-        catalog's is another (published since the records were resolved)."""
+    def append(self, drafts: Drafts, generation: int | None, rows: Sequence[Any]
+               ) -> list[Appended] | None:
+        """Append ``drafts`` (of ``rows``, :class:`consent.writer.Row`) to their subjects'
+        chains (creating new subjects), locking the chains' heads against other writers until
+        the transaction ends, and write their personal fields, status rows, the chains' new
+        heads and the webhook messages of the decisions (:func:`consent.outbox.decisions`).
+        Returns what was appended, in order. With a ``generation``, nothing is appended and
+        ``None`` returned when the catalog's is another (published since the records were
+        resolved)."""
         ...
 
     def reset_ids(self) -> None:
@@ -143,9 +146,11 @@ class Store(Protocol):
         reads a key on every use)."""
         ...
 
-    def write(self) -> AbstractContextManager[Tx]:
+    def write(self, *, single: bool = False) -> AbstractContextManager[Tx]:
         """A write transaction; a nested one joins the outer. Storage failures are raised as
-        :class:`~consent.errors.StorageFull` or :class:`~consent.errors.StorageUnavailable`."""
+        :class:`~consent.errors.StorageFull` or :class:`~consent.errors.StorageUnavailable`.
+        With ``single``, for a caller that runs one statement (or statements that write
+        nothing before it): the engine may let that statement commit by itself."""
         ...
 
     def read(self) -> AbstractContextManager[Tx]:

@@ -1,8 +1,8 @@
 """Appending events: the drafts of the rows to append (salts, personal digests, status
 changes), which the storage engine chains and writes in the caller's write transaction with the
-webhook messages of the decisions (:func:`consent.outbox.recorded`), and the chaining itself in
+webhook messages of the decisions (:func:`consent.outbox.decisions`), and the chaining itself in
 Python, which the SQLite engine runs (PostgreSQL runs the same in the database, in the statement
-that locks the chains)."""
+that locks the chains and writes the messages)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Any, NamedTuple
 
-from . import outbox
 from .actions import Action, State
 from .catalog import Entry
 from .chain import SALT_BYTES, common, link, place
@@ -44,11 +43,9 @@ def append(tx: Tx, rows: list[Row], want: bool = False, generation: int | None =
     no longer of that generation."""
     if not rows:
         return []
-    appended = tx.append(draft(rows), generation)
+    appended = tx.append(draft(rows), generation, rows)
     if appended is None:
         return None
-    outbox.recorded(tx, rows, {row.subject: (done.subject, done.chain)
-                               for row, done in zip(rows, appended, strict=True)})
     return appended if want else []
 
 

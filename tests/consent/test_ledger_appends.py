@@ -1,0 +1,147 @@
+"""Appends from many threads (batched into shared commits on PostgreSQL): each caller gets its own
+outcome, a subject's events keep their order, the decisions' webhook messages follow the
+endpoints another process adds or disables, and a PostgreSQL ledger of the earlier append
+function is upgraded."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from support.ledger import example, sql
+
+from consent import Ledger, UnpublishedVersion
+from consent.postgres import MIGRATIONS
+
+HOOK = "http://127.0.0.1:9/hook"
+
+
+def in_threads(count, work):
+    """Run ``work(n)`` on ``count`` threads at once; each one's result or error, in order."""
+    outcomes: list = [None] * count
+    start = threading.Barrier(count)
+
+    def run(n):
+        start.wait()
+        try:
+            outcomes[n] = work(n)
+        except Exception as error:
+            outcomes[n] = error
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def messaged(ledger) -> list[str]:
+    """The subjects of the ``consent.recorded`` messages waiting, in the order written."""
+    return [json.loads(data)["subject"] for (data,) in sql(
+        ledger, "SELECT data FROM outbox WHERE type = 'consent.recorded' ORDER BY id")]
+
+
+def test_a_refused_record_among_concurrent_ones_fails_only_its_caller(where):
+    with Ledger(where(), create=True) as ledger:
+        ledger.publish(example())
+
+        def record(n):
+            return ledger.record(f"c{n}", "terms", version="1999-01-01" if n % 4 == 1 else None,
+                                 evidence={"n": n})
+
+        outcomes = in_threads(16, record)
+        for n, outcome in enumerate(outcomes):
+            if n % 4 == 1:
+                assert isinstance(outcome, UnpublishedVersion), (n, outcome)
+                assert ledger.history(f"c{n}") == []
+            else:
+                assert outcome[0].subject == f"c{n}" and outcome[0].evidence == {"n": n}
+                assert ledger.history(f"c{n}") == list(outcome)
+        assert ledger.verify().ok
+
+
+def test_the_events_of_one_subject_from_concurrent_threads_stay_in_the_callers_order(where):
+    with Ledger(where(), create=True) as ledger:
+        ledger.publish(example())
+
+        def record(n):
+            return [ledger.record("shared", "terms", "withdrawn" if i % 2 else "accepted",
+                                  evidence={"thread": n, "i": i})[0] for i in range(10)]
+
+        outcomes = in_threads(8, record)
+        history = [e for e in ledger.history("shared") if e.document == "terms"]
+        assert len({e.chain for e in history}) == 1
+        assert [e.seq for e in history] == sorted(e.seq for e in history)
+        for n, acknowledged in enumerate(outcomes):
+            assert [e.evidence["i"] for e in history if e.evidence["thread"] == n] == list(
+                range(10))
+            assert all(e in history for e in acknowledged)
+        assert ledger.verify().ok
+
+
+def test_an_endpoint_another_process_adds_gets_the_decisions_recorded_after_it(where):
+    location = where()
+    with Ledger(location, create=True) as ledger:
+        ledger.publish(example())
+        ledger.record("before", "terms")  # nobody listens yet
+        with Ledger(location) as other:
+            hook, _ = other.webhooks.add(HOOK, "consent.recorded", allow_private=True)
+        ledger.record("after", "terms")
+        in_threads(8, lambda n: ledger.record(f"t{n}", "terms"))
+        ledger.record_many([{"subject": f"m{n}", "document": "terms"} for n in range(20)])
+        assert messaged(ledger)[:1] == ["after"]
+        assert sorted(messaged(ledger)) == sorted(["after", *(f"t{n}" for n in range(8)),
+                                                   *(f"m{n}" for n in range(20))])
+        with Ledger(location) as other:
+            other.webhooks.disable(hook.id)
+        ledger.record("disabled", "terms")
+        assert "disabled" not in messaged(ledger)
+        assert ledger.status("disabled", "terms").status != "never"
+        assert ledger.verify().ok
+
+
+def test_a_postgresql_ledger_of_the_earlier_append_function_is_upgraded(postgres):
+    location = postgres.location()
+    with Ledger(location, create=True) as ledger:
+        ledger.publish(example())
+        ledger.record("before", "terms")
+    with Ledger(location) as ledger:  # the ledger as the earlier termsledger left it
+        sql(ledger, "DROP FUNCTION ledger_append")
+        sql(ledger, dict(MIGRATIONS)["m005_append"])
+        sql(ledger, "DELETE FROM ledger_migrations WHERE name = 'm007_append_messages'")
+    with Ledger(location) as ledger:
+        ledger.webhooks.add(HOOK, "consent.recorded", allow_private=True)
+        ledger.record("after", "terms")
+        assert messaged(ledger) == ["after"]
+        assert [name for (name,) in sql(ledger, "SELECT name FROM ledger_migrations")
+                ][-1] == "m007_append_messages"
+        assert ledger.verify().ok
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_threads():
+    """The ledgers' batch threads stop with them."""
+    before = set(threading.enumerate())
+    yield
+    assert set(threading.enumerate()) <= before
+
+
+def test_a_bundle_recorded_among_concurrent_records_is_part_of_its_own_head(where):
+    """Records batched together on PostgreSQL: each bundle member's ``part_of`` (hashed into
+    the chain) and its decision's webhook message name its own record (the first record's
+    head, before)."""
+    with Ledger(where(), create=True) as ledger:
+        ledger.publish(example())
+        ledger.webhooks.add(HOOK, "consent.recorded", allow_private=True)
+        outcomes = in_threads(16, lambda n: ledger.record(f"b{n}", "terms"))
+        for n, (head, *members) in enumerate(outcomes):
+            assert head.subject == f"b{n}" and head.part_of is None
+            assert [(m.subject, m.document, m.chain, m.part_of) for m in members] == [
+                (f"b{n}", "privacy", head.chain, head.seq)]
+            assert ledger.history(f"b{n}") == [head, *members]
+        messages = [json.loads(data) for (data,) in sql(ledger, "SELECT data FROM outbox")]
+        assert sorted(m["subject"] for m in messages) == sorted(f"b{n}" for n in range(16))
+        assert all([b["document"] for b in m["bundle"]] == ["privacy"] for m in messages)
+        assert ledger.verify().ok

@@ -503,6 +503,182 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         subject_ids := sids;
     END $$;
     """),
+    ("m008_append_sets", """
+    DROP FUNCTION ledger_append(text[], integer[], bigint[], integer[], smallint[], text[],
+        text[], integer[], bytea[], bytea[], bytea[], text[], integer[], smallint[], integer[],
+        integer[], integer[], bigint, integer[], text[], text[], text, integer, bigint);
+    CREATE FUNCTION ledger_append(
+        names text[], hashed integer[], ats bigint[], version_ids integer[],
+        action_codes smallint[], channel_names text[], languages text[], heads integer[],
+        shared bytea[], digests bytea[], salts bytea[], evidences text[], document_ids integer[],
+        states smallint[], accepted_ids integer[], notified_ids integer[], rounds integer[],
+        expected bigint, msg_rows integer[], msg_ids text[], msg_data text[], msg_type text,
+        msg_bit integer, msg_created bigint,
+        OUT generation bigint, OUT chains_of integer[], OUT seqs bigint[], OUT prevs bytea[],
+        OUT hashes bytea[], OUT parts bigint[], OUT subject_ids bigint[], OUT listening boolean)
+    LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+    #variable_conflict use_column
+    DECLARE
+        n integer := cardinality(names);
+        sids bigint[]; fresh boolean[]; locked integer[]; locked_lengths bigint[];
+        locked_heads bytea[]; tails bytea[]; tips bytea[];
+        c integer; p bytea; h bytea;
+    BEGIN
+        -- Whether an endpoint listens to the decisions: if one does and the caller sent no
+        -- messages (believing none did), nothing is written: the caller sends them again.
+        listening := EXISTS (SELECT 1 FROM webhooks w
+                             WHERE w.disabled IS NULL AND w.events & msg_bit <> 0);
+        IF listening AND msg_rows IS NULL THEN
+            RETURN;
+        END IF;
+        generation := coalesce((SELECT m.value FROM meta m WHERE m.key = 'catalog'), 0);
+        IF generation <> expected THEN  -- a publication since the records were resolved
+            RETURN;
+        END IF;
+        -- Each subject looked up by its index (LATERAL ... OFFSET 0: a session plans these
+        -- statements once, maybe while the tables are empty, and a plan that scans the whole
+        -- subjects table would stay as it grows); a new one's chain is its hash's.
+        SELECT array_agg(x.id ORDER BY t.i), array_agg(coalesce(x.chain, t.h) ORDER BY t.i)
+        INTO sids, chains_of
+        FROM unnest(names, hashed) WITH ORDINALITY AS t(subject, h, i)
+        LEFT JOIN LATERAL (SELECT y.id, y.chain FROM subjects y
+                           WHERE y.subject = t.subject OFFSET 0) x ON true;
+        IF array_position(sids, NULL) IS NOT NULL THEN
+            -- The new subjects, in order (no deadlock), before any chain is locked: a plain
+            -- insert (ON CONFLICT's speculative insertion costs more), unless a writer added
+            -- one of them meanwhile. ``fresh``: the events of a subject inserted here.
+            BEGIN
+                WITH new AS (
+                    INSERT INTO subjects (subject, chain)
+                    SELECT DISTINCT t.subject, t.c
+                    FROM unnest(names, chains_of, sids) AS t(subject, c, id)
+                    WHERE t.id IS NULL ORDER BY t.subject
+                    RETURNING subject, id)
+                SELECT array_agg(coalesce(t.id, x.id) ORDER BY t.i),
+                       array_agg(x.id IS NOT NULL ORDER BY t.i)
+                INTO sids, fresh
+                FROM unnest(names, sids) WITH ORDINALITY AS t(subject, id, i)
+                LEFT JOIN new x USING (subject);
+            EXCEPTION WHEN unique_violation THEN
+                WITH new AS (
+                    INSERT INTO subjects (subject, chain)
+                    SELECT DISTINCT t.subject, t.c
+                    FROM unnest(names, chains_of, sids) AS t(subject, c, id)
+                    WHERE t.id IS NULL ORDER BY t.subject
+                    ON CONFLICT (subject) DO NOTHING RETURNING subject, id)
+                SELECT array_agg(coalesce(t.id, x.id) ORDER BY t.i),
+                       array_agg(x.id IS NOT NULL ORDER BY t.i)
+                INTO sids, fresh
+                FROM unnest(names, sids) WITH ORDINALITY AS t(subject, id, i)
+                LEFT JOIN new x USING (subject);
+            END;
+            IF array_position(sids, NULL) IS NOT NULL THEN  -- added by a writer since
+                SELECT array_agg(coalesce(t.id, x.id) ORDER BY t.i),
+                       array_agg(coalesce(x.chain, t.c) ORDER BY t.i)
+                INTO sids, chains_of
+                FROM unnest(names, sids, chains_of) WITH ORDINALITY AS t(subject, id, c, i)
+                LEFT JOIN LATERAL (SELECT y.id, y.chain FROM subjects y
+                                   WHERE t.id IS NULL AND y.subject = t.subject OFFSET 0) x
+                    ON true;
+            END IF;
+        END IF;
+        -- The chains' heads, locked in order until the transaction ends; each event's seq,
+        -- part_of and the part of its header after prev, a set at a time.
+        SELECT array_agg(x.id ORDER BY x.id), array_agg(x.length ORDER BY x.id),
+               array_agg(x.head ORDER BY x.id) INTO locked, locked_lengths, locked_heads
+        FROM (SELECT y.id, y.length, y.head FROM chains y WHERE y.id = ANY(chains_of)
+              ORDER BY y.id FOR UPDATE) x;
+        SELECT array_agg(x.s ORDER BY x.i) INTO seqs
+        FROM (SELECT t.i, l.length + row_number() OVER (PARTITION BY t.c ORDER BY t.i) AS s
+              FROM unnest(chains_of) WITH ORDINALITY AS t(c, i)
+              JOIN unnest(locked, locked_lengths) AS l(c, length) USING (c)) x;
+        SELECT array_agg(coalesce(seqs[t.hd + 1], 0) ORDER BY t.i),
+               array_agg(convert_to(CASE WHEN t.c = 0 THEN t.s::text ELSE t.c || '.' || t.s END
+                                    || E'\\x1f' || t.a || E'\\x1f' || t.sub || E'\\x1f', 'UTF8')
+                         || t.sh || convert_to(E'\\x1f' || coalesce(seqs[t.hd + 1], 0), 'UTF8')
+                         || t.dg ORDER BY t.i)
+        INTO parts, tails
+        FROM unnest(chains_of, seqs, ats, sids, shared, digests, heads) WITH ORDINALITY
+            AS t(c, s, a, sub, sh, dg, hd, i);
+        -- The chain: consent.chain.link, byte for byte (the language of a translation shown is
+        -- in shared: consent.chain.common).
+        FOR j IN 1..cardinality(locked) LOOP
+            tips[locked[j]] := locked_heads[j];
+        END LOOP;
+        FOR i IN 1..n LOOP
+            c := chains_of[i];
+            p := tips[c];
+            h := sha256(p || tails[i]);
+            tips[c] := h;
+            prevs[i] := p;
+            hashes[i] := h;
+        END LOOP;
+        WITH e AS (
+            INSERT INTO events (chain, seq, at, subject, version, action, channel, part_of,
+                                link, hash, language)
+            SELECT t.c, t.s, t.a, t.sub, t.v, t.act, t.ch, nullif(t.po, 0), substr(t.p, 1, 8),
+                   t.h, t.lang
+            FROM unnest(chains_of, seqs, ats, sids, version_ids, action_codes, channel_names,
+                        parts, prevs, hashes, languages)
+                AS t(c, s, a, sub, v, act, ch, po, p, h, lang)),
+        pe AS (
+            INSERT INTO personal (chain, seq, salt, evidence)
+            SELECT * FROM unnest(chains_of, seqs, salts, evidences)),
+        sn AS (  -- a subject inserted here has no status row yet: a plain insert
+            INSERT INTO status (document, subject, state, accepted, at)
+            SELECT t.d, t.sub, t.st, t.acc, t.a
+            FROM unnest(document_ids, sids, states, accepted_ids, ats, rounds, fresh)
+                AS t(d, sub, st, acc, a, r, f)
+            WHERE t.st IS NOT NULL AND coalesce(t.r, 1) = 1 AND t.f),
+        st AS (
+            INSERT INTO status (document, subject, state, accepted, at)
+            SELECT t.d, t.sub, t.st, t.acc, t.a
+            FROM unnest(document_ids, sids, states, accepted_ids, ats, rounds, fresh)
+                AS t(d, sub, st, acc, a, r, f)
+            WHERE t.st IS NOT NULL AND coalesce(t.r, 1) = 1 AND t.f IS NOT TRUE
+            ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state,
+                accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at
+                WHERE excluded.at >= status.at),
+        nt AS (
+            INSERT INTO status (document, subject, state, notified, at)
+            SELECT t.d, t.sub, 0, t.nv, 0
+            FROM unnest(document_ids, sids, notified_ids, rounds) AS t(d, sub, nv, r)
+            WHERE t.nv IS NOT NULL AND coalesce(t.r, 1) = 1
+            ON CONFLICT (document, subject) DO UPDATE SET notified = excluded.notified)
+        UPDATE chains x SET length = seqs[l.last], head = hashes[l.last]
+        FROM (SELECT t.c, max(t.i) AS last FROM unnest(chains_of) WITH ORDINALITY AS t(c, i)
+              GROUP BY t.c) l
+        WHERE x.id = l.c;
+        -- Later changes of a (document, subject) after the first: in order, a round at a time.
+        IF rounds IS NOT NULL THEN
+            FOR round_number IN 2..(SELECT max(x) FROM unnest(rounds) x) LOOP
+                INSERT INTO status (document, subject, state, accepted, at)
+                SELECT t.d, t.sub, t.st, t.acc, t.a
+                FROM unnest(document_ids, sids, states, accepted_ids, ats, rounds)
+                    AS t(d, sub, st, acc, a, r)
+                WHERE t.st IS NOT NULL AND t.r = round_number
+                ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state,
+                    accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at
+                    WHERE excluded.at >= status.at;
+                INSERT INTO status (document, subject, state, notified, at)
+                SELECT t.d, t.sub, 0, t.nv, 0
+                FROM unnest(document_ids, sids, notified_ids, rounds) AS t(d, sub, nv, r)
+                WHERE t.nv IS NOT NULL AND t.r = round_number
+                ON CONFLICT (document, subject) DO UPDATE SET notified = excluded.notified;
+            END LOOP;
+        END IF;
+        -- The decisions' webhook messages, one per listening endpoint (consent.outbox).
+        IF listening AND cardinality(msg_rows) > 0 THEN
+            INSERT INTO outbox (endpoint, msg, type, at, subject, data, created, due)
+            SELECT w.id, m.msg, msg_type, ats[m.r], sids[m.r], m.body, msg_created, msg_created
+            FROM unnest(msg_rows, msg_ids, msg_data) WITH ORDINALITY AS m(r, msg, body, k)
+            CROSS JOIN webhooks w
+            WHERE w.disabled IS NULL AND w.events & msg_bit <> 0
+            ORDER BY m.k;
+        END IF;
+        subject_ids := sids;
+    END $$;
+    """),
 )
 """Each migration's name and SQL, in order (the first creates the ledger; the others up to
 ``m004_webhooks`` are those of :mod:`consent.sqlite` from ``m006_transparency_log`` on);
@@ -511,7 +687,10 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
 :meth:`PostgresTx.append` calls; ``m006_keys_notify``: a notification on
 :data:`KEYS_CHANNEL` at the commit of every change of an API key (a revocation), whoever
 makes it; ``m007_append_messages`` replaces ``m005_append``'s function by one that also
-writes the decisions' webhook messages (so that an append is one statement)."""
+writes the decisions' webhook messages (so that an append is one statement);
+``m008_append_sets`` replaces it by one that does the same work for less: a subject is looked
+up once and a new one inserted without ON CONFLICT (and its first status rows too), and the
+headers are made a set at a time before the loop that chains them."""
 LEDGER_TABLES = ("meta", "subjects", "events", "personal", "status", "chains")
 
 
@@ -521,7 +700,7 @@ _APPEND = ("SELECT * FROM ledger_append(%b::text[], %b::integer[], %b::bigint[],
            "%b::integer[], %b::integer[], %b::bigint, %b::integer[], %b::text[], %b::text[], "
            "%b::text, %b::integer, %b::bigint)")
 """One statement for :meth:`PostgresTx.append`: the function of migration
-``m007_append_messages``, its arrays sent in binary (much faster for psycopg to make than
+``m008_append_sets``, its arrays sent in binary (much faster for psycopg to make than
 text)."""
 _RECORDED = "consent.recorded"
 
@@ -677,7 +856,7 @@ class PostgresTx:
 
     def append(self, drafts: Drafts, generation: int | None, rows: Sequence[Any]
                ) -> list[Appended] | None:
-        """One statement (``ledger_append``, of migration ``m007_append_messages``) inserts the
+        """One statement (``ledger_append``, of migration ``m008_append_sets``) inserts the
         new subjects, locks their chains' heads, chains the events in the database and writes
         every table and the decisions' webhook messages, so that the heads stay locked for the
         rest of the transaction only (its receipts, if any, then its commit), not for a round

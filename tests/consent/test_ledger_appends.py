@@ -110,14 +110,41 @@ def test_a_postgresql_ledger_of_the_earlier_append_function_is_upgraded(postgres
     with Ledger(location) as ledger:  # the ledger as the earlier termsledger left it
         sql(ledger, "DROP FUNCTION ledger_append")
         sql(ledger, dict(MIGRATIONS)["m005_append"])
-        sql(ledger, "DELETE FROM ledger_migrations WHERE name = 'm007_append_messages'")
+        sql(ledger, "DELETE FROM ledger_migrations "
+                    "WHERE name IN ('m007_append_messages', 'm008_append_sets')")
     with Ledger(location) as ledger:
         ledger.webhooks.add(HOOK, "consent.recorded", allow_private=True)
         ledger.record("after", "terms")
         assert messaged(ledger) == ["after"]
-        assert [name for (name,) in sql(ledger, "SELECT name FROM ledger_migrations")
-                ][-1] == "m007_append_messages"
+        assert [name for (name,) in sql(ledger, "SELECT name FROM ledger_migrations ORDER BY "
+                                                "name")][-2:] == ["m007_append_messages",
+                                                                  "m008_append_sets"]
         assert ledger.verify().ok
+
+
+def test_a_postgresql_ledger_of_the_previous_append_function_is_upgraded(postgres):
+    location = postgres.location()
+    with Ledger(location, create=True) as ledger:
+        ledger.publish(example())
+        ledger.record_many({"subject": f"before-{n}", "document": "terms"} for n in range(50))
+    with Ledger(location) as ledger:  # the ledger as termsledger left it before m008
+        sql(ledger, "DROP FUNCTION ledger_append")
+        sql(ledger, dict(MIGRATIONS)["m005_append"])
+        sql(ledger, dict(MIGRATIONS)["m007_append_messages"])
+        sql(ledger, "DELETE FROM ledger_migrations WHERE name = 'm008_append_sets'")
+        assert ledger.record_many({"subject": f"m007-{n}", "document": "terms",
+                                   "action": "withdrawn"} for n in range(50)) == 50
+    with Ledger(location) as ledger:
+        assert ledger.record_many(
+            [{"subject": f"before-{n}", "document": "terms", "action": "withdrawn"}
+             for n in range(25)]
+            + [{"subject": f"after-{n}", "document": "terms"} for n in range(25)]) == 75
+        assert "m008_append_sets" in {name for (name,) in sql(
+            ledger, "SELECT name FROM ledger_migrations")}
+        assert ledger.status("before-1", "terms").status == "withdrawn"
+        assert ledger.status("after-1", "terms").status != "never"
+        result = ledger.verify()
+        assert result.ok and result.status_differences == 0, result.problem
 
 
 @pytest.fixture(autouse=True)
@@ -145,3 +172,72 @@ def test_a_bundle_recorded_among_concurrent_records_is_part_of_its_own_head(wher
         assert sorted(m["subject"] for m in messages) == sorted(f"b{n}" for n in range(16))
         assert all([b["document"] for b in m["bundle"]] == ["privacy"] for m in messages)
         assert ledger.verify().ok
+
+
+def test_a_large_batch_is_chained_as_verify_recomputes_it(where):
+    """A batch of over a thousand records: subjects known and new, several changes of one new
+    subject's status in order, bundles, text beyond ASCII; verify recomputes every hash with
+    consent.chain and the status table from the events."""
+    with Ledger(where(), create=True) as ledger:
+        ledger.publish(example())
+        ledger.record_many({"subject": f"known-{n}", "document": "terms", "at": "2025-02-01"}
+                           for n in range(300))
+        batch = [{"subject": f"known-{n}", "document": "terms", "action": "withdrawn",
+                  "at": "2025-03-01"} for n in range(0, 300, 2)]
+        batch += [{"subject": f"nouveau-{n}-ü", "document": "privacy", "at": "2025-03-01",
+                   "evidence": {"n": n, "note": "déjà ✓"}} for n in range(900)]
+        batch += [{"subject": "twice", "document": "terms", "at": "2025-03-01"},
+                  {"subject": "twice", "document": "terms", "action": "withdrawn",
+                   "at": "2025-03-02"},
+                  {"subject": "twice", "document": "terms", "at": "2025-03-03"}]
+        assert ledger.record_many(batch) == 150 + 900 + 3 + 2  # terms bring privacy along
+        result = ledger.verify()
+        assert result.ok and result.status_differences == 0, result.problem
+        assert result.events == 600 + 1055
+        assert ledger.status("known-2", "terms").status == "withdrawn"
+        assert ledger.status("known-3", "terms").accepted_version == "2025-01-01"
+        assert ledger.status("twice", "terms").status not in ("withdrawn", "never")
+        assert [e.action for e in ledger.history("twice") if e.document == "terms"] == [
+            "accepted", "withdrawn", "accepted"]
+        (event,) = ledger.history("nouveau-7-ü")
+        assert event.evidence == {"n": 7, "note": "déjà ✓"}
+
+
+def test_a_large_batch_with_a_refused_record_records_nothing(where):
+    with Ledger(where(), create=True) as ledger:
+        ledger.publish(example())
+        batch = [{"subject": f"u{n}", "document": "terms"} for n in range(1500)]
+        batch[1234] = {"subject": "u1234", "document": "terms", "version": "1999-01-01"}
+        with pytest.raises(UnpublishedVersion):
+            ledger.record_many(batch)
+        assert sql(ledger, "SELECT count(*) FROM events") == [(0,)]
+        assert sql(ledger, "SELECT count(*) FROM subjects") == [(0,)]
+        assert ledger.status("u1", "terms").status == "never"
+        assert ledger.verify().ok
+
+
+def test_a_new_subject_another_writer_inserts_meanwhile_gets_one_row(postgres):
+    """A subject new to a batch that another transaction inserts before the batch's commits:
+    the batch waits for it, then uses its row."""
+    import psycopg
+
+    from consent.chain import chain_of
+
+    with Ledger(postgres.location(), create=True) as ledger:
+        ledger.publish(example())
+        with psycopg.connect(ledger.path) as other:
+            other.execute("INSERT INTO subjects (subject, chain) VALUES (%s, %s)",
+                          ("raced", chain_of("raced", ledger._store.chains)))
+            done = []
+            writer = threading.Thread(target=lambda: done.append(ledger.record_many(
+                {"subject": s, "document": "terms"} for s in ("a-new", "raced", "z-new"))))
+            writer.start()
+            writer.join(0.5)
+            assert writer.is_alive()  # waiting for the other transaction's subject
+            other.commit()
+            writer.join()
+        assert done == [6]
+        assert sql(ledger, "SELECT count(*) FROM subjects WHERE subject = 'raced'") == [(1,)]
+        assert [e.document for e in ledger.history("raced")] == ["terms", "privacy"]
+        result = ledger.verify()
+        assert result.ok and result.status_differences == 0, result.problem

@@ -886,8 +886,8 @@ class PostgresTx:
         messages = _messages(rows) if store.listening else (None, None, None)
         while True:
             row = (self._cursor or self.conn.cursor()).execute(_APPEND, (
-                *arguments, *messages, _RECORDED, outbox.BITS[_RECORDED], to_micros(None))
-            ).fetchone()
+                *arguments, *messages, _RECORDED, outbox.BITS[_RECORDED], to_micros(None)),
+                binary=True).fetchone()
             assert row is not None  # the function returns one row
             found, *columns, listening = row
             store.listening = listening

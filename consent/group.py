@@ -73,7 +73,7 @@ class GroupCommit:
             except Exception as error:  # the commit failed: nothing was written
                 outcomes = [(False, error)] * len(group)
             for (_, future), outcome in zip(filter(None, group), outcomes, strict=True):
-                _settle(future, outcome)
+                settle(future, outcome)
             if None in group:
                 return
 
@@ -94,7 +94,9 @@ def _attempt(conn: sqlite3.Connection, write: Callable[[], Any]) -> tuple[bool, 
     return True, result
 
 
-def _settle(future: Future[Any], outcome: tuple[bool, Any]) -> None:
+def settle(future: Future[Any], outcome: tuple[bool, Any]) -> None:
+    """Resolve ``future`` with ``outcome``, ``(True, result)`` or ``(False, error)``, unless
+    it was cancelled."""
     ok, value = outcome
     try:
         if ok:
@@ -108,14 +110,16 @@ def _settle(future: Future[Any], outcome: tuple[bool, Any]) -> None:
 class Outcome:
     """The outcome to come of an item given to :meth:`Batcher.submit`: a lock held until a
     worker settles it (one wake-up of the waiting thread, where a ``Future`` takes several
-    lock operations and a condition)."""
+    lock operations and a condition); or, with ``then``, a call of ``then(outcome)`` on the
+    worker's thread instead, for callers that do not wait in a thread of their own."""
 
-    __slots__ = ("_done", "_outcome")
+    __slots__ = ("_done", "_outcome", "_then")
 
-    def __init__(self) -> None:
+    def __init__(self, then: Callable[[tuple[bool, Any]], None] | None = None) -> None:
         self._done = threading.Lock()
         self._done.acquire()
         self._outcome: tuple[bool, Any] = (False, None)
+        self._then = then
 
     def result(self, timeout: float | None = None) -> Any:
         """Wait for the outcome (at most ``timeout`` seconds, else :class:`TimeoutError`);
@@ -129,9 +133,12 @@ class Outcome:
         raise value
 
     def settle(self, outcome: tuple[bool, Any]) -> None:
-        """Set the outcome, ``(True, result)`` or ``(False, error)``, and wake the waiter."""
+        """Set the outcome, ``(True, result)`` or ``(False, error)``, and wake the waiter (or
+        call ``then``)."""
         self._outcome = outcome
         self._done.release()
+        if self._then is not None:
+            self._then(outcome)
 
 
 class Batcher:
@@ -159,9 +166,11 @@ class Batcher:
         self._ready = threading.Condition()
         self._closing = False
 
-    def submit(self, item: Any) -> Outcome:
-        """``item``'s outcome to come."""
-        waiting = Outcome()
+    def submit(self, item: Any, then: Callable[[tuple[bool, Any]], None] | None = None
+               ) -> Outcome:
+        """``item``'s outcome to come; ``then(outcome)`` is called with it, on the worker's
+        thread, when given (it must not raise)."""
+        waiting = Outcome(then)
         with self._ready:
             if not self._threads:
                 self._threads = [threading.Thread(target=self._serve, name=f"batch-{n}",

@@ -17,7 +17,7 @@ from .actions import Action
 from .catalog import Catalog, Urls, catalog_generation, load_catalog, publish
 from .chain import chain_of
 from .errors import ConsentError, InvalidContent, UnpublishedDocument, UnpublishedVersion
-from .group import Batcher
+from .group import Batcher, settle
 from .issuer import Issuer, ReceiptSettings, find_receipt, subject_receipts
 from .keys import Keys
 from .ledger_log import LedgerLog
@@ -76,6 +76,9 @@ class _Job:
     records: list[Mapping[str, Any]]
     rows: list[Row]
     generation: int
+    status_of: str | None = None
+    """A document whose status for the subject of the first record is read after the commit."""
+    status: Status | None = None
 
 
 _CHANGING = "the catalog changed several times while recording; try again"
@@ -296,6 +299,45 @@ class Ledger:
         rows, appended = self._append([item], want=True)
         return tuple(events.from_row(row, done) for row, done in zip(rows, appended, strict=True))
 
+    def submit_record(self, subject: str, document: str, action: str = "accepted",
+                      version: str | None = None, *, channel: str = "api",
+                      evidence: Mapping[str, Any] | None = None, sha256: str | None = None,
+                      language: str | None = None) -> Future[tuple[tuple[Event, ...], Status]]:
+        """:meth:`record` for servers: a future of its events and of the subject's status for
+        ``document`` read just after, resolved once they are durable. On PostgreSQL the
+        decision joins the next batched append without a thread waiting for it, and the
+        statuses of a batch are read in one query; elsewhere it runs in :meth:`submit`. A
+        refusal found before writing (a bad subject, an outdated version...) is raised here."""
+        item = dict(subject=subject, document=document, action=action, version=version,
+                    channel=channel, evidence=evidence, at=None, sha256=sha256,
+                    language=language)
+        rows: list[Row] | None = None
+        batched = self._batcher is not None and not self._store.in_write()
+        if batched:
+            catalog = self._snapshot()
+            try:
+                rows = self._rows([item], catalog)
+            except (UnpublishedDocument, UnpublishedVersion):
+                rows = None  # perhaps published since the snapshot: decided in the transaction
+        if not rows or self._batcher is None:
+            return self.submit(lambda: (self.record(**item),  # type: ignore[arg-type]
+                                        self.status(subject, document)))
+        future: Future[tuple[tuple[Event, ...], Status]] = Future()
+        job = _Job(records=[item], rows=rows, generation=catalog.generation, status_of=document)
+
+        def then(outcome: tuple[bool, Any]) -> None:
+            ok, value = outcome
+            if ok:
+                try:
+                    value = (tuple(events.from_row(row, done)
+                                   for row, done in zip(*value, strict=True)), job.status)
+                except Exception as error:  # the caller gets it, not the batcher
+                    ok, value = False, error
+            settle(future, (ok, value))
+
+        self._batcher.submit(job, then)
+        return future
+
     def record_many(self, records: Iterable[Mapping[str, Any]]) -> int:
         """Record many decisions in one transaction; returns how many events were appended.
 
@@ -373,8 +415,29 @@ class Ledger:
                 count = len(job.rows)
                 outcomes[index] = (True, (job.rows, appended[start:start + count]))
                 start += count
+            self._read_statuses([(i, job) for i, job in live if job.status_of], outcomes)
             break
         return [outcomes.get(i, (False, UnpublishedVersion(_CHANGING))) for i in range(len(jobs))]
+
+    def _read_statuses(self, jobs: list[tuple[int, _Job]],
+                       outcomes: dict[int, tuple[bool, Any]]) -> None:
+        """Set the ``status`` of ``jobs`` (numbered as in ``outcomes``), read after their
+        commit: one query per document; a job whose read fails gets the error as its outcome
+        (as a caller reading the status after recording would)."""
+        documents: dict[str, list[tuple[int, _Job]]] = {}
+        for index, job in jobs:
+            documents.setdefault(str(job.status_of), []).append((index, job))
+        for document, asking in documents.items():
+            try:
+                statuses = self._statuses(document, None)
+                names = [job.rows[0].subject for _, job in asking]
+                found = self._store.reads().status_rows(statuses.doc.id, names)
+            except Exception as error:  # written, but the status is not known
+                for index, _ in asking:
+                    outcomes[index] = (False, error)
+                continue
+            for _, job in asking:
+                job.status = statuses.of(job.rows[0].subject, found.get(job.rows[0].subject))
 
     def _append_batch(self, rows: list[Row], generation: int) -> list[Appended] | None:
         """Append ``rows`` in a transaction of their own, with their webhook messages and

@@ -241,3 +241,45 @@ def test_a_new_subject_another_writer_inserts_meanwhile_gets_one_row(postgres):
         assert [e.document for e in ledger.history("raced")] == ["terms", "privacy"]
         result = ledger.verify()
         assert result.ok and result.status_differences == 0, result.problem
+
+
+def test_submitted_records_resolve_to_their_events_and_the_status_read_after_them(where):
+    with Ledger(where(), create=True) as ledger:
+        ledger.publish(example())
+        ledger.record("s-old", "terms", version="2024-01-01", at="2024-06-01T00:00:00Z")
+        ledger.mark_notified(["s-old"], "privacy", "2025-06-01")
+        submitted = {  # many at once: joined in one append on PostgreSQL
+            "s-new": ledger.submit_record("s-new", "terms", channel="web",
+                                          evidence={"locale": "en"}),
+            "s-old": ledger.submit_record("s-old", "privacy", action="declined"),
+            "s-gone": ledger.submit_record("s-gone", "terms", action="withdrawn"),
+            **{f"s-{n}": ledger.submit_record(f"s-{n}", "terms") for n in range(12)}}
+        results = {subject: future.result(timeout=30) for subject, future in submitted.items()}
+        for subject, (events, status) in results.items():
+            document = "privacy" if subject == "s-old" else "terms"
+            assert [e.to_dict() for e in events] == [
+                e.to_dict() for e in ledger.history(subject) if e.seq >= events[0].seq]
+            assert events[0].subject == subject and events[0].document == document
+            assert status == ledger.status(subject, document)
+        events, status = results["s-new"]
+        assert [e.document for e in events] == ["terms", "privacy"]
+        assert events[0].evidence == {"locale": "en"} and events[0].channel == "web"
+        assert (status.status, status.accepted_version) == ("announced", "2026-01-01")
+        assert results["s-gone"][1].status == "withdrawn"
+        declined = results["s-old"][1]  # a decline keeps the acceptance, and the notice
+        assert (declined.status, declined.accepted_version, declined.notified_version) == (
+            "current", "2024-01-01", "2025-06-01")
+        with pytest.raises(UnpublishedVersion):
+            ledger.submit_record("s-late", "terms", version="1999-01-01").result(timeout=30)
+        assert ledger.history("s-late") == []
+
+
+def test_a_submitted_record_whose_caller_gave_up_is_still_written_and_others_go_on(where):
+    with Ledger(where(), create=True) as ledger:
+        ledger.publish(example())
+        abandoned = ledger.submit_record("left", "terms")
+        abandoned.cancel()  # a client that went away: nobody waits for the answer
+        events, status = ledger.submit_record("next", "terms").result(timeout=30)
+        assert status.status == "announced" and events[0].subject == "next"
+        assert ledger.record("third", "terms")[0].subject == "third"
+        assert ledger.verify().ok

@@ -15,7 +15,7 @@ Result = TypeVar("Result")
 Task = Callable[[], Result]
 
 TASKS_PER_WORKER = 3
-"""The fewest tasks per process worth starting workers for."""
+"""The fewest tasks per process worth starting workers for, unless told (pages to render)."""
 SHORTEST_PIECE = 12
 """The fewest tasks of a piece cut from a run: a piece's first tasks redo what the run's tasks share."""
 
@@ -28,7 +28,7 @@ _taken: Synchronized[int] | None = None
 
 
 def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
-        meanwhile: Callable[[], object] = lambda: None) -> list[list[Result]]:
+        meanwhile: Callable[[], object] = lambda: None, worth: int = TASKS_PER_WORKER) -> list[list[Result]]:
     """``[[task() for task in run] for run in runs]``: the runs shared out among this process
     and worker processes forked from it, each run's tasks in order in one process, where they
     share its caches (consecutive versions share most of their sections). Each process takes
@@ -43,12 +43,14 @@ def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
     raised at once.
 
     :param processes: CPUs to use. Defaults to all of them. The tasks run in this process with
-        one CPU, without the ``fork`` start method, or when there are fewer than
-        :data:`TASKS_PER_WORKER` per process (starting workers takes longer than a few tasks).
+        one CPU, without the ``fork`` start method, or when there are fewer than ``worth`` per
+        process.
+    :param worth: The fewest tasks per process worth starting workers for (starting one takes
+        longer than rendering a few pages).
     """
     global _runs, _order, _taken
     total = sum(len(r) for r in runs)
-    workers = min(processes or os.cpu_count() or 1, total // TASKS_PER_WORKER)
+    workers = min(processes or os.cpu_count() or 1, total // worth)
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         here = [[task() for task in tasks] for tasks in runs]
         meanwhile()

@@ -68,6 +68,7 @@ def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
     _runs = [runs[n][start:end] for n, start, end in pieces]
     _order = sorted(range(len(pieces)), key=lambda i: pieces[i][1] - pieces[i][2])
     _taken = context.Value("i", 0)
+    frozen = gc.get_freeze_count()  # by the caller, who unfreezes them
     gc.freeze()  # the workers' collections leave this process's objects alone: no copying them
     try:
         with context.Pool(workers - 1) as pool:
@@ -77,7 +78,8 @@ def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
             for share in theirs:
                 done.update(share.get())
     finally:
-        gc.unfreeze()
+        if not frozen:
+            gc.unfreeze()
         _runs, _order, _taken = [], [], None
     results: list[list[Result]] = [[] for _ in runs]
     for index, (n, _, _) in enumerate(pieces):

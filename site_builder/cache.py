@@ -159,7 +159,8 @@ class PageKeys:
         self._made_by = hashlib.sha256(json.dumps([code_version(), _templates(settings),
                                                    repr(settings)]).encode()).hexdigest()
         self._versions: dict[int, tuple[Version, list[str]]] = {}
-        """What each version met counts as, by its ``id`` (the version kept too: the ``id`` stays its)."""
+        """What each version met counts as, by ``id``, beside the version (kept, so that no other
+        object takes its ``id``)."""
 
     def key(self, *made_from: Any) -> str | None:
         """The page's key; ``None`` when a value is of a kind it cannot tell apart (the page is

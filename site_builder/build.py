@@ -4,6 +4,7 @@ in the cache and those computed anew, and write the files whose bytes changed.""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -52,7 +53,13 @@ def build(content: Content, out_dir: str | Path, settings: SiteSettings | None =
         return writer.report(next_change=upcoming)
     from .generate import generate  # imported here: an up-to-date build needs no renderer
 
-    generated = generate(content, at, settings, writer, before, cache.Fragments(folder), processes, extra)
+    frozen = gc.get_freeze_count()  # by the caller, who unfreezes them
+    gc.freeze()  # the collections while generating leave alone what lives until it ends (the content…)
+    try:
+        generated = generate(content, at, settings, writer, before, cache.Fragments(folder), processes, extra)
+    finally:
+        if not frozen:
+            gc.unfreeze()
     removed = writer.remove(before.files)
     stamp = _fingerprint(content, settings, at, sorted(generated.sources), extra)
     cache.record(folder, writer, stamp, generated.sources, generated.made_from)

@@ -4,9 +4,9 @@ knows its layout.
 
 - ``manifest.txt``: the previous build's :func:`fingerprint` (everything its output depended
   on) and the output folder it was written to (``<TAB>fingerprint<TAB>folder``), then each
-  file it wrote with its size and modification time and, for a page, the :func:`page_key` of
-  what it was made from, one per line (``path<TAB>size mtime_ns<TAB>key``). A manifest of
-  another output folder counts as none (two sites may share a cache folder).
+  file it wrote with its size and modification time and, for a page, the key of what it
+  was made from (see :class:`PageKeys`), one per line (``path<TAB>size mtime_ns<TAB>key``).
+  A manifest of another output folder counts as none (two sites may share a cache folder).
   A build with the same fingerprint whose files are untouched does nothing; a page made from
   the same things as the untouched file already there is not rendered again; a build removes
   the files the previous one wrote and it does not.
@@ -67,7 +67,7 @@ class Previous:
     files: dict[str, str] = field(default_factory=dict)
     """Each file it wrote, relative to the output folder: its ``"size mtime_ns"`` then."""
     made_from: dict[str, str] = field(default_factory=dict)
-    """The :func:`page_key` of each page it wrote."""
+    """The key of each page it wrote (see :class:`PageKeys`)."""
     sources: tuple[str, ...] = ()
     """The working-tree files it looked for, relative to the content folder."""
 
@@ -114,8 +114,8 @@ def previous(folder: Path, writer: Writer) -> Previous:
 def record(folder: Path, writer: Writer, fingerprint: str, sources: Iterable[str],
            made_from: dict[str, str]) -> None:
     """Record in the cache ``folder`` the build ``writer`` just finished: its ``fingerprint``
-    and output folder, the files it wrote (as they are now) with the :func:`page_key` each
-    page was ``made_from``, and the working-tree ``sources`` it looked for."""
+    and output folder, the files it wrote (as they are now) with the key (see :class:`PageKeys`)
+    each page was ``made_from``, and the working-tree ``sources`` it looked for."""
     lines = [f"\t{fingerprint}\t{writer.root}"]
     for rel in sorted(writer.produced):
         made = [made_from[rel]] if rel in made_from else []
@@ -150,22 +150,48 @@ def fingerprint(content: Content, settings: SiteSettings, at: date, sources: Ite
     return hashlib.sha256(data.encode()).hexdigest()
 
 
-def renderer(settings: SiteSettings) -> str:
-    """A hash of what renders the pages of a site with ``settings``: code, templates, settings."""
-    data = json.dumps([code_version(), _templates(settings), repr(settings)])
-    return hashlib.sha256(data.encode()).hexdigest()
+class PageKeys:
+    """The key of each page of a build with ``settings``: a hash of what it is made from (its
+    URL, templates, context…) and by (code, templates, settings). A version counts by its
+    fields, its text by its hash; each version's fields are hashed once."""
 
+    def __init__(self, settings: SiteSettings):
+        self._made_by = hashlib.sha256(json.dumps([code_version(), _templates(settings),
+                                                   repr(settings)]).encode()).hexdigest()
+        self._versions: dict[int, tuple[Version, list[str]]] = {}
+        """What each version met counts as, by ``id``, beside the version (kept, so that no other
+        object takes its ``id``)."""
 
-def page_key(made_by: str, *made_from: Any) -> str | None:
-    """A hash of what a page is rendered from (``made_from``: its URL, templates, context…)
-    and by (``made_by``, see :func:`renderer`); ``None`` when a value is of a kind it cannot
-    tell apart (the page is then always rendered). A version counts by its fields, its text
-    by its hash."""
-    try:
-        data = json.dumps([made_by, made_from], sort_keys=True, default=_made_from, ensure_ascii=False)
-    except (TypeError, ValueError):
-        return None
-    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+    def key(self, *made_from: Any) -> str | None:
+        """The page's key; ``None`` when a value is of a kind it cannot tell apart (the page is
+        then always rendered)."""
+        return self._hash([self._made_by, made_from])
+
+    def _hash(self, value: Any) -> str | None:
+        try:
+            data = json.dumps(value, sort_keys=True, default=self._made_from, ensure_ascii=False)
+        except (TypeError, ValueError):
+            return None
+        return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def _made_from(self, value: Any) -> Any:
+        """``value`` as JSON, tagged with its kind; raises ``TypeError`` for a kind it cannot
+        tell apart."""
+        if isinstance(value, Version):
+            if (known := self._versions.get(id(value))) is None or known[0] is not value:
+                fields_hash = self._hash([None if f.name == "body" else getattr(value, f.name)
+                                          for f in fields(value)])
+                if fields_hash is None:
+                    raise TypeError("cannot tell a version's fields apart")
+                known = self._versions[id(value)] = (value, ["Version", fields_hash])
+            return known[1]
+        if is_dataclass(value) and not isinstance(value, type):
+            return [type(value).__qualname__, *(getattr(value, f.name) for f in fields(value))]
+        if isinstance(value, (date, datetime, Path)):
+            return [type(value).__name__, str(value)]
+        if isinstance(value, (set, frozenset)):
+            return ["set", *sorted(value)]
+        raise TypeError(f"cannot tell {type(value).__name__} values apart")
 
 
 @cache
@@ -280,20 +306,6 @@ class Fragments:
         db = sqlite3.connect(self._file)
         db.execute("PRAGMA synchronous = OFF")
         return db
-
-
-def _made_from(value: Any) -> Any:
-    """``value`` as JSON for :func:`page_key`, tagged with its kind; raises ``TypeError`` for a
-    kind it cannot tell apart."""
-    if isinstance(value, Version):
-        return ["Version", *(None if f.name == "body" else getattr(value, f.name) for f in fields(value))]
-    if is_dataclass(value) and not isinstance(value, type):
-        return [type(value).__qualname__, *(getattr(value, f.name) for f in fields(value))]
-    if isinstance(value, (date, datetime, Path)):
-        return [type(value).__name__, str(value)]
-    if isinstance(value, (set, frozenset)):
-        return ["set", *sorted(value)]
-    raise TypeError(f"cannot tell {type(value).__name__} values apart")
 
 
 def _templates(settings: SiteSettings) -> list[tuple[str, int, int]]:

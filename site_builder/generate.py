@@ -41,7 +41,7 @@ class Generated:
     sources: set[str]
     """The working-tree files looked for (see :class:`~site_builder.links.Assets`)."""
     made_from: dict[str, str]
-    """The :func:`~site_builder.cache.page_key` of each page."""
+    """The key (see :class:`~site_builder.cache.PageKeys`) of each page."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -54,7 +54,7 @@ class WrittenPage:
     written: bool
     """The file's bytes changed."""
     key: str | None
-    """The :func:`~site_builder.cache.page_key` of what it was made from."""
+    """The key (see :class:`~site_builder.cache.PageKeys`) of what it was made from."""
     files: dict[str, bytes]
     """The files the page refers to that were found while making it (see :class:`Assets`)."""
     sources: set[str]
@@ -104,7 +104,7 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
     generated = {d.slug: {v.id: default.generated(d, v) for v in d.versions}
                  for d in content.documents.values()}
     sources = {(d.slug, v.id): v for d in content.documents.values() for v in d.versions}
-    made_by = cache.renderer(settings)
+    keys = cache.PageKeys(settings)
     made: list[tuple[WrittenPage, Callable[[], WrittenPage] | None]] = []  # each page, its rendering if due
     for pages in languages:
         localizer.language = pages.language
@@ -116,7 +116,7 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
             "transparency": TRANSPARENCY if transparency else None,
         })
         made += [_plan(make, language=language, env=env, localizer=localizer, settings=settings,
-                       writer=writer, assets=assets, before=before, made_by=made_by, sources=sources)
+                       writer=writer, assets=assets, before=before, keys=keys, sources=sources)
                  for make in pages.makers()]
     localizer.language = settings.language
     renders = [render for _, render in made if render is not None]
@@ -155,8 +155,9 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
 
 
 def _plan(make: Callable[[], Page], *, language: Language, env: Environment, localizer: Localizer,
-          settings: SiteSettings, writer: Writer, assets: Assets, before: cache.Previous, made_by: str,
-          sources: dict[tuple[str, str], Version]) -> tuple[WrittenPage, Callable[[], WrittenPage] | None]:
+          settings: SiteSettings, writer: Writer, assets: Assets, before: cache.Previous,
+          keys: cache.PageKeys, sources: dict[tuple[str, str], Version]
+          ) -> tuple[WrittenPage, Callable[[], WrittenPage] | None]:
     """Make one page, and the task that renders and writes it, unless the file there is what
     the previous build made from the same things."""
     localizer.language = language.pages.language  # its generated summaries
@@ -164,8 +165,7 @@ def _plan(make: Callable[[], Page], *, language: Language, env: Environment, loc
     file = urls.file_for(page.url)
     shown = _languages(page, settings, sources)
     made_from = page.made_from()
-    key = None if made_from is None else cache.page_key(made_by, page.url, page.templates, language.common,
-                                                         shown, made_from)
+    key = None if made_from is None else keys.key(page.url, page.templates, language.common, shown, made_from)
     files, found = assets.take()
     own = page.url[len(language.pages.urls.prefix):]
     listed = language.pages.language in shown and page.url != urls.NOT_FOUND

@@ -115,7 +115,8 @@ def prepare(languages: list[Pages], processes: int | None = None,
             import_module(module)  # imports as it runs (numpy: pairing), once here rather than in each worker
         for pages in languages:
             pages.redlines.read_found()
-    for results in parallel.run(work, processes, meanwhile):
+    # One comparison or body takes longer than starting a worker, which does it during ``meanwhile``.
+    for results in parallel.run(work, processes, meanwhile, worth=1):
         for result in results:
             for entry, text in result.items():
                 fragments.put_json(entry, text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import json
 import sys
@@ -26,6 +28,10 @@ ledger_option = click.option("--ledger", "ledger_path", default=None, metavar="F
 compared_ledger_option = click.option(
     "--ledger", "ledger_path", default=None, metavar="FILE|URL",
     help="Ledger whose published versions the content must match, when it exists: " + LEDGER_HELP)
+# At exit, the interpreter's last collection would go through every object the command made
+# (0.05-0.08 s after a build); frozen, they are freed without it.
+atexit.register(gc.freeze)
+
 format_option = click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
     show_default=True, help="Output format.")

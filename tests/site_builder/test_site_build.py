@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
@@ -451,6 +452,19 @@ def test_deterministic(sample, tmp_path):
     assert files == site_files(second)
     for rel in files:
         assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_build_leaves_the_garbage_collector_as_it_found_it(sample, tmp_path, processes):
+    assert gc.get_freeze_count() == 0
+    site_builder.build(sample, tmp_path / "site", now=DAY, processes=processes)
+    assert gc.get_freeze_count() == 0  # nothing left frozen, never collected
+    gc.freeze()  # as a program may, for good
+    try:
+        site_builder.build(sample, tmp_path / "again", now=DAY, processes=processes)
+        assert gc.get_freeze_count() >= 1  # what it froze stays frozen
+    finally:
+        gc.unfreeze()
 
 
 def test_rebuild_with_nothing_changed_writes_nothing(sample, tmp_path):

@@ -366,160 +366,6 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     #variable_conflict use_column
     DECLARE
         n integer := cardinality(names);
-        sids bigint[]; locked integer[]; locked_lengths bigint[]; locked_heads bytea[];
-        lengths bigint[]; tips bytea[];
-        c integer; s bigint; p bytea; h bytea; po bigint;
-    BEGIN
-        -- Each subject is looked up by its index (LATERAL ... OFFSET 0): a session plans these
-        -- statements once, maybe while the tables are empty, and a plan that scans the whole
-        -- subjects table would stay as it grows.
-        -- Whether an endpoint listens to the decisions: if one does and the caller sent no
-        -- messages (believing none did), nothing is written: the caller sends them again.
-        listening := EXISTS (SELECT 1 FROM webhooks w
-                             WHERE w.disabled IS NULL AND w.events & msg_bit <> 0);
-        IF listening AND msg_rows IS NULL THEN
-            RETURN;
-        END IF;
-        -- The catalog's generation; the subjects, new ones inserted with their chain (in
-        -- order: no deadlock) unless the catalog changed; their chains' heads, locked in order
-        -- until the transaction ends.
-        WITH catalog AS (
-            SELECT coalesce((SELECT value FROM meta WHERE key = 'catalog'), 0) AS generation),
-        given (subject, chain) AS (SELECT DISTINCT * FROM unnest(names, hashed)),
-        new AS (
-            INSERT INTO subjects (subject, chain)
-            SELECT g.subject, g.chain FROM given g, catalog
-            WHERE (expected IS NULL OR catalog.generation = expected)
-                AND (SELECT x.id FROM subjects x WHERE x.subject = g.subject OFFSET 0) IS NULL
-            ORDER BY g.subject ON CONFLICT (subject) DO NOTHING
-            RETURNING subject, id, chain),
-        known AS (SELECT * FROM new UNION ALL
-                  SELECT g.subject, x.id, x.chain FROM given g
-                  JOIN LATERAL (SELECT y.id, y.chain FROM subjects y
-                                WHERE y.subject = g.subject OFFSET 0) x ON true),
-        locking AS (SELECT x.id, x.length, x.head FROM chains x
-                    WHERE x.id IN (SELECT k.chain FROM known k) ORDER BY x.id FOR UPDATE)
-        SELECT (SELECT catalog.generation FROM catalog),
-               (SELECT array_agg(k.id ORDER BY t.i) FROM unnest(names) WITH ORDINALITY
-                    AS t(subject, i) JOIN known k USING (subject)),
-               (SELECT array_agg(k.chain ORDER BY t.i) FROM unnest(names) WITH ORDINALITY
-                    AS t(subject, i) JOIN known k USING (subject)),
-               (SELECT array_agg(x.id ORDER BY x.id) FROM locking x),
-               (SELECT array_agg(x.length ORDER BY x.id) FROM locking x),
-               (SELECT array_agg(x.head ORDER BY x.id) FROM locking x)
-        INTO generation, sids, chains_of, locked, locked_lengths, locked_heads;
-        IF generation <> expected THEN  -- a publication since the records were resolved
-            chains_of := NULL;
-            RETURN;
-        END IF;
-        IF cardinality(sids) IS DISTINCT FROM n THEN  -- added by a writer that committed since
-            SELECT array_agg(x.id ORDER BY t.i), array_agg(x.chain ORDER BY t.i)
-            INTO sids, chains_of
-            FROM unnest(names) WITH ORDINALITY AS t(subject, i)
-            JOIN LATERAL (SELECT y.id, y.chain FROM subjects y
-                          WHERE y.subject = t.subject OFFSET 0) x ON true;
-            SELECT array_agg(x.id ORDER BY x.id), array_agg(x.length ORDER BY x.id),
-                   array_agg(x.head ORDER BY x.id) INTO locked, locked_lengths, locked_heads
-            FROM (SELECT y.id, y.length, y.head FROM chains y WHERE y.id = ANY(chains_of)
-                  ORDER BY y.id FOR UPDATE) x;
-        END IF;
-        FOR j IN 1..cardinality(locked) LOOP
-            lengths[locked[j]] := locked_lengths[j];
-            tips[locked[j]] := locked_heads[j];
-        END LOOP;
-        -- The chain: consent.chain.link, byte for byte (the language of a translation shown is
-        -- in shared: consent.chain.common).
-        FOR i IN 1..n LOOP
-            c := chains_of[i];
-            s := lengths[c] + 1;
-            p := tips[c];
-            po := coalesce(seqs[heads[i] + 1], 0);
-            h := sha256(p || convert_to(CASE WHEN c = 0 THEN s::text ELSE c || '.' || s END
-                                        || E'\\x1f' || ats[i] || E'\\x1f' || sids[i] || E'\\x1f',
-                                        'UTF8')
-                        || shared[i] || convert_to(E'\\x1f' || po, 'UTF8') || digests[i]);
-            lengths[c] := s;
-            tips[c] := h;
-            seqs[i] := s;
-            prevs[i] := p;
-            hashes[i] := h;
-            parts[i] := po;
-        END LOOP;
-        WITH e AS (
-            INSERT INTO events (chain, seq, at, subject, version, action, channel, part_of,
-                                link, hash, language)
-            SELECT t.c, t.s, t.a, t.sub, t.v, t.act, t.ch, nullif(t.po, 0), substr(t.p, 1, 8),
-                   t.h, t.lang
-            FROM unnest(chains_of, seqs, ats, sids, version_ids, action_codes, channel_names,
-                        parts, prevs, hashes, languages)
-                AS t(c, s, a, sub, v, act, ch, po, p, h, lang)),
-        pe AS (
-            INSERT INTO personal (chain, seq, salt, evidence)
-            SELECT * FROM unnest(chains_of, seqs, salts, evidences)),
-        st AS (
-            INSERT INTO status (document, subject, state, accepted, at)
-            SELECT t.d, t.sub, t.st, t.acc, t.a
-            FROM unnest(document_ids, sids, states, accepted_ids, ats, rounds)
-                AS t(d, sub, st, acc, a, r)
-            WHERE t.st IS NOT NULL AND coalesce(t.r, 1) = 1
-            ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state,
-                accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at
-                WHERE excluded.at >= status.at),
-        nt AS (
-            INSERT INTO status (document, subject, state, notified, at)
-            SELECT t.d, t.sub, 0, t.nv, 0
-            FROM unnest(document_ids, sids, notified_ids, rounds) AS t(d, sub, nv, r)
-            WHERE t.nv IS NOT NULL AND coalesce(t.r, 1) = 1
-            ON CONFLICT (document, subject) DO UPDATE SET notified = excluded.notified)
-        UPDATE chains x SET length = lengths[x.id], head = tips[x.id]
-        WHERE x.id = ANY(locked);
-        -- Later changes of a (document, subject) after the first: in order, a round at a time.
-        IF rounds IS NOT NULL THEN
-            FOR round_number IN 2..(SELECT max(x) FROM unnest(rounds) x) LOOP
-                INSERT INTO status (document, subject, state, accepted, at)
-                SELECT t.d, t.sub, t.st, t.acc, t.a
-                FROM unnest(document_ids, sids, states, accepted_ids, ats, rounds)
-                    AS t(d, sub, st, acc, a, r)
-                WHERE t.st IS NOT NULL AND t.r = round_number
-                ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state,
-                    accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at
-                    WHERE excluded.at >= status.at;
-                INSERT INTO status (document, subject, state, notified, at)
-                SELECT t.d, t.sub, 0, t.nv, 0
-                FROM unnest(document_ids, sids, notified_ids, rounds) AS t(d, sub, nv, r)
-                WHERE t.nv IS NOT NULL AND t.r = round_number
-                ON CONFLICT (document, subject) DO UPDATE SET notified = excluded.notified;
-            END LOOP;
-        END IF;
-        -- The decisions' webhook messages, one per listening endpoint (consent.outbox).
-        IF listening AND cardinality(msg_rows) > 0 THEN
-            INSERT INTO outbox (endpoint, msg, type, at, subject, data, created, due)
-            SELECT w.id, m.msg, msg_type, ats[m.r], sids[m.r], m.body, msg_created, msg_created
-            FROM unnest(msg_rows, msg_ids, msg_data) WITH ORDINALITY AS m(r, msg, body, k)
-            CROSS JOIN webhooks w
-            WHERE w.disabled IS NULL AND w.events & msg_bit <> 0
-            ORDER BY m.k;
-        END IF;
-        subject_ids := sids;
-    END $$;
-    """),
-    ("m008_append_sets", """
-    DROP FUNCTION ledger_append(text[], integer[], bigint[], integer[], smallint[], text[],
-        text[], integer[], bytea[], bytea[], bytea[], text[], integer[], smallint[], integer[],
-        integer[], integer[], bigint, integer[], text[], text[], text, integer, bigint);
-    CREATE FUNCTION ledger_append(
-        names text[], hashed integer[], ats bigint[], version_ids integer[],
-        action_codes smallint[], channel_names text[], languages text[], heads integer[],
-        shared bytea[], digests bytea[], salts bytea[], evidences text[], document_ids integer[],
-        states smallint[], accepted_ids integer[], notified_ids integer[], rounds integer[],
-        expected bigint, msg_rows integer[], msg_ids text[], msg_data text[], msg_type text,
-        msg_bit integer, msg_created bigint,
-        OUT generation bigint, OUT chains_of integer[], OUT seqs bigint[], OUT prevs bytea[],
-        OUT hashes bytea[], OUT parts bigint[], OUT subject_ids bigint[], OUT listening boolean)
-    LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
-    #variable_conflict use_column
-    DECLARE
-        n integer := cardinality(names);
         sids bigint[]; fresh boolean[]; locked integer[]; locked_lengths bigint[];
         locked_heads bytea[]; tails bytea[]; tips bytea[];
         c integer; p bytea; h bytea;
@@ -687,10 +533,9 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
 :meth:`PostgresTx.append` calls; ``m006_keys_notify``: a notification on
 :data:`KEYS_CHANNEL` at the commit of every change of an API key (a revocation), whoever
 makes it; ``m007_append_messages`` replaces ``m005_append``'s function by one that also
-writes the decisions' webhook messages (so that an append is one statement);
-``m008_append_sets`` replaces it by one that does the same work for less: a subject is looked
-up once and a new one inserted without ON CONFLICT (and its first status rows too), and the
-headers are made a set at a time before the loop that chains them."""
+writes the decisions' webhook messages (so that an append is one statement), looks a subject
+up once and inserts a new one without ON CONFLICT (and its first status rows too), and makes
+the headers a set at a time before the loop that chains them."""
 LEDGER_TABLES = ("meta", "subjects", "events", "personal", "status", "chains")
 
 
@@ -700,7 +545,7 @@ _APPEND = ("SELECT * FROM ledger_append(%b::text[], %b::integer[], %b::bigint[],
            "%b::integer[], %b::integer[], %b::bigint, %b::integer[], %b::text[], %b::text[], "
            "%b::text, %b::integer, %b::bigint)")
 """One statement for :meth:`PostgresTx.append`: the function of migration
-``m008_append_sets``, its arrays sent in binary (much faster for psycopg to make than
+``m007_append_messages``, its arrays sent in binary (much faster for psycopg to make than
 text)."""
 _RECORDED = "consent.recorded"
 
@@ -856,7 +701,7 @@ class PostgresTx:
 
     def append(self, drafts: Drafts, generation: int | None, rows: Sequence[Any]
                ) -> list[Appended] | None:
-        """One statement (``ledger_append``, of migration ``m008_append_sets``) inserts the
+        """One statement (``ledger_append``, of migration ``m007_append_messages``) inserts the
         new subjects, locks their chains' heads, chains the events in the database and writes
         every table and the decisions' webhook messages, so that the heads stay locked for the
         rest of the transaction only (its receipts, if any, then its commit), not for a round

@@ -296,8 +296,7 @@ class Ledger:
         item = dict(subject=subject, document=document, action=action, version=version,
                     channel=channel, evidence=evidence, at=at, sha256=sha256,
                     language=language)
-        rows, appended = self._append([item], want=True)
-        return tuple(events.from_row(row, done) for row, done in zip(rows, appended, strict=True))
+        return _events(*self._append([item], want=True))
 
     def submit_record(self, subject: str, document: str, action: str = "accepted",
                       version: str | None = None, *, channel: str = "api",
@@ -311,15 +310,11 @@ class Ledger:
         item = dict(subject=subject, document=document, action=action, version=version,
                     channel=channel, evidence=evidence, at=None, sha256=sha256,
                     language=language)
-        rows: list[Row] | None = None
-        batched = self._batcher is not None and not self._store.in_write()
-        if batched:
-            catalog = self._snapshot()
-            try:
-                rows = self._rows([item], catalog)
-            except (UnpublishedDocument, UnpublishedVersion):
-                rows = None  # perhaps published since the snapshot: decided in the transaction
-        if not rows or self._batcher is None:
+        if self._batcher is None or self._store.in_write():
+            return self.submit(lambda: (self.record(**item),  # type: ignore[arg-type]
+                                        self.status(subject, document)))
+        catalog, rows = self._resolve([item])
+        if not rows:
             return self.submit(lambda: (self.record(**item),  # type: ignore[arg-type]
                                         self.status(subject, document)))
         future: Future[tuple[tuple[Event, ...], Status]] = Future()
@@ -329,8 +324,7 @@ class Ledger:
             ok, value = outcome
             if ok:
                 try:
-                    value = (tuple(events.from_row(row, done)
-                                   for row, done in zip(*value, strict=True)), job.status)
+                    value = (_events(*value), job.status)
                 except Exception as error:  # the caller gets it, not the batcher
                     ok, value = False, error
             settle(future, (ok, value))
@@ -353,12 +347,7 @@ class Ledger:
         one, resolved again if the catalog changed since. Where the engine batches appends
         (PostgreSQL), outside a caller's transaction, the records join those of other threads in
         one transaction (see :meth:`_append_jobs`)."""
-        catalog = self._snapshot()
-        rows: list[Row] | None
-        try:
-            rows = self._rows(records, catalog)
-        except (UnpublishedDocument, UnpublishedVersion):
-            rows = None  # perhaps published since the snapshot: decided in the transaction
+        catalog, rows = self._resolve(records)
         if self._batcher is not None and rows and not self._store.in_write():
             job = _Job(records=records, rows=rows, generation=catalog.generation)
             done: tuple[list[Row], list[Appended]] = self._batcher.submit(job).result()
@@ -375,6 +364,16 @@ class Ledger:
                 catalog = self._snapshot(fresh=True)  # published since: resolve again
                 rows = self._rows(records, catalog)
         raise UnpublishedVersion(_CHANGING)
+
+    def _resolve(self, records: list[Mapping[str, Any]]) -> tuple[Catalog, list[Row] | None]:
+        """The catalog's snapshot and ``records`` resolved against it, or ``None`` for rows
+        that name a document or version it lacks (perhaps published since: decided in the
+        write transaction)."""
+        catalog = self._snapshot()
+        try:
+            return catalog, self._rows(records, catalog)
+        except (UnpublishedDocument, UnpublishedVersion):
+            return catalog, None
 
     def _chains(self, job: _Job) -> frozenset[int]:
         """The chains the rows of ``job`` go to (a subject's chain is a hash of its id)."""
@@ -658,3 +657,8 @@ class Ledger:
         :func:`consent.idempotency.idempotent`."""
         return idempotency.idempotent(self._store, key, subjects, make_response, fingerprint,
                                       owner)
+
+
+def _events(rows: list[Row], appended: list[Appended]) -> tuple[Event, ...]:
+    """The events that appending ``rows`` made, the head first."""
+    return tuple(events.from_row(row, done) for row, done in zip(rows, appended, strict=True))

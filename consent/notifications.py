@@ -17,9 +17,9 @@ from .store import Tx
 from .values import Marked, WorklistPage
 from .writer import Row, append
 
-CHUNK = 10_000
 SPAN = 20_000
-"""Subject ids a query of the worklist reads at most."""
+"""Subject ids a query of the worklist reads at most; :func:`pending` reads as many subjects
+at a time, so that no range is read twice."""
 CURSOR_FORMAT = 1
 _CURSOR = struct.Struct(">BQQ")
 """A cursor's body: its format, the version's row id, the last subject id of the page."""
@@ -35,7 +35,7 @@ def pending(reads: Tx, catalog: Catalog, document: str, version: str, cursor: st
     last = _decode(_key(reads), cursor, entry)
     left = limit
     while left is None or left > 0:
-        size = CHUNK if left is None else min(CHUNK, left)
+        size = SPAN if left is None else min(SPAN, left)
         rows = _select(reads, doc, entry, last, size)
         for _, subject in rows:
             yield subject

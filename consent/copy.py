@@ -100,7 +100,7 @@ def _refuse_filled(tx: Tx, name: str) -> None:
 
 def _copy(read: Tx, write: Tx, table: str, columns: str) -> None:
     marks = ", ".join("?" for _ in columns.split(", "))
-    rows = read.execute(f"SELECT {columns} FROM {table}")
+    rows = read.rows(f"SELECT {columns} FROM {table}")
     insert = f"INSERT INTO {table} ({columns}) VALUES ({marks})"
     batch = []
     for row in rows:

@@ -53,6 +53,8 @@ LISTEN_POLL = 0.25
 """Seconds between two looks of the keys' listener at whether its store is closing."""
 PING_EVERY = 1.0
 """Seconds between two notifications the keys' listener sends itself."""
+ROWS_AT_ONCE = 5_000
+"""Rows a cursor of :meth:`PostgresTx.rows` fetches at a time."""
 LOCK_KEY = 0x7465726D73
 """The advisory lock that serializes migrations (``terms`` in ASCII)."""
 
@@ -671,6 +673,12 @@ class PostgresTx:
         if rows:
             with self.conn.cursor() as cursor:
                 cursor.executemany(_sql(sql), rows)
+
+    def rows(self, sql: str, /) -> Iterator[tuple[Any, ...]]:
+        with self.conn.cursor(name="rows") as cursor:
+            cursor.itersize = ROWS_AT_ONCE
+            cursor.execute(_sql(sql))
+            yield from cursor
 
     def any_of(self, values: Sequence[Any]) -> tuple[str, Any]:
         return "= ANY(%b)", list(values)  # in binary: a text array of thousands is ~100x faster

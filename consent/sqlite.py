@@ -384,6 +384,9 @@ class SqliteTx(sqlite3.Connection):
     engine = ENGINE
     join = "CROSS JOIN"
 
+    def rows(self, sql: str, /) -> Iterator[tuple[Any, ...]]:
+        yield from self.execute(sql)  # sqlite3 reads a cursor's rows as they are asked for
+
     def any_of(self, values: Sequence[Any]) -> tuple[str, Any]:
         return "IN (SELECT value FROM json_each(?))", json.dumps(list(values))
 

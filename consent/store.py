@@ -93,6 +93,11 @@ class Tx(Protocol):
         """Run ``sql`` once per item of ``params``."""
         ...
 
+    def rows(self, sql: str, /) -> Iterator[tuple[Any, ...]]:
+        """Every row of ``sql``, read a batch at a time: the whole result is never in memory
+        (a cursor on the server, on PostgreSQL, which needs a transaction)."""
+        ...
+
     def any_of(self, values: Sequence[Any]) -> tuple[str, Any]:
         """``(sql, param)`` for ``column <sql>`` to test membership in ``values``:
         ``IN (SELECT value FROM json_each(?))`` on SQLite, ``= ANY(%b)`` (binary) on PostgreSQL."""

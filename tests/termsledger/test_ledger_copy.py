@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from support.ledger import example
 
+import consent.copy
+import consent.postgres
 from consent import Ledger
 from termsledger.cli import cli
 
@@ -69,7 +72,14 @@ def test_copy_sqlite_to_postgresql_and_back(tmp_path, postgres):
         assert ledger.verify().ok
 
 
-def test_copy_postgresql_with_several_chains_to_sqlite_and_back(tmp_path, postgres):
+@pytest.mark.parametrize("batch", [None, 4], ids=["batches", "small-batches"])
+def test_copy_postgresql_with_several_chains_to_sqlite_and_back(tmp_path, postgres, monkeypatch,
+                                                               batch):
+    """With small batches, each table is read (a server-side cursor on PostgreSQL) and written
+    in several: a copy never holds a whole table in memory."""
+    if batch:
+        monkeypatch.setattr(consent.postgres, "ROWS_AT_ONCE", batch)
+        monkeypatch.setattr(consent.copy, "BATCH", batch)
     url = postgres.location()
     with Ledger(url, create=True, chains=8) as ledger:
         before = fill(ledger)

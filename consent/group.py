@@ -142,26 +142,27 @@ class Outcome:
 
 
 class Batcher:
-    """Runs items submitted from many threads in batches on ``workers`` threads: a free worker
-    takes every item queued by then (up to ``limit`` of ``size(item)``) whose ``keys(item)``
-    no running batch holds, and ``run(batch)`` returns one outcome per item, ``(True,
-    result)`` or ``(False, error)``; an error of ``run`` itself fails the batch. An item that
-    must wait for a key keeps its place: no later item with one of its keys passes it.
+    """Runs items submitted from many threads in batches, in the order submitted, on up to
+    ``workers`` threads: when no batch runs, a free worker takes every item queued by then (up
+    to ``limit`` of ``size(item)``); while batches run, another takes the items queued only
+    once they add up to ``overlap`` or more. ``run(batch)`` returns one outcome per item,
+    ``(True, result)`` or ``(False, error)``; an error of ``run`` itself fails the batch.
 
-    The PostgreSQL engine appends events this way, the keys being their chains: the calls
-    waiting together share one statement and one commit instead of a transaction each (whose
-    statements cost the server and the calling threads' shared interpreter more than its
-    commit), batches never wait for each other's locks, and as many commit at once as there
-    are workers free: few large batches when the server is slow, many small ones when it is
-    fast."""
+    The PostgreSQL engine appends events this way: the calls waiting together share one
+    statement and one commit instead of a transaction each (whose statements cost the server
+    and the calling threads' shared interpreter more than its commit). Small batches run one
+    at a time, the next filling while one commits: more in flight would make more, smaller
+    ones. A large batch goes to the server while another runs: its statement looks its
+    subjects up and waits there for the chains they share (the server's locks order the two),
+    so that between two large batches the server waits neither for this process nor for its
+    threads' turns at the interpreter."""
 
     def __init__(self, run: Callable[[list[Any]], list[tuple[bool, Any]]],
-                 size: Callable[[Any], int], keys: Callable[[Any], frozenset[int]], limit: int,
-                 workers: int):
-        self._run, self._size, self._keys, self._limit = run, size, keys, limit
-        self._workers = workers
-        self._pending: list[tuple[Any, frozenset[int], Outcome]] = []
-        self._busy: set[int] = set()
+                 size: Callable[[Any], int], limit: int, workers: int, overlap: int):
+        self._run, self._size, self._limit = run, size, limit
+        self._workers, self._overlap = workers, overlap
+        self._pending: list[tuple[Any, Outcome]] = []
+        self._running = 0
         self._threads: list[threading.Thread] = []
         self._ready = threading.Condition()
         self._closing = False
@@ -177,7 +178,7 @@ class Batcher:
                                                   daemon=True) for n in range(self._workers)]
                 for thread in self._threads:
                     thread.start()
-            self._pending.append((item, self._keys(item), waiting))
+            self._pending.append((item, waiting))
             self._ready.notify()
         return waiting
 
@@ -191,29 +192,21 @@ class Batcher:
             thread.join()
         self._closing = False
 
-    def _take(self) -> tuple[list[tuple[Any, Outcome]], set[int]] | None:
-        """The next batch and its keys (``None``: closing and nothing left), holding the lock."""
+    def _take(self) -> list[tuple[Any, Outcome]] | None:
+        """The next batch (``None``: closing and nothing left), holding the lock."""
         while True:
-            blocked = set(self._busy)
-            batch: list[tuple[Any, Outcome]] = []
-            keys: set[int] = set()
-            total = 0
-            left = []
-            for entry in self._pending:
-                item, wanted, waiting = entry
-                if total >= self._limit or not wanted.isdisjoint(blocked):
-                    blocked |= wanted  # no later item of these keys passes this one
-                    left.append(entry)
-                    continue
-                batch.append((item, waiting))
-                keys |= wanted
+            count = total = 0
+            for item, _ in self._pending:
+                if total >= self._limit:
+                    break
+                count += 1
                 total += self._size(item)
-            if batch:
-                self._pending = left
-                self._busy |= keys
-                if left:
+            if count and (not self._running or total >= self._overlap):
+                batch, self._pending = self._pending[:count], self._pending[count:]
+                self._running += 1
+                if self._pending:
                     self._ready.notify()  # perhaps another worker can take some
-                return batch, keys
+                return batch
             if self._closing and not self._pending:
                 return None
             self._ready.wait()
@@ -221,16 +214,15 @@ class Batcher:
     def _serve(self) -> None:
         while True:
             with self._ready:
-                taken = self._take()
-            if taken is None:
+                batch = self._take()
+            if batch is None:
                 return
-            batch, keys = taken
             try:
                 outcomes = self._run([item for item, _ in batch])
             except Exception as error:  # the batch failed: nothing was written
                 outcomes = [(False, error)] * len(batch)
             with self._ready:
-                self._busy -= keys
+                self._running -= 1
                 if self._closing:
                     self._ready.notify_all()
                 elif self._pending:

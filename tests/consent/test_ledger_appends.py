@@ -176,6 +176,30 @@ def test_a_large_batch_is_chained_as_verify_recomputes_it(where):
         assert event.evidence == {"n": 7, "note": "déjà ✓"}
 
 
+def test_large_batches_from_concurrent_threads_share_new_subjects_and_chain_as_verified(where):
+    """Large batches at once (on PostgreSQL, a second one goes to the server while the first
+    runs and waits there for its chains): subjects new to all of them get one row, every
+    event is written once, and the chains and statuses verify."""
+    with Ledger(where(), create=True) as ledger:
+        ledger.publish(example())
+
+        def record(n):
+            return ledger.record_many(
+                [{"subject": f"shared-{k}", "document": "terms", "evidence": {"n": n}}
+                 for k in range(300)]
+                + [{"subject": f"own-{n}-{k}", "document": "terms"} for k in range(300)])
+
+        assert in_threads(4, record) == [1200] * 4  # terms bring privacy along
+        assert sql(ledger, "SELECT count(*), count(DISTINCT subject) FROM subjects") == [
+            (1500, 1500)]
+        shared = ledger.history("shared-7")
+        assert sorted(e.evidence["n"] for e in shared if e.document == "terms") == [0, 1, 2, 3]
+        assert [e.document for e in shared] == ["terms", "privacy"] * 4
+        result = ledger.verify()
+        assert result.ok and result.status_differences == 0, result.problem
+        assert result.events == 4800
+
+
 def test_a_large_batch_with_a_refused_record_records_nothing(where):
     with Ledger(where(), create=True) as ledger:
         ledger.publish(example())

@@ -129,32 +129,50 @@ def test_the_wal_stays_bounded_while_writers_keep_appending(tmp_path):
         assert wal < 10 * checkpoints.RESTART * page
 
 
-def test_batches_never_share_a_key_and_an_item_waiting_for_one_keeps_its_place():
-    """The batcher of PostgreSQL appends (keys: chains): batches running at once hold
-    different keys, and later items of a key never pass an earlier one waiting for it."""
+def test_small_batches_run_one_at_a_time_in_order_and_a_large_one_overlaps():
+    """The batcher of PostgreSQL appends: items run in the order submitted; while a batch
+    runs, the small items queued wait for it (they make the next batch), and items adding up
+    to ``overlap`` go to a second worker at once."""
     from consent.group import Batcher
 
-    running: set[int] = set()
-    overlaps: list[set[int]] = []
+    running: list[list[str]] = []
+    overlapped: list[tuple[list[str], list[str]]] = []
+    taken: list[list[str]] = []
     done: list[str] = []
     guard = threading.Lock()
+    release = threading.Event()
 
     def run(batch):
-        keys = set().union(*(wanted for wanted, _ in batch))
+        names = [name for name, _ in batch]
         with guard:
-            overlaps.extend([running & keys] if running & keys else [])
-            running.update(keys)
-        time.sleep(0.005)
+            overlapped.extend((other, names) for other in running)
+            running.append(names)
+            taken.append(names)
+        if "first" in names:
+            release.wait(timeout=30)
         with guard:
-            running.difference_update(keys)
-            done.extend(name for _, name in batch)
-        return [(True, name) for _, name in batch]
+            running.remove(names)
+            done.extend(names)
+        return [(True, name) for name in names]
 
-    batcher = Batcher(run, lambda item: 1, lambda item: frozenset(item[0]), 3, 4)
-    futures = [batcher.submit(({i % 5}, f"small-{i}")) for i in range(40)]
-    futures.append(batcher.submit((set(range(5)), "wide")))
-    futures += [batcher.submit(({i % 5}, f"after-{i}")) for i in range(10)]
-    assert [future.result(timeout=30) for future in futures][40] == "wide"
+    batcher = Batcher(run, lambda item: item[1], 100, 2, 10)
+    first = batcher.submit(("first", 1))
+    deadline = time.monotonic() + 10
+    while not running and time.monotonic() < deadline:
+        time.sleep(0.001)
+    small = [batcher.submit((f"small-{i}", 1)) for i in range(5)]
+    time.sleep(0.1)
+    assert overlapped == []  # five items of size 1: they wait for the running batch
+    large = batcher.submit(("large", 5))  # ten queued now: a second batch starts
+    assert large.result(timeout=10) == "large"
+    assert overlapped == [(["first"], [f"small-{i}" for i in range(5)] + ["large"])]
+    release.set()
+    assert [outcome.result(timeout=10) for outcome in (first, *small)] == [
+        "first", *(f"small-{i}" for i in range(5))]
+    later = [batcher.submit((f"later-{i}", 40)) for i in range(6)]  # over the limit of 100
+    assert [outcome.result(timeout=10) for outcome in later] == [f"later-{i}" for i in range(6)]
     batcher.close()
-    assert overlaps == [] and len(done) == 51
-    assert all(done.index("wide") < done.index(f"after-{i}") for i in range(10))
+    assert done.index("large") < done.index("first")
+    order = ["first", *(f"small-{i}" for i in range(5)), "large", *(f"later-{i}" for i in range(6))]
+    assert sorted(sum(taken, []), key=order.index) == order  # each item once
+    assert sum(sorted(taken, key=lambda names: order.index(names[0])), []) == order  # slices

@@ -228,6 +228,25 @@ def test_concurrent_decisions_each_get_the_receipt_of_their_own_event(ledger):
         assert receipt.receipt.document == ("terms" if n % 2 else "privacy")
 
 
+def test_large_batches_at_once_each_sign_the_receipts_of_their_own_events(ledger):
+    """On PostgreSQL a second large batch goes to the server while the first is still in its
+    transaction (its receipts signed there): it waits for the chains they share, and each
+    receipt signs its own event's hash."""
+    def record(n: int):
+        return ledger.record_many({"subject": f"b{n}-{k}", "document": "privacy"}
+                                  for k in range(500))
+
+    with ThreadPoolExecutor(3) as pool:
+        assert list(pool.map(record, range(3))) == [500] * 3
+    assert sql(ledger, "SELECT count(*) FROM receipts") == [(1500,)]
+    for n in range(3):
+        (event,) = ledger.history(f"b{n}-7")
+        receipt = ledger.receipt(event, with_salt=True)
+        assert receipt.receipt.event_hash == event.hash
+        assert receipt.receipt.subject == commitment(f"b{n}-7", receipt.salt)
+    assert ledger.verify().ok
+
+
 def test_without_settings_no_receipt_is_issued(tmp_path):
     with Ledger(tmp_path / "l.db", create=True) as ledger:  # the issuer is the same on both engines
         ledger.publish(texts())

@@ -81,6 +81,8 @@ class _Job:
     records: list[Mapping[str, Any]]
     rows: list[Row]
     generation: int
+    want: bool
+    """Whether the caller reads what was appended (its events)."""
     status_of: str | None = None
     """A document whose status for the subject of the first record is read after the commit."""
     status: Status | None = None
@@ -323,7 +325,8 @@ class Ledger:
             return self.submit(lambda: (self.record(**item),  # type: ignore[arg-type]
                                         self.status(subject, document)))
         future: Future[tuple[tuple[Event, ...], Status]] = Future()
-        job = _Job(records=[item], rows=rows, generation=catalog.generation, status_of=document)
+        job = _Job(records=[item], rows=rows, generation=catalog.generation, want=True,
+                   status_of=document)
 
         def then(outcome: tuple[bool, Any]) -> None:
             ok, value = outcome
@@ -354,7 +357,7 @@ class Ledger:
         one transaction (see :meth:`_append_jobs`)."""
         catalog, rows = self._resolve(records)
         if self._batcher is not None and rows and not self._store.in_write():
-            job = _Job(records=records, rows=rows, generation=catalog.generation)
+            job = _Job(records=records, rows=rows, generation=catalog.generation, want=want)
             done: tuple[list[Row], list[Appended]] = self._batcher.submit(job).result()
             return done
         with self._store.write() as tx:
@@ -404,9 +407,11 @@ class Ledger:
             rows: list[Row] = []
             for _, job in live:  # a bundle member's head: its index in the batch, not the job
                 start = len(rows)
-                rows.extend(row if row.head is None or not start
-                            else row._replace(head=row.head + start) for row in job.rows)
-            appended = self._append_batch(rows, live[0][1].generation)
+                rows.extend(job.rows if not start else (
+                    row if row.head is None else row._replace(head=row.head + start)
+                    for row in job.rows))
+            appended = self._append_batch(rows, live[0][1].generation,
+                                          any(job.want for _, job in live))
             if appended is None:  # nothing written
                 continue
             start = 0
@@ -438,12 +443,14 @@ class Ledger:
             for _, job in asking:
                 job.status = statuses.of(job.rows[0].subject, found.get(job.rows[0].subject))
 
-    def _append_batch(self, rows: list[Row], generation: int) -> list[Appended] | None:
+    def _append_batch(self, rows: list[Row], generation: int, want: bool
+                      ) -> list[Appended] | None:
         """Append ``rows`` in a transaction of their own, with their webhook messages and
         receipts (signed over the events' hashes the append made); without receipts, the
-        append is the transaction's one statement."""
+        append is the transaction's one statement. Returns what was appended when ``want``
+        (or receipts need it), else an empty list."""
         with self._store.write(single=self._issuer is None) as tx:
-            appended = append(tx, rows, True, generation)
+            appended = append(tx, rows, want or self._issuer is not None, generation)
             if appended is not None and self._issuer is not None:
                 self._issuer.issue(tx, rows, appended)
             return appended

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, TypeVar
 
 import psycopg
@@ -527,6 +528,189 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         subject_ids := sids;
     END $$;
     """),
+    ("m008_append_kinds", """
+    DROP FUNCTION ledger_append(text[], integer[], bigint[], integer[], smallint[], text[],
+        text[], integer[], bytea[], bytea[], bytea[], text[], integer[], smallint[], integer[],
+        integer[], integer[], bigint, integer[], text[], text[], text, integer, bigint);
+    CREATE FUNCTION ledger_append(
+        names text[], hashed integer[], ats bigint[], kind_of integer[], heads integer[],
+        digests bytea[], salts bytea[], evidences text[], rounds integer[],
+        kinds_shared bytea[], kinds_version integer[], kinds_document integer[],
+        kinds_action smallint[], kinds_channel text[], kinds_language text[],
+        kinds_state smallint[], kinds_accepted integer[], kinds_notified integer[],
+        expected bigint, wanted boolean, msg_rows integer[], msg_ids text[], msg_data text[],
+        msg_type text, msg_bit integer, msg_created bigint,
+        OUT generation bigint, OUT chains_of integer[], OUT seqs bigint[], OUT prevs bytea[],
+        OUT hashes bytea[], OUT parts bigint[], OUT subject_ids bigint[], OUT listening boolean)
+    LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+    #variable_conflict use_column
+    DECLARE
+        n integer := cardinality(names);
+        sids bigint[]; fresh boolean[]; locked integer[]; locked_lengths bigint[];
+        locked_heads bytea[]; tails bytea[]; tips bytea[];
+        c integer; p bytea; h bytea;
+    BEGIN
+        -- Whether an endpoint listens to the decisions: if one does and the caller sent no
+        -- messages (believing none did), nothing is written: the caller sends them again.
+        listening := EXISTS (SELECT 1 FROM webhooks w
+                             WHERE w.disabled IS NULL AND w.events & msg_bit <> 0);
+        IF listening AND msg_rows IS NULL THEN
+            RETURN;
+        END IF;
+        generation := coalesce((SELECT m.value FROM meta m WHERE m.key = 'catalog'), 0);
+        IF generation <> expected THEN  -- a publication since the records were resolved
+            RETURN;
+        END IF;
+        -- Each subject looked up by its index (LATERAL ... OFFSET 0: a session plans these
+        -- statements once, maybe while the tables are empty, and a plan that scans the whole
+        -- subjects table would stay as it grows); a new one's chain is its hash's.
+        SELECT array_agg(x.id ORDER BY t.i), array_agg(coalesce(x.chain, t.h) ORDER BY t.i)
+        INTO sids, chains_of
+        FROM unnest(names, hashed) WITH ORDINALITY AS t(subject, h, i)
+        LEFT JOIN LATERAL (SELECT y.id, y.chain FROM subjects y
+                           WHERE y.subject = t.subject OFFSET 0) x ON true;
+        IF array_position(sids, NULL) IS NOT NULL THEN
+            -- The new subjects, in order (no deadlock), before any chain is locked: a plain
+            -- insert (ON CONFLICT's speculative insertion costs more), unless a writer added
+            -- one of them meanwhile. ``fresh``: the events of a subject inserted here.
+            BEGIN
+                WITH new AS (
+                    INSERT INTO subjects (subject, chain)
+                    SELECT DISTINCT t.subject, t.c
+                    FROM unnest(names, chains_of, sids) AS t(subject, c, id)
+                    WHERE t.id IS NULL ORDER BY t.subject
+                    RETURNING subject, id)
+                SELECT array_agg(coalesce(t.id, x.id) ORDER BY t.i),
+                       array_agg(x.id IS NOT NULL ORDER BY t.i)
+                INTO sids, fresh
+                FROM unnest(names, sids) WITH ORDINALITY AS t(subject, id, i)
+                LEFT JOIN new x USING (subject);
+            EXCEPTION WHEN unique_violation THEN
+                WITH new AS (
+                    INSERT INTO subjects (subject, chain)
+                    SELECT DISTINCT t.subject, t.c
+                    FROM unnest(names, chains_of, sids) AS t(subject, c, id)
+                    WHERE t.id IS NULL ORDER BY t.subject
+                    ON CONFLICT (subject) DO NOTHING RETURNING subject, id)
+                SELECT array_agg(coalesce(t.id, x.id) ORDER BY t.i),
+                       array_agg(x.id IS NOT NULL ORDER BY t.i)
+                INTO sids, fresh
+                FROM unnest(names, sids) WITH ORDINALITY AS t(subject, id, i)
+                LEFT JOIN new x USING (subject);
+            END;
+            IF array_position(sids, NULL) IS NOT NULL THEN  -- added by a writer since
+                SELECT array_agg(coalesce(t.id, x.id) ORDER BY t.i),
+                       array_agg(coalesce(x.chain, t.c) ORDER BY t.i)
+                INTO sids, chains_of
+                FROM unnest(names, sids, chains_of) WITH ORDINALITY AS t(subject, id, c, i)
+                LEFT JOIN LATERAL (SELECT y.id, y.chain FROM subjects y
+                                   WHERE t.id IS NULL AND y.subject = t.subject OFFSET 0) x
+                    ON true;
+            END IF;
+        END IF;
+        -- The chains' heads, locked in order until the transaction ends; each event's seq,
+        -- part_of (NULL but for a bundle's member) and the part of its header after prev, a
+        -- set at a time (an event's kind: its index in the kinds_ arrays, from 0).
+        SELECT array_agg(x.id ORDER BY x.id), array_agg(x.length ORDER BY x.id),
+               array_agg(x.head ORDER BY x.id) INTO locked, locked_lengths, locked_heads
+        FROM (SELECT y.id, y.length, y.head FROM chains y WHERE y.id = ANY(chains_of)
+              ORDER BY y.id FOR UPDATE) x;
+        SELECT array_agg(x.s ORDER BY x.i) INTO seqs
+        FROM (SELECT t.i, l.length + row_number() OVER (PARTITION BY t.c ORDER BY t.i) AS s
+              FROM unnest(chains_of) WITH ORDINALITY AS t(c, i)
+              JOIN unnest(locked, locked_lengths) AS l(c, length) USING (c)) x;
+        SELECT array_agg(seqs[t.hd + 1] ORDER BY t.i),
+               array_agg(convert_to(CASE WHEN t.c = 0 THEN t.s::text ELSE t.c || '.' || t.s END
+                                    || E'\\x1f' || t.a || E'\\x1f' || t.sub || E'\\x1f', 'UTF8')
+                         || kinds_shared[t.k + 1]
+                         || convert_to(E'\\x1f' || coalesce(seqs[t.hd + 1], 0), 'UTF8')
+                         || t.dg ORDER BY t.i)
+        INTO parts, tails
+        FROM unnest(chains_of, seqs, ats, sids, kind_of, digests, heads) WITH ORDINALITY
+            AS t(c, s, a, sub, k, dg, hd, i);
+        -- The chain: consent.chain.link, byte for byte (the language of a translation shown is
+        -- in shared: consent.chain.common).
+        FOR j IN 1..cardinality(locked) LOOP
+            tips[locked[j]] := locked_heads[j];
+        END LOOP;
+        FOR i IN 1..n LOOP
+            c := chains_of[i];
+            p := tips[c];
+            h := sha256(p || tails[i]);
+            tips[c] := h;
+            prevs[i] := p;
+            hashes[i] := h;
+        END LOOP;
+        WITH e AS (
+            INSERT INTO events (chain, seq, at, subject, version, action, channel, part_of,
+                                link, hash, language)
+            SELECT t.c, t.s, t.a, t.sub, kinds_version[t.k + 1], kinds_action[t.k + 1],
+                   kinds_channel[t.k + 1], t.po, substr(t.p, 1, 8), t.h, kinds_language[t.k + 1]
+            FROM unnest(chains_of, seqs, ats, sids, kind_of, parts, prevs, hashes)
+                AS t(c, s, a, sub, k, po, p, h)),
+        pe AS (
+            INSERT INTO personal (chain, seq, salt, evidence)
+            SELECT * FROM unnest(chains_of, seqs, salts, evidences)),
+        sn AS (  -- a subject inserted here has no status row yet: a plain insert
+            INSERT INTO status (document, subject, state, accepted, at)
+            SELECT kinds_document[t.k + 1], t.sub, kinds_state[t.k + 1],
+                   kinds_accepted[t.k + 1], t.a
+            FROM unnest(kind_of, sids, ats, rounds, fresh) AS t(k, sub, a, r, f)
+            WHERE kinds_state[t.k + 1] IS NOT NULL AND coalesce(t.r, 1) = 1 AND t.f),
+        st AS (
+            INSERT INTO status (document, subject, state, accepted, at)
+            SELECT kinds_document[t.k + 1], t.sub, kinds_state[t.k + 1],
+                   kinds_accepted[t.k + 1], t.a
+            FROM unnest(kind_of, sids, ats, rounds, fresh) AS t(k, sub, a, r, f)
+            WHERE kinds_state[t.k + 1] IS NOT NULL AND coalesce(t.r, 1) = 1
+                AND t.f IS NOT TRUE
+            ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state,
+                accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at
+                WHERE excluded.at >= status.at),
+        nt AS (
+            INSERT INTO status (document, subject, state, notified, at)
+            SELECT kinds_document[t.k + 1], t.sub, 0, kinds_notified[t.k + 1], 0
+            FROM unnest(kind_of, sids, rounds) AS t(k, sub, r)
+            WHERE kinds_notified[t.k + 1] IS NOT NULL AND coalesce(t.r, 1) = 1
+            ON CONFLICT (document, subject) DO UPDATE SET notified = excluded.notified)
+        UPDATE chains x SET length = seqs[l.last], head = hashes[l.last]
+        FROM (SELECT t.c, max(t.i) AS last FROM unnest(chains_of) WITH ORDINALITY AS t(c, i)
+              GROUP BY t.c) l
+        WHERE x.id = l.c;
+        -- Later changes of a (document, subject) after the first: in order, a round at a time.
+        IF rounds IS NOT NULL THEN
+            FOR round_number IN 2..(SELECT max(x) FROM unnest(rounds) x) LOOP
+                INSERT INTO status (document, subject, state, accepted, at)
+                SELECT kinds_document[t.k + 1], t.sub, kinds_state[t.k + 1],
+                       kinds_accepted[t.k + 1], t.a
+                FROM unnest(kind_of, sids, ats, rounds) AS t(k, sub, a, r)
+                WHERE kinds_state[t.k + 1] IS NOT NULL AND t.r = round_number
+                ON CONFLICT (document, subject) DO UPDATE SET state = excluded.state,
+                    accepted = coalesce(excluded.accepted, status.accepted), at = excluded.at
+                    WHERE excluded.at >= status.at;
+                INSERT INTO status (document, subject, state, notified, at)
+                SELECT kinds_document[t.k + 1], t.sub, 0, kinds_notified[t.k + 1], 0
+                FROM unnest(kind_of, sids, rounds) AS t(k, sub, r)
+                WHERE kinds_notified[t.k + 1] IS NOT NULL AND t.r = round_number
+                ON CONFLICT (document, subject) DO UPDATE SET notified = excluded.notified;
+            END LOOP;
+        END IF;
+        -- The decisions' webhook messages, one per listening endpoint (consent.outbox).
+        IF listening AND cardinality(msg_rows) > 0 THEN
+            INSERT INTO outbox (endpoint, msg, type, at, subject, data, created, due)
+            SELECT w.id, m.msg, msg_type, ats[m.r], sids[m.r], m.body, msg_created, msg_created
+            FROM unnest(msg_rows, msg_ids, msg_data) WITH ORDINALITY AS m(r, msg, body, k)
+            CROSS JOIN webhooks w
+            WHERE w.disabled IS NULL AND w.events & msg_bit <> 0
+            ORDER BY m.k;
+        END IF;
+        IF wanted THEN
+            subject_ids := sids;
+        ELSE  -- the caller does not read them: nothing to send
+            chains_of := NULL; seqs := NULL; prevs := NULL; hashes := NULL; parts := NULL;
+        END IF;
+    END $$;
+    """),
 )
 """Each migration's name and SQL, in order (the first creates the ledger; the others up to
 ``m004_webhooks`` are those of :mod:`consent.sqlite` from ``m006_transparency_log`` on);
@@ -537,19 +721,24 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
 makes it; ``m007_append_messages`` replaces ``m005_append``'s function by one that also
 writes the decisions' webhook messages (so that an append is one statement), looks a subject
 up once and inserts a new one without ON CONFLICT (and its first status rows too), and makes
-the headers a set at a time before the loop that chains them."""
+the headers a set at a time before the loop that chains them; ``m008_append_kinds`` replaces
+it by one that takes what the events of one version, action, channel and language share once
+per kind (:class:`~consent.store.Kind`), not once per event, and returns the places and
+hashes only to a caller that reads them."""
 LEDGER_TABLES = ("meta", "subjects", "events", "personal", "status", "chains")
 
 
 _APPEND = ("SELECT * FROM ledger_append(%b::text[], %b::integer[], %b::bigint[], "
-           "%b::integer[], %b::smallint[], %b::text[], %b::text[], %b::integer[], %b::bytea[], "
-           "%b::bytea[], %b::bytea[], %b::text[], %b::integer[], %b::smallint[], %b::integer[], "
-           "%b::integer[], %b::integer[], %b::bigint, %b::integer[], %b::text[], %b::text[], "
-           "%b::text, %b::integer, %b::bigint)")
+           "%b::integer[], %b::integer[], %b::bytea[], %b::bytea[], %b::text[], %b::integer[], "
+           "%b::bytea[], %b::integer[], %b::integer[], %b::smallint[], %b::text[], %b::text[], "
+           "%b::smallint[], %b::integer[], %b::integer[], %b::bigint, %b::boolean, "
+           "%b::integer[], %b::text[], %b::text[], %b::text, %b::integer, %b::bigint)")
 """One statement for :meth:`PostgresTx.append`: the function of migration
-``m007_append_messages``, its arrays sent in binary (much faster for psycopg to make than
+``m008_append_kinds``, its arrays sent in binary (much faster for psycopg to make than
 text)."""
 _RECORDED = "consent.recorded"
+_APPENDED = partial(tuple.__new__, Appended)
+"""An :class:`Appended` from a tuple of its fields (in C: a batch makes thousands)."""
 
 
 _STATUS_ROWS = """
@@ -621,12 +810,16 @@ def _rounds(drafts: Drafts) -> list[int | None] | None:
     """Each event's round among the status changes of its (document, subject), in order;
     ``None`` when every change is the first of its key (an upsert may not touch a row twice in
     one statement, so that later ones are written in later statements)."""
+    changes = [None if kind.state is None and kind.notified is None else kind.document
+               for kind in drafts.kinds]  # the document whose status an event changes
+    if all(document is None for document in changes):
+        return None
     seen: dict[tuple[int | None, str], int] = {}
     rounds: list[int | None] = []
     repeated = False
-    for document, subject, state, notified in zip(drafts.documents, drafts.subjects,
-                                                  drafts.states, drafts.notified, strict=True):
-        if state is None and notified is None:
+    for kind, subject in zip(drafts.kind, drafts.subjects, strict=True):
+        document = changes[kind]
+        if document is None:
             rounds.append(None)
             continue
         number = seen[document, subject] = seen.get((document, subject), 0) + 1
@@ -707,9 +900,9 @@ class PostgresTx:
                 "SELECT subject, id, chain FROM subjects WHERE subject = ANY(%s)", (missing,)))
         return found
 
-    def append(self, drafts: Drafts, generation: int | None, rows: Sequence[Any]
+    def append(self, drafts: Drafts, generation: int | None, rows: Sequence[Any], want: bool
                ) -> list[Appended] | None:
-        """One statement (``ledger_append``, of migration ``m007_append_messages``) inserts the
+        """One statement (``ledger_append``, of migration ``m008_append_kinds``) inserts the
         new subjects, locks their chains' heads, chains the events in the database and writes
         every table and the decisions' webhook messages, so that the heads stay locked for the
         rest of the transaction only (its receipts, if any, then its commit), not for a round
@@ -719,39 +912,42 @@ class PostgresTx:
         The messages are made only while an endpoint listens: the store remembers whether one
         did at the last append, and the function writes nothing when one does and none came
         (then they are made and sent again)."""
-        chains = self.chains
-        heads, languages = drafts.heads, drafts.languages
+        subjects, heads, kinds = drafts.subjects, drafts.heads, drafts.kinds
         store = self._store
         rounds = _rounds(drafts)
+        chains = self.chains
         arguments = (
-            _array(drafts.subjects, _TEXT),
-            _array([chain_of(name, chains) for name in drafts.subjects], _INT4),
-            _array(drafts.at, _INT8), _array(drafts.versions, _INT4),
-            _array(drafts.actions, _INT2), _array(drafts.channels, _TEXT),
-            _array(languages, _TEXT) if any(language is not None for language in languages)
-            else None,
-            _array(heads, _INT4) if any(head is not None for head in heads) else None,
-            _array(drafts.shared, _BYTES), _array(drafts.digests, _BYTES),
-            _array(drafts.salts, _BYTES), _array(drafts.evidence, _TEXT),
-            _array(drafts.documents, _INT4), _array(drafts.states, _INT2),
-            _array(drafts.accepted, _INT4), _array(drafts.notified, _INT4),
-            None if rounds is None else _array(rounds, _INT4), generation)
+            _array(subjects, _TEXT), _array([chain_of(name, chains) for name in subjects], _INT4),
+            _array(drafts.at, _INT8), _array(drafts.kind, _INT4),
+            None if heads.count(None) == len(heads) else _array(heads, _INT4),
+            _array(drafts.digests, _BYTES), _array(drafts.salts, _BYTES),
+            _array(drafts.evidence, _TEXT), None if rounds is None else _array(rounds, _INT4),
+            _array([kind.shared for kind in kinds], _BYTES),
+            _array([kind.version for kind in kinds], _INT4),
+            _array([kind.document for kind in kinds], _INT4),
+            _array([kind.action for kind in kinds], _INT2),
+            _array([kind.channel for kind in kinds], _TEXT),
+            _array([kind.language for kind in kinds], _TEXT),
+            _array([kind.state for kind in kinds], _INT2),
+            _array([kind.accepted for kind in kinds], _INT4),
+            _array([kind.notified for kind in kinds], _INT4), generation, want)
         messages = _messages(rows) if store.listening else (None, None, None)
         while True:
             row = (self._cursor or self.conn.cursor()).execute(_APPEND, (
                 *arguments, *messages, _RECORDED, outbox.BITS[_RECORDED], to_micros(None)),
                 binary=True).fetchone()
             assert row is not None  # the function returns one row
-            found, *columns, listening = row
+            found, chains_of, seqs, prevs, hashes, parts, sids, listening = row
             store.listening = listening
             if not (listening and messages[0] is None):
                 break
             messages = _messages(rows)  # an endpoint listens now: nothing was written
         if generation is not None and found != generation:
             return None
-        return [Appended(chain, seq, prev, event, part_of or None, salt, subject)
-                for chain, seq, prev, event, part_of, subject, salt
-                in zip(*columns, drafts.salts, strict=True)]
+        if not want:
+            return []
+        return list(map(_APPENDED, zip(chains_of, seqs, prevs, hashes, parts, drafts.salts, sids,
+                                       strict=True)))
 
     def reset_ids(self) -> None:
         """After rows were copied in with their ids: start each identity after the largest."""

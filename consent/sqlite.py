@@ -419,7 +419,7 @@ class SqliteTx(sqlite3.Connection):
             ids.update((name, (sid, chain)) for sid, name, chain in new)
         return ids
 
-    def append(self, drafts: Drafts, generation: int | None, rows: Sequence[Any]
+    def append(self, drafts: Drafts, generation: int | None, rows: Sequence[Any], want: bool
                ) -> list[Appended] | None:
         """The write transaction holds the file: nothing else to lock; the chaining is
         :func:`consent.writer.chain`'s."""
@@ -442,7 +442,7 @@ class SqliteTx(sqlite3.Connection):
         self.executemany("UPDATE chains SET length = ?, head = ? WHERE id = ?",
                          [(length, head, number) for number, length, head in batch.heads])
         outbox.recorded(self, rows, ids)
-        return appended
+        return appended if want else []
 
     def _heads(self, chains: list[int]) -> dict[int, tuple[int, bytes]]:
         """The chains' lengths and last hashes (the write transaction holds the file)."""

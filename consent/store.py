@@ -44,36 +44,45 @@ class Appended(NamedTuple):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Kind:
+    """What the events of one version, action, channel and language shown have in common."""
+
+    shared: bytes
+    """Their header part (:func:`consent.chain.common`)."""
+    version: int | None
+    """The version's row id."""
+    document: int | None
+    """Its document's row id."""
+    action: int
+    channel: str | None
+    language: str | None
+    """The language of the text shown, when it is not the version's own (``None``: its own)."""
+    state: int | None
+    """The state an event gives its subject's status row for the document (``None``: it
+    changes no state)."""
+    accepted: int | None
+    """The accepted version that status row then holds (``None``: the one it held)."""
+    notified: int | None
+    """The version an event marks its subject notified of (``None``: none)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Drafts:
     """Events to append, one list per column, in order: all but their places in the chains and
-    their hashes, which :meth:`Tx.append` gives them (see :mod:`consent.chain`)."""
+    their hashes, which :meth:`Tx.append` gives them (see :mod:`consent.chain`); what events
+    have in common is in ``kinds``, once."""
 
     subjects: list[str]
     at: list[int]
-    versions: list[int | None]
-    """Row ids of the versions."""
-    actions: list[int]
-    channels: list[str | None]
+    kind: list[int]
+    """Each event's :class:`Kind`: its index in ``kinds``."""
     heads: list[int | None]
     """For a bundle member: the index (in these drafts) of the event it is part of."""
-    shared: list[bytes]
-    """The header part that events of one version, action, channel and language share
-    (:func:`consent.chain.common`)."""
     digests: list[bytes]
     """Salted digests of the personal fields (:func:`consent.chain.personal_digest`)."""
     salts: list[bytes]
     evidence: list[str | None]
-    documents: list[int | None]
-    """Row ids of the versions' documents."""
-    states: list[int | None]
-    """The state the event gives the subject's status row for its document (``None``: the
-    event changes no state)."""
-    accepted: list[int | None]
-    """The accepted version that status row then holds (``None``: the one it held)."""
-    notified: list[int | None]
-    """The version the event marks the subject notified of (``None``: none)."""
-    languages: list[str | None]
-    """The language of the text shown, when it is not the version's own (``None``: its own)."""
+    kinds: list[Kind]
 
 
 class Tx(Protocol):
@@ -113,15 +122,15 @@ class Tx(Protocol):
         the document of row id ``document`` (those without one left out)."""
         ...
 
-    def append(self, drafts: Drafts, generation: int | None, rows: Sequence[Any]
+    def append(self, drafts: Drafts, generation: int | None, rows: Sequence[Any], want: bool
                ) -> list[Appended] | None:
         """Append ``drafts`` (of ``rows``, :class:`consent.writer.Row`) to their subjects'
         chains (creating new subjects), locking the chains' heads against other writers until
         the transaction ends, and write their personal fields, status rows, the chains' new
         heads and the webhook messages of the decisions (:func:`consent.outbox.decisions`).
-        Returns what was appended, in order. With a ``generation``, nothing is appended and
-        ``None`` returned when the catalog's is another (published since the records were
-        resolved)."""
+        Returns what was appended, in order, when ``want`` is true (else an empty list). With a
+        ``generation``, nothing is appended and ``None`` returned when the catalog's is
+        another (published since the records were resolved)."""
         ...
 
     def reset_ids(self) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from hashlib import sha256
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from .actions import Action, State
 from .catalog import Entry
 from .chain import SALT_BYTES, common, link, place
-from .store import Appended, Drafts, Tx
+from .store import Appended, Drafts, Kind, Tx
 
 _ACCEPTED, _WITHDRAWN, _NOTIFIED = int(Action.ACCEPTED), int(Action.WITHDRAWN), int(Action.NOTIFIED)
 _STATE_ACCEPTED, _STATE_WITHDRAWN = int(State.ACCEPTED), int(State.WITHDRAWN)
@@ -35,6 +36,9 @@ class Row(NamedTuple):
     """The language of the text shown, when it is not the version's own."""
 
 
+_AT, _SUBJECT, _EVIDENCE, _HEAD = itemgetter(0), itemgetter(1), itemgetter(5), itemgetter(6)
+
+
 def append(tx: Tx, rows: list[Row], want: bool = False, generation: int | None = None
            ) -> list[Appended] | None:
     """Append ``rows`` in order (each subject's events to its chain) with the webhook messages
@@ -43,56 +47,33 @@ def append(tx: Tx, rows: list[Row], want: bool = False, generation: int | None =
     no longer of that generation."""
     if not rows:
         return []
-    appended = tx.append(draft(rows), generation, rows)
-    if appended is None:
-        return None
-    return appended if want else []
+    return tx.append(draft(rows), generation, rows, want)
 
 
 def draft(rows: list[Row]) -> Drafts:
     """The drafts of ``rows``: a random salt and the salted digest of each event's personal
-    fields, the header part events of one version, action, channel and language share, and
-    what each event changes in the status table."""
-    salts = os.urandom(SALT_BYTES * len(rows))  # one system call for the batch
-    drafts = Drafts(subjects=[], at=[], versions=[], actions=[], channels=[], heads=[],
-                    shared=[], digests=[], salts=[], evidence=[], documents=[], states=[],
-                    accepted=[], notified=[], languages=[])
-    kinds: dict[tuple[int | None, int, str | None, str | None],
-                tuple[bytes, int | None, int | None, int]] = {}
-    end = 0
-    for at, subject, entry, action, channel, evidence, head, language in rows:
-        start, end = end, end + SALT_BYTES
-        salt = salts[start:end]
+    fields, and the kinds of events among them (see :class:`consent.store.Kind`)."""
+    count = len(rows)
+    random = os.urandom(SALT_BYTES * count)  # one system call for the batch
+    salts = [random[start:start + SALT_BYTES] for start in range(0, SALT_BYTES * count,
+                                                                   SALT_BYTES)]
+    numbers: dict[tuple[int | None, int, str | None, str | None], int] = {}
+    kinds: list[Kind] = []
+    kind: list[int] = []
+    digests: list[bytes] = []
+    for (_, subject, entry, action, channel, evidence, _, language), salt in zip(
+            rows, salts, strict=True):
         key = (entry.rowid if entry else None, action, channel, language)
-        kind = kinds.get(key)
-        if kind is None:
-            kind = kinds[key] = _kind(entry, action, channel, language)
-        shared, version, document, action = kind
-        drafts.subjects.append(subject)
-        drafts.at.append(at)
-        drafts.versions.append(version)
-        drafts.actions.append(action)
-        drafts.channels.append(channel)
-        drafts.heads.append(head)
-        drafts.shared.append(shared)
-        drafts.digests.append(sha256(b"%s%s\x00%s" % (
+        number = numbers.get(key)
+        if number is None:
+            number = numbers[key] = len(kinds)
+            kinds.append(_kind(entry, action, channel, language))
+        kind.append(number)
+        digests.append(sha256(b"%s%s\x00%s" % (
             salt, subject.encode(), evidence.encode() if evidence else b"")).digest())
-        drafts.salts.append(salt)
-        drafts.evidence.append(evidence)
-        drafts.documents.append(document)
-        drafts.languages.append(language)
-        if action == _ACCEPTED:
-            state, accepted, notified = _STATE_ACCEPTED, version, None
-        elif action == _WITHDRAWN:
-            state, accepted, notified = _STATE_WITHDRAWN, None, None
-        elif action == _NOTIFIED:
-            state, accepted, notified = None, None, version
-        else:
-            state, accepted, notified = None, None, None
-        drafts.states.append(state)
-        drafts.accepted.append(accepted)
-        drafts.notified.append(notified)
-    return drafts
+    return Drafts(subjects=list(map(_SUBJECT, rows)), at=list(map(_AT, rows)), kind=kind,
+                  heads=list(map(_HEAD, rows)), digests=digests, salts=salts,
+                  evidence=list(map(_EVIDENCE, rows)), kinds=kinds)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -120,14 +101,15 @@ def chain(drafts: Drafts, ids: dict[str, tuple[int, int]], heads: dict[int, tupl
     # blobs are bound as bytearray, a missing part_of as 0 and missing evidence and language
     # as '' (nullif).
     tips = {chain: (seq, bytearray(prev)) for chain, (seq, prev) in heads.items()}
+    kinds = [(k.shared, k.version, k.action, k.channel, k.language or "", k.document, k.state,
+              k.accepted, k.notified) for k in drafts.kinds]
     events, personal, status, notified, appended = [], [], [], [], []
     seqs: list[int] = []
-    for (subject, at, version, action, channel, head, shared, digest, salt, evidence, document,
-         state, accepted, marked, language) in zip(
-            drafts.subjects, drafts.at, drafts.versions, drafts.actions, drafts.channels,
-            drafts.heads, drafts.shared, drafts.digests, drafts.salts, drafts.evidence,
-            drafts.documents, drafts.states, drafts.accepted, drafts.notified, drafts.languages,
-            strict=True):
+    for subject, at, kind, head, digest, salt, evidence in zip(
+            drafts.subjects, drafts.at, drafts.kind, drafts.heads, drafts.digests, drafts.salts,
+            drafts.evidence, strict=True):
+        shared, version, action, channel, language, document, state, accepted, marked = \
+            kinds[kind]
         sid, number = ids[subject]
         seq, prev = tips[number]
         seq += 1
@@ -135,7 +117,7 @@ def chain(drafts: Drafts, ids: dict[str, tuple[int, int]], heads: dict[int, tupl
         part_of = 0 if head is None else seqs[head]
         hashed = bytearray(link(prev, place(number, seq), at, sid, shared, part_of, digest))
         events.append((number, seq, at, sid, version, action, channel, part_of, prev[:8], hashed,
-                       language or ""))
+                       language))
         personal.append((number, seq, bytearray(salt), evidence or ""))
         if state is not None:
             status.append((document, sid, state, accepted, at))
@@ -148,13 +130,24 @@ def chain(drafts: Drafts, ids: dict[str, tuple[int, int]], heads: dict[int, tupl
                  heads=[(number, seq, hashed) for number, (seq, hashed) in tips.items()]), appended
 
 
-def _kind(entry: Entry | None, action: int, channel: str | None, language: str | None
-          ) -> tuple[bytes, int | None, int | None, int]:
-    """What events of one version, action, channel and language share: the common header
-    part, the version's row id, its document's id and the action as a plain ``int``."""
+def _kind(entry: Entry | None, action: int, channel: str | None, language: str | None) -> Kind:
+    """What events of one version, action, channel and language share."""
     action = int(action)
+    if action == _ACCEPTED:
+        state, accepted, notified = _STATE_ACCEPTED, entry.rowid if entry else None, None
+    elif action == _WITHDRAWN:
+        state, accepted, notified = _STATE_WITHDRAWN, None, None
+    elif action == _NOTIFIED:
+        state, accepted, notified = None, None, entry.rowid if entry else None
+    else:
+        state, accepted, notified = None, None, None
     if entry is None:
-        return common(None, None, None, action, channel), None, None, action
+        return Kind(shared=common(None, None, None, action, channel), version=None,
+                    document=None, action=action, channel=channel, language=language,
+                    state=state, accepted=accepted, notified=notified)
     text = entry.text(language) or entry.texts[0]
-    return (common(entry.document, entry.id, text.content_sha256, action, channel, language),
-            entry.rowid, entry.document_id, action)
+    return Kind(shared=common(entry.document, entry.id, text.content_sha256, action, channel,
+                              language),
+                version=entry.rowid, document=entry.document_id, action=action,
+                channel=channel, language=language, state=state, accepted=accepted,
+                notified=notified)

@@ -102,21 +102,26 @@ def test_an_endpoint_another_process_adds_gets_the_decisions_recorded_after_it(w
         assert ledger.verify().ok
 
 
-def test_a_postgresql_ledger_of_the_earlier_append_function_is_upgraded(postgres):
+@pytest.mark.parametrize("earlier", ["m005_append", "m007_append_messages"])
+def test_a_postgresql_ledger_of_an_earlier_append_function_is_upgraded(postgres, earlier):
     location = postgres.location()
     with Ledger(location, create=True) as ledger:
         ledger.publish(example())
         ledger.record("before", "terms")
-    with Ledger(location) as ledger:  # the ledger as the earlier termsledger left it
+    names = [name for name, _ in MIGRATIONS]
+    later = [name for name in names[names.index(earlier) + 1:] if "_append" in name]
+    with Ledger(location) as ledger:  # the ledger as an earlier termsledger left it
+        script = dict(MIGRATIONS)[earlier]
         sql(ledger, "DROP FUNCTION ledger_append")
-        sql(ledger, dict(MIGRATIONS)["m005_append"])
-        sql(ledger, "DELETE FROM ledger_migrations WHERE name = 'm007_append_messages'")
+        sql(ledger, script[script.index("CREATE FUNCTION"):])
+        sql(ledger, "DELETE FROM ledger_migrations WHERE name = ANY(?)", (later,))
     with Ledger(location) as ledger:
         ledger.webhooks.add(HOOK, "consent.recorded", allow_private=True)
         ledger.record("after", "terms")
-        assert messaged(ledger) == ["after"]
+        assert ledger.record_many([{"subject": "many", "document": "terms"}]) == 2
+        assert messaged(ledger) == ["after", "many"]
         assert [name for (name,) in sql(ledger, "SELECT name FROM ledger_migrations ORDER BY "
-                                                "name")][-1] == "m007_append_messages"
+                                                "name")] == names
         assert ledger.verify().ok
 
 

@@ -225,7 +225,5 @@ class Batcher:
                 self._running -= 1
                 if self._closing:
                     self._ready.notify_all()
-                elif self._pending:
-                    self._ready.notify()
             for (_, waiting), outcome in zip(batch, outcomes, strict=True):
                 waiting.settle(outcome)

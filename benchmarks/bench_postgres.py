@@ -6,7 +6,10 @@ With 16 concurrent writers: ``record`` (one durable transaction each) against a 
 ``SELECT`` by subject; ``statuses`` of 10,000 subjects in one call; the notification worklist
 (``pending_notifications``) over ``--subjects`` subjects. Targets: record >= 3,000 events/s
 and >= half the plain inserts; record_many >= 40,000 events/s; status >= 10,000/s and >= half
-the plain selects; statuses(10,000) < 0.2 s; pending over 1M subjects < 2 s.
+the plain selects; statuses(10,000) < 0.2 s; pending over 1M subjects < 2 s. ``record_many``
+also reports the CPU milliseconds per 1,000 events of this process, of the ledger's batch threads
+and of the server's processes (when the server runs on this host and its processes are readable),
+which a loaded machine changes less than the rate.
 
     TERMSLEDGER_BENCH_POSTGRES=postgresql://user:pw@127.0.0.1/postgres \\
         python benchmarks/bench_postgres.py --subjects 1000000
@@ -17,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import threading
@@ -84,11 +88,58 @@ def plain_postgres(url: str, threads: int, seconds: float, subjects: int) -> dic
     return {"insert_per_s": round(insert), "select_per_s": round(select)}
 
 
-def measure(ledger: Ledger, threads: int, seconds: float, subjects: int, prefix: str) -> dict:
-    """The ledger's figures; the ledger holds ``subjects`` acceptances already."""
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(stat: str) -> float | None:
+    """User and system CPU of the process or thread whose ``/proc/.../stat`` is ``stat``
+    (``None`` where it cannot be read: not Linux, or another user's process)."""
+    try:
+        with open(stat) as file:
+            fields = file.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def cpu_of(url: str | None) -> dict[str, float | None]:
+    """CPU seconds so far of this process, of its ledger's batch threads and of the server's
+    processes serving the database of ``url`` (when on this host and readable)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    batch = [cpu_seconds(f"/proc/self/task/{thread.native_id}/stat")
+             for thread in threading.enumerate() if thread.name.startswith("batch-")]
+    server: list[float | None] = []
+    if url is not None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            server = [cpu_seconds(f"/proc/{pid}/stat") for (pid,) in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")]
+    return {"process": usage.ru_utime + usage.ru_stime,
+            "batch_workers": None if not batch or None in batch else sum(batch),
+            "server": None if not server or None in server else sum(server)}
+
+
+def in_threads_cpu(url: str | None, threads: int, seconds: float,
+                   work: Callable[[int, int], int]) -> tuple[float, dict[str, float | None]]:
+    """:func:`in_threads`, and the CPU milliseconds per 1,000 items of this process, of the
+    ledger's batch threads and of the server's processes (see :func:`cpu_of`: a connection
+    opened meanwhile counts from its start)."""
+    before = cpu_of(url)
+    rate = in_threads(threads, seconds, work)
+    after = cpu_of(url)
+    per = 1000 / (rate * seconds) * 1000
+    return rate, {key: None if after[key] is None or before[key] is None
+                  else round((after[key] - before[key]) * per, 1)
+                  for key in before}
+
+
+def measure(ledger: Ledger, threads: int, seconds: float, subjects: int, prefix: str,
+            url: str | None) -> dict:
+    """The ledger's figures; the ledger holds ``subjects`` acceptances already (``url``: its
+    database, whose server processes' CPU is reported, when on this host)."""
     record = in_threads(threads, seconds, lambda t, i: len(ledger.record(
         f"{prefix}-r{t}-{i}", "terms", channel="web", evidence={"ip": "192.0.2.1"})))
-    many = in_threads(min(threads, 4), seconds, lambda t, i: ledger.record_many(
+    many, cpu = in_threads_cpu(url, min(threads, 4), seconds, lambda t, i: ledger.record_many(
         records(subjects + (t * 1000 + i) * BATCH, BATCH, 10**9)))
     status = in_threads(threads, seconds, lambda t, i: ledger.status(
         subject((t * 7919 + i * 104729) % subjects), "terms") and 1)
@@ -101,6 +152,7 @@ def measure(ledger: Ledger, threads: int, seconds: float, subjects: int, prefix:
     worklist = time.perf_counter() - began
     assert len(found) == 10_000
     return {"record_events_per_s": round(record), "record_many_events_per_s": round(many),
+            "record_many_cpu_ms_per_1000": cpu,
             "status_per_s": round(status), "statuses_10000_s": round(statuses, 3),
             "pending_s": round(worklist, 3), "pending_subjects": pending}
 
@@ -131,7 +183,8 @@ def main() -> None:
         report["plain_psycopg"] = plain_postgres(url, args.threads, args.seconds, args.subjects)
         with Ledger(url, create=True) as ledger:
             report["postgresql_fill_events_per_s"] = round(fill(ledger, args.subjects))
-            report["postgresql"] = measure(ledger, args.threads, args.seconds, args.subjects, "pg")
+            report["postgresql"] = measure(ledger, args.threads, args.seconds, args.subjects, "pg",
+                                           url)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -139,7 +192,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             with Ledger(Path(folder) / "bench.db", create=True) as ledger:
                 report["sqlite_fill_events_per_s"] = round(fill(ledger, args.subjects))
-                report["sqlite"] = measure(ledger, args.threads, args.seconds, args.subjects, "sq")
+                report["sqlite"] = measure(ledger, args.threads, args.seconds, args.subjects, "sq",
+                                           None)
     pg, plain = report["postgresql"], report["plain_psycopg"]
     report["ratios"] = {"record_vs_plain_insert": round(pg["record_events_per_s"]
                                                         / plain["insert_per_s"], 2),

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from terms import autonym, locale
@@ -111,6 +109,9 @@ class Localizer:
     def _site(self, tag: str) -> Translations | None:
         if self._templates is None:
             return None
+        from babel.messages.mofile import write_mo  # here: only a site's own catalogs need them
+        from babel.messages.pofile import read_po
+
         from .templates import override  # the templates module installs this one
 
         data = override(self._templates, f"locale/{tag.replace('-', '_')}/{CATALOG}.po")

@@ -28,6 +28,7 @@ from .settings import SiteSettings
 from .status import title
 from .templates import compile_builtin, environment, override, render
 from .transparency import PAGE as TRANSPARENCY
+from .transparency import TEMPLATE as TRANSPARENCY_TEMPLATE
 from .transparency import page_context
 from .writer import Writer
 
@@ -96,7 +97,8 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
         Pages(content.in_language(tag), at, fragments, assets, settings.watch,
               urls.layout(tag, settings.language), source=default, summarize=localizer.summary, language=tag)
         for tag in settings.others]
-    prepare(languages, processes, meanwhile=partial(compile_builtin, env))
+    unused = () if transparency else (TRANSPARENCY_TEMPLATE,)  # the longest template
+    prepare(languages, processes, meanwhile=partial(compile_builtin, env, unused))
     # What the pages share, made before the pages are shared out so that no worker redoes it.
     verdicts = {d.slug: default.verdicts(d) for d in content.documents.values()}
     summaries = {d.slug: {v.id: default.summary(d, v) for v in d.versions}
@@ -193,7 +195,7 @@ def _transparency_page(env: Environment, common: dict[str, Any], settings: SiteS
     def url(to: str) -> str:
         return urls.relative(TRANSPARENCY, to)
 
-    html = render(env, ("transparency.html",), f"page {urls.file_for(TRANSPARENCY)!r}",
+    html = render(env, (TRANSPARENCY_TEMPLATE,), f"page {urls.file_for(TRANSPARENCY)!r}",
                   common, **transparency, url=url, page_url=TRANSPARENCY, switcher=[], alternates=[],
                   site_url=absolute(settings, "") if settings.base_url else None)
     return (rewrite_urls(html, urls.file_url) if settings.file_urls else html).encode("utf-8")

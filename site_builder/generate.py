@@ -33,6 +33,8 @@ from .transparency import page_context
 from .writer import Writer
 
 STYLESHEET = Path(__file__).parent / "static" / "site.css"
+RUNS_PER_PROCESS = 4
+"""The runs the pages are shared out in, per process."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -47,8 +49,8 @@ class Generated:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class WrittenPage:
-    """What making one page did: what :func:`_plan` found, then what rendering it (maybe in
-    another process) did."""
+    """What making one page (maybe in another process) did: what :func:`_make` found, then what
+    rendering it did."""
 
     url: str
     file: str
@@ -107,7 +109,7 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
                  for d in content.documents.values()}
     sources = {(d.slug, v.id): v for d in content.documents.values() for v in d.versions}
     keys = cache.PageKeys(settings)
-    made: list[tuple[WrittenPage, Callable[[], WrittenPage] | None]] = []  # each page, its rendering if due
+    tasks: list[Callable[[], WrittenPage]] = []  # each page made, rendered and written where due
     for pages in languages:
         localizer.language = pages.language
         language = Language(pages=pages, common={
@@ -117,20 +119,21 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
                     for d in pages.content.documents.values()],
             "transparency": TRANSPARENCY if transparency else None,
         })
-        made += [_plan(make, language=language, env=env, localizer=localizer, settings=settings,
-                       writer=writer, assets=assets, before=before, keys=keys, sources=sources)
-                 for make in pages.makers()]
+        tasks += [partial(_make, make, language=language, env=env, localizer=localizer, settings=settings,
+                          writer=writer, assets=assets, before=before, keys=keys, sources=sources)
+                  for make in pages.makers()]
     localizer.language = settings.language
-    renders = [render for _, render in made if render is not None]
-    size = max(1, -(-len(renders) // (2 * (processes or os.cpu_count() or 1))))
 
-    def meanwhile() -> None:  # while the pages are rendered elsewhere
+    def meanwhile() -> None:  # while the pages are made elsewhere
         fragments.save()
         writer.write(urls.VERSIONS_JSON, versions_json(content, at, settings, verdicts, generated))
 
-    runs = [renders[start:start + size] for start in range(0, len(renders), size)]
-    written = {page.file: page for run in parallel.run(runs, processes, meanwhile) for page in run}
-    made_pages = [written.get(planned.file, planned) for planned, _ in made]
+    # Runs of every so many pages (a diff page takes longer than a version's): alike, many
+    # enough for the processes to finish together.
+    count = min(len(tasks), RUNS_PER_PROCESS * (processes or os.cpu_count() or 1))
+    runs = [tasks[start::count] for start in range(count)]
+    done = parallel.run(runs, processes, meanwhile)
+    made_pages = [done[n % count][n // count] for n in range(len(tasks))]
     for page in made_pages:
         writer.account(page.file, written=page.written)
         assets.add(page.files, page.sources)
@@ -156,12 +159,11 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
                      made_from={page.file: page.key for page in made_pages if page.key})
 
 
-def _plan(make: Callable[[], Page], *, language: Language, env: Environment, localizer: Localizer,
+def _make(make: Callable[[], Page], *, language: Language, env: Environment, localizer: Localizer,
           settings: SiteSettings, writer: Writer, assets: Assets, before: cache.Previous,
-          keys: cache.PageKeys, sources: dict[tuple[str, str], Version]
-          ) -> tuple[WrittenPage, Callable[[], WrittenPage] | None]:
-    """Make one page, and the task that renders and writes it, unless the file there is what
-    the previous build made from the same things."""
+          keys: cache.PageKeys, sources: dict[tuple[str, str], Version]) -> WrittenPage:
+    """Make one page, and render and write it unless the file there is what the previous
+    build made from the same things."""
     localizer.language = language.pages.language  # its generated summaries
     page = make()
     file = urls.file_for(page.url)
@@ -174,14 +176,14 @@ def _plan(make: Callable[[], Page], *, language: Language, env: Environment, loc
     planned = WrittenPage(url=page.url, file=file, written=False, key=key, files=files, sources=found,
                           sitemap=(page.url, own, shown) if listed else None)
     if key is not None and before.made_from.get(file) == key and writer.stamp(file) == before.files.get(file):
-        return planned, None
-    return planned, partial(_write, planned, page, language=language, shown=shown, env=env,
-                            localizer=localizer, settings=settings, writer=writer, assets=assets)
+        return planned
+    return _write(planned, page, language=language, shown=shown, env=env, localizer=localizer,
+                  settings=settings, writer=writer, assets=assets)
 
 
 def _write(planned: WrittenPage, page: Page, *, language: Language, shown: list[str], env: Environment,
            localizer: Localizer, settings: SiteSettings, writer: Writer, assets: Assets) -> WrittenPage:
-    """Render ``page`` (:func:`_plan` made it ``planned``) and write it."""
+    """Render ``page`` (:func:`_make` made it ``planned``) and write it."""
     localizer.language = language.pages.language  # its generated summaries, then its template
     html = _render(env, page, page.values(), language.common, settings, language.pages.urls, shown)
     written = writer.write(planned.file, html.encode("utf-8"))

@@ -10,9 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any
-
-from jinja2 import Environment
+from typing import TYPE_CHECKING, Any
 
 from terms import Content, Version
 
@@ -26,11 +24,13 @@ from .pages import Page, Pages, prepare
 from .render import rewrite_urls
 from .settings import SiteSettings
 from .status import title
-from .templates import compile_builtin, environment, override, render
 from .transparency import PAGE as TRANSPARENCY
 from .transparency import TEMPLATE as TRANSPARENCY_TEMPLATE
 from .transparency import page_context
 from .writer import Writer
+
+if TYPE_CHECKING:  # jinja2 and the templates are imported while the workers compare (see generate)
+    from jinja2 import Environment
 
 STYLESHEET = Path(__file__).parent / "static" / "site.css"
 RUNS_PER_PROCESS = 4
@@ -92,15 +92,22 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
         raise SiteBuildError(f"the documents are in {content.language!r} but the site's language is "
                              f"{settings.language!r}: load them with language={settings.language!r}")
     localizer = Localizer(settings.language, settings.templates)
-    env = environment(settings.templates, localizer)
     assets = Assets(content)
     default = Pages(content, at, fragments, assets, settings.watch)
     languages = [default] + [
         Pages(content.in_language(tag), at, fragments, assets, settings.watch,
               urls.layout(tag, settings.language), source=default, summarize=localizer.summary, language=tag)
         for tag in settings.others]
-    unused = () if transparency else (TRANSPARENCY_TEMPLATE,)  # the longest template
-    prepare(languages, processes, meanwhile=partial(compile_builtin, env, unused))
+    environments: list[Environment] = []
+
+    def templates() -> None:  # here while the workers compare, which need no templates
+        from .templates import compile_builtin, environment
+
+        environments.append(environment(settings.templates, localizer))
+        compile_builtin(environments[0], () if transparency else (TRANSPARENCY_TEMPLATE,))  # the longest
+
+    prepare(languages, processes, meanwhile=templates)
+    env = environments[0]
     # What the pages share, made before the pages are shared out so that no worker redoes it.
     verdicts = {d.slug: default.verdicts(d) for d in content.documents.values()}
     summaries = {d.slug: {v.id: default.summary(d, v) for v in d.versions}
@@ -147,6 +154,8 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
                      _transparency_page(env, {**common, "nav": nav}, settings, transparency))
     for path in sorted(extra):
         writer.write(path, extra[path])
+    from .templates import render  # imported while the workers compared (see templates above)
+
     feed = feed_entries(content, at, settings, verdicts, summaries)
     writer.write(urls.FEED, render(env, ("feed.xml",), repr(urls.FEED), common, entries=feed).encode("utf-8"))
     sitemap = sitemap_entries([page.sitemap for page in made_pages if page.sitemap], content, settings)
@@ -194,6 +203,8 @@ def _write(planned: WrittenPage, page: Page, *, language: Language, shown: list[
 def _transparency_page(env: Environment, common: dict[str, Any], settings: SiteSettings,
                        transparency: dict[str, Any]) -> bytes:
     """The page explaining the transparency log's files, in the site's language."""
+    from .templates import render
+
     def url(to: str) -> str:
         return urls.relative(TRANSPARENCY, to)
 
@@ -222,6 +233,8 @@ def _prevailing(settings: SiteSettings, localizer: Localizer, language: str) -> 
 
 def _render(env: Environment, page: Page, context: dict[str, Any], common: dict[str, Any],
             settings: SiteSettings, layout: urls.Layout, shown: list[str]) -> str:
+    from .templates import render
+
     if page.url == urls.NOT_FOUND:
         def url(to: str) -> str:
             return (settings.root_url or "/") + to
@@ -254,5 +267,7 @@ def _alternates(page: Page, settings: SiteSettings, layout: urls.Layout, shown: 
 
 
 def _stylesheet(settings: SiteSettings) -> bytes:
+    from .templates import override
+
     custom = override(settings.templates, urls.STYLESHEET) if settings.templates else None
     return custom if custom is not None else STYLESHEET.read_bytes()

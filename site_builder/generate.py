@@ -100,11 +100,12 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
         for tag in settings.others]
     environments: list[Environment] = []
 
-    def templates() -> None:  # here while the workers compare, which need no templates
+    def templates() -> None:  # here while the workers compare, which need no templates or words
         from .templates import compile_builtin, environment
 
         environments.append(environment(settings.templates, localizer))
         compile_builtin(environments[0], () if transparency else (TRANSPARENCY_TEMPLATE,))  # the longest
+        localizer.load(settings.languages, at)
 
     prepare(languages, processes, meanwhile=templates)
     env = environments[0]

@@ -58,6 +58,13 @@ class Localizer:
             self._catalogs[language] = found
         return self._catalogs[language]
 
+    def load(self, languages: tuple[str, ...], day: date) -> None:
+        """Read the catalogs and the ways of writing dates (``day``) of ``languages`` now: in the
+        process the workers that render the pages are forked from, rather than in each of them."""
+        for tag in languages:
+            self.catalog(tag)
+            _longdate(day, tag)
+
     def gettext(self, message: str) -> str:
         return self.catalog(self.language).gettext(message)
 

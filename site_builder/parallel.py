@@ -14,7 +14,7 @@ Task = Callable[[], Result]
 
 TASKS_PER_WORKER = 3
 """The fewest tasks per process worth starting workers for, unless told (pages to render)."""
-SHORTEST_PIECE = 12
+SHORTEST_PIECE = 6
 """The fewest tasks of a piece cut from a run: a piece's first tasks redo what the run's tasks share."""
 _NUMBER = 4
 """The bytes of a number in the pipe :func:`run` deals the runs through."""

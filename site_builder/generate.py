@@ -10,9 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any
-
-from jinja2 import Environment
+from typing import TYPE_CHECKING, Any
 
 from terms import Content, Version
 
@@ -26,12 +24,17 @@ from .pages import Page, Pages, prepare
 from .render import rewrite_urls
 from .settings import SiteSettings
 from .status import title
-from .templates import compile_builtin, environment, override, render
 from .transparency import PAGE as TRANSPARENCY
+from .transparency import TEMPLATE as TRANSPARENCY_TEMPLATE
 from .transparency import page_context
 from .writer import Writer
 
+if TYPE_CHECKING:  # jinja2 and the templates are imported while the workers compare (see generate)
+    from jinja2 import Environment
+
 STYLESHEET = Path(__file__).parent / "static" / "site.css"
+RUNS_PER_PROCESS = 4
+"""The runs the pages are shared out in, per process."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -46,8 +49,8 @@ class Generated:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class WrittenPage:
-    """What making one page did: what :func:`_plan` found, then what rendering it (maybe in
-    another process) did."""
+    """What making one page (maybe in another process) did: what :func:`_make` found, then what
+    rendering it did."""
 
     url: str
     file: str
@@ -89,14 +92,23 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
         raise SiteBuildError(f"the documents are in {content.language!r} but the site's language is "
                              f"{settings.language!r}: load them with language={settings.language!r}")
     localizer = Localizer(settings.language, settings.templates)
-    env = environment(settings.templates, localizer)
     assets = Assets(content)
     default = Pages(content, at, fragments, assets, settings.watch)
     languages = [default] + [
         Pages(content.in_language(tag), at, fragments, assets, settings.watch,
               urls.layout(tag, settings.language), source=default, summarize=localizer.summary, language=tag)
         for tag in settings.others]
-    prepare(languages, processes, meanwhile=partial(compile_builtin, env))
+    environments: list[Environment] = []
+
+    def templates() -> None:  # here while the workers compare, which need no templates or words
+        from .templates import compile_builtin, environment
+
+        environments.append(environment(settings.templates, localizer))
+        compile_builtin(environments[0], () if transparency else (TRANSPARENCY_TEMPLATE,))  # the longest
+        localizer.load(settings.languages, at)
+
+    prepare(languages, processes, meanwhile=templates)
+    env = environments[0]
     # What the pages share, made before the pages are shared out so that no worker redoes it.
     verdicts = {d.slug: default.verdicts(d) for d in content.documents.values()}
     summaries = {d.slug: {v.id: default.summary(d, v) for v in d.versions}
@@ -105,7 +117,7 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
                  for d in content.documents.values()}
     sources = {(d.slug, v.id): v for d in content.documents.values() for v in d.versions}
     keys = cache.PageKeys(settings)
-    made: list[tuple[WrittenPage, Callable[[], WrittenPage] | None]] = []  # each page, its rendering if due
+    tasks: list[Callable[[], WrittenPage]] = []  # each page made, rendered and written where due
     for pages in languages:
         localizer.language = pages.language
         language = Language(pages=pages, common={
@@ -115,20 +127,21 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
                     for d in pages.content.documents.values()],
             "transparency": TRANSPARENCY if transparency else None,
         })
-        made += [_plan(make, language=language, env=env, localizer=localizer, settings=settings,
-                       writer=writer, assets=assets, before=before, keys=keys, sources=sources)
-                 for make in pages.makers()]
+        tasks += [partial(_make, make, language=language, env=env, localizer=localizer, settings=settings,
+                          writer=writer, assets=assets, before=before, keys=keys, sources=sources)
+                  for make in pages.makers()]
     localizer.language = settings.language
-    renders = [render for _, render in made if render is not None]
-    size = max(1, -(-len(renders) // (2 * (processes or os.cpu_count() or 1))))
 
-    def meanwhile() -> None:  # while the pages are rendered elsewhere
+    def meanwhile() -> None:  # while the pages are made elsewhere
         fragments.save()
         writer.write(urls.VERSIONS_JSON, versions_json(content, at, settings, verdicts, generated))
 
-    runs = [renders[start:start + size] for start in range(0, len(renders), size)]
-    written = {page.file: page for run in parallel.run(runs, processes, meanwhile) for page in run}
-    made_pages = [written.get(planned.file, planned) for planned, _ in made]
+    # Runs of every so many pages (a diff page takes longer than a version's): alike, many
+    # enough for the processes to finish together.
+    count = min(len(tasks), RUNS_PER_PROCESS * (processes or os.cpu_count() or 1))
+    runs = [tasks[start::count] for start in range(count)]
+    done = parallel.run(runs, processes, meanwhile)
+    made_pages = [done[n % count][n // count] for n in range(len(tasks))]
     for page in made_pages:
         writer.account(page.file, written=page.written)
         assets.add(page.files, page.sources)
@@ -142,6 +155,8 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
                      _transparency_page(env, {**common, "nav": nav}, settings, transparency))
     for path in sorted(extra):
         writer.write(path, extra[path])
+    from .templates import render  # imported while the workers compared (see templates above)
+
     feed = feed_entries(content, at, settings, verdicts, summaries)
     writer.write(urls.FEED, render(env, ("feed.xml",), repr(urls.FEED), common, entries=feed).encode("utf-8"))
     sitemap = sitemap_entries([page.sitemap for page in made_pages if page.sitemap], content, settings)
@@ -154,12 +169,11 @@ def generate(content: Content, at: date, settings: SiteSettings, writer: Writer,
                      made_from={page.file: page.key for page in made_pages if page.key})
 
 
-def _plan(make: Callable[[], Page], *, language: Language, env: Environment, localizer: Localizer,
+def _make(make: Callable[[], Page], *, language: Language, env: Environment, localizer: Localizer,
           settings: SiteSettings, writer: Writer, assets: Assets, before: cache.Previous,
-          keys: cache.PageKeys, sources: dict[tuple[str, str], Version]
-          ) -> tuple[WrittenPage, Callable[[], WrittenPage] | None]:
-    """Make one page, and the task that renders and writes it, unless the file there is what
-    the previous build made from the same things."""
+          keys: cache.PageKeys, sources: dict[tuple[str, str], Version]) -> WrittenPage:
+    """Make one page, and render and write it unless the file there is what the previous
+    build made from the same things."""
     localizer.language = language.pages.language  # its generated summaries
     page = make()
     file = urls.file_for(page.url)
@@ -172,14 +186,14 @@ def _plan(make: Callable[[], Page], *, language: Language, env: Environment, loc
     planned = WrittenPage(url=page.url, file=file, written=False, key=key, files=files, sources=found,
                           sitemap=(page.url, own, shown) if listed else None)
     if key is not None and before.made_from.get(file) == key and writer.stamp(file) == before.files.get(file):
-        return planned, None
-    return planned, partial(_write, planned, page, language=language, shown=shown, env=env,
-                            localizer=localizer, settings=settings, writer=writer, assets=assets)
+        return planned
+    return _write(planned, page, language=language, shown=shown, env=env, localizer=localizer,
+                  settings=settings, writer=writer, assets=assets)
 
 
 def _write(planned: WrittenPage, page: Page, *, language: Language, shown: list[str], env: Environment,
            localizer: Localizer, settings: SiteSettings, writer: Writer, assets: Assets) -> WrittenPage:
-    """Render ``page`` (:func:`_plan` made it ``planned``) and write it."""
+    """Render ``page`` (:func:`_make` made it ``planned``) and write it."""
     localizer.language = language.pages.language  # its generated summaries, then its template
     html = _render(env, page, page.values(), language.common, settings, language.pages.urls, shown)
     written = writer.write(planned.file, html.encode("utf-8"))
@@ -190,10 +204,12 @@ def _write(planned: WrittenPage, page: Page, *, language: Language, shown: list[
 def _transparency_page(env: Environment, common: dict[str, Any], settings: SiteSettings,
                        transparency: dict[str, Any]) -> bytes:
     """The page explaining the transparency log's files, in the site's language."""
+    from .templates import render
+
     def url(to: str) -> str:
         return urls.relative(TRANSPARENCY, to)
 
-    html = render(env, ("transparency.html",), f"page {urls.file_for(TRANSPARENCY)!r}",
+    html = render(env, (TRANSPARENCY_TEMPLATE,), f"page {urls.file_for(TRANSPARENCY)!r}",
                   common, **transparency, url=url, page_url=TRANSPARENCY, switcher=[], alternates=[],
                   site_url=absolute(settings, "") if settings.base_url else None)
     return (rewrite_urls(html, urls.file_url) if settings.file_urls else html).encode("utf-8")
@@ -218,6 +234,8 @@ def _prevailing(settings: SiteSettings, localizer: Localizer, language: str) -> 
 
 def _render(env: Environment, page: Page, context: dict[str, Any], common: dict[str, Any],
             settings: SiteSettings, layout: urls.Layout, shown: list[str]) -> str:
+    from .templates import render
+
     if page.url == urls.NOT_FOUND:
         def url(to: str) -> str:
             return (settings.root_url or "/") + to
@@ -250,5 +268,7 @@ def _alternates(page: Page, settings: SiteSettings, layout: urls.Layout, shown: 
 
 
 def _stylesheet(settings: SiteSettings) -> bytes:
+    from .templates import override
+
     custom = override(settings.templates, urls.STYLESHEET) if settings.templates else None
     return custom if custom is not None else STYLESHEET.read_bytes()

@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from terms import autonym, locale
@@ -59,6 +57,13 @@ class Localizer:
                             found = catalog
             self._catalogs[language] = found
         return self._catalogs[language]
+
+    def load(self, languages: tuple[str, ...], day: date) -> None:
+        """Read the catalogs and the ways of writing dates (``day``) of ``languages`` now: in the
+        process the workers that render the pages are forked from, rather than in each of them."""
+        for tag in languages:
+            self.catalog(tag)
+            _longdate(day, tag)
 
     def gettext(self, message: str) -> str:
         return self.catalog(self.language).gettext(message)
@@ -111,6 +116,9 @@ class Localizer:
     def _site(self, tag: str) -> Translations | None:
         if self._templates is None:
             return None
+        from babel.messages.mofile import write_mo  # here: only a site's own catalogs need them
+        from babel.messages.pofile import read_po
+
         from .templates import override  # the templates module installs this one
 
         data = override(self._templates, f"locale/{tag.replace('-', '_')}/{CATALOG}.po")

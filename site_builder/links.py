@@ -29,12 +29,16 @@ import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from terms import PUBLISHED_SUFFIXES, Content, Version, committed_file, link_target, open_repo, read_file
 
 from . import urls
 from .render import rewrite_urls
+
+if TYPE_CHECKING:
+    import git
 
 MARK = ".termsledger-asset/"
 """Prefix of the link targets :func:`resolver` leaves for :meth:`Assets.fill`."""
@@ -116,8 +120,9 @@ def source_path(version_path: str, href: str) -> tuple[str, str] | None:
 
 class Assets:
     """Finds the files the bodies of ``content`` refer to and keeps them for the writer. Each
-    process reads git with its own repository object (a forked worker must not share the
-    ``git cat-file`` processes of the one it was forked from)."""
+    process reads git with its own repository object, opened when a file is first looked for
+    (a forked worker must not share the ``git cat-file`` processes of the one it was forked
+    from, and most sites link to no file)."""
 
     def __init__(self, content: Content):
         self.root = Path(content.root).resolve()
@@ -125,11 +130,11 @@ class Assets:
         """Site path of each file to publish: its bytes."""
         self.sources: set[str] = set()
         """The working-tree files looked for (found or not), relative to the content folder."""
-        self._repo = open_repo(self.root)
-        self._pid = os.getpid()
-        tree = self._repo.working_tree_dir if self._repo else None
-        top = Path(tree).resolve() if tree else self.root
-        self._prefix = "" if top == self.root else self.root.relative_to(top).as_posix() + "/"
+        self._repo: git.Repo | None = None
+        self._pid: int | None = None
+        """The process that opened :attr:`_repo`."""
+        self._prefix = ""
+        """The content folder in the repository (``""`` at its top, else ``folder/``)."""
         self._found: dict[tuple[str | None, str], str | None] = {}
         self._new: tuple[dict[str, bytes], set[str]] = ({}, set())
 
@@ -195,6 +200,9 @@ class Assets:
     def _committed(self, commit: str, path: str) -> bytes | None:
         if self._pid != os.getpid():
             self._repo, self._pid = open_repo(self.root), os.getpid()
+            tree = self._repo.working_tree_dir if self._repo else None
+            top = Path(tree).resolve() if tree else self.root
+            self._prefix = "" if top == self.root else self.root.relative_to(top).as_posix() + "/"
         return committed_file(self._repo, commit, self._prefix + path) if self._repo else None
 
     def _working(self, path: str) -> bytes | None:

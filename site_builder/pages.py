@@ -312,19 +312,25 @@ class Pages:
 
     def _resolved(self, redline: Redline, old: Version, new: Version, page_url: str) -> Redline:
         """``redline`` with the links of each side resolved as on that version's page."""
-        resolvers = [(links.side_resolver(side, version, page_url, self.bodies.targets(version.effective,
+        resolvers = [(links.SIDE.format(side),
+                      links.side_resolver(side, version, page_url, self.bodies.targets(version.effective,
                                                                                        version.language),
                                           self.urls), version)
                      for side, version in zip(SIDES, (old, new), strict=True)]
 
         def resolve(html: str) -> str:
-            for link, version in resolvers:
-                html = self.assets.fill(rewrite_urls(html, link), version, page_url)
+            for prefix, link, version in resolvers:
+                if prefix in html:  # a side's links start with it, as written (most sections have none)
+                    html = rewrite_urls(html, link)
+                html = self.assets.fill(html, version, page_url)
             return html
 
-        sections = tuple(replace(s, heading=resolve(s.heading), html=resolve(s.html))
-                         for s in redline.sections)
-        return replace(redline, sections=sections)
+        sections = []
+        for section in redline.sections:
+            heading, html = resolve(section.heading), resolve(section.html)
+            unchanged = heading is section.heading and html is section.html
+            sections.append(section if unchanged else replace(section, heading=heading, html=html))
+        return replace(redline, sections=tuple(sections))
 
     def verdicts(self, document: Document) -> dict[str, bool | None]:
         """For each version id, the analysis' verdict on the change from the version before

@@ -3,28 +3,32 @@
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
+import pickle
+import signal
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar, cast
-
-if TYPE_CHECKING:
-    from multiprocessing.sharedctypes import Synchronized
+from typing import TypeVar, cast
 
 Result = TypeVar("Result")
 Task = Callable[[], Result]
 
 TASKS_PER_WORKER = 3
 """The fewest tasks per process worth starting workers for, unless told (pages to render)."""
-SHORTEST_PIECE = 12
+SHORTEST_PIECE = 6
 """The fewest tasks of a piece cut from a run: a piece's first tasks redo what the run's tasks share."""
+_NUMBER = 4
+"""The bytes of a number in the pipe :func:`run` deals the runs through."""
+_NUMBERS = 1024
+"""The most numbers dealt (4 KiB: a pipe holds them all, wherever it is)."""
 
 _runs: list[Sequence[Callable[[], object]]] = []
 """The runs of the :func:`run` in progress, which forked workers find in their copy of memory."""
-_order: list[int] = []
-"""The runs of :data:`_runs` in the order they are taken: the longest first."""
-_taken: Synchronized[int] | None = None
-"""How many of :data:`_order` were taken, shared by the processes of the :func:`run` in progress."""
+_order: list[list[int]] = []
+"""The runs of :data:`_runs` in the order they are taken, the longest first, in groups (of
+one run unless there are more than :data:`_NUMBERS`)."""
+_dealt: int | None = None
+"""The pipe (its reading end) from which the processes of the :func:`run` in progress take
+the numbers of the groups of :data:`_order`: each number is read by one process."""
 
 
 def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
@@ -43,15 +47,15 @@ def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
     raised at once.
 
     :param processes: CPUs to use. Defaults to all of them. The tasks run in this process with
-        one CPU, without the ``fork`` start method, or when there are fewer than ``worth`` per
+        one CPU, where processes cannot be forked, or when there are fewer than ``worth`` per
         process.
     :param worth: The fewest tasks per process worth starting workers for (starting one takes
         longer than rendering a few pages).
     """
-    global _runs, _order, _taken
+    global _runs, _order, _dealt
     total = sum(len(r) for r in runs)
     workers = min(processes or os.cpu_count() or 1, total // worth)
-    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if workers < 2 or not hasattr(os, "fork"):
         here = [[task() for task in tasks] for tasks in runs]
         meanwhile()
         return here
@@ -64,49 +68,84 @@ def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
             break
         middle = (start + end) // 2
         pieces[pieces.index(longest):pieces.index(longest) + 1] = [(n, start, middle), (n, middle, end)]
-    context = multiprocessing.get_context("fork")
     _runs = [runs[n][start:end] for n, start, end in pieces]
-    _order = sorted(range(len(pieces)), key=lambda i: pieces[i][1] - pieces[i][2])
-    _taken = context.Value("i", 0)
+    order = sorted(range(len(pieces)), key=lambda i: pieces[i][1] - pieces[i][2])
+    group = -(-len(order) // _NUMBERS)
+    _order = [order[start:start + group] for start in range(0, len(order), group)]
+    _dealt, deal = os.pipe()  # written whole before any is read: each read takes one number whole
+    os.write(deal, b"".join(n.to_bytes(_NUMBER, "little") for n in range(len(_order))))
+    os.close(deal)
     frozen = gc.get_freeze_count()  # by the caller, who unfreezes them
     gc.freeze()  # the workers' collections leave this process's objects alone: no copying them
+    children: dict[int, int] = {}  # the pipe each worker sends its results through, by process id
     try:
-        with context.Pool(workers - 1) as pool:
-            theirs = [pool.apply_async(_take) for _ in range(workers - 1)]
-            meanwhile()
-            done = _take()
-            for share in theirs:
-                done.update(share.get())
+        for _ in range(workers - 1):
+            results, send = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(results)
+                _work(send)
+            os.close(send)
+            children[pid] = results
+        meanwhile()
+        done = _take()
+        for pid in list(children):
+            with open(children[pid], "rb", closefd=False) as pipe:
+                data = pipe.read()
+            os.close(children.pop(pid))
+            os.waitpid(pid, 0)
+            found = pickle.loads(data) if data else RuntimeError("a worker process ended before sending "
+                                                                 "its results")
+            if isinstance(found, Exception):
+                raise found
+            done.update(found)
     finally:
+        for pid, results in children.items():  # on an error here: the workers are stopped
+            os.kill(pid, signal.SIGTERM)
+            os.close(results)
+            os.waitpid(pid, 0)
+        os.close(_dealt)
         if not frozen:
             gc.unfreeze()
-        _runs, _order, _taken = [], [], None
-    results: list[list[Result]] = [[] for _ in runs]
+        _runs, _order, _dealt = [], [], None
+    collected: list[list[Result]] = [[] for _ in runs]
     for index, (n, _, _) in enumerate(pieces):
         finished, error = done[index]
         if error is not None:
             raise error
-        results[n].extend(cast("list[Result]", finished))
-    return results
+        collected[n].extend(cast("list[Result]", finished))
+    return collected
+
+
+def _work(send: int) -> None:
+    """A worker's life: :func:`_take`, its results pickled into the pipe ``send``, then the end
+    of the process (without the exit handlers of the process it was forked from)."""
+    status = 1
+    try:
+        try:
+            data = pickle.dumps(_take())
+        except Exception as error:  # a result or an error that cannot be pickled
+            data = pickle.dumps(RuntimeError(f"a worker's results cannot be sent: {error!r}"))
+        with open(send, "wb") as pipe:
+            pipe.write(data)
+        status = 0
+    finally:
+        os._exit(status)
 
 
 def _take() -> dict[int, tuple[list[object], Exception | None]]:
     """Run the runs of :data:`_runs` not taken yet, one at a time, until none is left: for
     each, the results of its tasks up to the first that fails, and its error."""
-    assert _taken is not None
+    assert _dealt is not None
     done: dict[int, tuple[list[object], Exception | None]] = {}
-    while True:
-        with _taken.get_lock():
-            taken = _taken.value
-            _taken.value += 1
-        if taken >= len(_order):
-            return done
-        index = _order[taken]
-        results: list[object] = []
-        try:
-            for task in _runs[index]:
-                results.append(task())
-        except Exception as error:  # raised by the process that shared out the work, in order
-            done[index] = (results, error)
-        else:
-            done[index] = (results, None)
+    while number := os.read(_dealt, _NUMBER):
+        for index in _order[int.from_bytes(number, "little")]:
+            results: list[object] = []
+            try:
+                for task in _runs[index]:
+                    results.append(task())
+            except Exception as error:  # raised by the process that shared out the work, in order
+                done[index] = (results, error)
+            else:
+                done[index] = (results, None)
+    return done

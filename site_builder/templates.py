@@ -93,11 +93,13 @@ def environment(templates: Path | None = None, localizer: Localizer | None = Non
     return env
 
 
-def compile_builtin(env: Environment) -> None:
+def compile_builtin(env: Environment, unused: tuple[str, ...] = ()) -> None:
     """Compile the templates that have the names of the built-in ones (a site's own where it
-    overrides them), so that the processes forked after share them; one that fails is left
-    for the page that uses it to report."""
+    overrides them), but the ``unused`` ones, so that the processes forked after share them;
+    one that fails is left for the page that uses it to report."""
     for path in sorted(BUILTIN.iterdir()):
+        if path.name in unused:
+            continue
         try:
             env.get_template(path.name)
         except (TemplateError, SiteBuildError):

@@ -12,6 +12,7 @@ from typing import Any
 from .errors import SiteBuildError
 
 PAGE = "transparency/"
+TEMPLATE = "transparency.html"
 KEYS = "transparency/keys.json"
 INDEX = "transparency/checkpoints.json"
 LATEST = "transparency/checkpoint"

@@ -41,6 +41,9 @@ class Writer:
         self.root = self.out_dir.resolve()
         self._written: set[str] = set()
         self._unchanged: set[str] = set()
+        self._folders: dict[str, Path] = {"": self.root}
+        """Each folder of the files met, relative, resolved (once: a page is a file in a folder
+        of its own, inside folders shared by many)."""
 
     @property
     def produced(self) -> set[str]:
@@ -52,7 +55,12 @@ class Writer:
         parts = PurePosixPath(rel).parts
         if not rel or rel.startswith("/") or "\\" in rel or any(p in ("..", ".") for p in parts):
             raise InvalidPath(f"refusing to write {rel!r}: not a plain path inside the output folder")
-        target = (self.root / rel).resolve()
+        folder = "/".join(parts[:-1])
+        if (parent := self._folders.get(folder)) is None:
+            parent = self._folders[folder] = (self.root / folder).resolve()
+        target = parent / parts[-1]
+        if target.is_symlink():
+            target = target.resolve()
         if not target.is_relative_to(self.root):
             raise InvalidPath(f"refusing to write {rel!r}: it resolves outside {self.root}")
         return target

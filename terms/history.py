@@ -1,23 +1,30 @@
 """Read the revisions of the files of a content folder from git history.
 
-History is read with a constant number of git processes whatever its length:
-one ``git log`` for the list of changes and one persistent ``git cat-file``
-for the file contents.
+History is read with a constant number of git processes whatever its length: one ``git
+rev-parse`` for the repository, one ``git log`` for the list of changes and one ``git
+cat-file`` for the file contents, run directly. Anything unusual (no repository, no commit
+yet, a damaged object…) is read again through GitPython, imported only then (it takes
+longer to import than the history takes to read), which names what is wrong.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path, PurePosixPath
-
-import git
+from typing import TYPE_CHECKING
 
 from .errors import ContentError
 from .files import MAX_DOCUMENT_BYTES, MAX_FILE_BYTES, file_problem, read_file, size_text
 from .model import Problem
+
+if TYPE_CHECKING:
+    import git
 
 _REGULAR_MODES = (0o100644, 0o100755)
 _Chain = list[tuple[str, str, str, datetime]]
@@ -104,6 +111,8 @@ def open_repo(root: Path) -> git.Repo | None:
     """The git repository that contains ``root``, or ``None`` for a plain folder (or a
     repository without a commit yet). Raises :class:`ContentError` when the repository's
     current commit cannot be read."""
+    import git
+
     root = root.resolve()
     try:
         repo = git.Repo(root, search_parent_directories=True)
@@ -113,12 +122,7 @@ def open_repo(root: Path) -> git.Repo | None:
         repo = None
     # a repository that is not bare works in its working tree
     top = Path(repo.working_dir).resolve() if repo is not None and not repo.bare else None
-    for folder in (root, *root.parents):
-        if folder == top:
-            break
-        if os.path.lexists(folder / ".git"):
-            raise ContentError(f"{folder / '.git'} is not a git repository git can read: repair it, or "
-                               f"remove it to read the folder without its history")
+    _no_other_repository(root, top)
     if repo is None or top is None:
         return None
     try:
@@ -130,6 +134,17 @@ def open_repo(root: Path) -> git.Repo | None:
     except git.GitCommandError as error:
         raise ContentError(_damaged(repo, error, "the current commit", head)) from None
     return repo
+
+
+def _no_other_repository(root: Path, top: Path | None) -> None:
+    """Raise :class:`ContentError` when a folder from ``root`` up to the top of its repository
+    ``top`` (or up to ``/`` without one) holds a ``.git`` that is not that repository."""
+    for folder in (root, *root.parents):
+        if folder == top:
+            break
+        if os.path.lexists(folder / ".git"):
+            raise ContentError(f"{folder / '.git'} is not a git repository git can read: repair it, or "
+                               f"remove it to read the folder without its history")
 
 
 def file_histories(root: Path, include: tuple[str, ...],
@@ -144,19 +159,23 @@ def file_histories(root: Path, include: tuple[str, ...],
     """
     root = root.resolve()
     current, problems = working_files(root, include, exclude)
-    repo = open_repo(root)
-    if repo is None:
-        return {rel: [_working(root, rel, in_git=False)] for rel in current}, problems
-    top = Path(repo.working_dir).resolve()  # not bare: see open_repo
-    prefix = root.relative_to(top).as_posix()
-    prefix = "" if prefix == "." else prefix + "/"
-    chains = _chains(repo, prefix)
+    read = _read_directly(root, current, include, exclude)
+    if read is None:  # unusual: read through GitPython, which names what is wrong
+        repo = open_repo(root)
+        if repo is None:
+            return {rel: [_working(root, rel, in_git=False)] for rel in current}, problems
+        top = Path(repo.working_dir).resolve()  # not bare: see open_repo
+        chains = _chains(partial(_log, repo), _prefix(root, top))
+        wanted = _wanted(chains, current, include, exclude)
+        blobs = {sha: _read_blob(repo, sha, what) for sha, what in wanted.items()}
+    else:
+        chains, blobs = read
     histories = {}
     for rel in current:
         revisions = []
         for path, blob, commit, at in chains.get(rel, []):
             if matches(path, include, exclude):
-                data = _read_blob(repo, blob, f"{path} in commit {commit[:10]}")
+                data = blobs[blob]
                 if data is None:
                     problems.append(Problem(rel, 1, "warning",
                                             f"the text of {path} in commit {commit[:10]} is larger than "
@@ -184,6 +203,8 @@ def _working(root: Path, rel: str, in_git: bool) -> Revision:
 def _read_blob(repo: git.Repo, sha: str, what: str, limit: int = MAX_DOCUMENT_BYTES) -> bytes | None:
     """The bytes of the blob ``sha`` (``what`` it is, for errors), ``None`` when larger than ``limit``.
     Raises :class:`ContentError` when git cannot read it."""
+    import git
+
     try:
         stream = repo.odb.stream(bytes.fromhex(sha))
         if stream.size > limit:
@@ -201,6 +222,8 @@ def committed_file(repo: git.Repo, commit: str, path: str, limit: int = MAX_FILE
     is a regular file there of at most ``limit`` bytes (a symbolic link is not a file: it is
     ``None``, as is a path the commit does not have). Raises :class:`ContentError` when git
     cannot read it."""
+    import git
+
     try:
         blob = repo.commit(commit).tree / path
     except KeyError:
@@ -215,6 +238,8 @@ def committed_file(repo: git.Repo, commit: str, path: str, limit: int = MAX_FILE
 def _damaged(repo: git.Repo, error: Exception, what: str, sha: str | None = None) -> str:
     """The error for a repository git cannot read: ``what`` (the object ``sha``) could not be
     read, and git's own words, which name the damaged file."""
+    import git
+
     if sha and not isinstance(error, git.GitCommandError):
         try:  # the object store said "missing": ask git for its reasons
             repo.git.cat_file("-t", sha)
@@ -231,17 +256,90 @@ def _damaged(repo: git.Repo, error: Exception, what: str, sha: str | None = None
             f"'git fsck' lists what is damaged; clone the repository again")
 
 
-def _chains(repo: git.Repo, prefix: str) -> dict[str, _Chain]:
-    """Map each path under ``prefix`` that exists at HEAD or was deleted to its chain of
-    ``(path, blob, commit, committed_at)``, renames followed; a path deleted and added again
-    keeps one chain."""
+def _prefix(root: Path, top: Path) -> str:
+    """The content folder ``root`` in the repository whose working tree is ``top``: ``""`` or ``folder/``."""
+    prefix = root.relative_to(top).as_posix()
+    return "" if prefix == "." else prefix + "/"
+
+
+def _wanted(chains: dict[str, _Chain], current: list[str], include: tuple[str, ...],
+            exclude: tuple[str, ...]) -> dict[str, str]:
+    """The blobs of the revisions :func:`file_histories` reads, each with what it is (for errors)."""
+    return {blob: f"{path} in commit {commit[:10]}" for rel in current
+            for path, blob, commit, _ in chains.get(rel, []) if matches(path, include, exclude)}
+
+
+def _read_directly(root: Path, current: list[str], include: tuple[str, ...], exclude: tuple[str, ...]
+                   ) -> tuple[dict[str, _Chain], dict[str, bytes | None]] | None:
+    """The chains of the ``current`` files of ``root`` (see :func:`_chains`) and the bytes of
+    the blobs of their revisions (``None`` when larger than :data:`MAX_DOCUMENT_BYTES`), read by
+    running git directly; ``None`` when ``root`` is not plainly in the working tree of a
+    repository with a commit whose objects git reads without a complaint."""
     try:
-        output = repo.git.log(
-            "--topo-order", "--reverse", "--first-parent", "--diff-merges=first-parent",
-            "--raw", "--no-abbrev", "-M", "-z", "--format=%x01%H %ct", "--", prefix or ".",
-        )
+        found = _git(root, "rev-parse", "--is-bare-repository", "--show-toplevel", "--verify", "HEAD^{tree}")
+        bare, top_text, tree = found.decode("utf-8", "surrogateescape").split("\n")
+        if bare != "false":
+            return None
+        top = Path(top_text).resolve()
+        _no_other_repository(root, top)
+        chains = _chains(lambda *args: _git(top, "log", *args).decode("utf-8", "surrogateescape"),
+                         _prefix(root, top))
+        wanted = list(_wanted(chains, current, include, exclude))
+        blobs = _cat_files(top, [tree, *wanted])
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    if blobs is None:
+        return None
+    return chains, dict(zip(wanted, blobs[1:], strict=True))
+
+
+def _log(repo: git.Repo, *args: str) -> str:
+    """``git log args`` through GitPython; raises :class:`ContentError` naming what is damaged."""
+    import git
+
+    try:
+        output: str = repo.git.log(*args)
     except git.GitCommandError as error:
         raise ContentError(_damaged(repo, error, "the history")) from None
+    return output
+
+
+def _git(folder: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    """The output of ``git args`` run in ``folder`` (its last newline left out), as GitPython
+    runs it; raises :class:`subprocess.CalledProcessError` when it fails."""
+    env = {**os.environ, "LANGUAGE": "C", "LC_ALL": "C"}
+    output = subprocess.run([os.environ.get("GIT_PYTHON_GIT_EXECUTABLE", "git"), *args], cwd=folder, env=env,
+                            input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
+                            capture_output=True, check=True).stdout
+    return output[:-1] if output.endswith(b"\n") else output
+
+
+def _cat_files(top: Path, shas: list[str]) -> list[bytes | None] | None:
+    """The bytes of each object of ``shas`` in the repository of ``top`` through one ``git
+    cat-file --batch`` (``None`` for one larger than :data:`MAX_DOCUMENT_BYTES`); ``None`` when
+    git reports one missing or stops."""
+    output = _git(top, "cat-file", "--batch", stdin="".join(f"{sha}\n" for sha in shas).encode())
+    found: list[bytes | None] = []
+    at = 0
+    for sha in shas:
+        end = output.find(b"\n", at)
+        header = output[at:end].split()
+        if end < 0 or len(header) != 3 or header[0].decode() != sha:
+            return None  # missing, or git stopped
+        size = int(header[2])
+        at = end + 1 + size + 1
+        if at > len(output) + 1:  # the last newline is left out
+            return None
+        found.append(output[end + 1:end + 1 + size] if size <= MAX_DOCUMENT_BYTES else None)
+    return found
+
+
+def _chains(log: Callable[..., str], prefix: str) -> dict[str, _Chain]:
+    """Map each path under ``prefix`` that exists at HEAD or was deleted to its chain of
+    ``(path, blob, commit, committed_at)``, renames followed, from ``log`` (which runs ``git
+    log`` with the arguments it is given); a path deleted and added again keeps one chain."""
+    output = log("--topo-order", "--reverse", "--first-parent", "--diff-merges=first-parent",
+                 "--raw", "--no-abbrev", "-M", "-z", "--format=%x01%H %ct", "--", prefix or ".")
     chains: dict[str, _Chain] = {}
     deleted: dict[str, _Chain] = {}  # chains of deleted paths, continued if a path is added again
     tokens = iter(output.split("\0"))

@@ -9,11 +9,6 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 import terms
 
 FILENAME = "termsledger.toml"
@@ -153,6 +148,11 @@ def find_config(content: str | Path | None = None, cwd: str | Path = ".") -> Con
 
 def read_config(path: str | Path) -> Config:
     """Read a ``termsledger.toml``; paths in it are relative to its folder."""
+    if sys.version_info >= (3, 11):  # imported here: without a configuration file, no need of it
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

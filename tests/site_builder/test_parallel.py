@@ -60,3 +60,25 @@ def test_a_worker_starts_for_as_few_tasks_as_are_worth_it(tmp_path):
     assert {pid for _, _, pid in results[0]} != {os.getpid()}
     results = parallel.run(runs, processes=2)  # two pages to render: not worth a worker
     assert {pid for _, _, pid in results[0]} == {os.getpid()}
+
+
+def _end_in_a_worker(parent: int) -> None:
+    """A task that ends its process when it is a worker, as a worker killed by the system would end."""
+    if os.getpid() != parent:
+        os._exit(3)
+
+
+def test_a_worker_that_ends_without_its_results_is_an_error(tmp_path):
+    runs = [[partial(_note, tmp_path, run, 0), partial(_end_in_a_worker, os.getpid())] for run in range(2)]
+    with pytest.raises(RuntimeError, match="ended before sending its results"):
+        parallel.run(runs, processes=2, meanwhile=partial(_until_another_ran, tmp_path), worth=1)
+
+
+def _unpicklable() -> object:
+    return lambda: None
+
+
+def test_a_result_that_cannot_be_sent_back_is_an_error(tmp_path):
+    runs = [[partial(_note, tmp_path, run, 0), _unpicklable] for run in range(2)]
+    with pytest.raises(RuntimeError, match="cannot be sent"):
+        parallel.run(runs, processes=2, meanwhile=partial(_until_another_ran, tmp_path), worth=1)

@@ -749,6 +749,25 @@ def test_writer_refuses_paths_outside_the_folder(tmp_path):
             writer.write(rel, b"x")
 
 
+def test_writer_refuses_links_that_lead_out_of_the_folder(tmp_path):
+    from site_builder.writer import Writer
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "index.html").write_text("kept", encoding="utf-8")
+    site = tmp_path / "site"
+    (site / "terms").mkdir(parents=True)
+    (site / "terms" / "diff").symlink_to(outside, target_is_directory=True)
+    (site / "terms" / "index.html").symlink_to(outside / "index.html")
+    writer = Writer(site)
+    writer.write("terms/history/index.html", b"inside")  # a folder met before the links
+    for rel in ("terms/diff/index.html", "terms/diff/new/index.html", "terms/index.html"):
+        with pytest.raises(InvalidPath, match="resolves outside"):
+            writer.write(rel, b"x")
+    assert [p.name for p in outside.iterdir()] == ["index.html"]
+    assert (outside / "index.html").read_text(encoding="utf-8") == "kept"
+
+
 def test_templates_can_be_overridden(sample, tmp_path):
     templates = tmp_path / "templates"
     templates.mkdir()

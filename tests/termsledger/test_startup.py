@@ -73,3 +73,26 @@ def test_check_help_loads_no_content_model_and_is_quick():
     modules = json.loads(done.stdout.splitlines()[-1])
     assert [m for m in modules if m.split(".")[0] in ("terms", "git", "numpy", "markdown_it")] == []
     assert elapsed < QUICK, f"termsledger check --help took {elapsed:.2f} s"
+
+
+BUILD = """
+import json, sys
+from termsledger.cli import cli
+try:
+    cli(["build", "--content", sys.argv[1], "--out", sys.argv[2], "--cache-dir", sys.argv[3]])
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_building_from_a_sound_repository_reads_git_without_gitpython(example_content, tmp_path):
+    folders = [str(example_content), str(tmp_path / "site"), str(tmp_path / "cache")]
+    done = subprocess.run([sys.executable, "-c", BUILD, *folders], capture_output=True, text=True,
+                          env=os.environ, check=True)
+    modules = json.loads(done.stdout.splitlines()[-1])
+    assert "Built the site" in done.stdout
+    assert [m for m in modules if m.split(".")[0] == "git"] == []  # it takes longer to import than to read
+    histories = list((tmp_path / "site").glob("*/history/index.html"))
+    revisions = sum(page.read_text(encoding="utf-8").count('class="revision"') for page in histories)
+    assert histories and revisions > len(histories)  # read from git: read as a plain folder, one each

@@ -112,7 +112,9 @@ def read_file(root: Path, rel: str, limit: int = MAX_FILE_BYTES) -> bytes | None
         info = os.fstat(file.fileno())
         if not stat.S_ISREG(info.st_mode):
             return None
-        data = file.read(limit + 1)
+        data = file.read(min(limit, info.st_size) + 1)  # not a buffer of the limit's size for each file
+        if len(data) > info.st_size:  # it grew since: read on up to the limit
+            data += file.read(limit + 1 - len(data))
     return data if len(data) <= limit else None
 
 

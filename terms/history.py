@@ -315,23 +315,36 @@ def _git(folder: Path, *args: str, stdin: bytes | None = None) -> bytes:
 
 
 def _cat_files(top: Path, shas: list[str]) -> list[bytes | None] | None:
-    """The bytes of each object of ``shas`` in the repository of ``top`` through one ``git
-    cat-file --batch`` (``None`` for one larger than :data:`MAX_DOCUMENT_BYTES`); ``None`` when
-    git reports one missing or stops."""
-    output = _git(top, "cat-file", "--batch", stdin="".join(f"{sha}\n" for sha in shas).encode())
-    found: list[bytes | None] = []
+    """The bytes of each object of ``shas`` in the repository of ``top`` (``None`` for one
+    larger than :data:`MAX_DOCUMENT_BYTES`, which is never read): their sizes from one ``git
+    cat-file --batch-check``, then the others' bytes from one ``git cat-file --batch``; ``None``
+    when git reports one missing or stops."""
+    sizes: dict[str, int] = {}
+    for line in _git(top, "cat-file", "--batch-check", stdin=_lines(shas)).split(b"\n"):
+        fields = line.decode().split(" ")
+        if len(fields) != 3:
+            return None  # "<sha> missing", or git stopped
+        sizes[fields[0]] = int(fields[2])
+    if any(sha not in sizes for sha in shas):
+        return None
+    small = [sha for sha in dict.fromkeys(shas) if sizes[sha] <= MAX_DOCUMENT_BYTES]
+    output = _git(top, "cat-file", "--batch", stdin=_lines(small)) if small else b""
+    read: dict[str, bytes] = {}
     at = 0
-    for sha in shas:
+    for sha in small:
         end = output.find(b"\n", at)
         header = output[at:end].split()
-        if end < 0 or len(header) != 3 or header[0].decode() != sha:
-            return None  # missing, or git stopped
-        size = int(header[2])
-        at = end + 1 + size + 1
+        if end < 0 or len(header) != 3 or header[0].decode() != sha or int(header[2]) != sizes[sha]:
+            return None  # git stopped, or the object changed between the two
+        at = end + 1 + sizes[sha] + 1
         if at > len(output) + 1:  # the last newline is left out
             return None
-        found.append(output[end + 1:end + 1 + size] if size <= MAX_DOCUMENT_BYTES else None)
-    return found
+        read[sha] = output[end + 1:at - 1]
+    return [read.get(sha) for sha in shas]
+
+
+def _lines(shas: list[str]) -> bytes:
+    return "".join(f"{sha}\n" for sha in shas).encode()
 
 
 def _chains(log: Callable[..., str], prefix: str) -> dict[str, _Chain]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tracemalloc
 from pathlib import Path
 
 import git
@@ -204,10 +205,16 @@ def test_oversized_documents_and_files_are_left_out(tmp_path):
     assert not (out / "huge").exists() and not (out / "assets").exists()
 
 
-def test_an_oversized_revision_in_history_is_left_out(content_repo):
+def test_an_oversized_revision_in_history_is_left_out_unread(content_repo):
     content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS + "x" * (10 * 2**20)})
     content_repo.commit("2025-05-01T10:00:00", **{"terms.md": TERMS.replace("2025-01-01", "2025-06-01")})
-    content = terms.load(content_repo.path)
+    tracemalloc.start()
+    try:
+        content = terms.load(content_repo.path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 2**20  # its 10 MiB were never read into memory
     assert [v.id for v in content.versions("terms")] == ["2025-06-01"]
     assert [p.message for p in content.problems] == [
         f"the text of terms.md in commit {content_repo.repo.commit('HEAD~1').hexsha[:10]} is larger than "

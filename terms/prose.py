@@ -58,6 +58,12 @@ class Sentence:
     lead: str = ""
     """For an item of a list: the sentence before the list, when it ends with a colon."""
 
+    def __hash__(self) -> int:
+        # The text's hash, which Python keeps with the string: sentences are counted and
+        # looked up by value over and over, and hashing every field (the words) each time
+        # cost more than the lookups (equal sentences still compare every field).
+        return hash(self.text)
+
 
 @lru_cache(maxsize=2048)
 def sentences(title: str, body: str) -> tuple[Sentence, ...]:

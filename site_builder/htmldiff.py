@@ -30,6 +30,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape, unescape
 
 from rapidfuzz import fuzz
@@ -98,13 +99,20 @@ def diff_html(old: str, new: str, url: Callable[[str, str], str] | None = None) 
     """
     url = url or (lambda side, target: target)
     if old == new:
-        b = _Fragment(new, "new")
+        b = _fragment(new, "new")
         return _Writer(b, b, {}, url).write([(_KEPT, 0, len(b.keys), 0, len(b.keys))] if b.keys else [])
-    a, b = _Fragment(old, "old"), _Fragment(new, "new")
+    a, b = _fragment(old, "old"), _fragment(new, "new")
     ops: list[tuple[str, int, int, int, int]] = []
     known: dict[_Element, _Element] = {}
     _align(a, b, a.root, b.root, ops, known)
     return _Writer(a, b, _pair(a, b, ops, known), url).write(ops)
+
+
+@lru_cache(maxsize=1024)
+def _fragment(html: str, side: str) -> _Fragment:
+    """``html`` read as the ``side`` of a diff (cached: a version's sections are compared with
+    those of several others; a fragment is never changed once read)."""
+    return _Fragment(html, side)
 
 
 class _Element:

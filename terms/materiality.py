@@ -195,9 +195,10 @@ class _Reading:
         self._same_words: str | None = None
         """The words of the unchanged sections, once needed, for finding repeated sentences."""
         # a section added or removed whose only sentence is its heading
-        self.empty = [((old or new).title, old is None) for (old, new), (before, after)
-                      in zip(changed, self.changed, strict=True) if (old is None) != (new is None)
-                      and len(before or after) == bool((old or new).title.strip())]
+        self.empty = [(section.title, old is None) for (old, new), (before, after)
+                      in zip(changed, self.changed, strict=True)
+                      if (old is None) != (new is None) and (section := old or new) is not None
+                      and len(before or after) == bool(section.title.strip())]
 
     def findings(self) -> list[Finding]:
         """Every finding, in the order of the sections of the new version."""
@@ -266,8 +267,8 @@ class _Reading:
 
     def _definitions(self, texts: list[str]) -> frozenset[tuple[str, str]]:
         """:func:`terms.clauses.definitions` of ``texts`` joined by line breaks, kept in the memo."""
-        return recall(self.memo, "definitions", ("\n".join(texts),), lambda: clauses.definitions_in(texts), sorted,
-                      lambda kept: frozenset((name, term) for name, term in kept))
+        return recall(self.memo, "definitions", ("\n".join(texts),), lambda: clauses.definitions_in(texts),
+                      sorted, lambda kept: frozenset((name, term) for name, term in kept))
 
     def _edited(self, before: tuple[Sentence, ...], after: tuple[Sentence, ...]) -> _Read:
         """:func:`_edited`, kept in the memo."""

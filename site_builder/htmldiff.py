@@ -205,17 +205,25 @@ class _Fragment:
         parent = self._open[-1]
         if parent.tag in _LAYOUT and data.isspace():
             return
-        tokens = _TOKEN.findall(data)
+        texts, keys = _pieces(data)
         parent.loose = True
-        self.texts.extend(tokens)
-        self.keys.extend([" " if t.isspace() else t for t in tokens])
-        self.parents.extend([parent] * len(tokens))
+        self.texts.extend(texts)
+        self.keys.extend(keys)
+        self.parents.extend([parent] * len(texts))
 
     def _piece(self, key: str, text: str, parent: _Element) -> None:
         parent.loose = True
         self.keys.append(key)
         self.texts.append(text)
         self.parents.append(parent)
+
+
+@lru_cache(maxsize=8192)
+def _pieces(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The pieces of ``text`` as written and as compared (any whitespace as one space); cached:
+    a paragraph recurs in many versions' sections."""
+    tokens = tuple(_TOKEN.findall(text))
+    return tokens, tuple(" " if t.isspace() else t for t in tokens)
 
 
 def _align(a: _Fragment, b: _Fragment, old: _Element, new: _Element, ops: list[_Step],

@@ -85,7 +85,7 @@ def word_diff(old: str, new: str) -> tuple[WordOp, ...]:
     return tuple(WordOp(tag, a, b) for tag, a, b in steps)
 
 
-def _steps(a: list[str], b: list[str]) -> list[tuple[str, str, str]]:
+def _steps(a: Sequence[str], b: Sequence[str]) -> list[tuple[str, str, str]]:
     return [(tag, "".join(a[i1:i2]), "".join(b[j1:j2])) for tag, i1, i2, j1, j2 in align(a, b)]
 
 

@@ -58,9 +58,16 @@ class Memo:
 
     def key(self, kind: str, *parts: object) -> str:
         """The key of the ``kind`` of value found from ``parts`` (values that their ``repr``
-        tells apart: strings, numbers, tuples of them, dataclasses of them)."""
-        data = repr((self.version or analysis_version(), parts)).encode("utf-8", "surrogatepass")
-        return f"{kind}:{hashlib.sha256(data).hexdigest()}"
+        tells apart: strings, numbers, tuples of them, dataclasses of them). A string part is
+        hashed as it is (its ``repr`` takes longer than the hash, for long texts with quotes
+        and dashes); each part is hashed after its kind and length, which tell parts apart."""
+        digest = hashlib.sha256(repr(self.version or analysis_version()).encode())
+        for part in parts:
+            text = part if isinstance(part, str) else repr(part)
+            data = text.encode("utf-8", "surrogatepass")
+            digest.update(b"%s%d:" % (b"s" if text is part else b"r", len(data)))
+            digest.update(data)
+        return f"{kind}:{digest.hexdigest()}"
 
     def recall(self, kind: str, parts: tuple[Hashable, ...], find: Callable[[], Found],
                dump: Callable[[Found], Any], load: Callable[[Any], Found]) -> Found:

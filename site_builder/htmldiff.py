@@ -291,6 +291,13 @@ def _likeliest(a: _Fragment, b: _Fragment, xs: list[_Element], ys: list[_Element
     kind, most alike in all: cells and rows always, other blocks when at least a third alike."""
     if not xs or not ys:
         return []
+    if len(xs) == len(ys) == 1:  # one for one, the common case: as below, without cdist's set-up
+        from numpy import float32  # what cdist gives
+
+        x, y = xs[0], ys[0]
+        paired = x.tag == y.tag and (x.tag in _CELLS or float32(fuzz.ratio(
+            " ".join(a.keys[x.first:x.end]), " ".join(b.keys[y.first:y.end]))) >= 33)
+        return [(0, 0)] if paired else []
     if len(xs) * len(ys) > 2500:  # too many to weigh: same kinds in order
         found, j = [], 0
         for i, x in enumerate(xs):

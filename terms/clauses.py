@@ -223,6 +223,7 @@ def scope_words(text: str) -> tuple[str, ...]:
     return tuple(sorted({w.lower() for w in _WORD.findall(text)} & SCOPE))
 
 
+@lru_cache(maxsize=4096)
 def subjects(text: str, pattern: re.Pattern[str]) -> tuple[str, ...]:
     """The subjects that matter (watch-list terms) ``text`` mentions, in a canonical form, sorted."""
     return tuple(sorted({canonical(m.group(0)) for m in pattern.finditer(text)}))
@@ -343,6 +344,7 @@ def _quantity(text: str) -> bool:
     return any(q.kind in ("money", "duration", "percent", "age") for q in quantities(text))
 
 
+@lru_cache(maxsize=4096)
 def canonical(term: str) -> str:
     """A watch-list term as found, in one form for all its spellings: ``Fees`` -> ``fee``."""
     term = " ".join(term.lower().replace("-", " ").split())

@@ -173,9 +173,9 @@ def kind(text: str, lead: str, *, links: bool = False, heading: bool = False) ->
     strong = obliges(text, strict=True)
     if not strong and _contact(text) and not _quantity(text):
         return "contact"
-    if any(map(str.isdigit, text)) and _STATISTICS.search(text) and not obliges(text):
+    if _digits(text) and _STATISTICS.search(text) and not obliges(text):
         return "statistics"
-    if _INSTRUCTION.search(text) and not strong:
+    if not strong and _INSTRUCTION.search(text):
         return "instruction"
     if len(words) <= 8 and not obliges(text) and not any(w[0].islower() and w not in FUNCTION_WORDS
                                                          for w in words):
@@ -183,6 +183,11 @@ def kind(text: str, lead: str, *, links: bool = False, heading: bool = False) ->
     if _ACCEPTANCE.match(text):
         return "acceptance"
     return "obligation" if obliges(f"{lead} {text}") or _PROHIBITION.match(text) else "other"
+
+
+def _digits(text: str) -> bool:
+    """True if a character of ``text`` is a digit (``str.isdigit``: ``\\d`` and more)."""
+    return _DIGIT.search(text) is not None or (not text.isascii() and any(map(str.isdigit, text)))
 
 
 def _contact(text: str) -> bool:

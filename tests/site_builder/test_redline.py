@@ -292,3 +292,15 @@ def test_a_body_put_together_from_its_sections_is_the_body_parsed_whole(blocks, 
     assert plain(text) or not blocks
     assert (composed.heading, composed.anchor, composed.toc) == (whole.heading, whole.anchor, whole.toc)
     assert composed.render() == whole.render()
+
+
+def test_a_redline_as_json_reads_back_whatever_its_text():
+    import json
+
+    from site_builder.redline import Redline, _json
+
+    change = compare("# Fees\n\nTen euros.\n", "# Fees\n\nTwelve “euros” — or <b>more</b>.\n")
+    data = redline(change).to_dict()
+    for value in (data, {**data, "reasons": ["a lone surrogate \udc80"]}):
+        assert json.loads(_json(value)) == json.loads(json.dumps(value, ensure_ascii=False))
+        assert Redline.from_dict(json.loads(_json(value))) == Redline.from_dict(value)

@@ -38,17 +38,20 @@ _NEAR = 80
 def unmatched(old: list[Sentence], new: list[Sentence]) -> tuple[list[Sentence], list[Sentence]]:
     """The sentences of ``old`` and of ``new`` left once each is matched with one of the same
     words on the other side, wherever it stands."""
-    def left(these: list[Sentence], others: list[Sentence]) -> list[Sentence]:
-        count = Counter(s.words for s in others)
+    def left(these: list[Sentence], keys: list[str], others: list[str]) -> list[Sentence]:
+        count = Counter(others)
         found = []
-        for sentence in these:
-            if count[sentence.words]:
-                count[sentence.words] -= 1
+        for sentence, key in zip(these, keys, strict=True):
+            if count[key]:
+                count[key] -= 1
             else:
                 found.append(sentence)
         return found
 
-    return left(old, new), left(new, old)
+    # The words of each sentence as one string, whose hash Python keeps: a tuple's is computed
+    # again at each look-up. Words hold no "\0".
+    old_keys, new_keys = ["\0".join(s.words) for s in old], ["\0".join(s.words) for s in new]
+    return left(old, old_keys, new_keys), left(new, new_keys, old_keys)
 
 
 def group(old: list[Sentence], new: list[Sentence]) -> tuple[list[Edit], list[Sentence], list[Sentence]]:
@@ -189,5 +192,8 @@ def _contact(text: str, words: list[re.Match[str]]) -> bool:
     return True
 
 
+@lru_cache(maxsize=8192)
 def _content_count(sentence: Sentence) -> int:
+    """The words of ``sentence`` that tie it to another (cached: counted for each sentence it
+    shares words with, in each version it is compared with)."""
     return max(1, sum(w not in COMMON and not w.isdigit() for w in sentence.words))

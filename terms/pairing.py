@@ -150,7 +150,14 @@ def _body_words(body: str) -> tuple[str, ...]:
 
 
 def _title(section: Section) -> str:
-    return heading_slug(section.title).replace("-", " ")
+    return _title_words(section.title)
+
+
+@lru_cache(maxsize=2048)
+def _title_words(title: str) -> str:
+    """A title as it is compared: without its number, in lower case, words apart (cached, as
+    :func:`_body_words`)."""
+    return heading_slug(title).replace("-", " ")
 
 
 def in_place(pairs: dict[int, int]) -> set[int]:

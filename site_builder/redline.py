@@ -162,8 +162,9 @@ def _recalled(section: SectionChange, old_defined: str, new_defined: str,
 
     if found is None:
         return mark()
-    if section.status in ("unchanged", "moved"):
-        return found.recall("shown", (section.new_text, new_defined), mark, list, load)
+    if section.status in ("unchanged", "moved"):  # shown alike, the status is the section's own
+        _, heading, body = found.recall("shown", (section.new_text, new_defined), mark, list, load)
+        return section.status, heading, body
     return found.recall("marked", (section.status, section.old_text, section.new_text, old_defined,
                                    new_defined), mark, list, load)
 

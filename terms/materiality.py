@@ -105,10 +105,11 @@ def _terms(terms: tuple[str, ...]) -> re.Pattern[str]:
     a site compares many versions with the same watch list)."""
     checked = []
     for term in terms:
-        try:
-            re.compile(term)
-        except re.error:
-            term = re.escape(term)
+        if term not in DEFAULT_WATCH:  # those compile: not compiled alone for nothing
+            try:
+                re.compile(term)
+            except re.error:
+                term = re.escape(term)
         checked.append(term)
     return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{t})" for t in checked) + r")(?!\w)", re.IGNORECASE)
 

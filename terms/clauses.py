@@ -211,7 +211,7 @@ def obliges(text: str, strict: bool = False) -> bool:
     """True if ``text`` has a modal verb or words that impose, grant or waive something;
     ``strict``: one of those that bind (``must``, ``shall``, ``required``, ``agree``…), not
     only permit or describe (``may``, ``can``, ``will``)."""
-    words = {w.lower() for w in _WORD.findall(text)}
+    words = set(map(str.lower, _WORD.findall(text)))
     if strict:
         return bool(words & {"must", "shall", "cannot", "ought"}) or bool(_BINDS.search(text))
     return bool(words.intersection(MODAL_VERBS)) or bool(_DEONTIC.search(text) or _BINDS.search(text))
@@ -219,13 +219,13 @@ def obliges(text: str, strict: bool = False) -> bool:
 
 def modal_words(text: str) -> tuple[str, ...]:
     """The modal verbs and negations of ``text``, once each, in the order of :data:`MODAL`."""
-    found = {w.lower() for w in _WORD.findall(text)}
+    found = set(map(str.lower, _WORD.findall(text)))
     return tuple(w for w in MODAL if w in found)
 
 
 def scope_words(text: str) -> tuple[str, ...]:
     """The words of :data:`SCOPE` in ``text``, once each, sorted."""
-    return tuple(sorted({w.lower() for w in _WORD.findall(text)} & SCOPE))
+    return tuple(sorted(SCOPE.intersection(map(str.lower, _WORD.findall(text)))))
 
 
 @lru_cache(maxsize=4096)

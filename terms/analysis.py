@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 Found = TypeVar("Found")
+_MISSING = object()
 
 LIBRARIES = ("markdown_it", "mdit_py_plugins", "rapidfuzz")
 """The libraries whose code the analysis runs (parsing, pairing, scoring)."""
@@ -74,15 +75,17 @@ class Memo:
         """What ``find()`` finds from ``parts``: found before in this process, else read from
         ``kept`` (with ``load``), else found and kept (written with ``dump``)."""
         known = (kind, *parts)
-        if known not in self._values:
+        value = self._values.get(known, _MISSING)  # one look-up when known, the common case
+        if value is _MISSING:
             entry = self.key(kind, *parts)
             if entry in self.kept:
-                self._values[known] = load(json.loads(self.kept[entry]))
+                value = load(json.loads(self.kept[entry]))
                 self.used.add(entry)
             else:
-                self._values[known] = value = find()
+                value = find()
                 self.found[entry] = dump(value)
-        return cast("Found", self._values[known])
+            self._values[known] = value
+        return cast("Found", value)
 
     def take(self) -> tuple[dict[str, Any], set[str]]:
         """The values found and the keys of those used since the last time."""

@@ -311,7 +311,7 @@ class _Reading:
             return self._duplicates(these, {s.words for section in self.same
                                             for s in self._sentences(section.title, section.body)})
         if self._same_words is None:
-            self._same_words = " " + " ".join(_spoken(section.text) for section in self.same) + " "
+            self._same_words = " " + " ".join(_spoken(s.heading, s.body) for s in self.same) + " "
         kept = [s for s in these if f" {' '.join(s.words)} " not in self._same_words]
         if len(kept) < len(these):
             self.tally["duplicate"] += len(these) - len(kept)
@@ -582,9 +582,10 @@ def _take(left: Counter[Sentence], sentence: Sentence) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def _spoken(text: str) -> str:
-    """The words of ``text`` in lower case, one space apart (cached: unchanged sections recur)."""
-    return " ".join(prose.words(text))
+def _spoken(heading: str, body: str) -> str:
+    """The words of a section in lower case, one space apart (cached: unchanged sections recur;
+    by the section's parts, whose hashes Python keeps, rather than its whole text made anew)."""
+    return " ".join(prose.words(heading + body))
 
 
 @lru_cache(maxsize=2048)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 Found = TypeVar("Found")
+_MISSING = object()
 
 LIBRARIES = ("markdown_it", "mdit_py_plugins", "rapidfuzz")
 """The libraries whose code the analysis runs (parsing, pairing, scoring)."""
@@ -58,24 +59,33 @@ class Memo:
 
     def key(self, kind: str, *parts: object) -> str:
         """The key of the ``kind`` of value found from ``parts`` (values that their ``repr``
-        tells apart: strings, numbers, tuples of them, dataclasses of them)."""
-        data = repr((self.version or analysis_version(), parts)).encode("utf-8", "surrogatepass")
-        return f"{kind}:{hashlib.sha256(data).hexdigest()}"
+        tells apart: strings, numbers, tuples of them, dataclasses of them). A string part is
+        hashed as it is (its ``repr`` takes longer than the hash, for long texts with quotes
+        and dashes); each part is hashed after its kind and length, which tell parts apart."""
+        digest = hashlib.sha256(repr(self.version or analysis_version()).encode())
+        for part in parts:
+            text = part if isinstance(part, str) else repr(part)
+            data = text.encode("utf-8", "surrogatepass")
+            digest.update(b"%s%d:" % (b"s" if text is part else b"r", len(data)))
+            digest.update(data)
+        return f"{kind}:{digest.hexdigest()}"
 
     def recall(self, kind: str, parts: tuple[Hashable, ...], find: Callable[[], Found],
                dump: Callable[[Found], Any], load: Callable[[Any], Found]) -> Found:
         """What ``find()`` finds from ``parts``: found before in this process, else read from
         ``kept`` (with ``load``), else found and kept (written with ``dump``)."""
         known = (kind, *parts)
-        if known not in self._values:
+        value = self._values.get(known, _MISSING)  # one look-up when known, the common case
+        if value is _MISSING:
             entry = self.key(kind, *parts)
             if entry in self.kept:
-                self._values[known] = load(json.loads(self.kept[entry]))
+                value = load(json.loads(self.kept[entry]))
                 self.used.add(entry)
             else:
-                self._values[known] = value = find()
+                value = find()
                 self.found[entry] = dump(value)
-        return cast("Found", self._values[known])
+            self._values[known] = value
+        return cast("Found", value)
 
     def take(self) -> tuple[dict[str, Any], set[str]]:
         """The values found and the keys of those used since the last time."""

@@ -237,15 +237,26 @@ def _section_change(old: Section | None, new: Section | None, moved: bool,
             old_anchor=old.anchor, new_anchor=new.anchor, renamed=False, level=new.level,
             ops=word_diff(old.text, new.text), words_added=0, words_removed=0, similarity=1.0,
             old_index=old.index, new_index=new.index, moved=moved)
+    old_text, new_text = old.text, new.text
     ops, added, removed, similarity = recall(
-        memo, "words", (old.text, new.text), lambda: _diff(old.text, new.text),
-        lambda found: [[[op.tag, op.old, op.new] for op in found[0]], *found[1:]],
-        lambda kept: (tuple(WordOp(*op) for op in kept[0]), *kept[1:]))
+        memo, "words", (old_text, new_text), lambda: _diff(old_text, new_text),
+        lambda found: [[[op.tag, len(op.old), len(op.new)] for op in found[0]], *found[1:]],
+        lambda kept: (_ops(kept[0], old_text, new_text), *kept[1:]))
     return SectionChange(
         status="modified", old_title=old.title, new_title=new.title, old_anchor=old.anchor,
         new_anchor=new.anchor, renamed=heading_slug(old.title) != heading_slug(new.title),
         level=new.level, ops=ops, words_added=added, words_removed=removed,
         similarity=similarity, old_index=old.index, new_index=new.index, moved=moved)
+
+
+def _ops(kept: list[list[Any]], old: str, new: str) -> tuple[WordOp, ...]:
+    """Word operations kept as their tags and the lengths of their texts, cut from ``old`` and
+    ``new`` again (kept so, the memo does not hold both texts once more)."""
+    ops, i, j = [], 0, 0
+    for tag, old_length, new_length in kept:
+        ops.append(WordOp(tag, old[i:i + old_length], new[j:j + new_length]))
+        i, j = i + old_length, j + new_length
+    return tuple(ops)
 
 
 @lru_cache(maxsize=1024)

@@ -20,6 +20,7 @@ how to do what the text already allows, names spelled out or named where they we
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from .quantities import digits, numeric, quantities
@@ -71,6 +72,8 @@ _SHARING = re.compile(r"\b(?:shar(?:e|es|ed|ing)|disclos\w*|sell(?:s|ing)?|sold|
 _DATA = re.compile(r"\b(?:data|information)\b", re.IGNORECASE)
 
 _EMAIL = re.compile(r"[\w.+-]+ ?@ ?[\w-]+(?:\.[\w-]+)+|\bemail protected\b", re.IGNORECASE)
+_EMAIL_WITHOUT_AT = re.compile(r"\bemail protected\b", re.IGNORECASE)
+"""What :data:`_EMAIL` finds in a text without ``@`` (searched instead: most sentences have none)."""
 _PHONE = re.compile(r"\+\d[\d ()./-]{6,}\d|\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b|\b0\d{2,4} \d{3,4} \d{3,4}\b")
 _URL = re.compile(r"\b(?:https?://|www\.)\S+"
                   r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|co|eu|uk|de|fr|app)(?:/\S*)?\b", re.IGNORECASE)
@@ -88,6 +91,11 @@ _ADDRESS = re.compile(
 postcodes are matched in capitals only, and a continental street (``Hauptstraße 5``) only where
 no lower-case word follows its number: ``during 2026``, ``offering 3 plans``, ``to 50000``
 and ``12 partners in this way`` are no addresses."""
+_ADDRESS_WITHOUT_DIGITS = re.compile(r"\battn\b|\bp\.? ?o\.? box\b", re.IGNORECASE)
+"""What :data:`_ADDRESS` finds in a text without digits (searched instead: most sentences have none)."""
+_DIGIT = re.compile(r"\d")
+"""A digit as ``\\d`` reads them, which :data:`_PHONE` and all but the last two ways of
+:data:`_ADDRESS` need."""
 _CONTACT = re.compile(
     r"\b(?:contact(?:ing)? (?:us|our|them|the|a)|write to (?:us|our)|reach (?:us|our|them)|call us|e-?mail us"
     r"|get in touch|send (?:us|your (?:request|question|inquiry|complaint|notice))"
@@ -158,17 +166,16 @@ def kind(text: str, lead: str, *, links: bool = False, heading: bool = False) ->
     if len(text) > _LONG:  # no address, date line or instruction runs this long
         return "obligation" if obliges(f"{lead} {text}") or _PROHIBITION.match(text) else "other"
     words = _WORD.findall(text)
-    if _CHROME.search(text) and len(words) <= 12 and not obliges(text):
+    if len(words) <= 12 and _CHROME.search(text) and not obliges(text):
         return "chrome"
     if _metadata(text, words):
         return "metadata"
     strong = obliges(text, strict=True)
-    if not strong and (_EMAIL.search(text) or _PHONE.search(text) or _ADDRESS.search(text)
-                       or _CONTACT.search(text)) and not _quantity(text):
+    if not strong and _contact(text) and not _quantity(text):
         return "contact"
-    if _STATISTICS.search(text) and any(c.isdigit() for c in text) and not obliges(text):
+    if _digits(text) and _STATISTICS.search(text) and not obliges(text):
         return "statistics"
-    if _INSTRUCTION.search(text) and not strong:
+    if not strong and _INSTRUCTION.search(text):
         return "instruction"
     if len(words) <= 8 and not obliges(text) and not any(w[0].islower() and w not in FUNCTION_WORDS
                                                          for w in words):
@@ -178,17 +185,33 @@ def kind(text: str, lead: str, *, links: bool = False, heading: bool = False) ->
     return "obligation" if obliges(f"{lead} {text}") or _PROHIBITION.match(text) else "other"
 
 
+def _digits(text: str) -> bool:
+    """True if a character of ``text`` is a digit (``str.isdigit``: ``\\d`` and more)."""
+    return _DIGIT.search(text) is not None or (not text.isascii() and any(map(str.isdigit, text)))
+
+
+def _contact(text: str) -> bool:
+    """True if ``text`` has an e-mail address, phone number, postal address or words of
+    contact details (the patterns that cannot match without ``@`` or a digit left out)."""
+    digit = _DIGIT.search(text) is not None
+    return bool((_EMAIL if "@" in text else _EMAIL_WITHOUT_AT).search(text)
+                or (digit and _PHONE.search(text))
+                or (_ADDRESS if digit else _ADDRESS_WITHOUT_DIGITS).search(text)
+                or _CONTACT.search(text))
+
+
 def binds(text: str) -> bool:
     """True if ``text`` has words that make something required or forbidden, grant a right
     or make other terms apply (more than a modal verb such as ``may`` or ``will``)."""
     return obliges(text, strict=True) or bool(_DEONTIC.search(text))
 
 
+@lru_cache(maxsize=8192)
 def obliges(text: str, strict: bool = False) -> bool:
     """True if ``text`` has a modal verb or words that impose, grant or waive something;
     ``strict``: one of those that bind (``must``, ``shall``, ``required``, ``agree``…), not
     only permit or describe (``may``, ``can``, ``will``)."""
-    words = {w.lower() for w in _WORD.findall(text)}
+    words = set(map(str.lower, _WORD.findall(text)))
     if strict:
         return bool(words & {"must", "shall", "cannot", "ought"}) or bool(_BINDS.search(text))
     return bool(words.intersection(MODAL_VERBS)) or bool(_DEONTIC.search(text) or _BINDS.search(text))
@@ -196,15 +219,16 @@ def obliges(text: str, strict: bool = False) -> bool:
 
 def modal_words(text: str) -> tuple[str, ...]:
     """The modal verbs and negations of ``text``, once each, in the order of :data:`MODAL`."""
-    found = {w.lower() for w in _WORD.findall(text)}
+    found = set(map(str.lower, _WORD.findall(text)))
     return tuple(w for w in MODAL if w in found)
 
 
 def scope_words(text: str) -> tuple[str, ...]:
     """The words of :data:`SCOPE` in ``text``, once each, sorted."""
-    return tuple(sorted({w.lower() for w in _WORD.findall(text)} & SCOPE))
+    return tuple(sorted(SCOPE.intersection(map(str.lower, _WORD.findall(text)))))
 
 
+@lru_cache(maxsize=4096)
 def subjects(text: str, pattern: re.Pattern[str]) -> tuple[str, ...]:
     """The subjects that matter (watch-list terms) ``text`` mentions, in a canonical form, sorted."""
     return tuple(sorted({canonical(m.group(0)) for m in pattern.finditer(text)}))
@@ -227,7 +251,10 @@ def shares_data(text: str) -> bool:
 def spans(text: str) -> list[tuple[int, int]]:
     """Where ``text`` has contact details: e-mail addresses, web addresses, phone numbers, postal
     addresses, as ``(start, end)`` character offsets."""
-    return [m.span() for pattern in (_EMAIL, _URL, _PHONE, _ADDRESS) for m in pattern.finditer(text)]
+    digit = _DIGIT.search(text) is not None
+    patterns = (_EMAIL if "@" in text else _EMAIL_WITHOUT_AT, _URL, *((_PHONE,) if digit else ()),
+                _ADDRESS if digit else _ADDRESS_WITHOUT_DIGITS)
+    return [m.span() for pattern in patterns for m in pattern.finditer(text)]
 
 
 def numeric_run(words: tuple[str, ...]) -> bool:
@@ -271,7 +298,16 @@ def proper(words: tuple[str, ...]) -> bool:
     return any(w[0].isupper() for w in words if w.lower() not in FUNCTION_WORDS)
 
 
-@lru_cache(maxsize=256)
+def definitions_in(texts: Sequence[str]) -> frozenset[tuple[str, str]]:
+    """:func:`definitions` of ``texts`` joined by line breaks (the sections of a version), from
+    those of each text, which recur across versions; of the joined text when a definition may
+    run on from one text into the next (an opening bracket and quote left open at its end)."""
+    if any(_OPEN_DEFINITION.search(text) for text in texts[:-1]):
+        return definitions("\n".join(texts))
+    return frozenset().union(*map(definitions, texts))
+
+
+@lru_cache(maxsize=4096)
 def definitions(text: str) -> frozenset[tuple[str, str]]:
     """Names and the terms a text defines for them, lower case: ``Acme Ltd (“Acme”)`` gives
     ``("acme ltd", "acme")``; the words only, punctuation dropped."""
@@ -290,6 +326,9 @@ def definitions(text: str) -> frozenset[tuple[str, str]]:
 
 _DEFINED = re.compile(r"((?:[A-Z][\w.&'’-]*,? ){1,6})"
                       r"\(((?:the |each |collectively |together )?[“\"][^)]{1,120})\)")
+_OPEN_DEFINITION = re.compile(r"\((?:the |each |collectively |together )?[“\"][^)]*\Z")
+"""The bracket and quote of a definition not closed by the end of a text: a definition of
+:data:`_DEFINED` may only run on from one line to the next there (its names stay on one line)."""
 
 
 def _metadata(text: str, words: list[str]) -> bool:
@@ -310,6 +349,7 @@ def _quantity(text: str) -> bool:
     return any(q.kind in ("money", "duration", "percent", "age") for q in quantities(text))
 
 
+@lru_cache(maxsize=4096)
 def canonical(term: str) -> str:
     """A watch-list term as found, in one form for all its spellings: ``Fees`` -> ``fee``."""
     term = " ".join(term.lower().replace("-", " ").split())

@@ -26,6 +26,7 @@ _LINKED = 0.5
 order, for one to be an edit of the other."""
 _SENTENCE_CUTOFF = 60.0
 """Least rapidfuzz ``ratio`` for a sentence moved and edited to pair with what it was."""
+_WORD = re.compile(r"\w+")
 _CHARACTER_PAIRS = 4_000_000
 """Most product of two sentences' lengths compared by characters; longer ones by words."""
 _LONG = 20_000
@@ -38,17 +39,20 @@ _NEAR = 80
 def unmatched(old: list[Sentence], new: list[Sentence]) -> tuple[list[Sentence], list[Sentence]]:
     """The sentences of ``old`` and of ``new`` left once each is matched with one of the same
     words on the other side, wherever it stands."""
-    def left(these: list[Sentence], others: list[Sentence]) -> list[Sentence]:
-        count = Counter(s.words for s in others)
+    def left(these: list[Sentence], keys: list[str], others: list[str]) -> list[Sentence]:
+        count = Counter(others)
         found = []
-        for sentence in these:
-            if count[sentence.words]:
-                count[sentence.words] -= 1
+        for sentence, key in zip(these, keys, strict=True):
+            if count[key]:
+                count[key] -= 1
             else:
                 found.append(sentence)
         return found
 
-    return left(old, new), left(new, old)
+    # The words of each sentence as one string, whose hash Python keeps: a tuple's is computed
+    # again at each look-up. Words hold no "\0".
+    old_keys, new_keys = ["\0".join(s.words) for s in old], ["\0".join(s.words) for s in new]
+    return left(old, old_keys, new_keys), left(new, new_keys, old_keys)
 
 
 def group(old: list[Sentence], new: list[Sentence]) -> tuple[list[Edit], list[Sentence], list[Sentence]]:
@@ -130,15 +134,14 @@ def runs(old: str, new: str) -> tuple[tuple[Run, ...], str, str]:
     contact)``, ``contact`` when every word of the run is part of contact details; and the two
     texts, cut down to the words around the runs when they are longer than :data:`_LONG`
     (what did not change around a change is not read again)."""
-    old_matches, new_matches = list(re.finditer(r"\w+", old)), list(re.finditer(r"\w+", new))
+    old_matches, new_matches = list(_WORD.finditer(old)), list(_WORD.finditer(new))
+    old_words, new_words = _WORD.findall(old), _WORD.findall(new)  # the matches' words, quicker
     found: list[Run] = []
     old_spans, new_spans = [], []
-    for tag, i1, i2, j1, j2 in align([m.group(0).lower() for m in old_matches],
-                                     [m.group(0).lower() for m in new_matches]):
+    for tag, i1, i2, j1, j2 in align(list(map(str.lower, old_words)), list(map(str.lower, new_words))):
         if tag != "equal":
-            found.append((tuple(m.group(0) for m in old_matches[i1:i2]),
-                         tuple(m.group(0) for m in new_matches[j1:j2]),
-                         _contact(old, old_matches[i1:i2]) and _contact(new, new_matches[j1:j2])))
+            found.append((tuple(old_words[i1:i2]), tuple(new_words[j1:j2]),
+                          _contact(old, old_matches[i1:i2]) and _contact(new, new_matches[j1:j2])))
             old_spans.append(_span(old_matches, i1, i2))
             new_spans.append(_span(new_matches, j1, j2))
     if len(old) + len(new) <= _LONG:
@@ -189,5 +192,8 @@ def _contact(text: str, words: list[re.Match[str]]) -> bool:
     return True
 
 
+@lru_cache(maxsize=8192)
 def _content_count(sentence: Sentence) -> int:
+    """The words of ``sentence`` that tie it to another (cached: counted for each sentence it
+    shares words with, in each version it is compared with)."""
     return max(1, sum(w not in COMMON and not w.isdigit() for w in sentence.words))

@@ -99,14 +99,17 @@ def watch_pattern(watch: Iterable[str] = ()) -> re.Pattern[str]:
     return _terms(DEFAULT_WATCH + tuple(watch))
 
 
-def _terms(terms: Iterable[str]) -> re.Pattern[str]:
-    """One regular expression matching any of ``terms`` as whole words, without case."""
+@lru_cache(maxsize=64)
+def _terms(terms: tuple[str, ...]) -> re.Pattern[str]:
+    """One regular expression matching any of ``terms`` as whole words, without case (cached:
+    a site compares many versions with the same watch list)."""
     checked = []
     for term in terms:
-        try:
-            re.compile(term)
-        except re.error:
-            term = re.escape(term)
+        if term not in DEFAULT_WATCH:  # those compile: not compiled alone for nothing
+            try:
+                re.compile(term)
+            except re.error:
+                term = re.escape(term)
         checked.append(term)
     return re.compile(r"(?<!\w)(?:" + "|".join(f"(?:{t})" for t in checked) + r")(?!\w)", re.IGNORECASE)
 
@@ -177,14 +180,14 @@ class _Reading:
         changed = [(old, new) for old, new in pairs if old is None or new is None or old.text != new.text]
         self.same = [new for old, new in pairs
                      if old is not None and new is not None and old.text == new.text]
-        self.old = [s for section in olds if section in {o for o, _ in changed}
-                    for s in self._sentences(section.title, section.body)]
-        self.new = [s for _, section in changed if section is not None
-                    for s in self._sentences(section.title, section.body)]
         self.changed = [(self._sentences(old.title, old.body) if old else (),
                          self._sentences(new.title, new.body) if new else ()) for old, new in changed]
         """The sentences of each pair of sections that changed, in the new version's order."""
-        defined = self._definitions("\n".join(s.heading + s.body for s in olds))
+        read_old = {old.index: before for (old, _), (before, _) in zip(changed, self.changed, strict=True)
+                    if old is not None}
+        self.old = [s for index in sorted(read_old) for s in read_old[index]]
+        self.new = [s for _, after in self.changed for s in after]
+        defined = self._definitions([s.heading + s.body for s in olds])
         self.reader = _Reader(pattern, extra, defined)
         self._read_by = (pattern.pattern, extra.pattern if extra else None, tuple(sorted(defined)))
         """What tells readers apart, in the memo."""
@@ -192,9 +195,11 @@ class _Reading:
         self.minor: Counter[tuple[str, str]] = Counter()
         self._same_words: str | None = None
         """The words of the unchanged sections, once needed, for finding repeated sentences."""
-        lone = [(old or new, old is None) for old, new in pairs if (old is None) != (new is None)]
-        self.empty = [(section.title, added) for section, added in lone
-                      if section is not None and not self._sentences("", section.body)]
+        # a section added or removed whose only sentence is its heading
+        self.empty = [(section.title, old is None) for (old, new), (before, after)
+                      in zip(changed, self.changed, strict=True)
+                      if (old is None) != (new is None) and (section := old or new) is not None
+                      and len(before or after) == bool(section.title.strip())]
 
     def findings(self) -> list[Finding]:
         """Every finding, in the order of the sections of the new version."""
@@ -261,10 +266,10 @@ class _Reading:
                       lambda found: [_sentence_json(s) for s in found],
                       lambda kept: tuple(_sentence_from(s) for s in kept))
 
-    def _definitions(self, text: str) -> frozenset[tuple[str, str]]:
-        """:func:`terms.clauses.definitions`, kept in the memo."""
-        return recall(self.memo, "definitions", (text,), lambda: clauses.definitions(text), sorted,
-                      lambda kept: frozenset((name, term) for name, term in kept))
+    def _definitions(self, texts: list[str]) -> frozenset[tuple[str, str]]:
+        """:func:`terms.clauses.definitions` of ``texts`` joined by line breaks, kept in the memo."""
+        return recall(self.memo, "definitions", ("\n".join(texts),), lambda: clauses.definitions_in(texts),
+                      sorted, lambda kept: frozenset((name, term) for name, term in kept))
 
     def _edited(self, before: tuple[Sentence, ...], after: tuple[Sentence, ...]) -> _Read:
         """:func:`_edited`, kept in the memo."""
@@ -306,7 +311,7 @@ class _Reading:
             return self._duplicates(these, {s.words for section in self.same
                                             for s in self._sentences(section.title, section.body)})
         if self._same_words is None:
-            self._same_words = " " + " ".join(_spoken(section.text) for section in self.same) + " "
+            self._same_words = " " + " ".join(_spoken(s.heading, s.body) for s in self.same) + " "
         kept = [s for s in these if f" {' '.join(s.words)} " not in self._same_words]
         if len(kept) < len(these):
             self.tally["duplicate"] += len(these) - len(kept)
@@ -577,9 +582,10 @@ def _take(left: Counter[Sentence], sentence: Sentence) -> bool:
 
 
 @lru_cache(maxsize=1024)
-def _spoken(text: str) -> str:
-    """The words of ``text`` in lower case, one space apart (cached: unchanged sections recur)."""
-    return " ".join(prose.words(text))
+def _spoken(heading: str, body: str) -> str:
+    """The words of a section in lower case, one space apart (cached: unchanged sections recur;
+    by the section's parts, whose hashes Python keeps, rather than its whole text made anew)."""
+    return " ".join(prose.words(heading + body))
 
 
 @lru_cache(maxsize=2048)

@@ -21,11 +21,14 @@ ALL_PAIRS = 250_000
 """Most pairs of sections (or sentences) all scored against each other; beyond, :func:`near`."""
 ALL_PAIRS_ELEMENTS = 400_000_000
 """Most product of the two sides' total lengths (words, or characters) for scoring all pairs."""
-_SCORED: dict[tuple[tuple[str, str], tuple[str, str]], float | None] = {}
+_SCORED: dict[tuple[str, str], dict[tuple[str, str], float | None]] = {}
 """The score of each pair of sections (title and body of each) scored all against all lately,
-``None`` below :data:`PAIR_CUTOFF`: the same sections recur in the pairs of versions a site compares."""
+by old section then new one, ``None`` below :data:`PAIR_CUTOFF`: the same sections recur in the
+pairs of versions a site compares."""
 _MOST_SCORED = 100_000
 """Most pairs kept in :data:`_SCORED` (it is emptied beyond)."""
+_scored = 0
+"""How many pairs :data:`_SCORED` holds."""
 
 
 def pair(old: Sequence[Section], new: Sequence[Section]) -> dict[int, int]:
@@ -96,10 +99,13 @@ def _scores(old: list[Section], new: list[Section]) -> dict[tuple[int, int], flo
             if score >= PAIR_CUTOFF:
                 scored[row, col] = score
         return scored
+    global _scored
     olds, news = [(s.title, s.body) for s in old], [(s.title, s.body) for s in new]
-    if len(_SCORED) > _MOST_SCORED:
+    if _scored > _MOST_SCORED:
         _SCORED.clear()
-    rows = [row for row, a in enumerate(olds) if any((a, b) not in _SCORED for b in news)]
+        _scored = 0
+    wanted = set(news)
+    rows = [row for row, a in enumerate(olds) if not _SCORED.get(a, {}).keys() >= wanted]
     if rows:  # scored each pair alone, as though all were scored at once
         titles = process.cdist([old_titles[r] for r in rows], new_titles, scorer=fuzz.ratio)
         bodies = process.cdist([old_words[r] for r in rows], new_words, scorer=fuzz.ratio,
@@ -109,10 +115,13 @@ def _scores(old: list[Section], new: list[Section]) -> dict[tuple[int, int], flo
         scores = np.where(blank, titles, _TITLE_WEIGHT * titles + (1 - _TITLE_WEIGHT) * bodies)
         scores = np.where(titles >= _SAME_TITLE, np.maximum(scores, PAIR_CUTOFF), scores)
         for row, row_scores in zip(rows, scores.tolist(), strict=True):
-            for b, score in zip(news, row_scores, strict=True):
-                _SCORED[olds[row], b] = score if score >= PAIR_CUTOFF else None
-    return {(row, col): found for row, a in enumerate(olds) for col, b in enumerate(news)
-            if (found := _SCORED[a, b]) is not None}
+            known = _SCORED.setdefault(olds[row], {})
+            _scored -= len(known)
+            known.update((b, score if score >= PAIR_CUTOFF else None)
+                         for b, score in zip(news, row_scores, strict=True))
+            _scored += len(known)
+    return {(row, col): found for row, a in enumerate(olds)
+            for col, found in enumerate(map(_SCORED[a].__getitem__, news)) if found is not None}
 
 
 def near(n: int, m: int, band: int = 10) -> Iterator[tuple[int, int]]:
@@ -141,7 +150,14 @@ def _body_words(body: str) -> tuple[str, ...]:
 
 
 def _title(section: Section) -> str:
-    return heading_slug(section.title).replace("-", " ")
+    return _title_words(section.title)
+
+
+@lru_cache(maxsize=2048)
+def _title_words(title: str) -> str:
+    """A title as it is compared: without its number, in lower case, words apart (cached, as
+    :func:`_body_words`)."""
+    return heading_slug(title).replace("-", " ")
 
 
 def in_place(pairs: dict[int, int]) -> set[int]:

@@ -10,7 +10,7 @@ the sentence that introduces the list.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .markdown import without_comments
@@ -45,8 +45,9 @@ class Sentence:
     """A sentence of a section, as prose: markup, link targets and line breaks removed."""
 
     text: str
-    words: tuple[str, ...]
-    """Its words in lower case: two sentences with the same words read the same."""
+    words: tuple[str, ...] = field(repr=False)
+    """Its words in lower case: two sentences with the same words read the same (left out of
+    the ``repr``, which memo keys are made of: they follow from :attr:`text`)."""
     section: str
     """Title of its section (``""`` for the untitled opening)."""
     heading: bool = False
@@ -57,6 +58,12 @@ class Sentence:
     """A table (one sentence for the whole table)."""
     lead: str = ""
     """For an item of a list: the sentence before the list, when it ends with a colon."""
+
+    def __hash__(self) -> int:
+        # The text's hash, which Python keeps with the string: sentences are counted and
+        # looked up by value over and over, and hashing every field (the words) each time
+        # cost more than the lookups (equal sentences still compare every field).
+        return hash(self.text)
 
 
 @lru_cache(maxsize=2048)
@@ -130,11 +137,19 @@ def _blocks(body: str) -> list[tuple[str, str]]:
 
 def _links_only(block: str) -> bool:
     """True if ``block`` holds links or images and nothing else that reads as words."""
+    if not _linked(block):
+        return False
     bare = _URL.sub("", _LINK.sub("", block))
     return bare != block and bool(_LINKS_ONLY.fullmatch(_MARKUP.sub("", _HTML_TAG.sub("", bare))))
 
 
+def _linked(text: str) -> bool:
+    """False if ``text`` can hold no link nor URL: without ``[``, ``:`` or ``@`` (most text)."""
+    return "[" in text or ":" in text or "@" in text
+
+
 def _prose(text: str) -> str:
     """``text`` without markup: links reduced to their text, URLs and tags removed."""
-    text = _URL.sub("", _LINK.sub(lambda m: m.group(1) or m.group(2) or "", text))
-    return _MARKUP.sub("", _HTML_TAG.sub("", text))
+    if _linked(text):
+        text = _URL.sub("", _LINK.sub(lambda m: m.group(1) or m.group(2) or "", text))
+    return _MARKUP.sub("", _HTML_TAG.sub("", text) if "<" in text else text)

@@ -6,6 +6,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -58,6 +59,12 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+@lru_cache(maxsize=1024)
+def _tokens(text: str) -> tuple[str, ...]:
+    """:func:`tokenize`, cached: a section is diffed with its counterparts in several versions."""
+    return tuple(_TOKEN.findall(text))
+
+
 def count_words(text: str) -> int:
     """Number of words (runs of letters or digits) in ``text``."""
     return len(_WORDS.findall(text))
@@ -74,11 +81,11 @@ def word_diff(old: str, new: str) -> tuple[WordOp, ...]:
     """
     if old == new:
         return (WordOp("equal", old, new),) if old else ()
-    steps = _merge(_steps(tokenize(old), tokenize(new)))
+    steps = _merge(_steps(_tokens(old), _tokens(new)))
     return tuple(WordOp(tag, a, b) for tag, a, b in steps)
 
 
-def _steps(a: list[str], b: list[str]) -> list[tuple[str, str, str]]:
+def _steps(a: Sequence[str], b: Sequence[str]) -> list[tuple[str, str, str]]:
     return [(tag, "".join(a[i1:i2]), "".join(b[j1:j2])) for tag, i1, i2, j1, j2 in align(a, b)]
 
 

@@ -292,3 +292,31 @@ def test_a_body_put_together_from_its_sections_is_the_body_parsed_whole(blocks, 
     assert plain(text) or not blocks
     assert (composed.heading, composed.anchor, composed.toc) == (whole.heading, whole.anchor, whole.toc)
     assert composed.render() == whole.render()
+
+
+def test_a_redline_as_json_reads_back_whatever_its_text():
+    import json
+
+    from site_builder.redline import Redline, _json
+
+    change = compare("# Fees\n\nTen euros.\n", "# Fees\n\nTwelve “euros” — or <b>more</b>.\n")
+    data = redline(change).to_dict()
+    for value in (data, {**data, "reasons": ["a lone surrogate \udc80"]}):
+        assert json.loads(_json(value)) == json.loads(json.dumps(value, ensure_ascii=False))
+        assert Redline.from_dict(json.loads(_json(value))) == Redline.from_dict(value)
+
+
+def test_a_section_moved_is_moved_though_shown_unchanged_in_an_earlier_redline():
+    from terms import Memo
+
+    first = "# A\n\nAlpha text.\n\n# B\n\nBeta text.\n\n# C\n\nGamma text.\n"
+    edited = first.replace("Alpha text.", "Alpha text, edited.")
+    moved = "# B\n\nBeta text.\n\n# A\n\nAlpha text, edited.\n\n# C\n\nGamma text.\n"
+    found = Memo(version="test")  # as a build shares it between the redlines of its pairs
+    before = redline(compare(first, edited, memo=found), found=found)
+    after = redline(compare(first, moved, memo=found), found=found)
+    assert [(s.title, s.status) for s in before.sections] == [("A", "modified"), ("B", "unchanged"),
+                                                              ("C", "unchanged")]
+    assert [(s.title, s.status) for s in after.sections] == [("B", "moved"), ("A", "modified"),
+                                                             ("C", "unchanged")]
+    assert after.sections[0].html == before.sections[1].html

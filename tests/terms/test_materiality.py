@@ -397,3 +397,24 @@ def test_the_examples_verdicts_agree_with_its_editors_flags(example_content):
                 assert change.summary
                 judged += 1
     assert judged >= 10
+
+
+def test_definitions_read_section_by_section_are_those_of_the_whole_version():
+    from terms.clauses import definitions, definitions_in
+
+    sections = ["Intro\n\nRiverbend Learning Ltd (“Riverbend”) runs this site.\n",
+                "## 1. Help\n\nWrite to Lantern Support Co (the “Help Desk”) at any time.\n",
+                "## 2. Open\n\nOtter Press Inc (“Otter\n", "## 3. Closed\n\nPress”) prints the books.\n"]
+    for texts in (sections[:2], sections):  # the last pair: a definition runs on into the next section
+        assert definitions_in(texts) == definitions("\n".join(texts))
+    assert ("riverbend learning ltd", "riverbend") in definitions_in(sections[:2])
+    assert ("otter press inc", "otter 3 closed press") in definitions_in(sections)
+
+
+@pytest.mark.parametrize("sentence", ["Attn: Legal Department, Harbour House.", "Send it to P.O. Box 55.",
+                                      "Our address is [email protected] for questions.",
+                                      "Write to legal@harbour.example with questions."])
+def test_contact_details_with_or_without_digits_or_at_signs_are_contact(sentence):
+    from terms.clauses import kind
+
+    assert kind(sentence, "") == "contact"

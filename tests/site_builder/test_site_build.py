@@ -781,6 +781,24 @@ def test_templates_can_be_overridden(sample, tmp_path):
     assert "<title>Custom history</title>" in html(out, "terms/history")
 
 
+def test_overrides_say_words_as_jinja2_i18n_does(sample, tmp_path):
+    """``_``, ``gettext``, ``ngettext`` and ``{% trans %}`` in an override: the values are
+    escaped, ``%%`` is a percent sign, and nothing is escaped under ``autoescape false``."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "_footer.html").write_text(
+        "<footer>{{ _('A %(x)s 100%%', x='<b>') }}|{{ gettext('Revisions') }}|"
+        "{{ ngettext('%(num)d day', '%(num)d days', 2) }}|"
+        "{{ ngettext('%(num)d of %(x)s', '%(num)d of %(x)s', 1, x='&') }}|"
+        "{% trans n='<i>' %}Hi {{ n }}{% endtrans %}|"
+        "{% trans count=3 %}{{ count }} page{% pluralize %}{{ count }} pages{% endtrans %}|"
+        "{% autoescape false %}{{ _('B %(x)s', x='<b>') }}{% endautoescape %}</footer>\n", encoding="utf-8")
+    out = tmp_path / "site"
+    site_builder.build(sample, out, SiteSettings(templates=templates), now=DAY)
+    assert ("<footer>A &lt;b&gt; 100%|Revisions|2 days|1 of &amp;|Hi &lt;i&gt;|3 pages|B <b></footer>"
+            in html(out, "terms"))
+
+
 def test_example_content(example_content, tmp_path):
     content = terms.load(example_content)
     out = tmp_path / "site"

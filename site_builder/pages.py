@@ -318,9 +318,13 @@ class Pages:
                                           self.urls), version)
                      for side, version in zip(SIDES, (old, new), strict=True)]
 
+        (old_side, _, _), (new_side, _, _) = resolvers
+
         def resolve(html: str) -> str:
+            if old_side not in html and new_side not in html and links.MARK not in html:
+                return html  # most sections link nowhere
             for prefix, link, version in resolvers:
-                if prefix in html:  # a side's links start with it, as written (most sections have none)
+                if prefix in html:  # a side's links start with it, as written
                     html = rewrite_urls(html, link)
                 html = self.assets.fill(html, version, page_url)
             return html

@@ -82,16 +82,30 @@ def relative(from_url: str, to_url: str) -> str:
     >>> relative("terms/diff/2026-01-01..2026-03-01/", "terms/#fees"), relative("404.html", "site.css")
     ('../../#fees', 'site.css')
     """
-    base = [part for part in posixpath.dirname(file_for(from_url)).split("/") if part]
-    target, _, fragment = to_url.partition("#")
-    parts = [part for part in posixpath.normpath(target or ".").split("/") if part != "."]
+    base = _folders(from_url)
+    parts, folder, fragment = _target(to_url)
     common = 0
     while common < min(len(base), len(parts)) and base[common] == parts[common]:
         common += 1
-    link = "/".join([".."] * (len(base) - common) + parts[common:]) or "."  # os.path.relpath asks the OS
-    if target.endswith("/") or target == "":
+    link = "/".join((*[".."] * (len(base) - common), *parts[common:])) or "."  # os.path.relpath asks the OS
+    if folder:
         link = "./" if link == "." else link + "/"
-    return link + ("#" + fragment if fragment else "")
+    return link + fragment
+
+
+@lru_cache(maxsize=1024)
+def _folders(url: str) -> tuple[str, ...]:
+    """The folders of the page at ``url`` (each page links from its own to a few dozen URLs,
+    most of which every page links to)."""
+    return tuple(part for part in posixpath.dirname(file_for(url)).split("/") if part)
+
+
+@lru_cache(maxsize=4096)
+def _target(url: str) -> tuple[tuple[str, ...], bool, str]:
+    """The folders and file of ``url``, whether it is a folder, and its ``#fragment``."""
+    target, _, fragment = url.partition("#")
+    parts = tuple(part for part in posixpath.normpath(target or ".").split("/") if part != ".")
+    return parts, target.endswith("/") or target == "", "#" + fragment if fragment else ""
 
 
 def file_url(url: str) -> str:

@@ -55,15 +55,23 @@ class Writer:
         parts = PurePosixPath(rel).parts
         if not rel or rel.startswith("/") or "\\" in rel or any(p in ("..", ".") for p in parts):
             raise InvalidPath(f"refusing to write {rel!r}: not a plain path inside the output folder")
-        folder = "/".join(parts[:-1])
-        if (parent := self._folders.get(folder)) is None:
-            parent = self._folders[folder] = (self.root / folder).resolve()
-        target = parent / parts[-1]
+        target = self._folder("/".join(parts[:-1])) / parts[-1]
         if target.is_symlink():
             target = target.resolve()
         if not target.is_relative_to(self.root):
             raise InvalidPath(f"refusing to write {rel!r}: it resolves outside {self.root}")
         return target
+
+    def _folder(self, folder: str) -> Path:
+        """The folder ``folder`` (relative, a plain path), resolved: its parent's, resolved
+        once, and a symbolic link at its own name followed."""
+        if (found := self._folders.get(folder)) is None:
+            parent, _, name = folder.rpartition("/")
+            found = self._folder(parent) / name
+            if found.is_symlink():
+                found = found.resolve()
+            self._folders[folder] = found
+        return found
 
     def write(self, rel: str, data: bytes) -> bool:
         """Write ``data`` to ``rel`` unless the file already holds exactly those bytes; returns

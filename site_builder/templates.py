@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from jinja2 import (
     FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
+    Template,
     TemplateError,
     TemplateNotFound,
     TemplateSyntaxError,
@@ -29,7 +30,7 @@ from jinja2 import (
 from jinja2.loaders import split_template_path
 from jinja2.nodes import EvalContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from terms import file_problem, read_file
 
@@ -70,6 +71,22 @@ def override(folder: Path, name: str) -> bytes | None:
     return data
 
 
+class _Template(Template):
+    """A template whose ``{{ value }}`` passes a value already :class:`Markup` through as it is,
+    where markupsafe's ``escape`` makes a copy of it (a diff page writes thousands of them)."""
+
+    @classmethod
+    def _from_namespace(cls, environment: Environment, namespace: MutableMapping[str, Any],
+                        globals: MutableMapping[str, Any]) -> Template:
+        namespace["escape"] = _escape  # what the template's code calls for each {{ value }}
+        return super()._from_namespace(environment, namespace, globals)
+
+
+def _escape(value: Any) -> Markup:
+    """``markupsafe.escape(value)``."""
+    return value if type(value) is Markup else escape(value)
+
+
 def environment(templates: Path | None = None, localizer: Localizer | None = None) -> Environment:
     """An environment loading from ``templates`` (when given) before the built-in templates;
     sandboxed when there are ``templates``. Its words and dates are in the language of
@@ -84,6 +101,7 @@ def environment(templates: Path | None = None, localizer: Localizer | None = Non
     env = kind(loader=loader, autoescape=True, undefined=StrictUndefined, trim_blocks=True,
                lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False,
                extensions=["jinja2.ext.i18n"])
+    env.template_class = _Template
     localizer = localizer or Localizer("en")
     # added to the environment by the i18n extension at run time, unknown to jinja2's types
     env.install_gettext_callables(  # type: ignore[attr-defined]

@@ -39,6 +39,8 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 import terms
 from terms import Content, Memo, Version
 
@@ -266,7 +268,7 @@ class Fragments:
             text = self._stored.get(entry) or self._new.get(entry)
             if text is None:
                 return None
-            self._values[entry] = json.loads(text)
+            self._values[entry] = from_json(text)
         return self._values[entry]
 
     def put(self, entry: str, value: Any) -> None:
@@ -282,7 +284,7 @@ class Fragments:
     def save(self) -> None:
         """Write the fragments put in this build and delete those it did not use, but those
         under :func:`kept_prefix`."""
-        new = list(self._new.items()) + [(entry, json.dumps(value, ensure_ascii=False))
+        new = list(self._new.items()) + [(entry, to_json(value))
                                          for entry, value in self._values.items()
                                          if entry not in self._stored and entry not in self._new]
         for attempt in (1, 2):
@@ -368,7 +370,26 @@ def memo() -> Memo:
 def kept(found: Memo) -> dict[str, str]:
     """What the memo ``found`` since the last time, as JSON by fragment key."""
     prefix = kept_prefix()
-    return {prefix + entry: json.dumps(value, ensure_ascii=False) for entry, value in found.take()[0].items()}
+    return {prefix + entry: to_json(value) for entry, value in found.take()[0].items()}
+
+
+def to_json(value: Any) -> str:
+    """``value`` as JSON text: with orjson, a few times quicker than :mod:`json` (on a redline's
+    HTML, on what comparing found); with :mod:`json` for what orjson refuses (a lone surrogate,
+    a key not a string, an integer over 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False)
+
+
+def from_json(text: str) -> Any:
+    """The value of the JSON ``text`` (see :func:`to_json`): with orjson, else with :mod:`json`
+    (which reads what orjson refuses: a lone surrogate, an integer over 64 bits, ``NaN``)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _range(prefix: str) -> tuple[str, str]:

@@ -19,11 +19,9 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
-import orjson
-
 from terms import Change, Memo, SectionChange, Version, compare, without_comments
 
-from .cache import Fragments, kept, kept_prefix, key, memo
+from .cache import Fragments, kept, kept_prefix, key, memo, to_json
 from .htmldiff import Edit, MarkedHtml, diff_html
 from .links import SIDE
 from .render import SectionHtml, definitions, section_html
@@ -260,16 +258,7 @@ class Comparison:
 
     def __call__(self) -> dict[str, str]:
         redline = compare_pair(self.old, self.new, self.watch, self.assess_change, self.found)
-        return {self.key: _json(redline.to_dict()), **kept(self.found)}
-
-
-def _json(value: Any) -> str:
-    """``value`` as JSON text: with orjson, a few times quicker than :mod:`json` on a redline's
-    HTML; with :mod:`json` for text orjson refuses (a lone surrogate)."""
-    try:
-        return orjson.dumps(value).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(value, ensure_ascii=False)
+        return {self.key: to_json(redline.to_dict()), **kept(self.found)}
 
 
 class Redlines:

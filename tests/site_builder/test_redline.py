@@ -297,13 +297,26 @@ def test_a_body_put_together_from_its_sections_is_the_body_parsed_whole(blocks, 
 def test_a_redline_as_json_reads_back_whatever_its_text():
     import json
 
-    from site_builder.redline import Redline, _json
+    from site_builder.cache import from_json, to_json
+    from site_builder.redline import Redline
 
     change = compare("# Fees\n\nTen euros.\n", "# Fees\n\nTwelve “euros” — or <b>more</b>.\n")
     data = redline(change).to_dict()
     for value in (data, {**data, "reasons": ["a lone surrogate \udc80"]}):
-        assert json.loads(_json(value)) == json.loads(json.dumps(value, ensure_ascii=False))
-        assert Redline.from_dict(json.loads(_json(value))) == Redline.from_dict(value)
+        assert json.loads(to_json(value)) == json.loads(json.dumps(value, ensure_ascii=False))
+        assert Redline.from_dict(from_json(to_json(value))) == Redline.from_dict(value)
+
+
+def test_a_fragment_as_json_reads_back_what_json_writes():
+    import json
+    import math
+
+    from site_builder.cache import from_json, to_json
+
+    values = [{"text": "a lone surrogate \udc80"}, {"big": 2 ** 70}, {"keys": {1: "one"}}, [0.1, 1e-05, 2.5]]
+    for value in values:
+        assert from_json(to_json(value)) == json.loads(json.dumps(value, ensure_ascii=False))
+    assert math.isnan(from_json(json.dumps({"score": float("nan")}))["score"])  # as json wrote it
 
 
 def test_a_section_moved_is_moved_though_shown_unchanged_in_an_earlier_redline():

@@ -76,7 +76,7 @@ def copy_ledger(source: str | Path, target: str | Path) -> Verification:
                     write.execute("DELETE FROM meta")
                     for table, columns in TABLES:
                         _copy(read, write, table, columns)
-                    write.reset_ids()
+                    write.copied([table for table, _ in TABLES])
             finally:
                 target_store.close()
     finally:

@@ -454,9 +454,10 @@ class SqliteTx(sqlite3.Connection):
             "SELECT id, length, head FROM chains WHERE id IN (SELECT value FROM json_each(?))",
             (json.dumps(wanted),))}
 
-    def reset_ids(self) -> None:
+    def copied(self, tables: Sequence[str]) -> None:
         """After rows were copied in with their ids: nothing to do (SQLite numbers a new row
-        after the largest id)."""
+        after the largest id, and plans the ledger's queries by its indexes alone: the
+        ledger never gathers statistics)."""
 
 
 def connect(path: str | Path) -> SqliteTx:

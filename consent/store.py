@@ -133,9 +133,9 @@ class Tx(Protocol):
         another (published since the records were resolved)."""
         ...
 
-    def reset_ids(self) -> None:
-        """After rows were copied in with their ids (``ledger copy``): number new rows after
-        them."""
+    def copied(self, tables: Sequence[str]) -> None:
+        """After rows were copied into ``tables`` with their ids (``ledger copy``): number new
+        rows after them, and let the planner know the tables' sizes."""
         ...
 
 

@@ -378,11 +378,11 @@ def test_check_asks_the_editor_to_decide_when_the_analysis_is_unsure(content_rep
 
 
 def test_an_age_is_named_as_such():
-    old = "# Terms\n\n## Eligibility\n\nYou must be at least 13 years old to create an account.\n"
+    old = "# Terms\n\n## Eligibility\n\nAccount holders must be at least 13 years old.\n"
     change = terms.compare(old, old.replace("13 years", "16 years"))
     assert change.material
     assert change.reasons == ("Minimum age raised from 13 years to 16 years in section 'Eligibility': "
-                              "“You must be at least 16 years old to create an account.”",)
+                              "“Account holders must be at least 16 years old.”",)
     assert change.summary == "Minimum age raised from 13 years to 16 years."
 
 

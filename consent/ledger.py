@@ -317,11 +317,9 @@ class Ledger:
         item = dict(subject=subject, document=document, action=action, version=version,
                     channel=channel, evidence=evidence, at=None, sha256=sha256,
                     language=language)
-        if self._batcher is None or self._store.in_write():
-            return self.submit(lambda: (self.record(**item),  # type: ignore[arg-type]
-                                        self.status(subject, document)))
-        catalog, rows = self._resolve([item])
-        if not rows:
+        batcher = None if self._store.in_write() else self._batcher
+        catalog, rows = self._resolve([item]) if batcher is not None else (None, None)
+        if batcher is None or catalog is None or not rows:
             return self.submit(lambda: (self.record(**item),  # type: ignore[arg-type]
                                         self.status(subject, document)))
         future: Future[tuple[tuple[Event, ...], Status]] = Future()
@@ -337,7 +335,7 @@ class Ledger:
                     ok, value = False, error
             settle(future, (ok, value))
 
-        self._batcher.submit(job, then)
+        batcher.submit(job, then)
         return future
 
     def record_many(self, records: Iterable[Mapping[str, Any]]) -> int:

@@ -133,21 +133,13 @@ def chain(drafts: Drafts, ids: dict[str, tuple[int, int]], heads: dict[int, tupl
 def _kind(entry: Entry | None, action: int, channel: str | None, language: str | None) -> Kind:
     """What events of one version, action, channel and language share."""
     action = int(action)
-    if action == _ACCEPTED:
-        state, accepted, notified = _STATE_ACCEPTED, entry.rowid if entry else None, None
-    elif action == _WITHDRAWN:
-        state, accepted, notified = _STATE_WITHDRAWN, None, None
-    elif action == _NOTIFIED:
-        state, accepted, notified = None, None, entry.rowid if entry else None
-    else:
-        state, accepted, notified = None, None, None
     if entry is None:
-        return Kind(shared=common(None, None, None, action, channel), version=None,
-                    document=None, action=action, channel=channel, language=language,
-                    state=state, accepted=accepted, notified=notified)
-    text = entry.text(language) or entry.texts[0]
-    return Kind(shared=common(entry.document, entry.id, text.content_sha256, action, channel,
-                              language),
-                version=entry.rowid, document=entry.document_id, action=action,
-                channel=channel, language=language, state=state, accepted=accepted,
-                notified=notified)
+        shared, version, document = common(None, None, None, action, channel), None, None
+    else:
+        text = entry.text(language) or entry.texts[0]
+        shared = common(entry.document, entry.id, text.content_sha256, action, channel, language)
+        version, document = entry.rowid, entry.document_id
+    state = {_ACCEPTED: _STATE_ACCEPTED, _WITHDRAWN: _STATE_WITHDRAWN}.get(action)
+    return Kind(shared=shared, version=version, document=document, action=action, channel=channel,
+                language=language, state=state, accepted=version if action == _ACCEPTED else None,
+                notified=version if action == _NOTIFIED else None)

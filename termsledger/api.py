@@ -218,17 +218,16 @@ async def record(request: Request, body: ConsentIn, idempotency_key: Idempotency
             "user_agent": request.headers.get("user-agent")}
     evidence = {**{k: v for k, v in seen.items() if v is not None}, **body.evidence}
     ledger = _ledger(request)
+    decision: dict[str, Any] = dict(action=body.action, version=body.version, channel=body.channel,
+                                    evidence=evidence, sha256=body.sha256, language=body.language)
     if idempotency_key is None and ledger.receipt_settings is None:  # the common case, leanest
         events, status = await asyncio.wrap_future(ledger.submit_record(
-            body.subject, body.document, action=body.action, version=body.version,
-            channel=body.channel, evidence=evidence, sha256=body.sha256, language=body.language))
+            body.subject, body.document, **decision))
         request.app.state.keeper.wake()
         return JSON({"events": events, "status": status}, status_code=201)
 
     def record() -> dict[str, Any]:
-        events = ledger.record(body.subject, body.document, action=body.action,
-                               version=body.version, channel=body.channel, evidence=evidence,
-                               sha256=body.sha256, language=body.language)
+        events = ledger.record(body.subject, body.document, **decision)
         status = ledger.status(body.subject, body.document)
         response: dict[str, Any] = plain({"events": events, "status": status})
         if ledger.receipt_settings is not None:

@@ -192,12 +192,17 @@ def _digits(text: str) -> bool:
 
 def _contact(text: str) -> bool:
     """True if ``text`` has an e-mail address, phone number, postal address or words of
-    contact details (the patterns that cannot match without ``@`` or a digit left out)."""
+    contact details."""
+    return any(pattern.search(text) for pattern in _details(text)) or bool(_CONTACT.search(text))
+
+
+def _details(text: str) -> tuple[re.Pattern[str], ...]:
+    """The patterns of e-mail addresses, phone numbers and postal addresses to search ``text``
+    with: those that cannot match without ``@`` or a digit left out, or in their place the
+    part of them that can."""
     digit = _DIGIT.search(text) is not None
-    return bool((_EMAIL if "@" in text else _EMAIL_WITHOUT_AT).search(text)
-                or (digit and _PHONE.search(text))
-                or (_ADDRESS if digit else _ADDRESS_WITHOUT_DIGITS).search(text)
-                or _CONTACT.search(text))
+    return (_EMAIL if "@" in text else _EMAIL_WITHOUT_AT, *((_PHONE,) if digit else ()),
+            _ADDRESS if digit else _ADDRESS_WITHOUT_DIGITS)
 
 
 def binds(text: str) -> bool:
@@ -251,10 +256,7 @@ def shares_data(text: str) -> bool:
 def spans(text: str) -> list[tuple[int, int]]:
     """Where ``text`` has contact details: e-mail addresses, web addresses, phone numbers, postal
     addresses, as ``(start, end)`` character offsets."""
-    digit = _DIGIT.search(text) is not None
-    patterns = (_EMAIL if "@" in text else _EMAIL_WITHOUT_AT, _URL, *((_PHONE,) if digit else ()),
-                _ADDRESS if digit else _ADDRESS_WITHOUT_DIGITS)
-    return [m.span() for pattern in patterns for m in pattern.finditer(text)]
+    return [m.span() for pattern in (*_details(text), _URL) for m in pattern.finditer(text)]
 
 
 def numeric_run(words: tuple[str, ...]) -> bool:

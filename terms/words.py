@@ -62,7 +62,7 @@ def tokenize(text: str) -> list[str]:
 @lru_cache(maxsize=1024)
 def _tokens(text: str) -> tuple[str, ...]:
     """:func:`tokenize`, cached: a section is diffed with its counterparts in several versions."""
-    return tuple(_TOKEN.findall(text))
+    return tuple(tokenize(text))
 
 
 def count_words(text: str) -> int:

@@ -612,10 +612,12 @@ class Ledger:
 
     def verify(self, *, repair: bool = False, anchor: str | None = None) -> Verification:
         """Check the hash chain (reports the first event edited, deleted, reordered or
-        malformed) and recompute the status table from the events (reports each row that
+        malformed), that each bundle member is part of its own record's event (reports each
+        that is not), and recompute the status table from the events (reports each row that
         differs). On a ledger of several chains, each chain is checked against the latest seal
-        and what was verified is sealed (its ``head`` is the seal's root). What it cannot detect
-        is in the result's ``limits``.
+        and what was verified is sealed (its ``head`` is the seal's root), bundle members
+        wrong or not (the ledger keeps them). What it cannot detect is in the result's
+        ``limits``.
 
         :param repair: rewrite the rows that differ from the events, and record a
             ``repaired`` event (subject ``ledger:repair``) saying how many and which, when the
@@ -626,7 +628,8 @@ class Ledger:
         """
         with self._store.read() as tx:
             result, heads = verify.verify(tx, anchor)
-        if result.chains > 1 and result.problem is None and result.head != result.seal:
+        sound = result.problem in (None, verify.part_of_problem(result.wrong_part_of))
+        if result.chains > 1 and sound and result.head != result.seal:
             with self._store.write() as tx:  # what was verified, sealed: its head anchors it
                 result = replace(result, seal=seals.write(tx, heads).root.hex())
         only_status = result.problem == verify.status_problem(result.status_differences)

@@ -207,7 +207,9 @@ class Verification(_Value):
     the chains' heads (hex): anchor it elsewhere (``EVENTS:HEAD``) to detect a rewritten
     chain."""
     first_bad: int | None = None
-    """``seq`` of the first event that was edited, deleted, reordered or malformed."""
+    """``seq`` of the first event that was edited, deleted, reordered or malformed; when
+    there is none and the status table is sound, of the first bundle member that is not part
+    of its own record's event."""
     chain: int | None = None
     """The chain of ``first_bad``."""
     chains: int = 1
@@ -224,6 +226,12 @@ class Verification(_Value):
     those repaired)."""
     repaired: int = 0
     """How many status rows a repair rewrote from the events."""
+    wrong_part_of: int = 0
+    """How many bundle members (events with a ``part_of``) are not part of their own record's
+    event: an earlier event of their chain and subject, itself no member. The ledger keeps
+    them (its events are never changed); their decisions count as any."""
+    part_of_problems: tuple[str, ...] = ()
+    """The first :data:`~consent.verify.MAX_REPORTED` of them, in words."""
     limits: str = LIMITS
     """What no verification of the file alone can detect, and how to close the gap."""
 

@@ -1,10 +1,11 @@
-"""Checking the hash chains from the first event to the last, and the status table."""
+"""Checking the hash chains from the first event to the last, each bundle member's link to its
+record's event, and the status table."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from . import seals
@@ -19,18 +20,23 @@ from .values import Verification
 _ERASED = int(Action.ERASED)
 _ANCHOR = re.compile(r"(\d{1,19}):([0-9a-f]{64})")
 MAX_REPORTED = 100
-"""Most status rows that a verification describes (it counts them all)."""
+"""Most status rows, and most bundle members, that a verification describes (it counts them
+all)."""
 _ROWS = """
 SELECT e.seq, e.at, e.subject, s.subject, d.slug, v.version,
        CASE WHEN e.language IS NULL THEN v.content_sha256 ELSE t.content_sha256 END, e.action,
-       e.channel, e.part_of, e.link, e.hash, p.salt, p.evidence, x.digest, e.language
+       e.channel, e.part_of, e.link, e.hash, p.salt, p.evidence, x.digest, e.language,
+       h.subject, h.part_of
 FROM events e LEFT JOIN subjects s ON s.id = e.subject
 LEFT JOIN versions v ON v.id = e.version LEFT JOIN documents d ON d.id = v.document
 LEFT JOIN translations t ON t.version = e.version AND t.language = e.language
 LEFT JOIN personal p ON p.chain = e.chain AND p.seq = e.seq
 LEFT JOIN erased x ON x.chain = e.chain AND x.seq = e.seq
+LEFT JOIN events h ON h.chain = e.chain AND h.seq = e.part_of
 WHERE e.chain = ? ORDER BY e.seq
 """
+"""Each event of a chain in order, with what the chain's check reads of it; ``h``: the event its
+``part_of`` names, if any (a primary-key lookup in the same pass)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -45,11 +51,29 @@ class Pin:
     """How a shorter chain reads: ``of the anchor``."""
 
 
+@dataclass(kw_only=True, slots=True)
+class Members:
+    """The bundle members that :func:`chain` found not part of their own record's event."""
+
+    count: int = 0
+    first: tuple[int, int] | None = None
+    """``(chain, seq)`` of the first."""
+    problems: list[str] = field(default_factory=list)
+    """The first :data:`MAX_REPORTED`, in words."""
+
+    def add(self, number: int, seq: int, problem: str) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = (number, seq)
+        if len(self.problems) < MAX_REPORTED:
+            self.problems.append(problem)
+
+
 def verify(tx: Tx, anchor: str | None = None
            ) -> tuple[Verification, tuple[tuple[int, bytes], ...]]:
-    """Check every hash chain (:func:`chain`) against the latest seal and ``anchor`` if given,
-    then the status table (see :mod:`consent.rebuild`), in the snapshot ``tx``. Returns the
-    verification and the chains' ``(length, head)`` it found."""
+    """Check every hash chain (:func:`chain`, with its bundle members) against the latest seal
+    and ``anchor`` if given, then the status table (see :mod:`consent.rebuild`), in the snapshot
+    ``tx``. Returns the verification and the chains' ``(length, head)`` it found."""
     numbers = [number for (number,) in tx.execute("SELECT id FROM chains ORDER BY id")]
     several = len(numbers) > 1
     pins: dict[int, list[Pin]] = {}
@@ -60,9 +84,9 @@ def verify(tx: Tx, anchor: str | None = None
     if anchor is not None:
         problem = problem or _anchor(tx, pins, anchor, several)
     heads: list[tuple[int, bytes]] = []
-    total, result = 0, None
+    total, result, members = 0, None, Members()
     for number in numbers:
-        found = chain(tx, number, pins.get(number, ()), several)
+        found = chain(tx, number, members, pins.get(number, ()), several)
         total += found.events
         heads.append((found.events, bytes.fromhex(found.head) if found.head else GENESIS))
         if not found.ok and result is None:
@@ -79,7 +103,8 @@ def verify(tx: Tx, anchor: str | None = None
         seals.heads_root(heads).hex()
     result = replace(result or Verification(ok=True, events=0, head=None), events=total,
                      head=head, chains=len(numbers),
-                     seal=last.root.hex() if last is not None else None)
+                     seal=last.root.hex() if last is not None else None,
+                     wrong_part_of=members.count, part_of_problems=tuple(members.problems))
     found_rows, names = 0, version_names(tx)
     problems: list[str] = []
     for difference in differences(tx):
@@ -88,8 +113,12 @@ def verify(tx: Tx, anchor: str | None = None
             problems.append(describe(tx, difference, names))
     if found_rows and result.problem is None:
         result = replace(result, problem=status_problem(found_rows))
-    return replace(result, ok=result.ok and not found_rows, status_differences=found_rows,
-                   status_problems=tuple(problems)), tuple(heads)
+    if members.first is not None and result.problem is None:
+        number, seq = members.first
+        result = replace(result, first_bad=seq, chain=number,
+                         problem=part_of_problem(members.count))
+    return replace(result, ok=result.ok and not found_rows and not members.count,
+                   status_differences=found_rows, status_problems=tuple(problems)), tuple(heads)
 
 
 def _pin(pins: dict[int, list[Pin]], sealed: seals.Sealed, when: str) -> str | None:
@@ -124,6 +153,15 @@ def status_problem(found: int) -> str:
            f"events say"
 
 
+def part_of_problem(found: int) -> str:
+    """The problem of a verification whose chains are sound but for ``found`` bundle members
+    that are not part of their own record's event (and whose status table is)."""
+    its = "s are" if found != 1 else " is"
+    return (f"{found} bundle member{its} recorded as part of another event than "
+            f"{'their' if found != 1 else 'its'} record's (PostgreSQL ledgers written before "
+            f"1 December 2026 may hold such members: see the README)")
+
+
 def parse_anchor(anchor: str) -> tuple[int, bytes]:
     """``EVENTS:HEAD`` (an earlier verification's ``events`` and ``head``) as numbers."""
     found = _ANCHOR.fullmatch(anchor) if isinstance(anchor, str) else None
@@ -139,12 +177,19 @@ def _label(number: int, seq: int, several: bool) -> str:
     return f"{number}.{seq}" if several else str(seq)
 
 
-def chain(tx: Tx, number: int, pins: Sequence[Pin] = (), several: bool = False) -> Verification:
+def chain(tx: Tx, number: int, members: Members, pins: Sequence[Pin] = (),
+          several: bool = False) -> Verification:
     """Recompute the hash of every event of chain ``number``. The first mismatch is reported
     as the event that was edited, re-hashed, deleted or moved; personal fields removed without
     an ``erased`` event, rows that the ledger cannot have written (text in a number's column,
     an unknown action) and events missing at the end (``chains.length``) are reported too.
-    Each of ``pins`` (from an anchor or a seal) must still be in the chain at its position."""
+    Each of ``pins`` (from an anchor or a seal) must still be in the chain at its position.
+
+    Each event that verifies and is a bundle member (has a ``part_of``) must be part of its
+    own record's event: an earlier event of its chain and subject, itself no member. Those that
+    are not are added to ``members``: the hash covers ``part_of`` (but hashes ``0`` as none),
+    and so finds one edited, not one the writer was given wrong and hashed (see the README's
+    *PostgreSQL ledgers written before 1 December 2026*)."""
     prev, count = GENESIS, 0
     stripped: dict[Any, int] = {}
     erased: set[Any] = set()
@@ -158,7 +203,7 @@ def chain(tx: Tx, number: int, pins: Sequence[Pin] = (), several: bool = False) 
 
     for row in tx.execute(_ROWS, (number,)):
         (seq, at, sid, subject, slug, version, sha, action, channel, part_of, link, stored,
-         salt, evidence, kept, language) = row
+         salt, evidence, kept, language, owner, owner_part_of) = row
         count += 1
         if seq != count:
             return bad(count, f"event {name(count)} is missing: it was deleted or renumbered")
@@ -194,6 +239,9 @@ def chain(tx: Tx, number: int, pins: Sequence[Pin] = (), several: bool = False) 
         if pin is not None and stored != pin.hash:
             return bad(seq, f"event {name(seq)} does not have {pin.has}: the chain was "
                             f"rewritten")
+        if part_of is not None and (owner != sid or part_of >= seq or owner_part_of is not None):
+            members.add(number, seq, f"event {name(seq)} is recorded as part of "
+                                     f"{_record(seq, sid, part_of, owner, owner_part_of, name)}")
         prev = stored
     for pin in pins:
         if count < pin.seq:
@@ -229,7 +277,7 @@ def malformed(row: tuple[Any, ...]) -> str | None:
     """What in an event's row (as :data:`_ROWS` selects it) the ledger cannot have written,
     a value of the wrong type or length, named for the reader; ``None`` when all fit."""
     seq, at, sid, subject, slug, version, sha, action, channel, part_of, link, stored, salt, \
-        evidence, kept, language = row
+        evidence, kept, language, *_ = row
     values = (sid, at, part_of, channel, link, stored, salt, evidence, kept, subject, slug,
               version, sha, language)
     for (name, kind, length, nullable), value in zip(_COLUMNS, values, strict=True):
@@ -239,6 +287,23 @@ def malformed(row: tuple[Any, ...]) -> str | None:
             wanted = _KINDS[kind] if length is None else f"{length} bytes"
             return f"{name} is {short(value)}, not {wanted}"
     return None
+
+
+def _record(seq: int, sid: int, part_of: int, owner: int | None, owner_part_of: int | None,
+            name: Callable[[int], str]) -> str:
+    """What the ``part_of`` of the bundle member ``seq`` of subject ``sid`` names instead of its
+    own record's event (``owner``: the subject of the event at ``part_of``, ``None`` when there
+    is none; ``owner_part_of``: that event's), in words; for members found wrong only."""
+    if part_of == seq:
+        return "itself"
+    named = f"event {name(part_of)}"
+    if owner is None:
+        return f"{named}, which its chain does not have"
+    if part_of > seq:
+        return f"{named}, which comes after it"
+    if owner != sid:
+        return f"{named}, another subject's"
+    return f"{named}, itself part of event {name(cast(int, owner_part_of))}"
 
 
 def _blame(tx: Tx, number: int, seq: int, link: bytes, prev: bytes,

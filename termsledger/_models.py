@@ -556,7 +556,7 @@ class Verification(BaseModel):
 
     model_config = _example(
         ok=True, events=1204, head=_HASH, first_bad=None, problem=None, status_differences=0,
-        status_problems=[], repaired=0,
+        status_problems=[], repaired=0, wrong_part_of=0, part_of_problems=[],
         limits="From this file alone, verify cannot tell events cut from the end of the chain...")
 
     ok: bool
@@ -567,6 +567,9 @@ class Verification(BaseModel):
     status_differences: int
     status_problems: list[str]
     repaired: int
+    wrong_part_of: int = Field(description="How many bundle members are not part of their own "
+                                           "record's event (the first ones in part_of_problems).")
+    part_of_problems: list[str]
     limits: str
 
 

@@ -5,10 +5,13 @@ moved between chains and an edited seal."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
-from support.ledger import example, sql
+from support.ledger import append_rows, example, record_as_before_78204ed, resolved, sql
 
 from consent import Ledger
+from consent.chain import chain_of as chain_of_name
 
 SUBJECTS = [f"user-{i}" for i in range(40)]
 
@@ -137,3 +140,91 @@ def test_the_engine_chains_events_as_verify_recomputes_them(ledger):
     assert ledger.status("batch-1", "terms").status != "withdrawn"
     assert ledger.status("batch-2", "terms").status != "withdrawn"  # the later one wins
     assert ledger.status("user-1", "terms").notified_version == "2026-01-01"
+
+
+def in_chain(ledger, chain: int, count: int) -> list[str]:
+    """``count`` new subjects whose events go to ``chain``."""
+    names = (f"in-{chain}-{n}" for n in itertools.count())
+    return list(itertools.islice((name for name in names
+                                  if chain_of_name(name, ledger._store.chains) == chain), count))
+
+
+def label(result, chain: int):
+    """An event's name in the messages of ``result``, from its ``seq`` in ``chain``."""
+    return (lambda seq: f"{chain}.{seq}") if result.chains > 1 else str
+
+
+def test_members_stored_as_part_of_another_subjects_record_are_found(ledger):
+    """Records batched together on PostgreSQL before commit 78204ed: every bundle member of
+    the second record on was stored as part of the first record's event, with consistent
+    hashes (the hash covers part_of: it was computed so). Verify names each such member."""
+    subjects = in_chain(ledger, chain_of(ledger, "user-7")[0], 3)
+    record_as_before_78204ed(ledger, subjects)
+    (head, own), *others = (ledger.history(s) for s in subjects)
+    assert own.part_of == head.seq and [m.part_of for _, m in others] == [head.seq, head.seq]
+    result = ledger.verify()
+    assert (result.ok, result.chain, result.first_bad) == (False, head.chain, others[0][1].seq)
+    assert (result.wrong_part_of, result.status_differences) == (2, 0)
+    assert result.problem == (
+        "2 bundle members are recorded as part of another event than their record's (PostgreSQL "
+        "ledgers written before 1 December 2026 may hold such members: see the README)")
+    name = label(result, head.chain)
+    assert result.part_of_problems == tuple(
+        f"event {name(m.seq)} is recorded as part of event {name(head.seq)}, another subject's"
+        for _, m in others)
+    assert result.seal == (result.head if result.chains > 1 else None)  # its hashes verified
+    tamper(ledger, ("UPDATE status SET state = 2 WHERE subject = (SELECT id FROM subjects WHERE "
+                    "subject = 'user-1') AND document = (SELECT id FROM documents WHERE "
+                    "slug = 'terms')",))
+    assert ledger.verify().problem == "1 status row differs from what the events say"
+    repaired = ledger.verify(repair=True)  # the events are trusted: their hashes verify
+    assert (repaired.repaired, repaired.problem, repaired.wrong_part_of) == (1, result.problem, 2)
+
+
+def test_a_member_stored_in_a_shorter_chain_than_its_batchs_first_record_is_found(ledger, engine):
+    """The same on PostgreSQL's chains: a member in another chain than the first record of its
+    batch was stored as part of the ``seq`` of that record in the member's own chain: an
+    event the chain does not have, or a later one once the chain grows."""
+    if engine == "sqlite":
+        pytest.skip("an SQLite ledger has one chain")
+    lengths = dict(sql(ledger, "SELECT id, length FROM chains"))
+    long, short = max(lengths, key=lengths.get), min(lengths, key=lengths.get)
+    (first,), (late,) = in_chain(ledger, long, 1), in_chain(ledger, short, 1)
+    record_as_before_78204ed(ledger, [first, late])
+    (head, _), (_, member) = ledger.history(first), ledger.history(late)
+    assert member.part_of == head.seq > lengths[short] + 2
+    result = ledger.verify()
+    assert (result.ok, result.chain, result.first_bad, result.wrong_part_of) == (
+        False, short, member.seq, 1)
+    name = label(result, short)
+    assert result.part_of_problems == (f"event {name(member.seq)} is recorded as part of event "
+                                       f"{name(head.seq)}, which its chain does not have",)
+    ledger.record_many({"subject": s, "document": "terms", "at": "2025-03-01"}
+                       for s in in_chain(ledger, short, head.seq)[1:])
+    assert ledger.verify().part_of_problems == (f"event {name(member.seq)} is recorded as part "
+                                                f"of event {name(head.seq)}, which comes after it",)
+
+
+def test_a_member_part_of_itself_or_of_a_member_and_a_record_made_a_member_are_found(ledger):
+    """Rows appended through the engine's own append with their heads wrong, and a record's
+    ``part_of`` edited from none to 0, which its hash does not tell apart."""
+    rows = resolved(ledger, "itself")
+    append_rows(ledger, [rows[0], rows[1]._replace(head=1)])
+    rows = resolved(ledger, "of-a-member")
+    append_rows(ledger, [*rows, rows[1]._replace(head=1)])
+    ledger.record("made-a-member", "terms", at="2025-02-01")
+    itself, of_a_member, made = (ledger.history(s) for s in ("itself", "of-a-member",
+                                                               "made-a-member"))
+    tamper(ledger, ("UPDATE events SET part_of = 0 WHERE chain = ? AND seq = ?",
+                    (made[0].chain, made[0].seq)))
+    result = ledger.verify()
+    assert (result.ok, result.wrong_part_of, result.status_differences) == (False, 4, 0)
+    first, second, third = (label(result, events[0].chain) for events in (itself, of_a_member, made))
+    assert set(result.part_of_problems) == {
+        f"event {first(itself[1].seq)} is recorded as part of itself",
+        f"event {second(of_a_member[2].seq)} is recorded as part of event "
+        f"{second(of_a_member[1].seq)}, itself part of event {second(of_a_member[0].seq)}",
+        f"event {third(made[0].seq)} is recorded as part of event {third(0)}, which its chain "
+        f"does not have",
+        f"event {third(made[1].seq)} is recorded as part of event {third(made[0].seq)}, itself "
+        f"part of event {third(0)}"}

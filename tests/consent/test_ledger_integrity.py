@@ -50,6 +50,8 @@ def test_events_refuse_update_and_delete(path):
 @pytest.mark.parametrize("statements, first_bad, problem", [
     (["UPDATE events SET at = at + 1 WHERE seq = 3"], 3, "event 3 was edited"),
     (["UPDATE events SET action = 1 WHERE seq = 5"], 5, "event 5 was edited"),
+    (["UPDATE events SET part_of = 3 WHERE seq = 2"], 2, "event 2 was edited"),
+    (["UPDATE events SET part_of = NULL WHERE seq = 2"], 2, "event 2 was edited"),
     (["UPDATE personal SET evidence = '{\"ip\":\"203.0.113.9\"}' WHERE seq = 3"], 3, "event 3 was edited"),
     (["UPDATE subjects SET subject = 'eve' WHERE subject = 'ben'"], 3, "event 3 was edited"),
     (["DELETE FROM events WHERE seq = 4"], 4, "event 4 is missing"),

@@ -75,3 +75,31 @@ def version_rowid(ledger, document: str, version: str) -> int:
     (row,) = sql(ledger, "SELECT v.id FROM versions v JOIN documents d ON d.id = v.document "
                          "WHERE d.slug = ? AND v.version = ?", (document, version))
     return row[0]
+
+
+def resolved(ledger, subject: str, document: str = "terms", at: str = "2025-02-01") -> list:
+    """The rows (:class:`consent.writer.Row`) the ledger appends for ``subject`` accepting
+    ``document``: its event, then its bundle members' (each ``head`` 0, the index of the
+    record's event among them)."""
+    from consent.ledger import Ledger
+
+    return Ledger._rows([{"subject": subject, "document": document, "at": at}],
+                        ledger._snapshot(fresh=True))
+
+
+def append_rows(ledger, rows: list) -> None:
+    """Append ``rows`` in one transaction through the engine's own append, which hashes and
+    chains them as any (a member's ``part_of``: the ``seq`` of the row its ``head`` names)."""
+    from consent.writer import append
+
+    with ledger._store.write() as tx:
+        append(tx, rows)
+
+
+def record_as_before_78204ed(ledger, subjects, document: str = "terms") -> None:
+    """Record ``document`` for each of ``subjects`` in one transaction the way records batched
+    together were on PostgreSQL before commit 78204ed: each record's rows resolved alone, its
+    members' ``head`` their record's index among its own rows, not in the batch. The engine
+    then hashed and stored every member of the second record on as part of the *first*
+    record's event: hashes consistent, ``part_of`` wrong."""
+    append_rows(ledger, [row for subject in subjects for row in resolved(ledger, subject, document)])

@@ -7,6 +7,7 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
+from support.ledger import record_as_before_78204ed
 from support.repo import front
 
 from consent import Ledger
@@ -274,6 +275,20 @@ def test_verify_prints_its_limits_and_checks_an_anchor(repo, tmp_path):
     bad = run("consent", "verify", "--anchor", "nonsense", "--ledger", db, code=1)
     assert bad.output.startswith("Error: anchor must be EVENTS:HEAD")
 
+
+
+def test_verify_names_a_bundle_member_that_is_part_of_another_subjects_record(repo, tmp_path):
+    """As records batched together on PostgreSQL were stored before commit 78204ed (see
+    ``support.ledger.record_as_before_78204ed``): the hashes are consistent, part_of wrong."""
+    db = tmp_path / "l.db"
+    run("publish", "--content", repo.path, "--ledger", db)
+    with Ledger(db) as ledger:
+        record_as_before_78204ed(ledger, ["first", "second"])
+    found = json.loads(run("consent", "verify", "--ledger", db, code=1).output)
+    assert (found["ok"], found["first_bad"], found["wrong_part_of"]) == (False, 4, 1)
+    assert found["part_of_problems"] == ["event 4 is recorded as part of event 1, another subject's"]
+    assert found["problem"].startswith("1 bundle member is recorded as part of another event than "
+                                       "its record's")
 
 def test_every_command_takes_a_postgresql_url_from_the_option_the_environment_or_the_config(
         repo, postgres, monkeypatch):

@@ -20,7 +20,9 @@ def ledger() -> None:
 def copy(source: str, target: str) -> None:
     """Copy the whole ledger SOURCE into TARGET (each a file or a postgresql:// URL), then
     verify the copy. TARGET must be a new file or a database without a ledger. A live SQLite
-    ledger is copied from one consistent snapshot.
+    ledger is copied from one consistent snapshot. Bundle members that are not part of their
+    own record's event are copied as they are (`ok` false, `problem` says how many; `consent
+    verify` lists them).
 
     Example:
 
@@ -34,7 +36,7 @@ def copy(source: str, target: str) -> None:
     except ConsentError as error:
         raise click.ClickException(str(error)) from None
     echo({"target": Ledger.shown(target), "events": result.events, "chains": result.chains,
-          "head": result.head, "ok": result.ok})
+          "head": result.head, "ok": result.ok, "problem": result.problem})
 
 
 @ledger.command()

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from support.ledger import example
+from support.ledger import example, record_as_before_78204ed
 
 import consent.copy
 import consent.postgres
@@ -113,6 +113,21 @@ def test_a_copy_into_postgresql_leaves_the_planner_the_sizes_of_its_tables(tmp_p
     assert len(known) == 3 and min(counted.values()) >= 30
     assert known == counted  # reltuples is -1 for a table never analyzed
 
+
+
+def test_a_copy_keeps_bundle_members_that_are_not_part_of_their_own_record(tmp_path):
+    """The ledger is append-only: a copy holds the source's events as they are, verify reports
+    them on both."""
+    source = tmp_path / "source.db"
+    with Ledger(source, create=True) as ledger:
+        ledger.publish(example())
+        record_as_before_78204ed(ledger, ["first", "second"])
+        found = ledger.verify()
+    copied = run("ledger", "copy", source, tmp_path / "copy.db")
+    assert (copied["ok"], copied["events"], copied["head"]) == (False, 4, found.head)
+    assert copied["problem"] == found.problem and found.wrong_part_of == 1
+    with Ledger(tmp_path / "copy.db") as ledger:
+        assert ledger.verify().part_of_problems == found.part_of_problems
 
 def test_copy_refuses_a_target_that_holds_a_ledger(tmp_path):
     source = tmp_path / "a.db"

@@ -457,7 +457,9 @@ class Ledger:
                        skip_bad: bool = False) -> Imported:
         """Record decisions made before, at their original time, marked as imported; see
         :mod:`consent.imports` for the fields of each line. All in one transaction; with
-        receipts, each decision gets its receipt as :meth:`record`'s do.
+        receipts, each decision gets its receipt as :meth:`record`'s do. From
+        :data:`~consent.imports.ANALYZE_FROM` events on, the tables filled get the planner's
+        statistics (on PostgreSQL) in the same transaction.
 
         :param lines: JSON Lines (text or bytes, blank lines skipped) or objects already
             parsed; numbered from 1 in messages.
@@ -475,6 +477,8 @@ class Ledger:
                 if appended is not None:
                     if self._issuer is not None:
                         self._issuer.issue(tx, found.rows, appended)
+                    if len(found.rows) >= imports.ANALYZE_FROM:
+                        tx.filled(imports.TABLES)
                     return Imported(lines=count, recorded=recorded, events=len(found.rows),
                                     bad=tuple(bad))
                 catalog = self._snapshot(fresh=True)  # published since: read again

@@ -949,17 +949,21 @@ class PostgresTx:
         return list(map(_APPENDED, zip(chains_of, seqs, prevs, hashes, parts, drafts.salts, sids,
                                        strict=True)))
 
+    def filled(self, tables: Sequence[str]) -> None:
+        """Gather the planner's statistics of ``tables`` (``ANALYZE``, which reads a sample of
+        at most 30,000 rows of each). Without them, until autovacuum gets to the tables, the
+        server plans as for empty ones: the notification worklist over a million subjects
+        written in bulk took 2 to 4 times as long."""
+        self.conn.execute(f"ANALYZE {', '.join(tables)}")
+
     def copied(self, tables: Sequence[str]) -> None:
         """After rows were copied into ``tables`` with their ids: start each identity after
-        the largest, and gather the planner's statistics of ``tables`` (``ANALYZE``). Without
-        them, until autovacuum gets to the tables, the server plans as for empty ones: the
-        notification worklist over a million subjects written in bulk took 2 to 4 times as
-        long."""
+        the largest, and :meth:`filled`."""
         for table in ("documents", "versions", "subjects", "seals", "outbox"):
             self.conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
-        self.conn.execute(f"ANALYZE {', '.join(tables)}")
+        self.filled(tables)
 
 
 class PostgresStore:

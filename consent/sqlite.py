@@ -454,10 +454,13 @@ class SqliteTx(sqlite3.Connection):
             "SELECT id, length, head FROM chains WHERE id IN (SELECT value FROM json_each(?))",
             (json.dumps(wanted),))}
 
+    def filled(self, tables: Sequence[str]) -> None:
+        """Nothing to do: SQLite plans the ledger's queries by its indexes alone (the ledger
+        never gathers statistics)."""
+
     def copied(self, tables: Sequence[str]) -> None:
         """After rows were copied in with their ids: nothing to do (SQLite numbers a new row
-        after the largest id, and plans the ledger's queries by its indexes alone: the
-        ledger never gathers statistics)."""
+        after the largest id, and see :meth:`filled`)."""
 
 
 def connect(path: str | Path) -> SqliteTx:

@@ -133,9 +133,14 @@ class Tx(Protocol):
         another (published since the records were resolved)."""
         ...
 
+    def filled(self, tables: Sequence[str]) -> None:
+        """After many rows were written into ``tables`` at once (a copy, a large import): let
+        the planner know the tables' sizes."""
+        ...
+
     def copied(self, tables: Sequence[str]) -> None:
         """After rows were copied into ``tables`` with their ids (``ledger copy``): number new
-        rows after them, and let the planner know the tables' sizes."""
+        rows after them, and :meth:`filled`."""
         ...
 
 

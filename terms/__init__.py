@@ -12,7 +12,7 @@ functions that compare texts, not when its modules load.
 
 from .analysis import Memo, analysis_version
 from .changes import Change, SectionChange, compare
-from .check import check
+from .check import Published, check
 from .errors import ContentError, TermsError, UnknownDocument, UnknownVersion
 from .files import MAX_FILE_BYTES, PUBLISHED_SUFFIXES, file_problem, read_file
 from .history import committed_file, matches, open_repo
@@ -42,7 +42,7 @@ from .words import WordOp
 
 __all__ = [
     # content: loading, the model, checking
-    "load", "DEFAULT_INCLUDE", "DEFAULT_EXCLUDE", "FRONT_MATTER_KEYS", "SLUG", "check",
+    "load", "DEFAULT_INCLUDE", "DEFAULT_EXCLUDE", "FRONT_MATTER_KEYS", "SLUG", "check", "Published",
     "Content", "Document", "Version", "Bundle", "Dated", "Problem", "manifest", "referenced",
     "version_named", "in_force_on", "announced_on", "utc_date", "content_sha256", "normalize",
     "TermsError", "ContentError", "UnknownDocument", "UnknownVersion",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,20 +20,32 @@ if TYPE_CHECKING:
     from markdown_it.token import Token
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Published:
+    """A version as a consent ledger published it."""
+
+    content_sha256: str
+    commit: str | None = None
+    """The commit its text was read from, when it was committed."""
+    material: bool | None = None
+    """Its ``material:`` flag then (``None``: not set), which cannot change once it is in force."""
+
+
 def check(content: Content, notice_days: int = 30, now: datetime | None = None,
           watch: Iterable[str] = (),
-          published: Mapping[tuple[str, str], tuple[str, str | None]] | None = None,
+          published: Mapping[tuple[str, str], Published] | None = None,
           languages: Sequence[str] = ()) -> list[Problem]:
     """Every problem of ``content``: those found while loading, broken references and links,
     material versions announced with less than ``notice_days`` of notice, ``material:`` flags
     that the analysis of the change disagrees with, versions without a flag that the analysis
     finds material or is unsure about (for the versions still open to a decision), and versions
-    whose text is not the one published.
+    whose text is not the one published, or in force with another ``material:`` flag than the
+    one published.
 
     :param watch: Extra watch-list terms for the materiality analysis. Defaults to none.
-    :param published: ``(content_sha256, commit)`` of each version already published (in a
-        consent ledger), by ``(slug, version id)``; each version's text must still have that
-        hash. Defaults to none.
+    :param published: each version already published (in a consent ledger), by ``(slug,
+        version id)``; each version's text must still have its hash, and a version in force its
+        flag. Defaults to none.
     :param languages: the languages the site is published in (BCP 47 tags); each version in
         force or announced should have a text in each (see :mod:`terms.translations`). Defaults
         to none: translations are still checked, missing ones are not looked for.
@@ -50,7 +62,7 @@ def check(content: Content, notice_days: int = 30, now: datetime | None = None,
         problems.extend(_links(content, current, parsed[document.path], anchors))
         problems.extend(_notice(document, notice_days, now))
         problems.extend(_flags(document, now, verdicts))
-        problems.extend(_published(document, published or {}))
+        problems.extend(_published(document, published or {}, now))
     problems.extend(check_translations(content, languages, now))
     return sorted(problems, key=lambda p: (p.path, p.line))
 
@@ -174,23 +186,40 @@ def _unflagged(version: Version, verdict: Assessment) -> str:
             f"{_verdict(verdict)} So {then}")
 
 
-def _published(document: Document,
-               published: Mapping[tuple[str, str], tuple[str, str | None]]) -> list[Problem]:
-    """An error for each version whose text is no longer the one it was published with. The fix
-    keeps the repository true without the ledger: the published text restored in one commit,
-    the new text as a new version (a label or another date) in the next."""
+def _published(document: Document, published: Mapping[tuple[str, str], Published],
+               now: datetime) -> list[Problem]:
+    """An error for each version whose text is no longer the one it was published with, or
+    whose ``material:`` flag is not the one published though it is in force (who must accept
+    it again is settled then: ``publish`` refuses the change). The fix keeps the repository
+    true without the ledger: the published text restored in one commit, the new text as a new
+    version (a label or another date) in the next."""
     problems = []
     for version in document.versions:
-        sha, commit = published.get((document.slug, version.id), (None, None))
-        if sha is None or sha == version.content_sha256:
+        found = published.get((document.slug, version.id))
+        if found is None:
             continue
         path = document.path if version is document.versions[-1] else version.path
-        restore = f" (in the content folder: git show {commit[:10]}:./{version.path} > {path})" \
-            if commit else ""
-        problems.append(Problem(path, version.key_lines.get("effective", 1), "error",
-            f"version {version.id} was published to the ledger with another text (SHA-256 {sha[:12]}…, "
-            f"now {version.content_sha256[:12]}…), which users may have accepted: a published text never "
-            f"changes. Restore the published text{restore} and commit it; then give your new text another "
-            f"effective date, or a label to make it a second version on {version.effective} (label: "
-            f"revised), and commit it"))
+        if found.content_sha256 != version.content_sha256:
+            commit = found.commit
+            restore = f" (in the content folder: git show {commit[:10]}:./{version.path} > {path})" \
+                if commit else ""
+            problems.append(Problem(path, version.key_lines.get("effective", 1), "error",
+                f"version {version.id} was published to the ledger with another text (SHA-256 "
+                f"{found.content_sha256[:12]}…, now {version.content_sha256[:12]}…), which users may have "
+                f"accepted: a published text never changes. Restore the published text{restore} and commit "
+                f"it; then give your new text another effective date, or a label to make it a second "
+                f"version on {version.effective} (label: revised), and commit it"))
+        elif found.material != version.material and version.in_force(now):
+            line = version.key_lines.get("material", version.key_lines.get("effective", 1))
+            problems.append(Problem(path, line, "error",
+                f"version {version.id} is in force and was published with material: {_flag(found.material)}; "
+                f"it now says material: {_flag(version.material)}. Who must accept it again was settled when "
+                f"it took effect, and publish refuses the change: restore the flag (material: "
+                f"{_flag(found.material)}), or publish the change as a new version with its own effective "
+                f"date"))
     return problems
+
+
+def _flag(flag: bool | None) -> str:
+    """A ``material:`` flag as written, ``not set`` when there is none."""
+    return "not set" if flag is None else "true" if flag else "false"

@@ -47,19 +47,19 @@ def load_config(content: str | None) -> Config:
         raise click.ClickException(str(error)) from None
 
 
-def published_hashes(config: Config,
-                     ledger_path: str | None) -> dict[tuple[str, str], tuple[str, str | None]]:
-    """``(content_sha256, commit)`` of each version published in the ledger of ``--ledger`` (else
-    the configured one), by ``(slug, version id)``; none when there is no ledger there (none is
-    made)."""
+def published_versions(config: Config, ledger_path: str | None) -> dict[tuple[str, str], terms.Published]:
+    """Each version published in the ledger of ``--ledger`` (else the configured one), by
+    ``(slug, version id)``; none when there is no ledger there (none is made)."""
     location = config.ledger_location(ledger_path)
     if isinstance(location, Path) and not location.exists():
         return {}
+    import terms
     from consent import ConsentError, Ledger, LedgerNotFound
 
     try:
         with Ledger(location) as ledger:
-            return {(v.document, v.id): (v.content_sha256, v.commit)
+            return {(v.document, v.id): terms.Published(content_sha256=v.content_sha256, commit=v.commit,
+                                                        material=v.flag)
                     for d in ledger.catalog() for v in d.versions}
     except LedgerNotFound:
         return {}
@@ -180,7 +180,7 @@ def check_content(config: Config, content: terms.Content, ledger_path: str | Non
     import terms
 
     return terms.check(content, notice_days=config.notice_days, watch=config.watch,
-                       published=published_hashes(config, ledger_path), languages=config.site_languages)
+                       published=published_versions(config, ledger_path), languages=config.site_languages)
 
 
 def plural(count: int, noun: str) -> str:

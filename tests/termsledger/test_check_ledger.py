@@ -99,3 +99,27 @@ def test_build_counts_the_errors_and_builds_but_strict_refuses(content_repo, tmp
     assert plain.stderr == ("The content has 1 error: termsledger check lists them (build --strict refuses "
                             "to build with errors).\n")
     assert (out / "terms" / later.isoformat() / "index.html").is_file()
+
+
+def test_check_reports_a_flag_changed_on_a_published_version_in_force_as_publish_refuses_it(content_repo,
+                                                                                             tmp_path):
+    content_repo.commit("2025-01-10T10:00", **{"terms.md": front(title="Terms", effective="2025-01-10")
+                                               + "# Terms\n\nFees are 5 per month.\n"})
+    content_repo.commit("2025-02-01T10:00", **{"terms.md": front(title="Terms", effective="2025-03-01",
+                                                                 material=False)
+                                               + "# Terms\n\nFees are 5 per month. Be kind.\n"})
+    ledger = tmp_path / "ledger.db"
+    assert run("publish", "--content", content_repo.path, "--ledger", ledger).exit_code == 0
+    flipped = (content_repo.path / "terms.md").read_text().replace("material: false", "material: true")
+    content_repo.commit(now(), **{"terms.md": flipped})
+    result = run("check", "--content", content_repo.path, "--ledger", ledger)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "terms.md:4: error: version 2025-03-01 is in force and was published with material: false; it now "
+        "says material: true. Who must accept it again was settled when it took effect, and publish refuses "
+        "the change: restore the flag (material: false), or publish the change as a new version with its own "
+        "effective date\n")
+    refused = run("publish", "--content", content_repo.path, "--ledger", ledger)
+    assert refused.exit_code == 1 and "cannot change once it is in force" in refused.output
+    content_repo.commit(now(), **{"terms.md": flipped.replace("material: true", "material: false")})
+    assert run("check", "--content", content_repo.path, "--ledger", ledger).exit_code == 0

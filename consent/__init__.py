@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         DamagedLog,
         ErasureIncomplete,
         IdempotencyConflict,
+        IncompleteCopy,
         InvalidContent,
         InvalidCursor,
         InvalidEvidence,
@@ -103,13 +104,13 @@ if TYPE_CHECKING:
     from .webhooks import Webhooks
 
 _ERRORS = ("ChangedVersion", "CheckpointIncomplete", "ConsentError", "DamagedLog",
-           "ErasureIncomplete", "IdempotencyConflict", "InvalidContent", "InvalidCursor",
-           "InvalidEvidence", "InvalidImport", "InvalidNote", "InvalidProof", "InvalidReceipt",
-           "InvalidRecord", "InvalidSubject", "InvalidWebhook", "KeysError", "LedgerNotFound",
-           "NewerLedger", "NotALedger", "OutdatedVersion", "PublicationError", "SigningKeyError",
-           "StorageFull", "StorageUnavailable", "UncommittedVersion", "UnknownCheckpoint",
-           "UnknownReceipt", "UnknownSubject", "UnknownWebhook", "UnpublishedDocument",
-           "UnpublishedVersion")
+           "ErasureIncomplete", "IdempotencyConflict", "IncompleteCopy", "InvalidContent",
+           "InvalidCursor", "InvalidEvidence", "InvalidImport", "InvalidNote", "InvalidProof",
+           "InvalidReceipt", "InvalidRecord", "InvalidSubject", "InvalidWebhook", "KeysError",
+           "LedgerNotFound", "NewerLedger", "NotALedger", "OutdatedVersion", "PublicationError",
+           "SigningKeyError", "StorageFull", "StorageUnavailable", "UncommittedVersion",
+           "UnknownCheckpoint", "UnknownReceipt", "UnknownSubject", "UnknownWebhook",
+           "UnpublishedDocument", "UnpublishedVersion")
 _VALUES = ("STATUSES", "BadLine", "CatalogDocument", "CatalogVersion", "DeliveryRun", "Erasure",
            "Event", "Imported", "Inclusion", "LogCheckpoint", "Marked", "Published", "Required",
            "Requirement", "Seal", "Status", "Text", "Verification", "VersionText", "Webhook",
@@ -120,10 +121,10 @@ _MODULES = {**dict.fromkeys(_ERRORS, ".errors"), **dict.fromkeys(_VALUES, ".valu
             "SubjectId": ".records", "canonical_subject": ".records", "check_ledger": ".sqlite",
             "DeliverySettings": ".delivery", "EVENT_TYPES": ".outbox", "Webhooks": ".webhooks"}
 
-__all__ = ["Action", "ApiKey", "BadLine", "CatalogDocument", "CatalogVersion",
-           "ChangedVersion", "CheckpointIncomplete", "ConsentError", "DamagedLog", "DeliveryRun",
-           "DeliverySettings", "EVENT_TYPES", "Erasure", "ErasureIncomplete", "Event",
-           "IdempotencyConflict", "Imported", "Inclusion", "InvalidContent", "InvalidCursor",
+__all__ = ["Action", "ApiKey", "BadLine", "CatalogDocument", "CatalogVersion", "ChangedVersion",
+           "CheckpointIncomplete", "ConsentError", "DamagedLog", "DeliveryRun", "DeliverySettings",
+           "EVENT_TYPES", "Erasure", "ErasureIncomplete", "Event", "IdempotencyConflict",
+           "Imported", "Inclusion", "IncompleteCopy", "InvalidContent", "InvalidCursor",
            "InvalidEvidence", "InvalidImport", "InvalidNote", "InvalidProof", "InvalidReceipt",
            "InvalidRecord", "InvalidSubject", "InvalidWebhook", "Keys", "KeysError", "Ledger",
            "LedgerNotFound", "LogCheckpoint", "Marked", "NewerLedger", "NotALedger",

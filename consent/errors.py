@@ -24,6 +24,11 @@ class LedgerExists(ConsentError, FileExistsError):
     """A copy or backup's target already holds a ledger (or another file)."""
 
 
+class IncompleteCopy(ConsentError):
+    """A database holding a ``ledger copy`` that was interrupted or failed before it verified:
+    no command uses it; the copy may start again into it."""
+
+
 class NewerLedger(ConsentError):
     """A ledger whose schema a newer termsledger wrote: this one cannot use it."""
 

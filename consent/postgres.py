@@ -20,7 +20,7 @@ import re
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -35,7 +35,15 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from . import outbox
 from .chain import chain_of
-from .errors import ConsentError, LedgerNotFound, NewerLedger, NotALedger, StorageFull, StorageUnavailable
+from .errors import (
+    ConsentError,
+    IncompleteCopy,
+    LedgerNotFound,
+    NewerLedger,
+    NotALedger,
+    StorageFull,
+    StorageUnavailable,
+)
 from .records import compact_json, to_micros
 from .store import Appended, Drafts, shown
 
@@ -58,6 +66,10 @@ ROWS_AT_ONCE = 5_000
 """Rows a cursor of :meth:`PostgresTx.rows` fetches at a time."""
 LOCK_KEY = 0x7465726D73
 """The advisory lock that serializes migrations (``terms`` in ASCII)."""
+INCOMPLETE_COPY = "incomplete_copy"
+"""The row of ``ledger_migrations`` that marks a ledger ``ledger copy`` is filling: made with
+its tables, removed in the transaction that copies the rows and verifies them (an older
+termsledger refuses it as a newer schema's)."""
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m001_ledger", """
@@ -867,7 +879,7 @@ class PostgresTx:
             with self.conn.cursor() as cursor:
                 cursor.executemany(_sql(sql), rows)
 
-    def rows(self, sql: str, /) -> Iterator[tuple[Any, ...]]:
+    def rows(self, sql: str, /) -> Generator[tuple[Any, ...], None, None]:
         with self.conn.cursor(name="rows") as cursor:
             cursor.itersize = ROWS_AT_ONCE
             cursor.execute(_sql(sql))
@@ -958,7 +970,9 @@ class PostgresTx:
 
     def copied(self, tables: Sequence[str]) -> None:
         """After rows were copied into ``tables`` with their ids: start each identity after
-        the largest, and :meth:`filled`."""
+        the largest, :meth:`filled`, and remove the mark of an incomplete copy (the
+        transaction then verifies the copy before it commits)."""
+        self.conn.execute("DELETE FROM ledger_migrations WHERE name = %s", (INCOMPLETE_COPY,))
         for table in ("documents", "versions", "subjects", "seals", "outbox"):
             self.conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -972,6 +986,9 @@ class PostgresStore:
     :param create: make the ledger's tables in a database that has none yet.
     :param chains: the number of hash chains of a new ledger. Defaults to
         :data:`DEFAULT_CHAINS`.
+    :param copying: for ``ledger copy``: a ledger created now is marked an incomplete copy
+        (:data:`INCOMPLETE_COPY`), and one so marked is opened (without it,
+        :class:`IncompleteCopy`).
     """
 
     engine = ENGINE
@@ -982,7 +999,8 @@ class PostgresStore:
     """Whether an endpoint listened to the decisions at the last append (see
     :meth:`PostgresTx.append`)."""
 
-    def __init__(self, url: str, *, create: bool = False, chains: int | None = None):
+    def __init__(self, url: str, *, create: bool = False, chains: int | None = None,
+                 copying: bool = False):
         self.url = url
         self.name = shown(url)
         self._local = threading.local()
@@ -992,7 +1010,7 @@ class PostgresStore:
         self._executor: ThreadPoolExecutor | None = None
         self._keys_watch: _KeysWatch | None = None
         try:
-            self.chains = self._migrate(create, chains)
+            self.chains = self._migrate(create, chains, copying)
             self._pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=True,
                                         timeout=CONNECT_TIMEOUT, configure=_configure,
                                         kwargs={"connect_timeout": CONNECT_TIMEOUT})
@@ -1000,7 +1018,7 @@ class PostgresStore:
             self.close()
             raise
 
-    def _migrate(self, create: bool, chains: int | None) -> int:
+    def _migrate(self, create: bool, chains: int | None, copying: bool) -> int:
         """Apply the migrations the database lacks; returns the ledger's number of chains."""
         with self._errors(), psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT,
                                              autocommit=True) as conn:
@@ -1020,7 +1038,16 @@ class PostgresStore:
                                          f"tables of the same names")
                     conn.execute("CREATE TABLE ledger_migrations (name text PRIMARY KEY, "
                                  "applied_at text NOT NULL)")
+                    if copying:
+                        conn.execute("INSERT INTO ledger_migrations (name, applied_at) "
+                                     "VALUES (%s, %s)", (INCOMPLETE_COPY, _now()))
                 applied = {name for (name,) in conn.execute("SELECT name FROM ledger_migrations")}
+                if INCOMPLETE_COPY in applied and not copying:
+                    raise IncompleteCopy(
+                        f"{self.name} holds a `termsledger ledger copy` that was interrupted or "
+                        f"failed before the copy verified: no command uses it; run the copy "
+                        f"again into it, or drop its tables (or the database) to start afresh")
+                applied.discard(INCOMPLETE_COPY)
                 known = [name for name, _ in MIGRATIONS]
                 newer = sorted(applied - set(known))
                 if newer:
@@ -1032,7 +1059,7 @@ class PostgresStore:
                         conn.execute(script)
                         conn.execute("INSERT INTO ledger_migrations (name, applied_at) "
                                      "VALUES (%s, %s)",
-                                     (name, datetime.now(timezone.utc).isoformat()))
+                                     (name, _now()))
                 conn.execute("INSERT INTO meta (key, data) VALUES ('cursor_key', %s) "
                              "ON CONFLICT (key) DO NOTHING", (os.urandom(32),))
                 count = conn.execute("SELECT count(*) FROM chains").fetchone()
@@ -1249,6 +1276,10 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     conn.execute("SET TIME ZONE 'UTC'")
     if not conn.autocommit:
         conn.commit()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
 
 
 def _first_line(error: BaseException) -> str:

@@ -33,7 +33,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from pathlib import Path
@@ -384,7 +384,7 @@ class SqliteTx(sqlite3.Connection):
     engine = ENGINE
     join = "CROSS JOIN"
 
-    def rows(self, sql: str, /) -> Iterator[tuple[Any, ...]]:
+    def rows(self, sql: str, /) -> Generator[tuple[Any, ...], None, None]:
         yield from self.execute(sql)  # sqlite3 reads a cursor's rows as they are asked for
 
     def any_of(self, values: Sequence[Any]) -> tuple[str, Any]:

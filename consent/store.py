@@ -9,7 +9,7 @@ engine's module, behind the few methods of :class:`Tx` beyond ``execute``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -102,7 +102,7 @@ class Tx(Protocol):
         """Run ``sql`` once per item of ``params``."""
         ...
 
-    def rows(self, sql: str, /) -> Iterator[tuple[Any, ...]]:
+    def rows(self, sql: str, /) -> Generator[tuple[Any, ...], None, None]:
         """Every row of ``sql``, read a batch at a time: the whole result is never in memory
         (a cursor on the server, on PostgreSQL, which needs a transaction)."""
         ...

@@ -21,7 +21,7 @@ from . import seals, verify
 from .errors import ConsentError, LedgerExists
 from .ledger import CHECKPOINT_WAIT, open_store
 from .seals import current_heads
-from .store import Tx, is_url, shown
+from .store import Tx, check_location, is_url, shown
 from .values import Verification
 
 TABLES: tuple[tuple[str, str], ...] = (
@@ -74,6 +74,8 @@ def copy_ledger(source: str | Path, target: str | Path) -> Verification:
     Raises :class:`LedgerExists` when ``target`` holds a ledger already, and
     :class:`CopyFailed` when the copy does not verify or differs from the source.
     """
+    check_location(source)
+    check_location(target)
     if is_url(target):
         return _copy_into(source, target, shown(target))
     target = Path(target)

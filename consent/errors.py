@@ -20,6 +20,11 @@ class NotALedger(ConsentError, ValueError):
     """A file that is not a termsledger ledger: not SQLite, or SQLite without its tables."""
 
 
+class InvalidLocation(ConsentError, ValueError):
+    """A ledger's location that is neither a file's path nor a ``postgresql://`` URL, or a
+    malformed PostgreSQL URL."""
+
+
 class LedgerExists(ConsentError, FileExistsError):
     """A copy or backup's target already holds a ledger (or another file)."""
 

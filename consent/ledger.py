@@ -33,7 +33,7 @@ from .required import requirements
 from .rows import Rows
 from .sqlite import SqliteStore
 from .status import DocumentStatuses, StatusRow, statuses_on
-from .store import Appended, Store, is_url, shown
+from .store import Appended, Store, check_location, is_url, shown
 from .values import (
     CatalogDocument,
     Erasure,
@@ -96,6 +96,7 @@ def open_store(location: str | Path, *, create: bool = False, chains: int | None
     """The storage engine of the ledger at ``location``: a ``postgresql://`` URL (PostgreSQL,
     with ``chains`` hash chains if it is created now; ``copying``: see
     :class:`~consent.postgres.PostgresStore`) or a file path (SQLite, one chain)."""
+    check_location(location)
     if is_url(location):
         from .postgres import PostgresStore  # here: SQLite users need no PostgreSQL driver
 
@@ -148,7 +149,7 @@ class Ledger:
     @staticmethod
     def shown(location: str | Path) -> str:
         """``location`` as messages show it: a URL without its password."""
-        return shown(str(location)) if is_url(location) else str(location)
+        return shown(location) if isinstance(location, str) else str(location)
 
     @property
     def receipt_settings(self) -> ReceiptSettings | None:

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.adapt import Dumper
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import Format
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -38,6 +39,7 @@ from .chain import chain_of
 from .errors import (
     ConsentError,
     IncompleteCopy,
+    InvalidLocation,
     LedgerNotFound,
     NewerLedger,
     NotALedger,
@@ -45,7 +47,7 @@ from .errors import (
     StorageUnavailable,
 )
 from .records import compact_json, to_micros
-from .store import Appended, Drafts, shown
+from .store import Appended, Drafts, redacted, shown
 
 T = TypeVar("T")
 ENGINE = "postgresql"
@@ -1009,6 +1011,7 @@ class PostgresStore:
         self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._keys_watch: _KeysWatch | None = None
+        _check_url(url, self.name)
         try:
             self.chains = self._migrate(create, chains, copying)
             self._pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=True,
@@ -1083,15 +1086,15 @@ class PostgresStore:
             raise
         except pg_errors.DiskFull as error:
             raise StorageFull(f"the ledger {self.name} cannot be written: the server's disk is "
-                              f"full ({_first_line(error)}); nothing was changed: free some "
-                              f"space and try again") from error
+                              f"full ({redacted(_first_line(error), self.url)}); nothing was "
+                              f"changed: free some space and try again") from error
         except (psycopg.OperationalError, pg_errors.InsufficientResources,
                 pg_errors.DeadlockDetected, pg_errors.SerializationFailure, PoolTimeout,
                 psycopg.InterfaceError) as error:
             if self._pool is not None:  # drop the pool's other connections to a lost server
                 threading.Thread(target=self._pool.check, daemon=True).start()
             raise StorageUnavailable(
-                f"the ledger {self.name} cannot be used now ({_first_line(error)}); the "
+                f"the ledger {self.name} cannot be used now ({redacted(_first_line(error), self.url)}); the "
                 f"request was not acknowledged: try again later") from error
 
     def reads(self) -> PostgresTx:
@@ -1276,6 +1279,28 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     conn.execute("SET TIME ZONE 'UTC'")
     if not conn.autocommit:
         conn.commit()
+
+
+def _check_url(url: str, name: str) -> None:
+    """Raise :class:`InvalidLocation` for a URL that libpq cannot parse, whose user info holds
+    an ``@`` (libpq would take what follows the first for the host), or with a port that is no
+    port number."""
+    users, _, hosts = url.partition("://")[2].split("/", 1)[0].rpartition("@")
+    ports = [host.rpartition("]")[2].rpartition(":") for host in hosts.split(",")]
+    wrong = [port for _, colon, port in ports
+             if colon and not (port.isdigit() and 0 < int(port) < 65536)]
+    problem = None
+    if "@" in users:
+        problem = "its user name or password holds '@' (write it %40)"
+    elif wrong:
+        problem = f"the port {wrong[0]!r} is not a number from 1 to 65535"
+    else:
+        try:
+            conninfo_to_dict(url)
+        except psycopg.Error as error:
+            problem = redacted(_first_line(error), url)
+    if problem:
+        raise InvalidLocation(f"the ledger {name} is not a valid PostgreSQL URL: {problem}")
 
 
 def _now() -> str:

@@ -43,6 +43,12 @@ class StorageUnavailable(ConsentError):
     nothing was changed; retry later."""
 
 
+class StorageRefused(ConsentError):
+    """The ledger's storage refuses it for a reason that waiting does not mend (a wrong
+    password or option, a missing database, schema or privilege, a damaged file): nothing was
+    changed; the message says what to fix."""
+
+
 class StorageFull(StorageUnavailable):
     """The disk, or the database's size limit, is full: nothing was changed; free space and
     retry."""

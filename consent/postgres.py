@@ -44,6 +44,7 @@ from .errors import (
     NewerLedger,
     NotALedger,
     StorageFull,
+    StorageRefused,
     StorageUnavailable,
 )
 from .records import compact_json, to_micros
@@ -68,6 +69,14 @@ ROWS_AT_ONCE = 5_000
 """Rows a cursor of :meth:`PostgresTx.rows` fetches at a time."""
 LOCK_KEY = 0x7465726D73
 """The advisory lock that serializes migrations (``terms`` in ASCII)."""
+_REFUSED_ERRORS = (pg_errors.InvalidAuthorizationSpecification, pg_errors.InvalidPassword,
+                   pg_errors.InvalidCatalogName, pg_errors.InvalidSchemaName,
+                   pg_errors.InsufficientPrivilege, pg_errors.ReadOnlySqlTransaction)
+"""The server's refusals that waiting does not mend (:class:`StorageRefused`)."""
+_REFUSED = re.compile(r"authentication failed|no password supplied|pg_hba\.conf|invalid \w+ value|"
+                      r"unrecognized configuration parameter|invalid value for parameter|"
+                      r"does not exist|permission denied|not permitted to log in")
+"""The same refusals in the messages of failed connections, which carry no SQLSTATE."""
 INCOMPLETE_COPY = "incomplete_copy"
 """The row of ``ledger_migrations`` that marks a ledger ``ledger copy`` is filling: made with
 its tables, removed in the transaction that copies the rows and verifies them (an older
@@ -1026,6 +1035,14 @@ class PostgresStore:
         with self._errors(), psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT,
                                              autocommit=True) as conn:
             _configure(conn)
+            schema, path, database = conn.execute(
+                "SELECT current_schema(), current_setting('search_path'), current_database()"
+            ).fetchone() or (None, "", "")
+            if schema is None:
+                raise StorageRefused(
+                    f"the ledger {self.name} cannot be used: no schema of the search_path "
+                    f"({path}) exists in the database {database}; nothing was changed: create "
+                    f"the schema, or name one that exists (options=-csearch_path=... in the URL)")
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
                 tables = {name for (name,) in conn.execute(
@@ -1088,14 +1105,24 @@ class PostgresStore:
             raise StorageFull(f"the ledger {self.name} cannot be written: the server's disk is "
                               f"full ({redacted(_first_line(error), self.url)}); nothing was "
                               f"changed: free some space and try again") from error
+        except _REFUSED_ERRORS as error:
+            raise self._refused(error) from error
         except (psycopg.OperationalError, pg_errors.InsufficientResources,
                 pg_errors.DeadlockDetected, pg_errors.SerializationFailure, PoolTimeout,
                 psycopg.InterfaceError) as error:
+            if error.sqlstate is None and _REFUSED.search(str(error)):  # libpq's own refusals
+                raise self._refused(error) from error
             if self._pool is not None:  # drop the pool's other connections to a lost server
                 threading.Thread(target=self._pool.check, daemon=True).start()
             raise StorageUnavailable(
                 f"the ledger {self.name} cannot be used now ({redacted(_first_line(error), self.url)}); the "
                 f"request was not acknowledged: try again later") from error
+
+    def _refused(self, error: psycopg.Error) -> StorageRefused:
+        return StorageRefused(f"the ledger {self.name} cannot be used: "
+                              f"{redacted(_first_line(error), self.url)}; nothing was changed: "
+                              f"fix the URL (user, password, database, options) or the "
+                              f"server's settings")
 
     def reads(self) -> PostgresTx:
         return _Reads(self._own(), self)

@@ -20,8 +20,18 @@ class NotALedger(ConsentError, ValueError):
     """A file that is not a termsledger ledger: not SQLite, or SQLite without its tables."""
 
 
+class InvalidLocation(ConsentError, ValueError):
+    """A ledger's location that is neither a file's path nor a ``postgresql://`` URL, or a
+    malformed PostgreSQL URL."""
+
+
 class LedgerExists(ConsentError, FileExistsError):
     """A copy or backup's target already holds a ledger (or another file)."""
+
+
+class IncompleteCopy(ConsentError):
+    """A database holding a ``ledger copy`` that was interrupted or failed before it verified:
+    no command uses it; the copy may start again into it."""
 
 
 class NewerLedger(ConsentError):
@@ -31,6 +41,12 @@ class NewerLedger(ConsentError):
 class StorageUnavailable(ConsentError):
     """The ledger's file cannot be written now (an I/O error, a lock, a read-only file):
     nothing was changed; retry later."""
+
+
+class StorageRefused(ConsentError):
+    """The ledger's storage refuses it for a reason that waiting does not mend (a wrong
+    password or option, a missing database, schema or privilege, a damaged file): nothing was
+    changed; the message says what to fix."""
 
 
 class StorageFull(StorageUnavailable):

@@ -33,7 +33,7 @@ from .required import requirements
 from .rows import Rows
 from .sqlite import SqliteStore
 from .status import DocumentStatuses, StatusRow, statuses_on
-from .store import Appended, Store, is_url, shown
+from .store import Appended, Store, check_location, is_url, shown
 from .values import (
     CatalogDocument,
     Erasure,
@@ -91,14 +91,16 @@ class _Job:
 _CHANGING = "the catalog changed several times while recording; try again"
 
 
-def open_store(location: str | Path, *, create: bool = False, chains: int | None = None
-               ) -> Store:
+def open_store(location: str | Path, *, create: bool = False, chains: int | None = None,
+               copying: bool = False) -> Store:
     """The storage engine of the ledger at ``location``: a ``postgresql://`` URL (PostgreSQL,
-    with ``chains`` hash chains if it is created now) or a file path (SQLite, one chain)."""
+    with ``chains`` hash chains if it is created now; ``copying``: see
+    :class:`~consent.postgres.PostgresStore`) or a file path (SQLite, one chain)."""
+    check_location(location)
     if is_url(location):
         from .postgres import PostgresStore  # here: SQLite users need no PostgreSQL driver
 
-        return PostgresStore(location, create=create, chains=chains)
+        return PostgresStore(location, create=create, chains=chains, copying=copying)
     if chains not in (None, 1):
         raise ValueError(f"an SQLite ledger has one hash chain, not {chains}")
     return SqliteStore(location, create=create)
@@ -147,7 +149,7 @@ class Ledger:
     @staticmethod
     def shown(location: str | Path) -> str:
         """``location`` as messages show it: a URL without its password."""
-        return shown(str(location)) if is_url(location) else str(location)
+        return shown(location) if isinstance(location, str) else str(location)
 
     @property
     def receipt_settings(self) -> ReceiptSettings | None:
@@ -632,8 +634,7 @@ class Ledger:
         """
         with self._store.read() as tx:
             result, heads = verify.verify(tx, anchor)
-        sound = result.problem in (None, verify.part_of_problem(result.wrong_part_of))
-        if result.chains > 1 and sound and result.head != result.seal:
+        if verify.to_seal(result):
             with self._store.write() as tx:  # what was verified, sealed: its head anchors it
                 result = replace(result, seal=seals.write(tx, heads).root.hex())
         only_status = result.problem == verify.status_problem(result.status_differences)

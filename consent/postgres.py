@@ -20,7 +20,7 @@ import re
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -30,14 +30,25 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.adapt import Dumper
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import Format
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from . import outbox
 from .chain import chain_of
-from .errors import ConsentError, LedgerNotFound, NewerLedger, NotALedger, StorageFull, StorageUnavailable
+from .errors import (
+    ConsentError,
+    IncompleteCopy,
+    InvalidLocation,
+    LedgerNotFound,
+    NewerLedger,
+    NotALedger,
+    StorageFull,
+    StorageRefused,
+    StorageUnavailable,
+)
 from .records import compact_json, to_micros
-from .store import Appended, Drafts, shown
+from .store import Appended, Drafts, redacted, shown
 
 T = TypeVar("T")
 ENGINE = "postgresql"
@@ -58,6 +69,18 @@ ROWS_AT_ONCE = 5_000
 """Rows a cursor of :meth:`PostgresTx.rows` fetches at a time."""
 LOCK_KEY = 0x7465726D73
 """The advisory lock that serializes migrations (``terms`` in ASCII)."""
+_REFUSED_ERRORS = (pg_errors.InvalidAuthorizationSpecification, pg_errors.InvalidPassword,
+                   pg_errors.InvalidCatalogName, pg_errors.InvalidSchemaName,
+                   pg_errors.InsufficientPrivilege, pg_errors.ReadOnlySqlTransaction)
+"""The server's refusals that waiting does not mend (:class:`StorageRefused`)."""
+_REFUSED = re.compile(r"authentication failed|no password supplied|pg_hba\.conf|invalid \w+ value|"
+                      r"unrecognized configuration parameter|invalid value for parameter|"
+                      r"does not exist|permission denied|not permitted to log in")
+"""The same refusals in the messages of failed connections, which carry no SQLSTATE."""
+INCOMPLETE_COPY = "incomplete_copy"
+"""The row of ``ledger_migrations`` that marks a ledger ``ledger copy`` is filling: made with
+its tables, removed in the transaction that copies the rows and verifies them (an older
+termsledger refuses it as a newer schema's)."""
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("m001_ledger", """
@@ -867,7 +890,7 @@ class PostgresTx:
             with self.conn.cursor() as cursor:
                 cursor.executemany(_sql(sql), rows)
 
-    def rows(self, sql: str, /) -> Iterator[tuple[Any, ...]]:
+    def rows(self, sql: str, /) -> Generator[tuple[Any, ...], None, None]:
         with self.conn.cursor(name="rows") as cursor:
             cursor.itersize = ROWS_AT_ONCE
             cursor.execute(_sql(sql))
@@ -958,7 +981,9 @@ class PostgresTx:
 
     def copied(self, tables: Sequence[str]) -> None:
         """After rows were copied into ``tables`` with their ids: start each identity after
-        the largest, and :meth:`filled`."""
+        the largest, :meth:`filled`, and remove the mark of an incomplete copy (the
+        transaction then verifies the copy before it commits)."""
+        self.conn.execute("DELETE FROM ledger_migrations WHERE name = %s", (INCOMPLETE_COPY,))
         for table in ("documents", "versions", "subjects", "seals", "outbox"):
             self.conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -972,6 +997,9 @@ class PostgresStore:
     :param create: make the ledger's tables in a database that has none yet.
     :param chains: the number of hash chains of a new ledger. Defaults to
         :data:`DEFAULT_CHAINS`.
+    :param copying: for ``ledger copy``: a ledger created now is marked an incomplete copy
+        (:data:`INCOMPLETE_COPY`), and one so marked is opened (without it,
+        :class:`IncompleteCopy`).
     """
 
     engine = ENGINE
@@ -982,7 +1010,8 @@ class PostgresStore:
     """Whether an endpoint listened to the decisions at the last append (see
     :meth:`PostgresTx.append`)."""
 
-    def __init__(self, url: str, *, create: bool = False, chains: int | None = None):
+    def __init__(self, url: str, *, create: bool = False, chains: int | None = None,
+                 copying: bool = False):
         self.url = url
         self.name = shown(url)
         self._local = threading.local()
@@ -991,8 +1020,9 @@ class PostgresStore:
         self._pool: ConnectionPool[psycopg.Connection[Any]] | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._keys_watch: _KeysWatch | None = None
+        _check_url(url, self.name)
         try:
-            self.chains = self._migrate(create, chains)
+            self.chains = self._migrate(create, chains, copying)
             self._pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=True,
                                         timeout=CONNECT_TIMEOUT, configure=_configure,
                                         kwargs={"connect_timeout": CONNECT_TIMEOUT})
@@ -1000,11 +1030,19 @@ class PostgresStore:
             self.close()
             raise
 
-    def _migrate(self, create: bool, chains: int | None) -> int:
+    def _migrate(self, create: bool, chains: int | None, copying: bool) -> int:
         """Apply the migrations the database lacks; returns the ledger's number of chains."""
         with self._errors(), psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT,
                                              autocommit=True) as conn:
             _configure(conn)
+            schema, path, database = conn.execute(
+                "SELECT current_schema(), current_setting('search_path'), current_database()"
+            ).fetchone() or (None, "", "")
+            if schema is None:
+                raise StorageRefused(
+                    f"the ledger {self.name} cannot be used: no schema of the search_path "
+                    f"({path}) exists in the database {database}; nothing was changed: create "
+                    f"the schema, or name one that exists (options=-csearch_path=... in the URL)")
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
                 tables = {name for (name,) in conn.execute(
@@ -1020,7 +1058,16 @@ class PostgresStore:
                                          f"tables of the same names")
                     conn.execute("CREATE TABLE ledger_migrations (name text PRIMARY KEY, "
                                  "applied_at text NOT NULL)")
+                    if copying:
+                        conn.execute("INSERT INTO ledger_migrations (name, applied_at) "
+                                     "VALUES (%s, %s)", (INCOMPLETE_COPY, _now()))
                 applied = {name for (name,) in conn.execute("SELECT name FROM ledger_migrations")}
+                if INCOMPLETE_COPY in applied and not copying:
+                    raise IncompleteCopy(
+                        f"{self.name} holds a `termsledger ledger copy` that was interrupted or "
+                        f"failed before the copy verified: no command uses it; run the copy "
+                        f"again into it, or drop its tables (or the database) to start afresh")
+                applied.discard(INCOMPLETE_COPY)
                 known = [name for name, _ in MIGRATIONS]
                 newer = sorted(applied - set(known))
                 if newer:
@@ -1032,7 +1079,7 @@ class PostgresStore:
                         conn.execute(script)
                         conn.execute("INSERT INTO ledger_migrations (name, applied_at) "
                                      "VALUES (%s, %s)",
-                                     (name, datetime.now(timezone.utc).isoformat()))
+                                     (name, _now()))
                 conn.execute("INSERT INTO meta (key, data) VALUES ('cursor_key', %s) "
                              "ON CONFLICT (key) DO NOTHING", (os.urandom(32),))
                 count = conn.execute("SELECT count(*) FROM chains").fetchone()
@@ -1056,16 +1103,26 @@ class PostgresStore:
             raise
         except pg_errors.DiskFull as error:
             raise StorageFull(f"the ledger {self.name} cannot be written: the server's disk is "
-                              f"full ({_first_line(error)}); nothing was changed: free some "
-                              f"space and try again") from error
+                              f"full ({redacted(_first_line(error), self.url)}); nothing was "
+                              f"changed: free some space and try again") from error
+        except _REFUSED_ERRORS as error:
+            raise self._refused(error) from error
         except (psycopg.OperationalError, pg_errors.InsufficientResources,
                 pg_errors.DeadlockDetected, pg_errors.SerializationFailure, PoolTimeout,
                 psycopg.InterfaceError) as error:
+            if error.sqlstate is None and _REFUSED.search(str(error)):  # libpq's own refusals
+                raise self._refused(error) from error
             if self._pool is not None:  # drop the pool's other connections to a lost server
                 threading.Thread(target=self._pool.check, daemon=True).start()
             raise StorageUnavailable(
-                f"the ledger {self.name} cannot be used now ({_first_line(error)}); the "
+                f"the ledger {self.name} cannot be used now ({redacted(_first_line(error), self.url)}); the "
                 f"request was not acknowledged: try again later") from error
+
+    def _refused(self, error: psycopg.Error) -> StorageRefused:
+        return StorageRefused(f"the ledger {self.name} cannot be used: "
+                              f"{redacted(_first_line(error), self.url)}; nothing was changed: "
+                              f"fix the URL (user, password, database, options) or the "
+                              f"server's settings")
 
     def reads(self) -> PostgresTx:
         return _Reads(self._own(), self)
@@ -1249,6 +1306,32 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
     conn.execute("SET TIME ZONE 'UTC'")
     if not conn.autocommit:
         conn.commit()
+
+
+def _check_url(url: str, name: str) -> None:
+    """Raise :class:`InvalidLocation` for a URL that libpq cannot parse, whose user info holds
+    an ``@`` (libpq would take what follows the first for the host), or with a port that is no
+    port number."""
+    users, _, hosts = url.partition("://")[2].split("/", 1)[0].rpartition("@")
+    ports = [host.rpartition("]")[2].rpartition(":") for host in hosts.split(",")]
+    wrong = [port for _, colon, port in ports
+             if colon and not (port.isdigit() and 0 < int(port) < 65536)]
+    problem = None
+    if "@" in users:
+        problem = "its user name or password holds '@' (write it %40)"
+    elif wrong:
+        problem = f"the port {wrong[0]!r} is not a number from 1 to 65535"
+    else:
+        try:
+            conninfo_to_dict(url)
+        except psycopg.Error as error:
+            problem = redacted(_first_line(error), url)
+    if problem:
+        raise InvalidLocation(f"the ledger {name} is not a valid PostgreSQL URL: {problem}")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
 
 
 def _first_line(error: BaseException) -> str:

@@ -33,9 +33,9 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -45,7 +45,14 @@ from sqlite_utils.migrations import Migrations
 from . import outbox, readers
 from .chain import chain_of
 from .checkpoints import Checkpointer
-from .errors import CheckpointIncomplete, LedgerExists, LedgerNotFound, NewerLedger, NotALedger
+from .errors import (
+    CheckpointIncomplete,
+    LedgerExists,
+    LedgerNotFound,
+    NewerLedger,
+    NotALedger,
+    StorageRefused,
+)
 from .group import GroupCommit
 from .locking import writer_lock
 from .storage import storage_error, storage_errors
@@ -384,7 +391,7 @@ class SqliteTx(sqlite3.Connection):
     engine = ENGINE
     join = "CROSS JOIN"
 
-    def rows(self, sql: str, /) -> Iterator[tuple[Any, ...]]:
+    def rows(self, sql: str, /) -> Generator[tuple[Any, ...], None, None]:
         yield from self.execute(sql)  # sqlite3 reads a cursor's rows as they are asked for
 
     def any_of(self, values: Sequence[Any]) -> tuple[str, Any]:
@@ -501,7 +508,7 @@ class SqliteStore:
             with storage_errors(self.path), self._lock.hold():
                 _refuse_newer(self.reads(), self.path)
                 migrations.apply(Database(self.reads(), execute_plugins=False))
-            (self.chains,) = self.reads().execute("SELECT count(*) FROM chains").fetchone()
+                (self.chains,) = self.reads().execute("SELECT count(*) FROM chains").fetchone()
         except BaseException:
             self.close()
             raise
@@ -584,12 +591,17 @@ class SqliteStore:
         target = Path(target)
         if target.exists():
             raise LedgerExists(f"{target} already exists: name a new file for the backup")
-        with storage_errors(self.path):
+        try:
             copy = sqlite3.connect(target)
-            try:
+        except sqlite3.Error as error:
+            raise StorageRefused(f"the backup {target} cannot be written ({error}): name a new "
+                                 f"file in a folder you may write to") from None
+        try:
+            with storage_errors(self.path), closing(copy):
                 self.reads().backup(copy)
-            finally:
-                copy.close()
+        except BaseException:
+            target.unlink(missing_ok=True)  # no partial backup left to be taken for one
+            raise
 
     def close(self) -> None:
         """Commit what :meth:`submit` queued, stop the background threads and close every

@@ -1,7 +1,8 @@
 """Failures of the storage under the ledger (a full disk, an I/O error, a lock held too long,
 a read-only file) as :class:`StorageFull` and :class:`StorageUnavailable`, which say what
-happened and that nothing was changed. Programming errors (bad SQL, a refused constraint)
-pass through unchanged."""
+happened and that nothing was changed, and a damaged file as :class:`StorageRefused`, which
+says to restore it. Programming errors (bad SQL, a refused constraint) pass through
+unchanged."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import ConsentError, StorageFull, StorageUnavailable
+from .errors import ConsentError, StorageFull, StorageRefused, StorageUnavailable
 
 _FULL = 13  # SQLITE_FULL
 _UNAVAILABLE = {5: "busy", 6: "locked", 7: "out of memory", 8: "read-only", 10: "I/O error",
@@ -22,6 +23,8 @@ _MESSAGES = {"database or disk is full": _FULL, "disk I/O error": 10, "database 
              "unable to open database file": 14, "attempt to write a readonly database": 8,
              "database disk image is malformed": 11, "file is not a database": 26}
 """Where Python has no ``sqlite_errorcode`` (before 3.11): the codes by message."""
+_DAMAGED = {11, 26}
+"""The codes of a damaged file, which waiting does not mend."""
 LOW_SPACE = 256 * 1024
 """Free bytes under which an I/O error on write is taken for a full disk (SQLite reports a
 failed write of its WAL as an I/O error, without the system's reason)."""
@@ -45,12 +48,16 @@ def storage_errors(path: str) -> Iterator[None]:
         raise _error(full, path, error.strerror or str(error)) from error
 
 
-def storage_error(error: sqlite3.Error, path: str) -> StorageUnavailable | None:
+def storage_error(error: sqlite3.Error, path: str) -> ConsentError | None:
     """``error`` as a storage failure, or ``None`` if it is not one."""
     code = getattr(error, "sqlite_errorcode", None)
     code = _MESSAGES.get(str(error)) if code is None else code & 0xFF
     if code != _FULL and code not in _UNAVAILABLE:
         return None
+    if code in _DAMAGED:
+        return StorageRefused(f"the ledger {path} is damaged ({error}): restore it from a "
+                              f"backup (`termsledger ledger backup` makes them); nothing was "
+                              f"changed")
     return _error(code == _FULL or (code == 10 and _low_space(path)), path, str(error))
 
 

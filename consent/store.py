@@ -9,12 +9,16 @@ engine's module, behind the few methods of :class:`Tx` beyond ``execute``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Any, NamedTuple, Protocol, TypeGuard, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote
+
+from .errors import InvalidLocation
 
 T = TypeVar("T")
 Params = Sequence[Any]
@@ -102,7 +106,7 @@ class Tx(Protocol):
         """Run ``sql`` once per item of ``params``."""
         ...
 
-    def rows(self, sql: str, /) -> Iterator[tuple[Any, ...]]:
+    def rows(self, sql: str, /) -> Generator[tuple[Any, ...], None, None]:
         """Every row of ``sql``, read a batch at a time: the whole result is never in memory
         (a cursor on the server, on PostgreSQL, which needs a transaction)."""
         ...
@@ -208,11 +212,42 @@ def is_url(location: object) -> TypeGuard[str]:
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
+_URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)(.*)", re.DOTALL)
+_QUERY_PASSWORD = re.compile(r"([?&]password=)([^&#]*)", re.IGNORECASE)
+
+
+def check_location(location: str | PurePath) -> None:
+    """Raise :class:`InvalidLocation` for a URL (``scheme://``) of another scheme than
+    PostgreSQL's: not a file's path either."""
+    if isinstance(location, str) and _URL.match(location) and not is_url(location):
+        raise InvalidLocation(f"the ledger {shown(location)} is neither a file path nor a "
+                              f"postgresql:// URL: name the ledger's file, or its database as "
+                              f"postgresql://user:password@host/database")
+
+
 def shown(url: str) -> str:
-    """``url`` without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """``url`` without its passwords (in its user info, and ``password=`` in its query), for
+    messages; any text is taken, malformed URLs too."""
+    match = _URL.fullmatch(url)
+    if match is None:
         return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    scheme, netloc, rest = match.groups()
+    user, at, hosts = netloc.rpartition("@")
+    if ":" in user:
+        user = user.split(":", 1)[0] + ":***"
+    return scheme + user + at + hosts + _QUERY_PASSWORD.sub(r"\1***", rest)
+
+
+def redacted(message: str, url: str) -> str:
+    """``message`` (a driver's, which may quote ``url`` or parts of it) with ``url`` as
+    :func:`shown` shows it and its passwords, as written or decoded, masked."""
+    message = message.replace(url, shown(url))
+    match = _URL.fullmatch(url)
+    if match is None:
+        return message
+    user = match.group(2).rpartition("@")[0]
+    passwords = [user.split(":", 1)[1]] if ":" in user else []
+    passwords += [value for _, value in _QUERY_PASSWORD.findall(match.group(3))]
+    for password in sorted({*passwords, *map(unquote, passwords)} - {""}, key=len, reverse=True):
+        message = message.replace(password, "***")
+    return message

@@ -121,6 +121,13 @@ def verify(tx: Tx, anchor: str | None = None
                    status_differences=found_rows, status_problems=tuple(problems)), tuple(heads)
 
 
+def to_seal(result: Verification) -> bool:
+    """Whether what ``result`` verified is to be sealed: a ledger of several chains whose
+    chains verify (bundle members wrong or not) and whose latest seal is of other heads."""
+    sound = result.problem in (None, part_of_problem(result.wrong_part_of))
+    return result.chains > 1 and sound and result.head != result.seal
+
+
 def _pin(pins: dict[int, list[Pin]], sealed: seals.Sealed, when: str) -> str | None:
     """Pin each chain's head of ``sealed``; a problem if the seal does not match its heads."""
     if seals.heads_root(sealed.heads) != sealed.root:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -90,7 +91,8 @@ class Config:
 
     def ledger_location(self, option: str | Path | None = None) -> Path | str:
         """The ledger: ``option`` when given, else :data:`LEDGER_ENV`'s, else :attr:`ledger`;
-        a ``postgresql://`` URL as it is, anything else a file's path."""
+        a URL (``postgresql://``, or another scheme, which the ledger refuses) as it is,
+        anything else a file's path."""
         location = option or os.environ.get(LEDGER_ENV) or self.ledger
         return location if is_url(location) else Path(location)
 
@@ -123,8 +125,9 @@ _CHECKS = {"site_title": "check_text", "organisation": "check_text", "base_url":
 
 
 def is_url(location: object) -> bool:
-    """Whether ``location`` names a PostgreSQL ledger rather than a file."""
-    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
+    """Whether ``location`` is a URL (``scheme://``) rather than a file's path: a PostgreSQL
+    ledger's, or one of another scheme that the ledger refuses."""
+    return isinstance(location, str) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", location) is not None
 
 
 def find_config(content: str | Path | None = None, cwd: str | Path = ".") -> Config:

@@ -5,6 +5,7 @@ and both copies verify."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
@@ -12,7 +13,8 @@ from support.ledger import example, record_as_before_78204ed
 
 import consent.copy
 import consent.postgres
-from consent import Ledger
+import consent.verify
+from consent import IncompleteCopy, Ledger
 from termsledger.cli import cli
 
 
@@ -128,6 +130,61 @@ def test_a_copy_keeps_bundle_members_that_are_not_part_of_their_own_record(tmp_p
     assert copied["problem"] == found.problem and found.wrong_part_of == 1
     with Ledger(tmp_path / "copy.db") as ledger:
         assert ledger.verify().part_of_problems == found.part_of_problems
+
+def interrupt(monkeypatch, when: str) -> None:
+    """Make the next copy stop ``when``: with a KeyboardInterrupt (Ctrl-C) while it copies the
+    events or while it verifies the copy, or with a verification that fails."""
+    if when == "copying":
+        original = consent.copy._copy
+
+        def copying(read, write, table, columns):
+            if table == "events":
+                raise KeyboardInterrupt
+            original(read, write, table, columns)
+
+        monkeypatch.setattr(consent.copy, "_copy", copying)
+    elif when == "verifying":
+        monkeypatch.setattr(consent.verify, "verify", lambda tx, anchor=None: (_ for _ in ()).throw(
+            KeyboardInterrupt()))
+    else:
+        original_verify = consent.verify.verify
+
+        def failing(tx, anchor=None):
+            result, heads = original_verify(tx, anchor)
+            return replace(result, ok=False, problem="event 3 was edited"), heads
+
+        monkeypatch.setattr(consent.verify, "verify", failing)
+
+
+@pytest.mark.parametrize("when", ["copying", "verifying", "failing"])
+def test_an_interrupted_or_failed_copy_leaves_no_usable_ledger_and_can_start_again(
+        tmp_path, where, engine, monkeypatch, when):
+    """The target never looks like a usable ledger before the copy verified: a file is
+    renamed into place only then; a database is marked an incomplete copy until then, which
+    every command refuses and a new copy takes over."""
+    source = tmp_path / "source.db"
+    with Ledger(source, create=True) as ledger:
+        before = fill(ledger)
+    target = where("copy.db")
+    with monkeypatch.context() as patched:
+        interrupt(patched, when)
+        stopped = CliRunner().invoke(cli, ["ledger", "copy", str(source), target])
+    assert stopped.exit_code == 1
+    assert ("does not verify: event 3 was edited" in stopped.output) == (when == "failing")
+    refused = CliRunner().invoke(cli, ["consent", "verify", "--ledger", target])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output
+    if engine == "sqlite":
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["source.db", "source.db.lock"]
+        assert f"no ledger at {target}: the file does not exist" in refused.output
+    else:
+        assert "holds a `termsledger ledger copy` that was interrupted or failed" in refused.output
+        with pytest.raises(IncompleteCopy, match="run the copy again"):
+            Ledger(target, create=True)
+    copied = run("ledger", "copy", source, target)
+    assert copied["ok"] and copied["events"] == before["verify"].events
+    with Ledger(target) as ledger:
+        same(ledger, before)
+
 
 def test_copy_refuses_a_target_that_holds_a_ledger(tmp_path):
     source = tmp_path / "a.db"

@@ -79,7 +79,7 @@ _STATUS = {consent.UnknownSubject: 404, consent.UnknownReceipt: 404,
            consent.IdempotencyConflict: 409, consent.ChangedVersion: 409,
            consent.OutdatedVersion: 409, consent.StorageUnavailable: 503,
            consent.CheckpointIncomplete: 503, consent.SigningKeyError: 503,
-           consent.DamagedLog: 500, consent.StorageRefused: 500}
+           consent.DamagedLog: 500, consent.StorageRefused: 503}
 """Statuses of the ledger's errors other than 422: the refusals of bad input."""
 _RETRY_AFTER = {consent.StorageFull: "60", consent.StorageUnavailable: "5",
                 consent.CheckpointIncomplete: "5", consent.SigningKeyError: "60"}

@@ -131,10 +131,10 @@ def test_permanent_problems_are_not_to_try_again_later(postgres, tmp_path):
     assert not Path("/proc/x.db").exists()
 
 
-def test_the_api_answers_a_permanent_refusal_with_500_without_retry_after():
+def test_the_api_answers_a_permanent_refusal_with_503_without_retry_after():
     from consent import StorageRefused, StorageUnavailable
     from termsledger._http import as_api_error
 
     refusal = as_api_error(StorageRefused("the ledger x cannot be used: ..."))
-    assert (refusal.status_code, refusal.code, refusal.headers) == (500, "storage_refused", None)
+    assert (refusal.status_code, refusal.code, refusal.headers) == (503, "storage_refused", None)
     assert as_api_error(StorageUnavailable("x")).status_code == 503

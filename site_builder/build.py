@@ -60,10 +60,10 @@ def build(content: Content, out_dir: str | Path, settings: SiteSettings | None =
     finally:
         if not frozen:
             gc.unfreeze()
-    removed = writer.remove(before.files)
+    removed, kept = writer.remove(before.files)
     stamp = _fingerprint(content, settings, at, sorted(generated.sources), extra)
     cache.record(folder, writer, stamp, generated.sources, generated.made_from)
-    return writer.report(removed, next_change=upcoming)
+    return writer.report(removed, kept, next_change=upcoming)
 
 
 def _fingerprint(content: Content, settings: SiteSettings, at: date, sources: Iterable[str],

@@ -624,3 +624,33 @@ def test_a_path_with_a_nul_character_in_the_configuration_is_refused(tmp_path, m
     line = error_line(run("build"))
     assert line == (f"Error: termsledger.toml: {key} 'a\\x00b' is not a possible path "
                     f"(it holds a NUL character)")
+
+
+def test_a_forged_manifest_removes_no_file_the_build_did_not_write(tmp_path, monkeypatch):
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "other-site.html").write_text("precious", encoding="utf-8")
+    folder = tmp_path / "content"
+    (folder / ".termsledger-cache").mkdir(parents=True)
+    (folder / "terms.md").write_text(TERMS, encoding="utf-8")
+    (folder / "termsledger.toml").write_text('content = "."\n', encoding="utf-8")
+    (folder / ".termsledger-cache" / "manifest.txt").write_text(f"\tx\t{www}\nother-site.html\t1 1\n",
+                                                                encoding="utf-8")
+    monkeypatch.chdir(folder)
+    assert run("build", "--out", str(www)).exit_code == 0
+    assert (www / "other-site.html").read_text(encoding="utf-8") == "precious"
+    assert (www / "terms" / "index.html").is_file()
+
+
+def test_a_file_changed_since_a_build_wrote_it_is_not_removed(content_repo, tmp_path):
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS, "privacy.md": TERMS.replace(
+        "slug: terms", "slug: privacy")})
+    out = tmp_path / "site"
+    assert run("build", "--content", str(content_repo.path), "--out", str(out)).exit_code == 0
+    (out / "privacy" / "index.html").write_text("edited by hand", encoding="utf-8")
+    (content_repo.path / "privacy.md").unlink()
+    result = run("build", "--content", str(content_repo.path), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert (out / "privacy" / "index.html").read_text(encoding="utf-8") == "edited by hand"
+    assert not (out / "privacy" / "history" / "index.html").exists()  # untouched since: removed
+    assert "1 left alone (changed since an earlier build)" in result.output

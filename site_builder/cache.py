@@ -22,6 +22,15 @@ knows its layout.
   code's version), to be read all at once (see :meth:`Fragments.kind` and :func:`kept`); it
   is kept while the code's version is the same, used by a build or not (a build that compares
   one new pair uses little of it, the next one, a new version in force, much).
+
+A cache that came with the content is never trusted: its fragments are HTML used as they are,
+under keys anyone can compute, and its manifest names files to remove. When git tracks any
+file of the cache folder in the content's repository (:func:`terms.tracked`, one ``git
+ls-files``), anyone who can push may have forged it, so the build neither reads nor writes it
+(:func:`ignored`): it builds as if there were none, holding fragments in memory, records
+nothing, and its report names the folder (``BuildReport.ignored_cache``). Writing there would
+change files of the repository's working tree (on which a ``git pull`` then stops); untracking
+the folder (``git rm -r --cached``) and ignoring it (``.gitignore``) makes it used again.
 """
 
 from __future__ import annotations
@@ -94,6 +103,12 @@ def remove_old_folder(writer: Writer) -> None:
     old = writer.root / FOLDER
     if old.is_dir() and not old.is_symlink():
         shutil.rmtree(old)
+
+
+def ignored(content: Content, folder: Path) -> bool:
+    """Whether the cache ``folder`` is to be neither read nor written: git tracks files in it
+    in the repository of ``content`` (see the module's docstring)."""
+    return terms.tracked(Path(content.root), folder)
 
 
 def previous(folder: Path, writer: Writer) -> Previous:
@@ -221,10 +236,11 @@ class Fragments:
     ones a build needs, once, before work is shared out to other processes (which never
     open the file), :meth:`put` adds new ones (or :meth:`put_json`, as JSON already), and
     :meth:`save` writes them and removes the ones this build did not use. A damaged file
-    counts as empty. :meth:`kind` reads all those whose keys start alike."""
+    counts as empty. :meth:`kind` reads all those whose keys start alike. Without a
+    ``folder`` (an :func:`ignored` cache), they are held for the build only."""
 
-    def __init__(self, folder: Path):
-        self._file = folder / FRAGMENTS
+    def __init__(self, folder: Path | None):
+        self._file = folder / FRAGMENTS if folder is not None else None
         self._stored: dict[str, str] = {}
         self._new: dict[str, str] = {}
         self._values: dict[str, Any] = {}
@@ -235,7 +251,7 @@ class Fragments:
         """Read the fragments of ``keys`` from the file; returns the keys it does not hold."""
         wanted = [k for k in dict.fromkeys(keys) if k not in self._values and k not in self._stored]
         self._used.update(wanted)
-        if wanted and self._file.is_file():
+        if wanted and self._file is not None and self._file.is_file():
             try:
                 with self._connect() as db:
                     for start in range(0, len(wanted), 500):
@@ -252,7 +268,7 @@ class Fragments:
         without it (read once)."""
         if prefix not in self._kinds:
             self._kinds[prefix] = {}
-            if self._file.is_file():
+            if self._file is not None and self._file.is_file():
                 try:
                     with self._connect() as db:
                         rows = db.execute("SELECT key, value FROM fragments WHERE key >= ? AND key < ?",
@@ -284,6 +300,8 @@ class Fragments:
     def save(self) -> None:
         """Write the fragments put in this build and delete those it did not use, but those
         under :func:`kept_prefix`."""
+        if self._file is None:
+            return
         new = list(self._new.items()) + [(entry, to_json(value))
                                          for entry, value in self._values.items()
                                          if entry not in self._stored and entry not in self._new]
@@ -304,6 +322,7 @@ class Fragments:
                 self._file.unlink(missing_ok=True)  # damaged: start again
 
     def _connect(self) -> sqlite3.Connection:
+        assert self._file is not None
         self._file.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self._file)
         db.execute("PRAGMA synchronous = OFF")

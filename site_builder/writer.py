@@ -29,6 +29,9 @@ class BuildReport:
     changed since (or are not those it wrote: see :meth:`Writer.remove`)."""
     next_change: NextChange | None = None
     """The next version to take effect after the build date: the day the site must be built again."""
+    ignored_cache: Path | None = None
+    """The build cache's folder when the build neither read nor wrote it, because git tracks
+    files in it (see :mod:`site_builder.cache`)."""
 
     def __str__(self) -> str:
         text = f"{len(self.written)} files written, {len(self.unchanged)} unchanged"
@@ -127,8 +130,8 @@ class Writer:
         return removed, tuple(rel for rel, stamp in stamps.items() if stamp not in (None, files[rel]))
 
     def report(self, removed: tuple[str, ...] = (), kept: tuple[str, ...] = (),
-               next_change: NextChange | None = None) -> BuildReport:
-        """The account of this build (see :class:`BuildReport` for ``kept`` and ``next_change``)."""
+               next_change: NextChange | None = None, ignored_cache: Path | None = None) -> BuildReport:
+        """The account of this build (see :class:`BuildReport` for the arguments)."""
         return BuildReport(out_dir=self.out_dir, written=tuple(sorted(self._written)),
                            unchanged=tuple(sorted(self._unchanged)), removed=removed, kept=kept,
-                           next_change=next_change)
+                           next_change=next_change, ignored_cache=ignored_cache)

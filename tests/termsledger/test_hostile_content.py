@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import tracemalloc
 from pathlib import Path
 
@@ -624,6 +625,40 @@ def test_a_path_with_a_nul_character_in_the_configuration_is_refused(tmp_path, m
     line = error_line(run("build"))
     assert line == (f"Error: termsledger.toml: {key} 'a\\x00b' is not a possible path "
                     f"(it holds a NUL character)")
+
+
+def test_a_build_cache_committed_with_the_content_is_not_used(content_repo, tmp_path, monkeypatch):
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS, "termsledger.toml": 'content = "."\n'})
+    monkeypatch.chdir(content_repo.path)
+    assert run("build", "--out", str(tmp_path / "first")).exit_code == 0
+    cache = content_repo.path / ".termsledger-cache"
+    db = sqlite3.connect(cache / "fragments.sqlite")
+    with db:
+        db.execute("UPDATE fragments SET value = replace(value, '<p>Welcome.</p>', "
+                   "'<p>Welcome.</p><script>alert(1)</script>')")
+    db.close()
+    content_repo.commit("2024-12-02T10:00:00", message="Commit the cache")  # anyone who can push can
+    committed = {p.name: p.read_bytes() for p in cache.iterdir()}
+    out = tmp_path / "site"
+    result = run("build", "--strict", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert not [p for p, data in published(out).items() if b"<script" in data]
+    assert result.stderr == (
+        "Warning: the build cache .termsledger-cache is ignored (the site is built without it): git tracks "
+        "files in it, so anyone who can push could have forged it. Stop tracking it: `git rm -r --cached "
+        ".termsledger-cache`, and keep it in .gitignore (`termsledger init` adds it).\n")
+    assert {p.name: p.read_bytes() for p in cache.iterdir()} == committed  # not written either
+
+
+def test_a_build_cache_committed_as_a_link_is_not_written_through(content_repo, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (content_repo.path / ".termsledger-cache").symlink_to(elsewhere, target_is_directory=True)
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS, "termsledger.toml": 'content = "."\n'})
+    monkeypatch.chdir(content_repo.path)
+    result = run("build", "--out", str(tmp_path / "site"))
+    assert result.exit_code == 0 and "Warning: the build cache .termsledger-cache is ignored" in result.stderr
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_a_forged_manifest_removes_no_file_the_build_did_not_write(tmp_path, monkeypatch):

@@ -444,26 +444,30 @@ def test_control_characters_in_site_text_are_refused(tmp_path, key):
                     f"it holds the control character U+0001")
 
 
-@pytest.mark.parametrize("key, value", [("content", "/etc"), ("content", "../outside"), ("content", "linked"),
-                                        ("templates", "/etc"), ("templates", "../outside"),
-                                        ("templates", "linked")])
+@pytest.mark.parametrize("key, value", [(key, value) for key in ("content", "templates", "out", "cache_dir")
+                                        for value in ("/etc", "../outside", "linked", "linked/new")])
 def test_folders_named_by_the_configuration_stay_inside_its_folder(tmp_path, monkeypatch, key, value):
     outside_secret(tmp_path)
+    (tmp_path / "outside" / "index.html").write_text("an operator's page", encoding="utf-8")
     repo = tmp_path / "repo"
     (repo / "content").mkdir(parents=True)
     (repo / "content" / "terms.md").write_text(TERMS, encoding="utf-8")
     (repo / "linked").symlink_to(tmp_path / "outside", target_is_directory=True)
-    section = "[site]\n" if key == "templates" else ""
+    section = "[site]\n" if key in ("templates", "cache_dir") else ""
     (repo / "termsledger.toml").write_text(f'include = ["*.md", "*.txt", "passwd"]\n{section}{key} = '
                                            f'"{value}"\n',
                                            encoding="utf-8")
     monkeypatch.chdir(repo)
-    label = "[site] templates" if key == "templates" else "content"
-    for command in (["check"], ["build", "--out", str(tmp_path / "site")]):
+    label = f"[site] {key}" if section else key
+    instead = {"out": "remove it and give --out", "cache_dir": "remove it and give --cache-dir"}.get(
+        key, "give --content")
+    for command in (["check"], ["build"]):
         line = error_line(run(*command))
         assert line == (f"Error: termsledger.toml: {label} {value!r} is outside the folder of "
-                        "termsledger.toml: name a folder inside it (or give --content)")
-    assert not (tmp_path / "site").exists()
+                        f"termsledger.toml: name a folder inside it (or {instead})")
+    assert sorted(p.name for p in (tmp_path / "outside").iterdir()) == ["index.html", "secret.txt"]
+    assert (tmp_path / "outside" / "index.html").read_text(encoding="utf-8") == "an operator's page"
+    assert not (repo / "build").exists()
 
 
 def test_folders_inside_the_configuration_folder_are_fine(tmp_path, monkeypatch):

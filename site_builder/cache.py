@@ -53,7 +53,7 @@ import orjson
 import terms
 from terms import Content, Memo, Version
 
-from .errors import SiteBuildError
+from .errors import SiteBuildError, Unwritable, unwritable
 from .settings import SiteSettings
 from .writer import Writer
 
@@ -137,9 +137,12 @@ def record(folder: Path, writer: Writer, fingerprint: str, sources: Iterable[str
     for rel in sorted(writer.produced):
         made = [made_from[rel]] if rel in made_from else []
         lines.append("\t".join([rel, str(writer.stamp(rel)), *made]))
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / SOURCES).write_text(json.dumps(sorted(sources)), encoding="utf-8")
-    (folder / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / SOURCES).write_text(json.dumps(sorted(sources)), encoding="utf-8")
+        (folder / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise unwritable(error, folder) from None
 
 
 def up_to_date(writer: Writer, before: Previous, fingerprint: str) -> bool:
@@ -316,9 +319,11 @@ class Fragments:
                     db.execute("DELETE FROM fragments WHERE key NOT IN (SELECT key FROM used) "
                                "AND NOT (key >= ? AND key < ?)", _range(kept_prefix()))
                 return
-            except sqlite3.DatabaseError:
+            except OSError as error:
+                raise unwritable(error, self._file) from None
+            except sqlite3.DatabaseError as error:
                 if attempt == 2:
-                    raise
+                    raise Unwritable(f"cannot write {self._file}: {error}") from None
                 self._file.unlink(missing_ok=True)  # damaged: start again
 
     def _connect(self) -> sqlite3.Connection:

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .errors import InvalidPath
+from .errors import InvalidPath, unwritable
 from .status import NextChange
 
 
@@ -92,10 +93,15 @@ class Writer:
                 return False
         except OSError:
             pass
-        target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(data)
+            os.replace(temporary, target)
+        except OSError as error:
+            with suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            raise unwritable(error, target) from None
         self.account(rel, written=True)
         return True
 
@@ -122,11 +128,14 @@ class Writer:
         removed = tuple(rel for rel, stamp in stamps.items() if stamp == files[rel])
         for rel in removed:
             target = self.path(rel)
-            target.unlink(missing_ok=True)
-            for parent in target.parents:
-                if parent == self.root or any(parent.iterdir()):
-                    break
-                parent.rmdir()
+            try:
+                target.unlink(missing_ok=True)
+                for parent in target.parents:
+                    if parent == self.root or any(parent.iterdir()):
+                        break
+                    parent.rmdir()
+            except OSError as error:
+                raise unwritable(error, target) from None
         return removed, tuple(rel for rel, stamp in stamps.items() if stamp not in (None, files[rel]))
 
     def report(self, removed: tuple[str, ...] = (), kept: tuple[str, ...] = (),

@@ -703,3 +703,25 @@ def test_deeply_nested_front_matter_is_reported_and_left_out(tmp_path):
                                         f"\n---\n# T\n\nbody\n", encoding="utf-8")
         assert line + "\n" in run("check", "--content", str(folder)).output
         assert run("build", "--content", str(folder), "--out", str(tmp_path / "site")).exit_code == 0
+
+
+@pytest.mark.parametrize("out, cache, folders, files, message", [
+    ("/proc/x", None, [], [], "cannot write /proc/x: No such file or directory"),
+    ("/dev/null/x", None, [], [], "cannot write /dev/null/x: a file in this path is not a folder"),
+    ("o", "/sys/kernel/c", [], [], "cannot write /sys/kernel/c: Operation not permitted"),
+    ("o5", None, ["o5"], ["o5/terms"], "cannot write {tmp}/o5/terms: it is a file, where a folder is needed"),
+    ("o6", None, ["o6/terms/index.html"], [],
+     "cannot write {tmp}/o6/terms/index.html: it is a folder, where a file is needed"),
+])
+def test_an_output_folder_that_cannot_be_written_is_one_line(tmp_path, monkeypatch, out, cache, folders,
+                                                              files, message):
+    (tmp_path / "terms.md").write_text(TERMS, encoding="utf-8")
+    for name in folders:
+        (tmp_path / name).mkdir(parents=True)
+    for name in files:
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    options = ["--out", out, *(["--cache-dir", cache] if cache else [])]
+    line = error_line(run("build", "--content", ".", *options))
+    assert line == "Error: " + message.format(tmp=tmp_path)
+    assert not list(tmp_path.rglob("*.tmp"))

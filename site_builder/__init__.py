@@ -6,10 +6,10 @@ revision histories, redline diffs and feeds.
 """
 
 from .build import build
-from .errors import InvalidPath, SiteBuildError
+from .errors import InvalidPath, SiteBuildError, Unwritable
 from .settings import InvalidSetting, SiteSettings, check_base_url, check_contact, check_text
 from .status import NextChange, next_change
 from .writer import BuildReport
 
 __all__ = ["BuildReport", "InvalidPath", "InvalidSetting", "NextChange", "SiteBuildError", "SiteSettings",
-           "build", "check_base_url", "check_contact", "check_text", "next_change"]
+           "Unwritable", "build", "check_base_url", "check_contact", "check_text", "next_change"]

@@ -33,7 +33,8 @@ def build(content: Content, out_dir: str | Path, settings: SiteSettings | None =
         ledger's ``transparency/`` files (see ``consent.transparency.transparency_files``),
         with a page that explains them (``transparency/``). Defaults to none.
     :param cache_dir: the build cache's folder, outside ``out_dir`` (it is never published).
-        Defaults to ``.termsledger-cache`` beside ``out_dir``.
+        Defaults to ``.termsledger-cache`` beside ``out_dir``. Ignored while git tracks files
+        in it (see :mod:`site_builder.cache`).
     :raises InvalidPath: a slug or version name is not safe in a URL.
     :raises SiteBuildError: a template fails.
     """
@@ -46,7 +47,8 @@ def build(content: Content, out_dir: str | Path, settings: SiteSettings | None =
     cache.check_folder(folder, writer)
     cache.remove_old_folder(writer)
     upcoming = next_change(content, at)
-    before = cache.previous(folder, writer)
+    ignored = cache.ignored(content, folder)
+    before = cache.Previous(fingerprint=None) if ignored else cache.previous(folder, writer)
     if cache.up_to_date(writer, before, _fingerprint(content, settings, at, before.sources, extra)):
         for rel in before.files:
             writer.account(rel, written=False)
@@ -56,14 +58,17 @@ def build(content: Content, out_dir: str | Path, settings: SiteSettings | None =
     frozen = gc.get_freeze_count()  # by the caller, who unfreezes them
     gc.freeze()  # the collections while generating leave alone what lives until it ends (the content…)
     try:
-        generated = generate(content, at, settings, writer, before, cache.Fragments(folder), processes, extra)
+        fragments = cache.Fragments(None if ignored else folder)
+        generated = generate(content, at, settings, writer, before, fragments, processes, extra)
     finally:
         if not frozen:
             gc.unfreeze()
-    removed = writer.remove(before.files)
+    removed, kept = writer.remove(before.files)
+    if ignored:
+        return writer.report(removed, kept, next_change=upcoming, ignored_cache=folder)
     stamp = _fingerprint(content, settings, at, sorted(generated.sources), extra)
     cache.record(folder, writer, stamp, generated.sources, generated.made_from)
-    return writer.report(removed, next_change=upcoming)
+    return writer.report(removed, kept, next_change=upcoming)
 
 
 def _fingerprint(content: Content, settings: SiteSettings, at: date, sources: Iterable[str],

@@ -22,6 +22,15 @@ knows its layout.
   code's version), to be read all at once (see :meth:`Fragments.kind` and :func:`kept`); it
   is kept while the code's version is the same, used by a build or not (a build that compares
   one new pair uses little of it, the next one, a new version in force, much).
+
+A cache that came with the content is never trusted: its fragments are HTML used as they are,
+under keys anyone can compute, and its manifest names files to remove. When git tracks any
+file of the cache folder in the content's repository (:func:`terms.tracked`, one ``git
+ls-files``), anyone who can push may have forged it, so the build neither reads nor writes it
+(:func:`ignored`): it builds as if there were none, holding fragments in memory, records
+nothing, and its report names the folder (``BuildReport.ignored_cache``). Writing there would
+change files of the repository's working tree (on which a ``git pull`` then stops); untracking
+the folder (``git rm -r --cached``) and ignoring it (``.gitignore``) makes it used again.
 """
 
 from __future__ import annotations
@@ -44,7 +53,7 @@ import orjson
 import terms
 from terms import Content, Memo, Version
 
-from .errors import SiteBuildError
+from .errors import SiteBuildError, Unwritable, unwritable
 from .settings import SiteSettings
 from .writer import Writer
 
@@ -96,6 +105,12 @@ def remove_old_folder(writer: Writer) -> None:
         shutil.rmtree(old)
 
 
+def ignored(content: Content, folder: Path) -> bool:
+    """Whether the cache ``folder`` is to be neither read nor written: git tracks files in it
+    in the repository of ``content`` (see the module's docstring)."""
+    return terms.tracked(Path(content.root), folder)
+
+
 def previous(folder: Path, writer: Writer) -> Previous:
     """The previous build into ``writer``'s folder, as the manifest and sources in the cache
     ``folder`` record it; none when they record a build into another folder."""
@@ -122,9 +137,12 @@ def record(folder: Path, writer: Writer, fingerprint: str, sources: Iterable[str
     for rel in sorted(writer.produced):
         made = [made_from[rel]] if rel in made_from else []
         lines.append("\t".join([rel, str(writer.stamp(rel)), *made]))
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / SOURCES).write_text(json.dumps(sorted(sources)), encoding="utf-8")
-    (folder / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / SOURCES).write_text(json.dumps(sorted(sources)), encoding="utf-8")
+        (folder / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise unwritable(error, folder) from None
 
 
 def up_to_date(writer: Writer, before: Previous, fingerprint: str) -> bool:
@@ -221,10 +239,11 @@ class Fragments:
     ones a build needs, once, before work is shared out to other processes (which never
     open the file), :meth:`put` adds new ones (or :meth:`put_json`, as JSON already), and
     :meth:`save` writes them and removes the ones this build did not use. A damaged file
-    counts as empty. :meth:`kind` reads all those whose keys start alike."""
+    counts as empty. :meth:`kind` reads all those whose keys start alike. Without a
+    ``folder`` (an :func:`ignored` cache), they are held for the build only."""
 
-    def __init__(self, folder: Path):
-        self._file = folder / FRAGMENTS
+    def __init__(self, folder: Path | None):
+        self._file = folder / FRAGMENTS if folder is not None else None
         self._stored: dict[str, str] = {}
         self._new: dict[str, str] = {}
         self._values: dict[str, Any] = {}
@@ -235,7 +254,7 @@ class Fragments:
         """Read the fragments of ``keys`` from the file; returns the keys it does not hold."""
         wanted = [k for k in dict.fromkeys(keys) if k not in self._values and k not in self._stored]
         self._used.update(wanted)
-        if wanted and self._file.is_file():
+        if wanted and self._file is not None and self._file.is_file():
             try:
                 with self._connect() as db:
                     for start in range(0, len(wanted), 500):
@@ -252,7 +271,7 @@ class Fragments:
         without it (read once)."""
         if prefix not in self._kinds:
             self._kinds[prefix] = {}
-            if self._file.is_file():
+            if self._file is not None and self._file.is_file():
                 try:
                     with self._connect() as db:
                         rows = db.execute("SELECT key, value FROM fragments WHERE key >= ? AND key < ?",
@@ -284,6 +303,8 @@ class Fragments:
     def save(self) -> None:
         """Write the fragments put in this build and delete those it did not use, but those
         under :func:`kept_prefix`."""
+        if self._file is None:
+            return
         new = list(self._new.items()) + [(entry, to_json(value))
                                          for entry, value in self._values.items()
                                          if entry not in self._stored and entry not in self._new]
@@ -298,12 +319,15 @@ class Fragments:
                     db.execute("DELETE FROM fragments WHERE key NOT IN (SELECT key FROM used) "
                                "AND NOT (key >= ? AND key < ?)", _range(kept_prefix()))
                 return
-            except sqlite3.DatabaseError:
+            except OSError as error:
+                raise unwritable(error, self._file) from None
+            except sqlite3.DatabaseError as error:
                 if attempt == 2:
-                    raise
+                    raise Unwritable(f"cannot write {self._file}: {error}") from None
                 self._file.unlink(missing_ok=True)  # damaged: start again
 
     def _connect(self) -> sqlite3.Connection:
+        assert self._file is not None
         self._file.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self._file)
         db.execute("PRAGMA synchronous = OFF")

@@ -1,14 +1,16 @@
 """Write the files of a build into the output folder: only files whose bytes changed, never
-outside the folder, and remove the files an earlier build wrote that this one did not."""
+outside the folder, and remove the files an earlier build wrote that this one did not (only
+those still as that build left them)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .errors import InvalidPath
+from .errors import InvalidPath, unwritable
 from .status import NextChange
 
 
@@ -23,13 +25,21 @@ class BuildReport:
     """Files left alone because they already had the right bytes."""
     removed: tuple[str, ...] = ()
     """Files an earlier build wrote that this build no longer produces."""
+    kept: tuple[str, ...] = ()
+    """Files an earlier build wrote that this build no longer produces, left alone because they
+    changed since (or are not those it wrote: see :meth:`Writer.remove`)."""
     next_change: NextChange | None = None
     """The next version to take effect after the build date: the day the site must be built again."""
+    ignored_cache: Path | None = None
+    """The build cache's folder when the build neither read nor wrote it, because git tracks
+    files in it (see :mod:`site_builder.cache`)."""
 
     def __str__(self) -> str:
         text = f"{len(self.written)} files written, {len(self.unchanged)} unchanged"
         if self.removed:
             text += f", {len(self.removed)} removed"
+        if self.kept:
+            text += f", {len(self.kept)} left alone (changed since an earlier build)"
         return f"{text} in {self.out_dir}"
 
 
@@ -83,10 +93,15 @@ class Writer:
                 return False
         except OSError:
             pass
-        target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.tmp")
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_bytes(data)
+            os.replace(temporary, target)
+        except OSError as error:
+            with suppress(OSError):
+                temporary.unlink(missing_ok=True)
+            raise unwritable(error, target) from None
         self.account(rel, written=True)
         return True
 
@@ -99,25 +114,33 @@ class Writer:
         """``"size mtime_ns"`` of the file ``rel``, or ``None`` if there is none."""
         try:
             stat = self.path(rel).stat()
-        except OSError:
+        except (OSError, InvalidPath):
             return None
         return f"{stat.st_size} {stat.st_mtime_ns}"
 
-    def remove(self, files: Iterable[str]) -> tuple[str, ...]:
+    def remove(self, files: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Delete those of ``files`` this build did not produce (and the folders they leave
-        empty); returns them, sorted."""
+        empty), but only those whose :meth:`stamp` is still the one ``files`` gives them (a
+        forged manifest cannot name a file the build did not write); returns those removed and
+        those left alone (there but changed), sorted."""
         produced = self.produced
-        removed = tuple(sorted(rel for rel in set(files) if rel not in produced))
+        stamps = {rel: self.stamp(rel) for rel in sorted(files) if rel not in produced}
+        removed = tuple(rel for rel, stamp in stamps.items() if stamp == files[rel])
         for rel in removed:
             target = self.path(rel)
-            target.unlink(missing_ok=True)
-            for parent in target.parents:
-                if parent == self.root or any(parent.iterdir()):
-                    break
-                parent.rmdir()
-        return removed
+            try:
+                target.unlink(missing_ok=True)
+                for parent in target.parents:
+                    if parent == self.root or any(parent.iterdir()):
+                        break
+                    parent.rmdir()
+            except OSError as error:
+                raise unwritable(error, target) from None
+        return removed, tuple(rel for rel, stamp in stamps.items() if stamp not in (None, files[rel]))
 
-    def report(self, removed: tuple[str, ...] = (), next_change: NextChange | None = None) -> BuildReport:
-        """The account of this build (see :class:`BuildReport` for ``next_change``)."""
+    def report(self, removed: tuple[str, ...] = (), kept: tuple[str, ...] = (),
+               next_change: NextChange | None = None, ignored_cache: Path | None = None) -> BuildReport:
+        """The account of this build (see :class:`BuildReport` for the arguments)."""
         return BuildReport(out_dir=self.out_dir, written=tuple(sorted(self._written)),
-                           unchanged=tuple(sorted(self._unchanged)), removed=removed, next_change=next_change)
+                           unchanged=tuple(sorted(self._unchanged)), removed=removed, kept=kept,
+                           next_change=next_change, ignored_cache=ignored_cache)

@@ -15,7 +15,7 @@ from .changes import Change, SectionChange, compare
 from .check import Published, check
 from .errors import ContentError, TermsError, UnknownDocument, UnknownVersion
 from .files import MAX_FILE_BYTES, PUBLISHED_SUFFIXES, file_problem, read_file
-from .history import committed_file, matches, open_repo
+from .history import committed_file, matches, open_repo, tracked
 from .languages import InvalidLanguage, autonym, language_name, language_tag, locale
 from .loader import DEFAULT_EXCLUDE, DEFAULT_INCLUDE, load
 from .markdown import Heading, headings, inline_text, link_target, parser, without_comments
@@ -53,7 +53,7 @@ __all__ = [
     "parser", "split", "plain", "Section", "headings", "Heading", "inline_text", "link_target",
     "without_comments",
     # files and git
-    "open_repo", "committed_file", "matches", "read_file", "file_problem", "MAX_FILE_BYTES",
+    "open_repo", "committed_file", "matches", "tracked", "read_file", "file_problem", "MAX_FILE_BYTES",
     "PUBLISHED_SUFFIXES",
     # languages
     "language_tag", "language_name", "autonym", "locale", "InvalidLanguage",

@@ -293,6 +293,19 @@ def _read_directly(root: Path, current: list[str], include: tuple[str, ...], exc
     return chains, dict(zip(wanted, blobs[1:], strict=True))
 
 
+def tracked(root: Path, path: Path) -> bool:
+    """Whether git tracks ``path`` (a file, a symbolic link, or any file in a folder) in the
+    repository of the content folder ``root``, with one ``git ls-files``: a symbolic link at
+    ``path`` counts as itself, never followed. ``False`` outside git, and for a ``path``
+    outside the repository."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return bool(_git(root, "--literal-pathspecs", "ls-files", "-z", "--",
+                         str(absolute.parent.resolve() / absolute.name)))
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return False
+
+
 def _log(repo: git.Repo, *args: str) -> str:
     """``git log args`` through GitPython; raises :class:`ContentError` naming what is damaged."""
     import git

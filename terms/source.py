@@ -28,6 +28,11 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\
 """Characters XML cannot hold, and other control characters (tab and line breaks excepted)."""
 FRONT_MATTER_KEYS = ("title", "slug", "effective", "summary", "material", "references", "label")
 """The front-matter keys termsledger reads; any other key is kept in ``extra`` and ignored."""
+_NESTED = 100
+"""The most brackets (``[``, ``{``) front matter may nest: YAML's reader may crash on many more."""
+_KEPT_DEPTH, _KEPT_ITEMS = 20, 10_000
+"""The deepest nesting and the most items of a value of a key termsledger does not use that it
+keeps (in ``extra``), as written out (an alias repeats a value): others are left out."""
 _HANDLER = YAMLHandler()
 _REPR = reprlib.Repr()
 _REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 1, 6, 6, 80, 80
@@ -109,12 +114,19 @@ def read_source(path: str, data: bytes, fields: Mapping[str, str] | None = None)
             fm_lines = fm.split("\n")
             body_line = text[: len(text) - len(content)].count("\n") + 1
             body = content
-            try:
-                loaded = _HANDLER.load(fm, Loader=_Loader)
-            except yaml.YAMLError as error:
-                line, reason = _yaml_problem(error, fm_lines)
-                problems.append(Problem(path, line, "error", f"front matter is not valid YAML: {reason}"))
+            nested = _nested_line(fm)
+            if nested is not None:
+                problems.append(Problem(path, nested, "error",
+                                        f"front matter nests lists or mappings more than {_NESTED} deep: "
+                                        f"it cannot be read"))
                 loaded, unreadable = {}, True
+            else:
+                try:
+                    loaded = _HANDLER.load(fm, Loader=_Loader)
+                except yaml.YAMLError as error:
+                    line, reason = _yaml_problem(error, fm_lines)
+                    problems.append(Problem(path, line, "error", f"front matter is not valid YAML: {reason}"))
+                    loaded, unreadable = {}, True
             if loaded is None:
                 loaded = {}
             if not isinstance(loaded, dict):
@@ -231,8 +243,12 @@ def _apply_fields(source: Source, meta: dict[Any, Any], fm_lines: list[str],
     for key, value in meta.items():
         if not isinstance(key, str):
             wrong(str(key), f"front-matter key {_shown(key)} is not a name")
-        elif key not in names:
+        elif key not in names and _small(value):
             source.extra[key] = value
+        elif key not in names:
+            source.problems.append(Problem(source.path, source.key_lines.get(key, 1), "warning",
+                f"{key!r} holds a value nested more than {_KEPT_DEPTH} levels deep or of more than "
+                f"{_KEPT_ITEMS} items: it is left out (termsledger does not use it)"))
     meta = {names[key]: value for key, value in meta.items() if key in names}
 
     slug = meta.get("slug")
@@ -311,6 +327,37 @@ def _plain(source: Source, name: str, text: str, line: int) -> str:
                                        f"the {name} holds the control character "
                                        f"U+{ord(control.group()):04X}: remove it"))
     return " ".join(_CONTROL.sub("", without_comments(text)).split())
+
+
+def _nested_line(fm: str) -> int | None:
+    """The line on which brackets in ``fm`` (quoted or not) first nest more than :data:`_NESTED`
+    deep, if they do."""
+    depth = 0
+    for at, char in enumerate(fm):
+        if char in "[{":
+            depth += 1
+            if depth > _NESTED:
+                return fm.count("\n", 0, at) + 1
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return None
+
+
+def _small(value: Any) -> bool:
+    """Whether ``value`` is nested at most :data:`_KEPT_DEPTH` deep and holds at most
+    :data:`_KEPT_ITEMS` items, counted as written out (without recursion, so that any value
+    can be told)."""
+    waiting, count = [(value, 0)], 0
+    while waiting:
+        item, depth = waiting.pop()
+        count += 1
+        if count > _KEPT_ITEMS or depth > _KEPT_DEPTH:
+            return False
+        if isinstance(item, dict):
+            waiting.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, (list, tuple, set)):
+            waiting.extend((part, depth + 1) for part in item)
+    return True
 
 
 def _shown(value: Any) -> str:

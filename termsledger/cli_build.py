@@ -86,6 +86,11 @@ def build(content: str | None, out: str | None, base_url: str | None, date: date
                                     cache_dir=Path(cache_dir) if cache_dir else config.cache_dir)
     except (site_builder.SiteBuildError, terms.TermsError) as error:
         raise click.ClickException(str(error)) from None
+    if report.ignored_cache is not None:
+        folder = report.ignored_cache
+        click.echo(f"Warning: the build cache {folder} is ignored (the site is built without it): git tracks "
+                   f"files in it, so anyone who can push could have forged it. Stop tracking it: `git rm -r "
+                   f"--cached {folder}`, and keep it in .gitignore (`termsledger init` adds it).", err=True)
     click.echo(f"Built the site: {report}.")
     if published.ledger is not None:
         click.echo(published.mark())

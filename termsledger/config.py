@@ -116,9 +116,12 @@ _SECTIONS = {"site": {"title": "site_title", "base_url": "base_url", "organisati
              "consent": {"required": "required"},
              "receipts": {"signing_key": "signing_key"}}
 _PATHS = {"content", "templates", "out", "ledger", "signing_key", "cache_dir"}
-_READ = {"content", "templates"}
-"""The folders whose files are published: like the file naming them, they come from the repository,
-so they must be inside its folder (a symbolic link leading out of it counts as outside)."""
+_INSIDE = {"content": "give --content", "templates": "give --content", "out": "remove it and give --out",
+           "cache_dir": "remove it and give --cache-dir"}
+"""The folders that must be inside the folder of the file naming them (a symbolic link leading out of
+it counts as outside), with what else to do: like the file, they come from the repository, so they
+may name neither files to publish (content, templates) nor a place to write (the site, its cache)
+elsewhere on the machine; on the command line, they are free."""
 _CHECKS = {"site_title": "check_text", "organisation": "check_text", "base_url": "check_base_url",
            "contact": "check_contact", "prevailing_notice": "check_text"}
 """The site builder's rules for the values of ``[site]`` (imported when there is one to check)."""
@@ -209,10 +212,12 @@ def _convert(path: Path, label: str, name: str, value: Any) -> Any:
         if "\0" in value:
             raise ConfigError(f"{path}: {label} {value!r} is not a possible path (it holds a NUL character)")
         folder = path.parent / value
-        if name in _READ and not folder.resolve().is_relative_to(path.parent.resolve()):
+        if name in _INSIDE and not folder.resolve().is_relative_to(path.parent.resolve()):
             raise ConfigError(f"{path}: {label} {value!r} is outside the folder of {FILENAME}: name a folder "
-                              f"inside it (or give --content)")
-        return folder if name in _READ else Path(os.path.normpath(folder))  # content/../build is build
+                              f"inside it (or {_INSIDE[name]})")
+        if name in ("content", "templates"):
+            return folder
+        return Path(os.path.normpath(folder))  # content/../build is build
     if isinstance(default, tuple):
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise ConfigError(f"{path}: {label} must be a list of text, not {value!r}")

@@ -28,7 +28,7 @@ content = "{content}"{content_note}
 # include = ["*.md", "*.markdown"]    # file-name globs of the documents
 # exclude = ["README.md", "CHANGELOG.md", "CONTRIBUTING.md", "LICENSE.md"]
 # notice_days = 30                    # days of notice owed before a material version takes effect
-# out = "build"                       # where `termsledger build` writes the site
+# out = "build"                       # where `termsledger build` writes the site: a folder in this one
 # ledger = "termsledger.db"           # the consent ledger: personal data, never commit it
 
 [site]

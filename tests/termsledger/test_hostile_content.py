@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import tracemalloc
 from pathlib import Path
 
@@ -624,3 +625,103 @@ def test_a_path_with_a_nul_character_in_the_configuration_is_refused(tmp_path, m
     line = error_line(run("build"))
     assert line == (f"Error: termsledger.toml: {key} 'a\\x00b' is not a possible path "
                     f"(it holds a NUL character)")
+
+
+def test_a_build_cache_committed_with_the_content_is_not_used(content_repo, tmp_path, monkeypatch):
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS, "termsledger.toml": 'content = "."\n'})
+    monkeypatch.chdir(content_repo.path)
+    assert run("build", "--out", str(tmp_path / "first")).exit_code == 0
+    cache = content_repo.path / ".termsledger-cache"
+    db = sqlite3.connect(cache / "fragments.sqlite")
+    with db:
+        db.execute("UPDATE fragments SET value = replace(value, '<p>Welcome.</p>', "
+                   "'<p>Welcome.</p><script>alert(1)</script>')")
+    db.close()
+    content_repo.commit("2024-12-02T10:00:00", message="Commit the cache")  # anyone who can push can
+    committed = {p.name: p.read_bytes() for p in cache.iterdir()}
+    out = tmp_path / "site"
+    result = run("build", "--strict", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert not [p for p, data in published(out).items() if b"<script" in data]
+    assert result.stderr == (
+        "Warning: the build cache .termsledger-cache is ignored (the site is built without it): git tracks "
+        "files in it, so anyone who can push could have forged it. Stop tracking it: `git rm -r --cached "
+        ".termsledger-cache`, and keep it in .gitignore (`termsledger init` adds it).\n")
+    assert {p.name: p.read_bytes() for p in cache.iterdir()} == committed  # not written either
+
+
+def test_a_build_cache_committed_as_a_link_is_not_written_through(content_repo, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (content_repo.path / ".termsledger-cache").symlink_to(elsewhere, target_is_directory=True)
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS, "termsledger.toml": 'content = "."\n'})
+    monkeypatch.chdir(content_repo.path)
+    result = run("build", "--out", str(tmp_path / "site"))
+    assert result.exit_code == 0 and "Warning: the build cache .termsledger-cache is ignored" in result.stderr
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_forged_manifest_removes_no_file_the_build_did_not_write(tmp_path, monkeypatch):
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "other-site.html").write_text("precious", encoding="utf-8")
+    folder = tmp_path / "content"
+    (folder / ".termsledger-cache").mkdir(parents=True)
+    (folder / "terms.md").write_text(TERMS, encoding="utf-8")
+    (folder / "termsledger.toml").write_text('content = "."\n', encoding="utf-8")
+    (folder / ".termsledger-cache" / "manifest.txt").write_text(f"\tx\t{www}\nother-site.html\t1 1\n",
+                                                                encoding="utf-8")
+    monkeypatch.chdir(folder)
+    assert run("build", "--out", str(www)).exit_code == 0
+    assert (www / "other-site.html").read_text(encoding="utf-8") == "precious"
+    assert (www / "terms" / "index.html").is_file()
+
+
+def test_a_file_changed_since_a_build_wrote_it_is_not_removed(content_repo, tmp_path):
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS, "privacy.md": TERMS.replace(
+        "slug: terms", "slug: privacy")})
+    out = tmp_path / "site"
+    assert run("build", "--content", str(content_repo.path), "--out", str(out)).exit_code == 0
+    (out / "privacy" / "index.html").write_text("edited by hand", encoding="utf-8")
+    (content_repo.path / "privacy.md").unlink()
+    result = run("build", "--content", str(content_repo.path), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert (out / "privacy" / "index.html").read_text(encoding="utf-8") == "edited by hand"
+    assert not (out / "privacy" / "history" / "index.html").exists()  # untouched since: removed
+    assert "1 left alone (changed since an earlier build)" in result.output
+
+
+def test_deeply_nested_front_matter_is_reported_and_left_out(tmp_path):
+    folder = tmp_path / "content"
+    folder.mkdir()
+    unreadable = ("deep.md:4: error: front matter nests lists or mappings more than 100 deep: it cannot be "
+                  "read")
+    for depth, line in ((50, "deep.md:4: warning: 'x' holds a value nested more than 20 levels deep or of "
+                              "more than 10000 items: it is left out (termsledger does not use it)"),
+                        (1000, unreadable), (200_000, unreadable)):  # YAML's reader crashed the process
+        (folder / "deep.md").write_text(f"---\ntitle: D\neffective: 2025-01-01\nx: {'[' * depth}{']' * depth}"
+                                        f"\n---\n# T\n\nbody\n", encoding="utf-8")
+        assert line + "\n" in run("check", "--content", str(folder)).output
+        assert run("build", "--content", str(folder), "--out", str(tmp_path / "site")).exit_code == 0
+
+
+@pytest.mark.parametrize("out, cache, folders, files, message", [
+    ("/proc/x", None, [], [], "cannot write /proc/x: No such file or directory"),
+    ("/dev/null/x", None, [], [], "cannot write /dev/null/x: a file in this path is not a folder"),
+    ("o", "/sys/kernel/c", [], [], "cannot write /sys/kernel/c: Operation not permitted"),
+    ("o5", None, ["o5"], ["o5/terms"], "cannot write {tmp}/o5/terms: it is a file, where a folder is needed"),
+    ("o6", None, ["o6/terms/index.html"], [],
+     "cannot write {tmp}/o6/terms/index.html: it is a folder, where a file is needed"),
+])
+def test_an_output_folder_that_cannot_be_written_is_one_line(tmp_path, monkeypatch, out, cache, folders,
+                                                              files, message):
+    (tmp_path / "terms.md").write_text(TERMS, encoding="utf-8")
+    for name in folders:
+        (tmp_path / name).mkdir(parents=True)
+    for name in files:
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    options = ["--out", out, *(["--cache-dir", cache] if cache else [])]
+    line = error_line(run("build", "--content", ".", *options))
+    assert line == "Error: " + message.format(tmp=tmp_path)
+    assert not list(tmp_path.rglob("*.tmp"))

@@ -31,7 +31,6 @@ pytestmark = pytest.mark.slow  # processes, servers or a browser
 ORIGIN = "terms.example.com"
 SUBJECT, IP, AGENT = "ada.lovelace@example.com", "198.51.100.23", "Mozilla/5.0 (X11) Firefox/140.0"
 CONFIG = f"""ledger = "{{ledger}}"
-out = "../site"
 
 [site]
 base_url = "https://{ORIGIN}/"
@@ -98,7 +97,8 @@ def proved(world, receipt_id: str) -> dict:
         listed = httpx.get(f"{url}/v1/log/checkpoints", headers=world["write"]).json()
         wanted = listed["size"]
         if listed["checkpoints"] and listed["checkpoints"][-1]["size"] >= wanted and wanted:
-            built = termsledger("build", "--content", world["repo"], cwd=world["repo"])
+            built = termsledger("build", "--content", world["repo"], "--out", world["site"],
+                                cwd=world["repo"])
             assert "Published the transparency log" in built
             answer = httpx.get(f"{url}/v1/receipts/{receipt_id}", headers=world["write"]).json()
             if answer["pending"] is False:
@@ -197,7 +197,7 @@ def test_erasing_the_subject_leaves_the_receipt_verifying_and_nothing_naming_the
     path = world["root"] / "erin-receipt.json"
     path.write_text(json.dumps(full))
     time.sleep(1.5)  # the erasure's own event: in the next checkpoint
-    termsledger("build", "--content", world["repo"], cwd=world["repo"])
+    termsledger("build", "--content", world["repo"], "--out", world["site"], cwd=world["repo"])
     out = termsledger("receipt", "verify", path, "--site", world["site"], "--subject",
                       "erin@example.com", cwd=world["root"])
     assert out.endswith("Verified.\n")
@@ -226,7 +226,7 @@ def test_a_tampered_event_is_caught_by_the_receipt_and_the_next_checkpoint(tmp_p
     for subject in ("a", "b", "c"):
         termsledger("consent", "record", subject, "privacy", cwd=cwd)
     termsledger("log", "checkpoint", cwd=cwd)
-    termsledger("build", "--content", cwd, cwd=cwd)
+    termsledger("build", "--content", cwd, "--out", site, cwd=cwd)
     archived = tmp_path / "archived.checkpoint"  # what a watcher kept of the published log
     shutil.copy(site / "transparency" / "checkpoint", archived)
     receipt = tmp_path / "b.json"
@@ -255,7 +255,7 @@ def test_a_tampered_event_is_caught_by_the_receipt_and_the_next_checkpoint(tmp_p
     conn.close()
     termsledger("consent", "record", "d", "privacy", cwd=cwd)
     termsledger("log", "checkpoint", cwd=cwd)
-    termsledger("build", "--content", cwd, cwd=cwd)
+    termsledger("build", "--content", cwd, "--out", site, cwd=cwd)
     proof = tmp_path / "proof.json"
     proof.write_text(termsledger("log", "consistency", "3", cwd=cwd))
     out = termsledger("log", "verify-consistency", archived, site / "transparency" / "checkpoint",

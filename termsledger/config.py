@@ -14,8 +14,9 @@ import terms
 
 FILENAME = "termsledger.toml"
 SIGNING_KEY_FILE = "termsledger-signing.key"
-CACHE_FOLDER = ".termsledger-cache"
 """The signing key's file name by default, beside ``termsledger.toml``."""
+CACHE_FOLDER = ".termsledger-cache"
+"""The build cache's folder by default, beside ``termsledger.toml``."""
 LEDGER_ENV = "TERMSLEDGER_LEDGER"
 """The environment variable naming the ledger (a file, or a ``postgresql://`` URL); it
 overrides the configuration, and ``--ledger`` overrides it."""

@@ -162,6 +162,8 @@ class Batcher:
         self._run, self._size, self._limit = run, size, limit
         self._workers, self._overlap = workers, overlap
         self._pending: list[tuple[Any, Outcome]] = []
+        self._queued = 0
+        """The sum of ``size(item)`` of the items pending."""
         self._running = 0
         self._threads: list[threading.Thread] = []
         self._ready = threading.Condition()
@@ -179,7 +181,9 @@ class Batcher:
                 for thread in self._threads:
                     thread.start()
             self._pending.append((item, waiting))
-            self._ready.notify()
+            self._queued += self._size(item)
+            if not self._running or self._queued >= self._overlap:  # else none can take it
+                self._ready.notify()
         return waiting
 
     def close(self) -> None:
@@ -203,6 +207,7 @@ class Batcher:
                 total += self._size(item)
             if count and (not self._running or total >= self._overlap):
                 batch, self._pending = self._pending[:count], self._pending[count:]
+                self._queued -= total
                 self._running += 1
                 if self._pending:
                     self._ready.notify()  # perhaps another worker can take some

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 
 from .errors import ConsentError
 from .ledger import Ledger
+from .sequencer import MAX_BATCH
 
 DELAY = 0.1
 """Seconds the sequencer waits after a write, so that the writes of that moment share a step."""
@@ -73,9 +74,13 @@ class LogKeeper:
                 self._stopping.wait(RETRY)
 
     def keep(self) -> None:
-        """One round: sequence what waits, and sign a checkpoint when one is due."""
+        """One round: sequence what waits (in steps while they are full; what is written
+        meanwhile waits for the next round), and sign a checkpoint when one is due."""
         ledger = self.ledger
-        ledger.log.sequence_all()
+        # Sequencing until none waited kept this thread stepping without pause while writes
+        # went on, each step taking a few dozen records.
+        while ledger.log.pending() and ledger.log.sequence() >= MAX_BATCH:
+            continue
         if self.checkpoint_interval is None or ledger.receipt_settings is None:
             return
         latest = ledger.log.latest(published=False)

@@ -28,6 +28,12 @@ from .tlog import Log
 MAX_BATCH = 4096
 """Most events one step makes leaves (its transaction stays short)."""
 
+CHAINS_AT_ONCE = 100
+"""Most chains whose events one statement of a step reads."""
+_EVENTS = ("SELECT * FROM (SELECT chain, seq, hash FROM events WHERE chain = ? AND seq > ? "
+           "AND seq <= ? ORDER BY seq LIMIT ?) AS r")
+"""The events of a chain a step takes: its statement joins one per chain."""
+
 _PROGRESS = """
 SELECT c.id, c.length, coalesce((SELECT r.seq + r.count - 1 FROM log_runs r WHERE r.chain = c.id
                                  ORDER BY r.seq DESC LIMIT 1), 0)
@@ -58,11 +64,17 @@ def sequence(tx: Tx, limit: int = MAX_BATCH) -> int:
     runs: list[tuple[int, int, int]] = []
     leaves: list[bytes] = []
     shares = _shares([length - done for _, done, length in behind], limit)
-    for (chain, done, length), wanted in zip(behind, shares, strict=True):
-        if wanted == 0:
-            continue
-        rows = tx.execute("SELECT seq, hash FROM events WHERE chain = ? AND seq > ? AND seq <= ? "
-                          "ORDER BY seq LIMIT ?", (chain, done, length, wanted)).fetchall()
+    wanted = [(chain, done, length, share)
+              for (chain, done, length), share in zip(behind, shares, strict=True) if share]
+    found: dict[int, list[tuple[int, bytes]]] = {chain: [] for chain, _, _, _ in wanted}
+    for start in range(0, len(wanted), CHAINS_AT_ONCE):  # a statement for many chains
+        some = wanted[start:start + CHAINS_AT_ONCE]
+        for chain, seq, hashed in tx.execute(
+                " UNION ALL ".join([_EVENTS] * len(some)) + " ORDER BY chain, seq",
+                [value for each in some for value in each]).fetchall():
+            found[chain].append((seq, hashed))
+    for chain, done, _, _ in wanted:
+        rows = found[chain]
         for offset, (seq, hashed) in enumerate(rows):
             if seq != done + 1 + offset:
                 raise DamagedLog(f"event {_place(chain, done + 1 + offset)} is missing from the "

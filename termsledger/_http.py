@@ -210,7 +210,7 @@ class ScopedRoute(APIRoute):
             request.state.api_key = authorize(request, scope)
             check_path(request, field)
             if request.method in ("POST", "PATCH") and _is_json(request) and not \
-                    request.url.path.endswith(IMPORT_PATH):  # an import parses its own lines
+                    request.scope["path"].endswith(IMPORT_PATH):  # an import parses its own lines
                 body = await request.body()
                 try:
                     if body:  # FastAPI's request.json() returns what is cached here

@@ -150,3 +150,18 @@ def test_a_large_import_into_postgresql_leaves_the_planner_the_sizes_of_its_tabl
         counted = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in known}
     assert len(known) == 4 and min(counted.values()) == ANALYZE_FROM // 2
     assert known == counted  # reltuples is -1 for a table never analyzed
+
+
+@pytest.mark.parametrize("at,message", [
+    ("0001-01-01T00:00:00+05:00", "at '0001-01-01T00:00:00+05:00' is before year 1 in UTC"),
+    ("9999-12-31T23:00:00-05:00", "at '9999-12-31T23:00:00-05:00' is after year 9999 in UTC"),
+])
+def test_a_time_outside_the_years_of_the_calendar_in_utc_is_a_bad_line(ledger_path, tmp_path, at,
+                                                                          message):
+    path = tmp_path / "l.jsonl"
+    path.write_text(json.dumps({"subject": "a", "document": "terms", "version": "2026-01-01",
+                                "at": at}) + "\n")
+    refused = run("consent", "import", path, "--ledger", ledger_path, code=1)
+    assert refused.stderr.splitlines()[0] == f"{path}:1: {message}"
+    done = run("consent", "import", path, "--skip-bad", "--ledger", ledger_path)
+    assert json.loads(done.stdout)["bad"] == [{"line": 1, "message": message}]

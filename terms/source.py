@@ -259,16 +259,12 @@ def _apply_fields(source: Source, meta: dict[Any, Any], fm_lines: list[str],
     source.title = _plain(source, "title", str(title), title_line)
 
     if "effective" in meta:
-        value = meta["effective"]
-        if isinstance(value, datetime):
-            value = (value.astimezone(timezone.utc) if value.tzinfo else value).date()
-        if isinstance(value, str):
-            value = _iso_date(value)
-        if isinstance(value, date):
-            source.effective = value
+        day = _day(meta["effective"])
+        if isinstance(day, date):
+            source.effective = day
         else:
             source.undated = True
-            wrong("effective", f"effective date {_shown(value)} {_not_a_date(value)}")
+            wrong("effective", f"effective date {day}")
 
     label = meta.get("label")
     if label is not None:
@@ -317,6 +313,19 @@ def _shown(value: Any) -> str:
     """``repr(value)``, cut short: with YAML aliases a few lines of front matter make a value
     of billions of items, which an error message must not spell out."""
     return _REPR.repr(value)
+
+
+def _day(value: Any) -> date | str:
+    """``value`` (an effective date as YAML read it) as a day of UTC, or what is wrong with it."""
+    if isinstance(value, datetime):
+        try:
+            return (value.astimezone(timezone.utc) if value.tzinfo else value).date()
+        except OverflowError:
+            outside = "before year 1" if value.year == 1 else "after year 9999"
+            return f"{value.isoformat()!r} is {outside} in UTC"
+    if isinstance(value, str):
+        value = _iso_date(value)
+    return value if isinstance(value, date) else f"{_shown(value)} {_not_a_date(value)}"
 
 
 def _not_a_date(value: Any) -> str:

@@ -170,7 +170,10 @@ def _yaml_problem(error: yaml.YAMLError, fm_lines: list[str]) -> tuple[int, str]
         return line(start), "the '{' on this line is never closed with '}'"
     if "quoted scalar" in context and "end of stream" in problem:
         return line(start), "the quotation mark opened on this line is never closed"
-    if "tab" in problem:
+    if isinstance(error, yaml.reader.ReaderError):
+        return ("\n".join(fm_lines)[:error.position].count("\n") + 1,
+                f"this line holds the control character U+{error.character:04X}: remove it")
+    if "tab character" in problem or "'\\t'" in problem:
         return line(at), "this line holds a tab character: indent with spaces"
     if problem.startswith("mapping values are not allowed"):
         if text(at)[:1].isspace():

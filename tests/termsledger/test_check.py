@@ -66,6 +66,12 @@ BAD_FILES = [
      "quotes: title: '\"Terms\" of use'"),
     ("---\ntitle: T\n\tslug: t\n---\n# T\n\nText.\n",
      "t.md:3: error: front matter is not valid YAML: this line holds a tab character: indent with spaces"),
+    ("---\ntitle: x\x01y\neffective: 2026-01-01\n---\n# T\n\nText.\n",
+     "t.md:2: error: front matter is not valid YAML: this line holds the control character U+0001: "
+     "remove it"),
+    ("---\ntitle: T\nsummary: \"a\n\n\x7f\"\n---\n# T\n\nText.\n",
+     "t.md:5: error: front matter is not valid YAML: this line holds the control character U+007F: "
+     "remove it"),
     ("---\ntitle: T\n  slug: t\n---\n# T\n\nText.\n",
      "t.md:3: error: front matter is not valid YAML: this line is indented, but the key above it holds a "
      "value, not other keys: start the line at the beginning"),

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         CheckpointIncomplete,
         ConsentError,
         DamagedLog,
+        DuplicateKey,
         ErasureIncomplete,
         IdempotencyConflict,
         InvalidContent,
@@ -73,7 +74,7 @@ if TYPE_CHECKING:
     from .keys import SCOPES, ApiKey, Keys
     from .ledger import Ledger
     from .outbox import EVENT_TYPES
-    from .records import SubjectId, canonical_subject
+    from .records import SubjectId, canonical_subject, unique_keys
     from .sqlite import check_ledger
     from .values import (
         STATUSES,
@@ -103,13 +104,13 @@ if TYPE_CHECKING:
     from .webhooks import Webhooks
 
 _ERRORS = ("ChangedVersion", "CheckpointIncomplete", "ConsentError", "DamagedLog",
-           "ErasureIncomplete", "IdempotencyConflict", "InvalidContent", "InvalidCursor",
-           "InvalidEvidence", "InvalidImport", "InvalidNote", "InvalidProof", "InvalidReceipt",
-           "InvalidRecord", "InvalidSubject", "InvalidWebhook", "KeysError", "LedgerNotFound",
-           "NewerLedger", "NotALedger", "OutdatedVersion", "PublicationError", "SigningKeyError",
-           "StorageFull", "StorageUnavailable", "UncommittedVersion", "UnknownCheckpoint",
-           "UnknownReceipt", "UnknownSubject", "UnknownWebhook", "UnpublishedDocument",
-           "UnpublishedVersion")
+           "DuplicateKey", "ErasureIncomplete", "IdempotencyConflict", "InvalidContent",
+           "InvalidCursor", "InvalidEvidence", "InvalidImport", "InvalidNote", "InvalidProof",
+           "InvalidReceipt", "InvalidRecord", "InvalidSubject", "InvalidWebhook", "KeysError",
+           "LedgerNotFound", "NewerLedger", "NotALedger", "OutdatedVersion",
+           "PublicationError", "SigningKeyError", "StorageFull", "StorageUnavailable",
+           "UncommittedVersion", "UnknownCheckpoint", "UnknownReceipt", "UnknownSubject",
+           "UnknownWebhook", "UnpublishedDocument", "UnpublishedVersion")
 _VALUES = ("STATUSES", "BadLine", "CatalogDocument", "CatalogVersion", "DeliveryRun", "Erasure",
            "Event", "Imported", "Inclusion", "LogCheckpoint", "Marked", "Published", "Required",
            "Requirement", "Seal", "Status", "Text", "Verification", "VersionText", "Webhook",
@@ -117,12 +118,14 @@ _VALUES = ("STATUSES", "BadLine", "CatalogDocument", "CatalogVersion", "Delivery
 _MODULES = {**dict.fromkeys(_ERRORS, ".errors"), **dict.fromkeys(_VALUES, ".values"),
             "Action": ".actions", "State": ".actions", "ApiKey": ".keys", "Keys": ".keys",
             "SCOPES": ".keys", "Ledger": ".ledger", "ReceiptSettings": ".issuer",
-            "SubjectId": ".records", "canonical_subject": ".records", "check_ledger": ".sqlite",
-            "DeliverySettings": ".delivery", "EVENT_TYPES": ".outbox", "Webhooks": ".webhooks"}
+            "SubjectId": ".records", "canonical_subject": ".records", "unique_keys": ".records",
+            "check_ledger": ".sqlite", "DeliverySettings": ".delivery", "EVENT_TYPES": ".outbox",
+            "Webhooks": ".webhooks"}
 
 __all__ = ["Action", "ApiKey", "BadLine", "CatalogDocument", "CatalogVersion",
            "ChangedVersion", "CheckpointIncomplete", "ConsentError", "DamagedLog", "DeliveryRun",
-           "DeliverySettings", "EVENT_TYPES", "Erasure", "ErasureIncomplete", "Event",
+           "DeliverySettings", "DuplicateKey", "EVENT_TYPES", "Erasure", "ErasureIncomplete",
+           "Event",
            "IdempotencyConflict", "Imported", "Inclusion", "InvalidContent", "InvalidCursor",
            "InvalidEvidence", "InvalidImport", "InvalidNote", "InvalidProof", "InvalidReceipt",
            "InvalidRecord", "InvalidSubject", "InvalidWebhook", "Keys", "KeysError", "Ledger",
@@ -133,7 +136,7 @@ __all__ = ["Action", "ApiKey", "BadLine", "CatalogDocument", "CatalogVersion",
            "UnknownCheckpoint", "UnknownReceipt", "UnknownSubject", "UnknownWebhook",
            "UnpublishedDocument", "UnpublishedVersion", "Verification", "VersionText", "Webhook",
            "WebhookFailure", "WebhookStatus", "Webhooks", "WorklistPage", "canonical_subject",
-           "check_ledger"]
+           "check_ledger", "unique_keys"]
 
 
 def __getattr__(name: str) -> Any:

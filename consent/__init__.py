@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         CheckpointIncomplete,
         ConsentError,
         DamagedLog,
+        DuplicateKey,
         ErasureIncomplete,
         IdempotencyConflict,
         IncompleteCopy,
@@ -76,7 +77,7 @@ if TYPE_CHECKING:
     from .keys import SCOPES, ApiKey, Keys
     from .ledger import Ledger
     from .outbox import EVENT_TYPES
-    from .records import SubjectId, canonical_subject
+    from .records import SubjectId, canonical_subject, unique_keys
     from .sqlite import check_ledger
     from .values import (
         STATUSES,
@@ -106,11 +107,11 @@ if TYPE_CHECKING:
     from .webhooks import Webhooks
 
 _ERRORS = ("ChangedVersion", "CheckpointIncomplete", "ConsentError", "DamagedLog",
-           "ErasureIncomplete", "IdempotencyConflict", "IncompleteCopy", "InvalidContent",
-           "InvalidCursor", "InvalidEvidence", "InvalidImport", "InvalidLocation", "InvalidNote",
-           "InvalidProof", "InvalidReceipt", "InvalidRecord", "InvalidSubject", "InvalidWebhook",
-           "KeysError", "LedgerNotFound", "NewerLedger", "NotALedger", "OutdatedVersion",
-           "PublicationError", "SigningKeyError", "StorageFull", "StorageRefused",
+           "DuplicateKey", "ErasureIncomplete", "IdempotencyConflict", "IncompleteCopy",
+           "InvalidContent", "InvalidCursor", "InvalidEvidence", "InvalidImport", "InvalidLocation",
+           "InvalidNote", "InvalidProof", "InvalidReceipt", "InvalidRecord", "InvalidSubject",
+           "InvalidWebhook", "KeysError", "LedgerNotFound", "NewerLedger", "NotALedger",
+           "OutdatedVersion", "PublicationError", "SigningKeyError", "StorageFull", "StorageRefused",
            "StorageUnavailable", "UncommittedVersion", "UnknownCheckpoint", "UnknownReceipt",
            "UnknownSubject", "UnknownWebhook", "UnpublishedDocument", "UnpublishedVersion")
 _VALUES = ("STATUSES", "BadLine", "CatalogDocument", "CatalogVersion", "DeliveryRun", "Erasure",
@@ -120,16 +121,17 @@ _VALUES = ("STATUSES", "BadLine", "CatalogDocument", "CatalogVersion", "Delivery
 _MODULES = {**dict.fromkeys(_ERRORS, ".errors"), **dict.fromkeys(_VALUES, ".values"),
             "Action": ".actions", "State": ".actions", "ApiKey": ".keys", "Keys": ".keys",
             "SCOPES": ".keys", "Ledger": ".ledger", "ReceiptSettings": ".issuer",
-            "SubjectId": ".records", "canonical_subject": ".records", "check_ledger": ".sqlite",
-            "DeliverySettings": ".delivery", "EVENT_TYPES": ".outbox", "Webhooks": ".webhooks"}
+            "SubjectId": ".records", "canonical_subject": ".records", "unique_keys": ".records",
+            "check_ledger": ".sqlite", "DeliverySettings": ".delivery", "EVENT_TYPES": ".outbox",
+            "Webhooks": ".webhooks"}
 
 __all__ = ["Action", "ApiKey", "BadLine", "CatalogDocument", "CatalogVersion", "ChangedVersion",
            "CheckpointIncomplete", "ConsentError", "DamagedLog", "DeliveryRun", "DeliverySettings",
-           "EVENT_TYPES", "Erasure", "ErasureIncomplete", "Event", "IdempotencyConflict",
-           "Imported", "Inclusion", "IncompleteCopy", "InvalidContent", "InvalidCursor",
-           "InvalidEvidence", "InvalidImport", "InvalidLocation", "InvalidNote", "InvalidProof",
-           "InvalidReceipt", "InvalidRecord", "InvalidSubject", "InvalidWebhook", "Keys",
-           "KeysError", "Ledger",
+           "DuplicateKey", "EVENT_TYPES", "Erasure", "ErasureIncomplete", "Event",
+           "IdempotencyConflict", "Imported", "Inclusion", "IncompleteCopy", "InvalidContent",
+           "InvalidCursor", "InvalidEvidence", "InvalidImport", "InvalidLocation", "InvalidNote",
+           "InvalidProof", "InvalidReceipt", "InvalidRecord", "InvalidSubject", "InvalidWebhook",
+           "Keys", "KeysError", "Ledger",
            "LedgerNotFound", "LogCheckpoint", "Marked", "NewerLedger", "NotALedger",
            "OutdatedVersion", "PublicationError", "Published", "ReceiptSettings", "Required",
            "Requirement", "SCOPES", "STATUSES", "Seal", "SigningKeyError", "State", "Status",
@@ -138,7 +140,7 @@ __all__ = ["Action", "ApiKey", "BadLine", "CatalogDocument", "CatalogVersion", "
            "UnknownCheckpoint", "UnknownReceipt", "UnknownSubject", "UnknownWebhook",
            "UnpublishedDocument", "UnpublishedVersion", "Verification", "VersionText", "Webhook",
            "WebhookFailure", "WebhookStatus", "Webhooks", "WorklistPage", "canonical_subject",
-           "check_ledger"]
+           "check_ledger", "unique_keys"]
 
 
 def __getattr__(name: str) -> Any:

@@ -97,6 +97,15 @@ class InvalidRecord(ConsentError, ValueError):
     """A wrong action, channel, time or other field of a record."""
 
 
+class DuplicateKey(InvalidRecord):
+    """A JSON object that gives a key twice: which of its values was meant is a guess."""
+
+    def __init__(self, key: str):
+        super().__init__(f"duplicate key {key!r}")
+        self.key = key
+        """The key given twice."""
+
+
 class InvalidCursor(ConsentError, ValueError):
     """A pagination cursor that this ledger did not hand out for this worklist."""
 

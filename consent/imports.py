@@ -7,7 +7,7 @@
 future) are required, and ``version`` (id, label or date) or ``sha256`` (the hash of the text
 accepted, in any of its languages); optional are ``evidence`` (an object), ``action``
 (``accepted`` by default, ``declined`` or ``withdrawn``), ``channel`` (where the decision was
-made) and ``language`` (of the text shown). Any other key is refused.
+made) and ``language`` (of the text shown). Any other key is refused, and a key given twice.
 
 Lines are recorded at their original time, as of any version (history is not refused as
 outdated), each acceptance with its bundle as in force then, on the channel ``import`` (or
@@ -26,7 +26,7 @@ import orjson
 
 from .catalog import Catalog
 from .errors import ConsentError, InvalidImport, InvalidRecord
-from .records import imported_channel, short, to_micros
+from .records import imported_channel, short, to_micros, unique_keys
 from .rows import Rows
 from .values import BadLine
 
@@ -92,6 +92,21 @@ def _has_float(value: Any) -> bool:
 
 
 _SCALARS = frozenset({str, int, bool, type(None)})
+def _texts(value: Any) -> int:
+    """The number of keys and texts in ``value``."""
+    if type(value) is dict:
+        count, value = len(value), value.values()
+    elif type(value) is list:
+        count = 0
+    else:
+        return 0
+    for item in value:
+        kind = type(item)
+        if kind is str:
+            count += 1
+        elif kind is dict or kind is list:
+            count += _texts(item)
+    return count
 
 
 def _record(line: str | bytes | Mapping[str, Any], now: int,
@@ -102,10 +117,17 @@ def _record(line: str | bytes | Mapping[str, Any], now: int,
     if isinstance(line, (bytes, str)):
         try:
             data = orjson.loads(line.rstrip())  # without its line break: columns count on it
+            quotes = line.count(b'"') if isinstance(line, bytes) else line.count('"')
+            if type(data) is dict and (_has_float(data.get("evidence"))
+                                       or quotes != 2 * _texts(data)):
+                # orjson reads integers beyond 64 bits as floats, and keeps the last value of a
+                # key given twice, whose quotes the count of the keys and texts read misses
+                # (escaped quotes also make it differ): then read exactly, refusing the key
+                data = json.loads(line, object_pairs_hook=unique_keys)
         except orjson.JSONDecodeError as error:
             raise InvalidRecord(f"not valid JSON ({error})") from None
-        if type(data) is dict and _has_float(data.get("evidence")):
-            data = json.loads(line)  # orjson reads integers beyond 64 bits as floats: exactly
+        except RecursionError:
+            raise InvalidRecord("not valid JSON (nested too deeply)") from None
     else:
         data = dict(line) if isinstance(line, Mapping) else line
     if type(data) is not dict:

@@ -18,6 +18,7 @@ from terms import manifest
 from .actions import ACTION_CODES, RECORDABLE
 from .catalog import Catalog, DocumentEntries, Entry
 from .errors import (
+    DuplicateKey,
     InvalidEvidence,
     InvalidRecord,
     InvalidSubject,
@@ -37,8 +38,24 @@ RESERVED = (PSEUDONYM_PREFIX, "ledger:")
 """Prefixes of subject ids that callers cannot record: erased subjects, the ledger's own."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
+_FIRST = (datetime.min.replace(tzinfo=timezone.utc) - _EPOCH) // _MICROSECOND
+_LAST = (datetime.max.replace(tzinfo=timezone.utc) - _EPOCH) // _MICROSECOND
+"""Microseconds of the first and last instants of the calendar in UTC (years 1 to 9999)."""
 DAY = 86_400_000_000
 """Microseconds in a day."""
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The object of ``pairs``, refusing a key given twice with :class:`DuplicateKey`: the
+    ``object_pairs_hook`` of :func:`json.loads` for JSON whose values are recorded."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return data
 
 
 def _unserializable(value: Any) -> Any:
@@ -201,6 +218,7 @@ def check_action(action: Any) -> int:
 def to_micros(at: Any) -> int:
     """``at`` (a datetime, naive meaning UTC, or ISO-8601 text; ``None`` for now) as integer
     microseconds since the epoch."""
+    given = at
     if at is None:
         at = datetime.now(timezone.utc)
     elif isinstance(at, str):
@@ -213,6 +231,10 @@ def to_micros(at: Any) -> int:
     if at.tzinfo is None:
         at = at.replace(tzinfo=timezone.utc)
     micros: int = (at - _EPOCH) // _MICROSECOND
+    if not _FIRST <= micros <= _LAST:
+        given = given if isinstance(given, str) else at.isoformat()
+        raise InvalidRecord(f"at {given!r} is {'before year 1' if micros < 0 else 'after year 9999'}"
+                            f" in UTC")
     return micros
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -123,6 +124,10 @@ class PublicKeys:
         return cls(origin=origin, keys=tuple(keys))
 
 
+MAX_KEY_BYTES = 4096
+"""Most bytes of a signing key file read (one is about 100)."""
+
+
 def public_keys_path(key_path: str | Path) -> Path:
     """The public keys record beside the key file ``key_path``."""
     return Path(key_path).with_suffix(".keys.json")
@@ -139,24 +144,26 @@ def read_public_keys(path: str | Path) -> PublicKeys:
 
 
 def load_key(path: str | Path) -> SigningKey:
-    """The signing key in ``path``, which must be readable by its owner only and be the
-    current key of its public keys record."""
+    """The signing key in ``path``, which must be a file holding one, readable by its owner
+    only, and the current key of its public keys record."""
     path = Path(path)
     try:
-        if os.name == "posix" and path.stat().st_mode & 0o077:
-            mode = path.stat().st_mode & 0o777
-            raise SigningKeyError(f"{path} can be read by other users (mode {mode:o}); a signing "
-                                  f"key must be private: chmod 600 {path}")
-        text = path.read_text(encoding="utf-8")
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            kind = "a directory" if stat.S_ISDIR(status.st_mode) else "not a regular file"
+            raise SigningKeyError(f"{path} is not a signing key: it is {kind}")
+        with path.open("rb") as file:  # a key is about 100 bytes: read no large file whole
+            text = file.read(MAX_KEY_BYTES).decode("utf-8", errors="replace")
     except OSError as error:
         raise SigningKeyError(f"cannot read the signing key {path}: {error.strerror}; "
                               "create one with `termsledger keys signing create`") from None
-    except UnicodeDecodeError:
-        raise SigningKeyError(f"{path} is not a signing key") from None
     try:
         key = SigningKey.parse(text)
     except InvalidNote as error:
         raise SigningKeyError(f"{path}: {error}") from None
+    if os.name == "posix" and status.st_mode & 0o077:
+        raise SigningKeyError(f"{path} can be read by other users (mode {status.st_mode & 0o777:o}); "
+                              f"a signing key must be private: chmod 600 {path}")
     record = read_public_keys(public_keys_path(path))
     current = record.current
     if current is None or current.key != key.verifier:

@@ -182,7 +182,10 @@ def _yaml_problem(error: yaml.YAMLError, fm_lines: list[str]) -> tuple[int, str]
         return line(start), "the '{' on this line is never closed with '}'"
     if "quoted scalar" in context and "end of stream" in problem:
         return line(start), "the quotation mark opened on this line is never closed"
-    if "tab" in problem:
+    if isinstance(error, yaml.reader.ReaderError):
+        return ("\n".join(fm_lines)[:error.position].count("\n") + 1,
+                f"this line holds the control character U+{error.character:04X}: remove it")
+    if "tab character" in problem or "'\\t'" in problem:
         return line(at), "this line holds a tab character: indent with spaces"
     if problem.startswith("mapping values are not allowed"):
         if text(at)[:1].isspace():
@@ -275,16 +278,12 @@ def _apply_fields(source: Source, meta: dict[Any, Any], fm_lines: list[str],
     source.title = _plain(source, "title", str(title), title_line)
 
     if "effective" in meta:
-        value = meta["effective"]
-        if isinstance(value, datetime):
-            value = (value.astimezone(timezone.utc) if value.tzinfo else value).date()
-        if isinstance(value, str):
-            value = _iso_date(value)
-        if isinstance(value, date):
-            source.effective = value
+        day = _day(meta["effective"])
+        if isinstance(day, date):
+            source.effective = day
         else:
             source.undated = True
-            wrong("effective", f"effective date {_shown(value)} {_not_a_date(value)}")
+            wrong("effective", f"effective date {day}")
 
     label = meta.get("label")
     if label is not None:
@@ -364,6 +363,19 @@ def _shown(value: Any) -> str:
     """``repr(value)``, cut short: with YAML aliases a few lines of front matter make a value
     of billions of items, which an error message must not spell out."""
     return _REPR.repr(value)
+
+
+def _day(value: Any) -> date | str:
+    """``value`` (an effective date as YAML read it) as a day of UTC, or what is wrong with it."""
+    if isinstance(value, datetime):
+        try:
+            return (value.astimezone(timezone.utc) if value.tzinfo else value).date()
+        except OverflowError:
+            outside = "before year 1" if value.year == 1 else "after year 9999"
+            return f"{value.isoformat()!r} is {outside} in UTC"
+    if isinstance(value, str):
+        value = _iso_date(value)
+    return value if isinstance(value, date) else f"{_shown(value)} {_not_a_date(value)}"
 
 
 def _not_a_date(value: Any) -> str:

@@ -292,8 +292,8 @@ def strict_json(body: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise _invalid("body", "body", f"not valid UTF-8 (byte {error.start})") from None
     try:
-        data = json.loads(text, object_pairs_hook=_object)
-    except _Duplicate as duplicate:
+        data = json.loads(text, object_pairs_hook=consent.unique_keys)
+    except consent.DuplicateKey as duplicate:
         raise _invalid(duplicate.key, "body", f"duplicate key {duplicate.key!r} in the JSON body"
                        ) from None
     except RecursionError:
@@ -305,22 +305,6 @@ def strict_json(body: bytes) -> Any:
             where = "body"
         if where is not None:
             raise _invalid(where or "body", "body", "not valid Unicode (a lone surrogate)")
-    return data
-
-
-class _Duplicate(ValueError):
-    def __init__(self, key: str):
-        self.key = key
-
-
-def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    data = dict(pairs)
-    if len(data) != len(pairs):
-        seen = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _Duplicate(key)
-            seen.add(key)
     return data
 
 

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import click
 
-from consent import ConsentError, InvalidContent, InvalidImport, Ledger, ReceiptSettings
+from consent import (
+    ConsentError,
+    DuplicateKey,
+    InvalidContent,
+    InvalidImport,
+    Ledger,
+    ReceiptSettings,
+    unique_keys,
+)
 
 from .cli import content_option, ledger_option, load_config, load_content
 from .cli_transparency import key_option, receipt_settings
@@ -159,9 +167,11 @@ def record(subject: str, document: str, version: str | None, action: str, channe
         termsledger consent record user-42 terms --language fr --sha256 9f2c...
     """
     try:
-        given = json.loads(evidence) if evidence is not None else None
+        given = json.loads(evidence, object_pairs_hook=unique_keys) if evidence is not None else None
     except json.JSONDecodeError as error:
         raise click.ClickException(f"--evidence is not valid JSON: {error}") from None
+    except DuplicateKey as error:
+        raise click.ClickException(f"--evidence is not valid: {error}") from None
     receipts, _ = receipt_settings(load_config(None), key_file)
     with open_ledger(ledger_path, receipts=receipts) as ledger:
         events = ledger.record(subject, document, action, version, channel=channel,

@@ -12,10 +12,18 @@ import terms
 from .cli import content_option, load_config, load_content
 
 
+def _named(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A version name as given, refused when it is empty (an empty name is no default)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("it is empty: name a version (its effective date, id or label), "
+                                 "or leave it out", ctx=ctx, param=param)
+    return value
+
+
 @click.command()
 @click.argument("slug")
-@click.argument("old", required=False)
-@click.argument("new", required=False)
+@click.argument("old", required=False, callback=_named)
+@click.argument("new", required=False, callback=_named)
 @content_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="Output format; markdown is for a pull request's comment.")
@@ -65,6 +73,6 @@ def _versions(document: terms.Document, old: str | None,
     if old is None and len(document.versions) < 2:
         raise terms.UnknownVersion(f"{document.slug} has only one version ({document.versions[-1].id}); "
                                    f"there is nothing to compare it with")
-    before = document.version(old) if old else document.versions[-2]
-    after = document.version(new) if new else document.versions[-1]
+    before = document.versions[-2] if old is None else document.version(old)
+    after = document.versions[-1] if new is None else document.version(new)
     return before, after

@@ -25,12 +25,12 @@ def init(folder: str) -> None:
         cd my-terms-repository && termsledger init
     """
     from .config import ConfigError, read_config
-    from .init import set_up
+    from .init import InitError, set_up
 
     try:
         setup = set_up(folder)
         config = read_config(setup.config)
-    except (ConfigError, OSError) as error:
+    except (ConfigError, InitError, OSError) as error:
         raise click.ClickException(str(error)) from None
     if setup.written:
         where = "this folder" if setup.content == "." else f"{setup.content}/"

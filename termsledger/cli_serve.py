@@ -18,6 +18,9 @@ from .cli_transparency import key_option, receipt_settings, signing
 
 ledger_option = click.option("--ledger", "ledger", default=None, metavar="FILE|URL",
                              help="The ledger: " + LEDGER_HELP)
+MAX_WORKERS = 4 * (os.cpu_count() or 1)
+"""Most worker processes of ``serve``: a worker waits on the ledger's storage part of the time,
+so a few per CPU keep the CPUs busy; more only add memory and connections to the ledger."""
 
 
 def ledger_path(ledger: str | None) -> Path | str:
@@ -35,9 +38,10 @@ def ledger_path(ledger: str | None) -> Path | str:
 @click.command()
 @ledger_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, type=int, show_default=True, help="Port to listen on.")
-@click.option("--workers", default=1, type=click.IntRange(min=1), show_default=True,
-              help="Worker processes; they share the ledger.")
+@click.option("--port", default=8080, type=click.IntRange(0, 65535), show_default=True,
+              help="Port to listen on; 0 for any free port (the log says which).")
+@click.option("--workers", default=1, type=click.IntRange(1, MAX_WORKERS), show_default=True,
+              help="Worker processes; they share the ledger. At most four per CPU.")
 @click.option("--root-path", default="", help="The path prefix a reverse proxy serves the API "
                                               "under (e.g. /consent).")
 @click.option("--trusted-proxies", default="127.0.0.1", show_default=True,

@@ -3,6 +3,7 @@ a ``.gitignore`` that keeps the built site, the ledger and the signing key out o
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,14 +12,14 @@ import git
 import terms
 from terms import matches
 
-from .config import FILENAME, SIGNING_KEY_FILE, Config, read_config
+from .config import CACHE_FOLDER, FILENAME, SIGNING_KEY_FILE, Config, read_config
 
 LEDGER_FILES = ("*.db", "*.db-wal", "*.db-shm", "*.lock")
 """The ledger's files (SQLite's database, write-ahead log and shared memory; the writers' lock):
 a ledger holds personal data, which must never be committed."""
 
-_IGNORE_NOTE = ("# termsledger: the built site and its cache, the consent ledger (personal data) and the "
-                "signing key\n")
+_IGNORE_NOTE = (b"# termsledger: the built site and its cache, the consent ledger (personal data) and the "
+                b"signing key\n")
 
 TEMPLATE = '''\
 # termsledger's settings for this repository; see "Configuration" in termsledger's README.
@@ -55,6 +56,10 @@ content = "{content}"{content_note}
 '''
 
 
+class InitError(Exception):
+    """The folder cannot be set up as it is: nothing was written."""
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Setup:
     """What :func:`set_up` did."""
@@ -73,18 +78,58 @@ class Setup:
 
 def set_up(folder: str | Path) -> Setup:
     """Write ``folder``'s ``termsledger.toml`` unless there is one, and add to its ``.gitignore``
-    the lines it lacks among the built site's folder, :data:`LEDGER_FILES` and the signing key."""
+    the lines it lacks among the built site's folder, :data:`LEDGER_FILES` and the signing key.
+
+    Everything is checked before anything is written, and nothing is written through a
+    symbolic link: :class:`InitError` (or :class:`~termsledger.config.ConfigError`) says what
+    is wrong."""
     folder = Path(folder)
-    config_path = folder / FILENAME
+    config_path, ignore_path = folder / FILENAME, folder / ".gitignore"
+    written = not _is_file(config_path, follow=True)
+    ignore = ignore_path.read_bytes() if _is_file(ignore_path, follow=False) else b""
     content = _content_folder(folder)
-    written = not config_path.exists()
+    config = (Config(cache_dir=folder / CACHE_FOLDER, signing_key=folder / SIGNING_KEY_FILE)
+              if written else read_config(config_path))  # the defaults the new file keeps
+    patterns = _patterns(folder, config)
+    present = {line.strip() for line in ignore.splitlines()}
+    missing = tuple(p for p in patterns if p.encode() not in present)
+    if written:
+        _check_writable(config_path)
+    if missing:
+        _check_writable(ignore_path)
     if written:
         note = "" if content == "content" else '                         # the documents are in this folder'
-        text = TEMPLATE.format(content=content, content_note=note, signing_key=SIGNING_KEY_FILE)
-        config_path.write_text(text, encoding="utf-8")
-    patterns = _patterns(folder, read_config(config_path.resolve()))
-    return Setup(config=config_path, written=written, content=content, ignored=_ignore(folder, patterns),
+        with config_path.open("x", encoding="utf-8") as file:  # never over a file, nor through a link
+            file.write(TEMPLATE.format(content=content, content_note=note,
+                                       signing_key=SIGNING_KEY_FILE))
+    if missing:
+        lead = b"\n" if ignore and not ignore.endswith(b"\n") else b""
+        added = lead + _IGNORE_NOTE + "".join(f"{p}\n" for p in missing).encode()
+        descriptor = os.open(ignore_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW,
+                             0o666)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(added)
+    return Setup(config=config_path, written=written, content=content, ignored=missing,
                  committed=_committed(folder, patterns))
+
+
+def _is_file(path: Path, *, follow: bool) -> bool:
+    """Whether ``path`` is a file (``False``: nothing is there); raises :class:`InitError` when
+    it is something else, or a symbolic link (``follow``: one to no file)."""
+    if path.is_symlink() and not (follow and path.is_file()):
+        raise InitError(f"{path} is a symbolic link: termsledger init writes through no link; "
+                        f"replace it with a file")
+    if path.exists() and not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file"
+        raise InitError(f"{path} is {kind}, where termsledger init needs a file: rename or "
+                        f"remove it")
+    return path.exists()
+
+
+def _check_writable(path: Path) -> None:
+    """Raise :class:`InitError` unless ``path`` (or its folder, for a new file) can be written."""
+    if not os.access(path if path.exists() else path.parent, os.W_OK):
+        raise InitError(f"cannot write {path}: permission denied")
 
 
 def _content_folder(folder: Path) -> str:
@@ -123,18 +168,6 @@ def _inside(folder: Path, path: Path) -> str | None:
         return (folder / path).resolve().relative_to(folder.resolve()).as_posix()
     except ValueError:
         return None
-
-
-def _ignore(folder: Path, patterns: list[str]) -> tuple[str, ...]:
-    """Add the ``patterns`` that ``folder/.gitignore`` lacks to it; return them."""
-    path = folder / ".gitignore"
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    present = {line.strip() for line in text.splitlines()}
-    missing = [p for p in patterns if p not in present]
-    if missing:
-        lead = "" if not text or text.endswith("\n") else "\n"
-        path.write_text(text + lead + _IGNORE_NOTE + "".join(f"{p}\n" for p in missing), encoding="utf-8")
-    return tuple(missing)
 
 
 def _committed(folder: Path, patterns: list[str]) -> tuple[str, ...]:

@@ -43,6 +43,22 @@ def test_a_key_others_can_read_is_refused(tmp_path):
         load_key(path)
 
 
+def test_what_is_not_a_key_file_is_refused_before_its_mode(tmp_path):
+    other = tmp_path / "passwd"
+    other.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    os.chmod(other, 0o644)
+    with pytest.raises(SigningKeyError) as refused:
+        load_key(other)
+    assert str(refused.value) == (f"{other}: not a signing key "
+                                  f"(PRIVATE+KEY+<name>+<key ID>+<key>)")
+    os.chmod(tmp_path, 0o755)
+    with pytest.raises(SigningKeyError) as refused:
+        load_key(tmp_path)
+    assert str(refused.value) == f"{tmp_path} is not a signing key: it is a directory"
+    with pytest.raises(SigningKeyError, match="/dev/null is not a signing key: it is not a regular"):
+        load_key("/dev/null")
+
+
 def test_rotation_keeps_old_keys_verifying_for_their_period(tmp_path):
     path = tmp_path / "k.key"
     first = create_key(path, name="terms.example.com", at=T0)

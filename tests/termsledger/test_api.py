@@ -557,3 +557,23 @@ def test_history_shows_personal_evidence_to_admin_keys_only(client, secrets):
         assert [e["evidence"] for e in redacted["events"]] == [None, None]
         assert "203.0.113.9" not in json.dumps(redacted) and "Signup/1" not in json.dumps(redacted)
         assert [e["hash"] for e in redacted["events"]] == [e["hash"] for e in full["events"]]
+
+
+def test_an_import_of_a_time_before_year_1_in_utc_is_a_422(client):
+    line = {"subject": "a", "document": "terms", "version": "2025-03-01",
+            "at": "0001-01-01T00:00:00+05:00"}
+    refused = client.post("/v1/consents:import", json=[line])
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["fields"] == [{
+        "field": "line 1", "in": "body",
+        "message": "at '0001-01-01T00:00:00+05:00' is before year 1 in UTC"}]
+
+
+def test_an_import_line_with_a_key_given_twice_is_a_422(client):
+    line = (b'{"subject":"a","subject":"b","document":"terms","version":"2025-03-01",'
+            b'"at":"2025-06-01T10:00:00Z"}\n')
+    refused = client.post("/v1/consents:import", content=line,
+                          headers={"Content-Type": "application/x-ndjson"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["fields"] == [
+        {"field": "line 1", "in": "body", "message": "duplicate key 'subject'"}]

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from consent import KeysError, Ledger
 from termsledger.cli import cli
+from termsledger.cli_serve import MAX_WORKERS
 
 
 def new_ledger(tmp_path) -> str:
@@ -106,6 +107,18 @@ def test_serve_refuses_a_missing_ledger(tmp_path):
     result = CliRunner().invoke(cli, ["serve", "--ledger", str(tmp_path / "none.db")])
     assert result.exit_code == 1
     assert "`termsledger publish` creates one" in result.output
+
+
+@pytest.mark.parametrize("option,value,message", [
+    ("--port", "99999", "Invalid value for '--port': 99999 is not in the range 0<=x<=65535."),
+    ("--port", "-1", "Invalid value for '--port': -1 is not in the range 0<=x<=65535."),
+    ("--workers", "100000", f"Invalid value for '--workers': 100000 is not in the range "
+                            f"1<=x<={MAX_WORKERS}."),
+])
+def test_serve_refuses_a_port_or_a_number_of_workers_out_of_range(tmp_path, option, value, message):
+    result = CliRunner().invoke(cli, ["serve", "--ledger", str(tmp_path / "none.db"), option, value])
+    assert result.exit_code == 2
+    assert result.output.endswith(f"Error: {message}\n")
 
 
 def refused_within(keys, secret: str, seconds: float) -> bool:

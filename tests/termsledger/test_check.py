@@ -66,6 +66,12 @@ BAD_FILES = [
      "quotes: title: '\"Terms\" of use'"),
     ("---\ntitle: T\n\tslug: t\n---\n# T\n\nText.\n",
      "t.md:3: error: front matter is not valid YAML: this line holds a tab character: indent with spaces"),
+    ("---\ntitle: x\x01y\neffective: 2026-01-01\n---\n# T\n\nText.\n",
+     "t.md:2: error: front matter is not valid YAML: this line holds the control character U+0001: "
+     "remove it"),
+    ("---\ntitle: T\nsummary: \"a\n\n\x7f\"\n---\n# T\n\nText.\n",
+     "t.md:5: error: front matter is not valid YAML: this line holds the control character U+007F: "
+     "remove it"),
     ("---\ntitle: T\n  slug: t\n---\n# T\n\nText.\n",
      "t.md:3: error: front matter is not valid YAML: this line is indented, but the key above it holds a "
      "value, not other keys: start the line at the beginning"),
@@ -90,6 +96,10 @@ BAD_FILES = [
      "t.md:3: error: effective date 'next monday' is not a date: write it as YYYY-MM-DD"),
     ("---\ntitle: T\neffective: '2024-04-31'\n---\n# T\n\nText.\n",
      "t.md:3: error: effective date '2024-04-31' is not a day of the calendar: April 2024 has 30 days"),
+    ("---\ntitle: T\neffective: 9999-12-31T23:00:00-05:00\n---\n# T\n\nText.\n",
+     "t.md:3: error: effective date '9999-12-31T23:00:00-05:00' is after year 9999 in UTC"),
+    ("---\ntitle: T\neffective: 0001-01-01T00:00:00+05:00\n---\n# T\n\nText.\n",
+     "t.md:3: error: effective date '0001-01-01T00:00:00+05:00' is before year 1 in UTC"),
     ("---\ntitle: T\nmaterial: maybe\n---\n# T\n\nText.\n", "t.md:3: error: material must be true or false, "
                                                             "not 'maybe'"),
     ("---\ntitle: T\nreferences: 5\n---\n# T\n\nText.\n", "t.md:3: error: references must be a list of "

@@ -119,6 +119,22 @@ def test_single_version_has_nothing_to_compare(content_repo):
                              "there is nothing to compare it with\n")
 
 
+@pytest.mark.parametrize("args,name", [(["", "2025-04-01"], "OLD"), (["2025-01-01", " "], "NEW")])
+def test_an_empty_version_name_is_refused(repo, args, name):
+    result = run(repo, "terms", *args)
+    assert result.exit_code == 2
+    assert result.output.endswith(f"Error: Invalid value for '[{name}]': it is empty: name a version "
+                                  f"(its effective date, id or label), or leave it out\n")
+
+
+def test_an_empty_version_name_of_a_single_version_is_refused(content_repo):
+    content_repo.commit("2025-01-01", **{"content/terms.md": front(
+        title="Terms", slug="terms", effective="2025-01-01") + BODY})
+    result = run(content_repo, "terms", "")
+    assert result.exit_code == 2
+    assert "Error: Invalid value for '[OLD]': it is empty" in result.output
+
+
 def test_watch_terms_come_from_the_configuration(repo):
     repo.write("content/termsledger.toml", '[materiality]\nwatch = ["us"]\n')
     data = json.loads(run(repo, "terms", "--format", "json").output)

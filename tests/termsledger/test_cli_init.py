@@ -96,3 +96,42 @@ def test_init_of_a_folder_without_documents(tmp_path):
     assert 'content = "content"' in (tmp_path / "termsledger.toml").read_text()
     assert (f"Error: there is no content folder {tmp_path / 'content'} "
             f"(named by {tmp_path / 'termsledger.toml'})" in result.output)
+
+
+def test_a_gitignore_not_in_utf8_is_added_to_as_it_is(tmp_path):
+    (tmp_path / ".gitignore").write_bytes(b"caf\xe9\n")
+    (tmp_path / "terms.md").write_text(TERMS)
+    result = init(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / ".gitignore").read_bytes().startswith(b"caf\xe9\n# termsledger: ")
+
+
+def test_init_writes_nothing_through_a_symbolic_link(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim.txt"
+    victim.write_text("mine\n")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / ".gitignore").symlink_to(victim)
+    result = init(repo)
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {repo / '.gitignore'} is a symbolic link: termsledger init "
+                             f"writes through no link; replace it with a file\n")
+    assert victim.read_text() == "mine\n" and not (repo / "termsledger.toml").exists()
+    (repo / ".gitignore").unlink()
+    (repo / "termsledger.toml").symlink_to(outside / "new.toml")  # dangling
+    result = init(repo)
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {repo / 'termsledger.toml'} is a symbolic link: termsledger "
+                             f"init writes through no link; replace it with a file\n")
+    assert not (outside / "new.toml").exists() and not (repo / ".gitignore").exists()
+
+
+def test_a_gitignore_that_is_a_folder_is_refused_before_anything_is_written(tmp_path):
+    (tmp_path / ".gitignore").mkdir()
+    result = init(tmp_path)
+    assert result.exit_code == 1
+    assert result.output == (f"Error: {tmp_path / '.gitignore'} is a folder, where termsledger "
+                             f"init needs a file: rename or remove it\n")
+    assert not (tmp_path / "termsledger.toml").exists()

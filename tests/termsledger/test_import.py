@@ -100,6 +100,8 @@ def test_an_import_keeps_the_latest_decision_and_the_marker_cannot_be_forged(led
      "sha256 '00' is neither any text of terms 2024-01-01"),
     (b'{"subject": "\xff", "document": "terms", "version": "2024-01-01", "at": "2024-02-01"}',
      "not valid JSON (str is not valid UTF-8"),
+    ('{"subject": "a", "document": "terms", "version": "2024-01-01", "at": "2024-02-01", '
+     '"evidence": ' + '{"a": ' * 900 + "1.5" + "}" * 900 + "}", "not valid JSON (nested too deeply)"),
 ])
 def test_each_bad_line_is_named(ledger_path, item, message):
     with Ledger(ledger_path) as ledger:
@@ -150,3 +152,37 @@ def test_a_large_import_into_postgresql_leaves_the_planner_the_sizes_of_its_tabl
         counted = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in known}
     assert len(known) == 4 and min(counted.values()) == ANALYZE_FROM // 2
     assert known == counted  # reltuples is -1 for a table never analyzed
+
+
+@pytest.mark.parametrize("at,message", [
+    ("0001-01-01T00:00:00+05:00", "at '0001-01-01T00:00:00+05:00' is before year 1 in UTC"),
+    ("9999-12-31T23:00:00-05:00", "at '9999-12-31T23:00:00-05:00' is after year 9999 in UTC"),
+])
+def test_a_time_outside_the_years_of_the_calendar_in_utc_is_a_bad_line(ledger_path, tmp_path, at,
+                                                                          message):
+    path = tmp_path / "l.jsonl"
+    path.write_text(json.dumps({"subject": "a", "document": "terms", "version": "2026-01-01",
+                                "at": at}) + "\n")
+    refused = run("consent", "import", path, "--ledger", ledger_path, code=1)
+    assert refused.stderr.splitlines()[0] == f"{path}:1: {message}"
+    done = run("consent", "import", path, "--skip-bad", "--ledger", ledger_path)
+    assert json.loads(done.stdout)["bad"] == [{"line": 1, "message": message}]
+
+
+@pytest.mark.parametrize("text,key", [
+    ('{"subject":"a","subject":"b","document":"terms","version":"2026-01-01",'
+     '"at":"2026-02-01T10:00:00Z"}', "subject"),
+    ('{"subject" : "a", "document" : "terms", "version" : "2026-01-01", "subject"\t: "b", '
+     '"at":"2026-02-01T10:00:00Z"}', "subject"),
+    ('{"subject":"a","document":"terms","version":"2026-01-01","at":"2026-02-01T10:00:00Z",'
+     '"evidence":{"ip":"192.0.2.1","ip":"192.0.2.2","big":123456789012345678901234567890}}', "ip"),
+])
+def test_a_key_given_twice_is_a_bad_line(ledger_path, tmp_path, text, key):
+    path = tmp_path / "l.jsonl"
+    good = json.dumps({"subject": "c", "document": "terms", "version": "2026-01-01",
+                       "at": "2026-02-01T10:00:00Z", "evidence": {"note": 'a ":" b'}})
+    path.write_text(f"{good}\n{text}\n")
+    refused = run("consent", "import", path, "--ledger", ledger_path, code=1)
+    assert refused.stderr.splitlines()[0] == f"{path}:2: duplicate key {key!r}"
+    with Ledger(ledger_path) as ledger:
+        assert ledger.verify().events == 0

@@ -34,8 +34,29 @@ _KEPT_DEPTH, _KEPT_ITEMS = 20, 10_000
 """The deepest nesting and the most items of a value of a key termsledger does not use that it
 keeps (in ``extra``), as written out (an alias repeats a value): others are left out."""
 _HANDLER = YAMLHandler()
-_REPR = reprlib.Repr()
+
+
+class _Written(reprlib.Repr):
+    """Values as the editor wrote them in YAML (``2026-01-01``, ``true``, ``null``), not as
+    Python writes them (``datetime.date(2026, 1, 1)``, ``True``, ``None``)."""
+
+    def repr_bool(self, value: bool, level: int) -> str:
+        return "true" if value else "false"
+
+    def repr_NoneType(self, value: None, level: int) -> str:
+        return "null"
+
+    def repr_date(self, value: date, level: int) -> str:
+        return value.isoformat()
+
+    def repr_datetime(self, value: datetime, level: int) -> str:
+        return value.isoformat()
+
+
+_REPR = _Written()
 _REPR.maxlevel, _REPR.maxlist, _REPR.maxdict, _REPR.maxstring, _REPR.maxother = 1, 6, 6, 80, 80
+_BOOLEAN = ("YAML reads yes, no, on, off, true and false as true or false: put the value in quotes "
+            "to keep it as text")
 
 
 if TYPE_CHECKING:
@@ -259,7 +280,8 @@ def _apply_fields(source: Source, meta: dict[Any, Any], fm_lines: list[str],
         if isinstance(slug, str) and SLUG.match(slug):
             source.slug = slug
         else:
-            example = slugify(str(slug)) if isinstance(slug, (str, int, float)) else ""
+            written = isinstance(slug, (str, int, float)) and not isinstance(slug, bool)
+            example = slugify(str(slug)) if written else ""
             wrong("slug", f"slug {_shown(slug)} is invalid: use lowercase letters, digits and single hyphens "
                           f"(for example {example or 'terms'!r})")
     if not SLUG.match(source.slug):
@@ -360,9 +382,11 @@ def _small(value: Any) -> bool:
 
 
 def _shown(value: Any) -> str:
-    """``repr(value)``, cut short: with YAML aliases a few lines of front matter make a value
-    of billions of items, which an error message must not spell out."""
-    return _REPR.repr(value)
+    """``value`` as YAML writes it, cut short: with YAML aliases a few lines of front matter make
+    a value of billions of items, which an error message must not spell out. A true or false
+    value says why it is one (``slug: no`` is false)."""
+    shown = _REPR.repr(value)
+    return f"{shown} ({_BOOLEAN})" if isinstance(value, bool) else shown
 
 
 def _day(value: Any) -> date | str:
@@ -373,6 +397,8 @@ def _day(value: Any) -> date | str:
         except OverflowError:
             outside = "before year 1" if value.year == 1 else "after year 9999"
             return f"{value.isoformat()!r} is {outside} in UTC"
+    if value is None:
+        return "is empty: write it as YYYY-MM-DD"
     if isinstance(value, str):
         value = _iso_date(value)
     return value if isinstance(value, date) else f"{_shown(value)} {_not_a_date(value)}"

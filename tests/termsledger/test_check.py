@@ -105,6 +105,15 @@ BAD_FILES = [
     ("---\ntitle: T\nreferences: 5\n---\n# T\n\nText.\n", "t.md:3: error: references must be a list of "
                                                           "document slugs, not 5"),
     ("---\ntitle: 12\n---\n# T\n\nText.\n", "t.md:2: error: title must be text, not 12"),
+    ("---\ntitle: T\neffective:\n---\n# T\n\nText.\n",
+     "t.md:3: error: effective date is empty: write it as YYYY-MM-DD"),
+    ("---\ntitle: T\neffective: [2026-01-01]\n---\n# T\n\nText.\n",
+     "t.md:3: error: effective date [2026-01-01] is not a date: write it as YYYY-MM-DD"),
+    ("---\ntitle: 2026-01-01\n---\n# T\n\nText.\n", "t.md:2: error: title must be text, not 2026-01-01"),
+    ("---\nslug: no\n---\n# T\n\nText.\n",
+     "t.md:2: error: slug false (YAML reads yes, no, on, off, true and false as true or false: put the value "
+     "in quotes to keep it as text) is invalid: use lowercase letters, digits and single hyphens (for "
+     "example 'terms')"),
     ("---\nslug: Terms_Of_Use\n---\n# T\n\nText.\n",
      "t.md:2: error: slug 'Terms_Of_Use' is invalid: use lowercase letters, digits and single hyphens (for "
      "example 'terms-of-use')"),

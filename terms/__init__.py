@@ -35,7 +35,7 @@ from .model import (
 )
 from .redline import render_markdown
 from .sections import Section, plain, split
-from .source import FRONT_MATTER_KEYS, SLUG
+from .source import FRONT_MATTER_KEYS, SLUG, not_a_date
 from .text import content_sha256, normalize
 from .verdicts import Assessment, assess_versions
 from .words import WordOp
@@ -44,7 +44,7 @@ __all__ = [
     # content: loading, the model, checking
     "load", "DEFAULT_INCLUDE", "DEFAULT_EXCLUDE", "FRONT_MATTER_KEYS", "SLUG", "check", "Published",
     "Content", "Document", "Version", "Bundle", "Dated", "Problem", "manifest", "referenced",
-    "version_named", "in_force_on", "announced_on", "utc_date", "content_sha256", "normalize",
+    "version_named", "in_force_on", "announced_on", "utc_date", "not_a_date", "content_sha256", "normalize",
     "TermsError", "ContentError", "UnknownDocument", "UnknownVersion",
     # the change engine
     "compare", "Change", "SectionChange", "WordOp", "analysis_version", "Memo",

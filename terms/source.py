@@ -401,17 +401,17 @@ def _day(value: Any) -> date | str:
         return "is empty: write it as YYYY-MM-DD"
     if isinstance(value, str):
         value = _iso_date(value)
-    return value if isinstance(value, date) else f"{_shown(value)} {_not_a_date(value)}"
+    return value if isinstance(value, date) else f"{_shown(value)} {not_a_date(value)}"
 
 
-def _not_a_date(value: Any) -> str:
-    """Why ``value`` is not a date, in words.
+def not_a_date(value: Any) -> str:
+    """Why ``value`` (not a ``YYYY-MM-DD`` day) is not a date, in words.
 
-    >>> _not_a_date("2027-02-30")
+    >>> not_a_date("2027-02-30")
     'is not a day of the calendar: February 2027 has 28 days'
-    >>> _not_a_date("2027-13-01")
+    >>> not_a_date("2027-13-01")
     'is not a day of the calendar: a year has 12 months'
-    >>> _not_a_date("next monday")
+    >>> not_a_date("next monday")
     'is not a date: write it as YYYY-MM-DD'
     """
     match = _DAY.fullmatch(value) if isinstance(value, str) else None

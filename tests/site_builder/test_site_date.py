@@ -98,3 +98,18 @@ def test_pages_opened_from_disk_follow_their_links_in_chromium(browser, content_
     page.click(".breadcrumbs a >> nth=0")
     assert page.url == (out / "index.html").as_uri()
     assert page.evaluate("getComputedStyle(document.body).margin") == "0px"  # the stylesheet loaded
+
+
+@pytest.mark.parametrize(("given", "why"), [
+    ("2027-02-30", "is not a day of the calendar: February 2027 has 28 days"),
+    ("2027-13-01", "is not a day of the calendar: a year has 12 months"),
+    ("tomorrow", "is not a date: write it as YYYY-MM-DD"),
+    ("20270201", "is not a date: write it as YYYY-MM-DD"),
+])
+def test_a_build_date_that_is_no_day_is_refused_in_the_words_of_check(content_repo, tmp_path, given, why):
+    sample_history(content_repo)
+    result = CliRunner().invoke(cli, ["build", "--content", str(content_repo.path), "--out",
+                                      str(tmp_path / "site"), "--date", given])
+    assert result.exit_code == 2
+    assert result.stderr.endswith(f"Error: Invalid value for '--date': {given!r} {why}\n")
+    assert not (tmp_path / "site").exists()

@@ -62,3 +62,14 @@ class Server:
 
     def close(self) -> None:
         self.drop_database(self.database)
+
+
+def planner_sizes(url: str, tables: tuple[str, ...]) -> tuple[dict[str, float], dict[str, int]]:
+    """The sizes the planner knows of ``tables`` in the ledger at ``url`` (``reltuples``: -1 for
+    a table never analyzed), and their counted rows."""
+    with psycopg.connect(url) as conn:
+        known = dict(conn.execute(
+            "SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND c.relname = ANY(%s)", (list(tables),)).fetchall())
+        counted = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in known}
+    return known, counted

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from support.engines import planner_sizes
 from support.ledger import content, example, version
 
 from consent import InvalidImport, Ledger
@@ -136,20 +137,13 @@ def test_a_large_import_into_postgresql_leaves_the_planner_the_sizes_of_its_tabl
     """Without statistics, until autovacuum gets to them, PostgreSQL plans the queries of a
     ledger filled by a large import as for empty tables (as after a copy: see
     ``test_a_copy_into_postgresql_leaves_the_planner_the_sizes_of_its_tables``)."""
-    import psycopg
-
     url = postgres.location()
     with Ledger(url, create=True) as ledger:
         ledger.publish(example())
     path = tmp_path / "legacy.jsonl"
     path.write_text("".join(line(n) + "\n" for n in range(ANALYZE_FROM // 2)))  # with privacy
     assert json.loads(run("consent", "import", path, "--ledger", url).output)["events"] == ANALYZE_FROM
-    with psycopg.connect(url) as conn:
-        known = dict(conn.execute(
-            "SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND c.relname IN ('events', 'personal', 'subjects', 'status')"
-        ).fetchall())
-        counted = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in known}
+    known, counted = planner_sizes(url, ("events", "personal", "subjects", "status"))
     assert len(known) == 4 and min(counted.values()) == ANALYZE_FROM // 2
     assert known == counted  # reltuples is -1 for a table never analyzed
 

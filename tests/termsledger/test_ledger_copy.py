@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
+from support.engines import planner_sizes
 from support.ledger import example, record_as_before_78204ed
 
 import consent.copy
@@ -99,19 +100,12 @@ def test_copy_postgresql_with_several_chains_to_sqlite_and_back(tmp_path, postgr
 def test_a_copy_into_postgresql_leaves_the_planner_the_sizes_of_its_tables(tmp_path, postgres):
     """Without statistics, until autovacuum gets to them, PostgreSQL plans the queries of a
     copied ledger as for empty tables (the worklist took 2 to 4 times as long)."""
-    import psycopg
-
     source = tmp_path / "source.db"
     with Ledger(source, create=True) as ledger:
         fill(ledger)
     url = postgres.location()
     run("ledger", "copy", source, url)
-    with psycopg.connect(url) as conn:
-        known = dict(conn.execute(
-            "SELECT c.relname, c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND c.relname IN ('events', 'subjects', 'status')"
-        ).fetchall())
-        counted = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in known}
+    known, counted = planner_sizes(url, ("events", "subjects", "status"))
     assert len(known) == 3 and min(counted.values()) >= 30
     assert known == counted  # reltuples is -1 for a table never analyzed
 

@@ -329,6 +329,8 @@ subject's row id (never its id), so that an erasure finds the messages about it.
 SQLITE_HEADER = b"SQLite format 3\x00"
 _FOREIGN = re.compile("not a database|malformed")
 LEDGER_TABLES = frozenset({"meta", "subjects", "events", "personal", "status"})
+MIGRATIONS = "_sqlite_migrations"
+"""The table of the migrations applied to a ledger (sqlite-utils' own name), which every ledger has."""
 
 
 def check_ledger(path: str | Path, *, create: bool = False) -> None:
@@ -353,6 +355,10 @@ def check_ledger(path: str | Path, *, create: bool = False) -> None:
     if not LEDGER_TABLES <= tables and not (create and not tables):
         raise NotALedger(f"{path} is not a termsledger ledger: an SQLite database without the "
                          f"ledger's tables")
+    if tables and MIGRATIONS not in tables:  # migrating would write to it, and fail
+        raise StorageRefused(f"the ledger {path} is damaged (its table {MIGRATIONS} is missing): "
+                             f"restore it from a backup (`termsledger ledger backup` makes them); "
+                             f"nothing was changed")
 
 
 def _tables(path: Path) -> set[str]:
@@ -617,7 +623,7 @@ class SqliteStore:
 
 def _refuse_newer(conn: sqlite3.Connection, path: str) -> None:
     """Raise :class:`NewerLedger` when the file has migrations this code does not know."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone():
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (MIGRATIONS,)).fetchone():
         return
     known = {migration.name for migration in migrations._migrations}
     applied = {name for (name,) in conn.execute(

@@ -138,3 +138,21 @@ def test_the_api_answers_a_permanent_refusal_with_503_without_retry_after():
     refusal = as_api_error(StorageRefused("the ledger x cannot be used: ..."))
     assert (refusal.status_code, refusal.code, refusal.headers) == (503, "storage_refused", None)
     assert as_api_error(StorageUnavailable("x")).status_code == 503
+
+
+def test_a_ledger_without_its_table_of_migrations_is_refused_unchanged(tmp_path):
+    """Migrating it would write to it (and fail on tables it already has): a read must not."""
+    import sqlite3
+
+    damaged = tmp_path / "damaged.db"
+    with Ledger(damaged, create=True) as ledger:
+        ledger.publish(example())
+    with sqlite3.connect(damaged) as conn:
+        conn.execute("DROP TABLE _sqlite_migrations")
+    conn.close()
+    before = damaged.read_bytes()
+    output = refused("consent", "status", "u", "terms", "--ledger", str(damaged))
+    assert output == (f"Error: the ledger {damaged} is damaged (its table _sqlite_migrations is missing): "
+                      f"restore it from a backup (`termsledger ledger backup` makes them); nothing was "
+                      f"changed\n")
+    assert damaged.read_bytes() == before

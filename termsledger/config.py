@@ -169,7 +169,10 @@ def read_config(path: str | Path) -> Config:
     for key, value in data.items():
         if key == "webhooks":
             values["webhooks"] = ("[webhooks]", _webhooks(path, value))
-        elif key in _SECTIONS and isinstance(value, dict):
+        elif key in _SECTIONS:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: {key} must be a section ([{key}] on a line of its own, its keys "
+                                  f"on the lines after), not {value!r}")
             for inner, inner_value in value.items():
                 if inner not in _SECTIONS[key]:
                     raise ConfigError(f"{path}: unknown key [{key}] {inner!r}; known keys: "
@@ -222,6 +225,9 @@ def _convert(path: Path, label: str, name: str, value: Any) -> Any:
     if isinstance(default, tuple):
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise ConfigError(f"{path}: {label} must be a list of text, not {value!r}")
+        if name == "include" and not value:
+            raise ConfigError(f"{path}: include lists no pattern, so no file would be a document: "
+                              f"name some (the default is {list(default)!r}), or remove the key")
         return tuple(value)
     if isinstance(default, bool):
         if not isinstance(value, bool):

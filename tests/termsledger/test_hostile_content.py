@@ -627,6 +627,22 @@ def test_a_path_with_a_nul_character_in_the_configuration_is_refused(tmp_path, m
                     f"(it holds a NUL character)")
 
 
+@pytest.mark.parametrize(("toml", "said"), [
+    ("site = 5\n", "site must be a section ([site] on a line of its own, its keys on the lines after), "
+                   "not 5"),
+    ('materiality = "x"\n', "materiality must be a section ([materiality] on a line of its own, its keys on "
+                            "the lines after), not 'x'"),
+    ("include = []\n", "include lists no pattern, so no file would be a document: name some (the default "
+                       "is ['*.md', '*.markdown']), or remove the key"),
+])
+def test_a_configuration_of_the_wrong_shape_says_what_it_must_be(tmp_path, monkeypatch, toml, said):
+    (tmp_path / "termsledger.toml").write_text(toml, encoding="utf-8")
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "terms.md").write_text(TERMS, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert error_line(run("check")) == f"Error: termsledger.toml: {said}"
+
+
 def test_a_build_cache_committed_with_the_content_is_not_used(content_repo, tmp_path, monkeypatch):
     content_repo.commit("2024-12-01T10:00:00", **{"terms.md": TERMS, "termsledger.toml": 'content = "."\n'})
     monkeypatch.chdir(content_repo.path)

@@ -65,6 +65,8 @@ class Keys:
             raise KeysError(f"Unknown scope {scope!r}; choose one of {', '.join(SCOPES)}.")
         if not isinstance(name, str) or not name.strip():
             raise KeysError("A key needs a name that says who uses it.")
+        if not name.isprintable():
+            raise KeysError(f"A key's name must be printable text, without control characters: {name!r}")
         key = ApiKey(id=secrets.token_hex(6), name=name, scope=scope, created=_now())
         secret = f"{_PREFIX}_{key.id}_{secrets.token_urlsafe(32)}"
         salt = secrets.token_bytes(16)

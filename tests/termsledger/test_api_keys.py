@@ -85,6 +85,9 @@ def test_bad_scope_and_name(tmp_path):
             opened.keys.create("x", "root")
         with pytest.raises(KeysError, match="needs a name"):
             opened.keys.create(" ", "read")
+        with pytest.raises(KeysError, match=r"without control characters: 'a\\x1b\[31mb'"):
+            opened.keys.create("a\x1b[31mb", "read")  # a terminal would show "ab", in red
+        assert opened.keys.list() == []
 
 
 @pytest.mark.parametrize("secret", ["", "tl_", "tl__", "x_y_z", "tl_abc", "🙂", "tl_" + "a" * 5000])

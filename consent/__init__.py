@@ -74,10 +74,11 @@ if TYPE_CHECKING:
         UnpublishedVersion,
     )
     from .issuer import ReceiptSettings
+    from .jsonobjects import unique_keys
     from .keys import SCOPES, ApiKey, Keys
     from .ledger import Ledger
     from .outbox import EVENT_TYPES
-    from .records import SubjectId, canonical_subject, unique_keys
+    from .records import SubjectId, canonical_subject
     from .sqlite import check_ledger
     from .values import (
         STATUSES,
@@ -121,7 +122,7 @@ _VALUES = ("STATUSES", "BadLine", "CatalogDocument", "CatalogVersion", "Delivery
 _MODULES = {**dict.fromkeys(_ERRORS, ".errors"), **dict.fromkeys(_VALUES, ".values"),
             "Action": ".actions", "State": ".actions", "ApiKey": ".keys", "Keys": ".keys",
             "SCOPES": ".keys", "Ledger": ".ledger", "ReceiptSettings": ".issuer",
-            "SubjectId": ".records", "canonical_subject": ".records", "unique_keys": ".records",
+            "SubjectId": ".records", "canonical_subject": ".records", "unique_keys": ".jsonobjects",
             "check_ledger": ".sqlite", "DeliverySettings": ".delivery", "EVENT_TYPES": ".outbox",
             "Webhooks": ".webhooks"}
 

@@ -26,7 +26,8 @@ import orjson
 
 from .catalog import Catalog
 from .errors import ConsentError, InvalidImport, InvalidRecord
-from .records import imported_channel, short, to_micros, unique_keys
+from .jsonobjects import unique_keys
+from .records import imported_channel, short, to_micros
 from .rows import Rows
 from .values import BadLine
 

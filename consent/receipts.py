@@ -46,7 +46,8 @@ from typing import Any
 
 import rfc8785
 
-from .errors import InvalidReceipt
+from .errors import DuplicateKey, InvalidReceipt
+from .jsonobjects import unique_keys
 from .note import SigningKey, seconds_of
 
 KANTARA_VERSION = "KI-CR-v1.1.0"
@@ -186,7 +187,9 @@ class SignedReceipt:
         if len(data) > MAX_RECEIPT_BYTES:
             raise InvalidReceipt(f"the receipt is larger than {MAX_RECEIPT_BYTES} bytes")
         try:
-            document = json.loads(data, object_pairs_hook=_no_duplicates)
+            document = json.loads(data, object_pairs_hook=unique_keys)
+        except DuplicateKey as error:
+            raise InvalidReceipt(f"field {error.key!r} appears twice") from None
         except (ValueError, RecursionError) as error:
             raise InvalidReceipt(f"the receipt is not JSON: {error}") from None
         if not isinstance(document, dict):
@@ -254,15 +257,6 @@ def with_proof(signed: SignedReceipt, checkpoint: str, leaf_index: int,
     against the signed ``checkpoint``."""
     return replace(signed, proof=InclusionProof(checkpoint=checkpoint, leaf_index=leaf_index,
                                                 hashes=tuple(hashes)))
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    data = {}
-    for key, value in pairs:
-        if key in data:
-            raise InvalidReceipt(f"field {key!r} appears twice")
-        data[key] = value
-    return data
 
 
 def _text(data: dict[str, Any], key: str, *, optional: bool = False, empty: bool = False) -> Any:

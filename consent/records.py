@@ -18,7 +18,6 @@ from terms import manifest
 from .actions import ACTION_CODES, RECORDABLE
 from .catalog import Catalog, DocumentEntries, Entry
 from .errors import (
-    DuplicateKey,
     InvalidEvidence,
     InvalidRecord,
     InvalidSubject,
@@ -43,19 +42,6 @@ _LAST = (datetime.max.replace(tzinfo=timezone.utc) - _EPOCH) // _MICROSECOND
 """Microseconds of the first and last instants of the calendar in UTC (years 1 to 9999)."""
 DAY = 86_400_000_000
 """Microseconds in a day."""
-
-
-def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """The object of ``pairs``, refusing a key given twice with :class:`DuplicateKey`: the
-    ``object_pairs_hook`` of :func:`json.loads` for JSON whose values are recorded."""
-    data = dict(pairs)
-    if len(data) != len(pairs):
-        seen = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise DuplicateKey(key)
-            seen.add(key)
-    return data
 
 
 def _unserializable(value: Any) -> Any:

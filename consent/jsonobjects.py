@@ -1,0 +1,20 @@
+"""JSON objects as the ledger reads them: a key given twice is refused, never guessed at."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import DuplicateKey
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """The object of ``pairs``, refusing a key given twice with :class:`DuplicateKey`: the
+    ``object_pairs_hook`` of :func:`json.loads` for JSON whose values are recorded or checked."""
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return data

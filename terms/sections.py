@@ -128,7 +128,7 @@ def _scan(body: str, lines: list[str], first: bool = False) -> list[tuple[int, i
     ``None`` for anything else, which the full block parser handles. Only the headings'
     own lines go through markdown-it: parsing the whole body is most of a change's cost.
     With ``first``, the scan stops at the first heading unless its text has a ``[`` (which a
-    definition further on could make a link)."""
+    definition further on could make a link: then the scan goes to the end)."""
     if any(c in body for c in "\t\r\0|"):
         return None
     found: list[tuple[int, int]] = []
@@ -146,14 +146,14 @@ def _scan(body: str, lines: list[str], first: bool = False) -> list[tuple[int, i
         elif _ATX.match(line):
             found.append((n, n + 1))
             state = ""
-            if first and "[" not in line:
+            if first and len(found) == 1 and "[" not in line:
                 break
         elif _UNDERLINE.match(line) and state:
             if state == "list":
                 return None
             found.append((start, n + 1))
             state = ""
-            if first and "[" not in "".join(lines[start:n]):
+            if first and len(found) == 1 and "[" not in "".join(lines[start:n]):
                 break
         elif _HR.match(line):
             state = ""

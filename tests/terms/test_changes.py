@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -197,6 +198,14 @@ def test_quick_heading_scan_agrees_with_the_parser(lines, end):
 
 TITLE_LINES = [*LINES, "> # Quoted title", "- ## Listed title", "# See [a]", "Terms [a]", "[a]: /terms",
                "# Fees[^1]", "Title", "=====", "<!-- x -->", "\t# tab", "# Fees", "  ## Indented"]
+
+
+@pytest.mark.parametrize("body", ["# See [a]\n# H\n[a]: /terms", "See [a]\n===\n\nH\n=\n\n[a]: /terms\n"])
+def test_a_first_heading_made_a_link_by_a_definition_after_the_second_heading(body):
+    from terms.sections import first_heading
+
+    heading = first_heading(body)
+    assert heading is not None and heading.text == "See a"
 
 
 @settings(max_examples=1000, deadline=None)

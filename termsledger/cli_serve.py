@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -35,6 +37,50 @@ def ledger_path(ledger: str | None) -> Path | str:
     return location
 
 
+def _trusted(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """``--trusted-proxies`` as given, once each entry is ``*``, an IP address or a network:
+    uvicorn would take anything else (``10.0.0.0/33``, ``10.0.0.1/8``) for a name that no
+    peer has, and trust nobody, without a word. Empty, nobody is trusted."""
+    if not value.strip():
+        return value
+    for entry in (e.strip() for e in value.split(",")):
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry)
+        except ValueError:
+            try:
+                hint = f"; write {ipaddress.ip_network(entry, strict=False)} for its network"
+            except ValueError:
+                hint = " (e.g. 10.0.0.5, 10.0.0.0/8 or *)"
+            raise click.BadParameter(f"{entry!r} is not an IP address or network{hint}") from None
+    return value
+
+
+def _root_path(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """``--root-path`` as given, once it is empty or a path such as ``/consent``."""
+    if value and (not value.startswith("/") or value.endswith("/")
+                  or any(c.isspace() or c in "?#" for c in value)):
+        raise click.BadParameter(f"{value!r} is not a path prefix: write it as /consent, with a "
+                                 "leading / and none at the end")
+    return value
+
+
+def _listenable(host: str, port: int) -> None:
+    """Fail now, naming the address, where the server would fail to listen (after starting
+    up): bound as uvicorn binds it, then let go."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except socket.gaierror as error:
+            raise click.BadParameter(f"{host!r} is neither an address nor a name that resolves "
+                                     f"({error.strerror})", param_hint="'--host'") from None
+        except (OSError, OverflowError) as error:
+            reason = error.strerror if isinstance(error, OSError) else str(error)
+            raise click.ClickException(f"cannot listen on {host} port {port}: {reason}") from None
+
+
 @click.command()
 @ledger_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -42,9 +88,9 @@ def ledger_path(ledger: str | None) -> Path | str:
               help="Port to listen on; 0 for any free port (the log says which).")
 @click.option("--workers", default=1, type=click.IntRange(1, MAX_WORKERS), show_default=True,
               help="Worker processes; they share the ledger. At most four per CPU.")
-@click.option("--root-path", default="", help="The path prefix a reverse proxy serves the API "
-                                              "under (e.g. /consent).")
-@click.option("--trusted-proxies", default="127.0.0.1", show_default=True,
+@click.option("--root-path", default="", callback=_root_path,
+              help="The path prefix a reverse proxy serves the API under (e.g. /consent).")
+@click.option("--trusted-proxies", default="127.0.0.1", show_default=True, callback=_trusted,
               help="Addresses of the reverse proxies whose X-Forwarded-For and "
                    "X-Forwarded-Proto are believed (comma-separated, or *): the evidence then "
                    "records the user's address, not the proxy's.")
@@ -80,6 +126,7 @@ def serve(ledger: str | None, host: str, port: int, workers: int, root_path: str
     \b
         termsledger serve --ledger termsledger.db --port 8080 --workers 2
     """
+    _listenable(host, port)
     path = ledger_path(ledger)
     config = load_config(None)
     receipts, line = receipt_settings(config, key_file)

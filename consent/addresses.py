@@ -25,15 +25,34 @@ class RefusedAddress(Exception):
     """A host that resolves to an address webhooks may not reach."""
 
 
+_CARRY_IPV4 = tuple(ipaddress.IPv6Network(prefix) for prefix in (
+    "64:ff9b::/96", "::ffff:0:0/96", "::/96"))
+"""IPv6 prefixes whose addresses carry an IPv4 address in their last 32 bits, which a
+translator reaches: NAT64's well-known prefix, the IPv4-translated and the deprecated
+IPv4-compatible forms (the IPv4-mapped and 6to4 ones :mod:`ipaddress` reads itself)."""
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+"""NAT64 prefixes for a network's own use (RFC 8215), which reach its own IPv4 addresses."""
+
+
 def is_public(address: str) -> bool:
-    """Whether ``address`` (an IP address as text) is a public unicast address.
+    """Whether ``address`` (an IP address as text) is a public unicast address; an IPv6
+    address that carries an IPv4 one (mapped, NAT64, 6to4…) is public when that one is.
 
     >>> is_public("93.184.215.14"), is_public("10.0.0.1"), is_public("::ffff:127.0.0.1")
     (True, False, False)
+    >>> is_public("64:ff9b::808:808"), is_public("64:ff9b::a9fe:a9fe"), is_public("2002:7f00:1::")
+    (True, False, False)
     """
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address
     ip = ipaddress.ip_address(address.partition("%")[0])  # fe80::1%eth0: a link-local zone
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = ip.ipv4_mapped or ip.sixtofour or next(
+            (ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF) for prefix in _CARRY_IPV4 if ip in prefix),
+            None)
+        if carried is not None:
+            ip = carried
+        elif ip in _LOCAL_NAT64 or ip.is_site_local or ip.is_reserved:  # Python < 3.12 calls
+            return False  # them global
     return ip.is_global and not ip.is_multicast
 
 

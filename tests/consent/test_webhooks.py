@@ -83,12 +83,24 @@ def deliver_until(ledger, done, settings=FAST, timeout=15.0):
     ("http://[fe80::1]/hooks", "fe80::1 is a private"),
     ("http://[::ffff:127.0.0.1]/hooks", "::ffff:127.0.0.1 is a private"),
     ("http://[fd00::1]/hooks", "fd00::1 is a private"),
+    # IPv6 addresses that carry a private IPv4 one, which a translator or a tunnel reaches
+    ("http://[64:ff9b::a9fe:a9fe]/", "64:ff9b::a9fe:a9fe is a private"),  # NAT64
+    ("http://[64:ff9b:1::7f00:1]/", "64:ff9b:1::7f00:1 is a private"),  # local NAT64
+    ("http://[2002:7f00:1::]/", "2002:7f00:1:: is a private"),  # 6to4
+    ("http://[::127.0.0.1]/", "::127.0.0.1 is a private"),  # IPv4-compatible
+    ("http://[::ffff:0:a00:1]/", "::ffff:0:a00:1 is a private"),  # IPv4-translated
+    ("http://[fec0::1]/", "fec0::1 is a private"),  # site-local
 ])
 def test_urls_other_than_http_on_public_addresses_are_refused(file_ledger, url, reason):
     with pytest.raises(InvalidWebhook) as refused:
         file_ledger.webhooks.add(url)
     assert reason in str(refused.value)
     assert file_ledger.webhooks.list() == []
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::808:808", "2002:808:808::", "::ffff:8.8.8.8"])
+def test_an_ipv6_address_that_carries_a_public_ipv4_one_is_public(address):
+    assert addresses.is_public(address)
 
 
 def test_unknown_event_types_are_refused_naming_them(ledger):

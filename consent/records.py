@@ -28,6 +28,9 @@ from .values import Text
 
 MAX_SUBJECT = 256
 MAX_EVIDENCE = 65536
+MAX_DEPTH = 32
+"""Most levels of objects and arrays in evidence, itself the first: the ledger gives back
+what it records, through readers and JSON encoders that stop deeper (orjson at 254 levels)."""
 MAX_CHANNEL = 64
 MAX_LANGUAGE = 35
 PSEUDONYM_PREFIX = "erased:"
@@ -52,6 +55,19 @@ def _unserializable(value: Any) -> Any:
 # no NaN; without circular-reference markers, a cycle raises RecursionError instead.
 _encode = c_make_encoder(None, _unserializable, encode_basestring, None, ":", ",", True, False,
                          False)
+
+
+def _depth(value: Any) -> int:
+    """The levels of objects and arrays in ``value`` (JSON values), counted up to one more
+    than :data:`MAX_DEPTH`."""
+    deepest, stack = 0, [(value, 1)]
+    while stack and deepest <= MAX_DEPTH:
+        item, level = stack.pop()
+        if isinstance(item, (Mapping, list, tuple)):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (item.values() if isinstance(item, Mapping)
+                                                          else item))
+    return deepest
 
 
 def compact_json(value: Any) -> str:
@@ -130,6 +146,9 @@ def evidence_json(evidence: Any) -> str | None:
     if len(text) > MAX_EVIDENCE:
         raise InvalidEvidence(f"evidence must be at most {MAX_EVIDENCE} characters of JSON, "
                               f"not {len(text)}")
+    if text.count("{") + text.count("[") > MAX_DEPTH and _depth(evidence) > MAX_DEPTH:
+        raise InvalidEvidence(f"evidence must be nested at most {MAX_DEPTH} levels deep (objects "
+                              f"and arrays, the evidence itself the first)")
     if not text.isascii() and _SURROGATE.search(text):
         try:
             _check_texts(evidence, "evidence")

@@ -8,6 +8,7 @@ import inspect
 import json
 import logging
 import re
+import sys
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, cast
 from urllib.parse import unquote_to_bytes
@@ -285,7 +286,8 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 def strict_json(body: bytes) -> Any:
     """The JSON ``body``, refusing with a 422 what :func:`json.loads` would let through:
     bytes that are not UTF-8, duplicate keys, escaped lone surrogates (text that is not valid
-    Unicode) and nesting deeper than Python's recursion limit. Raises
+    Unicode), nesting deeper than Python's recursion limit and integers longer than Python
+    converts. Raises
     :class:`json.JSONDecodeError` for malformed JSON."""
     try:
         text = body.decode("utf-8")
@@ -298,6 +300,11 @@ def strict_json(body: bytes) -> Any:
                        ) from None
     except RecursionError:
         raise _invalid("body", "body", "not valid JSON (nested too deeply)") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # an integer longer than Python converts
+        raise _invalid("body", "body", f"a number has more than {sys.get_int_max_str_digits()} "
+                       "digits") from None
     if _SURROGATE_ESCAPE.search(text):
         try:
             where = _lone_surrogate(data, "")
@@ -334,7 +341,7 @@ def _has_surrogate(text: str) -> bool:
 
 def _is_json(request: Request) -> bool:
     kind = request.headers.get("content-type")
-    return kind is None or "json" in kind
+    return kind is None or "json" in kind.lower()  # media types are case-insensitive
 
 
 def _invalid(field: str, where: str, message: str) -> APIError:

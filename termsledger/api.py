@@ -472,11 +472,15 @@ async def _write(request: Request, key: str | None, subjects: str | list[str], b
         done = await asyncio.wrap_future(ledger.submit(make))
         request.app.state.keeper.wake()
         return JSON(done, status_code=status)
-    sent = [request.url.path, body.model_dump(mode="json")]
     try:
-        request_json = orjson.dumps(sent, option=orjson.OPT_SORT_KEYS)
-    except TypeError:  # a whole number beyond 64 bits, which orjson cannot encode
-        request_json = json.dumps(sent, sort_keys=True).encode()
+        sent = [request.url.path, body.model_dump(mode="json")]
+    except ValueError:  # nested deeper than pydantic writes: the ledger refuses it, naming why
+        request_json = await request.body()
+    else:
+        try:
+            request_json = orjson.dumps(sent, option=orjson.OPT_SORT_KEYS)
+        except TypeError:  # a whole number beyond 64 bits, which orjson cannot encode
+            request_json = json.dumps(sent, sort_keys=True).encode()
     stored, replayed = await asyncio.wrap_future(ledger.submit(lambda: ledger.idempotent(
         key, subjects, lambda: {"status": status, "body": make()}, owner=request.state.api_key.id,
         fingerprint=hashlib.sha256(request_json).hexdigest())))

@@ -225,6 +225,9 @@ def test_the_catalog_manifest_is_the_bundle_accepted_at_that_time(ledger):
     ({"evidence": {"when": datetime.now()}}, InvalidEvidence, "evidence must be a JSON object: "
                                                               "Object of type datetime"),
     ({"evidence": {"big": "x" * 70000}}, InvalidEvidence, "evidence must be at most 65536"),
+    ({"evidence": {"a": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}, InvalidEvidence,
+     "evidence must be nested at most 32 levels deep (objects and arrays, the evidence itself the "
+     "first)"),
     ({"document": "nope"}, UnpublishedDocument, "document 'nope' is not published; the published "
                                             "documents are: privacy, terms"),
     ({"version": "2023-01-01"}, UnpublishedVersion, "version '2023-01-01' of 'terms' is not "

@@ -387,6 +387,54 @@ def test_duplicate_keys_in_a_json_body_are_a_422_naming_the_key(client, body, ke
     assert client.get("/v1/subjects/u1/history").json()["events"] == []
 
 
+DEEP = '{"a": ' + "[" * 600 + "]" * 600 + "}"
+"""Evidence 602 levels deep: the ledger recorded it, then its readers and encoders failed
+(orjson stops at 254 levels, the dict conversion at Python's recursion limit)."""
+
+
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "deep"}])
+def test_evidence_nested_too_deeply_is_a_422_and_nothing_is_recorded(client, headers):
+    body = '{"subject": "u1", "document": "terms", "evidence": ' + DEEP + "}"
+    response = client.post("/v1/consents", content=body,
+                           headers={"Content-Type": "application/json", **headers})
+    assert response.status_code == 422, response.text
+    assert "evidence must be nested at most 32 levels deep" in response.json()["error"]["message"]
+    assert client.get("/v1/subjects/u1/history").json()["events"] == []
+    line = '{"subject": "u1", "document": "terms", "version": "2025-03-01", ' \
+           '"at": "2025-06-01T10:00:00Z", "evidence": ' + DEEP + "}"
+    imported = client.post("/v1/consents:import", content="[" + line + "]",
+                           headers={"Content-Type": "application/json"})
+    assert imported.status_code == 422, imported.text
+    assert "nested at most 32 levels" in imported.json()["error"]["fields"][0]["message"]
+    assert client.get("/v1/subjects/u1/history").json()["events"] == []
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "/v1/consents", '{"subject": "u1", "document": "terms", "evidence": {"n": %s}}'),
+    ("POST", "/v1/subjects/status", '{"subjects": ["u1"], "n": %s}'),
+    ("POST", "/v1/consents:import", '[{"subject": "u1", "document": "terms", "n": %s}]'),
+])
+def test_an_integer_longer_than_python_reads_is_a_422(client, method, path, body):
+    """More than 4,300 digits: json.loads raised ValueError, a 500."""
+    response = client.request(method, path, content=body % ("9" * 5000),
+                              headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"] == [
+        {"field": "body", "in": "body", "message": "a number has more than 4300 digits"}]
+
+
+@pytest.mark.parametrize("kind", ["application/JSON", "Application/Json; charset=UTF-8"])
+def test_a_json_media_type_in_capitals_is_read_as_strictly(client, kind):
+    """A key given twice was read as its last value: the decision was recorded for 'u2'."""
+    response = client.post("/v1/consents", content=b'{"subject": "u1", "subject": "u2", '
+                                                    b'"document": "terms"}',
+                           headers={"Content-Type": kind})
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["message"] == ("Invalid request: subject: duplicate key "
+                                                   "'subject' in the JSON body")
+    assert client.get("/v1/subjects/u2/history").json()["events"] == []
+
+
 @pytest.mark.parametrize("path", ["%FF", "u%ED%A0%80", "%C3"])
 @pytest.mark.parametrize("route", ["/v1/subjects/{}/status", "/v1/subjects/{}/history",
                                    "/v1/subjects/{}/export", "/v1/subjects/{}"])

@@ -37,8 +37,9 @@ REQUIRED = ("subject", "document", "at")
 TEXTS = ("document", "version", "sha256", "language", "at")
 """Fields whose value must be text."""
 _FIELDS = frozenset(FIELDS)
-MAX_REPORTED = 100
-"""Most bad lines an import error lists (it counts them all)."""
+MAX_REPORTED = 1000
+"""Most bad lines an import lists, in its error or among those it skipped (it counts them all:
+each line that is read and not recorded is a bad one)."""
 TABLES = ("subjects", "events", "personal", "status", "outbox", "receipts")
 """The tables an import writes rows to for each line."""
 ANALYZE_FROM = 10_000
@@ -52,7 +53,8 @@ autovacuum analyzes a table within a minute once a tenth of it changed."""
 def read(catalog: Catalog, lines: Iterable[str | bytes | Mapping[str, Any]]
          ) -> tuple[Rows, int, int, list[BadLine]]:
     """Check and resolve ``lines`` (JSON text, or objects already parsed) against
-    ``catalog``: the rows to append, how many lines were read and recorded, and the bad ones."""
+    ``catalog``: the rows to append, how many lines were read and recorded, and the first
+    :data:`MAX_REPORTED` bad ones."""
     found = Rows(catalog, live=False)
     now = to_micros(None)
     channels: dict[Any, str] = {}
@@ -65,19 +67,20 @@ def read(catalog: Catalog, lines: Iterable[str | bytes | Mapping[str, Any]]
         try:
             found.add(_record(line, now, channels))
         except ConsentError as error:
-            bad.append(BadLine(line=number, message=str(error)))
+            if len(bad) < MAX_REPORTED:
+                bad.append(BadLine(line=number, message=str(error)))
             continue
         recorded += 1
     return found, count, recorded, bad
 
 
-def refusal(bad: list[BadLine]) -> InvalidImport:
-    """The error of an import with ``bad`` lines, naming the first."""
+def refusal(bad: list[BadLine], count: int) -> InvalidImport:
+    """The error of an import of ``count`` bad lines, ``bad`` the first of them, naming the first."""
     shown = "; ".join(f"line {b.line}: {b.message}" for b in bad[:3])
-    more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
-    return InvalidImport(f"nothing imported: {len(bad)} line{'s' * (len(bad) != 1)} "
+    more = f" (and {count - 3} more)" if count > 3 else ""
+    return InvalidImport(f"nothing imported: {count} line{'s' * (count != 1)} "
                          f"cannot be recorded: {shown}{more}; fix them, or skip them "
-                         f"(--skip-bad)", tuple(bad[:MAX_REPORTED]), len(bad))
+                         f"(--skip-bad)", tuple(bad), count)
 
 
 def _has_float(value: Any) -> bool:

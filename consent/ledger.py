@@ -472,7 +472,7 @@ class Ledger:
         catalog = self._snapshot(fresh=True)
         found, count, recorded, bad = imports.read(catalog, lines)
         if bad and not skip_bad:
-            raise imports.refusal(bad)
+            raise imports.refusal(bad, count - recorded)
         with self._store.write() as tx:
             for _ in range(3):
                 appended = append(tx, found.rows, self._issuer is not None, catalog.generation)
@@ -486,7 +486,7 @@ class Ledger:
                 catalog = self._snapshot(fresh=True)  # published since: read again
                 found, count, recorded, bad = imports.read(catalog, lines)
                 if bad and not skip_bad:
-                    raise imports.refusal(bad)
+                    raise imports.refusal(bad, count - recorded)
         raise UnpublishedVersion(_CHANGING)
 
     @staticmethod

@@ -440,4 +440,5 @@ class Imported(_Value):
     events: int
     """Events appended (an acceptance also records its bundle)."""
     bad: tuple[BadLine, ...] = ()
-    """The lines left out (with ``skip_bad``)."""
+    """The lines left out (with ``skip_bad``), the first 1,000 of them: ``lines - recorded``
+    counts them all."""

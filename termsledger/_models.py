@@ -506,7 +506,8 @@ class Imported(BaseModel):
     lines: int = Field(description="Lines read (blank lines left out).")
     recorded: int = Field(description="Lines recorded.")
     events: int = Field(description="Events appended (an acceptance records its bundle too).")
-    bad: list[BadLine] = Field(description="The lines left out (with skip_bad).")
+    bad: list[BadLine] = Field(description="The lines left out (with skip_bad), the first 1,000 "
+                                           "of them: lines - recorded counts them all.")
 
 
 class AcceptedText(BaseModel):

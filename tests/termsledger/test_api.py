@@ -625,3 +625,23 @@ def test_an_import_line_with_a_key_given_twice_is_a_422(client):
     assert refused.status_code == 422, refused.text
     assert refused.json()["error"]["fields"] == [
         {"field": "line 1", "in": "body", "message": "duplicate key 'subject'"}]
+
+
+def test_an_import_of_many_bad_lines_lists_the_first_thousand_and_counts_them_all(client):
+    """A body of 2 MB of bad lines was answered with every one of them (579 MB for 20 MB)."""
+    good = ('{"subject": "u1", "document": "terms", "version": "2025-03-01", '
+            '"at": "2025-06-01T10:00:00Z"}')
+    body = "\n".join([good] + ["1"] * 200_000)
+    refused = client.post("/v1/consents:import", content=body,
+                          headers={"Content-Type": "application/x-ndjson"})
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert "200000 lines cannot be recorded" in error["message"]
+    assert len(error["fields"]) == 1000 and error["fields"][-1]["field"] == "line 1001"
+    done = client.post("/v1/consents:import", params={"skip_bad": "true"}, content=body,
+                       headers={"Content-Type": "application/x-ndjson"})
+    assert done.status_code == 200, done.text
+    imported = done.json()
+    assert (imported["lines"], imported["recorded"]) == (200_001, 1)
+    assert [bad["line"] for bad in imported["bad"]] == list(range(2, 1002))
+    assert len(done.content) < 100_000

@@ -13,8 +13,7 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from .errors import InvalidWebhook
-from .records import short
+from .errors import InvalidWebhook, short
 
 SCHEMES = ("http", "https")
 MAX_URL = 2048

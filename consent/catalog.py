@@ -22,6 +22,7 @@ from .errors import (
     UncommittedVersion,
     UnpublishedDocument,
     UnpublishedVersion,
+    short,
 )
 from .store import Tx
 from .values import CatalogDocument, CatalogVersion, Published, Text
@@ -106,7 +107,7 @@ class DocumentEntries:
         if found is not None:
             return found
         names = ", ".join(e.id for e in self.versions)
-        raise UnpublishedVersion(f"version {name!r} of {self.slug!r} is not published; "
+        raise UnpublishedVersion(f"version {short(name)} of {self.slug!r} is not published; "
                              f"its published versions are: {names}")
 
     def in_force(self, day: date) -> Entry | None:
@@ -142,7 +143,7 @@ class Catalog:
             return self.documents[slug]
         except (KeyError, TypeError):
             known = ", ".join(self.documents) or "none (run termsledger publish)"
-            raise UnpublishedDocument(f"document {slug!r} is not published; "
+            raise UnpublishedDocument(f"document {short(slug)} is not published; "
                                   f"the published documents are: {known}") from None
 
     def bundle(self, head: Entry, day: date) -> list[Entry]:

@@ -8,6 +8,12 @@ if TYPE_CHECKING:  # not imported: verifying a receipt must not load the content
     import terms
 
 
+def short(value: Any) -> str:
+    """``repr(value)``, cut to 80 characters for an error message."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 class ConsentError(Exception):
     """Base class for every error the consent ledger raises."""
 

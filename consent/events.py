@@ -7,7 +7,8 @@ from typing import Any
 
 from .actions import ACTION_LABELS
 from .chain import GENESIS
-from .records import is_imported, iso, short
+from .errors import short
+from .records import is_imported, iso
 from .store import Appended, Tx
 from .values import Event
 from .writer import Row

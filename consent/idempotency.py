@@ -7,8 +7,8 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .errors import IdempotencyConflict, InvalidRecord
-from .records import canonical_subject, short, to_micros
+from .errors import IdempotencyConflict, InvalidRecord, short
+from .records import canonical_subject, to_micros
 from .store import Store
 
 MAX_KEY = 255

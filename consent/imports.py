@@ -25,9 +25,9 @@ from typing import Any
 import orjson
 
 from .catalog import Catalog
-from .errors import ConsentError, InvalidImport, InvalidRecord
+from .errors import ConsentError, InvalidImport, InvalidRecord, short
 from .jsonobjects import unique_keys
-from .records import imported_channel, short, to_micros
+from .records import imported_channel, to_micros
 from .rows import Rows
 from .values import BadLine
 

@@ -33,7 +33,7 @@ from terms import manifest
 from .actions import ACTION_LABELS, Action
 from .catalog import Entry
 from .chain import parse_place, place
-from .errors import DamagedLog, InvalidReceipt, SigningKeyError, UnknownCheckpoint, UnknownReceipt
+from .errors import DamagedLog, InvalidReceipt, SigningKeyError, UnknownCheckpoint, UnknownReceipt, short
 from .ledger_log import inclusion
 from .note import SigningKey
 from .receipts import (
@@ -251,7 +251,7 @@ def stored_receipt(tx: Tx, *, chain: int | None = None, seq: int | None = None,
         try:
             key = uuid.UUID(receipt_id).bytes
         except ValueError:
-            raise UnknownReceipt(f"{receipt_id!r} is not a receipt id (a UUID)") from None
+            raise UnknownReceipt(f"{short(receipt_id)} is not a receipt id (a UUID)") from None
         row = tx.execute(_SELECT + "WHERE r.id = ?", (key,)).fetchone()
         missing = f"no receipt {receipt_id} in the ledger"
     else:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
 from .chain import parse_place
-from .errors import DamagedLog, InvalidRecord, SigningKeyError, UnknownCheckpoint
+from .errors import DamagedLog, InvalidRecord, SigningKeyError, UnknownCheckpoint, short
 from .note import Checkpoint, SigningKey, seconds_of, sign_checkpoint
 from .records import to_micros
 from .sequencer import MAX_BATCH, leaf_of, log_size, pending, sequence
@@ -131,7 +131,7 @@ class LedgerLog:
         ``None`` while the sequencer has not placed it (or there is no such event)."""
         where = parse_place(event) if isinstance(event, str) else (event.chain, event.seq)
         if where is None:
-            raise InvalidRecord(f"{event!r} is not an event's place (its seq, or chain.seq)")
+            raise InvalidRecord(f"{short(event)} is not an event's place (its seq, or chain.seq)")
         return leaf_of(self._store.reads(), *where)
 
     def inclusion(self, leaf_index: int, *, size: int | None = None) -> Inclusion:

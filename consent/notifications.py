@@ -11,8 +11,8 @@ from hashlib import blake2b
 
 from .actions import Action, State
 from .catalog import Catalog, DocumentEntries, Entry
-from .errors import InvalidCursor, InvalidRecord
-from .records import check_channel, new_subject, short, to_micros
+from .errors import InvalidCursor, InvalidRecord, short
+from .records import check_channel, new_subject, to_micros
 from .store import Tx
 from .values import Marked, WorklistPage
 from .writer import Row, append

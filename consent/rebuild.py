@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .actions import Action, State
-from .records import iso, short
+from .errors import short
+from .records import iso
 from .store import Tx
 
 _ACCEPTED, _WITHDRAWN, _NOTIFIED, _ERASED = (

@@ -23,6 +23,7 @@ from .errors import (
     InvalidSubject,
     OutdatedVersion,
     UnpublishedVersion,
+    short,
 )
 from .values import Text
 
@@ -323,9 +324,3 @@ def _shown(entry: Entry, language: str | None) -> Text:
             f"version {entry.id} of {entry.document} has no text in language {short(language)}; "
             f"its languages are: {', '.join(entry.languages) or 'its own only'}")
     return text
-
-
-def short(value: Any) -> str:
-    """``repr(value)``, cut to 80 characters for an error message."""
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."

@@ -11,9 +11,9 @@ from typing import Any, cast
 from . import seals
 from .actions import ACTION_LABELS, Action
 from .chain import GENESIS, event_hash, header, personal_digest
-from .errors import InvalidRecord
+from .errors import InvalidRecord, short
 from .rebuild import describe, differences, version_names
-from .records import iso, short
+from .records import iso
 from .store import Tx
 from .values import Verification
 

@@ -19,9 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from .addresses import check_url
-from .errors import InvalidWebhook, UnknownWebhook
+from .errors import InvalidWebhook, UnknownWebhook, short
 from .outbox import BITS, EVENT_TYPES
-from .records import iso, short, to_micros
+from .records import iso, to_micros
 from .store import Store
 from .values import DeliveryRun, Webhook, WebhookFailure, WebhookStatus
 

@@ -645,3 +645,17 @@ def test_an_import_of_many_bad_lines_lists_the_first_thousand_and_counts_them_al
     assert (imported["lines"], imported["recorded"]) == (200_001, 1)
     assert [bad["line"] for bad in imported["bad"]] == list(range(2, 1002))
     assert len(done.content) < 100_000
+
+
+@pytest.mark.parametrize(("method", "url", "body"), [
+    ("POST", "/v1/consents", {"subject": "u1", "document": "terms", "version": "v" * 60_000}),
+    ("GET", "/v1/notifications?document=terms&version=" + "v" * 60_000, None),
+    ("GET", "/v1/receipts/" + "r" * 60_000, None),
+    ("GET", "/v1/log/inclusion?event=" + "e" * 60_000, None),
+])
+def test_a_refused_value_is_shown_cut_short(client, method, url, body):
+    """Messages echoed the whole value: 900 KB of error for a 900 KB version name."""
+    response = client.request(method, url, json=body)
+    assert 400 <= response.status_code < 500, response.text
+    message = response.json()["error"]["message"]
+    assert len(message) < 400 and "..." in message, message

@@ -9,8 +9,12 @@ if TYPE_CHECKING:  # not imported: verifying a receipt must not load the content
 
 
 def short(value: Any) -> str:
-    """``repr(value)``, cut to 80 characters for an error message."""
-    text = repr(value)
+    """``repr(value)``, cut to 80 characters for an error message (see :func:`cut`)."""
+    return cut(repr(value))
+
+
+def cut(text: str) -> str:
+    """``text`` cut to 80 characters for an error message, ``...`` ending what is cut."""
     return text if len(text) <= 80 else text[:77] + "..."
 
 

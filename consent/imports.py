@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from .catalog import Catalog
-from .errors import ConsentError, InvalidImport, InvalidRecord, short
+from .errors import ConsentError, InvalidImport, InvalidRecord, cut, short
 from .jsonobjects import unique_keys
 from .records import imported_channel, to_micros
 from .rows import Rows
@@ -83,6 +83,15 @@ def refusal(bad: list[BadLine], count: int) -> InvalidImport:
                          f"(--skip-bad)", tuple(bad), count)
 
 
+def _json(value: Any) -> str:
+    """``value`` as JSON (``null``, not ``None``), cut to 80 characters for an error message."""
+    try:
+        text = orjson.dumps(value).decode()
+    except TypeError:  # not a JSON value (a caller's own object): as Python shows it
+        return short(value)
+    return cut(text)
+
+
 def _has_float(value: Any) -> bool:
     """Whether ``value`` holds a float (or a number orjson read as one)."""
     kind = type(value)
@@ -135,7 +144,7 @@ def _record(line: str | bytes | Mapping[str, Any], now: int,
     else:
         data = dict(line) if isinstance(line, Mapping) else line
     if type(data) is not dict:
-        raise InvalidRecord(f"must be a JSON object, not {short(data)}")
+        raise InvalidRecord(f"must be a JSON object, not {_json(data)}")
     if not _FIELDS.issuperset(data):
         unknown = next(key for key in data if key not in _FIELDS)
         raise InvalidRecord(f"unknown field {short(unknown)}; the fields are: {', '.join(FIELDS)}")

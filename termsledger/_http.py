@@ -124,6 +124,11 @@ def as_api_error(error: Exception) -> APIError:
 async def render_error(request: Request, error: Exception) -> Response:
     """The one place errors become responses: ``{"error": {"status", "code", "message",
     "fields"}}``, ``fields`` empty unless the error is about fields of the request."""
+    if isinstance(error, RequestValidationError) and any(e["loc"] == ("body",) for e in error.errors()):
+        kind = request.headers.get("content-type")
+        if kind is None or "json" not in kind.lower():  # FastAPI read the body as bytes
+            error = _invalid("body", "body", "send JSON, with the header Content-Type: "
+                             "application/json (" + (f"not {kind[:80]!r})" if kind else "it has none)"))
     error = as_api_error(error)
     body = {"status": error.status_code, "code": error.code, "message": error.detail,
             "fields": error.fields or []}

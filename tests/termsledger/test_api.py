@@ -659,3 +659,25 @@ def test_a_refused_value_is_shown_cut_short(client, method, url, body):
     assert 400 <= response.status_code < 500, response.text
     message = response.json()["error"]["message"]
     assert len(message) < 400 and "..." in message, message
+
+
+@pytest.mark.parametrize(("headers", "said"), [
+    ({}, "it has none"), ({"Content-Type": "text/plain"}, "not 'text/plain'"),
+    ({"Content-Type": "application/x-www-form-urlencoded"},
+     "not 'application/x-www-form-urlencoded'")])
+def test_a_body_not_sent_as_json_is_told_how_to_send_it(client, headers, said):
+    """It was 'Input should be a valid dictionary or object to extract fields from'."""
+    response = client.post("/v1/consents", content=b'{"subject": "u1", "document": "terms"}',
+                           headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"] == [{
+        "field": "body", "in": "body",
+        "message": f"send JSON, with the header Content-Type: application/json ({said})"}]
+
+
+def test_an_import_line_that_is_not_an_object_is_shown_as_json(client):
+    refused = client.post("/v1/consents:import", content=b"null\n[1, true]\n",
+                          headers={"Content-Type": "application/x-ndjson"})
+    assert refused.status_code == 422, refused.text
+    assert [f["message"] for f in refused.json()["error"]["fields"]] == [
+        "must be a JSON object, not null", "must be a JSON object, not [1,true]"]

@@ -129,13 +129,30 @@ async def render_error(request: Request, error: Exception) -> Response:
         if kind is None or "json" not in kind.lower():  # FastAPI read the body as bytes
             error = _invalid("body", "body", "send JSON, with the header Content-Type: "
                              "application/json (" + (f"not {kind[:80]!r})" if kind else "it has none)"))
+    fields = _blamed(request, error)
     error = as_api_error(error)
     body = {"status": error.status_code, "code": error.code, "message": error.detail,
-            "fields": error.fields or []}
+            "fields": error.fields or fields}
     headers = error.headers
     if error.status_code == 405:
         headers = {**(headers or {}), "Allow": allowed_methods(request)}
     return JSON({"error": body}, status_code=error.status_code, headers=headers)
+
+
+def _blamed(request: Request, error: Exception) -> list[dict[str, str]]:
+    """The field of the request that a refusal of the ledger is about, when its kind says
+    which: a subject id (in the path, or the body's ``subject`` or ``subjects``) or the
+    evidence."""
+    if isinstance(error, consent.InvalidEvidence):
+        field, where = "evidence", "body"
+    elif isinstance(error, consent.InvalidSubject):
+        sent = getattr(request, "_json", None)  # the body, when it was JSON (see strict_json)
+        field, where = (("subject", "path") if "subject" in request.path_params else
+                        ("subjects" if isinstance(sent, dict) and "subjects" in sent else "subject",
+                         "body"))
+    else:
+        return []
+    return [{"field": field, "in": where, "message": str(error)}]
 
 
 def allowed_methods(request: Request) -> str:

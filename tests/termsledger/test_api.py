@@ -398,7 +398,9 @@ def test_evidence_nested_too_deeply_is_a_422_and_nothing_is_recorded(client, hea
     response = client.post("/v1/consents", content=body,
                            headers={"Content-Type": "application/json", **headers})
     assert response.status_code == 422, response.text
-    assert "evidence must be nested at most 32 levels deep" in response.json()["error"]["message"]
+    error = response.json()["error"]
+    assert error["message"].startswith("evidence must be nested at most 32 levels deep")
+    assert error["fields"] == [{"field": "evidence", "in": "body", "message": error["message"]}]
     assert client.get("/v1/subjects/u1/history").json()["events"] == []
     line = '{"subject": "u1", "document": "terms", "version": "2025-03-01", ' \
            '"at": "2025-06-01T10:00:00Z", "evidence": ' + DEEP + "}"
@@ -454,15 +456,20 @@ def test_subject_ids_with_control_characters_are_a_422(client, subject):
                           ("GET", "/v1/subjects/{}/export"), ("DELETE", "/v1/subjects/{}")]:
         response = client.request(method, route.format(subject))
         assert response.status_code == 422, (route, response.text)
-        assert response.json()["error"]["message"].startswith("subject must not contain control")
+        error = response.json()["error"]
+        assert error["message"].startswith("subject must not contain control")
+        assert error["fields"] == [{"field": "subject", "in": "path", "message": error["message"]}]
     decoded = urllib.parse.unquote(subject)
-    for path, body in [("/v1/consents", {"subject": decoded, "document": "terms"}),
-                       ("/v1/subjects/status", {"subjects": ["u1", decoded]}),
-                       ("/v1/notifications/ack", {"document": "terms", "version": "2025-09-15",
-                                                  "subjects": [decoded]})]:
+    for path, body, field in [
+            ("/v1/consents", {"subject": decoded, "document": "terms"}, "subject"),
+            ("/v1/subjects/status", {"subjects": ["u1", decoded]}, "subjects"),
+            ("/v1/notifications/ack", {"document": "terms", "version": "2025-09-15",
+                                       "subjects": [decoded]}, "subjects")]:
         response = client.post(path, json=body)
         assert response.status_code == 422, (path, response.text)
-        assert "subject must not contain control" in response.json()["error"]["message"]
+        error = response.json()["error"]
+        assert "subject must not contain control" in error["message"]
+        assert error["fields"] == [{"field": field, "in": "body", "message": error["message"]}]
 
 
 def test_one_subject_whatever_its_unicode_form(client):

@@ -76,8 +76,9 @@ def receipt() -> None:
 @receipt.command(name="verify")
 @click.argument("receipt_file", metavar="RECEIPT.json", type=click.Path(dir_okay=False))
 @click.option("--site", default=None,
-              help="The public terms site: its folder or http(s) URL. Defaults to the site "
-                   "the receipt's policyUrl points into.")
+              help="The public terms site you trust, its folder or http(s) URL: required, for a "
+                   "receipt cannot vouch for the site that publishes its own keys (without it, "
+                   "the error names the site the receipt points to).")
 @click.option("--subject", default=None,
               help="Also check that the receipt is about this subject id (needs the "
                    "subject's own copy, which holds the salt).")
@@ -104,10 +105,14 @@ def verify_receipt(receipt_file: str, site: str | None, subject: str | None, out
         signed = SignedReceipt.parse(_read(receipt_file, "receipt"))
     except InvalidReceipt as error:
         raise click.ClickException(f"{receipt_file}: {error}") from None
-    location = site or site_of(signed.receipt)
-    if location is None:
-        raise click.ClickException("the receipt does not name its site (its policyUrl is not "
-                                   "absolute): give the site with --site FOLDER-OR-URL")
+    if site is None:  # the receipt's own policyUrl would let a forger name their own keys
+        named = site_of(signed.receipt)
+        raise click.ClickException(
+            "give the terms site you trust with --site FOLDER-OR-URL: a receipt cannot vouch for "
+            "the site that publishes its keys" + (
+                f". This one points to {named[:200]!r} (its policyUrl): pass it if you know it "
+                f"is the company's own site" if named else ""))
+    location = site
     try:
         result = verify(signed, Site(location), subject=subject)
     except PublicationError as error:

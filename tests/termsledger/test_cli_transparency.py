@@ -3,15 +3,20 @@ signing`, through click's runner and, for `receipt verify`, a real process."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import stat
 import subprocess
 import sys
+import threading
+from dataclasses import replace
 
 import pytest
 from click.testing import CliRunner
 from support.transparency import ORIGIN, World
 
+from consent import receipts
 from consent.signing import public_keys_path, read_public_keys
 from consent.transparency import ConsistencyProof
 from termsledger.cli import cli
@@ -63,6 +68,36 @@ def test_receipt_verify_fails_with_the_reason(world, tmp_path):
     path.write_text(world.receipt(2).to_json())
     result = invoke("receipt", "verify", path, "--site", tmp_path / "no-site")
     assert result.exit_code == 1 and "no such site folder" in result.output
+
+
+def test_receipt_verify_takes_the_site_from_the_verifier_never_from_the_receipt(world, tmp_path,
+                                                                                  built):
+    """A forger signs a receipt with a key of their own, named as the log's, and points its
+    policyUrl to a site that publishes that key: checked against the site the receipt named,
+    it was 'Verified.' (exit 0)."""
+    forger = World(tmp_path / "forger", built)
+    forger.record(4)
+    forger.checkpoint()
+    forger.publish()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(forger.site))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        theirs = forger.receipt(2)
+        url = f"http://127.0.0.1:{server.server_address[1]}/terms/2026-01-01/"
+        forged = replace(receipts.sign_receipt(replace(theirs.receipt, url=url), forger.key),
+                         proof=theirs.proof)
+        path = tmp_path / "forged.json"
+        path.write_text(forged.to_json())
+        result = invoke("receipt", "verify", path)
+        assert result.exit_code == 1 and "Verified." not in result.output
+        assert result.output == (
+            "Error: give the terms site you trust with --site FOLDER-OR-URL: a receipt cannot vouch "
+            f"for the site that publishes its keys. This one points to "
+            f"'http://127.0.0.1:{server.server_address[1]}/' (its policyUrl): pass it if you know "
+            "it is the company's own site\n")
+        server.shutdown()
+    result = invoke("receipt", "verify", path, "--site", world.site)  # the company's own site
+    assert result.exit_code == 1 and "does not publish\nNOT verified." in result.output, result.output
 
 
 def test_receipt_verify_runs_as_a_real_process(world, tmp_path):

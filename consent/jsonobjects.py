@@ -1,10 +1,16 @@
-"""JSON objects as the ledger reads them: a key given twice is refused, never guessed at."""
+"""JSON objects as the ledger reads them: a key given twice is refused, never guessed at, and so
+is text that is not valid Unicode."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .errors import DuplicateKey
+
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A lone surrogate, which JSON's escapes (``\\ud800``) and undecodable bytes let into Python's
+text, and no UTF-8 text holds: such text cannot be stored, signed or checked."""
 
 
 def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

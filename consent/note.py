@@ -35,6 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .errors import InvalidNote
+from .jsonobjects import LONE_SURROGATE
 from .merkle import HASH_SIZE
 
 SIGNATURE_TYPE = 0x04
@@ -69,7 +70,10 @@ def _b64(text: str, what: str) -> bytes:
 
 
 def _time(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, timezone.utc)
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    except (ValueError, OverflowError, OSError):  # after the year 9999
+        raise InvalidNote(f"the signed time {seconds} is after the year 9999") from None
 
 
 def seconds_of(time: datetime) -> int:
@@ -208,6 +212,8 @@ class Note:
                 data = data.decode("utf-8")
             except UnicodeDecodeError as error:
                 raise InvalidNote(f"the note is not UTF-8 text (byte {error.start})") from None
+        if LONE_SURROGATE.search(data):  # a JSON escape such as \ud800: no UTF-8 text holds it
+            raise InvalidNote("the note is not valid text (a lone surrogate)")
         if len(data.encode("utf-8")) > MAX_NOTE_BYTES:
             raise InvalidNote(f"the note is larger than {MAX_NOTE_BYTES} bytes")
         for i, c in enumerate(data):

@@ -153,7 +153,8 @@ def _verify(signed: SignedReceipt, site: Site, subject: str | None, checks: list
 def _listed_version(versions: dict[str, Any], document: str, version: str) -> dict[str, Any] | None:
     for entry in versions["documents"]:
         if isinstance(entry, dict) and entry.get("slug") == document:
-            for listed in entry.get("versions") or ():
+            listed_versions = entry.get("versions")
+            for listed in listed_versions if isinstance(listed_versions, list) else ():
                 if isinstance(listed, dict) and listed.get("version") == version:
                     return listed
     return None

@@ -47,7 +47,7 @@ from typing import Any
 import rfc8785
 
 from .errors import DuplicateKey, InvalidReceipt
-from .jsonobjects import unique_keys
+from .jsonobjects import LONE_SURROGATE, unique_keys
 from .note import SigningKey, seconds_of
 
 KANTARA_VERSION = "KI-CR-v1.1.0"
@@ -266,6 +266,8 @@ def _text(data: dict[str, Any], key: str, *, optional: bool = False, empty: bool
     if not isinstance(value, str) or (not value and not empty) or len(value) > 2048:
         raise InvalidReceipt(f"field {key!r} must be {'' if empty else 'non-empty '}text (at most "
                              f"2048 characters){' or null' if optional else ''}, not {str(value)[:60]!r}")
+    if LONE_SURROGATE.search(value):  # a JSON escape such as \ud800: it cannot be signed as UTF-8
+        raise InvalidReceipt(f"field {key!r} is not valid text (a lone surrogate)")
     return value
 
 

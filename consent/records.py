@@ -25,6 +25,7 @@ from .errors import (
     UnpublishedVersion,
     short,
 )
+from .jsonobjects import LONE_SURROGATE
 from .values import Text
 
 MAX_SUBJECT = 256
@@ -81,7 +82,6 @@ SubjectId = NewType("SubjectId", str)
 _REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 """Control characters (C0, DEL, C1), line and paragraph separators, bidi embeddings,
 overrides and isolates: they hide or disguise what a subject id shows."""
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def canonical_subject(subject: Any) -> SubjectId:
@@ -127,7 +127,7 @@ def new_subject(subject: Any) -> SubjectId:
 def check_unicode(text: str, field: str, error: type[Exception]) -> None:
     """Raise ``error`` naming ``field`` when ``text`` holds a lone surrogate (it cannot be
     stored as UTF-8: Python lets such strings in from JSON escapes and undecodable bytes)."""
-    surrogate = _SURROGATE.search(text)
+    surrogate = LONE_SURROGATE.search(text)
     if surrogate:
         raise error(f"{field} is not valid Unicode: a lone surrogate {surrogate.group()!r} at "
                     f"position {surrogate.start()}")
@@ -150,7 +150,7 @@ def evidence_json(evidence: Any) -> str | None:
     if text.count("{") + text.count("[") > MAX_DEPTH and _depth(evidence) > MAX_DEPTH:
         raise InvalidEvidence(f"evidence must be nested at most {MAX_DEPTH} levels deep (objects "
                               f"and arrays, the evidence itself the first)")
-    if not text.isascii() and _SURROGATE.search(text):
+    if not text.isascii() and LONE_SURROGATE.search(text):
         try:
             _check_texts(evidence, "evidence")
         except RecursionError:

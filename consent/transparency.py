@@ -16,7 +16,11 @@ written as JSON: ``{"old_size": m, "new_size": n, "proof": [base64 hashes]}``.
 from __future__ import annotations
 
 import base64
+import errno
 import json
+import os
+import stat
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +38,10 @@ KEYS = f"{FOLDER}/keys.json"
 VERSIONS = "versions.json"
 MAX_FILE_BYTES = 16 * 1024 * 1024
 TIMEOUT = 10.0
+"""Seconds a site's server may stay silent."""
+DOWNLOAD_TIME = 30.0
+"""Seconds a file of a site may take to download in all (a server that sends a byte now and
+then would keep a verifier waiting for ever)."""
 
 
 def checkpoint_path(size: int) -> str:
@@ -147,6 +155,20 @@ def write_transparency(site: str | Path, keys: PublicKeys, checkpoints: Iterable
     return written
 
 
+def read_file(path: str | Path, limit: int) -> bytes:
+    """At most ``limit`` bytes of the regular file ``path``; anything else (a FIFO, which would
+    wait for a writer for ever, a device, a folder) is an :class:`OSError` saying so."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO opens without a writer
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        os.set_blocking(descriptor, True)
+        with open(descriptor, "rb", closefd=False) as file:
+            return file.read(limit)
+    finally:
+        os.close(descriptor)
+
+
 class Site:
     """A published site, a folder or an http(s) URL, read for verification."""
 
@@ -167,8 +189,7 @@ class Site:
         if not self.is_url:
             path = Path(self.location) / relative
             try:
-                with path.open("rb") as file:
-                    data = file.read(MAX_FILE_BYTES + 1)
+                data = read_file(path, MAX_FILE_BYTES + 1)
             except OSError as error:
                 raise PublicationError(f"cannot read {path}: {error.strerror}") from None
         else:
@@ -176,9 +197,15 @@ class Site:
             import urllib.request
 
             url = self.location + relative
+            deadline = time.monotonic() + DOWNLOAD_TIME
             try:
                 with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
-                    data = response.read(MAX_FILE_BYTES + 1)
+                    data = b""
+                    while len(data) <= MAX_FILE_BYTES and (chunk := response.read1(65536)):
+                        data += chunk
+                        if time.monotonic() > deadline:
+                            raise PublicationError(f"cannot read {url}: it takes more than "
+                                                   f"{DOWNLOAD_TIME:.0f} s to download")
             except urllib.error.HTTPError as error:
                 raise PublicationError(f"cannot read {url}: HTTP {error.code}") from None
             except (urllib.error.URLError, OSError, ValueError) as error:

@@ -27,9 +27,10 @@ if TYPE_CHECKING:
 
 
 def _read(path: str, what: str) -> bytes:
+    from consent.transparency import MAX_FILE_BYTES, read_file
+
     try:
-        with open(path, "rb") as file:
-            return file.read(16 * 1024 * 1024)
+        return read_file(path, MAX_FILE_BYTES)
     except OSError as error:
         raise click.ClickException(f"cannot read the {what} {path}: {error.strerror}") from None
 
@@ -113,6 +114,11 @@ def verify_receipt(receipt_file: str, site: str | None, subject: str | None, out
                 f". This one points to {named[:200]!r} (its policyUrl): pass it if you know it "
                 f"is the company's own site" if named else ""))
     location = site
+    if subject is not None:
+        try:
+            subject.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8 on the command line
+            raise click.BadParameter("not valid UTF-8 text", param_hint="'--subject'") from None
     try:
         result = verify(signed, Site(location), subject=subject)
     except PublicationError as error:

@@ -110,6 +110,18 @@ def test_keys_and_origins_are_checked(key):
         open_checkpoint(forged, [key.verifier, other.verifier])
 
 
+def test_a_signed_time_after_the_year_9999_is_refused(key):
+    """The signature verified, then reading its time raised ValueError (OSError past 2^62)."""
+    text = checkpoint().text()
+    for seconds in (253402300800, 2 ** 62):
+        signature = seconds.to_bytes(8, "big") + key.sign(b"cosignature/v1\ntime %d\n%s"
+                                                          % (seconds, text.encode()))
+        line = base64.b64encode(key.verifier.key_id.to_bytes(4, "big") + signature).decode()
+        note = f"{text}\n\u2014 {ORIGIN} {line}\n"
+        with pytest.raises(InvalidNote, match=f"the signed time {seconds} is after the year 9999"):
+            open_checkpoint(note, [key.verifier])
+
+
 @pytest.mark.parametrize("data, message", [
     (b"\xff\xfe", "not UTF-8"),
     ("a\r\nb\n\n\u2014 k AAAAAAA=\n", "carriage return"),
@@ -121,6 +133,7 @@ def test_keys_and_origins_are_checked(key):
     ("text\n\n\u2014 k AAAA\n", "too short"),
     ("text\n\n" + "\u2014 k AAAAAAA=\n" * 101, "more than 100 signatures"),
     ("x" * 70000 + "\n\n\u2014 k AAAAAAA=\n", "larger than"),
+    ("o\ud800\n\n\u2014 k AAAAAAA=\n", "not valid text \\(a lone surrogate\\)"),
 ])
 def test_malformed_notes_are_refused_with_the_reason(data, message):
     with pytest.raises(InvalidNote, match=message):

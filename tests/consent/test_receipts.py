@@ -8,13 +8,14 @@ import functools
 import http.server
 import json
 import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from support.transparency import BASE_URL, ORIGIN, World
 
-from consent import InvalidNote, InvalidProof, InvalidReceipt, PublicationError
+from consent import InvalidNote, InvalidProof, InvalidReceipt, PublicationError, transparency
 from consent.note import Checkpoint, Note, SigningKey, sign_checkpoint
 from consent.receipt_checks import site_of, verify_receipt
 from consent.receipts import SignedReceipt, commitment, sign_receipt
@@ -164,6 +165,8 @@ def test_the_version_and_its_sha256_must_be_listed_on_the_site(world):
         assert "has sha256 000" in verify(world, signed).problem
     (world.site / "versions.json").write_text(json.dumps({"documents": []}))
     assert verify(world, signed).problem.startswith("version: versions.json of")
+    (world.site / "versions.json").write_text(json.dumps({"documents": [{"slug": "terms", "versions": 5}]}))
+    assert verify(world, signed).problem.startswith("version: versions.json of")  # was a TypeError
     (world.site / "versions.json").write_text("{not json")
     assert "versions.json" in verify(world, signed).problem and "not JSON" in verify(world, signed).problem
 
@@ -178,6 +181,32 @@ def served(world):
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
+
+
+def test_a_site_that_sends_a_file_slowly_is_given_up_on(world, monkeypatch):
+    """A byte now and then kept the verifier waiting for ever (the timeout is per read)."""
+    monkeypatch.setattr(transparency, "DOWNLOAD_TIME", 1.0)
+
+    class Drip(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            for _ in range(40):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.1)
+
+        def log_message(self, *args):
+            pass
+
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Drip) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        started = time.monotonic()
+        problem = verify_receipt(world.receipt(1), Site(f"http://127.0.0.1:{server.server_address[1]}/")
+                                 ).problem
+        assert problem.endswith("keys.json: it takes more than 1 s to download"), problem
+        assert time.monotonic() - started < 3
+        server.shutdown()
 
 
 def test_a_receipt_verifies_against_the_site_over_http(world, served):
@@ -207,6 +236,9 @@ def test_a_receipt_verifies_against_the_site_over_http(world, served):
     (lambda d: d["signature"].update(value="AAAA"), "'signature.value' must be 64 bytes"),
     (lambda d: d["proof"].update(inclusion=["AAAA"]), r"'proof.inclusion\[0\]' must be 32 bytes"),
     (lambda d: d.update(subjectSalt=7), "'subjectSalt' must be 16 bytes"),
+    # a JSON escape of a lone surrogate: canonical JSON raised CanonicalizationError, a traceback
+    (lambda d: d.update(document="\ud800"), "'document' is not valid text \\(a lone surrogate\\)"),
+    (lambda d: d["proof"].update(checkpoint="o\n1\n\ud800\n"), "not valid text \\(a lone surrogate"),
 ])
 def test_malformed_receipts_are_refused_with_the_field(world, change, message):
     data = json.loads(world.receipt(0).to_json())

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -98,6 +99,32 @@ def test_receipt_verify_takes_the_site_from_the_verifier_never_from_the_receipt(
         server.shutdown()
     result = invoke("receipt", "verify", path, "--site", world.site)  # the company's own site
     assert result.exit_code == 1 and "does not publish\nNOT verified." in result.output, result.output
+
+
+def test_receipt_verify_reads_only_regular_files(world, tmp_path):
+    """A FIFO made it wait for a writer for ever, as a receipt or as a file of the site."""
+    fifo = tmp_path / "receipt.json"
+    os.mkfifo(fifo)
+    result = invoke("receipt", "verify", fifo, "--site", world.site)
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot read the receipt {fifo}: not a regular file\n"
+    path = tmp_path / "real.json"
+    path.write_text(world.receipt(2).to_json())
+    (world.site / "transparency" / "keys.json").unlink()
+    os.mkfifo(world.site / "transparency" / "keys.json")
+    result = invoke("receipt", "verify", path, "--site", world.site)
+    assert result.exit_code == 1
+    assert f"FAIL  keys: cannot read {world.site / 'transparency' / 'keys.json'}: not a regular file" \
+        in result.output
+
+
+def test_a_subject_that_is_not_utf_8_is_refused(world, tmp_path):
+    """Bytes that are not UTF-8 on the command line reach Python as lone surrogates:
+    UnicodeEncodeError, a traceback."""
+    path = tmp_path / "receipt.json"
+    path.write_text(world.receipt(2).to_json())
+    result = invoke("receipt", "verify", path, "--site", world.site, "--subject", "user\udcff")
+    assert result.exit_code == 2 and "Invalid value for '--subject': not valid UTF-8 text" in result.output
 
 
 def test_receipt_verify_runs_as_a_real_process(world, tmp_path):

@@ -27,7 +27,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidNote, SigningKeyError
+from .errors import DuplicateKey, InvalidNote, SigningKeyError
+from .jsonobjects import unique_keys
 from .note import SigningKey, VerifierKey, check_name, seconds_of
 
 MAX_RECORD_BYTES = 1024 * 1024
@@ -92,7 +93,9 @@ class PublicKeys:
         if len(data) > MAX_RECORD_BYTES:
             raise SigningKeyError(f"{source} is larger than {MAX_RECORD_BYTES} bytes")
         try:
-            record = json.loads(data)
+            record = json.loads(data, object_pairs_hook=unique_keys)
+        except DuplicateKey as error:  # which of its values is meant is a guess
+            raise SigningKeyError(f"{source} is not valid: {error}") from None
         except (ValueError, RecursionError) as error:
             raise SigningKeyError(f"{source} is not JSON: {error}") from None
         if not isinstance(record, dict) or set(record) != {"origin", "keys"} \

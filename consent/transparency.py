@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import InvalidNote, InvalidProof, PublicationError, SigningKeyError
+from .errors import DuplicateKey, InvalidNote, InvalidProof, PublicationError, SigningKeyError
+from .jsonobjects import unique_keys
 from .merkle import verify_consistency
 from .note import SignedCheckpoint, open_checkpoint
 from .signing import PublicKeys, format_time
@@ -223,7 +224,9 @@ class Site:
     def versions(self) -> dict[str, Any]:
         data = self.read(VERSIONS)
         try:
-            versions = json.loads(data)
+            versions = json.loads(data, object_pairs_hook=unique_keys)
+        except DuplicateKey as error:  # which of its values is meant is a guess
+            raise PublicationError(f"{VERSIONS} of {self} is not valid: {error}") from None
         except (ValueError, RecursionError) as error:
             raise PublicationError(f"{VERSIONS} of {self} is not JSON: {error}") from None
         if not isinstance(versions, dict) or not isinstance(versions.get("documents"), list):

@@ -35,6 +35,14 @@ def _read(path: str, what: str) -> bytes:
         raise click.ClickException(f"cannot read the {what} {path}: {error.strerror}") from None
 
 
+def _shown(line: str) -> str:
+    """``line`` with its unprintable characters escaped (``\\n``, ``\\x1b``, ``\\u202e``): a
+    receipt's text, unsigned until checked, must not draw lines of its own ("ok ...
+    Verified.") or recolour the terminal."""
+    return line if line.isprintable() else "".join(
+        c if c.isprintable() else repr(c)[1:-1] for c in line)
+
+
 key_option = click.option(
     "--key", "key_file", type=click.Path(dir_okay=False), default=None,
     help="The private key file. Defaults to $TERMSLEDGER_SIGNING_KEY, else [receipts] "
@@ -127,12 +135,12 @@ def verify_receipt(receipt_file: str, site: str | None, subject: str | None, out
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
         r = signed.receipt
-        click.echo(f"Receipt {r.id}: {r.action} {r.document} version {r.version}, checked "
-                   f"against {location}")
+        click.echo(_shown(f"Receipt {r.id}: {r.action} {r.document} version {r.version}, "
+                          f"checked against {location}"))
         for check in result.checks:
-            click.echo(f"  ok    {check}")
+            click.echo(_shown(f"  ok    {check}"))
         if result.problem:
-            click.echo(f"  FAIL  {result.problem}")
+            click.echo(_shown(f"  FAIL  {result.problem}"))
         click.echo("Verified." if result.ok else "NOT verified.")
     sys.exit(0 if result.ok else 1)
 

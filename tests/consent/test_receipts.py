@@ -167,6 +167,10 @@ def test_the_version_and_its_sha256_must_be_listed_on_the_site(world):
     assert verify(world, signed).problem.startswith("version: versions.json of")
     (world.site / "versions.json").write_text(json.dumps({"documents": [{"slug": "terms", "versions": 5}]}))
     assert verify(world, signed).problem.startswith("version: versions.json of")  # was a TypeError
+    duplicated = json.dumps(versions).replace('"slug": ', '"slug": "terms", "slug": ', 1)
+    (world.site / "versions.json").write_text(duplicated)  # the last one was believed
+    assert verify(world, signed).problem == (f"version: versions.json of {world.site} is not valid: "
+                                             "duplicate key 'slug'")
     (world.site / "versions.json").write_text("{not json")
     assert "versions.json" in verify(world, signed).problem and "not JSON" in verify(world, signed).problem
 

@@ -97,6 +97,7 @@ def test_rotation_needs_no_old_private_key(tmp_path):
     (b"{", "is not JSON"),
     (b"[" * 100_000, "is not JSON"),
     (b"[]", "must be an object with 'origin' and a list 'keys'"),
+    (b'{"origin": "o", "origin": "p", "keys": []}', "is not valid: duplicate key 'origin'"),
     (b'{"origin": "a b", "keys": []}', "origin 'a b' must be non-empty text"),
     (b'{"origin": "o", "keys": [{"vkey": "x"}]}', "key 1 must have exactly"),
     (b'{"origin": "o", "keys": [{"key_id": "0", "vkey": "x", "not_before": "", "not_after": null}]}',

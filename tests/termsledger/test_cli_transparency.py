@@ -101,6 +101,19 @@ def test_receipt_verify_takes_the_site_from_the_verifier_never_from_the_receipt(
     assert result.exit_code == 1 and "does not publish\nNOT verified." in result.output, result.output
 
 
+def test_a_receipts_text_cannot_draw_lines_of_its_own(world, tmp_path):
+    """An id holding line breaks printed a fake 'ok ... Verified.' above the real checks."""
+    data = json.loads(world.receipt(2).to_json())
+    data["consentReceiptID"] = "x\n  ok    all good\nVerified.\x1b[32m"
+    path = tmp_path / "receipt.json"
+    path.write_text(json.dumps(data))
+    result = invoke("receipt", "verify", path, "--site", world.site)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Receipt x\\n  ok    all good\\nVerified.\\x1b[32m: accepted terms")
+    assert [line.split()[0] for line in lines[1:]] == ["ok", "FAIL", "NOT"]
+
+
 def test_receipt_verify_reads_only_regular_files(world, tmp_path):
     """A FIFO made it wait for a writer for ever, as a receipt or as a file of the site."""
     fifo = tmp_path / "receipt.json"

@@ -201,12 +201,13 @@ class Site:
             deadline = time.monotonic() + DOWNLOAD_TIME
             try:
                 with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
-                    data = b""
-                    while len(data) <= MAX_FILE_BYTES and (chunk := response.read1(65536)):
-                        data += chunk
+                    received = bytearray()
+                    while len(received) <= MAX_FILE_BYTES and (chunk := response.read1(65536)):
+                        received += chunk
                         if time.monotonic() > deadline:
                             raise PublicationError(f"cannot read {url}: it takes more than "
                                                    f"{DOWNLOAD_TIME:.0f} s to download")
+                    data = bytes(received)
             except urllib.error.HTTPError as error:
                 raise PublicationError(f"cannot read {url}: HTTP {error.code}") from None
             except (urllib.error.URLError, OSError, ValueError) as error:

@@ -121,14 +121,13 @@ def verify_receipt(receipt_file: str, site: str | None, subject: str | None, out
             "the site that publishes its keys" + (
                 f". This one points to {named[:200]!r} (its policyUrl): pass it if you know it "
                 f"is the company's own site" if named else ""))
-    location = site
     if subject is not None:
         try:
             subject.encode("utf-8")
         except UnicodeEncodeError:  # bytes that are not UTF-8 on the command line
             raise click.BadParameter("not valid UTF-8 text", param_hint="'--subject'") from None
     try:
-        result = verify(signed, Site(location), subject=subject)
+        result = verify(signed, Site(site), subject=subject)
     except PublicationError as error:
         raise click.ClickException(str(error)) from None
     if output_format == "json":
@@ -136,7 +135,7 @@ def verify_receipt(receipt_file: str, site: str | None, subject: str | None, out
     else:
         r = signed.receipt
         click.echo(_shown(f"Receipt {r.id}: {r.action} {r.document} version {r.version}, "
-                          f"checked against {location}"))
+                          f"checked against {site}"))
         for check in result.checks:
             click.echo(_shown(f"  ok    {check}"))
         if result.problem:

@@ -74,7 +74,7 @@ if TYPE_CHECKING:
         UnpublishedVersion,
     )
     from .issuer import ReceiptSettings
-    from .jsonobjects import unique_keys
+    from .jsonobjects import json_problem, unique_keys
     from .keys import SCOPES, ApiKey, Keys
     from .ledger import Ledger
     from .outbox import EVENT_TYPES
@@ -123,6 +123,7 @@ _MODULES = {**dict.fromkeys(_ERRORS, ".errors"), **dict.fromkeys(_VALUES, ".valu
             "Action": ".actions", "State": ".actions", "ApiKey": ".keys", "Keys": ".keys",
             "SCOPES": ".keys", "Ledger": ".ledger", "ReceiptSettings": ".issuer",
             "SubjectId": ".records", "canonical_subject": ".records", "unique_keys": ".jsonobjects",
+            "json_problem": ".jsonobjects",
             "check_ledger": ".sqlite", "DeliverySettings": ".delivery", "EVENT_TYPES": ".outbox",
             "Webhooks": ".webhooks"}
 
@@ -141,7 +142,7 @@ __all__ = ["Action", "ApiKey", "BadLine", "CatalogDocument", "CatalogVersion", "
            "UnknownCheckpoint", "UnknownReceipt", "UnknownSubject", "UnknownWebhook",
            "UnpublishedDocument", "UnpublishedVersion", "Verification", "VersionText", "Webhook",
            "WebhookFailure", "WebhookStatus", "Webhooks", "WorklistPage", "canonical_subject",
-           "check_ledger", "unique_keys"]
+           "check_ledger", "json_problem", "unique_keys"]
 
 
 def __getattr__(name: str) -> Any:

@@ -3,7 +3,9 @@ is text that is not valid Unicode."""
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from typing import Any
 
 from .errors import DuplicateKey
@@ -24,3 +26,17 @@ def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
                 raise DuplicateKey(key)
             seen.add(key)
     return data
+
+
+def json_problem(error: ValueError | RecursionError) -> str:
+    """What :func:`json.loads` refused, in plain words: its own message for malformed JSON,
+    else (Python's words) the bytes that are not UTF-8, the nesting, the long number."""
+    if isinstance(error, json.JSONDecodeError):
+        return str(error)
+    if isinstance(error, UnicodeDecodeError):
+        return f"not UTF-8 text (byte {error.start})"
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    if "integer string conversion" in str(error):  # Python's limit on a number's digits
+        return f"a number has more than {sys.get_int_max_str_digits()} digits"
+    return str(error)

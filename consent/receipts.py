@@ -47,7 +47,7 @@ from typing import Any
 import rfc8785
 
 from .errors import DuplicateKey, InvalidReceipt
-from .jsonobjects import LONE_SURROGATE, unique_keys
+from .jsonobjects import LONE_SURROGATE, json_problem, unique_keys
 from .note import SigningKey, seconds_of
 
 KANTARA_VERSION = "KI-CR-v1.1.0"
@@ -191,7 +191,7 @@ class SignedReceipt:
         except DuplicateKey as error:
             raise InvalidReceipt(f"field {error.key!r} appears twice") from None
         except (ValueError, RecursionError) as error:
-            raise InvalidReceipt(f"the receipt is not JSON: {error}") from None
+            raise InvalidReceipt(f"the receipt is not JSON: {json_problem(error)}") from None
         if not isinstance(document, dict):
             raise InvalidReceipt("the receipt must be a JSON object")
         unknown = set(document) - _CLAIMS - {"signature", "proof", "subjectSalt"}

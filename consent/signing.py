@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DuplicateKey, InvalidNote, SigningKeyError
-from .jsonobjects import unique_keys
+from .jsonobjects import json_problem, unique_keys
 from .note import SigningKey, VerifierKey, check_name, seconds_of
 
 MAX_RECORD_BYTES = 1024 * 1024
@@ -97,7 +97,7 @@ class PublicKeys:
         except DuplicateKey as error:  # which of its values is meant is a guess
             raise SigningKeyError(f"{source} is not valid: {error}") from None
         except (ValueError, RecursionError) as error:
-            raise SigningKeyError(f"{source} is not JSON: {error}") from None
+            raise SigningKeyError(f"{source} is not JSON: {json_problem(error)}") from None
         if not isinstance(record, dict) or set(record) != {"origin", "keys"} \
                 or not isinstance(record["keys"], list):
             raise SigningKeyError(f"{source} must be an object with 'origin' and a list 'keys'")

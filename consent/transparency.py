@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DuplicateKey, InvalidNote, InvalidProof, PublicationError, SigningKeyError
-from .jsonobjects import unique_keys
+from .jsonobjects import json_problem, unique_keys
 from .merkle import verify_consistency
 from .note import SignedCheckpoint, open_checkpoint
 from .signing import PublicKeys, format_time
@@ -78,9 +78,9 @@ class ConsistencyProof:
     def parse(cls, data: bytes | str) -> ConsistencyProof:
         """Read the JSON of a consistency proof strictly."""
         try:
-            proof = json.loads(data)
-        except (ValueError, RecursionError) as error:
-            raise InvalidProof(f"the consistency proof is not JSON: {error}") from None
+            proof = json.loads(data, object_pairs_hook=unique_keys)
+        except (ValueError, RecursionError) as error:  # a key given twice too
+            raise InvalidProof(f"the consistency proof is not JSON: {json_problem(error)}") from None
         if not isinstance(proof, dict) or set(proof) != {"old_size", "new_size", "proof"} \
                 or not isinstance(proof["proof"], list) or len(proof["proof"]) > 128 \
                 or not all(isinstance(proof[k], int) and not isinstance(proof[k], bool) and proof[k] >= 0
@@ -229,7 +229,7 @@ class Site:
         except DuplicateKey as error:  # which of its values is meant is a guess
             raise PublicationError(f"{VERSIONS} of {self} is not valid: {error}") from None
         except (ValueError, RecursionError) as error:
-            raise PublicationError(f"{VERSIONS} of {self} is not JSON: {error}") from None
+            raise PublicationError(f"{VERSIONS} of {self} is not JSON: {json_problem(error)}") from None
         if not isinstance(versions, dict) or not isinstance(versions.get("documents"), list):
             raise PublicationError(f"{VERSIONS} of {self} has no list of documents")
         return versions

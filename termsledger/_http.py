@@ -8,7 +8,6 @@ import inspect
 import json
 import logging
 import re
-import sys
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, cast
 from urllib.parse import unquote_to_bytes
@@ -320,13 +319,10 @@ def strict_json(body: bytes) -> Any:
     except consent.DuplicateKey as duplicate:
         raise _invalid(duplicate.key, "body", f"duplicate key {duplicate.key!r} in the JSON body"
                        ) from None
-    except RecursionError:
-        raise _invalid("body", "body", "not valid JSON (nested too deeply)") from None
     except json.JSONDecodeError:
         raise
-    except ValueError:  # an integer longer than Python converts
-        raise _invalid("body", "body", f"a number has more than {sys.get_int_max_str_digits()} "
-                       "digits") from None
+    except (ValueError, RecursionError) as error:  # nested too deeply, a number too long
+        raise _invalid("body", "body", consent.json_problem(error)) from None
     if _SURROGATE_ESCAPE.search(text):
         try:
             where = _lone_surrogate(data, "")

@@ -6,7 +6,6 @@ Every command prints JSON and is a thin layer over :class:`consent.Ledger`.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -22,6 +21,7 @@ from consent import (
     InvalidImport,
     Ledger,
     ReceiptSettings,
+    json_problem,
     unique_keys,
 )
 
@@ -171,13 +171,8 @@ def record(subject: str, document: str, version: str | None, action: str, channe
         given = json.loads(evidence, object_pairs_hook=unique_keys) if evidence is not None else None
     except DuplicateKey as error:
         raise click.ClickException(f"--evidence is not valid: {error}") from None
-    except json.JSONDecodeError as error:
-        raise click.ClickException(f"--evidence is not valid JSON: {error}") from None
-    except RecursionError:
-        raise click.ClickException("--evidence is not valid JSON: nested too deeply") from None
-    except ValueError:  # an integer longer than Python converts
-        raise click.ClickException(f"--evidence is not valid JSON: a number has more than "
-                                   f"{sys.get_int_max_str_digits()} digits") from None
+    except (ValueError, RecursionError) as error:
+        raise click.ClickException(f"--evidence is not valid JSON: {json_problem(error)}") from None
     receipts, _ = receipt_settings(load_config(None), key_file)
     with open_ledger(ledger_path, receipts=receipts) as ledger:
         events = ledger.record(subject, document, action, version, channel=channel,

@@ -260,8 +260,12 @@ def test_receipt_json_itself_is_checked():
         SignedReceipt.parse('{"action": "accepted", "action": "withdrawn"}')
     with pytest.raises(InvalidReceipt, match="larger than"):
         SignedReceipt.parse(" " * (1024 * 1024 + 1))
-    with pytest.raises(InvalidReceipt, match="not JSON"):
+    with pytest.raises(InvalidReceipt, match="not JSON: nested too deeply$"):
         SignedReceipt.parse("[" * 100_000)
+    with pytest.raises(InvalidReceipt, match="not JSON: a number has more than 4300 digits$"):
+        SignedReceipt.parse('{"issued": ' + "9" * 5000 + "}")  # Python's words, with its advice
+    with pytest.raises(InvalidProof, match="not JSON: duplicate key 'old_size'$"):
+        ConsistencyProof.parse('{"old_size": 1, "old_size": 2, "new_size": 3, "proof": []}')
 
 
 def test_published_layout_keeps_one_checkpoint_per_size_and_refuses_forks(world):

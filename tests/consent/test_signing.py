@@ -95,7 +95,9 @@ def test_rotation_needs_no_old_private_key(tmp_path):
 
 @pytest.mark.parametrize("data, message", [
     (b"{", "is not JSON"),
-    (b"[" * 100_000, "is not JSON"),
+    (b"[" * 100_000, "is not JSON: nested too deeply$"),
+    (b'{"origin": ' + b"9" * 5000 + b"}", "is not JSON: a number has more than 4300 digits$"),
+    (b'{"origin": "\xff"}', r"is not JSON: not UTF-8 text \(byte 12\)$"),
     (b"[]", "must be an object with 'origin' and a list 'keys'"),
     (b'{"origin": "o", "origin": "p", "keys": []}', "is not valid: duplicate key 'origin'"),
     (b'{"origin": "a b", "keys": []}', "origin 'a b' must be non-empty text"),

@@ -76,9 +76,9 @@ def _listenable(host: str, port: int) -> None:
         except socket.gaierror as error:
             raise click.BadParameter(f"{host!r} is neither an address nor a name that resolves "
                                      f"({error.strerror})", param_hint="'--host'") from None
-        except (OSError, OverflowError) as error:
-            reason = error.strerror if isinstance(error, OSError) else str(error)
-            raise click.ClickException(f"cannot listen on {host} port {port}: {reason}") from None
+        except OSError as error:
+            raise click.ClickException(f"cannot listen on {host} port {port}: {error.strerror}"
+                                       ) from None
 
 
 @click.command()

@@ -125,7 +125,7 @@ async def render_error(request: Request, error: Exception) -> Response:
     "fields"}}``, ``fields`` empty unless the error is about fields of the request."""
     if isinstance(error, RequestValidationError) and any(e["loc"] == ("body",) for e in error.errors()):
         kind = request.headers.get("content-type")
-        if kind is None or "json" not in kind.lower():  # FastAPI read the body as bytes
+        if kind is None or not _is_json(request):  # FastAPI read the body as bytes
             error = _invalid("body", "body", "send JSON, with the header Content-Type: "
                              "application/json (" + (f"not {kind[:80]!r})" if kind else "it has none)"))
     fields = _blamed(request, error)

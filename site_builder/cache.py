@@ -65,7 +65,7 @@ FRAGMENTS = "fragments.sqlite"
 KEPT = "kept:"
 """The start of the keys of a :class:`terms.Memo`'s values among the fragments (see :func:`kept_prefix`)."""
 PACKAGE = Path(__file__).parent
-LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "nh3", "rapidfuzz", "numpy")
+LIBRARIES = ("jinja2", "markdown_it", "mdit_py_plugins", "nh3", "rapidfuzz")
 """The modules of the libraries that render a site: upgrading any changes the fingerprint."""
 
 

@@ -35,7 +35,8 @@ from html import escape, unescape
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel, Opcodes
-from rapidfuzz.process import cdist
+
+from terms import ratios
 
 _TOKEN = re.compile(r"\w+|\s+|[^\w\s]")
 _MARKUP = re.compile(r'<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[^\s"=<>/]+(?:="[^"]*")?)*)\s*/?>|([^<]+)')
@@ -291,13 +292,11 @@ def _likeliest(a: _Fragment, b: _Fragment, xs: list[_Element], ys: list[_Element
     kind, most alike in all: cells and rows always, other blocks when at least a third alike."""
     if not xs or not ys:
         return []
-    if len(xs) == len(ys) == 1:  # one for one, the common case: as below, without cdist's set-up
-        from numpy import float32  # what cdist gives
-
+    if len(xs) == len(ys) == 1:  # one for one, the common case: as below, in one step
         x, y = xs[0], ys[0]
-        paired = x.tag == y.tag and (x.tag in _CELLS or float32(fuzz.ratio(
-            " ".join(a.keys[x.first:x.end]), " ".join(b.keys[y.first:y.end]))) >= 33)
-        return [(0, 0)] if paired else []
+        alike_enough = x.tag == y.tag and (x.tag in _CELLS or fuzz.ratio(
+            " ".join(a.keys[x.first:x.end]), " ".join(b.keys[y.first:y.end])) >= 33)
+        return [(0, 0)] if alike_enough else []
     if len(xs) * len(ys) > 2500:  # too many to weigh: same kinds in order
         found, j = [], 0
         for i, x in enumerate(xs):
@@ -306,8 +305,8 @@ def _likeliest(a: _Fragment, b: _Fragment, xs: list[_Element], ys: list[_Element
                 found.append((i, j))
                 j += 1
         return found
-    alike = cdist([" ".join(a.keys[x.first:x.end]) for x in xs],
-                  [" ".join(b.keys[y.first:y.end]) for y in ys], scorer=fuzz.ratio, workers=1)
+    texts = [" ".join(b.keys[y.first:y.end]) for y in ys]
+    alike = [ratios(" ".join(a.keys[x.first:x.end]), texts) for x in xs]
     best = [[0.0] * (len(ys) + 1) for _ in range(len(xs) + 1)]
     for i, x in enumerate(xs):
         for j, y in enumerate(ys):

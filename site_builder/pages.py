@@ -111,8 +111,8 @@ def prepare(languages: list[Pages], processes: int | None = None,
                     tasks.append(task)
             work.append(tasks)
     if any(isinstance(task, Comparison) for tasks in work for task in tasks):
-        for module in ("terms.changes", "terms.materiality", "numpy"):  # the change engine and what it
-            import_module(module)  # imports as it runs (numpy: pairing), once here rather than in each worker
+        for module in ("terms.changes", "terms.materiality"):  # the change engine, imported as it runs:
+            import_module(module)  # once here rather than in each worker
         for pages in languages:
             pages.redlines.read_found()
     # One comparison or body takes longer than starting a worker, which does it during ``meanwhile``.

@@ -5,7 +5,7 @@
 >>> content.in_force("terms").id  # doctest: +SKIP
 '2026-06-01'
 
-Importing ``terms`` stays quick: the change engine imports rapidfuzz, numpy and the
+Importing ``terms`` stays quick: the change engine imports rapidfuzz and the
 materiality analysis (:mod:`terms.materiality`, with its watch list ``DEFAULT_WATCH``) in the
 functions that compare texts, not when its modules load.
 """
@@ -38,7 +38,7 @@ from .sections import Section, plain, split
 from .source import FRONT_MATTER_KEYS, SLUG, not_a_date
 from .text import content_sha256, normalize
 from .verdicts import Assessment, assess_versions
-from .words import WordOp
+from .words import WordOp, ratios
 
 __all__ = [
     # content: loading, the model, checking
@@ -47,7 +47,7 @@ __all__ = [
     "version_named", "in_force_on", "announced_on", "utc_date", "not_a_date", "content_sha256", "normalize",
     "TermsError", "ContentError", "UnknownDocument", "UnknownVersion",
     # the change engine
-    "compare", "Change", "SectionChange", "WordOp", "analysis_version", "Memo",
+    "compare", "Change", "SectionChange", "WordOp", "ratios", "analysis_version", "Memo",
     "assess_versions", "Assessment", "render_markdown",
     # Markdown: the shared parser, sections, headings and links
     "parser", "split", "plain", "Section", "headings", "Heading", "inline_text", "link_target",

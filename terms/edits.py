@@ -13,7 +13,7 @@ from functools import lru_cache
 from . import clauses
 from .pairing import ALL_PAIRS, ALL_PAIRS_ELEMENTS, near
 from .prose import Sentence
-from .words import align, similarity
+from .words import align, ratios, similarity
 
 Edit = tuple[list[Sentence], list[Sentence]]
 """Old sentences and the new ones they became."""
@@ -58,19 +58,14 @@ def unmatched(old: list[Sentence], new: list[Sentence]) -> tuple[list[Sentence],
 def group(old: list[Sentence], new: list[Sentence]) -> tuple[list[Edit], list[Sentence], list[Sentence]]:
     """Group the sentences left on each side into edits (old sentences and the new ones they
     became, read in order word by word; then those moved and edited), and those left over."""
-    import numpy as np  # here: importing terms stays quick
-
     old_words = [w for s in old for w in s.words]
-    old_of = np.repeat(np.arange(len(old)), [len(s.words) for s in old])
-    new_of = np.repeat(np.arange(len(new)), [len(s.words) for s in new])
-    content = np.array([w not in COMMON and not w.isdigit() for w in old_words], dtype=bool)
-    kept = [(i1, i2, j1) for tag, i1, i2, j1, _ in align(old_words, [w for s in new for w in s.words])
-            if tag == "equal"]
-    at_old = np.concatenate([np.arange(i1, i2) for i1, i2, _ in kept]) if kept else np.zeros(0, dtype=int)
-    at_new = np.concatenate([np.arange(j1, j1 + i2 - i1) for i1, i2, j1 in kept]) if kept else at_old
-    at_old, at_new = at_old[content[at_old]], at_new[content[at_old]]
-    pairs, counts = np.unique(old_of[at_old] * (len(new) + 1) + new_of[at_new], return_counts=True)
-    shared = {divmod(int(p), len(new) + 1): int(c) for p, c in zip(pairs, counts, strict=True)}
+    old_of = [n for n, s in enumerate(old) for _ in s.words]
+    new_of = [n for n, s in enumerate(new) for _ in s.words]
+    shared: Counter[tuple[int, int]] = Counter()  # content words kept, by pair of sentences
+    for tag, i1, i2, j1, _ in align(old_words, [w for s in new for w in s.words]):
+        if tag == "equal":
+            shared.update((old_of[i], new_of[i - i1 + j1]) for i in range(i1, i2)
+                          if old_words[i] not in COMMON and not old_words[i].isdigit())
     group = list(range(len(old) + len(new)))
 
     def root(n: int) -> int:
@@ -79,7 +74,7 @@ def group(old: list[Sentence], new: list[Sentence]) -> tuple[list[Edit], list[Se
             n = group[n]
         return n
 
-    for (i, j), count in shared.items():
+    for (i, j), count in sorted(shared.items()):
         if count >= _LINKED * min(_content_count(old[i]), _content_count(new[j])):
             group[root(i)] = root(len(old) + j)
     members: dict[int, tuple[list[Sentence], list[Sentence]]] = {}
@@ -94,19 +89,15 @@ def group(old: list[Sentence], new: list[Sentence]) -> tuple[list[Edit], list[Se
 
 def _moved(old: list[Sentence], new: list[Sentence]) -> tuple[list[Edit], list[Sentence], list[Sentence]]:
     """Pair sentences moved and edited (rapidfuzz ``ratio``), most similar first."""
-    import numpy as np  # here: importing terms stays quick
-    from rapidfuzz import fuzz, process
-
     if not old or not new:
         return [], old, new
     if (len(old) * len(new) > ALL_PAIRS
             or sum(len(s.text) for s in old) * sum(len(s.text) for s in new) > ALL_PAIRS_ELEMENTS):
         scored = [(_similarity(old[i], new[j]), i, j) for i, j in near(len(old), len(new))]
     else:
-        matrix = process.cdist([s.text for s in old], [s.text for s in new], scorer=fuzz.ratio,
-                               score_cutoff=_SENTENCE_CUTOFF)
-        rows, cols = np.nonzero(matrix >= _SENTENCE_CUTOFF)
-        scored = [(float(matrix[i, j]), int(i), int(j)) for i, j in zip(rows, cols, strict=True)]
+        texts = [s.text for s in new]
+        scored = [(score, i, j) for i, s in enumerate(old)
+                  for j, score in enumerate(ratios(s.text, texts, cutoff=_SENTENCE_CUTOFF)) if score]
     pairs: dict[int, int] = {}
     taken: set[int] = set()
     for score, i, j in sorted(scored, reverse=True):

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from .markdown import heading_slug
 from .sections import Section
-from .words import similarity
+from .words import ratios, similarity
 
 PAIR_CUTOFF = 50.0
 """Least combined similarity (0-100) of title and body for two sections to pair."""
@@ -74,8 +74,7 @@ def _scores(old: list[Section], new: list[Section]) -> dict[tuple[int, int], flo
     reaches :data:`PAIR_CUTOFF`. All pairs are scored when that is quick (those not scored
     lately, see :data:`_SCORED`); otherwise the pairs :func:`near` each other and those of the
     same title, so that the work stays proportional to the text's length."""
-    import numpy as np  # here: importing terms stays quick
-    from rapidfuzz import fuzz, process
+    from rapidfuzz import fuzz  # here: importing terms stays quick
 
     old_words, new_words = [_words(s) for s in old], [_words(s) for s in new]
     old_titles, new_titles = [_title(s) for s in old], [_title(s) for s in new]
@@ -106,20 +105,18 @@ def _scores(old: list[Section], new: list[Section]) -> dict[tuple[int, int], flo
         _scored = 0
     wanted = set(news)
     rows = [row for row, a in enumerate(olds) if not _SCORED.get(a, {}).keys() >= wanted]
-    if rows:  # scored each pair alone, as though all were scored at once
-        titles = process.cdist([old_titles[r] for r in rows], new_titles, scorer=fuzz.ratio)
-        bodies = process.cdist([old_words[r] for r in rows], new_words, scorer=fuzz.ratio,
-                               score_cutoff=PAIR_CUTOFF - 100 * _TITLE_WEIGHT)
-        blank = np.array([not old[r].body.strip() for r in rows])[:, None] & np.array(
-            [not s.body.strip() for s in new])[None, :]
-        scores = np.where(blank, titles, _TITLE_WEIGHT * titles + (1 - _TITLE_WEIGHT) * bodies)
-        scores = np.where(titles >= _SAME_TITLE, np.maximum(scores, PAIR_CUTOFF), scores)
-        for row, row_scores in zip(rows, scores.tolist(), strict=True):
-            known = _SCORED.setdefault(olds[row], {})
-            _scored -= len(known)
-            known.update((b, score if score >= PAIR_CUTOFF else None)
-                         for b, score in zip(news, row_scores, strict=True))
-            _scored += len(known)
+    blank = [not s.body.strip() for s in new]
+    for row in rows:  # scored each pair alone, as though all were scored at once
+        titles = ratios(old_titles[row], new_titles)
+        bodies = ratios(old_words[row], new_words, cutoff=PAIR_CUTOFF - 100 * _TITLE_WEIGHT)
+        empty = not old[row].body.strip()
+        known = _SCORED.setdefault(olds[row], {})
+        _scored -= len(known)
+        for b, named, worded, no_body in zip(news, titles, bodies, blank, strict=True):
+            score = named if empty and no_body else _TITLE_WEIGHT * named + (1 - _TITLE_WEIGHT) * worded
+            score = max(score, PAIR_CUTOFF) if named >= _SAME_TITLE else score
+            known[b] = score if score >= PAIR_CUTOFF else None
+        _scored += len(known)
     return {(row, col): found for row, a in enumerate(olds)
             for col, found in enumerate(map(_SCORED[a].__getitem__, news)) if found is not None}
 

@@ -7,10 +7,6 @@ from bisect import bisect_left
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    import numpy as np
 
 _TOKEN = re.compile(r"\w+|\n|[^\S\n]+|[^\w\s]")
 """Words, line breaks, runs of other whitespace, and single other characters:
@@ -134,6 +130,23 @@ def align(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[tuple[str, int, 
     return _joined(ops)
 
 
+def ratios(text: Sequence[Hashable], others: Sequence[Sequence[Hashable]],
+           cutoff: float = 0.0) -> list[float]:
+    """rapidfuzz's ``fuzz.ratio`` of ``text`` (characters, or words) with each of ``others``
+    (0 where it is below ``cutoff``): a row of ``rapidfuzz.process.cdist``, without the numpy
+    it returns (importing numpy takes longer than comparing a version's sections).
+
+    >>> ratios("abcd", ["abcd", "abxd", "wxyz"], cutoff=50)
+    [100.0, 75.0, 0.0]
+    """
+    from rapidfuzz import fuzz, process  # here: importing terms stays quick
+
+    found = [0.0] * len(others)
+    for _, score, index in process.extract(text, others, scorer=fuzz.ratio, limit=None, score_cutoff=cutoff):
+        found[index] = score
+    return found
+
+
 def similarity(a: Sequence[Hashable], b: Sequence[Hashable]) -> float:
     """The share of elements that :func:`align` keeps, in [0, 1]: ``2 * kept / (len(a) + len(b))``
     (1.0 for two empty sequences).
@@ -167,28 +180,23 @@ def _cut(a: Sequence[Hashable], b: Sequence[Hashable], i1: int, i2: int, j1: int
 
 def _anchors(a: Sequence[Hashable], b: Sequence[Hashable], i1: int, i2: int, j1: int, j2: int,
              k: int) -> list[tuple[int, int]]:
-    """``(i, j)`` for each run of ``k`` elements found once in ``a[i1:i2]``, at ``i``, and once
-    in ``b[j1:j2]``, at ``j`` (compared by hash), in increasing ``i``."""
-    import numpy as np  # here: importing terms stays quick
+    """``(i, j)`` for runs of ``k`` elements found once in ``a[i1:i2]``, at ``i``, and once in
+    ``b[j1:j2]``, at ``j``, in increasing ``i``: every so many of them, about :data:`_ANCHORS`
+    (the stretches between them are aligned in turn, and fewer anchors take less time)."""
+    def once(seq: Sequence[Hashable], start: int, stop: int) -> dict[tuple[Hashable, ...], int]:
+        at: dict[tuple[Hashable, ...], int] = {}
+        repeated = set()
+        for i in range(start, stop - k + 1):
+            run = tuple(seq[i:i + k])
+            if at.setdefault(run, i) != i:
+                repeated.add(run)
+        for run in repeated:
+            del at[run]
+        return at
 
-    def runs(seq: Sequence[Hashable], start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        hashes = np.fromiter(map(hash, seq[start:stop]), dtype=np.int64, count=stop - start).view(np.uint64)
-        combined = np.zeros(stop - start - k + 1, dtype=np.uint64)
-        for t in range(k):
-            combined = combined * np.uint64(1_000_003) + hashes[t:stop - start - k + 1 + t]
-        values, first, counts = np.unique(combined, return_index=True, return_counts=True)
-        return values[counts == 1], first[counts == 1] + start
-
-    with np.errstate(over="ignore"):
-        values_a, at_a = runs(a, i1, i2)
-        values_b, at_b = runs(b, j1, j2)
-    common, in_a, in_b = np.intersect1d(values_a, values_b, assume_unique=True, return_indices=True)
-    # Cut at about _ANCHORS of them, chosen by their hash so that both sides choose alike:
-    # the stretches between them are aligned in turn, and fewer anchors take less time.
-    chosen = common % np.uint64(max(1, len(common) // _ANCHORS)) == 0
-    in_a, in_b = in_a[chosen], in_b[chosen]
-    order = np.argsort(at_a[in_a])
-    return list(zip(at_a[in_a][order].tolist(), at_b[in_b][order].tolist(), strict=True))
+    in_b = once(b, j1, j2)
+    common = sorted((i, in_b[run]) for run, i in once(a, i1, i2).items() if run in in_b)
+    return common[::max(1, len(common) // _ANCHORS)]
 
 
 def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:

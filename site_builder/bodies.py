@@ -3,7 +3,6 @@ under the version's content hash, the page and where its links go."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
@@ -12,7 +11,7 @@ from typing import Any
 from terms import Content, Version
 
 from . import links, urls
-from .cache import Fragments, key
+from .cache import Fragments, key, to_json
 from .links import Assets
 from .render import Body, TocEntry
 
@@ -47,7 +46,7 @@ class BodyRendering:
     pages: tuple[BodyPage, ...]
 
     def __call__(self) -> dict[str, str]:
-        return {entry: json.dumps(value, ensure_ascii=False) for entry, value in self.values().items()}
+        return {entry: to_json(value) for entry, value in self.values().items()}
 
     def values(self) -> dict[str, dict[str, Any]]:
         """Each page's fragment, by key."""

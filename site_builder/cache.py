@@ -331,6 +331,7 @@ class Fragments:
         self._file.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self._file)
         db.execute("PRAGMA synchronous = OFF")
+        db.execute("PRAGMA page_size = 65536")  # a new file: fragments of tens of KB, written twice as fast
         return db
 
 

@@ -147,6 +147,7 @@ class Pages:
         comparisons and renderings by fragment key."""
         requests: list[tuple[Version, str, date | None]] = []
         runs: list[list[Step]] = []
+        pairs: list[tuple[Version, Version, bool]] = []  # only a change to the next version is assessed
         for document in self.content.documents.values():
             versions = document.versions
             current = document.in_force(self.at)
@@ -156,13 +157,12 @@ class Pages:
             position = {id(v): n for n, v in enumerate(versions)}
             for old, new in diff_pairs(document, self.at):
                 if self._own(old, new):
-                    consecutive = position[id(new)] == position[id(old)] + 1
-                    step = position[id(new if consecutive or old is current else old)]
-                    steps[step].append((None, self.redlines.key(old, new)))
+                    next_one = position[id(new)] == position[id(old)] + 1
+                    step = position[id(new if next_one or old is current else old)]
+                    steps[step].append((None, self.redlines.key(old, new, next_one)))
+                    pairs.append((old, new, next_one))
             runs.append([step for version_steps in steps for step in version_steps])
-        comparisons = self.redlines.work(pair for document in self.content.documents.values()
-                                         for pair in diff_pairs(document, self.at) if self._own(*pair))
-        return runs, comparisons, self.bodies.work(requests)
+        return runs, self.redlines.work(pairs), self.bodies.work(requests)
 
     def _own(self, old: Version, new: Version) -> bool:
         """Whether the redline of ``old`` and ``new`` is this language's own: both texts in it
@@ -220,28 +220,32 @@ class Pages:
 
     def diff(self, document: Document, old: Version, new: Version) -> Page:
         """The redline from ``old`` to ``new``: this language's when both have a text in it,
-        else the site language's."""
+        else the site language's. Its verdict is that of each version from ``old`` to ``new``, as
+        the ledger decides whether users accept again: material if one of them is (the editor's
+        flag, else the analysis' verdict on the change from the version before it)."""
         versions = document.versions
         between = versions[versions.index(old) + 1:versions.index(new)]
-        flags = [v.material for v in (*between, new)]
+        steps = (*between, new)
+        flags = [v.material for v in steps]
         flag = True if True in flags else (False if all(f is False for f in flags) else None)
+        verdicts = self.verdicts(document)
         url = self.urls.diff_url(document.slug, old.id, new.id)
         own = self._own(old, new)
         shown_old, shown_new = (old, new) if own else self._sources(document, old, new)
         owner = self if own or self.source is None else self.source
         files = [owner.bodies.published(v) for v in (shown_old, shown_new)]
         targets = [self.bodies.targets(v.effective, v.language) for v in (shown_old, shown_new)]
-        entry = owner.redlines.key(shown_old, shown_new)
+        assess = not between  # see work()
+        entry = owner.redlines.key(shown_old, shown_new, assess)
         redline = Made(made_from=None if None in files else [entry, *files, *targets],
-                       make=lambda: self._resolved(self._redline(document, old, new), shown_old, shown_new,
-                                                   url))
-        analysis = Made(made_from=self._analysis_key(document, old, new),
-                        make=lambda: self._analysis(document, old, new).material)
+                       make=lambda: self._resolved(self._redline(document, old, new, assess), shown_old,
+                                                   shown_new, url))
         context = {
             "old": self._link(document, old), "new": self._link(document, new),
             "between": [self._link(document, v) for v in between],
-            "redline": redline, "flag": flag, "material": analysis if flag is None else flag,
-            "analysis": analysis,
+            "redline": redline, "flag": flag,
+            "material": any(material(v, verdicts[v.id]) for v in steps),
+            "analysis": any(verdicts[v.id] for v in steps),
             "redline_language": shown_new.language, "fallback": shown_new.language != self.language,
             "history_url": self.urls.history_url(document.slug),
             "document_url": self.urls.document_url(document.slug),
@@ -256,24 +260,13 @@ class Pages:
         own = self.source.content.document(document.slug)
         return tuple(own.version(v.id) for v in versions)
 
-    def _redline(self, document: Document, old: Version, new: Version) -> Redline:
-        """The redline these pages show from ``old`` to ``new``: theirs when both texts are in
-        this language, else the site language's."""
-        if self._own(old, new):
-            return self.redlines.between(old, new)
-        return self._analysis(document, old, new)
-
-    def _analysis_key(self, document: Document, old: Version, new: Version) -> str:
-        """The fragment key of :meth:`_analysis`' redline."""
-        if self.source is None:
-            return self.redlines.key(old, new)
-        return self.source.redlines.key(*self._sources(document, old, new))
-
-    def _analysis(self, document: Document, old: Version, new: Version) -> Redline:
-        """The redline whose analysis decides for ``old`` and ``new``: the site language's."""
-        if self.source is None:
-            return self.redlines.between(old, new)
-        return self.source.redlines.between(*self._sources(document, old, new))
+    def _redline(self, document: Document, old: Version, new: Version, assess: bool = True) -> Redline:
+        """The redline these pages show from ``old`` to ``new`` (see :meth:`Redlines.between`):
+        theirs when both texts are in this language, else the site language's."""
+        if self._own(old, new) or self.source is None:
+            return self.redlines.between(old, new, assess)
+        source_old, source_new = self._sources(document, old, new)
+        return self.source.redlines.between(source_old, source_new, assess)
 
     def generated(self, document: Document, version: Version) -> str | None:
         """The summary generated from the change from the version before ``version`` (``None``

@@ -271,25 +271,27 @@ class Redlines:
         self._assess = assess_change
         """False for the redlines of translations, whose verdict is their source's."""
         self._done: dict[str, Redline] = {}
-        self._keys: dict[tuple[str, str], str] = {}
+        self._keys: dict[tuple[str, str, bool], str] = {}
         self.found = memo()
         """What comparing found in sections and sentences, kept in the build cache."""
 
-    def work(self, pairs: Iterable[tuple[Version, Version]]) -> dict[str, Comparison]:
-        """The comparison of each of ``pairs``, by its fragment key."""
-        return {(entry := self.key(old, new)): Comparison(old=old, new=new, watch=self._watch,
-                                                          assess_change=self._assess, key=entry,
-                                                          found=self.found)
-                for old, new in pairs}
+    def work(self, pairs: Iterable[tuple[Version, Version, bool]]) -> dict[str, Comparison]:
+        """The comparison of each of ``pairs`` (``old``, ``new``, ``assess``, as for
+        :meth:`between`), by its fragment key."""
+        return {(entry := self.key(old, new, assess)): Comparison(
+                    old=old, new=new, watch=self._watch, assess_change=self._assess and assess, key=entry,
+                    found=self.found)
+                for old, new, assess in pairs}
 
-    def between(self, old: Version, new: Version) -> Redline:
-        """The redline from ``old`` to ``new``."""
-        entry = self.key(old, new)
+    def between(self, old: Version, new: Version, assess: bool = True) -> Redline:
+        """The redline from ``old`` to ``new``; with the analysis' verdict unless not ``assess``
+        (or these redlines never assess: translations')."""
+        entry = self.key(old, new, assess)
         if entry not in self._done:
             data = self._fragments.get(entry)
             if data is None:
                 self.read_found()
-                data = compare_pair(old, new, self._watch, self._assess, self.found).to_dict()
+                data = compare_pair(old, new, self._watch, self._assess and assess, self.found).to_dict()
                 self._fragments.put(entry, data)
                 for made, text in kept(self.found).items():
                     self._fragments.put_json(made, text)
@@ -300,9 +302,9 @@ class Redlines:
         """Read into :attr:`found` what comparing found in the builds before (once)."""
         self.found.kept = self._fragments.kind(kept_prefix())
 
-    def key(self, old: Version, new: Version) -> str:
-        """The fragment key of the redline from ``old`` to ``new``."""
-        pair = (old.content_sha256, new.content_sha256)
+    def key(self, old: Version, new: Version, assess: bool = True) -> str:
+        """The fragment key of the redline from ``old`` to ``new`` (see :meth:`between`)."""
+        pair = (old.content_sha256, new.content_sha256, self._assess and assess)
         if pair not in self._keys:
-            self._keys[pair] = key("redline", *pair, self._watch, self._assess)
+            self._keys[pair] = key("redline", *pair[:2], self._watch, pair[2])
         return self._keys[pair]

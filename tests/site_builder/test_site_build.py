@@ -846,3 +846,33 @@ def test_urls_share_the_slug_pattern_of_terms():
 def test_public_functions_are_documented(function):
     assert function.__doc__ and function.__doc__.strip(), function.__qualname__
 
+
+
+def test_a_diff_across_versions_gives_the_verdict_the_ledger_acts_on(content_repo, tmp_path):
+    """From a version to the one in force, across a material version since undone: the page says
+    users accept again, as the ledger asks of those who accepted the first (a comparison of the
+    two texts alone finds the change minor)."""
+    from consent import Ledger
+
+    fees = "## Fees\n\nThe service costs 10 euros a month.\n\n## Disputes\n\nYou may go to court.\n"
+    arbitration = ("\n## Arbitration\n\nAll disputes go to binding arbitration, and you waive any right to a "
+                   "class action or a jury trial.\n")
+    v1 = front(title="Terms", slug="terms", effective="2025-01-01") + fees
+    v2 = front(title="Terms", slug="terms", effective="2025-03-01") + fees + arbitration
+    v3 = front(title="Terms", slug="terms", effective="2025-05-01") + fees.replace("go to court", "go to a court")
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": v1})
+    content_repo.commit("2025-02-01T10:00:00", **{"terms.md": v2})
+    content_repo.commit("2025-04-01T10:00:00", **{"terms.md": v3})
+    content = terms.load(content_repo.path)
+    first, _, last = content.document("terms").versions
+    assert terms.compare(first, last).material is False  # the two texts alone: a word
+    out = tmp_path / "site"
+    site_builder.build(content, out, now=DAY)
+    across = html(out, "terms/diff/2025-01-01..2025-05-01")
+    assert "This comparison spans 1 intermediate version" in across
+    assert "<h2 id=\"Verdict\">Material change</h2>" in across
+    assert "Users are told about a material change and may be asked to accept the terms again." in across
+    with Ledger(tmp_path / "ledger.db", create=True) as ledger:
+        ledger.publish(content)
+        ledger.record("alice", "terms", version="2025-01-01", at="2025-01-10T10:00:00Z")
+        assert ledger.status("alice", "terms").status == "reaccept"

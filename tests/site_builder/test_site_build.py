@@ -859,7 +859,7 @@ def test_a_diff_across_versions_gives_the_verdict_the_ledger_acts_on(content_rep
                    "class action or a jury trial.\n")
     v1 = front(title="Terms", slug="terms", effective="2025-01-01") + fees
     v2 = front(title="Terms", slug="terms", effective="2025-03-01") + fees + arbitration
-    v3 = front(title="Terms", slug="terms", effective="2025-05-01") + fees.replace("go to court", "go to a court")
+    v3 = front(title="Terms", slug="terms", effective="2025-05-01") + fees.replace("to court", "to a court")
     content_repo.commit("2024-12-01T10:00:00", **{"terms.md": v1})
     content_repo.commit("2025-02-01T10:00:00", **{"terms.md": v2})
     content_repo.commit("2025-04-01T10:00:00", **{"terms.md": v3})

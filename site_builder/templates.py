@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable, MutableMapping
 from functools import cache
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from jinja2 import (
@@ -37,6 +38,7 @@ from markupsafe import Markup, escape
 
 from terms import file_problem, read_file
 
+from .cache import code_version
 from .errors import SiteBuildError
 from .i18n import Localizer
 
@@ -125,16 +127,19 @@ class _Compiled(FileSystemBytecodeCache):
     """jinja2's cache of compiled templates, in the folder of its own choosing that only this
     user may write to (it checks that), as Python keeps the bytecode of modules: the built-in
     templates are compiled once per installation rather than at every build (about 0.1 s of
-    CPU). Entries are keyed by how they were compiled too (:data:`OPTIONS`, jinja2's version),
-    and a folder that cannot be read or written only means compiling."""
+    CPU). Entries are keyed by what compiles them too (jinja2's version, the code of
+    ``site_builder``: :data:`OPTIONS`, the filters…); a folder that cannot be read or written,
+    or an entry that cannot be read back, only means compiling."""
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        return super().get_cache_key(f"{__version__}|{sorted(OPTIONS.items())!r}|{name}", filename)
+        return super().get_cache_key(f"{__version__}|{code_version()}|{name}", filename)
 
     def load_bytecode(self, bucket: Bucket) -> None:
         try:
             super().load_bytecode(bucket)
-        except OSError:
+        except Exception:  # damaged: jinja2 unpickles its checksum unguarded (EOFError, UnpicklingError…)
+            bucket.reset()
+        if bucket.code is not None and not isinstance(bucket.code, CodeType):
             bucket.reset()
 
     def dump_bytecode(self, bucket: Bucket) -> None:

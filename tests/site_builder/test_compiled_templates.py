@@ -41,6 +41,21 @@ def test_a_second_build_loads_the_compiled_built_in_templates(example_content, t
                          for p in pages)
 
 
+def test_a_damaged_entry_is_compiled_again(example_content, tmp_path):
+    from jinja2.bccache import bc_magic
+
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    assert _build(example_content, tmp_path / "one", tmp).returncode == 0
+    entries = list((tmp / f"_jinja2-cache-{os.getuid()}").iterdir())
+    for n, entry in enumerate(entries):  # jinja2's header, then a cut or garbled checksum
+        entry.write_bytes(bc_magic + (b"" if n % 2 else b"\x00garbage"))
+    done = _build(example_content, tmp_path / "two", tmp)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "two" / "index.html").read_bytes() == (tmp_path / "one" / "index.html").read_bytes()
+    assert all(entry.stat().st_size > len(bc_magic) + 9 for entry in entries)  # written again
+
+
 def test_a_cache_folder_that_is_not_safe_is_not_used(example_content, tmp_path):
     tmp = tmp_path / "tmp"
     tmp.mkdir()

@@ -876,3 +876,21 @@ def test_a_diff_across_versions_gives_the_verdict_the_ledger_acts_on(content_rep
         ledger.publish(content)
         ledger.record("alice", "terms", version="2025-01-01", at="2025-01-10T10:00:00Z")
         assert ledger.status("alice", "terms").status == "reaccept"
+
+
+def test_a_diff_back_to_the_same_text_across_a_material_version_says_so(content_repo, tmp_path):
+    text = "## Fees\n\nThe service costs 10 euros a month.\n"
+    arbitration = "\n## Arbitration\n\nAll disputes go to binding arbitration; you waive any class action.\n"
+    versions = (("2024-12-01", "2025-01-01", text), ("2025-02-01", "2025-03-01", text + arbitration),
+                ("2025-04-01", "2025-05-01", text))
+    for when, effective, body in versions:
+        content_repo.commit(f"{when}T10:00:00", **{"terms.md": front(title="Terms", slug="terms",
+                                                                     effective=effective) + body})
+    out = tmp_path / "site"
+    site_builder.build(terms.load(content_repo.path), out, now=DAY)
+    verdict = html(out, "terms/diff/2025-01-01..2025-05-01").split('<section class="verdict', 1)[1]
+    verdict = " ".join(verdict.split("</section>", 1)[0].split())
+    assert '<h2 id="Verdict">Material change</h2>' in verdict
+    assert "The two versions have the same text." in verdict
+    assert "Users are told about a material change and may be asked to accept the terms again." in verdict
+    assert "No changes" not in verdict and "words added" not in verdict

@@ -105,7 +105,7 @@ def _scores(old: list[Section], new: list[Section]) -> dict[tuple[int, int], flo
         _scored = 0
     wanted = set(news)
     rows = [row for row, a in enumerate(olds) if not _SCORED.get(a, {}).keys() >= wanted]
-    blank = [not s.body.strip() for s in new]
+    blank = [not s.body.strip() for s in new] if rows else []
     for row in rows:  # scored each pair alone, as though all were scored at once
         titles = ratios(old_titles[row], new_titles)
         bodies = ratios(old_words[row], new_words, cutoff=PAIR_CUTOFF - 100 * _TITLE_WEIGHT)

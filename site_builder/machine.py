@@ -7,11 +7,11 @@ import uuid
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-from terms import Content, Version
+from terms import Content, Version, material
 
 from . import urls
 from .settings import SiteSettings
-from .status import material, next_change, title
+from .status import next_change, title
 
 
 def absolute(settings: SiteSettings, url: str) -> str:

@@ -11,7 +11,7 @@ from functools import partial
 from importlib import import_module
 from typing import Any
 
-from terms import Assessment, Content, Document, Version, assess_versions
+from terms import Assessment, Content, Document, Version, assess_versions, decide, material
 
 from . import links, parallel, urls
 from .bodies import Bodies
@@ -19,7 +19,7 @@ from .cache import Fragments
 from .links import Assets
 from .redline import SIDES, Comparison, Redline, Redlines
 from .render import rewrite_urls
-from .status import material, status, title
+from .status import status, title
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -220,15 +220,10 @@ class Pages:
 
     def diff(self, document: Document, old: Version, new: Version) -> Page:
         """The redline from ``old`` to ``new``: this language's when both have a text in it,
-        else the site language's. Its verdict is that of each version from ``old`` to ``new``, as
-        the ledger decides whether users accept again: material if one of them is (the editor's
-        flag, else the analysis' verdict on the change from the version before it)."""
-        versions = document.versions
-        between = versions[versions.index(old) + 1:versions.index(new)]
-        steps = (*between, new)
-        flags = [v.material for v in steps]
-        flag = True if True in flags else (False if all(f is False for f in flags) else None)
-        verdicts = self.verdicts(document)
+        else the site language's. Its verdict is what the ledger decides for users who accepted
+        ``old`` (see :func:`terms.decide`): material if a version after it, up to ``new``, is."""
+        decision = decide(document, old, new, self.verdicts(document))
+        between = decision.steps[:-1]
         url = self.urls.diff_url(document.slug, old.id, new.id)
         own = self._own(old, new)
         shown_old, shown_new = (old, new) if own else self._sources(document, old, new)
@@ -243,9 +238,8 @@ class Pages:
         context = {
             "old": self._link(document, old), "new": self._link(document, new),
             "between": [self._link(document, v) for v in between],
-            "redline": redline, "flag": flag,
-            "material": any(material(v, verdicts[v.id]) for v in steps),
-            "analysis": any(verdicts[v.id] for v in steps),
+            "redline": redline, "flag": decision.flag, "material": decision.material,
+            "analysis": decision.analysis,
             "redline_language": shown_new.language, "fallback": shown_new.language != self.language,
             "history_url": self.urls.history_url(document.slug),
             "document_url": self.urls.document_url(document.slug),

@@ -40,12 +40,6 @@ def status(document: Document, version: Version, at: date) -> Standing:
                     replaced_by=successor, current=current)
 
 
-def material(version: Version, verdict: bool | None) -> bool | None:
-    """Whether ``version`` is a material change: the editor's flag where set, else the
-    analysis' ``verdict`` (``None`` for a first version without a flag)."""
-    return version.material if version.material is not None else verdict
-
-
 def title(document: Document, at: date) -> str:
     """The title of ``document`` as of ``at``: that of the version in force, else of the
     first announced version."""

@@ -33,11 +33,11 @@ from .model import (
     utc_date,
     version_named,
 )
-from .redline import render_markdown
+from .redline import render_decision, render_markdown
 from .sections import Section, plain, split
 from .source import FRONT_MATTER_KEYS, SLUG, not_a_date
 from .text import content_sha256, normalize
-from .verdicts import Assessment, assess_versions
+from .verdicts import Assessment, Decision, assess_versions, decide, material
 from .words import WordOp, ratios
 
 __all__ = [
@@ -48,7 +48,8 @@ __all__ = [
     "TermsError", "ContentError", "UnknownDocument", "UnknownVersion",
     # the change engine
     "compare", "Change", "SectionChange", "WordOp", "ratios", "analysis_version", "Memo",
-    "assess_versions", "Assessment", "render_markdown",
+    "assess_versions", "Assessment", "Decision", "decide", "material", "render_markdown",
+    "render_decision",
     # Markdown: the shared parser, sections, headings and links
     "parser", "split", "plain", "Section", "headings", "Heading", "inline_text", "link_target",
     "without_comments",

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from .changes import Change, SectionChange
+    from .verdicts import Decision
 
 
 def verdict_line(change: Change) -> str:
@@ -85,16 +86,21 @@ _BLOCK = re.compile(r" {0,3}(?:#{1,6}[ \t]+|[-*+][ \t]+|\d{1,9}[.)][ \t]+|>[ \t]
 changed heading or item still reads as one."""
 
 
-def render_markdown(change: Change) -> str:
+def render_markdown(change: Change, decision: Decision | None = None) -> str:
     """The change as GitHub-flavoured Markdown for a pull request's comment: what it is, whether
     it is material and what follows for users, the editor's summary (else the generated one), the
     analysis' reasons, then
     each changed section in a collapsible ``<details>``, its text as the new version reads with
     removed words in ``<del>`` and added ones in ``<ins>``. Sections whose only change is their
-    number are listed, not shown."""
+    number are listed, not shown.
+
+    :param decision: what follows for users who accepted the old version (see
+        :func:`terms.decide`); needed when versions lie between the two, whose flags and
+        verdicts decide too. Defaults to the new version's flag, else the analysis' verdict.
+    """
     old, new = change.old, change.new
     head = f"#### {escape(new.title)}: {old.id} → {new.id}" if old and new else "#### Changes"
-    lines = [head, "", _verdict_markdown(change)]
+    lines = [head, "", _verdict_markdown(change, decision)]
     if new is not None and new.summary:
         lines += ["", f"> {escape(new.summary)}"]
     elif change.summary:
@@ -136,8 +142,13 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;")
 
 
-def _verdict_markdown(change: Change) -> str:
+def _verdict_markdown(change: Change, decision: Decision | None) -> str:
     """Whether the change is material (by the editor's flag, else the analysis) and what follows."""
+    if decision is not None and len(decision.steps) > 1:
+        if change.identical and not decision.material:
+            return "No changes."
+        verdict, why, follows = _across(change, decision)
+        return f"**{verdict}** {escape(why)}: {escape(follows)}."
     if change.identical:
         return "No changes."
     flag = change.new.material if change.new is not None else None
@@ -151,6 +162,36 @@ def _verdict_markdown(change: Change) -> str:
     follows = ("users who accepted an earlier version will be asked to accept it again" if material
                else "users will be told of it")
     return f"**{'Material' if material else 'Not material'}** {why}: {follows}."
+
+
+def render_decision(change: Change, decision: Decision) -> str:
+    """What follows for users who accepted ``change.old``, in one sentence, when versions lie
+    between it and ``change.new``: material if one of them is (``decision``, see
+    :func:`terms.decide`), whatever the analysis of the two texts alone finds."""
+    verdict, why, follows = _across(change, decision)
+    return f"{verdict} {why}: {follows}."
+
+
+def _across(change: Change, decision: Decision) -> tuple[str, str, str]:
+    """:func:`render_decision` in three parts: the verdict, why, and what follows."""
+    material = decision.material
+    count = len(decision.steps)
+    if material:
+        why = f"across {count} versions: " + "; ".join(
+            f"{v.id} is " + ("marked material by the editor" if v.material
+                             else "judged material by the change analysis")
+            for v in decision.material_steps)
+    else:
+        why = f"across {count} versions, none of them material"
+    if change.identical:
+        why += " (the two texts are the same)"
+    elif change.material != material:
+        why += (" (the analysis of the two texts alone "
+                f"{'finds the change material' if change.material else 'finds the change cosmetic'})")
+    old = change.old.id if change.old is not None else "the old version"
+    follows = (f"users who accepted {old} will be asked to accept again" if material
+               else "users will be told of it")
+    return "Material" if material else "Not material", why, follows
 
 
 def _renumbered(section: SectionChange) -> bool:

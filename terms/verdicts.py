@@ -6,12 +6,12 @@ the site), so that they cannot disagree on which change a version's verdict is a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
-from .model import Content, Version
+from .model import Content, Document, Version
 
 if TYPE_CHECKING:
     from .changes import Change
@@ -47,6 +47,58 @@ class Assessment:
     """What changed, in one to three sentences generated from the analysis' findings."""
     previous: str
     """The id of the version the change is from."""
+
+
+def material(version: Version, verdict: bool | None) -> bool | None:
+    """Whether ``version`` is a material change: the editor's flag where set, else the
+    analysis' ``verdict`` on the change from the version before it (``None`` for a first
+    version without a flag)."""
+    return version.material if version.material is not None else verdict
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Decision:
+    """What follows for users who accepted a version when a later one is in force, as the
+    consent ledger decides it: they accept again if one of the versions after theirs, up to
+    the later one, is material (see :func:`material`), even when the two texts are alike."""
+
+    steps: tuple[Version, ...]
+    """The versions after the accepted one, up to the later one, in order."""
+    verdicts: tuple[bool | None, ...]
+    """The analysis' verdict on each of ``steps`` (on the change from the version before it)."""
+
+    @property
+    def material(self) -> bool:
+        """Whether users are asked to accept again."""
+        return bool(self.material_steps)
+
+    @property
+    def material_steps(self) -> tuple[Version, ...]:
+        """The material versions among :attr:`steps`."""
+        return tuple(v for v, verdict in zip(self.steps, self.verdicts, strict=True)
+                     if material(v, verdict))
+
+    @property
+    def flag(self) -> bool | None:
+        """The editors' flags: ``True`` if one of :attr:`steps` is marked material, ``False``
+        if every one is marked not material, else ``None`` (the analysis decides)."""
+        flags = [v.material for v in self.steps]
+        return True if True in flags else (False if flags and all(f is False for f in flags) else None)
+
+    @property
+    def analysis(self) -> bool:
+        """Whether the analysis finds one of :attr:`steps` material."""
+        return any(self.verdicts)
+
+
+def decide(document: Document, old: Version, new: Version,
+           verdicts: Mapping[str, bool | None]) -> Decision:
+    """The :class:`Decision` for users who accepted ``old`` of ``document`` once ``new`` (a
+    later version) is in force; ``verdicts``: the analysis' verdict on each version, by id
+    (see :func:`assess_versions`)."""
+    versions = document.versions
+    steps = tuple(versions[versions.index(old) + 1:versions.index(new) + 1])
+    return Decision(steps=steps, verdicts=tuple(verdicts[v.id] for v in steps))
 
 
 def assess_versions(content: Content, *, watch: Iterable[str] = (),

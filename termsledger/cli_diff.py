@@ -31,7 +31,9 @@ def diff(slug: str, old: str | None, new: str | None, content: str | None, outpu
     """Show what changed between two versions of a document, and whether it looks material.
 
     OLD and NEW are version names (effective date, id or label); they default to the two
-    latest versions, and NEW alone defaults to the latest. Removed words show as
+    latest versions, and NEW alone defaults to the latest. Across versions that are not
+    consecutive, it also says whether users who accepted OLD are asked to accept again, as the
+    ledger decides: yes if a version after OLD, up to NEW, is material. Removed words show as
     [-removed-] and added ones as {+added+} when the output is not a terminal. With
     --format markdown, the summary, the reasons and a redline of each changed section, as
     GitHub renders them in a pull request's comment.
@@ -44,21 +46,28 @@ def diff(slug: str, old: str | None, new: str | None, content: str | None, outpu
     """
     config = load_config(content)
     try:
-        document = load_content(config).document(slug)
+        loaded = load_content(config)
+        document = loaded.document(slug)
         before, after = _versions(document, old, new)
     except terms.TermsError as error:
         raise click.ClickException(str(error)) from None
     change = terms.compare(before, after, watch=config.watch)
+    decision = _decision(loaded, document, change, config.watch)
     if output_format == "json":
-        click.echo(json.dumps(change.to_dict(), indent=2, ensure_ascii=False))
+        data = change.to_dict()
+        if decision is not None:
+            data["asked_to_accept_again"] = decision.material
+            data["across"] = [{"version": v.id, "flag": v.material, "analysis": verdict}
+                              for v, verdict in zip(decision.steps, decision.verdicts, strict=True)]
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     if output_format == "markdown":
-        from terms import render_markdown
-
-        click.echo(render_markdown(change), nl=False)
+        click.echo(terms.render_markdown(change, decision), nl=False)
         return
     flag = {True: "material", False: "not material", None: "not set"}[after.material]
     click.echo(f"{slug}: {before.id} -> {after.id} (editor's flag: {flag})")
+    if decision is not None and len(decision.steps) > 1:
+        click.echo(terms.render_decision(change, decision))
     if sys.stdout.isatty() and not change.identical:
         from rich.console import Console
 
@@ -76,3 +85,22 @@ def _versions(document: terms.Document, old: str | None,
     before = document.versions[-2] if old is None else document.version(old)
     after = document.versions[-1] if new is None else document.version(new)
     return before, after
+
+
+def _decision(content: terms.Content, document: terms.Document, change: terms.Change,
+              watch: tuple[str, ...]) -> terms.Decision | None:
+    """What follows for users who accepted the old version of ``change`` once its new one is
+    in force (each version between them decides too, as in the ledger); ``None`` when the new
+    one does not come after the old."""
+    old, new = change.old, change.new
+    assert old is not None and new is not None
+    versions = document.versions
+    if versions.index(new) <= versions.index(old):
+        return None
+    if versions.index(new) == versions.index(old) + 1:
+        verdicts = {new.id: change.material}
+    else:
+        steps = versions[versions.index(old) + 1:versions.index(new) + 1]
+        found = terms.assess_versions(content, watch=watch, versions=steps)
+        verdicts = {v.id: found[(v.slug, v.id)].material for v in steps}
+    return terms.decide(document, old, new, verdicts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import pytest
 from click.testing import CliRunner
@@ -237,3 +238,73 @@ def test_markdown_of_identical_versions(content_repo):
     result = CliRunner().invoke(cli, ["diff", "terms", "--content", str(content_repo.path), "--format",
                                       "markdown"])
     assert result.output == "#### Terms: 2025-01-01 → 2025-03-01\n\nNo changes.\n"
+
+
+FEES = "## Fees\n\nThe service costs 10 euros a month.\n\n## Disputes\n\nYou may go to court.\n"
+ARBITRATION = ("\n## Arbitration\n\nAll disputes go to binding arbitration, and you waive any right to a "
+               "class action or a jury trial.\n")
+
+
+@pytest.fixture
+def undone(content_repo):
+    """Terms that added arbitration (material, no flag), then took it out again (marked not
+    material) with a word changed: the first and last texts differ by a word."""
+    for when, effective, body, material in (
+            ("2024-12-01", "2025-01-01", FEES, None),
+            ("2025-02-01", "2025-03-01", FEES + ARBITRATION, None),
+            ("2025-04-01", "2025-05-01", FEES.replace("to court", "to a court"), False)):
+        content_repo.commit(f"{when}T10:00:00", **{"terms.md": front(
+            title="Terms", slug="terms", effective=effective, material=material) + body})
+    return content_repo
+
+
+def test_a_diff_across_versions_says_what_the_ledger_asks_of_users(undone, tmp_path):
+    """Across a material version since undone, the comment says users accept again, as the
+    ledger asks of those who accepted the first version (and as the site's diff page says)."""
+    import terms
+    from consent import Ledger
+
+    args = ["diff", "terms", "2025-01-01", "2025-05-01", "--content", str(undone.path)]
+    markdown = CliRunner().invoke(cli, [*args, "--format", "markdown"])
+    assert markdown.exit_code == 0, markdown.output
+    assert markdown.output.splitlines()[2] == (
+        "**Material** across 2 versions: 2025-03-01 is judged material by the change analysis (the "
+        "analysis of the two texts alone finds the change cosmetic): users who accepted 2025-01-01 will "
+        "be asked to accept again.")
+    text = CliRunner().invoke(cli, args)
+    assert text.output.splitlines()[:3] == [
+        "terms: 2025-01-01 -> 2025-05-01 (editor's flag: not material)",
+        "Material across 2 versions: 2025-03-01 is judged material by the change analysis (the analysis "
+        "of the two texts alone finds the change cosmetic): users who accepted 2025-01-01 will be asked "
+        "to accept again.",
+        "not material (high confidence, score 0.00)"]
+    data = json.loads(CliRunner().invoke(cli, [*args, "--format", "json"]).output)
+    assert (data["material"], data["flag"], data["asked_to_accept_again"]) == (False, False, True)
+    assert data["across"] == [{"version": "2025-03-01", "flag": None, "analysis": True},
+                              {"version": "2025-05-01", "flag": False, "analysis": True}]
+    with Ledger(tmp_path / "ledger.db", create=True) as ledger:
+        ledger.publish(terms.load(undone.path))
+        ledger.record("alice", "terms", version="2025-01-01", at="2025-01-10T10:00:00Z")
+        june = datetime(2025, 6, 1, tzinfo=timezone.utc)
+        assert ledger.status("alice", "terms", at=june).status == "reaccept"
+
+
+def test_a_diff_across_versions_none_material(undone):
+    """From the arbitration version to the last: one step, marked not material; the comment
+    keeps the one-version wording. Across two steps both marked not material, it says none is
+    (the editor's flags decide, whatever the analysis of the two texts finds)."""
+    def markdown(old, new):
+        return CliRunner().invoke(cli, ["diff", "terms", old, new, "--content", str(undone.path),
+                                        "--format", "markdown"]).output
+
+    assert markdown("2025-03-01", "2025-05-01").splitlines()[2].startswith(
+        "**Not material** by the editor's `material: false`")
+    euros = FEES.replace("10 euros", "10 EUR")
+    undone.commit("2025-06-01T10:00:00", **{"terms.md": front(
+        title="Terms", slug="terms", effective="2025-07-01", material=False) + euros})
+    assert markdown("2025-03-01", "2025-07-01").splitlines()[2] == (
+        "**Not material** across 2 versions, none of them material (the analysis of the two texts alone "
+        "finds the change material): users will be told of it.")
+    backwards = CliRunner().invoke(cli, ["diff", "terms", "2025-05-01", "2025-01-01", "--content",
+                                         str(undone.path), "--format", "json"])
+    assert "asked_to_accept_again" not in json.loads(backwards.output)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -133,6 +134,7 @@ def serve(ledger: str | None, host: str, port: int, workers: int, root_path: str
     click.echo(line, err=True)
     import uvicorn
 
+    from . import _workers
     from .api import LEDGER_ENV, SEAL_ENV, SETTINGS_ENV
 
     os.environ[LEDGER_ENV] = str(path.resolve()) if isinstance(path, Path) else path
@@ -141,10 +143,15 @@ def serve(ledger: str | None, host: str, port: int, workers: int, root_path: str
         "receipts": {**asdict(receipts), "signing_key": str(receipts.signing_key.resolve())}
         if receipts else None, "checkpoint_interval": checkpoint_interval,
         "webhooks": dict(config.webhooks), "deliver": deliver})
-    uvicorn.run("termsledger.api:app_from_env", factory=True, host=host, port=port,
-                workers=workers, access_log=access_log, log_level="info", root_path=root_path,
-                proxy_headers=True, forwarded_allow_ips=trusted_proxies,
-                http="termsledger._http:HttpProtocol")
+    options: dict[str, Any] = {
+        "app": "termsledger.api:app_from_env", "factory": True, "host": host, "port": port,
+        "workers": workers, "access_log": access_log, "log_level": "info", "root_path": root_path,
+        "proxy_headers": True, "forwarded_allow_ips": trusted_proxies,
+        "http": "termsledger._http:HttpProtocol"}
+    if workers > 1 and _workers.BALANCED:
+        _workers.run(options)
+    else:
+        uvicorn.run(**options)
 
 
 @click.group()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import os
 import socket
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -164,3 +169,66 @@ def test_a_revoked_key_is_refused_by_every_worker_from_the_next_request(where, t
             assert result.exit_code == 0, result.output
             after = [code for codes in pool.map(burst, range(8)) for code in codes]
     assert after == [401] * 200
+
+
+def _sockets(pid: int) -> set[int]:
+    """The inodes of the sockets process ``pid`` holds (none once it is gone)."""
+    found = set()
+    try:
+        for fd in (Path("/proc") / str(pid) / "fd").iterdir():
+            with contextlib.suppress(OSError):
+                link = os.readlink(fd)
+                if link.startswith("socket:["):
+                    found.add(int(link[8:-1]))
+    except OSError:
+        pass
+    return found
+
+
+def _tcp(port: int, state: str) -> set[int]:
+    """The inodes of the IPv4 TCP sockets in ``state`` (``0A`` listening, ``01`` connected)
+    whose local port is ``port``."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return {int(fields[9]) for fields in map(str.split, rows)
+            if int(fields[1].split(":")[1], 16) == port and fields[3] == state}
+
+
+def _workers(parent: int) -> list[int]:
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"),
+                    reason="the kernel shares connections out among sockets on Linux only")
+def test_each_worker_listens_on_a_socket_of_its_own_and_takes_its_share(tmp_path):
+    """Sixteen keep-alive connections opened together go to both workers (on the one socket
+    uvicorn shares, the first worker to wake often took them all, and kept them)."""
+    from support.api import free_port, start_server, stop_server
+    from support.repo import ContentRepo
+
+    ledger_path = publish(ContentRepo(tmp_path / "repo"), tmp_path / "ledger.db")
+    port = free_port()
+    process = start_server(ledger_path, port, workers=2)
+    connections: list[socket.socket] = []
+    try:
+        deadline = time.monotonic() + 15
+        while True:  # until both workers listen
+            listening = {pid: _sockets(pid) & _tcp(port, "0A") for pid in _workers(process.pid)}
+            listening = {pid: inodes for pid, inodes in listening.items() if inodes}
+            if len(listening) == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        first, second = listening.values()
+        assert first.isdisjoint(second)  # a socket each, not one shared
+        connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
+        for connection in connections:
+            connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+        for connection in connections:
+            assert connection.recv(4096).startswith(b"HTTP/1.1 200")
+        connected = _tcp(port, "01")
+        held = {pid: len(_sockets(pid) & connected) for pid in listening}
+        assert sum(held.values()) == 16 and all(held.values()), held
+    finally:
+        for connection in connections:
+            connection.close()
+        stop_server(process)

@@ -46,6 +46,8 @@ import terms
 from consent import Ledger
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_postgres import settled  # noqa: E402
 
 GET_SCRIPT = """
 math.randomseed(os.time())
@@ -117,7 +119,10 @@ def main() -> int:
     runs: dict[str, list[Run]] = {name: [] for name in trees}
     with tempfile.TemporaryDirectory() as folder, ledgers(args.postgres, Path(folder)) as copy:
         folder = Path(folder)
-        secrets = prepare(copy(None), args.subjects)
+        prepared = copy(None)
+        secrets = prepare(prepared, args.subjects)
+        if args.postgres:
+            settled(prepared)  # the copies start from it as a ledger in use does: vacuumed
         for round_ in range(args.rounds):
             for name, tree in (reversed(trees.items()) if round_ % 2 else trees.items()):
                 place = folder / f"{round_}-{name.replace(' ', '-')}"
@@ -189,7 +194,10 @@ def ledgers(postgres: str | None, folder: Path) -> Iterator:
         if databases:
             with psycopg.connect(postgres, autocommit=True) as conn:
                 for name in databases:
-                    conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                    try:
+                        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                    except psycopg.errors.InsufficientPrivilege:  # an autovacuum worker in it:
+                        conn.execute(f"DROP DATABASE IF EXISTS {name}")  # only a plain drop stops it
 
 
 Run = tuple[dict, dict, dict, int, bool]
@@ -209,7 +217,7 @@ def measure(tree: Path, ledger_path: Path | str, secrets: dict[str, str], args, 
         env={**os.environ, "PYTHONPATH": str(tree)})
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_until_up(url)
+        wait_until_up(url, folder / "server.log", args.workers)
         env = {"BENCH_SUBJECTS": str(args.subjects), "BENCH_ACKED": str(folder / "acked")}
         reads = wrk(url, GET_SCRIPT, secrets["read"], args, env, folder, server.pid)
         gates = wrk(url, REQUIRED_SCRIPT, secrets["read"], args, env, folder, server.pid)
@@ -284,13 +292,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_up(url: str) -> None:
+def wait_until_up(url: str, log: Path, workers: int) -> None:
+    """Wait until the server answers and each of its ``workers`` has started (a connection made
+    before a worker listens goes to another, and wrk's stay with the workers they first reach)."""
     for _ in range(300):
         try:
-            if httpx.get(f"{url}/healthz").status_code == 200:
+            if (httpx.get(f"{url}/healthz").status_code == 200
+                    and log.read_text().count("Application startup complete.") >= workers):
                 return
         except httpx.TransportError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)
     sys.exit("the server did not start within 30 s")
 
 

@@ -203,8 +203,11 @@ def _workers(parent: int) -> list[int]:
 def test_each_worker_listens_on_a_socket_of_its_own_and_takes_its_share(tmp_path):
     """Sixteen keep-alive connections opened together go to both workers (on the one socket
     uvicorn shares, the first worker to wake often took them all, and kept them)."""
+    from click.testing import CliRunner
     from support.api import free_port, start_server, stop_server
     from support.repo import ContentRepo
+
+    from termsledger.cli import cli
 
     ledger_path = publish(ContentRepo(tmp_path / "repo"), tmp_path / "ledger.db")
     port = free_port()
@@ -220,6 +223,11 @@ def test_each_worker_listens_on_a_socket_of_its_own_and_takes_its_share(tmp_path
             time.sleep(0.1)
         first, second = listening.values()
         assert first.isdisjoint(second)  # a socket each, not one shared
+        # Another server cannot join them on that port (only sockets bound with SO_REUSEPORT may).
+        again = CliRunner().invoke(cli, ["serve", "--ledger", str(ledger_path), "--port", str(port),
+                                         "--workers", "2"])
+        assert again.exit_code == 1
+        assert f"cannot listen on 127.0.0.1 port {port}: Address already in use" in again.output
         connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(16)]
         for connection in connections:
             connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")

@@ -4,6 +4,7 @@ file, its WAL or its shared-memory index."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -51,8 +52,14 @@ class Reader:
         self.pid = self.process.pid
 
     def stop(self):
-        self.process.stdin.write("\n")
-        self.process.stdin.flush()
+        """End the read and wait for the process to end; again (another thread stopped it, and
+        it is ending or ended) the write finds no reader, which is no error."""
+        try:
+            self.process.stdin.write("\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            with contextlib.suppress(BrokenPipeError):  # closed even so, its "\n" left unsent
+                self.process.stdin.close()
         self.process.wait(timeout=10)
 
 

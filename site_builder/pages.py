@@ -222,7 +222,8 @@ class Pages:
         """The redline from ``old`` to ``new``: this language's when both have a text in it,
         else the site language's. Its verdict is what the ledger decides for users who accepted
         ``old`` (see :func:`terms.decide`): material if a version after it, up to ``new``, is."""
-        decision = decide(document, old, new, self.verdicts(document))
+        verdicts = self.verdicts(document)
+        decision = decide(document, old, new, lambda version: verdicts[version.id])
         between = decision.steps[:-1]
         url = self.urls.diff_url(document.slug, old.id, new.id)
         own = self._own(old, new)

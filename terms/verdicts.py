@@ -6,7 +6,7 @@ the site), so that they cannot disagree on which change a version's verdict is a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
@@ -92,13 +92,13 @@ class Decision:
 
 
 def decide(document: Document, old: Version, new: Version,
-           verdicts: Mapping[str, bool | None]) -> Decision:
+           verdict: Callable[[Version], bool | None]) -> Decision:
     """The :class:`Decision` for users who accepted ``old`` of ``document`` once ``new`` (a
-    later version) is in force; ``verdicts``: the analysis' verdict on each version, by id
-    (see :func:`assess_versions`)."""
+    later version) is in force; ``verdict(version)``: the analysis' verdict on a version after
+    ``old`` (see :func:`assess_versions`), asked of those up to ``new`` alone."""
     versions = document.versions
     steps = tuple(versions[versions.index(old) + 1:versions.index(new) + 1])
-    return Decision(steps=steps, verdicts=tuple(verdicts[v.id] for v in steps))
+    return Decision(steps=steps, verdicts=tuple(verdict(v) for v in steps))
 
 
 def assess_versions(content: Content, *, watch: Iterable[str] = (),

@@ -94,13 +94,13 @@ def _decision(content: terms.Content, document: terms.Document, change: terms.Ch
     one does not come after the old."""
     old, new = change.old, change.new
     assert old is not None and new is not None
-    versions = document.versions
-    if versions.index(new) <= versions.index(old):
+    if document.versions.index(new) <= document.versions.index(old):
         return None
-    if versions.index(new) == versions.index(old) + 1:
-        verdicts = {new.id: change.material}
-    else:
-        steps = versions[versions.index(old) + 1:versions.index(new) + 1]
-        found = terms.assess_versions(content, watch=watch, versions=steps)
-        verdicts = {v.id: found[(v.slug, v.id)].material for v in steps}
-    return terms.decide(document, old, new, verdicts)
+
+    def verdict(version: terms.Version) -> bool:
+        if version is new and document.previous(new) is old:  # the change compared already
+            return change.material
+        found = terms.assess_versions(content, watch=watch, versions=[version])
+        return found[(version.slug, version.id)].material
+
+    return terms.decide(document, old, new, verdict)

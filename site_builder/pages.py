@@ -240,7 +240,7 @@ class Pages:
             "old": self._link(document, old), "new": self._link(document, new),
             "between": [self._link(document, v) for v in between],
             "redline": redline, "flag": decision.flag, "material": decision.material,
-            "analysis": decision.analysis,
+            "analysis": decision.analysis, "marked": any(v.material is not None for v in decision.steps),
             "redline_language": shown_new.language, "fallback": shown_new.language != self.language,
             "history_url": self.urls.history_url(document.slug),
             "document_url": self.urls.document_url(document.slug),

@@ -894,3 +894,25 @@ def test_a_diff_back_to_the_same_text_across_a_material_version_says_so(content_
     assert "The two versions have the same text." in verdict
     assert "Users are told about a material change and may be asked to accept the terms again." in verdict
     assert "No changes" not in verdict and "words added" not in verdict
+
+
+def test_a_diff_across_versions_some_marked_by_the_editor_says_who_judged_which(content_repo, tmp_path):
+    """Across a version the editor marked not material and one left to the analysis, the page
+    does not credit the analysis alone with the verdict: it says the editor marked some."""
+    text = "## Fees\n\nThe service costs 10 euros a month.\n"
+    versions = (("2024-12-01", "2025-01-01", text, {}),
+                ("2025-02-01", "2025-03-01", text.replace("a month", "per month"), {"material": False}),
+                ("2025-04-01", "2025-05-01", text.replace("a month", "per month") + "\nSee you.\n", {}))
+    for when, effective, body, flag in versions:
+        content_repo.commit(f"{when}T10:00:00", **{"terms.md": front(title="Terms", slug="terms",
+                                                                     effective=effective, **flag) + body})
+    out = tmp_path / "site"
+    site_builder.build(terms.load(content_repo.path), out, now=DAY)
+    verdict = html(out, "terms/diff/2025-01-01..2025-05-01").split('<section class="verdict', 1)[1]
+    verdict = " ".join(verdict.split("</section>", 1)[0].split())
+    assert '<h2 id="Verdict">Not a material change</h2>' in verdict
+    assert ("The editor marked some of these versions as not material; the change analysis judged "
+            "the others.") in verdict
+    assert "As judged by the change analysis." not in verdict
+    alone = html(out, "terms/diff/2025-03-01..2025-05-01")
+    assert "As judged by the change analysis." in alone  # one version, not marked

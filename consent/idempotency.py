@@ -40,16 +40,20 @@ def idempotent(store: Store, key: str, subjects: str | Iterable[str] | None,
     given = [subjects] if isinstance(subjects, str) else list(subjects or ())
     names = [canonical_subject(s) for s in given]
     with store.write() as tx:
-        row = tx.execute("SELECT fingerprint, response FROM idempotency WHERE key = ?",
-                         (stored,)).fetchone()
-        if row is not None:
+        # The key is claimed first: a call with the same key in another transaction waits here
+        # for this one's commit (then finds the response) or rollback (then claims it itself).
+        claimed = tx.execute("INSERT INTO idempotency (key, fingerprint, response, at) VALUES (?, ?, '', ?) "
+                             "ON CONFLICT (key) DO NOTHING RETURNING key",
+                             (stored, fingerprint, to_micros(None))).fetchone()
+        if claimed is None:
+            row = tx.execute("SELECT fingerprint, response FROM idempotency WHERE key = ?",
+                             (stored,)).fetchone()
             if fingerprint is not None and row[0] is not None and row[0] != fingerprint:
                 raise IdempotencyConflict(f"idempotency key {key!r} was used for another request")
             replayed: Response = json.loads(row[1])
             return replayed, True
         response = make_response()
-        tx.execute("INSERT INTO idempotency (key, fingerprint, response, at) VALUES (?, ?, ?, ?)",
-                   (stored, fingerprint, json.dumps(response), to_micros(None)))
+        tx.execute("UPDATE idempotency SET response = ? WHERE key = ?", (json.dumps(response), stored))
         tx.executemany("INSERT INTO idempotency_subjects (subject, key) VALUES (?, ?) "
                        "ON CONFLICT DO NOTHING",
                        [(sid, stored) for sid, _ in tx.subject_ids(names).values()])

@@ -347,6 +347,39 @@ def test_idempotent_stores_the_first_response_with_its_writes(ledger):
     assert ledger.idempotent("key-2", "ho", lambda: {"ok": True}) == ({"ok": True}, False)
 
 
+def test_idempotent_calls_at_once_with_one_key_run_once_and_replay(ledger):
+    """Threads retrying one request at once (as a client whose first try timed out): one runs
+    it, the others wait for its commit and replay its response; none fails."""
+    import threading
+    import time
+
+    def accept():
+        events = ledger.record("race", "terms", at="2026-02-01")
+        time.sleep(0.2)  # the others arrive while this transaction is open
+        return {"seq": events[0].seq}
+
+    start = threading.Barrier(6)
+    results: list = []
+    errors: list = []
+
+    def call():
+        start.wait()
+        try:
+            results.append(ledger.idempotent("same-key", "race", accept, fingerprint="a"))
+        except Exception as error:  # what the test is about
+            errors.append(error)
+
+    threads = [threading.Thread(target=call) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(replayed for _, replayed in results) == [False] + [True] * 5
+    assert len({repr(response) for response, _ in results}) == 1
+    assert len(ledger.history("race")) == 2  # recorded once: an acceptance and its bundle member
+
+
 def test_a_catalog_published_from_a_git_repository(content_repo, where):
     content_repo.commit("2025-01-01T09:00:00", **{"terms.md": front(
         title="Terms", slug="terms", effective="2025-02-01", summary="First") + "Be nice.\n"})

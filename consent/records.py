@@ -221,6 +221,12 @@ def check_action(action: Any) -> int:
     return ACTION_CODES[action]
 
 
+CLOCK_SKEW = 60_000_000
+"""How far ahead of this host's clock (in microseconds) a decision's time may be: another
+host's clock may run ahead a little, but a decision cannot be recorded before it is made (one
+dated later than the next would decide the subject's status after it)."""
+
+
 def to_micros(at: Any) -> int:
     """``at`` (a datetime, naive meaning UTC, or ISO-8601 text; ``None`` for now) as integer
     microseconds since the epoch."""

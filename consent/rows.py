@@ -8,7 +8,9 @@ from typing import Any
 
 from .actions import ACTION_CODES, RECORDABLE, Action
 from .catalog import Catalog, Entry
+from .errors import InvalidRecord
 from .records import (
+    CLOCK_SKEW,
     DAY,
     MAX_SUBJECT,
     RESERVED,
@@ -58,7 +60,11 @@ class Rows:
             evidence = evidence_json(evidence)
         at = get("at")
         if type(at) is not int or self.live:  # an import's lines come with microseconds
-            at = to_micros(at)
+            given, at = at, to_micros(at)
+            if given is not None and self.live and at > to_micros(None) + CLOCK_SKEW:
+                shown = given if isinstance(given, str) else given.isoformat()
+                raise InvalidRecord(f"at {shown!r} is in the future: a decision is recorded once "
+                                    f"made (at defaults to now)")
         key = (get("document"), get("version"), at // DAY, code, get("sha256"), get("language"))
         found = self._resolved.get(key)
         if found is None:

@@ -240,6 +240,8 @@ def test_the_catalog_manifest_is_the_bundle_accepted_at_that_time(ledger):
     ({"channel": ""}, InvalidRecord, "channel must be printable text of 1 to 64 characters, not ''"),
     ({"at": "yesterday"}, InvalidRecord, "at must be an ISO-8601 date and time, not 'yesterday'"),
     ({"at": 12}, InvalidRecord, "at must be a date and time, not 12"),
+    ({"at": "2999-01-01"}, InvalidRecord, "at '2999-01-01' is in the future: a decision is recorded "
+                                          "once made (at defaults to now)"),
 ])
 def test_refused_inputs(ledger, kwargs, error, message):
     arguments = {"subject": "fi", "document": "terms"} | kwargs

@@ -352,3 +352,15 @@ def test_publish_marks_the_documents_required_at_signup(repo, tmp_path):
     refused = run("publish", "--content", repo.path, "--ledger", db, code=1)
     assert "[consent] required must be a list of text, not 'terms'" in refused.output
     assert data("consent", "required", "nobody", "--ledger", db) == found  # nothing changed
+
+
+def test_a_decision_dated_in_the_future_is_refused_and_cannot_overrule_a_withdrawal(repo, tmp_path):
+    db = tmp_path / "l.db"
+    run("publish", "--content", repo.path, "--ledger", db)
+    refused = run("consent", "record", "u3", "terms", "--at", "2999-01-01", "--ledger", db, code=1)
+    assert "Error: at '2999-01-01T00:00:00+00:00' is in the future: a decision is recorded once made " \
+           "(at defaults to now)" in refused.output
+    run("consent", "record", "u3", "terms", "--ledger", db)
+    run("consent", "record", "u3", "terms", "--action", "withdrawn", "--ledger", db)
+    assert data("consent", "status", "u3", "terms", "--ledger", db)["status"] == "withdrawn"
+    assert len(data("consent", "history", "u3", "--ledger", db)) == 3  # accepted (and its bundle), withdrawn

@@ -41,6 +41,8 @@ class Rows:
         self.rows: list[Row] = []
         self._resolved: dict[tuple[Any, ...], tuple[Entry, list[Entry], str | None]] = {}
         self._channels: set[str] = set()
+        self._latest = to_micros(None) + CLOCK_SKEW
+        """The latest time a live record may be dated."""
 
     def add(self, record: Mapping[str, Any]) -> None:
         """Check ``record`` (a mapping of :meth:`consent.Ledger.record`'s arguments) and add its
@@ -61,7 +63,7 @@ class Rows:
         at = get("at")
         if type(at) is not int or self.live:  # an import's lines come with microseconds
             given, at = at, to_micros(at)
-            if given is not None and self.live and at > to_micros(None) + CLOCK_SKEW:
+            if given is not None and self.live and at > self._latest:
                 shown = given if isinstance(given, str) else given.isoformat()
                 raise InvalidRecord(f"at {shown!r} is in the future: a decision is recorded once "
                                     f"made (at defaults to now)")

@@ -14,6 +14,7 @@ from pathlib import Path
 from terms import Content, utc_date
 
 from . import cache, urls
+from .errors import SiteBuildError
 from .settings import SiteSettings
 from .status import next_change
 from .writer import BuildReport, Writer
@@ -44,6 +45,7 @@ def build(content: Content, out_dir: str | Path, settings: SiteSettings | None =
     extra = dict(extra or {})
     writer = Writer(Path(out_dir))
     folder = Path(cache_dir) if cache_dir is not None else cache.default_folder(out_dir)
+    _check_out_dir(content, writer)
     cache.check_folder(folder, writer)
     cache.remove_old_folder(writer)
     upcoming = next_change(content, at)
@@ -77,6 +79,22 @@ def _fingerprint(content: Content, settings: SiteSettings, at: date, sources: It
     files = [(path, hashlib.sha256(extra[path]).hexdigest()) for path in sorted(extra)]
     base = cache.fingerprint(content, settings, at, sources)
     return hashlib.sha256(json.dumps([base, files]).encode()).hexdigest()
+
+
+def _check_out_dir(content: Content, writer: Writer) -> None:
+    """Raise :class:`SiteBuildError` when the output folder is the content folder, inside it or
+    holding it: the site would be written among the documents, over files of the same names."""
+    root = Path(content.root).resolve()
+    if writer.root == root:
+        where = f"the output folder {writer.out_dir} is the content folder"
+    elif writer.root.is_relative_to(root):
+        where = f"the output folder {writer.out_dir} is inside the content folder {content.root}"
+    elif root.is_relative_to(writer.root):
+        where = f"the content folder {content.root} is inside the output folder {writer.out_dir}"
+    else:
+        return
+    raise SiteBuildError(f"{where}: the site would be written among the documents, over files of the same "
+                         f"names; give an output folder outside the content folder")
 
 
 def _validate(content: Content) -> None:

@@ -82,13 +82,12 @@ def _fingerprint(content: Content, settings: SiteSettings, at: date, sources: It
 
 
 def _check_out_dir(content: Content, writer: Writer) -> None:
-    """Raise :class:`SiteBuildError` when the output folder is the content folder, inside it or
-    holding it: the site would be written among the documents, over files of the same names."""
+    """Raise :class:`SiteBuildError` when the output folder is the content folder or holds it:
+    the site would be written among the documents, over files of the same names. (A folder of
+    its own inside the content folder is fine: ``content = "."`` and ``out = "build"``.)"""
     root = Path(content.root).resolve()
     if writer.root == root:
         where = f"the output folder {writer.out_dir} is the content folder"
-    elif writer.root.is_relative_to(root):
-        where = f"the output folder {writer.out_dir} is inside the content folder {content.root}"
     elif root.is_relative_to(writer.root):
         where = f"the content folder {content.root} is inside the output folder {writer.out_dir}"
     else:

@@ -676,15 +676,14 @@ def test_cli_build_keeps_the_cache_beside_termsledger_toml_or_where_told(example
 
 
 def test_the_site_is_never_written_among_the_documents(example_content, tmp_path, monkeypatch):
-    """An output folder that is the content folder or inside it (or holds it) is refused before
-    anything is written: the site would overwrite the editor's files of the same names."""
+    """An output folder that is the content folder, or holds it, is refused before anything is
+    written: the site would overwrite the editor's files of the same names."""
     project = tmp_path / "project"
     shutil.copytree(example_content, project / "content")
     (project / "content" / "site.css").write_text("/* our own */\n", encoding="utf-8")
     before = {p: p.read_bytes() for p in (project / "content").rglob("*") if p.is_file()}
     monkeypatch.chdir(project)
     for out, message in (("content", "the output folder content is the content folder"),
-                         ("content/build", "the output folder content/build is inside the content folder"),
                          (".", "the content folder content is inside the output folder .")):
         (project / "termsledger.toml").write_text(f'content = "content"\nout = "{out}"\n', encoding="utf-8")
         refused = CliRunner().invoke(cli, ["build", "--date", "2026-06-01"])
@@ -693,7 +692,7 @@ def test_the_site_is_never_written_among_the_documents(example_content, tmp_path
         refused = CliRunner().invoke(cli, ["build", "--date", "2026-06-01", "--out", out])
         assert refused.exit_code == 1 and message in refused.output, refused.output
     assert {p: p.read_bytes() for p in (project / "content").rglob("*") if p.is_file()} == before
-    assert not (project / "index.html").exists() and not (project / "content" / "build").exists()
+    assert not (project / "index.html").exists()
 
 
 def test_the_analysis_version_is_a_hash_of_the_code():

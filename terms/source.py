@@ -21,6 +21,9 @@ from .sections import first_heading
 from .text import normalize
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_SLUG = 64
+"""The most characters of a slug or a label: each names a folder of the site (a file name of
+the system), and a slug a document of the ledger."""
 _KEY = re.compile(r"^([^\s:#][^:]*?)\s*:")
 """A front-matter line that starts a key."""
 _DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -277,8 +280,13 @@ def _apply_fields(source: Source, meta: dict[Any, Any], fm_lines: list[str],
 
     slug = meta.get("slug")
     if slug is not None:
-        if isinstance(slug, str) and SLUG.match(slug):
+        if isinstance(slug, str) and SLUG.match(slug) and len(slug) <= MAX_SLUG:
             source.slug = slug
+        elif isinstance(slug, str) and SLUG.match(slug):
+            wrong("slug", f"slug {_shown(slug)} is {len(slug)} characters long: a slug names a folder of the "
+                          f"site and a document of the ledger, at most {MAX_SLUG} characters")
+        elif isinstance(slug, (int, float)) and not isinstance(slug, bool) and SLUG.match(str(slug)):
+            wrong("slug", f"slug {_shown(slug)} must be text: put it in quotes (slug: '{slug}')")
         else:
             written = isinstance(slug, (str, int, float)) and not isinstance(slug, bool)
             example = slugify(str(slug)) if written else ""
@@ -287,6 +295,9 @@ def _apply_fields(source: Source, meta: dict[Any, Any], fm_lines: list[str],
     if not SLUG.match(source.slug):
         wrong("slug", f"cannot make a slug from the file name {source.path!r}: add 'slug:' to the "
                       f"front matter")
+    elif len(source.slug) > MAX_SLUG:
+        wrong("slug", f"the slug made from the file name is {len(source.slug)} characters long, more than "
+                      f"{MAX_SLUG}: add a shorter 'slug:' to the front matter")
 
     title = meta.get("title")
     if title is not None and not (isinstance(title, str) and without_comments(title).strip()):
@@ -309,8 +320,12 @@ def _apply_fields(source: Source, meta: dict[Any, Any], fm_lines: list[str],
 
     label = meta.get("label")
     if label is not None:
-        if isinstance(label, (str, int)) and not isinstance(label, bool) and SLUG.match(str(label)):
+        valid = isinstance(label, (str, int)) and not isinstance(label, bool) and bool(SLUG.match(str(label)))
+        if valid and len(str(label)) <= MAX_SLUG:
             source.label = str(label)
+        elif valid:
+            wrong("label", f"label {_shown(label)} is {len(str(label))} characters long: a label names a "
+                           f"folder of the site, at most {MAX_SLUG} characters")
         else:
             wrong("label", f"label {_shown(label)} is invalid: use lowercase letters, digits and single "
                            f"hyphens")

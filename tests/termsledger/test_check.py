@@ -114,6 +114,14 @@ BAD_FILES = [
      "t.md:2: error: slug false (YAML reads yes, no, on, off, true and false as true or false: put the value "
      "in quotes to keep it as text) is invalid: use lowercase letters, digits and single hyphens (for "
      "example 'terms')"),
+    ("---\nslug: " + "a" * 300 + "\n---\n# T\n\nText.\n",
+     "t.md:2: error: slug '" + "a" * 37 + "..." + "a" * 38 + "' is 300 characters long: a slug names "
+     "a folder of the site and a document of the ledger, at most 64 characters"),
+    ("---\ntitle: T\neffective: 2026-01-01\nlabel: " + "b" * 100 + "\n---\n# T\n\nText.\n",
+     "t.md:4: error: label '" + "b" * 37 + "..." + "b" * 38 + "' is 100 characters long: a label "
+     "names a folder of the site, at most 64 characters"),
+    ("---\nslug: 123\n---\n# T\n\nText.\n",
+     "t.md:2: error: slug 123 must be text: put it in quotes (slug: '123')"),
     ("---\nslug: Terms_Of_Use\n---\n# T\n\nText.\n",
      "t.md:2: error: slug 'Terms_Of_Use' is invalid: use lowercase letters, digits and single hyphens (for "
      "example 'terms-of-use')"),
@@ -138,6 +146,14 @@ def test_each_bad_input_has_its_message(tmp_path, text, message):
     exit_code, problems = problems_of(tmp_path)
     assert exit_code == 1
     assert message in problems
+
+
+def test_a_file_name_too_long_for_a_slug_asks_for_one(tmp_path):
+    (tmp_path / ("t" * 200 + ".md")).write_text("# T\n\nText.\n")
+    exit_code, problems = problems_of(tmp_path)
+    assert exit_code == 1
+    assert problems == ["t" * 200 + ".md:1: error: the slug made from the file name is 200 characters long, "
+                        "more than 64: add a shorter 'slug:' to the front matter"]
 
 
 def test_every_problem_is_reported_not_just_the_first(tmp_path):

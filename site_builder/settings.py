@@ -84,13 +84,17 @@ def _url_problem(value: str, *, path_allowed: bool, query_allowed: bool) -> str 
             return f"it holds a space or control character (U+{ord(char):04X})"
     if "\\" in value:
         return "it holds a backslash"
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+    except ValueError:  # "[::1", "[zz]"
+        return "its host in [brackets] is not an IPv6 address"
     if value.startswith("/") and path_allowed:
         if value.startswith("//"):
             return "a path must not start with // (browsers read it as another host)"
     elif parts.scheme.lower() not in ("http", "https"):
         return "it is not an http or https URL"
-    elif not parts.hostname:
+    elif not hostname:
         return "it has no host"
     elif "@" in parts.netloc:
         return "it holds a user name (@) before the host"

@@ -358,6 +358,7 @@ UNSAFE_BASE_URLS = [
     "https://terms.example.com/\n", "https://terms.example.com/\x00", "https://terms.example.com/\u202e",
     "java\tscript:alert(1)", "ftp://terms.example.com/", "https:///legal/", "https://user@evil.example/",
     "https://terms.example.com/?q=1", "https://terms.example.com/#top", "terms.example.com", "legal/",
+    "https://[::1/", "http://[zz]/",
 ]
 SAFE_BASE_URLS = ["https://terms.example.com/", "http://localhost:8000/legal",
                   "HTTPS://Terms.Example.com/a/b/",
@@ -417,7 +418,8 @@ def test_http_and_path_base_urls_are_accepted(tmp_path, value):
 @pytest.mark.parametrize("value", ["javascript:alert(1)", "mailto:javascript:alert(1)", "data:,x",
                                    "//evil.example",
                                    "Call us on 555 0100", "legal@example.com\n", "mailto:a@b.example?body=x",
-                                   "ftp://example.com/", "<legal@example.com>"])
+                                   "ftp://example.com/", "<legal@example.com>", "https://[::1/",
+                                   "http://[zz]/contact"])
 def test_an_unsafe_contact_is_refused(tmp_path, value):
     folder = config_folder(tmp_path, f"contact = {toml_string(value)}")
     line = error_line(run("check", "--content", str(folder)))

@@ -126,6 +126,8 @@ def read_source(path: str, data: bytes, fields: Mapping[str, str] | None = None)
         problems.append(Problem(path, line, "error",
                                 f"not valid UTF-8: byte 0x{data[error.start]:02x} at offset {error.start}"))
     text = text.lstrip("\ufeff")
+    if "\r" in text:  # Windows' line ends, and old Macs' (CR alone), read as the body's are (normalize)
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     meta, fm_lines, body, body_line, unreadable = {}, [], text, 1, False
     if _HANDLER.detect(text):
         try:

@@ -201,6 +201,18 @@ def test_content_hash_is_over_the_normalized_body(tmp_path):
     assert content.versions("a")[0].content_sha256 == terms.content_sha256("# A\n\nCaf\u00e9\n")
 
 
+@pytest.mark.parametrize("newline", ["\r\n", "\r"])
+def test_front_matter_with_windows_or_old_mac_line_ends_is_read(tmp_path, newline):
+    lines = ["---", "title: Privacy", "slug: privacy", "effective: 2025-05-01", "material: true", "---",
+             "# Privacy", "", "We keep data.", ""]
+    (tmp_path / "p.md").write_bytes(newline.join(lines).encode())
+    content = terms.load(tmp_path)
+    assert content.problems == ()
+    version = content.versions("privacy")[0]
+    assert (version.title, version.id, version.material) == ("Privacy", "2025-05-01", True)
+    assert version.body == "# Privacy\n\nWe keep data.\n"
+
+
 def test_bundle_holds_the_references_in_force_at_the_same_moment(content_repo):
     def privacy(eff: str, text: str) -> str:
         return front(title="Privacy", slug="privacy", effective=eff) + f"# Privacy\n\n{text}\n"

@@ -179,8 +179,25 @@ def check_content(config: Config, content: terms.Content, ledger_path: str | Non
     one) when it exists."""
     import terms
 
-    return terms.check(content, notice_days=config.notice_days, watch=config.watch,
-                       published=published_versions(config, ledger_path), languages=config.site_languages)
+    problems = terms.check(content, notice_days=config.notice_days, watch=config.watch,
+                           published=published_versions(config, ledger_path), languages=config.site_languages)
+    for slug in dict.fromkeys(config.required):
+        if slug not in content.documents:
+            known = ", ".join(content.documents) or "none"
+            problems.append(terms.Problem(
+                str(config.source), _line_of(config.source, "required"), "error",
+                f"[consent] required names {slug!r}, which is not a document of the content (its documents "
+                f"are: {known}): publish would refuse it"))
+    return problems
+
+
+def _line_of(path: Path | None, key: str) -> int:
+    """The line of ``path`` (a TOML file) that sets ``key``; 1 when none does."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines() if path else []
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    return next((n for n, line in enumerate(lines, 1) if line.split("=")[0].strip() == key), 1)
 
 
 def plural(count: int, noun: str) -> str:

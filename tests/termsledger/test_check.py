@@ -156,6 +156,21 @@ def test_a_file_name_too_long_for_a_slug_asks_for_one(tmp_path):
                         "more than 64: add a shorter 'slug:' to the front matter"]
 
 
+def test_required_documents_must_be_documents_of_the_content(tmp_path):
+    """What publish would refuse, check reports: CI running check (or build --strict) finds it."""
+    (tmp_path / "terms.md").write_text("---\ntitle: T\neffective: 2025-01-01\n---\n# T\n\nText.\n")
+    (tmp_path / "termsledger.toml").write_text('content = "."\n\n[consent]\n'
+                                               'required = ["terms", "privacy"]\n')
+    exit_code, problems = problems_of(tmp_path)
+    assert exit_code == 1
+    assert problems == [f"{tmp_path / 'termsledger.toml'}:4: error: [consent] required names 'privacy', "
+                        f"which is not a document of the content (its documents are: terms): publish would "
+                        f"refuse it"]
+    result = CliRunner().invoke(cli, ["build", "--strict", "--content", str(tmp_path), "--out",
+                                      str(tmp_path / "site")])
+    assert result.exit_code == 1 and "nothing built: the content has 1 error" in result.output
+
+
 def test_every_problem_is_reported_not_just_the_first(tmp_path):
     (tmp_path / "a.md").write_text("---\nmaterial: maybe\nreferences: [ghost]\n---\n# A\n\n[x](missing.md)\n")
     (tmp_path / "b.md").write_text("---\nslug: a\n---\n# B\n\nText.\n")

@@ -62,7 +62,6 @@ class WriterLock:
         if self._pid != os.getpid():  # a forked child must not share its parent's descriptor
             if self._fd is not None:
                 os.close(self._fd)
-            os.makedirs(os.path.dirname(self._path), exist_ok=True)
             self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             self._pid = os.getpid()
         assert self._fd is not None

@@ -339,6 +339,10 @@ def check_ledger(path: str | Path, *, create: bool = False) -> None:
     and it has no tables yet) one without the ledger's tables. Reads only: creates nothing."""
     path = Path(path)
     if not path.exists():
+        if create and not path.parent.is_dir():
+            raise LedgerNotFound(f"no folder {path.parent} for the ledger {path}: create the folder first (a "
+                                 f"ledger is made only in a folder that exists, so that a mistyped path "
+                                 f"does not start another)")
         if create:
             return
         raise LedgerNotFound(f"no ledger at {path}: the file does not exist "

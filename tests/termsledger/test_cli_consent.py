@@ -364,3 +364,13 @@ def test_a_decision_dated_in_the_future_is_refused_and_cannot_overrule_a_withdra
     run("consent", "record", "u3", "terms", "--action", "withdrawn", "--ledger", db)
     assert data("consent", "status", "u3", "terms", "--ledger", db)["status"] == "withdrawn"
     assert len(data("consent", "history", "u3", "--ledger", db)) == 3  # accepted (and its bundle), withdrawn
+
+
+def test_publish_creates_no_folder_for_a_mistyped_ledger_path(repo, tmp_path):
+    """A ledger is made only in a folder that exists: a typo in --ledger must not start a second
+    ledger elsewhere (nor leave folders behind)."""
+    missing = tmp_path / "typo" / "dir" / "ledger.db"
+    refused = run("publish", "--content", repo.path, "--ledger", missing, code=1)
+    assert f"Error: no folder {missing.parent} for the ledger {missing}: create the folder first" \
+           in refused.output
+    assert not (tmp_path / "typo").exists()

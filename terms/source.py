@@ -26,7 +26,7 @@ MAX_SLUG = 64
 the system), and a slug a document of the ledger."""
 _KEY = re.compile(r"^([^\s:#][^:]*?)\s*:")
 """A front-matter line that starts a key."""
-_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 """Characters XML cannot hold, and other control characters (tab and line breaks excepted)."""
 FRONT_MATTER_KEYS = ("title", "slug", "effective", "summary", "material", "references", "label")
@@ -430,8 +430,12 @@ def not_a_date(value: Any) -> str:
     'is not a day of the calendar: a year has 12 months'
     >>> not_a_date("next monday")
     'is not a date: write it as YYYY-MM-DD'
+    >>> not_a_date("\uff12\uff10\uff12\uff15-05-01")
+    'is not a date: write it as YYYY-MM-DD with the digits 0 to 9'
     """
     match = _DAY.fullmatch(value) if isinstance(value, str) else None
+    if match is None and isinstance(value, str) and any(c.isdigit() and not c.isascii() for c in value):
+        return "is not a date: write it as YYYY-MM-DD with the digits 0 to 9"
     if match is None:
         return "is not a date: write it as YYYY-MM-DD"
     year, month, day = (int(part) for part in match.groups())

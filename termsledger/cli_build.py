@@ -31,7 +31,7 @@ def _day(ctx: click.Context, param: click.Parameter, value: str | None) -> Date 
     """``--date``: a day written ``YYYY-MM-DD``; what is wrong with another in the words of ``check``."""
     if value is None:
         return None
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         try:
             return Date.fromisoformat(value)
         except ValueError:

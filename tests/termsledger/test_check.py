@@ -94,6 +94,9 @@ BAD_FILES = [
      "t.md:3: error: effective date '2027-13-01' is not a day of the calendar: a year has 12 months"),
     ("---\ntitle: T\neffective: next monday\n---\n# T\n\nText.\n",
      "t.md:3: error: effective date 'next monday' is not a date: write it as YYYY-MM-DD"),
+    ("---\ntitle: T\neffective: '\uff12\uff10\uff12\uff15-05-01'\n---\n# T\n\nText.\n",
+     "t.md:3: error: effective date '\uff12\uff10\uff12\uff15-05-01' is not a date: write it as "
+     "YYYY-MM-DD with the digits 0 to 9"),
     ("---\ntitle: T\neffective: '2024-04-31'\n---\n# T\n\nText.\n",
      "t.md:3: error: effective date '2024-04-31' is not a day of the calendar: April 2024 has 30 days"),
     ("---\ntitle: T\neffective: 9999-12-31T23:00:00-05:00\n---\n# T\n\nText.\n",

@@ -45,4 +45,8 @@ def init(folder: str) -> None:
     if setup.written or setup.ignored:
         click.echo("Commit them, so that everyone who edits the documents shares them.")
     click.echo()
+    if not config.content.exists():  # a new repository: nothing to check yet
+        raise click.ClickException(f"there are no documents yet: put them in {config.content}/ (termsledger."
+                                   f"toml names it; set content = \"...\" there for another folder), then "
+                                   f"run termsledger check")
     sys.exit(report_check(config, None, "text"))

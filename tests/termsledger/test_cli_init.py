@@ -94,8 +94,10 @@ def test_init_of_a_folder_without_documents(tmp_path):
     result = init(tmp_path)
     assert result.exit_code == 1
     assert 'content = "content"' in (tmp_path / "termsledger.toml").read_text()
-    assert (f"Error: there is no content folder {tmp_path / 'content'} "
-            f"(named by {tmp_path / 'termsledger.toml'})" in result.output)
+    assert (f"Error: there are no documents yet: put them in {tmp_path / 'content'}/ (termsledger.toml names "
+            f"it; set content = \"...\" there for another folder), then run termsledger check"
+            in result.output)
+    assert not (tmp_path / "content").exists()
 
 
 def test_a_gitignore_not_in_utf8_is_added_to_as_it_is(tmp_path):

@@ -86,6 +86,9 @@ def no_content(config: Config) -> str:
     named = {None: "the default", "--content": "given with --content"}.get(config.content_from,
                                                                          f"named by {config.content_from}")
     toml = config.source or "termsledger.toml"
+    if config.content.exists():
+        return (f"the content folder {config.content.absolute()} ({named}) is a file: name the folder of "
+                f"the documents")
     message = (f"there is no content folder {config.content.absolute()} ({named}). Name the documents' "
                f"folder with --content FOLDER or with content = \"FOLDER\" in {toml}")
     base = config.source.parent if config.source else Path(".")

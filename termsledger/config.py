@@ -172,7 +172,7 @@ def read_config(path: str | Path) -> Config:
         elif key in _SECTIONS:
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}: {key} must be a section ([{key}] on a line of its own, its keys "
-                                  f"on the lines after), not {value!r}")
+                                  f"on the lines after), not {_written(value)}")
             for inner, inner_value in value.items():
                 if inner not in _SECTIONS[key]:
                     raise ConfigError(f"{path}: unknown key [{key}] {inner!r}; known keys: "
@@ -212,33 +212,36 @@ def _convert(path: Path, label: str, name: str, value: Any) -> Any:
         return value
     if name in _PATHS:
         if not isinstance(value, str):
-            raise ConfigError(f"{path}: {label} must be a path (text), not {value!r}")
+            raise ConfigError(f"{path}: {label} must be a path (text), not {_written(value)}")
         if "\0" in value:
             raise ConfigError(f"{path}: {label} {value!r} is not a possible path (it holds a NUL character)")
         folder = path.parent / value
         if name in _INSIDE and not folder.resolve().is_relative_to(path.parent.resolve()):
             raise ConfigError(f"{path}: {label} {value!r} is outside the folder of {FILENAME}: name a folder "
                               f"inside it (or {_INSIDE[name]})")
+        if name == "templates" and not folder.is_dir():
+            raise ConfigError(f"{path}: {label} names {folder}, which is not a folder: create it, or remove "
+                              f"the key to use the built-in templates")
         if name in ("content", "templates"):
             return folder
         return Path(os.path.normpath(folder))  # content/../build is build
     if isinstance(default, tuple):
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            raise ConfigError(f"{path}: {label} must be a list of text, not {value!r}")
+            raise ConfigError(f"{path}: {label} must be a list of text, not {_written(value)}")
         if name == "include" and not value:
             raise ConfigError(f"{path}: include lists no pattern, so no file would be a document: "
                               f"name some (the default is {list(default)!r}), or remove the key")
         return tuple(value)
     if isinstance(default, bool):
         if not isinstance(value, bool):
-            raise ConfigError(f"{path}: {label} must be true or false, not {value!r}")
+            raise ConfigError(f"{path}: {label} must be true or false, not {_written(value)}")
         return value
     if name == "notice_days":
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
-            raise ConfigError(f"{path}: {label} must be a whole number of days, not {value!r}")
+            raise ConfigError(f"{path}: {label} must be a whole number of days, not {_written(value)}")
         return value
     if not isinstance(value, str):
-        raise ConfigError(f"{path}: {label} must be text, not {value!r}")
+        raise ConfigError(f"{path}: {label} must be text, not {_written(value)}")
     if name in _CHECKS:
         import site_builder
 
@@ -257,7 +260,7 @@ def _webhooks(path: Path, table: object) -> dict[str, Any]:
     from consent import DeliverySettings
 
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: webhooks must be a table ([webhooks]), not {table!r}")
+        raise ConfigError(f"{path}: webhooks must be a table ([webhooks]), not {_written(table)}")
     known = [f.name for f in settings_fields(DeliverySettings)]
     for key in table:
         if key not in known:
@@ -273,7 +276,7 @@ def _fields(path: Path, table: object) -> dict[str, str]:
     """The ``[fields]`` table: termsledger's field names and the repository's own keys."""
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: fields must be a table ([fields]) of termsledger's field names and "
-                          f"your front-matter keys, not {table!r}")
+                          f"your front-matter keys, not {_written(table)}")
     for name, key in table.items():
         if name not in terms.FRONT_MATTER_KEYS:
             raise ConfigError(f"{path}: unknown field {name!r} in [fields]; termsledger's fields are: "
@@ -284,17 +287,23 @@ def _fields(path: Path, table: object) -> dict[str, str]:
     return dict(table)
 
 
+def _written(value: Any) -> str:
+    """``value`` as termsledger.toml writes it, for a message: ``true``, not Python's ``True``."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
 def _languages(path: Path, label: str, value: object) -> str | tuple[str, ...]:
     """``[site] language`` or ``languages`` as BCP 47 tags (``"en"``, ``["en", "fr"]``)."""
     many = label.endswith("languages")
     if many and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         given = [str(v) for v in value]
     elif many:
-        raise ConfigError(f"{path}: {label} must be a list of language codes (\"en\", \"fr\"), not {value!r}")
+        raise ConfigError(f"{path}: {label} must be a list of language codes (\"en\", \"fr\"), "
+                          f"not {_written(value)}")
     elif isinstance(value, str):
         given = [value]
     else:
-        raise ConfigError(f"{path}: {label} must be a language code (\"en\"), not {value!r}")
+        raise ConfigError(f"{path}: {label} must be a language code (\"en\"), not {_written(value)}")
     try:
         tags = [terms.language_tag(v, label) for v in given]
     except terms.TermsError as error:

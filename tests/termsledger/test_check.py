@@ -448,6 +448,23 @@ def test_bad_configuration_is_reported(tmp_path):
     result = run_check(tmp_path)
     assert result.exit_code == 1
     assert "termsledger.toml: notice_days must be a whole number of days, not 'thirty'" in result.output
+    (tmp_path / "termsledger.toml").write_text("notice_days = true\n")
+    assert "notice_days must be a whole number of days, not true" in run_check(tmp_path).output
+    (tmp_path / "termsledger.toml").write_text('[site]\ntemplates = "templatez"\n')
+    result = run_check(tmp_path)
+    assert result.exit_code == 1
+    assert (f"termsledger.toml: [site] templates names {tmp_path / 'templatez'}, which is not a folder: "
+            f"create it, or remove the key to use the built-in templates") in result.output
+
+
+def test_a_content_path_that_is_a_file_says_so(tmp_path, monkeypatch):
+    (tmp_path / "terms.md").write_text("# T\n\nText.\n")
+    (tmp_path / "termsledger.toml").write_text('content = "terms.md"\n')
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check"])
+    assert result.exit_code == 1
+    assert (f"Error: the content folder {tmp_path / 'terms.md'} (named by termsledger.toml) is a "
+            f"file: name the folder of the documents") in result.output
 
 
 def test_fields_from_termsledger_toml_adopt_a_repository(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import codecs
 import re
 import reprlib
 from collections.abc import Mapping
@@ -123,7 +124,8 @@ def read_source(path: str, data: bytes, fields: Mapping[str, str] | None = None)
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         text = data.decode("utf-8", errors="replace")
-        problems.append(Problem(path, line, "error",
+        problems.append(Problem(path, line, "error", "saved as UTF-16, not UTF-8: save it as UTF-8"
+                                if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) else
                                 f"not valid UTF-8: byte 0x{data[error.start]:02x} at offset {error.start}"))
     text = text.lstrip("\ufeff")
     if "\r" in text:  # Windows' line ends, and old Macs' (CR alone), read as the body's are (normalize)

@@ -134,6 +134,7 @@ BAD_FILES = [
                                       "after it"),
     ("---\ntitle: T\n---\n\n\n", "t.md:4: error: document is empty: it has no text after the front matter"),
     (b"# T\n\nCaf\xe9\n", "t.md:3: error: not valid UTF-8: byte 0xe9 at offset 8"),
+    ("# T\n\nText.\n".encode("utf-16"), "t.md:1: error: saved as UTF-16, not UTF-8: save it as UTF-8"),
     ("---\ntitle: T\nreferences: [nope]\n---\n# T\n\nText.\n",
      "t.md:3: error: references 'nope', but no document has that slug; the slugs are: t"),
     ("---\ntitle: T\n---\n# T\n\nSee [the refund policy](refund.md).\n",

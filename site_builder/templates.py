@@ -200,6 +200,8 @@ def render(env: Environment, names: tuple[str, ...], what: str, /, *args: Any, *
     except Exception as error:  # a template can raise anything: {{ 1 // 0 }}
         if isinstance(error, TemplateError):
             message = str(error.message or type(error).__name__)
+        elif isinstance(error, RecursionError):
+            message = "the template includes, extends or calls itself without end"
         else:
             message = f"{type(error).__name__}: {error}"
         if type(error) is TemplateNotFound:

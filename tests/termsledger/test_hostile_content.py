@@ -620,6 +620,14 @@ def test_any_error_in_a_template_override_is_one_line(tmp_path, expression):
                            f"{folder / 'templates' / '_footer.html'}, line 3: ")
 
 
+def test_a_template_override_that_includes_itself_says_so(tmp_path):
+    footer = '<footer>{% include "_footer.html" %}</footer>\n'
+    folder, out = content_with_templates(tmp_path, _footer__html=footer)
+    line = error_line(run("build", "--content", str(folder), "--out", str(out)))
+    assert line.startswith("Error: error building page 'index.html': template ")
+    assert line.endswith("_footer.html, line 1: the template includes, extends or calls itself without end")
+
+
 @pytest.mark.parametrize("key", ["content", "out"])
 def test_a_path_with_a_nul_character_in_the_configuration_is_refused(tmp_path, monkeypatch, key):
     (tmp_path / "termsledger.toml").write_text(f'{key} = "a\\u0000b"\n', encoding="utf-8")

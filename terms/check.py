@@ -200,15 +200,20 @@ def _published(document: Document, published: Mapping[tuple[str, str], Published
             continue
         path = document.path if version is document.versions[-1] else version.path
         if found.content_sha256 != version.content_sha256:
-            commit = found.commit
-            restore = f" (in the content folder: git show {commit[:10]}:./{version.path} > {path})" \
-                if commit else ""
+            another = (f"another effective date, or a label to make it a second version on "
+                       f"{version.effective} (label: {_unused_label(document, version)}), and commit it")
+            if version.commit is None and version.committed_at is not None:  # an edit not committed yet
+                fix = (f"Keep your edit as a new version: give it {another}; the published text stays in "
+                       f"git's history as version {version.id}")
+            else:
+                commit = found.commit
+                restore = f" (in the content folder: git show {commit[:10]}:./{version.path} > {path})" \
+                    if commit else ""
+                fix = f"Restore the published text{restore} and commit it; then give your new text {another}"
             problems.append(Problem(path, version.key_lines.get("effective", 1), "error",
                 f"version {version.id} was published to the ledger with another text (SHA-256 "
                 f"{found.content_sha256[:12]}…, now {version.content_sha256[:12]}…), which users may have "
-                f"accepted: a published text never changes. Restore the published text{restore} and commit "
-                f"it; then give your new text another effective date, or a label to make it a second "
-                f"version on {version.effective} (label: revised), and commit it"))
+                f"accepted: a published text never changes. {fix}"))
         elif found.material != version.material and version.in_force(now):
             line = version.key_lines.get("material", version.key_lines.get("effective", 1))
             problems.append(Problem(path, line, "error",
@@ -218,6 +223,14 @@ def _published(document: Document, published: Mapping[tuple[str, str], Published
                 f"{_flag(found.material)}), or publish the change as a new version with its own effective "
                 f"date"))
     return problems
+
+
+def _unused_label(document: Document, version: Version) -> str:
+    """A label no version of ``document`` on the day of ``version`` has: ``revised``, else
+    ``revised-2``…"""
+    taken = {v.label for v in document.versions if v.effective == version.effective}
+    return next(label for n in range(1, len(taken) + 2)
+                if (label := "revised" if n == 1 else f"revised-{n}") not in taken)
 
 
 def _flag(flag: bool | None) -> str:

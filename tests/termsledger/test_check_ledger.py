@@ -77,6 +77,32 @@ def test_the_configured_ledger_is_compared_and_the_fix_it_gives_works(content_re
     assert run("publish", "--content", content_repo.path).exit_code == 0
 
 
+def test_an_uncommitted_edit_of_a_published_text_is_kept_as_a_new_version(content_repo, tmp_path):
+    """The fix for an edit not committed yet keeps the edit: a label (one no version of that day
+    has) makes it a version of its own, and the published text stays the committed one."""
+    later = announced_repo(content_repo)
+    ledger = tmp_path / "ledger.db"
+    assert run("publish", "--content", content_repo.path, "--ledger", ledger).exit_code == 0
+    terms_md = content_repo.path / "terms.md"
+    terms_md.write_text(terms_md.read_text().replace("7 per month", "9 per month"))  # not committed
+    result = run("check", "--content", content_repo.path, "--ledger", ledger)
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        "a published text never changes. Keep your edit as a new version: give it another effective date, "
+        f"or a label to make it a second version on {later} (label: revised), and commit it; the published "
+        f"text stays in git's history as version {later}\n")
+    assert "git show" not in result.stderr
+    terms_md.write_text(terms_md.read_text().replace("material: true", "material: true\nlabel: revised"))
+    assert run("check", "--content", content_repo.path, "--ledger", ledger).exit_code == 0
+    content_repo.commit(now(), "The new text as a version of its own", **{"terms.md": terms_md.read_text()})
+    assert run("publish", "--content", content_repo.path, "--ledger", ledger).exit_code == 0
+    terms_md.write_text(terms_md.read_text().replace("9 per month", "10 per month"))  # and again
+    again = run("check", "--content", content_repo.path, "--ledger", ledger)
+    assert f"version {later}-revised was published" in again.stderr
+    assert "(label: revised-2)" in again.stderr
+    assert terms_md.read_text().endswith("Fees are 10 per month.\n")  # nothing advised overwrote it
+
+
 def test_no_ledger_no_comparison_and_none_is_made(content_repo, tmp_path):
     announced_repo(content_repo)
     missing = tmp_path / "nowhere.db"

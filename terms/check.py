@@ -55,12 +55,12 @@ def check(content: Content, notice_days: int = 30, now: datetime | None = None,
     parsed = {d.path: parse(without_comments(d.versions[-1].body)) for d in content.documents.values()}
     anchors = {path: {h.anchor for h in headings(tokens)} for path, tokens in parsed.items()}
     verdicts = assess_versions(content, watch=watch, versions=[
-        v for d in content.documents.values() for v in _open(d, now)])
+        v for d in content.documents.values() for v in _open(d, now) + _noticed(d, notice_days, now)])
     for document in content.documents.values():
         current = replace(document.versions[-1], path=document.path)  # as the file is now named
         problems.extend(_references(content, current))
         problems.extend(_links(content, current, parsed[document.path], anchors))
-        problems.extend(_notice(document, notice_days, now))
+        problems.extend(_notice(document, notice_days, now, verdicts))
         problems.extend(_flags(document, now, verdicts))
         problems.extend(_published(document, published or {}, now))
     problems.extend(check_translations(content, languages, now))
@@ -105,22 +105,35 @@ def _closest(fragment: str, anchors: set[str]) -> str:
     return f"; did you mean #{found[0]}?" if found else ""
 
 
-def _notice(document: Document, notice_days: int, now: datetime) -> list[Problem]:
-    """Warnings for material versions given less than ``notice_days`` of notice, among those
-    still upcoming or announced within the last ``notice_days`` days."""
+def _noticed(document: Document, notice_days: int, now: datetime) -> list[Version]:
+    """The versions whose notice is still a question: upcoming, or announced within the last
+    ``notice_days`` days."""
     today = utc_date(now)
+    return [v for v in document.versions if v.announced_at is not None
+            and not (v.effective <= today and (today - v.announced_at.date()).days > notice_days)]
+
+
+def _notice(document: Document, notice_days: int, now: datetime,
+            verdicts: Mapping[tuple[str, str], Assessment]) -> list[Problem]:
+    """Warnings for the versions given less than ``notice_days`` of notice (see :func:`_noticed`)
+    that users will be asked to accept again: marked material, or without a flag and judged
+    material by the analysis' ``verdicts`` (which then decide)."""
     problems = []
-    for version in document.versions:
-        if not version.material or version.announced_at is None:
+    for version in _noticed(document, notice_days, now):
+        assert version.announced_at is not None
+        verdict = verdicts.get((version.slug, version.id))
+        if version.material:
+            what = "is marked material but"
+        elif version.material is None and verdict is not None and verdict.material:
+            what = "has no 'material:' flag and the change analysis judges it material, but it"
+        else:
             continue
         announced = version.announced_at.date()
-        if version.effective <= today and (today - announced).days > notice_days:
-            continue  # in force, and announced too long ago to still be a question
         notice = (version.effective - announced).days
         if notice < notice_days:
-            problems.append(Problem(version.path, version.body_line, "warning",
-                f"version {version.id} is marked material but takes effect {_when(notice, announced)}; "
-                f"users are owed {_days(notice_days)} of notice"))
+            problems.append(Problem(version.path, version.key_lines.get("effective", version.body_line),
+                "warning", f"version {version.id} {what} takes effect {_when(notice, announced)}; users "
+                           f"are owed {_days(notice_days)} of notice"))
     return problems
 
 

@@ -388,7 +388,7 @@ def test_material_version_with_too_little_notice_is_a_warning(content_repo):
                         **{"terms.md": text})
     result = run_check(content_repo.path)
     assert result.exit_code == 0
-    assert (f"terms.md:7: warning: version {soon} is marked material but takes effect 11 days after it was "
+    assert (f"terms.md:4: warning: version {soon} is marked material but takes effect 11 days after it was "
             f"announced on {(now - timedelta(days=1)):%Y-%m-%d}; users are owed 30 days of notice"
             in result.output)
 
@@ -406,7 +406,7 @@ def test_material_version_in_force_on_the_day_it_was_announced_is_a_warning(cont
     yesterday = datetime.now(timezone.utc) - timedelta(days=1)
     content_repo.commit(commit_time(yesterday), **{"terms.md": material_terms(yesterday.date())})
     _, problems = problems_of(content_repo.path)
-    assert problems == [f"terms.md:7: warning: version {yesterday.date()} is marked material but takes "
+    assert problems == [f"terms.md:4: warning: version {yesterday.date()} is marked material but takes "
                         f"effect on the day it was announced, {yesterday:%Y-%m-%d}; users are owed 30 days "
                         "of notice"]
 
@@ -416,7 +416,7 @@ def test_material_version_in_force_before_it_was_announced_is_a_warning(content_
     earlier = (now - timedelta(days=3)).date()
     content_repo.commit(commit_time(now), **{"terms.md": material_terms(earlier)})
     _, problems = problems_of(content_repo.path)
-    assert problems == [f"terms.md:7: warning: version {earlier} is marked material but takes effect 3 days "
+    assert problems == [f"terms.md:4: warning: version {earlier} is marked material but takes effect 3 days "
                         f"before it was announced on {now:%Y-%m-%d}; users are owed 30 days of notice"]
 
 
@@ -425,8 +425,27 @@ def test_one_day_of_notice_is_singular(content_repo):
     tomorrow = (now + timedelta(days=1)).date()
     content_repo.commit(commit_time(now), **{"terms.md": material_terms(tomorrow)})
     _, problems = problems_of(content_repo.path)
-    assert problems == [f"terms.md:7: warning: version {tomorrow} is marked material but takes effect 1 day "
+    assert problems == [f"terms.md:4: warning: version {tomorrow} is marked material but takes effect 1 day "
                         f"after it was announced on {now:%Y-%m-%d}; users are owed 30 days of notice"]
+
+
+def test_a_version_without_a_flag_that_the_analysis_judges_material_is_owed_notice_too(content_repo):
+    """The ledger asks users to accept it again (its verdict decides), so the notice rule is
+    the one of a version marked material: a fee raised in 8 days, or since a month ago."""
+    now = datetime.now(timezone.utc)
+    fee = (front(title="Terms", slug="terms", effective="2025-01-10")
+           + "# Terms\n\nThe fee is 10 EUR per month.\n")
+    content_repo.commit("2025-01-01T10:00", **{"terms.md": fee})
+    for effective, when in (((now + timedelta(days=8)).date(), "8 days after"),
+                            ((now - timedelta(days=31)).date(), "31 days before")):
+        raised = fee.replace("2025-01-10", effective.isoformat()).replace("10 EUR", "15 EUR")
+        content_repo.commit(commit_time(now), **{"terms.md": raised})
+        _, problems = problems_of(content_repo.path)
+        assert (f"terms.md:4: warning: version {effective} has no 'material:' flag and the change analysis "
+                f"judges it material, but it takes effect {when} it was announced on {now:%Y-%m-%d}; users "
+                f"are owed 30 days of notice") in problems, problems
+        assert any("has no 'material:' flag and the change from 2025-01-10 looks material" in p
+                   for p in problems) == (effective > now.date())  # still open to a decision
 
 
 def test_short_notice_long_ago_is_not_warned_about_forever(content_repo):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # not imported: verifying a receipt must not load the content model
@@ -9,8 +10,19 @@ if TYPE_CHECKING:  # not imported: verifying a receipt must not load the content
 
 
 def short(value: Any) -> str:
-    """``repr(value)``, cut to 80 characters for an error message (see :func:`cut`)."""
-    return cut(repr(value))
+    """``repr(value)``, cut to 80 characters for an error message (see :func:`cut`); its first
+    levels when it is nested deeper than :func:`repr` goes.
+
+    >>> deep = []
+    >>> for _ in range(5000):
+    ...     deep = [deep]
+    >>> short(deep)
+    '[[[[[[[...]]]]]]]'
+    """
+    try:
+        return cut(repr(value))
+    except RecursionError:
+        return cut(reprlib.repr(value))
 
 
 def cut(text: str) -> str:

@@ -19,6 +19,7 @@ lines, nothing of the import is recorded then.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -84,11 +85,16 @@ def refusal(bad: list[BadLine], count: int) -> InvalidImport:
 
 
 def _json(value: Any) -> str:
-    """``value`` as JSON (``null``, not ``None``), cut to 80 characters for an error message."""
+    """``value`` as JSON (``null``, not ``None``; ``NaN`` or ``Infinity``, which orjson would
+    show as ``null``, for a number that is not finite), cut to 80 characters for an error
+    message."""
     try:
-        text = orjson.dumps(value).decode()
-    except TypeError:  # not a JSON value (a caller's own object): as Python shows it
-        return short(value)
+        text = (json.dumps(value, ensure_ascii=False, separators=(",", ":")) if _has_float(value)
+                else orjson.dumps(value).decode())
+    except (TypeError, ValueError, RecursionError):  # no JSON value, or nested too deeply
+        return short(value)  # as Python shows it
+    if type(value) is float and not math.isfinite(value):
+        text += " (a number that is not finite)"
     return cut(text)
 
 

@@ -157,8 +157,12 @@ class Webhooks:
         return DeliveryWorker(Delivery(self._store, settings or DeliverySettings()))
 
     def _in(self, tx: Any, webhook_id: str) -> Webhook:
-        row = tx.execute(f"SELECT {_COLUMNS} FROM webhooks w WHERE w.id = ?",
-                         (webhook_id,)).fetchone()
+        """The endpoint ``webhook_id``, read in ``tx``; raises :class:`UnknownWebhook`."""
+        row = None
+        if webhook_id.isascii() and webhook_id.isprintable():  # as every id: other text (a NUL,
+            # a command line's undecodable byte) names none, and the storage would refuse it
+            row = tx.execute(f"SELECT {_COLUMNS} FROM webhooks w WHERE w.id = ?",
+                             (webhook_id,)).fetchone()
         if row is None:
             raise UnknownWebhook(f"no webhook endpoint has the id {short(webhook_id)} "
                                  f"(`termsledger webhooks list` shows them)")

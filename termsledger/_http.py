@@ -1,9 +1,10 @@
 """HTTP plumbing of the API: the one error type and where it is rendered, fast JSON,
-the request body limit, and routes that check their API key before reading the body."""
+the request body limit, HEAD, and routes that check their API key before reading the body."""
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import inspect
 import json
 import logging
@@ -156,23 +157,20 @@ def _blamed(request: Request, error: Exception) -> list[dict[str, str]]:
 
 def allowed_methods(request: Request) -> str:
     """For a 405's ``Allow``: the methods of the path the request matched, as OpenAPI lists
-    them (Starlette names only those of its first route)."""
+    them (Starlette names only those of its first route), and HEAD with GET (see
+    :class:`HeadAsGet`)."""
     routes = [route for route in request.app.routes if isinstance(route, APIRoute)]
     path = next((route.path for route in routes
                  if route.matches(request.scope)[0] != Match.NONE), None)
-    return ", ".join(sorted({method for route in routes if route.path == path
-                             for method in route.methods or ()}))
+    methods = {method for route in routes if route.path == path for method in route.methods or ()}
+    return ", ".join(sorted((methods | {"HEAD"}) if "GET" in methods else methods))
 
 
 def _field(error: Mapping[str, Any]) -> dict[str, str]:
     """A validation error as ``{"field", "in", "message"}``, without echoing the input."""
     where, *path = error["loc"] or ("body",)
-    if error["type"] == "json_invalid":
-        path = []
-        message = f"not valid JSON ({error.get('ctx', {}).get('error', 'decode error')})"
-    else:
-        message = error["msg"]
-    return {"field": ".".join(str(p) for p in path) or where, "in": where, "message": message}
+    return {"field": ".".join(str(p) for p in path) or where, "in": where,
+            "message": error["msg"]}
 
 
 class BodyLimit:
@@ -202,6 +200,26 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+class HeadAsGet:
+    """ASGI middleware: a HEAD request is answered as its GET would be, without the body
+    (RFC 9110 requires HEAD wherever GET is). FastAPI's routes answer only the methods they
+    name, and naming HEAD would add an operation to OpenAPI for each."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def head_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, head_only)
 
 
 def _content_length(scope: Scope) -> int:
@@ -234,12 +252,8 @@ class ScopedRoute(APIRoute):
             if request.method in ("POST", "PATCH") and _is_json(request) and not \
                     request.scope["path"].endswith(IMPORT_PATH):  # an import parses its own lines
                 body = await request.body()
-                try:
-                    if body:  # FastAPI's request.json() returns what is cached here
-                        request._json = strict_json(body)
-                except json.JSONDecodeError:
-                    pass  # FastAPI parses it again and reports where
-
+                if body:  # cached for FastAPI's request.json(): its own lenient parse never runs
+                    request._json = strict_json(body)
             return await handler(request)
 
         return authorized
@@ -304,23 +318,33 @@ def check_path(request: Request, field: str) -> None:
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+def json_bytes(body: bytes) -> bytes:
+    """``body`` without a leading UTF-8 byte order mark (RFC 8259 lets a parser ignore it),
+    refusing with a 422 a body with a NUL byte: JSON in UTF-8 has none, JSON in UTF-16 or
+    UTF-32 has many, and JSON must be UTF-8 (RFC 8259 §8.1; :func:`json.loads` would guess)."""
+    nul = body.find(b"\x00")
+    if nul >= 0:
+        raise _invalid("body", "body", f"must be UTF-8 (byte {nul} is NUL, as in UTF-16 or "
+                                       f"UTF-32)")
+    return body.removeprefix(codecs.BOM_UTF8)
+
+
 def strict_json(body: bytes) -> Any:
-    """The JSON ``body``, refusing with a 422 what :func:`json.loads` would let through:
-    bytes that are not UTF-8, duplicate keys, escaped lone surrogates (text that is not valid
-    Unicode), nesting deeper than Python's recursion limit and integers longer than Python
-    converts. Raises
-    :class:`json.JSONDecodeError` for malformed JSON."""
+    """The JSON ``body`` (see :func:`json_bytes`), refusing with a 422 malformed JSON and what
+    :func:`json.loads` would let through: bytes that are not UTF-8, duplicate keys, escaped
+    lone surrogates (text that is not valid Unicode), nesting deeper than Python's recursion
+    limit and integers longer than Python converts."""
     try:
-        text = body.decode("utf-8")
+        text = json_bytes(body).decode("utf-8")
     except UnicodeDecodeError as error:
-        raise _invalid("body", "body", f"not valid UTF-8 (byte {error.start})") from None
+        raise _invalid("body", "body", f"must be UTF-8 (byte {error.start} is not)") from None
     try:
         data = json.loads(text, object_pairs_hook=consent.unique_keys)
     except consent.DuplicateKey as duplicate:
         raise _invalid(duplicate.key, "body", f"duplicate key {duplicate.key!r} in the JSON body"
                        ) from None
-    except json.JSONDecodeError:
-        raise
+    except json.JSONDecodeError as error:
+        raise _invalid("body", "body", f"not valid JSON ({error})") from None
     except (ValueError, RecursionError) as error:  # nested too deeply, a number too long
         raise _invalid("body", "body", consent.json_problem(error)) from None
     if _SURROGATE_ESCAPE.search(text):

@@ -20,9 +20,9 @@ SUBJECT_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202
 SUBJECT_DOC = ("1 to 256 characters without control characters (C0, DEL, C1, line separators, "
                "bidi embeddings, overrides and isolates), normalized to NFC; ids starting with "
                "`erased:` or `ledger:` cannot be recorded.")
-Subject = Annotated[str, Field(min_length=1, max_length=256, description=SUBJECT_DOC,
-                               examples=["user-42"],
-                               json_schema_extra={"pattern": SUBJECT_PATTERN})]
+Subject = Annotated[str, Field(min_length=1, description=SUBJECT_DOC, examples=["user-42"],
+                               json_schema_extra={"maxLength": 256, "pattern": SUBJECT_PATTERN})]
+"""A subject id in a body: the ledger checks its length once normalized to NFC, as in a path."""
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9-]+$", max_length=100, examples=["terms"],
                              description="A published document's slug.")]
 StatusName = Literal["current", "notify", "reaccept", "announced", "never", "withdrawn"]

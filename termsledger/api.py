@@ -30,6 +30,8 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, TypeAdapter
 from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import Scope
 
 import consent
 from consent.keeper import CHECKPOINT_INTERVAL, LogKeeper
@@ -40,8 +42,10 @@ from ._http import (
     JSON,
     APIError,
     BodyLimit,
+    HeadAsGet,
     ScopedRoute,
     error_code,
+    json_bytes,
     log,
     plain,
     query_parameter,
@@ -248,19 +252,14 @@ async def import_records(request: Request) -> JSON:
     is a 422 ``invalid_import`` whose ``fields`` name each line (``line 7``), and nothing is
     recorded; with ``skip_bad=true`` the others are, and the bad ones are listed."""
     skip_bad = query_value(request, "skip_bad", BOOL) or False
-    body = await request.body()
+    body = json_bytes(await request.body())
     if not body.strip():
         raise APIError(422, "invalid", "Invalid request: body: empty: send JSON Lines, or a JSON "
                        "array, of the decisions to import",
                        fields=[{"field": "body", "in": "body", "message": "empty"}])
     lines: list[Any]
     if body.lstrip()[:1] == b"[":
-        try:
-            lines = strict_json(body)
-        except json.JSONDecodeError as error:
-            raise APIError(422, "invalid", f"Invalid request: body: not valid JSON ({error})",
-                           fields=[{"field": "body", "in": "body",
-                                    "message": f"not valid JSON ({error})"}]) from None
+        lines = strict_json(body)
         if not isinstance(lines, list):
             lines = [lines]
     else:
@@ -560,6 +559,7 @@ def create_app(ledger_path: str | FilePath, *, seal_every: float = SEAL_EVERY,
     app.state.webhooks = webhooks or consent.DeliverySettings()
     app.state.deliver = deliver
     app.add_middleware(BodyLimit)
+    app.add_middleware(HeadAsGet)
     for error in (HTTPException, RequestValidationError, consent.ConsentError, Exception):
         app.add_exception_handler(error, render_error)
 
@@ -574,12 +574,26 @@ def create_app(ledger_path: str | FilePath, *, seal_every: float = SEAL_EVERY,
     return app
 
 
+DOCS_ASSETS = frozenset({"swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png"})
+"""The files of Swagger UI's folder that ``/docs`` uses: the others (a demo page that loads an
+example from another host, an OAuth2 redirect page) are not served."""
+
+
+class _DocsAssets(StaticFiles):
+    """The files of :data:`DOCS_ASSETS` in Swagger UI's folder; any other is a 404."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if path not in DOCS_ASSETS:
+            raise HTTPException(status_code=404)
+        return await super().get_response(path, scope)
+
+
 def _add_docs(app: FastAPI) -> None:
     """``/docs``: Swagger UI served from the installed ``swagger_ui_bundle`` package, so that
     it reaches no other host."""
     from swagger_ui_bundle import swagger_ui_path
 
-    app.mount("/docs/assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    app.mount("/docs/assets", _DocsAssets(directory=str(swagger_ui_path)), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
     async def docs(request: Request) -> HTMLResponse:

@@ -129,6 +129,18 @@ def test_an_endpoint_has_a_secret_shown_once_and_an_id_to_manage_it(ledger):
     assert loopback.url == "http://127.0.0.1:9/hooks"
 
 
+@pytest.mark.parametrize("webhook_id", ["wh_\x00", "\x00", "wh_\udcff"])
+def test_an_id_no_endpoint_can_have_is_unknown_on_each_engine(ledger, webhook_id):
+    """A NUL (PostgreSQL's text holds none) or a lone surrogate (a command line's undecodable
+    byte: no engine stores one) failed in the storage, with a traceback from the CLI."""
+    ledger.webhooks.add("https://93.184.215.14/hooks")
+    for call in (ledger.webhooks.get, ledger.webhooks.status, ledger.webhooks.disable,
+                 ledger.webhooks.enable, ledger.webhooks.remove):
+        with pytest.raises(UnknownWebhook, match="^no webhook endpoint has the id "):
+            call(webhook_id)
+    assert len(ledger.webhooks.list()) == 1
+
+
 def test_deliveries_are_signed_in_the_recommended_shape_without_evidence(ledger, receiver):
     subscribe(ledger, receiver)
     ledger.record("user-1", "terms", evidence={"ip": IP, "user_agent": "Firefox/1"})
@@ -573,8 +585,9 @@ def test_the_http_api_manages_endpoints_for_admin_keys(tmp_path):
         gone = client.get(f"/v1/webhooks/{webhook['id']}")
         assert gone.status_code == 404 and gone.json()["error"]["code"] == "unknown_webhook"
         moved = client.put("/v1/webhooks")
-        assert moved.status_code == 405 and moved.headers["allow"] == "GET, POST"
-        assert client.put(f"/v1/webhooks/{webhook['id']}").headers["allow"] == "DELETE, GET, PATCH"
+        assert moved.status_code == 405 and moved.headers["allow"] == "GET, HEAD, POST"
+        assert client.put(f"/v1/webhooks/{webhook['id']}").headers["allow"] == ("DELETE, GET, "
+                                                                               "HEAD, PATCH")
         assert secret not in client.get("/v1/webhooks").text
 
 

@@ -98,6 +98,18 @@ def test_malformed_secrets_are_unknown(tmp_path, secret):
         assert opened.keys.authenticate(good[:-1] + ("A" if good[-1] != "A" else "B")) is None
 
 
+@pytest.mark.parametrize("key_id", ["\x00", "a\x00b", "\udcff"])
+def test_a_key_id_no_key_can_have_is_unknown_on_each_engine(where, key_id):
+    """A NUL (PostgreSQL's text holds none) or a lone surrogate (a command line's undecodable
+    byte: no engine stores one) failed in the storage, with a traceback from the CLI."""
+    with Ledger(where("ledger.db"), create=True) as opened:
+        opened.keys.create("x", "read")
+        assert opened.keys.authenticate(f"tl_{key_id}_secret") is None
+        with pytest.raises(KeysError, match="^No API key has the id "):
+            opened.keys.revoke(key_id)
+        assert opened.keys.list()[0].revoked is None
+
+
 def test_scopes_include_lesser_ones(tmp_path):
     with Ledger(new_ledger(tmp_path)) as opened:
         admin = opened.keys.authenticate(opened.keys.create("a", "admin")[1])

@@ -121,6 +121,30 @@ def test_refused_text_is_a_422_and_the_connection_stays_open(served):
         connection.close()
 
 
+def test_head_answers_with_the_head_of_get_and_the_connection_stays_usable(served):
+    """``curl -I /healthz`` was a 405: load balancers check health with HEAD."""
+    base_url, secrets, _ = served
+    connection = http.client.HTTPConnection(*base_url.removeprefix("http://").split(":"), timeout=10)
+    connection.auto_open = 0
+    connection.connect()
+    try:
+        for path in ("/healthz", "/v1/subjects/nobody/status?document=terms"):
+            connection.request("GET", path, headers=bearer(secrets["read"]))
+            got = connection.getresponse()
+            body = got.read()
+            connection.request("HEAD", path, headers=bearer(secrets["read"]))
+            head = connection.getresponse()
+            assert (head.status, head.read()) == (200, b""), path
+            assert head.getheader("content-length") == str(len(body)) == got.getheader(
+                "content-length")
+            assert head.getheader("content-type") == got.getheader("content-type")
+        connection.request("GET", "/healthz")
+        after = connection.getresponse()  # a body sent after the HEAD's head would be read here
+        assert (after.status, json.loads(after.read())) == (200, {"ok": True})
+    finally:
+        connection.close()
+
+
 def test_the_evidence_records_the_address_a_trusted_proxy_forwards(served):
     base_url, secrets, ledger_path = served
     with httpx.Client(base_url=base_url, headers=bearer(secrets["write"])) as client:

@@ -180,3 +180,38 @@ def test_a_key_given_twice_is_a_bad_line(ledger_path, tmp_path, text, key):
     assert refused.stderr.splitlines()[0] == f"{path}:2: duplicate key {key!r}"
     with Ledger(ledger_path) as ledger:
         assert ledger.verify().events == 0
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])  # the same on each engine
+def test_a_line_nested_too_deeply_to_show_is_a_bad_line(ledger_path, tmp_path):
+    """A list 1,000 levels deep was shown with repr(), beyond Python's recursion limit: a
+    RecursionError's traceback."""
+    path = tmp_path / "deep.jsonl"
+    path.write_text("[" * 1000 + "]" * 1000 + "\n")
+    refused = run("consent", "import", path, "--ledger", ledger_path, code=1)
+    assert refused.stderr.splitlines()[0] == f"{path}:1: must be a JSON object, not [[[[[[[...]]]]]]]"
+
+
+def deep_list(levels: int) -> list:
+    deep: list = []
+    for _ in range(levels):
+        deep = [deep]
+    return deep
+
+
+@pytest.mark.parametrize("engine", ["sqlite"])  # the same on each engine
+@pytest.mark.parametrize("value,shown", [
+    (float("inf"), "must be a JSON object, not Infinity (a number that is not finite)"),
+    (float("nan"), "must be a JSON object, not NaN (a number that is not finite)"),
+    ([float("-inf")], "must be a JSON object, not [-Infinity]"),
+    (deep_list(5000), "must be a JSON object, not [[[[[[[...]]]]]]]"),
+    ({"subject": deep_list(5000), "document": "terms", "version": "2026-01-01",
+      "at": "2026-02-01T10:00:00Z"}, "subject must be text, not [[[[[[[...]]]]]]]"),
+], ids=["inf", "nan", "in a list", "deep", "deep subject"])
+def test_a_line_is_shown_as_it_is_read(ledger_path, value, shown):
+    """orjson showed a number that is not finite as null ('must be a JSON object, not null'),
+    and repr() failed on a list nested deeper than Python's recursion limit."""
+    with Ledger(ledger_path) as ledger:
+        with pytest.raises(InvalidImport) as refused:
+            ledger.import_records([value])
+    assert refused.value.bad[0].message.startswith(shown)

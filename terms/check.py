@@ -62,6 +62,7 @@ def check(content: Content, notice_days: int = 30, now: datetime | None = None,
         problems.extend(_links(content, current, parsed[document.path], anchors))
         problems.extend(_notice(document, notice_days, now, verdicts))
         problems.extend(_flags(document, now, verdicts))
+        problems.extend(_summaries(document, now))
         problems.extend(_published(document, published or {}, now))
     problems.extend(check_translations(content, languages, now))
     return sorted(problems, key=lambda p: (p.path, p.line))
@@ -175,6 +176,20 @@ def _flags(document: Document, now: datetime, verdicts: Mapping[tuple[str, str],
                    f"{_verdict(verdict)}")
         problems.append(Problem(version.path, version.key_lines.get("material", version.body_line), "warning",
                                 message))
+    return problems
+
+
+def _summaries(document: Document, now: datetime) -> list[Problem]:
+    """Warnings for the versions still open to a decision whose summary is the one of the version
+    before them: copied with the front matter, it tells readers of the site and the feed
+    nothing of what changed."""
+    problems = []
+    for version in _open(document, now):
+        before = document.versions[document.versions.index(version) - 1]
+        if version.summary and version.summary == before.summary:
+            problems.append(Problem(version.path, version.key_lines.get("summary", 1), "warning",
+                f"version {version.id} has the summary of version {before.id} ({version.summary!r}): say "
+                f"what this version changes, for the site's history and feed"))
     return problems
 
 

@@ -177,7 +177,8 @@ def _rewrites(draft: _Draft, current: bool, last: date, key: str, translating: s
         else:
             problems.append(Problem(revision.path, line, "warning",
                 f"{told} afterwards; the site and the ledger keep the text that took effect, and the file "
-                f"has moved on since: nothing to fix"))
+                f"no longer carries that change under this date (restored, or given a version of its own): "
+                f"nothing to fix"))
     return problems
 
 

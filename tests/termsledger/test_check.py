@@ -241,8 +241,8 @@ def test_a_rewrite_of_text_in_force_is_an_error_that_says_how_to_fix_it(content_
 def fixed_warning(taken: str, commit: str) -> str:
     return (f"terms.md:10: warning: version 2025-03-01 took effect on 2025-03-01 with the text of commit "
             f"{taken[:10]} (2025-01-10), and commit {commit[:10]} (2025-04-01) changed it afterwards; the "
-            "site and the ledger keep the text that took effect, and the file has moved on since: nothing to "
-            "fix")
+            "site and the ledger keep the text that took effect, and the file no longer carries that change "
+            "under this date (restored, or given a version of its own): nothing to fix")
 
 
 def test_restoring_the_text_as_the_message_says_leaves_a_warning(content_repo):
@@ -446,6 +446,18 @@ def test_a_version_without_a_flag_that_the_analysis_judges_material_is_owed_noti
                 f"are owed 30 days of notice") in problems, problems
         assert any("has no 'material:' flag and the change from 2025-01-10 looks material" in p
                    for p in problems) == (effective > now.date())  # still open to a decision
+
+
+def test_a_new_version_with_the_summary_of_the_one_before_is_a_warning(content_repo):
+    now = datetime.now(timezone.utc)
+    later = (now + timedelta(days=40)).date()
+    text = front(title="Terms", slug="terms", effective="2025-01-10", summary="First terms.") + "# T\n\n1.\n"
+    content_repo.commit("2025-01-01T10:00", **{"terms.md": text})
+    content_repo.commit(commit_time(now), **{"terms.md": text.replace("2025-01-10", later.isoformat())
+                                             .replace("1.", "1. 2.")})
+    _, problems = problems_of(content_repo.path)
+    assert problems == [f"terms.md:5: warning: version {later} has the summary of version 2025-01-10 ('First "
+                        f"terms.'): say what this version changes, for the site's history and feed"]
 
 
 def test_short_notice_long_ago_is_not_warned_about_forever(content_repo):

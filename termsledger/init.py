@@ -40,6 +40,9 @@ content = "{content}"{content_note}
 # templates = "templates"             # your overrides of the built-in templates
 # file_urls = false                   # true: links end in index.html, so pages open from disk work
 # cache_dir = ".termsledger-cache"    # the build cache, kept out of the site (and out of git)
+# language = "en"                     # the language the documents are written in (BCP 47)
+# languages = ["en", "fr"]            # the site's languages: terms.fr.md… translate terms.md
+# prevailing_notice = "In case of conflict, the English version prevails."   # "" for none
 
 # [materiality]
 # watch = ["certificate", "tutor"]    # extra watch-list terms for the change analysis
@@ -50,9 +53,12 @@ content = "{content}"{content_note}
 # [receipts]
 # signing_key = "{signing_key}"   # signs consent receipts: never commit it
 
+# [webhooks]                          # how webhooks are delivered
+# allow_private = false               # true: endpoints on private or loopback addresses too
+
 # [fields]                            # your own front-matter keys, by termsledger's field name
 # effective = "last_updated"
-# slug = "permalink"
+# summary = "description"
 '''
 
 

@@ -137,3 +137,13 @@ def test_a_gitignore_that_is_a_folder_is_refused_before_anything_is_written(tmp_
     assert result.output == (f"Error: {tmp_path / '.gitignore'} is a folder, where termsledger "
                              f"init needs a file: rename or remove it\n")
     assert not (tmp_path / "termsledger.toml").exists()
+
+
+def test_the_written_file_shows_every_setting():
+    """init says its comments show every setting: each key the configuration reads is there."""
+    from termsledger import config
+    from termsledger.init import TEMPLATE
+
+    keys = [key for keys in config._SECTIONS.values() for key in keys]
+    keys += ["content", "include", "exclude", "notice_days", "out", "ledger"]
+    assert [key for key in keys if f"\n# {key} = " not in TEMPLATE and f"\n{key} = " not in TEMPLATE] == []

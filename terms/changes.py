@@ -17,6 +17,7 @@ Within [-14-]{+7+} days.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,6 +35,17 @@ if TYPE_CHECKING:
 
 SECTION_STATUSES = ("unchanged", "modified", "moved", "added", "removed")
 """What can become of a section (:attr:`SectionChange.status`)."""
+_NUMBERS = re.compile(r"\s*\d+(?:\.\d+)*(?:\s*(?:,|and|or|to|through|&|–|-)\s*\d+(?:\.\d+)*)*\s*")
+"""Numbers that number sections: ``3``, ``3.1``, ``3 and 4``."""
+_HEADING_NUMBER = re.compile(r" {0,3}(?:#{1,6}[ \t]+)?(?:§\s*)?(?:\d+\.)*")
+"""What may stand before the number of a heading: ``## ``, ``## 3.``, ``§ ``."""
+_REFERENCE = re.compile(r"(?:\b(?:sections?|clauses?|paragraphs?|articles?|parts?|chapters?|schedules?"
+                        r"|annex(?:es)?|appendix|appendices|items?)\s*|§§?\s*)"
+                        r"(?:\d+(?:\.\d+)*[a-z]?\s*(?:,|and|or|to|through|&|–|-)\s*)*(?:\d+\.)*$",
+                        re.IGNORECASE)
+"""What stands before the number of a section referred to: ``see section ``, ``§§ 3, ``."""
+_NEAR = 80
+"""Characters before a changed number searched for the words of a cross-reference."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -55,7 +67,8 @@ class SectionChange:
     level: int
     """Heading level (1-6), 0 for the untitled opening; the new one when both exist."""
     ops: tuple[WordOp, ...]
-    """Word operations over the whole section, heading included."""
+    """Word operations over the whole section, heading included (the whitespace that ends it, the
+    blank line before the next heading, is no change: an ``equal`` step whatever it is)."""
     words_added: int
     words_removed: int
     similarity: float
@@ -71,6 +84,23 @@ class SectionChange:
     def title(self) -> str:
         """The heading to show: the new one, else the old one."""
         return self.new_title if self.new_title is not None else (self.old_title or "")
+
+    @property
+    def renumbered(self) -> bool:
+        """True if the section's only changes are numbers of sections: its heading's and those
+        of the sections it refers to (``see section 3``), spacing aside."""
+        if self.status != "modified" or self.renamed:
+            return False
+        new, at, numbers = self.new_text, 0, False
+        for op in self.ops:
+            if op.tag != "equal" and (op.old.strip() or op.new.strip()):
+                referred = (_HEADING_NUMBER.fullmatch(new, 0, at)
+                            or _REFERENCE.search(new, max(0, at - _NEAR), at))
+                if not (referred and _NUMBERS.fullmatch(op.old) and _NUMBERS.fullmatch(op.new)):
+                    return False
+                numbers = True
+            at += len(op.new)
+        return numbers
 
     @property
     def old_text(self) -> str:
@@ -196,12 +226,15 @@ def compare(old: Version | str, new: Version | str, watch: Iterable[str] = (),
 
 
 def _summary(summary: str, sections: tuple[SectionChange, ...]) -> str:
-    """The verdict's summary, unless the text is the same, or only moved."""
+    """The verdict's summary, unless the text is the same, or only moved or renumbered."""
     statuses = {s.status for s in sections}
     if statuses <= {"unchanged"}:
         return ""
     if statuses <= {"unchanged", "moved"}:
         return "Sections were moved; their text did not change."
+    if all(s.status in ("unchanged", "moved") or s.renumbered for s in sections):
+        what = "moved and renumbered" if any(s.moved for s in sections) else "renumbered"
+        return f"Sections were {what}; their wording did not change."
     return summary
 
 
@@ -231,12 +264,12 @@ def _section_change(old: Section | None, new: Section | None, moved: bool,
             ops=(op,) if section.text else (), words_added=0 if old else words,
             words_removed=words if old else 0, similarity=0.0,
             old_index=old.index if old else None, new_index=new.index if new else None)
-    if old.text == new.text:
+    if old.text.rstrip() == new.text.rstrip():  # the blank line before the next heading is no change
         return SectionChange(
             status="moved" if moved else "unchanged", old_title=old.title, new_title=new.title,
             old_anchor=old.anchor, new_anchor=new.anchor, renamed=False, level=new.level,
-            ops=word_diff(old.text, new.text), words_added=0, words_removed=0, similarity=1.0,
-            old_index=old.index, new_index=new.index, moved=moved)
+            ops=(WordOp("equal", old.text, new.text),) if old.text or new.text else (), words_added=0,
+            words_removed=0, similarity=1.0, old_index=old.index, new_index=new.index, moved=moved)
     old_text, new_text = old.text, new.text
     ops, added, removed, similarity = recall(
         memo, "words", (old_text, new_text), lambda: _diff(old_text, new_text),
@@ -262,8 +295,16 @@ def _ops(kept: list[list[Any]], old: str, new: str) -> tuple[WordOp, ...]:
 @lru_cache(maxsize=1024)
 def _diff(old: str, new: str) -> tuple[tuple[WordOp, ...], int, int, float]:
     """Word operations, words added and removed, and the share of words kept. Cached: a site
-    compares every version with the one in force, so the same edits recur across pairs."""
-    ops = word_diff(old, new)
+    compares every version with the one in force, so the same edits recur across pairs. The
+    whitespace at the ends of the texts (the blank line before the next heading, which the last
+    section has not) is kept as it is, unchanged."""
+    old_words, new_words = old.rstrip(), new.rstrip()
+    ops = word_diff(old_words, new_words)
+    tail = WordOp("equal", old[len(old_words):], new[len(new_words):])
+    if tail.old or tail.new:
+        if ops and ops[-1].tag == "equal":
+            tail, ops = WordOp("equal", ops[-1].old + tail.old, ops[-1].new + tail.new), ops[:-1]
+        ops += (tail,)
     added = sum(op.words_added for op in ops)
     removed = sum(op.words_removed for op in ops)
     kept = sum(count_words(op.new) for op in ops if op.tag == "equal")

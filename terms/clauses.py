@@ -154,11 +154,11 @@ PRESENTATION = ("navigation", "heading", "metadata", "chrome", "contact", "stati
 
 
 @lru_cache(maxsize=8192)
-def kind(text: str, lead: str, *, links: bool = False, heading: bool = False) -> str:
+def kind(text: str, lead: str, *, links: bool = False, heading: bool = False, table: bool = False) -> str:
     """What the sentence ``text`` is: one of :data:`PRESENTATION`, else ``"obligation"``
     (it imposes, grants or waives something, or makes other terms apply) or ``"other"``.
-    ``lead`` introduces the list the sentence is an item of; ``links`` and ``heading`` say what
-    the block it stands in is (:class:`terms.prose.Sentence`)."""
+    ``lead`` introduces the list the sentence is an item of; ``links``, ``heading`` and
+    ``table`` say what the block it stands in is (:class:`terms.prose.Sentence`)."""
     if links:
         return "navigation"
     if heading:
@@ -177,8 +177,9 @@ def kind(text: str, lead: str, *, links: bool = False, heading: bool = False) ->
         return "statistics"
     if not strong and _INSTRUCTION.search(text):
         return "instruction"
-    if len(words) <= 8 and not obliges(text) and not any(w[0].islower() and w not in FUNCTION_WORDS
-                                                         for w in words):
+    # a table's row "Pro, €10" or "Pro, 3" gives a price or a limit, not a label
+    if len(words) <= 8 and not obliges(text) and not (_quantity(text) or table and _digits(text)) and not any(
+            w[0].islower() and w not in FUNCTION_WORDS for w in words):
         return "label"
     if _ACCEPTANCE.match(text):
         return "acceptance"

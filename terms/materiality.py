@@ -392,9 +392,11 @@ class _Reader:
         matters = "obligation" in kinds or any(subjects)
         substantive = []
         for old, new, contact in runs:
-            if clauses.cosmetic(old, new) or clauses.numeric_run(old + new):
+            if clauses.numeric_run(old + new):
                 continue
-            if contact:
+            if clauses.cosmetic(old, new):  # a typo fixed is wording, if nothing else changed
+                notes.append(("tally", "wording"))
+            elif contact:
                 notes.append(("tally", "contact"))
             elif clauses.named(old, new, self.aliases) or (
                     clauses.proper(old) and clauses.proper(new)
@@ -404,8 +406,9 @@ class _Reader:
                 substantive.append((old, new))
         edit = _Edit(name=_name(after[0].section), before=before, after=after, old_text=old_text,
                      new_text=new_text, substantive=substantive)
+        bare = matters or any(s.table for s in before + after)  # a cell's number counts what its column says
         shifts = [] if {"statistics", "metadata"} & set(kinds) else compare_quantities(
-            quantities(old_text, bare=matters), quantities(new_text, bare=matters))
+            quantities(old_text, bare=bare), quantities(new_text, bare=bare))
         found = self._quantities(edit, shifts)
         if substantive:
             found += self._clause(edit, matters, subjects, lead, watched)
@@ -539,7 +542,8 @@ class _Reader:
         return None
 
     def _kind(self, sentence: Sentence) -> str:
-        return clauses.kind(sentence.text, sentence.lead, links=sentence.links, heading=sentence.heading)
+        return clauses.kind(sentence.text, sentence.lead, links=sentence.links, heading=sentence.heading,
+                            table=sentence.table)
 
 def _sentence_json(sentence: Sentence) -> list[Any]:
     return [sentence.text, list(sentence.words), sentence.section, sentence.heading, sentence.links,

@@ -28,8 +28,9 @@ _NUM = r"\d+(?:[.,]\d+)*"
 _PATTERN = re.compile(
     rf"(?P<date>\d{{4}}-\d{{2}}-\d{{2}}|(?:{_MONTHS})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
     rf"|\d{{1,2}}\s+(?:{_MONTHS})\s+\d{{4}})"
-    rf"|(?P<money>(?P<symbol>[$€£¥])\s?(?P<amount>{_NUM})"
-    rf"|(?P<amount2>{_NUM}|\b{_SPELLED})\s?(?P<code>usd|eur|gbp|dollars?|euros?|pounds?)\b)"
+    rf"|(?P<money>(?P<symbol>[$€£¥]|\b(?:usd|eur|gbp)(?![a-z]))\s?(?P<amount>{_NUM})"
+    rf"|(?P<amount2>{_NUM}|\b{_SPELLED})\s?"
+    rf"(?:(?P<code>usd|eur|gbp|dollars?|euros?|pounds?)\b|(?P<sign>[$€£¥])(?!\s?\d)))"
     rf"|(?P<percent>(?P<share>{_NUM})\s?(?:%|percent\b|per cent\b))"
     rf"|(?P<duration>\b(?P<count>{_NUM}|{_SPELLED})(?:\s*\(\d+\))?\s+"
     rf"(?:(?:business|calendar|working)\s+)?(?P<unit>hour|day|week|month|year)s?\b)"
@@ -105,7 +106,7 @@ def quantities(text: str, bare: bool = False) -> list[Quantity]:
         if kind == "date":
             found.append(Quantity(kind, written, "", written.lower().replace(",", "")))
         elif kind == "money":
-            currency = match.group("symbol") or match.group("code").lower()
+            currency = (match.group("symbol") or match.group("code") or match.group("sign")).lower()
             amount = match.group("amount") or match.group("amount2")
             found.append(Quantity(kind, written, _CURRENCY.get(currency, currency.upper()), _value(amount)))
         elif kind == "percent":

@@ -24,7 +24,7 @@ def verdict_line(change: Change) -> str:
 
 def section_header(section: SectionChange) -> str:
     """A header for a changed section, e.g. ``@@ Refunds (modified, renamed from 'Returns') @@``."""
-    notes = [section.status]
+    notes = ["renumbered" if section.renumbered else section.status]
     if section.renamed:
         notes.append(f"renamed from '{section.old_title}'")
     if section.moved and section.status != "moved":
@@ -91,8 +91,8 @@ def render_markdown(change: Change, decision: Decision | None = None) -> str:
     it is material and what follows for users, the editor's summary (else the generated one), the
     analysis' reasons, then
     each changed section in a collapsible ``<details>``, its text as the new version reads with
-    removed words in ``<del>`` and added ones in ``<ins>``. Sections whose only change is their
-    number are listed, not shown.
+    removed words in ``<del>`` and added ones in ``<ins>``. Sections whose only changes are
+    numbers of sections (:attr:`terms.changes.SectionChange.renumbered`) are listed, not shown.
 
     :param decision: what follows for users who accepted the old version (see
         :func:`terms.decide`); needed when versions lie between the two, whose flags and
@@ -107,10 +107,10 @@ def render_markdown(change: Change, decision: Decision | None = None) -> str:
         lines += ["", f"> {escape(change.summary)} _(summary generated from the changes)_"]
     if change.reasons:
         lines += ["", "Why:", *(f"- {escape(reason)}" for reason in change.reasons)]
-    shown = [s for s in _shown(change) if s.status != "moved" and not _renumbered(s)]
+    shown = [s for s in _shown(change) if s.status != "moved" and not s.renumbered]
     notes = [f"{len(shown)} section{'s' if len(shown) != 1 else ''} changed: {change.words_added} words "
-             f"added, {change.words_removed} removed."]
-    renumbered = [s for s in _shown(change) if _renumbered(s)]
+             f"added, {change.words_removed} removed."] if shown else []
+    renumbered = [s for s in _shown(change) if s.renumbered]
     if renumbered:
         notes.append("Renumbered only, not shown: " + ", ".join(escape(s.title) for s in renumbered) + ".")
     moved = [s for s in _shown(change) if s.status == "moved"]
@@ -118,7 +118,7 @@ def render_markdown(change: Change, decision: Decision | None = None) -> str:
         notes.append("Moved, text unchanged: " + ", ".join(escape(s.title) for s in moved) + ".")
     if change.identical:
         return "\n".join(lines) + "\n"
-    lines += ["", " ".join(notes)]
+    lines += ["", " ".join(notes)] if notes else []
     size = sum(len(line) + 1 for line in lines)
     for number, section in enumerate(shown):
         block = _section_markdown(section)
@@ -129,7 +129,8 @@ def render_markdown(change: Change, decision: Decision | None = None) -> str:
             break
         lines += ["", block]
         size += len(block) + 1
-    lines += ["", "<sub><del>Struck through</del>: removed. <ins>Underlined</ins>: added.</sub>"]
+    if shown:
+        lines += ["", "<sub><del>Struck through</del>: removed. <ins>Underlined</ins>: added.</sub>"]
     return "\n".join(lines) + "\n"
 
 
@@ -192,15 +193,6 @@ def _across(change: Change, decision: Decision) -> tuple[str, str, str]:
     follows = (f"users who accepted {old} will be asked to accept again" if material
                else "users will be told of it")
     return "Material" if material else "Not material", why, follows
-
-
-def _renumbered(section: SectionChange) -> bool:
-    """Whether only the number in the heading of ``section`` changed."""
-    if section.status != "modified" or section.renamed:
-        return False
-    old_heading, _, old_rest = section.old_text.partition("\n")
-    new_heading, _, new_rest = section.new_text.partition("\n")
-    return old_rest == new_rest and old_heading != new_heading
 
 
 def _section_markdown(section: SectionChange) -> str:

@@ -306,8 +306,8 @@ def test_check_warns_on_a_material_flag_for_a_cosmetic_change(content_repo):
         "2025-08-01", edit(("## 6. Contact", "## 7. Contact")), material=True)})
     [warning] = flag_warnings(terms.check(terms.load(content_repo.path), now=NOW))
     assert warning.message == ("version 2025-08-01 is marked material, but the change from 2025-01-01 "
-                               "looks not material (high confidence, score 0.00): Only formatting or links "
-                               "changed.")
+                               "looks not material (high confidence, score 0.00): Sections were renumbered; "
+                               "their wording did not change.")
 
 
 def test_check_uses_the_watch_list_and_spares_agreeing_flags(content_repo):
@@ -348,8 +348,11 @@ def test_check_asks_the_editor_to_decide_on_an_unflagged_material_change(content
     content_repo.write("terms.md", edit(("$10", "$15"), ("within 14 days", "within 7 days")))
     result = CliRunner().invoke(cli, ["check", "--content", str(content_repo.path)])
     assert result.exit_code == 0, result.output
-    [line] = [line for line in result.output.splitlines() if "material:" in line]
+    [notice, line] = [line for line in result.output.splitlines() if "material:" in line]
     version = terms.load(content_repo.path).document("terms").versions[-1].id
+    assert notice.endswith(f"warning: version {version} has no 'material:' flag and the change analysis judges "
+                           f"it material, but it takes effect on the day it was announced, {version}; users "
+                           f"are owed 30 days of notice")
     line_of_change = BASE.splitlines().index(next(x for x in BASE.splitlines() if "within 14 days" in x)) + 1
     assert line == (
         f"terms.md:{line_of_change}: warning: version {version} has no 'material:' flag and the change from "
@@ -418,3 +421,47 @@ def test_contact_details_with_or_without_digits_or_at_signs_are_contact(sentence
     from terms.clauses import kind
 
     assert kind(sentence, "") == "contact"
+
+
+PRICE_TABLE = ("# Terms\n\n## Prices\n\n| Plan | Price |\n| --- | --- |\n| Basic | {basic} |\n"
+               "| Pro | {pro} |\n")
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("€10", "€20", "Price amount increased from €10 to €20 in section 'Prices'"),
+    ("10 USD", "20 USD", "Price amount increased from 10 USD to 20 USD in section 'Prices'"),
+    ("10 €", "20 €", "Price amount increased from 10 € to 20 € in section 'Prices'"),
+    ("USD 10", "USD 20", "Price amount increased from USD 10 to USD 20 in section 'Prices'"),
+    ("5%", "8%", "Price percentage increased from 5% to 8% in section 'Prices'"),
+])
+def test_a_quantity_in_a_table_cell_is_read_as_in_prose(old, new, expected):
+    """A cell is no name or label because it is short and capitalized: its amount is a term."""
+    before, after = (PRICE_TABLE.format(basic="€5", pro=pro) for pro in (old, new))
+    change = terms.compare(before, after)
+    assert change.material, change.reasons
+    assert change.confidence == "high"
+    assert any(reason.startswith(expected) for reason in change.reasons), change.reasons
+    assert terms.compare(after, before).material
+    prose = terms.compare(f"## Prices\n\nPro: {old}\n", f"## Prices\n\nPro: {new}\n")
+    assert prose.material, prose.reasons
+
+
+def test_a_bare_number_changed_in_a_table_cell_is_not_left_unsaid():
+    """A number alone in a cell counts what its column says: the analysis cannot tell what,
+    so it is unsure rather than sure of no change."""
+    table = "# Terms\n\n## Plans\n\n| Plan | Devices |\n| --- | --- |\n| Pro | {} |\n"
+    change = terms.compare(table.format(3), table.format(5))
+    assert change.confidence == "low", change
+    assert change.reasons == ("A number changed in section 'Plans' (number increased from 3 to 5): "
+                              "“Plan, Devices; Pro, 5”",)
+
+
+@pytest.mark.parametrize("typo, fixed", [("arbitartion", "arbitration"), ("recieve an", "receive an"),
+                                         ("responsable", "responsible"), ("per moth", "per month")])
+def test_a_spelling_fix_is_summarised_as_a_wording_change(typo, fixed):
+    """Whichever words a typo is in, its fix is a change of wording, not of formatting."""
+    text = ("## Fees\n\nThe Pro plan costs 10 EUR per month. You will receive an invoice. You are "
+            "responsible for your account. Disputes are settled by arbitration in Dublin.\n")
+    change = terms.compare(text.replace(fixed, typo), text)
+    assert not change.material
+    assert change.summary == "No change to rights or obligations found: wording changed."

@@ -308,3 +308,25 @@ def test_a_diff_across_versions_none_material(undone):
     backwards = CliRunner().invoke(cli, ["diff", "terms", "2025-05-01", "2025-01-01", "--content",
                                          str(undone.path), "--format", "json"])
     assert "asked_to_accept_again" not in json.loads(backwards.output)
+
+
+def test_markdown_and_text_of_sections_only_reordered_and_renumbered(content_repo):
+    """The last section gains or loses its blank line when sections are reordered: no change,
+    so the comment lists them as renumbered (as the site's redline does) and shows none."""
+    old = ("# Terms\n\n## 1. Fees\n\nThe Pro plan costs 10 EUR per month. See section 3 for disputes.\n\n"
+           "## 2. Accounts\n\nYou must be 16 or older.\n\n## 3. Governing law\n\nThese terms are governed by "
+           "the laws of Ireland.\n")
+    new = ("# Terms\n\n## 1. Accounts\n\nYou must be 16 or older.\n\n## 2. Governing law\n\nThese terms are "
+           "governed by the laws of Ireland.\n\n## 3. Fees\n\nThe Pro plan costs 10 EUR per month. See "
+           "section 2 for disputes.\n")
+    content_repo.commit("2025-01-01", **{"terms.md": front(title="Terms", effective="2025-01-01") + old})
+    content_repo.commit("2025-02-01", **{"terms.md": front(title="Terms", effective="2025-03-01") + new})
+    args = ["diff", "terms", "--content", str(content_repo.path)]
+    markdown = CliRunner().invoke(cli, [*args, "--format", "markdown"]).output
+    assert ("> Sections were moved and renumbered; their wording did not change. _(summary generated from "
+            "the changes)_\n\nRenumbered only, not shown: 1. Accounts, 2. Governing law, 3. Fees.\n"
+            ) in markdown
+    assert "<details>" not in markdown and "Struck through" not in markdown
+    text = CliRunner().invoke(cli, args).output
+    assert "@@ 2. Governing law (renumbered) @@" in text and "@@ 3. Fees (renumbered, moved) @@" in text
+    assert "{+\n+}" not in text and "[-\n-]" not in text

@@ -135,7 +135,9 @@ def test_random_pairs_of_documents(data):
         b = render_section(section.new_text) if section.new_text else None
         for part in ("heading", "body"):
             html = shown.heading if part == "heading" else shown.html
-            assert not _MARKDOWN.search(read(html, {"del"})[1] + read(html, {"ins"})[1]), html
+            own = read(getattr(a, part) if a else "")[1] + read(getattr(b, part) if b else "")[1]
+            if not _MARKDOWN.search(own):  # else the versions show it as text too (in raw HTML)
+                assert not _MARKDOWN.search(read(html, {"del"})[1] + read(html, {"ins"})[1]), html
             check_marked(getattr(a, part) if a else "", getattr(b, part) if b else "",
                          re.sub(r"termsledger-(?:old|new):", "", html))
 

@@ -13,13 +13,12 @@ the document wrote it, for the page to resolve as on each version's page (see
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
-from terms import Change, Memo, SectionChange, Version, compare, without_comments
+from terms import Change, Memo, SectionChange, Version, compare, renumbering, without_comments
 
 from .cache import Fragments, kept, kept_prefix, key, memo, to_json
 from .htmldiff import Edit, MarkedHtml, diff_html
@@ -29,14 +28,6 @@ from .render import SectionHtml, definitions, section_html
 SIDES = ("old", "new")
 FOLDED = ("unchanged", "renumbered", "moved")
 """The statuses of sections shown folded: nothing in their wording changed."""
-_NUMBERS = re.compile(r"\s*\d+(?:\.\d+)*(?:\s*(?:,|and|or|to|through|&|–|-)\s*\d+(?:\.\d+)*)*\s*")
-_REFERENCE = re.compile(r"(?:\b(?:sections?|clauses?|paragraphs?|articles?|parts?|chapters?|schedules?"
-                        r"|annex(?:es)?|appendix|appendices|items?)\s*|§§?\s*)"
-                        r"(?:\d+(?:\.\d+)*[a-z]?\s*(?:,|and|or|to|through|&|–|-)\s*)*(?:\d+\.)*$",
-                        re.IGNORECASE)
-"""The words before a number that make it a cross-reference: "section ", "clauses 4, "."""
-_NUMBERING = re.compile(r"\s*(?:§\s*)?(?:\d+\.)*")
-"""What may stand before a changed number at the start of a heading: "", "3.", "§ "."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -184,10 +175,7 @@ def _marked(section: SectionChange, old_defined: str, new_defined: str) -> tuple
 
 def _renumbering(edit: Edit, in_heading: bool) -> bool:
     """True if ``edit`` changes a number that numbers the heading or refers to a section."""
-    if not (_NUMBERS.fullmatch(edit.old) and _NUMBERS.fullmatch(edit.new)):
-        return False
-    numbers_heading = in_heading and edit.start and _NUMBERING.fullmatch(edit.before)
-    return bool(numbers_heading or _REFERENCE.search(edit.before))
+    return renumbering(edit.old, edit.new, edit.before, heading=in_heading and edit.start)
 
 
 def _phrase(status: str, section: SectionChange) -> str:

@@ -11,7 +11,7 @@ functions that compare texts, not when its modules load.
 """
 
 from .analysis import Memo, analysis_version
-from .changes import Change, SectionChange, compare
+from .changes import Change, SectionChange, compare, renumbering
 from .check import Published, check
 from .errors import ContentError, TermsError, UnknownDocument, UnknownVersion
 from .files import MAX_FILE_BYTES, PUBLISHED_SUFFIXES, file_problem, read_file
@@ -30,6 +30,7 @@ from .model import (
     in_force_on,
     manifest,
     referenced,
+    replaced,
     utc_date,
     version_named,
 )
@@ -44,10 +45,11 @@ __all__ = [
     # content: loading, the model, checking
     "load", "DEFAULT_INCLUDE", "DEFAULT_EXCLUDE", "FRONT_MATTER_KEYS", "SLUG", "check", "Published",
     "Content", "Document", "Version", "Bundle", "Dated", "Problem", "manifest", "referenced",
-    "version_named", "in_force_on", "announced_on", "utc_date", "not_a_date", "content_sha256", "normalize",
+    "version_named", "in_force_on", "announced_on", "replaced", "utc_date", "not_a_date", "content_sha256",
+    "normalize",
     "TermsError", "ContentError", "UnknownDocument", "UnknownVersion",
     # the change engine
-    "compare", "Change", "SectionChange", "WordOp", "ratios", "analysis_version", "Memo",
+    "compare", "Change", "SectionChange", "renumbering", "WordOp", "ratios", "analysis_version", "Memo",
     "assess_versions", "Assessment", "Decision", "decide", "material", "render_markdown",
     "render_decision",
     # Markdown: the shared parser, sections, headings and links

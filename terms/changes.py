@@ -48,6 +48,14 @@ _NEAR = 80
 """Characters before a changed number searched for the words of a cross-reference."""
 
 
+def renumbering(old: str, new: str, before: str, *, heading: bool) -> bool:
+    """Whether the words ``old``, replaced by ``new`` after the text ``before``, are the number
+    of a section: the heading's own (``heading``: ``before`` is all of the heading before
+    them, ``## 3.``), or that of a section a cross-reference names (``see section 3``)."""
+    return bool(_NUMBERS.fullmatch(old) and _NUMBERS.fullmatch(new)
+                and (heading and _HEADING_NUMBER.fullmatch(before) or _REFERENCE.search(before[-_NEAR:])))
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SectionChange:
     """What became of one section. Instances are immutable."""
@@ -94,9 +102,7 @@ class SectionChange:
         new, at, numbers = self.new_text, 0, False
         for op in self.ops:
             if op.tag != "equal" and (op.old.strip() or op.new.strip()):
-                referred = (_HEADING_NUMBER.fullmatch(new, 0, at)
-                            or _REFERENCE.search(new, max(0, at - _NEAR), at))
-                if not (referred and _NUMBERS.fullmatch(op.old) and _NUMBERS.fullmatch(op.new)):
+                if not renumbering(op.old, op.new, new[max(0, at - _NEAR):at], heading=at <= _NEAR):
                     return False
                 numbers = True
             at += len(op.new)

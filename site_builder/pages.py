@@ -11,7 +11,7 @@ from functools import partial
 from importlib import import_module
 from typing import Any
 
-from terms import Assessment, Content, Document, Version, assess_versions, decide, material
+from terms import Assessment, Content, Document, Version, assess_versions, decide, material, replaced
 
 from . import links, parallel, urls
 from .bodies import Bodies
@@ -286,13 +286,14 @@ class Pages:
         verdicts = self.verdicts(document)
         versions = document.versions[:document.versions.index(until) + 1] if until else document.versions
         rows = []
-        for version in reversed(versions):
+        for version, after in reversed(list(zip(versions, (*document.versions[1:], None), strict=False))):
             previous = document.previous(version)
             rows.append({
                 **self._link(document, version),
                 "summary": self.summary(document, version),
                 "material": material(version, verdicts[version.id]),
                 "flagged": version.material is not None,
+                "replaced": replaced(version, after),
                 "previous": previous,
                 "diff_url": self.urls.diff_url(document.slug, previous.id, version.id) if previous else None,
             })

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from terms import Content, Document, Version
+from terms import Content, Document, Version, replaced
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -14,13 +14,14 @@ class Standing:
     ``consent.Status``)."""
 
     state: str
-    """``current`` (in force), ``announced`` (takes effect later) or ``superseded``."""
+    """``current`` (in force), ``announced`` (takes effect later), ``superseded``, or
+    ``replaced`` (before it took effect, by a later version of the same day: never in force)."""
     since: date
     """The version's effective date."""
     until: date | None
     """For a superseded version, the day the version that replaced it took effect."""
     replaced_by: Version | None
-    """For a superseded version, the version that replaced it."""
+    """For a superseded or replaced version, the version that replaced it."""
     current: Version | None
     """The version of the document in force on ``at``."""
 
@@ -31,11 +32,14 @@ def status(document: Document, version: Version, at: date) -> Standing:
     if version == current:
         return Standing(state="current", since=version.effective, until=None, replaced_by=None,
                         current=current)
-    if version.effective > at:
+    index = document.versions.index(version)
+    successor = document.versions[index + 1] if index + 1 < len(document.versions) else None
+    if replaced(version, successor):
+        return Standing(state="replaced", since=version.effective, until=None, replaced_by=successor,
+                        current=current)
+    if version.effective > at or successor is None:
         return Standing(state="announced", since=version.effective, until=None,
                         replaced_by=None, current=current)
-    index = document.versions.index(version)
-    successor = document.versions[index + 1]
     return Standing(state="superseded", since=version.effective, until=successor.effective,
                     replaced_by=successor, current=current)
 

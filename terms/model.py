@@ -53,8 +53,16 @@ def in_force_on(versions: Sequence[D], day: date) -> D | None:
 
 def announced_on(versions: Sequence[D], day: date) -> tuple[D, ...]:
     """Every version of ``versions`` (oldest first) announced but not yet in force on ``day``,
-    soonest first."""
-    return tuple(v for v in versions if v.effective > day)
+    soonest first; not one that a later version of the same day replaces (see :func:`replaced`),
+    which will never be."""
+    return tuple(v for v, after in zip(versions, (*versions[1:], None), strict=True)
+                 if v.effective > day and not replaced(v, after))
+
+
+def replaced(version: D, after: D | None) -> bool:
+    """Whether ``version`` is replaced before it takes effect by ``after``, the version after it:
+    a second version for the same day (a label) is the one that takes effect."""
+    return after is not None and after.effective == version.effective
 
 
 def manifest(versions: Iterable[tuple[str, str, str]]) -> tuple[str, str]:

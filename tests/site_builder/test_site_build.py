@@ -695,6 +695,31 @@ def test_the_site_is_never_written_among_the_documents(example_content, tmp_path
     assert not (project / "index.html").exists()
 
 
+def test_a_version_replaced_before_it_took_effect_is_never_in_force_nor_announced(content_repo, tmp_path):
+    """A second version for the same day (a label) replaces the first before it takes effect:
+    the first is never in force, and what is announced is the one that will apply."""
+    fee = front(title="Terms", slug="terms", effective="2025-01-01") + "# Terms\n\nThe fee is 5.\n"
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": fee})
+    content_repo.commit("2025-02-01T10:00:00", **{"terms.md": fee.replace("2025-01-01", "2026-03-01")
+                                                  .replace("5.", "7.")})
+    content_repo.commit("2025-02-10T10:00:00", **{"terms.md": fee.replace(
+        "effective: 2025-01-01", "effective: 2026-03-01\nlabel: revised").replace("5.", "6.")})
+    content = terms.load(content_repo.path)
+    assert content.announced("terms", date(2026, 1, 1)).id == "2026-03-01-revised"
+    assert [v.id for v in content.document("terms").upcoming(date(2026, 1, 1))] == ["2026-03-01-revised"]
+    for day in (date(2026, 1, 1), date(2026, 4, 1)):
+        out = tmp_path / f"site-{day}"
+        site_builder.build(content, out, now=day)
+        replaced = " ".join(html(out, "terms/2026-03-01").split())
+        assert ('<strong>Never in force.</strong> <a href="../2026-03-01-revised/">Version '
+                '2026-03-01-revised</a> replaced this version before it took effect on <time '
+                'datetime="2026-03-01">1 March 2026</time>.') in replaced
+        assert "was in force from" not in replaced
+        history = " ".join(html(out, "terms/history").split())
+        row = history.split("2026-03-01/", 1)[1].split("</li>", 1)[0]
+        assert "replaced before taking effect" in row and "announced" not in row and "in force" not in row
+
+
 def test_the_analysis_version_is_a_hash_of_the_code():
     assert re.fullmatch(r"[0-9a-f]{64}", terms.analysis_version())
     assert cache.code_version() != terms.analysis_version()

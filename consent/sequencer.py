@@ -57,6 +57,11 @@ def sequence(tx: Tx, limit: int = MAX_BATCH) -> int:
     become its next leaves, shared out among the chains that have some; returns how many."""
     tx.execute("UPDATE meta SET value = value WHERE key = 'log_size'")  # the sequencer's lock
     size = log_size(tx)
+    last = tx.execute("SELECT start + count FROM log_runs ORDER BY start DESC LIMIT 1").fetchone()
+    if (last[0] if last else 0) != size:  # runs deleted: their events would be sequenced again
+        raise DamagedLog(f"the log's runs end at leaf {last[0] if last else 0} where the ledger "
+                         f"counts {size} leaves: the log was changed outside termsledger; run "
+                         f"`termsledger consent verify`")
     behind = [(chain, done, length) for chain, length, done in tx.execute(_PROGRESS).fetchall()
               if length > done]
     if not behind:

@@ -59,7 +59,7 @@ class Log:
             if len(old) != width * HASH_SIZE:
                 raise DamagedLog(f"tile {level}/{tile} of the log holds {len(old) // HASH_SIZE} "
                                    f"hashes where {width} were expected")
-            pieces, up = _push(self._tile_pieces(level, old), new)
+            pieces, up = push(self._tile_pieces(level, old), new)
             data = old + b"".join(new)
             for offset in range(0, len(data), TILE_BYTES):
                 writes[(level, tile + offset // TILE_BYTES)] = data[offset:offset + TILE_BYTES]
@@ -97,7 +97,7 @@ class Log:
         cached = self._pieces.get(level)
         if cached and cached[0] == data:
             return list(cached[1])
-        pieces, _ = _push([], [data[i:i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)])
+        pieces, _ = push([], [data[i:i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)])
         return pieces
 
     def _reader(self) -> merkle.Subtree:
@@ -134,7 +134,7 @@ def _tile_node(data: bytes, height: int, index: int, memo: dict[tuple[TileKey, i
     return found
 
 
-def _push(pieces: Pieces, hashes: list[bytes]) -> tuple[Pieces, list[bytes]]:
+def push(pieces: Pieces, hashes: list[bytes]) -> tuple[Pieces, list[bytes]]:
     """Push ``hashes`` onto a tile's ``pieces``, merging equal heights; returns the pieces left
     and the roots of the tiles completed on the way (the next level's new hashes)."""
     up = []

@@ -1,8 +1,9 @@
 """Checking the hash chains from the first event to the last, each bundle member's link to its
-record's event, and the status table."""
+record's event, the catalog's texts, the transparency log, and the status table."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -12,6 +13,7 @@ from . import seals
 from .actions import ACTION_LABELS, Action
 from .chain import GENESIS, event_hash, header, personal_digest
 from .errors import InvalidRecord, short
+from .ledger_log import check_log
 from .rebuild import describe, differences, version_names
 from .records import iso
 from .store import Tx
@@ -83,6 +85,7 @@ def verify(tx: Tx, anchor: str | None = None
         problem = _pin(pins, last, f"sealed on {iso(last.at)}")
     if anchor is not None:
         problem = problem or _anchor(tx, pins, anchor, several)
+    missing = _missing(tx, numbers, pins)
     heads: list[tuple[int, bytes]] = []
     total, result, members = 0, None, Members()
     for number in numbers:
@@ -97,9 +100,12 @@ def verify(tx: Tx, anchor: str | None = None
         result = _bad(0, GENESIS, stray[1], f"event {_label(stray[0], stray[1], True)} is in "
                                             f"chain {stray[0]}, which the ledger does not have",
                       stray[0])
-    if result is None and problem is not None:
-        result = _bad(0, GENESIS, None, problem)
-    head = (heads[0][1].hex() if heads[0][0] else None) if not several else \
+    if result is None and (problem or missing) is not None:
+        result = _bad(0, GENESIS, None, cast(str, problem or missing))
+    if result is None:
+        text = _catalog(tx) or check_log(tx)
+        result = _bad(0, GENESIS, None, text) if text else None
+    head = (heads[0][1].hex() if heads and heads[0][0] else None) if not several else \
         seals.heads_root(heads).hex()
     result = replace(result or Verification(ok=True, events=0, head=None), events=total,
                      head=head, chains=len(numbers),
@@ -136,6 +142,36 @@ def _pin(pins: dict[int, list[Pin]], sealed: seals.Sealed, when: str) -> str | N
         if length:
             pins.setdefault(number, []).append(Pin(seq=length, hash=head,
                                                    has=f"the hash {when}", of=when))
+    return None
+
+
+def _missing(tx: Tx, numbers: Sequence[int], pins: dict[int, list[Pin]]) -> str | None:
+    """A chain that a seal or the anchor pins, or that subjects are in, and that the ledger
+    no longer has: deleted whole, with its events."""
+    have = set(numbers)
+    for number in sorted(set(pins) - have):
+        pin = max(pins[number], key=lambda pin: pin.seq)
+        return f"chain {number} is missing, with the {pin.seq} events {pin.of}: it was deleted"
+    row = tx.execute("SELECT chain FROM subjects WHERE chain NOT IN (SELECT id FROM chains) "
+                     "LIMIT 1").fetchone()
+    if row is not None:
+        return f"chain {row[0]} is missing, though subjects are in it: it was deleted"
+    return None if numbers else "the ledger has no hash chain: its chains were deleted"
+
+
+def _catalog(tx: Tx) -> str | None:
+    """The first text of the catalog (a version's, or a translation's) that no longer has its
+    SHA-256: the text a receipt or a status names must be the one users were shown."""
+    for slug, version, language, markdown, recorded in tx.execute(
+            "SELECT d.slug, v.version, NULL, v.markdown, v.content_sha256 FROM versions v "
+            "JOIN documents d ON d.id = v.document UNION ALL "
+            "SELECT d.slug, v.version, t.language, t.markdown, t.content_sha256 FROM translations t "
+            "JOIN versions v ON v.id = t.version JOIN documents d ON d.id = v.document"):
+        if markdown is not None and hashlib.sha256(markdown.encode("utf-8", "surrogatepass")
+                                                   ).hexdigest() != recorded:
+            text = f"the {language} text" if language else "the text"
+            return (f"{text} of {slug} version {version} no longer has its SHA-256 {short(recorded)}: "
+                    f"the catalog was edited")
     return None
 
 
@@ -259,13 +295,21 @@ def chain(tx: Tx, number: int, members: Members, pins: Sequence[Pin] = (),
     if unerased:
         return bad(unerased[0], f"event {name(unerased[0])} lost its personal fields without "
                                 f"an erasure")
-    head = tx.execute("SELECT length FROM chains WHERE id = ?", (number,)).fetchone()
-    if head and type(head[0]) is not int:
-        return bad(None, f"the chain's recorded length is {short(head[0])}, not a whole "
-                         f"number: the ledger's metadata was edited")
-    if head and head[0] > count:
-        return bad(count + 1, f"events {name(count + 1)} to {name(head[0])} are missing: they "
+    row = tx.execute("SELECT length, head FROM chains WHERE id = ?", (number,)).fetchone()
+    length, recorded = row if row else (count, prev)
+    its = "the chain's" if not several else f"chain {number}'s"
+    if type(length) is not int:
+        return bad(None, f"{its} recorded length is {short(length)}, not a whole number: the "
+                         f"ledger's metadata was edited")
+    if length > count:
+        return bad(count + 1, f"events {name(count + 1)} to {name(length)} are missing: they "
                               f"were deleted")
+    if length < count:
+        return bad(None, f"{its} recorded length is {length}, but it holds {count} events: the "
+                         f"ledger's metadata was edited")
+    if not isinstance(recorded, (bytes, memoryview)) or bytes(recorded) != prev:
+        return bad(None, f"{its} recorded head is not the hash of its last event: the ledger's "
+                         f"metadata was edited")
     return Verification(ok=True, events=count, head=prev.hex() if count else None)
 
 

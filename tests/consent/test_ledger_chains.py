@@ -111,6 +111,57 @@ def test_an_event_in_a_chain_the_ledger_does_not_have_is_found(ledger):
     assert not result.ok
 
 
+def test_a_whole_chain_deleted_after_a_seal_is_found_and_not_sealed_over(ledger):
+    sealed = ledger.seal()
+    chain, length = chain_of(ledger, "user-3")
+    (length,), = sql(ledger, "SELECT length FROM chains WHERE id = ?", (chain,))
+    tamper(ledger, ("DELETE FROM events WHERE chain = ?", (chain,)),
+           ("DELETE FROM personal WHERE chain = ?", (chain,)),
+           ("DELETE FROM status WHERE subject IN (SELECT id FROM subjects WHERE chain = ?)", (chain,)),
+           ("DELETE FROM chains WHERE id = ?", (chain,)))
+    result = ledger.verify()
+    assert not result.ok
+    assert result.problem == (f"chain {chain} is missing, with the {length} events sealed on {sealed.at}: "
+                              f"it was deleted")
+    assert sql(ledger, "SELECT count(*) FROM seals") == [(1,)]  # verify sealed nothing over it
+    sql(ledger, "DELETE FROM seals")
+    assert ledger.verify().problem == f"chain {chain} is missing, though subjects are in it: it was deleted"
+    emptied = ("DELETE FROM status", "DELETE FROM subjects", "DELETE FROM personal", "DELETE FROM events",
+               "DELETE FROM chains")
+    if ledger.path.startswith("postgresql://"):
+        tamper(ledger, *emptied)
+    else:  # its guards were dropped above
+        for statement in emptied:
+            sql(ledger, statement)
+    assert ledger.verify().problem == "the ledger has no hash chain: its chains were deleted"
+
+
+@pytest.mark.parametrize("change, problem", [
+    ("UPDATE chains SET head = ? WHERE id = ?", "recorded head is not the hash of its last event: the "
+                                                "ledger's metadata was edited"),
+    ("UPDATE chains SET length = length - 1 WHERE id = ?",
+     "recorded length is {short}, but it holds {length} events: the ledger's metadata was edited"),
+])
+def test_a_chains_recorded_head_or_length_edited_is_found(ledger, change, problem):
+    chain, length = chain_of(ledger, "user-5")
+    (length,), = sql(ledger, "SELECT length FROM chains WHERE id = ?", (chain,))
+    sql(ledger, change, (bytes(32), chain) if "head" in change else (chain,))
+    result = ledger.verify()
+    its = "the chain's" if result.chains == 1 else f"chain {chain}'s"
+    assert not result.ok and result.problem == f"{its} " + problem.format(short=length - 1, length=length)
+
+
+def test_a_text_of_the_catalog_edited_is_found(ledger):
+    (version,), = sql(ledger, "SELECT v.version FROM versions v JOIN documents d ON d.id = v.document "
+                              "WHERE d.slug = 'terms' ORDER BY v.id LIMIT 1")
+    (sha,), = sql(ledger, "SELECT content_sha256 FROM versions WHERE version = ? AND document = "
+                          "(SELECT id FROM documents WHERE slug = 'terms')", (version,))
+    sql(ledger, "UPDATE versions SET markdown = markdown || 'Or not.' WHERE content_sha256 = ?", (sha,))
+    result = ledger.verify()
+    assert not result.ok and result.problem == (f"the text of terms version {version} no longer has its "
+                                                f"SHA-256 '{sha}': the catalog was edited")
+
+
 def test_an_edited_seal_is_found(ledger):
     ledger.seal()
     sql(ledger, "UPDATE seals SET root = ?", (bytes(32),))

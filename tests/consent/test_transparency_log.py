@@ -16,6 +16,7 @@ from support.ledger import content, sql, version
 
 import site_builder
 from consent import DamagedLog, Ledger, ReceiptSettings, SigningKeyError, UnknownCheckpoint, UnknownReceipt
+from consent.chain import GENESIS, event_hash, header, personal_digest
 from consent.merkle import leaf_hash, node_hash
 from consent.receipt_checks import verify_receipt
 from consent.receipts import SignedReceipt, commitment
@@ -147,7 +148,8 @@ def test_a_checkpoint_is_not_signed_over_a_tree_changed_since_the_last(ledger):
     ((tile,),) = sql(ledger, "SELECT hashes FROM log_tiles WHERE level = 0 AND idx = 0")
     tile = bytes(tile)
     sql(ledger, "UPDATE log_tiles SET hashes = ? WHERE level = 0 AND idx = 0", (bytes(32) + tile[32:],))
-    with pytest.raises(DamagedLog, match="no longer has the root hash of its checkpoint"):
+    with pytest.raises(DamagedLog, match="leaf 0 of the log was changed: it no longer holds the "
+                                         "hash of event .*, which the checkpoint of 4 leaves"):
         ledger.log.checkpoint()
     sql(ledger, "UPDATE log_tiles SET hashes = ? WHERE level = 0 AND idx = 0", (tile[:64],))
     with pytest.raises(DamagedLog, match="the log's tiles hold 2 leaves where the ledger counts 5"):
@@ -406,3 +408,178 @@ def test_a_copied_ledger_keeps_its_log_checkpoints_and_receipts(tmp_path, settin
             proof = copied.log.consistency(5, 6)
             verify_extension(signed.note, later.note, proof,
                              read_public_keys(public_keys_path(settings.signing_key)))
+
+
+# The log checked against the events (consent.ledger_log.check_log), as `consent verify` and
+# `log checkpoint` do: the tampering an adversary with the database would try.
+
+def log_problem(ledger: Ledger) -> str | None:
+    """What ``verify`` finds wrong (with the log, in these tests)."""
+    result = ledger.verify()
+    return None if result.ok else result.problem
+
+
+def rehash(ledger: Ledger, event, evidence: str) -> None:
+    """Edit ``event``'s evidence, recompute its hash and its chain's head, as someone with the
+    database covering the edit would (the last event of its chain: the chain still verifies)."""
+    for table in ("events", "personal", "chains"):
+        unguarded(ledger, table)
+    ((at, sid, subject, slug, number, sha, action, channel, part_of, language, salt, prev),) = sql(
+        ledger, "SELECT e.at, e.subject, s.subject, d.slug, v.version, v.content_sha256, e.action, "
+                "e.channel, e.part_of, e.language, p.salt, (SELECT b.hash FROM events b WHERE "
+                "b.chain = e.chain AND b.seq = e.seq - 1) FROM events e JOIN subjects s ON "
+                "s.id = e.subject JOIN versions v ON v.id = e.version JOIN documents d ON "
+                "d.id = v.document JOIN personal p ON p.chain = e.chain AND p.seq = e.seq "
+                "WHERE e.chain = ? AND e.seq = ?", (event.chain, event.seq))
+    hashed = event_hash(bytes(prev) if prev is not None else GENESIS,
+                        header(event.chain, event.seq, at, sid, slug, number, sha, action, channel,
+                               part_of, language),
+                        personal_digest(bytes(salt), subject, evidence))
+    sql(ledger, "UPDATE personal SET evidence = ? WHERE chain = ? AND seq = ?",
+        (evidence, event.chain, event.seq))
+    sql(ledger, "UPDATE events SET hash = ? WHERE chain = ? AND seq = ?",
+        (hashed, event.chain, event.seq))
+    sql(ledger, "UPDATE chains SET head = ? WHERE id = ?", (hashed, event.chain))
+
+
+def logged(ledger: Ledger, count: int = 4) -> tuple[list, object]:
+    """``count`` decisions (each its subject's, so each the last of its chain on PostgreSQL),
+    sequenced and signed."""
+    events = [ledger.record(f"user-{i}", "privacy", evidence={"ip": f"10.1.0.{i}"})[0]
+              for i in range(count)]
+    return events, ledger.log.checkpoint(at=datetime(2026, 3, 1, tzinfo=timezone.utc))
+
+
+def leaf_event(ledger: Ledger, index: int) -> str:
+    """The place of the event at leaf ``index``, as the log's runs say."""
+    ((start, chain, seq),) = sql(ledger, "SELECT start, chain, seq FROM log_runs WHERE start <= ? "
+                                         "ORDER BY start DESC LIMIT 1", (index,))
+    return f"{chain}.{seq + index - start}" if chain else str(seq + index - start)
+
+
+def refused(ledger: Ledger, problem: str) -> None:
+    """``log checkpoint`` refuses with ``problem`` and writes nothing to the log."""
+    before = (ledger.log.size, ledger.log.checkpoints())
+    with pytest.raises(DamagedLog) as refusal:
+        ledger.log.checkpoint()
+    assert str(refusal.value) == problem
+    assert (ledger.log.size, ledger.log.checkpoints()) == before
+
+
+def test_a_sound_log_checks_with_erasures_chains_and_checkpoints(ledger):
+    assert log_problem(ledger) is None  # nothing logged yet
+    ledger.record_many({"subject": f"user-{i}", "document": "privacy"} for i in range(5))
+    ledger.log.checkpoint()
+    ledger.record_many({"subject": f"more-{i}", "document": "privacy"} for i in range(251))
+    ledger.log.checkpoint()  # at a whole tile
+    ledger.record_many({"subject": f"user-{i}", "document": "terms"} for i in range(300))
+    ledger.log.sequence(limit=100)
+    assert log_problem(ledger) is None  # events not yet sequenced are no problem
+    ledger.log.checkpoint()
+    ledger.erase("user-3")  # an event too
+    ledger.record("after", "privacy")
+    ledger.log.checkpoint()
+    ledger.erase("after")
+    sizes = [c.size for c in ledger.log.checkpoints()]
+    assert sizes == [5, 256, 856, 858] and ledger.log.size == 858  # tiles full and not, a level above
+    assert log_problem(ledger) is None
+    if ledger.path.startswith("postgresql://"):
+        assert len({chain for (chain,) in sql(ledger, "SELECT chain FROM log_runs")}) > 1
+
+
+def test_an_event_re_hashed_after_it_was_logged_is_found(ledger):
+    events, signed = logged(ledger)
+    rehash(ledger, events[3], '{"ip":"6.6.6.6"}')
+    problem = (f"event {place(events[3])} was changed after it entered the log: its hash is no "
+               f"longer the one leaf {ledger.log.leaf_index(events[3])} holds, which the "
+               f"checkpoint of 4 leaves signed {signed.time} includes")
+    assert log_problem(ledger) == problem
+    ledger.record("r-new", "privacy")
+    refused(ledger, problem)  # nor is the new event sequenced over it
+
+
+def test_a_checkpoint_edited_or_not_the_trees_is_found(ledger):
+    events, signed = logged(ledger)
+    unguarded(ledger, "log_checkpoints")
+    sql(ledger, "UPDATE log_checkpoints SET root = ?", (bytes(32),))
+    problem = (f"the checkpoint of 4 leaves signed {signed.time} does not match its signed note "
+               f"(of 4 leaves, root hash {signed.root_hash}): log_checkpoints was edited")
+    assert log_problem(ledger) == problem
+    refused(ledger, problem)
+    zero = base64.b64encode(bytes(32)).decode()  # the note edited too (its signature no longer holds)
+    sql(ledger, "UPDATE log_checkpoints SET note = ?", (signed.note.replace(signed.root_hash, zero),))
+    problem = (f"the log's tree of 4 leaves no longer has the root hash of its checkpoint signed "
+               f"{signed.time}: the checkpoint, or the log and its events before it, were changed "
+               f"since it was signed")
+    assert log_problem(ledger) == problem
+    refused(ledger, problem)
+
+
+def test_leaves_and_tiles_edited_are_found(ledger):
+    events, signed = logged(ledger)
+    unguarded(ledger, "log_tiles")
+    ((tile,),) = sql(ledger, "SELECT hashes FROM log_tiles WHERE level = 0 AND idx = 0")
+    tile = bytes(tile)
+    sql(ledger, "UPDATE log_tiles SET hashes = ?", (bytes(len(tile)),))  # every leaf zeroed
+    problem = (f"leaf 0 of the log does not hold the hash of event {leaf_event(ledger, 0)}: the "
+               f"event, or the log's tiles, were changed outside termsledger")
+    assert log_problem(ledger) == problem
+    refused(ledger, problem)
+    sql(ledger, "UPDATE log_tiles SET hashes = ?", (tile[:32] + bytes(32) + tile[64:],))  # one leaf
+    problem = (f"leaf 1 of the log was changed: it no longer holds the hash of event "
+               f"{leaf_event(ledger, 1)}, which the checkpoint of 4 leaves signed {signed.time} "
+               f"includes")
+    assert log_problem(ledger) == problem
+    refused(ledger, problem)
+    sql(ledger, "UPDATE log_tiles SET hashes = ?", (tile,))
+    assert log_problem(ledger) is None
+
+
+def test_a_tile_above_the_leaves_edited_is_found(ledger):
+    ledger.record_many({"subject": f"user-{i}", "document": "privacy"} for i in range(600))
+    ledger.log.checkpoint()
+    unguarded(ledger, "log_tiles")
+    ((tile,),) = sql(ledger, "SELECT hashes FROM log_tiles WHERE level = 1 AND idx = 0")
+    sql(ledger, "UPDATE log_tiles SET hashes = ? WHERE level = 1", (bytes(len(bytes(tile))),))
+    assert log_problem(ledger) == ("the log's tile 1/0 does not hold the hashes of the leaves "
+                                   "below it: the log's tiles were changed outside termsledger")
+
+
+def test_runs_deleted_or_edited_are_found_and_nothing_is_sequenced_twice(ledger):
+    events, signed = logged(ledger)
+    runs = sql(ledger, "SELECT start, chain, seq, count FROM log_runs ORDER BY start")
+    unguarded(ledger, "log_runs")
+    sql(ledger, "DELETE FROM log_runs")
+    problem = ("the log's leaves 0 to 3 name no event (no run of log_runs holds them): the log "
+               "was changed outside termsledger")
+    assert log_problem(ledger) == problem
+    refused(ledger, problem)
+    with pytest.raises(DamagedLog, match="the log's runs end at leaf 0 where the ledger counts 4 "
+                                         "leaves"):
+        ledger.log.sequence_all()  # the server's sequencer does not place them again either
+    assert sql(ledger, "SELECT count(*) FROM log_runs") == [(0,)]
+    sql(ledger, "INSERT INTO log_runs (start, chain, seq, count) VALUES (?, ?, ?, ?)"
+                + ", (?, ?, ?, ?)" * (len(runs) - 1), [value for run in runs for value in run])
+    assert log_problem(ledger) is None  # put back
+    sql(ledger, "UPDATE log_runs SET seq = seq + 1 WHERE start = 0")  # names the event after
+    chain = runs[0][1]
+    assert log_problem(ledger) == (f"the log's run at leaf 0 starts at event "
+                                   f"{f'{chain}.' if chain else ''}2 where "
+                                   f"{f'{chain}.' if chain else ''}1 was next: log_runs was edited")
+
+
+def test_an_event_in_two_runs_and_a_size_edited_are_found(ledger):
+    events, signed = logged(ledger, 2)
+    unguarded(ledger, "log_runs")
+    sql(ledger, "DROP INDEX log_runs_event")  # which refuses a second run of an event
+    ((chain, seq),) = sql(ledger, "SELECT chain, seq FROM log_runs WHERE start = 0")
+    sql(ledger, "INSERT INTO log_runs (start, chain, seq, count) VALUES (2, ?, ?, 1)", (chain, seq))
+    sql(ledger, "UPDATE meta SET value = 3 WHERE key = 'log_size'")
+    assert log_problem(ledger) == ("the log's tiles hold 2 leaves where the ledger counts 3: the "
+                                   "log was changed outside termsledger")
+    ((tile,),) = sql(ledger, "SELECT hashes FROM log_tiles WHERE level = 0 AND idx = 0")
+    unguarded(ledger, "log_tiles")
+    sql(ledger, "UPDATE log_tiles SET hashes = ?", (bytes(tile) + bytes(tile)[:32],))
+    name = f"{chain}.{seq}" if chain else str(seq)
+    assert log_problem(ledger) == (f"event {name} is in the log twice (again at leaf 2): log_runs "
+                                   f"was edited, or the events were sequenced again after it was")

@@ -350,9 +350,9 @@ def test_check_asks_the_editor_to_decide_on_an_unflagged_material_change(content
     assert result.exit_code == 0, result.output
     [notice, line] = [line for line in result.output.splitlines() if "material:" in line]
     version = terms.load(content_repo.path).document("terms").versions[-1].id
-    assert notice.endswith(f"warning: version {version} has no 'material:' flag and the change analysis judges "
-                           f"it material, but it takes effect on the day it was announced, {version}; users "
-                           f"are owed 30 days of notice")
+    assert notice.endswith(f"warning: version {version} has no 'material:' flag and the change analysis "
+                           f"judges it material, but it takes effect on the day it was announced, {version}; "
+                           f"users are owed 30 days of notice")
     line_of_change = BASE.splitlines().index(next(x for x in BASE.splitlines() if "within 14 days" in x)) + 1
     assert line == (
         f"terms.md:{line_of_change}: warning: version {version} has no 'material:' flag and the change from "

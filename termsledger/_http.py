@@ -139,20 +139,41 @@ async def render_error(request: Request, error: Exception) -> Response:
     return JSON({"error": body}, status_code=error.status_code, headers=headers)
 
 
+_FIELD_OF: tuple[tuple[type[Exception], str], ...] = (
+    (consent.InvalidEvidence, "evidence"), (consent.UnpublishedDocument, "document"),
+    (consent.UnpublishedVersion, "version"), (consent.InvalidCursor, "cursor"),
+    (consent.InvalidWebhook, "url"))
+"""The field of the request that a refusal of each kind is about."""
+
+
 def _blamed(request: Request, error: Exception) -> list[dict[str, str]]:
-    """The field of the request that a refusal of the ledger is about, when its kind says
-    which: a subject id (in the path, or the body's ``subject`` or ``subjects``) or the
-    evidence."""
-    if isinstance(error, consent.InvalidEvidence):
-        field, where = "evidence", "body"
-    elif isinstance(error, consent.InvalidSubject):
+    """The field of the request that a refusal of the ledger is about: the one its kind says
+    (a subject id: in the path, or the body's ``subject`` or ``subjects``), else the one its
+    message starts with (``sha256 …``, ``channel must be …``), where the request has it."""
+    message = str(error)
+    if isinstance(error, consent.InvalidSubject):
         sent = getattr(request, "_json", None)  # the body, when it was JSON (see strict_json)
-        field, where = (("subject", "path") if "subject" in request.path_params else
-                        ("subjects" if isinstance(sent, dict) and "subjects" in sent else "subject",
-                         "body"))
+        field = "subjects" if isinstance(sent, dict) and "subjects" in sent else "subject"
+    elif isinstance(error, consent.InvalidRecord) and message.startswith("idempotency key"):
+        return [{"field": "Idempotency-Key", "in": "header", "message": message}]
+    elif isinstance(error, consent.ConsentError):
+        first = message.split(" ", 1)[0]  # "sha256 'ab…' is neither …", "channel must be …"
+        kinds = [name for kind, name in _FIELD_OF if isinstance(error, kind)]
+        field = first if _located(request, first) or not kinds else kinds[0]
     else:
         return []
-    return [{"field": field, "in": where, "message": str(error)}]
+    where = _located(request, field)
+    return [{"field": field, "in": where, "message": message}] if where else []
+
+
+def _located(request: Request, field: str) -> str | None:
+    """Where the request has ``field``: ``path``, ``query`` or ``body``; ``None`` if nowhere."""
+    if field in request.path_params:
+        return "path"
+    if field in request.query_params:
+        return "query"
+    sent = getattr(request, "_json", None)
+    return "body" if isinstance(sent, dict) and field in sent else None
 
 
 def allowed_methods(request: Request) -> str:
@@ -249,6 +270,8 @@ class ScopedRoute(APIRoute):
         async def authorized(request: Request) -> Response:
             request.state.api_key = authorize(request, scope)
             check_path(request, field)
+            if request.scope["query_string"]:
+                check_query(request)
             if request.method in ("POST", "PATCH") and _is_json(request) and not \
                     request.scope["path"].endswith(IMPORT_PATH):  # an import parses its own lines
                 body = await request.body()
@@ -304,6 +327,15 @@ class ScopedRoute(APIRoute):
         return handler
 
 
+def check_query(request: Request) -> None:
+    """Refuse a query parameter given twice: which value wins is not for two layers in front of
+    the API to disagree on (the last one, for Starlette)."""
+    names = [name for name, _ in request.query_params.multi_items()]
+    if len(names) != len(set(names)):
+        twice = next(name for name in names if names.count(name) > 1)
+        raise _invalid(twice, "query", "given more than once: give it once")
+
+
 def check_path(request: Request, field: str) -> None:
     """Refuse a path that is not UTF-8 once percent-decoded (Starlette would read each bad
     byte as U+FFFD, so that another subject id than the one sent would be looked up)."""
@@ -311,8 +343,9 @@ def check_path(request: Request, field: str) -> None:
     if b"%" in raw:
         try:
             unquote_to_bytes(raw).decode("utf-8")
-        except UnicodeDecodeError:
-            raise _invalid(field, "path", "not valid UTF-8 once percent-decoded") from None
+        except UnicodeDecodeError:  # the parameter Starlette read a bad byte in as U+FFFD
+            bad = next((name for name, value in request.path_params.items() if "\ufffd" in str(value)), field)
+            raise _invalid(bad, "path", "not valid UTF-8 once percent-decoded") from None
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")

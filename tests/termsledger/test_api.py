@@ -848,3 +848,40 @@ def test_head_is_answered_as_get_without_the_body(client, secrets, app):
     refused = client.head("/v1/consents")
     assert refused.status_code == 405 and refused.headers["allow"] == "POST"
     assert client.put("/v1/subjects/u1/history").headers["allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("path", ["/v1/subjects/u1/status?document=terms&document=privacy",
+                                  "/v1/subjects/u1/required?lang=fr&lang=de",
+                                  "/v1/notifications?document=terms&version=2099-01-01&limit=5&limit=6"])
+def test_a_query_parameter_given_twice_is_refused_not_resolved_to_one(client, path):
+    """Two layers in front of the API may disagree on which of two values wins: neither does."""
+    name = path.rsplit("&", 1)[1].split("=")[0]
+    response = client.get(path)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["fields"] == [{"field": name, "in": "query",
+                                "message": "given more than once: give it once"}]
+
+
+@pytest.mark.parametrize("method, path, body, headers, field, located", [
+    ("POST", "/v1/consents", {"subject": "u1", "document": "nope"}, {}, "document", "body"),
+    ("POST", "/v1/consents", {"subject": "u1", "document": "terms", "version": "1999-01-01"}, {},
+     "version", "body"),
+    ("POST", "/v1/consents", {"subject": "u1", "document": "terms", "sha256": "ab" * 32}, {},
+     "sha256", "body"),
+    ("POST", "/v1/consents", {"subject": "u1", "document": "terms", "channel": "a\nb"}, {},
+     "channel", "body"),
+    ("POST", "/v1/consents", {"subject": "u1", "document": "terms"}, {"Idempotency-Key": "k" * 256},
+     "Idempotency-Key", "header"),
+    ("GET", "/v1/notifications?document=terms&version=2025-09-15&cursor=garbage", None, {},
+     "cursor", "query"),
+    ("GET", "/v1/subjects/u1/status?document=nope", None, {}, "document", "query"),
+    ("GET", "/v1/documents/terms/versions/%FF", None, {}, "version", "path"),
+])
+def test_a_refusal_about_a_field_of_the_request_names_it_in_fields(client, method, path, body, headers, field,
+                                                                  located):
+    """``fields`` lists the request's fields at fault, whichever layer refused them (the README)."""
+    response = client.request(method, path, json=body, headers=headers)
+    assert 400 <= response.status_code < 500, response.text
+    error = response.json()["error"]
+    assert [(f["field"], f["in"]) for f in error["fields"]] == [(field, located)], error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
@@ -103,7 +104,11 @@ def _closest(fragment: str, anchors: set[str]) -> str:
     from rapidfuzz import fuzz, process  # here: only a broken link needs it
 
     found = process.extractOne(fragment, sorted(anchors), scorer=fuzz.WRatio, score_cutoff=70)
-    return f"; did you mean #{found[0]}?" if found else ""
+    if not found:
+        return ""
+    numbered = re.fullmatch(r"[\d-]*\d-" + re.escape(found[0]), fragment)  # GitHub's: #5-governing-law
+    why = " (a heading's anchor leaves out its number, so that links survive renumbering)" if numbered else ""
+    return f"; did you mean #{found[0]}?{why}"
 
 
 def _noticed(document: Document, notice_days: int, now: datetime) -> list[Version]:

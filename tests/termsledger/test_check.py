@@ -141,6 +141,9 @@ BAD_FILES = [
      "t.md:6: error: link to 'refund.md': there is no file 'refund.md'"),
     ("---\ntitle: T\n---\n# T\n\nSee [below](#nowhere).\n", "t.md:6: error: link to '#nowhere': t.md has no "
                                                             "heading #nowhere"),
+    ("# T\n\nSee [law](#5-governing-law).\n\n## 5. Governing law\n\nIrish.\n",
+     "t.md:3: error: link to '#5-governing-law': t.md has no heading #5-governing-law; did you mean "
+     "#governing-law? (a heading's anchor leaves out its number, so that links survive renumbering)"),
 ]
 
 

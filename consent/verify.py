@@ -278,6 +278,9 @@ def chain(tx: Tx, number: int, members: Members, pins: Sequence[Pin] = (),
                                 f"event before it")
             blamed, problem = _blame(tx, number, seq, link, prev, name)
             return bad(blamed, problem)
+        if action == _ERASED and salt is None:
+            return bad(seq, f"event {name(seq)}, an erasure, lost its personal fields: they bind the "
+                            f"erased subject's pseudonym to its events, and the ledger never removes them")
         pin = pinned.get(seq)
         if pin is not None and stored != pin.hash:
             return bad(seq, f"event {name(seq)} does not have {pin.has}: the chain was "

@@ -105,6 +105,27 @@ def test_personal_fields_dropped_without_an_erasure_are_caught(path):
     assert result.problem == "event 1 lost its personal fields without an erasure"
 
 
+def test_an_erasure_stripped_of_its_personal_fields_is_caught(path):
+    """The erasure's own personal fields bind the subject's pseudonym to its events (its hash
+    covers them): stripped as erasure strips the others', the pseudonym could be renamed to
+    anyone's id and verify would still pass."""
+    with Ledger(path) as ledger:
+        ledger.erase("ben")
+    conn = sqlite3.connect(path, isolation_level=None)
+    ((seq, sid, pseudonym, salt, evidence),) = conn.execute(
+        "SELECT e.seq, e.subject, s.subject, p.salt, p.evidence FROM events e JOIN subjects s ON "
+        "s.id = e.subject JOIN personal p ON p.chain = e.chain AND p.seq = e.seq WHERE e.action = 4")
+    conn.execute("INSERT INTO erased (seq, digest) VALUES (?, ?)",
+                 (seq, personal_digest(salt, pseudonym, evidence)))
+    conn.execute("DELETE FROM personal WHERE seq = ?", (seq,))
+    conn.execute("UPDATE subjects SET subject = 'alice@example.com' WHERE id = ?", (sid,))
+    conn.close()
+    result = verify(path)
+    assert (result.ok, result.first_bad) == (False, seq)
+    assert result.problem == (f"event {seq}, an erasure, lost its personal fields: they bind the erased "
+                              f"subject's pseudonym to its events, and the ledger never removes them")
+
+
 def test_erase_leaves_no_trace_in_the_file_or_wal(tmp_path):
     path = tmp_path / "ledger.db"
     victim, ip = "victim.person@example.com", "198.51.100.77"

@@ -67,10 +67,11 @@ def action(status: Status, required: bool) -> str | None:
 
 def target(doc: DocumentEntries, status: Status, what: str, day: date) -> Entry | None:
     """The version ``what`` (an action) is about."""
-    if what == "announce":
+    if what == "announce":  # the first material version to come, as the one of its day that applies
         accepted = doc.version(status.accepted_version) if status.accepted_version else None
         after = accepted.ordinal + 1 if accepted else 0
-        return next((e for e in doc.versions[after:] if e.material and e.effective > day), None)
+        material = next((e for e in doc.versions[after:] if e.material and e.effective > day), None)
+        return material and next(e for e in doc.upcoming(day) if e.effective == material.effective)
     current = doc.in_force(day)
     if current is not None:
         return current

@@ -382,6 +382,25 @@ def test_idempotent_calls_at_once_with_one_key_run_once_and_replay(ledger):
     assert len(ledger.history("race")) == 2  # recorded once: an acceptance and its bundle member
 
 
+def test_the_version_announced_is_the_one_that_will_take_effect_not_one_replaced(content_repo, where):
+    """A material version replaced before it takes effect by a second one of the same day (a
+    label): users are told of the second, the text that will apply."""
+    page = front(title="Terms", slug="terms", effective="2024-01-01", summary="First") + "Be nice.\n"
+    content_repo.commit("2023-12-01T09:00:00", **{"terms.md": page})
+    fees = page.replace("2024-01-01", "2099-01-01").replace("summary: First", "summary: Fees\nmaterial: true")
+    content_repo.commit("2025-01-01T09:00:00", **{"terms.md": fees.replace("Be nice.", "Be nice. Pay fees.")})
+    fixed = page.replace("2024-01-01", "2099-01-01\nlabel: fixed").replace(
+        "summary: First", "summary: A typo\nmaterial: false")
+    fixed = fixed.replace("Be nice.", "Be nice. Pay the fees.")
+    content_repo.commit("2025-02-01T09:00:00", **{"terms.md": fixed})
+    with Ledger(where("l.db"), create=True) as ledger:
+        ledger.publish(terms.load(content_repo.path), required=["terms"])
+        ledger.record("iv", "terms", at="2025-03-01")
+        assert ledger.status("iv", "terms", at=datetime(2025, 6, 1)).announced_version == "2099-01-01-fixed"
+        [item] = ledger.required("iv", at="2025-06-01").required
+        assert (item.action, item.version) == ("announce", "2099-01-01-fixed")
+
+
 def test_a_catalog_published_from_a_git_repository(content_repo, where):
     content_repo.commit("2025-01-01T09:00:00", **{"terms.md": front(
         title="Terms", slug="terms", effective="2025-02-01", summary="First") + "Be nice.\n"})

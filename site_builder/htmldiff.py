@@ -71,6 +71,8 @@ class Edit:
     """Up to about 20 words of the new text just before the edit."""
     start: bool
     """``before`` is all the new text before the edit (the edit is near the start)."""
+    after: str
+    """A little of the new text just after the edit."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -445,7 +447,8 @@ class _Writer:
                 self._piece(b.parents[j].path, "ins", b.texts[j], b.voids.get(j))
             before = max(0, j1 - 40)
             edits.append(Edit(old="".join(a.texts[i1:i2]), new="".join(b.texts[j1:j2]),
-                              before="".join(b.texts[before:j1]), start=before == 0))
+                              before="".join(b.texts[before:j1]), start=before == 0,
+                              after="".join(b.texts[j2:j2 + 2])))
         self._note_unlinked(None)
         self._close_mark()
         self._move(())

@@ -175,7 +175,7 @@ def _marked(section: SectionChange, old_defined: str, new_defined: str) -> tuple
 
 def _renumbering(edit: Edit, in_heading: bool) -> bool:
     """True if ``edit`` changes a number that numbers the heading or refers to a section."""
-    return renumbering(edit.old, edit.new, edit.before, heading=in_heading and edit.start)
+    return renumbering(edit.old, edit.new, edit.before, edit.after, heading=in_heading and edit.start)
 
 
 def _phrase(status: str, section: SectionChange) -> str:

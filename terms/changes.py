@@ -48,12 +48,17 @@ _NEAR = 80
 """Characters before a changed number searched for the words of a cross-reference."""
 
 
-def renumbering(old: str, new: str, before: str, *, heading: bool) -> bool:
-    """Whether the words ``old``, replaced by ``new`` after the text ``before``, are the number
-    of a section: the heading's own (``heading``: ``before`` is all of the heading before
-    them, ``## 3.``), or that of a section a cross-reference names (``see section 3``)."""
-    return bool(_NUMBERS.fullmatch(old) and _NUMBERS.fullmatch(new)
-                and (heading and _HEADING_NUMBER.fullmatch(before) or _REFERENCE.search(before[-_NEAR:])))
+def renumbering(old: str, new: str, before: str, after: str, *, heading: bool) -> bool:
+    """Whether the words ``old``, replaced by ``new`` between the texts ``before`` and
+    ``after``, are the number of a section: that of a section a cross-reference names (``see
+    section 3``), or the heading's own (``heading``: ``before`` is all of the heading before
+    them), written as a section's number (``3.``, ``3.1``, ``3)``, ``§ 3``), not as a quantity
+    the heading starts with (``## 30 days money-back guarantee``)."""
+    if not (_NUMBERS.fullmatch(old) and _NUMBERS.fullmatch(new)):
+        return False
+    numbered = "." in old or after[:1] in (".", ")") or before.rstrip().endswith((".", "§"))
+    return bool(_REFERENCE.search(before[-_NEAR:])
+                or heading and numbered and _HEADING_NUMBER.fullmatch(before))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -102,7 +107,9 @@ class SectionChange:
         new, at, numbers = self.new_text, 0, False
         for op in self.ops:
             if op.tag != "equal" and (op.old.strip() or op.new.strip()):
-                if not renumbering(op.old, op.new, new[max(0, at - _NEAR):at], heading=at <= _NEAR):
+                end = at + len(op.new)
+                if not renumbering(op.old, op.new, new[max(0, at - _NEAR):at], new[end:end + 1],
+                                   heading=self.level > 0 and at <= _NEAR):
                     return False
                 numbers = True
             at += len(op.new)

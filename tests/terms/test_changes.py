@@ -308,3 +308,26 @@ def test_a_memo_keeps_what_comparing_finds_for_other_pairs_and_later_runs():
     assert terms.compare(old, new, memo=other).to_dict() == plain[old, new]
     again, used = other.take()
     assert used == set() and len(again) == len(found) and not set(again) & set(found)
+
+
+@pytest.mark.parametrize("old, new", [
+    ("30 days after you cancel, we delete your data.\n\n## Fees\n\nThe fee is 10 EUR.\n",
+     "1 days after you cancel, we delete your data.\n\n## Fees\n\nThe fee is 10 EUR.\n"),
+    ("# Terms\n\nIntro.\n\n## 30 days money-back guarantee\n\nYou get your money back.\n",
+     "# Terms\n\nIntro.\n\n## 14 days money-back guarantee\n\nYou get your money back.\n"),
+])
+def test_a_number_a_section_starts_with_is_not_taken_for_its_numbering(old, new):
+    """A quantity at the start of the opening text or of a heading is a change, shown, not a
+    renumbering folded away (and summarised as 'their wording did not change')."""
+    change = terms.compare(old, new)
+    assert not any(section.renumbered for section in change.sections)
+    assert "Renumbered only" not in terms.render_markdown(change)
+    assert "did not change" not in change.summary
+
+
+@pytest.mark.parametrize("old, new", [("## 3. Fees", "## 4. Fees"), ("## 3.1 Fees", "## 3.2 Fees"),
+                                      ("## § 3 Fees", "## § 4 Fees"), ("## 3) Fees", "## 4) Fees")])
+def test_a_heading_numbered_as_a_section_is_renumbered(old, new):
+    change = terms.compare(f"# T\n\nIntro.\n\n{old}\n\nThe fee is 10 EUR.\n",
+                           f"# T\n\nIntro.\n\n{new}\n\nThe fee is 10 EUR.\n")
+    assert [s.renumbered for s in change.sections if s.status == "modified"] == [True]

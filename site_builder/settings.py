@@ -143,6 +143,9 @@ class SiteSettings:
             check_text(self.prevailing_notice, "prevailing_notice")
         check_base_url(self.base_url)
         check_contact(self.contact)
+        if self.templates is not None and not Path(self.templates).is_dir():
+            raise InvalidSetting(f"templates {self.templates} is not a folder: create it, or leave [site] "
+                                 f"templates out to use the built-in templates")
         try:
             object.__setattr__(self, "language", language_tag(self.language, "language"))
             tags = tuple(language_tag(tag, "languages: language")

@@ -219,9 +219,6 @@ def _convert(path: Path, label: str, name: str, value: Any) -> Any:
         if name in _INSIDE and not folder.resolve().is_relative_to(path.parent.resolve()):
             raise ConfigError(f"{path}: {label} {value!r} is outside the folder of {FILENAME}: name a folder "
                               f"inside it (or {_INSIDE[name]})")
-        if name == "templates" and not folder.is_dir():
-            raise ConfigError(f"{path}: {label} names {folder}, which is not a folder: create it, or remove "
-                              f"the key to use the built-in templates")
         if name in ("content", "templates"):
             return folder
         return Path(os.path.normpath(folder))  # content/../build is build

@@ -486,10 +486,12 @@ def test_bad_configuration_is_reported(tmp_path):
     (tmp_path / "termsledger.toml").write_text("notice_days = true\n")
     assert "notice_days must be a whole number of days, not true" in run_check(tmp_path).output
     (tmp_path / "termsledger.toml").write_text('[site]\ntemplates = "templatez"\n')
-    result = run_check(tmp_path)
+    (tmp_path / "t.md").write_text("# T\n\nText.\n")
+    assert run_check(tmp_path).exit_code == 0  # check, serve, consent… need no templates
+    result = CliRunner().invoke(cli, ["build", "--content", str(tmp_path), "--out", str(tmp_path / "site")])
     assert result.exit_code == 1
-    assert (f"termsledger.toml: [site] templates names {tmp_path / 'templatez'}, which is not a folder: "
-            f"create it, or remove the key to use the built-in templates") in result.output
+    assert (f"Error: templates {tmp_path / 'templatez'} is not a folder: create it, or leave [site] "
+            f"templates out to use the built-in templates") in result.output
 
 
 def test_a_content_path_that_is_a_file_says_so(tmp_path, monkeypatch):

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 from .files import file_problem, linked_file_problem
 from .markdown import headings, link_target, links, parse, without_comments
-from .model import Content, Document, Problem, Version, utc_date
+from .model import Content, Document, Problem, Version, replaced, utc_date
 from .text import first_changed_line
 from .translations import check_translations
 from .verdicts import Assessment, assess_versions
@@ -115,7 +115,8 @@ def _noticed(document: Document, notice_days: int, now: datetime) -> list[Versio
     """The versions whose notice is still a question: upcoming, or announced within the last
     ``notice_days`` days."""
     today = utc_date(now)
-    return [v for v in document.versions if v.announced_at is not None
+    return [v for v, after in zip(document.versions, (*document.versions[1:], None), strict=True)
+            if v.announced_at is not None and not replaced(v, after)
             and not (v.effective <= today and (today - v.announced_at.date()).days > notice_days)]
 
 
@@ -130,7 +131,8 @@ def _notice(document: Document, notice_days: int, now: datetime,
         verdict = verdicts.get((version.slug, version.id))
         if version.material:
             what = "is marked material but"
-        elif version.material is None and verdict is not None and verdict.material:
+        elif version.material is None and "effective" in version.key_lines and verdict is not None \
+                and verdict.material:  # a date of its own (without, a file takes effect when committed)
             what = "has no 'material:' flag and the change analysis judges it material, but it"
         else:
             continue

@@ -28,7 +28,7 @@ import orjson
 from .catalog import Catalog
 from .errors import ConsentError, InvalidImport, InvalidRecord, cut, short
 from .jsonobjects import unique_keys
-from .records import imported_channel, to_micros
+from .records import imported_channel, latest_decision, to_micros
 from .rows import Rows
 from .values import BadLine
 
@@ -57,7 +57,7 @@ def read(catalog: Catalog, lines: Iterable[str | bytes | Mapping[str, Any]]
     ``catalog``: the rows to append, how many lines were read and recorded, and the first
     :data:`MAX_REPORTED` bad ones."""
     found = Rows(catalog, live=False)
-    now = to_micros(None)
+    now = latest_decision()
     channels: dict[Any, str] = {}
     count = recorded = 0
     bad: list[BadLine] = []

@@ -227,6 +227,11 @@ host's clock may run ahead a little, but a decision cannot be recorded before it
 dated later than the next would decide the subject's status after it)."""
 
 
+def latest_decision() -> int:
+    """The latest time (microseconds) a decision recorded or imported now may be dated."""
+    return to_micros(None) + CLOCK_SKEW
+
+
 def to_micros(at: Any) -> int:
     """``at`` (a datetime, naive meaning UTC, or ISO-8601 text; ``None`` for now) as integer
     microseconds since the epoch."""

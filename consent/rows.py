@@ -10,7 +10,6 @@ from .actions import ACTION_CODES, RECORDABLE, Action
 from .catalog import Catalog, Entry
 from .errors import InvalidRecord
 from .records import (
-    CLOCK_SKEW,
     DAY,
     MAX_SUBJECT,
     RESERVED,
@@ -18,6 +17,7 @@ from .records import (
     check_channel,
     day_of,
     evidence_json,
+    latest_decision,
     new_subject,
     resolve,
     to_micros,
@@ -41,7 +41,7 @@ class Rows:
         self.rows: list[Row] = []
         self._resolved: dict[tuple[Any, ...], tuple[Entry, list[Entry], str | None]] = {}
         self._channels: set[str] = set()
-        self._latest = to_micros(None) + CLOCK_SKEW
+        self._latest = latest_decision()
         """The latest time a live record may be dated."""
 
     def add(self, record: Mapping[str, Any]) -> None:

@@ -86,6 +86,8 @@ def _check_out_dir(content: Content, writer: Writer) -> None:
     the site would be written among the documents, over files of the same names. (A folder of
     its own inside the content folder is fine: ``content = "."`` and ``out = "build"``.)"""
     root = Path(content.root).resolve()
+    if not root.is_dir():  # content made in memory
+        return
     if writer.root == root:
         where = f"the output folder {writer.out_dir} is the content folder"
     elif root.is_relative_to(writer.root):

@@ -58,7 +58,6 @@ content = "{content}"{content_note}
 
 # [fields]                            # your own front-matter keys, by termsledger's field name
 # effective = "last_updated"
-# summary = "description"
 '''
 
 

@@ -112,9 +112,10 @@ def test_error_bodies_always_have_fields(served):
     with httpx.Client(base_url=base_url, headers=bearer(secret)) as client:
         unknown = client.post("/v1/consents", json={"subject": "u1", "document": "nope"})
         assert unknown.status_code == 422
+        message = unknown.json()["error"]["message"]
         assert unknown.json()["error"] == {
-            "status": 422, "code": "unpublished_document", "fields": [],
-            "message": unknown.json()["error"]["message"]}
+            "status": 422, "code": "unpublished_document", "message": message,
+            "fields": [{"field": "document", "in": "body", "message": message}]}
         assert "nope" in unknown.json()["error"]["message"]
         anonymous = httpx.get(f"{base_url}/v1/documents")
         assert anonymous.json()["error"]["fields"] == []

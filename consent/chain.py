@@ -36,6 +36,11 @@ def place(chain: int, seq: int) -> bytes:
     return b"%d" % seq if chain == 0 else b"%d.%d" % (chain, seq)
 
 
+def place_text(chain: int, seq: int) -> str:
+    """:func:`place` as text, for messages: ``42``, ``3.42``."""
+    return place(chain, seq).decode()
+
+
 _PLACE = re.compile(r"(?:([0-9]{1,9})\.)?([0-9]{1,18})")
 
 

@@ -32,7 +32,7 @@ from terms import manifest
 
 from .actions import ACTION_LABELS, Action
 from .catalog import Entry
-from .chain import parse_place, place
+from .chain import parse_place, place_text
 from .errors import DamagedLog, InvalidReceipt, SigningKeyError, UnknownCheckpoint, UnknownReceipt, short
 from .ledger_log import inclusion
 from .note import SigningKey
@@ -288,12 +288,12 @@ def find_receipt(tx: Tx, event: Event | str, *, with_salt: bool,
         row = tx.execute("SELECT part_of FROM events WHERE chain = ? AND seq = ?",
                          (chain, seq)).fetchone()
         if row is None:
-            raise UnknownReceipt(f"no event {place(chain, seq).decode()} in the ledger")
+            raise UnknownReceipt(f"no event {place_text(chain, seq)} in the ledger")
         head = row[0] if type(row[0]) is int else seq  # a bundle's member: its head's receipt
         try:
             signed, chain, seq = stored_receipt(tx, chain=chain, seq=head)
         except UnknownReceipt:
-            raise UnknownReceipt(f"no receipt was issued for event {place(chain, seq).decode()}: "
+            raise UnknownReceipt(f"no receipt was issued for event {place_text(chain, seq)}: "
                                  "receipts are issued for decisions (accepted, declined, "
                                  "withdrawn) recorded while the ledger had a signing key"
                                  ) from None

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .errors import KeysError
+from .records import possible_id
 from .store import Store
 from .values import _Value
 
@@ -85,7 +86,7 @@ class Keys:
     def revoke(self, key_id: str) -> ApiKey:
         """Revoke the key ``key_id``: it stops working at once. Revoking twice is harmless."""
         row = None
-        if _possible(key_id):
+        if possible_id(key_id):
             with self._store.write() as tx:
                 tx.execute("UPDATE api_keys SET revoked = ? WHERE id = ? AND revoked IS NULL",
                            (_now(), key_id))
@@ -120,7 +121,7 @@ class Keys:
     def _read(self, secret: str) -> ApiKey | None:
         prefix, _, rest = secret.partition("_")
         key_id = rest.partition("_")[0]
-        if prefix != _PREFIX or not _possible(key_id):
+        if prefix != _PREFIX or not possible_id(key_id):
             key_id = ""  # no key's: compared all the same, in the same time
         row = self._store.reads().execute(
             f"SELECT {_COLUMNS}, salt, hash FROM api_keys WHERE id = ?", (key_id,)).fetchone()
@@ -129,12 +130,6 @@ class Keys:
         if not matches or row is None or row[4] is not None:
             return None
         return _key(row)
-
-
-def _possible(key_id: str) -> bool:
-    """Whether ``key_id`` can be a key's id: printable ASCII, as every id (other text, a NUL
-    or a command line's undecodable byte, names none, and the storage would refuse it)."""
-    return key_id.isascii() and key_id.isprintable()
 
 
 def _key(row: tuple[Any, ...]) -> ApiKey:

@@ -17,11 +17,10 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
-from hashlib import sha256
 from typing import Any
 
 from . import merkle
-from .chain import parse_place, place
+from .chain import parse_place, place_text
 from .errors import (
     ConsentError,
     DamagedLog,
@@ -31,7 +30,7 @@ from .errors import (
     UnknownCheckpoint,
     short,
 )
-from .merkle import EMPTY_ROOT, HASH_SIZE, node_hash
+from .merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash
 from .note import Checkpoint, Note, SigningKey, seconds_of, sign_checkpoint
 from .records import to_micros
 from .sequencer import MAX_BATCH, event_of, leaf_of, log_size, pending, sequence
@@ -328,15 +327,15 @@ class _LogCheck:
                     raise _Found(self._gap(index, start))
                 if count < 1 or seq < 1:
                     raise _Found(f"the log's run at leaf {start} names {count} events from "
-                                 f"{_name(chain, seq)}: log_runs was edited")
+                                 f"{place_text(chain, seq)}: log_runs was edited")
                 expected = following.get(chain, 1)
                 if seq < expected:
-                    raise _Found(f"event {_name(chain, seq)} is in the log twice (again at leaf "
+                    raise _Found(f"event {place_text(chain, seq)} is in the log twice (again at leaf "
                                  f"{start}): log_runs was edited, or the events were sequenced "
                                  f"again after it was")
                 if seq > expected:
                     raise _Found(f"the log's run at leaf {start} starts at event "
-                                 f"{_name(chain, seq)} where {_name(chain, expected)} was next: "
+                                 f"{place_text(chain, seq)} where {place_text(chain, expected)} was next: "
                                  f"log_runs was edited")
                 following[chain] = seq + count
                 run, got = (start, chain, seq, count), 0
@@ -347,12 +346,12 @@ class _LogCheck:
             if isinstance(hashed, memoryview):
                 hashed = bytes(hashed)
             if not isinstance(hashed, bytes) or len(hashed) != HASH_SIZE:
-                raise _Found(f"event {_name(chain, found)} (leaf {index}) has no valid hash: the "
+                raise _Found(f"event {place_text(chain, found)} (leaf {index}) has no valid hash: the "
                              f"events were changed outside termsledger")
             if index >= size:
                 raise _Found(f"the log's runs name more leaves than the {size} the ledger counts "
                              f"(meta 'log_size'): the log was changed outside termsledger")
-            self.leaves.append(sha256(b"\x00" + hashed).digest())
+            self.leaves.append(leaf_hash(hashed))
             got += 1
             index += 1
             if len(self.leaves) == TILE_WIDTH:
@@ -408,21 +407,13 @@ class _LogCheck:
         parts = [h for level in range(len(self.pieces) - 1, 0, -1) for _, h in self.pieces[level]]
         if self.leaves:
             parts.append(merkle.root(self.leaves))
-        if not parts:
-            return EMPTY_ROOT
-        h = parts[-1]
-        for left in reversed(parts[:-1]):
-            h = node_hash(left, h)
-        return h
+        return merkle.fold(parts) if parts else EMPTY_ROOT
 
     def _leaf_tile(self) -> None:
         """A level-0 tile is complete: check the stored one, and go up with its root."""
         leaves, self.leaves = self.leaves, []
         self._compare(0, leaves)
-        while len(leaves) > 1:
-            leaves = [sha256(b"\x01" + leaves[i] + leaves[i + 1]).digest()
-                      for i in range(0, len(leaves), 2)]
-        self._up(1, leaves[0])
+        self._up(1, merkle.root(leaves))
 
     def _up(self, level: int, h: bytes) -> None:
         """``h`` is the next hash of ``level`` (a complete subtree of ``256**level`` leaves)."""
@@ -478,7 +469,7 @@ class _LogCheck:
         event was changed after it was logged when a signed checkpoint includes ``stored``, the
         leaf was when one includes ``current`` (proved from the stored tiles either way)."""
         where = event_of(self.tx, index)
-        event = f"event {_name(*where)}" if where else "its event"
+        event = f"event {place_text(*where)}" if where else "its event"
         for size, root, when in self.signed:
             if size <= index:
                 continue
@@ -525,13 +516,9 @@ class _LogCheck:
                              f"termsledger")
 
 
-def _name(chain: int, seq: int) -> str:
-    return place(chain, seq).decode()
-
-
 def _missing(run: tuple[int, int, int, int], got: int) -> str:
     start, chain, seq, _ = run
-    return (f"event {_name(chain, seq + got)}, leaf {start + got} of the log, is missing from the "
+    return (f"event {place_text(chain, seq + got)}, leaf {start + got} of the log, is missing from the "
             f"ledger: it was deleted")
 
 

@@ -52,8 +52,14 @@ def root(leaf_hashes: Sequence[bytes]) -> bytes:
             h = node_hash(stack.pop()[1], h)
             level += 1
         stack.append((level, h))
-    h = stack[-1][1]
-    for _, left in reversed(stack[:-1]):
+    return fold([h for _, h in stack])
+
+
+def fold(subtrees: Sequence[bytes]) -> bytes:
+    """The root of the tree whose complete subtrees, left to right (the largest first), have
+    the roots ``subtrees`` (at least one)."""
+    h = subtrees[-1]
+    for left in reversed(subtrees[:-1]):
         h = node_hash(left, h)
     return h
 

@@ -221,6 +221,13 @@ def check_action(action: Any) -> int:
     return ACTION_CODES[action]
 
 
+def possible_id(text: str) -> bool:
+    """Whether ``text`` can be an id the ledger issued (an API key's, a webhook endpoint's): all
+    are printable ASCII. Other text (a NUL, a command line's undecodable byte) names none, and
+    PostgreSQL would refuse it."""
+    return text.isascii() and text.isprintable()
+
+
 CLOCK_SKEW = 60_000_000
 """How far ahead of this host's clock (in microseconds) a decision's time may be: another
 host's clock may run ahead a little, but a decision cannot be recorded before it is made (one

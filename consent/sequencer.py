@@ -18,7 +18,7 @@ so the events after a chain's last sequenced one never leave a gap that a later 
 
 from __future__ import annotations
 
-from .chain import place
+from .chain import place_text
 from .errors import DamagedLog
 from .merkle import HASH_SIZE, leaf_hash
 from .store import Tx
@@ -82,11 +82,11 @@ def sequence(tx: Tx, limit: int = MAX_BATCH) -> int:
         rows = found[chain]
         for offset, (seq, hashed) in enumerate(rows):
             if seq != done + 1 + offset:
-                raise DamagedLog(f"event {_place(chain, done + 1 + offset)} is missing from the "
+                raise DamagedLog(f"event {place_text(chain, done + 1 + offset)} is missing from the "
                                  f"ledger: the events were changed outside termsledger; run "
                                  f"`termsledger consent verify`")
             if not isinstance(hashed, (bytes, bytearray, memoryview)) or len(hashed) != HASH_SIZE:
-                raise DamagedLog(f"event {_place(chain, seq)} has no valid hash: the events were "
+                raise DamagedLog(f"event {place_text(chain, seq)} has no valid hash: the events were "
                                  f"changed outside termsledger; run `termsledger consent verify`")
             leaves.append(leaf_hash(bytes(hashed)))
         if rows:
@@ -140,7 +140,3 @@ def event_of(tx: Tx, index: int) -> tuple[int, int] | None:
     if row is None or index >= row[0] + row[3]:
         return None
     return int(row[1]), int(row[2] + index - row[0])
-
-
-def _place(chain: int, seq: int) -> str:
-    return place(chain, seq).decode()

@@ -3,11 +3,12 @@ record's event, the catalog's texts, the transparency log, and the status table.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
+
+from terms import content_sha256
 
 from . import seals
 from .actions import ACTION_LABELS, Action
@@ -85,7 +86,7 @@ def verify(tx: Tx, anchor: str | None = None
         problem = _pin(pins, last, f"sealed on {iso(last.at)}")
     if anchor is not None:
         problem = problem or _anchor(tx, pins, anchor, several)
-    missing = _missing(tx, numbers, pins)
+    problem = problem or _missing(tx, numbers, pins)
     heads: list[tuple[int, bytes]] = []
     total, result, members = 0, None, Members()
     for number in numbers:
@@ -100,8 +101,8 @@ def verify(tx: Tx, anchor: str | None = None
         result = _bad(0, GENESIS, stray[1], f"event {_label(stray[0], stray[1], True)} is in "
                                             f"chain {stray[0]}, which the ledger does not have",
                       stray[0])
-    if result is None and (problem or missing) is not None:
-        result = _bad(0, GENESIS, None, cast(str, problem or missing))
+    if result is None and problem is not None:
+        result = _bad(0, GENESIS, None, problem)
     if result is None:
         text = _catalog(tx) or check_log(tx)
         result = _bad(0, GENESIS, None, text) if text else None
@@ -148,10 +149,10 @@ def _pin(pins: dict[int, list[Pin]], sealed: seals.Sealed, when: str) -> str | N
 def _missing(tx: Tx, numbers: Sequence[int], pins: dict[int, list[Pin]]) -> str | None:
     """A chain that a seal or the anchor pins, or that subjects are in, and that the ledger
     no longer has: deleted whole, with its events."""
-    have = set(numbers)
-    for number in sorted(set(pins) - have):
-        pin = max(pins[number], key=lambda pin: pin.seq)
-        return f"chain {number} is missing, with the {pin.seq} events {pin.of}: it was deleted"
+    gone = sorted(set(pins) - set(numbers))
+    if gone:
+        pin = max(pins[gone[0]], key=lambda pin: pin.seq)
+        return f"chain {gone[0]} is missing, with the {pin.seq} events {pin.of}: it was deleted"
     row = tx.execute("SELECT chain FROM subjects WHERE chain NOT IN (SELECT id FROM chains) "
                      "LIMIT 1").fetchone()
     if row is not None:
@@ -167,8 +168,7 @@ def _catalog(tx: Tx) -> str | None:
             "JOIN documents d ON d.id = v.document UNION ALL "
             "SELECT d.slug, v.version, t.language, t.markdown, t.content_sha256 FROM translations t "
             "JOIN versions v ON v.id = t.version JOIN documents d ON d.id = v.document"):
-        if markdown is not None and hashlib.sha256(markdown.encode("utf-8", "surrogatepass")
-                                                   ).hexdigest() != recorded:
+        if markdown is not None and content_sha256(markdown) != recorded:  # as publishing checked
             text = f"the {language} text" if language else "the text"
             return (f"{text} of {slug} version {version} no longer has its SHA-256 {short(recorded)}: "
                     f"the catalog was edited")

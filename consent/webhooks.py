@@ -21,7 +21,7 @@ from typing import Any
 from .addresses import check_url
 from .errors import InvalidWebhook, UnknownWebhook, short
 from .outbox import BITS, EVENT_TYPES
-from .records import iso, to_micros
+from .records import iso, possible_id, to_micros
 from .store import Store
 from .values import DeliveryRun, Webhook, WebhookFailure, WebhookStatus
 
@@ -159,8 +159,7 @@ class Webhooks:
     def _in(self, tx: Any, webhook_id: str) -> Webhook:
         """The endpoint ``webhook_id``, read in ``tx``; raises :class:`UnknownWebhook`."""
         row = None
-        if webhook_id.isascii() and webhook_id.isprintable():  # as every id: other text (a NUL,
-            # a command line's undecodable byte) names none, and the storage would refuse it
+        if possible_id(webhook_id):
             row = tx.execute(f"SELECT {_COLUMNS} FROM webhooks w WHERE w.id = ?",
                              (webhook_id,)).fetchone()
         if row is None:

@@ -22,13 +22,13 @@ next retry; a message whose retries ran out is ``given_up``.
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from .actions import ACTION_LABELS, Action
+from .entropy import random_bytes
 from .records import compact_json, iso, to_micros
 from .store import Store, Tx
 
@@ -53,7 +53,7 @@ _VERSION = ("SELECT v.id, d.slug, v.version, v.effective, v.title, v.summary, v.
 
 def message_id() -> str:
     """A new ``webhook-id``: ``msg_`` and 24 random hex digits."""
-    return "msg_" + secrets.token_hex(12)
+    return "msg_" + random_bytes(12).hex()
 
 
 def body(kind: str, at: int, data: str) -> str:

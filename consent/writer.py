@@ -6,7 +6,6 @@ that locks the chains and writes the messages)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from hashlib import sha256
 from operator import itemgetter
@@ -15,6 +14,7 @@ from typing import Any, NamedTuple
 from .actions import Action, State
 from .catalog import Entry
 from .chain import SALT_BYTES, common, link, place
+from .entropy import random_bytes
 from .store import Appended, Drafts, Kind, Tx
 
 _ACCEPTED, _WITHDRAWN, _NOTIFIED = int(Action.ACCEPTED), int(Action.WITHDRAWN), int(Action.NOTIFIED)
@@ -54,7 +54,7 @@ def draft(rows: list[Row]) -> Drafts:
     """The drafts of ``rows``: a random salt and the salted digest of each event's personal
     fields, and the kinds of events among them (see :class:`consent.store.Kind`)."""
     count = len(rows)
-    random = os.urandom(SALT_BYTES * count)  # one system call for the batch
+    random = random_bytes(SALT_BYTES * count)
     salts = [random[start:start + SALT_BYTES] for start in range(0, SALT_BYTES * count,
                                                                    SALT_BYTES)]
     numbers: dict[tuple[int | None, int, str | None, str | None], int] = {}

@@ -6,8 +6,9 @@ import gc
 import os
 import pickle
 import signal
+import tempfile
 from collections.abc import Callable, Sequence
-from typing import TypeVar, cast
+from typing import BinaryIO, TypeVar, cast
 
 Result = TypeVar("Result")
 Task = Callable[[], Result]
@@ -77,23 +78,24 @@ def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
     os.close(deal)
     frozen = gc.get_freeze_count()  # by the caller, who unfreezes them
     gc.freeze()  # the workers' collections leave this process's objects alone: no copying them
-    children: dict[int, int] = {}  # the pipe each worker sends its results through, by process id
+    # Each worker's results come back in a file of its own, unnamed: written whole at once by
+    # a worker done before this process (a pipe would hold it up until this process is done, and
+    # then take a round trip between them for each of its 64 KiB).
+    children: dict[int, BinaryIO] = {}  # the file of each worker's results, by process id
     try:
         for _ in range(workers - 1):
-            results, send = os.pipe()
+            results = tempfile.TemporaryFile()
             pid = os.fork()
             if pid == 0:
-                os.close(results)
-                _work(send)
-            os.close(send)
+                _work(results.fileno())
             children[pid] = results
         meanwhile()
         done = _take()
         for pid in list(children):
-            with open(children[pid], "rb", closefd=False) as pipe:
-                data = pipe.read()
-            os.close(children.pop(pid))
             os.waitpid(pid, 0)
+            with children.pop(pid) as results:
+                results.seek(0)
+                data = results.read()
             found = pickle.loads(data) if data else RuntimeError("a worker process ended before sending "
                                                                  "its results")
             if isinstance(found, Exception):
@@ -102,7 +104,7 @@ def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
     finally:
         for pid, results in children.items():  # on an error here: the workers are stopped
             os.kill(pid, signal.SIGTERM)
-            os.close(results)
+            results.close()
             os.waitpid(pid, 0)
         os.close(_dealt)
         if not frozen:
@@ -117,17 +119,17 @@ def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
     return collected
 
 
-def _work(send: int) -> None:
-    """A worker's life: :func:`_take`, its results pickled into the pipe ``send``, then the end
-    of the process (without the exit handlers of the process it was forked from)."""
+def _work(results: int) -> None:
+    """A worker's life: :func:`_take`, its results pickled into the file ``results``, then the
+    end of the process (without the exit handlers of the process it was forked from)."""
     status = 1
     try:
         try:
             data = pickle.dumps(_take())
         except Exception as error:  # a result or an error that cannot be pickled
             data = pickle.dumps(RuntimeError(f"a worker's results cannot be sent: {error!r}"))
-        with open(send, "wb") as pipe:
-            pipe.write(data)
+        with open(results, "wb", closefd=False) as file:
+            file.write(data)
         status = 0
     finally:
         os._exit(status)

@@ -8,7 +8,7 @@ import pickle
 import signal
 import tempfile
 from collections.abc import Callable, Sequence
-from typing import BinaryIO, TypeVar, cast
+from typing import IO, TypeVar, cast
 
 Result = TypeVar("Result")
 Task = Callable[[], Result]
@@ -81,7 +81,7 @@ def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
     # Each worker's results come back in a file of its own, unnamed: written whole at once by
     # a worker done before this process (a pipe would hold it up until this process is done, and
     # then take a round trip between them for each of its 64 KiB).
-    children: dict[int, BinaryIO] = {}  # the file of each worker's results, by process id
+    children: dict[int, IO[bytes]] = {}  # the file of each worker's results, by process id
     try:
         for _ in range(workers - 1):
             results = tempfile.TemporaryFile()
@@ -93,18 +93,18 @@ def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
         done = _take()
         for pid in list(children):
             os.waitpid(pid, 0)
-            with children.pop(pid) as results:
-                results.seek(0)
-                data = results.read()
+            with children.pop(pid) as file:
+                file.seek(0)
+                data = file.read()
             found = pickle.loads(data) if data else RuntimeError("a worker process ended before sending "
                                                                  "its results")
             if isinstance(found, Exception):
                 raise found
             done.update(found)
     finally:
-        for pid, results in children.items():  # on an error here: the workers are stopped
+        for pid, file in children.items():  # on an error here: the workers are stopped
             os.kill(pid, signal.SIGTERM)
-            results.close()
+            file.close()
             os.waitpid(pid, 0)
         os.close(_dealt)
         if not frozen:

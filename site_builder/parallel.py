@@ -48,15 +48,16 @@ def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
     raised at once.
 
     :param processes: CPUs to use. Defaults to all of them. The tasks run in this process with
-        one CPU, where processes cannot be forked, or when there are fewer than ``worth`` per
-        process.
+        one CPU, where processes cannot be forked or no file can be made for their results,
+        or when there are fewer than ``worth`` per process.
     :param worth: The fewest tasks per process worth starting workers for (starting one takes
         longer than rendering a few pages).
     """
     global _runs, _order, _dealt
     total = sum(len(r) for r in runs)
     workers = min(processes or os.cpu_count() or 1, total // worth)
-    if workers < 2 or not hasattr(os, "fork"):
+    files = _files(workers - 1) if workers >= 2 and hasattr(os, "fork") else None
+    if files is None:
         here = [[task() for task in tasks] for tasks in runs]
         meanwhile()
         return here
@@ -78,13 +79,9 @@ def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
     os.close(deal)
     frozen = gc.get_freeze_count()  # by the caller, who unfreezes them
     gc.freeze()  # the workers' collections leave this process's objects alone: no copying them
-    # Each worker's results come back in a file of its own, unnamed: written whole at once by
-    # a worker done before this process (a pipe would hold it up until this process is done, and
-    # then take a round trip between them for each of its 64 KiB).
     children: dict[int, IO[bytes]] = {}  # the file of each worker's results, by process id
     try:
-        for _ in range(workers - 1):
-            results = tempfile.TemporaryFile()
+        for results in files:
             pid = os.fork()
             if pid == 0:
                 _work(results.fileno())
@@ -102,10 +99,11 @@ def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
                 raise found
             done.update(found)
     finally:
-        for pid, file in children.items():  # on an error here: the workers are stopped
+        for pid in children:  # on an error here: the workers are stopped
             os.kill(pid, signal.SIGTERM)
-            file.close()
             os.waitpid(pid, 0)
+        for file in files:
+            file.close()
         os.close(_dealt)
         if not frozen:
             gc.unfreeze()
@@ -117,6 +115,23 @@ def run(runs: Sequence[Sequence[Task[Result]]], processes: int | None = None,
             raise error
         collected[n].extend(cast("list[Result]", finished))
     return collected
+
+
+def _files(count: int) -> list[IO[bytes]] | None:
+    """``count`` unnamed files, one for each worker's results, written whole at once by a
+    worker done before this process (a pipe would hold it up until this process is done, then
+    take a round trip between them for each of its 64 KiB): in memory where the system makes
+    such files (Linux), else temporary files; ``None`` when there is no folder to make them in."""
+    files: list[IO[bytes]] = []
+    try:
+        for _ in range(count):
+            files.append(os.fdopen(os.memfd_create("termsledger-results"), "w+b")
+                         if hasattr(os, "memfd_create") else tempfile.TemporaryFile())
+    except OSError:
+        for file in files:
+            file.close()
+        return None
+    return files
 
 
 def _work(results: int) -> None:

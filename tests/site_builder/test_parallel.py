@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from functools import partial
 from pathlib import Path
@@ -82,3 +84,29 @@ def test_a_result_that_cannot_be_sent_back_is_an_error(tmp_path):
     runs = [[partial(_note, tmp_path, run, 0), _unpicklable] for run in range(2)]
     with pytest.raises(RuntimeError, match="cannot be sent"):
         parallel.run(runs, processes=2, meanwhile=partial(_until_another_ran, tmp_path), worth=1)
+
+
+def test_without_a_file_for_the_workers_results_the_work_is_done_here(tmp_path, monkeypatch):
+    def refused(*args: object) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(os, "memfd_create", refused, raising=False)
+    monkeypatch.setattr(parallel.tempfile, "TemporaryFile", refused)
+    runs = [[partial(_note, tmp_path, run, task) for task in range(30)] for run in range(4)]
+    results = parallel.run(runs, processes=2)
+    assert [[(run, task) for run, task, _ in found] for found in results] == \
+        [[(run, task) for task in range(30)] for run in range(4)]
+    assert {pid for found in results for _, _, pid in found} == {os.getpid()}
+
+
+def test_a_site_builds_with_no_folder_for_temporary_files(example_content, tmp_path):
+    """A build in a container whose file systems are read-only but for the output folder."""
+    environment = {**os.environ, "TMPDIR": str(tmp_path / "missing")}
+    script = ("import os, tempfile; os.memfd_create = None; del os.memfd_create; "
+              "tempfile.tempdir = os.environ['TMPDIR']; "
+              "from termsledger.cli import cli; cli()")
+    done = subprocess.run([sys.executable, "-c", script, "build", "--content", str(example_content),
+                           "--out", str(tmp_path / "site")], env=environment, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "site" / "index.html").is_file()

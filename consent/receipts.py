@@ -183,7 +183,9 @@ class SignedReceipt:
 
     @classmethod
     def parse(cls, data: bytes | str) -> SignedReceipt:
-        """Read a receipt's JSON strictly: every field present with its type, no other field."""
+        """Read a receipt's JSON strictly: every field present with its type, no other field.
+        The HTTP API's answer that holds it (``{"receipt": ..., "pending": ...}``, from ``GET
+        /v1/receipts/{id}``) is read as the receipt it holds."""
         if len(data) > MAX_RECEIPT_BYTES:
             raise InvalidReceipt(f"the receipt is larger than {MAX_RECEIPT_BYTES} bytes")
         try:
@@ -194,6 +196,8 @@ class SignedReceipt:
             raise InvalidReceipt(f"the receipt is not JSON: {json_problem(error)}") from None
         if not isinstance(document, dict):
             raise InvalidReceipt("the receipt must be a JSON object")
+        if set(document) == {"receipt", "pending"} and isinstance(document["receipt"], dict):
+            document = document["receipt"]
         unknown = set(document) - _CLAIMS - {"signature", "proof", "subjectSalt"}
         missing = (_CLAIMS | {"signature"}) - set(document)
         if unknown or missing:

@@ -133,6 +133,17 @@ def test_a_receipt_from_the_api_verifies_offline_against_the_built_site(world):
     assert fetched.to_dict() == full
 
 
+def test_the_api_answer_saved_as_it_is_verifies(world):
+    """``curl .../v1/receipts/ID > receipt.json``, as the README shows, then verify that file."""
+    receipt_id = record(world, "bea-api-answer", ip=IP, user_agent=AGENT)["receipt"]["consentReceiptID"]
+    proved(world, receipt_id)
+    answer = httpx.get(f"{world['url']}/v1/receipts/{receipt_id}", headers=world["write"])
+    path = world["root"] / "answer.json"
+    path.write_bytes(answer.content)
+    out = termsledger("receipt", "verify", path, "--site", world["site"], cwd=world["root"])
+    assert out.endswith("Verified.\n") and "ok    inclusion" in out
+
+
 def test_every_tampered_field_checkpoint_or_proof_fails(world):
     recorded = record(world, "grace@example.com")
     full = own_copy(recorded, proved(world, recorded["receipt"]["consentReceiptID"]))

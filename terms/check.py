@@ -13,6 +13,7 @@ from urllib.parse import unquote
 from .files import file_problem, linked_file_problem
 from .markdown import headings, link_target, links, parse, without_comments
 from .model import Content, Document, Problem, Version, replaced, utc_date
+from .source import file_slug
 from .text import first_changed_line
 from .translations import check_translations
 from .verdicts import Assessment, assess_versions
@@ -70,12 +71,15 @@ def check(content: Content, notice_days: int = 30, now: datetime | None = None,
 
 
 def _references(content: Content, version: Version) -> list[Problem]:
+    """An error for each reference to a slug no document has, but none for the slug of the name
+    of a file left out (its own error is the one to fix, and suggests that slug)."""
     line = version.key_lines.get("references", 1)
+    left_out = {file_slug(path) for path in content.left_out}
     return [
         Problem(version.path, line, "error",
                 f"references {ref!r}, but no document has that slug; the slugs are: "
                 f"{', '.join(sorted(content.documents))}")
-        for ref in version.references if ref not in content.documents
+        for ref in version.references if ref not in content.documents and ref not in left_out
     ]
 
 
@@ -89,6 +93,8 @@ def _links(content: Content, version: Version, tokens: list[Token], anchors: dic
         if resolved is None:
             continue
         target, fragment = resolved
+        if target in content.left_out:  # its own error says why
+            continue
         line = version.body_line + link.line - 1
         problem = file_problem(root, target) if target in anchors else linked_file_problem(root, target)
         if problem is not None:

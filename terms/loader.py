@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from itertools import pairwise
 from pathlib import Path
 
@@ -14,12 +14,14 @@ from .history import Revision, file_histories
 from .languages import language_tag
 from .markdown import without_comments
 from .model import Content, Document, Problem, Version
-from .source import FRONT_MATTER_KEYS, Source, read_source
+from .source import FRONT_MATTER_KEYS, MAX_SLUG, SLUG, Source, file_slug, read_source
 from .text import content_sha256, first_changed_line, normalize
 
 DEFAULT_INCLUDE = ("*.md", "*.markdown")
 DEFAULT_EXCLUDE = ("README.md", "readme.md", "CHANGELOG.md", "CONTRIBUTING.md", "LICENSE.md",
                    "CODE_OF_CONDUCT.md", "SECURITY.md")
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)
+"""The commit time of text not committed: after every commit."""
 
 
 @dataclass
@@ -71,20 +73,60 @@ def load(
     if not histories:
         raise ContentError(f"content folder {str(root)!r} has no documents: no file in it matches "
                            f"{' or '.join(include)}")
+    read = {rel: [read_source(r.path, r.data, fields) for r in revisions]
+            for rel, revisions in histories.items()}
+    named = {rel: _named_by(sources) for rel, sources in read.items()}
+    owners: dict[str, str] = {}  # slug -> the file that took it first
+    for rel in sorted(histories, key=lambda rel: _taken_at(named[rel], read[rel], histories[rel], rel)):
+        owners.setdefault(named[rel].slug, rel)
+    left_out = []
     for rel, revisions in histories.items():
-        sources = [read_source(r.path, r.data, fields) for r in revisions]
+        sources, slug = read[rel], named[rel].slug
         problems.extend(sources[-1].problems)
-        # front matter that cannot be read does not rename the document
-        slug = next((s.slug for s in reversed(sources) if not s.unreadable), sources[-1].slug)
-        if slug in documents:
-            problems.append(Problem(rel, 1, "error",
-                                    f"slug {slug!r} is already used by {documents[slug].path}"))
+        if owners[slug] != rel:
+            problems.append(_duplicate(rel, named[rel], owners, fields.get("slug", "slug")))
+            left_out.append(rel)
             continue
         versions, history_problems = read_versions(slug, sources, revisions, fields)
         problems.extend(history_problems)
         documents[slug] = Document(slug, rel, tuple(replace(v, language=language) for v in versions))
     problems.extend(translations.attach(documents, translated, fields, language))
-    return Content(str(root), dict(sorted(documents.items())), tuple(problems), language)
+    return Content(str(root), dict(sorted(documents.items())), tuple(problems), language, tuple(left_out))
+
+
+def _named_by(sources: list[Source]) -> Source:
+    """The revision of a file (read as ``sources``) that gives its slug: the last whose front
+    matter can be read (front matter that cannot be read does not rename a document)."""
+    return next((s for s in reversed(sources) if not s.unreadable), sources[-1])
+
+
+def _taken_at(named: Source, sources: list[Source], revisions: list[Revision], rel: str
+              ) -> tuple[datetime, bool, str]:
+    """When the file ``rel`` took its slug (``named``'s), to order the files that claim one
+    slug: the time of the commit since which it has carried it (text not committed comes last),
+    then a slug made from a file name before one from a ``slug:`` line, then the file's path."""
+    since = revisions[-1]
+    for source, revision in reversed(list(zip(sources, revisions, strict=True))):
+        if source.unreadable:
+            continue
+        if source.slug != named.slug:
+            break
+        since = revision
+    return since.written_at if since.commit else _NEVER, "slug" in named.key_lines, rel
+
+
+def _duplicate(rel: str, source: Source, owners: Mapping[str, str], key: str) -> Problem:
+    """The error for the file ``rel``, left out because another file took its slug first."""
+    slug, own = source.slug, file_slug(rel)
+    free = own != slug and own not in owners and bool(SLUG.match(own)) and len(own) <= MAX_SLUG
+    example = f" (for example {key}: {own})" if free else ""
+    if "slug" in source.key_lines:
+        return Problem(rel, source.key_lines["slug"], "error",
+                       f"slug {slug!r} is already used by {owners[slug]}, so this document is left out: give "
+                       f"it a slug of its own{example}")
+    return Problem(rel, 1, "error",
+                   f"slug {slug!r}, made from the file name, is already used by {owners[slug]}, so this "
+                   f"document is left out: give it a slug of its own with '{key}:' in its front matter")
 
 
 def _checked(fields: Mapping[str, str]) -> Mapping[str, str]:

@@ -238,6 +238,9 @@ class Content:
     problems: tuple[Problem, ...] = ()
     language: str = "en"
     """The language of the documents' own files; their translations say their own."""
+    left_out: tuple[str, ...] = ()
+    """The document files left out because another file took their slug first (each has an
+    error in :attr:`problems`)."""
 
     def document(self, slug: str) -> Document:
         """The document with ``slug``; raises :class:`UnknownDocument`."""
@@ -255,7 +258,7 @@ class Content:
             return self
         documents = {slug: Document(d.slug, d.path, tuple(v.translation(language) or v for v in d.versions))
                      for slug, d in self.documents.items()}
-        return Content(self.root, documents, (), self.language)
+        return Content(self.root, documents, (), self.language, self.left_out)
 
     def versions(self, slug: str) -> tuple[Version, ...]:
         """Every version of the document ``slug``, oldest first."""

@@ -31,7 +31,10 @@ _DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 """Characters XML cannot hold, and other control characters (tab and line breaks excepted)."""
 FRONT_MATTER_KEYS = ("title", "slug", "effective", "summary", "material", "references", "label")
-"""The front-matter keys termsledger reads; any other key is kept in ``extra`` and ignored."""
+"""The front-matter keys termsledger reads; any other key is kept in ``extra``, ignored, and
+reported (see :func:`read_source`)."""
+_WORD = re.compile(r"[-_\s]|(?<=[a-z])(?=[A-Z])")
+"""Where the words of a key (``effective_date``, ``effectiveDate``) meet."""
 _NESTED = 100
 """The most brackets (``[``, ``{``) front matter may nest: YAML's reader may crash on many more."""
 _KEPT_DEPTH, _KEPT_ITEMS = 20, 10_000
@@ -118,7 +121,6 @@ def read_source(path: str, data: bytes, fields: Mapping[str, str] | None = None)
         (``{"effective": "last_updated"}``); their own names then mean nothing to termsledger.
     """
     problems: list[Problem] = []
-    stem_slug = slugify(PurePosixPath(path).stem)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -173,12 +175,21 @@ def read_source(path: str, data: bytes, fields: Mapping[str, str] | None = None)
         problems.append(Problem(path, body_line + unclosed - 1, "error",
                                 "this comment is never closed (no '-->' after it), so the rest of the "
                                 "document is left out of the site: close it with -->"))
-    source = Source(path=path, slug=stem_slug, title="", body=body, body_line=body_line, problems=problems,
-                    undated=unreadable, unreadable=unreadable)
+    source = Source(path=path, slug=file_slug(path), title="", body=body, body_line=body_line,
+                    problems=problems, undated=unreadable, unreadable=unreadable)
     if meta:
         _twice(source, fm_lines)
     _apply_fields(source, meta, fm_lines, fields or {})
     return source
+
+
+def file_slug(path: str) -> str:
+    """The slug made from the name of the file at ``path``, for front matter without ``slug:``.
+
+    >>> file_slug("legal/Refund Policy.md")
+    'refund-policy'
+    """
+    return slugify(PurePosixPath(path).stem)
 
 
 def _yaml_problem(error: yaml.YAMLError, fm_lines: list[str]) -> tuple[int, str]:
@@ -274,12 +285,8 @@ def _apply_fields(source: Source, meta: dict[Any, Any], fm_lines: list[str],
     for key, value in meta.items():
         if not isinstance(key, str):
             wrong(str(key), f"front-matter key {_shown(key)} is not a name")
-        elif key not in names and _small(value):
-            source.extra[key] = value
         elif key not in names:
-            source.problems.append(Problem(source.path, source.key_lines.get(key, 1), "warning",
-                f"{key!r} holds a value nested more than {_KEPT_DEPTH} levels deep or of more than "
-                f"{_KEPT_ITEMS} items: it is left out (termsledger does not use it)"))
+            _other_key(source, key, value, list(names), fields)
     meta = {names[key]: value for key, value in meta.items() if key in names}
 
     slug = meta.get("slug")
@@ -356,6 +363,47 @@ def _apply_fields(source: Source, meta: dict[Any, Any], fm_lines: list[str],
             source.references = tuple(dict.fromkeys(references))
         else:
             wrong("references", f"references must be a list of document slugs, not {_shown(references)}")
+
+
+def _other_key(source: Source, key: str, value: Any, known: list[str], fields: Mapping[str, str]) -> None:
+    """Keep ``key``, a front-matter key termsledger does not read, in ``extra`` (unless its value
+    is too large); report it: an error when it looks like one of the ``known`` keys misspelled
+    (its value may change what users accept), else a warning (other tools' keys, such as
+    Jekyll's ``layout``, are kept), none for a key that ``fields`` replaced."""
+    small, line = _small(value), source.key_lines.get(key, 1)
+    if small:
+        source.extra[key] = value
+    meant = None if key in fields else _meant(key, known)
+    if meant is not None:
+        source.problems.append(Problem(source.path, line, "error",
+            f"unknown front-matter key {key!r}, so its value is ignored: did you mean {meant!r}?"))
+    elif not small:
+        source.problems.append(Problem(source.path, line, "warning",
+            f"{key!r} holds a value nested more than {_KEPT_DEPTH} levels deep or of more than "
+            f"{_KEPT_ITEMS} items: it is left out (termsledger does not use it)"))
+    elif key not in fields:
+        source.problems.append(Problem(source.path, line, "warning",
+            f"unknown front-matter key {key!r} is ignored (another tool may read it): termsledger's keys "
+            f"are {', '.join(known)}; rename it if one of them is meant"))
+
+
+def _meant(key: str, known: list[str]) -> str | None:
+    """The key of ``known`` that ``key`` looks like a misspelling of, if one: the same in
+    another case, one typo away (two for the longer keys), or with words after it.
+
+    >>> _meant("refrences", ["references"]), _meant("effective_date", ["effective"])
+    ('references', 'effective')
+    >>> _meant("subtitle", ["title"]) is None
+    True
+    """
+    from rapidfuzz.distance import OSA  # here: only an unknown key needs it
+
+    lowered = key.lower()
+    for name in known:
+        if OSA.distance(lowered, name.lower()) <= (1 if len(name) <= 5 else 2):
+            return name
+    first = _WORD.split(key)[0].lower()
+    return next((name for name in known if first != lowered and first == name.lower()), None)
 
 
 def _plain(source: Source, name: str, text: str, line: int) -> str:

@@ -156,11 +156,42 @@ def test_a_quoted_effective_date_is_a_date(tmp_path):
     assert content.versions("terms")[0].effective == date(2025, 1, 1)
 
 
-def test_unknown_front_matter_keys_are_kept(tmp_path):
+def test_unknown_front_matter_keys_are_kept_with_a_warning(tmp_path):
     (tmp_path / "terms.md").write_text("---\ntitle: Terms\nredirect_from: [/tos]\n---\n# Terms\n\nText.\n")
     content = terms.load(tmp_path)
-    assert content.problems == ()
+    assert [str(p) for p in content.problems] == [
+        "terms.md:3: warning: unknown front-matter key 'redirect_from' is ignored (another tool may read "
+        "it): termsledger's keys are title, slug, effective, summary, material, references, label; rename it "
+        "if one of them is meant"]
     assert content.versions("terms")[0].extra == {"redirect_from": ["/tos"]}
+
+
+@pytest.mark.parametrize("key, meant", [
+    ("refrences", "references"), ("reference", "references"), ("sumary", "summary"),
+    ("materail", "material"), ("Material", "material"), ("efective", "effective"),
+    ("effective_date", "effective"), ("effectiveDate", "effective"), ("titel", "title"), ("lable", "label"),
+    ("slugs", "slug"),
+])
+def test_a_misspelled_front_matter_key_is_an_error_naming_the_key_meant(tmp_path, key, meant):
+    (tmp_path / "terms.md").write_text(f"---\ntitle: Terms\n{key}: x\n---\n# Terms\n\nText.\n")
+    assert [str(p) for p in terms.load(tmp_path).problems] == [
+        f"terms.md:3: error: unknown front-matter key {key!r}, so its value is ignored: did you mean "
+        f"{meant!r}?"]
+
+
+def test_a_misspelled_references_key_no_longer_drops_a_policy_silently(tmp_path):
+    (tmp_path / "refund.md").write_text("# Refunds\n\nText.\n")
+    (tmp_path / "terms.md").write_text("---\ntitle: Terms\nrefrences: [refund]\n---\n# Terms\n\nText.\n")
+    content = terms.load(tmp_path)
+    assert content.bundle("terms").references == ()  # the policy is not in what users accept...
+    assert [p.message for p in terms.check(content) if p.severity == "error"] == [  # ...and check says so
+        "unknown front-matter key 'refrences', so its value is ignored: did you mean 'references'?"]
+
+
+@pytest.mark.parametrize("key", ["subtitle", "layout", "tags", "lang", "type", "permalink", "date"])
+def test_other_tools_keys_are_not_taken_for_misspellings(tmp_path, key):
+    (tmp_path / "terms.md").write_text(f"---\ntitle: Terms\n{key}: x\n---\n# Terms\n\nText.\n")
+    assert [p.severity for p in terms.load(tmp_path).problems] == ["warning"]
 
 
 ADOPTED = ("---\ntitle: Terms of Service\npermalink: terms\nlast_updated: 2024-06-01\n"
@@ -181,8 +212,17 @@ def test_fields_read_termsledger_fields_from_the_repository_own_keys(tmp_path):
 def test_a_wrong_value_under_a_mapped_key_is_reported_under_that_key(tmp_path):
     (tmp_path / "tos.md").write_text(ADOPTED.replace("2024-06-01", "soon"))
     content = terms.load(tmp_path, fields={"effective": "last_updated"})
-    assert [str(p) for p in content.problems] == [
+    assert [str(p) for p in content.problems if p.severity == "error"] == [
         "tos.md:4: error: last_updated: effective date 'soon' is not a date: write it as YYYY-MM-DD"]
+
+
+def test_keys_are_known_by_the_names_fields_gives_them(tmp_path):
+    fields = {"effective": "last_updated", "slug": "permalink", "summary": "description"}
+    for wrong, meant, line in (("descripton", "description", 5), ("lastupdated", "last_updated", 4)):
+        (tmp_path / "tos.md").write_text(ADOPTED.replace(meant, wrong))  # and effective: is known, ignored
+        assert [str(p) for p in terms.load(tmp_path, fields=fields).problems] == [
+            f"tos.md:{line}: error: unknown front-matter key {wrong!r}, so its value is ignored: did you "
+            f"mean {meant!r}?"]
 
 
 def test_fields_with_an_unknown_name_are_refused(tmp_path):

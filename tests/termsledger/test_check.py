@@ -187,8 +187,41 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path):
         "a.md:2: error: material must be true or false, not 'maybe'",
         "a.md:3: error: references 'ghost', but no document has that slug; the slugs are: a",
         "a.md:7: error: link to 'missing.md': there is no file 'missing.md'",
-        "b.md:1: error: slug 'a' is already used by a.md",
+        "b.md:2: error: slug 'a' is already used by a.md, so this document is left out: give it a slug of "
+        "its own (for example slug: b)",
     ]
+
+
+LAW = "# Terms\n\nSee [refunds](refund.md).\n\n## Governing law\n\nText.\n"
+REFUND = "# Refunds\n\nAs the [terms](terms.md#governing-law) say.\n"
+
+
+def test_a_duplicate_slug_is_one_error_on_the_file_that_took_it_second(content_repo):
+    content_repo.commit("2025-01-05T10:00", **{
+        "terms.md": front(title="Terms", effective="2025-02-01", references=["refund"]) + LAW,
+        "privacy.md": "# Privacy\n\nAs the [terms](terms.md#governing-law) say.\n"})
+    content_repo.commit("2025-03-05T10:00", **{
+        "refund.md": front(title="Refunds", effective="2025-04-01", slug="terms") + REFUND})
+    assert problems_of(content_repo.path) == (1, [
+        "refund.md:4: error: slug 'terms' is already used by terms.md, so this document is left out: give "
+        "it a slug of its own (for example slug: refund)"])
+    assert terms.load(content_repo.path).document("terms").path == "terms.md"
+
+
+def test_of_two_files_claiming_a_slug_at_once_the_one_named_after_it_keeps_it(tmp_path):
+    (tmp_path / "a.md").write_text("---\ntitle: A\nslug: b\n---\n# A\n\nText.\n")
+    (tmp_path / "b.md").write_text("# B\n\nText.\n")
+    assert problems_of(tmp_path) == (1, [
+        "a.md:3: error: slug 'b' is already used by b.md, so this document is left out: give it a slug of "
+        "its own (for example slug: a)"])
+
+
+def test_a_file_named_after_a_slug_another_took_earlier_is_told_to_take_another(content_repo):
+    content_repo.commit("2024-01-05T10:00", **{"refund.md": front(title="Refunds", slug="terms") + REFUND})
+    content_repo.commit("2025-01-05T10:00", **{"terms.md": LAW})
+    assert problems_of(content_repo.path) == (1, [
+        "terms.md:1: error: slug 'terms', made from the file name, is already used by refund.md, so this "
+        "document is left out: give it a slug of its own with 'slug:' in its front matter"])
 
 
 def test_a_broken_link_is_reported_on_its_own_line_of_a_paragraph(tmp_path):

@@ -149,3 +149,15 @@ def test_check_reports_a_flag_changed_on_a_published_version_in_force_as_publish
     assert refused.exit_code == 1 and "cannot change once it is in force" in refused.output
     content_repo.commit(now(), **{"terms.md": flipped.replace("material: true", "material: false")})
     assert run("check", "--content", content_repo.path, "--ledger", ledger).exit_code == 0
+
+
+def test_a_document_given_a_published_slug_is_one_error_not_a_changed_published_text(content_repo, tmp_path):
+    announced_repo(content_repo)
+    ledger = tmp_path / "ledger.db"
+    assert run("publish", "--content", content_repo.path, "--ledger", ledger).exit_code == 0
+    content_repo.commit(now(), **{"refund.md": front(title="Refunds", effective="2025-02-01", slug="terms")
+                                  + "# Refunds\n\nAs the [terms](terms.md#terms) say.\n"})
+    result = run("check", "--content", content_repo.path, "--ledger", ledger)
+    assert result.exit_code == 1
+    assert result.stderr == ("refund.md:4: error: slug 'terms' is already used by terms.md, so this document "
+                             "is left out: give it a slug of its own (for example slug: refund)\n")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -75,13 +75,16 @@ def read(catalog: Catalog, lines: Iterable[str | bytes | Mapping[str, Any]]
     return found, count, recorded, bad
 
 
-def refusal(bad: list[BadLine], count: int) -> InvalidImport:
-    """The error of an import of ``count`` bad lines, ``bad`` the first of them, naming the first."""
+def refusal(bad: Sequence[BadLine], count: int, *, skip: str = "--skip-bad") -> InvalidImport:
+    """The error of an import of ``count`` bad lines, ``bad`` the first of them, naming the first.
+
+    :param skip: how the caller skips bad lines. Defaults to the CLI's ``--skip-bad``.
+    """
     shown = "; ".join(f"line {b.line}: {b.message}" for b in bad[:3])
     more = f" (and {count - 3} more)" if count > 3 else ""
     return InvalidImport(f"nothing imported: {count} line{'s' * (count != 1)} "
                          f"cannot be recorded: {shown}{more}; fix them, or skip them "
-                         f"(--skip-bad)", tuple(bad), count)
+                         f"({skip})", tuple(bad), count)
 
 
 def _json(value: Any) -> str:

@@ -33,7 +33,7 @@ from .required import requirements
 from .rows import Rows
 from .sqlite import SqliteStore
 from .status import DocumentStatuses, StatusRow, statuses_on
-from .store import Appended, Store, check_location, is_url, shown
+from .store import Appended, Store, Tx, check_location, is_url, shown
 from .values import (
     CatalogDocument,
     Erasure,
@@ -504,8 +504,8 @@ class Ledger:
         subject is ``never``, not an error."""
         statuses = self._statuses(document, at)
         subject = canonical_subject(subject)
-        reads = self._store.reads()
-        row = reads.execute(_STATUS.format(join=reads.join), (statuses.doc.id, subject)).fetchone()
+        row = self._read(lambda reads: reads.execute(_STATUS.format(join=reads.join), (
+            statuses.doc.id, subject)).fetchone())
         return statuses.of(subject, row)
 
     def status_all(self, subject: str, at: datetime | None = None) -> list[Status]:
@@ -518,8 +518,18 @@ class Ledger:
         """The status of each of ``subjects`` for ``document``, in the order given."""
         statuses = self._statuses(document, at)
         names = [canonical_subject(s) for s in subjects]
-        rows: dict[str, StatusRow] = self._store.reads().status_rows(statuses.doc.id, names)
+        rows: dict[str, StatusRow] = self._read(
+            lambda reads: reads.status_rows(statuses.doc.id, names))
         return [statuses.of(s, rows.get(s)) for s in names]
+
+    def _read(self, query: Callable[[Tx], T]) -> T:
+        """``query(tx)`` on this thread's write transaction when it is in one (so that it sees
+        what the transaction wrote: on PostgreSQL :meth:`Store.reads` is another connection),
+        else on :meth:`Store.reads`."""
+        if self._store.in_write():
+            with self._store.read() as tx:
+                return query(tx)
+        return query(self._store.reads())
 
     def _statuses(self, document: str, at: datetime | None) -> DocumentStatuses:
         """The statuses of ``document`` on the day of ``at``, cached with the catalog."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import difflib
 import inspect
 import json
 import logging
@@ -25,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 import consent
+from consent.errors import cut
 
 MAX_BODY = 1024 * 1024
 """Largest request body accepted, in bytes (1 MiB)..."""
@@ -144,18 +146,26 @@ _FIELD_OF: tuple[tuple[type[Exception], str], ...] = (
     (consent.UnpublishedVersion, "version"), (consent.InvalidCursor, "cursor"),
     (consent.InvalidWebhook, "url"))
 """The field of the request that a refusal of each kind is about."""
+_NO_TEXT_IN = " has no text in language "
+"""What the message of a :class:`consent.UnpublishedVersion` says when the version has no text
+in the language asked for: ``language`` is at fault, not the version the message starts with."""
 
 
 def _blamed(request: Request, error: Exception) -> list[dict[str, str]]:
     """The field of the request that a refusal of the ledger is about: the one its kind says
-    (a subject id: in the path, or the body's ``subject`` or ``subjects``), else the one its
-    message starts with (``sha256 …``, ``channel must be …``), where the request has it."""
+    (a subject id: in the path, or the body's ``subject`` or ``subjects``; the
+    ``Idempotency-Key`` header; ``language`` for a version without a text in it), else the
+    one its message starts with (``sha256 …``, ``channel must be …``), where the request has
+    it."""
     message = str(error)
     if isinstance(error, consent.InvalidSubject):
         sent = getattr(request, "_json", None)  # the body, when it was JSON (see strict_json)
         field = "subjects" if isinstance(sent, dict) and "subjects" in sent else "subject"
-    elif isinstance(error, consent.InvalidRecord) and message.startswith("idempotency key"):
+    elif isinstance(error, consent.InvalidRecord | consent.IdempotencyConflict) and \
+            message.startswith("idempotency key"):
         return [{"field": "Idempotency-Key", "in": "header", "message": message}]
+    elif isinstance(error, consent.UnpublishedVersion) and _NO_TEXT_IN in message:
+        field = "language"
     elif isinstance(error, consent.ConsentError):
         first = message.split(" ", 1)[0]  # "sha256 'ab…' is neither …", "channel must be …"
         kinds = [name for kind, name in _FIELD_OF if isinstance(error, kind)]
@@ -265,13 +275,14 @@ class ScopedRoute(APIRoute):
         if scope is None:
             return handler
         field = next(iter(self.param_convertors), "path")
+        names = self._query_names()
         handler = self._direct_handler(handler) or handler
 
         async def authorized(request: Request) -> Response:
             request.state.api_key = authorize(request, scope)
             check_path(request, field)
-            if b"&" in request.scope["query_string"]:  # one parameter cannot be given twice
-                check_query(request)
+            if request.scope["query_string"]:
+                check_query(request, names)
             if request.method in ("POST", "PATCH") and _is_json(request) and not \
                     request.scope["path"].endswith(IMPORT_PATH):  # an import parses its own lines
                 body = await request.body()
@@ -280,6 +291,13 @@ class ScopedRoute(APIRoute):
             return await handler(request)
 
         return authorized
+
+    def _query_names(self) -> frozenset[str]:
+        """The query parameters the route takes: FastAPI's, and those it reads itself (see
+        :func:`scoped`)."""
+        extra = (self.openapi_extra or {}).get("parameters", ())
+        return frozenset([*(param.alias for param in self.dependant.query_params),
+                          *(param["name"] for param in extra if param["in"] == "query")])
 
     def _direct_handler(self, resolved: Callable[[Request], Coroutine[Any, Any, Response]]
                         ) -> Callable[[Request], Coroutine[Any, Any, Response]] | None:
@@ -327,11 +345,18 @@ class ScopedRoute(APIRoute):
         return handler
 
 
-def check_query(request: Request) -> None:
-    """Refuse a query parameter given twice: which value wins is not for two layers in front of
-    the API to disagree on (the last one, for Starlette)."""
+def check_query(request: Request, names: frozenset[str]) -> None:
+    """Refuse a query parameter the route does not take (``names``), naming the one meant
+    where one is close: a typo would otherwise be ignored, as if the parameter was not given.
+    Refuse one given twice too: which value wins is not for two layers in front of the API to
+    disagree on (the last one, for Starlette)."""
     seen: set[str] = set()
     for name, _ in request.query_params.multi_items():
+        if name not in names:
+            meant = difflib.get_close_matches(name, names, n=1)
+            raise _invalid(cut(name), "query", f"unknown parameter: did you mean {meant[0]}?"
+                           if meant else "unknown parameter: this route takes "
+                           + (", ".join(sorted(names)) or "none"))
         if name in seen:
             raise _invalid(name, "query", "given more than once: give it once")
         seen.add(name)

@@ -34,6 +34,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 import consent
+from consent.imports import refusal
 from consent.keeper import CHECKPOINT_INTERVAL, LogKeeper
 
 from . import _models as models
@@ -264,8 +265,12 @@ async def import_records(request: Request) -> JSON:
             lines = [lines]
     else:
         lines = body.split(b"\n")
-    return JSON(await run_in_threadpool(_ledger(request).import_records, lines,
-                                        skip_bad=skip_bad))
+    try:
+        imported = await run_in_threadpool(_ledger(request).import_records, lines,
+                                           skip_bad=skip_bad)
+    except consent.InvalidImport as error:  # told how to skip them over HTTP, not in the CLI
+        raise refusal(error.bad, error.count, skip="?skip_bad=true") from None
+    return JSON(imported)
 
 
 @router.get("/notifications", summary="Who must be told of a version",

@@ -279,6 +279,19 @@ def test_idempotent_retries_record_once(client, secrets, ledger_path):
     assert again.headers["idempotent-replayed"] == "true"
 
 
+def test_an_idempotent_recording_returns_the_status_after_it(client):
+    """On PostgreSQL the status was read before the write committed: ``never`` for a new
+    subject, and its replays kept it."""
+    for action, key in (("accepted", "s1"), ("withdrawn", "s2")):
+        body = {"subject": "u1", "document": "terms", "action": action}
+        first = client.post("/v1/consents", json=body, headers={"Idempotency-Key": key})
+        again = client.post("/v1/consents", json=body, headers={"Idempotency-Key": key})
+        assert first.status_code == again.status_code == 201, first.text
+        status = client.get("/v1/subjects/u1/status?document=terms").json()
+        assert first.json()["status"] == again.json()["status"] == status
+        assert status["status"] == ("current" if action == "accepted" else "withdrawn")
+
+
 def test_idempotent_ack_and_erasure_of_stored_responses(client):
     accept_earlier(client, "u1")
     ack = {"document": "terms", "version": "2025-09-15", "subjects": ["u1"]}
@@ -885,3 +898,83 @@ def test_a_refusal_about_a_field_of_the_request_names_it_in_fields(client, metho
     assert 400 <= response.status_code < 500, response.text
     error = response.json()["error"]
     assert [(f["field"], f["in"]) for f in error["fields"]] == [(field, located)], error
+
+
+@pytest.mark.parametrize("body", [
+    {"subject": "u1", "document": "terms", "language": "fr"},
+    {"subject": "u1", "document": "terms", "version": "2025-09-15", "language": "fr"},
+])
+@pytest.mark.parametrize("headers", [{}, {"Idempotency-Key": "k1"}])
+def test_a_language_the_version_has_no_text_in_is_named_in_fields(client, body, headers):
+    """``fields`` was empty (or named the version)."""
+    response = client.post("/v1/consents", json=body, headers=headers)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "unpublished_version"
+    assert error["fields"] == [{"field": "language", "in": "body", "message": error["message"]}]
+
+
+def test_an_idempotency_conflict_names_the_header_in_fields(client):
+    """``fields`` was empty."""
+    body = {"subject": "u1", "document": "terms"}
+    assert client.post("/v1/consents", json=body, headers={"Idempotency-Key": "k1"}).status_code == 201
+    conflict = client.post("/v1/consents", json={**body, "action": "declined"},
+                           headers={"Idempotency-Key": "k1"})
+    assert conflict.status_code == 409, conflict.text
+    error = conflict.json()["error"]
+    assert error["code"] == "idempotency_conflict"
+    assert error["fields"] == [{"field": "Idempotency-Key", "in": "header",
+                                "message": error["message"]}]
+
+
+def test_a_bad_import_line_is_told_how_to_skip_it_over_http(client):
+    """The message named the CLI's --skip-bad."""
+    refused = client.post("/v1/consents:import", content=b"1\n",
+                          headers={"Content-Type": "application/x-ndjson"})
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "invalid_import"
+    assert error["message"].endswith("; fix them, or skip them (?skip_bad=true)"), error
+    assert error["fields"] == [{"field": "line 1", "in": "body",
+                                "message": "must be a JSON object, not 1"}]
+
+
+@pytest.mark.parametrize("method, path, name, message", [
+    ("GET", "/v1/subjects/user-42/status?documnet=terms", "documnet",
+     "unknown parameter: did you mean document?"),
+    ("HEAD", "/v1/subjects/user-42/status?document=terms&att=2026-01-01", "att",
+     "unknown parameter: did you mean at?"),
+    ("GET", "/v1/notifications?document=terms&version=2025-09-15&limt=5", "limt",
+     "unknown parameter: did you mean limit?"),
+    ("GET", "/v1/documents/terms/versions/2025-09-15?language=fr", "language",
+     "unknown parameter: did you mean lang?"),
+    ("GET", "/v1/receipts/1?proof=1", "proof", "unknown parameter: this route takes size, with_salt"),
+    ("GET", "/v1/subjects/user-42/history?document=terms", "document",
+     "unknown parameter: this route takes none"),
+    ("POST", "/v1/consents:import?skipbad=true", "skipbad",
+     "unknown parameter: did you mean skip_bad?"),
+    ("GET", "/v1/webhooks?x", "x", "unknown parameter: this route takes none"),
+])
+def test_an_unknown_query_parameter_is_a_422_naming_it(client, method, path, name, message):
+    """It was ignored: a typo of ``document`` answered the status for every document."""
+    response = client.request(method, path)
+    assert response.status_code == 422, response.text
+    if method != "HEAD":
+        assert response.json()["error"] == {
+            "status": 422, "code": "invalid", "message": f"Invalid request: {name}: {message}",
+            "fields": [{"field": name, "in": "query", "message": message}]}
+
+
+def test_the_query_parameters_a_route_takes_are_accepted(client, app):
+    accept(client, "u1")
+    for path in ("/v1/subjects/u1/status?document=terms&at=2026-01-01",
+                 "/v1/subjects/u1/required?at=2026-01-01&lang=fr",
+                 "/v1/documents?document=terms&at=2026-01-01",
+                 "/v1/documents/terms/versions/2025-09-15?lang=fr",
+                 "/v1/notifications?document=terms&version=2025-09-15&limit=5"):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.text)
+    with TestClient(app) as anonymous:
+        for path in ("/healthz?x=1", "/openapi.json?x=1", "/docs?x=1"):
+            assert anonymous.get(path).status_code == 200, path
+            assert anonymous.head(path).status_code == 200, path

@@ -500,10 +500,13 @@ class Ledger:
     # Reading status
 
     def status(self, subject: str, document: str, at: datetime | None = None) -> Status:
-        """Where ``subject`` stands with ``document`` at ``at`` (now by default). An unknown
-        subject is ``never``, not an error."""
+        """Where ``subject`` stands with ``document`` at ``at`` (now by default): at a past
+        moment, by the decisions made up to it. An unknown subject is ``never``, not an error."""
         statuses = self._statuses(document, at)
         subject = canonical_subject(subject)
+        if (until := _past(at)) is not None:
+            return statuses.of(subject, self._read(
+                lambda reads: rebuild.relations_at(reads, subject, until)).get(statuses.doc.id))
         row = self._read(lambda reads: reads.execute(_STATUS.format(join=reads.join), (
             statuses.doc.id, subject)).fetchone())
         return statuses.of(subject, row)
@@ -518,6 +521,9 @@ class Ledger:
         """The status of each of ``subjects`` for ``document``, in the order given."""
         statuses = self._statuses(document, at)
         names = [canonical_subject(s) for s in subjects]
+        if (until := _past(at)) is not None:
+            return self._read(lambda reads: [statuses.of(s, rebuild.relations_at(
+                reads, s, until).get(statuses.doc.id)) for s in names])
         rows: dict[str, StatusRow] = self._read(
             lambda reads: reads.status_rows(statuses.doc.id, names))
         return [statuses.of(s, rows.get(s)) for s in names]
@@ -545,13 +551,14 @@ class Ledger:
         at signup, ``accept``, ``notify`` or ``announce`` a version, or nothing (left out);
         see :mod:`consent.required`. An unknown subject must accept the required documents.
 
-        :param at: the moment asked about. Defaults to now.
+        :param at: the moment asked about (a past one: by the decisions made up to it).
+            Defaults to now.
         :param language: the reader's language (or languages, preferred first): each item's
             title, summary, ``sha256`` and URL are those of the version's text in it where it
             has one. Defaults to the version's own language.
         """
         return requirements(self._store.reads(), self._snapshot(), canonical_subject(subject),
-                            to_micros(at) // DAY, check_languages(language))
+                            to_micros(at) // DAY, check_languages(language), until=_past(at))
 
     # Notifications
 
@@ -680,6 +687,15 @@ class Ledger:
         :func:`consent.idempotency.idempotent`."""
         return idempotency.idempotent(self._store, key, subjects, make_response, fingerprint,
                                       owner)
+
+
+def _past(at: datetime | str | None) -> int | None:
+    """``at`` in microseconds when it is a past moment, where the events up to it tell what a
+    subject had decided; else ``None``: now or later, which the ``status`` table tells."""
+    if at is None:
+        return None
+    moment = to_micros(at)
+    return moment if moment < to_micros(None) else None
 
 
 def _events(rows: list[Row], appended: list[Appended]) -> tuple[Event, ...]:

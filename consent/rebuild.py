@@ -54,32 +54,52 @@ def expected(tx: Tx) -> Iterator[tuple[Any, dict[Any, list[Any]]]]:
             if rows:
                 yield subject, rows
             subject, rows = sid, {}
-        if type(at) is not int:
-            continue
-        if action == _ERASED:
-            rows.clear()
-            continue
-        document = documents.get(version)
-        if document is None:
-            continue
-        row = rows.get(document)
-        if action == _ACCEPTED:
-            if row is None:
-                rows[document] = [ACCEPTED, version, None, at]
-            elif at >= row[3]:
-                row[0], row[1], row[3] = ACCEPTED, version, at
-        elif action == _WITHDRAWN:
-            if row is None:
-                rows[document] = [WITHDRAWN, None, None, at]
-            elif at >= row[3]:
-                row[0], row[3] = WITHDRAWN, at
-        elif action == _NOTIFIED:
-            if row is None:
-                rows[document] = [NONE, None, version, 0]
-            else:
-                row[2] = version
+        _replay(rows, documents, version, action, at)
     if rows:
         yield subject, rows
+
+
+def relations_at(reads: Tx, subject: str, until: int) -> dict[Any, tuple[Any, Any, Any]]:
+    """``subject``'s status rows by document id, ``(state, accepted, notified)``, as the events
+    up to ``until`` (microseconds) make them: where the subject stood at a past moment, which
+    the ``status`` table (where they stand now) cannot tell."""
+    documents = dict(reads.execute("SELECT id, document FROM versions"))
+    rows: dict[Any, list[Any]] = {}
+    for version, action, at in reads.execute(
+            "SELECT e.version, e.action, e.at FROM subjects s JOIN events e ON e.subject = s.id "
+            "WHERE s.subject = ? AND e.at <= ? ORDER BY e.seq", (subject, until)):
+        _replay(rows, documents, version, action, at)
+    return {document: (row[0], row[1], row[2]) for document, row in rows.items()}
+
+
+def _replay(rows: dict[Any, list[Any]], documents: dict[Any, Any], version: Any, action: Any,
+            at: Any) -> None:
+    """Apply an event to a subject's ``rows`` (``[state, accepted, notified, at]`` by document
+    id), as :func:`consent.writer.append` did; ``documents`` are the versions' documents."""
+    if type(at) is not int:
+        return
+    if action == _ERASED:
+        rows.clear()
+        return
+    document = documents.get(version)
+    if document is None:
+        return
+    row = rows.get(document)
+    if action == _ACCEPTED:
+        if row is None:
+            rows[document] = [ACCEPTED, version, None, at]
+        elif at >= row[3]:
+            row[0], row[1], row[3] = ACCEPTED, version, at
+    elif action == _WITHDRAWN:
+        if row is None:
+            rows[document] = [WITHDRAWN, None, None, at]
+        elif at >= row[3]:
+            row[0], row[3] = WITHDRAWN, at
+    elif action == _NOTIFIED:
+        if row is None:
+            rows[document] = [NONE, None, version, 0]
+        else:
+            row[2] = version
 
 
 def differences(tx: Tx) -> Iterator[Difference]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import date
 
 from .catalog import Catalog, DocumentEntries, Entry
+from .rebuild import relations_at
 from .records import DAY, day_of
 from .status import statuses_on
 from .store import Tx
@@ -30,11 +31,13 @@ _NEEDS_ACCEPTANCE = ("never", "withdrawn")
 
 
 def requirements(reads: Tx, catalog: Catalog, subject: str, number: int,
-                 languages: tuple[str, ...]) -> Required:
+                 languages: tuple[str, ...], until: int | None = None) -> Required:
     """What ``subject`` (canonical) requires on day ``number`` (since the epoch), each item in
-    the first of ``languages`` its version has a text in."""
-    rows = {doc: (state, accepted, notified) for doc, state, accepted, notified
-            in reads.execute(_relations(catalog, reads.join), (subject,))}
+    the first of ``languages`` its version has a text in; with ``until`` (microseconds, a past
+    moment), as the subject's decisions up to then make it."""
+    rows = relations_at(reads, subject, until) if until is not None else {
+        doc: (state, accepted, notified) for doc, state, accepted, notified
+        in reads.execute(_relations(catalog, reads.join), (subject,))}
     day = day_of(number * DAY)
     items = []
     for doc in catalog.documents.values():

@@ -57,7 +57,8 @@ def _utc(when: datetime) -> datetime:
 
 When = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc), Field(
     description="ISO-8601 date and time (a date alone means its midnight), UTC when naive; "
-                "now by default.", examples=["2026-05-01T00:00:00Z"])]
+                "now by default. A past moment counts the decisions made up to it.",
+    examples=["2026-05-01T00:00:00Z"])]
 """A moment asked about (``at``)."""
 
 _HASH = "9f2c" + "0" * 60

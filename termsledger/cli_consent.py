@@ -208,7 +208,8 @@ def receipt(event: str, size: int | None, with_salt: bool, ledger_path: str | No
 @click.argument("subject")
 @click.argument("document", required=False)
 @click.option("--at", callback=moment, default=None,
-              help="The moment asked about (ISO-8601; UTC when naive). Defaults to now.")
+              help="The moment asked about (ISO-8601; UTC when naive): a past one counts the "
+                   "decisions made up to it. Defaults to now.")
 @ledger_option
 def status(subject: str, document: str | None, at: datetime | None, ledger_path: str | None) -> None:
     """Print SUBJECT's status for DOCUMENT, or a list for every published document.
@@ -228,7 +229,8 @@ def status(subject: str, document: str | None, at: datetime | None, ledger_path:
 @consent.command()
 @click.argument("subject")
 @click.option("--at", callback=moment, default=None,
-              help="The moment asked about (ISO-8601; UTC when naive). Defaults to now.")
+              help="The moment asked about (ISO-8601; UTC when naive): a past one counts the "
+                   "decisions made up to it. Defaults to now.")
 @click.option("--language", "languages", multiple=True,
               help="The user's language (repeat it, preferred first): titles, hashes and URLs of the "
                    "texts in it where there is one.")

@@ -130,19 +130,22 @@ def test_catalog_lists_in_force_and_announced(ledger):
 def test_status_transitions_across_versions_and_dates(ledger):
     assert status(ledger, "ann", "terms", "2024-06-01") == "never"
     ledger.record("ann", "terms", at="2024-06-01T12:00:00")
-    assert status(ledger, "ann", "terms", "2024-06-01") == "announced"  # 2026 is material
+    assert status(ledger, "ann", "terms", "2024-06-01") == "never"  # that midnight: not yet
+    assert status(ledger, "ann", "terms", "2024-06-02") == "announced"  # 2026 is material
     assert status(ledger, "ann", "privacy", "2025-01-01") == "current"
     assert status(ledger, "ann", "terms", "2025-02-01") == "notify"  # 2025 is not material
     assert status(ledger, "ann", "terms", "2026-02-01") == "reaccept"  # 2026 is
-    ledger.mark_notified(["ann"], "terms", "2025-01-01")
+    ledger.mark_notified(["ann"], "terms", "2025-01-01", at=datetime(2025, 1, 20))
+    assert status(ledger, "ann", "terms", "2025-01-19") == "notify"
     assert status(ledger, "ann", "terms", "2025-02-01") == "current"
     assert status(ledger, "ann", "terms", "2026-02-01") == "reaccept"
+    ledger.record("ann", "terms", version="2026-01-01", at="2025-12-20")  # accepted ahead
+    assert status(ledger, "ann", "terms", "2025-12-21") == "announced"
     ledger.record("ann", "terms", at="2026-02-01")
     got = ledger.status("ann", "terms", at=datetime(2026, 2, 1))
     assert (got.status, got.accepted_version, got.current_version, got.announced_version) == (
         "announced", "2026-01-01", "2026-01-01", "2099-01-01")
     assert status(ledger, "ann", "terms", "2099-01-02") == "reaccept"
-    assert status(ledger, "ann", "terms", "2025-12-01") == "announced"  # accepted ahead
 
 
 def test_announced_material_version_before_it_takes_effect(ledger):
@@ -555,3 +558,19 @@ def test_a_record_follows_a_publication_made_since_the_catalog_was_read(ledger, 
     assert events[0].version == "2026-06-01"
     assert ledger.record_many([{"subject": "third", "document": "terms", "at": "2026-07-01"}]) == 2
     assert ledger.status("third", "terms").accepted_version == "2026-06-01"
+
+
+def test_the_status_at_a_past_moment_counts_the_decisions_made_by_then(ledger):
+    ledger.record("eve", "terms", at="2026-02-01")
+    ledger.record("eve", "terms", action="withdrawn", at="2026-03-01")
+    assert status(ledger, "eve", "terms", "2026-01-15") == "never"  # before any decision
+    got = ledger.status("eve", "terms", at=datetime(2026, 2, 15))
+    assert (got.status, got.accepted_version) == ("announced", "2026-01-01")
+    assert status(ledger, "eve", "terms", "2026-03-15") == "withdrawn"
+    assert ledger.status("eve", "terms").status == "withdrawn"  # now
+    assert status(ledger, "eve", "terms", "2099-01-02") == "withdrawn"  # later: as now
+    assert [s.status for s in ledger.statuses(["eve", "zed"], "terms", at=datetime(2026, 2, 15))] == [
+        "announced", "never"]
+    assert [(r.document, r.action) for r in ledger.required("eve", at="2026-02-15").required] == [
+        ("terms", "announce")]  # the version of 2099 to announce, as to one who accepted then
+    assert ledger.required("eve", at="2026-01-15").required == ledger.required("eve").required == ()

@@ -5,13 +5,15 @@ ones in ``<ins>``.
 Each fragment is read into a tree, and its text cut into words, spaces and punctuation
 (images, line breaks and empty elements count as one piece each). Blocks that hold blocks
 (lists, tables, rows, quotes) are aligned child by child first, so that a changed cell
-stays in its row and a changed item in its place; inside paired blocks the words are
-aligned on their text alone, so that changes of Markdown syntax that render the same are
-no change. Every old element is paired with its counterpart in the new tree, and the
-result is written out piece by piece: kept and inserted words inside the new elements,
-deleted words inside the counterpart of their element, or inside a copy of it where it has
-none (a deleted paragraph, row or item). Marks are always the innermost elements, so they
-never cross an element's boundary and the output is well-formed whatever changed. Besides words:
+stays in its row and a changed item in its place, and a block that holds text and blocks
+(an item and its nested list) part by part, so that its text stays apart from a block it
+gains or loses; inside paired blocks the words are aligned on their text alone, so that
+changes of Markdown syntax that render the same are no change. Every old element is paired
+with its counterpart in the new tree, and the result is written out piece by piece: kept
+and inserted words inside the new elements, deleted words inside the counterpart of their
+element, or inside a copy of it where it has none (a deleted paragraph, row or item). Marks
+are always the innermost elements, so they never cross an element's boundary and the
+output is well-formed whatever changed. Besides words:
 
 - a link whose text was kept but whose target changed gets a note after it, with the old
   target (``link-note``); a link removed from kept words too;
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape, unescape
@@ -122,7 +124,7 @@ class _Element:
     """An element of a fragment; compared by identity."""
 
     __slots__ = ("tag", "attrs", "side", "parent", "children", "path", "styles", "link", "first", "end",
-                 "loose")
+                 "loose", "depth", "nests")
 
     def __init__(self, tag: str, attrs: list[tuple[str, str | None]], side: str, parent: _Element | None):
         self.tag = tag
@@ -140,6 +142,10 @@ class _Element:
         """The pieces of the fragment this element holds: ``first`` to ``end`` (excluded)."""
         self.loose = False
         """Pieces stand in this element outside any child element (text, or it is empty)."""
+        self.depth: int = (parent.depth + (tag in _LAYOUT and parent.tag not in _LAYOUT)) if parent else 0
+        """How many blocks of blocks nested in text (a list in an item) hold this element."""
+        self.nests = False
+        """A block of blocks nested in text stands in this element (see :func:`_own`)."""
 
     def attr(self, name: str) -> str | None:
         return next((v for k, v in self.attrs if k == name), None)
@@ -181,6 +187,9 @@ class _Fragment:
         tag = _RENAMED.get(tag, tag)
         parent = self._open[-1]
         element = _Element(tag, attrs, self.side, parent)
+        if element.depth > parent.depth:
+            for holder in element.path[:-1]:
+                holder.nests = True
         parent.children.append(element)
         self.elements.append(element)
         element.first = len(self.keys)
@@ -229,24 +238,45 @@ def _pieces(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tokens, tuple(" " if t.isspace() else t for t in tokens)
 
 
-def _align(a: _Fragment, b: _Fragment, old: _Element, new: _Element, ops: list[_Step],
+class _Run:
+    """Pieces ``first`` to ``end`` of an element that holds blocks, standing between them: its
+    own text, aligned as one of its parts, paired with its other text or a paragraph."""
+
+    __slots__ = ("first", "end")
+    tag = "p"
+
+    def __init__(self, first: int, end: int):
+        self.first, self.end = first, end
+
+
+_Part = _Element | _Run
+
+
+def _align(a: _Fragment, b: _Fragment, old: _Part, new: _Part, ops: list[_Step],
            known: dict[_Element, _Element]) -> None:
     """Append to ``ops`` the steps turning the pieces of ``old`` into those of ``new``, and to
     ``known`` the elements paired on the way. Elements that hold blocks (a list, a table, a
     row) are aligned child by child: identical children first, then, between them, children
     of the same kind by likeness (a row with the row most like it, a cell with the cell in
-    its place). Words are compared inside paired blocks only, so that a changed cell stays
-    in its row and a changed item in its place."""
-    if not _blocks(old, new):
+    its place); an element that holds text and blocks (an item and its nested list) is
+    aligned part by part (see :func:`_parts`). Words are compared inside paired blocks only,
+    so that a changed cell stays in its row, a changed item in its place, and an item's text
+    apart from the list it gains."""
+    if isinstance(old, _Run) or isinstance(new, _Run) or not (
+            _blocks(old, new) or _holds_blocks(old) or _holds_blocks(new)):
         ops.extend(_words(a, b, old.first, old.end, new.first, new.end))
         return
-    xs, ys = old.children, new.children
+    xs: Sequence[_Part]
+    ys: Sequence[_Part]
+    xs, ys = (old.children, new.children) if _blocks(old, new) else (_parts(a, old), _parts(b, new))
     i_at, j_at = old.first, new.first
     signatures = Indel.opcodes([_signature(a, x) for x in xs], [_signature(b, y) for y in ys])
     for tag, i1, i2, j1, j2 in _regions(signatures):
         if tag == _KEPT:
-            ops.append((_KEPT, xs[i1].first, xs[i2 - 1].end, ys[j1].first, ys[j2 - 1].end))
-            known.update(zip(xs[i1:i2], ys[j1:j2], strict=True))
+            for x, y in zip(xs[i1:i2], ys[j1:j2], strict=True):
+                ops.append((_KEPT, x.first, x.end, y.first, y.end))
+                if isinstance(x, _Element) and isinstance(y, _Element):
+                    known[x] = y
             i_at, j_at = xs[i2 - 1].end, ys[j2 - 1].end
             continue
         i, j = i1, j1
@@ -259,7 +289,8 @@ def _align(a: _Fragment, b: _Fragment, old: _Element, new: _Element, ops: list[_
                 j_at = y.end
             if (p, q) != (i2 - i1, j2 - j1):
                 x, y = xs[i1 + p], ys[j1 + q]
-                known[x] = y
+                if isinstance(x, _Element) and isinstance(y, _Element):
+                    known[x] = y
                 _align(a, b, x, y, ops, known)
                 i_at, j_at = x.end, y.end
             i, j = i1 + p + 1, j1 + q + 1
@@ -285,19 +316,58 @@ def _blocks(old: _Element, new: _Element) -> bool:
     return old.tag in _LAYOUT and new.tag in _LAYOUT and not old.loose and not new.loose
 
 
-def _signature(fragment: _Fragment, element: _Element) -> str:
-    return element.tag + "\1" + "\1".join(fragment.keys[element.first:element.end])
+def _holds_blocks(element: _Element) -> bool:
+    return any(child.tag in _BLOCKS for child in element.children)
 
 
-def _likeliest(a: _Fragment, b: _Fragment, xs: list[_Element], ys: list[_Element]) -> list[tuple[int, int]]:
-    """Pairs ``(index in xs, index in ys)``, in order on both sides, of elements of the same
-    kind, most alike in all: cells and rows always, other blocks when at least a third alike."""
+def _parts(fragment: _Fragment, element: _Element) -> list[_Part]:
+    """The blocks of ``element`` and the runs of its own text around them, without the
+    spacing around a run (layout, like that between blocks)."""
+    parts: list[_Part] = []
+    at = element.first
+    for child in [*(c for c in element.children if c.tag in _BLOCKS), None]:
+        stop = element.end if child is None else child.first
+        while at < stop and fragment.keys[at] == " ":
+            at += 1
+        while stop > at and fragment.keys[stop - 1] == " ":
+            stop -= 1
+        if at < stop:
+            parts.append(_Run(at, stop))
+        if child is not None:
+            parts.append(child)
+            at = child.end
+    return parts
+
+
+def _signature(fragment: _Fragment, part: _Part) -> str:
+    return part.tag + "\1" + "\1".join(fragment.keys[part.first:part.end])
+
+
+def _text(fragment: _Fragment, part: _Part) -> str:
+    return " ".join(fragment.keys[part.first:part.end])
+
+
+def _own(fragment: _Fragment, part: _Part) -> str:
+    """The text of ``part`` without the blocks of blocks nested in its text (an item's without
+    its nested list, a list's without its items' nested lists)."""
+    if isinstance(part, _Run) or not part.nests:
+        return _text(fragment, part)
+    return " ".join(key for key, parent in zip(fragment.keys[part.first:part.end],
+                                               fragment.parents[part.first:part.end], strict=True)
+                    if parent.depth == part.depth)
+
+
+def _likeliest(a: _Fragment, b: _Fragment, xs: Sequence[_Part], ys: Sequence[_Part]) -> list[tuple[int, int]]:
+    """Pairs ``(index in xs, index in ys)``, in order on both sides, of parts of the same
+    kind, most alike in all: cells, rows and an element's own text always, other blocks when
+    at least a third alike, in all or without the blocks nested in their text (an item that
+    gains or loses a long nested list is the same item)."""
     if not xs or not ys:
         return []
     if len(xs) == len(ys) == 1:  # one for one, the common case: as below, in one step
         x, y = xs[0], ys[0]
-        alike_enough = x.tag == y.tag and (x.tag in _CELLS or fuzz.ratio(
-            " ".join(a.keys[x.first:x.end]), " ".join(b.keys[y.first:y.end])) >= 33)
+        alike_enough = x.tag == y.tag and (_always(x, y) or fuzz.ratio(_text(a, x), _text(b, y)) >= 33 or (
+            (_nests(x) or _nests(y)) and fuzz.ratio(_own(a, x), _own(b, y)) >= 33))
         return [(0, 0)] if alike_enough else []
     if len(xs) * len(ys) > 2500:  # too many to weigh: same kinds in order
         found, j = [], 0
@@ -307,13 +377,17 @@ def _likeliest(a: _Fragment, b: _Fragment, xs: list[_Element], ys: list[_Element
                 found.append((i, j))
                 j += 1
         return found
-    texts = [" ".join(b.keys[y.first:y.end]) for y in ys]
-    alike = [ratios(" ".join(a.keys[x.first:x.end]), texts) for x in xs]
+    texts = [_text(b, y) for y in ys]
+    alike = [ratios(_text(a, x), texts) for x in xs]
+    if any(_nests(x) for x in xs) or any(_nests(y) for y in ys):
+        owns = [_own(b, y) for y in ys]
+        alike = [[max(pair) for pair in zip(row, ratios(_own(a, x), owns), strict=True)]
+                 for x, row in zip(xs, alike, strict=True)]
     best = [[0.0] * (len(ys) + 1) for _ in range(len(xs) + 1)]
     for i, x in enumerate(xs):
         for j, y in enumerate(ys):
             paired = -1.0
-            if x.tag == y.tag and (x.tag in _CELLS or alike[i][j] >= 33):
+            if x.tag == y.tag and (_always(x, y) or alike[i][j] >= 33):
                 paired = best[i][j] + alike[i][j] + 1
             best[i + 1][j + 1] = max(best[i][j + 1], best[i + 1][j], paired)
     found, i, j = [], len(xs), len(ys)
@@ -326,6 +400,15 @@ def _likeliest(a: _Fragment, b: _Fragment, xs: list[_Element], ys: list[_Element
             found.append((i - 1, j - 1))
             i, j = i - 1, j - 1
     return found[::-1]
+
+
+def _always(x: _Part, y: _Part) -> bool:
+    """``x`` and ``y`` (of the same kind) are paired however unlike they are."""
+    return x.tag in _CELLS or isinstance(x, _Run) or isinstance(y, _Run)
+
+
+def _nests(part: _Part) -> bool:
+    return isinstance(part, _Element) and part.nests
 
 
 def _words(a: _Fragment, b: _Fragment, i1: int, i2: int, j1: int, j2: int) -> list[_Step]:
@@ -364,9 +447,9 @@ def _trivial(keys: list[str]) -> bool:
 def _pair(a: _Fragment, b: _Fragment, ops: list[_Step],
           known: dict[_Element, _Element]) -> dict[_Element, _Element]:
     """Pairs each old element with its counterpart in the new tree, top down: the one
-    :func:`_align` paired it with; inside a block, the element of the same kind under the
-    parent's counterpart holding most of its kept words, else the next unpaired one of the
-    same kind in the same place among its siblings."""
+    :func:`_align` paired it with (a block it aligned has no other); inside a block, the
+    element of the same kind under the parent's counterpart holding most of its kept words,
+    else the next unpaired one of the same kind in the same place among its siblings."""
     votes: dict[_Element, Counter[_Element]] = {}
     held: Counter[tuple[_Element, _Element]] = Counter()
     for tag, i1, i2, j1, j2 in ops:
@@ -382,13 +465,18 @@ def _pair(a: _Fragment, b: _Fragment, ops: list[_Step],
     todo = [(a.root, b.root)]
     while todo:
         old, new = todo.pop()
+        for child in old.children:
+            if child in known and known[child].parent is new:
+                mapping[child] = known[child]
+                taken.add(known[child])
         if _blocks(old, new):  # aligned by _align: its pairs only
-            for child in old.children:
-                if child in known and known[child].parent is new:
-                    mapping[child] = known[child]
             todo.extend((child, mapping[child]) for child in old.children if child in mapping)
             continue
+        # an element of text and blocks (an item): _align paired its blocks, with no others
+        aligned = _BLOCKS if _holds_blocks(old) or _holds_blocks(new) else frozenset()
         for child in old.children:
+            if child in mapping or child.tag in aligned:
+                continue
             found = [y for y, _ in votes.get(child, Counter()).most_common()
                      if y.parent is new and y not in taken]
             if found:
@@ -400,7 +488,7 @@ def _pair(a: _Fragment, b: _Fragment, ops: list[_Step],
             if child in mapping:
                 start = place[mapping[child]] + 1
                 continue
-            if child.tag in _VOID:
+            if child.tag in _VOID or child.tag in aligned:
                 continue
             stop = next((place[mapping[c]] for c in old.children[k + 1:] if c in mapping), len(new.children))
             match = next((n for n in range(start, stop) if new.children[n].tag == child.tag

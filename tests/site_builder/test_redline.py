@@ -200,6 +200,73 @@ def test_an_inserted_list_item_is_an_inserted_item():
     assert "<li><del>Payments by card</del></li>" in removed and removed.count("<ul>") == 1
 
 
+def test_an_item_that_gains_a_nested_list_keeps_its_own_text_unmarked():
+    item, other = "- Partial refunds are possible.\n", "- Another item.\n"
+    nested = "  - Only within 14 days.\n"
+    old = render_section(item + other).body
+    new = render_section(item + nested + other).body
+    assert diff_html(old, new).html == ("<ul><li>Partial refunds are possible.<ul><li><ins>Only within 14 "
+                                        "days.</ins></li>\n</ul>\n</li>\n<li>Another item.</li>\n</ul>\n")
+    removed = diff_html(new, old).html
+    assert "<li>Partial refunds are possible.<ul><li><del>Only within 14 days.</del>" in removed
+    # a word of the item changed too: only that word, not the full stop after it
+    reworded = render_section(item.replace("possible", "available") + nested + other).body
+    marked = diff_html(old, reworded)
+    assert marked.html.startswith("<ul><li>Partial refunds are <del>possible</del><ins>available</ins>."
+                                  "<ul><li><ins>Only within 14 days.</ins></li>")
+    assert [(e.old, e.new) for e in marked.edits] == [("possible", "available"), ("", "Only within 14 days.")]
+    assert diff_html(reworded, old).html.startswith("<ul><li>Partial refunds are <del>available</del>"
+                                                    "<ins>possible</ins>.<ul><li><del>Only within 14 days.")
+    # a nested list much longer than the item: still the same item, in the same list
+    long = "  - Except for digital goods already downloaded, which are never refunded.\n"
+    fee = "- Fee: 10 euros.\n"
+    marked = diff_html(render_section(fee).body, render_section(fee + long).body)
+    assert marked.html == ("<ul><li>Fee: 10 euros.<ul><li><ins>Except for digital goods already downloaded, "
+                           "which are never refunded.</ins></li>\n</ul>\n</li>\n</ul>\n")
+
+
+def test_a_cell_or_quote_that_gains_a_block_keeps_its_own_text_unmarked():
+    cell = "<table><tr><td>{}</td><td>Card</td></tr></table>"
+    marked = diff_html(cell.format("Refunds are possible."),
+                       cell.format("Refunds are available.<ul><li>Within 14 days.</li></ul>")).html
+    assert marked == ("<table><tr><td>Refunds are <del>possible</del><ins>available</ins>.<ul><li>"
+                      "<ins>Within 14 days.</ins></li>\n</ul>\n</td><td>Card</td></tr>\n</table>\n")
+    quoted = diff_html("<blockquote>Refunds are available.<p>Within 14 days.</p></blockquote>",
+                       "<blockquote>Refunds are possible.</blockquote>").html
+    assert quoted == ("<blockquote>Refunds are <del>available</del><ins>possible</ins>.<p><del>Within 14 "
+                      "days.</del></p>\n</blockquote>\n")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(word, min_size=1, max_size=8), min_size=1, max_size=4),
+       st.lists(st.lists(word, min_size=1, max_size=12), min_size=1, max_size=3),
+       st.sampled_from((".", ";", ":", "")), st.data())
+def test_an_item_that_gains_or_loses_a_nested_list_shows_that_change_alone(items, nested, stop, data):
+    """Marked: the nested list, and the word of the item that changed if one did; never the
+    item's other words or punctuation."""
+    at = data.draw(st.integers(0, len(items) - 1))
+    changed = data.draw(st.integers(-1, len(items[at]) - 1))  # -1: the item's own text is kept
+    after, word_old, word_new = list(items), "", ""
+    if changed >= 0:
+        word_old = items[at][changed]
+        word_new = data.draw(st.sampled_from([w for w in WORDS if w != word_old]))
+        after[at] = [*items[at][:changed], word_new, *items[at][changed + 1:]]
+    lines = "".join(f"  - Only {' '.join(n)}{stop}\n" for n in nested)  # a word first: "- 14." is a list
+
+    def text(items, with_nested):
+        return "".join(f"- Item {' '.join(i)}{stop}\n" + (lines if with_nested and n == at else "")
+                       for n, i in enumerate(items))
+
+    def marks(html, mark):
+        return "".join("".join(re.findall(rf"<{mark}>(.*?)</{mark}>", html, re.DOTALL)).split())
+
+    old, new = render_section(text(items, False)).body, render_section(text(after, True)).body
+    added = "".join(f"Only{''.join(n)}{stop}" for n in nested)
+    gained, lost = diff_html(old, new).html, diff_html(new, old).html
+    assert (marks(gained, "del"), marks(gained, "ins")) == (word_old, word_new + added), gained
+    assert (marks(lost, "del"), marks(lost, "ins")) == (word_new + added, word_old), lost
+
+
 def test_a_deleted_paragraph_keeps_its_own_block():
     marked = diff_html("<p>One.</p>\n<p>Gone for good.</p>\n<p>Three.</p>", "<p>One.</p>\n<p>Three.</p>").html
     assert marked == "<p>One.</p>\n<p><del>Gone for good.</del></p>\n<p>Three.</p>\n"

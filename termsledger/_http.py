@@ -28,6 +28,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 import consent
 from consent.errors import cut
 
+from ._models import PATTERN_WORDS
+
 MAX_BODY = 1024 * 1024
 """Largest request body accepted, in bytes (1 MiB)..."""
 MAX_IMPORT = 64 * 1024 * 1024
@@ -129,8 +131,9 @@ async def render_error(request: Request, error: Exception) -> Response:
     if isinstance(error, RequestValidationError) and any(e["loc"] == ("body",) for e in error.errors()):
         kind = request.headers.get("content-type")
         if kind is None or not _is_json(request):  # FastAPI read the body as bytes
+            sent = f"not {header_text(kind)[:80]!r})" if kind else "it has none)"
             error = _invalid("body", "body", "send JSON, with the header Content-Type: "
-                             "application/json (" + (f"not {kind[:80]!r})" if kind else "it has none)"))
+                             "application/json (" + sent)
     fields = _blamed(request, error)
     error = as_api_error(error)
     body = {"status": error.status_code, "code": error.code, "message": error.detail,
@@ -201,7 +204,37 @@ def _field(error: Mapping[str, Any]) -> dict[str, str]:
     """A validation error as ``{"field", "in", "message"}``, without echoing the input."""
     where, *path = error["loc"] or ("body",)
     return {"field": ".".join(str(p) for p in path) or where, "in": where,
-            "message": error["msg"]}
+            "message": validation_message(error)}
+
+
+_PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+"""What pydantic puts before the message of a validator's ``ValueError`` or ``assert``."""
+
+
+def validation_message(error: Mapping[str, Any]) -> str:
+    """The message of one of pydantic's validation errors in our words: a validator's own
+    message without pydantic's ``Value error, `` before it, and what a field's pattern asks
+    for instead of its regular expression (see :data:`PATTERN_WORDS`)."""
+    if error["type"] == "string_pattern_mismatch":
+        pattern = str((error.get("ctx") or {}).get("pattern", ""))
+        return PATTERN_WORDS.get(pattern, "is not in the form this field takes (its description "
+                                          "in /openapi.json says which)")
+    message = str(error["msg"])
+    for prefix in _PYDANTIC_PREFIXES:
+        message = message.removeprefix(prefix)
+    return message
+
+
+def header_text(value: str) -> str:
+    """A header's ``value`` as sent, to show in a message: Starlette reads a header's bytes as
+    Latin-1, so that ``é`` sent in UTF-8 would show as ``Ã©``; read as UTF-8 instead (each
+    byte that is not UTF-8 shown as U+FFFD)."""
+    if value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # not read from the bytes of a header
+        return value
 
 
 class BodyLimit:
@@ -496,8 +529,7 @@ def query_value(request: Request, name: str, adapter: TypeAdapter[Any]) -> Any:
     try:
         return adapter.validate_python(text)
     except ValidationError as error:
-        message = error.errors()[0]["msg"].removeprefix("Value error, ")
-        raise _invalid(name, "query", message) from None
+        raise _invalid(name, "query", validation_message(error.errors()[0])) from None
 
 
 class HttpProtocol(HttpToolsProtocol):

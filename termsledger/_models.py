@@ -23,13 +23,30 @@ SUBJECT_DOC = ("1 to 256 characters without control characters (C0, DEL, C1, lin
 Subject = Annotated[str, Field(min_length=1, description=SUBJECT_DOC, examples=["user-42"],
                                json_schema_extra={"maxLength": 256, "pattern": SUBJECT_PATTERN})]
 """A subject id in a body: the ledger checks its length once normalized to NFC, as in a path."""
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9-]+$", max_length=100, examples=["terms"],
-                             description="A published document's slug.")]
+PATTERN_WORDS: dict[str, str] = {}
+"""What each ``pattern`` of a field below asks for, in plain words: a value that does not match
+is refused with these words, not the regular expression (see :func:`_matching`)."""
+
+
+def _matching(pattern: str, words: str) -> str:
+    """``pattern``, for ``Field(pattern=...)``, with ``words`` for a value that does not match:
+    "must be ..." (every pattern of the API's fields is given here, so that none goes without)."""
+    PATTERN_WORDS[pattern] = words
+    return pattern
+
+
+Slug = Annotated[str, Field(
+    pattern=_matching(r"^[a-z0-9-]+$", "must be a document's slug: lowercase letters a to z, "
+                                       "digits and hyphens, such as terms or privacy-policy"),
+    max_length=100, examples=["terms"], description="A published document's slug.")]
 StatusName = Literal["current", "notify", "reaccept", "announced", "never", "withdrawn"]
 Action = Literal["accepted", "declined", "withdrawn", "notified", "erased", "repaired", "unknown"]
 Hash = Annotated[str, Field(description="SHA-256, 64 hex digits.")]
-Language = Annotated[str, Field(pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$", max_length=35,
-                                description="A BCP 47 language tag.", examples=["fr"])]
+Language = Annotated[str, Field(
+    pattern=_matching(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$",
+                      "must be a language tag such as en, fr or pt-BR: 2 to 8 letters, then "
+                      "optionally more parts of 1 to 8 letters or digits, each after a hyphen"),
+    max_length=35, description="A BCP 47 language tag.", examples=["fr"])]
 RequiredAction = Literal["accept", "notify", "announce"]
 
 

@@ -46,6 +46,7 @@ from ._http import (
     HeadAsGet,
     ScopedRoute,
     error_code,
+    header_text,
     json_bytes,
     log,
     plain,
@@ -476,6 +477,7 @@ async def _write(request: Request, key: str | None, subjects: str | list[str], b
         done = await asyncio.wrap_future(ledger.submit(make))
         request.app.state.keeper.wake()
         return JSON(done, status_code=status)
+    key = header_text(key)  # as sent, should the ledger refuse it for not being ASCII
     try:
         sent = [request.url.path, body.model_dump(mode="json")]
     except ValueError:  # nested deeper than pydantic writes: the ledger refuses it, naming why

@@ -161,10 +161,13 @@ def read_config(path: str | Path) -> Config:
         import tomli as tomllib
 
     path = Path(path)
+    text: str | None = None
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        twice = _given_twice(text, str(error)) if text is not None else None
+        raise ConfigError(f"{path}: {twice}" if twice else f"{path}: not valid TOML: {error}") from None
     values = {}
     for key, value in data.items():
         if key == "webhooks":
@@ -194,8 +197,8 @@ def read_config(path: str | Path) -> Config:
         config[name] = _convert(path, label, name, value)
     language = config.get("language", "en")
     if config.get("languages") and language not in config["languages"]:
-        raise ConfigError(f"{path}: [site] languages {list(config['languages'])} must list the site's "
-                          f"language {language!r} ([site] language)")
+        raise ConfigError(f"{path}: [site] languages {_written(list(config['languages']))} must list "
+                          f"the site's language {_written(language)} ([site] language)")
     return Config(**config)
 
 
@@ -227,7 +230,7 @@ def _convert(path: Path, label: str, name: str, value: Any) -> Any:
             raise ConfigError(f"{path}: {label} must be a list of text, not {_written(value)}")
         if name == "include" and not value:
             raise ConfigError(f"{path}: include lists no pattern, so no file would be a document: "
-                              f"name some (the default is {list(default)!r}), or remove the key")
+                              f"name some (the default is {_written(list(default))}), or remove the key")
         return tuple(value)
     if isinstance(default, bool):
         if not isinstance(value, bool):
@@ -280,13 +283,108 @@ def _fields(path: Path, table: object) -> dict[str, str]:
                               f"{', '.join(terms.FRONT_MATTER_KEYS)}")
         if not isinstance(key, str):
             raise ConfigError(f"{path}: [fields] {name} must be the name of a front-matter key (text), "
-                              f"not {key!r}")
+                              f"not {_written(key)}")
     return dict(table)
 
 
+_AT_LINE = re.compile(r" \(at line (\d+), column \d+\)$")
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
+_DOTTED = rf"{_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART})*"
+_KEY_LINE = re.compile(rf"[ \t]*({_DOTTED})[ \t]*=")
+_TABLE_LINE = re.compile(rf"[ \t]*\[\[?[ \t]*({_DOTTED})[ \t]*\]")
+
+
+def _given_twice(text: str, error: str) -> str | None:
+    """What to say of TOML's refusal ``error`` of ``text`` when it is about a key or section given
+    twice ("Cannot overwrite a value (at line 4, column 9)"): which one, on which lines, and what
+    to do; ``None`` for another error."""
+    at = _AT_LINE.search(error)
+    if at is None:
+        return None
+    problem, number = error[:at.start()], int(at.group(1))
+    lines = text.split("\n")
+    if not 0 < number <= len(lines):
+        return None
+    line = lines[number - 1]
+    section, earlier = "", None
+    if problem == "Cannot overwrite a value" and (key := _KEY_LINE.match(line)):
+        name = _key_name(key.group(1))
+        for seen, before in enumerate(lines[:number - 1], 1):
+            if table := _TABLE_LINE.match(before):
+                section, earlier = _key_name(table.group(1)), None
+            elif (other := _KEY_LINE.match(before)) and _key_name(other.group(1)) == name:
+                earlier = seen
+        label = f"[{section}] {name}" if section else name
+        if earlier is not None:
+            return f"{label} is given twice, on lines {earlier} and {number}: remove one of the two lines"
+        return (f"line {number}: {label} clashes with a key or section given before it: give each "
+                f"key once")
+    if problem == "Cannot overwrite a value" and (table := _TABLE_LINE.match(line)):
+        return (f"line {number}: the section [{_key_name(table.group(1))}] has the name of a key given "
+                f"before it: rename or remove one of the two")
+    if problem.startswith("Cannot declare ") and (table := _TABLE_LINE.match(line)):
+        name = _key_name(table.group(1))
+        earlier = next((seen for seen, before in enumerate(lines[:number - 1], 1)
+                        if (other := _TABLE_LINE.match(before)) and _key_name(other.group(1)) == name),
+                       None)
+        if earlier is None:
+            return (f"line {number}: the section [{name}] is given again (keys written {name}.key before "
+                    f"it gave it already): give all its keys under one [{name}]")
+        return (f"the section [{name}] is given twice, on lines {earlier} and {number}: give it once, "
+                f"with all its keys under it")
+    if duplicate := re.fullmatch(r"Duplicate inline table key (.*)", problem):
+        return (f"line {number}: the key {duplicate.group(1)} is given twice in one {{ ... }} table: keep "
+                f"one of the two")
+    return None
+
+
+def _key_name(key: str) -> str:
+    """A TOML key as written (``site . "title"``) as it is meant (``site.title``)."""
+    parts = re.findall(_KEY_PART, key)
+    return ".".join(part[1:-1] if part[0] in "\"'" else part for part in parts)
+
+
 def _written(value: Any) -> str:
-    """``value`` as termsledger.toml writes it, for a message: ``true``, not Python's ``True``."""
-    return str(value).lower() if isinstance(value, bool) else repr(value)
+    """``value`` as termsledger.toml writes it, for a message: ``true``, not Python's ``True``;
+    a list as ``["en", "fr"]``, not Python's ``['en', 'fr']``. Text alone keeps its single
+    quotes, a TOML literal string (``'yes'``), where it can."""
+    if isinstance(value, str) and value.isprintable() and "'" not in value:
+        return f"'{value}'"
+    return _toml(value)
+
+
+def _toml(value: Any) -> str:
+    """``value`` as a TOML value (text as a basic string, ``"en"``)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return '"' + "".join(_escaped(c) for c in value) + '"'
+    if isinstance(value, float) and value != value:
+        return "nan"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        pairs = [f"{k if re.fullmatch(r'[A-Za-z0-9_-]+', k) else _toml(k)} = {_toml(v)}"
+                 for k, v in value.items()]
+        return "{ " + ", ".join(pairs) + " }" if pairs else "{}"
+    if hasattr(value, "isoformat"):  # a date, time, or date and time
+        return str(value.isoformat())
+    return repr(value)
+
+
+_ESCAPES = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"',
+            "\\": "\\\\"}
+
+
+def _escaped(char: str) -> str:
+    """``char`` in a TOML basic string: escaped unless printable."""
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    if char.isprintable():
+        return char
+    return f"\\u{ord(char):04X}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08X}"
 
 
 def _languages(path: Path, label: str, value: object) -> str | tuple[str, ...]:

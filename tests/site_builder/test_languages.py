@@ -204,7 +204,7 @@ def test_a_translation_in_force_keeps_the_text_it_took_effect_with(content_repo)
     ('[site]\nlanguages = ["en", "french"]\n', "[site] languages 'french' is not a language code: use a BCP "
                                                "47 tag "
                                               "such as 'en', 'fr' or 'pt-BR'"),
-    ('[site]\nlanguage = "fr"\nlanguages = ["en", "de"]\n', "[site] languages ['en', 'de'] must list the "
+    ('[site]\nlanguage = "fr"\nlanguages = ["en", "de"]\n', "[site] languages [\"en\", \"de\"] must list the "
                                                             "site's "
                                                              "language 'fr' ([site] language)"),
     ('[site]\nlanguages = "fr"\n', "[site] languages must be a list of language codes"),

@@ -14,6 +14,8 @@ from support.api import bearer, make_keys, publish
 from support.ledger import version_rowid
 
 from consent import Ledger
+from termsledger._http import header_text, validation_message
+from termsledger._models import PATTERN_WORDS, SUBJECT_PATTERN
 from termsledger.api import create_app
 
 
@@ -684,7 +686,8 @@ def test_a_refused_value_is_shown_cut_short(client, method, url, body):
 @pytest.mark.parametrize(("headers", "said"), [
     ({}, "it has none"), ({"Content-Type": "text/plain"}, "not 'text/plain'"),
     ({"Content-Type": "application/x-www-form-urlencoded"},
-     "not 'application/x-www-form-urlencoded'")])
+     "not 'application/x-www-form-urlencoded'"),
+    ({"Content-Type": "text/plé".encode()}, "not 'text/plé'")])  # was 'text/plÃ©
 def test_a_body_not_sent_as_json_is_told_how_to_send_it(client, headers, said):
     """It was 'Input should be a valid dictionary or object to extract fields from'."""
     response = client.post("/v1/consents", content=b'{"subject": "u1", "document": "terms"}',
@@ -978,3 +981,79 @@ def test_the_query_parameters_a_route_takes_are_accepted(client, app):
         for path in ("/healthz?x=1", "/openapi.json?x=1", "/docs?x=1"):
             assert anonymous.get(path).status_code == 200, path
             assert anonymous.head(path).status_code == 200, path
+
+
+@pytest.mark.parametrize("method, path, body", [
+    ("POST", "/v1/subjects/status", {"subjects": ["u1"], "at": "yesterday"}),
+    ("GET", "/v1/documents?at=yesterday", None),
+    ("GET", "/v1/subjects/u1/status?document=terms&at=yesterday", None),
+])
+def test_a_validator_s_message_is_shown_without_pydantic_s_prefix(client, method, path, body):
+    """A bad ``at`` in a body was 'at: Value error, must be an ISO-8601 date and time, ...'."""
+    response = client.request(method, path, json=body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    said = "must be an ISO-8601 date and time, such as 2026-05-01T00:00:00Z"
+    assert error["message"] == f"Invalid request: at: {said}"
+    assert [f["message"] for f in error["fields"]] == [said]
+
+
+def test_pydantic_s_prefixes_are_left_out_of_every_validation_message():
+    for prefix in ("Value error, ", "Assertion failed, "):
+        error = {"type": "value_error", "loc": ("body", "at"), "msg": f"{prefix}must be later"}
+        assert validation_message(error) == "must be later"
+
+
+LANGUAGE_WORDS = ("must be a language tag such as en, fr or pt-BR: 2 to 8 letters, then optionally more "
+                  "parts of 1 to 8 letters or digits, each after a hyphen")
+SLUG_WORDS = ("must be a document's slug: lowercase letters a to z, digits and hyphens, such as terms "
+              "or privacy-policy")
+
+
+@pytest.mark.parametrize("method, path, body, field, located, said", [
+    ("GET", "/v1/subjects/u1/required?lang=fr_FR", None, "lang", "query", LANGUAGE_WORDS),
+    ("GET", "/v1/documents/terms/versions/2025-03-01?lang=fr_FR", None, "lang", "query", LANGUAGE_WORDS),
+    ("POST", "/v1/consents", {"subject": "u1", "document": "terms", "language": "fr_FR"}, "language",
+     "body", LANGUAGE_WORDS),
+    ("POST", "/v1/consents", {"subject": "u1", "document": "Terms"}, "document", "body", SLUG_WORDS),
+    ("GET", "/v1/documents/Terms/versions/2025-03-01", None, "document", "path", SLUG_WORDS),
+    ("GET", "/v1/documents?document=Terms", None, "document", "query", SLUG_WORDS),
+])
+def test_a_value_not_in_a_field_s_form_is_told_the_form_in_words(client, method, path, body, field, located,
+                                                                 said):
+    """A bad lang was "String should match pattern '^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$'"."""
+    response = client.request(method, path, json=body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["message"] == f"Invalid request: {field}: {said}"
+    assert error["fields"] == [{"field": field, "in": located, "message": said}]
+
+
+def test_every_pattern_a_request_is_validated_against_has_words(app):
+    """A pattern is shown to no one: each the API validates has plain words instead (the subject
+    id's and the anchor's, only documented, are checked by the ledger in its own words)."""
+
+    def patterns(schema):
+        if isinstance(schema, dict):
+            if isinstance(schema.get("pattern"), str):
+                yield schema["pattern"]
+            for value in schema.values():
+                yield from patterns(value)
+        elif isinstance(schema, list):
+            for value in schema:
+                yield from patterns(value)
+
+    documented_only = {SUBJECT_PATTERN, "^[0-9]+:[0-9a-f]{64}$"}
+    found = set(patterns(app.openapi())) - documented_only
+    assert found and found <= PATTERN_WORDS.keys(), found - PATTERN_WORDS.keys()
+
+
+def test_an_idempotency_key_that_is_not_ascii_is_shown_as_sent(client):
+    """Its UTF-8 bytes were shown read as Latin-1: 'cafÃ©'."""
+    response = client.post("/v1/consents", json={"subject": "u1", "document": "terms"},
+                           headers={"Idempotency-Key": "café".encode()})
+    assert response.status_code == 422, response.text
+    message = response.json()["error"]["message"]
+    assert message == "idempotency key must be 1 to 255 printable ASCII characters, not 'café'"
+    # bytes that are not UTF-8 (the test client sends text as UTF-8: a server gets them as sent)
+    assert header_text(b"caf\xe9".decode("latin-1")) == "caf\ufffd"

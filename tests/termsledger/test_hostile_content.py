@@ -643,9 +643,32 @@ def test_a_path_with_a_nul_character_in_the_configuration_is_refused(tmp_path, m
     ('materiality = "x"\n', "materiality must be a section ([materiality] on a line of its own, its keys on "
                             "the lines after), not 'x'"),
     ("include = []\n", "include lists no pattern, so no file would be a document: name some (the default "
-                       "is ['*.md', '*.markdown']), or remove the key"),
+                       'is ["*.md", "*.markdown"]), or remove the key'),  # was ['*.md', '*.markdown']
+    ('[site]\nlanguage = "fr"\nlanguages = ["en", "de"]\n',
+     """[site] languages ["en", "de"] must list the site's language 'fr' ([site] language)"""),
+    ('content = {folder = "legal", "the files" = ["*.md"]}\n',
+     'content must be a path (text), not { folder = "legal", "the files" = ["*.md"] }'),
 ])
 def test_a_configuration_of_the_wrong_shape_says_what_it_must_be(tmp_path, monkeypatch, toml, said):
+    """Values are shown as TOML writes them, not as Python does."""
+    (tmp_path / "termsledger.toml").write_text(toml, encoding="utf-8")
+    (tmp_path / "content").mkdir()
+    (tmp_path / "content" / "terms.md").write_text(TERMS, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert error_line(run("check")) == f"Error: termsledger.toml: {said}"
+
+
+@pytest.mark.parametrize(("toml", "said"), [
+    ('out = "a"\nout = "b"\n', "out is given twice, on lines 1 and 2: remove one of the two lines"),
+    ('[site]\ntitle = "A"\nbase_url = "https://terms.example.com/"\n\n# again\n  "title" = "B"\n',
+     "[site] title is given twice, on lines 2 and 6: remove one of the two lines"),
+    ('[site]\ntitle = "A"\n\n[materiality]\nwatch = []\n\n[site]\ncontact = "legal@example.com"\n',
+     "the section [site] is given twice, on lines 1 and 7: give it once, with all its keys under it"),
+    ('content = "."\ncontent.folder = "legal"\n',
+     "line 2: content.folder clashes with a key or section given before it: give each key once"),
+])
+def test_a_key_given_twice_in_the_configuration_is_named_with_its_lines(tmp_path, monkeypatch, toml, said):
+    """It was TOML's own words: 'not valid TOML: Cannot overwrite a value (at line 2, column 10)'."""
     (tmp_path / "termsledger.toml").write_text(toml, encoding="utf-8")
     (tmp_path / "content").mkdir()
     (tmp_path / "content" / "terms.md").write_text(TERMS, encoding="utf-8")

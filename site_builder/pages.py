@@ -4,11 +4,13 @@ them. Rendering templates and writing files is :mod:`site_builder.generate`'s jo
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from importlib import import_module
+from operator import attrgetter
 from typing import Any
 
 from terms import Assessment, Content, Document, Version, assess_versions, decide, material, replaced
@@ -295,6 +297,7 @@ class Pages:
                 "flagged": version.material is not None,
                 "replaced": replaced(version, after),
                 "previous": previous,
+                "previous_link": self._link(document, previous) if previous else None,
                 "diff_url": self.urls.diff_url(document.slug, previous.id, version.id) if previous else None,
             })
         return rows
@@ -384,7 +387,12 @@ class Pages:
         return self.urls.diff_url(document.slug, old.id, new.id)
 
     def _link(self, document: Document, version: Version) -> dict[str, Any]:
-        return {"version": version, "url": self.urls.version_url(document.slug, version.id)}
+        """A version a page links to: its URL, and its ``label`` when another version of
+        ``document`` takes effect on its day (else ``None``), to tell the two apart by name."""
+        versions, day, key = document.versions, version.effective, attrgetter("effective")  # in its order
+        shared = bisect_right(versions, day, key=key) - bisect_left(versions, day, key=key) > 1
+        return {"version": version, "url": self.urls.version_url(document.slug, version.id),
+                "label": version.label if shared else None}
 
 
 def _templates(kind: str, slug: str) -> tuple[str, str]:

@@ -58,12 +58,13 @@ def check(content: Content, notice_days: int = 30, now: datetime | None = None,
     anchors = {path: {h.anchor for h in headings(tokens)} for path, tokens in parsed.items()}
     verdicts = assess_versions(content, watch=watch, versions=[
         v for d in content.documents.values() for v in _open(d, now) + _noticed(d, notice_days, now)])
+    unreadable = _unreadable_flags(content)
     for document in content.documents.values():
         current = replace(document.versions[-1], path=document.path)  # as the file is now named
         problems.extend(_references(content, current))
         problems.extend(_links(content, current, parsed[document.path], anchors))
-        problems.extend(_notice(document, notice_days, now, verdicts))
-        problems.extend(_flags(document, now, verdicts))
+        problems.extend(_notice(document, notice_days, now, verdicts, unreadable))
+        problems.extend(_flags(document, now, verdicts, unreadable))
         problems.extend(_summaries(document, now))
         problems.extend(_published(document, published or {}, now))
     problems.extend(check_translations(content, languages, now))
@@ -117,6 +118,14 @@ def _closest(fragment: str, anchors: set[str]) -> str:
     return f"; did you mean #{found[0]}?{why}"
 
 
+def _unreadable_flags(content: Content) -> set[tuple[str, str]]:
+    """The versions, by ``(slug, id)``, whose ``material:`` flag is written but is neither true
+    nor false: the error at that line is the one to fix, not a warning that they have no flag."""
+    errors = {(p.path, p.line) for p in content.problems if p.severity == "error"}
+    return {(v.slug, v.id) for d in content.documents.values() for v in d.versions
+            if v.material is None and (v.path, v.key_lines.get("material")) in errors}
+
+
 def _noticed(document: Document, notice_days: int, now: datetime) -> list[Version]:
     """The versions whose notice is still a question: upcoming, or announced within the last
     ``notice_days`` days."""
@@ -127,13 +136,16 @@ def _noticed(document: Document, notice_days: int, now: datetime) -> list[Versio
 
 
 def _notice(document: Document, notice_days: int, now: datetime,
-            verdicts: Mapping[tuple[str, str], Assessment]) -> list[Problem]:
+            verdicts: Mapping[tuple[str, str], Assessment], unreadable: set[tuple[str, str]]
+            ) -> list[Problem]:
     """Warnings for the versions given less than ``notice_days`` of notice (see :func:`_noticed`)
     that users will be asked to accept again: marked material, or without a flag and judged
-    material by the analysis' ``verdicts`` (which then decide)."""
+    material by the analysis' ``verdicts`` (which then decide); none for a flag ``unreadable``."""
     problems = []
     for version in _noticed(document, notice_days, now):
         assert version.announced_at is not None
+        if (version.slug, version.id) in unreadable:  # its error says what to write
+            continue
         verdict = verdicts.get((version.slug, version.id))
         if version.material:
             what = "is marked material but"
@@ -168,13 +180,15 @@ def _open(document: Document, now: datetime) -> list[Version]:
     return [v for v in document.versions[1:] if not (v.in_force(now) and v.commit is not None)]
 
 
-def _flags(document: Document, now: datetime, verdicts: Mapping[tuple[str, str], Assessment]
-           ) -> list[Problem]:
+def _flags(document: Document, now: datetime, verdicts: Mapping[tuple[str, str], Assessment],
+           unreadable: set[tuple[str, str]]) -> list[Problem]:
     """Warnings where the editor's ``material:`` flag contradicts the analysis' ``verdicts``, or
     where there is no flag and the analysis finds the change material or is unsure (its verdict
-    then decides), for the versions still open to a decision."""
+    then decides), for the versions still open to a decision; none for a flag ``unreadable``."""
     problems = []
     for version in _open(document, now):
+        if (version.slug, version.id) in unreadable:  # its error says what to write
+            continue
         verdict = verdicts[(version.slug, version.id)]
         if version.material is None:
             if verdict.material or verdict.confidence == "low":

@@ -241,11 +241,14 @@ def subjects(text: str, pattern: re.Pattern[str]) -> tuple[str, ...]:
 
 
 def about(text: str, pattern: re.Pattern[str]) -> list[str]:
-    """The watch-list terms of ``text`` as written (lower case), once each (``fee`` and
-    ``fees`` once), in order."""
+    """The watch-list terms of ``text`` as written (``AI`` stays ``AI``; ``Share`` at the start of
+    a sentence yields to a later ``share``), once each (``fee`` and ``fees`` once), in order."""
     found: dict[str, str] = {}
     for match in pattern.finditer(text):
-        found.setdefault(canonical(match.group(0)), " ".join(match.group(0).lower().split()))
+        written = " ".join(match.group(0).split())
+        first = found.setdefault(canonical(written), written)
+        if first == written[:1].upper() + written[1:] != written:
+            found[canonical(written)] = written
     return list(found.values())
 
 

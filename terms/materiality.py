@@ -352,14 +352,15 @@ class _Reading:
         for finding in findings:
             weight *= 1 - finding.weight
         weight = round(1 - weight, 4)
-        subjects = clauses.about(" ".join(s.text for s, _ in lone), self.pattern)
-        topic = f" on {_listed(subjects[:4])}" if subjects else ""
+        named = clauses.subjects(title, self.pattern)  # the section's name says those
+        subjects = [t for t in clauses.about(" ".join(s.text for s, _ in lone), self.pattern)
+                    if clauses.canonical(t) not in named][:4]
         name, clear = _name(title), any(f.clear for f in findings)
         if added:
-            return [Finding(weight=weight, clear=clear, summary=f"New section '{name}'{topic}.",
-                            reason=f"New section '{name}'{topic}.")]
-        return [Finding(weight=weight, clear=clear, summary=f"Section '{name}' removed.",
-                        reason=f"Section '{name}'{topic.replace(' on', ', on', 1)} removed.")]
+            said = f"New section '{name}'" + (f", which mentions {_listed(subjects)}" if subjects else "")
+            return [Finding(weight=weight, clear=clear, summary=f"{said}.", reason=f"{said}.")]
+        said = f"Section '{name}' removed" + (f": it mentioned {_listed(subjects)}" if subjects else "")
+        return [Finding(weight=weight, clear=clear, summary=f"Section '{name}' removed.", reason=f"{said}.")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -496,7 +497,8 @@ class _Reader:
                                  reason=f"The list under “{lead}” changed in section '{name}': {edit.quote}"))
         if watched and not found and reworded:
             terms = _listed(watched)
-            found.append(Finding(weight=0.6, summary=f"A sentence about {terms} changed in section '{name}'.",
+            found.append(Finding(weight=0.6,
+                                 summary=f"A sentence mentioning {terms} changed in section '{name}'.",
                                  reason=f"A sentence mentioning {terms} (on the watch list) changed in "
                                         f"section '{name}': {edit.quote}"))
         return found
@@ -519,11 +521,11 @@ class _Reader:
         quote = _quote(sentence.text)
         if watched:
             terms = _listed(watched)
-            return Finding(weight=0.6, summary=f"{new} text about {terms} in {where}.",
+            return Finding(weight=0.6, summary=f"{new} text mentioning {terms} in {where}.",
                            reason=f"A sentence mentioning {terms} (on the watch list) was {verb} {where}: "
                                   f"{quote}")
         if what == "obligation":
-            topic = f" about {_listed(subjects)}" if subjects else ""
+            topic = f" mentioning {_listed(subjects)}" if subjects else ""
             weight = 0.7 if subjects else 0.5 if clauses.binds(f"{sentence.lead} {sentence.text}") else 0.4
             return Finding(weight=weight, clear=bool(subjects), summary=f"{new} clause{topic} in {where}.",
                            reason=f"A clause{topic} was {verb} {where}: {quote}")
@@ -531,8 +533,8 @@ class _Reader:
             # a table lists; a sentence says what happens
             clause, terms = not sentence.table, _listed(subjects)
             return Finding(weight=0.6 if clause else 0.35, clear=clause,
-                           summary=f"{new} text about {terms} in {where}.",
-                           reason=f"A sentence about {terms} was {verb} {where}: {quote}")
+                           summary=f"{new} text mentioning {terms} in {where}.",
+                           reason=f"A sentence mentioning {terms} was {verb} {where}: {quote}")
         shifts = [q for q in quantities(sentence.text) if q.kind != "number"]
         if shifts:
             amount = shifts[0].text
@@ -695,9 +697,10 @@ def _name(section: str) -> str:
     return section or "(untitled opening)"
 
 
-def _listed(items: Sequence[str]) -> str:
-    items = list(items)
-    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else (items[0] if items else "")
+def _listed(terms: Sequence[str]) -> str:
+    """Watch-list ``terms`` quoted as written: ``“AI”, “share” and “third parties”``."""
+    quoted = [f"“{term}”" for term in terms]
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1] if len(quoted) > 1 else "".join(quoted)
 
 
 def _count(n: int, noun: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, replace
 from datetime import date as Date
@@ -14,7 +15,7 @@ import terms
 
 from .cli import check_content, compared_ledger_option, content_option, load_config, load_content, plural
 from .cli_transparency import key_option
-from .config import Config
+from .config import SIGNING_KEY_ENV, SIGNING_KEY_FILE, Config
 
 
 def site_settings(config: Config) -> site_builder.SiteSettings:
@@ -123,7 +124,7 @@ class Transparency:
     pending: int = 0
     """Events of the ledger in no checkpoint yet."""
     reason: str = ""
-    """Why there is nothing to publish, when there is a ledger."""
+    """Why there is nothing to publish, when there is a ledger and a log may be expected of it."""
 
     def mark(self) -> str:
         """Record in the ledger that the checkpoints are published; the line saying so."""
@@ -158,9 +159,7 @@ def transparency(config: Config, ledger_path: str | None, key_file: str | None) 
             checkpoints = ledger.log.checkpoints()
             size, waiting = ledger.log.size, ledger.log.pending()
         if not checkpoints:
-            return Transparency(files={}, reason=(
-                f"No transparency log to publish: the ledger has no signed checkpoint yet "
-                f"({plural(size + waiting, 'event')}; `termsledger log checkpoint` signs one)."))
+            return Transparency(files={}, reason=_unsigned(config, key_file, size + waiting))
         record = public_keys_path(config.signing_key_path(key_file))
         keys = read_public_keys(record)
         files = transparency_files(keys, [c.note for c in checkpoints])
@@ -170,6 +169,21 @@ def transparency(config: Config, ledger_path: str | None, key_file: str | None) 
         raise click.ClickException(f"the transparency log cannot be published: {error}") from None
     return Transparency(files=files, ledger=path, sizes=tuple(c.size for c in checkpoints),
                         keys=len(keys.keys), pending=size - checkpoints[-1].size + waiting)
+
+
+def _unsigned(config: Config, key_file: str | None, events: int) -> str:
+    """Why a ledger of ``events`` without a signed checkpoint publishes no transparency log, when
+    someone may expect one: a signing key is set up, or one is named (``--key``, the environment,
+    ``[receipts] signing_key``) but missing. A site that never set up receipts expects none: ``""``."""
+    path = config.signing_key_path(key_file)
+    if path.exists():
+        return (f"No transparency log to publish: the ledger has no signed checkpoint yet "
+                f"({plural(events, 'event')}; `termsledger log checkpoint` signs one).")
+    default = config.source.parent / SIGNING_KEY_FILE if config.source else Path(SIGNING_KEY_FILE)
+    if key_file is not None or os.environ.get(SIGNING_KEY_ENV) or config.signing_key != default:
+        return (f"No transparency log to publish: there is no signing key at {path} (`termsledger keys "
+                f"signing create` makes one).")
+    return ""
 
 
 def _next(change: site_builder.NextChange | None) -> str:

@@ -720,6 +720,29 @@ def test_a_version_replaced_before_it_took_effect_is_never_in_force_nor_announce
         assert "replaced before taking effect" in row and "announced" not in row and "in force" not in row
 
 
+def test_two_versions_of_one_day_are_named_with_their_label(content_repo, tmp_path):
+    """The diff's lede, the revisions and their links tell 2027-01-15 from 2027-01-15-revised;
+    a version alone on its day is named by its day only."""
+    fee = front(title="Terms", slug="terms", effective="2025-01-01") + "# Terms\n\nThe fee is 5.\n"
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": fee})
+    content_repo.commit("2026-12-01T10:00:00", **{"terms.md": fee.replace("2025-01-01", "2027-01-15")
+                                                  .replace("5.", "7.")})
+    content_repo.commit("2026-12-10T10:00:00", **{"terms.md": fee.replace(
+        "effective: 2025-01-01", "effective: 2027-01-15\nlabel: revised").replace("5.", "6.")})
+    out = tmp_path / "site"
+    site_builder.build(terms.load(content_repo.path), out, now=date(2027, 2, 1))
+    plain = '<time datetime="2027-01-15">15 January 2027</time>'
+    diff = " ".join(html(out, "terms/diff/2027-01-15..2027-01-15-revised").split())
+    assert (f'From <a href="../../2027-01-15/">the version of {plain}</a> to '
+            f'<a href="../../2027-01-15-revised/">the version of {plain} (revised)</a>.') in diff
+    history = " ".join(html(out, "terms/history").split())
+    assert f'<a href="../2027-01-15-revised/">{plain} (revised)</a>' in history
+    assert f'<a href="../2027-01-15/">{plain}</a>' in history
+    assert f"Changes from {plain}<span" in history and f"to {plain} (revised)</span>" in history
+    assert '<a href="../2025-01-01/"><time datetime="2025-01-01">1 January 2025</time></a>' in history
+    revisions = " ".join(html(out, "terms").split())
+    assert f'<a href="2027-01-15-revised/">{plain} (revised)</a>' in revisions
+
 def test_the_analysis_version_is_a_hash_of_the_code():
     assert re.fullmatch(r"[0-9a-f]{64}", terms.analysis_version())
     assert cache.code_version() != terms.analysis_version()

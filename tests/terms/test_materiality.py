@@ -104,17 +104,17 @@ CASES = [
      ["Fee amount changed from $10 to 10 EUR"]),
     ("new arbitration section", BASE + "\n## 7. Disputes\n\nAny dispute will be settled by binding "
      "arbitration, and you waive any class action.\n", True,
-     ["New section '7. Disputes' on disputes, arbitration, waive and class action."]),
+     ["New section '7. Disputes', which mentions “arbitration”, “waive” and “class action”."]),
     ("removed right", edit(("You may export your content at any time from the settings page.\n", "")),
-     True, ["A clause about your content was removed from section '4. Your Rights'"]),
+     True, ["A clause mentioning “your content” was removed from section '4. Your Rights'"]),
     ("new data-sharing sentence", edit(("signed in.", "signed in. We may share your personal data "
                                                        "with advertising partners.")), True,
-     ["A clause about share, personal data and advertising was added to section '5. Privacy'"]),
+     ["A clause mentioning “share”, “personal data” and “advertising” was added to section '5. Privacy'"]),
     ("watched sentence changed", edit(("we will\nreturn the full amount",
                                        "we may\nreturn part of the amount")),
      True, ["What a party may or must do changed in section '3. Refunds': “will” became “may”"]),
     ("section removed", BASE.replace(section("4. Your Rights"), ""), True,
-     ["Section '4. Your Rights', on rights and your content removed."]),
+     ["Section '4. Your Rights' removed: it mentioned “your content”."]),
     ("section largely rewritten", edit(("You are responsible for keeping your password secret.\n"
                                         "Tell us at once if someone uses your account without your "
                                         "permission.",
@@ -171,7 +171,7 @@ PAIRS = [
      edit(("within 14 days", "within 7 days"),
           ("the card you paid with.", "the card you paid with" + RENEWALS)),
      True, ["Refund period shortened from 14 days to 7 days in section '3. Refunds'",
-            "A sentence in section '3. Refunds' now mentions pricing and renewal"]),
+            "A sentence in section '3. Refunds' now mentions “pricing” and “renewal”"]),
     ("watched sentence extended", BASE,
      edit(("from the settings page.", "from the settings page, or ask our support team to send you a copy "
                                       "of everything you have written, by email or on a memory stick.")),
@@ -181,11 +181,11 @@ PAIRS = [
                               "which are listed on the contact page.")),
      False, []),
     ("data shared with someone else", SHARING, edit(("with our partners", "with advertisers"), text=SHARING),
-     True, ["A sentence in section '5. Privacy' now mentions advertisers: "
+     True, ["A sentence in section '5. Privacy' now mentions “advertisers”: "
             "“We share your data with advertisers to run the service.”"]),
     ("data shared for another purpose", SHARING,
      edit(("to run the service", "to show you ads"), text=SHARING),
-     True, ["A sentence in section '5. Privacy' now mentions ads"]),
+     True, ["A sentence in section '5. Privacy' now mentions “ads”"]),
     ("typo in a data-sharing sentence", SHARING, edit(("our partners", "our partenrs"), text=SHARING),
      False, []),
     ("function word in a data-sharing sentence", SHARING,
@@ -217,7 +217,7 @@ def test_a_clause_cut_beside_a_changed_quantity_is_noted():
     assert terms.compare(old, new).reasons == (
         f"Refund period extended from 7 days to 14 days in section '3. Refunds': {quote}",
         f"What a clause covers changed in section '3. Refunds': {quote}",
-        f"A sentence in section '3. Refunds' no longer mentions pricing and renewal: {quote}")
+        f"A sentence in section '3. Refunds' no longer mentions “pricing” and “renewal”: {quote}")
 
 
 @pytest.mark.parametrize("name, new, material, expected", CASES, ids=[c[0] for c in CASES])
@@ -247,25 +247,34 @@ def test_watch_terms_extend_the_default_list():
         "in them.",)
     change = terms.compare(old, new, watch=["cookies"])
     assert change.material
-    assert change.reasons == ("A sentence mentioning cookies (on the watch list) changed in section "
+    assert change.reasons == ("A sentence mentioning “cookies” (on the watch list) changed in section "
                               "'(untitled opening)': “We bake fresh cookies.”",)
 
 
 def test_invalid_watch_term_is_taken_literally():
     change = terms.compare("Pay the invoice in full now.\n", "Pay the invoice (in advance in full now.\n",
                            watch=["(in advance"])
-    assert change.reasons == ("A sentence in section '(untitled opening)' now mentions (in advance: "
+    assert change.reasons == ("A sentence in section '(untitled opening)' now mentions “(in advance”: "
                               "“Pay the invoice (in advance in full now.”",)
 
 
 def test_removed_and_added_sections_are_material_in_both_directions():
     old = "## Fees\n\nThe fee is $5.\n"
     new = old + "\n## Arbitration\n\nDisputes go to arbitration.\n"
-    assert terms.compare(old, new).reasons == ("New section 'Arbitration' on arbitration and disputes.",)
-    assert terms.compare(new, old).reasons == ("Section 'Arbitration', on arbitration and disputes removed.",)
-    assert terms.compare(old, new).summary == "New section 'Arbitration' on arbitration and disputes."
+    assert terms.compare(old, new).reasons == ("New section 'Arbitration', which mentions “Disputes”.",)
+    assert terms.compare(new, old).reasons == ("Section 'Arbitration' removed: it mentioned “Disputes”.",)
+    assert terms.compare(old, new).summary == "New section 'Arbitration', which mentions “Disputes”."
     assert terms.compare(new, old).summary == "Section 'Arbitration' removed."
 
+
+def test_a_new_section_quotes_the_watched_terms_it_mentions_as_written():
+    """Not "on ai, share and third parties": keywords glued as if a topic, lower-cased."""
+    old = "## Fees\n\nThe fee is $5.\n"
+    new = old + "\n## 6. Tutor\n\nThe tutor uses AI. Share your notes: we share them with third parties.\n"
+    assert terms.compare(old, new).summary == (
+        "New section '6. Tutor', which mentions “AI”, “share” and “third parties”.")
+    assert terms.compare(new, old).reasons == (
+        "Section '6. Tutor' removed: it mentioned “AI”, “share” and “third parties”.",)
 
 def test_bare_numbers_count_only_in_sentences_that_matter():
     from terms.quantities import quantities

@@ -200,7 +200,7 @@ def test_summaries_are_short_and_plain():
                            ("## Contact", "## Tutoring\n\nWe may share your lesson recordings with third "
                                           "parties who train tutoring models.\n\n## Contact")))
     assert change.summary.count(". ") <= 2
-    assert "New section 'Tutoring' on share and third parties." in change.summary
+    assert "New section 'Tutoring', which mentions “share” and “third parties”." in change.summary
     assert "score" not in change.summary and "->" not in change.summary
 
 

@@ -653,6 +653,18 @@ def test_an_unflagged_material_change_is_a_warning_that_says_what_will_happen(co
         assert [p for p in problems if "has no 'material:' flag" in p] == []
 
 
+def test_an_unreadable_flag_is_its_error_alone_not_a_missing_flag(content_repo):
+    """A flag written but neither true nor false is one error at its line: not also the warnings
+    (analysis, notice) of a version that has no flag, which would contradict it."""
+    now = datetime.now(timezone.utc)
+    soon = (now + timedelta(days=10)).date()
+    content_repo.commit("2025-01-10T10:00",
+                        **{"terms.md": front(title="Terms", effective="2025-01-10") + REFUNDS})
+    unreadable = front(title="Terms", effective=soon.isoformat(), material="yes please")
+    content_repo.commit(commit_time(now), **{"terms.md": unreadable + REFUNDS.replace("14 days", "7 days")})
+    assert problems_of(content_repo.path) == (
+        1, ["terms.md:4: error: material must be true or false, not 'yes please'"])
+
 def test_an_unflagged_cosmetic_change_is_no_warning(content_repo):
     now = datetime.now(timezone.utc)
     later = (now + timedelta(days=60)).date()

@@ -144,7 +144,7 @@ def test_watch_terms_come_from_the_configuration(repo):
                + BODY.replace("$10", "$12").replace("Write to us.", "Write to us by post."))
     data = json.loads(run(repo, "terms", "--format", "json").output)
     assert data["material"] is True
-    assert data["reasons"][0].startswith("A sentence mentioning us (on the watch list) changed in section "
+    assert data["reasons"][0].startswith("A sentence mentioning “us” (on the watch list) changed in section "
                                          "'3. Contact'")
 
 
@@ -184,7 +184,7 @@ asked to accept it again.
 
 Why:
 - Refund period shortened from 14 days to 7 days in section '1. Plans': “Plan, Refund window; Monthly, 7 days”
-- New section '2. Data' on data and share.
+- New section '2. Data', which mentions “share”.
 
 2 sections changed: 9 words added, 2 removed. Renumbered only, not shown: 3. Contact.
 

@@ -327,6 +327,25 @@ def test_build_publishes_the_log_and_says_so(configured, tmp_path):
         "public keys record" in failed.output
 
 
+def test_build_without_receipts_says_nothing_of_the_log_unless_a_key_is_named(configured, tmp_path):
+    """A site that never set up receipts expects no transparency log: no line on every build.
+    A key named but missing (here in termsledger.toml) is told."""
+    folder = tmp_path / "content"
+    folder.mkdir()
+    (folder / "privacy.md").write_text("---\ntitle: Privacy\nslug: privacy\neffective: 2025-01-01\n---\n"
+                                       "# privacy\n\nText of privacy.\n\n<!-- 2025-01-01 -->\n")
+    os.remove("termsledger-signing.key")
+    assert invoke("consent", "record", "a", "privacy").exit_code == 0
+    built = invoke("build", "--content", folder, "--out", tmp_path / "site")
+    assert built.exit_code == 0, built.output
+    assert "transparency" not in built.output
+    with open("termsledger.toml", "a") as toml:
+        toml.write('[receipts]\nsigning_key = "keys/signing.key"\n')
+    built = invoke("build", "--content", folder, "--out", tmp_path / "site")
+    key = os.path.join("keys", "signing.key")
+    assert (f"No transparency log to publish: there is no signing key at {key} (`termsledger keys signing "
+            "create` makes one).") in built.output
+
 def test_serve_says_whether_receipts_are_on_and_refuses_a_key_it_cannot_use(tmp_path, monkeypatch):
     from termsledger.cli_transparency import receipt_settings
     from termsledger.config import find_config

@@ -695,15 +695,20 @@ def test_the_site_is_never_written_among_the_documents(example_content, tmp_path
     assert not (project / "index.html").exists()
 
 
+def _revised_on_its_day(content_repo, day: str, first: str, second: str) -> None:
+    """Terms of 2025-01-01 (a fee of 5), then a version of ``day`` (7) committed at ``first``,
+    then a second version of ``day``, labelled ``revised`` (6), committed at ``second``."""
+    fee = front(title="Terms", slug="terms", effective="2025-01-01") + "# Terms\n\nThe fee is 5.\n"
+    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": fee})
+    content_repo.commit(first, **{"terms.md": fee.replace("2025-01-01", day).replace("5.", "7.")})
+    content_repo.commit(second, **{"terms.md": fee.replace(
+        "effective: 2025-01-01", f"effective: {day}\nlabel: revised").replace("5.", "6.")})
+
+
 def test_a_version_replaced_before_it_took_effect_is_never_in_force_nor_announced(content_repo, tmp_path):
     """A second version for the same day (a label) replaces the first before it takes effect:
     the first is never in force, and what is announced is the one that will apply."""
-    fee = front(title="Terms", slug="terms", effective="2025-01-01") + "# Terms\n\nThe fee is 5.\n"
-    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": fee})
-    content_repo.commit("2025-02-01T10:00:00", **{"terms.md": fee.replace("2025-01-01", "2026-03-01")
-                                                  .replace("5.", "7.")})
-    content_repo.commit("2025-02-10T10:00:00", **{"terms.md": fee.replace(
-        "effective: 2025-01-01", "effective: 2026-03-01\nlabel: revised").replace("5.", "6.")})
+    _revised_on_its_day(content_repo, "2026-03-01", "2025-02-01T10:00:00", "2025-02-10T10:00:00")
     content = terms.load(content_repo.path)
     assert content.announced("terms", date(2026, 1, 1)).id == "2026-03-01-revised"
     assert [v.id for v in content.document("terms").upcoming(date(2026, 1, 1))] == ["2026-03-01-revised"]
@@ -723,12 +728,7 @@ def test_a_version_replaced_before_it_took_effect_is_never_in_force_nor_announce
 def test_two_versions_of_one_day_are_named_with_their_label(content_repo, tmp_path):
     """The diff's lede, the revisions and their links tell 2027-01-15 from 2027-01-15-revised;
     a version alone on its day is named by its day only."""
-    fee = front(title="Terms", slug="terms", effective="2025-01-01") + "# Terms\n\nThe fee is 5.\n"
-    content_repo.commit("2024-12-01T10:00:00", **{"terms.md": fee})
-    content_repo.commit("2026-12-01T10:00:00", **{"terms.md": fee.replace("2025-01-01", "2027-01-15")
-                                                  .replace("5.", "7.")})
-    content_repo.commit("2026-12-10T10:00:00", **{"terms.md": fee.replace(
-        "effective: 2025-01-01", "effective: 2027-01-15\nlabel: revised").replace("5.", "6.")})
+    _revised_on_its_day(content_repo, "2027-01-15", "2026-12-01T10:00:00", "2026-12-10T10:00:00")
     out = tmp_path / "site"
     site_builder.build(terms.load(content_repo.path), out, now=date(2027, 2, 1))
     plain = '<time datetime="2027-01-15">15 January 2027</time>'
